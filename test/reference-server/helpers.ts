@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { WebSocket, type ClientOptions } from 'ws';
+import { startReferenceServer, type RunningServer, type ServerOptions } from '../../reference-server/index.ts';
+
+// Loose on purpose: tests inspect whatever the server sent, including fields it should not have.
+export type Msg = { type?: string; [key: string]: any };
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DEFAULT_DEADLINE_MS = 5000;
+
+export async function tempDir(prefix = 'wsgate-rs-test-'): Promise<string> {
+  return fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
+}
+
+export function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+}
+
+/** A real repository with a local identity, so commits work whatever the machine's git config. */
+export async function makeRepo(): Promise<string> {
+  const dir = await tempDir('wsgate-rs-project-');
+  git(dir, ['init', '-q', '-b', 'main']);
+  git(dir, ['config', 'user.name', 'Test User']);
+  git(dir, ['config', 'user.email', 'test@example.com']);
+  git(dir, ['config', 'commit.gpgsign', 'false']);
+  return dir;
+}
+
+export async function removeDirs(...dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+}
+
+/** A server on a free port with its data and logs in their own temp folder. */
+export async function startTestServer(opts: ServerOptions & { root: string }): Promise<RunningServer & { cleanup(): Promise<void> }> {
+  const dataDir = opts.dataDir ?? (await tempDir('wsgate-rs-data-'));
+  const server = await startReferenceServer({ port: 0, ...opts, dataDir });
+  return {
+    ...server,
+    async cleanup() {
+      await server.close();
+      if (!opts.dataDir) await removeDirs(dataDir);
+    },
+  };
+}
+
+interface Waiter {
+  check(): boolean;
+}
+
+/** A real ws client that records every frame and lets a test wait for one with a deadline. */
+export class Client {
+  readonly frames: string[] = [];
+  readonly messages: Msg[] = [];
+  closed: { code: number; reason: string } | undefined;
+  private readonly waiters = new Set<Waiter>();
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const text = data.toString();
+      this.frames.push(text);
+      let parsed: Msg;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { type: undefined, raw: text };
+      }
+      this.messages.push(parsed);
+      this.notify();
+    });
+    socket.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.notify();
+    });
+  }
+
+  static connect(url: string, options?: ClientOptions): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, options);
+      const client = new Client(socket);
+      socket.once('open', () => resolve(client));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Connects and waits for the welcome, so later waits never see it by accident. */
+  static async ready(url: string, options?: ClientOptions): Promise<Client> {
+    const client = await Client.connect(url, options);
+    await client.waitFor((m) => m.type === 'connected');
+    return client;
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) if (waiter.check()) this.waiters.delete(waiter);
+  }
+
+  send(message: unknown): number {
+    const mark = this.messages.length;
+    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+    return mark;
+  }
+
+  /** Resolves with the first message from index `from` on that matches; rejects at the deadline. */
+  waitFor(predicate: (m: Msg) => boolean, from = 0, deadlineMs = DEFAULT_DEADLINE_MS): Promise<Msg> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        check: () => {
+          for (let i = from; i < this.messages.length; i++) {
+            if (predicate(this.messages[i])) {
+              clearTimeout(timer);
+              resolve(this.messages[i]);
+              return true;
+            }
+          }
+          if (this.closed) {
+            clearTimeout(timer);
+            reject(new Error(`socket closed (${this.closed.code}) before the awaited message; got ${this.describe(from)}`));
+            return true;
+          }
+          return false;
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`no matching message within ${deadlineMs} ms; got ${this.describe(from)}`));
+      }, deadlineMs);
+      if (!waiter.check()) this.waiters.add(waiter);
+    });
+  }
+
+  /** Sends and returns everything received up to and including the first message matching `until`. */
+  async exchange(message: unknown, until: (m: Msg) => boolean, deadlineMs?: number): Promise<Msg[]> {
+    const from = this.send(message);
+    const last = await this.waitFor(until, from, deadlineMs);
+    return this.messages.slice(from, this.messages.indexOf(last, from) + 1);
+  }
+
+  /** One chat turn: all messages up to message_complete (or an error reply). */
+  chat(text: string, deadlineMs?: number): Promise<Msg[]> {
+    return this.exchange({ type: 'message', message: text }, (m) => m.type === 'message_complete' || m.type === 'error', deadlineMs);
+  }
+
+  /**
+   * Proves a negative without sleeping: the server handles one connection's messages in order, so once
+   * the reply to a list_sessions sent now arrives, everything earlier has been fully answered.
+   */
+  async settle(): Promise<void> {
+    const nonce = `settle-${Math.random()}`;
+    const from = this.send({ type: 'list_sessions', nonce });
+    await this.waitFor((m) => m.type === 'sessions_list', from);
+  }
+
+  waitForClose(deadlineMs = DEFAULT_DEADLINE_MS): Promise<{ code: number; reason: string }> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        check: () => {
+          if (!this.closed) return false;
+          clearTimeout(timer);
+          resolve(this.closed);
+          return true;
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`socket still open after ${deadlineMs} ms`));
+      }, deadlineMs);
+      if (!waiter.check()) this.waiters.add(waiter);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.socket.terminate();
+    await this.waitForClose();
+  }
+
+  private describe(from: number): string {
+    return JSON.stringify(this.messages.slice(from).map((m) => m.type ?? m.raw));
+  }
+}
+
+/** Resolves with the HTTP status of a refused upgrade; rejects if the upgrade succeeds. */
+export function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      socket.terminate();
+    });
+    socket.on('open', () => {
+      socket.terminate();
+      reject(new Error('upgrade unexpectedly accepted'));
+    });
+    socket.on('error', () => {});
+  });
+}
+
+export async function sessionFor(client: Client, projectPath: string): Promise<string> {
+  const [reply] = (await client.exchange({ type: 'init_session', projectPath }, (m) => m.type === 'session_initialized' || m.type === 'error')).slice(-1);
+  if (reply.type !== 'session_initialized') throw new Error(`init_session failed: ${JSON.stringify(reply)}`);
+  return reply.sessionId;
+}
+
+export function ofType(messages: Msg[], type: string): Msg[] {
+  return messages.filter((m) => m.type === type);
+}
