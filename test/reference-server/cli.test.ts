@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { FAULTS } from '../../reference-server/faults.ts';
+import { Client, makeRepo, removeDirs, tempDir } from './helpers.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(repoRoot, 'reference-server/cli.ts');
+
+function runCli(args: string[]): ChildProcess & { out: () => string; err: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  return Object.assign(child, { out: () => out, err: () => err });
+}
+
+async function exitCode(child: ChildProcess, deadlineMs = 10_000): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+  try {
+    const [code] = await once(child, 'exit');
+    return code as number | null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves with stdout's first complete line, or rejects if the process ends or the deadline passes first. */
+function firstLine(child: ChildProcess & { out: () => string; err: () => string }, deadlineMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const newline = child.out().indexOf('\n');
+      if (newline < 0) return;
+      cleanup();
+      resolve(child.out().slice(0, newline));
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`exited ${code} before printing a line; stderr: ${child.err()}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no stdout line within ${deadlineMs} ms; stderr: ${child.err()}`));
+    }, deadlineMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.off('exit', onExit);
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', onExit);
+    check();
+  });
+}
+
+describe('serve command in a real child process', () => {
+  test('prints the listening line first, serves, and exits 0 on SIGTERM', async () => {
+    const project = await makeRepo();
+    const dataDir = await tempDir('wsgate-rs-data-');
+    const child = runCli(['--port', '0', '--root', project, '--data-dir', dataDir]);
+    try {
+      const line = await firstLine(child);
+      const match = /^listening (ws:\/\/127\.0\.0\.1:(\d+)\/ws)$/.exec(line);
+      assert.ok(match, `first line was: ${line}`);
+      assert.notEqual(Number(match[2]), 0);
+      const client = await Client.ready(match[1]);
+      await client.exchange({ type: 'ping' }, (m) => m.type === 'pong');
+      child.kill('SIGTERM');
+      assert.equal(await exitCode(child), 0);
+      assert.ok((await client.waitForClose()).code > 0);
+    } finally {
+      child.kill('SIGKILL');
+      await removeDirs(project, dataDir);
+    }
+  });
+
+  test('--list-faults prints one "name  description" line per fault', async () => {
+    const child = runCli(['--list-faults']);
+    assert.equal(await exitCode(child), 0);
+    const lines = child.out().trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split('  ')[0]),
+      Object.keys(FAULTS),
+    );
+    assert.ok(lines.every((l) => l.split('  ')[1]?.length > 0));
+  });
+
+  test('a bad option or fault exits 2 with a message on stderr', async () => {
+    const bad = runCli(['--fault', 'not-a-fault']);
+    assert.equal(await exitCode(bad), 2);
+    assert.match(bad.err(), /Unknown fault "not-a-fault"/);
+    assert.equal(bad.out(), '');
+    const unknown = runCli(['--bogus']);
+    assert.equal(await exitCode(unknown), 2);
+    assert.match(unknown.err(), /Unknown option: --bogus/);
+  });
+});
