@@ -37,6 +37,12 @@ describe('parseFaults', () => {
     }
   });
 
+  test('the README documents every fault', async () => {
+    const readme = await fs.readFile(new URL('../../reference-server/README.md', import.meta.url), 'utf8');
+    const missing = Object.keys(FAULTS).filter((name) => !new RegExp('^\\| `' + name + '(=N)?`', 'm').test(readme));
+    assert.deepEqual(missing, []);
+  });
+
   test('an unknown name is an error that names it and lists the valid ones', () => {
     assert.throws(() => parseFaults(['lie-wrte']), (e: Error) => e.message.includes('"lie-wrte"') && e.message.includes('lie-write, '));
     assert.throws(() => parseFaults(['refuse-after']), /needs a count/);
