@@ -36,7 +36,10 @@ export async function removeDirs(...dirs: string[]): Promise<void> {
 /** A server on a free port with its data and logs in their own temp folder. */
 export async function startTestServer(opts: ServerOptions & { root: string }): Promise<RunningServer & { cleanup(): Promise<void> }> {
   const dataDir = opts.dataDir ?? (await tempDir('wsgate-rs-data-'));
-  const server = await startReferenceServer({ port: 0, ...opts, dataDir });
+  const server = await startReferenceServer({ port: 0, ...opts, dataDir }).catch(async (error: unknown) => {
+    if (!opts.dataDir) await removeDirs(dataDir);
+    throw error;
+  });
   return {
     ...server,
     async cleanup() {

@@ -305,6 +305,17 @@ describe('persistence and liveness', () => {
     }
   });
 
+  test('a port already in use makes startReferenceServer reject', async () => {
+    const project = await makeRepo();
+    const server = await startTestServer({ root: project });
+    try {
+      await assert.rejects(startTestServer({ root: project, port: server.port }), { code: 'EADDRINUSE' });
+    } finally {
+      await server.cleanup();
+      await removeDirs(project);
+    }
+  });
+
   test('close() ends open sockets and frees the port', async () => {
     const project = await makeRepo();
     const server = await startTestServer({ root: project });
