@@ -284,7 +284,7 @@ describe('persistence and liveness', () => {
 
   test('the server pings and drops a client that never answers, but keeps one that does', async () => {
     const project = await makeRepo();
-    const server = await startTestServer({ root: project, pingIntervalMs: 40 });
+    const server = await startTestServer({ root: project, pingIntervalMs: 100 });
     const dead = await Client.ready(server.url, { autoPong: false });
     const alive = await Client.ready(server.url);
     try {
