@@ -1,0 +1,208 @@
+// `wsgate <command>`: argv in, exit code out. Harness errors are printed as `FILE:LINE:COL: message`
+// lines with a hint, never as stack traces.
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline/promises';
+import { randomBytes } from 'node:crypto';
+import { parseRunArgs, RUN_HELP, type RunArgs } from './args.ts';
+import { EXIT, HarnessFailure, formatError, didYouMean } from './errors.ts';
+import { loadGatesFile } from './gates/load.ts';
+import { prepareProject, removeOwned, isInside } from './project.ts';
+import { startEmbedded, type EmbeddedServer } from './embedded.ts';
+import { EvidenceWriter } from './evidence.ts';
+import { runGates } from './run.ts';
+import { REPORTERS, REPORTER_NAMES, type Reporter, type RunInfo } from './reporters/index.ts';
+import { killAllNow } from './process.ts';
+import { wscatBinPath, wscatVersion } from './wscat.ts';
+
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_GATES = path.join(PACKAGE_ROOT, 'gates.yaml');
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const COMMANDS = ['run', 'serve', 'help'] as const;
+const MAIN_USAGE = `usage: wsgate [run] [URL] [PATH] [options]   run gates (see wsgate run --help)
+       wsgate serve [options]                 start the reference server (see wsgate serve --help)`;
+
+function printErrors(errors: HarnessFailure['errors'], out: NodeJS.WritableStream = process.stderr): void {
+  for (const e of errors) out.write(formatError(e) + '\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === 'serve') {
+      const { serveMain } = await import('../reference-server/cli.ts');
+      return await serveMain(rest);
+    }
+    if (first === 'help' || first === '--help' || first === '-h') {
+      process.stdout.write(`${MAIN_USAGE}\n\n${RUN_HELP}\n`);
+      return EXIT.passed;
+    }
+    if (first === 'run') return await runCommand(rest);
+    if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
+      const guess = didYouMean(first, COMMANDS);
+      throw new HarnessFailure([{ code: 'USAGE', title: `unknown command "${first}"`, hint: guess ? `did you mean "wsgate ${guess}"? (a folder named ${first} must exist to be a PATH)` : MAIN_USAGE }], EXIT.usage);
+    }
+    return await runCommand(argv);
+  } catch (e) {
+    if (e instanceof HarnessFailure) {
+      printErrors(e.errors);
+      return e.exitCode;
+    }
+    process.stderr.write(`wsgate: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.harness;
+  }
+}
+
+function newRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+function evidenceDir(args: RunArgs, project: string, runId: string): string {
+  if (args.out) {
+    const abs = path.resolve(args.out);
+    if (isInside(abs, project)) throw new HarnessFailure([{ code: 'USAGE', title: `--out ${abs} is inside the project folder ${project}`, hint: 'evidence must not show up in the project\'s git status: choose a folder outside it' }], EXIT.usage);
+    return abs;
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  let base = path.resolve('.wsgate', 'runs');
+  if (isInside(base, project)) base = path.join(os.tmpdir(), 'wsgate', 'runs');
+  return path.join(base, `${stamp}-${runId}`);
+}
+
+function buildReporters(args: RunArgs): Reporter[] {
+  const list = args.reporters.length ? args.reporters : [{ name: 'console' }];
+  if (!list.some((r) => r.name === 'console')) list.unshift({ name: 'console' });
+  return list.map((r) => {
+    if (!(REPORTER_NAMES as string[]).includes(r.name)) {
+      const guess = didYouMean(r.name, REPORTER_NAMES);
+      throw new HarnessFailure([{ code: 'USAGE', title: `unknown reporter "${r.name}"`, hint: guess ? `did you mean "${guess}"?` : `reporters: ${REPORTER_NAMES.join(', ')}` }], EXIT.usage);
+    }
+    return REPORTERS[r.name as keyof typeof REPORTERS]({ ...(r.file ? { file: r.file } : {}), quiet: args.quiet, verbose: args.verbose, color: args.color, out: process.stdout });
+  });
+}
+
+function redactor(secrets: string[]): (t: string) => string {
+  const list = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  return (t) => {
+    let out = t;
+    for (const s of list) out = out.split(s).join('***');
+    return out;
+  };
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (args.help) {
+    process.stdout.write(RUN_HELP + '\n');
+    return EXIT.passed;
+  }
+  if (args.version) {
+    process.stdout.write(`wsgate ${packageVersion()} (wscat ${wscatVersion()}, node ${process.version})\n`);
+    return EXIT.passed;
+  }
+  const gatesFile = path.resolve(args.gatesFile ?? DEFAULT_GATES);
+  const loaded = loadGatesFile(gatesFile, { cliVars: args.vars });
+  if (!loaded.ok) {
+    printErrors(loaded.errors);
+    process.stderr.write(`wsgate: ${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in ${path.relative(process.cwd(), gatesFile) || gatesFile}; nothing was run\n`);
+    return EXIT.usage;
+  }
+  const gates = loaded.gates;
+  if (args.list) {
+    const w = Math.max(...gates.gates.map((g) => g.id.length));
+    for (const g of gates.gates) process.stdout.write(`${g.id.padEnd(w)}  ${g.title}\n`);
+    return EXIT.passed;
+  }
+  for (const id of args.gates) {
+    if (!gates.gates.some((g) => g.id === id)) {
+      const guess = didYouMean(id, gates.gates.map((g) => g.id));
+      throw new HarnessFailure([{ code: 'USAGE', title: `--gate ${id}: no such gate in ${path.basename(gatesFile)}`, hint: guess ? `did you mean "${guess}"?` : 'see --list' }], EXIT.usage);
+    }
+  }
+  const reporters = buildReporters(args);
+  if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
+
+  const runId = newRunId();
+  const project = await prepareProject(args.project);
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      killAllNow();
+      process.exit(EXIT.interrupted);
+    }
+    process.stderr.write(`\nwsgate: ${sig} received, stopping (again to force)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', killAllNow);
+  let server: EmbeddedServer | undefined;
+  try {
+    const outDir = evidenceDir(args, project.path, runId);
+    mkdirSync(outDir, { recursive: true });
+    const evidence = new EvidenceWriter(outDir, redactor(args.secrets));
+    if (!args.url) {
+      try {
+        server = await startEmbedded(project.path, args.keep);
+      } catch (e) {
+        throw new HarnessFailure([{ code: 'SERVER', title: `the embedded reference server did not start: ${(e as Error).message}` }], EXIT.harness);
+      }
+    }
+    const url = args.url ?? server!.url;
+    const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir };
+    for (const r of reporters) await r.onRunStart?.(info);
+    const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
+    let rl: ReturnType<typeof createInterface> | undefined;
+    const result = await runGates({
+      gates,
+      url,
+      project: project.path,
+      runId,
+      only: args.gates,
+      bail: args.bail,
+      timeoutScale: args.timeoutScale,
+      cliVars: args.vars,
+      verbose: args.verbose,
+      interactive,
+      ...(interactive
+        ? {
+            ask: (q: string) => {
+              rl ??= createInterface({ input: process.stdin, output: process.stdout });
+              return rl.question(`    ${q}(evidence: ${outDir}) `);
+            },
+          }
+        : {}),
+      reporters,
+      evidence,
+      signal: controller.signal,
+    });
+    rl?.close();
+    if (args.requireSignoff && result.totals.pending > 0 && result.exitCode === EXIT.passed) {
+      result.warnings.push(`${result.totals.pending} gate(s) await sign-off and --require-signoff is set`);
+      result.exitCode = EXIT.failed;
+      result.status = 'failed';
+    }
+    evidence.writeFile('gates.resolved.yaml', gates.source);
+    evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
+    evidence.writeFile('result.json', JSON.stringify(result, null, 2) + '\n');
+    await evidence.finish(runId);
+    for (const r of reporters) await r.onRunEnd?.(result, info);
+    return result.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await server?.stop();
+    if (!args.keep) removeOwned(project);
+    else if (project.owned) process.stderr.write(`wsgate: kept project folder ${project.path}\n`);
+  }
+}
+
+

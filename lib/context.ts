@@ -1,0 +1,65 @@
+// What a step receives besides its own parameters: the gate's variables, its connections,
+// deadlines, the project folder and the evidence sink. Steps return results; they never print.
+import type { CheckResult, Loc, StepResult, Timing } from './results.ts';
+import type { VarScope } from './vars.ts';
+import type { WscatConnection, ConnectOptions, ConnectionFailure, Frame } from './wscat.ts';
+import type { ChildProcess } from 'node:child_process';
+import type { GateSnapshot } from './snapshot.ts';
+
+export interface Member {
+  conn: WscatConnection;
+  /** Captures made on this connection alone (groups of connections). */
+  vars: VarScope;
+  label: string;
+}
+
+export interface EvidenceSink {
+  frameIn(conn: string, frame: Frame, step: string): void;
+  frameOut(conn: string, text: string, at: number, step: string): void;
+  stderr(source: string, text: string): void;
+  observe(step: string, name: string, data: unknown): void;
+  /** A path outside the project where a step may keep files (server logs). */
+  dir: string | null;
+}
+
+export interface StartedProcess {
+  name: string;
+  child: ChildProcess;
+  stopAt: 'gate' | 'run';
+}
+
+export interface RunSettings {
+  timeoutScale: number;
+  defaultTimeoutMs: number;
+  typeField: string;
+  nonJson: 'fail' | 'ignore';
+  verbose: boolean;
+  interactive: boolean;
+  /** Where `manual` prompts read and write, when interactive. */
+  ask?: (question: string) => Promise<string>;
+  signal: AbortSignal;
+}
+
+export interface StepContext {
+  gateId: string;
+  /** "gate-id#3" for evidence. */
+  stepId: string;
+  loc: Loc;
+  /** Location of a nested key of the step, e.g. ['expect', 0, 'match', 'sessionId']. */
+  locOf(path: (string | number)[]): Loc;
+  vars: VarScope;
+  project: string;
+  url: string;
+  settings: RunSettings;
+  snapshot: GateSnapshot;
+  evidence: EvidenceSink;
+  /** Scaled deadline length in ms for a step's `within`/`timeout` (or the default). */
+  timeoutMs(d?: number | string): number;
+  connections: Map<string, Member[]>;
+  openConnection(name: string, label: string, opts: ConnectOptions): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
+  processes: StartedProcess[];
+  /** Build the step's result; status derives from the checks. */
+  result(checks: CheckResult[], extra?: Partial<Omit<StepResult, 'checks' | 'kind' | 'loc'>>): StepResult;
+  check(name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult;
+  timing(name: string, ms: number, budget: unknown, loc?: Loc): { timing: Timing; check?: CheckResult };
+}

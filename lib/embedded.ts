@@ -1,0 +1,25 @@
+// The embedded default target: the reference server, started in-process on a free 127.0.0.1 port.
+// The harness only speaks the wire protocol to it, as it would to any stranger.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface EmbeddedServer {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbedded(project: string, keep: boolean): Promise<EmbeddedServer> {
+  const { startReferenceServer } = await import('../reference-server/index.ts');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-server-data-'));
+  const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: project, dataDir, logDir: path.join(dataDir, 'logs') });
+  return {
+    url: server.url,
+    dataDir,
+    async stop() {
+      await server.close();
+      if (!keep) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// Evidence of one run, written as it happens (the transcript streams to disk, it is never held
+// in memory): every frame, every process's output, every verify observation, then result.json
+// and a manifest of sha256 hashes whose own hash is the run's evidence digest.
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import type { EvidenceSink } from './context.ts';
+import type { Frame } from './wscat.ts';
+
+export const MANIFEST = 'manifest.json';
+
+export interface Manifest {
+  schemaVersion: 1;
+  runId: string;
+  files: { path: string; sha256: string; bytes: number }[];
+}
+
+export type Redactor = (text: string) => string;
+
+export class EvidenceWriter implements EvidenceSink {
+  private transcript: WriteStream;
+  private observations: WriteStream;
+  private logs = new Map<string, WriteStream>();
+
+  constructor(readonly dir: string, private readonly redact: Redactor = (t) => t) {
+    mkdirSync(path.join(dir, 'logs'), { recursive: true });
+    this.transcript = createWriteStream(path.join(dir, 'transcript.jsonl'));
+    this.observations = createWriteStream(path.join(dir, 'observations.jsonl'));
+  }
+
+  frameIn(conn: string, frame: Frame, step: string): void {
+    this.transcript.write(JSON.stringify({ at: new Date(frame.at).toISOString(), conn, dir: 'in', step, seq: frame.seq, text: this.redact(frame.text) }) + '\n');
+  }
+
+  frameOut(conn: string, text: string, at: number, step: string): void {
+    this.transcript.write(JSON.stringify({ at: new Date(at).toISOString(), conn, dir: 'out', step, text: this.redact(text) }) + '\n');
+  }
+
+  stderr(source: string, text: string): void {
+    const name = source.replace(/[^A-Za-z0-9_.#-]+/g, '_').slice(0, 80) + '.log';
+    let s = this.logs.get(name);
+    if (!s) {
+      s = createWriteStream(path.join(this.dir, 'logs', name));
+      this.logs.set(name, s);
+    }
+    s.write(this.redact(text));
+  }
+
+  observe(step: string, name: string, data: unknown): void {
+    this.observations.write(this.redact(JSON.stringify({ at: new Date().toISOString(), step, name, data })) + '\n');
+  }
+
+  writeFile(name: string, content: string): void {
+    writeFileSync(path.join(this.dir, name), this.redact(content));
+  }
+
+  private async closeStreams(): Promise<void> {
+    const all = [this.transcript, this.observations, ...this.logs.values()];
+    await Promise.all(all.map((s) => new Promise<void>((r) => s.end(r))));
+  }
+
+  /** Close every stream, then hash every file into the manifest; returns the evidence digest. */
+  async finish(runId: string): Promise<string> {
+    await this.closeStreams();
+    const manifest = buildManifest(this.dir, runId);
+    writeFileSync(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    return evidenceDigest(this.dir);
+  }
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, rel));
+    else if (rel !== MANIFEST) out.push(rel);
+  }
+  return out.sort();
+}
+
+export function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export function buildManifest(dir: string, runId: string): Manifest {
+  return {
+    schemaVersion: 1,
+    runId,
+    files: listFiles(dir).map((p) => ({ path: p, sha256: sha256File(path.join(dir, p)), bytes: statSync(path.join(dir, p)).size })),
+  };
+}
+
+export function evidenceDigest(dir: string): string {
+  return 'sha256:' + sha256File(path.join(dir, MANIFEST));
+}
+
+/** Files whose hash no longer matches the manifest (or that appeared or vanished). */
+export function verifyEvidence(dir: string): { ok: boolean; problems: string[] } {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path.join(dir, MANIFEST), 'utf8')) as Manifest;
+  } catch {
+    return { ok: false, problems: ['manifest.json is missing or not JSON'] };
+  }
+  const problems: string[] = [];
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const f of manifest.files) {
+    try {
+      if (sha256File(path.join(dir, f.path)) !== f.sha256) problems.push(`${f.path} changed`);
+    } catch {
+      problems.push(`${f.path} is missing`);
+    }
+  }
+  for (const p of listFiles(dir)) if (!listed.has(p)) problems.push(`${p} is not in the manifest`);
+  return { ok: problems.length === 0, problems };
+}

@@ -1,0 +1,82 @@
+// Schema pieces shared by several step kinds. The zod schemas are the one source of truth:
+// the loader validates with them, TypeScript types are inferred from them, and the shipped
+// JSON Schema for gates.yaml is generated from them.
+import { z } from 'zod';
+
+export const Duration = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration such as 500ms, 5s or 1m')])
+  .describe('A duration: a number of milliseconds or a string such as 500ms, 5s, 1m');
+
+export const FORMATS = ['uuid', 'iso-date', 'integer', 'email', 'url', 'json'] as const;
+
+export const MatcherObject = z
+  .strictObject({
+    equals: z.unknown().optional(),
+    format: z.enum(FORMATS).optional(),
+    regex: z.string().optional(),
+    contains: z.unknown().optional(),
+    startsWith: z.string().optional(),
+    exists: z.boolean().optional(),
+    absent: z.boolean().optional(),
+    oneOf: z.array(z.unknown()).optional(),
+    type: z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']).optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    length: z.union([z.number().int().nonnegative(), z.lazy((): z.ZodType => MatcherObject)]).optional(),
+    not: z.lazy((): z.ZodType => Matcher).optional(),
+  })
+  .describe('Field matcher: every key given must hold');
+
+export const MATCHER_KEYS = Object.keys(MatcherObject.shape) as (keyof typeof MatcherObject.shape)[];
+
+/** A scalar is shorthand for `equals`. */
+export const Matcher = z.union([z.string(), z.number(), z.boolean(), z.null(), MatcherObject]);
+
+export const FieldMatchers = z.record(z.string(), Matcher).describe('Field path (a.b[0].c) to matcher');
+export const Captures = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).describe('Variable name to field path');
+
+export const MessageExpectation = z.strictObject({
+  type: z.string().optional().describe('The message kind (the value of the type field)'),
+  where: FieldMatchers.optional().describe('Selects which message: every matcher must hold (skips others)'),
+  match: FieldMatchers.optional(),
+  capture: Captures.optional(),
+  optional: z.boolean().optional().describe('Pass with a note if no such message arrives'),
+});
+
+export const RawExpectation = z.strictObject({
+  raw: Matcher.describe('Matcher for a frame that is not JSON'),
+  optional: z.boolean().optional(),
+});
+
+export const CollectExpectation = z.strictObject({
+  collect: z.string().describe('Message kind whose pieces are gathered, e.g. content_delta'),
+  field: z.string().optional().describe('Field holding each piece (default: delta)'),
+  min: z.number().int().nonnegative().optional().describe('Fewest pieces (default 1)'),
+  text: Matcher.optional().describe('Matcher for the joined text'),
+  into: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().describe('Variable receiving the joined text'),
+});
+
+export const Expectation = z.union([CollectExpectation, RawExpectation, MessageExpectation]);
+export const ExpectList = z.array(Expectation).min(1);
+
+export const Budget = z.union([Duration, z.strictObject({ max: Duration, soft: z.boolean().optional() })]);
+
+/** Keys every waiting step on a connection shares. */
+export const waitKeys = {
+  name: z.string().optional().describe('A label for reports'),
+  on: z.string().optional().describe('Connection name (default: main)'),
+  within: Duration.optional().describe('Deadline for the whole step'),
+  budget: Budget.optional().describe('Latency budget; over budget fails unless soft'),
+  forbid: z.array(z.string()).optional().describe('Message kinds that fail the step if they arrive first'),
+  distinct: z.array(z.string()).optional().describe('Captured variables that must differ across a connection group'),
+};
+
+export type Matcher = z.infer<typeof Matcher>;
+export type MatcherObject = z.infer<typeof MatcherObject>;
+export type Expectation = z.infer<typeof Expectation>;
+export type MessageExpectation = z.infer<typeof MessageExpectation>;
+export type CollectExpectation = z.infer<typeof CollectExpectation>;
+export type RawExpectation = z.infer<typeof RawExpectation>;
+export type Budget = z.infer<typeof Budget>;

@@ -1,0 +1,28 @@
+// A loaded, validated gates file: what the runner consumes.
+import type { Loc } from '../results.ts';
+import type { StepKind, StepParams } from '../../steps/index.ts';
+
+export interface LoadedStep<K extends StepKind = StepKind> {
+  kind: K;
+  params: StepParams<K>;
+  label: string;
+  loc: Loc;
+  locOf(path: (string | number)[]): Loc;
+}
+
+export interface LoadedGate {
+  id: string;
+  title: string;
+  loc: Loc;
+  steps: LoadedStep[];
+  serial: boolean;
+}
+
+export interface LoadedGates {
+  file: string;
+  source: string;
+  defaults: { timeoutMs: number; typeField: string; nonJson: 'fail' | 'ignore' };
+  vars: Record<string, string | number | boolean>;
+  protocol?: string;
+  gates: LoadedGate[];
+}

@@ -1,0 +1,150 @@
+// The only module that spawns or kills processes. Results are data: a non-zero exit is information,
+// and every deadline kills the whole process tree (children run in their own process group).
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { once } from 'node:events';
+
+export interface ProcessResult {
+  command: string;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+  /** Set when the program could not be started at all (ENOENT, EACCES). */
+  spawnError?: string;
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Kill the tree after this many ms; undefined = no deadline (long-lived children only). */
+  timeoutMs?: number;
+  input?: string;
+  /** Cap kept output per stream, so a flood cannot exhaust memory. */
+  maxOutputBytes?: number;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Every child started through this module that has not exited yet. */
+export function liveChildren(): number[] {
+  return [...live].map((c) => c.pid!).filter(Boolean);
+}
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+}
+
+/** Signal the child's whole process group; falls back to the child alone if the group is gone. */
+export function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** SIGTERM the tree, then SIGKILL it if it has not exited within graceMs; resolves once it has exited. */
+export async function stopTree(child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = once(child, 'exit').catch(() => undefined);
+  killTree(child, 'SIGTERM');
+  const timer = setTimeout(() => killTree(child, 'SIGKILL'), graceMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+  // The leader may exit while grandchildren linger in its group.
+  killTree(child, 'SIGKILL');
+}
+
+/** Synchronous last resort for exit handlers: SIGKILL every tracked tree. */
+export function killAllNow(): void {
+  for (const child of live) killTree(child, 'SIGKILL');
+}
+
+export function spawnChild(command: string, args: readonly string[], opts: SpawnOptions & { stdio?: StdioOptions } = {}): ChildProcess {
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'],
+    detached: true, // own process group, so a deadline can kill grandchildren too
+  });
+  track(child);
+  return child;
+}
+
+/** Run a program to completion (or its deadline) and return what happened as data. */
+export async function runProcess(command: string, args: readonly string[], opts: SpawnOptions = {}): Promise<ProcessResult> {
+  const started = performance.now();
+  const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
+  const label = [command, ...args].join(' ');
+  let child: ChildProcess;
+  try {
+    child = spawnChild(command, args, opts);
+  } catch (err) {
+    return { command: label, exitCode: null, signal: null, stdout: '', stderr: '', ms: 0, timedOut: false, spawnError: String((err as Error).message) };
+  }
+  const out: Buffer[] = [];
+  const errs: Buffer[] = [];
+  let outLen = 0;
+  let errLen = 0;
+  child.stdout?.on('data', (b: Buffer) => {
+    if (outLen < max) out.push(b);
+    outLen += b.length;
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    if (errLen < max) errs.push(b);
+    errLen += b.length;
+  });
+  let spawnError: string | undefined;
+  child.on('error', (err) => {
+    spawnError = err.message;
+  });
+  if (child.stdin) {
+    child.stdin.on('error', () => undefined); // the program may exit without reading its input
+    child.stdin.end(opts.input ?? '');
+  }
+  let timedOut = false;
+  const timer =
+    opts.timeoutMs !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          void stopTree(child, 500);
+        }, opts.timeoutMs)
+      : undefined;
+  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('close', (code, sig) => resolve([code, sig]));
+    child.once('error', () => resolve([null, null]));
+  });
+  if (timer) clearTimeout(timer);
+  killTree(child, 'SIGKILL'); // reap anything the program left running in its group
+  const cut = (bufs: Buffer[], len: number) => {
+    const text = Buffer.concat(bufs).subarray(0, max).toString('utf8');
+    return len > max ? `${text}\n[... ${len - max} more bytes not kept]` : text;
+  };
+  return {
+    command: label,
+    exitCode,
+    signal,
+    stdout: cut(out, outLen),
+    stderr: cut(errs, errLen),
+    ms: Math.round(performance.now() - started),
+    timedOut,
+    ...(spawnError ? { spawnError } : {}),
+  };
+}
+
+/** Run through `sh -c`, for user-written command lines. */
+export function runShell(commandLine: string, opts: SpawnOptions = {}): Promise<ProcessResult> {
+  return runProcess('sh', ['-c', commandLine], opts).then((r) => ({ ...r, command: commandLine }));
+}

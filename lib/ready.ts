@@ -1,0 +1,76 @@
+// Waiting for a started backend to be ready: an HTTP status, an open TCP port or a log line,
+// each with a deadline and a backoff between attempts (never a fixed sleep).
+import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+
+export type ReadyProbe = { http: string; status?: number } | { port: number; host?: string } | { log: string };
+
+async function tryOnce(p: ReadyProbe): Promise<boolean> {
+  if ('http' in p) {
+    try {
+      const res = await fetch(p.http, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      return p.status === undefined ? res.status < 500 : res.status === p.status;
+    } catch {
+      return false;
+    }
+  }
+  if ('port' in p) {
+    return new Promise((resolve) => {
+      const s = net.connect({ port: p.port, host: p.host ?? '127.0.0.1' });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+      s.setTimeout(1000, () => {
+        s.destroy();
+        resolve(false);
+      });
+    });
+  }
+  return false;
+}
+
+/** Resolves with how it ended: ready, the process exited, or the deadline passed. */
+export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: () => string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+  const deadline = performance.now() + timeoutMs;
+  let exited = child.exitCode !== null;
+  const onExit = () => (exited = true);
+  child.once('exit', onExit);
+  try {
+    if ('log' in probe) {
+      const re = new RegExp(probe.log, 'm');
+      return await new Promise((resolve) => {
+        const check = () => {
+          if (re.test(output())) finish('ready');
+        };
+        const timer = setTimeout(() => finish('timeout'), timeoutMs);
+        const finish = (r: 'ready' | 'exited' | 'timeout') => {
+          clearTimeout(timer);
+          child.stdout?.off('data', check);
+          child.stderr?.off('data', check);
+          child.off('exit', onEnd);
+          resolve(r);
+        };
+        const onEnd = () => finish(re.test(output()) ? 'ready' : 'exited');
+        child.stdout?.on('data', check);
+        child.stderr?.on('data', check);
+        child.once('exit', onEnd);
+        check();
+      });
+    }
+    let delay = 20;
+    while (performance.now() < deadline) {
+      if (exited) return 'exited';
+      if (await tryOnce(probe)) return 'ready';
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await new Promise((r) => setTimeout(r, Math.min(delay, left))); // backoff between probes, bounded by the deadline
+      delay = Math.min(delay * 2, 250);
+    }
+    return exited ? 'exited' : 'timeout';
+  } finally {
+    child.off('exit', onExit);
+  }
+}

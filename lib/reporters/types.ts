@@ -1,0 +1,33 @@
+// One interface for every reporter: optional hooks, called in this order.
+import type { GateResult, RunResult, StepResult } from '../results.ts';
+
+export interface RunInfo {
+  runId: string;
+  url: string;
+  project: string;
+  gatesFile: string;
+  embedded: boolean;
+  version: string;
+  gateCount: number;
+  evidenceDir: string | null;
+}
+
+export interface Reporter {
+  onRunStart?(info: RunInfo): void | Promise<void>;
+  onGateStart?(gate: { id: string; title: string }): void;
+  onStepEnd?(gateId: string, step: StepResult): void;
+  onGateEnd?(gate: GateResult): void;
+  /** Every frame, for --verbose. */
+  onFrame?(conn: string, direction: 'in' | 'out', text: string): void;
+  onRunEnd?(result: RunResult, info: RunInfo): void | Promise<void>;
+}
+
+export interface ReporterOptions {
+  /** FILE of `--reporter NAME:FILE`; undefined = the reporter's default place. */
+  file?: string;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  /** Where console output goes (stdout unless the stream is reserved for a machine format). */
+  out: NodeJS.WritableStream;
+}

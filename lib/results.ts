@@ -1,0 +1,92 @@
+// The data every step, gate and run produces. Steps never print: reporters read these.
+
+export interface Loc {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export function formatLoc(loc: Loc | undefined): string {
+  return loc ? `${loc.file}:${loc.line}:${loc.col}` : '?';
+}
+
+export interface CheckResult {
+  /** What was checked, in words: "tool_result.error absent". */
+  name: string;
+  expected: unknown;
+  actual: unknown;
+  passed: boolean;
+  loc: Loc;
+  /** Passed only as a warning (lenient mode, soft budget, optional message missing). */
+  warning?: boolean;
+}
+
+export type StepStatus = 'passed' | 'failed' | 'pending' | 'skipped';
+
+export interface FrameSummary {
+  conn: string;
+  seq: number;
+  at: number;
+  text: string;
+}
+
+export interface Timing {
+  name: string;
+  ms: number;
+  budgetMs?: number;
+  soft?: boolean;
+  passed: boolean;
+}
+
+export interface StepResult {
+  kind: string;
+  label: string;
+  status: StepStatus;
+  checks: CheckResult[];
+  ms: number;
+  loc: Loc;
+  /** The last frames on the step's connection(s), shown when it fails. */
+  lastMessages?: FrameSummary[];
+  timings?: Timing[];
+  /** Free-form observations kept as evidence (file content, git status...). */
+  observations?: Record<string, unknown>;
+  note?: string;
+}
+
+export type GateStatus = 'passed' | 'failed' | 'pending' | 'skipped';
+
+export interface GateResult {
+  id: string;
+  title: string;
+  status: GateStatus;
+  steps: StepResult[];
+  ms: number;
+  loc: Loc;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  runId: string;
+  startedAt: string;
+  ms: number;
+  url: string;
+  project: string;
+  gatesFile: string;
+  status: 'passed' | 'failed' | 'interrupted';
+  exitCode: number;
+  gates: GateResult[];
+  totals: { gates: number; passed: number; failed: number; pending: number; skipped: number; checks: number; checksFailed: number };
+  warnings: string[];
+}
+
+export function stepStatus(checks: CheckResult[], pending = false): StepStatus {
+  if (checks.some((c) => !c.passed)) return 'failed';
+  return pending ? 'pending' : 'passed';
+}
+
+export function gateStatus(steps: StepResult[]): GateStatus {
+  if (steps.some((s) => s.status === 'failed')) return 'failed';
+  if (steps.length > 0 && steps.every((s) => s.status === 'skipped')) return 'skipped';
+  if (steps.some((s) => s.status === 'pending')) return 'pending';
+  return 'passed';
+}

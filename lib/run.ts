@@ -1,0 +1,273 @@
+// Runs loaded gates in order: a variable scope and a fresh set of connections per gate, steps in
+// order until one fails (the rest of that gate is skipped; --bail skips the rest of the run),
+// every connection and started process reaped at the end of its gate or run.
+import type { LoadedGate, LoadedGates, LoadedStep } from './gates/model.ts';
+import { STEPS } from '../steps/index.ts';
+import type { StepDefinition } from './step-api.ts';
+import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
+import { VarScope, UnknownVariable, refsIn } from './vars.ts';
+import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Loc, type Timing } from './results.ts';
+import { takeSnapshot } from './snapshot.ts';
+import { WscatConnection } from './wscat.ts';
+import { stopTree } from './process.ts';
+import { parseDuration } from './duration.ts';
+import type { Reporter } from './reporters/types.ts';
+import { EXIT } from './errors.ts';
+import type { Budget } from './gates/common-schema.ts';
+
+export interface RunOptions {
+  gates: LoadedGates;
+  url: string;
+  project: string;
+  runId: string;
+  only?: string[];
+  bail: boolean;
+  timeoutScale: number;
+  cliVars: Record<string, string>;
+  verbose: boolean;
+  interactive: boolean;
+  ask?: (q: string) => Promise<string>;
+  reporters: Reporter[];
+  evidence: EvidenceSink;
+  signal: AbortSignal;
+}
+
+export function httpUrlOf(wsUrl: string): string {
+  try {
+    const u = new URL(wsUrl);
+    return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+  } catch {
+    return wsUrl;
+  }
+}
+
+export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars'>): VarScope {
+  const scope = new VarScope();
+  for (const [k, v] of Object.entries(o.gates.vars)) scope.set(k, v);
+  for (const [k, v] of Object.entries(o.cliVars)) scope.set(k, v);
+  scope.set('URL', o.url);
+  scope.set('HTTP_URL', httpUrlOf(o.url));
+  scope.set('PROJECT', o.project);
+  scope.set('RUN_ID', o.runId);
+  return scope;
+}
+
+function budgetOf(b: Budget | undefined): { ms: number; soft: boolean } | undefined {
+  if (b === undefined) return undefined;
+  if (typeof b === 'object') return { ms: parseDuration(b.max), soft: b.soft ?? false };
+  return { ms: parseDuration(b), soft: false };
+}
+
+export async function runGates(o: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const settings: RunSettings = {
+    timeoutScale: o.timeoutScale,
+    defaultTimeoutMs: o.gates.defaults.timeoutMs,
+    typeField: o.gates.defaults.typeField,
+    nonJson: o.gates.defaults.nonJson,
+    verbose: o.verbose,
+    interactive: o.interactive,
+    ...(o.ask ? { ask: o.ask } : {}),
+    signal: o.signal,
+  };
+  const runProcesses: StartedProcess[] = [];
+  const selected = o.only?.length ? o.gates.gates.filter((g) => o.only!.includes(g.id)) : o.gates.gates;
+  const results: GateResult[] = [];
+  let stop = false;
+  for (const gate of selected) {
+    if (stop || o.signal.aborted) {
+      results.push(skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)'));
+      continue;
+    }
+    const r = await runGate(gate, o, settings, runProcesses);
+    results.push(r);
+    if (r.status === 'failed' && o.bail) stop = true;
+  }
+  await Promise.all(runProcesses.map((p) => stopTree(p.child)));
+  const gates = results;
+  const checks = gates.flatMap((g) => g.steps.flatMap((s) => s.checks));
+  const interrupted = o.signal.aborted;
+  const failed = gates.some((g) => g.status === 'failed');
+  const status = interrupted ? 'interrupted' : failed ? 'failed' : 'passed';
+  return {
+    schemaVersion: 1,
+    runId: o.runId,
+    startedAt,
+    ms: Math.round(performance.now() - started),
+    url: o.url,
+    project: o.project,
+    gatesFile: o.gates.file,
+    status,
+    exitCode: interrupted ? EXIT.interrupted : failed ? EXIT.failed : EXIT.passed,
+    gates,
+    totals: {
+      gates: gates.length,
+      passed: gates.filter((g) => g.status === 'passed').length,
+      failed: gates.filter((g) => g.status === 'failed').length,
+      pending: gates.filter((g) => g.status === 'pending').length,
+      skipped: gates.filter((g) => g.status === 'skipped').length,
+      checks: checks.length,
+      checksFailed: checks.filter((c) => !c.passed).length,
+    },
+    warnings: [],
+  };
+}
+
+function skippedGate(gate: LoadedGate, why: string): GateResult {
+  return {
+    id: gate.id,
+    title: gate.title,
+    status: 'skipped',
+    ms: 0,
+    loc: gate.loc,
+    steps: gate.steps.map((s) => ({ kind: s.kind, label: s.label, status: 'skipped', checks: [], ms: 0, loc: s.loc, note: why })),
+  };
+}
+
+/** Files the gate's steps want compared with their state at the gate's start. */
+function watchedFiles(gate: LoadedGate, scope: VarScope): string[] {
+  const out: string[] = [];
+  for (const s of gate.steps) {
+    const def = STEPS[s.kind] as unknown as StepDefinition;
+    for (const f of def.watches?.(s.params) ?? []) {
+      if (refsIn(f).every((r) => scope.lookup(r).found)) out.push(scope.resolve(f));
+    }
+  }
+  return out;
+}
+
+async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, runProcesses: StartedProcess[]): Promise<GateResult> {
+  const started = performance.now();
+  for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title: gate.title });
+  const vars = baseScope(o).child();
+  vars.set('GATE_ID', gate.id);
+  const snapshot = await takeSnapshot(o.project, watchedFiles(gate, vars));
+  const connections = new Map<string, Member[]>();
+  const gateProcesses: StartedProcess[] = [];
+  const disposeAll = () => Promise.all([...connections.values()].flat().map((m) => m.conn.dispose()));
+  const onAbort = () => void disposeAll();
+  o.signal.addEventListener('abort', onAbort);
+  const steps: StepResult[] = [];
+  let failedAt: number | null = null;
+  try {
+    for (let i = 0; i < gate.steps.length; i++) {
+      const step = gate.steps[i]!;
+      if (failedAt !== null || o.signal.aborted) {
+        steps.push({ kind: step.kind, label: step.label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note: o.signal.aborted ? 'interrupted' : `not run: step ${failedAt! + 1} failed` });
+        continue;
+      }
+      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses);
+      const t0 = performance.now();
+      let result: StepResult;
+      try {
+        const def = STEPS[step.kind] as unknown as StepDefinition;
+        result = await def.run(step.params, ctx);
+      } catch (e) {
+        const msg = e instanceof UnknownVariable ? `${e.message} has no value here (the capture that sets it failed or has not run)` : `harness error: ${(e as Error).stack ?? String(e)}`;
+        result = ctx.result([ctx.check('step ran', 'no harness error', msg, false)]);
+      }
+      result.ms = Math.round(performance.now() - t0);
+      if (o.signal.aborted && result.status !== 'passed') {
+        result.status = 'skipped';
+        result.note = 'interrupted';
+      }
+      steps.push(result);
+      if (result.observations) o.evidence.observe(ctx.stepId, result.label, result.observations);
+      for (const r of o.reporters) r.onStepEnd?.(gate.id, result);
+      if (result.status === 'failed') failedAt = i;
+    }
+  } finally {
+    o.signal.removeEventListener('abort', onAbort);
+    await disposeAll();
+    for (const p of gateProcesses) (p.stopAt === 'gate' ? undefined : runProcesses.push(p));
+    await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
+  }
+  const result: GateResult = { id: gate.id, title: gate.title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc };
+  if (o.signal.aborted && result.status !== 'failed') result.status = 'skipped';
+  for (const r of o.reporters) r.onGateEnd?.(result);
+  return result;
+}
+
+function makeContext(
+  gate: LoadedGate,
+  step: LoadedStep,
+  index: number,
+  o: RunOptions,
+  settings: RunSettings,
+  vars: VarScope,
+  snapshot: Awaited<ReturnType<typeof takeSnapshot>>,
+  connections: Map<string, Member[]>,
+  processes: StartedProcess[],
+): StepContext {
+  const stepId = `${gate.id}#${index + 1}`;
+  const started = performance.now();
+  const check = (name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult => ({
+    name,
+    expected,
+    actual,
+    passed,
+    loc: loc ?? step.loc,
+    ...(warning ? { warning } : {}),
+  });
+  return {
+    gateId: gate.id,
+    stepId,
+    loc: step.loc,
+    locOf: step.locOf,
+    vars,
+    project: o.project,
+    url: o.url,
+    settings,
+    snapshot,
+    evidence: o.evidence,
+    connections,
+    processes,
+    timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
+    async openConnection(name, label, opts) {
+      const hooks = {
+        onFrameIn: (f: { text: string; seq: number; at: number }) => {
+          o.evidence.frameIn(label, f as never, stepIdNow());
+          for (const r of o.reporters) r.onFrame?.(label, 'in', f.text);
+        },
+        onFrameOut: (text: string, at: number) => {
+          o.evidence.frameOut(label, text, at, stepIdNow());
+          for (const r of o.reporters) r.onFrame?.(label, 'out', text);
+        },
+        onStderr: (text: string) => o.evidence.stderr(`wscat ${label}`, text),
+      };
+      const res = await WscatConnection.open(label, opts, hooks);
+      if (!res.ok) return res;
+      const member: Member = { conn: res.conn, vars: vars.child(), label };
+      const list = connections.get(name);
+      if (list) {
+        // Reconnecting under the same name replaces a closed connection.
+        const open = list.filter((m) => m.conn.isOpen && m.label !== label);
+        connections.set(name, [...open, member]);
+      } else connections.set(name, [member]);
+      return { ok: true, member };
+    },
+    result(checks, extra = {}) {
+      return {
+        kind: step.kind,
+        label: step.label,
+        status: extra.status ?? stepStatus(checks),
+        checks,
+        ms: extra.ms ?? Math.round(performance.now() - started),
+        loc: step.loc,
+        ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'status' && k !== 'ms')),
+      };
+    },
+    check,
+    timing(name, ms, budget, loc) {
+      const b = budgetOf(budget as Budget | undefined);
+      const timing: Timing = { name, ms, passed: b ? ms <= b.ms : true, ...(b ? { budgetMs: b.ms, soft: b.soft } : {}) };
+      if (!b) return { timing };
+      const over = ms > b.ms;
+      return { timing, check: check(`latency within ${b.ms} ms${b.soft ? ' (soft)' : ''}`, `<= ${b.ms} ms`, `${ms} ms`, !over || b.soft, loc, over && b.soft) };
+    },
+  };
+  function stepIdNow() {
+    return stepId;
+  }
+}

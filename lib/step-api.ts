@@ -1,0 +1,19 @@
+// The one shape every step kind has: a zod schema for its YAML form and
+// `run(params, ctx) => Promise<StepResult>`.
+import type { z } from 'zod';
+import type { StepContext } from './context.ts';
+import type { StepResult } from './results.ts';
+
+export interface StepDefinition<S extends z.ZodType = z.ZodType> {
+  /** Schema of the whole step object, e.g. `{send: {...}, expect: [...]}`. */
+  schema: S;
+  /** One line for reports: "send init_session". */
+  label(params: z.infer<S>): string;
+  run(params: z.infer<S>, ctx: StepContext): Promise<StepResult>;
+  /** Files whose state the gate must record at its start (for "changed in this run"). */
+  watches?(params: z.infer<S>): string[];
+}
+
+export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepDefinition<S> {
+  return def;
+}

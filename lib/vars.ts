@@ -1,0 +1,86 @@
+// ${NAME} substitution. A value that is exactly one reference keeps the variable's type
+// (so a captured object stays an object); references inside longer strings are interpolated.
+
+const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}/g;
+const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}$/;
+
+export type Lookup = (name: string) => { found: true; value: unknown } | { found: false };
+
+export class UnknownVariable extends Error {
+  constructor(readonly variable: string) {
+    super(`unknown variable \${${variable}}`);
+  }
+}
+
+export function refsIn(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(REF)) out.push(m[1]!);
+  } else if (Array.isArray(value)) {
+    for (const v of value) refsIn(v, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      refsIn(k, out);
+      refsIn(v, out);
+    }
+  }
+  return out;
+}
+
+function asText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function substitute<T>(value: T, lookup: Lookup): T {
+  if (typeof value === 'string') {
+    const whole = WHOLE.exec(value);
+    if (whole) {
+      const r = lookup(whole[1]!);
+      if (!r.found) throw new UnknownVariable(whole[1]!);
+      return r.value as T;
+    }
+    return value.replace(REF, (_, name: string) => {
+      const r = lookup(name);
+      if (!r.found) throw new UnknownVariable(name);
+      return asText(r.value);
+    }) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, lookup)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[substitute(k, lookup)] = substitute(v, lookup);
+    return out as T;
+  }
+  return value;
+}
+
+/** Layered variable scopes: later layers win. `env.NAME` reads the process environment. */
+export class VarScope {
+  private readonly layers: Map<string, unknown>[];
+  constructor(layers: Map<string, unknown>[] = [new Map()], private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.layers = layers;
+  }
+
+  child(): VarScope {
+    return new VarScope([...this.layers, new Map()], this.env);
+  }
+
+  set(name: string, value: unknown): void {
+    this.layers[this.layers.length - 1]!.set(name, value);
+  }
+
+  lookup: Lookup = (name) => {
+    if (name.startsWith('env.')) {
+      const v = this.env[name.slice(4)];
+      return v === undefined ? { found: false } : { found: true, value: v };
+    }
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i]!;
+      if (layer.has(name)) return { found: true, value: layer.get(name) };
+    }
+    return { found: false };
+  };
+
+  resolve<T>(value: T): T {
+    return substitute(value, this.lookup);
+  }
+}

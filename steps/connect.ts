@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { Duration } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/step-api.ts';
+import type { CheckResult } from '../lib/results.ts';
+
+const ConnectParams = z.strictObject({
+  name: z.string().optional().describe('Connection name (default: main)'),
+  url: z.string().optional().describe('Default: ${URL}'),
+  headers: z.record(z.string(), z.string()).optional(),
+  subprotocols: z.array(z.string()).optional(),
+  origin: z.string().optional(),
+  auth: z.string().optional().describe('user:password for HTTP basic auth'),
+  insecure: z.boolean().optional().describe('Do not verify TLS certificates'),
+  ca: z.string().optional().describe('CA certificate file'),
+  followRedirects: z.boolean().optional(),
+  count: z.number().int().min(1).max(1000).optional().describe('Open this many connections at once, as one group'),
+});
+
+export const connect = defineStep({
+  schema: z.strictObject({
+    connect: z.union([z.string().describe('Connection name'), ConnectParams]),
+    within: Duration.optional().describe('Deadline for the socket to open'),
+    name: z.string().optional(),
+  }),
+  label: (p) => {
+    const c = typeof p.connect === 'string' ? { name: p.connect } : p.connect;
+    return `connect ${c.name ?? 'main'}${'count' in c && c.count ? ` ×${c.count}` : ''}`;
+  },
+  async run(p, ctx) {
+    const c = ctx.vars.resolve(typeof p.connect === 'string' ? { name: p.connect } : p.connect) as z.infer<typeof ConnectParams>;
+    const name = c.name ?? 'main';
+    const count = c.count ?? 1;
+    const url = c.url ?? ctx.url;
+    const opts = {
+      url,
+      openTimeoutMs: ctx.timeoutMs(p.within),
+      ...(c.headers ? { headers: c.headers } : {}),
+      ...(c.subprotocols ? { subprotocols: c.subprotocols } : {}),
+      ...(c.origin ? { origin: c.origin } : {}),
+      ...(c.auth ? { auth: c.auth } : {}),
+      ...(c.insecure ? { insecure: true } : {}),
+      ...(c.ca ? { ca: c.ca } : {}),
+      ...(c.followRedirects ? { followRedirects: true } : {}),
+    };
+    const labels = Array.from({ length: count }, (_, i) => (count > 1 ? `${name}#${i + 1}` : name));
+    const opened = await Promise.all(labels.map((label) => ctx.openConnection(name, label, opts)));
+    const checks: CheckResult[] = opened.map((o, i) =>
+      o.ok
+        ? ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `open in ${o.member.conn.openedMs} ms`, true)
+        : ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `${o.error.code}: ${o.error.message}`, false),
+    );
+    return ctx.result(checks);
+  },
+});

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { ExpectList, waitKeys } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/step-api.ts';
+import { exchange } from '../lib/exchange.ts';
+import { expectationLabel } from '../lib/expectations.ts';
+
+export const expect = defineStep({
+  schema: z.strictObject({ expect: ExpectList, ...waitKeys }),
+  label: (p) => `expect ${p.expect.map(expectationLabel).join(', ')}`,
+  run: (p, ctx) => exchange(ctx, p),
+});

@@ -1,0 +1,91 @@
+// One HTTP request with status, JSON and body checks: /health, REST session endpoints.
+import { z } from 'zod';
+import { Budget, Captures, Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/step-api.ts';
+import { describe, getPath, matchValue } from '../lib/match.ts';
+import type { CheckResult } from '../lib/results.ts';
+
+const Request = z.strictObject({
+  method: z.string().optional(),
+  url: z.string(),
+  headers: z.record(z.string(), z.string()).optional(),
+  json: z.unknown().optional().describe('A JSON body'),
+  body: z.string().optional().describe('A raw body'),
+});
+
+export function parseRequestLine(line: string): { method: string; url: string } {
+  const m = /^\s*(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)\s*$/i.exec(line);
+  return m ? { method: m[1]!.toUpperCase(), url: m[2]! } : { method: 'GET', url: line.trim() };
+}
+
+export const http = defineStep({
+  schema: z.strictObject({
+    http: z.union([z.string().describe('"METHOD URL" or a URL'), Request]),
+    status: Matcher.optional().describe('Default: 200-299'),
+    json: FieldMatchers.optional().describe('Field matchers on the JSON response body'),
+    body: Matcher.optional(),
+    capture: Captures.optional(),
+    within: Duration.optional(),
+    budget: Budget.optional(),
+    name: z.string().optional(),
+  }),
+  label: (p) => {
+    const r = typeof p.http === 'string' ? parseRequestLine(p.http) : { method: p.http.method ?? 'GET', url: p.http.url };
+    return `http ${r.method} ${r.url}`;
+  },
+  async run(p, ctx) {
+    const r0 = ctx.vars.resolve(p);
+    const req = typeof r0.http === 'string' ? { ...parseRequestLine(r0.http) } : { ...r0.http, method: (r0.http.method ?? 'GET').toUpperCase() };
+    const headers: Record<string, string> = { ...('headers' in req ? req.headers : {}) };
+    let body: string | undefined;
+    if ('json' in req && req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] ??= 'application/json';
+    } else if ('body' in req && req.body !== undefined) body = req.body;
+    const withinMs = ctx.timeoutMs(r0.within);
+    const checks: CheckResult[] = [];
+    const started = performance.now();
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(req.url, { method: req.method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(withinMs), redirect: 'manual' });
+      text = await res.text();
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const why = err.name === 'TimeoutError' ? `no answer within ${withinMs} ms` : `${err.cause?.code ?? err.name}: ${err.cause?.message ?? err.message}`;
+      checks.push(ctx.check(`${req.method} ${req.url} answers`, 'an HTTP response', why, false, ctx.locOf(['http'])));
+      return ctx.result(checks);
+    }
+    const ms = Math.round(performance.now() - started);
+    const wantStatus = r0.status ?? { gte: 200, lt: 300 };
+    const st = matchValue(wantStatus, res.status);
+    checks.push(ctx.check(`${req.method} ${req.url} status`, wantStatus, res.status, st.passed, ctx.locOf([r0.status !== undefined ? 'status' : 'http'])));
+    let parsed: unknown;
+    if (r0.json !== undefined || r0.capture !== undefined) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        checks.push(ctx.check('response body is JSON', 'JSON', text.slice(0, 300), false, ctx.locOf(['json'])));
+      }
+    }
+    if (parsed !== undefined) {
+      for (const [path, m] of Object.entries(r0.json ?? {})) {
+        const actual = getPath(parsed, path);
+        const r = matchValue(m, actual);
+        checks.push(ctx.check(`response ${path}`, m, r.passed ? actual : `${describe(actual)} (${r.reason})`, r.passed, ctx.locOf(['json', path])));
+      }
+      for (const [name, path] of Object.entries(r0.capture ?? {})) {
+        const v = getPath(parsed, path);
+        if (v === undefined) checks.push(ctx.check(`capture ${name} from ${path}`, 'a value', '(absent)', false, ctx.locOf(['capture', name])));
+        else ctx.vars.set(name, v);
+      }
+    }
+    if (r0.body !== undefined) {
+      const r = matchValue(r0.body, text);
+      checks.push(ctx.check('response body', r0.body, text.slice(0, 2000), r.passed, ctx.locOf(['body'])));
+    }
+    const t = ctx.timing(ctx.stepId, ms, r0.budget, ctx.locOf(['budget']));
+    if (t.check) checks.push(t.check);
+    return ctx.result(checks, { timings: [t.timing], observations: { status: res.status, body: text.slice(0, 8192), ms } });
+  },
+});

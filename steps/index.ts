@@ -1,0 +1,17 @@
+// The one registry of step kinds. Types derive from it; the loader and the runner look kinds up here.
+import type { z } from 'zod';
+import { connect } from './connect.ts';
+import { send } from './send.ts';
+import { expect } from './expect.ts';
+import { verify } from './verify.ts';
+import { run } from './run.ts';
+import { http } from './http.ts';
+import { start } from './start.ts';
+import { manual } from './manual.ts';
+import { close } from './close.ts';
+
+export const STEPS = { connect, send, expect, verify, run, http, start, manual, close } as const;
+
+export type StepKind = keyof typeof STEPS;
+export type StepParams<K extends StepKind = StepKind> = K extends StepKind ? z.infer<(typeof STEPS)[K]['schema']> : never;
+export const STEP_KINDS = Object.keys(STEPS) as StepKind[];

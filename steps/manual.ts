@@ -1,0 +1,18 @@
+// A check only a person can make. Asked on a TTY; otherwise recorded as pending for sign-off.
+import { z } from 'zod';
+import { defineStep } from '../lib/step-api.ts';
+
+export const manual = defineStep({
+  schema: z.strictObject({ manual: z.string().describe('What the person must confirm'), name: z.string().optional() }),
+  label: (p) => `manual: ${p.manual}`,
+  async run(p, ctx) {
+    const question = ctx.vars.resolve(p.manual);
+    if (!ctx.settings.interactive || !ctx.settings.ask) {
+      return ctx.result([], { status: 'pending', note: 'awaiting a person: confirm with `wsgate signoff`' });
+    }
+    const answer = (await ctx.settings.ask(`${question} [y/n/skip] `)).trim().toLowerCase();
+    if (answer === 'y' || answer === 'yes') return ctx.result([ctx.check(question, 'confirmed by a person', 'confirmed', true)], { note: 'confirmed at the terminal' });
+    if (answer === 'n' || answer === 'no') return ctx.result([ctx.check(question, 'confirmed by a person', 'rejected', false)]);
+    return ctx.result([], { status: 'pending', note: 'skipped at the terminal' });
+  },
+});

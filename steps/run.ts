@@ -1,0 +1,43 @@
+// A command with an expected exit code and output: "TypeScript compiles", "the command really ran".
+import { z } from 'zod';
+import path from 'node:path';
+import { Duration, Matcher } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/step-api.ts';
+import { runProcess, runShell } from '../lib/process.ts';
+import { describe, matchValue } from '../lib/match.ts';
+import type { CheckResult } from '../lib/results.ts';
+
+export const run = defineStep({
+  schema: z.strictObject({
+    run: z.union([z.string().describe('A shell command line (sh -c)'), z.array(z.string()).min(1).describe('A program and its arguments, no shell')]),
+    cwd: z.string().optional().describe('Default: the project folder'),
+    env: z.record(z.string(), z.string()).optional(),
+    exitCode: Matcher.optional().describe('Default 0'),
+    stdout: Matcher.optional(),
+    stderr: Matcher.optional(),
+    timeout: Duration.optional(),
+    capture: z.record(z.string(), z.enum(['stdout', 'stderr', 'exitCode'])).optional(),
+    name: z.string().optional(),
+  }),
+  label: (p) => `run ${typeof p.run === 'string' ? p.run : p.run.join(' ')}`.slice(0, 80),
+  async run(p, ctx) {
+    const r0 = ctx.vars.resolve(p);
+    const cwd = path.resolve(ctx.project, r0.cwd ?? '.');
+    const opts = { cwd, env: { ...process.env, ...(r0.env ?? {}) }, timeoutMs: ctx.timeoutMs(r0.timeout ?? '60s') };
+    const res = typeof r0.run === 'string' ? await runShell(r0.run, opts) : await runProcess(r0.run[0]!, r0.run.slice(1), opts);
+    const checks: CheckResult[] = [];
+    if (res.spawnError) checks.push(ctx.check(`${res.command} starts`, 'started', res.spawnError, false, ctx.locOf(['run'])));
+    if (res.timedOut) checks.push(ctx.check(`${res.command} ends within its timeout`, `${opts.timeoutMs} ms`, `killed after ${res.ms} ms`, false, ctx.locOf(['timeout'])));
+    const want = r0.exitCode ?? 0;
+    const ec = matchValue(want, res.exitCode);
+    checks.push(ctx.check(`${res.command} exit code`, want, res.signal ? `killed by ${res.signal}` : res.exitCode, ec.passed, ctx.locOf([r0.exitCode !== undefined ? 'exitCode' : 'run'])));
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const m = r0[stream];
+      if (m === undefined) continue;
+      const r = matchValue(m, res[stream]);
+      checks.push(ctx.check(`${stream} of ${res.command}`, m, r.passed ? res[stream] : `${describe(res[stream])}`, r.passed, ctx.locOf([stream])));
+    }
+    for (const [name, what] of Object.entries(r0.capture ?? {})) ctx.vars.set(name, what === 'exitCode' ? res.exitCode : res[what].trim());
+    return ctx.result(checks, { observations: { command: res.command, exitCode: res.exitCode, signal: res.signal, stdout: res.stdout.slice(0, 8192), stderr: res.stderr.slice(0, 8192), ms: res.ms } });
+  },
+});

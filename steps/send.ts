@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { ExpectList, waitKeys } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/step-api.ts';
+import { exchange } from '../lib/exchange.ts';
+
+export const send = defineStep({
+  schema: z.strictObject({
+    send: z
+      .union([z.record(z.string(), z.unknown()), z.string()])
+      .describe('A JSON object (sent as one line of JSON) or a raw text line, e.g. malformed JSON'),
+    expect: ExpectList.optional(),
+    ...waitKeys,
+  }),
+  label: (p) => {
+    if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
+    const t = p.send['type'];
+    return `send ${typeof t === 'string' ? t : 'message'}`;
+  },
+  run: (p, ctx) =>
+    exchange(ctx, p, (m) => {
+      const payload = m.vars.resolve(p.send);
+      return typeof payload === 'string' ? payload : JSON.stringify(payload);
+    }),
+});

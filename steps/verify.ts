@@ -1,0 +1,169 @@
+// Side effects, read from the real disk and the real git after the step before it.
+import { z } from 'zod';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/step-api.ts';
+import type { CheckResult } from '../lib/results.ts';
+import type { StepContext } from '../lib/context.ts';
+import { describe, getPath, matchValue } from '../lib/match.ts';
+import { changedSince, snapshotFile, gitHead } from '../lib/snapshot.ts';
+import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/claims.ts';
+import { changedPaths, lastCommitMessage } from '../lib/git.ts';
+
+const FileCheck = z.strictObject({
+  file: z.string().describe('Path, relative to the project folder'),
+  exists: z.boolean().optional().describe('Default true'),
+  content: Matcher.optional().describe('Matcher for the whole text'),
+  json: FieldMatchers.optional().describe('Field matchers on the parsed JSON content'),
+  changed: z.boolean().optional().describe('Created or modified since the gate began'),
+});
+
+const DirCheck = z.strictObject({
+  dir: z.string().describe('Directory, relative to the project folder'),
+  listing: z.unknown().describe("A server's listing claim (JSON array, object or lines) that must name exactly the real entries"),
+  recursive: z.boolean().optional(),
+});
+
+const GitCheck = z.strictObject({
+  clean: z.boolean().optional(),
+  status: z.unknown().optional().describe("A server's git status claim: must name every changed path and no unchanged one"),
+  lastMessage: Matcher.optional().describe('Matcher for `git log -1` message'),
+  headMoved: z.boolean().optional().describe('HEAD differs from the start of the gate'),
+});
+
+const VerifyParams = z.union([FileCheck, DirCheck, z.strictObject({ git: GitCheck })]);
+
+export const verify = defineStep({
+  schema: z.strictObject({
+    verify: VerifyParams,
+    wait: Duration.optional().describe('Keep re-checking (with backoff) up to this long, for servers that write after replying'),
+    name: z.string().optional(),
+  }),
+  label: (p) => {
+    const v = p.verify;
+    if ('file' in v) return `verify file ${v.file}`;
+    if ('dir' in v) return `verify listing of ${v.dir}`;
+    return `verify git ${Object.keys(v.git).join(', ')}`;
+  },
+  watches: (p) => ('file' in p.verify && p.verify.changed ? [p.verify.file] : []),
+  async run(p, ctx) {
+    const v = ctx.vars.resolve(p.verify);
+    const started = performance.now();
+    const deadline = started + (p.wait !== undefined ? ctx.timeoutMs(p.wait) : 0);
+    let delay = 10;
+    for (;;) {
+      const { checks, observations } = await verifyOnce(v, ctx);
+      const failed = checks.some((c) => !c.passed);
+      if (!failed || performance.now() + delay > deadline) {
+        const waited = Math.round(performance.now() - started);
+        return ctx.result(checks, { observations: { ...observations, ...(p.wait !== undefined ? { waitedMs: waited } : {}) } });
+      }
+      await new Promise((r) => setTimeout(r, delay)); // bounded backoff on the disk, capped by `wait`
+      delay = Math.min(delay * 2, 250);
+    }
+  },
+});
+
+type Observations = Record<string, unknown>;
+
+async function verifyOnce(v: z.infer<typeof VerifyParams>, ctx: StepContext): Promise<{ checks: CheckResult[]; observations: Observations }> {
+  if ('file' in v) return verifyFile(v, ctx);
+  if ('dir' in v) return verifyListing(v, ctx);
+  return verifyGit(v.git, ctx);
+}
+
+async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
+  const abs = path.resolve(ctx.project, v.file);
+  const checks: CheckResult[] = [];
+  const snap = await snapshotFile(abs);
+  const wantExists = v.exists ?? true;
+  const observations: Observations = { path: abs, exists: snap.exists, sha256: snap.sha256, size: snap.size };
+  checks.push(ctx.check(`${v.file} ${wantExists ? 'exists' : 'is absent'}`, wantExists ? 'exists' : 'absent', snap.exists ? 'exists' : 'absent', snap.exists === wantExists, ctx.locOf(['verify', 'file'])));
+  if (!snap.exists || !wantExists) return { checks, observations };
+  if (v.changed !== undefined) {
+    const before = ctx.snapshot.files.get(v.file);
+    const changed = changedSince(before, snap);
+    const how = !before || !before.exists ? 'absent at gate start' : changed ? 'modified during the gate' : 'unchanged since the gate began (left from an earlier run?)';
+    checks.push(ctx.check(`${v.file} written during this gate`, v.changed ? 'created or modified during the gate' : 'unchanged', snap.exists && (!before || !before.exists) ? 'created during the gate' : how, changed === v.changed, ctx.locOf(['verify', 'changed'])));
+  }
+  if (v.content !== undefined || v.json !== undefined) {
+    const text = await readFile(abs, 'utf8');
+    observations.content = text.length > 4096 ? text.slice(0, 4096) + '…' : text;
+    if (v.content !== undefined) {
+      const r = matchValue(v.content, text);
+      checks.push(ctx.check(`${v.file} content`, v.content, r.passed ? text : text, r.passed, ctx.locOf(['verify', 'content'])));
+    }
+    if (v.json !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        checks.push(ctx.check(`${v.file} is JSON`, 'valid JSON', (e as Error).message, false, ctx.locOf(['verify', 'json'])));
+        return { checks, observations };
+      }
+      for (const [p, m] of Object.entries(v.json)) {
+        const actual = getPath(parsed, p);
+        const r = matchValue(m, actual);
+        checks.push(ctx.check(`${v.file} ${p}`, m, r.passed ? actual : `${describe(actual)} (${r.reason})`, r.passed, ctx.locOf(['verify', 'json', p])));
+      }
+    }
+  }
+  return { checks, observations };
+}
+
+async function realEntries(root: string, recursive: boolean, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(path.join(root, prefix), { withFileTypes: true })) {
+    if (e.name === '.git') continue;
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    out.push(rel);
+    if (recursive && e.isDirectory()) out.push(...(await realEntries(root, true, rel)));
+  }
+  return out;
+}
+
+async function verifyListing(v: z.infer<typeof DirCheck>, ctx: StepContext) {
+  const dir = path.resolve(ctx.project, v.dir);
+  const real = await realEntries(dir, v.recursive ?? false);
+  const claimed = listingClaimNames(v.listing);
+  const cmp = compareSets(claimed, real);
+  const actual = cmp.passed ? claimed : `missing from the claim: ${describe(cmp.missing)}; claimed but not on disk: ${describe(cmp.extra)}`;
+  return {
+    checks: [ctx.check(`listing of ${v.dir} names exactly the real entries`, real.sort(), actual, cmp.passed, ctx.locOf(['verify', 'listing']))],
+    observations: { dir, real, claimed },
+  };
+}
+
+async function verifyGit(g: z.infer<typeof GitCheck>, ctx: StepContext) {
+  const checks: CheckResult[] = [];
+  const observations: Observations = {};
+  const loc = (k: string) => ctx.locOf(['verify', 'git', k]);
+  if (g.clean !== undefined || g.status !== undefined) {
+    const { paths, porcelain } = await changedPaths(ctx.project);
+    observations.gitStatus = porcelain;
+    if (g.clean !== undefined) {
+      checks.push(ctx.check(`git working tree is ${g.clean ? 'clean' : 'dirty'}`, g.clean ? 'clean' : 'dirty', paths.length ? `dirty: ${paths.join(', ')}` : 'clean', (paths.length === 0) === g.clean, loc('clean')));
+    }
+    if (g.status !== undefined) {
+      const claimed = statusClaimPaths(g.status);
+      const cmp = compareStatusClaim(claimed, paths, (p) => existsSync(path.resolve(ctx.project, p)));
+      const actual = cmp.passed ? g.status : `claim misses: ${describe(cmp.missing)}; claim names unchanged: ${describe(cmp.extra)}`;
+      checks.push(ctx.check(`git status claim matches the real \`git status\``, porcelain || '(clean)', actual, cmp.passed, loc('status')));
+    }
+  }
+  if (g.lastMessage !== undefined) {
+    const msg = await lastCommitMessage(ctx.project);
+    observations.lastMessage = msg;
+    const r = matchValue(g.lastMessage, msg);
+    checks.push(ctx.check('git log -1 message', g.lastMessage, msg ?? '(no commits)', r.passed, loc('lastMessage')));
+  }
+  if (g.headMoved !== undefined) {
+    const head = await gitHead(ctx.project);
+    observations.head = head;
+    const moved = head !== ctx.snapshot.head;
+    checks.push(ctx.check(`HEAD ${g.headMoved ? 'moved' : 'did not move'} during the gate`, `${g.headMoved ? 'a new HEAD' : 'same HEAD'} (was ${ctx.snapshot.head ?? 'none'})`, head ?? 'none', moved === g.headMoved, loc('headMoved')));
+  }
+  return { checks, observations };
+}
