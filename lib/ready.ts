@@ -2,18 +2,14 @@
 // each with a deadline and a backoff between attempts (never a fixed sleep).
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
+import { httpRequest } from './http-client.ts';
 
 export type ReadyProbe = { http: string; status?: number } | { port: number; host?: string } | { log: string };
 
 async function tryOnce(p: ReadyProbe): Promise<boolean> {
   if ('http' in p) {
-    try {
-      const res = await fetch(p.http, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      return p.status === undefined ? res.status < 500 : res.status === p.status;
-    } catch {
-      return false;
-    }
+    const r = await httpRequest('GET', p.http, {}, undefined, 1000);
+    return r.ok && (p.status === undefined ? r.answer.status < 500 : r.answer.status === p.status);
   }
   if ('port' in p) {
     return new Promise((resolve) => {

@@ -4,6 +4,7 @@ import { Budget, Captures, Duration, FieldMatchers, Matcher } from '../lib/gates
 import { defineStep } from '../lib/step-api.ts';
 import { describe, getPath, matchValue } from '../lib/match.ts';
 import type { CheckResult } from '../lib/results.ts';
+import { httpRequest } from '../lib/http-client.ts';
 
 const Request = z.strictObject({
   method: z.string().optional(),
@@ -44,22 +45,15 @@ export const http = defineStep({
     } else if ('body' in req && req.body !== undefined) body = req.body;
     const withinMs = ctx.timeoutMs(r0.within);
     const checks: CheckResult[] = [];
-    const started = performance.now();
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(req.url, { method: req.method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(withinMs), redirect: 'manual' });
-      text = await res.text();
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      const why = err.name === 'TimeoutError' ? `no answer within ${withinMs} ms` : `${err.cause?.code ?? err.name}: ${err.cause?.message ?? err.message}`;
-      checks.push(ctx.check(`${req.method} ${req.url} answers`, 'an HTTP response', why, false, ctx.locOf(['http'])));
+    const out = await httpRequest(req.method, req.url, headers, body, withinMs);
+    if (!out.ok) {
+      checks.push(ctx.check(`${req.method} ${req.url} answers`, 'an HTTP response', out.error, false, ctx.locOf(['http'])));
       return ctx.result(checks);
     }
-    const ms = Math.round(performance.now() - started);
+    const { status, body: text, ms } = out.answer;
     const wantStatus = r0.status ?? { gte: 200, lt: 300 };
-    const st = matchValue(wantStatus, res.status);
-    checks.push(ctx.check(`${req.method} ${req.url} status`, wantStatus, res.status, st.passed, ctx.locOf([r0.status !== undefined ? 'status' : 'http'])));
+    const st = matchValue(wantStatus, status);
+    checks.push(ctx.check(`${req.method} ${req.url} status`, wantStatus, status, st.passed, ctx.locOf([r0.status !== undefined ? 'status' : 'http'])));
     let parsed: unknown;
     if (r0.json !== undefined || r0.capture !== undefined) {
       try {
@@ -86,6 +80,6 @@ export const http = defineStep({
     }
     const t = ctx.timing(ctx.stepId, ms, r0.budget, ctx.locOf(['budget']));
     if (t.check) checks.push(t.check);
-    return ctx.result(checks, { timings: [t.timing], observations: { status: res.status, body: text.slice(0, 8192), ms } });
+    return ctx.result(checks, { timings: [t.timing], observations: { status: status, body: text.slice(0, 8192), ms } });
   },
 });

@@ -1,0 +1,53 @@
+// One HTTP request with node's own client (loaded with the process, so the first request of a run
+// pays no lazy-loading cost that would distort a 50 ms latency budget).
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  ms: number;
+}
+
+export type HttpOutcome = { ok: true; answer: HttpAnswer } | { ok: false; error: string };
+
+export function httpRequest(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, insecure = false): Promise<HttpOutcome> {
+  return new Promise((resolve) => {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      resolve({ ok: false, error: `not a valid URL: ${url}` });
+      return;
+    }
+    const started = performance.now();
+    const lib = u.protocol === 'https:' ? https : http;
+    const req = lib.request(u, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, ...(insecure ? { rejectUnauthorized: false } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= 8 * 1024 * 1024) chunks.push(c);
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ ok: true, answer: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: Math.round(performance.now() - started) } });
+      });
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        resolve({ ok: false, error: e.message });
+      });
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve({ ok: false, error: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ ok: false, error: `${e.code ?? e.name}: ${e.message}` });
+    });
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}

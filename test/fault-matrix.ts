@@ -1,0 +1,29 @@
+// Which default gate and step must catch each fault of the reference server.
+// README.md carries the same table; test/fault-matrix.test.ts checks both.
+export const FAULT_MATRIX: Record<string, { gate: string; step: string } | 'passes'> = {
+  'lie-write': { gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate" },
+  'wrong-content': { gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate" },
+  'no-tool-events': { gate: 'write-file', step: 'write_file runs without error' },
+  'no-tool-result': { gate: 'write-file', step: 'write_file runs without error' },
+  'tool-error': { gate: 'write-file', step: 'write_file runs without error' },
+  'no-session': { gate: 'session-init', step: 'send init_session' },
+  'bad-session-id': { gate: 'session-init', step: 'send init_session' },
+  'fake-listing': { gate: 'list-files', step: 'verify listing of .' },
+  'fake-read': { gate: 'read-file', step: "read_file returns the file's content" },
+  'exec-noop': { gate: 'execute-command', step: 'verify file wsgate-exec.txt' },
+  'fake-commit': { gate: 'git-commit', step: 'verify git lastMessage, headMoved' },
+  'fake-status': { gate: 'git-status', step: 'verify git status' },
+  'no-complete': { gate: 'chat-stream', step: 'expect content_delta pieces, message_complete' },
+  slow: { gate: 'session-init', step: 'send init_session' },
+  'crash-mid-stream': { gate: 'chat-stream', step: 'expect content_delta pieces, message_complete' },
+  'drop-on-error': { gate: 'error-recovery', step: 'send raw "{this is not json"' },
+  'no-pong': { gate: 'ping', step: 'send ping' },
+  unhealthy: { gate: 'health', step: 'http GET ${HTTP_URL}/health' },
+  'refuse-after': { gate: 'write-file', step: 'connect main' },
+  garbage: { gate: 'session-init', step: 'send init_session' },
+  'pretty-json': 'passes',
+  chatty: 'passes',
+};
+
+/** How the matrix starts a fault that takes a parameter. */
+export const FAULT_ARGS: Record<string, string> = { 'refuse-after': 'refuse-after=3' };

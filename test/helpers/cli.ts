@@ -1,0 +1,36 @@
+// Running the real CLI as a user would: a child process, no stdin, CI=true.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { runProcess, type ProcessResult } from '../../lib/process.ts';
+import type { RunResult } from '../../lib/results.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin', 'wsgate.js');
+
+export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessResult> {
+  return runProcess(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', ...opts.env },
+    timeoutMs: opts.timeoutMs ?? 90_000,
+  });
+}
+
+export function tempDir(prefix = 'wsgate-test-'): { path: string; remove(): void } {
+  const p = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { path: p, remove: () => rmSync(p, { recursive: true, force: true }) };
+}
+
+export function readResult(outDir: string): RunResult {
+  return JSON.parse(readFileSync(path.join(outDir, 'result.json'), 'utf8')) as RunResult;
+}
+
+/** The first failed gate and step of a run, as `gate / step label`. */
+export function firstFailure(r: RunResult): { gate: string; step: string } | undefined {
+  for (const g of r.gates) {
+    const s = g.steps.find((x) => x.status === 'failed');
+    if (s) return { gate: g.id, step: s.label };
+  }
+  return undefined;
+}
