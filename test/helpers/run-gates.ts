@@ -1,0 +1,43 @@
+// Running a gates file written in a test against a real server, in-process (real wscat, real disk,
+// real git): faster than the CLI when a test is about one step kind.
+import path from 'node:path';
+import { loadGatesText } from '../../lib/gates/load.ts';
+import { runGates } from '../../lib/run.ts';
+import { EvidenceWriter } from '../../lib/evidence.ts';
+import { prepareProject } from '../../lib/project.ts';
+import type { RunResult, StepResult, CheckResult } from '../../lib/results.ts';
+import { tempDir } from './cli.ts';
+
+export interface InProcessRun {
+  result: RunResult;
+  evidenceDir: string;
+  project: string;
+  /** Every step of every gate, flattened. */
+  steps: StepResult[];
+  failedChecks: CheckResult[];
+}
+
+export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string } ): Promise<InProcessRun> {
+  const loaded = loadGatesText(yaml, opts.file ?? 'test.gates.yaml', { cliVars: opts.vars ?? {} });
+  if (!loaded.ok) throw new Error('gates did not load:\n' + loaded.errors.map((e) => `${e.loc?.line}:${e.loc?.col} ${e.title}`).join('\n'));
+  const project = opts.project ?? (await prepareProject(tempDir('wsgate-step-project-').path)).path;
+  const ev = tempDir('wsgate-step-evidence-');
+  const evidence = new EvidenceWriter(path.join(ev.path, 'ev'));
+  const result = await runGates({
+    gates: loaded.gates,
+    url: opts.url,
+    project,
+    runId: 'test',
+    bail: opts.bail ?? false,
+    timeoutScale: opts.timeoutScale ?? 1,
+    cliVars: opts.vars ?? {},
+    verbose: false,
+    interactive: false,
+    reporters: [],
+    evidence,
+    signal: new AbortController().signal,
+  });
+  await evidence.finish('test');
+  const steps = result.gates.flatMap((g) => g.steps);
+  return { result, evidenceDir: path.join(ev.path, 'ev'), project, steps, failedChecks: steps.flatMap((s) => s.checks.filter((c) => !c.passed)) };
+}
