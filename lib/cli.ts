@@ -13,7 +13,7 @@ import { prepareProject, removeOwned, isInside } from './project.ts';
 import { startEmbedded, type EmbeddedServer } from './embedded.ts';
 import { EvidenceWriter } from './evidence.ts';
 import { runGates } from './run.ts';
-import { REPORTERS, REPORTER_NAMES, type Reporter, type RunInfo } from './reporters/index.ts';
+import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } from './reporters/index.ts';
 import { killAllNow } from './process.ts';
 import { wscatBinPath, wscatVersion } from './wscat.ts';
 
@@ -24,9 +24,11 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-const COMMANDS = ['run', 'serve', 'help'] as const;
+const COMMANDS = ['run', 'serve', 'signoff', 'status', 'help'] as const;
 const MAIN_USAGE = `usage: wsgate [run] [URL] [PATH] [options]   run gates (see wsgate run --help)
-       wsgate serve [options]                 start the reference server (see wsgate serve --help)`;
+       wsgate serve [options]                 start the reference server (see wsgate serve --help)
+       wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]   record a person's sign-off
+       wsgate status [--gates FILE] [--runs DIR]                     each gate's latest state`;
 
 function printErrors(errors: HarnessFailure['errors'], out: NodeJS.WritableStream = process.stderr): void {
   for (const e of errors) out.write(formatError(e) + '\n');
@@ -44,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.passed;
     }
     if (first === 'run') return await runCommand(rest);
+    if (first === 'signoff') return (await import('./signoff-cli.ts')).signoffMain(rest);
+    if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, DEFAULT_GATES);
     if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
       const guess = didYouMean(first, COMMANDS);
       throw new HarnessFailure([{ code: 'USAGE', title: `unknown command "${first}"`, hint: guess ? `did you mean "wsgate ${guess}"? (a folder named ${first} must exist to be a PATH)` : MAIN_USAGE }], EXIT.usage);
@@ -78,12 +82,14 @@ function evidenceDir(args: RunArgs, project: string, runId: string): string {
 function buildReporters(args: RunArgs): Reporter[] {
   const list = args.reporters.length ? args.reporters : [{ name: 'console' }];
   if (!list.some((r) => r.name === 'console')) list.unshift({ name: 'console' });
+  // `--reporter json:-` owns stdout: everything meant for people goes to stderr then.
+  const out = claimsStdout(list) ? process.stderr : process.stdout;
   return list.map((r) => {
     if (!(REPORTER_NAMES as string[]).includes(r.name)) {
       const guess = didYouMean(r.name, REPORTER_NAMES);
       throw new HarnessFailure([{ code: 'USAGE', title: `unknown reporter "${r.name}"`, hint: guess ? `did you mean "${guess}"?` : `reporters: ${REPORTER_NAMES.join(', ')}` }], EXIT.usage);
     }
-    return REPORTERS[r.name as keyof typeof REPORTERS]({ ...(r.file ? { file: r.file } : {}), quiet: args.quiet, verbose: args.verbose, color: args.color, out: process.stdout });
+    return REPORTERS[r.name as keyof typeof REPORTERS]({ ...(r.file ? { file: r.file } : {}), quiet: args.quiet, verbose: args.verbose, color: args.color, out });
   });
 }
 
@@ -157,7 +163,7 @@ async function runCommand(argv: string[]): Promise<number> {
       }
     }
     const url = args.url ?? server!.url;
-    const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir };
+    const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: redactor(args.secrets) };
     for (const r of reporters) await r.onRunStart?.(info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
     let rl: ReturnType<typeof createInterface> | undefined;
