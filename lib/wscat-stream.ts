@@ -105,6 +105,17 @@ export class WscatStreamParser {
     for (; i < buf.length; i++) {
       const c = buf.charCodeAt(i);
       if (inString) {
+        if (c === NL) {
+          // JSON strings cannot hold a raw newline, so this text was not JSON (e.g. `{"unterminated`).
+          // Without this check the open string swallowed every later frame until wscat exited.
+          for (const line of buf.slice(this.frameStart, i).split('\n')) this.emitLine(line);
+          this.frameStart = -1;
+          this.pos = i + 1;
+          this.depth = 0;
+          this.inString = false;
+          this.escaped = false;
+          return true;
+        }
         if (escaped) escaped = false;
         else if (c === 92 /* \ */) escaped = true;
         else if (c === 34 /* " */) inString = false;
