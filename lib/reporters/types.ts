@@ -10,6 +10,8 @@ export interface RunInfo {
   version: string;
   gateCount: number;
   evidenceDir: string | null;
+  /** The run's secret redaction (--secret-var); file reporters apply it to everything they write. */
+  redact?: (text: string) => string;
 }
 
 export interface Reporter {

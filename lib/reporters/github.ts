@@ -1,0 +1,74 @@
+// `--reporter github[:FILE]`: GitHub Actions workflow commands, one `::error` per failed check
+// (and `::warning` per check that passed only as a warning), pointing at its gates.yaml line.
+// Without FILE they are printed only when $GITHUB_ACTIONS is set; with FILE they always are
+// (`-` is stdout).
+import path from 'node:path';
+import { formatLoc, type CheckResult, type Loc, type RunResult } from '../results.ts';
+import { guard, normalize, show, target, writeOut } from './output.ts';
+import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+
+/** Escaping of a workflow command's message (the part after `::`). */
+export function escapeData(s: string): string {
+  return String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Escaping of a workflow command's property value (file=, title=...). */
+export function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** The annotation's file, relative to the repository root GitHub shows (GITHUB_WORKSPACE) when known. */
+function annotationFile(loc: Loc | undefined, fallback: string): string {
+  const file = loc?.file ? String(loc.file) : fallback;
+  const ws = process.env.GITHUB_WORKSPACE;
+  if (ws && file) {
+    const rel = path.relative(ws, path.resolve(file));
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  }
+  return file.split(path.sep).join('/');
+}
+
+function command(kind: 'error' | 'warning', c: CheckResult, gate: string, step: string, gatesFile: string): string {
+  const loc = c.loc;
+  const props = [`file=${escapeProperty(annotationFile(loc, gatesFile))}`];
+  if (Number.isInteger(loc?.line) && loc.line > 0) props.push(`line=${loc.line}`);
+  if (Number.isInteger(loc?.col) && loc.col > 0) props.push(`col=${loc.col}`);
+  props.push(`title=${escapeProperty(`wsgate ${gate} › ${step}`.slice(0, 200))}`);
+  const msg = `${c.name}\nexpected: ${show(c.expected, 1500)}\nactual:   ${show(c.actual, 1500)}\nat ${formatLoc(loc)}`;
+  return `::${kind} ${props.join(',')}::${escapeData(msg)}`;
+}
+
+export function githubAnnotations(result: RunResult, info?: RunInfo): string[] {
+  const r = normalize(result, info);
+  const gatesFile = info?.gatesFile ?? r.gatesFile;
+  const lines: string[] = [];
+  for (const g of r.gates) {
+    for (const s of g.steps) {
+      for (const c of s.checks) {
+        if (!c) continue;
+        if (!c.passed) lines.push(command('error', c, g.id, s.label, gatesFile));
+        else if (c.warning) lines.push(command('warning', c, g.id, s.label, gatesFile));
+      }
+      if (s.status === 'failed' && !s.checks.some((c) => c && !c.passed)) {
+        lines.push(command('error', { name: s.note ?? 'step failed', expected: 'passed', actual: 'failed', passed: false, loc: s.loc }, g.id, s.label, gatesFile));
+      }
+    }
+  }
+  for (const w of r.warnings) lines.push(`::warning title=${escapeProperty('wsgate')}::${escapeData(w)}`);
+  return lines;
+}
+
+export function githubReporter(o: ReporterOptions): Reporter {
+  const to = o.file ? target(o.file, '-') : undefined;
+  return {
+    async onRunEnd(result: RunResult, info: RunInfo) {
+      if (!to && !process.env.GITHUB_ACTIONS) return;
+      await guard('github', async () => {
+        const lines = githubAnnotations(result, info);
+        const text = lines.length ? lines.join('\n') + '\n' : '';
+        if (to) await writeOut('github', to, text);
+        else if (text) o.out.write(text);
+      });
+    },
+  };
+}

@@ -1,0 +1,174 @@
+// Shared plumbing for the file-writing reporters: where a FILE goes, writing it without ever
+// throwing, redacting secrets, showing values, and reading the evidence transcript.
+import { createReadStream, existsSync, mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { RunResult } from '../results.ts';
+import type { RunInfo } from './types.ts';
+
+/** `-` means stdout; anything else is a path resolved against the current folder. */
+export function target(file: string | undefined, fallback: string): string {
+  if (file === '-') return '-';
+  return path.resolve(file && file.length ? file : fallback);
+}
+
+function complain(reporter: string, what: string, e: unknown): void {
+  try {
+    process.stderr.write(`wsgate: ${reporter} reporter: ${what}: ${(e as Error)?.message ?? String(e)}\n`);
+  } catch {
+    // stderr itself is gone: nothing left to tell.
+  }
+}
+
+/** Writes the whole text to FILE (creating its folder) or to stdout; reports problems on stderr, never throws. */
+export async function writeOut(reporter: string, to: string, text: string): Promise<boolean> {
+  try {
+    if (to === '-') {
+      await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
+      return true;
+    }
+    mkdirSync(path.dirname(to), { recursive: true });
+    writeFileSync(to, text);
+    return true;
+  } catch (e) {
+    complain(reporter, `cannot write ${to}`, e);
+    return false;
+  }
+}
+
+export function appendOut(reporter: string, to: string, text: string): boolean {
+  try {
+    appendFileSync(to, text);
+    return true;
+  } catch (e) {
+    complain(reporter, `cannot append to ${to}`, e);
+    return false;
+  }
+}
+
+/** Runs a reporter's end-of-run work; a bug or odd data becomes one stderr line, never a crashed run. */
+export async function guard(reporter: string, work: () => void | Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    complain(reporter, 'failed', (e as Error)?.stack ? new Error((e as Error).stack) : e);
+  }
+}
+
+/** Applies the run's secret redaction to every string in a value (the result is a copy). */
+export function redactDeep<T>(value: T, redact: ((t: string) => string) | undefined): T {
+  if (!redact) return value;
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (v === null || typeof v !== 'object' || depth > 200) return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, depth + 1);
+    return out;
+  };
+  return walk(value, 0) as T;
+}
+
+/** The result with secrets redacted and missing arrays/objects filled in, so formatters can trust its shape. */
+export function normalize(result: RunResult, info: RunInfo | undefined): RunResult {
+  const r = redactDeep(result, info?.redact) ?? ({} as RunResult);
+  const arr = <T>(x: T[] | undefined | null): T[] => (Array.isArray(x) ? x : []);
+  const gates = arr(r.gates).map((g) => ({
+    ...g,
+    id: String(g?.id ?? '?'),
+    title: String(g?.title ?? ''),
+    status: g?.status ?? 'skipped',
+    ms: num(g?.ms),
+    steps: arr(g?.steps).map((s) => ({ ...s, label: String(s?.label ?? '?'), kind: String(s?.kind ?? '?'), status: s?.status ?? 'skipped', ms: num(s?.ms), checks: arr(s?.checks), ...(s?.timings ? { timings: arr(s.timings) } : {}), ...(s?.lastMessages ? { lastMessages: arr(s.lastMessages) } : {}) })),
+  }));
+  return {
+    ...r,
+    schemaVersion: 1,
+    runId: String(r.runId ?? ''),
+    startedAt: String(r.startedAt ?? ''),
+    ms: num(r.ms),
+    url: String(r.url ?? ''),
+    project: String(r.project ?? ''),
+    gatesFile: String(r.gatesFile ?? ''),
+    status: r.status ?? 'failed',
+    gates,
+    totals: r.totals ?? { gates: gates.length, passed: 0, failed: 0, pending: 0, skipped: 0, checks: 0, checksFailed: 0 },
+    warnings: arr(r.warnings).map(String),
+  };
+}
+
+export function num(x: unknown): number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0;
+}
+
+/** A value as a person reads it: strings as they are, the rest as JSON, cut at `max` characters. */
+export function show(v: unknown, max = 4000, pretty = false): string {
+  let s: string;
+  if (typeof v === 'string') s = v;
+  else if (v === undefined) s = '(absent)';
+  else {
+    try {
+      s = JSON.stringify(v, null, pretty ? 2 : undefined) ?? String(v);
+    } catch {
+      s = String(v);
+    }
+  }
+  return cut(s, max);
+}
+
+export function cut(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}… (${s.length - max} more characters)` : s;
+}
+
+export interface TranscriptLine {
+  at: string;
+  conn: string;
+  dir: 'in' | 'out';
+  step: string;
+  seq?: number;
+  text: string;
+}
+
+export interface Transcript {
+  lines: TranscriptLine[];
+  /** Lines not kept because of the frame limit. */
+  dropped: number;
+  /** Lines that were not valid transcript JSON. */
+  unreadable: number;
+  missing: boolean;
+}
+
+/** Reads the evidence folder's transcript.jsonl (streamed; keeps at most maxFrames frames). */
+export async function readTranscript(evidenceDir: string | null | undefined, maxFrames = 20_000, maxLineChars = 4_000_000): Promise<Transcript> {
+  const t: Transcript = { lines: [], dropped: 0, unreadable: 0, missing: true };
+  if (!evidenceDir) return t;
+  const file = path.join(evidenceDir, 'transcript.jsonl');
+  if (!existsSync(file)) return t;
+  t.missing = false;
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const raw of rl) {
+      if (!raw.trim()) continue;
+      if (t.lines.length >= maxFrames) {
+        t.dropped++;
+        continue;
+      }
+      if (raw.length > maxLineChars) {
+        t.unreadable++;
+        continue;
+      }
+      try {
+        const o = JSON.parse(raw) as Partial<TranscriptLine>;
+        if (!o || typeof o !== 'object') throw new Error('not an object');
+        t.lines.push({ at: String(o.at ?? ''), conn: String(o.conn ?? '?'), dir: o.dir === 'out' ? 'out' : 'in', step: String(o.step ?? ''), ...(typeof o.seq === 'number' ? { seq: o.seq } : {}), text: typeof o.text === 'string' ? o.text : JSON.stringify(o.text ?? '') });
+      } catch {
+        t.unreadable++;
+      }
+    }
+  } finally {
+    rl.close();
+    stream.destroy();
+  }
+  return t;
+}
