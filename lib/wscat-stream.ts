@@ -9,6 +9,8 @@ export type StreamItem =
   | { kind: 'pong'; data: string }
   | { kind: 'ping'; data: string };
 
+/** What can follow a real prompt while the count is uncertain: a JSON frame, another prompt, a pong line. */
+const PROMPT_FOLLOWER = new Set([123 /* { */, 91 /* [ */, 62 /* > */, 82 /* R */]);
 const CONTROL = /^Received (ping|pong) \(data: "(.*)"\)$/s;
 const NL = 10;
 
@@ -20,6 +22,9 @@ export class WscatStreamParser {
   private inString = false;
   private escaped = false;
   private promptCredits = 0;
+  // Until the first probe pong, some credited lines may have been dropped by wscat (written before
+  // the socket opened), so a "> " is taken as a prompt only where a frame or a pong follows it.
+  private creditsExact = false;
   bytesSeen = 0;
 
   constructor(private readonly emit: (item: StreamItem) => void) {}
@@ -29,9 +34,10 @@ export class WscatStreamParser {
     this.promptCredits += n;
   }
 
-  /** Lines the driver wrote before the socket opened were dropped without a prompt. */
+  /** Lines the driver wrote before the socket opened were dropped without a prompt; from now on the count is exact. */
   removePromptCredits(n: number): void {
     this.promptCredits = Math.max(0, this.promptCredits - n);
+    this.creditsExact = true;
   }
 
   get pendingPrompts(): number {
@@ -50,7 +56,12 @@ export class WscatStreamParser {
 
   /** wscat exited: whatever is left is a frame that had no trailing newline. */
   end(): void {
-    const rest = this.frameStart >= 0 ? this.buf.slice(this.frameStart) : this.buf.slice(this.pos);
+    let rest = this.frameStart >= 0 ? this.buf.slice(this.frameStart) : this.buf.slice(this.pos);
+    // Prompts owed at exit (wscat prompts after the last line it read) are not frames.
+    while (this.frameStart < 0 && this.promptCredits > 0 && (rest === '>' || rest.startsWith('> '))) {
+      rest = rest.slice(2);
+      this.promptCredits--;
+    }
     this.buf = '';
     this.pos = 0;
     this.frameStart = -1;
@@ -63,8 +74,8 @@ export class WscatStreamParser {
       if (this.frameStart < 0) {
         // At a frame boundary.
         if (this.promptCredits > 0 && buf.charCodeAt(this.pos) === 62 /* > */) {
-          if (this.pos + 1 >= buf.length) return; // wait to see the space
-          if (buf.charCodeAt(this.pos + 1) === 32) {
+          if (this.pos + (this.creditsExact ? 1 : 2) >= buf.length) return; // wait to see the space (and, uncertain, what follows)
+          if (buf.charCodeAt(this.pos + 1) === 32 && (this.creditsExact || PROMPT_FOLLOWER.has(buf.charCodeAt(this.pos + 2)))) {
             this.pos += 2;
             this.promptCredits--;
             continue;

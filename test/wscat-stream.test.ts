@@ -11,10 +11,12 @@ interface Fed {
 }
 
 /** Feed chunks (after granting prompt credits); end() unless told not to. */
-function feed(chunks: readonly string[], opts: { credits?: number; end?: boolean } = {}): Fed {
+function feed(chunks: readonly string[], opts: { credits?: number; end?: boolean; opening?: boolean } = {}): Fed {
   const items: StreamItem[] = [];
   const parser = new WscatStreamParser((i) => items.push(i));
   if (opts.credits) parser.addPromptCredits(opts.credits);
+  // After the first probe pong the driver knows the exact count; `opening` keeps the parser before it.
+  if (!opts.opening) parser.removePromptCredits(0);
   for (const c of chunks) parser.push(c);
   if (opts.end !== false) parser.end();
   return { items, parser };
@@ -142,6 +144,20 @@ describe('WscatStreamParser', () => {
     // A prompt split from its space by a chunk boundary.
     const split = feed(['>', ' hello\n'], { credits: 1 });
     assert.deepEqual(split.items, [textFrame('hello')]);
+  });
+
+  test('before the first pong, "> " is a prompt only where a frame, a prompt or a pong line follows', () => {
+    // Credits may include probes wscat dropped before the socket opened: a text frame keeps its "> ".
+    const text = feed(['> welcome\n'], { credits: 3, opening: true });
+    assert.deepEqual(text.items, [textFrame('> welcome')]);
+    const glued = feed(['> {"type":"connected"}\n> > Received pong (data: "p")\n'], { credits: 3, opening: true });
+    assert.deepEqual(glued.items, [frame('{"type":"connected"}'), { kind: 'pong', data: 'p' }]);
+    assert.equal(glued.parser.pendingPrompts, 0);
+    // Once the count is exact, any owed "> " is a prompt.
+    glued.parser.addPromptCredits(1);
+    glued.parser.removePromptCredits(0);
+    glued.parser.push('> hello\n');
+    assert.deepEqual(glued.items.at(-1), textFrame('hello'));
   });
 
   test('a frame that really starts with "> " is kept intact when no prompt is owed', () => {
