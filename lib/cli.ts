@@ -15,6 +15,7 @@ import { EvidenceWriter } from './evidence.ts';
 import { runGates } from './run.ts';
 import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } from './reporters/index.ts';
 import { killAllNow } from './process.ts';
+import { Secrets } from './secrets.ts';
 import { wscatBinPath, wscatVersion } from './wscat.ts';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,13 +94,12 @@ function buildReporters(args: RunArgs): Reporter[] {
   });
 }
 
-function redactor(secrets: string[]): (t: string) => string {
-  const list = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  return (t) => {
-    let out = t;
-    for (const s of list) out = out.split(s).join('***');
-    return out;
-  };
+/** Secret from the start: --secret-var values and every `${env.NAME}` the gates file reads. */
+function runSecrets(args: RunArgs, gatesSource: string): Secrets {
+  const secrets = new Secrets();
+  for (const v of args.secrets) secrets.add(v);
+  for (const m of gatesSource.matchAll(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)) secrets.add(process.env[m[1]!]);
+  return secrets;
 }
 
 async function runCommand(argv: string[]): Promise<number> {
@@ -152,9 +152,10 @@ async function runCommand(argv: string[]): Promise<number> {
   process.on('exit', killAllNow);
   let server: EmbeddedServer | undefined;
   try {
+    const secrets = runSecrets(args, gates.source);
     const outDir = evidenceDir(args, project.path, runId);
     mkdirSync(outDir, { recursive: true });
-    const evidence = new EvidenceWriter(outDir, redactor(args.secrets));
+    const evidence = new EvidenceWriter(outDir, secrets.redact);
     if (!args.url) {
       try {
         server = await startEmbedded(project.path, args.keep);
@@ -163,7 +164,7 @@ async function runCommand(argv: string[]): Promise<number> {
       }
     }
     const url = args.url ?? server!.url;
-    const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: redactor(args.secrets) };
+    const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
     for (const r of reporters) await r.onRunStart?.(info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
     let rl: ReturnType<typeof createInterface> | undefined;
@@ -188,6 +189,7 @@ async function runCommand(argv: string[]): Promise<number> {
         : {}),
       reporters,
       evidence,
+      secrets,
       signal: controller.signal,
     });
     rl?.close();
@@ -198,7 +200,7 @@ async function runCommand(argv: string[]): Promise<number> {
     }
     evidence.writeFile('gates.resolved.yaml', gates.source);
     evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
-    evidence.writeFile('result.json', JSON.stringify(result, null, 2) + '\n');
+    evidence.writeFile('result.json', JSON.stringify(secrets.redactDeep(result), null, 2) + '\n');
     await evidence.finish(runId);
     for (const r of reporters) await r.onRunEnd?.(result, info);
     return result.exitCode;

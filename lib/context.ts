@@ -5,6 +5,7 @@ import type { VarScope } from './vars.ts';
 import type { WscatConnection, ConnectOptions, ConnectionFailure, Frame } from './wscat.ts';
 import type { ChildProcess } from 'node:child_process';
 import type { GateSnapshot } from './snapshot.ts';
+import type { Secrets } from './secrets.ts';
 
 export interface Member {
   conn: WscatConnection;
@@ -58,6 +59,8 @@ export interface StepContext {
   connections: Map<string, Member[]>;
   openConnection(name: string, label: string, opts: ConnectOptions): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
   processes: StartedProcess[];
+  /** Register values that must be shown as ***. */
+  secrets: Secrets;
   /** Build the step's result; status derives from the checks. */
   result(checks: CheckResult[], extra?: Partial<Omit<StepResult, 'checks' | 'kind' | 'loc'>>): StepResult;
   check(name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult;

@@ -14,6 +14,7 @@ import { parseDuration } from './duration.ts';
 import type { Reporter } from './reporters/types.ts';
 import { EXIT } from './errors.ts';
 import type { Budget } from './gates/common-schema.ts';
+import { Secrets } from './secrets.ts';
 
 export interface RunOptions {
   gates: LoadedGates;
@@ -29,6 +30,8 @@ export interface RunOptions {
   ask?: (q: string) => Promise<string>;
   reporters: Reporter[];
   evidence: EvidenceSink;
+  /** Redacts secrets from everything reporters see. */
+  secrets?: Secrets;
   signal: AbortSignal;
 }
 
@@ -139,6 +142,7 @@ function watchedFiles(gate: LoadedGate, scope: VarScope): string[] {
 
 async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, runProcesses: StartedProcess[]): Promise<GateResult> {
   const started = performance.now();
+  const secrets = o.secrets ?? new Secrets();
   for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title: gate.title });
   const vars = baseScope(o).child();
   vars.set('GATE_ID', gate.id);
@@ -157,7 +161,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         steps.push({ kind: step.kind, label: step.label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note: o.signal.aborted ? 'interrupted' : `not run: step ${failedAt! + 1} failed` });
         continue;
       }
-      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses);
+      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, secrets);
       const t0 = performance.now();
       let result: StepResult;
       try {
@@ -174,7 +178,8 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       }
       steps.push(result);
       if (result.observations) o.evidence.observe(ctx.stepId, result.label, result.observations);
-      for (const r of o.reporters) r.onStepEnd?.(gate.id, result);
+      const shown = secrets.redactDeep(result);
+      for (const r of o.reporters) r.onStepEnd?.(gate.id, shown);
       if (result.status === 'failed') failedAt = i;
     }
   } finally {
@@ -185,8 +190,9 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   }
   const result: GateResult = { id: gate.id, title: gate.title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc };
   if (o.signal.aborted && result.status !== 'failed') result.status = 'skipped';
-  for (const r of o.reporters) r.onGateEnd?.(result);
-  return result;
+  const shown = secrets.redactDeep(result);
+  for (const r of o.reporters) r.onGateEnd?.(shown);
+  return shown;
 }
 
 function makeContext(
@@ -199,6 +205,7 @@ function makeContext(
   snapshot: Awaited<ReturnType<typeof takeSnapshot>>,
   connections: Map<string, Member[]>,
   processes: StartedProcess[],
+  secrets: Secrets,
 ): StepContext {
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
@@ -223,16 +230,17 @@ function makeContext(
     evidence: o.evidence,
     connections,
     processes,
+    secrets,
     timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
     async openConnection(name, label, opts) {
       const hooks = {
         onFrameIn: (f: { text: string; seq: number; at: number }) => {
           o.evidence.frameIn(label, f as never, stepIdNow());
-          for (const r of o.reporters) r.onFrame?.(label, 'in', f.text);
+          for (const r of o.reporters) r.onFrame?.(label, 'in', secrets.redact(f.text));
         },
         onFrameOut: (text: string, at: number) => {
           o.evidence.frameOut(label, text, at, stepIdNow());
-          for (const r of o.reporters) r.onFrame?.(label, 'out', text);
+          for (const r of o.reporters) r.onFrame?.(label, 'out', secrets.redact(text));
         },
         onStderr: (text: string) => o.evidence.stderr(`wscat ${label}`, text),
       };

@@ -28,6 +28,8 @@ export const connect = defineStep({
   },
   async run(p, ctx) {
     const c = ctx.vars.resolve(typeof p.connect === 'string' ? { name: p.connect } : p.connect) as z.infer<typeof ConnectParams>;
+    ctx.secrets.addHeaders(c.headers);
+    if (c.auth) ctx.secrets.add(c.auth);
     const name = c.name ?? 'main';
     const count = c.count ?? 1;
     const url = c.url ?? ctx.url;

@@ -38,6 +38,7 @@ export const http = defineStep({
     const r0 = ctx.vars.resolve(p);
     const req = typeof r0.http === 'string' ? { ...parseRequestLine(r0.http) } : { ...r0.http, method: (r0.http.method ?? 'GET').toUpperCase() };
     const headers: Record<string, string> = { ...('headers' in req ? req.headers : {}) };
+    ctx.secrets.addHeaders(headers);
     let body: string | undefined;
     if ('json' in req && req.json !== undefined) {
       body = JSON.stringify(req.json);
