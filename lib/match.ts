@@ -43,12 +43,19 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
+/** Date.parse rolls 2024-02-30 over to March 1st: the day must exist in its month. */
+function realCalendarDay(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
 function checkFormat(format: string, v: unknown): boolean {
   switch (format) {
     case 'uuid':
       return typeof v === 'string' && UUID.test(v);
     case 'iso-date':
-      return typeof v === 'string' && ISO_DATE.test(v) && !Number.isNaN(Date.parse(v));
+      return typeof v === 'string' && ISO_DATE.test(v) && !Number.isNaN(Date.parse(v)) && realCalendarDay(v);
     case 'integer':
       return typeof v === 'number' && Number.isInteger(v);
     case 'email':
