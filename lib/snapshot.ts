@@ -39,8 +39,17 @@ export async function takeSnapshot(project: string, files: string[]): Promise<Ga
   return { startedAt: Date.now(), head, files: new Map(files.map((f, i) => [f, snaps[i]!])) };
 }
 
-export function changedSince(before: FileSnapshot | undefined, now: FileSnapshot): boolean {
+/** Filesystem timestamps come from a coarse kernel clock that can lag Date.now() by a few ms. */
+const MTIME_SLACK_MS = 20;
+
+/**
+ * `before` is the file's state at the gate's start, or undefined when its path was not known then
+ * (it comes from a capture). In that case "undefined" must not mean "created in this gate": a stale
+ * file left by an earlier run would pass. Fall back to its mtime against the gate's start time.
+ */
+export function changedSince(before: FileSnapshot | undefined, now: FileSnapshot, gateStartedAt?: number): boolean {
   if (!now.exists) return false;
-  if (!before || !before.exists) return true;
+  if (!before) return gateStartedAt === undefined || now.mtimeNs === undefined || now.mtimeNs >= BigInt(gateStartedAt - MTIME_SLACK_MS) * 1_000_000n;
+  if (!before.exists) return true;
   return before.mtimeNs !== now.mtimeNs || before.sha256 !== now.sha256;
 }

@@ -84,9 +84,19 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
   if (!snap.exists || !wantExists) return { checks, observations };
   if (v.changed !== undefined) {
     const before = ctx.snapshot.files.get(v.file);
-    const changed = changedSince(before, snap);
-    const how = !before || !before.exists ? 'absent at gate start' : changed ? 'modified during the gate' : 'unchanged since the gate began (left from an earlier run?)';
-    checks.push(ctx.check(`${v.file} written during this gate`, v.changed ? 'created or modified during the gate' : 'unchanged', snap.exists && (!before || !before.exists) ? 'created during the gate' : how, changed === v.changed, ctx.locOf(['verify', 'changed'])));
+    // A path known only from a capture has no recorded state: judged by mtime vs the gate's start
+    // (before, "not recorded" counted as "created in this gate", so a stale file passed).
+    const changed = changedSince(before, snap, ctx.snapshot.startedAt);
+    const how = !before
+      ? changed
+        ? 'modified during the gate (by mtime: the path was not known when the gate began)'
+        : 'last modified before the gate began (left from an earlier run?)'
+      : !before.exists
+        ? 'created during the gate'
+        : changed
+          ? 'modified during the gate'
+          : 'unchanged since the gate began (left from an earlier run?)';
+    checks.push(ctx.check(`${v.file} written during this gate`, v.changed ? 'created or modified during the gate' : 'unchanged', how, changed === v.changed, ctx.locOf(['verify', 'changed'])));
   }
   if (v.content !== undefined || v.json !== undefined) {
     const text = await readFile(abs, 'utf8');
