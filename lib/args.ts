@@ -1,9 +1,10 @@
 // Command-line parsing for `wsgate run` (and scripts/test-websocket.sh). Bad input is a usage error
 // (exit 2) with the usage line; nothing runs.
 import { parseArgs } from 'node:util';
-import { HarnessFailure, EXIT } from './errors.ts';
+import { existsSync } from 'node:fs';
+import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
 
-export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--help] [--version]';
+export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--no-pool] [--help] [--version]';
 
 export const RUN_HELP = `${RUN_USAGE}
 
@@ -17,6 +18,7 @@ Runs the gates of a gates.yaml against a WebSocket server through real wscat con
   --list              print gate ids and titles, run nothing
   --bail              stop at the first failed step (the workflow's HARD STOP)
   --timeout-scale X   multiply every deadline by X (e.g. 3 on a slow CI machine)
+  --budget-scale X    multiply every latency budget by X (budgets stay recorded either way)
   --var NAME=VALUE    set a variable (repeatable)
   --secret-var NAME=VALUE  set a variable whose value is shown as *** everywhere
   --reporter NAME[:FILE]   add a reporter (repeatable; default console)
@@ -26,6 +28,8 @@ Runs the gates of a gates.yaml against a WebSocket server through real wscat con
   --verbose           print every frame sent and received
   --keep              keep the temp project folder and server data
   --no-color          no colour (also when NO_COLOR is set or output is not a TTY)
+  --no-pool           spawn each wscat when its connect step runs (default: one connection
+                      per option set is opened ahead, so wscat's start-up overlaps other work)
 
 exit codes: 0 every gate passed · 1 a check failed · 2 usage or gates.yaml error ·
             3 the harness could not work · 130 interrupted`;
@@ -38,6 +42,7 @@ export interface RunArgs {
   list: boolean;
   bail: boolean;
   timeoutScale: number;
+  budgetScale: number;
   vars: Record<string, string>;
   secrets: string[];
   reporters: { name: string; file?: string }[];
@@ -49,7 +54,30 @@ export interface RunArgs {
   help: boolean;
   version: boolean;
   color: boolean;
+  pool: boolean;
 }
+
+const RUN_PARSE_OPTIONS = {
+  gates: { type: 'string' },
+  gate: { type: 'string', multiple: true },
+  list: { type: 'boolean' },
+  bail: { type: 'boolean' },
+  'timeout-scale': { type: 'string' },
+  'budget-scale': { type: 'string' },
+  var: { type: 'string', multiple: true },
+  'secret-var': { type: 'string', multiple: true },
+  reporter: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  'require-signoff': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  keep: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  'no-color': { type: 'boolean' },
+  'no-pool': { type: 'boolean' },
+} as const;
+const RUN_OPTIONS = Object.keys(RUN_PARSE_OPTIONS);
 
 function usage(message: string): HarnessFailure {
   return new HarnessFailure([{ code: 'USAGE', title: message, hint: RUN_USAGE.replace(/^usage: /, '') }], EXIT.usage);
@@ -63,6 +91,30 @@ function parseVar(s: string, flag: string): [string, string] {
   return [name, s.slice(i + 1)];
 }
 
+/**
+ * node:util's parseArgs messages, made one line and in wsgate's words (its "argument is ambiguous"
+ * message is three lines and never names the value it refused).
+ */
+function explainParseError(message: string, argv: string[], options: string[]): string {
+  const first = message.split('\n')[0]!;
+  let m = /^Unknown option '(-{1,2})([^']*)'/.exec(first);
+  if (m) {
+    const guess = m[1] === '--' ? didYouMean(m[2]!, options) : undefined;
+    return `unknown option '${m[1]}${m[2]}'${guess ? ` (did you mean --${guess}?)` : ''}`;
+  }
+  m = /^Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(first);
+  if (m) return `${m[1]} needs a value`;
+  m = /^Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(first);
+  if (m) {
+    const at = argv.indexOf(m[1]!);
+    const next = at >= 0 ? argv[at + 1] : undefined;
+    return next !== undefined ? `${m[1]} needs a value, but the next argument "${next}" starts with "-" (write ${m[1]}=${next} if it is the value)` : `${m[1]} needs a value`;
+  }
+  m = /^Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(first);
+  if (m) return `${m[1]} takes no value`;
+  return first.replace(/\. To specify a positional argument.*$/s, '');
+}
+
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): RunArgs {
   let parsed;
   try {
@@ -70,27 +122,10 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        gates: { type: 'string' },
-        gate: { type: 'string', multiple: true },
-        list: { type: 'boolean' },
-        bail: { type: 'boolean' },
-        'timeout-scale': { type: 'string' },
-        var: { type: 'string', multiple: true },
-        'secret-var': { type: 'string', multiple: true },
-        reporter: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        'require-signoff': { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        verbose: { type: 'boolean', short: 'v' },
-        keep: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-        'no-color': { type: 'boolean' },
-      },
+      options: RUN_PARSE_OPTIONS,
     });
   } catch (e) {
-    throw usage((e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option'));
+    throw usage(explainParseError((e as Error).message, argv, RUN_OPTIONS));
   }
   const v = parsed.values;
   const pos = parsed.positionals;
@@ -99,9 +134,14 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   let project: string | undefined;
   const isWs = (s: string) => /^wss?:\/\//i.test(s);
   const looksUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+  // `ws:/host` or `ws:host` is a mistyped URL, and `localhost:8080` a URL without its scheme: taken
+  // as a PATH they would create a folder of that name.
+  const almostWs = (s: string) => /^wss?:(?!\/\/)/i.test(s);
+  const hostPort = (s: string) => /^[A-Za-z0-9.-]+:\d{1,5}(\/.*)?$/.test(s) && !existsSync(s);
   if (pos[0] !== undefined) {
     if (isWs(pos[0])) url = pos[0];
-    else if (looksUrl(pos[0])) throw usage(`URL must start with ws:// or wss://, got "${pos[0]}"`);
+    else if (looksUrl(pos[0]) || almostWs(pos[0])) throw usage(`URL must start with ws:// or wss://, got "${pos[0]}"`);
+    else if (hostPort(pos[0])) throw usage(`"${pos[0]}" looks like a host and port: give the URL as ws://${pos[0]}`);
     else if (pos.length === 2) throw usage(`first argument must be a ws:// or wss:// URL when a PATH follows, got "${pos[0]}"`);
     else project = pos[0];
   }
@@ -118,11 +158,15 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
   }
   if (project === '') throw usage('PATH is empty');
-  let timeoutScale = 1;
-  if (v['timeout-scale'] !== undefined) {
-    timeoutScale = Number(v['timeout-scale']);
-    if (!Number.isFinite(timeoutScale) || timeoutScale <= 0 || v['timeout-scale'].trim() === '') throw usage(`--timeout-scale expects a positive number, got "${v['timeout-scale']}"`);
-  }
+  const scale = (flag: 'timeout-scale' | 'budget-scale'): number => {
+    const raw = v[flag];
+    if (raw === undefined) return 1;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || raw.trim() === '') throw usage(`--${flag} expects a positive number, got "${raw}"`);
+    return n;
+  };
+  const timeoutScale = scale('timeout-scale');
+  const budgetScale = scale('budget-scale');
   const vars: Record<string, string> = {};
   const secrets: string[] = [];
   for (const s of v.var ?? []) {
@@ -136,6 +180,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const reporters = (v.reporter ?? []).map((r) => {
     const i = r.indexOf(':');
+    if (i === 0 || i === r.length - 1) throw usage(`--reporter expects NAME or NAME:FILE, got "${r}"`);
     return i < 0 ? { name: r } : { name: r.slice(0, i), file: r.slice(i + 1) };
   });
   for (const flag of ['gates', 'out'] as const) if (v[flag] === '') throw usage(`--${flag} needs a value`);
@@ -148,6 +193,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     list: v.list ?? false,
     bail: v.bail ?? false,
     timeoutScale,
+    budgetScale,
     vars,
     secrets,
     reporters,
@@ -159,5 +205,6 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     help: v.help ?? false,
     version: v.version ?? false,
     color: isTTY && !v['no-color'] && env.NO_COLOR === undefined,
+    pool: !v['no-pool'],
   };
 }

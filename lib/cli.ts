@@ -16,6 +16,7 @@ import { runGates } from './run.ts';
 import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } from './reporters/index.ts';
 import { killAllNow } from './process.ts';
 import { Secrets } from './secrets.ts';
+import { WscatPool } from './wscat-pool.ts';
 import { wscatBinPath, wscatVersion } from './wscat.ts';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -151,6 +152,7 @@ async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('exit', killAllNow);
   let server: EmbeddedServer | undefined;
+  let pool: WscatPool | undefined;
   try {
     const secrets = runSecrets(args, gates.source);
     const outDir = evidenceDir(args, project.path, runId);
@@ -164,6 +166,8 @@ async function runCommand(argv: string[]): Promise<number> {
       }
     }
     const url = args.url ?? server!.url;
+    pool = new WscatPool(args.pool);
+    pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
     const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
     for (const r of reporters) await r.onRunStart?.(info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
@@ -176,6 +180,7 @@ async function runCommand(argv: string[]): Promise<number> {
       only: args.gates,
       bail: args.bail,
       timeoutScale: args.timeoutScale,
+      budgetScale: args.budgetScale,
       cliVars: args.vars,
       verbose: args.verbose,
       interactive,
@@ -190,8 +195,10 @@ async function runCommand(argv: string[]): Promise<number> {
       reporters,
       evidence,
       secrets,
+      pool,
       signal: controller.signal,
     });
+    await pool.close();
     rl?.close();
     if (args.requireSignoff && result.totals.pending > 0 && result.exitCode === EXIT.passed) {
       result.warnings.push(`${result.totals.pending} gate(s) await sign-off and --require-signoff is set`);
@@ -207,6 +214,7 @@ async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await pool?.close();
     await server?.stop();
     if (!args.keep) removeOwned(project);
     else if (project.owned) process.stderr.write(`wsgate: kept project folder ${project.path}\n`);

@@ -31,6 +31,7 @@ export interface StartedProcess {
 
 export interface RunSettings {
   timeoutScale: number;
+  budgetScale: number;
   defaultTimeoutMs: number;
   typeField: string;
   nonJson: 'fail' | 'ignore';

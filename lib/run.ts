@@ -9,6 +9,7 @@ import { VarScope, UnknownVariable, refsIn } from './vars.ts';
 import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Loc, type Timing } from './results.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { WscatConnection } from './wscat.ts';
+import type { WscatPool } from './wscat-pool.ts';
 import { stopTree } from './process.ts';
 import { parseDuration } from './duration.ts';
 import type { Reporter } from './reporters/types.ts';
@@ -24,6 +25,8 @@ export interface RunOptions {
   only?: string[];
   bail: boolean;
   timeoutScale: number;
+  /** Multiplies every latency budget (a shared or slow machine); default 1. */
+  budgetScale?: number;
   cliVars: Record<string, string>;
   verbose: boolean;
   interactive: boolean;
@@ -32,6 +35,8 @@ export interface RunOptions {
   evidence: EvidenceSink;
   /** Redacts secrets from everything reporters see. */
   secrets?: Secrets;
+  /** Pre-opened connections; none = every connect spawns wscat then. */
+  pool?: WscatPool;
   signal: AbortSignal;
 }
 
@@ -66,6 +71,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const settings: RunSettings = {
     timeoutScale: o.timeoutScale,
+    budgetScale: o.budgetScale ?? 1,
     defaultTimeoutMs: o.gates.defaults.timeoutMs,
     typeField: o.gates.defaults.typeField,
     nonJson: o.gates.defaults.nonJson,
@@ -244,7 +250,7 @@ function makeContext(
         },
         onStderr: (text: string) => o.evidence.stderr(`wscat ${label}`, text),
       };
-      const res = await WscatConnection.open(label, opts, hooks);
+      const res = o.pool ? await o.pool.acquire(label, opts, hooks) : await WscatConnection.open(label, opts, hooks);
       if (!res.ok) return res;
       const member: Member = { conn: res.conn, vars: vars.child(), label };
       const list = connections.get(name);
@@ -268,7 +274,8 @@ function makeContext(
     },
     check,
     timing(name, ms, budget, loc) {
-      const b = budgetOf(budget as Budget | undefined);
+      const b0 = budgetOf(budget as Budget | undefined);
+      const b = b0 && { ...b0, ms: Math.round(b0.ms * settings.budgetScale) };
       const timing: Timing = { name, ms, passed: b ? ms <= b.ms : true, ...(b ? { budgetMs: b.ms, soft: b.soft } : {}) };
       if (!b) return { timing };
       const over = ms > b.ms;

@@ -101,6 +101,10 @@ export function classifyError(stderr: string, exitCode: number | null, ms: numbe
   if (/ETIMEDOUT|timed out/i.test(line)) return { ...base, code: 'TIMEOUT', message: `connection timed out (${line})` };
   if (/ECONNRESET|socket hang up/i.test(line)) return { ...base, code: 'RESET', message: `connection reset (${line})` };
   if (line) return { ...base, code: 'OTHER', message: line };
+  // wscat exits 0 without an error line only from its socket 'close' handler (handshake failures
+  // go through 'error' and exit non-zero), so the handshake did complete: the old text "before the
+  // socket opened" sent people looking for a handshake problem when the server had hung up on them.
+  if (exitCode === 0) return { ...base, code: 'CLOSED', message: 'the server closed the connection right after the WebSocket handshake, before it answered the ping probe' };
   return { ...base, code: 'CLOSED', message: `wscat exited with code ${exitCode} before the socket opened` };
 }
 
@@ -108,7 +112,7 @@ const PROBE = 'wsgate-probe-';
 const RECENT = 12;
 
 export class WscatConnection {
-  readonly name: string;
+  name: string;
   private child!: ChildProcess;
   private parser: WscatStreamParser;
   private inbox: Frame[] = [];
@@ -127,7 +131,7 @@ export class WscatConnection {
   framesOut = 0;
   openedMs = 0;
 
-  private constructor(name: string, private readonly hooks: ConnectionHooks) {
+  private constructor(name: string, private hooks: ConnectionHooks) {
     this.name = name;
     this.parser = new WscatStreamParser((item) => this.onItem(item));
     this.exited = new Promise((r) => (this.markExited = r));
@@ -271,6 +275,20 @@ export class WscatConnection {
         resolve(w);
       };
     });
+  }
+
+  /**
+   * Hand a pre-opened connection to its user: new hooks from now on, and the frames it already
+   * received (still unread) replayed to them so the transcript misses nothing.
+   */
+  adopt(hooks: ConnectionHooks, stderrSoFar = true): void {
+    this.hooks = hooks;
+    for (const f of this.inbox) hooks.onFrameIn?.(f);
+    if (stderrSoFar && this.stderrText) hooks.onStderr?.(this.stderrText);
+  }
+
+  rename(name: string): void {
+    this.name = name;
   }
 
   /** Unread frames, for reports. */

@@ -19,11 +19,11 @@ export const FAULT_MATRIX: Record<string, { gate: string; step: string } | 'pass
   'drop-on-error': { gate: 'error-recovery', step: 'send raw "{this is not json"' },
   'no-pong': { gate: 'ping', step: 'send ping' },
   unhealthy: { gate: 'health', step: 'http GET ${HTTP_URL}/health' },
-  'refuse-after': { gate: 'write-file', step: 'connect main' },
+  'refuse-after': { gate: 'session-init', step: 'connect main' },
   garbage: { gate: 'session-init', step: 'send init_session' },
   'pretty-json': 'passes',
   chatty: 'passes',
 };
 
 /** How the matrix starts a fault that takes a parameter. */
-export const FAULT_ARGS: Record<string, string> = { 'refuse-after': 'refuse-after=3' };
+export const FAULT_ARGS: Record<string, string> = { 'refuse-after': 'refuse-after=1' };
