@@ -1,0 +1,174 @@
+// Small REAL servers for the step tests: a `ws` WebSocketServer and a node `http` server on
+// 127.0.0.1:0, each released in t.after. A Recorder keeps what a server saw, with a deadline-bound
+// wait (no fixed sleeps). `lineOf` finds the line of a marker in a gates text, for loc assertions.
+import { EventEmitter, once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage } from 'node:http';
+import type net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
+import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
+import { tempDir } from './cli.ts';
+
+export class Recorder<T> {
+  readonly items: T[] = [];
+  private ev = new EventEmitter();
+  push(item: T): void {
+    this.items.push(item);
+    this.ev.emit('item');
+  }
+  waitFor(pred: (items: T[]) => boolean, what: string, ms = 5000): Promise<T[]> {
+    if (pred(this.items)) return Promise.resolve(this.items);
+    return new Promise((resolve, reject) => {
+      const onItem = () => {
+        if (!pred(this.items)) return;
+        clearTimeout(timer);
+        this.ev.off('item', onItem);
+        resolve(this.items);
+      };
+      const timer = setTimeout(() => {
+        this.ev.off('item', onItem);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}; saw ${JSON.stringify(this.items)}`));
+      }, ms);
+      this.ev.on('item', onItem);
+    });
+  }
+}
+
+export interface WsFixture {
+  url: string;
+  port: number;
+  wss: WebSocketServer;
+  /** Every text frame the server received, in order, as sent (byte-exact). */
+  received: Recorder<{ conn: number; text: string }>;
+  /** Every upgrade request and close seen. */
+  upgrades: IncomingMessage[];
+  closes: Recorder<{ conn: number; code: number; reason: string }>;
+}
+
+/**
+ * A WebSocketServer whose behaviour is `onConn(ws, n, req)`; `n` counts connections from 0.
+ * Received frames and closes are recorded before `onConn`'s own handlers run.
+ */
+export async function wsServer(t: TestContext, onConn: (ws: WebSocket, n: number, req: IncomingMessage, fx: WsFixture) => void, opts: ServerOptions = {}): Promise<WsFixture> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...opts });
+  await once(wss, 'listening');
+  const port = (wss.address() as AddressInfo).port;
+  const fx: WsFixture = { url: `ws://127.0.0.1:${port}`, port, wss, received: new Recorder(), upgrades: [], closes: new Recorder() };
+  let n = 0;
+  wss.on('connection', (ws, req) => {
+    const i = n++;
+    fx.upgrades.push(req);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) fx.received.push({ conn: i, text: data.toString('utf8') });
+    });
+    ws.on('close', (code, reason) => fx.closes.push({ conn: i, code, reason: reason.toString('utf8') }));
+    onConn(ws, i, req, fx);
+  });
+  t.after(async () => {
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+  });
+  return fx;
+}
+
+/** Reply to each JSON message with `reply(msg, ws)`'s messages (objects are JSON-encoded, strings sent raw). */
+export function jsonReplies(reply: (msg: Record<string, unknown>, ws: WebSocket) => (object | string)[]): (ws: WebSocket) => void {
+  return (ws) => {
+    ws.on('message', (data) => {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      for (const m of reply(msg, ws)) ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+    });
+  };
+}
+
+/** A node http server; resolves to its base URL. Sockets are destroyed in t.after. */
+export async function httpServer(t: TestContext, handler: http.RequestListener): Promise<{ url: string; port: number; server: http.Server }> {
+  const server = http.createServer(handler);
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, port, server };
+}
+
+/** A port that nothing listens on (a server bound then closed). */
+export async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A temp folder removed in t.after. */
+export function tmp(t: TestContext, prefix = 'wsgate-steps-'): string {
+  const d = tempDir(prefix);
+  t.after(() => d.remove());
+  return d.path;
+}
+
+/** 1-based line of the first line of `yaml` containing `marker` (throws if absent, so a typo cannot pass). */
+export function lineOf(yaml: string, marker: string): number {
+  const i = yaml.split('\n').findIndex((l) => l.includes(marker));
+  if (i < 0) throw new Error(`marker ${JSON.stringify(marker)} not in the gates text`);
+  return i + 1;
+}
+
+/** A gates file with one gate `g` whose steps are the given YAML lines (indented under `steps:`). */
+export function oneGate(steps: string, head = ''): string {
+  const lines = steps.replace(/^\n/, '').replace(/\s+$/, '').split('\n');
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
+  const body = lines.map((l) => (l.trim() ? '      ' + l.slice(indent) : '')).join('\n');
+  return `version: 1\n${head}gates:\n  - id: g\n    title: test gate\n    steps:\n${body}\n`;
+}
+
+/**
+ * Whether a process is still running: `process.kill(pid, 0)` throws once it is gone. A killed
+ * grandchild is reparented to PID 1, which in some containers reaps slowly, so a zombie (state Z in
+ * /proc/PID/stat: dead, only its exit status is left) also counts as gone.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): the signal probe said it exists
+  }
+}
+
+/**
+ * Wait until `pid` is gone, up to `ms`. A process sent SIGKILL is gone only once the kernel has run
+ * its exit, which on a loaded machine can trail the signal; there is no event for a process that is
+ * not our child, so this probes with backoff until the deadline. Resolves to whether it is gone.
+ */
+export async function waitGone(pid: number, ms = 3000): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  let delay = 5;
+  while (isAlive(pid)) {
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+    delay = Math.min(delay * 2, 100);
+  }
+  return true;
+}

@@ -1,0 +1,122 @@
+// connect: real wscat against real `ws` servers. Passes when the socket opens; fails (a check, not a
+// crash) on a refused port or a refused upgrade, at the step's line.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { runGatesYaml } from '../helpers/run-gates.ts';
+import { closedPort, httpServer, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
+
+describe('connect', { concurrency: true }, () => {
+  test('opens a connection the server sees', async (t) => {
+    const fx = await wsServer(t, () => undefined);
+    const yaml = oneGate(`
+      - connect: main   # CONNECT
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed');
+    assert.equal(r.steps[0]!.status, 'passed');
+    assert.match(String(r.steps[0]!.checks[0]!.actual), /^open in \d+ ms$/);
+    assert.equal(fx.upgrades.length, 1);
+    assert.equal(r.steps[0]!.loc.line, lineOf(yaml, '# CONNECT'));
+  });
+
+  test('a refused port fails with REFUSED, at the connect line', async () => {
+    const port = await closedPort();
+    const yaml = oneGate(`
+      - connect: main
+      - connect: {name: second, url: "ws://127.0.0.1:${port}/ws"}   # REFUSED
+      - send: {type: ping}
+    `);
+    // main goes to the same dead port too: the first step is the one that fails.
+    const r = await runGatesYaml(yaml, { url: `ws://127.0.0.1:${port}/ws` });
+    assert.equal(r.result.status, 'failed');
+    assert.equal(r.result.exitCode, 1);
+    assert.equal(r.steps[0]!.status, 'failed');
+    assert.equal(r.failedChecks.length, 1);
+    assert.match(String(r.failedChecks[0]!.actual), /^REFUSED: connection refused/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '- connect: main'));
+    assert.deepEqual(r.steps.slice(1).map((s) => s.status), ['skipped', 'skipped'], 'the rest of the gate does not run');
+  });
+
+  test('count: 5 opens five connections as one group', async (t) => {
+    const fx = await wsServer(t, (ws, n) => ws.send(JSON.stringify({ type: 'hello', n })));
+    const yaml = oneGate(`
+      - connect: {name: clients, count: 5}
+      - expect: [{type: hello, match: {n: {type: number}}}]
+        on: clients
+        within: 3s
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.equal(fx.upgrades.length, 5);
+    assert.deepEqual(r.steps[0]!.checks.map((c) => c.name.split(':')[0]), ['clients#1', 'clients#2', 'clients#3', 'clients#4', 'clients#5']);
+    assert.equal(r.steps[1]!.checks.filter((c) => c.name.endsWith('hello arrived')).length, 5, 'the expect ran on each member');
+  });
+
+  test('a group fails when the server refuses some of its members', async (t) => {
+    let accepted = 0;
+    const fx = await wsServer(t, () => undefined, {
+      verifyClient: (_info, cb) => (accepted++ < 3 ? cb(true) : cb(false, 503, 'Full')),
+    });
+    const yaml = oneGate(`
+      - connect: {name: clients, count: 5}   # GROUP
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'failed');
+    assert.equal(r.steps[0]!.checks.length, 5);
+    assert.equal(r.failedChecks.length, 2);
+    for (const c of r.failedChecks) {
+      assert.match(String(c.actual), /HTTP_STATUS: upgrade refused with HTTP 503/);
+      assert.equal(c.loc.line, lineOf(yaml, '# GROUP'));
+    }
+  });
+
+  test('headers, subprotocols, origin and basic auth reach the server', async (t) => {
+    const fx = await wsServer(t, () => undefined, { handleProtocols: (protocols) => (protocols.has('v2') ? 'v2' : false) });
+    const yaml = oneGate(`
+      - connect: {name: main, headers: {X-Team: qa, X-Run: "\${RUN_ID}"}, subprotocols: [v1, v2], origin: "http://app.test", auth: "user:pass"}
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    const h = fx.upgrades[0]!.headers;
+    assert.equal(h['x-team'], 'qa');
+    assert.equal(h['x-run'], 'test', 'variables in headers are resolved');
+    assert.deepEqual(h['sec-websocket-protocol']!.split(/,\s*/), ['v1', 'v2']);
+    assert.equal(h['origin'], 'http://app.test');
+    assert.equal(h['authorization'], `Basic ${Buffer.from('user:pass').toString('base64')}`);
+  });
+
+  test('a 401 upgrade fails naming HTTP 401', async (t) => {
+    const fx = await wsServer(t, () => undefined, {
+      verifyClient: (info, cb) => (info.req.headers['authorization'] ? cb(true) : cb(false, 401, 'Unauthorized')),
+    });
+    const yaml = oneGate(`
+      - name: needs a token
+        connect: main   # AUTH
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'failed');
+    assert.equal(r.steps[0]!.label, 'needs a token');
+    assert.equal(r.failedChecks.length, 1);
+    assert.match(String(r.failedChecks[0]!.actual), /HTTP 401/);
+    assert.match(String(r.failedChecks[0]!.actual), /^HTTP_STATUS/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '- name: needs a token'));
+    assert.equal(fx.upgrades.length, 0, 'no connection was accepted');
+  });
+
+  test('a server that never completes the handshake fails at the within deadline', async (t) => {
+    // An HTTP server that accepts the upgrade request and never answers it.
+    const h = await httpServer(t, () => undefined);
+    h.server.on('upgrade', () => undefined);
+    const yaml = oneGate(`
+      - connect: main
+        within: 700ms   # SLOW
+    `);
+    const t0 = performance.now();
+    const r = await runGatesYaml(yaml, { url: h.url.replace('http', 'ws') });
+    const ms = performance.now() - t0;
+    assert.equal(r.result.status, 'failed');
+    assert.match(String(r.failedChecks[0]!.actual), /^TIMEOUT: the socket did not open within 700 ms/);
+    assert.ok(ms < 5000, `gave up near the deadline (${Math.round(ms)} ms)`);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '- connect: main'));
+  });
+});

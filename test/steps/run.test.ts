@@ -1,0 +1,131 @@
+// run: real commands (sh -c or argv) in the real project folder; exit codes and output as checks,
+// captures, and a timeout that kills the whole process tree.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { runGatesYaml } from '../helpers/run-gates.ts';
+import { lineOf, oneGate, waitGone } from '../helpers/servers.ts';
+
+// No step here opens a connection: the URL is never dialled.
+const URL = 'ws://127.0.0.1:9/unused';
+
+describe('run', { concurrency: true }, () => {
+  test('exit code, stdout and stderr matchers pass; cwd is the project; env is passed', async () => {
+    const yaml = oneGate(`
+      - run: 'echo "hello from $(basename "$PWD")"; echo "warn: $WSGATE_X" >&2'
+        env: {WSGATE_X: "x-value"}
+        stdout: {regex: "^hello from wsgate-step-project-"}
+        stderr: {equals: "warn: x-value\\n"}
+      - run: exit 3
+        exitCode: 3
+      - run: [node, -e, "process.exitCode = 0"]
+        exitCode: {oneOf: [0]}
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.deepEqual(r.steps.map((s) => s.checks.length), [3, 1, 1]);
+    assert.equal(r.steps[1]!.observations?.exitCode, 3);
+  });
+
+  test('a non-zero exit is a failed check, not a crash, at the run line', async () => {
+    const yaml = oneGate(`
+      - run: "echo partial; exit 2"   # RUN
+      - run: echo never
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'failed');
+    assert.equal(r.result.exitCode, 1);
+    assert.equal(r.failedChecks.length, 1);
+    assert.equal(r.failedChecks[0]!.name, 'echo partial; exit 2 exit code');
+    assert.equal(r.failedChecks[0]!.actual, 2);
+    assert.equal(r.failedChecks[0]!.expected, 0);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# RUN'));
+    assert.equal(r.steps[0]!.observations?.stdout, 'partial\n');
+    assert.equal(r.steps[1]!.status, 'skipped');
+    assert.ok(!r.failedChecks.some((c) => String(c.actual).includes('harness error')));
+  });
+
+  test('a failing exitCode matcher is reported at the exitCode line', async () => {
+    const yaml = oneGate(`
+      - run: "true"
+        exitCode: {gt: 0}   # EXIT
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'failed');
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# EXIT'));
+  });
+
+  test('stdout and stderr mismatches fail at their own lines', async () => {
+    const yaml = oneGate(`
+      - run: "echo out; echo err >&2"
+        stdout: {contains: "missing"}   # STDOUT
+        stderr: {not: {contains: err}}   # STDERR
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'failed');
+    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [
+      ['stdout of echo out; echo err >&2', lineOf(yaml, '# STDOUT')],
+      ['stderr of echo out; echo err >&2', lineOf(yaml, '# STDERR')],
+    ]);
+  });
+
+  test('capture: stdout (trimmed), stderr and exitCode feed later steps', async () => {
+    const yaml = oneGate(`
+      - run: [node, -e, "process.stdout.write('  1.2.3\\\\n'); process.stderr.write('E'); process.exitCode = 4"]
+        exitCode: 4
+        capture: {version: stdout, err: stderr, code: exitCode}
+      - run: 'printf "%s|%s|%s" "\${version}" "\${err}" "\${code}"'
+        stdout: "1.2.3|E|4"
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+
+  test('timeout kills a sleep 30 and its children within the deadline', async () => {
+    const yaml = oneGate(`
+      - run: 'sleep 30 & echo $! > bg.pid; sleep 30'
+        timeout: 500ms   # TIMEOUT
+    `);
+    const t0 = performance.now();
+    const r = await runGatesYaml(yaml, { url: URL });
+    const elapsed = performance.now() - t0;
+    assert.ok(elapsed < 5000, `the run ended long before sleep 30 (${Math.round(elapsed)} ms)`);
+    assert.equal(r.result.status, 'failed');
+    const timeout = r.failedChecks.find((c) => c.name.endsWith('ends within its timeout'))!;
+    assert.ok(timeout, JSON.stringify(r.failedChecks));
+    assert.equal(timeout.expected, '500 ms');
+    assert.equal(timeout.loc.line, lineOf(yaml, '# TIMEOUT'));
+    assert.match(String(r.failedChecks.find((c) => c.name.endsWith('exit code'))!.actual), /^killed by SIG(TERM|KILL)$/);
+    const bg = Number(readFileSync(path.join(r.project, 'bg.pid'), 'utf8').trim());
+    assert.ok(bg > 0);
+    assert.equal(await waitGone(bg), true, `background sleep ${bg} was killed with the tree`);
+  });
+
+  test('a program that does not exist fails its start check', async () => {
+    const yaml = oneGate(`
+      - run: [/nonexistent/wsgate-no-such-program]   # SPAWN
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'failed');
+    const start = r.failedChecks.find((c) => c.name.endsWith('starts'))!;
+    assert.ok(start, JSON.stringify(r.failedChecks));
+    assert.match(String(start.actual), /ENOENT/);
+    assert.equal(start.loc.line, lineOf(yaml, '# SPAWN'));
+  });
+
+  test('cwd relative to the project', async () => {
+    const yaml = oneGate(`
+      - run: "mkdir -p sub && touch sub/marker"
+      - run: "ls"
+        cwd: sub
+        stdout: "marker\\n"
+      - run: "ls"
+        cwd: sub
+        stdout: "other\\n"   # CWD
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'failed']);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# CWD'));
+  });
+});

@@ -1,0 +1,137 @@
+// send: one text frame through the real wscat, byte-exact at a real `ws` server; attached
+// expectations, budgets, and a send on a connection the server has closed.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { runGatesYaml } from '../helpers/run-gates.ts';
+import { jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
+
+describe('send', { concurrency: true }, () => {
+  test('JSON and raw sends reach the server byte-exact', async (t) => {
+    const fx = await wsServer(t, () => undefined);
+    const yaml = oneGate(`
+      - connect: main
+      - send: {type: hello, n: 1, f: 1.5, ok: false, z: null, s: "a  b", u: "héllo ✓ 😀", nested: {list: [1, "two", {three: 3}]}}
+      - send: "{this is not json"
+      - send: '  spaced raw line with "quotes" and \\\\ backslash  '
+      - send: {type: who, project: "\${PROJECT}", run: "\${RUN_ID}"}
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    const got = await fx.received.waitFor((x) => x.length === 4, 'four frames');
+    assert.equal(got[0]!.text, '{"type":"hello","n":1,"f":1.5,"ok":false,"z":null,"s":"a  b","u":"héllo ✓ 😀","nested":{"list":[1,"two",{"three":3}]}}');
+    assert.equal(got[1]!.text, '{this is not json');
+    assert.equal(got[2]!.text, '  spaced raw line with "quotes" and \\\\ backslash  ');
+    assert.equal(got[3]!.text, JSON.stringify({ type: 'who', project: r.project, run: 'test' }));
+    assert.deepEqual(r.steps.slice(1).map((s) => s.label.slice(0, 12)), ['send hello', 'send raw "{t', 'send raw "  ', 'send who']);
+  });
+
+  test('an attached expect is awaited after the send and passes on the reply', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong', echo: m.id }] : [])));
+    const yaml = oneGate(`
+      - connect: main
+      - send: {type: ping, id: 0}
+        expect: [{type: pong, match: {echo: {equals: 0}}}]
+        within: 2s
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.equal(r.steps[1]!.timings?.length, 1);
+  });
+
+  test('fails when the reply is wrong, at the matcher line', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong', echo: 1 }] : [])));
+    const yaml = oneGate(`
+      - connect: main
+      - send: {type: ping, id: 0}
+        expect:
+          - type: pong
+            match:
+              echo: 0   # ECHO
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'failed');
+    assert.equal(r.steps[1]!.status, 'failed');
+    assert.equal(r.failedChecks.length, 1);
+    assert.equal(r.failedChecks[0]!.name, 'main: pong.echo');
+    assert.match(String(r.failedChecks[0]!.actual), /expected 0, got 1/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# ECHO'));
+  });
+
+  test('a raw malformed line gets its error reply', async (t) => {
+    const fx = await wsServer(t, (ws) =>
+      ws.on('message', (d) => {
+        try {
+          JSON.parse(d.toString());
+          ws.send(JSON.stringify({ type: 'ok' }));
+        } catch {
+          ws.send(JSON.stringify({ type: 'error', code: 'INVALID_JSON' }));
+        }
+      }),
+    );
+    const yaml = oneGate(`
+      - connect: main
+      - send: "{this is not json"
+        expect: [{type: error, match: {code: INVALID_JSON}}]
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+
+  describe('budget', { concurrency: true }, () => {
+    // The server answers 200 ms after the request: a timer in the server under test.
+    const slow = jsonReplies(() => []);
+    const slowServer = (ws: import('ws').WebSocket) => {
+      slow(ws);
+      ws.on('message', () => setTimeout(() => ws.send(JSON.stringify({ type: 'pong' })), 200));
+    };
+
+    test('over a hard budget fails the latency check', async (t) => {
+      const fx = await wsServer(t, slowServer);
+      const yaml = oneGate(`
+        - connect: main
+        - send: {type: ping}
+          expect: [{type: pong}]
+          budget: 50ms   # BUDGET
+      `);
+      const r = await runGatesYaml(yaml, { url: fx.url });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks.length, 1);
+      assert.equal(r.failedChecks[0]!.name, 'latency within 50 ms');
+      assert.ok(Number.parseInt(String(r.failedChecks[0]!.actual), 10) >= 190, String(r.failedChecks[0]!.actual));
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# BUDGET'));
+    });
+
+    test('over a soft budget passes with a warning', async (t) => {
+      const fx = await wsServer(t, slowServer);
+      const yaml = oneGate(`
+        - connect: main
+        - send: {type: ping}
+          expect: [{type: pong}]
+          budget: {max: 50ms, soft: true}
+      `);
+      const r = await runGatesYaml(yaml, { url: fx.url });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      const w = r.steps[1]!.checks.find((c) => c.warning)!;
+      assert.equal(w.name, 'latency within 50 ms (soft)');
+      assert.equal(r.steps[1]!.timings![0]!.passed, false);
+    });
+  });
+
+  test('a send on a connection the server closed fails naming the close', async (t) => {
+    const fx = await wsServer(t, (ws) => ws.on('message', (d) => (JSON.parse(d.toString()).type === 'bye' ? ws.close(1000, 'bye') : undefined)));
+    const yaml = oneGate(`
+      - connect: main
+      - send: {type: bye}
+      - close: {on: main, by: server}
+        within: 3s
+      - send: {type: after}   # AFTER
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'failed');
+    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'passed', 'failed']);
+    assert.equal(r.failedChecks[0]!.name, 'main: send');
+    assert.equal(r.failedChecks[0]!.actual, 'closed by the server');
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# AFTER'));
+    assert.equal(fx.received.items.length, 1, 'nothing after bye reached the server');
+  });
+});

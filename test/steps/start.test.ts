@@ -1,0 +1,151 @@
+// start: real backends (small node scripts in temp files) launched through sh, awaited by HTTP,
+// TCP port or log line; failures name the output; the whole process tree is gone after the run.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { runGatesYaml } from '../helpers/run-gates.ts';
+import { closedPort, lineOf, oneGate, tmp, waitGone } from '../helpers/servers.ts';
+
+const URL = 'ws://127.0.0.1:9/unused';
+const NODE = JSON.stringify(process.execPath);
+
+/** Write a server script; the start command is `node script`. */
+function script(t: TestContext, name: string, source: string): string {
+  const file = path.join(tmp(t, 'wsgate-start-'), name);
+  writeFileSync(file, source);
+  return `${NODE} ${JSON.stringify(file)}`;
+}
+
+const readPids = (file: string) => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+
+// An HTTP server on $PORT that records its pid and the pid of a child it spawns (a grandchild of sh).
+const HTTP_SERVER = `
+const http = require('node:http');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const kid = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+fs.writeFileSync(process.env.PID_FILE, process.pid + ' ' + kid.pid);
+http.createServer((req, res) => {
+  res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ status: 'healthy', pid: process.pid }));
+}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));
+`;
+
+describe('start', { concurrency: true }, () => {
+  test('ready by http; the server answers later steps; its whole tree is gone after the run', async (t) => {
+    const port = await closedPort();
+    const pidFile = path.join(tmp(t), 'pids');
+    const yaml = oneGate(`
+      - start: ${JSON.stringify(script(t, 'http.cjs', HTTP_SERVER))}
+        env: {PORT: "${port}", PID_FILE: ${JSON.stringify(pidFile)}}
+        ready: {http: "http://127.0.0.1:${port}/health", status: 200}
+        within: 10s
+      - http: GET http://127.0.0.1:${port}/health
+        json: {status: healthy}
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.match(String(r.steps[0]!.checks[0]!.actual), /^ready in \d+ ms$/);
+    const [server, kid] = readPids(pidFile);
+    assert.ok(server! > 0 && kid! > 0);
+    assert.equal(await waitGone(server!), true, `server ${server} stopped at the end of the run`);
+    assert.equal(await waitGone(kid!), true, `its child ${kid} stopped too`);
+  });
+
+  test('ready by port', async (t) => {
+    const port = await closedPort();
+    const cmd = script(t, 'tcp.cjs', `require('node:net').createServer((s) => s.end('hi')).listen(${port}, '127.0.0.1');`);
+    const yaml = oneGate(`
+      - start: ${JSON.stringify(cmd)}
+        ready: {port: ${port}}
+        within: 10s
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+
+  test('ready by log line (printed late, by a timer in the server)', async (t) => {
+    const cmd = script(t, 'log.cjs', `console.log('booting'); setTimeout(() => console.error('server listening on 4242'), 150); setInterval(() => {}, 1000);`);
+    const yaml = oneGate(`
+      - start: ${JSON.stringify(cmd)}
+        ready: {log: "listening on \\\\d+"}
+        within: 10s
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.ok((r.steps[0]!.observations?.readyMs as number) >= 100, 'waited for the line, not the first output');
+  });
+
+  test('a command that exits at once fails with its output', async (t) => {
+    const cmd = script(t, 'exit.cjs', `console.error('boom: missing config file'); process.exit(3);`);
+    const yaml = oneGate(`
+      - start: ${JSON.stringify(cmd)}
+        ready: {port: 1}   # READY
+        within: 10s
+    `);
+    const t0 = performance.now();
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'failed');
+    assert.equal(r.failedChecks.length, 1);
+    assert.match(String(r.failedChecks[0]!.actual), /^exited with code 3 before it was ready; last output: boom: missing config file/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# READY'));
+    assert.ok(performance.now() - t0 < 5000, 'did not wait for the 10 s deadline');
+  });
+
+  test('a command that exits at once fails with its output (log probe)', async (t) => {
+    const cmd = script(t, 'exit2.cjs', `console.log('fatal: port taken'); process.exit(1);`);
+    const yaml = oneGate(`
+      - start: ${JSON.stringify(cmd)}
+        ready: {log: "listening"}
+        within: 10s
+    `);
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'failed');
+    assert.match(String(r.failedChecks[0]!.actual), /^exited with code 1 before it was ready; last output: fatal: port taken/);
+  });
+
+  test('not ready within the deadline fails, and the process is stopped', async (t) => {
+    const port = await closedPort();
+    const pidFile = path.join(tmp(t), 'pid');
+    // sh prints at once (a node script may take longer than the deadline to boot on a loaded machine).
+    const cmd = `echo $$ > ${JSON.stringify(pidFile)}; echo still warming up; exec sleep 30`;
+    const yaml = oneGate(`
+      - start: ${JSON.stringify(cmd)}
+        ready: {port: ${port}}   # NEVER
+        within: 600ms
+    `);
+    const t0 = performance.now();
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.ok(performance.now() - t0 < 5000);
+    assert.equal(r.result.status, 'failed');
+    assert.match(String(r.failedChecks[0]!.actual), /^not ready within 600 ms; last output: still warming up/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# NEVER'));
+    assert.equal(await waitGone(readPids(pidFile)[0]!), true, 'the sleep was stopped');
+  });
+
+  test('stop: gate stops the tree at the end of its gate, before the next gate', async (t) => {
+    const port = await closedPort();
+    const pidFile = path.join(tmp(t), 'pids');
+    const yaml = `version: 1
+gates:
+  - id: one
+    title: starts a server for this gate only
+    steps:
+      - start: ${JSON.stringify(script(t, 'http.cjs', HTTP_SERVER))}
+        env: {PORT: "${port}", PID_FILE: ${JSON.stringify(pidFile)}}
+        ready: {http: "http://127.0.0.1:${port}/health"}
+        stop: gate
+        within: 10s
+  - id: two
+    title: it is gone
+    steps:
+      - http: GET http://127.0.0.1:${port}/health   # GONE
+        within: 1s
+`;
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.deepEqual(r.result.gates.map((g) => g.status), ['passed', 'failed']);
+    assert.match(String(r.failedChecks[0]!.actual), /ECONNREFUSED/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# GONE'));
+  });
+});

@@ -1,0 +1,396 @@
+// verify: side effects read from the real disk and the real git of a real project folder, after a
+// real `ws` server acted (or lied) about them. Each server does exactly what its test needs.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { prepareProject } from '../../lib/project.ts';
+import { runGatesYaml } from '../helpers/run-gates.ts';
+import { lineOf, oneGate, tmp, wsServer } from '../helpers/servers.ts';
+
+interface Behaviour {
+  /** Reply "done" to write without writing. */
+  lie?: boolean;
+  /** Append this to what is written. */
+  suffix?: string;
+  /** Write this long after replying (a timer in the server). */
+  lateMs?: number;
+  /** Listing: add these names / drop these names. */
+  listingExtra?: string[];
+  listingDrop?: string[];
+  /** git status claim without untracked files. */
+  statusNoUntracked?: boolean;
+  /** Say "committed" without committing. */
+  fakeCommit?: boolean;
+}
+
+/** A small tool server: {op, project, ...} messages, real fs and real git on the project folder. */
+async function toolServer(t: TestContext, b: Behaviour = {}) {
+  return wsServer(t, (ws) =>
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as { op: string; project: string; path?: string; content?: string; message?: string };
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: m.project, encoding: 'utf8' });
+      const reply = (o: object) => ws.send(JSON.stringify({ type: 'done', op: m.op, ...o }));
+      switch (m.op) {
+        case 'write': {
+          const write = () => {
+            mkdirSync(path.dirname(path.join(m.project, m.path!)), { recursive: true });
+            writeFileSync(path.join(m.project, m.path!), m.content! + (b.suffix ?? ''));
+          };
+          if (b.lie) return reply({ result: `Wrote ${m.content!.length} bytes` });
+          if (b.lateMs !== undefined) {
+            reply({ result: 'accepted' });
+            setTimeout(write, b.lateMs);
+            return;
+          }
+          write();
+          return reply({ result: `Wrote ${m.content!.length} bytes` });
+        }
+        case 'list': {
+          const names = readdirSync(m.project, { withFileTypes: true })
+            .filter((e) => e.name !== '.git' && !(b.listingDrop ?? []).includes(e.name))
+            .map((e) => (e.isDirectory() ? e.name + '/' : e.name));
+          return reply({ listing: [...names, ...(b.listingExtra ?? [])].sort().join('\n') });
+        }
+        case 'status':
+          return reply({ status: git('status', '--porcelain=v1', b.statusNoUntracked ? '-uno' : '-uall') });
+        case 'commit':
+          if (!b.fakeCommit) {
+            git('add', '-A');
+            git('commit', '-q', '-m', m.message!);
+          }
+          return reply({ result: `[main abc1234] ${m.message}` });
+      }
+    }),
+  );
+}
+
+async function project(t: TestContext, files: Record<string, string> = {}): Promise<string> {
+  const dir = tmp(t, 'wsgate-verify-project-');
+  for (const [f, c] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    writeFileSync(path.join(dir, f), c);
+  }
+  return (await prepareProject(dir)).path;
+}
+
+const write = (file: string, content: string) => `- send: {op: write, project: "\${PROJECT}", path: "${file}", content: ${JSON.stringify(content)}}
+  expect: [{type: done}]`;
+
+describe('verify', { concurrency: true }, () => {
+  describe('files', { concurrency: true }, () => {
+    const gate = oneGate(`
+      - connect: main
+      ${write('test.txt', 'Test content').replace('\n', '\n      ')}
+      ${write('out.json', '{"status":"ok","items":[{"n":1},{"n":2}]}').replace('\n', '\n      ')}
+      - verify:
+          file: test.txt
+          content: "Test content"   # CONTENT
+          changed: true
+      - verify:
+          file: out.json
+          json:
+            status: ok   # JSON
+            items[1].n: {gte: 2}
+      - verify: {file: stale.txt, exists: false}
+    `);
+
+    test('exists, content, json and absent pass for a server that writes', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      const v = r.steps[3]!;
+      assert.deepEqual(v.checks.map((c) => c.name), ['test.txt exists', 'test.txt written during this gate', 'test.txt content']);
+      assert.equal(v.observations?.content, 'Test content');
+    });
+
+    test('wrong content fails at the content line', async (t) => {
+      const fx = await toolServer(t, { suffix: ' (edited)' });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.steps[3]!.status, 'failed');
+      assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
+      assert.equal(r.failedChecks[0]!.name, 'test.txt content');
+      assert.equal(r.failedChecks[0]!.actual, 'Test content (edited)');
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CONTENT'));
+    });
+
+    test('a server that writes nothing fails "exists"', async (t) => {
+      const fx = await toolServer(t, { lie: true });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks[0]!.name, 'test.txt exists');
+      assert.equal(r.failedChecks[0]!.actual, 'absent');
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, 'file: test.txt'));
+    });
+
+    test('json field mismatch and non-JSON content fail', async (t) => {
+      const fx = await toolServer(t);
+      const p = await project(t);
+      const bad = gate.replace('{\\"status\\":\\"ok\\"', '{\\"status\\":\\"bad\\"');
+      assert.notEqual(bad, gate);
+      const r = await runGatesYaml(bad, { url: fx.url, project: p });
+      assert.equal(r.result.status, 'failed');
+      assert.deepEqual(r.failedChecks.map((c) => c.name), ['out.json status']);
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(bad, '# JSON'));
+
+      const notJson = gate.replace('{\\"status\\":\\"ok\\",\\"items\\":[{\\"n\\":1},{\\"n\\":2}]}', 'status ok');
+      assert.notEqual(notJson, gate);
+      const r2 = await runGatesYaml(notJson, { url: fx.url, project: p });
+      assert.equal(r2.failedChecks[0]!.name, 'out.json is JSON');
+    });
+
+    test('exists: false fails when the file is there', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, { 'stale.txt': 'left over' }) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks[0]!.name, 'stale.txt is absent');
+      assert.equal(r.failedChecks[0]!.actual, 'exists');
+    });
+  });
+
+  describe('changed: true', { concurrency: true }, () => {
+    const gate = oneGate(`
+      - connect: main
+      ${write('test.txt', 'Test content').replace('\n', '\n      ')}
+      - verify: {file: test.txt, content: "Test content", changed: true}   # CHANGED
+    `);
+    // A test.txt with the right content, left by an earlier run an hour ago.
+    const stale = async (t: TestContext) => {
+      const p = await project(t, { 'test.txt': 'Test content' });
+      const old = new Date(Date.now() - 3600_000);
+      utimesSync(path.join(p, 'test.txt'), old, old);
+      return p;
+    };
+
+    test('fails on a stale file left before the gate when the server writes nothing', async (t) => {
+      const fx = await toolServer(t, { lie: true });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await stale(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
+      assert.equal(r.failedChecks[0]!.name, 'test.txt written during this gate');
+      assert.match(String(r.failedChecks[0]!.actual), /unchanged since the gate began/);
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CHANGED'));
+    });
+
+    test('passes when the server rewrites it (same content)', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await stale(t) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      assert.equal(r.steps[2]!.checks[1]!.actual, 'modified during the gate');
+    });
+  });
+
+  describe('wait', { concurrency: true }, () => {
+    test('passes for a server that writes the file 500 ms after replying', async (t) => {
+      const fx = await toolServer(t, { lateMs: 500 });
+      const gate = oneGate(`
+        - connect: main
+        ${write('late.txt', 'eventually').replace('\n', '\n        ')}
+        - verify: {file: late.txt, content: eventually, changed: true}
+          wait: 3s
+      `);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      const waited = r.steps[2]!.observations?.waitedMs as number;
+      assert.ok(waited >= 250 && waited < 3000, `re-checked until the file appeared (${waited} ms)`);
+    });
+
+    test('fails without wait for the same server', async (t) => {
+      const fx = await toolServer(t, { lateMs: 500 });
+      const gate = oneGate(`
+        - connect: main
+        ${write('late.txt', 'eventually').replace('\n', '\n        ')}
+        - verify: {file: late.txt, content: eventually}   # NOWAIT
+      `);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks[0]!.name, 'late.txt exists');
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# NOWAIT'));
+    });
+
+    test('a wait that runs out still fails, near its deadline', async (t) => {
+      const fx = await toolServer(t, { lie: true });
+      const gate = oneGate(`
+        - connect: main
+        ${write('late.txt', 'eventually').replace('\n', '\n        ')}
+        - verify: {file: late.txt}
+          wait: 400ms
+      `);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'failed');
+      const waited = r.steps[2]!.observations?.waitedMs as number;
+      assert.ok(waited >= 150 && waited <= 1500, `waited about 400 ms (${waited})`);
+    });
+  });
+
+  describe('listing claims', { concurrency: true }, () => {
+    const gate = oneGate(`
+      - connect: main
+      - send: {op: list, project: "\${PROJECT}"}
+        expect: [{type: done, capture: {listing: listing}}]
+      - verify:
+          dir: "."
+          listing: "\${listing}"   # LISTING
+    `);
+    const files = { 'a.txt': 'a', 'src/index.ts': 'x', 'README.md': '#' };
+
+    test('a claim naming exactly the real entries passes', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, files) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      assert.deepEqual((r.steps[2]!.observations?.real as string[]).sort(), ['README.md', 'a.txt', 'src']);
+    });
+
+    test('an invented entry fails as claimed but not on disk', async (t) => {
+      const fx = await toolServer(t, { listingExtra: ['ghost.txt'] });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, files) });
+      assert.equal(r.result.status, 'failed');
+      assert.match(String(r.failedChecks[0]!.actual), /claimed but not on disk: \["ghost.txt"\]/);
+      assert.match(String(r.failedChecks[0]!.actual), /missing from the claim: \[\]/);
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# LISTING'));
+    });
+
+    test('a real entry left out fails as missing', async (t) => {
+      const fx = await toolServer(t, { listingDrop: ['src'] });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, files) });
+      assert.equal(r.result.status, 'failed');
+      assert.match(String(r.failedChecks[0]!.actual), /missing from the claim: \["src"\]/);
+    });
+  });
+
+  describe('git', { concurrency: true }, () => {
+    test('clean passes on a fresh repository and fails once the server writes', async (t) => {
+      const fx = await toolServer(t);
+      const gate = oneGate(`
+        - verify: {git: {clean: true}}
+        - connect: main
+        ${write('new.txt', 'n').replace('\n', '\n        ')}
+        - verify: {git: {clean: false}}
+        - verify:
+            git:
+              clean: true   # CLEAN
+      `);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'passed', 'passed', 'failed']);
+      assert.equal(r.failedChecks[0]!.actual, 'dirty: new.txt');
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CLEAN'));
+    });
+
+    const statusGate = oneGate(`
+      - connect: main
+      ${write('new.txt', 'n').replace('\n', '\n      ')}
+      ${write('tracked.txt', 'changed').replace('\n', '\n      ')}
+      - send: {op: status, project: "\${PROJECT}"}
+        expect: [{type: done, capture: {status: status}}]
+      - verify:
+          git: {status: "\${status}"}   # STATUS
+    `);
+    const committed = async (t: TestContext) => {
+      const p = await project(t, { 'tracked.txt': 'original', 'same.txt': 'same' });
+      execFileSync('git', ['add', '-A'], { cwd: p });
+      execFileSync('git', ['commit', '-q', '-m', 'base'], { cwd: p });
+      return p;
+    };
+
+    test('a status claim naming every change passes', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(statusGate, { url: fx.url, project: await committed(t) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    });
+
+    test('a status claim missing an untracked file fails', async (t) => {
+      const fx = await toolServer(t, { statusNoUntracked: true });
+      const r = await runGatesYaml(statusGate, { url: fx.url, project: await committed(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.match(String(r.failedChecks[0]!.actual), /claim misses: \["new.txt"\]/);
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(statusGate, '# STATUS'));
+    });
+
+    const commitGate = oneGate(`
+      - connect: main
+      ${write('c.txt', 'c').replace('\n', '\n      ')}
+      - send: {op: commit, project: "\${PROJECT}", message: "wsgate commit \${RUN_ID}"}
+        expect: [{type: done}]
+      - verify:
+          git:
+            lastMessage: "wsgate commit \${RUN_ID}"   # LAST
+            headMoved: true   # MOVED
+      - verify: {git: {clean: true}}
+    `);
+
+    test('lastMessage and headMoved pass when the server really commits', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(commitGate, { url: fx.url, project: await committed(t) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      assert.equal(r.steps[3]!.observations?.lastMessage, 'wsgate commit test');
+    });
+
+    test('a fake commit fails lastMessage and headMoved', async (t) => {
+      const fx = await toolServer(t, { fakeCommit: true });
+      const r = await runGatesYaml(commitGate, { url: fx.url, project: await committed(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.deepEqual(r.failedChecks.map((c) => c.name), ['git log -1 message', 'HEAD moved during the gate']);
+      assert.equal(r.failedChecks[0]!.actual, 'base');
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(commitGate, '# LAST'));
+      assert.equal(r.failedChecks[1]!.loc.line, lineOf(commitGate, '# MOVED'));
+    });
+
+    test('headMoved: false passes when nothing was committed and fails when something was', async (t) => {
+      const fx = await toolServer(t);
+      const gate = oneGate(`
+        - verify: {git: {headMoved: false}}
+        - connect: main
+        ${write('c.txt', 'c').replace('\n', '\n        ')}
+        - send: {op: commit, project: "\${PROJECT}", message: second}
+          expect: [{type: done}]
+        - verify: {git: {headMoved: false}}   # NOT MOVED
+      `);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await committed(t) });
+      assert.equal(r.steps[0]!.status, 'passed');
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks[0]!.name, 'HEAD did not move during the gate');
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# NOT MOVED'));
+    });
+  });
+});
+
+describe('verify changed: a path known only from a capture', { concurrency: true }, () => {
+  // The file name comes from the server's reply, so the gate cannot record it before it starts.
+  const gate = oneGate(`
+    - connect: main
+    - send: {op: write, project: "\${PROJECT}", path: "test.txt", content: "Test content"}
+      expect: [{type: done, capture: {written: path}}]
+    - verify: {file: "\${written}", changed: true}   # CAPTURED PATH
+  `);
+  const echoPath = (b: Behaviour) => async (t: TestContext) =>
+    wsServer(t, (ws) =>
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString()) as { project: string; path: string; content: string };
+        if (!b.lie) writeFileSync(path.join(m.project, m.path), m.content);
+        ws.send(JSON.stringify({ type: 'done', path: m.path }));
+      }),
+    );
+
+  test('a stale file left before the gate still fails for a server that writes nothing', async (t) => {
+    const fx = await echoPath({ lie: true })(t);
+    const p = await project(t, { 'test.txt': 'Test content' });
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(path.join(p, 'test.txt'), old, old);
+    const r = await runGatesYaml(gate, { url: fx.url, project: p });
+    assert.equal(r.result.status, 'failed', 'an hour-old file was not written during this gate');
+    assert.equal(r.failedChecks[0]!.name, 'test.txt written during this gate');
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CAPTURED PATH'));
+  });
+
+  test('passes when the server writes it', async (t) => {
+    const fx = await echoPath({})(t);
+    const p = await project(t, { 'test.txt': 'Test content' });
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(path.join(p, 'test.txt'), old, old);
+    const r = await runGatesYaml(gate, { url: fx.url, project: p });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+});
