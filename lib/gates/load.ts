@@ -3,7 +3,7 @@
 // reported at once, each as `FILE:LINE:COL: message`, before anything runs.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, isPair, type Document, type Node } from 'yaml';
+import { CST, LineCounter, Parser, parseDocument, visit, isMap, isScalar, isPair, type Document, type Node, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import { STEPS, STEP_KINDS, type StepKind } from '../../steps/index.ts';
 import { didYouMean, type HarnessError } from '../errors.ts';
@@ -22,6 +22,8 @@ export interface LoadOptions {
   cliVars?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
 }
+
+const GATES_SHAPE_HINT = 'a gates file is a map: `version: 1`, then `gates:` with a list of gates (see the gates.yaml shipped with wsgate)';
 
 export type LoadResult = { ok: true; gates: LoadedGates } | { ok: false; errors: HarnessError[] };
 
@@ -96,13 +98,10 @@ export function loadGatesFile(file: string, opts: LoadOptions = {}): LoadResult 
 export function loadGatesText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
   const display = path.relative(process.cwd(), file) || file;
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
   const pos = new Positions(doc, lc, display);
   const errors: HarnessError[] = [];
-  for (const e of doc.errors) {
-    errors.push({ code: 'YAML_SYNTAX', title: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), loc: pos.at(e.pos[0]), hint: /tab/i.test(e.message) ? 'indent with spaces, not tabs' : undefined });
-  }
-  if (errors.length) return { ok: false, errors };
+  if (doc.errors.length) return { ok: false, errors: yamlErrors(doc, text, lc, pos) };
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
@@ -111,19 +110,25 @@ export function loadGatesText(text: string, file: string, opts: LoadOptions = {}
   }
   const err = (code: HarnessError['code'], title: string, loc: Loc, hint?: string) => errors.push({ code, title, loc, ...(hint ? { hint } : {}) });
 
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    err('SCHEMA', `a gates file is a map with version and gates, got ${describeType(raw)}`, pos.nodeLoc([]), 'start from `npx wsgate init`');
+  if (raw === null || raw === undefined) {
+    err('SCHEMA', text.trim() === '' ? 'the gates file is empty' : 'the gates file has no content (only comments)', pos.nodeLoc([]), GATES_SHAPE_HINT);
+    return { ok: false, errors };
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    err('SCHEMA', `a gates file is a map with version and gates, got ${describeType(raw)}`, pos.nodeLoc([]), GATES_SHAPE_HINT);
     return { ok: false, errors };
   }
   const top = raw as Record<string, unknown>;
   unknownKeys(top, TOP_KEYS, [], 'the top level', pos, errors);
   if (!('version' in top)) err('SCHEMA', 'missing `version: 1`', pos.nodeLoc([]));
+  else if (top.version === '1') err('SCHEMA', 'version must be the number 1, not the string "1"', pos.nodeLoc(['version']), 'write `version: 1` without quotes');
   else if (top.version !== 1) err('SCHEMA', `unsupported version ${JSON.stringify(top.version)}; this wsgate reads version 1`, pos.nodeLoc(['version']));
   if (top.defaults !== undefined) {
     if (top.defaults === null || typeof top.defaults !== 'object' || Array.isArray(top.defaults)) err('SCHEMA', `defaults must be a map, got ${describeType(top.defaults)}`, pos.nodeLoc(['defaults']));
     else {
       unknownKeys(top.defaults as Record<string, unknown>, DEFAULT_KEYS, ['defaults'], 'defaults', pos, errors);
-      zodIssues(GatesFile.shape.defaults, top.defaults, ['defaults'], pos, errors, true);
+      const known = Object.fromEntries(Object.entries(top.defaults).filter(([k]) => DEFAULT_KEYS.includes(k)));
+      zodIssues(GatesFile.shape.defaults, known, ['defaults'], pos, errors, true);
     }
   }
   if (top.vars !== undefined) zodIssues(GatesFile.shape.vars, top.vars, ['vars'], pos, errors);
@@ -138,15 +143,18 @@ export function loadGatesText(text: string, file: string, opts: LoadOptions = {}
     const known = new Set<string>([...BUILTIN_VARS, ...fileVars, ...Object.keys(opts.cliVars ?? {})]);
     const seen = new Map<string, Loc>();
     top.gates.forEach((g, gi) => {
+      // Ids are compared even when a gate has other problems, so every problem shows up in one pass.
+      const id = g && typeof g === 'object' && typeof (g as { id?: unknown }).id === 'string' ? (g as { id: string }).id : undefined;
+      if (id !== undefined) {
+        const prev = seen.get(id);
+        if (prev) err('DUPLICATE_GATE', `duplicate gate id "${id}" (first at line ${prev.line})`, pos.nodeLoc(['gates', gi, 'id']), 'gate ids must be unique: --gate selects by id');
+        else seen.set(id, pos.nodeLoc(['gates', gi]));
+      }
       const gate = loadGate(g, gi, pos, errors, known, opts.env ?? process.env);
-      if (!gate) return;
-      const prev = seen.get(gate.id);
-      if (prev) err('DUPLICATE_GATE', `duplicate gate id "${gate.id}" (first at line ${prev.line})`, pos.nodeLoc(['gates', gi, 'id']), 'gate ids must be unique: --gate selects by id');
-      else seen.set(gate.id, gate.loc);
-      gates.push(gate);
+      if (gate) gates.push(gate);
     });
   }
-  if (errors.length) return { ok: false, errors };
+  if (errors.length) return { ok: false, errors: byPosition(errors) };
   const d = (top.defaults ?? {}) as { timeout?: number | string; typeField?: string; nonJson?: 'fail' | 'ignore' };
   return {
     ok: true,
@@ -159,6 +167,133 @@ export function loadGatesText(text: string, file: string, opts: LoadOptions = {}
       gates,
     },
   };
+}
+
+export const MAX_YAML_ERRORS = 10;
+
+/**
+ * YAML syntax errors, each moved to where the author has to look. Cascades are dropped: the misread
+ * lines around a tab, and the "Unexpected ... token in YAML stream" for every token after the point
+ * where the parser lost the document (one stray `{` can make thousands). At most MAX_YAML_ERRORS.
+ */
+function yamlErrors(doc: Document, text: string, lc: LineCounter, pos: Positions): HarnessError[] {
+  const out = yamlErrorList(doc, text, lc, pos);
+  if (out.length <= MAX_YAML_ERRORS) return out;
+  const rest = out.length - MAX_YAML_ERRORS;
+  return [...out.slice(0, MAX_YAML_ERRORS), { code: 'YAML_SYNTAX', title: `and ${rest} more YAML syntax error${rest === 1 ? '' : 's'} from here on`, loc: out[MAX_YAML_ERRORS]!.loc!, hint: 'fix the first ones: the later ones often follow from them' }];
+}
+
+function yamlErrorList(doc: Document, text: string, lc: LineCounter, pos: Positions): HarnessError[] {
+  const out: HarnessError[] = [];
+  let lost: HarnessError | undefined;
+  let lostMore = 0;
+  const tabLines = doc.errors.filter((e) => e.code === 'TAB_AS_INDENT').map((e) => lc.linePos(e.pos[0]).line);
+  let cst: CST.Token[] | undefined;
+  const tokens = () => (cst ??= [...new Parser().parse(text)]);
+  for (const e of doc.errors) {
+    const line = lc.linePos(e.pos[0]).line;
+    // A tab in the indentation makes the parser misread that line and the key above it: one error is enough.
+    if (e.code !== 'TAB_AS_INDENT' && tabLines.some((t) => line === t || line === t - 1)) continue;
+    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const found = pos.at(e.pos[0]);
+    if (/ in YAML stream/.test(msg)) {
+      if (lost) {
+        lostMore++;
+        continue;
+      }
+      lost = { code: 'YAML_SYNTAX', title: `the YAML parser lost track of the document here (${msg})`, loc: found, hint: 'look at this line and the ones just above it: an unclosed bracket or quote, or a line indented differently' };
+      out.push(lost);
+      continue;
+    }
+    if (e.code === 'TAB_AS_INDENT') {
+      out.push({ code: 'YAML_SYNTAX', title: 'a tab is used for indentation', loc: found, hint: 'YAML indents with spaces only: replace the tab with spaces' });
+      continue;
+    }
+    if (e.code === 'MISSING_CHAR' && /closing .*quote/i.test(msg)) {
+      const open = unclosed(tokens(), e.pos[0], (t) => (t.type === 'double-quoted-scalar' || t.type === 'single-quoted-scalar') && !closedQuote(t.source));
+      if (open) {
+        const q = open.type === 'double-quoted-scalar' ? '"' : "'";
+        out.push({ code: 'YAML_SYNTAX', title: `unclosed quote: the string that starts here has no closing ${q}`, loc: pos.at(open.offset), hint: `the YAML parser read to line ${found.line} looking for it; add the closing ${q}` });
+        continue;
+      }
+    }
+    if (/^Flow (map|sequence)/.test(msg)) {
+      const open = unclosed(tokens(), e.pos[0], (t) => t.type === 'flow-collection' && !t.end.some((x) => x.type === 'flow-map-end' || x.type === 'flow-seq-end'));
+      if (open && open.type === 'flow-collection') {
+        const [o, c] = open.start.source === '{' ? ['{', '}'] : ['[', ']'];
+        out.push({ code: 'YAML_SYNTAX', title: `unclosed ${o === '{' ? 'flow map' : 'flow list'}: this ${o} has no matching ${c}`, loc: pos.at(open.offset), hint: `add the ${c} (the YAML parser gave up at line ${found.line}, col ${found.col})` });
+        continue;
+      }
+    }
+    if (e.code === 'MULTIPLE_DOCS') {
+      out.push({ code: 'YAML_SYNTAX', title: 'a second YAML document starts here; a gates file is one document', loc: found, hint: 'remove the `---` line (or the `...` line before it) so everything is in one document' });
+      continue;
+    }
+    if (e.code === 'DUPLICATE_KEY') {
+      const dup = duplicateKey(doc, e.pos[0]);
+      if (dup) {
+        out.push({ code: 'YAML_SYNTAX', title: `duplicate key "${dup.key}"`, loc: found, hint: `"${dup.key}" is already set at line ${lc.linePos(dup.first).line}; a map has each key once` });
+        continue;
+      }
+    }
+    const lineStart = lc.lineStarts[found.line - 1] ?? 0;
+    if (e.pos[0] === lineStart && /^\s+\S/.test(text.slice(lineStart, text.indexOf('\n', lineStart) >>> 0))) {
+      // The parser points at the start of a wrongly indented line: point at its first character.
+      const indent = /^[ ]*/.exec(text.slice(lineStart))![0].length;
+      out.push({ code: 'YAML_SYNTAX', title: `bad indentation (${msg})`, loc: { ...found, col: indent + 1 }, hint: 'this line does not line up with the lines above it: check its indentation' });
+      continue;
+    }
+    out.push({ code: 'YAML_SYNTAX', title: msg, loc: found, ...(e.code === 'BAD_INDENT' ? { hint: 'check the indentation of this line against the lines above it' } : {}) });
+  }
+  if (lost && lostMore) lost.hint += `; the ${lostMore} unreadable token${lostMore === 1 ? '' : 's'} after it ${lostMore === 1 ? 'is' : 'are'} not listed`;
+  return out;
+}
+
+/** The last CST token before `offset` that `pred` picks (an opening quote or bracket that never closed). */
+function unclosed(tokens: CST.Token[], offset: number, pred: (t: CST.Token) => boolean): CST.Token | undefined {
+  let best: CST.Token | undefined;
+  const consider = (t: CST.Token | undefined) => {
+    if (t && t.offset <= offset && pred(t) && (!best || t.offset > best.offset)) best = t;
+  };
+  for (const doc of tokens) {
+    consider(doc);
+    if (doc.type !== 'document') continue;
+    CST.visit(doc, (item) => {
+      consider(item.key ?? undefined);
+      consider(item.value);
+    });
+  }
+  return best;
+}
+
+function closedQuote(source: string): boolean {
+  const q = source[0]!;
+  const body = source.trimEnd();
+  if (body.length < 2 || !body.endsWith(q)) return false;
+  if (q === "'") return true;
+  let bs = 0;
+  for (let i = body.length - 2; i > 0 && body[i] === '\\'; i--) bs++;
+  return bs % 2 === 0;
+}
+
+function duplicateKey(doc: Document, offset: number): { key: string; first: number } | undefined {
+  let hit: { key: string; first: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const at = map.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+      if (!at) return undefined;
+      const key = String((at.key as Scalar).value);
+      const first = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      hit = { key, first: (first!.key as Scalar).range![0] };
+      return visit.BREAK;
+    },
+  });
+  return hit;
+}
+
+/** Problems in file order (stable: problems at one place keep the order they were found in). */
+function byPosition(errors: HarnessError[]): HarnessError[] {
+  return errors.map((e, i) => ({ e, i })).sort((a, b) => (a.e.loc?.line ?? 0) - (b.e.loc?.line ?? 0) || (a.e.loc?.col ?? 0) - (b.e.loc?.col ?? 0) || a.i - b.i).map((x) => x.e);
 }
 
 function unknownKeys(obj: Record<string, unknown>, allowed: readonly string[], at: PathSeg[], where: string, pos: Positions, errors: HarnessError[], extra: readonly string[] = []): void {
@@ -232,9 +367,25 @@ function loadStep(s: unknown, at: PathSeg[], gateId: string, si: number, pos: Po
   }
   const def = STEPS[kind];
   const before = errors.length;
-  zodIssues(def.schema, obj, at, pos, errors, true, `${where} (${kind})`);
+  // A key that is no option of this kind but a near miss of another kind is a misspelled step kind
+  // (`sned:` beside `expect:` reads as an expect step otherwise).
+  const shape = (def.schema as unknown as { shape: Record<string, unknown> }).shape;
+  const checked: Record<string, unknown> = {};
+  for (const k of keys) {
+    const kindGuess = Object.hasOwn(shape, k) || didYouMean(k, Object.keys(shape)) ? undefined : didYouMean(k, STEP_KINDS);
+    if (kindGuess && kindGuess !== kind) errors.push({ code: 'UNKNOWN_STEP', title: `${where}: unknown step kind "${k}"`, loc: pos.keyLoc(at, k), hint: `did you mean "${kindGuess}"?` });
+    // defineProperty: a `__proto__` key must stay a key (and be reported), not become the prototype.
+    else Object.defineProperty(checked, k, { value: obj[k], enumerable: true, writable: true, configurable: true });
+  }
+  zodIssues(def.schema, checked, at, pos, errors, true, `${where} (${kind})`);
   if (errors.length > before) return undefined;
-  const params = def.schema.parse(obj) as never;
+  const parsed = def.schema.safeParse(obj);
+  if (!parsed.success) {
+    // zodIssues found nothing, yet the schema refuses: say so rather than throw.
+    errors.push({ code: 'SCHEMA', title: `${where} (${kind}): ${parsed.error.issues[0]?.message ?? 'invalid step'}`, loc: pos.nodeLoc(at) });
+    return undefined;
+  }
+  const params = parsed.data as never;
   semanticChecks(kind, params, at, where, pos, errors, known, connections, env);
   if (errors.length > before) return undefined;
   return { kind, params, label: (obj.name as string | undefined) ?? def.label(params), loc: pos.nodeLoc(at), locOf: (p) => pos.nodeLoc([...at, ...p]) };
@@ -283,7 +434,7 @@ function semanticChecks(kind: StepKind, params: Record<string, unknown>, at: Pat
       try {
         new RegExp(src);
       } catch (e) {
-        errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex /${src}/: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, loc: pos.nodeLoc([...p, 'regex']) });
+        errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex /${src}/: ${regexProblem(e)}`, loc: pos.nodeLoc([...p, 'regex']) });
       }
     }
   });
@@ -291,7 +442,7 @@ function semanticChecks(kind: StepKind, params: Record<string, unknown>, at: Pat
     try {
       new RegExp((params.ready as { log: string }).log);
     } catch (e) {
-      errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex in ready.log: ${(e as Error).message}`, loc: pos.nodeLoc([...at, 'ready', 'log']) });
+      errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex /${(params.ready as { log: string }).log}/ in ready.log: ${regexProblem(e)}`, loc: pos.nodeLoc([...at, 'ready', 'log']) });
     }
   }
   if (kind === 'send' && typeof params.send === 'string') {
@@ -315,6 +466,11 @@ function semanticChecks(kind: StepKind, params: Record<string, unknown>, at: Pat
     }
   }
   for (const c of capturesOf(kind, params)) known.add(c);
+}
+
+/** "Unterminated group" out of "Invalid regular expression: /(a/: Unterminated group". */
+function regexProblem(e: unknown): string {
+  return (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
 }
 
 type Issue = z.core.$ZodIssue;
@@ -374,7 +530,7 @@ function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos: Positi
       const missing = valueAt(value, rel) === undefined;
       e = { code: 'SCHEMA', title: missing ? `${prefix}missing required ${keyName}` : `${prefix}${keyName}: expected ${(issue as { expected: string }).expected}, got ${got}`, loc: pos.nodeLoc(p) };
     } else if (issue.code === 'too_small' && (issue as { origin?: string }).origin === 'array') e = { code: 'SCHEMA', title: `${prefix}${keyName} must not be empty`, loc: pos.nodeLoc(p) };
-    else e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message.replace(/^Invalid input: /, '')}${issue.code === 'invalid_value' || issue.code === 'invalid_format' ? `, got ${got}` : ''}`, loc: pos.nodeLoc(p) };
+    else e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message.replace(/^Invalid (input|option): /, '')}${['invalid_value', 'invalid_format', 'too_small', 'too_big'].includes(issue.code) ? `, got ${got}` : ''}`, loc: pos.nodeLoc(p) };
     const sig = `${e.loc!.line}:${e.loc!.col}:${e.title}`;
     if (!seen.has(sig)) errors.push(e), seen.add(sig);
   }
@@ -392,7 +548,8 @@ function valueAt(v: unknown, p: PathSeg[]): unknown {
 /** Keys a strict object accepts at a path of a schema (through unions, arrays and records), for hints. */
 function allowedKeysAt(schema: z.ZodType, value: unknown, p: PathSeg[]): string[] {
   const keys = new Set<string>();
-  const visit = (s: unknown, v: unknown, rest: PathSeg[]): void => {
+  const anyKeys = new Set<string>();
+  const walk = (s: unknown, v: unknown, rest: PathSeg[]): void => {
     const def = (s as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
     if (!def) return;
     switch (def.type) {
@@ -400,17 +557,17 @@ function allowedKeysAt(schema: z.ZodType, value: unknown, p: PathSeg[]): string[
       case 'nullable':
       case 'default':
       case 'readonly':
-        return visit(def.innerType, v, rest);
+        return walk(def.innerType, v, rest);
       case 'lazy':
-        return visit((def.getter as () => unknown)(), v, rest);
+        return walk((def.getter as () => unknown)(), v, rest);
       case 'union':
-        for (const o of def.options as unknown[]) visit(o, v, rest);
+        for (const o of def.options as unknown[]) walk(o, v, rest);
         return;
       case 'array':
-        if (rest.length && Array.isArray(v)) visit(def.element, v[rest[0] as number], rest.slice(1));
+        if (rest.length && Array.isArray(v)) walk(def.element, v[rest[0] as number], rest.slice(1));
         return;
       case 'record':
-        if (rest.length && v && typeof v === 'object') visit(def.valueType, (v as Record<string, unknown>)[rest[0] as string], rest.slice(1));
+        if (rest.length && v && typeof v === 'object') walk(def.valueType, (v as Record<string, unknown>)[rest[0] as string], rest.slice(1));
         return;
       case 'object': {
         const shape = def.shape as Record<string, unknown>;
@@ -418,15 +575,17 @@ function allowedKeysAt(schema: z.ZodType, value: unknown, p: PathSeg[]): string[
           // Only objects that share a key with the value are what the author meant.
           const vk = v && typeof v === 'object' ? Object.keys(v) : [];
           if (vk.length === 0 || vk.some((k) => k in shape)) for (const k of Object.keys(shape)) keys.add(k);
+          for (const k of Object.keys(shape)) anyKeys.add(k);
           return;
         }
-        visit(shape[rest[0] as string], v && typeof v === 'object' ? (v as Record<string, unknown>)[rest[0] as string] : undefined, rest.slice(1));
+        walk(shape[rest[0] as string], v && typeof v === 'object' ? (v as Record<string, unknown>)[rest[0] as string] : undefined, rest.slice(1));
         return;
       }
       default:
         return;
     }
   };
-  visit(schema, value, p);
-  return [...keys];
+  walk(schema, value, p);
+  // No object shares a key with the value (e.g. `{formt: uuid}`): every candidate is a guess.
+  return [...(keys.size ? keys : anyKeys)];
 }

@@ -1,0 +1,330 @@
+// The gates loader against a corpus of broken gates files (test/fixtures/bad-gates/, one kind of
+// mistake each) and of valid ones (test/fixtures/good-gates/ and the shipped gates.yaml).
+// Every bad file is pinned to the LINE:COL and the message of its first problem; a handful go
+// through the real CLI to prove exit code 2, the `FILE:LINE:COL: message` lines, no stack trace
+// and that nothing ran.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadGatesFile, loadGatesText, MAX_GATES_BYTES, type LoadResult } from '../lib/gates/load.ts';
+import { formatError, type HarnessError } from '../lib/errors.ts';
+import { MATCHER_KEYS, FORMATS } from '../lib/gates/common-schema.ts';
+import { STEP_KINDS } from '../steps/index.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'wsgate.js');
+const BAD = path.join(ROOT, 'test', 'fixtures', 'bad-gates');
+const GOOD = path.join(ROOT, 'test', 'fixtures', 'good-gates');
+const DEFAULT_GATES = path.join(ROOT, 'gates.yaml');
+
+interface Case {
+  /** LINE:COL of the first problem (problems come in file order). */
+  at: string;
+  /** A piece of its message. */
+  msg: string;
+  /** A piece of its hint, when the hint is the point. */
+  hint?: string;
+  /** How many problems the loader must report (default 1). */
+  count?: number;
+}
+
+const CASES: Record<string, Case> = {
+  // YAML syntax
+  'yaml-unclosed-quote.yaml': { at: '4:12', msg: 'unclosed quote', hint: 'add the closing "' },
+  'yaml-bad-indentation.yaml': { at: '5:4', msg: 'bad indentation', hint: 'indentation' },
+  'yaml-unclosed-flow-map.yaml': { at: '7:15', msg: 'unclosed flow map: this { has no matching }', hint: 'gave up at line 8' },
+  'yaml-tab-indentation.yaml': { at: '6:1', msg: 'a tab is used for indentation', hint: 'spaces' },
+  'yaml-duplicate-key.yaml': { at: '5:5', msg: 'duplicate key "title"', hint: 'already set at line 4' },
+  // unknown step kind and keys, with "did you mean"
+  'unknown-step-kind.yaml': { at: '7:9', msg: 'unknown step kind "sned"', hint: 'did you mean "send"?' },
+  'unknown-key-top.yaml': { at: '2:1', msg: 'unknown key "defualts" in the top level', hint: 'did you mean "defaults"?' },
+  'unknown-key-defaults.yaml': { at: '3:3', msg: 'unknown key "timout" in defaults', hint: 'did you mean "timeout"?' },
+  'unknown-key-gate.yaml': { at: '5:5', msg: 'unknown key "tgas" in gate "ping"', hint: 'did you mean "tags"?' },
+  'unknown-key-step.yaml': { at: '9:9', msg: 'unknown key "forbidd"', hint: 'did you mean "forbid"?' },
+  'unknown-key-expectation.yaml': { at: '10:13', msg: 'unknown key "mach" in expect.0', hint: 'did you mean "match"?' },
+  'unknown-key-matcher.yaml': { at: '11:22', msg: 'unknown key "formt" in expect.0.match.time', hint: 'did you mean "format"?' },
+  // wrong types
+  'wrong-type-timeout.yaml': { at: '3:12', msg: 'timeout: expected number or string, got boolean true' },
+  'wrong-type-steps-string.yaml': { at: '5:12', msg: 'steps must be a non-empty list' },
+  'wrong-type-gates-map.yaml': { at: '3:3', msg: 'gates must be a list, got a map' },
+  'wrong-type-step-list.yaml': { at: '7:9', msg: 'a step is a map such as {send: ...}, got a list', hint: 'step kinds: connect, send' },
+  'file-is-list.yaml': { at: '1:1', msg: 'a gates file is a map with version and gates, got a list' },
+  // missing required fields
+  'missing-gate-id.yaml': { at: '3:5', msg: 'gate #1 has no id' },
+  'missing-gate-title.yaml': { at: '3:5', msg: 'gate #1 has no title' },
+  'missing-gate-steps.yaml': { at: '3:5', msg: 'gate #1 has no steps' },
+  'missing-verify-file.yaml': { at: '6:17', msg: 'missing required verify.file' },
+  'missing-version.yaml': { at: '1:1', msg: 'missing `version: 1`' },
+  'missing-gates.yaml': { at: '1:1', msg: 'missing `gates:`' },
+  // variables
+  'unknown-variable.yaml': { at: '7:32', msg: 'unknown variable ${NOPE}', hint: 'known here: URL' },
+  'capture-used-too-early.yaml': { at: '7:46', msg: 'unknown variable ${sessionId}', hint: 'captures are usable from the next step on' },
+  'capture-used-in-same-step.yaml': { at: '12:32', msg: 'unknown variable ${sessionId}', hint: 'captures are usable from the next step on' },
+  'env-unset.yaml': { at: '6:44', msg: 'environment variable WSGATE_SURELY_UNSET is not set', hint: 'export WSGATE_SURELY_UNSET=' },
+  // semantic checks
+  'duplicate-gate-id.yaml': { at: '7:9', msg: 'duplicate gate id "ping" (first at line 3)' },
+  'invalid-regex.yaml': { at: '10:35', msg: 'invalid regex /([0-9]+/: Unterminated group' },
+  'bad-start-ready-regex.yaml': { at: '7:22', msg: 'invalid regex /listening on (port/ in ready.log: Unterminated group' },
+  'raw-send-slash.yaml': { at: '7:15', msg: 'a raw line cannot start with "/"', hint: 'slash_command' },
+  'raw-send-newline.yaml': { at: '7:15', msg: 'a raw line cannot contain a newline' },
+  'collect-last.yaml': { at: '10:13', msg: 'a collect expectation needs a later expectation that ends it' },
+  'on-unknown-connection.yaml': { at: '8:13', msg: 'no connection named "other" is open at this point', hint: 'open here: main' },
+  'no-connect.yaml': { at: '6:9', msg: 'no connection named "main" is open at this point', hint: 'add a `connect` step' },
+  'two-step-kinds.yaml': { at: '7:9', msg: 'one step has one kind, found connect and verify' },
+  // values
+  'empty-gates.yaml': { at: '2:8', msg: 'gates is empty: nothing to run' },
+  'version-2.yaml': { at: '1:10', msg: 'unsupported version 2; this wsgate reads version 1' },
+  'bad-duration.yaml': { at: '9:17', msg: 'within: a duration such as 500ms, 5s or 1m, got string "5 seconds"' },
+  'bad-format-enum.yaml': { at: '10:41', msg: 'format: expected one of "uuid"|"iso-date"' },
+  'bad-gate-id.yaml': { at: '3:9', msg: 'id: letters, digits' },
+  'close-count-range.yaml': { at: '7:23', msg: 'close.code: Too small: expected number to be >=1000, got number 99' },
+  'empty-expect.yaml': { at: '8:17', msg: 'expect must not be empty' },
+  'empty-file.yaml': { at: '1:1', msg: 'the gates file is empty', hint: '`version: 1`' },
+  'comments-only.yaml': { at: '1:1', msg: 'the gates file has no content (only comments)' },
+  // several problems in one file: all reported, in file order
+  'multi-errors-file.yaml': { at: '1:10', msg: 'unsupported version 2', count: 5 },
+  'multi-errors-gate.yaml': { at: '7:9', msg: 'unknown step kind "sned"', count: 3 },
+  'multi-errors-keys.yaml': { at: '5:5', msg: 'unknown key "tgas"', count: 3 },
+};
+
+/** Loads with an empty environment, so `${env.X}` checks do not depend on the machine. */
+function load(file: string, opts: Parameters<typeof loadGatesFile>[1] = {}): LoadResult {
+  return loadGatesFile(file, { env: {}, ...opts });
+}
+
+function errorsOf(r: LoadResult, what: string): HarnessError[] {
+  assert.equal(r.ok, false, `${what} should not load`);
+  return (r as { ok: false; errors: HarnessError[] }).errors;
+}
+
+const locOf = (e: HarnessError) => `${e.loc?.line}:${e.loc?.col}`;
+
+test('the bad-gates corpus: at least 35 files, each one in the table and each table row a file', () => {
+  const files = readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort();
+  assert.ok(files.length >= 35, `only ${files.length} files in ${BAD}`);
+  assert.deepEqual(files, Object.keys(CASES).sort());
+});
+
+for (const [name, c] of Object.entries(CASES)) {
+  test(`bad-gates/${name}: ${c.at} ${c.msg}`, () => {
+    const errors = errorsOf(load(path.join(BAD, name)), name);
+    const shown = errors.map(formatError).join('\n');
+    assert.equal(errors.length, c.count ?? 1, `problem count for ${name}:\n${shown}`);
+    const first = errors[0]!;
+    assert.equal(locOf(first), c.at, `position of the first problem in ${name}:\n${shown}`);
+    assert.ok(first.title.includes(c.msg), `message for ${name}: wanted "${c.msg}" in:\n${shown}`);
+    if (c.hint !== undefined) assert.ok(first.hint?.includes(c.hint), `hint for ${name}: wanted "${c.hint}" in:\n${shown}`);
+    const lines = readFileSync(path.join(BAD, name), 'utf8').split('\n').length;
+    for (const e of errors) {
+      assert.equal(path.basename(e.loc!.file), name);
+      assert.ok(e.loc!.line >= 1 && e.loc!.line <= lines && e.loc!.col >= 1, `${formatError(e)} points outside the file`);
+    }
+    // In file order, so the CLI output reads top to bottom.
+    const order = errors.map((e) => e.loc!.line * 10_000 + e.loc!.col);
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), `problems of ${name} are not in file order:\n${shown}`);
+  });
+}
+
+test('a file with several problems reports each of them, not just the first', () => {
+  const file = errorsOf(load(path.join(BAD, 'multi-errors-file.yaml')), 'multi-errors-file');
+  assert.deepEqual(file.map((e) => [locOf(e), e.code]), [
+    ['1:10', 'SCHEMA'],
+    ['2:1', 'UNKNOWN_KEY'],
+    ['8:9', 'DUPLICATE_GATE'],
+    ['11:17', 'SCHEMA'],
+    ['12:5', 'SCHEMA'],
+  ]);
+  const gate = errorsOf(load(path.join(BAD, 'multi-errors-gate.yaml')), 'multi-errors-gate');
+  assert.deepEqual(gate.map((e) => [locOf(e), e.code]), [
+    ['7:9', 'UNKNOWN_STEP'],
+    ['9:51', 'SCHEMA'],
+    ['10:17', 'SCHEMA'],
+  ]);
+  assert.match(gate[1]!.title, /format: expected one of .*got string "guid"/);
+  assert.match(gate[2]!.title, /within: a duration/);
+  const keys = errorsOf(load(path.join(BAD, 'multi-errors-keys.yaml')), 'multi-errors-keys');
+  assert.deepEqual(keys.map((e) => e.hint), ['did you mean "tags"?', 'did you mean "match"?', 'did you mean "forbid"?']);
+});
+
+test('a problem about the environment or a variable goes away when the value is given', () => {
+  // The checks really look at the environment and at --var names, not at the spelling of the file.
+  assert.equal(load(path.join(BAD, 'env-unset.yaml'), { env: { WSGATE_SURELY_UNSET: 'token' } }).ok, true);
+  assert.equal(load(path.join(BAD, 'unknown-variable.yaml'), { cliVars: { NOPE: 'x' } }).ok, true);
+  // A capture is known from the step after the one that makes it.
+  const fixed = readFileSync(path.join(BAD, 'capture-used-too-early.yaml'), 'utf8').split('\n');
+  const swapped = [...fixed.slice(0, 6), ...fixed.slice(8, 10), ...fixed.slice(6, 8), ...fixed.slice(10)].join('\n');
+  const r = loadGatesText(swapped, 'swapped.yaml', { env: {} });
+  assert.equal(r.ok, true, r.ok ? '' : r.errors.map(formatError).join('\n'));
+});
+
+// Files that cannot even be read as text: made at test time, never committed.
+function generatedCases(dir: string): Record<string, Case & { file: string }> {
+  const folder = path.join(dir, 'folder.yaml');
+  mkdirSync(folder);
+  const binary = path.join(dir, 'binary.yaml');
+  writeFileSync(binary, Buffer.from([0x76, 0x65, 0x72, 0x00, 0x01, 0xff, 0x00, 0x0a]));
+  const huge = path.join(dir, 'huge.yaml');
+  const line = '# padding padding padding padding padding padding padding padding padding padding padding\n';
+  writeFileSync(huge, 'version: 1\n' + line.repeat(Math.ceil((10 * 1024 * 1024) / line.length)));
+  return {
+    directory: { file: folder, at: '1:1', msg: 'is a directory, not a gates file', hint: 'pass the YAML file itself' },
+    binary: { file: binary, at: '1:1', msg: 'is a binary file (NUL byte at offset 3)' },
+    missing: { file: path.join(dir, 'no-such-gates.yaml'), at: '1:1', msg: 'gates file not found', hint: '--gates FILE' },
+    huge: { file: huge, at: '1:1', msg: `gates file is 10.0 MB; the limit is ${MAX_GATES_BYTES / 1048576} MB` },
+  };
+}
+
+test('a directory, a binary file, a missing file and a 10 MB file are refused before parsing', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-bad-'));
+  try {
+    for (const [what, c] of Object.entries(generatedCases(dir))) {
+      const errors = errorsOf(load(c.file), what);
+      assert.equal(errors.length, 1, `${what}: ${errors.map(formatError).join('\n')}`);
+      assert.equal(errors[0]!.code, 'GATES_FILE');
+      assert.equal(locOf(errors[0]!), c.at);
+      assert.ok(errors[0]!.title.includes(c.msg), `${what}: wanted "${c.msg}" in "${errors[0]!.title}"`);
+      if (c.hint) assert.ok(errors[0]!.hint?.includes(c.hint), `${what}: hint "${errors[0]!.hint}"`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- the real CLI ----
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1' };
+  delete env.WSGATE_SURELY_UNSET;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function inBatches<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  }));
+  return out;
+}
+
+/** Checks the CLI's output for a gates file the loader refuses; returns the problem lines. */
+function assertRefused(r: CliResult, file: string, c: Case, what: string): string[] {
+  const out = `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+  assert.equal(r.code, 2, `${what}: ${out}`);
+  assert.equal(r.stdout, '', `${what}: nothing may run, but stdout has output: ${out}`);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, `${what}: stack trace in ${out}`);
+  assert.doesNotMatch(r.stderr, /internal error|Error:/, `${what}: ${out}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  const summary = lines.pop()!;
+  const problems: string[] = [];
+  for (const l of lines) {
+    if (/^  hint: \S/.test(l)) continue;
+    const m = /^(.+):(\d+):(\d+): (\S.*)$/.exec(l);
+    assert.ok(m, `${what}: "${l}" is neither FILE:LINE:COL: message nor a hint line\n${out}`);
+    assert.equal(path.resolve(ROOT, m[1]!), path.resolve(file), `${what}: file named in "${l}"`);
+    problems.push(l);
+  }
+  assert.ok(problems.length >= 1, `${what}: no problem line in ${out}`);
+  assert.ok(problems[0]!.includes(`:${c.at}: `), `${what}: first problem should be at ${c.at}: ${problems[0]}`);
+  assert.ok(problems[0]!.includes(c.msg), `${what}: first problem should mention "${c.msg}": ${problems[0]}`);
+  assert.equal(problems.length, c.count ?? 1, `${what}: ${out}`);
+  assert.match(summary, new RegExp(`^wsgate: ${problems.length} problems? in .+; nothing was run$`), `${what}: summary line ${out}`);
+  return problems;
+}
+
+test('the real CLI: bad gates files exit 2 with FILE:LINE:COL lines, no stack trace, nothing run', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-bad-cli-'));
+  try {
+    const project = path.join(dir, 'project-never-made');
+    const runs: { what: string; file: string; c: Case }[] = [
+      ...['yaml-unclosed-quote.yaml', 'unknown-step-kind.yaml', 'env-unset.yaml', 'multi-errors-file.yaml'].map((n) => ({ what: n, file: path.join(BAD, n), c: CASES[n]! })),
+      ...Object.entries(generatedCases(dir)).map(([what, c]) => ({ what, file: c.file, c })),
+    ];
+    // A URL and a PATH are given: had anything run, wscat would have spawned and the project folder would exist.
+    const results = await inBatches(runs, 4, (r) => cli(['run', 'ws://127.0.0.1:9', project, '--gates', r.file]));
+    runs.forEach((r, i) => assertRefused(results[i]!, r.file, r.c, r.what));
+    // Hints come out under their problem.
+    const kind = results[runs.findIndex((r) => r.what === 'unknown-step-kind.yaml')]!;
+    assert.match(kind.stderr, /unknown-step-kind\.yaml:7:9: gate "ping" step 2: unknown step kind "sned"\n  hint: did you mean "send"\?\n/);
+    assert.equal(existsSync(project), false, 'the project folder was prepared although the gates file is bad');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- valid files ----
+
+function goodFiles(): string[] {
+  return [DEFAULT_GATES, ...readdirSync(GOOD).filter((f) => f.endsWith('.yaml')).map((f) => path.join(GOOD, f))];
+}
+
+test('good-gates and the shipped gates.yaml load with no problems', () => {
+  const files = goodFiles();
+  assert.ok(files.length >= 3, `good files: ${files.join(', ')}`);
+  for (const f of files) {
+    const r = load(f);
+    assert.equal(r.ok, true, `${f}:\n${r.ok ? '' : r.errors.map(formatError).join('\n')}`);
+    if (!r.ok) continue;
+    assert.ok(r.gates.gates.length >= 1);
+    for (const g of r.gates.gates) {
+      assert.ok(g.steps.length >= 1, `${f}: gate ${g.id} has no steps`);
+      for (const s of g.steps) {
+        assert.ok(s.label.length > 0);
+        assert.ok(s.loc.line >= 1 && s.loc.col >= 1);
+      }
+    }
+  }
+});
+
+test('together the valid files use every step kind, every matcher key and every format', () => {
+  const kinds = new Set<string>();
+  const keys = new Set<string>();
+  const strings = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') strings.add(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) keys.add(k), walk(x);
+  };
+  for (const f of goodFiles()) {
+    const r = load(f);
+    assert.ok(r.ok, f);
+    for (const g of r.gates.gates) for (const s of g.steps) kinds.add(s.kind), walk(s.params);
+  }
+  assert.deepEqual([...STEP_KINDS].filter((k) => !kinds.has(k)), [], 'step kinds no valid file uses');
+  assert.deepEqual(MATCHER_KEYS.filter((k) => !keys.has(k)), [], 'matcher keys no valid file uses');
+  assert.deepEqual(FORMATS.filter((f) => !strings.has(f)), [], 'formats no valid file uses');
+  for (const k of ['collect', 'raw', 'into', 'where', 'capture', 'optional', 'distinct', 'forbid', 'budget']) assert.ok(keys.has(k), `no valid file uses ${k}`);
+});
+
+test('a valid file keeps its defaults, vars and step positions', () => {
+  const r = load(path.join(GOOD, 'all-steps.yaml'));
+  assert.ok(r.ok);
+  assert.deepEqual(r.gates.defaults, { timeoutMs: 3000, typeField: 'type', nonJson: 'ignore' });
+  assert.deepEqual(r.gates.vars, { GREETING: 'hello', RETRIES: 3, STRICT: true });
+  const boot = r.gates.gates.find((g) => g.id === 'boot')!;
+  assert.equal(boot.serial, true);
+  assert.deepEqual(boot.steps.map((s) => s.kind), ['start', 'start', 'start', 'http', 'http', 'http', 'manual']);
+  assert.equal(locOf({ code: 'SCHEMA', title: '', loc: boot.steps[0]!.loc }), '18:9');
+  assert.equal(boot.steps[6]!.label, 'operator check');
+});
