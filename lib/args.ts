@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
 
-export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--no-pool] [--help] [--version]';
+export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--parallel N] [--shard K/N] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--no-pool] [--help] [--version]';
 
 export const RUN_HELP = `${RUN_USAGE}
 
@@ -19,6 +19,9 @@ Runs the gates of a gates.yaml against a WebSocket server through real wscat con
   --bail              stop at the first failed step (the workflow's HARD STOP)
   --timeout-scale X   multiply every deadline by X (e.g. 3 on a slow CI machine)
   --budget-scale X    multiply every latency budget by X (budgets stay recorded either way)
+  --parallel N        run up to N gates at once, each in a fresh project folder of its own
+                      (gates with serial: true run afterwards, alone, on PATH)
+  --shard K/N         run only shard K of N (every Nth gate in file order; same split everywhere)
   --var NAME=VALUE    set a variable (repeatable)
   --secret-var NAME=VALUE  set a variable whose value is shown as *** everywhere
   --reporter NAME[:FILE]   add a reporter (repeatable; default console)
@@ -43,6 +46,8 @@ export interface RunArgs {
   bail: boolean;
   timeoutScale: number;
   budgetScale: number;
+  parallel: number;
+  shard?: { index: number; total: number };
   vars: Record<string, string>;
   secrets: string[];
   reporters: { name: string; file?: string }[];
@@ -64,6 +69,8 @@ const RUN_PARSE_OPTIONS = {
   bail: { type: 'boolean' },
   'timeout-scale': { type: 'string' },
   'budget-scale': { type: 'string' },
+  parallel: { type: 'string' },
+  shard: { type: 'string' },
   var: { type: 'string', multiple: true },
   'secret-var': { type: 'string', multiple: true },
   reporter: { type: 'string', multiple: true },
@@ -167,6 +174,17 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   };
   const timeoutScale = scale('timeout-scale');
   const budgetScale = scale('budget-scale');
+  let parallel = 1;
+  if (v.parallel !== undefined) {
+    parallel = Number(v.parallel);
+    if (!/^\d+$/.test(v.parallel.trim()) || parallel < 1) throw usage(`--parallel expects a whole number of gates >= 1, got "${v.parallel}"`);
+  }
+  let shard: { index: number; total: number } | undefined;
+  if (v.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(v.shard.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[1]) > Number(m[2])) throw usage(`--shard expects K/N with 1 <= K <= N, got "${v.shard}"`);
+    shard = { index: Number(m[1]), total: Number(m[2]) };
+  }
   const vars: Record<string, string> = {};
   const secrets: string[] = [];
   for (const s of v.var ?? []) {
@@ -194,6 +212,8 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     bail: v.bail ?? false,
     timeoutScale,
     budgetScale,
+    parallel,
+    ...(shard ? { shard } : {}),
     vars,
     secrets,
     reporters,

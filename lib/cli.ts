@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { parseRunArgs, RUN_HELP, type RunArgs } from './args.ts';
 import { EXIT, HarnessFailure, formatError, didYouMean } from './errors.ts';
 import { loadGatesFile } from './gates/load.ts';
-import { prepareProject, removeOwned, isInside } from './project.ts';
+import { prepareProject, removeOwned, isInside, GateFolders } from './project.ts';
 import { startEmbedded, type EmbeddedServer } from './embedded.ts';
 import { EvidenceWriter } from './evidence.ts';
 import { runGates } from './run.ts';
@@ -26,11 +26,12 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-const COMMANDS = ['run', 'serve', 'signoff', 'status', 'help'] as const;
+const COMMANDS = ['run', 'serve', 'signoff', 'status', 'merge', 'help'] as const;
 const MAIN_USAGE = `usage: wsgate [run] [URL] [PATH] [options]   run gates (see wsgate run --help)
        wsgate serve [options]                 start the reference server (see wsgate serve --help)
        wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]   record a person's sign-off
-       wsgate status [--gates FILE] [--runs DIR]                     each gate's latest state`;
+       wsgate status [--gates FILE] [--runs DIR]                     each gate's latest state
+       wsgate merge DIR... [--out DIR] [--reporter NAME[:FILE]]     one report from shards' results`;
 
 function printErrors(errors: HarnessFailure['errors'], out: NodeJS.WritableStream = process.stderr): void {
   for (const e of errors) out.write(formatError(e) + '\n');
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.passed;
     }
     if (first === 'run') return await runCommand(rest);
+    if (first === 'merge') return await (await import('./merge.ts')).mergeMain(rest);
     if (first === 'signoff') return (await import('./signoff-cli.ts')).signoffMain(rest);
     if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, DEFAULT_GATES);
     if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
@@ -153,6 +155,7 @@ async function runCommand(argv: string[]): Promise<number> {
   process.on('exit', killAllNow);
   let server: EmbeddedServer | undefined;
   let pool: WscatPool | undefined;
+  const gateFolders = new GateFolders(runId);
   try {
     const secrets = runSecrets(args, gates.source);
     const outDir = evidenceDir(args, project.path, runId);
@@ -181,6 +184,9 @@ async function runCommand(argv: string[]): Promise<number> {
       bail: args.bail,
       timeoutScale: args.timeoutScale,
       budgetScale: args.budgetScale,
+      parallel: args.parallel,
+      ...(args.shard ? { shard: args.shard } : {}),
+      gateProject: (id: string) => gateFolders.create(id),
       cliVars: args.vars,
       verbose: args.verbose,
       interactive,
@@ -216,6 +222,7 @@ async function runCommand(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     await pool?.close();
     await server?.stop();
+    gateFolders.cleanup(args.keep);
     if (!args.keep) removeOwned(project);
     else if (project.owned) process.stderr.write(`wsgate: kept project folder ${project.path}\n`);
   }

@@ -67,3 +67,22 @@ export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
+
+/** Fresh project folders for gates that run concurrently (--parallel): created and owned by the harness. */
+export class GateFolders {
+  private base: string | undefined;
+  constructor(private readonly runId: string) {}
+
+  async create(gateId: string): Promise<string> {
+    this.base ??= mkdtempSync(path.join(os.tmpdir(), `wsgate-parallel-${this.runId}-`));
+    const dir = path.join(this.base, gateId);
+    mkdirSync(dir, { recursive: true });
+    return (await prepareProject(dir)).path;
+  }
+
+  cleanup(keep: boolean): void {
+    if (!this.base) return;
+    if (keep) process.stderr.write(`wsgate: kept per-gate project folders under ${this.base}\n`);
+    else rmSync(this.base, { recursive: true, force: true });
+  }
+}

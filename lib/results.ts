@@ -77,6 +77,10 @@ export interface RunResult {
   gates: GateResult[];
   totals: { gates: number; passed: number; failed: number; pending: number; skipped: number; checks: number; checksFailed: number };
   warnings: string[];
+  /** Set when the run was one shard of a split (--shard K/N). */
+  shard?: { index: number; total: number };
+  /** Set on a result merged from shards (wsgate merge). */
+  mergedFrom?: string[];
 }
 
 export function stepStatus(checks: CheckResult[], pending = false): StepStatus {

@@ -37,6 +37,10 @@ export interface RunOptions {
   secrets?: Secrets;
   /** Pre-opened connections; none = every connect spawns wscat then. */
   pool?: WscatPool;
+  /** Gates run at once (default 1). Above 1, gateProject gives each concurrent gate its own folder. */
+  parallel?: number;
+  gateProject?: (gateId: string) => Promise<string>;
+  shard?: Shard;
   signal: AbortSignal;
 }
 
@@ -66,6 +70,35 @@ function budgetOf(b: Budget | undefined): { ms: number; soft: boolean } | undefi
   return { ms: parseDuration(b), soft: false };
 }
 
+export interface Shard {
+  index: number;
+  total: number;
+}
+
+/** The gates a shard runs: every Nth gate in file order, so every machine computes the same split. */
+export function shardGates<T>(gates: T[], shard: Shard | undefined): T[] {
+  return shard ? gates.filter((_, i) => i % shard.total === shard.index - 1) : gates;
+}
+
+/** Totals, status and exit code of a list of gate results (a run, or merged shards). */
+export function summarise(gates: GateResult[], interrupted: boolean): Pick<RunResult, 'status' | 'exitCode' | 'totals'> {
+  const checks = gates.flatMap((g) => g.steps.flatMap((s) => s.checks));
+  const failed = gates.some((g) => g.status === 'failed');
+  return {
+    status: interrupted ? 'interrupted' : failed ? 'failed' : 'passed',
+    exitCode: interrupted ? EXIT.interrupted : failed ? EXIT.failed : EXIT.passed,
+    totals: {
+      gates: gates.length,
+      passed: gates.filter((g) => g.status === 'passed').length,
+      failed: gates.filter((g) => g.status === 'failed').length,
+      pending: gates.filter((g) => g.status === 'pending').length,
+      skipped: gates.filter((g) => g.status === 'skipped').length,
+      checks: checks.length,
+      checksFailed: checks.filter((c) => !c.passed).length,
+    },
+  };
+}
+
 export async function runGates(o: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -81,24 +114,41 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     signal: o.signal,
   };
   const runProcesses: StartedProcess[] = [];
-  const selected = o.only?.length ? o.gates.gates.filter((g) => o.only!.includes(g.id)) : o.gates.gates;
-  const results: GateResult[] = [];
+  const chosen = o.only?.length ? o.gates.gates.filter((g) => o.only!.includes(g.id)) : o.gates.gates;
+  const selected = shardGates(chosen, o.shard);
+  const results = new Map<LoadedGate, GateResult>();
   let stop = false;
-  for (const gate of selected) {
+  const runOne = async (gate: LoadedGate, project: string, reporters: Reporter[]) => {
     if (stop || o.signal.aborted) {
-      results.push(skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)'));
-      continue;
+      results.set(gate, skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)'));
+      return;
     }
-    const r = await runGate(gate, o, settings, runProcesses);
-    results.push(r);
+    const r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
+    results.set(gate, r);
     if (r.status === 'failed' && o.bail) stop = true;
+  };
+  const parallel = Math.max(1, o.parallel ?? 1);
+  if (parallel === 1) {
+    for (const gate of selected) await runOne(gate, o.project, o.reporters);
+  } else {
+    // Concurrent gates must not share a project folder and its git repo: each gets a fresh one of
+    // its own; `serial: true` gates run afterwards, one at a time, on the real project folder.
+    const concurrent = selected.filter((g) => !g.serial);
+    const queue = [...concurrent];
+    const worker = async () => {
+      for (let gate = queue.shift(); gate; gate = queue.shift()) {
+        const folder = await o.gateProject!(gate.id);
+        // Reporters see each gate as one block, in the order gates finish.
+        const buffered = bufferReporters(o.reporters);
+        await runOne(gate, folder, buffered.reporters);
+        buffered.flush();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, concurrent.length) }, worker));
+    for (const gate of selected.filter((g) => g.serial)) await runOne(gate, o.project, o.reporters);
   }
   await Promise.all(runProcesses.map((p) => stopTree(p.child)));
-  const gates = results;
-  const checks = gates.flatMap((g) => g.steps.flatMap((s) => s.checks));
-  const interrupted = o.signal.aborted;
-  const failed = gates.some((g) => g.status === 'failed');
-  const status = interrupted ? 'interrupted' : failed ? 'failed' : 'passed';
+  const gates = selected.map((g) => results.get(g) ?? skippedGate(g, 'interrupted'));
   return {
     schemaVersion: 1,
     runId: o.runId,
@@ -107,19 +157,27 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     url: o.url,
     project: o.project,
     gatesFile: o.gates.file,
-    status,
-    exitCode: interrupted ? EXIT.interrupted : failed ? EXIT.failed : EXIT.passed,
+    ...summarise(gates, o.signal.aborted),
     gates,
-    totals: {
-      gates: gates.length,
-      passed: gates.filter((g) => g.status === 'passed').length,
-      failed: gates.filter((g) => g.status === 'failed').length,
-      pending: gates.filter((g) => g.status === 'pending').length,
-      skipped: gates.filter((g) => g.status === 'skipped').length,
-      checks: checks.length,
-      checksFailed: checks.filter((c) => !c.passed).length,
-    },
     warnings: [],
+    ...(o.shard ? { shard: o.shard } : {}),
+  };
+}
+
+/** Holds a gate's reporter calls until the gate ends, so concurrent gates do not interleave. */
+function bufferReporters(targets: Reporter[]): { reporters: Reporter[]; flush(): void } {
+  const calls: ((r: Reporter) => void)[] = [];
+  const proxy: Reporter = {
+    onGateStart: (g) => calls.push((r) => r.onGateStart?.(g)),
+    onStepEnd: (id, s) => calls.push((r) => r.onStepEnd?.(id, s)),
+    onGateEnd: (g) => calls.push((r) => r.onGateEnd?.(g)),
+    onFrame: (c, d, t) => calls.push((r) => r.onFrame?.(c, d, t)),
+  };
+  return {
+    reporters: [proxy],
+    flush() {
+      for (const r of targets) for (const call of calls) call(r);
+    },
   };
 }
 

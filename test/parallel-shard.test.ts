@@ -1,0 +1,106 @@
+// --parallel gives the same verdicts as a serial run; --shard splits the gates the same way every
+// time; merge puts the shards back together into one result, one JUnit file and one exit code.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { startReferenceServer } from '../reference-server/index.ts';
+import { runCli, tempDir, readResult } from './helpers/cli.ts';
+import { shardGates } from '../lib/run.ts';
+import type { RunResult } from '../lib/results.ts';
+
+const dirs: { remove(): void }[] = [];
+const servers: { close(): Promise<void> }[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+  dirs.forEach((d) => d.remove());
+});
+function tmp() {
+  const t = tempDir();
+  dirs.push(t);
+  return t.path;
+}
+const verdicts = (r: RunResult) => Object.fromEntries(r.gates.map((g) => [g.id, g.status]));
+// Concurrent runs share two cores: budgets are not what these tests are about.
+const RELAXED = ['--budget-scale', '20', '--quiet'];
+
+describe('parallel and sharded runs', { concurrency: true }, () => {
+  test('--parallel 4 and a serial run give the same verdicts, healthy and with faults', async () => {
+    // Faults whose effect stays inside one gate: a fault that stops files being written (lie-write)
+    // also changes what later gates find in a shared PATH, which parallel gates never share.
+    const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['fake-listing', 'fake-status'] });
+    servers.push(server);
+    for (const url of [undefined, server.url]) {
+      const target = url ? [url, tmp()] : [];
+      const serialOut = path.join(tmp(), 'ev');
+      const parallelOut = path.join(tmp(), 'ev');
+      const serial = await runCli([...target, ...RELAXED, '--out', serialOut]);
+      const parallel = await runCli([...target, ...RELAXED, '--parallel', '4', '--out', parallelOut]);
+      assert.equal(parallel.exitCode, serial.exitCode, parallel.stdout);
+      assert.deepEqual(verdicts(readResult(parallelOut)), verdicts(readResult(serialOut)));
+      if (url) {
+        const failed = readResult(parallelOut).gates.filter((g) => g.status === 'failed').map((g) => g.id);
+        assert.deepEqual(failed, ['list-files', 'git-status']);
+      }
+      else assert.equal(serial.exitCode, 0, serial.stdout);
+    }
+  });
+
+  test('--parallel gives each concurrent gate its own project folder and leaves PATH alone', async () => {
+    const project = tmp();
+    const out = path.join(tmp(), 'ev');
+    const r = await runCli([project, ...RELAXED, '--parallel', '3', '--gate', 'write-file', '--gate', 'git-commit', '--out', out]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(existsSync(path.join(project, 'test.txt')), false, 'the gates ran in folders of their own');
+    const transcript = readFileSync(path.join(out, 'transcript.jsonl'), 'utf8');
+    assert.match(transcript, /wsgate-parallel-/);
+  });
+
+  test('the shard split is stable, disjoint and complete', () => {
+    const ids = Array.from({ length: 17 }, (_, i) => `g${i}`);
+    const parts = [1, 2, 3].map((index) => shardGates(ids, { index, total: 3 }));
+    assert.deepEqual(parts.flat().sort(), [...ids].sort());
+    assert.equal(new Set(parts.flat()).size, ids.length);
+    assert.deepEqual(shardGates(ids, { index: 2, total: 3 }), parts[1], 'same split on a second call');
+  });
+
+  test('three shards merge into one result in file order, one JUnit file and one exit code', async () => {
+    const outs = [1, 2, 3].map(() => path.join(tmp(), 'ev'));
+    const runs = await Promise.all(outs.map((out, i) => runCli([...RELAXED, '--shard', `${i + 1}/3`, '--out', out])));
+    runs.forEach((r) => assert.equal(r.exitCode, 0, r.stdout + r.stderr));
+    const counts = outs.map((o) => readResult(o).gates.length);
+    assert.equal(counts.reduce((a, b) => a + b), 17);
+    const mergedDir = path.join(tmp(), 'merged');
+    const junit = path.join(tmp(), 'junit.xml');
+    const m = await runCli(['merge', ...outs, '--out', mergedDir, '--reporter', `junit:${junit}`]);
+    assert.equal(m.exitCode, 0, m.stdout + m.stderr);
+    const merged = readResult(mergedDir);
+    const list = await runCli(['--list']);
+    assert.deepEqual(merged.gates.map((g) => g.id), list.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]));
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(junit, 'utf8'));
+    const suites = [xml.testsuites.testsuite].flat();
+    assert.equal(suites.length, 17);
+  });
+
+  test('a failing shard fails the merge; a missing shard is named and fails it too', async () => {
+    const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['unhealthy'] });
+    servers.push(server);
+    const project = tmp();
+    const outs = [1, 2].map(() => path.join(tmp(), 'ev'));
+    await Promise.all(outs.map((out, i) => runCli([server.url, project, ...RELAXED, '--gate', 'ping', '--gate', 'health', '--shard', `${i + 1}/2`, '--out', out])));
+    const m = await runCli(['merge', ...outs, '--out', path.join(tmp(), 'm')]);
+    assert.equal(m.exitCode, 1, m.stdout);
+    const only = await runCli(['merge', outs[0]!, '--out', path.join(tmp(), 'm2')]);
+    assert.match(only.stdout, /shards missing from the merge: 2\/2/);
+    assert.equal(only.exitCode, 1);
+  });
+
+  test('bad --parallel and --shard values are usage errors', async () => {
+    for (const bad of [['--parallel', '0'], ['--parallel', 'x'], ['--shard', '4/3'], ['--shard', '0/2'], ['--shard', 'a']]) {
+      const r = await runCli(bad);
+      assert.equal(r.exitCode, 2, bad.join(' '));
+      assert.match(r.stderr, /usage|expects/);
+    }
+  });
+});
