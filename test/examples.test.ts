@@ -1,0 +1,45 @@
+// The CI example runs as documented: a run step, a start step that launches a real backend (the
+// reference server as a child process), then checks against it over the wire.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import path from 'node:path';
+import { runCli, tempDir, readResult, ROOT } from './helpers/cli.ts';
+import { loadGatesFile } from '../lib/gates/load.ts';
+
+const dirs: { remove(): void }[] = [];
+after(() => dirs.forEach((d) => d.remove()));
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+test('examples/ci-gates.yaml loads, starts its backend, passes, and stops the backend', async () => {
+  const file = path.join(ROOT, 'examples', 'ci-gates.yaml');
+  const loaded = loadGatesFile(file);
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
+  const port = await freePort();
+  const out = tempDir();
+  const project = tempDir();
+  dirs.push(out, project);
+  const r = await runCli([
+    `ws://127.0.0.1:${port}/ws`, project.path, '--gates', file,
+    '--var', `PORT=${port}`, '--var', 'BUILD=node --version',
+    '--var', `START=node bin/wsgate.js serve --port ${port} --root ${project.path}`,
+    '--var', `BACKEND=${ROOT}`, '--out', path.join(out.path, 'ev'), '--budget-scale', '20',
+  ]);
+  assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+  const result = readResult(path.join(out.path, 'ev'));
+  assert.deepEqual(result.gates.map((g) => [g.id, g.status]), [['builds', 'passed'], ['server-starts', 'passed'], ['session', 'pending']]);
+  // The started backend's process tree is gone: its port no longer accepts connections.
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(true));
+  });
+  assert.ok(refused, 'the backend started by the start step must be stopped at the end of the run');
+});
