@@ -1,0 +1,338 @@
+// Reading a protocol file: YAML (or JSON) with positions → the official AsyncAPI 3 JSON Schema
+// (from @asyncapi/specs, run by ajv) → the x-wsgate-* extensions (zod) → which messages travel in
+// which direction, found through the document's own `$ref`s. Payload schemas are compiled in
+// protocol.ts. Every problem is a HarnessError with the FILE:LINE:COL it comes from.
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { z } from 'zod';
+import type { HarnessError } from '../errors.ts';
+import type { Loc } from '../results.ts';
+
+// ajv and ajv-formats are CommonJS modules: under NodeNext their class/function is `.default`
+// of the default import (module.exports also carries itself as .default).
+export const Ajv = AjvModule.default;
+export const addFormats = addFormatsModule.default;
+export type AjvInstance = InstanceType<typeof Ajv>;
+
+export const MAX_PROTOCOL_BYTES = 4 * 1024 * 1024;
+export const SUPPORTED_ASYNCAPI = ['3.0.0', '3.1.0'] as const;
+
+export type Segment = string | number;
+
+/** Where to find a tool or slash command name in the traffic. */
+export const CoverageSource = z.strictObject({
+  from: z.enum(['server', 'client']).optional().describe('server: server→client messages; client: client→server; absent: both'),
+  type: z.string().min(1).describe('The message kind'),
+  field: z.string().min(1).describe('Field holding the name (a.b for nested fields)'),
+  firstWord: z.boolean().optional().describe('Take the first whitespace-separated word of the text'),
+  startsWith: z.string().optional().describe('Count the value only when it starts with this text'),
+});
+export type CoverageSource = z.infer<typeof CoverageSource>;
+
+const CoverageList = z.strictObject({
+  names: z.array(z.string().min(1)),
+  seenIn: z.array(CoverageSource),
+});
+
+export const CoverageExtension = z.strictObject({
+  tools: CoverageList.optional(),
+  slashCommands: CoverageList.optional(),
+});
+export type CoverageExtension = z.infer<typeof CoverageExtension>;
+
+export const TypeFieldExtension = z.string().min(1);
+
+/** One message of the protocol, found through an operation. */
+export interface MessageEntry {
+  kind: string;
+  /** JSON pointer (as segments) of the payload schema inside the document. */
+  payloadAt: Segment[];
+  loc: Loc;
+}
+
+export interface ParsedProtocol {
+  file: string;
+  /** The document as plain data. */
+  data: Record<string, unknown>;
+  typeField: string;
+  /** Server→client: operations with action `send` (the document describes the backend). */
+  incoming: MessageEntry[];
+  /** Client→server: operations with action `receive`. */
+  outgoing: MessageEntry[];
+  coverage: { tools: { names: string[]; seenIn: CoverageSource[] }; slashCommands: { names: string[]; seenIn: CoverageSource[] } };
+  locOf(p: Segment[]): Loc;
+}
+
+export type ParseResult = { ok: true; parsed: ParsedProtocol } | { ok: false; errors: HarnessError[] };
+
+class Positions {
+  constructor(private readonly doc: Document, private readonly lc: LineCounter, private readonly file: string) {}
+
+  /** The node at a path, or its nearest existing ancestor. */
+  loc(p: Segment[]): Loc {
+    for (let n = p.length; n >= 0; n--) {
+      const node = this.doc.getIn(p.slice(0, n), true) as Node | undefined;
+      if (node && node.range) {
+        const lp = this.lc.linePos(node.range[0]);
+        return { file: this.file, line: lp.line, col: lp.col };
+      }
+    }
+    return { file: this.file, line: 1, col: 1 };
+  }
+}
+
+/** "/a/b~1c/0" → ['a', 'b/c', '0']. */
+export function pointerSegments(pointer: string): string[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
+    .replace(/^\//, '')
+    .split('/')
+    .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export function segmentsToFragment(p: Segment[]): string {
+  return '#' + p.map((s) => '/' + encodeURIComponent(String(s).replace(/~/g, '~0').replace(/\//g, '~1'))).join('');
+}
+
+function getAt(data: unknown, p: Segment[]): unknown {
+  let cur = data;
+  for (const s of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[s as string];
+  }
+  return cur;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+let specValidators: Map<string, ValidateFunction> | undefined;
+
+/**
+ * The official AsyncAPI JSON Schema for a version, compiled once per process (it is large: about a
+ * second). The schema bundles its own copy of the draft-07 meta-schema, so ajv's must stay out (meta: false).
+ */
+function specValidator(version: string): ValidateFunction {
+  specValidators ??= new Map();
+  let v = specValidators.get(version);
+  if (v === undefined) {
+    const require = createRequire(import.meta.url);
+    const schema = require(`@asyncapi/specs/schemas/${version}.json`) as object;
+    // Formats (uri, email) in the spec's own fields are not checked: they cost compile time, not safety.
+    const ajv = new Ajv({ allErrors: true, strict: false, meta: false, validateSchema: false, validateFormats: false, logger: false });
+    v = ajv.compile(schema);
+    specValidators.set(version, v);
+  }
+  return v;
+}
+
+/** The few errors of a failed spec validation that point closest to the mistake. */
+function specErrors(errors: ErrorObject[], pos: Positions): HarnessError[] {
+  // A big schema of oneOfs reports every branch; the deepest instance paths are where the author has to look.
+  const byPath = new Map<string, ErrorObject>();
+  for (const e of errors) {
+    if (['oneOf', 'anyOf', 'if', 'then', 'else'].includes(e.keyword)) continue;
+    if (!byPath.has(e.instancePath)) byPath.set(e.instancePath, e);
+  }
+  const depth = (p: string) => (p ? p.split('/').length : 0);
+  const paths = [...byPath.keys()];
+  // Keep a path only if no deeper reported path lies under it.
+  const leaves = paths.filter((p) => !paths.some((q) => q !== p && q.startsWith(p + '/')));
+  const picked = (leaves.length ? leaves : paths).sort((a, b) => depth(b) - depth(a)).slice(0, 5);
+  if (!picked.length && errors.length) picked.push(errors[0]!.instancePath);
+  return picked.map((p) => {
+    const e = byPath.get(p) ?? errors.find((x) => x.instancePath === p)!;
+    const segs = pointerSegments(p);
+    const where = segs.length ? segs.join('.') : 'the document';
+    let msg = e.message ?? 'is invalid';
+    if (e.keyword === 'additionalProperties') msg = `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'enum') msg += ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')})`;
+    return { code: 'SCHEMA', title: `not a valid AsyncAPI document: ${where}: ${msg}`, loc: pos.loc(segs), hint: 'see https://www.asyncapi.com/docs/reference/specification/v3.0.0' } satisfies HarnessError;
+  });
+}
+
+function readText(file: string): { text: string } | { error: HarnessError } {
+  const where = { file, line: 1, col: 1 };
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return { error: { code: 'GATES_FILE', title: `protocol file ${file} is a directory`, hint: 'point protocol: at the AsyncAPI YAML file itself', loc: where } };
+    size = st.size;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { error: { code: 'GATES_FILE', title: code === 'ENOENT' ? `protocol file not found: ${file}` : `cannot read protocol file ${file} (${code})`, hint: 'protocol: is relative to the gates file', loc: where } };
+  }
+  if (size > MAX_PROTOCOL_BYTES) return { error: { code: 'GATES_FILE', title: `protocol file ${file} is larger than ${MAX_PROTOCOL_BYTES / 1048576} MB`, loc: where } };
+  try {
+    return { text: readFileSync(file, 'utf8') };
+  } catch (e) {
+    return { error: { code: 'GATES_FILE', title: `cannot read protocol file ${file} (${(e as NodeJS.ErrnoException).code})`, loc: where } };
+  }
+}
+
+type Resolved = { value: unknown; at: Segment[] } | { error: string };
+
+/** Follows local `$ref`s ("#/a/b") to the object they name, remembering where it lives. */
+function follow(data: unknown, value: unknown, at: Segment[]): Resolved {
+  const seen = new Set<string>();
+  let cur = value;
+  let curAt = at;
+  while (isObject(cur) && typeof cur.$ref === 'string') {
+    const ref = cur.$ref;
+    if (!ref.startsWith('#')) return { error: `$ref "${ref}" points outside this file; wsgate reads one self-contained document` };
+    if (seen.has(ref)) return { error: `$ref "${ref}" is circular` };
+    seen.add(ref);
+    curAt = pointerSegments(ref.slice(1));
+    cur = getAt(data, curAt);
+    if (cur === undefined) return { error: `$ref "${ref}" names nothing in this document` };
+  }
+  return { value: cur, at: curAt };
+}
+
+/** The fixed value of the kind field in a payload schema: `const`, or an `enum` of one value. */
+function kindOf(data: unknown, payload: Record<string, unknown>, typeField: string): string | undefined {
+  const props = payload.properties;
+  if (!isObject(props)) return undefined;
+  const prop = follow(data, props[typeField], []);
+  if ('error' in prop || !isObject(prop.value)) return undefined;
+  const v = prop.value;
+  if (typeof v.const === 'string') return v.const;
+  if (Array.isArray(v.enum) && v.enum.length === 1 && typeof v.enum[0] === 'string') return v.enum[0];
+  return undefined;
+}
+
+export function parseProtocolFile(file: string): ParseResult {
+  const abs = path.resolve(file);
+  const display = path.relative(process.cwd(), abs) || abs;
+  const read = readText(abs);
+  if ('error' in read) return { ok: false, errors: [read.error] };
+  const lc = new LineCounter();
+  const doc = parseDocument(read.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  const pos = new Positions(doc, lc, display);
+  if (doc.errors.length) {
+    return {
+      ok: false,
+      errors: doc.errors.slice(0, 5).map((e) => {
+        const lp = lc.linePos(e.pos[0]);
+        return { code: 'YAML_SYNTAX', title: `protocol file: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, loc: { file: display, line: lp.line, col: lp.col } };
+      }),
+    };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { ok: false, errors: [{ code: 'YAML_SYNTAX', title: `protocol file: ${(e as Error).message}`, loc: pos.loc([]) }] };
+  }
+  if (!isObject(data)) return { ok: false, errors: [{ code: 'SCHEMA', title: 'a protocol file is an AsyncAPI 3 document (a map starting with `asyncapi: 3.0.0`)', loc: pos.loc([]) }] };
+  const version = data.asyncapi;
+  if (typeof version !== 'string' || !(SUPPORTED_ASYNCAPI as readonly string[]).includes(version)) {
+    return {
+      ok: false,
+      errors: [{ code: 'SCHEMA', title: `protocol file: asyncapi: ${JSON.stringify(version ?? null)} is not supported; wsgate reads AsyncAPI ${SUPPORTED_ASYNCAPI.join(' and ')}`, loc: pos.loc(version === undefined ? [] : ['asyncapi']), hint: 'start the file with `asyncapi: 3.0.0` (see protocol/agent-backend.asyncapi.yaml shipped with wsgate)' }],
+    };
+  }
+  const validate = specValidator(version);
+  if (!validate(data)) return { ok: false, errors: specErrors(validate.errors ?? [], pos) };
+
+  const errors: HarnessError[] = [];
+  let typeField = 'type';
+  if (data['x-wsgate-type-field'] !== undefined) {
+    const r = TypeFieldExtension.safeParse(data['x-wsgate-type-field']);
+    if (r.success) typeField = r.data;
+    else errors.push({ code: 'SCHEMA', title: 'x-wsgate-type-field must be a non-empty string (the field that names a message kind)', loc: pos.loc(['x-wsgate-type-field']) });
+  }
+  const coverage: ParsedProtocol['coverage'] = { tools: { names: [], seenIn: [] }, slashCommands: { names: [], seenIn: [] } };
+  if (data['x-wsgate-coverage'] !== undefined) {
+    const r = CoverageExtension.safeParse(data['x-wsgate-coverage']);
+    if (r.success) {
+      if (r.data.tools) coverage.tools = r.data.tools;
+      if (r.data.slashCommands) coverage.slashCommands = r.data.slashCommands;
+    } else {
+      for (const issue of r.error.issues) {
+        const p: Segment[] = ['x-wsgate-coverage', ...(issue.path as Segment[])];
+        const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+        errors.push({ code: 'SCHEMA', title: `${p.join('.')}: ${msg}`, loc: pos.loc(p) });
+      }
+    }
+  }
+
+  const incoming: MessageEntry[] = [];
+  const outgoing: MessageEntry[] = [];
+  const operations = isObject(data.operations) ? data.operations : {};
+  for (const [opId, opRaw] of Object.entries(operations)) {
+    const opAt: Segment[] = ['operations', opId];
+    const op = follow(data, opRaw, opAt);
+    if ('error' in op) {
+      errors.push({ code: 'SCHEMA', title: `operation ${opId}: ${op.error}`, loc: pos.loc(opAt) });
+      continue;
+    }
+    const o = op.value as Record<string, unknown>;
+    const list = o.action === 'send' ? incoming : outgoing;
+    // The messages an operation names, or, when it names none, every message of its channel.
+    let refs: { value: unknown; at: Segment[] }[];
+    if (Array.isArray(o.messages)) refs = o.messages.map((m, i) => ({ value: m, at: [...op.at, 'messages', i] }));
+    else {
+      const ch = follow(data, o.channel, [...op.at, 'channel']);
+      if ('error' in ch) {
+        errors.push({ code: 'SCHEMA', title: `operation ${opId}: channel: ${ch.error}`, loc: pos.loc([...op.at, 'channel']) });
+        continue;
+      }
+      const msgs = isObject(ch.value) && isObject(ch.value.messages) ? ch.value.messages : {};
+      refs = Object.entries(msgs).map(([k, m]) => ({ value: m, at: [...ch.at, 'messages', k] }));
+    }
+    for (const ref of refs) {
+      const m = follow(data, ref.value, ref.at);
+      if ('error' in m) {
+        errors.push({ code: 'SCHEMA', title: `operation ${opId}: ${m.error}`, loc: pos.loc(ref.at) });
+        continue;
+      }
+      const msg = m.value;
+      const name = String(m.at[m.at.length - 1]);
+      if (!isObject(msg) || msg.payload === undefined) {
+        errors.push({ code: 'SCHEMA', title: `message ${name} has no payload schema`, loc: pos.loc(m.at), hint: `give it a payload whose ${typeField} property is a const` });
+        continue;
+      }
+      let payloadAt: Segment[] = [...m.at, 'payload'];
+      let payload: unknown = msg.payload;
+      if (isObject(payload) && 'schemaFormat' in payload) {
+        // A Multi Format Schema Object: only JSON Schema / AsyncAPI schema formats are understood.
+        const fmt = String(payload.schemaFormat);
+        if (!/^application\/(vnd\.aai\.asyncapi(\+json|\+yaml)?|schema\+(json|yaml));version=(draft-07|[0-9.]+)$/.test(fmt)) {
+          errors.push({ code: 'SCHEMA', title: `message ${name}: schemaFormat ${fmt} is not supported; use a JSON Schema (AsyncAPI Schema Object)`, loc: pos.loc([...payloadAt, 'schemaFormat']) });
+          continue;
+        }
+        payloadAt = [...payloadAt, 'schema'];
+        payload = payload.schema;
+      }
+      const resolved = follow(data, payload, payloadAt);
+      if ('error' in resolved || !isObject(resolved.value)) {
+        errors.push({ code: 'SCHEMA', title: `message ${name}: payload: ${'error' in resolved ? resolved.error : 'must be a schema object'}`, loc: pos.loc(payloadAt) });
+        continue;
+      }
+      const kind = kindOf(data, resolved.value, typeField);
+      if (kind === undefined) {
+        errors.push({ code: 'SCHEMA', title: `message ${name}: its payload does not fix the "${typeField}" property`, loc: pos.loc(resolved.at), hint: `add properties: {${typeField}: {const: ${name}}} so frames can be matched to this schema` });
+        continue;
+      }
+      const dup = list.find((e) => e.kind === kind);
+      if (dup) {
+        // The same message named by two operations of one direction is the same message: keep one.
+        if (segmentsToFragment(dup.payloadAt) === segmentsToFragment(resolved.at)) continue;
+        errors.push({ code: 'SCHEMA', title: `two ${o.action === 'send' ? 'server→client' : 'client→server'} messages have ${typeField} "${kind}" (the first at line ${dup.loc.line})`, loc: pos.loc(resolved.at), hint: 'one schema per message kind and direction: merge them with oneOf' });
+        continue;
+      }
+      list.push({ kind, payloadAt: resolved.at, loc: pos.loc(resolved.at) });
+    }
+  }
+  if (!errors.length && !incoming.length && !outgoing.length) {
+    errors.push({ code: 'SCHEMA', title: 'the protocol file describes no messages: add operations with action send (server→client) and receive (client→server)', loc: pos.loc([]) });
+  }
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, parsed: { file: abs, data, typeField, incoming, outgoing, coverage, locOf: (p) => pos.loc(p) } };
+}

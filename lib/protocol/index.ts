@@ -1,0 +1,13 @@
+// Protocol descriptions: an AsyncAPI 3 file says which messages travel each way and what their JSON
+// must look like; wsgate checks every frame against it and measures how much of it a run exercised.
+// See docs/protocol.md.
+import path from 'node:path';
+import { PACKAGE_ROOT } from './package-root.ts';
+
+export { loadProtocol, Protocol, instancePathToField, type Violation, type LoadProtocolResult } from './protocol.ts';
+export { Coverage, formatCoverage, type CoverageReport, type CoverageDirection } from './coverage.ts';
+export type { CoverageSource } from './document.ts';
+
+/** The agent-backend protocol shipped with wsgate (absolute path). */
+export const DEFAULT_PROTOCOL_FILE: string = path.join(PACKAGE_ROOT, 'protocol', 'agent-backend.asyncapi.yaml');
+export { PACKAGE_ROOT };
