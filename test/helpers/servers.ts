@@ -129,8 +129,13 @@ export function lineOf(yaml: string, marker: string): number {
   return i + 1;
 }
 
-/** A gates file with one gate `g` whose steps are the given YAML lines (indented under `steps:`). */
+/**
+ * A gates file with one gate `g` whose steps are the given YAML lines (indented under `steps:`).
+ * The default deadline is 15 s so a loaded machine (many wscat processes at once) cannot fail a
+ * test that should pass; a test about a deadline sets `within:` itself.
+ */
 export function oneGate(steps: string, head = ''): string {
+  head = head.startsWith('defaults: {') ? head.replace('defaults: {', 'defaults: {timeout: 15s, ') : `defaults: {timeout: 15s}\n${head}`;
   const lines = steps.replace(/^\n/, '').replace(/\s+$/, '').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
   const body = lines.map((l) => (l.trim() ? '      ' + l.slice(indent) : '')).join('\n');

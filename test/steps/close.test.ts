@@ -45,7 +45,7 @@ describe('close', { concurrency: true }, () => {
       - connect: main
       - send: {type: logout}
       - close: {on: main, by: server}   # BY SERVER
-        within: 800ms
+        within: 2s
     `);
 
     test('passes when the server closes (after a delay of its own)', async (t) => {
@@ -63,9 +63,9 @@ describe('close', { concurrency: true }, () => {
       assert.equal(r.failedChecks.length, 1);
       assert.equal(r.failedChecks[0]!.name, 'main: the server closes the connection');
       assert.equal(r.failedChecks[0]!.actual, 'still open');
-      assert.equal(r.failedChecks[0]!.expected, 'closed within 800 ms');
+      assert.equal(r.failedChecks[0]!.expected, 'closed within 2000 ms');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# BY SERVER'));
-      assert.ok(r.steps[2]!.ms >= 780 && r.steps[2]!.ms < 3000, `waited the deadline (${r.steps[2]!.ms} ms)`);
+      assert.ok(r.steps[2]!.ms >= 1950 && r.steps[2]!.ms < 10_000, `waited the deadline (${r.steps[2]!.ms} ms)`);
       assert.ok(r.steps[2]!.lastMessages?.some((f) => f.text.includes('still here')));
     });
   });

@@ -166,7 +166,7 @@ describe('http', { concurrency: true }, () => {
       const s = await api(t);
       const yaml = oneGate(`
         - http: GET \${HTTP_URL}/health
-          budget: 150ms
+          budget: 3s
       `);
       const r = await runGatesYaml(yaml, { url: s.wsUrl });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));

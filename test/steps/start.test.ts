@@ -40,7 +40,7 @@ describe('start', { concurrency: true }, () => {
       - start: ${JSON.stringify(script(t, 'http.cjs', HTTP_SERVER))}
         env: {PORT: "${port}", PID_FILE: ${JSON.stringify(pidFile)}}
         ready: {http: "http://127.0.0.1:${port}/health", status: 200}
-        within: 10s
+        within: 30s
       - http: GET http://127.0.0.1:${port}/health
         json: {status: healthy}
     `);
@@ -59,7 +59,7 @@ describe('start', { concurrency: true }, () => {
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
         ready: {port: ${port}}
-        within: 10s
+        within: 30s
     `);
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
@@ -70,7 +70,7 @@ describe('start', { concurrency: true }, () => {
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
         ready: {log: "listening on \\\\d+"}
-        within: 10s
+        within: 30s
     `);
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
@@ -82,15 +82,14 @@ describe('start', { concurrency: true }, () => {
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
         ready: {port: 1}   # READY
-        within: 10s
+        within: 30s
     `);
-    const t0 = performance.now();
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'failed');
     assert.equal(r.failedChecks.length, 1);
     assert.match(String(r.failedChecks[0]!.actual), /^exited with code 3 before it was ready; last output: boom: missing config file/);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# READY'));
-    assert.ok(performance.now() - t0 < 5000, 'did not wait for the 10 s deadline');
+    assert.ok(r.steps[0]!.ms < 15_000, `did not wait for the 30 s deadline (${r.steps[0]!.ms} ms)`);
   });
 
   test('a command that exits at once fails with its output (log probe)', async (t) => {
@@ -98,7 +97,7 @@ describe('start', { concurrency: true }, () => {
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
         ready: {log: "listening"}
-        within: 10s
+        within: 30s
     `);
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'failed');
@@ -113,13 +112,12 @@ describe('start', { concurrency: true }, () => {
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
         ready: {port: ${port}}   # NEVER
-        within: 600ms
+        within: 2s
     `);
-    const t0 = performance.now();
     const r = await runGatesYaml(yaml, { url: URL });
-    assert.ok(performance.now() - t0 < 5000);
+    assert.ok(r.steps[0]!.ms < 10_000, `gave up at the 2 s deadline (${r.steps[0]!.ms} ms)`);
     assert.equal(r.result.status, 'failed');
-    assert.match(String(r.failedChecks[0]!.actual), /^not ready within 600 ms; last output: still warming up/);
+    assert.match(String(r.failedChecks[0]!.actual), /^not ready within 2000 ms; last output: still warming up/);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# NEVER'));
     assert.equal(await waitGone(readPids(pidFile)[0]!), true, 'the sleep was stopped');
   });
@@ -136,7 +134,7 @@ gates:
         env: {PORT: "${port}", PID_FILE: ${JSON.stringify(pidFile)}}
         ready: {http: "http://127.0.0.1:${port}/health"}
         stop: gate
-        within: 10s
+        within: 30s
   - id: two
     title: it is gone
     steps:

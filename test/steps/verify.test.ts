@@ -189,12 +189,12 @@ describe('verify', { concurrency: true }, () => {
         - connect: main
         ${write('late.txt', 'eventually').replace('\n', '\n        ')}
         - verify: {file: late.txt, content: eventually, changed: true}
-          wait: 3s
+          wait: 5s
       `);
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       const waited = r.steps[2]!.observations?.waitedMs as number;
-      assert.ok(waited >= 250 && waited < 3000, `re-checked until the file appeared (${waited} ms)`);
+      assert.ok(waited >= 250, `re-checked until the file appeared, not at once (${waited} ms)`);
     });
 
     test('fails without wait for the same server', async (t) => {
@@ -221,7 +221,7 @@ describe('verify', { concurrency: true }, () => {
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
       assert.equal(r.result.status, 'failed');
       const waited = r.steps[2]!.observations?.waitedMs as number;
-      assert.ok(waited >= 150 && waited <= 1500, `waited about 400 ms (${waited})`);
+      assert.ok(waited >= 150 && waited < 4000, `waited about 400 ms, not the default deadline (${waited})`);
     });
   });
 
