@@ -27,7 +27,8 @@ async function closedPort(): Promise<number> {
 describe('wsgate run (real CLI)', { concurrency: true }, () => {
   test('./scripts/test-websocket.sh with no URL passes every default gate against the embedded server', async () => {
     const out = path.join(tmp(), 'ev');
-    const r = await runProcess(path.join(ROOT, 'scripts', 'test-websocket.sh'), ['--out', out], { cwd: ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, timeoutMs: 90_000 });
+    // Latency budgets have their own tests; here several test files share two cores.
+    const r = await runProcess(path.join(ROOT, 'scripts', 'test-websocket.sh'), ['--out', out, '--budget-scale', '20'], { cwd: ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, timeoutMs: 90_000 });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /PASS {2}19 gates: 19 passed, 0 failed/);
     const result = readResult(out);
@@ -42,7 +43,8 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     const r = await runCli([`ws://127.0.0.1:${port}/ws`, tmp(), '--gate', 'connection', '--out', path.join(tmp(), 'ev')]);
     const ms = performance.now() - started;
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
-    assert.ok(ms < 10_000, `took ${ms} ms`);
+    // ~1 s on an idle machine; the bound only shows it does not wait out a long sleep or hang.
+    assert.ok(ms < 20_000, `took ${ms} ms`);
     assert.match(r.stdout, /✗ connect main/);
     assert.match(r.stdout, /REFUSED: connection refused/);
     assert.match(r.stdout, /first failure: gate connection, step "connect main" at gates\.yaml:\d+:\d+/);

@@ -19,11 +19,17 @@ export const FAULT_MATRIX: Record<string, { gate: string; step: string } | 'pass
   'drop-on-error': { gate: 'error-recovery', step: 'send raw "{this is not json"' },
   'no-pong': { gate: 'ping', step: 'send ping' },
   unhealthy: { gate: 'health', step: 'http GET ${HTTP_URL}/health' },
-  'refuse-after': { gate: 'session-init', step: 'connect main' },
+  'refuse-after': { gate: 'write-file', step: 'connect main' },
   garbage: { gate: 'session-init', step: 'send init_session' },
   'pretty-json': 'passes',
   chatty: 'passes',
 };
 
 /** How the matrix starts a fault that takes a parameter. */
-export const FAULT_ARGS: Record<string, string> = { 'refuse-after': 'refuse-after=1' };
+export const FAULT_ARGS: Record<string, string> = { 'refuse-after': 'refuse-after=3' };
+
+/**
+ * Extra CLI options per fault. Which gate meets refuse-after depends on how many connections were
+ * opened before it, and pre-opened spares shift that count with timing: count them exactly.
+ */
+export const FAULT_CLI: Record<string, string[]> = { 'refuse-after': ['--no-pool'] };

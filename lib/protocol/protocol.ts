@@ -2,7 +2,7 @@
 // is one Map lookup and one generated function call.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { HarnessError } from '../errors.ts';
-import { Ajv, addFormats, parseProtocolFile, segmentsToFragment, type CoverageSource, type ParsedProtocol } from './document.ts';
+import { Ajv, addFormats, parseProtocolFile, segmentsToFragment, type CoverageSource, type ParsedProtocol, type ParseOptions } from './document.ts';
 
 export interface Violation {
   /** The message's kind, when it has one. */
@@ -139,8 +139,8 @@ function collectExtensionKeys(v: unknown, into: Set<string>): void {
 }
 
 /** Reads, checks and compiles a protocol file; every problem is returned, nothing is thrown. */
-export function loadProtocol(file: string): LoadProtocolResult {
-  const r = parseProtocolFile(file);
+export function loadProtocol(file: string, opts: ParseOptions = {}): LoadProtocolResult {
+  const r = parseProtocolFile(file, opts);
   if (!r.ok) return r;
   const parsed = r.parsed;
   // strictSchema: a misspelt keyword in a payload schema (`requird`) is an error, not a silent pass.
