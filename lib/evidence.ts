@@ -37,7 +37,9 @@ export class EvidenceWriter implements EvidenceSink {
   }
 
   stderr(source: string, text: string): void {
-    const name = source.replace(/[^A-Za-z0-9_.#-]+/g, '_').slice(0, 80) + '.log';
+    // Redacted first: the source names a started command line, which may carry a secret, and the
+    // file name would show it in logs/ and in manifest.json.
+    const name = this.redact(source).replace(/[^A-Za-z0-9_.#-]+/g, '_').slice(0, 80) + '.log';
     let s = this.logs.get(name);
     if (!s) {
       s = createWriteStream(path.join(this.dir, 'logs', name));

@@ -18,6 +18,10 @@ export class WscatStreamParser {
   private buf = '';
   private pos = 0; // next unread index in buf
   private frameStart = -1; // start of the frame being scanned, -1 at a boundary
+  // The already-scanned start of a frame still in progress, moved out of buf at each chunk. Keeping
+  // it in buf made every chunk re-copy (flatten) the whole frame so far: a 10 MB frame took seconds
+  // of CPU, quadratic in its size, and a 100 MB one (ws's limit) minutes.
+  private head: string[] = [];
   private depth = 0;
   private inString = false;
   private escaped = false;
@@ -46,17 +50,21 @@ export class WscatStreamParser {
 
   push(chunk: string): void {
     this.bytesSeen += chunk.length;
-    // Drop what has been emitted, keep the frame in progress.
-    const keep = this.frameStart >= 0 ? this.frameStart : this.pos;
-    this.buf = keep > 0 ? this.buf.slice(keep) + chunk : this.buf + chunk;
-    this.pos -= keep;
-    if (this.frameStart >= 0) this.frameStart -= keep;
+    // Drop what has been emitted; of the frame in progress, keep only its unscanned rest in buf.
+    if (this.frameStart >= 0) {
+      if (this.pos > this.frameStart) this.head.push(this.buf.slice(this.frameStart, this.pos));
+      this.buf = this.buf.slice(this.pos) + chunk;
+      this.frameStart = 0;
+    } else {
+      this.buf = this.pos > 0 ? this.buf.slice(this.pos) + chunk : this.buf + chunk;
+    }
+    this.pos = 0;
     this.scan();
   }
 
   /** wscat exited: whatever is left is a frame that had no trailing newline. */
   end(): void {
-    let rest = this.frameStart >= 0 ? this.buf.slice(this.frameStart) : this.buf.slice(this.pos);
+    let rest = this.frameStart >= 0 ? this.frameText() : this.buf.slice(this.pos);
     // Prompts owed at exit (wscat prompts after the last line it read) are not frames.
     while (this.frameStart < 0 && this.promptCredits > 0 && (rest === '>' || rest.startsWith('> '))) {
       rest = rest.slice(2);
@@ -90,8 +98,11 @@ export class WscatStreamParser {
           if (!this.scanJson()) return;
         } else {
           const nl = buf.indexOf('\n', this.pos);
-          if (nl < 0) return;
-          this.emitLine(buf.slice(this.frameStart, nl));
+          if (nl < 0) {
+            this.pos = buf.length; // scanned: the next chunk is searched from its own start
+            return;
+          }
+          this.emitLine(this.frameText(nl));
           this.frameStart = -1;
           this.pos = nl + 1;
         }
@@ -100,8 +111,11 @@ export class WscatStreamParser {
       } else {
         // Raw line continuation after a failed JSON guess.
         const nl = buf.indexOf('\n', this.pos);
-        if (nl < 0) return;
-        this.emitLine(buf.slice(this.frameStart, nl));
+        if (nl < 0) {
+          this.pos = buf.length;
+          return;
+        }
+        this.emitLine(this.frameText(nl));
         this.frameStart = -1;
         this.pos = nl + 1;
       }
@@ -119,7 +133,7 @@ export class WscatStreamParser {
         if (c === NL) {
           // JSON strings cannot hold a raw newline, so this text was not JSON (e.g. `{"unterminated`).
           // Without this check the open string swallowed every later frame until wscat exited.
-          for (const line of buf.slice(this.frameStart, i).split('\n')) this.emitLine(line);
+          for (const line of this.frameText(i).split('\n')) this.emitLine(line);
           this.frameStart = -1;
           this.pos = i + 1;
           this.depth = 0;
@@ -144,7 +158,7 @@ export class WscatStreamParser {
             // Keep depth 0 so the raw-continuation branch finishes the line.
             return false;
           }
-          this.emitFrame(buf.slice(this.frameStart, nl));
+          this.emitFrame(this.frameText(nl));
           this.frameStart = -1;
           this.pos = nl + 1;
           this.depth = 0;
@@ -161,7 +175,7 @@ export class WscatStreamParser {
           return false;
         }
         if (next === 123 || next === 91 || next === 62) {
-          for (const line of buf.slice(this.frameStart, i).split('\n')) this.emitLine(line);
+          for (const line of this.frameText(i).split('\n')) this.emitLine(line);
           this.frameStart = -1;
           this.pos = i + 1;
           this.depth = 0;
@@ -171,6 +185,15 @@ export class WscatStreamParser {
     }
     this.saveJson(i, depth, inString, escaped);
     return false;
+  }
+
+  /** The frame in progress from its start up to `end` of buf (all of it when undefined); clears the head. */
+  private frameText(end?: number): string {
+    const tail = this.buf.slice(this.frameStart, end);
+    if (this.head.length === 0) return tail;
+    const text = this.head.join('') + tail;
+    this.head = [];
+    return text;
   }
 
   private saveJson(pos: number, depth: number, inString: boolean, escaped: boolean): void {
