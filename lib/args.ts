@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
 
-export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--parallel N] [--shard K/N] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--no-pool] [--help] [--version]';
+export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--parallel N] [--shard K/N] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--lenient] [--require-coverage P] [--no-pool] [--help] [--version]';
 
 export const RUN_HELP = `${RUN_USAGE}
 
@@ -31,6 +31,8 @@ Runs the gates of a gates.yaml against a WebSocket server through real wscat con
   --verbose           print every frame sent and received
   --keep              keep the temp project folder and server data
   --no-color          no colour (also when NO_COLOR is set or output is not a TTY)
+  --lenient           protocol violations are warnings, not failed checks
+  --require-coverage P  exit 1 when the run exercised less than P % of the protocol file
   --no-pool           spawn each wscat when its connect step runs (default: one connection
                       per option set is opened ahead, so wscat's start-up overlaps other work)
 
@@ -60,6 +62,8 @@ export interface RunArgs {
   version: boolean;
   color: boolean;
   pool: boolean;
+  lenient: boolean;
+  requireCoverage?: number;
 }
 
 const RUN_PARSE_OPTIONS = {
@@ -83,6 +87,8 @@ const RUN_PARSE_OPTIONS = {
   version: { type: 'boolean', short: 'V' },
   'no-color': { type: 'boolean' },
   'no-pool': { type: 'boolean' },
+  lenient: { type: 'boolean' },
+  'require-coverage': { type: 'string' },
 } as const;
 const RUN_OPTIONS = Object.keys(RUN_PARSE_OPTIONS);
 
@@ -174,6 +180,12 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   };
   const timeoutScale = scale('timeout-scale');
   const budgetScale = scale('budget-scale');
+  let requireCoverage: number | undefined;
+  if (v['require-coverage'] !== undefined) {
+    const raw = v['require-coverage'].replace(/%$/, '');
+    requireCoverage = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(requireCoverage) || requireCoverage < 0 || requireCoverage > 100) throw usage(`--require-coverage expects a percentage from 0 to 100, got "${v['require-coverage']}"`);
+  }
   let parallel = 1;
   if (v.parallel !== undefined) {
     parallel = Number(v.parallel);
@@ -226,5 +238,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     version: v.version ?? false,
     color: isTTY && !v['no-color'] && env.NO_COLOR === undefined,
     pool: !v['no-pool'],
+    lenient: v.lenient ?? false,
+    ...(requireCoverage !== undefined ? { requireCoverage } : {}),
   };
 }

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline/promises';
 import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { initGates } from './init.ts';
 import { parseRunArgs, RUN_HELP, type RunArgs } from './args.ts';
 import { EXIT, HarnessFailure, formatError, didYouMean } from './errors.ts';
 import { loadGatesFile } from './gates/load.ts';
@@ -17,6 +19,8 @@ import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } 
 import { killAllNow } from './process.ts';
 import { Secrets } from './secrets.ts';
 import { WscatPool } from './wscat-pool.ts';
+import { loadProtocol, Coverage, DEFAULT_PROTOCOL_FILE } from './protocol/index.ts';
+import { ProtocolWatch } from './protocol-watch.ts';
 import { wscatBinPath, wscatVersion } from './wscat.ts';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,12 +30,13 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-const COMMANDS = ['run', 'serve', 'signoff', 'status', 'merge', 'help'] as const;
+const COMMANDS = ['run', 'serve', 'signoff', 'status', 'merge', 'init', 'help'] as const;
 const MAIN_USAGE = `usage: wsgate [run] [URL] [PATH] [options]   run gates (see wsgate run --help)
        wsgate serve [options]                 start the reference server (see wsgate serve --help)
        wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]   record a person's sign-off
        wsgate status [--gates FILE] [--runs DIR]                     each gate's latest state
-       wsgate merge DIR... [--out DIR] [--reporter NAME[:FILE]]     one report from shards' results`;
+       wsgate merge DIR... [--out DIR] [--reporter NAME[:FILE]]     one report from shards' results
+       wsgate init [DIR] [--force]                                   write a starter gates.yaml`;
 
 function printErrors(errors: HarnessFailure['errors'], out: NodeJS.WritableStream = process.stderr): void {
   for (const e of errors) out.write(formatError(e) + '\n');
@@ -49,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.passed;
     }
     if (first === 'run') return await runCommand(rest);
+    if (first === 'init') return initMain(rest);
     if (first === 'merge') return await (await import('./merge.ts')).mergeMain(rest);
     if (first === 'signoff') return (await import('./signoff-cli.ts')).signoffMain(rest);
     if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, DEFAULT_GATES);
@@ -67,6 +73,28 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+function initMain(argv: string[]): number {
+  const usage = 'usage: wsgate init [DIR] [--force]';
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    throw new HarnessFailure([{ code: 'USAGE', title: (e as Error).message.replace(/\. To specify.*$/s, ''), hint: usage.slice(7) }], EXIT.usage);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(usage + '\n');
+    return EXIT.passed;
+  }
+  if (parsed.positionals.length > 1) throw new HarnessFailure([{ code: 'USAGE', title: `too many arguments: ${parsed.positionals.slice(1).join(' ')}`, hint: usage.slice(7) }], EXIT.usage);
+  const r = initGates(parsed.positionals[0] ?? process.cwd(), { force: parsed.values.force ?? false });
+  if (!r.ok) {
+    process.stderr.write(`wsgate: ${r.reason}\n`);
+    return EXIT.usage;
+  }
+  process.stdout.write(`wrote ${r.file}\nnext: ./scripts/test-websocket.sh ws://localhost:3001/ws ./my-project --gates ${path.relative(process.cwd(), r.file) || r.file}\n`);
+  return EXIT.passed;
+}
+
 function newRunId(): string {
   return randomBytes(4).toString('hex');
 }
@@ -81,6 +109,15 @@ function evidenceDir(args: RunArgs, project: string, runId: string): string {
   let base = path.resolve('.wsgate', 'runs');
   if (isInside(base, project)) base = path.join(os.tmpdir(), 'wsgate', 'runs');
   return path.join(base, `${stamp}-${runId}`);
+}
+
+/** The gates file's protocol, loaded before anything runs: a broken protocol file is a usage error. */
+function loadRunProtocol(file: string | undefined, lenient: boolean): ProtocolWatch | undefined {
+  if (!file) return undefined;
+  // The shipped file is checked against the AsyncAPI specification by the tests; that check costs ~1 s.
+  const r = loadProtocol(file, { checkDocument: path.resolve(file) !== DEFAULT_PROTOCOL_FILE });
+  if (!r.ok) throw new HarnessFailure(r.errors, EXIT.usage);
+  return new ProtocolWatch(r.protocol, new Coverage(r.protocol), lenient);
 }
 
 function buildReporters(args: RunArgs): Reporter[] {
@@ -134,6 +171,7 @@ async function runCommand(argv: string[]): Promise<number> {
       throw new HarnessFailure([{ code: 'USAGE', title: `--gate ${id}: no such gate in ${path.basename(gatesFile)}`, hint: guess ? `did you mean "${guess}"?` : 'see --list' }], EXIT.usage);
     }
   }
+  const protocol = loadRunProtocol(gates.protocol, args.lenient);
   const reporters = buildReporters(args);
   if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
 
@@ -202,10 +240,22 @@ async function runCommand(argv: string[]): Promise<number> {
       evidence,
       secrets,
       pool,
+      ...(protocol ? { protocol } : {}),
       signal: controller.signal,
     });
     await pool.close();
     rl?.close();
+    if (args.requireCoverage !== undefined) {
+      const got = result.coverage?.percent.overall;
+      if (got === undefined) result.warnings.push('--require-coverage needs a protocol file (`protocol:` in the gates file)');
+      if (got === undefined || got < args.requireCoverage) {
+        if (got !== undefined) result.warnings.push(`protocol coverage ${got}% is below --require-coverage ${args.requireCoverage}%`);
+        if (result.exitCode === EXIT.passed) {
+          result.exitCode = EXIT.failed;
+          result.status = 'failed';
+        }
+      }
+    }
     if (args.requireSignoff && result.totals.pending > 0 && result.exitCode === EXIT.passed) {
       result.warnings.push(`${result.totals.pending} gate(s) await sign-off and --require-signoff is set`);
       result.exitCode = EXIT.failed;

@@ -4,6 +4,7 @@ import type { Budget, Expectation } from './gates/common-schema.ts';
 import type { Member, StepContext } from './context.ts';
 import { awaitExpectations } from './expectations.ts';
 import type { CheckResult, FrameSummary, StepResult, Timing } from './results.ts';
+import type { SendMeta } from './wscat.ts';
 
 export interface ExchangeParams {
   on?: string;
@@ -27,7 +28,7 @@ export function noConnection(ctx: StepContext, on: string | undefined): StepResu
   return ctx.result([ctx.check(`connection ${name} exists`, `an open connection named ${name}`, 'none: add a connect step before this one', false, ctx.locOf(['on']))]);
 }
 
-export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m: Member) => string): Promise<StepResult> {
+export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m: Member) => { text: string; meta: SendMeta }): Promise<StepResult> {
   const members = membersOf(ctx, p.on);
   if (!members) return noConnection(ctx, p.on);
   const checks: CheckResult[] = [];
@@ -36,8 +37,8 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   const deadline = started + withinMs;
   if (payload) {
     for (const m of members) {
-      const text = payload(m);
-      if (!m.conn.send(text)) {
+      const { text, meta } = payload(m);
+      if (!m.conn.send(text, meta)) {
         checks.push(ctx.check(`${m.label}: send`, 'an open connection', describeClose(m), false));
       }
     }

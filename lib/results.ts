@@ -1,3 +1,4 @@
+import type { CoverageReport } from './protocol/index.ts';
 // The data every step, gate and run produces. Steps never print: reporters read these.
 
 export interface Loc {
@@ -81,6 +82,8 @@ export interface RunResult {
   shard?: { index: number; total: number };
   /** Set on a result merged from shards (wsgate merge). */
   mergedFrom?: string[];
+  /** Which message kinds, tools and slash commands of the protocol file the run exercised. */
+  coverage?: CoverageReport;
 }
 
 export function stepStatus(checks: CheckResult[], pending = false): StepStatus {

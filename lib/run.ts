@@ -8,7 +8,7 @@ import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } f
 import { VarScope, UnknownVariable, refsIn } from './vars.ts';
 import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Loc, type Timing } from './results.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { WscatConnection } from './wscat.ts';
+import { WscatConnection, type Frame, type SendMeta } from './wscat.ts';
 import type { WscatPool } from './wscat-pool.ts';
 import { stopTree } from './process.ts';
 import { parseDuration } from './duration.ts';
@@ -16,6 +16,7 @@ import type { Reporter } from './reporters/types.ts';
 import { EXIT } from './errors.ts';
 import type { Budget } from './gates/common-schema.ts';
 import { Secrets } from './secrets.ts';
+import type { ProtocolWatch, GateProtocolWatch } from './protocol-watch.ts';
 
 export interface RunOptions {
   gates: LoadedGates;
@@ -41,6 +42,8 @@ export interface RunOptions {
   parallel?: number;
   gateProject?: (gateId: string) => Promise<string>;
   shard?: Shard;
+  /** Validates every frame against the protocol file and counts coverage. */
+  protocol?: ProtocolWatch;
   signal: AbortSignal;
 }
 
@@ -161,6 +164,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     gates,
     warnings: [],
     ...(o.shard ? { shard: o.shard } : {}),
+    ...(o.protocol ? { coverage: o.protocol.coverage.report() } : {}),
   };
 }
 
@@ -179,6 +183,13 @@ function bufferReporters(targets: Reporter[]): { reporters: Reporter[]; flush():
       for (const r of targets) for (const call of calls) call(r);
     },
   };
+}
+
+/** Checks found after a step ran (protocol violations) join its result and its status. */
+function addChecks(result: StepResult, extra: CheckResult[]): void {
+  if (!extra.length) return;
+  result.checks.push(...extra);
+  if (extra.some((c) => !c.passed) && result.status !== 'skipped') result.status = 'failed';
 }
 
 function skippedGate(gate: LoadedGate, why: string): GateResult {
@@ -207,6 +218,7 @@ function watchedFiles(gate: LoadedGate, scope: VarScope): string[] {
 async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, runProcesses: StartedProcess[]): Promise<GateResult> {
   const started = performance.now();
   const secrets = o.secrets ?? new Secrets();
+  const watch = o.protocol?.forGate();
   for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title: gate.title });
   const vars = baseScope(o).child();
   vars.set('GATE_ID', gate.id);
@@ -225,7 +237,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         steps.push({ kind: step.kind, label: step.label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note: o.signal.aborted ? 'interrupted' : `not run: step ${failedAt! + 1} failed` });
         continue;
       }
-      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, secrets);
+      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, secrets, watch);
       const t0 = performance.now();
       let result: StepResult;
       try {
@@ -236,6 +248,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         result = ctx.result([ctx.check('step ran', 'no harness error', msg, false)]);
       }
       result.ms = Math.round(performance.now() - t0);
+      if (watch) addChecks(result, watch.drain(step.loc));
       if (o.signal.aborted && result.status !== 'passed') {
         result.status = 'skipped';
         result.note = 'interrupted';
@@ -249,6 +262,9 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     await disposeAll();
+    // Frames that arrived after the last step ended still count against it.
+    const last = steps.findLast((s) => s.status !== 'skipped');
+    if (watch && last) addChecks(last, watch.drain(last.loc));
     for (const p of gateProcesses) (p.stopAt === 'gate' ? undefined : runProcesses.push(p));
     await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
   }
@@ -270,6 +286,7 @@ function makeContext(
   connections: Map<string, Member[]>,
   processes: StartedProcess[],
   secrets: Secrets,
+  watch: GateProtocolWatch | undefined,
 ): StepContext {
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
@@ -298,12 +315,14 @@ function makeContext(
     timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
     async openConnection(name, label, opts) {
       const hooks = {
-        onFrameIn: (f: { text: string; seq: number; at: number }) => {
-          o.evidence.frameIn(label, f as never, stepIdNow());
+        onFrameIn: (f: Frame) => {
+          o.evidence.frameIn(label, f, stepIdNow());
+          if (watch && f.isJson) watch.received(label, f.json, f.text);
           for (const r of o.reporters) r.onFrame?.(label, 'in', secrets.redact(f.text));
         },
-        onFrameOut: (text: string, at: number) => {
+        onFrameOut: (text: string, at: number, meta: SendMeta) => {
           o.evidence.frameOut(label, text, at, stepIdNow());
+          watch?.sent(label, text, meta);
           for (const r of o.reporters) r.onFrame?.(label, 'out', secrets.redact(text));
         },
         onStderr: (text: string) => o.evidence.stderr(`wscat ${label}`, text),

@@ -52,9 +52,15 @@ export interface CloseInfo {
   byClient: boolean;
 }
 
+/** What the sender knows about a frame: raw lines and deliberate protocol breaks are not validated. */
+export interface SendMeta {
+  raw?: boolean;
+  offProtocol?: boolean;
+}
+
 export interface ConnectionHooks {
   onFrameIn?(frame: Frame): void;
-  onFrameOut?(text: string, at: number): void;
+  onFrameOut?(text: string, at: number, meta: SendMeta): void;
   onStderr?(text: string): void;
 }
 
@@ -249,12 +255,12 @@ export class WscatConnection {
   }
 
   /** Send one text frame. Returns false when the connection is already closed. */
-  send(text: string): boolean {
+  send(text: string, meta: SendMeta = {}): boolean {
     if (this.closeInfo) return false;
     const at = Date.now();
     this.writeLine(text);
     this.framesOut++;
-    this.hooks.onFrameOut?.(text, at);
+    this.hooks.onFrameOut?.(text, at, meta);
     return true;
   }
 

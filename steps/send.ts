@@ -9,6 +9,7 @@ export const send = defineStep({
       .union([z.record(z.string(), z.unknown()), z.string()])
       .describe('A JSON object (sent as one line of JSON) or a raw text line, e.g. malformed JSON'),
     expect: ExpectList.optional(),
+    offProtocol: z.boolean().optional().describe('This message breaks the protocol on purpose: do not validate it'),
     ...waitKeys,
   }),
   label: (p) => {
@@ -19,6 +20,7 @@ export const send = defineStep({
   run: (p, ctx) =>
     exchange(ctx, p, (m) => {
       const payload = m.vars.resolve(p.send);
-      return typeof payload === 'string' ? payload : JSON.stringify(payload);
+      const raw = typeof payload === 'string';
+      return { text: raw ? payload : JSON.stringify(payload), meta: { raw, offProtocol: p.offProtocol === true } };
     }),
 });

@@ -2,6 +2,7 @@
 // gates.yaml line, what was expected and what arrived; totals and timings at the end.
 import { formatLoc, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../results.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+import { formatCoverage } from '../protocol/coverage.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return v;
@@ -81,6 +82,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
           write(`  ${mark} ${gate.padEnd(22)} ${String(x.ms).padStart(6)} ms  ${dim(`budget ${x.budgetMs} ms${x.soft ? ' (soft)' : ''}`)}`);
         }
       }
+      if (r.coverage && !o.quiet) write('\n' + formatCoverage(r.coverage));
       const parts = [`${t.passed} passed`, t.failed ? red(`${t.failed} failed`) : '0 failed'];
       if (t.pending) parts.push(yellow(`${t.pending} awaiting sign-off`));
       if (t.skipped) parts.push(`${t.skipped} skipped`);

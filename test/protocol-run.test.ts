@@ -1,0 +1,73 @@
+// Protocol checks in real runs: violations in each direction fail the step they happen in and name
+// the message, field and rule; --lenient keeps them as warnings; coverage counts what a run exercised.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startReferenceServer } from '../reference-server/index.ts';
+import { runCli, tempDir, readResult, ROOT } from './helpers/cli.ts';
+
+const dirs: { remove(): void }[] = [];
+const servers: { close(): Promise<void> }[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+  dirs.forEach((d) => d.remove());
+});
+function tmp() {
+  const t = tempDir();
+  dirs.push(t);
+  return t.path;
+}
+const fixture = (name: string) => path.join(ROOT, 'test', 'fixtures', 'protocol', name);
+
+describe('protocol checks in runs', { concurrency: true }, () => {
+  test('a violation in each direction is a failed check naming message, field and rule; --lenient warns', async () => {
+    const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['bad-session-id'] });
+    servers.push(server);
+    const out = path.join(tmp(), 'ev');
+    const r = await runCli([server.url, tmp(), '--gates', fixture('violations.gates.yaml'), '--out', out]);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    const res = readResult(out);
+    const failed = (gate: string) => res.gates.find((g) => g.id === gate)!.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => `${s.label} | ${String(c.actual)}`));
+    assert.ok(failed('outgoing').some((c) => c.startsWith('send init_session | init_session.projectPath: must be string')), failed('outgoing').join('\n'));
+    assert.ok(failed('incoming').some((c) => c.startsWith('send init_session | session_initialized.sessionId: must match format "uuid"')), failed('incoming').join('\n'));
+    assert.match(r.stdout, /session_initialized\.sessionId: must match format "uuid"/);
+
+    const lenientOut = path.join(tmp(), 'ev');
+    const lenient = await runCli([server.url, tmp(), '--gates', fixture('violations.gates.yaml'), '--lenient', '--out', lenientOut]);
+    assert.equal(lenient.exitCode, 0, lenient.stdout);
+    const warnings = readResult(lenientOut).gates.flatMap((g) => g.steps.flatMap((s) => s.checks.filter((c) => c.warning)));
+    assert.ok(warnings.length >= 2, 'both violations are kept as warnings');
+    assert.match(lenient.stdout, /! .*follows the protocol/);
+  });
+
+  test('coverage of a gates file written to exercise half the tools and slash commands', async () => {
+    const out = path.join(tmp(), 'ev');
+    const r = await runCli(['--gates', fixture('half.gates.yaml'), '--out', out]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const cov = readResult(out).coverage!;
+    assert.deepEqual(cov.percent, { messages: 52.6, tools: 50, slashCommands: 50, overall: 51.5 });
+    const seen = (list: { name?: string; type?: string; count: number }[]) => list.filter((x) => x.count > 0).map((x) => x.name ?? x.type).sort();
+    assert.deepEqual(seen(cov.tools), ['execute_command', 'git_status', 'list_files', 'read_file', 'write_file']);
+    assert.deepEqual(seen(cov.slashCommands), ['/help', '/status']);
+    const req = await runCli(['--gates', fixture('half.gates.yaml'), '--require-coverage', '60', '--out', path.join(tmp(), 'ev')]);
+    assert.equal(req.exitCode, 1);
+    assert.match(req.stdout, /protocol coverage 51\.5% is below --require-coverage 60%/);
+  });
+
+  test('the default gates reach 100 % of the shipped protocol', async () => {
+    const out = path.join(tmp(), 'ev');
+    const r = await runCli(['--require-coverage', '100', '--budget-scale', '20', '--out', out]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(readResult(out).coverage!.percent.overall, 100);
+  });
+
+  test('a protocol file that does not load stops the run before it starts (exit 2)', async () => {
+    const dir = tmp();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path.join(dir, 'p.yaml'), 'asyncapi: 3.0.0\ninfo: {title: x, version: "1"}\nchannels: [oops\n');
+    writeFileSync(path.join(dir, 'g.yaml'), 'version: 1\nprotocol: p.yaml\ngates:\n  - id: a\n    title: a\n    steps:\n      - connect: main\n');
+    const r = await runCli(['--gates', path.join(dir, 'g.yaml'), tmp()]);
+    assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /p\.yaml:\d+:\d+: /);
+  });
+});
