@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
 import type { GateResult, RunResult } from './results.ts';
 import { summarise } from './run.ts';
+import { mergeCoverage, type CoverageReport } from './protocol/index.ts';
 import { REPORTERS, REPORTER_NAMES, type Reporter, type RunInfo } from './reporters/index.ts';
 
 export const MERGE_USAGE = 'usage: wsgate merge DIR|result.json... [--out DIR] [--reporter NAME[:FILE]]... [--quiet]';
@@ -56,7 +57,10 @@ export function mergeResults(shards: { source: string; result: RunResult }[]): R
     merged.exitCode = EXIT.failed;
     merged.status = 'failed';
   }
+  const reports = shards.map((x) => x.result.coverage);
+  const coverage = reports.every((c) => c !== undefined) ? mergeCoverage(reports as CoverageReport[]) : undefined;
   return {
+    ...(coverage ? { coverage } : {}),
     schemaVersion: 1,
     runId: 'merged-' + shards.map((x) => x.result.runId).join('-'),
     startedAt: shards.map((x) => x.result.startedAt).sort()[0]!,

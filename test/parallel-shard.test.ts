@@ -78,6 +78,7 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     const merged = readResult(mergedDir);
     const list = await runCli(['--list']);
     assert.deepEqual(merged.gates.map((g) => g.id), list.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]));
+    assert.equal(merged.coverage?.percent.overall, 100, 'the shards together cover the whole protocol');
     const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(junit, 'utf8'));
     const suites = [xml.testsuites.testsuite].flat();
     assert.equal(suites.length, 19);

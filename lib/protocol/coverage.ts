@@ -87,21 +87,36 @@ export class Coverage {
     ];
     const tools = [...this.toolCounts].map(([name, count]) => ({ name, count }));
     const slashCommands = [...this.slashCounts].map(([name, count]) => ({ name, count }));
-    const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).length;
-    const all = messages.length + tools.length + slashCommands.length;
-    return {
-      protocolFile: this.protocol.file,
-      messages,
-      tools,
-      slashCommands,
-      percent: {
-        messages: pct(covered(messages), messages.length),
-        tools: pct(covered(tools), tools.length),
-        slashCommands: pct(covered(slashCommands), slashCommands.length),
-        overall: pct(covered(messages) + covered(tools) + covered(slashCommands), all),
-      },
-    };
+    return withPercent({ protocolFile: this.protocol.file, messages, tools, slashCommands });
   }
+}
+
+function withPercent(r: Omit<CoverageReport, 'percent'>): CoverageReport {
+  const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).length;
+  const all = r.messages.length + r.tools.length + r.slashCommands.length;
+  return {
+    ...r,
+    percent: {
+      messages: pct(covered(r.messages), r.messages.length),
+      tools: pct(covered(r.tools), r.tools.length),
+      slashCommands: pct(covered(r.slashCommands), r.slashCommands.length),
+      overall: pct(covered(r.messages) + covered(r.tools) + covered(r.slashCommands), all),
+    },
+  };
+}
+
+/** One report from the reports of several runs of the same protocol (CI shards): counts add up. */
+export function mergeCoverage(reports: CoverageReport[]): CoverageReport | undefined {
+  const first = reports[0];
+  if (!first || reports.some((r) => r.protocolFile !== first.protocolFile)) return undefined;
+  const sum = <T extends { count: number }>(pick: (r: CoverageReport) => T[], key: (x: T) => string): T[] =>
+    pick(first).map((item) => ({ ...item, count: reports.reduce((n, r) => n + (pick(r).find((x) => key(x) === key(item))?.count ?? 0), 0) }));
+  return withPercent({
+    protocolFile: first.protocolFile,
+    messages: sum((r) => r.messages, (m) => `${m.direction} ${m.type}`),
+    tools: sum((r) => r.tools, (t) => t.name),
+    slashCommands: sum((r) => r.slashCommands, (c) => c.name),
+  });
 }
 
 /** A small console table: one row per list, the overall figure, and what was never seen. */
