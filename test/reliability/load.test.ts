@@ -1,0 +1,58 @@
+// Load through the real CLI: one gate with 50 concurrent connections against the embedded server,
+// a send + expect on the whole group, distinct session ids; it must pass.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { makeTmp, writeGates, timedCli, assertNoStackTrace, spawnCli, processTable } from './helpers.ts';
+import { readResult } from '../helpers/cli.ts';
+
+const cleanups: (() => void)[] = [];
+after(() => cleanups.forEach((c) => c()));
+
+export const N = 50;
+export const LOAD_GATES = `version: 1
+gates:
+  - id: load
+    title: ${N} concurrent connections
+    steps:
+      - connect: {name: c, count: ${N}}
+        within: 60s
+      - send: {type: init_session, projectPath: "\${PROJECT}"}
+        on: c
+        expect: [{type: session_initialized, match: {sessionId: {format: uuid}}, capture: {sessionId: sessionId}}]
+        distinct: [sessionId]
+        within: 30s
+      - send: {type: ping}
+        on: c
+        expect: [{type: pong}]
+        within: 30s
+`;
+
+describe('load', { concurrency: true }, () => {
+  test(`a gate with ${N} concurrent connections passes against the embedded server`, async () => {
+    const dir = makeTmp(cleanups);
+    const out = path.join(dir, 'ev');
+    const gates = writeGates(dir, LOAD_GATES);
+    const cli = spawnCli(['--gates', gates, '--out', out]);
+    // While the group is open, count the wscat processes of this run: all 50 really exist at once.
+    let peak = 0;
+    const onData = () => {
+      const wscat = processTable().filter((p) => p.cmdline.includes('wscat') && p.ppid === cli.pid).length;
+      peak = Math.max(peak, wscat);
+    };
+    cli.child.stdout!.on('data', onData);
+    await cli.waitStdout(/✓ connect c ×50/, 90_000);
+    onData();
+    const exit = await cli.exited;
+    const text = cli.stdout() + cli.stderr();
+    assertNoStackTrace(text);
+    assert.equal(exit.code, 0, text);
+    assert.ok(peak >= N, `only ${peak} wscat processes were seen at once`);
+    const result = readResult(out);
+    const steps = result.gates[0]!.steps;
+    assert.equal(steps[0]!.checks.filter((c) => c.passed && /opens$/.test(c.name)).length, N);
+    assert.ok(steps[1]!.checks.some((c) => c.name === `sessionId differs on each of ${N} connections` && c.passed));
+    assert.equal(steps[2]!.checks.filter((c) => c.passed).length, N);
+    process.stdout.write(`# ${N} connections: CLI wall ${exit.wallMs} ms, run ${result.ms} ms, connect ${steps[0]!.ms} ms\n`);
+  });
+});
