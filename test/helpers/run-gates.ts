@@ -8,6 +8,15 @@ import { prepareProject } from '../../lib/project.ts';
 import type { RunResult, StepResult, CheckResult } from '../../lib/results.ts';
 import { tempDir } from './cli.ts';
 
+// Every folder made here is removed when the test file's process exits: callers need not track them.
+const made: { remove(): void }[] = [];
+process.on('exit', () => made.forEach((d) => d.remove()));
+function madeDir(prefix: string): string {
+  const d = tempDir(prefix);
+  made.push(d);
+  return d.path;
+}
+
 export interface InProcessRun {
   result: RunResult;
   evidenceDir: string;
@@ -20,9 +29,9 @@ export interface InProcessRun {
 export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string } ): Promise<InProcessRun> {
   const loaded = loadGatesText(yaml, opts.file ?? 'test.gates.yaml', { cliVars: opts.vars ?? {} });
   if (!loaded.ok) throw new Error('gates did not load:\n' + loaded.errors.map((e) => `${e.loc?.line}:${e.loc?.col} ${e.title}`).join('\n'));
-  const project = opts.project ?? (await prepareProject(tempDir('wsgate-step-project-').path)).path;
-  const ev = tempDir('wsgate-step-evidence-');
-  const evidence = new EvidenceWriter(path.join(ev.path, 'ev'));
+  const project = opts.project ?? (await prepareProject(madeDir('wsgate-step-project-'))).path;
+  const evDir = madeDir('wsgate-step-evidence-');
+  const evidence = new EvidenceWriter(path.join(evDir, 'ev'));
   const result = await runGates({
     gates: loaded.gates,
     url: opts.url,
@@ -39,5 +48,5 @@ export async function runGatesYaml(yaml: string, opts: { url: string; project?: 
   });
   await evidence.finish('test');
   const steps = result.gates.flatMap((g) => g.steps);
-  return { result, evidenceDir: path.join(ev.path, 'ev'), project, steps, failedChecks: steps.flatMap((s) => s.checks.filter((c) => !c.passed)) };
+  return { result, evidenceDir: path.join(evDir, 'ev'), project, steps, failedChecks: steps.flatMap((s) => s.checks.filter((c) => !c.passed)) };
 }
