@@ -2,9 +2,9 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { closedPort } from './helpers/servers.ts';
 import { runCli, tempDir, readResult, ROOT } from './helpers/cli.ts';
 import { runProcess } from '../lib/process.ts';
 
@@ -16,13 +16,6 @@ function tmp(prefix?: string) {
   return t.path;
 }
 
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('wsgate run (real CLI)', { concurrency: true }, () => {
   test('./scripts/test-websocket.sh with no URL passes every default gate against the embedded server', async () => {

@@ -4,25 +4,19 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
+import { closedPort } from './helpers/servers.ts';
 import { runCli, tempDir, readResult, ROOT } from './helpers/cli.ts';
 import { loadGatesFile } from '../lib/gates/load.ts';
 
 const dirs: { remove(): void }[] = [];
 after(() => dirs.forEach((d) => d.remove()));
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 test('examples/ci-gates.yaml loads, starts its backend, passes, and stops the backend', async () => {
   const file = path.join(ROOT, 'examples', 'ci-gates.yaml');
   const loaded = loadGatesFile(file);
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
-  const port = await freePort();
+  const port = await closedPort();
   const out = tempDir();
   const project = tempDir();
   dirs.push(out, project);

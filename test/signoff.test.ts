@@ -3,8 +3,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { closedPort } from './helpers/servers.ts';
 import { runCli, tempDir, ROOT } from './helpers/cli.ts';
 
 const dirs: { remove(): void }[] = [];
@@ -73,10 +73,7 @@ test('a failed run cannot be signed off, and status says failed', async () => {
   dirs.push(work);
   const gates = path.join(work.path, 'gates.yaml');
   copyFileSync(path.join(ROOT, 'gates.yaml'), gates);
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
+  const port = await closedPort();
   const run = await runCli([`ws://127.0.0.1:${port}/ws`, path.join(work.path, 'p'), '--gates', gates, '--gate', 'ping'], { cwd: work.path });
   assert.equal(run.exitCode, 1);
   const so = await runCli(['signoff', '--gate', 'ping', '--by', 'Ada'], { cwd: work.path });
