@@ -29,7 +29,14 @@ export interface AwaitOutcome {
 type Selectable = Exclude<Expectation, { collect: string }>;
 
 function kindOf(frame: Frame, typeField: string): unknown {
-  return frame.isJson ? getPath(frame.json, typeField) : undefined;
+  if (!frame.isJson) return undefined;
+  // A plain field name (`type`, `event`): read it directly. getPath re-parses the path with a regex
+  // and a split for every frame, which was the CLI's largest cost after JSON itself on a long stream.
+  const json = frame.json;
+  if (typeField !== '' && typeField !== '$' && !typeField.includes('.') && !typeField.includes('[')) {
+    return json !== null && typeof json === 'object' && Object.prototype.hasOwnProperty.call(json, typeField) ? (json as Record<string, unknown>)[typeField] : undefined;
+  }
+  return getPath(json, typeField);
 }
 
 function selects(exp: Selectable, frame: Frame, typeField: string): boolean {
@@ -119,6 +126,23 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions):
     return undefined;
   };
 
+  /**
+   * The list is ordered: the message of a later expectation arrived while `idx` still waits. Skipping
+   * only optional expectations is fine (they become warnings, inside a collect too); skipping a required
+   * one fails it. Returns false when the wait must end.
+   */
+  const jumpTo = (later: number, frame: Frame): boolean => {
+    if (exps.slice(idx, later).every((e) => !('collect' in e) && e.optional)) {
+      failMissing(`${expectationLabel(exps[later]!)} arrived first`, later);
+      idx = later;
+      accept(idx, frame);
+      idx++;
+      return true;
+    }
+    failMissing(`${expectationLabel(exps[later]!)} arrived first: ${frame.text.replace(/\s*\n\s*/g, ' ').slice(0, 300)}`);
+    return false;
+  };
+
   while (idx < exps.length) {
     const w = await conn.next(o.deadline);
     if (w.kind === 'timeout') {
@@ -151,21 +175,13 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions):
       } else if (kind === exp.collect) {
         const piece = getPath(frame.json, exp.field ?? 'delta');
         pieces.push(typeof piece === 'string' ? piece : piece === undefined ? '' : JSON.stringify(piece));
-      } else if (laterMatch(idx + 2, frame) !== undefined) {
-        const later = laterMatch(idx + 2, frame)!;
-        finishCollect(idx);
-        idx++;
-        // Skipping only optional expectations is no ordering error (as outside a collect): before,
-        // [collect, {optional}, X] failed with "X arrived first" when the optional message was absent.
-        if (exps.slice(idx, later).every((e) => !('collect' in e) && e.optional)) {
-          failMissing(`${expectationLabel(exps[later]!)} arrived first`, later);
-          idx = later;
-          accept(idx, frame);
+      } else {
+        const later = laterMatch(idx + 2, frame);
+        if (later !== undefined) {
+          finishCollect(idx);
           idx++;
-          continue;
+          if (!jumpTo(later, frame)) break;
         }
-        failMissing(`${expectationLabel(exps[later]!)} arrived first: ${frame.text.replace(/\s*\n\s*/g, ' ').slice(0, 300)}`);
-        break;
       }
       continue;
     }
@@ -174,19 +190,8 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions):
       idx++;
       continue;
     }
-    // The list is ordered: a later expected message arriving first means this one was skipped.
     const later = laterMatch(idx + 1, frame);
-    if (later !== undefined) {
-      if (exps.slice(idx, later).every((e) => !('collect' in e) && e.optional)) {
-        failMissing(`${expectationLabel(exps[later]!)} arrived first`, later); // records the skipped optional ones as warnings
-        idx = later;
-        accept(idx, frame);
-        idx++;
-        continue;
-      }
-      failMissing(`${expectationLabel(exps[later]!)} arrived first: ${frame.text.replace(/\s*\n\s*/g, ' ').slice(0, 300)}`);
-      break;
-    }
+    if (later !== undefined && !jumpTo(later, frame)) break;
   }
   return { checks, captures, metAfterMs, completed: idx >= exps.length && checks.every((c) => c.passed) };
 }
