@@ -262,6 +262,12 @@ async function runCommand(argv: string[]): Promise<number> {
       result.status = 'failed';
     }
     evidence.writeFile('gates.resolved.yaml', gates.source);
+    evidence.writeFile('variables.json', JSON.stringify({ URL: url, PROJECT: project.path, RUN_ID: runId, ...gates.vars, ...args.vars }, null, 2) + '\n');
+    // The embedded server's own logs are evidence too (the server is gone after the run).
+    if (server) for (const f of ['combined.log', 'error.log']) {
+      const p = path.join(server.logDir, f);
+      if (existsSync(p)) evidence.writeFile(`logs/server-${f}`, readFileSync(p, 'utf8'));
+    }
     evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
     evidence.writeFile('result.json', JSON.stringify(secrets.redactDeep(result), null, 2) + '\n');
     await evidence.finish(runId);

@@ -7,6 +7,7 @@ import path from 'node:path';
 export interface EmbeddedServer {
   url: string;
   dataDir: string;
+  logDir: string;
   stop(): Promise<void>;
 }
 
@@ -17,6 +18,7 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
   return {
     url: server.url,
     dataDir,
+    logDir: server.logDir,
     async stop() {
       await server.close();
       if (!keep) rmSync(dataDir, { recursive: true, force: true });
