@@ -2,7 +2,7 @@
 // in memory): every frame, every process's output, every verify observation, then result.json
 // and a manifest of sha256 hashes whose own hash is the run's evidence digest.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { EvidenceSink } from './context.ts';
 import type { Frame } from './wscat.ts';
@@ -29,11 +29,49 @@ export class EvidenceWriter implements EvidenceSink {
   }
 
   frameIn(conn: string, frame: Frame, step: string): void {
-    this.transcript.write(JSON.stringify({ at: new Date(frame.at).toISOString(), conn, dir: 'in', step, seq: frame.seq, text: this.redact(frame.text) }) + '\n');
+    this.line(JSON.stringify({ at: this.iso(frame.at), conn, dir: 'in', step, seq: frame.seq, text: this.redact(frame.text) }) + '\n');
   }
 
   frameOut(conn: string, text: string, at: number, step: string): void {
-    this.transcript.write(JSON.stringify({ at: new Date(at).toISOString(), conn, dir: 'out', step, text: this.redact(text) }) + '\n');
+    this.line(JSON.stringify({ at: this.iso(at), conn, dir: 'out', step, text: this.redact(text) }) + '\n');
+  }
+
+  // Transcript lines are joined into one write per ~64 KB (or per event-loop turn, whichever comes
+  // first) instead of one stream write (one Buffer, one queued request) each: measured on a
+  // 300,000-frame stream, the CLI's transcript CPU fell from ~1.4 s to ~0.8 s (bench/). Same order,
+  // same bytes; finish() flushes what is left.
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private flushQueued = false;
+
+  private line(text: string): void {
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= 64 * 1024) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.pending.length === 0) return;
+    this.transcript.write(this.pending.join(''));
+    this.pending = [];
+    this.pendingChars = 0;
+  }
+
+  // Frames of a fast stream share their millisecond: one ISO string per millisecond, not per frame.
+  private lastAt = NaN;
+  private lastIso = '';
+
+  private iso(at: number): string {
+    if (at !== this.lastAt) {
+      this.lastAt = at;
+      this.lastIso = new Date(at).toISOString();
+    }
+    return this.lastIso;
   }
 
   stderr(source: string, text: string): void {
@@ -57,6 +95,7 @@ export class EvidenceWriter implements EvidenceSink {
   }
 
   private async closeStreams(): Promise<void> {
+    this.flush();
     const all = [this.transcript, this.observations, ...this.logs.values()];
     await Promise.all(all.map((s) => new Promise<void>((r) => s.end(r))));
   }
@@ -80,8 +119,20 @@ function listFiles(dir: string, prefix = ''): string[] {
   return out.sort();
 }
 
+/**
+ * Hashed in 1 MB reads, never the whole file at once: reading the transcript of a 1,000,000-frame
+ * stream whole to hash it (~150 MB) was the CLI's peak RSS, at the very end of an otherwise flat run.
+ */
 export function sha256File(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+  const hash = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 export function buildManifest(dir: string, runId: string): Manifest {
