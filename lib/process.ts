@@ -2,6 +2,7 @@
 // and every deadline kills the whole process tree (children run in their own process group).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessResult {
   command: string;
@@ -38,38 +39,102 @@ function track(child: ChildProcess): void {
   child.once('error', () => live.delete(child));
 }
 
-/** Signal the child's whole process group; falls back to the child alone if the group is gone. */
-export function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+/** Signal a process group; a group with no members left is no error. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-child.pid, signal);
+    process.kill(-pgid, signal);
   } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
+    /* no member left */
   }
 }
 
-/** SIGTERM the tree, then SIGKILL it if it has not exited within graceMs; resolves once it has exited. */
-export async function stopTree(child: ChildProcess, graceMs = 2000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit').catch(() => undefined);
-  killTree(child, 'SIGTERM');
-  const timer = setTimeout(() => killTree(child, 'SIGKILL'), graceMs);
+function signalPid(pid: number, signal: NodeJS.Signals): void {
   try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
+    process.kill(pid, signal);
+  } catch {
+    /* gone */
   }
-  // The leader may exit while grandchildren linger in its group.
-  killTree(child, 'SIGKILL');
+}
+
+/**
+ * Every descendant of `root` (Linux /proc): a program may move its own children into a new process
+ * group or session, out of reach of a group signal; they still descend from it while it lives.
+ */
+export function descendants(root: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command name (which may hold spaces) start at the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid);
+    if (list) list.push(Number(e));
+    else children.set(ppid, [Number(e)]);
+  }
+  const out: number[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/** Signal the child's whole process group, and the child itself if the group is gone. */
+export function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  signalGroup(child.pid, signal);
+  signalPid(child.pid, signal);
+}
+
+/**
+ * SIGTERM the tree (its process group and every descendant, wherever they moved), SIGKILL what is
+ * left after graceMs; resolves once the child has exited and the stragglers are killed.
+ */
+export async function stopTree(child: ChildProcess, graceMs = 2000): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const alive = child.exitCode === null && child.signalCode === null;
+  const family = alive ? descendants(pid) : [];
+  if (alive) {
+    const exited = once(child, 'exit').catch(() => undefined);
+    signalGroup(pid, 'SIGTERM');
+    for (const d of [pid, ...family]) signalPid(d, 'SIGTERM');
+    const timer = setTimeout(() => {
+      signalGroup(pid, 'SIGKILL');
+      for (const d of [pid, ...family]) signalPid(d, 'SIGKILL');
+    }, graceMs);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  // The leader may exit while others linger in its group or below it.
+  signalGroup(pid, 'SIGKILL');
+  for (const d of family) signalPid(d, 'SIGKILL');
 }
 
 /** Synchronous last resort for exit handlers: SIGKILL every tracked tree. */
 export function killAllNow(): void {
-  for (const child of live) killTree(child, 'SIGKILL');
+  for (const child of live) {
+    if (child.pid === undefined) continue;
+    for (const d of descendants(child.pid)) signalPid(d, 'SIGKILL');
+    killTree(child, 'SIGKILL');
+  }
 }
 
 export function spawnChild(command: string, args: readonly string[], opts: SpawnOptions & { stdio?: StdioOptions } = {}): ChildProcess {
@@ -127,7 +192,7 @@ export async function runProcess(command: string, args: readonly string[], opts:
     child.once('error', () => resolve([null, null]));
   });
   if (timer) clearTimeout(timer);
-  killTree(child, 'SIGKILL'); // reap anything the program left running in its group
+  if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // reap anything the program left running in its group
   const cut = (bufs: Buffer[], len: number) => {
     const text = Buffer.concat(bufs).subarray(0, max).toString('utf8');
     return len > max ? `${text}\n[... ${len - max} more bytes not kept]` : text;
