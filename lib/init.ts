@@ -31,7 +31,8 @@ version: 1
 
 # Optional: check every frame, both ways, against a protocol description (AsyncAPI 3) and report how
 # much of it the run exercised. The agent-backend protocol ships with wsgate; copy it to describe yours.
-# protocol: ${packageFileRef(dir, SHIPPED_PROTOCOL, 'path')}
+# (wsgate:NAME is a protocol shipped with wsgate; a path, relative to this file, names your own.)
+# protocol: wsgate:agent-backend
 
 defaults:
   timeout: 5s          # how long each wait may take, unless a step says \`within:\`

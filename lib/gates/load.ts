@@ -11,6 +11,7 @@ import type { Loc } from '../results.ts';
 import { refsIn } from '../vars.ts';
 import { matcherRegexes } from '../match.ts';
 import { parseDuration } from '../duration.ts';
+import { PACKAGE_ROOT } from '../protocol/package-root.ts';
 import { DEFAULT_KEYS, GATE_KEYS, GatesFile, TOP_KEYS } from './schema.ts';
 import type { LoadedGate, LoadedGates, LoadedStep } from './model.ts';
 
@@ -163,7 +164,7 @@ export function loadGatesText(text: string, file: string, opts: LoadOptions = {}
       source: text,
       defaults: { timeoutMs: d.timeout !== undefined ? parseDuration(d.timeout) : 5000, typeField: d.typeField ?? 'type', nonJson: d.nonJson ?? 'fail' },
       vars: (top.vars ?? {}) as Record<string, string | number | boolean>,
-      ...(typeof top.protocol === 'string' ? { protocol: path.resolve(path.dirname(file), top.protocol) } : {}),
+      ...(typeof top.protocol === 'string' ? { protocol: resolveProtocol(top.protocol, file) } : {}),
       gates,
     },
   };
@@ -294,6 +295,12 @@ function duplicateKey(doc: Document, offset: number): { key: string; first: numb
 /** Problems in file order (stable: problems at one place keep the order they were found in). */
 function byPosition(errors: HarnessError[]): HarnessError[] {
   return errors.map((e, i) => ({ e, i })).sort((a, b) => (a.e.loc?.line ?? 0) - (b.e.loc?.line ?? 0) || (a.e.loc?.col ?? 0) - (b.e.loc?.col ?? 0) || a.i - b.i).map((x) => x.e);
+}
+
+/** `wsgate:NAME` names a protocol shipped with wsgate; anything else is a path relative to the gates file. */
+export function resolveProtocol(ref: string, gatesFile: string): string {
+  const shipped = /^wsgate:([a-z0-9-]+)$/.exec(ref);
+  return shipped ? path.join(PACKAGE_ROOT, 'protocol', `${shipped[1]}.asyncapi.yaml`) : path.resolve(path.dirname(gatesFile), ref);
 }
 
 function unknownKeys(obj: Record<string, unknown>, allowed: readonly string[], at: PathSeg[], where: string, pos: Positions, errors: HarnessError[], extra: readonly string[] = []): void {

@@ -27,7 +27,7 @@ export const GatesFile = z.strictObject({
   version: z.literal(1),
   defaults: Defaults.optional(),
   vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  protocol: z.string().optional().describe('Protocol description file for schema checks and coverage'),
+  protocol: z.string().optional().describe('Protocol description (AsyncAPI 3) for schema checks and coverage: a path relative to this file, or wsgate:NAME for one shipped with wsgate (wsgate:agent-backend)'),
   gates: z.array(Gate).min(1),
 });
 
