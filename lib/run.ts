@@ -250,8 +250,11 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       result.ms = Math.round(performance.now() - t0);
       if (watch) addChecks(result, watch.drain(step.loc));
       if (o.signal.aborted && result.status !== 'passed') {
+        // Checks cut short by the interruption say nothing about the server.
         result.status = 'skipped';
         result.note = 'interrupted';
+        result.checks = result.checks.filter((c) => c.passed);
+        delete result.lastMessages;
       }
       steps.push(result);
       if (result.observations) o.evidence.observe(ctx.stepId, result.label, result.observations);
