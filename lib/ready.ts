@@ -31,9 +31,11 @@ async function tryOnce(p: ReadyProbe): Promise<boolean> {
 /** Resolves with how it ended: ready, the process exited, or the deadline passed. */
 export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: () => string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = performance.now() + timeoutMs;
-  let exited = child.exitCode !== null;
+  // 'close' (not 'exit'): it comes after the output pipes are drained, so a program that prints an
+  // error and exits at once is reported with that error.
+  let exited = child.exitCode !== null && child.stdout?.readableEnded !== false;
   const onExit = () => (exited = true);
-  child.once('exit', onExit);
+  child.once('close', onExit);
   try {
     if ('log' in probe) {
       const re = new RegExp(probe.log, 'm');
@@ -46,13 +48,13 @@ export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: 
           clearTimeout(timer);
           child.stdout?.off('data', check);
           child.stderr?.off('data', check);
-          child.off('exit', onEnd);
+          child.off('close', onEnd);
           resolve(r);
         };
         const onEnd = () => finish(re.test(output()) ? 'ready' : 'exited');
         child.stdout?.on('data', check);
         child.stderr?.on('data', check);
-        child.once('exit', onEnd);
+        child.once('close', onEnd);
         check();
       });
     }
@@ -67,6 +69,6 @@ export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: 
     }
     return exited ? 'exited' : 'timeout';
   } finally {
-    child.off('exit', onExit);
+    child.off('close', onExit);
   }
 }
