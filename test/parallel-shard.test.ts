@@ -87,14 +87,15 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
   test('a failing shard fails the merge; a missing shard is named and fails it too', async () => {
     const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['unhealthy'] });
     servers.push(server);
-    const project = tmp();
     const outs = [1, 2].map(() => path.join(tmp(), 'ev'));
-    await Promise.all(outs.map((out, i) => runCli([server.url, project, ...RELAXED, '--gate', 'ping', '--gate', 'health', '--shard', `${i + 1}/2`, '--out', out])));
+    // Each shard in a project folder of its own, as on separate CI machines.
+    const runs = await Promise.all(outs.map((out, i) => runCli([server.url, tmp(), ...RELAXED, '--gate', 'ping', '--gate', 'health', '--shard', `${i + 1}/2`, '--out', out])));
+    assert.deepEqual(runs.map((r) => r.exitCode), [0, 1], runs.map((r) => r.stdout + r.stderr).join('\n'));
     const m = await runCli(['merge', ...outs, '--out', path.join(tmp(), 'm')]);
-    assert.equal(m.exitCode, 1, m.stdout);
+    assert.equal(m.exitCode, 1, m.stdout + m.stderr);
     const only = await runCli(['merge', outs[0]!, '--out', path.join(tmp(), 'm2')]);
     assert.match(only.stdout, /shards missing from the merge: 2\/2/);
-    assert.equal(only.exitCode, 1);
+    assert.equal(only.exitCode, 1, only.stdout + only.stderr);
   });
 
   test('bad --parallel and --shard values are usage errors', async () => {
