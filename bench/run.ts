@@ -4,8 +4,9 @@
 //
 //   npm run bench                 everything (about 2-3 minutes on 2 cores)
 //   npm run bench -- --reps 3     fewer repetitions of the whole-run measurements
+import { bundleIsFresh } from '../scripts/bundle-fresh.mjs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
@@ -63,17 +64,6 @@ function must(t: Timed, what: string): Timed {
 let runSeq = 0;
 const outDir = (name: string) => path.join(TMP, 'runs', `${name}-${runSeq++}`);
 
-/** Newest .ts under the folders the bundle is built from (bin/wsgate.js's own freshness rule). */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 let rebuilds = 0;
 /**
  * bin/wsgate.js silently falls back to the tsx loader (~3× the start-up CPU, +30 MB) when a source is
@@ -81,9 +71,7 @@ let rebuilds = 0;
  * rebuild before each measured CLI run when that happened.
  */
 async function ensureFreshBundle(): Promise<void> {
-  const bundle = path.join(ROOT, 'dist', 'wsgate.mjs');
-  const built = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
-  if (['lib', 'steps', 'reference-server'].every((d) => newestSource(path.join(ROOT, d)) <= built)) return;
+  if (bundleIsFresh()) return;
   must(await timed(process.execPath, ['scripts/build.mjs']), 'npm run build');
   rebuilds++;
 }

@@ -96,13 +96,16 @@ test('a missing folder is created; a file given as the folder is refused', (t) =
   assert.match(!r.ok ? r.reason : '', /is a file, not a folder/);
 });
 
-test('schema references: relative inside the folder (a local install), a file URL outside it', () => {
+test('schema references: relative inside the folder (a local install), a file URL outside it', (t) => {
   // wsgate inside the project (as in node_modules/wsgate): a path that works on every checkout.
   assert.equal(packageFileRef(path.dirname(ROOT), SHIPPED_GATES_SCHEMA), `./${path.basename(ROOT)}/gates.schema.json`);
   assert.equal(packageFileRef(ROOT, SHIPPED_GATES_SCHEMA), './gates.schema.json');
-  // Elsewhere (a global install): this installation's file.
-  const ref = packageFileRef(os.tmpdir(), SHIPPED_GATES_SCHEMA);
+  // Elsewhere (a global install): this installation's file. A fresh temp folder never contains the
+  // package (os.tmpdir() itself may: CI can clone into /tmp).
+  const outside = mkdtempSync(path.join(os.tmpdir(), 'wsgate-init-outside-'));
+  t.after(() => rmSync(outside, { recursive: true, force: true }));
+  const ref = packageFileRef(outside, SHIPPED_GATES_SCHEMA);
   assert.match(ref, /^file:\/\//);
   assert.equal(fileURLToPath(ref), SHIPPED_GATES_SCHEMA);
-  assert.equal(packageFileRef(os.tmpdir(), SHIPPED_PROTOCOL, 'path'), SHIPPED_PROTOCOL);
+  assert.equal(packageFileRef(outside, SHIPPED_PROTOCOL, 'path'), SHIPPED_PROTOCOL);
 });

@@ -6,21 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { startReferenceServer } from '../reference-server/index.ts';
-import { runCli, tempDir, readResult } from './helpers/cli.ts';
+import { runCli, scratch, readResult } from './helpers/cli.ts';
 import { shardGates } from '../lib/run.ts';
 import type { RunResult } from '../lib/results.ts';
 
-const dirs: { remove(): void }[] = [];
-const servers: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-  dirs.forEach((d) => d.remove());
-});
-function tmp() {
-  const t = tempDir();
-  dirs.push(t);
-  return t.path;
-}
+const scr = scratch(after);
+const tmp = () => scr.dir();
 const verdicts = (r: RunResult) => Object.fromEntries(r.gates.map((g) => [g.id, g.status]));
 // Concurrent runs share two cores: budgets are not what these tests are about.
 const RELAXED = ['--budget-scale', '20', '--quiet'];
@@ -30,7 +21,7 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     // Faults whose effect stays inside one gate: a fault that stops files being written (lie-write)
     // also changes what later gates find in a shared PATH, which parallel gates never share.
     const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['fake-listing', 'fake-status'] });
-    servers.push(server);
+    scr.server(server);
     for (const url of [undefined, server.url]) {
       const target = url ? [url, tmp()] : [];
       const serialOut = path.join(tmp(), 'ev');
@@ -86,7 +77,7 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
 
   test('a failing shard fails the merge; a missing shard is named and fails it too', async () => {
     const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['unhealthy'] });
-    servers.push(server);
+    scr.server(server);
     const outs = [1, 2].map(() => path.join(tmp(), 'ev'));
     // Each shard in a project folder of its own, as on separate CI machines.
     const runs = await Promise.all(outs.map((out, i) => runCli([server.url, tmp(), ...RELAXED, '--gate', 'ping', '--gate', 'health', '--shard', `${i + 1}/2`, '--out', out])));

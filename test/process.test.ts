@@ -3,35 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { isAlive, waitGone } from './helpers/servers.ts';
 import { runProcess, runShell, spawnChild, stopTree, descendants, liveChildren } from '../lib/process.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A killed orphan may linger as a zombie until init reaps it: that is dead for our purpose.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Polls until `pred` holds or the deadline passes (process exit is asynchronous in the kernel). */
-async function until(pred: () => boolean, ms = 5000): Promise<boolean> {
-  const end = performance.now() + ms;
-  let delay = 5;
-  while (performance.now() < end) {
-    if (pred()) return true;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 100);
-  }
-  return pred();
-}
 
 // A node script that starts a grandchild in a NEW process group (detached), prints its pid, then waits.
 const ESCAPER = `
@@ -87,11 +60,11 @@ describe('lib/process', { concurrency: true }, () => {
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     const grandchild = Number(String(line).trim());
     try {
-      assert.ok(grandchild > 0 && alive(grandchild), 'the escaper started its grandchild');
+      assert.ok(grandchild > 0 && isAlive(grandchild), 'the escaper started its grandchild');
       assert.ok(liveChildren().includes(child.pid!));
       await stopTree(child, 1000);
-      assert.ok(await until(() => !alive(grandchild)), `grandchild ${grandchild} survived stopTree`);
-      assert.equal(alive(child.pid!), false);
+      assert.ok(await waitGone(grandchild, 5000), `grandchild ${grandchild} survived stopTree`);
+      assert.equal(isAlive(child.pid!), false);
     } finally {
       // Whatever the verdict, leave nothing behind.
       for (const pid of [child.pid!, grandchild]) {

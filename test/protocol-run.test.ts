@@ -4,25 +4,16 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startReferenceServer } from '../reference-server/index.ts';
-import { runCli, tempDir, readResult, ROOT } from './helpers/cli.ts';
+import { runCli, scratch, readResult, ROOT } from './helpers/cli.ts';
 
-const dirs: { remove(): void }[] = [];
-const servers: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-  dirs.forEach((d) => d.remove());
-});
-function tmp() {
-  const t = tempDir();
-  dirs.push(t);
-  return t.path;
-}
+const scr = scratch(after);
+const tmp = () => scr.dir();
 const fixture = (name: string) => path.join(ROOT, 'test', 'fixtures', 'protocol', name);
 
 describe('protocol checks in runs', { concurrency: true }, () => {
   test('a violation in each direction is a failed check naming message, field and rule; --lenient warns', async () => {
     const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['bad-session-id'] });
-    servers.push(server);
+    scr.server(server);
     const out = path.join(tmp(), 'ev');
     const r = await runCli([server.url, tmp(), '--gates', fixture('violations.gates.yaml'), '--out', out]);
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);

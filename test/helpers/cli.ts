@@ -34,3 +34,27 @@ export function firstFailure(r: RunResult): { gate: string; step: string } | und
   }
   return undefined;
 }
+
+/**
+ * Temp folders and servers for one test file, all removed/closed in its `after` hook:
+ * `const s = scratch(after); s.dir(); s.server(await startReferenceServer(...))`.
+ */
+export function scratch(after: (fn: () => Promise<void>) => void): { dir(prefix?: string): string; server<T extends { close(): Promise<void> }>(s: T): T } {
+  const dirs: { remove(): void }[] = [];
+  const servers: { close(): Promise<void> }[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+    dirs.forEach((d) => d.remove());
+  });
+  return {
+    dir(prefix) {
+      const t = tempDir(prefix);
+      dirs.push(t);
+      return t.path;
+    },
+    server(s) {
+      servers.push(s);
+      return s;
+    },
+  };
+}

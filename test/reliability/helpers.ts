@@ -197,6 +197,10 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
     // Latest wins: a child sampled between fork and exec still shows its parent's command line.
     for (const p of descendantsOf(pid)) seen.set(p.pid, p);
   };
+  // Also sample on a timer: on a loaded machine stdout chunks can arrive only after the run has
+  // already stopped its children, and a process never sampled could not be shown to be gone.
+  const sampler = setInterval(sample, 25);
+  child.once('exit', () => clearInterval(sampler));
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
   child.stdout!.on('data', (s: string) => {

@@ -1,0 +1,25 @@
+// The one rule for whether dist/wsgate.mjs may run: it exists and is newer than every .ts file it is
+// built from. bin/wsgate.js falls back to tsx otherwise; the bench rebuilds instead.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BUNDLE = path.join(root, 'dist', 'wsgate.mjs');
+const SOURCES = ['lib', 'steps', 'reference-server'];
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+export function bundleIsFresh() {
+  if (!existsSync(BUNDLE)) return false;
+  const built = statSync(BUNDLE).mtimeMs;
+  return SOURCES.every((d) => newestSource(path.join(root, d)) <= built);
+}
