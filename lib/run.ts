@@ -219,6 +219,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   const started = performance.now();
   const secrets = o.secrets ?? new Secrets();
   const watch = o.protocol?.forGate();
+  const current = { stepId: `${gate.id}#1` };
   for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title: gate.title });
   const vars = baseScope(o).child();
   vars.set('GATE_ID', gate.id);
@@ -237,7 +238,8 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         steps.push({ kind: step.kind, label: step.label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note: o.signal.aborted ? 'interrupted' : `not run: step ${failedAt! + 1} failed` });
         continue;
       }
-      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, secrets, watch);
+      current.stepId = `${gate.id}#${i + 1}`;
+      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, secrets, watch, current);
       const t0 = performance.now();
       let result: StepResult;
       try {
@@ -290,6 +292,7 @@ function makeContext(
   processes: StartedProcess[],
   secrets: Secrets,
   watch: GateProtocolWatch | undefined,
+  current: { stepId: string },
 ): StepContext {
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
@@ -362,7 +365,8 @@ function makeContext(
       return { timing, check: check(`latency within ${b.ms} ms${b.soft ? ' (soft)' : ''}`, `<= ${b.ms} ms`, `${ms} ms`, !over || b.soft, loc, over && b.soft) };
     },
   };
+  /** Frames are attributed to the step running when they travel, not the one that opened the connection. */
   function stepIdNow() {
-    return stepId;
+    return current.stepId;
   }
 }
