@@ -213,6 +213,7 @@ async function runCommand(argv: string[]): Promise<number> {
     for (const r of reporters) await r.onRunStart?.(info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
     let rl: ReturnType<typeof createInterface> | undefined;
+    let asking: Promise<string> = Promise.resolve('');
     const result = await runGates({
       gates,
       url,
@@ -230,9 +231,17 @@ async function runCommand(argv: string[]): Promise<number> {
       interactive,
       ...(interactive
         ? {
+            // One question at a time (parallel gates may ask together); Ctrl-C at a prompt stops the
+            // run like Ctrl-C anywhere else, and an interrupted run stops asking.
             ask: (q: string) => {
               rl ??= createInterface({ input: process.stdin, output: process.stdout });
-              return rl.question(`    ${q}(evidence: ${outDir}) `);
+              const line = rl;
+              const next = asking.then(() => (controller.signal.aborted ? 'skip' : line.question(`    ${q}(evidence: ${outDir}) `, { signal: controller.signal })));
+              asking = next.catch(() => 'skip');
+              return next.catch(() => {
+                controller.abort();
+                return 'skip';
+              });
             },
           }
         : {}),

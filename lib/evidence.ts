@@ -17,6 +17,13 @@ export interface Manifest {
 
 export type Redactor = (text: string) => string;
 
+function redactValues(v: unknown, redact: Redactor): unknown {
+  if (typeof v === 'string') return redact(v);
+  if (Array.isArray(v)) return v.map((x) => redactValues(x, redact));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValues(x, redact)]));
+  return v;
+}
+
 export class EvidenceWriter implements EvidenceSink {
   private transcript: WriteStream;
   private observations: WriteStream;
@@ -87,7 +94,8 @@ export class EvidenceWriter implements EvidenceSink {
   }
 
   observe(step: string, name: string, data: unknown): void {
-    this.observations.write(this.redact(JSON.stringify({ at: new Date().toISOString(), step, name, data })) + '\n');
+    // Redact the values before JSON escapes them: a secret holding a quote would no longer match after.
+    this.observations.write(JSON.stringify(redactValues({ at: new Date().toISOString(), step, name, data }, this.redact)) + '\n');
   }
 
   writeFile(name: string, content: string): void {

@@ -9,8 +9,10 @@ export async function git(cwd: string, args: string[]): Promise<{ ok: boolean; o
 }
 
 /** Every changed path `git status` shows, untracked files included (renames give both names). */
-export async function changedPaths(cwd: string): Promise<{ paths: string[]; porcelain: string }> {
+export async function changedPaths(cwd: string): Promise<{ paths: string[]; porcelain: string; error?: string }> {
   const r = await git(cwd, ['status', '--porcelain=v1', '-z', '-uall']);
+  // A failing git (no repository any more, "dubious ownership") must not read as a clean tree.
+  if (!r.ok) return { paths: [], porcelain: '', error: r.err.trim() || 'git status failed' };
   const fields = r.out.split('\0');
   const paths: string[] = [];
   const lines: string[] = [];

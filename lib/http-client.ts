@@ -12,7 +12,7 @@ export interface HttpAnswer {
 
 export type HttpOutcome = { ok: true; answer: HttpAnswer } | { ok: false; error: string };
 
-export function httpRequest(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, insecure = false): Promise<HttpOutcome> {
+export function httpRequest(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, insecure = false, signal?: AbortSignal): Promise<HttpOutcome> {
   return new Promise((resolve) => {
     let u: URL;
     try {
@@ -43,6 +43,11 @@ export function httpRequest(method: string, url: string, headers: Record<string,
       req.destroy();
       resolve({ ok: false, error: `no answer within ${timeoutMs} ms` });
     }, timeoutMs);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      req.destroy();
+      resolve({ ok: false, error: 'interrupted' });
+    }, { once: true });
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ ok: false, error: `${e.code ?? e.name}: ${e.message}` });

@@ -97,15 +97,20 @@ export function isMatcherObject(m: Matcher): m is MatcherObject {
   return m !== null && typeof m === 'object';
 }
 
-/** Compile-once cache: regexes are validated at load time, so construction cannot throw here. */
-const regexCache = new Map<string, RegExp>();
-function regex(src: string): RegExp {
-  let r = regexCache.get(src);
-  if (!r) {
-    r = new RegExp(src, 'm');
-    regexCache.set(src, r);
+/**
+ * Compile-once cache. No `m` flag: `^…$` means the whole value, so `^ok$` does not pass for a text
+ * that merely has an `ok` line. A pattern built from a variable can still be invalid: null then.
+ */
+const regexCache = new Map<string, RegExp | null>();
+function regex(src: string): RegExp | null {
+  if (!regexCache.has(src)) {
+    try {
+      regexCache.set(src, new RegExp(src));
+    } catch {
+      regexCache.set(src, null);
+    }
   }
-  return r;
+  return regexCache.get(src)!;
 }
 
 export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
@@ -127,7 +132,9 @@ export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
   if ('format' in m && m.format !== undefined && !checkFormat(m.format, actual)) return fail(`expected format ${m.format}, got ${describe(actual)}`);
   if ('regex' in m && m.regex !== undefined) {
     if (typeof actual !== 'string') return fail(`expected a string matching /${m.regex}/, got ${describe(actual)}`);
-    if (!regex(m.regex).test(actual)) return fail(`expected to match /${m.regex}/, got ${describe(actual)}`);
+    const re = regex(m.regex);
+    if (!re) return fail(`/${m.regex}/ is not a valid regular expression (after variables were substituted)`);
+    if (!re.test(actual)) return fail(`expected to match /${m.regex}/, got ${describe(actual)}`);
   }
   if ('contains' in m && m.contains !== undefined && !containsValue(actual, m.contains)) return fail(`expected to contain ${describe(m.contains)}, got ${describe(actual)}`);
   if ('startsWith' in m && m.startsWith !== undefined && !(typeof actual === 'string' && actual.startsWith(m.startsWith))) return fail(`expected to start with ${describe(m.startsWith)}, got ${describe(actual)}`);

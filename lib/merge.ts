@@ -53,7 +53,8 @@ export function mergeResults(shards: { source: string; result: RunResult }[]): R
   }
   const interrupted = shards.some((x) => x.result.status === 'interrupted');
   const merged = summarise(gates, interrupted);
-  if (warnings.some((w) => w.startsWith('shards missing')) && merged.exitCode === EXIT.passed) {
+  // A shard can fail on a run-level rule (--require-coverage, --require-signoff) with every gate passed.
+  if ((shards.some((x) => x.result.exitCode === EXIT.failed) || warnings.some((w) => w.startsWith('shards missing'))) && merged.exitCode === EXIT.passed) {
     merged.exitCode = EXIT.failed;
     merged.status = 'failed';
   }

@@ -24,6 +24,8 @@ export interface SpawnOptions {
   input?: string;
   /** Cap kept output per stream, so a flood cannot exhaust memory. */
   maxOutputBytes?: number;
+  /** Stop the tree when this aborts (Ctrl-C of the run). */
+  signal?: AbortSignal;
 }
 
 const live = new Set<ChildProcess>();
@@ -187,11 +189,15 @@ export async function runProcess(command: string, args: readonly string[], opts:
           void stopTree(child, 500);
         }, opts.timeoutMs)
       : undefined;
+  const onAbort = () => void stopTree(child, 500);
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) onAbort();
   const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     child.once('close', (code, sig) => resolve([code, sig]));
     child.once('error', () => resolve([null, null]));
   });
   if (timer) clearTimeout(timer);
+  opts.signal?.removeEventListener('abort', onAbort);
   if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // reap anything the program left running in its group
   const cut = (bufs: Buffer[], len: number) => {
     const text = Buffer.concat(bufs).subarray(0, max).toString('utf8');

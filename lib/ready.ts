@@ -29,7 +29,23 @@ async function tryOnce(p: ReadyProbe): Promise<boolean> {
 }
 
 /** Resolves with how it ended: ready, the process exited, or the deadline passed. */
-export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: () => string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: () => string, timeoutMs: number, signal?: AbortSignal): Promise<'ready' | 'exited' | 'timeout'> {
+  if (!signal) return waitReadyUntil(child, probe, output, timeoutMs);
+  // An interrupted run stops waiting at once (the runner then stops the process).
+  let onAbort!: () => void;
+  const aborted = new Promise<'timeout'>((resolve) => {
+    onAbort = () => resolve('timeout');
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([waitReadyUntil(child, probe, output, timeoutMs), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function waitReadyUntil(child: ChildProcess, probe: ReadyProbe, output: () => string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = performance.now() + timeoutMs;
   // 'close' (not 'exit'): it comes after the output pipes are drained, so a program that prints an
   // error and exits at once is reported with that error.

@@ -338,9 +338,11 @@ function makeContext(
       const member: Member = { conn: res.conn, vars: vars.child(), label };
       const list = connections.get(name);
       if (list) {
-        // Reconnecting under the same name replaces a closed connection.
-        const open = list.filter((m) => m.conn.isOpen && m.label !== label);
-        connections.set(name, [...open, member]);
+        // Connecting again under a name replaces that connection (closed or not): the replaced one is
+        // ended here, since only connections still listed are disposed at the end of the gate.
+        const keep = list.filter((m) => m.conn.isOpen && m.label !== label);
+        for (const m of list) if (!keep.includes(m)) void m.conn.dispose();
+        connections.set(name, [...keep, member]);
       } else connections.set(name, [member]);
       return { ok: true, member };
     },

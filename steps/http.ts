@@ -46,7 +46,7 @@ export const http = defineStep({
     } else if ('body' in req && req.body !== undefined) body = req.body;
     const withinMs = ctx.timeoutMs(r0.within);
     const checks: CheckResult[] = [];
-    const out = await httpRequest(req.method, req.url, headers, body, withinMs);
+    const out = await httpRequest(req.method, req.url, headers, body, withinMs, false, ctx.settings.signal);
     if (!out.ok) {
       checks.push(ctx.check(`${req.method} ${req.url} answers`, 'an HTTP response', out.error, false, ctx.locOf(['http'])));
       return ctx.result(checks);

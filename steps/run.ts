@@ -23,7 +23,7 @@ export const run = defineStep({
   async run(p, ctx) {
     const r0 = ctx.vars.resolve(p);
     const cwd = path.resolve(ctx.project, r0.cwd ?? '.');
-    const opts = { cwd, env: { ...process.env, ...(r0.env ?? {}) }, timeoutMs: ctx.timeoutMs(r0.timeout ?? '60s') };
+    const opts = { cwd, env: { ...process.env, ...(r0.env ?? {}) }, timeoutMs: ctx.timeoutMs(r0.timeout ?? '60s'), signal: ctx.settings.signal };
     const res = typeof r0.run === 'string' ? await runShell(r0.run, opts) : await runProcess(r0.run[0]!, r0.run.slice(1), opts);
     const checks: CheckResult[] = [];
     if (res.spawnError) checks.push(ctx.check(`${res.command} starts`, 'started', res.spawnError, false, ctx.locOf(['run'])));

@@ -17,10 +17,19 @@ export const send = defineStep({
     const t = p.send['type'];
     return `send ${typeof t === 'string' ? t : 'message'}`;
   },
-  run: (p, ctx) =>
-    exchange(ctx, p, (m) => {
+  async run(p, ctx) {
+    // The loader checks raw lines as written; a variable can still bring a newline or a leading '/',
+    // which wscat would turn into two frames or a slash command.
+    for (const m of ctx.connections.get(p.on ?? 'main') ?? []) {
+      const payload = m.vars.resolve(p.send);
+      if (typeof payload === 'string' && (/[\r\n]/.test(payload) || payload.startsWith('/'))) {
+        return ctx.result([ctx.check(`${m.label}: raw line can be sent through wscat`, 'one line, not starting with "/"', JSON.stringify(payload.slice(0, 200)), false, ctx.locOf(['send']))]);
+      }
+    }
+    return exchange(ctx, p, (m) => {
       const payload = m.vars.resolve(p.send);
       const raw = typeof payload === 'string';
       return { text: raw ? payload : JSON.stringify(payload), meta: { raw, offProtocol: p.offProtocol === true } };
-    }),
+    });
+  },
 });

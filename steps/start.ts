@@ -39,7 +39,7 @@ export const start = defineStep({
     child.stderr!.on('data', keep('stderr'));
     const timeoutMs = ctx.timeoutMs(r0.within ?? '30s');
     const started = performance.now();
-    const state = await waitReady(child, r0.ready as ReadyProbe, () => out, timeoutMs);
+    const state = await waitReady(child, r0.ready as ReadyProbe, () => out, timeoutMs, ctx.settings.signal);
     const ms = Math.round(performance.now() - started);
     const detail = state === 'ready' ? `ready in ${ms} ms` : state === 'exited' ? `exited with code ${child.exitCode} before it was ready; last output: ${out.slice(-500)}` : `not ready within ${timeoutMs} ms; last output: ${out.slice(-500)}`;
     return ctx.result([ctx.check(`${name} starts and is ready`, r0.ready, detail, state === 'ready', ctx.locOf(['ready']))], { observations: { readyMs: ms } });

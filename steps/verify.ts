@@ -99,7 +99,13 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
     checks.push(ctx.check(`${v.file} written during this gate`, v.changed ? 'created or modified during the gate' : 'unchanged', how, changed === v.changed, ctx.locOf(['verify', 'changed'])));
   }
   if (v.content !== undefined || v.json !== undefined) {
-    const text = await readFile(abs, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(abs, 'utf8');
+    } catch (e) {
+      checks.push(ctx.check(`${v.file} is a readable file`, 'a file', (e as NodeJS.ErrnoException).code ?? (e as Error).message, false, ctx.locOf(['verify', 'file'])));
+      return { checks, observations };
+    }
     observations.content = text.length > 4096 ? text.slice(0, 4096) + '…' : text;
     if (v.content !== undefined) {
       const r = matchValue(v.content, text);
@@ -136,7 +142,13 @@ async function realEntries(root: string, recursive: boolean, prefix = ''): Promi
 
 async function verifyListing(v: z.infer<typeof DirCheck>, ctx: StepContext) {
   const dir = path.resolve(ctx.project, v.dir);
-  const real = await realEntries(dir, v.recursive ?? false);
+  let real: string[];
+  try {
+    real = await realEntries(dir, v.recursive ?? false);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return { checks: [ctx.check(`${v.dir} is a readable directory`, 'a directory', why, false, ctx.locOf(['verify', 'dir']))], observations: { dir } };
+  }
   const claimed = listingClaimNames(v.listing);
   const cmp = compareSets(claimed, real);
   const actual = cmp.passed ? claimed : `missing from the claim: ${describe(cmp.missing)}; claimed but not on disk: ${describe(cmp.extra)}`;
@@ -151,8 +163,12 @@ async function verifyGit(g: z.infer<typeof GitCheck>, ctx: StepContext) {
   const observations: Observations = {};
   const loc = (k: string) => ctx.locOf(['verify', 'git', k]);
   if (g.clean !== undefined || g.status !== undefined) {
-    const { paths, porcelain } = await changedPaths(ctx.project);
+    const { paths, porcelain, error } = await changedPaths(ctx.project);
     observations.gitStatus = porcelain;
+    if (error) {
+      checks.push(ctx.check('git status runs in the project', 'a git repository', error, false, loc(g.clean !== undefined ? 'clean' : 'status')));
+      return { checks, observations };
+    }
     if (g.clean !== undefined) {
       checks.push(ctx.check(`git working tree is ${g.clean ? 'clean' : 'dirty'}`, g.clean ? 'clean' : 'dirty', paths.length ? `dirty: ${paths.join(', ')}` : 'clean', (paths.length === 0) === g.clean, loc('clean')));
     }

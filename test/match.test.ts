@@ -86,8 +86,11 @@ describe('matchValue', { concurrency: true }, () => {
     no({ format: 'json' }, { a: 1 });
   });
 
-  test('regex (multiline) and startsWith only hold of strings', () => {
-    ok({ regex: '^\\d+ bytes$' }, 'x\n12 bytes');
+  test('regex (^ and $ anchor the whole value) and startsWith only hold of strings', () => {
+    ok({ regex: '^\\d+ bytes$' }, '12 bytes');
+    no({ regex: '^\\d+ bytes$' }, 'error: boom\n12 bytes', /match/);
+    ok({ regex: '\\d+ bytes' }, 'x\n12 bytes');
+    no({ regex: '(' }, 'x', /not a valid regular expression/);
     no({ regex: '^\\d+$' }, 'a1', /match/);
     no({ regex: '1' }, 1, /a string/);
     ok({ startsWith: 'garbage' }, 'garbage: not json');

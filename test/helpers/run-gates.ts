@@ -26,7 +26,7 @@ export interface InProcessRun {
   failedChecks: CheckResult[];
 }
 
-export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string } ): Promise<InProcessRun> {
+export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string; signal?: AbortSignal } ): Promise<InProcessRun> {
   const loaded = loadGatesText(yaml, opts.file ?? 'test.gates.yaml', { cliVars: opts.vars ?? {} });
   if (!loaded.ok) throw new Error('gates did not load:\n' + loaded.errors.map((e) => `${e.loc?.line}:${e.loc?.col} ${e.title}`).join('\n'));
   const project = opts.project ?? (await prepareProject(madeDir('wsgate-step-project-'))).path;
@@ -44,7 +44,7 @@ export async function runGatesYaml(yaml: string, opts: { url: string; project?: 
     interactive: false,
     reporters: [],
     evidence,
-    signal: new AbortController().signal,
+    signal: opts.signal ?? new AbortController().signal,
   });
   await evidence.finish('test');
   const steps = result.gates.flatMap((g) => g.steps);

@@ -1,0 +1,74 @@
+// lib/run.ts: connections replaced within a gate are ended, and an interrupted run stops the step
+// that is running (a long command included) instead of waiting it out.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { runGatesYaml } from './helpers/run-gates.ts';
+
+const servers: WebSocketServer[] = [];
+after(() => servers.forEach((s) => s.close()));
+
+async function countingServer(): Promise<{ url: string; open: Set<WebSocket> }> {
+  const open = new Set<WebSocket>();
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  servers.push(wss);
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wss.on('connection', (ws) => {
+    open.add(ws);
+    ws.on('close', () => open.delete(ws));
+    ws.on('message', () => ws.send(JSON.stringify({ type: 'ok' })));
+  });
+  return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, open };
+}
+
+async function until(pred: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  let delay = 5;
+  while (!pred() && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  return pred();
+}
+
+test('connecting again under the same name ends the connection it replaces', async () => {
+  const { url, open } = await countingServer();
+  const run = await runGatesYaml(
+    `version: 1
+gates:
+  - id: twice
+    title: reconnect
+    steps:
+      - connect: main
+      - connect: main
+      - send: {type: hello}
+        expect: [{type: ok}]
+`,
+    { url },
+  );
+  assert.equal(run.result.status, 'passed');
+  assert.ok(await until(() => open.size === 0, 5000), `${open.size} connection(s) still open after the run`);
+});
+
+test('an interrupt stops a running command at once, and the run says interrupted', async () => {
+  const { url } = await countingServer();
+  const controller = new AbortController();
+  const started = performance.now();
+  setTimeout(() => controller.abort(), 300); // the interrupt arrives while the command runs
+  const run = await runGatesYaml(
+    `version: 1
+gates:
+  - id: long
+    title: a long command
+    steps:
+      - run: sleep 20
+        timeout: 60s
+`,
+    { url, signal: controller.signal },
+  );
+  const ms = performance.now() - started;
+  assert.equal(run.result.status, 'interrupted');
+  assert.ok(ms < 10_000, `the run waited ${Math.round(ms)} ms for a command it should have stopped`);
+  assert.equal(run.steps[0]!.status, 'skipped');
+  assert.equal(run.steps[0]!.note, 'interrupted');
+});
