@@ -205,6 +205,8 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   for (const s of v['secret-var'] ?? []) {
     const [k, val] = parseVar(s, '--secret-var');
+    // Shorter values cannot be told apart from ordinary text, so they could not be redacted reliably.
+    if (val.length < 3) throw usage(`--secret-var ${k}: a secret must be at least 3 characters long to be redacted`);
     vars[k] = val;
     secrets.push(val);
   }
