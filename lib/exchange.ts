@@ -38,6 +38,7 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   if (payload) {
     for (const m of members) {
       const { text, meta } = payload(m);
+      if (p.expect?.length) m.conn.discardUnread();
       if (!m.conn.send(text, meta)) {
         checks.push(ctx.check(`${m.label}: send`, 'an open connection', describeClose(m), false));
       }

@@ -297,6 +297,17 @@ export class WscatConnection {
     this.name = name;
   }
 
+  /**
+   * Drop the frames no step has read yet: what a step sends is answered by what comes after it, and a
+   * leftover `message_complete` or `error` of an earlier exchange must not stand in for the reply.
+   * They stay in the transcript (recorded on arrival). Returns how many were dropped.
+   */
+  discardUnread(): number {
+    const n = this.inbox.length;
+    this.inbox = [];
+    return n;
+  }
+
   /** Unread frames, for reports. */
   get unread(): readonly Frame[] {
     return this.inbox;

@@ -70,7 +70,8 @@ describe('volume through the real CLI', { concurrency: true }, () => {
       send(bigFrame('big'));
       send(JSON.stringify({ type: 'welcome' }));
     });
-    const r = await run(fx.url, gatesText(`[{type: big, match: {data: {length: ${TEN_MB}}}}, {type: welcome}]`, '10s'));
+    // Generous: ten megabytes through wscat's pipe while other test files share the two cores.
+    const r = await run(fx.url, gatesText(`[{type: big, match: {data: {length: ${TEN_MB}}}}, {type: welcome}]`, '40s'));
     assert.equal(r.code, 0, r.out.slice(0, 4000));
     assert.ok(r.out.length < 64 * 1024, `the console got ${r.out.length} characters`);
   });

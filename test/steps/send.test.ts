@@ -134,4 +134,27 @@ describe('send', { concurrency: true }, () => {
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# AFTER'));
     assert.equal(fx.received.items.length, 1, 'nothing after bye reached the server');
   });
+  test('the expectations of a send are met by what arrives after it, not by leftovers of an earlier exchange', async (t) => {
+    // "first" gets a reply and a done; "second" gets its done only after 200 ms. A send that took the
+    // leftover done of the first exchange would pass with n: 1 before the second server answer came.
+    const fx = await wsServer(t, (ws) =>
+      ws.on('message', (data) => {
+        const msg = JSON.parse(data.toString('utf8')) as { type: string };
+        if (msg.type === 'first') {
+          ws.send(JSON.stringify({ type: 'reply', n: 1 }));
+          ws.send(JSON.stringify({ type: 'done', n: 1 }));
+        } else setTimeout(() => ws.send(JSON.stringify({ type: 'done', n: 2 })), 200);
+      }),
+    );
+    const yaml = oneGate(`
+      - connect: main
+      - send: {type: first}
+        expect: [{type: reply}]
+      - send: {type: second}
+        expect: [{type: done, match: {n: 2}}]
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.ok(r.steps[2]!.ms >= 150, `the second send waited for its own reply (${r.steps[2]!.ms} ms)`);
+  });
 });
