@@ -6,16 +6,15 @@
 // Reproduce a failure with WSGATE_FUZZ_SEED=<seed printed in the failure>.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGatesText, type LoadResult } from '../lib/gates/load.ts';
 import { formatError } from '../lib/errors.ts';
+import { cliResult } from './helpers/cli.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'wsgate.js');
 const SOURCE = readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8');
 const SEED = process.env.WSGATE_FUZZ_SEED !== undefined ? Number(process.env.WSGATE_FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const MUTANTS = 1000;
@@ -244,17 +243,7 @@ test('hostile YAML: alias bombs, deep nesting, __proto__ keys, several documents
   }
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => cliResult(args);
 
 test('mutants through the real CLI with --list: exit 0 or 2 as the loader said, never a stack trace', async () => {
   // Topped up from a fresh sequence if the main run did not keep enough whole-file mutants.

@@ -5,7 +5,6 @@
 // and that nothing ran.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +13,9 @@ import { loadGatesFile, loadGatesText, MAX_GATES_BYTES, type LoadResult } from '
 import { formatError, type HarnessError } from '../lib/errors.ts';
 import { MATCHER_KEYS, FORMATS } from '../lib/gates/common-schema.ts';
 import { STEP_KINDS } from '../steps/index.ts';
+import { cliResult } from './helpers/cli.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'wsgate.js');
 const BAD = path.join(ROOT, 'test', 'fixtures', 'bad-gates');
 const GOOD = path.join(ROOT, 'test', 'fixtures', 'good-gates');
 const DEFAULT_GATES = path.join(ROOT, 'gates.yaml');
@@ -202,19 +201,8 @@ interface CliResult {
   stderr: string;
 }
 
-function cli(args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1' };
-  delete env.WSGATE_SURELY_UNSET;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// The unset variable must be unset in the child too.
+const cli = (args: string[]): Promise<CliResult> => cliResult(args, { env: { WSGATE_SURELY_UNSET: undefined } });
 
 async function inBatches<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

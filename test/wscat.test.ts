@@ -13,35 +13,12 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import { liveChildren } from '../lib/process.ts';
 import { WscatConnection, type ConnectOptions, type Frame, type FrameWait } from '../lib/wscat.ts';
+import { Recorder } from './helpers/servers.ts';
 
 const OPEN_MS = 10_000;
 const WAIT_MS = 5_000;
 
 /** Things a server saw, with a deadline-bound wait for one that matches. */
-class Recorder<T> {
-  readonly items: T[] = [];
-  private ev = new EventEmitter();
-  push(item: T): void {
-    this.items.push(item);
-    this.ev.emit('item');
-  }
-  waitFor(pred: (items: T[]) => boolean, what: string, ms = WAIT_MS): Promise<T[]> {
-    if (pred(this.items)) return Promise.resolve(this.items);
-    return new Promise((resolve, reject) => {
-      const onItem = () => {
-        if (!pred(this.items)) return;
-        clearTimeout(timer);
-        this.ev.off('item', onItem);
-        resolve(this.items);
-      };
-      const timer = setTimeout(() => {
-        this.ev.off('item', onItem);
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; saw ${JSON.stringify(this.items)}`));
-      }, ms);
-      this.ev.on('item', onItem);
-    });
-  }
-}
 
 /** Per-test resources, released in t.after whatever happens. */
 class Scope {

@@ -9,12 +9,17 @@ import type { RunResult } from '../../lib/results.ts';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'wsgate.js');
 
+/** `env` entries set to undefined are removed from the child's environment. */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessResult> {
-  return runProcess(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, CI: 'true', NO_COLOR: '1', ...opts.env },
-    timeoutMs: opts.timeoutMs ?? 90_000,
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1', ...opts.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return runProcess(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, timeoutMs: opts.timeoutMs ?? 90_000 });
+}
+
+/** The same run as `{code, stdout, stderr}`. */
+export async function cliResult(args: string[], opts: Parameters<typeof runCli>[1] = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await runCli(args, opts);
+  return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function tempDir(prefix = 'wsgate-test-'): { path: string; remove(): void } {
