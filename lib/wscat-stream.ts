@@ -134,11 +134,7 @@ export class WscatStreamParser {
           // JSON strings cannot hold a raw newline, so this text was not JSON (e.g. `{"unterminated`).
           // Without this check the open string swallowed every later frame until wscat exited.
           for (const line of this.frameText(i).split('\n')) this.emitLine(line);
-          this.frameStart = -1;
-          this.pos = i + 1;
-          this.depth = 0;
-          this.inString = false;
-          this.escaped = false;
+          this.toBoundary(i + 1);
           return true;
         }
         if (escaped) escaped = false;
@@ -159,11 +155,7 @@ export class WscatStreamParser {
             return false;
           }
           this.emitFrame(this.frameText(nl));
-          this.frameStart = -1;
-          this.pos = nl + 1;
-          this.depth = 0;
-          this.inString = false;
-          this.escaped = false;
+          this.toBoundary(nl + 1);
           return true;
         }
       } else if (c === NL && !inString) {
@@ -176,9 +168,7 @@ export class WscatStreamParser {
         }
         if (next === 123 || next === 91 || next === 62) {
           for (const line of this.frameText(i).split('\n')) this.emitLine(line);
-          this.frameStart = -1;
-          this.pos = i + 1;
-          this.depth = 0;
+          this.toBoundary(i + 1);
           return true;
         }
       }
@@ -194,6 +184,15 @@ export class WscatStreamParser {
     const text = this.head.join('') + tail;
     this.head = [];
     return text;
+  }
+
+  /** The frame in progress ended: the next byte to read, at `pos`, starts a new frame. */
+  private toBoundary(pos: number): void {
+    this.frameStart = -1;
+    this.pos = pos;
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
   }
 
   private saveJson(pos: number, depth: number, inString: boolean, escaped: boolean): void {
