@@ -6,6 +6,7 @@ import { runGates } from '../../lib/run.ts';
 import { EvidenceWriter } from '../../lib/evidence.ts';
 import { prepareProject } from '../../lib/project.ts';
 import type { RunResult, StepResult, CheckResult } from '../../lib/results.ts';
+import type { Reporter } from '../../lib/reporters/types.ts';
 import { tempDir } from './cli.ts';
 
 // Every folder made here is removed when the test file's process exits: callers need not track them.
@@ -26,7 +27,7 @@ export interface InProcessRun {
   failedChecks: CheckResult[];
 }
 
-export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string; signal?: AbortSignal } ): Promise<InProcessRun> {
+export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string; signal?: AbortSignal; reporters?: Reporter[] }): Promise<InProcessRun> {
   const loaded = loadGatesText(yaml, opts.file ?? 'test.gates.yaml', { cliVars: opts.vars ?? {} });
   if (!loaded.ok) throw new Error('gates did not load:\n' + loaded.errors.map((e) => `${e.loc?.line}:${e.loc?.col} ${e.title}`).join('\n'));
   const project = opts.project ?? (await prepareProject(madeDir('wsgate-step-project-'))).path;
@@ -42,7 +43,7 @@ export async function runGatesYaml(yaml: string, opts: { url: string; project?: 
     cliVars: opts.vars ?? {},
     verbose: false,
     interactive: false,
-    reporters: [],
+    reporters: opts.reporters ?? [],
     evidence,
     signal: opts.signal ?? new AbortController().signal,
   });

@@ -1,7 +1,12 @@
 // send: one text frame through the real wscat, byte-exact at a real `ws` server; attached
 // expectations, budgets, and a send on a connection the server has closed.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import type { Reporter } from '../../lib/reporters/types.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
 
@@ -136,7 +141,10 @@ describe('send', { concurrency: true }, () => {
   });
   test('the expectations of a send are met by what arrives after it, not by leftovers of an earlier exchange', async (t) => {
     // "first" gets a reply and a done; "second" gets its done only after 200 ms. A send that took the
-    // leftover done of the first exchange would pass with n: 1 before the second server answer came.
+    // leftover done of the first exchange would fail its match n: 2 before the second answer came.
+    // The leftover must have reached the harness before "second" is sent, or the case proves nothing
+    // (a frame still in flight is indistinguishable from an answer): a reporter sees it arrive and
+    // touches a file, and a run step between the sends waits for that file.
     const fx = await wsServer(t, (ws) =>
       ws.on('message', (data) => {
         const msg = JSON.parse(data.toString('utf8')) as { type: string };
@@ -146,15 +154,25 @@ describe('send', { concurrency: true }, () => {
         } else setTimeout(() => ws.send(JSON.stringify({ type: 'done', n: 2 })), 200);
       }),
     );
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wsgate-leftover-'));
+    t.after(() => fs.rm(dir, { recursive: true, force: true }));
+    const marker = path.join(dir, 'leftover-arrived');
+    const sawLeftover: Reporter = {
+      onFrame: (_conn, direction, text) => {
+        if (direction === 'in' && text.includes('"done"') && text.includes('"n":1')) writeFileSync(marker, '');
+      },
+    };
+    const waitForMarker = `const fs=require('fs');const end=Date.now()+10000;(function poll(){if(fs.existsSync(process.argv[1]))return;if(Date.now()>end)process.exit(3);setTimeout(poll,5)})()`;
     const yaml = oneGate(`
       - connect: main
       - send: {type: first}
         expect: [{type: reply}]
+      - run: [node, -e, "${waitForMarker}", "\${MARKER}"]
       - send: {type: second}
         expect: [{type: done, match: {n: 2}}]
     `);
-    const r = await runGatesYaml(yaml, { url: fx.url });
+    const r = await runGatesYaml(yaml, { url: fx.url, vars: { MARKER: marker }, reporters: [sawLeftover] });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-    assert.ok(r.steps[2]!.ms >= 150, `the second send waited for its own reply (${r.steps[2]!.ms} ms)`);
+    assert.ok(r.steps[3]!.ms >= 150, `the second send waited for its own reply (${r.steps[3]!.ms} ms)`);
   });
 });
