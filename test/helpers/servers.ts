@@ -8,7 +8,12 @@ import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tempDir } from './cli.ts';
+
+/** `node WAIT_FOR_FILE FILE`: a run step that holds a gate until the test creates FILE (see the script). */
+export const WAIT_FOR_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'wait-for-file.cjs');
 
 export class Recorder<T> {
   readonly items: T[] = [];

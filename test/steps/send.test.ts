@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Reporter } from '../../lib/reporters/types.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
-import { jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
+import { jsonReplies, lineOf, oneGate, WAIT_FOR_FILE, wsServer } from '../helpers/servers.ts';
 
 describe('send', { concurrency: true }, () => {
   test('JSON and raw sends reach the server byte-exact', async (t) => {
@@ -162,12 +162,11 @@ describe('send', { concurrency: true }, () => {
         if (direction === 'in' && text.includes('"done"') && text.includes('"n":1')) writeFileSync(marker, '');
       },
     };
-    const waitForMarker = `const fs=require('fs');const end=Date.now()+10000;(function poll(){if(fs.existsSync(process.argv[1]))return;if(Date.now()>end)process.exit(3);setTimeout(poll,5)})()`;
     const yaml = oneGate(`
       - connect: main
       - send: {type: first}
         expect: [{type: reply}]
-      - run: [node, -e, "${waitForMarker}", "\${MARKER}"]
+      - run: [node, "${WAIT_FOR_FILE}", "\${MARKER}"]
       - send: {type: second}
         expect: [{type: done, match: {n: 2}}]
     `);
