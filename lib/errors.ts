@@ -34,6 +34,15 @@ export class HarnessFailure extends Error {
   }
 }
 
+/**
+ * User text quoted in a message (a key, a value), on one line and short: a mutated file can turn a
+ * whole gate into a mapping key, and one problem must stay one line of the report.
+ */
+export function quoted(text: string, max = 60): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 export function formatError(e: HarnessError): string {
   const head = e.loc ? `${formatLoc(e.loc)}: ${e.title}` : `wsgate: ${e.title}`;
   return e.hint ? `${head}\n  hint: ${e.hint}` : head;

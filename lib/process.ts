@@ -128,6 +128,32 @@ export async function stopTree(child: ChildProcess, graceMs = 2000): Promise<voi
   // The leader may exit while others linger in its group or below it.
   signalGroup(pid, 'SIGKILL');
   for (const d of family) signalPid(d, 'SIGKILL');
+  // A killed grandchild (under a shell that did not exec) may still hold its port for a moment after
+  // the leader is gone: "stopped" means the whole family is, so the next step finds the port free.
+  await familyGone(family, graceMs);
+}
+
+/** Whether a pid has exited (gone, or a zombie whose parent has not reaped it yet). */
+function exited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Resolves once every pid has exited, or after `ms`. There is no exit event for a process that is
+ * not our child, so /proc is re-read with a short backoff, bounded by the deadline.
+ */
+async function familyGone(pids: number[], ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  let delay = 2;
+  while (pids.some((p) => !exited(p)) && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 50);
+  }
 }
 
 /** Synchronous last resort for exit handlers: SIGKILL every tracked tree. */

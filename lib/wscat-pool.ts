@@ -5,9 +5,15 @@
 import { WscatConnection, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './wscat.ts';
 
 type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure };
+interface Spare {
+  opened: Promise<Opened>;
+  /** Whether it had settled before a step asked for it. */
+  settled: boolean;
+  openTimeoutMs: number;
+}
 
 export class WscatPool {
-  private spares = new Map<string, Promise<Opened>>();
+  private spares = new Map<string, Spare>();
   private closed = false;
 
   constructor(private readonly enabled: boolean) {}
@@ -20,7 +26,10 @@ export class WscatPool {
   prewarm(opts: ConnectOptions): void {
     if (!this.enabled || this.closed) return;
     const k = this.key(opts);
-    if (!this.spares.has(k)) this.spares.set(k, WscatConnection.open('spare', opts));
+    if (this.spares.has(k)) return;
+    const spare: Spare = { opened: WscatConnection.open('spare', opts), settled: false, openTimeoutMs: opts.openTimeoutMs };
+    void spare.opened.then(() => (spare.settled = true));
+    this.spares.set(k, spare);
   }
 
   /**
@@ -33,7 +42,11 @@ export class WscatPool {
     if (spare) this.spares.delete(k);
     this.prewarm(opts);
     if (!spare) return WscatConnection.open(label, opts, hooks);
-    const got = await spare;
+    const wasSettled = spare.settled;
+    const got = await spare.opened;
+    // A spare still opening when the step began, that then waited at least the step's own deadline in
+    // vain, is this step's answer: a fresh attempt would make `within: 1s` take up to two seconds.
+    if (!got.ok && !wasSettled && got.error.code === 'TIMEOUT' && spare.openTimeoutMs >= opts.openTimeoutMs) return got;
     // A spare that failed or was closed while it waited says nothing about now: open a fresh one.
     if (!got.ok || !got.conn.isOpen) {
       if (got.ok) await got.conn.dispose();
@@ -49,7 +62,7 @@ export class WscatPool {
     const all = [...this.spares.values()];
     this.spares.clear();
     await Promise.all(all.map(async (p) => {
-      const r = await p;
+      const r = await p.opened;
       if (r.ok) await r.conn.dispose();
     }));
   }

@@ -338,8 +338,10 @@ export class WscatConnection {
   async dispose(): Promise<void> {
     if (!this.closeInfo) {
       this.closeRequested = true;
-      this.child.stdin!.end(); // wscat exits at stdin EOF
-      const timer = setTimeout(() => void stopTree(this.child, 300), 500);
+      this.child.stdin!.end(); // wscat exits at stdin EOF, after sending the lines still in the pipe
+      // A healthy wscat exits within milliseconds, so the grace costs nothing; it is long because a
+      // wscat starved of CPU must still get to send a gate's last fire-and-forget frames.
+      const timer = setTimeout(() => void stopTree(this.child, 300), 2000);
       await this.exited;
       clearTimeout(timer);
     }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync
 import os from 'node:os';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
-import { runCli, tempDir, readResult, ROOT } from './helpers/cli.ts';
+import { runCli, tempDir, readResult, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
 import { runProcess } from '../lib/process.ts';
 
 const cleanups: (() => void)[] = [];
@@ -20,8 +20,7 @@ function tmp(prefix?: string) {
 describe('wsgate run (real CLI)', { concurrency: true }, () => {
   test('./scripts/test-websocket.sh with no URL passes every default gate against the embedded server', async () => {
     const out = path.join(tmp(), 'ev');
-    // Latency budgets have their own tests; here several test files share two cores.
-    const r = await runProcess(path.join(ROOT, 'scripts', 'test-websocket.sh'), ['--out', out, '--budget-scale', '20'], { cwd: ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, timeoutMs: 90_000 });
+    const r = await runProcess(path.join(ROOT, 'scripts', 'test-websocket.sh'), ['--out', out, ...SHARED_MACHINE], { cwd: ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, timeoutMs: 90_000 });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /PASS {2}19 gates: 19 passed, 0 failed/);
     const result = readResult(out);
@@ -54,7 +53,7 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
   test('a PATH that is not a repository is created and git-initialised; user files in it are untouched', async () => {
     const parent = tmp();
     const project = path.join(parent, 'new-project');
-    const r = await runCli([project, '--gate', 'write-file', '--out', path.join(tmp(), 'ev')]);
+    const r = await runCli([project, '--gate', 'write-file', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.ok(existsSync(path.join(project, '.git')), 'git init ran');
     assert.equal(readFileSync(path.join(project, 'test.txt'), 'utf8'), 'Test content');
@@ -82,7 +81,7 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     assert.equal(r.exitCode, 2);
     assert.match(r.stderr, /inside the project folder/);
     const cwd = tmp();
-    const ok = await runCli([project, '--gate', 'ping'], { cwd });
+    const ok = await runCli([project, '--gate', 'ping', ...SHARED_MACHINE], { cwd });
     assert.equal(ok.exitCode, 0, ok.stdout + ok.stderr);
     const runs = readdirSync(path.join(cwd, '.wsgate', 'runs'));
     assert.equal(runs.length, 1);
@@ -93,7 +92,7 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
 
   test('--keep keeps the temp project folder', async () => {
     const out = path.join(tmp(), 'ev');
-    const r = await runCli(['--gate', 'ping', '--keep', '--out', out]);
+    const r = await runCli(['--gate', 'ping', ...SHARED_MACHINE, '--keep', '--out', out]);
     assert.equal(r.exitCode, 0);
     const project = readResult(out).project;
     cleanups.push(() => rmSync(project, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
-import { runCli, tempDir, readResult, ROOT } from './helpers/cli.ts';
+import { runCli, tempDir, readResult, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
 import { loadGatesFile } from '../lib/gates/load.ts';
 
 const dirs: { remove(): void }[] = [];
@@ -24,7 +24,7 @@ test('examples/ci-gates.yaml loads, starts its backend, passes, and stops the ba
     `ws://127.0.0.1:${port}/ws`, project.path, '--gates', file,
     '--var', `PORT=${port}`, '--var', 'BUILD=node --version',
     '--var', `START=node bin/wsgate.js serve --port ${port} --root ${project.path}`,
-    '--var', `BACKEND=${ROOT}`, '--out', path.join(out.path, 'ev'), '--budget-scale', '20',
+    '--var', `BACKEND=${ROOT}`, '--out', path.join(out.path, 'ev'), ...SHARED_MACHINE,
   ]);
   assert.equal(r.exitCode, 0, r.stdout + r.stderr);
   const result = readResult(path.join(out.path, 'ev'));

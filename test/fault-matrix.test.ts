@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startReferenceServer, FAULTS } from '../reference-server/index.ts';
-import { runCli, tempDir, readResult, firstFailure, ROOT } from './helpers/cli.ts';
+import { runCli, tempDir, readResult, firstFailure, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
 import { FAULT_MATRIX, FAULT_ARGS, FAULT_CLI } from './fault-matrix.ts';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -20,9 +20,8 @@ async function runAgainst(fault: string | undefined) {
   cleanups.push(project.remove, out.remove, data.remove);
   const server = await startReferenceServer({ port: 0, root: project.path, dataDir: data.path, faults: fault ? [FAULT_ARGS[fault] ?? fault] : [] });
   cleanups.push(() => server.close());
-  // Several runs share two cores here: latency budgets are the subject of their own tests, not of this one.
   const extra = fault ? (FAULT_CLI[fault] ?? []) : [];
-  const res = await runCli([server.url, project.path, '--bail', '--budget-scale', '20', '--out', path.join(out.path, 'ev'), '--quiet', ...extra]);
+  const res = await runCli([server.url, project.path, '--bail', ...SHARED_MACHINE, '--out', path.join(out.path, 'ev'), '--quiet', ...extra]);
   await server.close();
   return { res, result: readResult(path.join(out.path, 'ev')) };
 }

@@ -21,8 +21,10 @@ const MUTANTS = 1000;
 /** Every WHOLE_EVERY-th mutant is of the whole file; the others of its header plus a window of 1-3 gates (parsing all 13 kB each time would take most of the time budget). */
 const WHOLE_EVERY = 10;
 // Hang detectors, not speed targets (those live in bench/): generous enough for a loaded 2-core CI box.
+// The total is CPU time of this (synchronous) loop, which other test files on the machine do not
+// inflate; ~10 s here.
 const SLOW_MS = 20_000;
-const TOTAL_MS = 150_000;
+const TOTAL_CPU_MS = 90_000;
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -157,8 +159,11 @@ function checkContract(m: Mutant, r: LoadResult, where: string): void {
     assert.ok(Number.isInteger(e.loc.col) && e.loc.col >= 1, `${where}: col out of range in ${shown}`);
     assert.equal(typeof e.title, 'string', `${where}: title`);
     assert.ok(e.title.trim().length > 0, `${where}: empty title`);
-    assert.doesNotMatch(e.title, /\n\s+at /, `${where}: stack trace in a title: ${shown}`);
-    if (e.hint !== undefined) assert.ok(typeof e.hint === 'string' && e.hint.trim().length > 0, `${where}: empty hint in ${shown}`);
+    assert.doesNotMatch(e.title, /[\r\n]/, `${where}: a title on more than one line: ${shown}`);
+    if (e.hint !== undefined) {
+      assert.ok(typeof e.hint === 'string' && e.hint.trim().length > 0, `${where}: empty hint in ${shown}`);
+      assert.doesNotMatch(e.hint, /[\r\n]/, `${where}: a hint on more than one line: ${shown}`);
+    }
   }
 }
 
@@ -170,6 +175,7 @@ const forCli: { m: Mutant; ok: boolean }[] = [];
 test(`loadGatesText survives ${MUTANTS} mutants of gates.yaml (seed ${SEED})`, (t) => {
   t.diagnostic(`seed ${SEED} (set WSGATE_FUZZ_SEED to replay)`);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   let ok = 0;
   let bad = 0;
   let slowest = { ms: 0, n: -1 };
@@ -194,8 +200,10 @@ test(`loadGatesText survives ${MUTANTS} mutants of gates.yaml (seed ${SEED})`, (
     if (m.whole && forCli.filter((x) => x.ok === r.ok).length < 5) forCli.push({ m, ok: r.ok });
   }
   const total = performance.now() - start;
-  t.diagnostic(`${MUTANTS} mutants in ${total.toFixed(0)} ms (slowest #${slowest.n}: ${slowest.ms.toFixed(0)} ms): ${ok} ok, ${bad} refused; problem codes ${JSON.stringify(Object.fromEntries(codes))}`);
-  assert.ok(total < TOTAL_MS, `seed ${SEED}: ${MUTANTS} loads took ${total.toFixed(0)} ms`);
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  t.diagnostic(`${MUTANTS} mutants in ${total.toFixed(0)} ms, ${cpuMs.toFixed(0)} ms CPU (slowest #${slowest.n}: ${slowest.ms.toFixed(0)} ms): ${ok} ok, ${bad} refused; problem codes ${JSON.stringify(Object.fromEntries(codes))}`);
+  assert.ok(cpuMs < TOTAL_CPU_MS, `seed ${SEED}: ${MUTANTS} loads took ${cpuMs.toFixed(0)} ms of CPU`);
   // The mutations are neither all harmless nor all fatal, and reach past the YAML parser into the schema checks.
   assert.ok(ok >= MUTANTS * 0.03, `seed ${SEED}: only ${ok} mutants loaded`);
   assert.ok(bad >= MUTANTS * 0.3, `seed ${SEED}: only ${bad} mutants were refused`);
@@ -222,6 +230,8 @@ test('hostile YAML: alias bombs, deep nesting, __proto__ keys, several documents
     protoInPayload: { text: gate('      - connect: main\n      - send: {type: x, __proto__: {polluted: true}}\n'), ok: true },
     multiDoc: { text: 'version: 1\n---\ngates: []\n', msg: /second YAML document/ },
     collectionKey: { text: 'version: 1\n? [a]\n: 1\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'), msg: /unknown key/ },
+    // Found by the fuzzer: a key that is a whole multi-line map must still make a one-line title.
+    multiLineKey: { text: 'version: 1\n? {a: 1,\n   b: 2}\n: 3\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'), msg: /^unknown key "\{ a: 1, b: 2 \}" in the top level$/ },
     unresolvedAlias: { text: gate('      - &s {connect: main}\n      - *s\n      - *nope\n'), msg: /alias/i },
     quotedVersion: { text: 'version: "1"\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'), msg: /version must be the number 1/ },
     nullStep: { text: gate('      - connect:\n'), msg: /expected string or object, got null/ },

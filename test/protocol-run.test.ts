@@ -4,7 +4,7 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startReferenceServer } from '../reference-server/index.ts';
-import { runCli, scratch, readResult, ROOT } from './helpers/cli.ts';
+import { runCli, scratch, readResult, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
 
 const scr = scratch(after);
 const tmp = () => scr.dir();
@@ -47,7 +47,7 @@ describe('protocol checks in runs', { concurrency: true }, () => {
 
   test('the default gates reach 100 % of the shipped protocol', async () => {
     const out = path.join(tmp(), 'ev');
-    const r = await runCli(['--require-coverage', '100', '--budget-scale', '20', '--out', out]);
+    const r = await runCli(['--require-coverage', '100', ...SHARED_MACHINE, '--out', out]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.equal(readResult(out).coverage!.percent.overall, 100);
   });

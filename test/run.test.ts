@@ -3,6 +3,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { runGatesYaml } from './helpers/run-gates.ts';
 
 const servers: WebSocketServer[] = [];
@@ -35,6 +39,7 @@ test('connecting again under the same name ends the connection it replaces', asy
   const { url, open } = await countingServer();
   const run = await runGatesYaml(
     `version: 1
+defaults: {timeout: 15s}
 gates:
   - id: twice
     title: reconnect
@@ -50,22 +55,30 @@ gates:
   assert.ok(await until(() => open.size === 0, 5000), `${open.size} connection(s) still open after the run`);
 });
 
-test('an interrupt stops a running command at once, and the run says interrupted', async () => {
+test('an interrupt stops a running command at once, and the run says interrupted', async (t) => {
   const { url } = await countingServer();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wsgate-interrupt-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const marker = path.join(dir, 'started');
   const controller = new AbortController();
-  const started = performance.now();
-  setTimeout(() => controller.abort(), 300); // the interrupt arrives while the command runs
+  let started = 0;
+  // The interrupt arrives while the command runs: once it has created its marker file.
+  void until(() => existsSync(marker), 60_000).then((seen) => {
+    started = performance.now();
+    if (seen) controller.abort();
+  });
   const run = await runGatesYaml(
     `version: 1
 gates:
   - id: long
     title: a long command
     steps:
-      - run: sleep 20
+      - run: touch "\${MARKER}" && sleep 20
         timeout: 60s
 `,
-    { url, signal: controller.signal },
+    { url, signal: controller.signal, vars: { MARKER: marker } },
   );
+  assert.ok(started > 0 && controller.signal.aborted, 'the command started before the interrupt');
   const ms = performance.now() - started;
   assert.equal(run.result.status, 'interrupted');
   assert.ok(ms < 10_000, `the run waited ${Math.round(ms)} ms for a command it should have stopped`);

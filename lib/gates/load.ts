@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CST, LineCounter, Parser, parseDocument, visit, isMap, isScalar, isPair, type Document, type Node, type Scalar } from 'yaml';
 import type { z } from 'zod';
 import { STEPS, STEP_KINDS, type StepKind } from '../../steps/index.ts';
-import { didYouMean, type HarnessError } from '../errors.ts';
+import { didYouMean, quoted, type HarnessError } from '../errors.ts';
 import type { Loc } from '../results.ts';
 import { refsIn } from '../vars.ts';
 import { matcherRegexes } from '../match.ts';
@@ -97,6 +97,13 @@ export function loadGatesFile(file: string, opts: LoadOptions = {}): LoadResult 
 }
 
 export function loadGatesText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+  const r = loadText(text, file, opts);
+  // One problem is one line (and its hint one more), whatever user text a title quotes.
+  const oneLine = (s: string) => s.replace(/\s*[\r\n]\s*/g, ' ');
+  return r.ok ? r : { ...r, errors: r.errors.map((e) => ({ ...e, title: oneLine(e.title), ...(e.hint !== undefined ? { hint: oneLine(e.hint) } : {}) })) };
+}
+
+function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
   const display = path.relative(process.cwd(), file) || file;
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
@@ -307,7 +314,7 @@ function unknownKeys(obj: Record<string, unknown>, allowed: readonly string[], a
   for (const k of Object.keys(obj)) {
     if (allowed.includes(k)) continue;
     const guess = didYouMean(k, [...allowed, ...extra]);
-    errors.push({ code: 'UNKNOWN_KEY', title: `unknown key "${k}" in ${where}`, loc: pos.keyLoc(at, k), hint: guess ? `did you mean "${guess}"?` : `allowed here: ${allowed.join(', ')}` });
+    errors.push({ code: 'UNKNOWN_KEY', title: `unknown key "${quoted(k)}" in ${where}`, loc: pos.keyLoc(at, k), hint: guess ? `did you mean "${guess}"?` : `allowed here: ${allowed.join(', ')}` });
   }
 }
 
@@ -525,7 +532,7 @@ function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos: Positi
       for (const k of issue.keys) {
         const allowed = withKeyHints ? allowedKeysAt(schema, value, rel) : [];
         const guess = didYouMean(k, allowed);
-        const err: HarnessError = { code: 'UNKNOWN_KEY', title: `${prefix}unknown key "${k}"${rel.length ? ` in ${rel.join('.')}` : ''}`, loc: pos.keyLoc(p, k), ...(guess ? { hint: `did you mean "${guess}"?` } : allowed.length ? { hint: `allowed here: ${allowed.join(', ')}` } : {}) };
+        const err: HarnessError = { code: 'UNKNOWN_KEY', title: `${prefix}unknown key "${quoted(k)}"${rel.length ? ` in ${rel.join('.')}` : ''}`, loc: pos.keyLoc(p, k), ...(guess ? { hint: `did you mean "${guess}"?` } : allowed.length ? { hint: `allowed here: ${allowed.join(', ')}` } : {}) };
         const sig = `${err.loc!.line}:${err.loc!.col}:${err.title}`;
         if (!seen.has(sig)) errors.push(err), seen.add(sig);
       }

@@ -8,6 +8,12 @@ import type { RunResult } from '../../lib/results.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'wsgate.js');
+/**
+ * For runs of whole gate files that are meant to pass while other test files share the two cores:
+ * latency budgets and deadlines are the subject of their own tests, and a starved machine must not
+ * turn a healthy run red (the concurrency gate's ten wscat starts take ~2.5 s of its 5 s there).
+ */
+export const SHARED_MACHINE = ['--budget-scale', '20', '--timeout-scale', '2'];
 
 /** `env` entries set to undefined are removed from the child's environment. */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessResult> {

@@ -19,7 +19,7 @@ function runCli(args: string[]): ChildProcess & { out: () => string; err: () => 
   return Object.assign(child, { out: () => out, err: () => err });
 }
 
-async function exitCode(child: ChildProcess, deadlineMs = 10_000): Promise<number | null> {
+async function exitCode(child: ChildProcess, deadlineMs = 60_000): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
   const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
   try {
@@ -31,7 +31,7 @@ async function exitCode(child: ChildProcess, deadlineMs = 10_000): Promise<numbe
 }
 
 /** Resolves with stdout's first complete line, or rejects if the process ends or the deadline passes first. */
-function firstLine(child: ChildProcess & { out: () => string; err: () => string }, deadlineMs = 10_000): Promise<string> {
+function firstLine(child: ChildProcess & { out: () => string; err: () => string }, deadlineMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const newline = child.out().indexOf('\n');

@@ -284,17 +284,20 @@ describe('persistence and liveness', () => {
 
   test('the server pings and drops a client that never answers, but keeps one that does', async () => {
     const project = await makeRepo();
-    const server = await startTestServer({ root: project, pingIntervalMs: 100 });
+    // The live client must answer each ping within one interval: a second holds on a starved machine.
+    const server = await startTestServer({ root: project, pingIntervalMs: 1000 });
     const dead = await Client.ready(server.url, { autoPong: false });
     const alive = await Client.ready(server.url);
     try {
       let pings = 0;
-      const threePings = new Promise<void>((resolve) =>
+      let timer: NodeJS.Timeout | undefined;
+      const threePings = new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`only ${pings} pings within 20 s`)), 20_000);
         alive.socket.on('ping', () => {
           if (++pings === 3) resolve();
-        }),
-      );
-      const closed = await dead.waitForClose(3000);
+        });
+      }).finally(() => clearTimeout(timer));
+      const closed = await dead.waitForClose(15_000);
       assert.equal(closed.code, 1006, 'terminated, not closed politely');
       await threePings;
       assert.equal(alive.socket.readyState, WebSocket.OPEN);

@@ -15,7 +15,7 @@ describe('tools on a real project folder', () => {
     project = await makeRepo();
     outside = await tempDir('wsgate-rs-outside-');
     await fs.writeFile(path.join(outside, 'secret.txt'), 'secret');
-    ctx = { projectPath: project, execTimeoutMs: 2000 };
+    ctx = { projectPath: project, execTimeoutMs: 30_000 };
   });
   after(() => removeDirs(project, outside));
 
@@ -69,7 +69,7 @@ describe('tools on a real project folder', () => {
   test('git_status is the exact porcelain text, git_commit makes a real commit, git_log shows it', async () => {
     const repo = await makeRepo();
     try {
-      const c: ToolContext = { projectPath: repo, execTimeoutMs: 2000 };
+      const c: ToolContext = { projectPath: repo, execTimeoutMs: 30_000 };
       await fs.writeFile(path.join(repo, 'f.txt'), 'x');
       assert.deepEqual(await runTool(c, 'git_status', {}), { ok: true, result: '?? f.txt\n' });
       assert.deepEqual(await runTool(c, 'git_commit', { message: 'nothing staged' }), {

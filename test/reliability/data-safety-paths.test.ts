@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTmp, timedCli } from './helpers.ts';
+import { SHARED_MACHINE } from '../helpers/cli.ts';
 import { isInside } from '../../lib/project.ts';
 import { userRepo, snapshot } from './user-repo.ts';
 
@@ -17,7 +18,7 @@ describe('data safety: temp folders, evidence and refused paths', { concurrency:
     const project = await userRepo(tmp('wsgate-rel-safety-'));
     const before = await snapshot(project);
     const tmpRoot = tmp('wsgate-rel-tmpdir-');
-    const r = await timedCli([project, '--gate', 'ping'], { cwd: project, env: { TMPDIR: tmpRoot } });
+    const r = await timedCli([project, '--gate', 'ping', ...SHARED_MACHINE], { cwd: project, env: { TMPDIR: tmpRoot } });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const evidence = /· evidence (\S+)/.exec(r.stdout)?.[1];
     assert.ok(evidence, r.stdout);
@@ -39,11 +40,11 @@ describe('data safety: temp folders, evidence and refused paths', { concurrency:
   test('the temp project and server data folders are removed after a run, kept with --keep', async () => {
     const tmpRoot = tmp('wsgate-rel-tmpdir-');
     const ours = () => readdirSync(tmpRoot).filter((n) => n.startsWith('wsgate-')).sort();
-    const r = await timedCli(['--gate', 'write-file', '--out', path.join(tmp(), 'ev')], { env: { TMPDIR: tmpRoot } });
+    const r = await timedCli(['--gate', 'write-file', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')], { env: { TMPDIR: tmpRoot } });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.deepEqual(ours(), [], 'no temp folder of the run is left');
 
-    const kept = await timedCli(['--gate', 'write-file', '--keep', '--out', path.join(tmp(), 'ev')], { env: { TMPDIR: tmpRoot } });
+    const kept = await timedCli(['--gate', 'write-file', ...SHARED_MACHINE, '--keep', '--out', path.join(tmp(), 'ev')], { env: { TMPDIR: tmpRoot } });
     assert.equal(kept.exitCode, 0, kept.stdout + kept.stderr);
     const left = ours();
     assert.equal(left.length, 2, `kept: ${left.join(', ')}`);

@@ -30,12 +30,13 @@ export function writeGates(dir: string, yaml: string, name = 'gates.yaml'): stri
 }
 
 /**
- * Slack for wall-time bounds: `base` on an idle machine, scaled by the 1-minute load per core (the
- * test machine is shared: other suites may run beside this one), capped so a hang still fails.
+ * Slack for wall-time bounds: twice `base` at least, scaled by the 1-minute load per core (the test
+ * machine is shared: other suites may run beside this one), capped so a hang still fails. The load
+ * average lags a sudden burst (npm test starting, 50 wscat processes at once), hence the floor of 2.
  */
 export function slack(base: number, cap = 45_000): number {
   const perCore = os.loadavg()[0]! / Math.max(1, os.cpus().length);
-  return Math.min(Math.round(base * Math.max(1, perCore)), cap);
+  return Math.min(Math.round(base * Math.max(2, perCore)), cap);
 }
 
 /** The real CLI (`node bin/wsgate.js run ...`), timed. */

@@ -40,10 +40,16 @@ describe('load', { concurrency: true }, () => {
     const cli = spawnCli(['--gates', gates, '--out', out, '--var', `WAIT_FOR_FILE=${WAIT_FOR_FILE}`, '--var', `COUNTED=${counted}`]);
     // The gate holds its group open (a run step waits for the file \`counted\`) while the test counts
     // this run's wscat processes: all 50 really exist at once.
-    await cli.waitStdout(/✓ connect c ×50/, 90_000);
-    const wscats = processTable().filter((p) => p.cmdline.includes('wscat') && p.ppid === cli.pid).length;
-    writeFileSync(counted, '');
-    const exit = await cli.exited;
+    let wscats = 0;
+    let exit: Awaited<typeof cli.exited>;
+    try {
+      await cli.waitStdout(/✓ connect c ×50/, 90_000);
+      wscats = processTable().filter((p) => p.cmdline.includes('wscat') && p.ppid === cli.pid).length;
+      writeFileSync(counted, '');
+      exit = await Promise.race([cli.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the CLI did not end within 90 s')), 90_000).unref())]);
+    } finally {
+      await cli.kill(); // a no-op once it has exited; reaps it when an assertion above threw
+    }
     const text = cli.stdout() + cli.stderr();
     assertNoStackTrace(text);
     assert.equal(exit.code, 0, text);

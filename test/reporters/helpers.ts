@@ -1,12 +1,13 @@
 // Real runs of the wsgate CLI for the reporter tests: the embedded reference server (passes) or a
 // reference server started here with a fault (fails). Every run gets its own temp folders.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startReferenceServer } from '../../reference-server/index.ts';
 import type { RunResult } from '../../lib/results.ts';
+import { runProcess } from '../../lib/process.ts';
+import { SHARED_MACHINE } from '../helpers/cli.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'wsgate.js');
@@ -59,15 +60,10 @@ export async function wsgateRun(args: (dir: string) => string[], o: RunOptions =
     for (const c of cleanups) await c().catch(() => undefined);
   };
   try {
-    const child = spawn(process.execPath, [BIN, 'run', ...target, '--out', out, ...args(dir)], { cwd: o.cwd ?? dir, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (c) => resolve(c));
-    });
+    // Budgets and deadlines scaled: these runs are about reports, and share the cores with other files.
+    const run = await runProcess(process.execPath, [BIN, 'run', ...target, '--out', out, ...SHARED_MACHINE, ...args(dir)], { cwd: o.cwd ?? dir, env: cleanEnv(o.env), timeoutMs: 120_000 });
+    const { exitCode: code, stdout, stderr } = run;
+    if (run.timedOut) throw new Error(`wsgate did not end within 120 s\nstdout:\n${stdout}\nstderr:\n${stderr}`);
     let resultText = '';
     try {
       resultText = await readFile(path.join(out, 'result.json'), 'utf8');

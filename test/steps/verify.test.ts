@@ -8,14 +8,15 @@ import { describe, test, type TestContext } from 'node:test';
 import { prepareProject } from '../../lib/project.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { lineOf, oneGate, tmp, wsServer } from '../helpers/servers.ts';
+import type { Reporter } from '../../lib/reporters/types.ts';
 
 interface Behaviour {
   /** Reply "done" to write without writing. */
   lie?: boolean;
   /** Append this to what is written. */
   suffix?: string;
-  /** Write this long after replying (a timer in the server). */
-  lateMs?: number;
+  /** Reply "accepted" and hand the write to this: the test decides when (or whether) it happens. */
+  late?: (write: () => void) => void;
   /** Listing: add these names / drop these names. */
   listingExtra?: string[];
   listingDrop?: string[];
@@ -39,10 +40,9 @@ async function toolServer(t: TestContext, b: Behaviour = {}) {
             writeFileSync(path.join(m.project, m.path!), m.content! + (b.suffix ?? ''));
           };
           if (b.lie) return reply({ result: `Wrote ${m.content!.length} bytes` });
-          if (b.lateMs !== undefined) {
-            reply({ result: 'accepted' });
-            setTimeout(write, b.lateMs);
-            return;
+          if (b.late) {
+            b.late(write);
+            return reply({ result: 'accepted' });
           }
           write();
           return reply({ result: `Wrote ${m.content!.length} bytes` });
@@ -183,22 +183,28 @@ describe('verify', { concurrency: true }, () => {
   });
 
   describe('wait', { concurrency: true }, () => {
-    test('passes for a server that writes the file 500 ms after replying', async (t) => {
-      const fx = await toolServer(t, { lateMs: 500 });
+    test('passes for a server that writes the file a second after replying', async (t) => {
+      // The second is counted from the end of the send step (a reporter hook), not from the server's
+      // reply, which a loaded machine may take long to deliver: the verify step always starts first.
+      let pending: (() => void) | undefined;
+      const fx = await toolServer(t, { late: (write) => (pending = write) });
+      const timers: NodeJS.Timeout[] = [];
+      t.after(() => timers.forEach(clearTimeout));
+      const writeLater: Reporter = { onStepEnd: (_gate, step) => void (step.label.startsWith('send') && timers.push(setTimeout(() => pending?.(), 1000))) };
       const gate = oneGate(`
         - connect: main
         ${write('late.txt', 'eventually').replace('\n', '\n        ')}
         - verify: {file: late.txt, content: eventually, changed: true}
-          wait: 5s
+          wait: 10s
       `);
-      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t), reporters: [writeLater] });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       const waited = r.steps[2]!.observations?.waitedMs as number;
       assert.ok(waited >= 250, `re-checked until the file appeared, not at once (${waited} ms)`);
     });
 
-    test('fails without wait for the same server', async (t) => {
-      const fx = await toolServer(t, { lateMs: 500 });
+    test('fails without wait for a server that writes after replying', async (t) => {
+      const fx = await toolServer(t, { late: () => undefined });
       const gate = oneGate(`
         - connect: main
         ${write('late.txt', 'eventually').replace('\n', '\n        ')}
