@@ -223,7 +223,8 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title: gate.title });
   const vars = baseScope(o).child();
   vars.set('GATE_ID', gate.id);
-  const snapshot = await takeSnapshot(o.project, watchedFiles(gate, vars));
+  const needsHead = gate.steps.some((s) => (STEPS[s.kind] as unknown as StepDefinition).watchesHead?.(s.params) ?? false);
+  const snapshot = await takeSnapshot(o.project, watchedFiles(gate, vars), needsHead);
   const connections = new Map<string, Member[]>();
   const gateProcesses: StartedProcess[] = [];
   const disposeAll = () => Promise.all([...connections.values()].flat().map((m) => m.conn.dispose()));

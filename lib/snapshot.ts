@@ -14,7 +14,8 @@ export interface FileSnapshot {
 
 export interface GateSnapshot {
   startedAt: number;
-  head: string | null;
+  /** HEAD at the gate's start (null: no commit yet); only recorded for gates that ask (headMoved). */
+  head?: string | null;
   files: Map<string, FileSnapshot>;
 }
 
@@ -34,9 +35,9 @@ export async function gitHead(cwd: string): Promise<string | null> {
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
-export async function takeSnapshot(project: string, files: string[]): Promise<GateSnapshot> {
-  const [head, ...snaps] = await Promise.all([gitHead(project), ...files.map((f) => snapshotFile(path.resolve(project, f)))]);
-  return { startedAt: Date.now(), head, files: new Map(files.map((f, i) => [f, snaps[i]!])) };
+export async function takeSnapshot(project: string, files: string[], withHead = true): Promise<GateSnapshot> {
+  const [head, ...snaps] = await Promise.all([withHead ? gitHead(project) : undefined, ...files.map((f) => snapshotFile(path.resolve(project, f)))]);
+  return { startedAt: Date.now(), ...(withHead ? { head: head as string | null } : {}), files: new Map(files.map((f, i) => [f, snaps[i] as FileSnapshot])) };
 }
 
 /** Filesystem timestamps come from a coarse kernel clock that can lag Date.now() by a few ms. */

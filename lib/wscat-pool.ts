@@ -1,7 +1,9 @@
-// Pre-opened wscat connections. Starting wscat costs ~0.2 s of CPU (node start-up), which dominates a
-// gate's wall time; keeping one connection per distinct option set opened ahead of need lets that cost
-// overlap with the previous gate. The server sees the connection a little earlier than the step that
-// uses it; --no-pool turns this off when that matters (e.g. to time connection set-up itself).
+// Pre-opened wscat connections. Starting wscat costs ~0.1-0.2 s of CPU (node start-up), which dominates
+// a gate's wall time; keeping connections per distinct option set opened ahead of need lets that cost
+// overlap with the previous gates. Two per option set: one wscat starting while the main process runs
+// a gate keeps one core busy, two keep both busy when gates are shorter than a wscat start. The server
+// sees those connections a little earlier than the steps that use them; --no-pool turns this off when
+// that matters (e.g. to time connection set-up itself, or to count connections exactly).
 import { WscatConnection, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './wscat.ts';
 
 type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure };
@@ -13,33 +15,38 @@ interface Spare {
 }
 
 export class WscatPool {
-  private spares = new Map<string, Spare>();
+  /** Spares per option set, oldest first. */
+  private spares = new Map<string, Spare[]>();
   private closed = false;
 
-  constructor(private readonly enabled: boolean) {}
+  constructor(
+    private readonly enabled: boolean,
+    private readonly depth = 2,
+  ) {}
 
   private key(opts: ConnectOptions): string {
     return JSON.stringify(wscatArgs(opts));
   }
 
-  /** Start one spare for these options now (e.g. for the first gate, while the run is set up). */
+  /** Top up the spares for these options now (e.g. for the first gate, while the run is set up). */
   prewarm(opts: ConnectOptions): void {
     if (!this.enabled || this.closed) return;
     const k = this.key(opts);
-    if (this.spares.has(k)) return;
-    const spare: Spare = { opened: WscatConnection.open('spare', opts), settled: false, openTimeoutMs: opts.openTimeoutMs };
-    void spare.opened.then(() => (spare.settled = true));
-    this.spares.set(k, spare);
+    const list = this.spares.get(k) ?? [];
+    this.spares.set(k, list);
+    while (list.length < this.depth) {
+      const spare: Spare = { opened: WscatConnection.open('spare', opts), settled: false, openTimeoutMs: opts.openTimeoutMs };
+      void spare.opened.then(() => (spare.settled = true));
+      list.push(spare);
+    }
   }
 
   /**
    * A connection for `label`: a spare when one is ready (or on its way), else a fresh one; either way
    * a new spare is started for the next request with the same options.
    */
-  async acquire(label: string, opts: ConnectOptions, hooks: ConnectionHooks, useSpare = true): Promise<Opened> {
-    const k = this.key(opts);
-    const spare = useSpare ? this.spares.get(k) : undefined;
-    if (spare) this.spares.delete(k);
+  async acquire(label: string, opts: ConnectOptions, hooks: ConnectionHooks): Promise<Opened> {
+    const spare = this.spares.get(this.key(opts))?.shift();
     this.prewarm(opts);
     if (!spare) return WscatConnection.open(label, opts, hooks);
     const wasSettled = spare.settled;
@@ -59,7 +66,7 @@ export class WscatPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.spares.values()];
+    const all = [...this.spares.values()].flat();
     this.spares.clear();
     await Promise.all(all.map(async (p) => {
       const r = await p.opened;

@@ -84,6 +84,18 @@ export function wscatVersion(): string {
   }
 }
 
+/**
+ * wscat's environment. Node 20 parses every certificate named by NODE_EXTRA_CA_CERTS when it starts,
+ * TLS or not: with the Debian bundle that is ~60 ms of CPU per wscat, a third of its start-up. A
+ * connection that can never meet TLS (ws://, no redirects) goes without it; wss:// keeps it, since a
+ * private CA may be exactly what it is for.
+ */
+export function wscatEnv(opts: ConnectOptions, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0' };
+  if (/^ws:\/\//i.test(opts.url) && !opts.followRedirects) delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 export function wscatArgs(opts: ConnectOptions): string[] {
   const args = ['-c', opts.url, '-P', '--slash'];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
@@ -149,7 +161,7 @@ export class WscatConnection {
     const bin = wscatBinPath();
     if (!bin) return { ok: false, error: { code: 'WSCAT_MISSING', message: 'wscat is not installed (run npm ci)', stderr: '', exitCode: null, ms: 0 } };
     const conn = new WscatConnection(name, hooks);
-    conn.child = spawnChild(process.execPath, [bin, ...wscatArgs(opts)], { env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    conn.child = spawnChild(process.execPath, [bin, ...wscatArgs(opts)], { env: wscatEnv(opts) });
     conn.wire();
     const opened = await conn.probe(opts.openTimeoutMs);
     const ms = Math.round(performance.now() - started);

@@ -1,5 +1,6 @@
 // The one rule for whether dist/wsgate.mjs may run: it exists and is newer than every .ts file it is
-// built from. bin/wsgate.js falls back to tsx otherwise; the bench rebuilds instead.
+// built from and than the last package install (npm's node_modules/.package-lock.json), since the
+// bundle holds the libraries too. bin/wsgate.js falls back to tsx otherwise; the bench rebuilds instead.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,5 +22,7 @@ function newestSource(dir) {
 export function bundleIsFresh() {
   if (!existsSync(BUNDLE)) return false;
   const built = statSync(BUNDLE).mtimeMs;
+  const installed = path.join(root, 'node_modules', '.package-lock.json');
+  if (existsSync(installed) && statSync(installed).mtimeMs > built) return false;
   return SOURCES.every((d) => newestSource(path.join(root, d)) <= built);
 }

@@ -48,6 +48,7 @@ export const verify = defineStep({
     return `verify git ${Object.keys(v.git).join(', ')}`;
   },
   watches: (p) => ('file' in p.verify && p.verify.changed ? [p.verify.file] : []),
+  watchesHead: (p) => 'git' in p.verify && p.verify.git.headMoved !== undefined,
   async run(p, ctx) {
     const v = ctx.vars.resolve(p.verify);
     const started = performance.now();

@@ -13,8 +13,9 @@ import { wsServer } from './helpers/servers.ts';
 
 const OPEN_MS = 30_000;
 
-function pool(t: TestContext): WscatPool {
-  const p = new WscatPool(true);
+/** Depth 1 unless asked: the connection counts below are exact for one spare per option set. */
+function pool(t: TestContext, depth = 1): WscatPool {
+  const p = new WscatPool(true, depth);
   t.after(() => p.close());
   return p;
 }
@@ -45,6 +46,20 @@ describe('WscatPool', { concurrency: true }, () => {
     assert.deepEqual(first.kind === 'frame' && first.frame.json, { type: 'connected', n: 0 }, 'the connection handed over is the first one the server saw');
     assert.ok(seen.some((f) => f.text.includes('"n":0')), 'the new hooks saw the frame that arrived before the hand-over');
     await got.conn.dispose();
+  });
+
+  test('depth 2: two spares per option set are open before anyone asks; each hand-over starts one more', async (t) => {
+    const fx = await wsServer(t, () => undefined);
+    const p = pool(t, 2);
+    const twoSeen = new Promise<void>((resolve) => fx.wss.on('connection', () => fx.wss.clients.size >= 2 && resolve()));
+    p.prewarm({ url: fx.url, openTimeoutMs: OPEN_MS });
+    p.prewarm({ url: fx.url, openTimeoutMs: OPEN_MS }); // topped up already: starts nothing
+    await Promise.race([twoSeen, new Promise((_, reject) => setTimeout(() => reject(new Error('two spares did not connect within 20 s')), 20_000).unref())]);
+    const a = await p.acquire('a', { url: fx.url, openTimeoutMs: OPEN_MS }, {});
+    assert.ok(a.ok);
+    await p.close();
+    assert.equal(fx.upgrades.length, 3, 'two spares, and the one that replaced the spare handed over');
+    await a.conn.dispose();
   });
 
   test('a spare that was refused is replaced by a fresh attempt that opens', async (t) => {

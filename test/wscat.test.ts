@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once, EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import { liveChildren } from '../lib/process.ts';
-import { WscatConnection, type ConnectOptions, type Frame, type FrameWait } from '../lib/wscat.ts';
+import { WscatConnection, wscatEnv, type ConnectOptions, type Frame, type FrameWait } from '../lib/wscat.ts';
 import { Recorder } from './helpers/servers.ts';
 
 const OPEN_MS = 30_000;
@@ -397,6 +398,25 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     assert.equal(headers.origin, 'http://example.test');
     assert.equal(headers.authorization, `Basic ${Buffer.from('user:pass').toString('base64')}`);
     assert.equal(conn.isOpen, true);
+  });
+
+  test('(m) a ws:// wscat starts without NODE_EXTRA_CA_CERTS (a third of its start-up); wss:// and redirects keep it', async (t) => {
+    const bundle = '/etc/ssl/certs/ca-certificates.crt';
+    const base = { PATH: '/usr/bin', NODE_EXTRA_CA_CERTS: bundle };
+    assert.equal(wscatEnv({ url: 'ws://h/ws', openTimeoutMs: 1 }, base).NODE_EXTRA_CA_CERTS, undefined);
+    assert.equal(wscatEnv({ url: 'WS://h/ws', openTimeoutMs: 1 }, base).NODE_EXTRA_CA_CERTS, undefined);
+    assert.equal(wscatEnv({ url: 'wss://h/ws', openTimeoutMs: 1 }, base).NODE_EXTRA_CA_CERTS, bundle);
+    assert.equal(wscatEnv({ url: 'ws://h/ws', openTimeoutMs: 1, followRedirects: true }, base).NODE_EXTRA_CA_CERTS, bundle, 'a redirect may lead to wss://');
+    assert.equal(wscatEnv({ url: 'ws://h/ws', openTimeoutMs: 1 }, base).PATH, '/usr/bin', 'the rest is passed on');
+    // The live process: its environment as the kernel has it. Without the variable in this process
+    // there is nothing to take away, so the check would prove nothing.
+    if (process.env.NODE_EXTRA_CA_CERTS === undefined) return t.skip('NODE_EXTRA_CA_CERTS is not set here');
+    const s = new Scope(t);
+    const { url } = await s.wsServer(() => undefined);
+    const conn = await s.open(url);
+    const environ = readFileSync(`/proc/${conn.pid}/environ`, 'utf8').split('\0');
+    assert.ok(environ.some((kv) => kv.startsWith('NO_COLOR=')), 'read the environment of the wscat process');
+    assert.equal(environ.find((kv) => kv.startsWith('NODE_EXTRA_CA_CERTS=')), undefined);
   });
 });
 
