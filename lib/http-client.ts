@@ -1,5 +1,7 @@
 // One HTTP request with node's own client (loaded with the process, so the first request of a run
-// pays no lazy-loading cost that would distort a 50 ms latency budget).
+// pays no lazy-loading cost that would distort a 50 ms latency budget). Each request has its own
+// connection (no agent): node 20's default agent keeps sockets alive, and a socket kept from an
+// earlier step could hide that the server was stopped or restarted since.
 import http from 'node:http';
 import https from 'node:https';
 
@@ -23,7 +25,7 @@ export function httpRequest(method: string, url: string, headers: Record<string,
     }
     const started = performance.now();
     const lib = u.protocol === 'https:' ? https : http;
-    const req = lib.request(u, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, ...(insecure ? { rejectUnauthorized: false } : {}) }, (res) => {
+    const req = lib.request(u, { method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, ...(insecure ? { rejectUnauthorized: false } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

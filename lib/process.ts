@@ -133,14 +133,26 @@ export async function stopTree(child: ChildProcess, graceMs = 2000): Promise<voi
   await familyGone(family, graceMs);
 }
 
-/** Whether a pid has exited (gone, or a zombie whose parent has not reaped it yet). */
+/**
+ * Whether a pid has exited: gone, or a zombie whose parent has not reaped it yet. Every thread counts:
+ * a node process whose main thread is already a zombie can still have threads running, and those
+ * keep its files open (a listening socket then still accepts connections, and resets them).
+ */
 function exited(pid: number): boolean {
+  let tasks: string[];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return true;
   }
+  return tasks.every((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return 'ZX'.includes(stat[stat.lastIndexOf(')') + 2]!);
+    } catch {
+      return true;
+    }
+  });
 }
 
 /**
