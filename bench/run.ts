@@ -11,6 +11,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { startReferenceServer } from '../reference-server/index.ts';
+import { wscatEnv } from '../lib/wscat.ts';
 import { childPids, ensureTmp, loadAvg, machine, ROOT, stats, TIME_BIN, timed, TMP, vmHwmKb, type Stats, type Timed } from './common.ts';
 
 const argv = process.argv.slice(2);
@@ -153,6 +154,8 @@ async function gatesVsFloor(floorBundle: string) {
 
 async function bareWscat(url: string, n = 10) {
   const bin = path.join(ROOT, 'node_modules', 'wscat', 'bin', 'wscat');
+  // The environment the harness gives its own wscat processes, so the two costs compare.
+  const env = wscatEnv({ url, openTimeoutMs: 10_000 });
   const walls: number[] = [];
   const opens: number[] = [];
   const cpus: number[] = [];
@@ -160,8 +163,8 @@ async function bareWscat(url: string, n = 10) {
     const timeFile = path.join(TMP, `bare-${i}.txt`);
     const started = performance.now();
     const child = TIME_BIN
-      ? spawn(TIME_BIN, ['-f', '%U %S', '-o', timeFile, process.execPath, bin, '-c', url, '-P', '--slash'], { stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [bin, '-c', url, '-P', '--slash'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      ? spawn(TIME_BIN, ['-f', '%U %S', '-o', timeFile, process.execPath, bin, '-c', url, '-P', '--slash'], { stdio: ['pipe', 'pipe', 'pipe'], env })
+      : spawn(process.execPath, [bin, '-c', url, '-P', '--slash'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const exited = new Promise<void>((r) => child.once('close', () => r()));
     let out = '';
     let delay = 5;

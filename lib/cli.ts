@@ -171,7 +171,11 @@ async function runCommand(argv: string[]): Promise<number> {
       throw new HarnessFailure([{ code: 'USAGE', title: `--gate ${id}: no such gate in ${path.basename(gatesFile)}`, hint: guess ? `did you mean "${guess}"?` : 'see --list' }], EXIT.usage);
     }
   }
-  const protocol = loadRunProtocol(gates.protocol, args.lenient);
+  // Compiling the protocol's validators costs ~0.1 s of CPU. With a temp project nothing of the user's
+  // is touched by starting first, so the server and the first wscat start while it compiles; with a
+  // PATH of the user's, every input is checked before anything is created or git-initialised in it.
+  const compileLate = args.project === undefined;
+  let protocol = compileLate ? undefined : loadRunProtocol(gates.protocol, args.lenient);
   const reporters = buildReporters(args);
   if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
 
@@ -196,9 +200,6 @@ async function runCommand(argv: string[]): Promise<number> {
   const gateFolders = new GateFolders(runId);
   try {
     const secrets = runSecrets(args, gates.source);
-    const outDir = evidenceDir(args, project.path, runId);
-    mkdirSync(outDir, { recursive: true });
-    const evidence = new EvidenceWriter(outDir, secrets.redact);
     if (!args.url) {
       try {
         server = await startEmbedded(project.path, args.keep);
@@ -209,6 +210,11 @@ async function runCommand(argv: string[]): Promise<number> {
     const url = args.url ?? server!.url;
     pool = new WscatPool(args.pool);
     pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
+    if (compileLate) protocol = loadRunProtocol(gates.protocol, args.lenient);
+    // Only now, when every input has been accepted: a usage error leaves no evidence folder behind.
+    const outDir = evidenceDir(args, project.path, runId);
+    mkdirSync(outDir, { recursive: true });
+    const evidence = new EvidenceWriter(outDir, secrets.redact);
     const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
     for (const r of reporters) await r.onRunStart?.(info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;

@@ -2,6 +2,7 @@
 // the message, field and rule; --lenient keeps them as warnings; coverage counts what a run exercised.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startReferenceServer } from '../reference-server/index.ts';
 import { runCli, scratch, readResult, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
@@ -60,5 +61,24 @@ describe('protocol checks in runs', { concurrency: true }, () => {
     const r = await runCli(['--gates', path.join(dir, 'g.yaml'), tmp()]);
     assert.equal(r.exitCode, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /p\.yaml:\d+:\d+: /);
+  });
+  test('a protocol file that does not load is a usage error that leaves nothing behind, with or without PATH', async () => {
+    const dir = tmp();
+    const gates = path.join(dir, 'gates.yaml');
+    writeFileSync(gates, 'version: 1\nprotocol: ./missing.asyncapi.yaml\ngates:\n  - id: a\n    title: a\n    steps:\n      - connect: main\n');
+    // Without PATH the server and the first wscat start while the protocol compiles (a temp project);
+    // with a PATH of the user's, the protocol is checked before the folder is created.
+    const cwd = tmp();
+    const tmpRoot = tmp();
+    const noPath = await runCli(['--gates', gates], { cwd, env: { ...process.env, TMPDIR: tmpRoot } });
+    assert.equal(noPath.exitCode, 2, noPath.stdout + noPath.stderr);
+    assert.match(noPath.stderr, /protocol file not found/);
+    assert.deepEqual(readdirSync(cwd), [], 'no evidence folder');
+    assert.deepEqual(readdirSync(tmpRoot), [], 'no temp project or server data left');
+    const project = path.join(tmp(), 'not-yet');
+    const withPath = await runCli([project, '--gates', gates], { cwd });
+    assert.equal(withPath.exitCode, 2, withPath.stdout + withPath.stderr);
+    assert.equal(existsSync(project), false, 'the PATH was not created');
+    assert.deepEqual(readdirSync(cwd), []);
   });
 });
