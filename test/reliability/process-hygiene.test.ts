@@ -9,7 +9,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { makeTmp, writeGates, spawnCli, waitNoSurvivors, assertNoStackTrace, processTable, type Proc } from './helpers.ts';
+import { makeTmp, writeGates, spawnCli, waitNoSurvivors, assertNoStackTrace, processTable } from './helpers.ts';
+import { WAIT_FOR_FILE } from '../helpers/servers.ts';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));
@@ -51,7 +52,10 @@ gates:
         within: 15s
       - connect: main
         within: 10s
-      # Keeps the connection open a moment, so the test sees the wscat process in the table.
+      # Holds the run until the test has seen the wscat, the backend and the backend's child in the
+      # process table (it then creates the file): what it expects gone later, it must have seen.
+      - run: [node, "\${WAIT_FOR_FILE}", "\${SEEN}", "90000"]
+      # Keeps the connection open a moment more.
       - expect: [{type: never, optional: true}]
         within: 700ms
 ${last}
@@ -76,8 +80,26 @@ async function scenario(s: Scenario): Promise<void> {
   const backend = path.join(dir, 'backend.cjs');
   writeFileSync(backend, BACKEND);
   const gates = writeGates(dir, gatesFor(s));
-  const cli = spawnCli(['--gates', gates, '--var', `MARK=${mark}`, '--var', `BACKEND=${backend}`, '--out', path.join(dir, 'ev')]);
+  const seenFile = path.join(dir, 'seen');
+  const cli = spawnCli(['--gates', gates, '--var', `MARK=${mark}`, '--var', `BACKEND=${backend}`, '--var', `WAIT_FOR_FILE=${WAIT_FOR_FILE}`, '--var', `SEEN=${seenFile}`, '--out', path.join(dir, 'ev')]);
+  const kinds = () => {
+    const all = [...cli.seen.values()];
+    return {
+      all,
+      wscat: all.filter((p) => /wscat/.test(p.cmdline)),
+      backends: all.filter((p) => p.cmdline.includes(mark) && /backend\.cjs/.test(p.cmdline)),
+      grandchildren: all.filter((p) => p.cmdline.includes(mark) && p.cmdline.includes('grandchild')),
+    };
+  };
   try {
+    await cli.waitStdout(/✓ connect main/, 60_000);
+    const deadline = performance.now() + 60_000;
+    for (let k = kinds(); !(k.wscat.length && k.backends.length && k.grandchildren.length); k = kinds()) {
+      if (performance.now() > deadline) break; // the assertions below name what was never seen
+      await new Promise((r) => setTimeout(r, 20));
+      cli.sample();
+    }
+    writeFileSync(seenFile, '');
     if (s === 'SIGINT' || s === 'SIGTERM') {
       // In the middle of the long wait: the backend runs and the connection is open.
       await cli.waitStdout(/✓ expect never/, 60_000).catch(async (e) => {
@@ -112,10 +134,7 @@ async function scenario(s: Scenario): Promise<void> {
     }
 
     // The test really saw the processes it then expects gone (otherwise it could not fail).
-    const seen: Proc[] = [...cli.seen.values()];
-    const wscat = seen.filter((p) => /wscat/.test(p.cmdline));
-    const backends = seen.filter((p) => p.cmdline.includes(mark) && /backend\.cjs/.test(p.cmdline));
-    const grandchildren = seen.filter((p) => p.cmdline.includes(mark) && p.cmdline.includes('grandchild'));
+    const { all: seen, wscat, backends, grandchildren } = kinds();
     assert.ok(wscat.length >= 1, `no wscat seen among ${seen.map((p) => p.cmdline).join('\n')}`);
     assert.ok(backends.length >= 1, 'the backend was seen');
     assert.ok(grandchildren.length >= 1, "the backend's own child was seen");
