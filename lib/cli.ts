@@ -198,6 +198,8 @@ async function runCommand(argv: string[]): Promise<number> {
   let server: EmbeddedServer | undefined;
   let pool: WscatPool | undefined;
   const gateFolders = new GateFolders(runId);
+  // --keep keeps what a run made; a run stopped by a usage error before its first gate made nothing.
+  let started = false;
   try {
     const secrets = runSecrets(args, gates.source);
     if (!args.url) {
@@ -220,6 +222,7 @@ async function runCommand(argv: string[]): Promise<number> {
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
     let rl: ReturnType<typeof createInterface> | undefined;
     let asking: Promise<string> = Promise.resolve('');
+    started = true;
     const result = await runGates({
       gates,
       url,
@@ -292,9 +295,10 @@ async function runCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await pool?.close();
-    await server?.stop();
-    gateFolders.cleanup(args.keep);
-    if (!args.keep) removeOwned(project);
+    const keep = args.keep && started;
+    await server?.stop(keep);
+    gateFolders.cleanup(keep);
+    if (!keep) removeOwned(project);
     else if (project.owned) process.stderr.write(`wsgate: kept project folder ${project.path}\n`);
   }
 }

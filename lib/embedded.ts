@@ -8,7 +8,7 @@ export interface EmbeddedServer {
   url: string;
   dataDir: string;
   logDir: string;
-  stop(): Promise<void>;
+  stop(keepData?: boolean): Promise<void>;
 }
 
 export async function startEmbedded(project: string, keep: boolean): Promise<EmbeddedServer> {
@@ -19,9 +19,10 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
     url: server.url,
     dataDir,
     logDir: server.logDir,
-    async stop() {
+    /** `keepData` false: remove the data folder even under --keep (a run that never started). */
+    async stop(keepData = keep) {
       await server.close();
-      if (!keep) rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

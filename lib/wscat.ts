@@ -22,7 +22,20 @@ export interface ConnectOptions {
   openTimeoutMs: number;
 }
 
-export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'WSCAT_MISSING' | 'OTHER';
+export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'OTHER';
+
+/** Either the handshake never finished or the server does not answer WebSocket pings (RFC 6455 says it must). */
+export function openTimeoutMessage(ms: number): string {
+  return `the socket did not open within ${ms} ms (no answer to the WebSocket ping probe)`;
+}
+
+/** Bounds on an opening connection besides its own openTimeoutMs. */
+export interface OpenControl {
+  /** performance.now() by which the socket must be open (a connect step's deadline). */
+  deadline?: number;
+  /** Stop trying and end the wscat (a pre-opened spare nobody will use). */
+  signal?: AbortSignal;
+}
 
 export interface ConnectionFailure {
   code: ConnectionErrorCode;
@@ -156,14 +169,14 @@ export class WscatConnection {
   }
 
   /** Spawn wscat and wait until the socket is open, or return why it could not open. */
-  static async open(name: string, opts: ConnectOptions, hooks: ConnectionHooks = {}): Promise<{ ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure }> {
+  static async open(name: string, opts: ConnectOptions, hooks: ConnectionHooks = {}, control: OpenControl = {}): Promise<{ ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure }> {
     const started = performance.now();
     const bin = wscatBinPath();
     if (!bin) return { ok: false, error: { code: 'WSCAT_MISSING', message: 'wscat is not installed (run npm ci)', stderr: '', exitCode: null, ms: 0 } };
     const conn = new WscatConnection(name, hooks);
     conn.child = spawnChild(process.execPath, [bin, ...wscatArgs(opts)], { env: wscatEnv(opts) });
     conn.wire();
-    const opened = await conn.probe(opts.openTimeoutMs);
+    const opened = await conn.probe(Math.min(started + opts.openTimeoutMs, control.deadline ?? Infinity), control.signal);
     const ms = Math.round(performance.now() - started);
     if (opened) {
       conn.openedMs = ms;
@@ -173,10 +186,11 @@ export class WscatConnection {
       const error = classifyError(conn.stderrText, conn.closeInfo.exitCode, ms);
       return { ok: false, error };
     }
-    await conn.dispose();
-    // Either the handshake never finished or the server does not answer WebSocket pings (RFC 6455 says it must).
-    const message = `the socket did not open within ${opts.openTimeoutMs} ms (no answer to the WebSocket ping probe)`;
-    return { ok: false, error: { code: 'TIMEOUT', message, stderr: conn.stderrText, exitCode: null, ms } };
+    // A wscat still waiting for its handshake does not end at stdin EOF: stop it now.
+    conn.closeRequested = true;
+    await stopTree(conn.child, 300);
+    if (control.signal?.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr: conn.stderrText, exitCode: null, ms } };
+    return { ok: false, error: { code: 'TIMEOUT', message: openTimeoutMessage(opts.openTimeoutMs), stderr: conn.stderrText, exitCode: null, ms } };
   }
 
   private wire(): void {
@@ -199,11 +213,12 @@ export class WscatConnection {
     });
   }
 
-  private async probe(timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
+  private async probe(deadline: number, signal?: AbortSignal): Promise<boolean> {
     let delay = 5;
     const gotPong = new Promise<void>((r) => (this.onPong = r));
-    while (this.firstPong === null && !this.closeInfo) {
+    const onAbort = () => this.onPong?.();
+    signal?.addEventListener('abort', onAbort);
+    while (this.firstPong === null && !this.closeInfo && !signal?.aborted) {
       const left = deadline - performance.now();
       if (left <= 0) break;
       this.writeLine(`/ping ${PROBE}${this.probeWritten++}`);
@@ -214,7 +229,8 @@ export class WscatConnection {
       delay = Math.min(delay * 2, 100);
     }
     this.onPong = null;
-    return this.firstPong !== null && !this.closeInfo;
+    signal?.removeEventListener('abort', onAbort);
+    return this.firstPong !== null && !this.closeInfo && !signal?.aborted;
   }
 
   private onItem(item: StreamItem): void {

@@ -1,10 +1,12 @@
 // WscatPool against real servers and the real wscat: a pre-opened spare is handed over with what it
-// already received; a failed spare is replaced by a fresh attempt; a spare that was still opening
-// when asked for, and waited the step's whole deadline in vain, is the answer (no second wait).
+// already received; a spare that failed is replaced by a fresh attempt within the step's deadline;
+// the step's own deadline bounds the whole acquire whatever the spare's; spares are kept only for
+// option sets asked for again; close() cancels spares still opening.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { WscatPool } from '../lib/wscat-pool.ts';
@@ -20,21 +22,35 @@ function pool(t: TestContext, depth = 1): WscatPool {
   return p;
 }
 
-/** A TCP server that accepts and never answers the upgrade; counts the connections it saw. */
-async function silentServer(t: TestContext): Promise<{ url: string; accepted: () => number }> {
+/** A TCP server that accepts and never answers the upgrade. */
+async function silentServer(t: TestContext): Promise<string> {
   const sockets: net.Socket[] = [];
   const srv = net.createServer((s) => sockets.push(s));
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
   t.after(() => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), srv.close(() => r()))));
-  return { url: `ws://127.0.0.1:${(srv.address() as AddressInfo).port}`, accepted: () => sockets.length };
+  return `ws://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+}
+
+/** Resolves once `fx` has seen `n` connections; rejects after 20 s. */
+function connections(wss: WebSocketServer, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${wss.clients.size} of ${n} connections within 20 s`)), 20_000);
+    const check = () => {
+      if (wss.clients.size < n) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    wss.on('connection', check);
+    check();
+  });
 }
 
 describe('WscatPool', { concurrency: true }, () => {
   test('a spare opened ahead is handed over renamed, with the welcome it already received', async (t) => {
     const fx = await wsServer(t, (ws, n) => ws.send(JSON.stringify({ type: 'connected', n })));
     const p = pool(t);
-    const spareSeen = once(fx.wss, 'connection', { signal: AbortSignal.timeout(15_000) });
+    const spareSeen = connections(fx.wss, 1);
     p.prewarm({ url: fx.url, openTimeoutMs: OPEN_MS });
     await spareSeen; // the server sees the spare before anyone asks for it
     const seen: Frame[] = [];
@@ -48,18 +64,33 @@ describe('WscatPool', { concurrency: true }, () => {
     await got.conn.dispose();
   });
 
-  test('depth 2: two spares per option set are open before anyone asks; each hand-over starts one more', async (t) => {
+  test('depth 2: two spares per option set before anyone asks; each hand-over starts one more', async (t) => {
     const fx = await wsServer(t, () => undefined);
     const p = pool(t, 2);
-    const twoSeen = new Promise<void>((resolve) => fx.wss.on('connection', () => fx.wss.clients.size >= 2 && resolve()));
     p.prewarm({ url: fx.url, openTimeoutMs: OPEN_MS });
     p.prewarm({ url: fx.url, openTimeoutMs: OPEN_MS }); // topped up already: starts nothing
-    await Promise.race([twoSeen, new Promise((_, reject) => setTimeout(() => reject(new Error('two spares did not connect within 20 s')), 20_000).unref())]);
+    await connections(fx.wss, 2);
     const a = await p.acquire('a', { url: fx.url, openTimeoutMs: OPEN_MS }, {});
     assert.ok(a.ok);
+    await connections(fx.wss, 3);
     await p.close();
     assert.equal(fx.upgrades.length, 3, 'two spares, and the one that replaced the spare handed over');
     await a.conn.dispose();
+  });
+
+  test('no spares for options asked for once; the second request for them starts keeping some', async (t) => {
+    const fx = await wsServer(t, () => undefined);
+    const p = pool(t);
+    const opts = { url: fx.url, openTimeoutMs: OPEN_MS, headers: { 'X-Gate': 'one' } };
+    const a = await p.acquire('a', opts, {});
+    assert.ok(a.ok);
+    assert.equal(fx.upgrades.length, 1, 'nothing opened ahead for a one-off option set');
+    const b = await p.acquire('b', opts, {});
+    assert.ok(b.ok);
+    await connections(fx.wss, 3); // a, b, and a spare for the next request like them
+    await p.close();
+    assert.equal(fx.upgrades.length, 3);
+    await Promise.all([a.conn.dispose(), b.conn.dispose()]);
   });
 
   test('a spare that was refused is replaced by a fresh attempt that opens', async (t) => {
@@ -83,27 +114,60 @@ describe('WscatPool', { concurrency: true }, () => {
     await got.conn.dispose();
   });
 
-  test('a spare still opening when asked for, that times out, is the answer: one wait, not two', async (t) => {
-    const srv = await silentServer(t);
+  test('a spare that timed out because the server was not ready yet does not fail a step with time left', async (t) => {
+    // The server ignores upgrades for its first 3 s (still starting), then answers them. The spare
+    // (6 s) starts at once and is ignored; the step starts 2 s later with the same 6 s, so when the
+    // spare gives up, 2 s of the step are left, and a fresh attempt in them opens.
+    const readyAt = performance.now() + 3000;
+    const server = http.createServer();
+    const wss = new WebSocketServer({ noServer: true });
+    const ignored: Duplex[] = [];
+    server.on('upgrade', (req, socket, head) => (performance.now() < readyAt ? ignored.push(socket) : wss.handleUpgrade(req, socket, head, () => undefined)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    // An upgrade nobody answers leaves its socket outside the server's own bookkeeping: end it here.
+    t.after(() => new Promise<void>((r) => (ignored.forEach((s) => s.destroy()), wss.clients.forEach((c) => c.terminate()), server.closeAllConnections(), server.close(() => r()))));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const p = pool(t);
-    const opts = { url: srv.url, openTimeoutMs: 1000 };
+    const opts = { url, openTimeoutMs: 6000 };
     p.prewarm(opts);
+    await new Promise((r) => setTimeout(r, 2000)); // the scenario: the connect step begins 2 s after the spare
     const got = await p.acquire('main', opts, {});
-    assert.equal(got.ok, false);
-    assert.equal(!got.ok && got.error.code, 'TIMEOUT');
-    await p.close(); // waits for the next spare acquire() started; after this nothing connects
-    // The spare and the next spare; a fresh attempt after the spare's timeout would be a third.
-    assert.equal(srv.accepted(), 2);
+    assert.ok(got.ok, got.ok ? '' : `${got.error.code}: ${got.error.message}`);
+    await got.conn.dispose();
   });
 
-  test('a spare with a shorter deadline than the step does not decide it: a fresh attempt gets the step\'s', async (t) => {
-    const srv = await silentServer(t);
+  test("the step's deadline bounds the wait for a spare with a longer one, and the message names the step's", async (t) => {
+    const url = await silentServer(t);
     const p = pool(t);
-    p.prewarm({ url: srv.url, openTimeoutMs: 300 });
-    const got = await p.acquire('main', { url: srv.url, openTimeoutMs: 1000 }, {});
+    p.prewarm({ url, openTimeoutMs: 60_000 });
+    const started = performance.now();
+    const got = await p.acquire('main', { url, openTimeoutMs: 1000 }, {});
+    const ms = performance.now() - started;
     assert.equal(!got.ok && got.error.code, 'TIMEOUT');
-    assert.match(!got.ok ? got.error.message : '', /within 1000 ms/);
+    assert.match(!got.ok ? got.error.message : '', /did not open within 1000 ms/);
+    // Waiting for the spare would take 60 s; the bound only has to tell the two apart.
+    assert.ok(ms < 20_000, `acquire took ${Math.round(ms)} ms for a 1 s deadline`);
+  });
+
+  test('a spare still opening at the deadline is the answer: one wait, not a second full one after it', async (t) => {
+    const url = await silentServer(t);
+    const p = pool(t);
+    const opts = { url, openTimeoutMs: 3000 };
+    p.prewarm(opts);
+    const started = performance.now();
+    const got = await p.acquire('main', opts, {});
+    const ms = performance.now() - started;
+    assert.equal(!got.ok && got.error.code, 'TIMEOUT');
+    assert.ok(ms < 5500, `acquire took ${Math.round(ms)} ms; a fresh attempt after the spare would take 6 s`);
+  });
+
+  test('close() cancels spares still opening instead of waiting out their deadline', async (t) => {
+    const url = await silentServer(t);
+    const p = pool(t, 2);
+    p.prewarm({ url, openTimeoutMs: 60_000 });
+    const started = performance.now();
     await p.close();
-    assert.equal(srv.accepted(), 3, 'the short spare, the next spare, and the fresh attempt');
+    assert.ok(performance.now() - started < 20_000, 'close did not wait for the 60 s deadline');
   });
 });

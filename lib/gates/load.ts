@@ -337,7 +337,7 @@ function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[]
   const steps: LoadedStep[] = [];
   if ('steps' in gate) {
     if (!Array.isArray(gate.steps) || gate.steps.length === 0) {
-      errors.push({ code: 'SCHEMA', title: `gate "${id}": steps must be a non-empty list`, loc: pos.nodeLoc([...at, 'steps']) });
+      errors.push({ code: 'SCHEMA', title: `gate "${quoted(String(id))}": steps must be a non-empty list`, loc: pos.nodeLoc([...at, 'steps']) });
     } else {
       const known = new Set(fileKnown);
       const connections = new Set<string>();
@@ -361,7 +361,7 @@ function stepKindOf(keys: string[]): { kind?: StepKind; conflict?: StepKind[] } 
 }
 
 function loadStep(s: unknown, at: PathSeg[], gateId: string, si: number, pos: Positions, errors: HarnessError[], known: Set<string>, connections: Set<string>, env: NodeJS.ProcessEnv): LoadedStep | undefined {
-  const where = `gate "${gateId}" step ${si + 1}`;
+  const where = `gate "${quoted(gateId)}" step ${si + 1}`;
   if (s === null || typeof s !== 'object' || Array.isArray(s)) {
     errors.push({ code: 'SCHEMA', title: `${where}: a step is a map such as {send: ...}, got ${describeType(s)}`, loc: pos.nodeLoc(at), hint: `step kinds: ${STEP_KINDS.join(', ')}` });
     return undefined;
@@ -376,7 +376,7 @@ function loadStep(s: unknown, at: PathSeg[], gateId: string, si: number, pos: Po
   if (!kind) {
     const first = keys[0] ?? '(empty map)';
     const guess = keys.map((k) => didYouMean(k, STEP_KINDS)).find(Boolean);
-    errors.push({ code: 'UNKNOWN_STEP', title: `${where}: unknown step kind "${first}"`, loc: keys[0] ? pos.keyLoc(at, keys[0]) : pos.nodeLoc(at), hint: guess ? `did you mean "${guess}"?` : `step kinds: ${STEP_KINDS.join(', ')}` });
+    errors.push({ code: 'UNKNOWN_STEP', title: `${where}: unknown step kind "${quoted(first)}"`, loc: keys[0] ? pos.keyLoc(at, keys[0]) : pos.nodeLoc(at), hint: guess ? `did you mean "${guess}"?` : `step kinds: ${STEP_KINDS.join(', ')}` });
     return undefined;
   }
   const def = STEPS[kind];
@@ -387,7 +387,7 @@ function loadStep(s: unknown, at: PathSeg[], gateId: string, si: number, pos: Po
   const checked: Record<string, unknown> = {};
   for (const k of keys) {
     const kindGuess = Object.hasOwn(shape, k) || didYouMean(k, Object.keys(shape)) ? undefined : didYouMean(k, STEP_KINDS);
-    if (kindGuess && kindGuess !== kind) errors.push({ code: 'UNKNOWN_STEP', title: `${where}: unknown step kind "${k}"`, loc: pos.keyLoc(at, k), hint: `did you mean "${kindGuess}"?` });
+    if (kindGuess && kindGuess !== kind) errors.push({ code: 'UNKNOWN_STEP', title: `${where}: unknown step kind "${quoted(k)}"`, loc: pos.keyLoc(at, k), hint: `did you mean "${kindGuess}"?` });
     // defineProperty: a `__proto__` key must stay a key (and be reported), not become the prototype.
     else Object.defineProperty(checked, k, { value: obj[k], enumerable: true, writable: true, configurable: true });
   }
@@ -448,7 +448,7 @@ function semanticChecks(kind: StepKind, params: Record<string, unknown>, at: Pat
       try {
         new RegExp(src);
       } catch (e) {
-        errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex /${src}/: ${regexProblem(e)}`, loc: pos.nodeLoc([...p, 'regex']) });
+        errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex /${quoted(src)}/: ${regexProblem(e)}`, loc: pos.nodeLoc([...p, 'regex']) });
       }
     }
   });
@@ -456,7 +456,7 @@ function semanticChecks(kind: StepKind, params: Record<string, unknown>, at: Pat
     try {
       new RegExp((params.ready as { log: string }).log);
     } catch (e) {
-      errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex /${(params.ready as { log: string }).log}/ in ready.log: ${regexProblem(e)}`, loc: pos.nodeLoc([...at, 'ready', 'log']) });
+      errors.push({ code: 'BAD_REGEX', title: `${where}: invalid regex /${quoted((params.ready as { log: string }).log)}/ in ready.log: ${regexProblem(e)}`, loc: pos.nodeLoc([...at, 'ready', 'log']) });
     }
   }
   if (kind === 'send' && typeof params.send === 'string') {
@@ -476,7 +476,7 @@ function semanticChecks(kind: StepKind, params: Record<string, unknown>, at: Pat
     const on = kind === 'close' ? (typeof params.close === 'string' ? params.close : (params.close as { on?: string }).on) : (params.on as string | undefined);
     const name = on ?? 'main';
     if (!connections.has(name)) {
-      errors.push({ code: 'SCHEMA', title: `${where}: no connection named "${name}" is open at this point`, loc: pos.nodeLoc(on !== undefined ? [...at, kind === 'close' ? 'close' : 'on'] : at), hint: connections.size ? `open here: ${[...connections].join(', ')}` : 'add a `connect` step before it' });
+      errors.push({ code: 'SCHEMA', title: `${where}: no connection named "${quoted(name)}" is open at this point`, loc: pos.nodeLoc(on !== undefined ? [...at, kind === 'close' ? 'close' : 'on'] : at), hint: connections.size ? `open here: ${[...connections].join(', ')}` : 'add a `connect` step before it' });
     }
   }
   for (const c of capturesOf(kind, params)) known.add(c);
