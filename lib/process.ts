@@ -58,6 +58,11 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** The fields of a /proc stat line after the command name (which may hold spaces): state, ppid, ... */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /**
  * Every descendant of `root` (Linux /proc): a program may move its own children into a new process
  * group or session, out of reach of a group signal; they still descend from it while it lives.
@@ -78,8 +83,7 @@ export function descendants(root: number): number[] {
     } catch {
       continue;
     }
-    // Fields after the command name (which may hold spaces) start at the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const ppid = Number(statFields(stat)[1]);
     const list = children.get(ppid);
     if (list) list.push(Number(e));
     else children.set(ppid, [Number(e)]);
@@ -147,8 +151,7 @@ function exited(pid: number): boolean {
   }
   return tasks.every((tid) => {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      return 'ZX'.includes(stat[stat.lastIndexOf(')') + 2]!);
+      return 'ZX'.includes(statFields(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))[0]!);
     } catch {
       return true;
     }

@@ -203,16 +203,18 @@ function skippedGate(gate: LoadedGate, why: string): GateResult {
   };
 }
 
-/** Files the gate's steps want compared with their state at the gate's start. */
-function watchedFiles(gate: LoadedGate, scope: VarScope): string[] {
-  const out: string[] = [];
+/** What the gate's steps want recorded at its start: files to compare later, and whether git HEAD. */
+function watched(gate: LoadedGate, scope: VarScope): { files: string[]; head: boolean } {
+  const files: string[] = [];
+  let head = false;
   for (const s of gate.steps) {
     const def = STEPS[s.kind] as unknown as StepDefinition;
     for (const f of def.watches?.(s.params) ?? []) {
-      if (refsIn(f).every((r) => scope.lookup(r).found)) out.push(scope.resolve(f));
+      if (refsIn(f).every((r) => scope.lookup(r).found)) files.push(scope.resolve(f));
     }
+    head ||= def.watchesHead?.(s.params) ?? false;
   }
-  return out;
+  return { files, head };
 }
 
 async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, runProcesses: StartedProcess[]): Promise<GateResult> {
@@ -223,8 +225,8 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title: gate.title });
   const vars = baseScope(o).child();
   vars.set('GATE_ID', gate.id);
-  const needsHead = gate.steps.some((s) => (STEPS[s.kind] as unknown as StepDefinition).watchesHead?.(s.params) ?? false);
-  const snapshot = await takeSnapshot(o.project, watchedFiles(gate, vars), needsHead);
+  const w = watched(gate, vars);
+  const snapshot = await takeSnapshot(o.project, w.files, w.head);
   const connections = new Map<string, Member[]>();
   const gateProcesses: StartedProcess[] = [];
   const disposeAll = () => Promise.all([...connections.values()].flat().map((m) => m.conn.dispose()));

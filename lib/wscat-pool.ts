@@ -6,7 +6,7 @@
 // would otherwise leave two idle wscats behind each time. The server sees those connections a little
 // earlier than the steps that use them; --no-pool turns this off when that matters (e.g. to time
 // connection set-up itself, or to count connections exactly).
-import { WscatConnection, openTimeoutMessage, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './wscat.ts';
+import { WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './wscat.ts';
 
 type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure };
 
@@ -71,7 +71,7 @@ export class WscatPool {
     const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, deadline - performance.now()))));
     const got = await Promise.race([spare.opened, late]);
     clearTimeout(timer);
-    const timeout = (): Opened => ({ ok: false, error: { code: 'TIMEOUT', message: openTimeoutMessage(opts.openTimeoutMs), stderr: '', exitCode: null, ms: Math.round(performance.now() - started) } });
+    const timeout = (): Opened => ({ ok: false, error: openTimeout(opts.openTimeoutMs, Math.round(performance.now() - started)) });
     if (got === 'late') {
       spare.cancel.abort();
       void spare.opened.then((r) => (r.ok ? r.conn.dispose() : undefined));

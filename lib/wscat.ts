@@ -24,9 +24,12 @@ export interface ConnectOptions {
 
 export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'OTHER';
 
-/** Either the handshake never finished or the server does not answer WebSocket pings (RFC 6455 says it must). */
-export function openTimeoutMessage(ms: number): string {
-  return `the socket did not open within ${ms} ms (no answer to the WebSocket ping probe)`;
+/**
+ * A socket that did not open within `openTimeoutMs`: either the handshake never finished or the server
+ * does not answer WebSocket pings (RFC 6455 says it must). `ms` is how long the attempt really took.
+ */
+export function openTimeout(openTimeoutMs: number, ms: number, stderr = ''): ConnectionFailure {
+  return { code: 'TIMEOUT', message: `the socket did not open within ${openTimeoutMs} ms (no answer to the WebSocket ping probe)`, stderr, exitCode: null, ms };
 }
 
 /** Bounds on an opening connection besides its own openTimeoutMs. */
@@ -190,7 +193,7 @@ export class WscatConnection {
     conn.closeRequested = true;
     await stopTree(conn.child, 300);
     if (control.signal?.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr: conn.stderrText, exitCode: null, ms } };
-    return { ok: false, error: { code: 'TIMEOUT', message: openTimeoutMessage(opts.openTimeoutMs), stderr: conn.stderrText, exitCode: null, ms } };
+    return { ok: false, error: openTimeout(opts.openTimeoutMs, ms, conn.stderrText) };
   }
 
   private wire(): void {

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runGatesYaml } from './helpers/run-gates.ts';
+import { until } from './helpers/servers.ts';
 
 const servers: WebSocketServer[] = [];
 after(() => servers.forEach((s) => s.close()));
@@ -23,16 +24,6 @@ async function countingServer(): Promise<{ url: string; open: Set<WebSocket> }> 
     ws.on('message', () => ws.send(JSON.stringify({ type: 'ok' })));
   });
   return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, open };
-}
-
-async function until(pred: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  let delay = 5;
-  while (!pred() && performance.now() < end) {
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 100);
-  }
-  return pred();
 }
 
 test('connecting again under the same name ends the connection it replaces', async () => {

@@ -32,6 +32,28 @@ async function silentServer(t: TestContext): Promise<string> {
   return `ws://127.0.0.1:${(srv.address() as AddressInfo).port}`;
 }
 
+/**
+ * A WebSocket server that decides per upgrade: `decide(n)` (n counts upgrades from 0) answers
+ * 'accept', 'refuse' (HTTP 503) or 'ignore' (the socket is kept, never answered, ended at cleanup).
+ */
+async function upgradeServer(t: TestContext, decide: (n: number) => 'accept' | 'refuse' | 'ignore'): Promise<{ url: string; upgrades: () => number }> {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ noServer: true });
+  const ignored: Duplex[] = [];
+  let n = 0;
+  server.on('upgrade', (req, socket, head) => {
+    const what = decide(n++);
+    if (what === 'refuse') socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
+    else if (what === 'ignore') ignored.push(socket);
+    else wss.handleUpgrade(req, socket, head, () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  // An upgrade nobody answers leaves its socket outside the server's own bookkeeping: end it here.
+  t.after(() => new Promise<void>((r) => (ignored.forEach((s) => s.destroy()), wss.clients.forEach((c) => c.terminate()), server.closeAllConnections(), server.close(() => r()))));
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, upgrades: () => n };
+}
+
 /** Resolves once `fx` has seen `n` connections; rejects after 20 s. */
 function connections(wss: WebSocketServer, n: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -95,22 +117,12 @@ describe('WscatPool', { concurrency: true }, () => {
 
   test('a spare that was refused is replaced by a fresh attempt that opens', async (t) => {
     // The first upgrade is answered 503, the next ones are accepted.
-    const server = http.createServer();
-    const wss = new WebSocketServer({ noServer: true });
-    let upgrades = 0;
-    server.on('upgrade', (req, socket, head) => {
-      if (upgrades++ === 0) return socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
-      wss.handleUpgrade(req, socket, head, () => undefined);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    t.after(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), server.closeAllConnections(), server.close(() => r()))));
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { url, upgrades } = await upgradeServer(t, (n) => (n === 0 ? 'refuse' : 'accept'));
     const p = pool(t);
     p.prewarm({ url, openTimeoutMs: OPEN_MS });
     const got = await p.acquire('main', { url, openTimeoutMs: OPEN_MS }, {});
     assert.ok(got.ok, got.ok ? '' : `${got.error.code}: ${got.error.message}`);
-    assert.ok(upgrades >= 2, `the refused spare and the fresh attempt (${upgrades} upgrades)`);
+    assert.ok(upgrades() >= 2, `the refused spare and the fresh attempt (${upgrades()} upgrades)`);
     await got.conn.dispose();
   });
 
@@ -119,15 +131,7 @@ describe('WscatPool', { concurrency: true }, () => {
     // (6 s) starts at once and is ignored; the step starts 2 s later with the same 6 s, so when the
     // spare gives up, 2 s of the step are left, and a fresh attempt in them opens.
     const readyAt = performance.now() + 3000;
-    const server = http.createServer();
-    const wss = new WebSocketServer({ noServer: true });
-    const ignored: Duplex[] = [];
-    server.on('upgrade', (req, socket, head) => (performance.now() < readyAt ? ignored.push(socket) : wss.handleUpgrade(req, socket, head, () => undefined)));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    // An upgrade nobody answers leaves its socket outside the server's own bookkeeping: end it here.
-    t.after(() => new Promise<void>((r) => (ignored.forEach((s) => s.destroy()), wss.clients.forEach((c) => c.terminate()), server.closeAllConnections(), server.close(() => r()))));
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { url } = await upgradeServer(t, () => (performance.now() < readyAt ? 'ignore' : 'accept'));
     const p = pool(t);
     const opts = { url, openTimeoutMs: 6000 };
     p.prewarm(opts);

@@ -167,18 +167,23 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Wait until `pid` is gone, up to `ms`. A process sent SIGKILL is gone only once the kernel has run
- * its exit, which on a loaded machine can trail the signal; there is no event for a process that is
- * not our child, so this probes with backoff until the deadline. Resolves to whether it is gone.
+ * Resolves to `pred()` once it holds or `ms` have passed. For state with no event to wait on (the
+ * process table, a file another process writes): probes with backoff up to the deadline.
  */
-export async function waitGone(pid: number, ms = 3000): Promise<boolean> {
-  const deadline = performance.now() + ms;
+export async function until(pred: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
   let delay = 5;
-  while (isAlive(pid)) {
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+  while (!pred() && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, end - performance.now()))));
     delay = Math.min(delay * 2, 100);
   }
-  return true;
+  return pred();
+}
+
+/**
+ * Wait until `pid` is gone, up to `ms`. A process sent SIGKILL is gone only once the kernel has run
+ * its exit, which on a loaded machine can trail the signal. Resolves to whether it is gone.
+ */
+export function waitGone(pid: number, ms = 3000): Promise<boolean> {
+  return until(() => !isAlive(pid), ms);
 }
