@@ -23,9 +23,13 @@ export function httpRequest(method: string, url: string, headers: Record<string,
       resolve({ ok: false, error: `not a valid URL: ${url}` });
       return;
     }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      resolve({ ok: false, error: `not an http:// or https:// URL: ${url}` });
+      return;
+    }
     const started = performance.now();
     const lib = u.protocol === 'https:' ? https : http;
-    const req = lib.request(u, { method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, ...(insecure ? { rejectUnauthorized: false } : {}) }, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -40,7 +44,15 @@ export function httpRequest(method: string, url: string, headers: Record<string,
         clearTimeout(timer);
         resolve({ ok: false, error: e.message });
       });
-    });
+    };
+    let req: http.ClientRequest;
+    try {
+      req = lib.request(u, { method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, ...(insecure ? { rejectUnauthorized: false } : {}) }, onResponse);
+    } catch (e) {
+      // A header value with a line break (e.g. from a capture) is refused by node before sending.
+      resolve({ ok: false, error: `${(e as NodeJS.ErrnoException).code ?? 'ERROR'}: ${(e as Error).message}` });
+      return;
+    }
     const timer = setTimeout(() => {
       req.destroy();
       resolve({ ok: false, error: `no answer within ${timeoutMs} ms` });

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { runProcess } from './process.ts';
+import { gitHead } from './git.ts';
 
 export interface FileSnapshot {
   exists: boolean;
@@ -28,11 +28,6 @@ export async function snapshotFile(abs: string): Promise<FileSnapshot> {
   } catch {
     return { exists: false };
   }
-}
-
-export async function gitHead(cwd: string): Promise<string | null> {
-  const r = await runProcess('git', ['rev-parse', '--verify', '-q', 'HEAD'], { cwd, timeoutMs: 10_000 });
-  return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
 export async function takeSnapshot(project: string, files: string[], withHead = true): Promise<GateSnapshot> {

@@ -14,6 +14,16 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   watches?(params: z.infer<S>): string[];
   /** Whether the gate must record git HEAD at its start (one git process per gate otherwise saved). */
   watchesHead?(params: z.infer<S>): boolean;
+  /** Whether the step needs the project to be a git repository (PATH is git-initialised only then). */
+  usesGit?(params: z.infer<S>): boolean;
+  /** Problems the loader reports before anything runs (exit 2), each at a key path of the step. */
+  loadProblems?(params: z.infer<S>): LoadProblem[];
+}
+
+export interface LoadProblem {
+  path: (string | number)[];
+  title: string;
+  hint?: string;
 }
 
 export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepDefinition<S> {

@@ -5,6 +5,7 @@ import { defineStep } from '../lib/step-api.ts';
 import { describe, getPath, matchValue } from '../lib/match.ts';
 import type { CheckResult } from '../lib/results.ts';
 import { httpRequest } from '../lib/http-client.ts';
+import { substituteUrl } from '../lib/var-refs.ts';
 
 const Request = z.strictObject({
   method: z.string().optional(),
@@ -35,8 +36,11 @@ export const http = defineStep({
     return `http ${r.method} ${r.url}`;
   },
   async run(p, ctx) {
-    const r0 = ctx.vars.resolve(p);
-    const req = typeof r0.http === 'string' ? { ...parseRequestLine(r0.http) } : { ...r0.http, method: (r0.http.method ?? 'GET').toUpperCase() };
+    // The URL is resolved on its own: a value inside it is encoded for where it stands (see substituteUrl).
+    const line = typeof p.http === 'string' ? parseRequestLine(p.http) : undefined;
+    const url = substituteUrl(line ? line.url : (p.http as { url: string }).url, ctx.vars.lookup);
+    const r0 = ctx.vars.resolve({ ...p, http: typeof p.http === 'string' ? '' : { ...p.http, url: '' } });
+    const req = typeof r0.http === 'string' ? { method: line!.method, url } : { ...r0.http, url, method: (r0.http.method ?? 'GET').toUpperCase() };
     const headers: Record<string, string> = { ...('headers' in req ? req.headers : {}) };
     ctx.secrets.addHeaders(headers);
     let body: string | undefined;

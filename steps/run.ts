@@ -6,6 +6,7 @@ import { defineStep } from '../lib/step-api.ts';
 import { runProcess, runShell } from '../lib/process.ts';
 import { describe, matchValue } from '../lib/match.ts';
 import type { CheckResult } from '../lib/results.ts';
+import { buildShellLine, shellProblems } from '../lib/shell-quote.ts';
 
 export const run = defineStep({
   schema: z.strictObject({
@@ -20,8 +21,13 @@ export const run = defineStep({
     name: z.string().optional(),
   }),
   label: (p) => `run ${typeof p.run === 'string' ? p.run : p.run.join(' ')}`.slice(0, 80),
+  usesGit: (p) => (typeof p.run === 'string' ? /^\s*git(\s|$)/.test(p.run) : p.run[0] === 'git'),
+  loadProblems: (p) => (typeof p.run === 'string' ? shellProblems(p.run).map((x) => ({ path: ['run'], ...x })) : []),
   async run(p, ctx) {
-    const r0 = ctx.vars.resolve(p);
+    // A command line is shell text: values go in quoted for where they stand, never as syntax.
+    const built = typeof p.run === 'string' ? buildShellLine(p.run, ctx.vars.lookup) : undefined;
+    if (built && !built.ok) return ctx.result([ctx.check('the command line can be built', 'every value passed literally', built.why, false, ctx.locOf(['run']))]);
+    const r0 = { ...ctx.vars.resolve({ ...p, run: [] as string[] }), run: built ? built.line : ctx.vars.resolve(p.run) };
     const cwd = path.resolve(ctx.project, r0.cwd ?? '.');
     const opts = { cwd, env: { ...process.env, ...(r0.env ?? {}) }, timeoutMs: ctx.timeoutMs(r0.timeout ?? '60s'), signal: ctx.settings.signal };
     const res = typeof r0.run === 'string' ? await runShell(r0.run, opts) : await runProcess(r0.run[0]!, r0.run.slice(1), opts);

@@ -6,6 +6,7 @@ import { Duration } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/step-api.ts';
 import { spawnChild } from '../lib/process.ts';
 import { waitReady, type ReadyProbe } from '../lib/ready.ts';
+import { buildShellLine, shellProblems } from '../lib/shell-quote.ts';
 
 const Ready = z.union([
   z.strictObject({ http: z.string().describe('URL polled until it answers'), status: z.number().int().optional() }),
@@ -24,8 +25,12 @@ export const start = defineStep({
     name: z.string().optional(),
   }),
   label: (p) => `start ${p.start}`.slice(0, 80),
+  loadProblems: (p) => shellProblems(p.start).map((x) => ({ path: ['start'], ...x })),
   async run(p, ctx) {
-    const r0 = ctx.vars.resolve(p);
+    // The command line is shell text: values go in quoted for where they stand, never as syntax.
+    const built = buildShellLine(p.start, ctx.vars.lookup);
+    if (!built.ok) return ctx.result([ctx.check('the command line can be built', 'every value passed literally', built.why, false, ctx.locOf(['start']))]);
+    const r0 = { ...ctx.vars.resolve({ ...p, start: '' }), start: built.line };
     const child = spawnChild('sh', ['-c', r0.start], { cwd: path.resolve(ctx.project, r0.cwd ?? '.'), env: { ...process.env, ...(r0.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const name = r0.name ?? r0.start;
     ctx.processes.push({ name, child, stopAt: r0.stop ?? 'run' });

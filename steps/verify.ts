@@ -8,9 +8,10 @@ import { defineStep } from '../lib/step-api.ts';
 import type { CheckResult } from '../lib/results.ts';
 import type { StepContext } from '../lib/context.ts';
 import { describe, getPath, matchValue } from '../lib/match.ts';
-import { changedSince, snapshotFile, gitHead } from '../lib/snapshot.ts';
+import { changedSince, snapshotFile } from '../lib/snapshot.ts';
 import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/claims.ts';
-import { changedPaths, lastCommitMessage } from '../lib/git.ts';
+import { changedPaths, gitHead, lastCommitMessage } from '../lib/git.ts';
+import { resolveInside } from '../lib/project.ts';
 
 const FileCheck = z.strictObject({
   file: z.string().describe('Path, relative to the project folder'),
@@ -49,6 +50,7 @@ export const verify = defineStep({
   },
   watches: (p) => ('file' in p.verify && p.verify.changed ? [p.verify.file] : []),
   watchesHead: (p) => 'git' in p.verify && p.verify.git.headMoved !== undefined,
+  usesGit: (p) => 'git' in p.verify,
   async run(p, ctx) {
     const v = ctx.vars.resolve(p.verify);
     const started = performance.now();
@@ -75,8 +77,15 @@ async function verifyOnce(v: z.infer<typeof VerifyParams>, ctx: StepContext): Pr
   return verifyGit(v.git, ctx);
 }
 
+/** A failed check instead of a read, for a path that leaves the project folder. */
+function outside(ctx: StepContext, what: string, why: string, key: 'file' | 'dir') {
+  return { checks: [ctx.check(`${what} is inside the project folder`, 'a path inside the project folder', why, false, ctx.locOf(['verify', key]))], observations: { path: what, refused: why } };
+}
+
 async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
-  const abs = path.resolve(ctx.project, v.file);
+  const where = resolveInside(ctx.project, v.file);
+  if (!where.ok) return outside(ctx, v.file, where.why, 'file');
+  const abs = where.abs;
   const checks: CheckResult[] = [];
   const snap = await snapshotFile(abs);
   const wantExists = v.exists ?? true;
@@ -142,7 +151,9 @@ async function realEntries(root: string, recursive: boolean, prefix = ''): Promi
 }
 
 async function verifyListing(v: z.infer<typeof DirCheck>, ctx: StepContext) {
-  const dir = path.resolve(ctx.project, v.dir);
+  const where = resolveInside(ctx.project, v.dir);
+  if (!where.ok) return outside(ctx, v.dir, where.why, 'dir');
+  const dir = where.abs;
   let real: string[];
   try {
     real = await realEntries(dir, v.recursive ?? false);

@@ -14,6 +14,7 @@ import { parseDuration } from '../duration.ts';
 import { PACKAGE_ROOT } from '../protocol/package-root.ts';
 import { DEFAULT_KEYS, GATE_KEYS, GatesFile, TOP_KEYS } from './schema.ts';
 import type { LoadedGate, LoadedGates, LoadedStep } from './model.ts';
+import type { StepDefinition } from '../step-api.ts';
 
 export const MAX_GATES_BYTES = 2 * 1024 * 1024;
 export const BUILTIN_VARS = ['URL', 'HTTP_URL', 'PROJECT', 'RUN_ID', 'GATE_ID'] as const;
@@ -464,6 +465,7 @@ function semanticChecks(kind: StepKind, params: Record<string, unknown>, at: Pat
     if (/[\r\n]/.test(raw)) errors.push({ code: 'SCHEMA', title: `${where}: a raw line cannot contain a newline (wscat sends one frame per line)`, loc: pos.nodeLoc([...at, 'send']), hint: 'send a JSON object instead, or split it into several sends' });
     if (raw.startsWith('/')) errors.push({ code: 'SCHEMA', title: `${where}: a raw line cannot start with "/" (wscat would read it as a slash command)`, loc: pos.nodeLoc([...at, 'send']), hint: 'send it inside JSON, e.g. {type: slash_command, command: "/help"}' });
   }
+  for (const p of (STEPS[kind] as unknown as StepDefinition).loadProblems?.(params) ?? []) errors.push({ code: 'SCHEMA', title: `${where}: ${p.title}`, loc: pos.nodeLoc([...at, ...p.path]), ...(p.hint ? { hint: p.hint } : {}) });
   const exps = params.expect as Record<string, unknown>[] | undefined;
   if (exps?.length && 'collect' in exps[exps.length - 1]!) {
     errors.push({ code: 'SCHEMA', title: `${where}: a collect expectation needs a later expectation that ends it (e.g. type: message_complete)`, loc: pos.nodeLoc([...at, 'expect', exps.length - 1]) });

@@ -1,0 +1,269 @@
+// `${NAME}` inside a shell command line (`run:` as a string, `start:`), substituted so that the value
+// is always one literal piece of text, never shell syntax: a server that answers
+// `{"sessionId": "$(touch pwned)"}` must not get a command run by `run: "echo ${sid}"`.
+// The command line is scanned like sh reads it, to know for each reference whether it stands bare,
+// inside '...' or inside "..."; each context has its own quoting. Where no quoting is safe (inside
+// backticks, a here-document, a comment, $((...)), $'...', a shell ${...} expansion, or after a
+// backslash) the reference is refused when the gates file loads, pointing to the list form or env:.
+import type { Lookup } from './vars.ts';
+import { refAt, valueText } from './var-refs.ts';
+
+export type ShellContext = 'bare' | 'single' | 'double';
+
+export interface ShellRef {
+  name: string;
+  start: number;
+  end: number;
+  context: ShellContext | 'unsafe';
+  /** Why no quoting is safe here (context 'unsafe'). */
+  why?: string;
+}
+
+type Frame =
+  | { kind: 'bare'; parens: number; cases: number; closer: ')' | null }
+  | { kind: 'single' | 'double' | 'backtick' | 'ansi' | 'param' }
+  | { kind: 'arith'; parens: number };
+
+const UNSAFE_WHY: Record<string, string> = {
+  backtick: 'inside `...` (backticks)',
+  ansi: "inside $'...'",
+  param: 'inside a shell ${...} expansion',
+  arith: 'inside $((...))',
+};
+
+/** Characters after which `#` starts a comment and a word such as `case` starts. */
+const WORD_BREAK = /[\s;&|()<>]/;
+
+function wordAt(text: string, i: number, word: string): boolean {
+  return text.startsWith(word, i) && (i === 0 || WORD_BREAK.test(text[i - 1]!)) && (i + word.length >= text.length || WORD_BREAK.test(text[i + word.length]!));
+}
+
+/** The here-document delimiter after `<<` / `<<-` at `i`: its unquoted word and where it ends. */
+function heredocWord(text: string, i: number): { word: string; end: number; strip: boolean } {
+  let j = i + 2;
+  const strip = text[j] === '-';
+  if (strip) j++;
+  while (text[j] === ' ' || text[j] === '\t') j++;
+  let word = '';
+  while (j < text.length && !/[\s;&|()<>]/.test(text[j]!)) {
+    const c = text[j]!;
+    if (c === "'" || c === '"') {
+      const close = text.indexOf(c, j + 1);
+      const stop = close < 0 ? text.length : close;
+      word += text.slice(j + 1, stop);
+      j = stop + 1;
+    } else if (c === '\\') {
+      word += text[j + 1] ?? '';
+      j += 2;
+    } else {
+      word += c;
+      j++;
+    }
+  }
+  return { word, end: j, strip };
+}
+
+/** Every `${NAME}` reference of a shell command line, with the quoting context it stands in. */
+export function shellRefs(text: string): ShellRef[] {
+  const refs: ShellRef[] = [];
+  const stack: Frame[] = [{ kind: 'bare', parens: 0, cases: 0, closer: null }];
+  const heredocs: { word: string; strip: boolean }[] = [];
+  const unsafe = (name: string, start: number, end: number, why: string) => refs.push({ name, start, end, context: 'unsafe', why });
+  let i = 0;
+  while (i < text.length) {
+    const top = stack[stack.length - 1]!;
+    const c = text[i]!;
+    const ref = c === '$' ? refAt(text, i) : undefined;
+    if (ref) {
+      if (top.kind === 'bare' || top.kind === 'single' || top.kind === 'double') refs.push({ name: ref.name, start: i, end: ref.end, context: top.kind });
+      else unsafe(ref.name, i, ref.end, UNSAFE_WHY[top.kind]!);
+      i = ref.end;
+      continue;
+    }
+    switch (top.kind) {
+      case 'single':
+        if (c === "'") stack.pop();
+        i++;
+        continue;
+      case 'ansi':
+      case 'backtick': {
+        const close = top.kind === 'ansi' ? "'" : '`';
+        if (c === '\\') {
+          const r = refAt(text, i + 1);
+          if (r) unsafe(r.name, i + 1, r.end, UNSAFE_WHY[top.kind]!);
+          i = r ? r.end : i + 2;
+        } else {
+          if (c === close) stack.pop();
+          i++;
+        }
+        continue;
+      }
+      case 'arith':
+        if (c === '(') top.parens++;
+        else if (c === ')' && --top.parens === 0) stack.pop();
+        i++;
+        continue;
+      case 'param':
+      case 'double':
+      case 'bare':
+        break;
+    }
+    // bare, double and param frames share the openers; each has its own closer.
+    if (c === '\\') {
+      const r = refAt(text, i + 1);
+      if (r) unsafe(r.name, i + 1, r.end, 'after a backslash');
+      i = r ? r.end : i + 2;
+      continue;
+    }
+    if (c === '$' && text.startsWith('$((', i)) {
+      stack.push({ kind: 'arith', parens: 2 });
+      i += 3;
+      continue;
+    }
+    if (c === '$' && text[i + 1] === '(') {
+      stack.push({ kind: 'bare', parens: 0, cases: 0, closer: ')' });
+      i += 2;
+      continue;
+    }
+    if (c === '$' && text[i + 1] === '{') {
+      stack.push({ kind: 'param' });
+      i += 2;
+      continue;
+    }
+    if (c === '`') {
+      stack.push({ kind: 'backtick' });
+      i++;
+      continue;
+    }
+    if (top.kind === 'double') {
+      if (c === '"') stack.pop();
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      stack.push({ kind: c === "'" ? 'single' : 'double' });
+      i++;
+      continue;
+    }
+    if (top.kind === 'param') {
+      if (c === '}') stack.pop();
+      i++;
+      continue;
+    }
+    // bare
+    if (c === '$' && (text[i + 1] === "'" || text[i + 1] === '"')) {
+      stack.push({ kind: text[i + 1] === "'" ? 'ansi' : 'double' });
+      i += 2;
+      continue;
+    }
+    if (c === '#' && (i === 0 || WORD_BREAK.test(text[i - 1]!))) {
+      const nl = text.indexOf('\n', i);
+      const stop = nl < 0 ? text.length : nl;
+      for (let j = i; j < stop; j++) {
+        const r = text[j] === '$' ? refAt(text, j) : undefined;
+        if (r) unsafe(r.name, j, r.end, 'in a comment (a value with a line break would end it)');
+      }
+      i = stop;
+      continue;
+    }
+    if (c === '<' && text.startsWith('<<<', i)) {
+      i += 3; // a here-string: an ordinary word follows
+      continue;
+    }
+    if (c === '<' && text.startsWith('<<', i)) {
+      const h = heredocWord(text, i);
+      heredocs.push({ word: h.word, strip: h.strip });
+      i = h.end;
+      continue;
+    }
+    if (c === '\n' && heredocs.length) {
+      i = skipHeredocBodies(text, i + 1, heredocs.splice(0), unsafe);
+      continue;
+    }
+    if (top.kind === 'bare') {
+      if (wordAt(text, i, 'case')) top.cases++;
+      else if (wordAt(text, i, 'esac') && top.cases > 0) top.cases--;
+      if (c === '(') top.parens++;
+      else if (c === ')') {
+        if (top.parens > 0) top.parens--;
+        // Inside `case`, a `)` ends a pattern, not the $(...) around it.
+        else if (top.cases === 0 && top.closer === ')' && stack.length > 1) stack.pop();
+      }
+    }
+    i++;
+  }
+  return refs;
+}
+
+/** Skips the bodies of pending here-documents from `i`; references in them are unsafe. */
+function skipHeredocBodies(text: string, i: number, docs: { word: string; strip: boolean }[], unsafe: (name: string, start: number, end: number, why: string) => void): number {
+  for (const doc of docs) {
+    while (i < text.length) {
+      const nl = text.indexOf('\n', i);
+      const stop = nl < 0 ? text.length : nl;
+      const line = text.slice(i, stop);
+      if ((doc.strip ? line.replace(/^\t+/, '') : line) === doc.word) {
+        i = stop + 1;
+        break;
+      }
+      for (let j = i; j < stop; j++) {
+        const r = text[j] === '$' ? refAt(text, j) : undefined;
+        if (r) unsafe(r.name, j, r.end, 'in a here-document');
+      }
+      i = stop + 1;
+    }
+  }
+  return Math.min(i, text.length);
+}
+
+export interface ShellProblem {
+  name: string;
+  title: string;
+  hint: string;
+}
+
+/** Load-time problems of a command line: each reference that no quoting can make literal. */
+export function shellProblems(text: string): ShellProblem[] {
+  return shellRefs(text)
+    .filter((r) => r.context === 'unsafe')
+    .map((r) => ({
+      name: r.name,
+      title: `\${${r.name}} stands ${r.why} of a shell command line, where wsgate cannot quote its value safely`,
+      hint: `pass it as an argument of the list form (run: [prog, "\${${r.name}}"]) or through env: (env: {VALUE: "\${${r.name}}"}, then "$VALUE" in the command)`,
+    }));
+}
+
+/** A value made literal for its context. */
+export function quoteFor(context: ShellContext, value: string): string {
+  if (value.includes('\0')) throw new UnsafeShellValue('a NUL character cannot be passed to a shell');
+  if (context === 'bare') return `'${value.replace(/'/g, "'\\''")}'`;
+  if (context === 'single') return value.replace(/'/g, "'\\''");
+  return value.replace(/[\\"$`]/g, '\\$&');
+}
+
+export class UnsafeShellValue extends Error {}
+
+/**
+ * The command line with every reference replaced by its quoted value. A reference in a place the
+ * loader refused cannot reach here from a gates file; called directly, it throws UnsafeShellValue.
+ */
+export function substituteShell(text: string, lookup: Lookup): string {
+  let out = '';
+  let at = 0;
+  for (const r of shellRefs(text)) {
+    if (r.context === 'unsafe') throw new UnsafeShellValue(`\${${r.name}} stands ${r.why}`);
+    out += text.slice(at, r.start) + quoteFor(r.context, valueText(lookup, r.name));
+    at = r.end;
+  }
+  return out + text.slice(at);
+}
+
+/** substituteShell for a step: a value that cannot be passed (NUL) is a failed check, not a harness error. */
+export function buildShellLine(text: string, lookup: Lookup): { ok: true; line: string } | { ok: false; why: string } {
+  try {
+    return { ok: true, line: substituteShell(text, lookup) };
+  } catch (e) {
+    if (e instanceof UnsafeShellValue) return { ok: false, why: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,115 @@
+// Substitution into shell command lines: each hostile value, in each quoting context, reaches a real
+// `sh -c` (and bash, which some systems use as sh) as literal text; places no quoting can make safe
+// are found, so the loader can refuse them.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { shellRefs, shellProblems, substituteShell, UnsafeShellValue } from '../lib/shell-quote.ts';
+import { refsIn, type Lookup } from '../lib/vars.ts';
+import { runProcess } from '../lib/process.ts';
+import { tempDir } from './helpers/cli.ts';
+
+const dir = tempDir('wsgate-shell-quote-');
+after(() => dir.remove());
+const MARK = path.join(dir.path, 'pwned');
+
+/** Values a hostile server could send, each trying to run `touch MARK`. */
+const HOSTILE = [
+  `$(touch ${MARK})`,
+  `\`touch ${MARK}\``,
+  `'; touch ${MARK}; '`,
+  `"; touch ${MARK}; "`,
+  `"$(touch ${MARK})"`,
+  `'$(touch ${MARK})'`,
+  `x\ntouch ${MARK}\n`,
+  `\\'; touch ${MARK} #`,
+  `\\"; touch ${MARK} #`,
+  `$HOME * ? [a] ~ -n {a,b} !! %s \\ \\\\ ' " \``,
+  `'\\''; touch ${MARK}; '\\''`,
+  '',
+  'ünïcødé ✓ \t tab',
+];
+
+const lookupOf =
+  (vars: Record<string, unknown>): Lookup =>
+  (name) =>
+    name in vars ? { found: true, value: vars[name] } : { found: false };
+
+/** Command lines and the text each must print for a value V. */
+const TEMPLATES: [string, (v: string) => string][] = [
+  ["printf '%s' ${X}", (v) => v],
+  ["printf '%s' '${X}'", (v) => v],
+  ['printf \'%s\' "${X}"', (v) => v],
+  ['printf \'%s\' "pre ${X} post"', (v) => `pre ${v} post`],
+  ["printf '%s' pre${X}post", (v) => `pre${v}post`],
+  ['printf \'%s\' "$(printf \'%s\' ${X})"', (v) => v.replace(/\n+$/, '')],
+  ['printf \'%s\' "$(printf \'%s\' "${X}")"', (v) => v.replace(/\n+$/, '')],
+  ["v=${X}; printf '%s' \"$v\"", (v) => v],
+  ['case ${X} in *) printf \'%s\' ${X};; esac', (v) => v],
+  ['printf \'%s\' "$(case a in a) printf \'%s\' ${X};; esac)"', (v) => v.replace(/\n+$/, '')],
+];
+
+const shells = ['sh', ...(existsSync('/bin/bash') ? ['bash'] : [])];
+
+describe('shell substitution', () => {
+  for (const shell of shells) {
+    test(`${shell}: every hostile value in every context is printed literally and runs nothing`, async () => {
+      for (const [template, expected] of TEMPLATES) {
+        for (const value of HOSTILE) {
+          const line = substituteShell(template, lookupOf({ X: value }));
+          const r = await runProcess(shell, ['-c', line], { timeoutMs: 10_000 });
+          assert.equal(existsSync(MARK), false, `${shell} ran a command: ${template} with ${JSON.stringify(value)} → ${line}`);
+          assert.equal(r.exitCode, 0, `${line}: ${r.stderr}`);
+          assert.equal(r.stdout, expected(value), `${template} with ${JSON.stringify(value)} → ${line}`);
+        }
+      }
+      assert.deepEqual(readdirSync(dir.path), []);
+    });
+  }
+
+  test('the same line without quoting does run the command (the test can fail)', async () => {
+    const naive = "printf '%s' ${X}".replace('${X}', `$(touch ${MARK})`);
+    await runProcess('sh', ['-c', naive], { timeoutMs: 10_000 });
+    assert.equal(existsSync(MARK), true);
+    (await import('node:fs')).rmSync(MARK);
+  });
+
+  test('contexts: bare, single, double, and command substitution inside double quotes is bare again', () => {
+    const ctx = (text: string) => shellRefs(text).map((r) => `${r.name}:${r.context}`);
+    assert.deepEqual(ctx("a ${A} '${B}' \"${C}\" \"x $(y ${D}) '${E}'\""), ['A:bare', 'B:single', 'C:double', 'D:bare', 'E:double']);
+    assert.deepEqual(ctx("echo \"it's ${A}\" 'say \"${B}\"'"), ['A:double', 'B:single']);
+    assert.deepEqual(ctx('echo ${env.HOME} ${A}${B}'), ['env.HOME:bare', 'A:bare', 'B:bare']);
+    assert.deepEqual(ctx('echo $HOME ${HOME:-x} ${#A} ${A}'), ['A:bare'], 'shell expansions are not wsgate references');
+    assert.deepEqual(ctx("cat <<<${A}; echo ${B}"), ['A:bare', 'B:bare'], 'a here-string is a word');
+  });
+
+  test('places no quoting makes safe are unsafe, and the loader hint names the list form and env:', () => {
+    const unsafe = (text: string) => shellRefs(text).filter((r) => r.context === 'unsafe').map((r) => r.name);
+    assert.deepEqual(unsafe('echo `echo ${A}` "`echo ${B}`"'), ['A', 'B']);
+    assert.deepEqual(unsafe('cat <<EOF\nhello ${A}\nEOF\necho ${B}'), ['A']);
+    assert.deepEqual(unsafe("cat <<-'EOF'\n\t${A}\n\tEOF\necho ${B}"), ['A']);
+    assert.deepEqual(unsafe('echo hi # ${A}\necho ${B}'), ['A']);
+    assert.deepEqual(unsafe('echo $(( ${A} + 1 )) ${B}'), ['A']);
+    assert.deepEqual(unsafe("echo $'${A}' ${B}"), ['A']);
+    assert.deepEqual(unsafe('echo ${X:-${A}} "${Y:+${B}}" ${C}'), ['A', 'B']);
+    assert.deepEqual(unsafe('echo \\${A} "\\${B}" ${C}'), ['A', 'B']);
+    const p = shellProblems('echo `cat ${sid}`');
+    assert.equal(p.length, 1);
+    assert.match(p[0]!.title, /\$\{sid\} stands inside `...` \(backticks\)/);
+    assert.match(p[0]!.hint, /run: \[prog, "\$\{sid\}"\]/);
+    assert.match(p[0]!.hint, /env: \{VALUE: "\$\{sid\}"\}/);
+    assert.throws(() => substituteShell('echo `${A}`', lookupOf({ A: 'x' })), UnsafeShellValue);
+  });
+
+  test('finds the same references as lib/vars.ts', () => {
+    for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', "'${A}' \"${B}\" ${C}"]) {
+      assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
+    }
+  });
+
+  test('values keep their text form; NUL is refused', () => {
+    assert.equal(substituteShell('echo ${N} ${O}', lookupOf({ N: 3001, O: { a: "it's" } })), `echo '3001' '{"a":"it'\\''s"}'`);
+    assert.throws(() => substituteShell('echo ${A}', lookupOf({ A: 'a\0b' })), UnsafeShellValue);
+  });
+});
