@@ -4,15 +4,17 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
 
-export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--parallel N] [--shard K/N] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--lenient] [--require-coverage P] [--no-pool] [--help] [--version]';
+export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--parallel N] [--shard K/N] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--lenient] [--require-coverage P] [--no-pool] [--git-init] [--allow-subfolder] [--help] [--version]';
 
 export const RUN_HELP = `${RUN_USAGE}
 
 Runs the gates of a gates.yaml against a WebSocket server through real wscat connections.
 
   URL                 ws:// or wss:// URL of the server; none: start the embedded reference server
-  PATH                project folder the server works on (sent as projectPath); created if
-                      missing, git-initialised if not a repository; none: a fresh temp folder
+  PATH                the project folder: the server's working folder, whose files and git the
+                      verify steps read (sent to the server only where a gate writes \${PROJECT});
+                      created if missing; made a git repository only if a gate checks git (or
+                      --git-init) and it is not one; none: a fresh temp folder
   --gates FILE        gates file (default: the gates.yaml shipped with wsgate)
   --gate ID           run only this gate (repeatable)
   --list              print gate ids and titles, run nothing
@@ -25,7 +27,9 @@ Runs the gates of a gates.yaml against a WebSocket server through real wscat con
   --var NAME=VALUE    set a variable (repeatable)
   --secret-var NAME=VALUE  set a variable whose value is shown as *** everywhere
   --reporter NAME[:FILE]   add a reporter (repeatable; default console)
-  --out DIR           evidence folder (default .wsgate/runs/<time>-<run id>)
+  --out DIR           evidence folder, new or empty (default .wsgate/runs/<time>-<run id> in the
+                      current folder; a private per-user folder when that is inside PATH or
+                      inside wsgate's own package)
   --require-signoff   exit 1 while a gate that ran has manual checks awaiting sign-off
   --quiet             print failures and the summary only
   --verbose           print every frame sent and received
@@ -33,6 +37,9 @@ Runs the gates of a gates.yaml against a WebSocket server through real wscat con
   --no-color          no colour (also when NO_COLOR is set or output is not a TTY)
   --lenient           protocol violations are warnings, not failed checks
   --require-coverage P  exit 1 when the run exercised less than P % of the protocol file
+  --git-init          make PATH a git repository even when no gate checks git
+  --allow-subfolder   accept a PATH inside a git repository that is not its top folder (the
+                      server's git tools then work on the whole repository)
   --no-pool           spawn each wscat when its connect step runs (default: one connection
                       per option set is opened ahead, so wscat's start-up overlaps other work)
 
@@ -64,6 +71,8 @@ export interface RunArgs {
   pool: boolean;
   lenient: boolean;
   requireCoverage?: number;
+  gitInit: boolean;
+  allowSubfolder: boolean;
 }
 
 const RUN_PARSE_OPTIONS = {
@@ -89,6 +98,8 @@ const RUN_PARSE_OPTIONS = {
   'no-pool': { type: 'boolean' },
   lenient: { type: 'boolean' },
   'require-coverage': { type: 'string' },
+  'git-init': { type: 'boolean' },
+  'allow-subfolder': { type: 'boolean' },
 } as const;
 const RUN_OPTIONS = Object.keys(RUN_PARSE_OPTIONS);
 
@@ -241,6 +252,8 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     color: isTTY && !v['no-color'] && env.NO_COLOR === undefined,
     pool: !v['no-pool'],
     lenient: v.lenient ?? false,
+    gitInit: v['git-init'] ?? false,
+    allowSubfolder: v['allow-subfolder'] ?? false,
     ...(requireCoverage !== undefined ? { requireCoverage } : {}),
   };
 }

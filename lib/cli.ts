@@ -1,7 +1,6 @@
 // `wsgate <command>`: argv in, exit code out. Harness errors are printed as `FILE:LINE:COL: message`
 // lines with a hint, never as stack traces.
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline/promises';
@@ -11,9 +10,14 @@ import { initGates } from './init.ts';
 import { parseRunArgs, RUN_HELP, type RunArgs } from './args.ts';
 import { EXIT, HarnessFailure, formatError, didYouMean } from './errors.ts';
 import { loadGatesFile } from './gates/load.ts';
-import { prepareProject, removeOwned, isInside, GateFolders } from './project.ts';
+import type { LoadedGate } from './gates/model.ts';
+import type { StepDefinition } from './step-api.ts';
+import { STEPS } from '../steps/index.ts';
+import { prepareProject, removeOwned, GateFolders } from './project.ts';
 import { startEmbedded, type EmbeddedServer } from './embedded.ts';
 import { EvidenceWriter } from './evidence.ts';
+import { checkOutDir, createRunDir } from './evidence-dir.ts';
+import { signingKey } from './signing.ts';
 import { runGates } from './run.ts';
 import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } from './reporters/index.ts';
 import { killAllNow } from './process.ts';
@@ -95,20 +99,13 @@ function initMain(argv: string[]): number {
   return EXIT.passed;
 }
 
-function newRunId(): string {
-  return randomBytes(4).toString('hex');
+/** Whether any step of these gates needs a git repository (a verify git step, a `git` command). */
+export function gatesUseGit(gates: LoadedGate[]): boolean {
+  return gates.some((g) => g.steps.some((s) => (STEPS[s.kind] as unknown as StepDefinition).usesGit?.(s.params) ?? false));
 }
 
-function evidenceDir(args: RunArgs, project: string, runId: string): string {
-  if (args.out) {
-    const abs = path.resolve(args.out);
-    if (isInside(abs, project)) throw new HarnessFailure([{ code: 'USAGE', title: `--out ${abs} is inside the project folder ${project}`, hint: 'evidence must not show up in the project\'s git status: choose a folder outside it' }], EXIT.usage);
-    return abs;
-  }
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  let base = path.resolve('.wsgate', 'runs');
-  if (isInside(base, project)) base = path.join(os.tmpdir(), 'wsgate', 'runs');
-  return path.join(base, `${stamp}-${runId}`);
+function newRunId(): string {
+  return randomBytes(4).toString('hex');
 }
 
 /** The gates file's protocol, loaded before anything runs: a broken protocol file is a usage error. */
@@ -135,9 +132,11 @@ function buildReporters(args: RunArgs): Reporter[] {
 }
 
 /** Secret from the start: --secret-var values and every `${env.NAME}` the gates file reads. */
-function runSecrets(args: RunArgs, gatesSource: string): Secrets {
+function runSecrets(args: RunArgs, gatesSource: string, signingKey: string | undefined): Secrets {
   const secrets = new Secrets();
   for (const v of args.secrets) secrets.add(v);
+  secrets.addUrl(args.url);
+  secrets.add(signingKey);
   for (const m of gatesSource.matchAll(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)) secrets.add(process.env[m[1]!]);
   return secrets;
 }
@@ -179,8 +178,14 @@ async function runCommand(argv: string[]): Promise<number> {
   const reporters = buildReporters(args);
   if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
 
+  if (args.out !== undefined) checkOutDir(args.out);
+  // Read and taken out of the environment before any child starts: the server under test must not inherit it.
+  const key = signingKey();
   const runId = newRunId();
-  const project = await prepareProject(args.project);
+  // PATH becomes a repository only for gates that look at git (issue 13: a notes server's data
+  // folder should not grow a .git/).
+  const withGit = args.gitInit || gatesUseGit(gates.gates.filter((g) => !args.gates.length || args.gates.includes(g.id)));
+  const project = await prepareProject(args.project, { git: withGit, allowSubfolder: args.allowSubfolder });
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -197,11 +202,11 @@ async function runCommand(argv: string[]): Promise<number> {
   process.on('exit', killAllNow);
   let server: EmbeddedServer | undefined;
   let pool: WscatPool | undefined;
-  const gateFolders = new GateFolders(runId);
+  const gateFolders = new GateFolders(runId, withGit);
   // --keep keeps what a run made; a run stopped by a usage error before its first gate made nothing.
   let started = false;
   try {
-    const secrets = runSecrets(args, gates.source);
+    const secrets = runSecrets(args, gates.source, key);
     if (!args.url) {
       try {
         server = await startEmbedded(project.path, args.keep);
@@ -214,9 +219,8 @@ async function runCommand(argv: string[]): Promise<number> {
     pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
     if (compileLate) protocol = loadRunProtocol(gates.protocol, args.lenient);
     // Only now, when every input has been accepted: a usage error leaves no evidence folder behind.
-    const outDir = evidenceDir(args, project.path, runId);
-    mkdirSync(outDir, { recursive: true });
-    const evidence = new EvidenceWriter(outDir, secrets.redact);
+    const outDir = createRunDir(args.out, project.path, runId);
+    const evidence = new EvidenceWriter(outDir, secrets.redact, key);
     const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
     for (const r of reporters) await r.onRunStart?.(info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;

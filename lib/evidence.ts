@@ -1,11 +1,14 @@
 // Evidence of one run, written as it happens (the transcript streams to disk, it is never held
 // in memory): every frame, every process's output, every verify observation, then result.json
-// and a manifest of sha256 hashes whose own hash is the run's evidence digest.
+// and a manifest of sha256 hashes whose own hash is the run's evidence digest. The folder is 0700 and
+// every file 0600, created new (O_EXCL: never written through a link or over a file already there):
+// evidence holds frames, command output and file contents of the user's project.
 import { createHash } from 'node:crypto';
 import { closeSync, createWriteStream, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { EvidenceSink } from './context.ts';
 import type { Frame } from './wscat.ts';
+import { sign, SIGNATURE_FILE } from './signing.ts';
 
 export const MANIFEST = 'manifest.json';
 
@@ -24,15 +27,30 @@ function redactValues(v: unknown, redact: Redactor): unknown {
   return v;
 }
 
+/** Created here or not at all: an existing file or link at the path is an error, not a target. */
+const NEW_FILE = { flag: 'wx', mode: 0o600 } as const;
+
+function newStream(file: string): WriteStream {
+  const s = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  // Only a file planted in the run's own fresh folder could cause this: say so, do not crash.
+  s.on('error', (e) => process.stderr.write(`wsgate: evidence file ${file} not written: ${e.message}\n`));
+  return s;
+}
+
 export class EvidenceWriter implements EvidenceSink {
   private transcript: WriteStream;
   private observations: WriteStream;
   private logs = new Map<string, WriteStream>();
 
-  constructor(readonly dir: string, private readonly redact: Redactor = (t) => t) {
-    mkdirSync(path.join(dir, 'logs'), { recursive: true });
-    this.transcript = createWriteStream(path.join(dir, 'transcript.jsonl'));
-    this.observations = createWriteStream(path.join(dir, 'observations.jsonl'));
+  constructor(
+    readonly dir: string,
+    private readonly redact: Redactor = (t) => t,
+    /** WSGATE_SIGNING_KEY: the manifest is signed with it (manifest.sig). */
+    private readonly signingKey?: string,
+  ) {
+    mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
+    this.transcript = newStream(path.join(dir, 'transcript.jsonl'));
+    this.observations = newStream(path.join(dir, 'observations.jsonl'));
   }
 
   frameIn(conn: string, frame: Frame, step: string): void {
@@ -87,7 +105,7 @@ export class EvidenceWriter implements EvidenceSink {
     const name = this.redact(source).replace(/[^A-Za-z0-9_.#-]+/g, '_').slice(0, 80) + '.log';
     let s = this.logs.get(name);
     if (!s) {
-      s = createWriteStream(path.join(this.dir, 'logs', name));
+      s = newStream(path.join(this.dir, 'logs', name));
       this.logs.set(name, s);
     }
     s.write(this.redact(text));
@@ -99,7 +117,7 @@ export class EvidenceWriter implements EvidenceSink {
   }
 
   writeFile(name: string, content: string): void {
-    writeFileSync(path.join(this.dir, name), this.redact(content));
+    writeFileSync(path.join(this.dir, name), this.redact(content), NEW_FILE);
   }
 
   private async closeStreams(): Promise<void> {
@@ -112,7 +130,9 @@ export class EvidenceWriter implements EvidenceSink {
   async finish(runId: string): Promise<string> {
     await this.closeStreams();
     const manifest = buildManifest(this.dir, runId);
-    writeFileSync(path.join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    const text = JSON.stringify(manifest, null, 2) + '\n';
+    writeFileSync(path.join(this.dir, MANIFEST), text, NEW_FILE);
+    if (this.signingKey) writeFileSync(path.join(this.dir, SIGNATURE_FILE), JSON.stringify(sign(this.signingKey, text)) + '\n', NEW_FILE);
     return evidenceDigest(this.dir);
   }
 }
@@ -122,7 +142,7 @@ function listFiles(dir: string, prefix = ''): string[] {
   for (const e of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...listFiles(dir, rel));
-    else if (rel !== MANIFEST) out.push(rel);
+    else if (rel !== MANIFEST && rel !== SIGNATURE_FILE) out.push(rel);
   }
   return out.sort();
 }
@@ -174,4 +194,15 @@ export function verifyEvidence(dir: string): { ok: boolean; problems: string[] }
   }
   for (const p of listFiles(dir)) if (!listed.has(p)) problems.push(`${p} is not in the manifest`);
   return { ok: problems.length === 0, problems };
+}
+
+/** Whether one file still has the hash the manifest gives it (a cheap check of result.json). */
+export function fileMatchesManifest(dir: string, rel: string): boolean {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(dir, MANIFEST), 'utf8')) as Manifest;
+    const entry = manifest.files.find((f) => f.path === rel);
+    return entry !== undefined && sha256File(path.join(dir, rel)) === entry.sha256;
+  } catch {
+    return false;
+  }
 }

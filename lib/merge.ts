@@ -1,6 +1,7 @@
 // `wsgate merge DIR...`: one report and one exit code from the results of shards (--shard K/N) run on
 // several CI machines. Gates come back in file order (a shard's i-th gate is gate i*N + K-1).
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileNoFollow } from './safe-write.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
@@ -92,7 +93,11 @@ export async function mergeMain(argv: string[]): Promise<number> {
   const result = mergeResults(parsed.positionals.map(readShard));
   const out = path.resolve(v.out ?? path.join('.wsgate', 'merged', new Date().toISOString().replace(/[:.]/g, '-')));
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+  try {
+    writeFileNoFollow(path.join(out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+  } catch (e) {
+    throw new HarnessFailure([{ code: 'USAGE', title: `cannot write ${path.join(out, 'result.json')}: ${(e as Error).message}` }], EXIT.harness);
+  }
   const reporters: Reporter[] = [{ name: 'console' }, ...(v.reporter ?? []).map((r) => (r.includes(':') ? { name: r.slice(0, r.indexOf(':')), file: r.slice(r.indexOf(':') + 1) } : { name: r }))]
     .filter((r, i, all) => all.findIndex((x) => x.name === r.name) === i)
     .map((r) => {

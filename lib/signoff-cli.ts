@@ -2,8 +2,11 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { HarnessFailure, EXIT } from './errors.ts';
-import { gateStates, listRuns, signoff } from './signoff.ts';
+import { gateStates, listRuns, proofNote, signoff } from './signoff.ts';
 import { loadGatesFile } from './gates/load.ts';
+import { defaultRunsDirs } from './evidence-dir.ts';
+import { keyId, signingKey } from './signing.ts';
+import { termText } from './term-safe.ts';
 
 export const SIGNOFF_USAGE = 'usage: wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT] [--runs DIR]';
 export const STATUS_USAGE = 'usage: wsgate status [--gates FILE] [--runs DIR]';
@@ -16,7 +19,12 @@ function parse(argv: string[], usage: string, options: Record<string, { type: 's
   }
 }
 
-const DEFAULT_RUNS = path.join('.wsgate', 'runs');
+/** --runs DIR, else the current folder's .wsgate/runs and the private per-user runs folder. */
+function runsDirs(given: unknown): string[] {
+  return given !== undefined ? [String(given)] : defaultRunsDirs();
+}
+
+const warn = (m: string) => process.stderr.write(`wsgate: warning: ${termText(m)}\n`);
 
 export function signoffMain(argv: string[]): number {
   const { values: v, positionals } = parse(argv, SIGNOFF_USAGE, { gate: { type: 'string', multiple: true }, by: { type: 'string' }, note: { type: 'string' }, runs: { type: 'string' } });
@@ -28,21 +36,24 @@ export function signoffMain(argv: string[]): number {
   if (!Array.isArray(v.gate) || v.gate.length === 0) throw usage('--gate ID is required');
   if (!v.by || !String(v.by).trim()) throw usage('--by NAME is required: a sign-off names the person');
   if (positionals.length > 1) throw usage(`too many arguments: ${positionals.slice(1).join(' ')}`);
+  const key = signingKey();
   let runDir = positionals[0];
   if (!runDir) {
-    const runs = listRuns(String(v.runs ?? DEFAULT_RUNS));
-    if (!runs.length) throw usage(`no runs under ${v.runs ?? DEFAULT_RUNS}: pass RUN_DIR`);
-    runDir = runs[runs.length - 1]!;
+    const dirs = runsDirs(v.runs);
+    const runs = listRuns(dirs, warn);
+    if (!runs.length) throw usage(`no runs under ${dirs.join(' or ')}: pass RUN_DIR`);
+    runDir = runs[runs.length - 1]!.dir;
   }
   let code: number = EXIT.passed;
   for (const gate of v.gate as string[]) {
-    const r = signoff(runDir, gate, String(v.by), String(v.note ?? ''));
-    if (r.ok) process.stdout.write(`signed off gate ${gate} of run ${r.entry.runId} by ${r.entry.tester} (evidence ${r.entry.evidenceDigest.slice(0, 19)}…) → ${r.ledger}\n`);
+    const r = signoff(runDir, gate, String(v.by), String(v.note ?? ''), new Date(), key);
+    if (r.ok) process.stdout.write(termText(`signed off gate ${gate} of run ${r.entry.runId} by ${r.entry.tester} (evidence ${r.entry.evidenceDigest.slice(0, 19)}…${key ? `, signed with key ${keyId(key)}` : ''}) → ${r.ledger}`) + '\n');
     else {
-      process.stderr.write(`wsgate: sign-off refused: ${r.reason}\n`);
+      process.stderr.write(`wsgate: sign-off refused: ${termText(r.reason)}\n`);
       code = EXIT.failed;
     }
   }
+  if (code === EXIT.passed) process.stdout.write(`note: ${proofNote(key)}\n`);
   return code;
 }
 
@@ -56,10 +67,13 @@ export function statusMain(argv: string[], defaultGates: string): number {
   const gatesFile = path.resolve(String(v.gates ?? defaultGates));
   const loaded = loadGatesFile(gatesFile);
   if (!loaded.ok) throw new HarnessFailure(loaded.errors, EXIT.usage);
-  const rows = gateStates(gatesFile, loaded.gates.gates, String(v.runs ?? DEFAULT_RUNS));
+  const key = signingKey();
+  const rows = gateStates(gatesFile, loaded.gates.gates, runsDirs(v.runs), key, warn);
   const w = Math.max(4, ...rows.map((r) => r.gate.length));
   const sw = Math.max(...rows.map((r) => r.state.length));
   process.stdout.write(`${'gate'.padEnd(w)}  ${'state'.padEnd(sw)}  detail\n`);
-  for (const r of rows) process.stdout.write(`${r.gate.padEnd(w)}  ${r.state.padEnd(sw)}  ${r.detail}\n`);
+  // Details quote run folders and testers' names from files anyone may have edited: shown escaped.
+  for (const r of rows) process.stdout.write(`${r.gate.padEnd(w)}  ${r.state.padEnd(sw)}  ${termText(r.detail)}\n`);
+  process.stdout.write(`note: ${proofNote(key)}\n`);
   return EXIT.passed;
 }

@@ -43,6 +43,7 @@ export const http = defineStep({
     const req = typeof r0.http === 'string' ? { method: line!.method, url } : { ...r0.http, url, method: (r0.http.method ?? 'GET').toUpperCase() };
     const headers: Record<string, string> = { ...('headers' in req ? req.headers : {}) };
     ctx.secrets.addHeaders(headers);
+    ctx.secrets.addUrl(req.url);
     let body: string | undefined;
     if ('json' in req && req.json !== undefined) {
       body = JSON.stringify(req.json);

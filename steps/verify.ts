@@ -1,7 +1,7 @@
 // Side effects, read from the real disk and the real git after the step before it.
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/step-api.ts';
@@ -83,11 +83,14 @@ function outside(ctx: StepContext, what: string, why: string, key: 'file' | 'dir
 }
 
 async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
+  // Outside the project only whether a path exists may be checked (the default `logs` gate checks
+  // the server's log folder, which /health names): no content, hash or mtime is read there.
   const where = resolveInside(ctx.project, v.file);
-  if (!where.ok) return outside(ctx, v.file, where.why, 'file');
-  const abs = where.abs;
+  const reads = v.content !== undefined || v.json !== undefined || v.changed !== undefined;
+  if (!where.ok && reads) return outside(ctx, v.file, where.why, 'file');
+  const abs = where.ok ? where.abs : path.resolve(ctx.project, v.file);
   const checks: CheckResult[] = [];
-  const snap = await snapshotFile(abs);
+  const snap = where.ok ? await snapshotFile(abs) : { exists: await stat(abs).then(() => true, () => false), sha256: undefined, size: undefined };
   const wantExists = v.exists ?? true;
   const observations: Observations = { path: abs, exists: snap.exists, sha256: snap.sha256, size: snap.size };
   checks.push(ctx.check(`${v.file} ${wantExists ? 'exists' : 'is absent'}`, wantExists ? 'exists' : 'absent', snap.exists ? 'exists' : 'absent', snap.exists === wantExists, ctx.locOf(['verify', 'file'])));

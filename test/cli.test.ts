@@ -50,15 +50,24 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     assert.ok(ids.includes('write-file') && ids.includes('concurrency'));
   });
 
-  test('a PATH that is not a repository is created and git-initialised; user files in it are untouched', async () => {
+  test('a PATH that is not a repository is created, and git-initialised only when a gate checks git or --git-init asks', async () => {
     const parent = tmp();
     const project = path.join(parent, 'new-project');
     const r = await runCli([project, '--gate', 'write-file', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-    assert.ok(existsSync(path.join(project, '.git')), 'git init ran');
+    assert.equal(existsSync(path.join(project, '.git')), false, 'write-file checks no git: no git init');
     assert.equal(readFileSync(path.join(project, 'test.txt'), 'utf8'), 'Test content');
     // A PATH the user gave is never removed.
     assert.ok(existsSync(project));
+    const forced = path.join(parent, 'forced');
+    const f = await runCli([forced, '--gate', 'ping', '--git-init', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')]);
+    assert.equal(f.exitCode, 0, f.stdout + f.stderr);
+    assert.ok(existsSync(path.join(forced, '.git')), '--git-init ran git init');
+    const withGit = path.join(parent, 'with-git');
+    const g = await runCli([withGit, '--gate', 'git-commit', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')]);
+    assert.equal(g.exitCode, 0, g.stdout + g.stderr);
+    assert.ok(existsSync(path.join(withGit, '.git')), 'a gate with git checks: git init ran');
+    assert.equal((await runProcess('git', ['config', 'user.email'], { cwd: withGit })).stdout.trim(), 'wsgate@localhost');
   });
 
   test('a single ws:// argument is the URL; an http:// one is a usage error', async () => {

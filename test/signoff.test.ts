@@ -1,11 +1,14 @@
 // The sign-off ledger round trip on real runs: run → status → signoff → status → tamper → stale,
-// and a failed run refused.
-import { test, after } from 'node:test';
+// and a failed run refused; with WSGATE_SIGNING_KEY a forged run cannot be signed off; the newest
+// run by its own start time decides; a broken run folder is skipped; the ledger is not a link.
+import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
 import { runCli, tempDir, ROOT } from './helpers/cli.ts';
+import { buildManifest } from '../lib/evidence.ts';
+import type { RunResult } from '../lib/results.ts';
 
 const dirs: { remove(): void }[] = [];
 after(() => dirs.forEach((d) => d.remove()));
@@ -83,4 +86,142 @@ test('a failed run cannot be signed off, and status says failed', async () => {
   assert.equal(stateOf(status.stdout, 'ping'), 'failed');
   const missingBy = await runCli(['signoff', '--gate', 'ping'], { cwd: work.path });
   assert.equal(missingBy.exitCode, 2);
+});
+
+// ---- what a sign-off can prove, and ordering by run times -----------------------------------------
+
+const MANUAL_GATES = `version: 1
+vars: {OUTCOME: ok}
+gates:
+  - id: g
+    title: a command, then a person
+    steps:
+      - run: [sh, -c, 'test "$0" = ok', "\${OUTCOME}"]
+      - run: 'test -z "$WSGATE_SIGNING_KEY"'
+      - manual: "looks right"
+  - id: h
+    title: another gate
+    steps:
+      - run: "true"
+`;
+
+async function manualRun(work: string, outcome: 'ok' | 'broken', env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const port = await closedPort();
+  const gates = path.join(work, 'gates.yaml');
+  const runs = path.join(work, '.wsgate', 'runs');
+  const before = new Set(existsSync(runs) ? readdirSync(runs) : []);
+  const r = await runCli([`ws://127.0.0.1:${port}/ws`, path.join(work, 'p'), '--gates', gates, '--no-pool', '--var', `OUTCOME=${outcome}`], { cwd: work, env });
+  assert.equal(r.exitCode, outcome === 'ok' ? 0 : 1, r.stdout + r.stderr);
+  const made = readdirSync(runs).filter((n) => !before.has(n));
+  assert.equal(made.length, 1);
+  return path.join(runs, made[0]!);
+}
+
+function manualWork(): string {
+  const work = tempDir('wsgate-signoff-key-');
+  dirs.push(work);
+  writeFileSync(path.join(work.path, 'gates.yaml'), MANUAL_GATES);
+  return work.path;
+}
+
+/** Edits result.json so gate g passed, then recomputes the manifest exactly as wsgate writes it. */
+function forge(runDir: string): void {
+  const file = path.join(runDir, 'result.json');
+  const result = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+  const g = result.gates.find((x) => x.id === 'g')!;
+  g.status = 'pending';
+  for (const s of g.steps) {
+    s.status = s.kind === 'manual' ? 'pending' : 'passed';
+    for (const c of s.checks) c.passed = true;
+  }
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(path.join(runDir, 'manifest.json'), JSON.stringify(buildManifest(runDir, result.runId), null, 2) + '\n');
+}
+
+describe('what a sign-off proves', { concurrency: true }, () => {
+  test('with WSGATE_SIGNING_KEY a forged run (result.json edited, manifest recomputed) cannot be signed off; the key is kept from the run\'s children', async () => {
+    const work = manualWork();
+    const key = { WSGATE_SIGNING_KEY: `k-${Date.now()}-secret` };
+    const failed = await manualRun(work, 'broken', key);
+    assert.ok(existsSync(path.join(failed, 'manifest.sig')), 'the run signed its manifest');
+    const result = JSON.parse(readFileSync(path.join(failed, 'result.json'), 'utf8')) as RunResult;
+    // The second step saw no key in its environment.
+    assert.equal(result.gates.find((x) => x.id === 'h')!.status, 'passed');
+    forge(failed);
+
+    const refused = await runCli(['signoff', failed, '--gate', 'g', '--by', 'Mallory'], { cwd: work, env: key });
+    assert.equal(refused.exitCode, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /manifest signature does not verify with WSGATE_SIGNING_KEY/);
+    let status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
+    assert.equal(stateOf(status.stdout, 'g'), 'tampered', status.stdout);
+    assert.match(status.stdout, /note: the evidence digest shows .*HMAC/);
+
+    // Without the key the same forgery passes: that is what "integrity, not authenticity" means, and it is said.
+    const unkeyed = await runCli(['signoff', failed, '--gate', 'g', '--by', 'Mallory'], { cwd: work });
+    assert.equal(unkeyed.exitCode, 0, unkeyed.stderr);
+    assert.match(unkeyed.stdout, /note: .*\(integrity\), not who made the run \(authenticity\).*set WSGATE_SIGNING_KEY/);
+    // ...but with the key, that unsigned ledger line does not count.
+    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
+    assert.equal(stateOf(status.stdout, 'g'), 'tampered');
+
+    // A genuine run signed off with the key is signed off, and its ledger line carries a signature.
+    const good = await manualRun(work, 'ok', key);
+    const so = await runCli(['signoff', good, '--gate', 'g', '--by', 'Ada'], { cwd: work, env: key });
+    assert.equal(so.exitCode, 0, so.stderr);
+    assert.match(so.stdout, /signed with key [0-9a-f]{16}/);
+    const last = readFileSync(path.join(work, 'gates.signoff.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    assert.equal(last.signature.alg, 'HMAC-SHA256');
+    assert.equal(last.runStartedAt, (JSON.parse(readFileSync(path.join(good, 'result.json'), 'utf8')) as RunResult).startedAt);
+    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
+    assert.equal(stateOf(status.stdout, 'g'), 'signed off', status.stdout);
+    // Another key does not verify it; no key at all shows it as it is.
+    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: { WSGATE_SIGNING_KEY: 'another key' } });
+    assert.equal(stateOf(status.stdout, 'g'), 'tampered');
+    // An edited ledger line (another tester) no longer verifies.
+    const ledger = path.join(work, 'gates.signoff.jsonl');
+    writeFileSync(ledger, readFileSync(ledger, 'utf8').replace('"tester":"Ada"', '"tester":"Eve"'));
+    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
+    assert.equal(stateOf(status.stdout, 'g'), 'tampered');
+  });
+
+  test('the newest run decides, by run start times: a far-future ledger date does not hide a newer failing run', async () => {
+    const work = manualWork();
+    const first = await manualRun(work, 'ok');
+    assert.equal((await runCli(['signoff', first, '--gate', 'g', '--by', 'Ada'], { cwd: work })).exitCode, 0);
+    const ledger = path.join(work, 'gates.signoff.jsonl');
+    writeFileSync(ledger, readFileSync(ledger, 'utf8').replace(/"date":"[^"]+"/, '"date":"2999-01-01T00:00:00.000Z"'));
+    let status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work });
+    assert.equal(stateOf(status.stdout, 'g'), 'signed off');
+    await manualRun(work, 'broken');
+    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work });
+    assert.equal(stateOf(status.stdout, 'g'), 'failed', status.stdout);
+  });
+
+  test('an unreadable result.json under the runs folder is skipped with a warning, not exit 3', async () => {
+    const work = manualWork();
+    await manualRun(work, 'ok');
+    const broken = path.join(work, '.wsgate', 'runs', '0000-broken');
+    mkdirSync(broken);
+    writeFileSync(path.join(broken, 'result.json'), '{"schemaVersion": 1, "gates": [');
+    const status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work });
+    assert.equal(status.exitCode, 0, status.stderr);
+    assert.match(status.stderr, /warning: skipped .*0000-broken: its result\.json cannot be read/);
+    assert.equal(stateOf(status.stdout, 'g'), 'awaiting sign-off');
+    assert.equal(stateOf(status.stdout, 'h'), 'passed');
+    // signoff without RUN_DIR picks the newest readable run the same way.
+    const so = await runCli(['signoff', '--gate', 'g', '--by', 'Ada'], { cwd: work });
+    assert.equal(so.exitCode, 0, so.stderr);
+  });
+
+  test('the ledger is never appended through a symbolic link', async () => {
+    const work = manualWork();
+    const run = await manualRun(work, 'ok');
+    const victim = path.join(work, 'victim.txt');
+    writeFileSync(victim, 'precious\n');
+    symlinkSync(victim, path.join(work, 'gates.signoff.jsonl'));
+    const so = await runCli(['signoff', run, '--gate', 'g', '--by', 'Ada'], { cwd: work });
+    assert.equal(so.exitCode, 1);
+    assert.match(so.stderr, /gates\.signoff\.jsonl \(it is a symbolic link\)/);
+    assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+  });
 });

@@ -1,14 +1,22 @@
 // Live, one line per step with ✓/✗ and milliseconds; on failure the gate, the step, its
-// gates.yaml line, what was expected and what arrived; totals and timings at the end.
+// gates.yaml line, what was expected and what arrived; totals and timings at the end. Every piece
+// of text that is not the reporter's own goes through termText: frames and values come from the
+// server under test and must not drive the terminal or the CI log (lib/term-safe.ts).
+import { termText } from '../term-safe.ts';
 import { formatLoc, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../results.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
 
 function show(v: unknown): string {
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return termText(v, { newlines: true });
   if (v === undefined) return '(absent)';
-  return JSON.stringify(v);
+  return termText(JSON.stringify(v) ?? String(v));
 }
+
+/** One line of foreign text. */
+const safe = (s: unknown) => termText(String(s ?? ''));
+/** A frame on one line: its own line breaks become spaces, other controls escapes. */
+const frame = (s: string) => safe(s.replace(/\s*\n\s*/g, ' '));
 
 function indent(text: string, pad: string, maxLines = 20): string {
   const lines = text.split('\n');
@@ -37,29 +45,30 @@ export function consoleReporter(o: ReporterOptions): Reporter {
 
   const failureDetail = (step: StepResult, failed: CheckResult[]) => {
     for (const ch of failed) {
-      write(`      ${red('✗')} ${ch.name}  ${dim(formatLoc(ch.loc))}`);
+      write(`      ${red('✗')} ${safe(ch.name)}  ${dim(safe(formatLoc(ch.loc)))}`);
       write(indent(`expected: ${show(ch.expected)}`, '          '));
       write(indent(`actual:   ${show(ch.actual)}`, '          '));
     }
     if (step.lastMessages?.length) {
       write(dim(`        last messages (${step.lastMessages.length}):`));
-      for (const m of step.lastMessages) write(dim(indent(`${m.conn} #${m.seq}: ${m.text.replace(/\s*\n\s*/g, ' ')}`, '          ', 1)));
+      for (const m of step.lastMessages) write(dim(indent(`${safe(m.conn)} #${m.seq}: ${frame(m.text)}`, '          ', 1)));
     }
   };
 
   return {
     onRunStart(info: RunInfo) {
       if (o.quiet) return;
-      write(bold(`wsgate ${info.version}`) + ` · ${info.url}${info.embedded ? ' (embedded reference server)' : ''}`);
-      write(dim(`project ${info.project} · gates ${info.gatesFile} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`));
+      const redact = info.redact ?? ((x: string) => x);
+      write(bold(`wsgate ${safe(info.version)}`) + ` · ${safe(redact(info.url))}${info.embedded ? ' (embedded reference server)' : ''}`);
+      write(dim(safe(`project ${info.project} · gates ${info.gatesFile} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`)));
     },
     onGateStart(g) {
-      pendingHeader = `\n${bold(g.id)}  ${g.title}`;
+      pendingHeader = `\n${bold(safe(g.id))}  ${safe(g.title)}`;
       gateHeaderShown = false;
       if (!o.quiet) header();
     },
     onFrame(conn, dir, text) {
-      if (o.verbose) write(dim(`      ${dir === 'in' ? '←' : '→'} ${conn} ${text.replace(/\s*\n\s*/g, ' ')}`));
+      if (o.verbose) write(dim(`      ${dir === 'in' ? '←' : '→'} ${safe(conn)} ${frame(text)}`));
     },
     onStepEnd(gateId, step) {
       for (const t of step.timings ?? []) if (t.budgetMs !== undefined) timings.push({ gate: gateId, t });
@@ -67,10 +76,10 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (o.quiet && step.status !== 'failed') return;
       header();
       const mark = step.status === 'passed' ? green('✓') : step.status === 'failed' ? red('✗') : step.status === 'pending' ? yellow('?') : dim('-');
-      const note = step.note ? dim(`  (${step.note})`) : '';
-      const where = step.status === 'failed' ? '  ' + dim(formatLoc(step.loc)) : '';
-      write(`  ${mark} ${step.label}  ${dim(`${step.ms} ms`)}${where}${note}`);
-      for (const w of step.checks.filter((ch) => ch.warning)) write(yellow(`      ! ${w.name}: ${show(w.actual)}`));
+      const note = step.note ? dim(`  (${safe(step.note)})`) : '';
+      const where = step.status === 'failed' ? '  ' + dim(safe(formatLoc(step.loc))) : '';
+      write(`  ${mark} ${safe(step.label)}  ${dim(`${step.ms} ms`)}${where}${note}`);
+      for (const w of step.checks.filter((ch) => ch.warning)) write(yellow(`      ! ${safe(w.name)}: ${safe(show(w.actual))}`));
       if (failed.length) failureDetail(step, failed);
     },
     onRunEnd(r: RunResult) {
@@ -79,7 +88,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
         write(`\n${bold('timings')} (measured vs budget)`);
         for (const { gate, t: x } of timings) {
           const mark = x.passed ? green('✓') : x.soft ? yellow('!') : red('✗');
-          write(`  ${mark} ${gate.padEnd(22)} ${String(x.ms).padStart(6)} ms  ${dim(`budget ${x.budgetMs} ms${x.soft ? ' (soft)' : ''}`)}`);
+          write(`  ${mark} ${safe(gate).padEnd(22)} ${String(x.ms).padStart(6)} ms  ${dim(`budget ${x.budgetMs} ms${x.soft ? ' (soft)' : ''}`)}`);
         }
       }
       if (r.coverage && !o.quiet) write('\n' + formatCoverage(r.coverage));
@@ -91,9 +100,9 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (r.status === 'failed') {
         const first = r.gates.find((g) => g.status === 'failed');
         const step = first?.steps.find((s) => s.status === 'failed');
-        if (first && step) write(`first failure: gate ${first.id}, step "${step.label}" at ${formatLoc(step.loc)}`);
+        if (first && step) write(safe(`first failure: gate ${first.id}, step "${step.label}" at ${formatLoc(step.loc)}`));
       }
-      for (const w of r.warnings) write(yellow(`warning: ${w}`));
+      for (const w of r.warnings) write(yellow(`warning: ${safe(w)}`));
     },
   };
 }

@@ -6,10 +6,14 @@ import path from 'node:path';
 import { formatLoc, type CheckResult, type Loc, type RunResult } from '../results.ts';
 import { guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+import { termText } from '../term-safe.ts';
 
 /** Escaping of a workflow command's message (the part after `::`). */
 export function escapeData(s: string): string {
-  return String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  // Control characters from a server's text are shown as escapes (an annotation is displayed in the
+  // log and in the UI); line breaks stay, encoded, so the text cannot start a line of its own.
+  const shown = String(s).split('\r').map((part) => termText(part, { newlines: true, github: false })).join('\r');
+  return shown.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 /** Escaping of a workflow command's property value (file=, title=...). */

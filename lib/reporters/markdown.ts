@@ -4,6 +4,7 @@
 import { formatLoc, type RunResult, type StepResult, type Timing } from '../results.ts';
 import { appendOut, guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+import { termText } from '../term-safe.ts';
 
 export const MARKDOWN_DEFAULT_FILE = 'wsgate-summary.md';
 /** GitHub refuses step summaries over 1 MiB; failure details stop well before that. */
@@ -12,7 +13,7 @@ const MAX_VALUE_CHARS = 3_000;
 
 /** Text safe inside a table cell or a line of prose: no HTML, no markdown syntax, no line breaks. */
 export function mdText(s: string, max = 300): string {
-  const flat = String(s).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const flat = termText(String(s).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), { github: false });
   const short = flat.length > max ? flat.slice(0, max) + '…' : flat;
   return short
     .replace(/&/g, '&amp;')
@@ -25,7 +26,8 @@ export function mdText(s: string, max = 300): string {
 export function mdFence(text: string, lang = ''): string {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(longest + 1);
-  return `${fence}${lang}\n${text.replace(/\r\n?/g, '\n')}\n${fence}`;
+  // Escapes, not raw controls: the summary is also read with `cat` and in CI logs.
+  return `${fence}${lang}\n${termText(text.replace(/\r\n?/g, '\n'), { newlines: true, github: false })}\n${fence}`;
 }
 
 const ICON: Record<string, string> = { passed: '✅ passed', failed: '❌ failed', pending: '⏳ pending', skipped: '⏭️ skipped', interrupted: '⚠️ interrupted' };

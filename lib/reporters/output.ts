@@ -1,6 +1,7 @@
 // Shared plumbing for the file-writing reporters: where a FILE goes, writing it without ever
 // throwing, redacting secrets, showing values, and reading the evidence transcript.
-import { createReadStream, existsSync, mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, appendFileSync } from 'node:fs';
+import { writeFileNoFollow } from '../safe-write.ts';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunResult } from '../results.ts';
@@ -28,7 +29,8 @@ export async function writeOut(reporter: string, to: string, text: string): Prom
       return true;
     }
     mkdirSync(path.dirname(to), { recursive: true });
-    writeFileSync(to, text);
+    // Never through a link: a planted `wsgate-report.html` link would make its target the report.
+    writeFileNoFollow(to, text);
     return true;
   } catch (e) {
     complain(reporter, `cannot write ${to}`, e);

@@ -1,6 +1,8 @@
 // Secrets: values from ${env.NAME}, --secret-var values and Authorization/basic-auth credentials are
 // shown as *** in console output, transcripts, every evidence file and every report, also in the
-// detail of a failed check. The server really receives the values (so the test can fail).
+// detail of a failed check. The server really receives the values (so the test can fail). A secret
+// holding `"` and `\` is found in every escaped form it takes (JSON, twice-JSON, HTML, XML, URL,
+// base64, shell-quoted), and credentials inside URLs (`user:pass@`, `?token=`) are masked too.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -104,4 +106,77 @@ describe('secrets are never shown', { concurrency: true }, () => {
     // The failure detail is still useful: it names what was expected, with the secret masked.
     assert.match(r.stdout, /expected: +"?wrong-\*\*\*/, r.stdout);
   });
+
+  test('a secret with " and \\ is nowhere in any escaped form; URL credentials and token query values neither', async () => {
+    const fx = await wsServer((ws, req) => {
+      // The server tells what it saw (the Authorization wscat made from the URL's user:pass) and echoes frames.
+      ws.send(JSON.stringify({ type: 'hello', url: `ws://${req.headers.host}${req.url}`, authorization: req.headers.authorization ?? '' }));
+      ws.on('message', (data) => {
+        const text = data.toString('utf8');
+        ws.send(text);
+        ws.send(JSON.stringify({ type: 'wrapped', inner: text, html: text.replace(/"/g, '&quot;'), b64: Buffer.from(JSON.parse(text).token).toString('base64') }));
+      });
+    });
+    cleanups.push(() => fx.close());
+    const dir = makeTmp(cleanups as (() => void)[]);
+    const secret = `pa"ss\\word-${randomBytes(4).toString('hex')}`;
+    const urlPassword = `pw${randomBytes(6).toString('hex')}`;
+    const urlToken = `qt${randomBytes(6).toString('hex')}`;
+    const url = `ws://tester:${urlPassword}@127.0.0.1:${fx.port}/ws?token=${urlToken}&room=1`;
+    const gates = `version: 1
+gates:
+  - id: quoted
+    title: a secret that JSON, HTML and the shell all escape
+    steps:
+      - connect: main
+        within: 10s
+      - expect: [{type: hello, capture: {seen: url}}]
+      - send: {type: echo, token: "\${TOKEN}"}
+        expect: [{type: echo}, {type: wrapped, match: {inner: "not the inner text"}}]
+        within: 5s
+  - id: shell
+    title: the secret on a shell command line
+    steps:
+      - run: echo "\${TOKEN}" '\${TOKEN}' \${TOKEN}
+        stdout: {contains: "never"}
+`;
+    const out = path.join(dir, 'ev');
+    const reports = path.join(dir, 'reports');
+    const file = (n: string) => path.join(reports, n);
+    const r = await timedCli(
+      [url, path.join(dir, 'p'), '--gates', writeGates(dir, gates), '--secret-var', `TOKEN=${secret}`, '--verbose', '--out', out,
+        '--reporter', `json:${file('r.json')}`, '--reporter', `junit:${file('r.xml')}`, '--reporter', `markdown:${file('r.md')}`, '--reporter', `html:${file('r.html')}`, '--reporter', `github:${file('gh.txt')}`],
+      { timeoutMs: 60_000 },
+    );
+    const console = r.stdout + r.stderr;
+    assertNoStackTrace(console);
+    assert.equal(r.exitCode, 1, console);
+    // The server really got them all.
+    assert.ok(fx.received.some((m) => m.includes(JSON.stringify(secret).slice(1, -1))), 'the secret went over the wire');
+    assert.equal(fx.upgrades[0]!.headers.authorization, `Basic ${b64(`tester:${urlPassword}`)}`);
+    assert.match(fx.upgrades[0]!.url ?? '', new RegExp(`token=${urlToken}`));
+
+    // Forms written out here, independently of lib/secrets.ts.
+    const j = (s: string) => JSON.stringify(s).slice(1, -1);
+    const forms: [string, string][] = [];
+    for (const [name, v] of [['secret', secret], ['url password', urlPassword], ['url token', urlToken]] as const) {
+      forms.push([`${name} raw`, v], [`${name} base64`, b64(v)], [`${name} url-encoded`, encodeURIComponent(v)]);
+    }
+    forms.push(
+      ['secret json', j(secret)],
+      ['secret json twice', j(j(secret))],
+      ['secret html', secret.replace(/"/g, '&quot;')],
+      ['secret html numeric', secret.replace(/"/g, '&#34;')],
+      ['secret markdown-escaped', secret.replace(/\\/g, '\\\\')],
+      ['secret shell double-quoted', secret.replace(/["\\]/g, '\\$&')],
+      ['secret tail', secret.slice(secret.indexOf('\\'))],
+      ['basic-auth header', b64(`tester:${urlPassword}`)],
+    );
+    const places: [string, string][] = [['console', console], ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]), ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')])];
+    assert.ok(places.some(([p]) => p === 'evidence transcript.jsonl') && places.some(([p]) => p === 'report gh.txt'), places.map(([p]) => p).join(', '));
+    for (const [where, text] of places) for (const [form, value] of forms) assert.ok(!text.includes(value), `${form} appears in ${where}: ${text.split('\n').filter((l) => l.includes(value)).join('\n')}`);
+    // The URL is still recognisable, with its credentials masked.
+    assert.match(r.stdout, /ws:\/\/tester:\*\*\*@127\.0\.0\.1:\d+\/ws\?token=\*\*\*&room=1/);
+  });
 });
+
