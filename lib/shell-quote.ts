@@ -159,10 +159,7 @@ export function shellRefs(text: string): ShellRef[] {
     if (c === '#' && (i === 0 || WORD_BREAK.test(text[i - 1]!))) {
       const nl = text.indexOf('\n', i);
       const stop = nl < 0 ? text.length : nl;
-      for (let j = i; j < stop; j++) {
-        const r = text[j] === '$' ? refAt(text, j) : undefined;
-        if (r) unsafe(r.name, j, r.end, 'in a comment (a value with a line break would end it)');
-      }
+      unsafeBetween(text, i, stop, 'in a comment (a value with a line break would end it)', unsafe);
       i = stop;
       continue;
     }
@@ -195,8 +192,18 @@ export function shellRefs(text: string): ShellRef[] {
   return refs;
 }
 
+type Unsafe = (name: string, start: number, end: number, why: string) => void;
+
+/** Every reference between `from` and `to`, all unsafe for the same reason. */
+function unsafeBetween(text: string, from: number, to: number, why: string, unsafe: Unsafe): void {
+  for (let j = text.indexOf('${', from); j >= 0 && j < to; j = text.indexOf('${', j + 1)) {
+    const r = refAt(text, j);
+    if (r && r.end <= to) unsafe(r.name, j, r.end, why);
+  }
+}
+
 /** Skips the bodies of pending here-documents from `i`; references in them are unsafe. */
-function skipHeredocBodies(text: string, i: number, docs: { word: string; strip: boolean }[], unsafe: (name: string, start: number, end: number, why: string) => void): number {
+function skipHeredocBodies(text: string, i: number, docs: { word: string; strip: boolean }[], unsafe: Unsafe): number {
   for (const doc of docs) {
     while (i < text.length) {
       const nl = text.indexOf('\n', i);
@@ -206,10 +213,7 @@ function skipHeredocBodies(text: string, i: number, docs: { word: string; strip:
         i = stop + 1;
         break;
       }
-      for (let j = i; j < stop; j++) {
-        const r = text[j] === '$' ? refAt(text, j) : undefined;
-        if (r) unsafe(r.name, j, r.end, 'in a here-document');
-      }
+      unsafeBetween(text, i, stop, 'in a here-document', unsafe);
       i = stop + 1;
     }
   }
