@@ -178,7 +178,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const reporters = buildReporters(args);
   if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
 
-  if (args.out !== undefined) checkOutDir(args.out);
+  if (args.out !== undefined) checkOutDir(args.out, args.project);
   // Read and taken out of the environment before any child starts: the server under test must not inherit it.
   const key = signingKey();
   const runId = newRunId();

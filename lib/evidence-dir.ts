@@ -77,10 +77,15 @@ export function defaultRunsDirs(cwd = process.cwd()): string[] {
   return [...dirs, path.join(stateDir(), 'runs')];
 }
 
+function insideProject(dir: string, project: string): HarnessFailure {
+  return new HarnessFailure([{ code: 'USAGE', title: `--out ${dir} is inside the project folder ${project}`, hint: "evidence must not show up in the project's git status: choose a folder outside it" }], EXIT.usage);
+}
+
 /** `--out` checks that need nothing created yet: a usage error before the run touches anything. */
-export function checkOutDir(out: string): void {
+export function checkOutDir(out: string, project?: string): void {
   const abs = path.resolve(out);
   const refuse = (title: string, hint: string) => new HarnessFailure([{ code: 'USAGE', title, hint }], EXIT.usage);
+  if (project !== undefined && (isInside(abs, path.resolve(project)) || isInside(real(abs), real(project)))) throw insideProject(abs, path.resolve(project));
   let st;
   try {
     st = lstatSync(abs);
@@ -98,8 +103,7 @@ export function createRunDir(out: string | undefined, project: string, runId: st
   let dir: string;
   if (out !== undefined) {
     dir = path.resolve(out);
-    if (isInside(real(dir), project) || isInside(dir, project)) throw new HarnessFailure([{ code: 'USAGE', title: `--out ${dir} is inside the project folder ${project}`, hint: "evidence must not show up in the project's git status: choose a folder outside it" }], EXIT.usage);
-    checkOutDir(dir);
+    checkOutDir(dir, project);
   } else {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const base = cwdUnfit(cwd, project) ? privateRunsDir(project) : path.resolve(cwd, '.wsgate', 'runs');
