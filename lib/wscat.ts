@@ -39,7 +39,7 @@ export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'T
  * does not answer WebSocket pings (RFC 6455 says it must). `ms` is how long the attempt really took.
  */
 export function openTimeout(openTimeoutMs: number, ms: number, stderr = ''): ConnectionFailure {
-  return { code: 'TIMEOUT', message: `the socket did not open within ${openTimeoutMs} ms (no answer to the WebSocket ping probe)`, stderr, exitCode: null, ms };
+  return { code: 'TIMEOUT', message: `the socket did not open within ${openTimeoutMs} ms`, stderr, exitCode: null, ms };
 }
 
 /** Bounds on an opening connection besides its own openTimeoutMs. */
@@ -262,8 +262,8 @@ export class WscatConnection {
     conn.closeRequested = true;
     await stopTree(conn.child, 300);
     if (control.signal?.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr: conn.stderrText, exitCode: null, ms } };
-    if (conn.openInfo) return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket opened but the server did not answer the WebSocket ping probe within ${opts.openTimeoutMs} ms` } };
-    return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the WebSocket handshake did not complete within ${opts.openTimeoutMs} ms` } };
+    if (conn.openInfo) return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the handshake completed, but the server did not answer the WebSocket ping probe` } };
+    return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the WebSocket handshake did not complete` } };
   }
 
   /** Why a wscat that exited during the connect did not give an open socket. */
