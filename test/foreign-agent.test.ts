@@ -119,7 +119,8 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
   });
 
   test('tokensUsed as a number passes every default gate (the backend run as its own process)', async () => {
-    const agent = await startAgentProcess(['--tokens-used', 'number']);
+    // Its logs go to a folder of the test's, so a slow shutdown cannot leave them behind.
+    const agent = await startAgentProcess(['--tokens-used', 'number', '--log-dir', s.dir('wsgate-foreign-logs-')]);
     const r = await runAgainst(agent.url);
     await agent.stop();
     assertEveryGatePassed(r);
