@@ -105,11 +105,11 @@ describe('hostile WebSocket servers through the real CLI', { concurrency: true }
       s.on('message', () => {
         s.send(JSON.stringify({ type: 'progress', n: 1 }));
         s.send(JSON.stringify({ type: 'progress', n: 2 }));
-        s.close(1011, 'internal error');
+        s.close(1011, 'server crashed');
       });
     });
     const res = await runAgainst(fx.url);
-    assertClearFailure(res, /✗ send hello/, /the server closed the connection \(1011 "internal error"\) before it arrived/);
+    assertClearFailure(res, /✗ send hello/, /the server closed the connection \(1011 "server crashed"\) before it arrived/);
     // The last messages before the close are shown, so a person sees where the stream stopped.
     assert.match(res.out, /main #1: \{"type":"progress","n":2\}/, res.out);
   });
