@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { GateSnapshot } from './snapshot.ts';
 import type { Secrets } from './secrets.ts';
 import type { Kinds } from './kinds.ts';
+import type { StallReading } from './stall.ts';
 
 export interface Member {
   conn: WscatConnection;
@@ -42,6 +43,11 @@ export interface RunSettings {
   nonJson: 'fail' | 'ignore';
   verbose: boolean;
   interactive: boolean;
+  /**
+   * Connection targets (URL and options) that could not be opened at all this run, with where and why:
+   * later connects to them are not tried. A `start` step clears it (a new backend may answer).
+   */
+  deadTargets: Map<string, { where: string; why: string }>;
   /** Where `manual` prompts read and write, when interactive. */
   ask?: (question: string) => Promise<string>;
   signal: AbortSignal;
@@ -65,10 +71,13 @@ export interface StepContext {
   connections: Map<string, Member[]>;
   openConnection(name: string, label: string, opts: ConnectOptions): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
   processes: StartedProcess[];
+  /** Every backend a start step launched so far in the run (this gate's and earlier gates'). */
+  startedProcesses(): StartedProcess[];
   /** Register values that must be shown as ***. */
   secrets: Secrets;
   /** Build the step's result; status derives from the checks. */
   result(checks: CheckResult[], extra?: Partial<Omit<StepResult, 'checks' | 'kind' | 'loc'>>): StepResult;
   check(name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult;
-  timing(name: string, ms: number, budget: unknown, loc?: Loc): { timing: Timing; check?: CheckResult };
+  /** A measured time against a budget; `stall` is how long wsgate's own processes waited for a CPU meanwhile. */
+  timing(name: string, ms: number, budget: unknown, loc?: Loc, stall?: StallReading): { timing: Timing; check?: CheckResult };
 }

@@ -5,6 +5,7 @@ import type { Member, StepContext } from './context.ts';
 import { LATE_GRACE_MS, awaitExpectations, closeWords } from './expectations.ts';
 import type { CheckResult, FrameSummary, StepResult, Timing } from './results.ts';
 import type { SendMeta } from './wscat.ts';
+import { stallMeter } from './stall.ts';
 
 export interface ExchangeParams {
   on?: string;
@@ -44,6 +45,7 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   const started = performance.now();
   const deadline = started + withinMs;
   const kinds = ctx.settings.kinds;
+  const stall = stallMeter([process.pid, ...members.map((m) => m.conn.pid)]);
   const horizon = new Map<Member, number>();
   const requestIds = new Map<Member, unknown>();
   if (payload) {
@@ -102,7 +104,7 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
     }
     if (outcomes.every((o) => o.completed)) {
       const slowest = Math.max(...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))));
-      const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']));
+      const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']), p.budget !== undefined ? stall.stop() : undefined);
       timings.push(t.timing);
       if (t.check) checks.push(t.check);
     }

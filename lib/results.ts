@@ -41,6 +41,10 @@ export interface Timing {
   budgetMs?: number;
   soft?: boolean;
   passed: boolean;
+  /** ms wsgate's own processes waited for a CPU while this was measured. */
+  stalledMs?: number;
+  /** Over budget by no more than that waiting: the machine may be why, so there is no verdict. */
+  unmeasurable?: boolean;
 }
 
 export interface StepResult {
@@ -64,6 +68,8 @@ export interface GateResult {
   id: string;
   title: string;
   status: GateStatus;
+  /** Why the gate did not run (a gate it needs failed, --bail, an interruption). */
+  note?: string;
   steps: StepResult[];
   ms: number;
   loc: Loc;

@@ -32,7 +32,7 @@ export interface ConnectOptions {
 /** A server that floods a connection is stopped here: far above any real exchange, far below a machine's memory. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'FLOOD' | 'OBSERVER' | 'OTHER';
+export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
 
 /**
  * A socket that did not open within `openTimeoutMs`: either the handshake never finished or the server

@@ -49,6 +49,8 @@ export const connect = defineStep({
     };
     const labels = Array.from({ length: count }, (_, i) => (count > 1 ? `${name}#${i + 1}` : name));
     const opened = await Promise.all(labels.map((label) => ctx.openConnection(name, label, opts)));
+    const notTried = opened.find((o) => !o.ok && o.error.code === 'NOT_TRIED');
+    if (notTried && !notTried.ok && opened.every((o) => !o.ok)) return ctx.result([], { status: 'skipped', note: notTried.error.message });
     const checks: CheckResult[] = [];
     opened.forEach((o, i) => {
       if (!o.ok) {

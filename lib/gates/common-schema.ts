@@ -7,6 +7,9 @@ export const Duration = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration such as 500ms, 5s or 1m')])
   .describe('A duration: a number of milliseconds or a string such as 500ms, 5s, 1m');
 
+/** A duration, or one `${VAR}` that holds one (checked when the step runs): a CI job can shorten a soak. */
+export const DurationOrVar = z.union([Duration, z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_.]*\}$/)]).describe('A duration, or a ${VARIABLE} holding one');
+
 export const FORMATS = ['uuid', 'iso-date', 'integer', 'email', 'url', 'json'] as const;
 
 const JsonType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']);

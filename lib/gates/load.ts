@@ -14,7 +14,7 @@ import { Positions, describeType, type PathSeg } from './positions.ts';
 import { readGatesText } from './read.ts';
 import { yamlErrors } from './yaml-errors.ts';
 import { zodIssues } from './zod-issues.ts';
-import { checkFileVars, semanticChecks } from './semantics.ts';
+import { checkFileVars, checkNeeds, semanticChecks } from './semantics.ts';
 
 export { MAX_GATES_BYTES } from './read.ts';
 export { MAX_YAML_ERRORS } from './yaml-errors.ts';
@@ -106,6 +106,7 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
       if (gate) gates.push(gate);
     });
   }
+  errors.push(...checkNeeds(gates, pos));
   if (errors.length) return { ok: false, errors: byPosition(errors) };
   const d = (top.defaults ?? {}) as { timeout?: number | string; typeField?: string; nonJson?: 'fail' | 'ignore' };
   return {
@@ -121,6 +122,7 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
   };
 }
 
+/** Problems in file order (stable: problems at one place keep the order they were found in). */
 function byPosition(errors: HarnessError[]): HarnessError[] {
   return errors.map((e, i) => ({ e, i })).sort((a, b) => (a.e.loc?.line ?? 0) - (b.e.loc?.line ?? 0) || (a.e.loc?.col ?? 0) - (b.e.loc?.col ?? 0) || a.i - b.i).map((x) => x.e);
 }
@@ -148,7 +150,7 @@ function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[]
   const gate = g as Record<string, unknown>;
   unknownKeys(gate, GATE_KEYS, at, `gate ${typeof gate.id === 'string' ? `"${gate.id}"` : `#${gi + 1}`}`, pos, errors);
   const before = errors.length;
-  for (const key of ['id', 'title', 'serial', 'tags'] as const) {
+  for (const key of ['id', 'title', 'serial', 'tags', 'needs'] as const) {
     if (key in gate) zodIssues(GatesFile.shape.gates.element.shape[key], gate[key], [...at, key], pos, errors);
   }
   for (const key of ['id', 'title', 'steps'] as const) {
@@ -169,7 +171,7 @@ function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[]
     }
   }
   if (errors.length > before) return undefined;
-  return { id, title: String(gate.title), loc: pos.nodeLoc(at), steps, serial: gate.serial === true };
+  return { id, title: String(gate.title), loc: pos.nodeLoc(at), steps, serial: gate.serial === true, needs: (gate.needs as string[] | undefined) ?? [] };
 }
 
 function stepKindOf(keys: string[]): { kind?: StepKind; conflict?: StepKind[] } {

@@ -7,6 +7,7 @@ import { didYouMean, quoted, type HarnessError } from '../errors.ts';
 import { refsIn } from '../vars.ts';
 import { matcherRegexes } from '../match.ts';
 import type { PathSeg, Positions } from './positions.ts';
+import type { LoadedGate } from './model.ts';
 
 function capturesOf(kind: StepKind, p: Record<string, unknown>): string[] {
   const out: string[] = [];
@@ -79,6 +80,13 @@ export function semanticChecks(kind: StepKind, params: Record<string, unknown>, 
   if (params.unordered === true && !exps.length) {
     errors.push({ code: 'SCHEMA', title: `${where}: unordered has no expectations to order`, loc: pos.keyLoc(at, 'unordered') });
   }
+  if (kind === 'soak') {
+    const sk = params.soak as { for?: unknown; rounds?: unknown; steps?: Record<string, unknown>[] };
+    if ((sk.for === undefined) === (sk.rounds === undefined)) errors.push({ code: 'SCHEMA', title: `${where}: a soak needs exactly one of for (a duration) and rounds (a count)`, loc: pos.nodeLoc([...at, 'soak']) });
+    (sk.steps ?? []).forEach((inner, k) => {
+      if (inner.on !== undefined) errors.push({ code: 'SCHEMA', title: `${where}: a soak step runs on its own soak connection; on: is not allowed here`, loc: pos.nodeLoc([...at, 'soak', 'steps', k, 'on']) });
+    });
+  }
   if (kind === 'close' && typeof params.close === 'object' && params.close !== null) {
     const c = params.close as { by?: string; reason?: unknown };
     if (c.by !== 'server' && c.reason !== undefined && typeof c.reason !== 'string') {
@@ -138,5 +146,41 @@ export function checkFileVars(vars: Record<string, unknown>, builtins: readonly 
     state.set(name, 'done');
   };
   for (const name of names) visit(name, []);
+  return errors;
+}
+
+/**
+ * `needs:` names earlier gates: gates run in file order, so a needed gate must come first; a circle
+ * of needs (which always includes a later gate) is named as such.
+ */
+export function checkNeeds(gates: LoadedGate[], pos: Positions): HarnessError[] {
+  const errors: HarnessError[] = [];
+  const index = new Map(gates.map((g, i) => [g.id, i]));
+  const byId = new Map(gates.map((g) => [g.id, g]));
+  const circle = (from: string): string[] | undefined => {
+    const walk = (id: string, trail: string[]): string[] | undefined => {
+      if (trail.includes(id)) return id === from ? [...trail, id] : undefined;
+      for (const n of byId.get(id)?.needs ?? []) {
+        const c = walk(n, [...trail, id]);
+        if (c) return c;
+      }
+      return undefined;
+    };
+    return walk(from, []);
+  };
+  gates.forEach((g, gi) => {
+    g.needs.forEach((n, ni) => {
+      const loc = pos.nodeLoc(['gates', gi, 'needs', ni]);
+      const at = index.get(n);
+      if (at === undefined) {
+        const guess = didYouMean(n, [...index.keys()]);
+        errors.push({ code: 'SCHEMA', title: `gate "${quoted(g.id)}" needs "${quoted(n)}", but no gate has that id`, loc, hint: guess ? `did you mean "${guess}"?` : `gate ids: ${[...index.keys()].slice(0, 12).join(', ')}` });
+      } else if (n === g.id) errors.push({ code: 'SCHEMA', title: `gate "${quoted(g.id)}" needs itself`, loc });
+      else if (at > gi) {
+        const c = circle(g.id);
+        errors.push({ code: 'SCHEMA', title: c ? `needs go round in a circle: ${c.join(' → ')}` : `gate "${quoted(g.id)}" needs "${quoted(n)}", which comes later in the file`, loc, hint: c ? 'no gate of a circle could ever run: remove one of these needs' : `gates run in file order: move "${n}" above "${g.id}"` });
+      }
+    });
+  });
   return errors;
 }

@@ -94,6 +94,12 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       for (const w of step.checks.filter((ch) => ch.warning)) write(yellow(`      ! ${w.name}: ${show(w.actual)}`));
       if (failed.length) failureDetail(step, failed);
     },
+    onGateEnd(g: GateResult) {
+      // A gate that did not run at all (a gate it needs failed) says so in one line, quiet or not.
+      if (g.status !== 'skipped' || !g.note || g.steps.some((s) => s.note !== g.note)) return;
+      header();
+      write(dim(`  - not run: ${g.note}`));
+    },
     onRunEnd(r: RunResult) {
       const t = r.totals;
       if (timings.length && !o.quiet) {
