@@ -30,13 +30,12 @@ export interface StallReading {
   source: 'schedstat' | 'event-loop';
 }
 
-/** Starts measuring now; `stop()` says how long the processes waited for a CPU since. */
-export function stallMeter(pids: readonly (number | undefined)[]): { stop(): StallReading } {
+/** Starts measuring now; `stop()` (or `read()`, any number of times) says how long the processes waited for a CPU since. */
+export function stallMeter(pids: readonly (number | undefined)[]): { stop(): StallReading; read(): StallReading } {
   const watched = [...new Set(pids.filter((p): p is number => p !== undefined))];
   const start = watched.map(runQueueNs);
   if (start.every((x) => x !== undefined) && start.length) {
-    return {
-      stop() {
+    const read = (): StallReading => {
         let ns = 0;
         watched.forEach((pid, i) => {
           const end = runQueueNs(pid);
@@ -44,16 +43,32 @@ export function stallMeter(pids: readonly (number | undefined)[]): { stop(): Sta
           if (end !== undefined) ns += Math.max(0, end - start[i]!);
         });
         return { waitedMs: Math.round(ns / 1e6), source: 'schedstat' };
-      },
     };
+    return { read, stop: read };
   }
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
+  // The longest single delay of this process's event loop: what it surely lost, not a sum.
+  const read = (): StallReading => ({ waitedMs: Math.round(h.max / 1e6), source: 'event-loop' });
   return {
+    read,
     stop() {
+      const r = read();
       h.disable();
-      // The longest single delay of this process's event loop: what it surely lost, not a sum.
-      return { waitedMs: Math.round(h.max / 1e6), source: 'event-loop' };
+      return r;
     },
   };
+}
+
+/** A deadline never moves past this many times its own length, however busy the machine. */
+export const DEADLINE_STRETCH_MAX = 3;
+
+/**
+ * A deadline that counts only the time wsgate could run: at the planned deadline, what its processes
+ * spent waiting for a CPU since `startedAt` is added (at most up to DEADLINE_STRETCH_MAX times the
+ * length). A server that never answers still fails; a starved machine does not fail it early.
+ */
+export function stretchedDeadline(planned: number, startedAt: number, meter: { read(): StallReading }): number {
+  const length = planned - startedAt;
+  return Math.min(planned + meter.read().waitedMs, startedAt + length * DEADLINE_STRETCH_MAX);
 }

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { spawnChild, stopTree } from './process.ts';
 import { WscatStreamParser, type StreamItem } from './wscat-stream.ts';
 import { PACKAGE_ROOT } from './protocol/package-root.ts';
+import { stallMeter, stretchedDeadline } from './stall.ts';
 
 export interface ConnectOptions {
   url: string;
@@ -235,16 +236,19 @@ export class WscatConnection {
     const conn = new WscatConnection(name, hooks, opts.maxBytes ?? DEFAULT_MAX_BYTES);
     conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], { env: wscatEnv(opts), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     conn.wire();
-    const deadline = Math.min(started + opts.openTimeoutMs, control.deadline ?? Infinity);
+    const planned = Math.min(started + opts.openTimeoutMs, control.deadline ?? Infinity);
+    // Starting wscat is CPU work: on a starved machine the deadline counts only time wsgate could run.
+    const meter = stallMeter([process.pid, conn.child.pid]);
+    const deadline = () => stretchedDeadline(planned, started, meter);
     const stopped = () => conn.closeInfo !== null || conn.unattached !== null || control.signal?.aborted === true;
     const onAbort = () => conn.notify();
     control.signal?.addEventListener('abort', onAbort);
-    await conn.until(() => conn.openInfo !== null || stopped(), deadline);
+    await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
     // Lines written before the socket opened would be dropped: the probe goes out only after the open,
     // and its pong proves that the server reads what is sent (a server that closes at once is caught here).
     if (conn.openInfo && !stopped()) {
       conn.writeLine(`/ping ${conn.probe}`);
-      await conn.until(() => conn.probeAnswered || stopped(), deadline);
+      await conn.untilStretched(() => conn.probeAnswered || stopped(), deadline);
     }
     control.signal?.removeEventListener('abort', onAbort);
     const ms = Math.round(performance.now() - started);
@@ -388,6 +392,14 @@ export class WscatConnection {
       if ((await this.changed(deadline)) === 'timeout') return pred();
     }
     return true;
+  }
+
+  /** `until`, against a deadline that may move later while it is waited for (see stretchedDeadline). */
+  private async untilStretched(pred: () => boolean, deadline: () => number): Promise<boolean> {
+    for (;;) {
+      if (await this.until(pred, deadline())) return true;
+      if (performance.now() >= deadline()) return pred();
+    }
   }
 
   /**

@@ -51,9 +51,19 @@ export const http = defineStep({
     } else if ('body' in req && req.body !== undefined) body = req.body;
     const withinMs = ctx.timeoutMs(r0.within);
     const checks: CheckResult[] = [];
+    // An address where nothing answered at all is judged once per run, like a dead WebSocket target.
+    let origin = req.url;
+    try {
+      origin = new URL(req.url).origin;
+    } catch {
+      // not a URL: httpRequest says so
+    }
+    const dead = ctx.settings.deadTargets.get(`http ${origin}`);
+    if (dead) return ctx.result([], { status: 'skipped', note: `not tried: ${origin} did not answer at ${dead.where} (${dead.why})` });
     const meter = stallMeter([process.pid]);
     const out = await httpRequest(req.method, req.url, headers, body, withinMs, false, ctx.settings.signal);
     let stall = meter.stop();
+    if (!out.ok && out.unreachable) ctx.settings.deadTargets.set(`http ${origin}`, { where: `gate ${ctx.gateId}, step ${ctx.stepId.split('#')[1]}`, why: out.error });
     if (!out.ok) {
       checks.push(ctx.check(`${req.method} ${req.url} answers`, 'an HTTP response', out.error, false, ctx.locOf(['http'])));
       return ctx.result(checks);
