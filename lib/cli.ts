@@ -30,9 +30,10 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-const COMMANDS = ['run', 'serve', 'signoff', 'status', 'merge', 'init', 'help'] as const;
+const COMMANDS = ['run', 'serve', 'record', 'signoff', 'status', 'merge', 'init', 'help'] as const;
 const MAIN_USAGE = `usage: wsgate [run] [URL] [PATH] [options]   run gates (see wsgate run --help)
        wsgate serve [options]                 start the reference server (see wsgate serve --help)
+       wsgate record [URL] [PATH] [--out FILE]   turn a manual session into a gate (see wsgate record --help)
        wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]   record a person's sign-off
        wsgate status [--gates FILE] [--runs DIR]                     each gate's latest state
        wsgate merge DIR... [--out DIR] [--reporter NAME[:FILE]]     one report from shards' results
@@ -55,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (first === 'run') return await runCommand(rest);
     if (first === 'init') return initMain(rest);
+    if (first === 'record') return await (await import('./record/cli.ts')).recordMain(rest);
     if (first === 'merge') return await (await import('./merge.ts')).mergeMain(rest);
     if (first === 'signoff') return (await import('./signoff-cli.ts')).signoffMain(rest);
     if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, DEFAULT_GATES);
