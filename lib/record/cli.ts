@@ -147,7 +147,7 @@ function fromEvidence(args: RecordArgs, target: Target): number {
   const gates = recs.map((r) => inferGate({ ...r, id: freeId(r.id, target.ids) }, { typeField, looseText: args.looseText, reserved: target.reservedVars }));
   const skipped = args.gates.length ? [] : source.skipped;
   if (skipped.length) gates[gates.length - 1]!.notes.push(`gates with no WebSocket frames were not recorded: ${skipped.join(', ')}`);
-  write(target, gates, `recorded by wsgate record from the evidence in ${source.dir}`, typeField);
+  write(target, gates, `recorded by wsgate record from the evidence of run ${source.runId ?? '?'} in ${source.dir}`, typeField);
   return EXIT.passed;
 }
 
@@ -208,7 +208,8 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
       process.stderr.write(`wsgate: the connection to ${url} failed: ${r.message}\n`);
       return EXIT.failed;
     }
-    const rec: Recording = { id: freeId(args.gates[0] ?? 'recorded', target.ids), title: '', project: project.path, events: r.events, notes: r.notes };
+    const typed = args.project !== undefined ? path.resolve(args.project) : project.path;
+    const rec: Recording = { id: freeId(args.gates[0] ?? 'recorded', target.ids), title: '', project: project.path, ...(typed !== project.path ? { projectAliases: [typed] } : {}), events: r.events, notes: r.notes };
     rec.title = sessionTitle(rec, typeField);
     const gate = inferGate(rec, { typeField, looseText: args.looseText, reserved: target.reservedVars });
     write(target, [gate], `recorded by wsgate record on ${new Date().toISOString().slice(0, 10)} from ${server ? 'the embedded reference server' : url}`, typeField);

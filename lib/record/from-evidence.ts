@@ -182,7 +182,7 @@ export function readEvidence(input: string): EvidenceSource {
     const info = result?.gates?.find((g) => g.id === gate);
     if (info && info.status !== 'passed') notes.push(`gate ${gate} ${info.status} in that run: the recorded gate expects what the server did then`);
     if (gl.some((l) => l.text.includes('***'))) notes.push(`gate ${gate}: the transcript holds redacted secrets (***), recorded as they are`);
-    recordings.push({ id: gate, title: `Recorded from gate ${gate}${runId ? ` of run ${runId}` : ''}${info?.title ? `: ${info.title}` : ''}`, ...(project ? { project } : {}), ...(runId ? { runId } : {}), events, notes });
+    recordings.push({ id: gate, title: `Recorded from gate ${gate}${info?.title ? `: ${info.title}` : ''}`, ...(project ? { project } : {}), ...(runId ? { runId } : {}), events, notes });
   }
   if (!project) recordings.forEach((r) => r.notes.push('the run folder names no project folder (variables.json): paths are recorded as they are'));
   return { dir, ...(runId ? { runId } : {}), ...(project ? { project } : {}), ...(typeField ? { typeField } : {}), recordings, skipped: [...skipped] };

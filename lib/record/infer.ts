@@ -131,7 +131,7 @@ function findCaptures(units: Unit[], rec: Recording, o: InferOptions): { binding
       for (const [p, key, v] of leaves(f.json)) {
         if (typeof v !== 'string' || p === o.typeField) continue;
         useIn(v, u.step);
-        const candidate = v.length >= 4 && !client.has(v) && v !== rec.project && v !== rec.runId && (idLikeKey(key) || looksGenerated(v));
+        const candidate = v.length >= 4 && !client.has(v) && v !== rec.project && !rec.projectAliases?.includes(v) && v !== rec.runId && (idLikeKey(key) || looksGenerated(v));
         if (candidate && !first.has(v)) first.set(v, { step: u.step, frame: f, path: p, kind: kindOf(f, o.typeField) ?? 'message' });
       }
     }
@@ -180,7 +180,7 @@ export function inferGate(rec: Recording, o: InferOptions): Inferred {
   }
   const { bindings, at: captureAt, captures } = findCaptures(units, rec, o);
   const stats = new Map<string, number>();
-  const ctx: ValueContext = { ...(rec.project ? { project: rec.project } : {}), ...(rec.runId ? { runId: rec.runId } : {}), vars: bindings, step: 0, clientValues: new Set(), stats };
+  const ctx: ValueContext = { ...(rec.project ? { project: rec.project } : {}), ...(rec.projectAliases ? { projectAliases: rec.projectAliases } : {}), ...(rec.runId ? { runId: rec.runId } : {}), vars: bindings, step: 0, clientValues: new Set(), stats };
   const varying = new Map<string, Set<unknown>>();
   for (const u of units) {
     if (u.kind !== 'exchange') continue;

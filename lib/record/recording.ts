@@ -41,6 +41,8 @@ export interface Recording {
   title: string;
   /** The project folder of the session: written as ${PROJECT} wherever it appears. */
   project?: string;
+  /** The same folder as the session may have spelled it (before symlinks were resolved). */
+  projectAliases?: string[];
   /** The run id of a recorded run: written as ${RUN_ID} (sends and files carried it). */
   runId?: string;
   events: RecEvent[];

@@ -23,6 +23,7 @@ export interface VarBinding {
 
 export interface ValueContext {
   project?: string;
+  projectAliases?: string[];
   runId?: string;
   vars: VarBinding[];
   /** Index of the step being written. */
@@ -104,7 +105,7 @@ const TOKEN_PATTERNS: { re: RegExp; pattern: string; rule: string; accept?: (s: 
 
 function knownValues(ctx: ValueContext): { name: string; value: string; rule: string }[] {
   const out: { name: string; value: string; rule: string }[] = [];
-  if (ctx.project) out.push({ name: 'PROJECT', value: ctx.project, rule: 'project' });
+  for (const p of [ctx.project, ...(ctx.projectAliases ?? [])]) if (p) out.push({ name: 'PROJECT', value: p, rule: 'project' });
   if (ctx.runId) out.push({ name: 'RUN_ID', value: ctx.runId, rule: 'run id' });
   for (const v of ctx.vars) if (v.from <= ctx.step && v.value.length >= 6) out.push({ name: v.name, value: v.value, rule: 'capture' });
   return out.sort((a, b) => b.value.length - a.value.length);
