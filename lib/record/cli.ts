@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import { explainParseError, parseTarget } from '../args.ts';
 import { parseDuration } from '../duration.ts';
 import { EXIT, HarnessFailure, didYouMean } from '../errors.ts';
-import { startEmbedded, type EmbeddedServer } from '../embedded.ts';
+import { startEmbeddedTarget, type EmbeddedServer } from '../embedded.ts';
+import { onInterrupt } from '../interrupt.ts';
 import { prepareProject, removeOwned } from '../project.ts';
-import { killAllNow } from '../process.ts';
 import { wscatBinPath } from '../wscat.ts';
 import { readEvidence } from './from-evidence.ts';
 import { inferGate, type Inferred } from './infer.ts';
@@ -176,26 +176,10 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
   const typeField = typeFieldFor(args, target);
   const project = await prepareProject(args.project);
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    if (++signals > 1) {
-      killAllNow();
-      process.exit(EXIT.interrupted);
-    }
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', killAllNow);
+  const offInterrupt = onInterrupt(controller);
   let server: EmbeddedServer | undefined;
   try {
-    if (!args.url) {
-      try {
-        server = await startEmbedded(project.path, args.keep);
-      } catch (e) {
-        throw new HarnessFailure([{ code: 'SERVER', title: `the embedded reference server did not start: ${(e as Error).message}` }], EXIT.harness);
-      }
-    }
+    if (!args.url) server = await startEmbeddedTarget(project.path, args.keep);
     const url = args.url ?? server!.url;
     const interactive = Boolean(process.stdin.isTTY);
     process.stdout.write(`wsgate record · ${url}${server ? ' (embedded reference server)' : ''}\nproject ${project.path} (send it as projectPath) · the gate goes to ${path.relative(process.cwd(), target.file) || target.file}\n`);
@@ -215,8 +199,7 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
     write(target, [gate], `recorded by wsgate record on ${new Date().toISOString().slice(0, 10)} from ${server ? 'the embedded reference server' : url}`, typeField);
     return EXIT.passed;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offInterrupt();
     await server?.stop(args.keep);
     if (!args.keep) removeOwned(project);
     else if (project.owned) process.stderr.write(`wsgate: kept project folder ${project.path}\n`);

@@ -142,7 +142,7 @@ export function withVariables(s: string, ctx: ValueContext): string {
   return out + s.slice(at);
 }
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A value substituted into a regex is not escaped: only paths of plain characters may go in as ${NAME}. */
 const regexSafe = (s: string) => /^[A-Za-z0-9_/ :~,-]*$/.test(s);
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { cliResult, firstFailure, readResult, scratch, SHARED_MACHINE } from '../helpers/cli.ts';
 import { serveProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { wsServer } from '../helpers/servers.ts';
@@ -34,14 +34,19 @@ async function withServer<T>(faults: string[], fn: (url: string) => Promise<T>):
   }
 }
 
+/** A recording session against `url` into a fresh folder, writing FOLDER/gates.yaml. */
+function session(t: TestContext, url: string, extra: string[]) {
+  const work = s.dir('wsgate-rec-');
+  const project = path.join(work, 'project');
+  const file = path.join(work, 'gates.yaml');
+  return { project, file, rec: startRecord([url, project, '--out', file, ...extra], t) };
+}
+
 const sendOf = (steps: GateStep[], type: string) => steps.filter((x) => (x.send as Record<string, unknown> | undefined)?.type === type);
 
 describe('wsgate record: a live session', { concurrency: true }, () => {
   test('init, a written file and a streamed reply replay green in a fresh folder, red on lie-write (naming the file) and on non-UUID ids; the session id is captured, nothing volatile is hard-coded', async (t) => {
-    const work = s.dir('wsgate-rec-');
-    const project = path.join(work, 'project');
-    const file = path.join(work, 'gates.yaml');
-    const rec = startRecord([healthy.url, project, '--out', file, '--until', 'message_complete'], t);
+    const { project, file, rec } = session(t, healthy.url, ['--until', 'message_complete']);
     await rec.waitFor(/^connected to /m);
     rec.line(JSON.stringify({ type: 'init_session', projectPath: project }));
     const sessionId = (await rec.waitFor(/"type":"session_initialized","sessionId":"([^"]+)"/))[1]!;
@@ -89,10 +94,7 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
   });
 
   test('a large file is verified by sha256, a commit by HEAD and message, a deletion as absent; a fake commit is caught', async (t) => {
-    const work = s.dir('wsgate-rec-');
-    const project = path.join(work, 'project');
-    const file = path.join(work, 'gates.yaml');
-    const rec = startRecord([healthy.url, project, '--out', file, '--until', 'message_complete'], t);
+    const { project, file, rec } = session(t, healthy.url, ['--until', 'message_complete']);
     await rec.waitFor(/^connected to /m);
     for (const line of [
       JSON.stringify({ type: 'init_session', projectPath: project }),
@@ -131,9 +133,7 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
         } else ws.send(JSON.stringify({ type: 'pong' }));
       });
     const good = await wsServer(t, behave(true));
-    const work = s.dir('wsgate-rec-');
-    const file = path.join(work, 'gates.yaml');
-    const rec = startRecord([good.url, path.join(work, 'project'), '--out', file, '--until', 'done', '--idle', '2s'], t);
+    const { file, rec } = session(t, good.url, ['--until', 'done', '--idle', '2s']);
     rec.line('{"type":"work"}');
     rec.line('{"type":"ping"}');
     assert.equal(await rec.finish(), 0, rec.out() + rec.err());
