@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Expectation, Matcher } from '../gates/common-schema.ts';
 import { getPath } from '../match.ts';
 import { hasChanges, type ProjectChanges, type Recording } from './recording.ts';
-import { idLikeKey, leafMatcher, leaves, looksGenerated, looksVolatile, MAX_LITERAL, textMatcher, withVariables, count, type ValueContext, type VarBinding } from './values.ts';
+import { idLikeKey, leafMatcher, leaves, looksGenerated, looksVolatile, MAX_LITERAL, MIN_INSIDE, textMatcher, withVariables, count, type ValueContext, type VarBinding } from './values.ts';
 
 export interface InferOptions {
   typeField: string;
@@ -114,7 +114,7 @@ function findCaptures(units: Unit[], rec: Recording, o: InferOptions): { binding
   const used = new Map<string, number>();
   const client = new Set<string>();
   const useIn = (s: string, step: number) => {
-    for (const [v, f] of first) if (f.step < step && (s === v || (v.length >= 8 && s.length <= MAX_LITERAL && s.includes(v)))) used.set(v, (used.get(v) ?? 0) + 1);
+    for (const [v, f] of first) if (f.step < step && (s === v || (v.length >= MIN_INSIDE && s.length <= MAX_LITERAL && s.includes(v)))) used.set(v, (used.get(v) ?? 0) + 1);
   };
   for (const u of units) {
     if (u.kind !== 'exchange') continue;

@@ -72,9 +72,13 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
     rl.prompt(true);
   };
   const nextLine = lines(rl);
-  const stop = () => rl.close();
+  const stop = () => {
+    settler.stop();
+    rl.close();
+  };
   o.signal.addEventListener('abort', stop);
-  rl.on('SIGINT', () => (o.signal.aborted ? undefined : process.kill(process.pid, 'SIGINT')));
+  // A terminal in raw mode turns Ctrl-C into this event: make it the signal the command handles.
+  rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
 
   events.push({ kind: 'connect', conn: CONN });
   const opened = await WscatConnection.open(CONN, { url: o.url, openTimeoutMs: o.openTimeoutMs }, {

@@ -36,6 +36,14 @@ export class Settler {
     this.last = this.started;
   }
 
+  /** The session is being stopped: whatever waits returns now. */
+  stop(): void {
+    this.ended = true;
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
   frame(f: Frame): void {
     this.frames++;
     this.last = performance.now();

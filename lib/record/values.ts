@@ -107,14 +107,18 @@ function knownValues(ctx: ValueContext): { name: string; value: string; rule: st
   const out: { name: string; value: string; rule: string }[] = [];
   for (const p of [ctx.project, ...(ctx.projectAliases ?? [])]) if (p) out.push({ name: 'PROJECT', value: p, rule: 'project' });
   if (ctx.runId) out.push({ name: 'RUN_ID', value: ctx.runId, rule: 'run id' });
-  for (const v of ctx.vars) if (v.from <= ctx.step && v.value.length >= 6) out.push({ name: v.name, value: v.value, rule: 'capture' });
+  for (const v of ctx.vars) if (v.from <= ctx.step) out.push({ name: v.name, value: v.value, rule: 'capture' });
   return out.sort((a, b) => b.value.length - a.value.length);
 }
+
+/** Inside longer text only values long enough not to turn up there by chance. */
+export const MIN_INSIDE = 6;
 
 /** Known values and volatile tokens inside a text, left to right, without overlaps (variables win). */
 function tokensIn(s: string, ctx: ValueContext, withPatterns: boolean): Token[] {
   const found: Token[] = [];
   for (const k of knownValues(ctx)) {
+    if (k.value.length < MIN_INSIDE && k.value !== s) continue;
     for (let i = s.indexOf(k.value); i >= 0; i = s.indexOf(k.value, i + k.value.length)) found.push({ start: i, end: i + k.value.length, ref: k.name, rule: k.rule });
   }
   if (withPatterns) {

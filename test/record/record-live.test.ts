@@ -3,11 +3,13 @@
 // real `wsgate run`, green on the same healthy server in a fresh folder and red on faulty ones.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { cliResult, firstFailure, readResult, scratch, SHARED_MACHINE } from '../helpers/cli.ts';
 import { serveProcess, type ServeProcess } from '../helpers/serve-process.ts';
-import { wsServer } from '../helpers/servers.ts';
+import { waitGone, wsServer } from '../helpers/servers.ts';
+import { descendants } from '../../lib/process.ts';
 import { ISO_TIME_ANYWHERE, readGates, startRecord, UUID_ANYWHERE, type GateStep } from './helpers.ts';
 
 const s = scratch(after);
@@ -120,6 +122,18 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
     // Caught at the reply already: a real commit's summary (pinned, hash as a pattern) lists its files.
     assert.equal(firstFailure(fake.result)?.step, 'send message');
     assert.match(fake.stdout, /✗ main: tool_result\.result/);
+  });
+
+  test('Ctrl-C (SIGINT) mid-session writes nothing, exits 130 and leaves no wscat behind', async (t) => {
+    const { file, rec } = session(t, healthy.url, []);
+    await rec.waitFor(/^connected to /m);
+    const family = descendants(rec.child.pid!);
+    assert.ok(family.length > 0, 'wscat runs under wsgate record');
+    rec.child.kill('SIGINT');
+    assert.equal(await rec.finish(), 130, rec.out() + rec.err());
+    assert.match(rec.err(), /interrupted: no gate written/);
+    assert.throws(() => readFileSync(file), /ENOENT/);
+    for (const pid of family) assert.ok(await waitGone(pid), `process ${pid} is gone`);
   });
 
   test('--until ends a reply at its last message, so a reply with a pause is kept whole under its send; replay fails on a server that never ends it', async (t) => {

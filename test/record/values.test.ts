@@ -57,6 +57,13 @@ describe('recorded values', () => {
     assert.equal(stringMatcher('sess-17', 'sessionId', ctx({ clientValues: new Set(['sess-17']) })), 'sess-17');
   });
 
+  test('a short captured id is a variable as a whole value, never inside other text', () => {
+    const c = ctx({ vars: [{ name: 'jobId', value: 'j42', from: 1 }] });
+    assert.equal(stringMatcher('j42', 'jobId', c), '${jobId}');
+    assert.equal(withVariables('j42', c), '${jobId}');
+    assert.equal(stringMatcher('job j42 done', 'result', c), 'job j42 done');
+  });
+
   test('sends keep their text and only name known values', () => {
     const c = ctx();
     assert.equal(withVariables(`Create ${PROJECT}/x.txt for 0c52e9ae`, c), 'Create ${PROJECT}/x.txt for ${RUN_ID}');
