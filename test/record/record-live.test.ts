@@ -21,9 +21,9 @@ before(async () => {
 const msg = (text: string) => JSON.stringify({ type: 'message', message: text, content: text });
 
 /** `wsgate run URL FRESH_FOLDER --gates FILE`, with its result.json. */
-async function replay(url: string, file: string, extra: string[] = []) {
+async function replay(url: string, file: string) {
   const out = path.join(s.dir('wsgate-rec-ev-'), 'ev');
-  const r = await cliResult(['run', url, s.dir('wsgate-rec-fresh-'), '--gates', file, '--out', out, ...SHARED_MACHINE, ...extra]);
+  const r = await cliResult(['run', url, s.dir('wsgate-rec-fresh-'), '--gates', file, '--out', out, ...SHARED_MACHINE]);
   return { ...r, result: readResult(out) };
 }
 
@@ -133,7 +133,7 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
     assert.equal(await rec.finish(), 130, rec.out() + rec.err());
     assert.match(rec.err(), /interrupted: no gate written/);
     assert.throws(() => readFileSync(file), /ENOENT/);
-    for (const pid of family) assert.ok(await waitGone(pid), `process ${pid} is gone`);
+    for (const pid of family) assert.ok(await waitGone(pid, 10_000), `process ${pid} is gone`);
   });
 
   test('--until ends a reply at its last message, so a reply with a pause is kept whole under its send; replay fails on a server that never ends it', async (t) => {
@@ -162,7 +162,7 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
     const green = await replay(good.url, file);
     assert.equal(green.code, 0, green.stdout + green.stderr);
     const bad = await wsServer(t, behave(false));
-    const red = await replay(bad.url, file, ['--timeout-scale', '0.3']);
+    const red = await replay(bad.url, file);
     assert.equal(red.code, 1, red.stdout);
     assert.equal(firstFailure(red.result)?.step, 'send work');
     assert.match(red.stdout, /✗ main: done/);
