@@ -97,9 +97,9 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
   let closeArgs: [number, string] = [1000, ''];
   let sends = 0;
   try {
-    // A welcome message belongs before the first send: wait until the server is quiet.
+    // A welcome message belongs before the first send (a line typed early waits): until the server is quiet.
     settler.begin();
-    if (!o.interactive) await settler.settled(o.rule.idleMs);
+    await settler.settled(o.rule.idleMs);
     show(`connected to ${o.url} · type JSON lines · ${o.interactive ? 'Ctrl-D' : 'end of input'} or /close to finish and write the gate`);
     if (o.interactive) rl.prompt();
     for (let raw = await nextLine(); raw !== null && !o.signal.aborted; raw = await nextLine()) {
@@ -134,8 +134,12 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
       } else rl.prompt();
     }
     if (o.signal.aborted) return { ok: false, reason: 'interrupted' };
-    // What is still arriving belongs to the last send.
-    if (sends) await settler.settled(o.rule.idleMs);
+    // At a terminal the last send may still be answering: what arrives until the server is quiet
+    // belongs to it (a script's last exchange has settled already).
+    if (sends && o.interactive) {
+      settler.begin();
+      await settler.settled(o.rule.idleMs);
+    }
     const changes = await watch.next();
     if (hasChanges(changes)) events.push({ kind: 'changes', changes });
     if (watch.truncated) notes.push('the project folder has more than 20,000 files: changes beyond them were not seen');
