@@ -184,7 +184,7 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
     const interactive = Boolean(process.stdin.isTTY);
     process.stdout.write(`wsgate record · ${url}${server ? ' (embedded reference server)' : ''}\nproject ${project.path} (send it as projectPath) · the gate goes to ${path.relative(process.cwd(), target.file) || target.file}\n`);
     const r = await recordLive({ url, project: project.path, typeField, rule: { idleMs: args.idleMs, waitMs: args.waitMs, until: args.until }, openTimeoutMs: Math.max(args.waitMs, 5000), interactive, input: process.stdin, output: process.stdout, exclude: [target.file], signal: controller.signal });
-    if (!r.ok && r.reason === 'interrupted') {
+    if ((!r.ok && r.reason === 'interrupted') || controller.signal.aborted) {
       process.stderr.write('wsgate: interrupted: no gate written\n');
       return EXIT.interrupted;
     }

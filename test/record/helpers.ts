@@ -18,6 +18,8 @@ export interface RecordProcess {
   line(text: string): void;
   /** End stdin (the session's end) and wait for the exit code. */
   finish(ms?: number): Promise<number | null>;
+  /** Wait for the exit code, stdin left open. */
+  exit(ms?: number): Promise<number | null>;
 }
 
 export function startRecord(args: string[], t: TestContext, opts: { cwd?: string } = {}): RecordProcess {
@@ -66,12 +68,15 @@ export function startRecord(args: string[], t: TestContext, opts: { cwd?: string
     line(text) {
       child.stdin!.write(text + '\n');
     },
-    async finish(ms = 60_000) {
+    finish(ms = 60_000) {
       child.stdin!.end();
+      return this.exit(ms);
+    },
+    async exit(ms = 60_000) {
       let timer: NodeJS.Timeout | undefined;
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)))]);
       clearTimeout(timer);
-      if (code === 'timeout') throw new Error(`wsgate record did not exit within ${ms} ms after its input ended:\n${out}\nstderr: ${err}`);
+      if (code === 'timeout') throw new Error(`wsgate record did not exit within ${ms} ms:\n${out}\nstderr: ${err}`);
       return code;
     },
   };

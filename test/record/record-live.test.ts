@@ -130,7 +130,7 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
     const family = descendants(rec.child.pid!);
     assert.ok(family.length > 0, 'wscat runs under wsgate record');
     rec.child.kill('SIGINT');
-    assert.equal(await rec.finish(), 130, rec.out() + rec.err());
+    assert.equal(await rec.exit(), 130, rec.out() + rec.err());
     assert.match(rec.err(), /interrupted: no gate written/);
     assert.throws(() => readFileSync(file), /ENOENT/);
     for (const pid of family) assert.ok(await waitGone(pid, 10_000), `process ${pid} is gone`);
