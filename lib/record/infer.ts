@@ -113,8 +113,12 @@ function findCaptures(units: Unit[], rec: Recording, o: InferOptions): { binding
   const first = new Map<string, { step: number; frame: InFrame; path: string; kind: string }>();
   const used = new Map<string, number>();
   const client = new Set<string>();
+  const use = (v: string) => used.set(v, (used.get(v) ?? 0) + 1);
   const useIn = (s: string, step: number) => {
-    for (const [v, f] of first) if (f.step < step && (s === v || (v.length >= MIN_INSIDE && s.length <= MAX_LITERAL && s.includes(v)))) used.set(v, (used.get(v) ?? 0) + 1);
+    const whole = first.get(s);
+    if (whole) return void (whole.step < step && use(s));
+    if (s.length < MIN_INSIDE || s.length > MAX_LITERAL) return;
+    for (const [v, f] of first) if (f.step < step && v.length >= MIN_INSIDE && s.includes(v)) use(v);
   };
   for (const u of units) {
     if (u.kind !== 'exchange') continue;
