@@ -2,21 +2,25 @@
 // deadlines, the project folder and the evidence sink. Steps return results; they never print.
 import type { CheckResult, Loc, StepResult, Timing } from './results.ts';
 import type { VarScope } from './vars.ts';
-import type { WscatConnection, ConnectOptions, ConnectionFailure, Frame } from './wscat.ts';
+import type { WscatConnection, ConnectOptions, ConnectionEvent, ConnectionFailure, Frame } from './wscat.ts';
 import type { ChildProcess } from 'node:child_process';
 import type { GateSnapshot } from './snapshot.ts';
 import type { Secrets } from './secrets.ts';
+import type { Kinds } from './kinds.ts';
 
 export interface Member {
   conn: WscatConnection;
   /** Captures made on this connection alone (groups of connections). */
   vars: VarScope;
   label: string;
+  /** A failed check already named this connection's close: later steps on it are skipped, not failed again. */
+  closeReported?: boolean;
 }
 
 export interface EvidenceSink {
   frameIn(conn: string, frame: Frame, step: string): void;
   frameOut(conn: string, text: string, at: number, step: string): void;
+  event(conn: string, event: ConnectionEvent, at: number, step: string): void;
   stderr(source: string, text: string): void;
   observe(step: string, name: string, data: unknown): void;
   /** A path outside the project where a step may keep files (server logs). */
@@ -33,7 +37,8 @@ export interface RunSettings {
   timeoutScale: number;
   budgetScale: number;
   defaultTimeoutMs: number;
-  typeField: string;
+  /** How a frame's kind is found (the type field, or a protocol's rules). */
+  kinds: Kinds;
   nonJson: 'fail' | 'ignore';
   verbose: boolean;
   interactive: boolean;

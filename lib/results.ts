@@ -18,6 +18,10 @@ export interface CheckResult {
   actual: unknown;
   passed: boolean;
   loc: Loc;
+  /** Why it failed, in words, when the predicate said ("expected format uuid, got ..."). */
+  reason?: string;
+  /** What went wrong, the same words wherever it happened, so a summary can group failures by it. */
+  cause?: string;
   /** Passed only as a warning (lenient mode, soft budget, optional message missing). */
   warning?: boolean;
 }
@@ -63,6 +67,8 @@ export interface GateResult {
   steps: StepResult[];
   ms: number;
   loc: Loc;
+  /** Frames that no step of the gate consumed (the first 20 per connection), and frames dropped from a full inbox. */
+  unconsumed?: { conn: string; count: number; dropped?: number; frames: FrameSummary[] }[];
 }
 
 export interface RunResult {

@@ -5,16 +5,19 @@ import type { LoadedGate, LoadedGates, LoadedStep } from './gates/model.ts';
 import { STEPS } from '../steps/index.ts';
 import type { StepDefinition } from './step-api.ts';
 import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
-import { VarScope, UnknownVariable, refsIn } from './vars.ts';
+import { VarScope, UnknownVariable, refsIn, substitute } from './vars.ts';
+import { Kinds } from './kinds.ts';
 import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Loc, type Timing } from './results.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { WscatConnection, type Frame, type SendMeta } from './wscat.ts';
+import { WscatConnection, type ConnectionEvent, type Frame, type SendMeta } from './wscat.ts';
+import { describeClose } from './exchange.ts';
 import type { WscatPool } from './wscat-pool.ts';
 import { stopTree } from './process.ts';
 import { parseDuration } from './duration.ts';
 import type { Reporter } from './reporters/types.ts';
 import { EXIT } from './errors.ts';
 import type { Budget } from './gates/common-schema.ts';
+import type { FrameSummary } from './results.ts';
 import { Secrets } from './secrets.ts';
 import type { ProtocolWatch, GateProtocolWatch } from './protocol-watch.ts';
 
@@ -58,12 +61,29 @@ export function httpUrlOf(wsUrl: string): string {
 
 export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars'>): VarScope {
   const scope = new VarScope();
-  for (const [k, v] of Object.entries(o.gates.vars)) scope.set(k, v);
   for (const [k, v] of Object.entries(o.cliVars)) scope.set(k, v);
   scope.set('URL', o.url);
   scope.set('HTTP_URL', httpUrlOf(o.url));
   scope.set('PROJECT', o.project);
   scope.set('RUN_ID', o.runId);
+  // `vars:` values may use other variables (the loader refused unknown names and cycles); a --var of
+  // the same name wins over the file's value.
+  const fileVars = o.gates.vars;
+  const resolving = new Set<string>();
+  const resolveVar = (name: string): unknown => {
+    if (!Object.hasOwn(fileVars, name) || Object.hasOwn(o.cliVars, name)) return undefined;
+    const own = scope.lookup(name);
+    if (own.found) return own.value;
+    if (resolving.has(name)) throw new UnknownVariable(name);
+    resolving.add(name);
+    const value = substitute(fileVars[name], (ref) => {
+      if (Object.hasOwn(fileVars, ref) && !Object.hasOwn(o.cliVars, ref)) return { found: true, value: resolveVar(ref) };
+      return scope.lookup(ref);
+    });
+    scope.set(name, value);
+    return value;
+  };
+  for (const name of Object.keys(fileVars)) resolveVar(name);
   return scope;
 }
 
@@ -109,7 +129,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     timeoutScale: o.timeoutScale,
     budgetScale: o.budgetScale ?? 1,
     defaultTimeoutMs: o.gates.defaults.timeoutMs,
-    typeField: o.gates.defaults.typeField,
+    kinds: Kinds.byField(o.gates.defaults.typeField),
     nonJson: o.gates.defaults.nonJson,
     verbose: o.verbose,
     interactive: o.interactive,
@@ -217,28 +237,92 @@ function watched(gate: LoadedGate, scope: VarScope): { files: string[]; head: bo
   return { files, head };
 }
 
+/** Text with every variable it names that is set here filled in (a label, a title); the rest left as written. */
+function fillKnown(text: string, vars: VarScope): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_.]*)\}/g, (whole, name: string) => {
+    const r = vars.lookup(name);
+    return r.found ? (typeof r.value === 'string' ? r.value : JSON.stringify(r.value)) : whole;
+  });
+}
+
+/** Frames no step of the gate consumed, per connection: listed in the evidence (result.json). */
+function unconsumedFrames(connections: Map<string, Member[]>): GateResult['unconsumed'] {
+  const out: NonNullable<GateResult['unconsumed']> = [];
+  for (const m of [...connections.values()].flat()) {
+    const left = m.conn.inbox;
+    if (!left.length && !m.conn.dropped) continue;
+    const frames: FrameSummary[] = left.slice(0, 20).map((f) => ({ conn: m.label, seq: f.seq, at: f.at, text: f.text.length > 500 ? f.text.slice(0, 500) + '…' : f.text }));
+    out.push({ conn: m.label, count: left.length, ...(m.conn.dropped ? { dropped: m.conn.dropped } : {}), frames });
+  }
+  return out.length ? out : undefined;
+}
+
+/**
+ * Why a step cannot run, when something it needs is missing: a variable no earlier step set, a
+ * connection that never opened, or one whose close an earlier failed check already named. A step whose
+ * inputs are all there runs, whatever failed before it: independent defects each get their own check.
+ */
+function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, connections: Map<string, Member[]>, failedConnects: Map<string, number>): string | undefined {
+  const missing = [...new Set(refsIn(step.params))].find((r) => !vars.lookup(r).found);
+  if (missing !== undefined) return `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)`;
+  if (step.kind === 'connect') return undefined;
+  for (const name of def.uses?.(step.params) ?? []) {
+    const members = connections.get(name);
+    if (!members) {
+      const at = failedConnects.get(name);
+      if (at !== undefined) return `not run: connection ${name} did not open (step ${at + 1})`;
+      continue;
+    }
+    if (step.kind === 'close') continue; // a close step judges the close itself
+    const gone = members.every((m) => m.conn.closed && m.closeReported && (step.kind === 'send' || m.conn.inbox.length === 0));
+    if (gone) return `not run: connection ${name} is closed (${describeClose(members[0]!)}), as an earlier step reported`;
+  }
+  return undefined;
+}
+
 async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, runProcesses: StartedProcess[]): Promise<GateResult> {
   const started = performance.now();
   const secrets = o.secrets ?? new Secrets();
   const watch = o.protocol?.forGate();
   const current = { stepId: `${gate.id}#1` };
-  for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title: gate.title });
   const vars = baseScope(o).child();
   vars.set('GATE_ID', gate.id);
+  const title = fillKnown(gate.title, vars);
+  for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title });
   const w = watched(gate, vars);
   const snapshot = await takeSnapshot(o.project, w.files, w.head);
   const connections = new Map<string, Member[]>();
+  const failedConnects = new Map<string, number>();
   const gateProcesses: StartedProcess[] = [];
   const disposeAll = () => Promise.all([...connections.values()].flat().map((m) => m.conn.dispose()));
   const onAbort = () => void disposeAll();
   o.signal.addEventListener('abort', onAbort);
   const steps: StepResult[] = [];
-  let failedAt: number | null = null;
+  let bailedAt: number | null = null;
+  let unconsumed: GateResult['unconsumed'];
   try {
     for (let i = 0; i < gate.steps.length; i++) {
       const step = gate.steps[i]!;
-      if (failedAt !== null || o.signal.aborted) {
-        steps.push({ kind: step.kind, label: step.label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note: o.signal.aborted ? 'interrupted' : `not run: step ${failedAt! + 1} failed` });
+      const def = STEPS[step.kind] as unknown as StepDefinition;
+      // A name the author wrote is filled in; a generated label stays as written, so reports (JUnit test
+      // names, the fault table) name the same step the same way on every run.
+      const label = (step.params as { name?: unknown }).name !== undefined ? fillKnown(step.label, vars) : step.label;
+      const skip = (note: string) => {
+        const r: StepResult = { kind: step.kind, label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note };
+        steps.push(r);
+        for (const rep of o.reporters) rep.onStepEnd?.(gate.id, secrets.redactDeep(r));
+      };
+      if (o.signal.aborted) {
+        skip('interrupted');
+        continue;
+      }
+      if (bailedAt !== null) {
+        skip(`not run: step ${bailedAt + 1} failed (--bail)`);
+        continue;
+      }
+      const missing = missingInput(step, def, vars, connections, failedConnects);
+      if (missing) {
+        skip(missing);
         continue;
       }
       current.stepId = `${gate.id}#${i + 1}`;
@@ -246,12 +330,15 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       const t0 = performance.now();
       let result: StepResult;
       try {
-        const def = STEPS[step.kind] as unknown as StepDefinition;
         result = await def.run(step.params, ctx);
       } catch (e) {
-        const msg = e instanceof UnknownVariable ? `${e.message} has no value here (the capture that sets it failed or has not run)` : `harness error: ${(e as Error).stack ?? String(e)}`;
-        result = ctx.result([ctx.check('step ran', 'no harness error', msg, false)]);
+        if (e instanceof UnknownVariable) {
+          skip(`not run: needs \${${e.variable}}, which no earlier step set for this connection`);
+          continue;
+        }
+        result = ctx.result([ctx.check('step ran', 'no harness error', `harness error: ${(e as Error).stack ?? String(e)}`, false)]);
       }
+      result.label = label;
       result.ms = Math.round(performance.now() - t0);
       if (watch) addChecks(result, watch.drain(step.loc));
       if (o.signal.aborted && result.status !== 'passed') {
@@ -265,10 +352,14 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       if (result.observations) o.evidence.observe(ctx.stepId, result.label, result.observations);
       const shown = secrets.redactDeep(result);
       for (const r of o.reporters) r.onStepEnd?.(gate.id, shown);
-      if (result.status === 'failed') failedAt = i;
+      if (result.status === 'failed') {
+        if (step.kind === 'connect') for (const name of def.uses?.(step.params) ?? []) if (!connections.get(name)?.length) failedConnects.set(name, i);
+        if (o.bail) bailedAt = i;
+      }
     }
   } finally {
     o.signal.removeEventListener('abort', onAbort);
+    unconsumed = unconsumedFrames(connections);
     await disposeAll();
     // Frames that arrived after the last step ended still count against it.
     const last = steps.findLast((s) => s.status !== 'skipped');
@@ -276,7 +367,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
     for (const p of gateProcesses) (p.stopAt === 'gate' ? undefined : runProcesses.push(p));
     await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
   }
-  const result: GateResult = { id: gate.id, title: gate.title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc };
+  const result: GateResult = { id: gate.id, title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc, ...(unconsumed ? { unconsumed } : {}) };
   if (o.signal.aborted && result.status !== 'failed') result.status = 'skipped';
   const shown = secrets.redactDeep(result);
   for (const r of o.reporters) r.onGateEnd?.(shown);
@@ -335,6 +426,7 @@ function makeContext(
           for (const r of o.reporters) r.onFrame?.(label, 'out', secrets.redact(text));
         },
         onStderr: (text: string) => o.evidence.stderr(`wscat ${label}`, text),
+        onEvent: (ev: ConnectionEvent, at: number) => o.evidence.event(label, ev, at, stepIdNow()),
       };
       const res = o.pool ? await o.pool.acquire(label, opts, hooks) : await WscatConnection.open(label, opts, hooks);
       if (!res.ok) return res;

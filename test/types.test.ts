@@ -48,7 +48,7 @@ test('step params: send has `send` and optional `expect`; others have their key'
 });
 
 test('CheckResult, StepResult, GateResult and RunResult fields', () => {
-  expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; warning?: boolean }>();
+  expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; reason?: string; cause?: string; warning?: boolean }>();
   expectTypeOf<Loc>().toEqualTypeOf<{ file: string; line: number; col: number }>();
   expectTypeOf<StepStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped'>();
   expectTypeOf<GateStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped'>();
@@ -64,7 +64,7 @@ test('CheckResult, StepResult, GateResult and RunResult fields', () => {
     observations?: Record<string, unknown>;
     note?: string;
   }>();
-  expectTypeOf<GateResult>().toEqualTypeOf<{ id: string; title: string; status: GateStatus; steps: StepResult[]; ms: number; loc: Loc }>();
+  expectTypeOf<GateResult>().toEqualTypeOf<{ id: string; title: string; status: GateStatus; steps: StepResult[]; ms: number; loc: Loc; unconsumed?: { conn: string; count: number; dropped?: number; frames: FrameSummary[] }[] }>();
   expectTypeOf<RunResult['status']>().toEqualTypeOf<'passed' | 'failed' | 'interrupted'>();
   expectTypeOf<RunResult['schemaVersion']>().toEqualTypeOf<1>();
   expectTypeOf<RunResult['gates']>().toEqualTypeOf<GateResult[]>();

@@ -111,8 +111,8 @@ describe('verify', { concurrency: true }, () => {
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
       assert.equal(r.result.status, 'failed');
       assert.equal(r.steps[3]!.status, 'failed');
-      assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
-      assert.equal(r.failedChecks[0]!.name, 'test.txt content');
+      // out.json got the suffix too: its own step runs and reports it (it needs nothing from test.txt).
+      assert.deepEqual(r.failedChecks.map((c) => c.name), ['test.txt content', 'out.json is JSON'], JSON.stringify(r.failedChecks));
       assert.equal(r.failedChecks[0]!.actual, 'Test content (edited)');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CONTENT'));
     });
@@ -371,7 +371,8 @@ describe('verify', { concurrency: true }, () => {
       const fx = await toolServer(t, { fakeCommit: true });
       const r = await runGatesYaml(commitGate, { url: fx.url, project: await committed(t) });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.failedChecks.map((c) => c.name), ['git log -1 message', 'HEAD moved during the gate']);
+      // The clean check runs too: the uncommitted file is a defect of its own.
+      assert.deepEqual(r.failedChecks.map((c) => c.name), ['git log -1 message', 'HEAD moved during the gate', 'git working tree is clean']);
       assert.equal(r.failedChecks[0]!.actual, 'base');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(commitGate, '# LAST'));
       assert.equal(r.failedChecks[1]!.loc.line, lineOf(commitGate, '# MOVED'));
