@@ -15,9 +15,16 @@ import type { FileChange, GitChange, ProjectChanges, RecEvent, Recording } from 
 interface TranscriptLine {
   at: string;
   conn: string;
-  dir: 'in' | 'out';
+  /** `event`: the socket opened or closed (`event`, `byClient`, close `code`). */
+  dir: 'in' | 'out' | 'event';
   step: string;
   text: string;
+  /** The frame's real length when the transcript kept only its start. */
+  truncated?: number;
+  event?: string;
+  byClient?: boolean;
+  code?: number;
+  reason?: string;
 }
 
 interface Observation {
@@ -128,7 +135,8 @@ export function readEvidence(input: string): EvidenceSource {
   if (!existsSync(transcript)) throw new HarnessFailure([{ code: 'USAGE', title: `--from ${input}: no transcript.jsonl in that folder`, hint: 'a run folder holds transcript.jsonl, observations.jsonl and result.json' }], EXIT.usage);
   const lines = readLines<TranscriptLine>(transcript, 'transcript');
   for (const [i, l] of lines.entries()) {
-    if (typeof l.text !== 'string' || (l.dir !== 'in' && l.dir !== 'out') || typeof l.conn !== 'string') throw new HarnessFailure([{ code: 'USAGE', title: `${transcript}:${i + 1}: a transcript line needs conn, dir (in/out) and text` }], EXIT.usage);
+    const frame = (l.dir === 'in' || l.dir === 'out') && typeof l.text === 'string';
+    if (typeof l.conn !== 'string' || !(frame || l.dir === 'event')) throw new HarnessFailure([{ code: 'USAGE', title: `${transcript}:${i + 1}: a transcript line needs conn, and dir in/out with text, or dir event` }], EXIT.usage);
   }
   const observations = readLines<Observation>(path.join(dir, 'observations.jsonl'), 'observations file');
   const vars = readJson<Record<string, string>>(path.join(dir, 'variables.json')) ?? {};
@@ -176,12 +184,18 @@ export function readEvidence(input: string): EvidenceSource {
         seen.add(conn);
         events.push({ kind: 'connect', conn });
       }
-      events.push({ kind: l.dir, conn, text: l.text, at: Date.parse(l.at) || 0 });
+      if (l.dir === 'event') {
+        // A close the harness asked for is a close step or the gate's end, which the transcript does
+        // not tell apart; a close by the server is something the gate must expect.
+        if (l.event === 'close' && l.byClient === false) events.push({ kind: 'close', conn, by: 'server', ...(typeof l.code === 'number' ? { code: l.code } : {}), ...(typeof l.reason === 'string' ? { reason: l.reason } : {}) });
+      } else if (l.truncated !== undefined) {
+        notes.push(`a frame ${l.dir === 'in' ? 'received' : 'sent'} in step ${l.step} was cut in the transcript (${l.truncated} characters): ${l.dir === 'in' ? 'not expected' : 'not sent'} by the recorded gate`);
+      } else events.push({ kind: l.dir, conn, text: l.text, at: Date.parse(l.at) || 0 });
     }
     flushObs(Infinity);
     const info = result?.gates?.find((g) => g.id === gate);
     if (info && info.status !== 'passed') notes.push(`gate ${gate} ${info.status} in that run: the recorded gate expects what the server did then`);
-    if (gl.some((l) => l.text.includes('***'))) notes.push(`gate ${gate}: the transcript holds redacted secrets (***), recorded as they are`);
+    if (gl.some((l) => typeof l.text === 'string' && l.text.includes('***'))) notes.push(`gate ${gate}: the transcript holds redacted secrets (***), recorded as they are`);
     recordings.push({ id: gate, title: `Recorded from gate ${gate}${info?.title ? `: ${info.title}` : ''}`, ...(project ? { project } : {}), ...(runId ? { runId } : {}), events, notes });
   }
   if (!project) recordings.forEach((r) => r.notes.push('the run folder names no project folder (variables.json): paths are recorded as they are'));

@@ -48,7 +48,7 @@ type Unit =
   | { kind: 'connect'; conn: string }
   | { kind: 'exchange'; conn: string; out?: { text: string; at: number }; ins: InFrame[]; step: number }
   | { kind: 'changes'; changes: ProjectChanges; step: number }
-  | { kind: 'close'; conn: string; by: 'client' | 'server' };
+  | { kind: 'close'; conn: string; by: 'client' | 'server'; code?: number; reason?: string };
 
 function parseFrame(text: string, at: number): InFrame {
   try {
@@ -272,7 +272,11 @@ export function inferGate(rec: Recording, o: InferOptions): Inferred {
   const on = (conn: string) => (conn === 'main' ? {} : { on: conn });
   for (const u of units) {
     if (u.kind === 'connect') steps.push({ connect: u.conn });
-    else if (u.kind === 'close') steps.push({ close: u.by === 'server' ? { on: u.conn, by: 'server' } : u.conn });
+    else if (u.kind === 'close') {
+      // The server's close code is part of what it did (1006: it dropped the socket without one).
+      const how = u.code !== undefined ? { code: u.code, ...(u.reason ? { reason: textMatcher(u.reason, ctx) } : {}) } : {};
+      steps.push({ close: u.by === 'server' ? { on: u.conn, by: 'server', ...how } : u.conn });
+    }
     else if (u.kind === 'exchange') {
       ctx.step = u.step;
       const step: StepObject = {};

@@ -144,7 +144,7 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
     if (hasChanges(changes)) events.push({ kind: 'changes', changes });
     if (watch.truncated) notes.push('the project folder has more than 20,000 files: changes beyond them were not seen');
     const info = await conn.close(...closeArgs);
-    events.push({ kind: 'close', conn: CONN, by: info.byClient ? 'client' : 'server' });
+    events.push(info.byClient ? { kind: 'close', conn: CONN, by: 'client' } : { kind: 'close', conn: CONN, by: 'server', ...(info.code !== undefined ? { code: info.code } : {}), ...(info.reason ? { reason: info.reason } : {}) });
     return { ok: true, events, notes };
   } finally {
     o.signal.removeEventListener('abort', stop);

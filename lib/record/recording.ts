@@ -33,7 +33,7 @@ export type RecEvent =
   | { kind: 'out'; conn: string; text: string; at: number }
   | { kind: 'in'; conn: string; text: string; at: number }
   | { kind: 'changes'; changes: ProjectChanges }
-  | { kind: 'close'; conn: string; by: 'client' | 'server' };
+  | { kind: 'close'; conn: string; by: 'client' | 'server'; code?: number; reason?: string };
 
 export interface Recording {
   /** Becomes the written gate's id (made unique in the target file). */

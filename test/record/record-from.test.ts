@@ -76,6 +76,28 @@ describe('wsgate record --from', { concurrency: true }, () => {
     assert.match(list.stdout, /^write-file-2 /m);
   });
 
+  test("a server's close (code and reason) becomes a close step: the replay passes on that server, fails where it stays open", async () => {
+    const dropping = await serveProcess({ root: s.dir('wsgate-from-root-'), faults: ['drop-on-error'] });
+    try {
+      const ev = path.join(s.dir('wsgate-from-ev-'), 'run');
+      const run = await cliResult(['run', dropping.url, s.dir('wsgate-from-project-'), '--gate', 'error-recovery', '--out', ev, ...SHARED_MACHINE]);
+      assert.equal(run.code, 1, 'the default gate fails on a server that drops the connection');
+      const file = path.join(s.dir('wsgate-from-'), 'gates.yaml');
+      const r = await cliResult(['record', '--from', ev, '--out', file]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /note: gate error-recovery failed in that run/);
+      const steps = readGates(file).gates[0]!.steps;
+      assert.deepEqual(steps.find((x) => x.close)?.close, { on: 'main', by: 'server', code: 1008, reason: 'invalid JSON' });
+      const same = await replay(dropping.url, file);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      const open = await replay(healthy.url, file);
+      assert.equal(open.code, 1, open.stdout);
+      assert.equal(firstFailure(open.result)?.step, 'expect the server to close main with 1008');
+    } finally {
+      await dropping.stop();
+    }
+  });
+
   test('bad input is a usage error naming it, and writes nothing', async () => {
     const dir = s.dir('wsgate-from-');
     const file = path.join(dir, 'gates.yaml');
