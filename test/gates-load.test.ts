@@ -308,7 +308,7 @@ test('together the valid files use every step kind, every matcher key and every 
 test('a valid file keeps its defaults, vars and step positions', () => {
   const r = load(path.join(GOOD, 'all-steps.yaml'));
   assert.ok(r.ok);
-  assert.deepEqual(r.gates.defaults, { timeoutMs: 3000, typeField: 'type', nonJson: 'ignore' });
+  assert.deepEqual(r.gates.defaults, { timeoutMs: 3000, nonJson: 'ignore' });
   assert.deepEqual(r.gates.vars, { GREETING: 'hello', RETRIES: 3, STRICT: true });
   const boot = r.gates.gates.find((g) => g.id === 'boot')!;
   assert.equal(boot.serial, true);
