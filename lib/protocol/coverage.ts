@@ -22,6 +22,8 @@ export interface CoverageRow {
   /** The name printed (`slash commands`). */
   label: string;
   items: CoverageItem[];
+  /** Names seen in the traffic that the row does not list (a generic file lists no methods), at most 100. */
+  unlisted?: CoverageItem[];
 }
 
 export interface CoverageReport {
@@ -30,7 +32,7 @@ export interface CoverageReport {
   messages: { direction: CoverageDirection; type: string; count: number }[];
   /** Whether the messages row is shown and counts in `overall`. */
   messagesRow: boolean;
-  /** The protocol's other rows, in the order of the file; only rows with items. */
+  /** The protocol's other rows, in the order of the file: rows with items, and rows with only unlisted names. */
   lists: CoverageRow[];
   /** Covered items (count > 0) out of all items, in %, one decimal: `messages` (when shown), one per row key, `overall`. */
   percent: Record<string, number>;
@@ -56,10 +58,15 @@ function pct(covered: number, total: number): number {
   return total === 0 ? 100 : Math.round((covered / total) * 1000) / 10;
 }
 
+/** Unlisted names kept per row: enough to show what a generic protocol file leaves out, bounded for hostile traffic. */
+const MAX_UNLISTED = 100;
+
 interface Counter {
   key: string;
   label: string;
   counts: Map<string, number>;
+  /** Whether a name this row finds but does not list is worth showing (a method, a tool; not any kind). */
+  open: boolean;
   /** Which name this frame gives the row, if any. */
   nameOf(json: unknown, kind: string, from: From): string | undefined;
 }
@@ -72,6 +79,7 @@ function counterFor(list: Protocol['coverageLists'][number]): Counter {
       key: list.key,
       label: list.label,
       counts,
+      open: true,
       // The first source that names something names the frame: a chat line sent in two fields counts once.
       nameOf(json, kind, from) {
         for (const src of list.seenIn) {
@@ -84,13 +92,22 @@ function counterFor(list: Protocol['coverageLists'][number]): Counter {
     };
   }
   for (const k of list.kinds) counts.set(k, 0);
-  return { key: list.key, label: list.label, counts, nameOf: (_json, kind, from) => (list.from === undefined || list.from === from ? kind : undefined) };
+  const field = list.field;
+  return {
+    key: list.key,
+    label: list.label,
+    counts,
+    // A row of the kinds one field gives (methods) also shows the kinds that field gave but the file does not describe.
+    open: field !== undefined,
+    nameOf: (json, kind, from) => ((list.from === undefined || list.from === from) && (field === undefined || getPath(json, field) === kind) ? kind : undefined),
+  };
 }
 
 export class Coverage {
   private readonly incoming = new Map<string, number>();
   private readonly outgoing = new Map<string, number>();
   private readonly counters: Counter[];
+  private readonly unlisted = new Map<Counter, Map<string, number>>();
 
   constructor(private readonly protocol: Protocol) {
     for (const t of protocol.incomingTypes) this.incoming.set(t, 0);
@@ -116,8 +133,14 @@ export class Coverage {
     if (n !== undefined) counts.set(kind, n + 1);
     for (const c of this.counters) {
       const name = c.nameOf(json, kind, from);
-      const had = name === undefined ? undefined : c.counts.get(name);
-      if (had !== undefined) c.counts.set(name!, had + 1);
+      if (name === undefined) continue;
+      const had = c.counts.get(name);
+      if (had !== undefined) c.counts.set(name, had + 1);
+      else if (c.open) {
+        const u = this.unlisted.get(c) ?? new Map<string, number>();
+        this.unlisted.set(c, u);
+        if (u.has(name) || u.size < MAX_UNLISTED) u.set(name, (u.get(name) ?? 0) + 1);
+      }
     }
   }
 
@@ -126,7 +149,12 @@ export class Coverage {
       ...[...this.outgoing].map(([type, count]) => ({ direction: 'client→server' as const, type, count })),
       ...[...this.incoming].map(([type, count]) => ({ direction: 'server→client' as const, type, count })),
     ];
-    const lists = this.counters.filter((c) => c.counts.size > 0).map((c) => ({ key: c.key, label: c.label, items: [...c.counts].map(([name, count]) => ({ name, count })) }));
+    const lists = this.counters
+      .filter((c) => c.counts.size > 0 || this.unlisted.has(c))
+      .map((c): CoverageRow => {
+        const u = this.unlisted.get(c);
+        return { key: c.key, label: c.label, items: [...c.counts].map(([name, count]) => ({ name, count })), ...(u ? { unlisted: [...u].map(([name, count]) => ({ name, count })) } : {}) };
+      });
     return withPercent({ protocolFile: this.protocol.file, messages, messagesRow: this.protocol.messagesRow, lists });
   }
 }
@@ -135,7 +163,8 @@ const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).lengt
 
 /** The rows a report shows, in order: [key, label, items]. */
 function rowsOf(r: Omit<CoverageReport, 'percent'>): [string, string, { count: number }[]][] {
-  return [...(r.messagesRow ? [['messages', 'messages', r.messages] as [string, string, { count: number }[]]] : []), ...r.lists.map((l): [string, string, { count: number }[]] => [l.key, l.label, l.items])];
+  const lists = r.lists.filter((l) => l.items.length > 0);
+  return [...(r.messagesRow ? [['messages', 'messages', r.messages] as [string, string, { count: number }[]]] : []), ...lists.map((l): [string, string, { count: number }[]] => [l.key, l.label, l.items])];
 }
 
 function withPercent(r: Omit<CoverageReport, 'percent'>): CoverageReport {
@@ -161,7 +190,11 @@ export function mergeCoverage(reports: CoverageReport[]): CoverageReport | undef
     protocolFile: first.protocolFile,
     messages: sum(first.messages, (r) => r.messages, (m) => `${m.direction} ${m.type}`),
     messagesRow: first.messagesRow,
-    lists: first.lists.map((l) => ({ ...l, items: sum(l.items, (r) => r.lists.find((x) => x.key === l.key)?.items, (i) => i.name) })),
+    lists: first.lists.map((l) => {
+      const unlisted = new Map<string, number>();
+      for (const r of reports) for (const u of r.lists.find((x) => x.key === l.key)?.unlisted ?? []) unlisted.set(u.name, (unlisted.get(u.name) ?? 0) + u.count);
+      return { ...l, items: sum(l.items, (r) => r.lists.find((x) => x.key === l.key)?.items, (i) => i.name), ...(unlisted.size ? { unlisted: [...unlisted].map(([name, count]) => ({ name, count })) } : {}) };
+    }),
   });
 }
 
@@ -184,5 +217,7 @@ export function formatCoverage(report: CoverageReport): string {
     if (m.length) missing.push(`${l.label}: ${m.join(', ')}`);
   }
   if (missing.length) lines.push('  never seen:', ...missing.map((x) => `    ${x}`));
+  const unlisted = report.lists.filter((l) => l.unlisted?.length).map((l) => `${l.label}: ${l.unlisted!.map((u) => u.name).sort().join(', ')}`);
+  if (unlisted.length) lines.push('  seen, not described in the protocol file:', ...unlisted.map((x) => `    ${x}`));
   return lines.join('\n');
 }

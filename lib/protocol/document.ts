@@ -60,7 +60,7 @@ export interface ParsedProtocol {
 /** A coverage row with its items known: a `kinds: {field}` row lists the kinds the file gives that field. */
 export type ResolvedCoverageList =
   | { key: string; label: string; names: string[]; seenIn: CoverageSource[] }
-  | { key: string; label: string; kinds: string[]; from?: 'server' | 'client' };
+  | { key: string; label: string; kinds: string[]; from?: 'server' | 'client'; /** Set when the row is every kind this field gives. */ field?: string };
 
 export type ParseResult = { ok: true; parsed: ParsedProtocol } | { ok: false; errors: HarnessError[] };
 
@@ -309,15 +309,16 @@ function resolveCoverage(lists: CoverageList[], incoming: MessageEntry[], outgoi
       continue;
     }
     let kinds: string[];
+    let field: string | undefined;
     if (Array.isArray(l.kinds)) {
       kinds = l.kinds;
       kinds.forEach((k, i) => !described.has(k) && unknown(k, [...at, 'kinds', i]));
     } else {
-      const field = l.kinds.field;
+      field = l.kinds.field;
       const from = l.from === 'server' ? incoming : l.from === 'client' ? outgoing : [...outgoing, ...incoming];
       kinds = [...new Set(from.filter((e) => e.byField === field).map((e) => e.kind))];
     }
-    out.push({ key: l.key, label: l.label, kinds, ...(l.from ? { from: l.from } : {}) });
+    out.push({ key: l.key, label: l.label, kinds, ...(l.from ? { from: l.from } : {}), ...(field !== undefined ? { field } : {}) });
   }
   return out;
 }
