@@ -1,5 +1,5 @@
-// Protocol files written for one test: the text goes to a temp folder removed after the test, and
-// markers in the text give the line a load error must point at.
+// Protocol files written for one test (the shipped ones with edits): the text goes to a temp folder
+// removed after the test.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,10 +32,4 @@ export function loadOk(t: { after(fn: () => void): void }, text: string): Protoc
   const r = loadText(t, text);
   assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors, null, 2));
   return r.protocol;
-}
-
-export function lineOf(text: string, marker: string): number {
-  const i = text.indexOf(marker);
-  assert.ok(i >= 0, `marker ${marker}`);
-  return text.slice(0, i).split('\n').length;
 }

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadProtocol, isShippedProtocol, Coverage, formatCoverage, mergeCoverage } from '../../lib/protocol/index.ts';
-import { lineOf, loadOk, loadText, shippedFile, shippedText } from './helpers.ts';
+import { lineOf } from '../helpers/servers.ts';
+import { loadOk, loadText, shippedFile, shippedText } from './helpers.ts';
 
 const V = '2.0';
 
