@@ -2,7 +2,8 @@
 // real wscat, against real servers built on json-rpc-2.0 and on graphql-ws (test/fixtures/
 // protocol-servers). Each passes against its correct server and fails on its planted bug at the
 // step meant to catch it; a stream that loses one frame while a query runs beside it is blamed for
-// exactly that frame.
+// exactly that frame; graphql-ws's refusals (4403 on a wrong token, 4406 without the subprotocol)
+// are seen with their codes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -118,4 +119,16 @@ test('a gates file that sets defaults.typeField reads kinds from that field, not
   const byField = await runAgainst(file, jsonrpc());
   assert.equal(byField.exitCode, 1, byField.output);
   assert.match(String(failedChecks(byField.result)[0]!.actual), /nothing matching within \d+ ms/);
+});
+
+test('a client that offers no subprotocol is refused by graphql-ws with 4406, and the connect step says so', async () => {
+  const dir = tempDir('wsgate-4406-');
+  cleanup.push(() => dir.remove());
+  const file = path.join(dir.path, 'gates.yaml');
+  writeFileSync(file, 'version: 1\nprotocol: wsgate:graphql-transport-ws\ngates:\n  - id: plain\n    title: no subprotocol\n    steps:\n      - connect: plain\n');
+  const run = await runAgainst(file, graphql());
+  assert.equal(run.exitCode, 1, run.output);
+  const failed = failedChecks(run.result);
+  assert.equal(failed.length, 1);
+  assert.match(String(failed[0]!.actual), /4406 "Subprotocol not acceptable"/);
 });
