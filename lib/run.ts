@@ -127,7 +127,8 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     timeoutScale: o.timeoutScale,
     budgetScale: o.budgetScale ?? 1,
     defaultTimeoutMs: o.gates.defaults.timeoutMs,
-    kinds: Kinds.byField(o.gates.defaults.typeField),
+    // A protocol file knows its kinds (JSON-RPC's method/result/error, reply ids) unless the gates file names a field.
+    kinds: o.gates.defaults.typeField === undefined && o.protocol ? o.protocol.protocol.kinds : Kinds.byField(o.gates.defaults.typeField ?? 'type'),
     deadTargets: new Map(),
     nonJson: o.gates.defaults.nonJson,
     verbose: o.verbose,

@@ -316,11 +316,16 @@ test('together the valid files use every step kind, every matcher key and every 
 test('a valid file keeps its defaults, vars and step positions', () => {
   const r = load(path.join(GOOD, 'all-steps.yaml'));
   assert.ok(r.ok);
-  assert.deepEqual(r.gates.defaults, { timeoutMs: 3000, typeField: 'type', nonJson: 'ignore' });
+  assert.deepEqual(r.gates.defaults, { timeoutMs: 3000, typeField: 'type', nonJson: 'ignore' }, 'a typeField the file sets is kept, even the default one');
   assert.deepEqual(r.gates.vars, { GREETING: 'hello', RETRIES: 3, STRICT: true });
   const boot = r.gates.gates.find((g) => g.id === 'boot')!;
   assert.equal(boot.serial, true);
   assert.deepEqual(boot.steps.map((s) => s.kind), ['start', 'start', 'start', 'http', 'http', 'http', 'manual']);
   assert.equal(locOf({ code: 'SCHEMA', title: '', loc: boot.steps[0]!.loc }), '18:9');
   assert.equal(boot.steps[6]!.label, 'operator check');
+  // Left out, typeField stays unset: the run then reads kinds by the protocol file's rules.
+  const bare = loadGatesText('version: 1\nprotocol: wsgate:jsonrpc\ngates:\n  - id: a\n    title: a\n    steps:\n      - connect: main\n', 'bare.yaml', { env: {} });
+  assert.ok(bare.ok, JSON.stringify(!bare.ok && bare.errors));
+  assert.deepEqual(bare.gates.defaults, { timeoutMs: 5000, nonJson: 'fail' });
+  assert.match(bare.gates.protocol ?? '', /protocol[\\/]jsonrpc\.asyncapi\.yaml$/);
 });

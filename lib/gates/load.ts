@@ -114,7 +114,7 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
     gates: {
       file,
       source: text,
-      defaults: { timeoutMs: d.timeout !== undefined ? parseDuration(d.timeout) : 5000, typeField: d.typeField ?? 'type', nonJson: d.nonJson ?? 'fail' },
+      defaults: { timeoutMs: d.timeout !== undefined ? parseDuration(d.timeout) : 5000, ...(d.typeField !== undefined ? { typeField: d.typeField } : {}), nonJson: d.nonJson ?? 'fail' },
       vars: (top.vars ?? {}) as Record<string, string | number | boolean>,
       ...(typeof top.protocol === 'string' ? { protocol: resolveProtocol(top.protocol, file) } : {}),
       gates,

@@ -19,7 +19,7 @@ export const Gate = z.strictObject({
 
 export const Defaults = z.strictObject({
   timeout: Duration.optional().describe('Deadline for each wait (default 5s)'),
-  typeField: z.string().optional().describe('Field naming a message kind (default: type)'),
+  typeField: z.string().optional().describe("Field naming a message kind (default: the protocol file's kind rules, else type)"),
   nonJson: z.enum(['fail', 'ignore']).optional().describe('What a non-JSON frame does to an expect step (default: fail)'),
 });
 

@@ -46,8 +46,9 @@ test('the shipped protocol file is where DEFAULT_PROTOCOL_FILE says and lists ev
   assert.equal(p.typeField, 'type');
   assert.deepEqual(p.incomingTypes, ['connected', 'session_initialized', 'content_delta', 'tool_execution', 'tool_result', 'message_complete', 'slash_command_response', 'sessions_list', 'session_data', 'session_deleted', 'error', 'pong']);
   assert.deepEqual(p.outgoingTypes, ['init_session', 'message', 'slash_command', 'list_sessions', 'get_session', 'delete_session', 'ping']);
-  assert.deepEqual(p.tools, ['read_file', 'write_file', 'list_files', 'search_files', 'execute_command', 'git_status', 'git_diff', 'git_add', 'git_commit', 'git_log']);
-  assert.deepEqual(p.slashCommands, ['/help', '/status', '/clear', '/sessions']);
+  assert.deepEqual(p.coverageLists.map((l) => l.key), ['tools', 'slashCommands']);
+  assert.deepEqual((p.coverageLists[0] as { names: string[] }).names, ['read_file', 'write_file', 'list_files', 'search_files', 'execute_command', 'git_status', 'git_diff', 'git_add', 'git_commit', 'git_log']);
+  assert.deepEqual((p.coverageLists[1] as { names: string[] }).names, ['/help', '/status', '/clear', '/sessions']);
 });
 
 test('server→client: the documented fields are required, the seen ones typed only when present', () => {
@@ -154,7 +155,7 @@ operations:
   assert.equal(p.typeField, 'event');
   assert.deepEqual(p.incomingTypes, ['hello', 'bye']);
   assert.deepEqual(p.outgoingTypes, []);
-  assert.deepEqual(p.tools, []);
+  assert.deepEqual(p.coverageLists, []);
   assert.deepEqual(p.validateIncoming({ event: 'hello', who: 'me' }), []);
   assert.deepEqual(p.validateIncoming({ event: 'hello' }).map((v) => v.message), ["hello: must have required property 'who'"]);
   assert.equal(p.validateIncoming({ type: 'hello' })[0]!.message, 'server message has no "event" field');
