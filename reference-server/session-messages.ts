@@ -13,6 +13,8 @@ function initialized(s: Session) {
   return {
     type: 'session_initialized',
     sessionId: s.id,
+    // Documented: whether the session already has a conversation to continue.
+    hasContext: s.messageCount > 0,
     projectPath: s.projectPath,
     messageCount: s.messageCount,
     createdAt: s.createdAt,

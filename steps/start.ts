@@ -31,6 +31,8 @@ export const start = defineStep({
     const built = buildShellLine(p.start, ctx.vars.lookup);
     if (!built.ok) return ctx.result([ctx.check('the command line can be built', 'every value passed literally', built.why, false, ctx.locOf(['start']))]);
     const r0 = { ...ctx.vars.resolve({ ...p, start: '' }), start: built.line };
+    // A new backend: targets that could not be opened before may answer now.
+    ctx.settings.deadTargets.clear();
     const child = spawnChild('sh', ['-c', r0.start], { cwd: path.resolve(ctx.project, r0.cwd ?? '.'), env: { ...process.env, ...(r0.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const name = r0.name ?? r0.start;
     ctx.processes.push({ name, child, stopAt: r0.stop ?? 'run' });

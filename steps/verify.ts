@@ -18,6 +18,7 @@ const FileCheck = z.strictObject({
   exists: z.boolean().optional().describe('Default true'),
   content: Matcher.optional().describe('Matcher for the whole text'),
   json: FieldMatchers.optional().describe('Field matchers on the parsed JSON content'),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional().describe('sha256 of the exact bytes, for files that are not small text (binary, large)'),
   changed: z.boolean().optional().describe('Created or modified since the gate began'),
 });
 
@@ -86,7 +87,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
   // Outside the project only whether a path exists may be checked (the default `logs` gate checks
   // the server's log folder, which /health names): no content, hash or mtime is read there.
   const where = resolveInside(ctx.project, v.file);
-  const reads = v.content !== undefined || v.json !== undefined || v.changed !== undefined;
+  const reads = v.content !== undefined || v.json !== undefined || v.sha256 !== undefined || v.changed !== undefined;
   if (!where.ok && reads) return outside(ctx, v.file, where.why, 'file');
   const abs = where.ok ? where.abs : path.resolve(ctx.project, v.file);
   const checks: CheckResult[] = [];
@@ -110,6 +111,10 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
           ? 'modified during the gate'
           : 'unchanged since the gate began (left from an earlier run?)';
     checks.push(ctx.check(`${v.file} written during this gate`, v.changed ? 'created or modified during the gate' : 'unchanged', how, changed === v.changed, ctx.locOf(['verify', 'changed'])));
+  }
+  if (v.sha256 !== undefined) {
+    const want = v.sha256.toLowerCase();
+    checks.push(ctx.check(`${v.file} sha256`, want, snap.sha256 ?? 'not a regular file', snap.sha256 === want, ctx.locOf(['verify', 'sha256'])));
   }
   if (v.content !== undefined || v.json !== undefined) {
     let text: string;

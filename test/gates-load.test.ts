@@ -64,6 +64,8 @@ const CASES: Record<string, Case> = {
   'capture-used-too-early.yaml': { at: '7:46', msg: 'unknown variable ${sessionId}', hint: 'captures are usable from the next step on' },
   'capture-used-in-same-step.yaml': { at: '12:32', msg: 'unknown variable ${sessionId}', hint: 'captures are usable from the next step on' },
   'env-unset.yaml': { at: '6:44', msg: 'environment variable WSGATE_SURELY_UNSET is not set', hint: 'export WSGATE_SURELY_UNSET=' },
+  'vars-circle.yaml': { at: '3:6', msg: 'vars: ${A} → ${B} → ${A} is a circle', hint: 'give one of them a value' },
+  'vars-unknown.yaml': { at: '3:9', msg: 'vars.NOTE: unknown variable ${SUFIX}', hint: 'did you mean ${SUFFIX}?' },
   // semantic checks
   'duplicate-gate-id.yaml': { at: '7:9', msg: 'duplicate gate id "ping" (first at line 3)' },
   'invalid-regex.yaml': { at: '10:35', msg: 'invalid regex /([0-9]+/: Unterminated group' },
@@ -74,6 +76,12 @@ const CASES: Record<string, Case> = {
   'on-unknown-connection.yaml': { at: '8:13', msg: 'no connection named "other" is open at this point', hint: 'open here: main' },
   'no-connect.yaml': { at: '6:9', msg: 'no connection named "main" is open at this point', hint: 'add a `connect` step' },
   'two-step-kinds.yaml': { at: '7:9', msg: 'one step has one kind, found connect and verify' },
+  'needs-unknown.yaml': { at: '9:13', msg: 'gate "chat" needs "sesion-init", but no gate has that id', hint: 'did you mean "session-init"?' },
+  'needs-circle.yaml': { at: '5:13', msg: 'needs go round in a circle: a → b → a', hint: 'remove one of these needs' },
+  'needs-later.yaml': { at: '5:13', msg: 'gate "chat" needs "session-init", which comes later in the file', hint: 'move "session-init" above "chat"' },
+  'name-before-unknown-kind.yaml': { at: '8:9', msg: 'unknown step kind "sned"', hint: 'did you mean "send"?' },
+  'collect-unordered.yaml': { at: '10:13', msg: 'collect needs an ordered list', hint: 'remove `unordered: true`' },
+  'close-client-reason-matcher.yaml': { at: '7:47', msg: 'the reason the harness sends is a text, not a matcher', hint: 'by: server' },
   // values
   'empty-gates.yaml': { at: '2:8', msg: 'gates is empty: nothing to run' },
   'version-2.yaml': { at: '1:10', msg: 'unsupported version 2; this wsgate reads version 1' },
@@ -308,11 +316,16 @@ test('together the valid files use every step kind, every matcher key and every 
 test('a valid file keeps its defaults, vars and step positions', () => {
   const r = load(path.join(GOOD, 'all-steps.yaml'));
   assert.ok(r.ok);
-  assert.deepEqual(r.gates.defaults, { timeoutMs: 3000, typeField: 'type', nonJson: 'ignore' });
+  assert.deepEqual(r.gates.defaults, { timeoutMs: 3000, typeField: 'type', nonJson: 'ignore' }, 'a typeField the file sets is kept, even the default one');
   assert.deepEqual(r.gates.vars, { GREETING: 'hello', RETRIES: 3, STRICT: true });
   const boot = r.gates.gates.find((g) => g.id === 'boot')!;
   assert.equal(boot.serial, true);
   assert.deepEqual(boot.steps.map((s) => s.kind), ['start', 'start', 'start', 'http', 'http', 'http', 'manual']);
   assert.equal(locOf({ code: 'SCHEMA', title: '', loc: boot.steps[0]!.loc }), '18:9');
   assert.equal(boot.steps[6]!.label, 'operator check');
+  // Left out, typeField stays unset: the run then reads kinds by the protocol file's rules.
+  const bare = loadGatesText('version: 1\nprotocol: wsgate:jsonrpc\ngates:\n  - id: a\n    title: a\n    steps:\n      - connect: main\n', 'bare.yaml', { env: {} });
+  assert.ok(bare.ok, JSON.stringify(!bare.ok && bare.errors));
+  assert.deepEqual(bare.gates.defaults, { timeoutMs: 5000, nonJson: 'fail' });
+  assert.match(bare.gates.protocol ?? '', /protocol[\\/]jsonrpc\.asyncapi\.yaml$/);
 });

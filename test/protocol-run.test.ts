@@ -39,8 +39,8 @@ describe('protocol checks in runs', { concurrency: true }, () => {
     const cov = readResult(out).coverage!;
     assert.deepEqual(cov.percent, { messages: 52.6, tools: 50, slashCommands: 50, overall: 51.5 });
     const seen = (list: { name?: string; type?: string; count: number }[]) => list.filter((x) => x.count > 0).map((x) => x.name ?? x.type).sort();
-    assert.deepEqual(seen(cov.tools), ['execute_command', 'git_status', 'list_files', 'read_file', 'write_file']);
-    assert.deepEqual(seen(cov.slashCommands), ['/help', '/status']);
+    assert.deepEqual(seen(cov.lists.find((l) => l.key === 'tools')!.items), ['execute_command', 'git_status', 'list_files', 'read_file', 'write_file']);
+    assert.deepEqual(seen(cov.lists.find((l) => l.key === 'slashCommands')!.items), ['/help', '/status']);
     const req = await runCli(['--gates', fixture('half.gates.yaml'), '--require-coverage', '60', '--out', path.join(tmp(), 'ev')]);
     assert.equal(req.exitCode, 1);
     assert.match(req.stdout, /protocol coverage 51\.5% is below --require-coverage 60%/);

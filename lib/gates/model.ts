@@ -16,12 +16,15 @@ export interface LoadedGate {
   loc: Loc;
   steps: LoadedStep[];
   serial: boolean;
+  /** Ids of earlier gates this one cannot run without (`needs:`). */
+  needs: string[];
 }
 
 export interface LoadedGates {
   file: string;
   source: string;
-  defaults: { timeoutMs: number; typeField: string; nonJson: 'fail' | 'ignore' };
+  /** typeField is present only when the file sets it: otherwise kinds come from the protocol file, else `type`. */
+  defaults: { timeoutMs: number; typeField?: string; nonJson: 'fail' | 'ignore' };
   vars: Record<string, string | number | boolean>;
   protocol?: string;
   gates: LoadedGate[];

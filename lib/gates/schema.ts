@@ -13,12 +13,13 @@ export const Gate = z.strictObject({
   title: z.string().min(1),
   steps: z.array(Step).min(1),
   serial: z.boolean().optional().describe('Never run concurrently with other gates'),
+  needs: z.array(z.string()).optional().describe('Ids of earlier gates this gate cannot run without: when one of them fails, this gate is skipped at once'),
   tags: z.array(z.string()).optional(),
 });
 
 export const Defaults = z.strictObject({
   timeout: Duration.optional().describe('Deadline for each wait (default 5s)'),
-  typeField: z.string().optional().describe('Field naming a message kind (default: type)'),
+  typeField: z.string().optional().describe("Field naming a message kind (default: the protocol file's kind rules, else type)"),
   nonJson: z.enum(['fail', 'ignore']).optional().describe('What a non-JSON frame does to an expect step (default: fail)'),
 });
 

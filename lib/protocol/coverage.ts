@@ -1,37 +1,56 @@
-// Protocol coverage: which message kinds (per direction), tools and slash commands the traffic of a run
-// exercised. A message counts whether or not it validated: coverage says what was tried, violations
-// say what was wrong.
+// Protocol coverage: which parts of the protocol file the traffic of a run exercised. The rows come
+// from the file: message kinds per direction (unless it hides that row), then each x-wsgate-coverage
+// row: names found in message fields (agent-backend's tools and slash commands, GraphQL operations)
+// or message kinds (JSON-RPC methods and replies). A row with no items is not a row of that protocol
+// and is left out. A message counts whether or not it validated: coverage says what was tried,
+// violations say what was wrong.
 import path from 'node:path';
-import type { CoverageSource } from './document.ts';
+import { getPath } from '../match.ts';
+import type { CoverageSource } from './extensions.ts';
 import type { Protocol } from './protocol.ts';
 
 export type CoverageDirection = 'client→server' | 'server→client';
 
+export interface CoverageItem {
+  name: string;
+  count: number;
+}
+
+export interface CoverageRow {
+  /** The key in x-wsgate-coverage (`tools`, `methods`). */
+  key: string;
+  /** The name printed (`slash commands`). */
+  label: string;
+  items: CoverageItem[];
+  /** Names seen in the traffic that the row does not list (a generic file lists no methods), at most 100. */
+  unlisted?: CoverageItem[];
+}
+
 export interface CoverageReport {
   protocolFile: string;
+  /** Every message kind of the protocol, per direction (counted even when the row is hidden). */
   messages: { direction: CoverageDirection; type: string; count: number }[];
-  tools: { name: string; count: number }[];
-  slashCommands: { name: string; count: number }[];
-  /** Covered items (count > 0) out of all items, in %, one decimal; an empty list counts as 100 %. */
-  percent: { messages: number; tools: number; slashCommands: number; overall: number };
+  /** Whether the messages row is shown and counts in `overall`. */
+  messagesRow: boolean;
+  /** The protocol's other rows, in the order of the file: rows with items, and rows with only unlisted names. */
+  lists: CoverageRow[];
+  /** Covered items (count > 0) out of all items, in %, one decimal: `messages` (when shown), one per row key, `overall`. */
+  percent: Record<string, number>;
 }
 
-function fieldAt(json: Record<string, unknown>, field: string): unknown {
-  let cur: unknown = json;
-  for (const k of field.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
-}
+type From = 'server' | 'client';
 
 /** The name a source finds in a message, if any. */
-function nameIn(json: Record<string, unknown>, src: CoverageSource): string | undefined {
-  const v = fieldAt(json, src.field);
+function nameIn(json: unknown, src: CoverageSource): string | undefined {
+  const v = getPath(json, src.field);
   if (typeof v !== 'string') return undefined;
   const text = src.firstWord ? v.trim() : v;
   if (src.startsWith !== undefined && !text.startsWith(src.startsWith)) return undefined;
-  const name = src.firstWord ? (text.split(/\s+/)[0] ?? '') : text;
+  let name = src.firstWord ? (text.split(/\s+/)[0] ?? '') : text;
+  if (src.pattern !== undefined) {
+    const m = new RegExp(src.pattern).exec(name);
+    name = m ? (m[1] ?? m[0]) : '';
+  }
   return name === '' ? undefined : name;
 }
 
@@ -39,17 +58,61 @@ function pct(covered: number, total: number): number {
   return total === 0 ? 100 : Math.round((covered / total) * 1000) / 10;
 }
 
+/** Unlisted names kept per row: enough to show what a generic protocol file leaves out, bounded for hostile traffic. */
+const MAX_UNLISTED = 100;
+
+interface Counter {
+  key: string;
+  label: string;
+  counts: Map<string, number>;
+  /** Whether a name this row finds but does not list is worth showing (a method, a tool; not any kind). */
+  open: boolean;
+  /** Which name this frame gives the row, if any. */
+  nameOf(json: unknown, kind: string, from: From): string | undefined;
+}
+
+function counterFor(list: Protocol['coverageLists'][number]): Counter {
+  const counts = new Map<string, number>();
+  if ('names' in list) {
+    for (const n of list.names) counts.set(n, 0);
+    return {
+      key: list.key,
+      label: list.label,
+      counts,
+      open: true,
+      // The first source that names something names the frame: a chat line sent in two fields counts once.
+      nameOf(json, kind, from) {
+        for (const src of list.seenIn) {
+          if ((src.type !== undefined && src.type !== kind) || (src.from !== undefined && src.from !== from)) continue;
+          const name = nameIn(json, src);
+          if (name !== undefined) return name;
+        }
+        return undefined;
+      },
+    };
+  }
+  for (const k of list.kinds) counts.set(k, 0);
+  const field = list.field;
+  return {
+    key: list.key,
+    label: list.label,
+    counts,
+    // A row of the kinds one field gives (methods) also shows the kinds that field gave but the file does not describe.
+    open: field !== undefined,
+    nameOf: (json, kind, from) => ((list.from === undefined || list.from === from) && (field === undefined || getPath(json, field) === kind) ? kind : undefined),
+  };
+}
+
 export class Coverage {
   private readonly incoming = new Map<string, number>();
   private readonly outgoing = new Map<string, number>();
-  private readonly toolCounts = new Map<string, number>();
-  private readonly slashCounts = new Map<string, number>();
+  private readonly counters: Counter[];
+  private readonly unlisted = new Map<Counter, Map<string, number>>();
 
   constructor(private readonly protocol: Protocol) {
     for (const t of protocol.incomingTypes) this.incoming.set(t, 0);
     for (const t of protocol.outgoingTypes) this.outgoing.set(t, 0);
-    for (const t of protocol.tools) this.toolCounts.set(t, 0);
-    for (const s of protocol.slashCommands) this.slashCounts.set(s, 0);
+    this.counters = protocol.coverageLists.map(counterFor);
   }
 
   /** A server→client message (parsed JSON). Anything that is not an object with a kind is ignored. */
@@ -62,22 +125,23 @@ export class Coverage {
     this.record(json, 'client', this.outgoing);
   }
 
-  private record(json: unknown, from: 'server' | 'client', counts: Map<string, number>): void {
+  private record(json: unknown, from: From, counts: Map<string, number>): void {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return;
     const kind = this.protocol.kindOf(json);
     if (kind === undefined) return;
-    const msg = json as Record<string, unknown>;
     const n = counts.get(kind);
     if (n !== undefined) counts.set(kind, n + 1);
-    const bump = (sources: CoverageSource[], into: Map<string, number>) => {
-      for (const src of sources) {
-        if (src.type !== kind || (src.from !== undefined && src.from !== from)) continue;
-        const name = nameIn(msg, src);
-        const c = name === undefined ? undefined : into.get(name);
-        if (c !== undefined) into.set(name!, c + 1);
+    for (const c of this.counters) {
+      const name = c.nameOf(json, kind, from);
+      if (name === undefined) continue;
+      const had = c.counts.get(name);
+      if (had !== undefined) c.counts.set(name, had + 1);
+      else if (c.open) {
+        const u = this.unlisted.get(c) ?? new Map<string, number>();
+        this.unlisted.set(c, u);
+        if (u.has(name) || u.size < MAX_UNLISTED) u.set(name, (u.get(name) ?? 0) + 1);
       }
-    };
-    bump(this.protocol.toolSources, this.toolCounts);
-    bump(this.protocol.slashCommandSources, this.slashCounts);
+    }
   }
 
   report(): CoverageReport {
@@ -85,63 +149,75 @@ export class Coverage {
       ...[...this.outgoing].map(([type, count]) => ({ direction: 'client→server' as const, type, count })),
       ...[...this.incoming].map(([type, count]) => ({ direction: 'server→client' as const, type, count })),
     ];
-    const tools = [...this.toolCounts].map(([name, count]) => ({ name, count }));
-    const slashCommands = [...this.slashCounts].map(([name, count]) => ({ name, count }));
-    return withPercent({ protocolFile: this.protocol.file, messages, tools, slashCommands });
+    const lists = this.counters
+      .filter((c) => c.counts.size > 0 || this.unlisted.has(c))
+      .map((c): CoverageRow => {
+        const u = this.unlisted.get(c);
+        return { key: c.key, label: c.label, items: [...c.counts].map(([name, count]) => ({ name, count })), ...(u ? { unlisted: [...u].map(([name, count]) => ({ name, count })) } : {}) };
+      });
+    return withPercent({ protocolFile: this.protocol.file, messages, messagesRow: this.protocol.messagesRow, lists });
   }
 }
 
+const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).length;
+
+/** The rows a report shows, in order: [key, label, items]. */
+function rowsOf(r: Omit<CoverageReport, 'percent'>): [string, string, { count: number }[]][] {
+  const lists = r.lists.filter((l) => l.items.length > 0);
+  return [...(r.messagesRow ? [['messages', 'messages', r.messages] as [string, string, { count: number }[]]] : []), ...lists.map((l): [string, string, { count: number }[]] => [l.key, l.label, l.items])];
+}
+
 function withPercent(r: Omit<CoverageReport, 'percent'>): CoverageReport {
-  const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).length;
-  const all = r.messages.length + r.tools.length + r.slashCommands.length;
-  return {
-    ...r,
-    percent: {
-      messages: pct(covered(r.messages), r.messages.length),
-      tools: pct(covered(r.tools), r.tools.length),
-      slashCommands: pct(covered(r.slashCommands), r.slashCommands.length),
-      overall: pct(covered(r.messages) + covered(r.tools) + covered(r.slashCommands), all),
-    },
-  };
+  const percent: Record<string, number> = {};
+  let c = 0;
+  let all = 0;
+  for (const [key, , items] of rowsOf(r)) {
+    percent[key] = pct(covered(items), items.length);
+    c += covered(items);
+    all += items.length;
+  }
+  percent.overall = pct(c, all);
+  return { ...r, percent };
 }
 
 /** One report from the reports of several runs of the same protocol (CI shards): counts add up. */
 export function mergeCoverage(reports: CoverageReport[]): CoverageReport | undefined {
   const first = reports[0];
   if (!first || reports.some((r) => r.protocolFile !== first.protocolFile)) return undefined;
-  const sum = <T extends { count: number }>(pick: (r: CoverageReport) => T[], key: (x: T) => string): T[] =>
-    pick(first).map((item) => ({ ...item, count: reports.reduce((n, r) => n + (pick(r).find((x) => key(x) === key(item))?.count ?? 0), 0) }));
+  const sum = <T extends { count: number }>(items: T[], pick: (r: CoverageReport) => T[] | undefined, key: (x: T) => string): T[] =>
+    items.map((item) => ({ ...item, count: reports.reduce((n, r) => n + (pick(r)?.find((x) => key(x) === key(item))?.count ?? 0), 0) }));
   return withPercent({
     protocolFile: first.protocolFile,
-    messages: sum((r) => r.messages, (m) => `${m.direction} ${m.type}`),
-    tools: sum((r) => r.tools, (t) => t.name),
-    slashCommands: sum((r) => r.slashCommands, (c) => c.name),
+    messages: sum(first.messages, (r) => r.messages, (m) => `${m.direction} ${m.type}`),
+    messagesRow: first.messagesRow,
+    lists: first.lists.map((l) => {
+      const unlisted = new Map<string, number>();
+      for (const r of reports) for (const u of r.lists.find((x) => x.key === l.key)?.unlisted ?? []) unlisted.set(u.name, (unlisted.get(u.name) ?? 0) + u.count);
+      return { ...l, items: sum(l.items, (r) => r.lists.find((x) => x.key === l.key)?.items, (i) => i.name), ...(unlisted.size ? { unlisted: [...unlisted].map(([name, count]) => ({ name, count })) } : {}) };
+    }),
   });
 }
 
 /** A small console table: one row per list, the overall figure, and what was never seen. */
 export function formatCoverage(report: CoverageReport): string {
-  const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).length;
-  const rows: [string, number, number, number][] = [
-    ['messages', covered(report.messages), report.messages.length, report.percent.messages],
-    ['tools', covered(report.tools), report.tools.length, report.percent.tools],
-    ['slash commands', covered(report.slashCommands), report.slashCommands.length, report.percent.slashCommands],
-  ];
-  const totalCovered = rows.reduce((a, r) => a + r[1], 0);
-  const total = rows.reduce((a, r) => a + r[2], 0);
-  rows.push(['overall', totalCovered, total, report.percent.overall]);
+  const rows = rowsOf(report).map(([key, label, items]): [string, number, number, number] => [label, covered(items), items.length, report.percent[key] ?? 100]);
+  rows.push(['overall', rows.reduce((a, r) => a + r[1], 0), rows.reduce((a, r) => a + r[2], 0), report.percent.overall ?? 100]);
   const file = path.relative(process.cwd(), report.protocolFile) || report.protocolFile;
   const lines = [`protocol coverage (${file})`, `  ${'kind'.padEnd(16)}${'covered'.padStart(9)}${'%'.padStart(8)}`];
   for (const [label, c, t, p] of rows) lines.push(`  ${label.padEnd(16)}${`${c}/${t}`.padStart(9)}${p.toFixed(1).padStart(8)}`);
   const missing: string[] = [];
-  for (const dir of ['client→server', 'server→client'] as const) {
-    const m = report.messages.filter((x) => x.direction === dir && x.count === 0).map((x) => x.type);
-    if (m.length) missing.push(`${dir}: ${m.join(', ')}`);
+  if (report.messagesRow) {
+    for (const dir of ['client→server', 'server→client'] as const) {
+      const m = report.messages.filter((x) => x.direction === dir && x.count === 0).map((x) => x.type);
+      if (m.length) missing.push(`${dir}: ${m.join(', ')}`);
+    }
   }
-  const t = report.tools.filter((x) => x.count === 0).map((x) => x.name);
-  if (t.length) missing.push(`tools: ${t.join(', ')}`);
-  const s = report.slashCommands.filter((x) => x.count === 0).map((x) => x.name);
-  if (s.length) missing.push(`slash commands: ${s.join(', ')}`);
+  for (const l of report.lists) {
+    const m = l.items.filter((x) => x.count === 0).map((x) => x.name);
+    if (m.length) missing.push(`${l.label}: ${m.join(', ')}`);
+  }
   if (missing.length) lines.push('  never seen:', ...missing.map((x) => `    ${x}`));
+  const unlisted = report.lists.filter((l) => l.unlisted?.length).map((l) => `${l.label}: ${l.unlisted!.map((u) => u.name).sort().join(', ')}`);
+  if (unlisted.length) lines.push('  seen, not described in the protocol file:', ...unlisted.map((x) => `    ${x}`));
   return lines.join('\n');
 }

@@ -8,9 +8,12 @@ import path from 'node:path';
 import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { z } from 'zod';
 import type { HarnessError } from '../errors.ts';
+import { Kinds } from '../kinds.ts';
 import type { Loc } from '../results.ts';
+import { readExtensions, type CoverageList, type CoverageSource } from './extensions.ts';
+import { messageKind } from './message-kinds.ts';
+import { follow, getAt, pointerSegments, segmentsToFragment, type Segment } from './refs.ts';
 
 // ajv and ajv-formats are CommonJS modules: under NodeNext their class/function is `.default`
 // of the default import (module.exports also carries itself as .default).
@@ -21,34 +24,14 @@ export type AjvInstance = InstanceType<typeof Ajv>;
 export const MAX_PROTOCOL_BYTES = 4 * 1024 * 1024;
 export const SUPPORTED_ASYNCAPI = ['3.0.0', '3.1.0'] as const;
 
-export type Segment = string | number;
-
-/** Where to find a tool or slash command name in the traffic. */
-export const CoverageSource = z.strictObject({
-  from: z.enum(['server', 'client']).optional().describe('server: server→client messages; client: client→server; absent: both'),
-  type: z.string().min(1).describe('The message kind'),
-  field: z.string().min(1).describe('Field holding the name (a.b for nested fields)'),
-  firstWord: z.boolean().optional().describe('Take the first whitespace-separated word of the text'),
-  startsWith: z.string().optional().describe('Count the value only when it starts with this text'),
-});
-export type CoverageSource = z.infer<typeof CoverageSource>;
-
-const CoverageList = z.strictObject({
-  names: z.array(z.string().min(1)),
-  seenIn: z.array(CoverageSource),
-});
-
-export const CoverageExtension = z.strictObject({
-  tools: CoverageList.optional(),
-  slashCommands: CoverageList.optional(),
-});
-export type CoverageExtension = z.infer<typeof CoverageExtension>;
-
-export const TypeFieldExtension = z.string().min(1);
+export type { Segment } from './refs.ts';
+export { pointerSegments, segmentsToFragment } from './refs.ts';
 
 /** One message of the protocol, found through an operation. */
 export interface MessageEntry {
   kind: string;
+  /** The `{field}` rule whose field the payload fixes, when the kind came from one. */
+  byField?: string;
   /** JSON pointer (as segments) of the payload schema inside the document. */
   payloadAt: Segment[];
   loc: Loc;
@@ -58,14 +41,26 @@ export interface ParsedProtocol {
   file: string;
   /** The document as plain data. */
   data: Record<string, unknown>;
-  typeField: string;
+  /** How a frame's kind is found, and how replies are tied to requests. */
+  kinds: Kinds;
+  /** The field of the first `{field}` rule (x-wsgate-type-field), if any. */
+  typeField: string | undefined;
+  /** The file gave x-wsgate-kinds rules (its messages say "kind" where a type field says "type"). */
+  ruleBased: boolean;
   /** Server→client: operations with action `send` (the document describes the backend). */
   incoming: MessageEntry[];
   /** Client→server: operations with action `receive`. */
   outgoing: MessageEntry[];
-  coverage: { tools: { names: string[]; seenIn: CoverageSource[] }; slashCommands: { names: string[]; seenIn: CoverageSource[] } };
+  /** Per direction, the message (x-wsgate-any-kind) that checks frames of kinds no other message describes. */
+  anyKind: { incoming?: MessageEntry; outgoing?: MessageEntry };
+  coverage: { messages: boolean; lists: ResolvedCoverageList[] };
   locOf(p: Segment[]): Loc;
 }
+
+/** A coverage row with its items known: a `kinds: {field}` row lists the kinds the file gives that field. */
+export type ResolvedCoverageList =
+  | { key: string; label: string; names: string[]; seenIn: CoverageSource[] }
+  | { key: string; label: string; kinds: string[]; from?: 'server' | 'client'; /** Set when the row is every kind this field gives. */ field?: string };
 
 export type ParseResult = { ok: true; parsed: ParsedProtocol } | { ok: false; errors: HarnessError[] };
 
@@ -83,28 +78,6 @@ class Positions {
     }
     return { file: this.file, line: 1, col: 1 };
   }
-}
-
-/** "/a/b~1c/0" → ['a', 'b/c', '0']. */
-export function pointerSegments(pointer: string): string[] {
-  if (pointer === '' || pointer === '/') return [];
-  return pointer
-    .replace(/^\//, '')
-    .split('/')
-    .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-export function segmentsToFragment(p: Segment[]): string {
-  return '#' + p.map((s) => '/' + encodeURIComponent(String(s).replace(/~/g, '~0').replace(/\//g, '~1'))).join('');
-}
-
-function getAt(data: unknown, p: Segment[]): unknown {
-  let cur = data;
-  for (const s of p) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[s as string];
-  }
-  return cur;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -175,37 +148,6 @@ function readText(file: string): { text: string } | { error: HarnessError } {
   }
 }
 
-type Resolved = { value: unknown; at: Segment[] } | { error: string };
-
-/** Follows local `$ref`s ("#/a/b") to the object they name, remembering where it lives. */
-function follow(data: unknown, value: unknown, at: Segment[]): Resolved {
-  const seen = new Set<string>();
-  let cur = value;
-  let curAt = at;
-  while (isObject(cur) && typeof cur.$ref === 'string') {
-    const ref = cur.$ref;
-    if (!ref.startsWith('#')) return { error: `$ref "${ref}" points outside this file; wsgate reads one self-contained document` };
-    if (seen.has(ref)) return { error: `$ref "${ref}" is circular` };
-    seen.add(ref);
-    curAt = pointerSegments(ref.slice(1));
-    cur = getAt(data, curAt);
-    if (cur === undefined) return { error: `$ref "${ref}" names nothing in this document` };
-  }
-  return { value: cur, at: curAt };
-}
-
-/** The fixed value of the kind field in a payload schema: `const`, or an `enum` of one value. */
-function kindOf(data: unknown, payload: Record<string, unknown>, typeField: string): string | undefined {
-  const props = payload.properties;
-  if (!isObject(props)) return undefined;
-  const prop = follow(data, props[typeField], []);
-  if ('error' in prop || !isObject(prop.value)) return undefined;
-  const v = prop.value;
-  if (typeof v.const === 'string') return v.const;
-  if (Array.isArray(v.enum) && v.enum.length === 1 && typeof v.enum[0] === 'string') return v.enum[0];
-  return undefined;
-}
-
 export interface ParseOptions {
   /**
    * Check the whole document against the AsyncAPI specification's own schema (default true). That
@@ -251,29 +193,12 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
   }
 
   const errors: HarnessError[] = [];
-  let typeField = 'type';
-  if (data['x-wsgate-type-field'] !== undefined) {
-    const r = TypeFieldExtension.safeParse(data['x-wsgate-type-field']);
-    if (r.success) typeField = r.data;
-    else errors.push({ code: 'SCHEMA', title: 'x-wsgate-type-field must be a non-empty string (the field that names a message kind)', loc: pos.loc(['x-wsgate-type-field']) });
-  }
-  const coverage: ParsedProtocol['coverage'] = { tools: { names: [], seenIn: [] }, slashCommands: { names: [], seenIn: [] } };
-  if (data['x-wsgate-coverage'] !== undefined) {
-    const r = CoverageExtension.safeParse(data['x-wsgate-coverage']);
-    if (r.success) {
-      if (r.data.tools) coverage.tools = r.data.tools;
-      if (r.data.slashCommands) coverage.slashCommands = r.data.slashCommands;
-    } else {
-      for (const issue of r.error.issues) {
-        const p: Segment[] = ['x-wsgate-coverage', ...(issue.path as Segment[])];
-        const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
-        errors.push({ code: 'SCHEMA', title: `${p.join('.')}: ${msg}`, loc: pos.loc(p) });
-      }
-    }
-  }
+  const ext = readExtensions(data, (p) => pos.loc(p), errors);
+  const typeWords = !ext.ruleBased;
 
   const incoming: MessageEntry[] = [];
   const outgoing: MessageEntry[] = [];
+  const anyKind: ParsedProtocol['anyKind'] = {};
   const operations = isObject(data.operations) ? data.operations : {};
   for (const [opId, opRaw] of Object.entries(operations)) {
     const opAt: Segment[] = ['operations', opId];
@@ -283,7 +208,9 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
       continue;
     }
     const o = op.value as Record<string, unknown>;
-    const list = o.action === 'send' ? incoming : outgoing;
+    const dir = o.action === 'send' ? 'incoming' : 'outgoing';
+    const list = dir === 'incoming' ? incoming : outgoing;
+    const dirWords = dir === 'incoming' ? 'server→client' : 'client→server';
     // The messages an operation names, or, when it names none, every message of its channel.
     let refs: { value: unknown; at: Segment[] }[];
     if (Array.isArray(o.messages)) refs = o.messages.map((m, i) => ({ value: m, at: [...op.at, 'messages', i] }));
@@ -305,7 +232,11 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
       const msg = m.value;
       const name = String(m.at[m.at.length - 1]);
       if (!isObject(msg) || msg.payload === undefined) {
-        errors.push({ code: 'SCHEMA', title: `message ${name} has no payload schema`, loc: pos.loc(m.at), hint: `give it a payload whose ${typeField} property is a const` });
+        errors.push({ code: 'SCHEMA', title: `message ${name} has no payload schema`, loc: pos.loc(m.at), hint: 'give it a payload: a JSON Schema of the message' });
+        continue;
+      }
+      if (msg['x-wsgate-any-kind'] !== undefined && typeof msg['x-wsgate-any-kind'] !== 'boolean') {
+        errors.push({ code: 'SCHEMA', title: `message ${name}: x-wsgate-any-kind must be true or false`, loc: pos.loc([...m.at, 'x-wsgate-any-kind']) });
         continue;
       }
       let payloadAt: Segment[] = [...m.at, 'payload'];
@@ -325,24 +256,69 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
         errors.push({ code: 'SCHEMA', title: `message ${name}: payload: ${'error' in resolved ? resolved.error : 'must be a schema object'}`, loc: pos.loc(payloadAt) });
         continue;
       }
-      const kind = kindOf(data, resolved.value, typeField);
-      if (kind === undefined) {
-        errors.push({ code: 'SCHEMA', title: `message ${name}: its payload does not fix the "${typeField}" property`, loc: pos.loc(resolved.at), hint: `add properties: {${typeField}: {const: ${name}}} so frames can be matched to this schema` });
+      const k = messageKind(data, msg, name, resolved.value, ext.rules, typeWords);
+      if ('error' in k) {
+        errors.push({ code: 'SCHEMA', title: `message ${name}: ${k.error}`, loc: pos.loc(resolved.at), hint: k.hint });
         continue;
       }
-      const dup = list.find((e) => e.kind === kind);
-      if (dup) {
+      const entry: MessageEntry = { kind: 'any' in k ? '*' : k.kind, ...('byField' in k && k.byField ? { byField: k.byField } : {}), payloadAt: resolved.at, loc: pos.loc(resolved.at) };
+      const same = (e: MessageEntry) => segmentsToFragment(e.payloadAt) === segmentsToFragment(resolved.at);
+      if ('any' in k) {
+        const prev = anyKind[dir];
         // The same message named by two operations of one direction is the same message: keep one.
-        if (segmentsToFragment(dup.payloadAt) === segmentsToFragment(resolved.at)) continue;
-        errors.push({ code: 'SCHEMA', title: `two ${o.action === 'send' ? 'server→client' : 'client→server'} messages have ${typeField} "${kind}" (the first at line ${dup.loc.line})`, loc: pos.loc(resolved.at), hint: 'one schema per message kind and direction: merge them with oneOf' });
+        if (prev && !same(prev)) errors.push({ code: 'SCHEMA', title: `two ${dirWords} messages say x-wsgate-any-kind (the first at line ${prev.loc.line})`, loc: pos.loc(m.at), hint: 'one message per direction checks the kinds no other message describes' });
+        else anyKind[dir] = entry;
         continue;
       }
-      list.push({ kind, payloadAt: resolved.at, loc: pos.loc(resolved.at) });
+      const dup = list.find((e) => e.kind === entry.kind);
+      if (dup) {
+        if (same(dup)) continue;
+        const by = typeWords && ext.typeField ? ext.typeField : 'kind';
+        errors.push({ code: 'SCHEMA', title: `two ${dirWords} messages have ${by} "${entry.kind}" (the first at line ${dup.loc.line})`, loc: pos.loc(resolved.at), hint: 'one schema per message kind and direction: merge them with oneOf' });
+        continue;
+      }
+      list.push(entry);
     }
   }
-  if (!errors.length && !incoming.length && !outgoing.length) {
+  if (!errors.length && !incoming.length && !outgoing.length && !anyKind.incoming && !anyKind.outgoing) {
     errors.push({ code: 'SCHEMA', title: 'the protocol file describes no messages: add operations with action send (server→client) and receive (client→server)', loc: pos.loc([]) });
   }
+  const described = new Set([...incoming, ...outgoing].map((e) => e.kind));
+  if (ext.reply) {
+    ext.reply.kinds.forEach((kind, i) => {
+      if (!described.has(kind)) errors.push({ code: 'SCHEMA', title: `x-wsgate-reply.kinds.${i}: no message of the file has kind "${kind}"`, loc: pos.loc(['x-wsgate-reply', 'kinds', i]) });
+    });
+  }
+  const lists = resolveCoverage(ext.coverage.lists, incoming, outgoing, described, (p) => pos.loc(p), errors);
   if (errors.length) return { ok: false, errors };
-  return { ok: true, parsed: { file: abs, data, typeField, incoming, outgoing, coverage, locOf: (p) => pos.loc(p) } };
+  return {
+    ok: true,
+    parsed: { file: abs, data, kinds: new Kinds(ext.rules, ext.reply), typeField: ext.typeField, ruleBased: ext.ruleBased, incoming, outgoing, anyKind, coverage: { messages: ext.coverage.messages, lists }, locOf: (p) => pos.loc(p) },
+  };
+}
+
+/** Coverage rows with their items: a `kinds: {field}` row becomes the kinds the file gives that field; kinds and source types must exist. */
+function resolveCoverage(lists: CoverageList[], incoming: MessageEntry[], outgoing: MessageEntry[], described: Set<string>, locOf: (p: Segment[]) => Loc, errors: HarnessError[]): ResolvedCoverageList[] {
+  const out: ResolvedCoverageList[] = [];
+  const unknown = (kind: string, at: Segment[]) => errors.push({ code: 'SCHEMA', title: `${at.join('.')}: no message of the file has kind "${kind}"`, loc: locOf(at), hint: `kinds described: ${[...described].join(', ')}` });
+  for (const l of lists) {
+    const at: Segment[] = ['x-wsgate-coverage', l.key];
+    if ('names' in l) {
+      l.seenIn.forEach((s, i) => s.type !== undefined && !described.has(s.type) && unknown(s.type, [...at, 'seenIn', i, 'type']));
+      out.push(l);
+      continue;
+    }
+    let kinds: string[];
+    let field: string | undefined;
+    if (Array.isArray(l.kinds)) {
+      kinds = l.kinds;
+      kinds.forEach((k, i) => !described.has(k) && unknown(k, [...at, 'kinds', i]));
+    } else {
+      field = l.kinds.field;
+      const from = l.from === 'server' ? incoming : l.from === 'client' ? outgoing : [...outgoing, ...incoming];
+      kinds = [...new Set(from.filter((e) => e.byField === field).map((e) => e.kind))];
+    }
+    out.push({ key: l.key, label: l.label, kinds, ...(l.from ? { from: l.from } : {}), ...(field !== undefined ? { field } : {}) });
+  }
+  return out;
 }

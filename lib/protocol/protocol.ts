@@ -2,7 +2,8 @@
 // is one Map lookup and one generated function call.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { HarnessError } from '../errors.ts';
-import { Ajv, addFormats, parseProtocolFile, segmentsToFragment, type CoverageSource, type ParsedProtocol, type ParseOptions } from './document.ts';
+import type { Kinds } from '../kinds.ts';
+import { Ajv, addFormats, parseProtocolFile, segmentsToFragment, type ParsedProtocol, type MessageEntry, type ParseOptions, type ResolvedCoverageList } from './document.ts';
 
 export interface Violation {
   /** The message's kind, when it has one. */
@@ -54,6 +55,9 @@ function toViolations(kind: string, errors: readonly ErrorObject[]): Violation[]
         text = `must have ${e.keyword === 'oneOf' ? 'exactly one' : 'at least one'} of the properties ${names.join(', ')}`;
       } else if (e.keyword === 'oneOf' && Array.isArray(passing)) text = `must match exactly one schema in oneOf, but matches ${passing.length} (branches ${passing.join(', ')})`;
     }
+    // `not: {required: [x]}` says a member must be absent (a JSON-RPC reply has a result or an error, never both).
+    const notRequired = e.keyword === 'not' && Array.isArray((e.schema as { required?: unknown } | undefined)?.required) ? ((e.schema as { required: string[] }).required) : undefined;
+    if (notRequired) text = `must not have ${notRequired.length > 1 ? 'all of the properties' : 'the property'} ${notRequired.map((n) => `'${n}'`).join(', ')}`;
     if (e.keyword === 'const') text += ` ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     if (e.keyword === 'enum') text += ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')})`;
     const field = instancePathToField(e.instancePath);
@@ -64,29 +68,37 @@ function toViolations(kind: string, errors: readonly ErrorObject[]): Violation[]
 
 export class Protocol {
   readonly file: string;
-  readonly typeField: string;
+  /** How a frame's kind is found (a type field, or the file's x-wsgate-kinds rules) and how replies tie to requests. */
+  readonly kinds: Kinds;
+  /** The field of the first `{field}` rule (`type` unless the file says otherwise). */
+  readonly typeField: string | undefined;
   /** Server→client message kinds, in the order of the file. */
   readonly incomingTypes: string[];
   /** Client→server message kinds, in the order of the file. */
   readonly outgoingTypes: string[];
-  readonly tools: string[];
-  readonly slashCommands: string[];
-  /** Where tool and slash command names are found (x-wsgate-coverage). */
-  readonly toolSources: CoverageSource[];
-  readonly slashCommandSources: CoverageSource[];
+  /** The coverage rows besides messages (x-wsgate-coverage), with their items. */
+  readonly coverageLists: ResolvedCoverageList[];
+  /** Whether the row of message kinds per direction is shown (x-wsgate-coverage.messages). */
+  readonly messagesRow: boolean;
   private readonly validators: Record<Direction, Map<string, ValidateFunction>>;
+  private readonly anyKind: Partial<Record<Direction, ValidateFunction>>;
+  /** Kinds given by `{has}` rules: they never fall back to the any-kind message. */
+  private readonly hasKinds: Set<string>;
+  private readonly singleField: string | undefined;
 
   /** Use loadProtocol(): it reports a bad file as errors, where this constructor throws. */
-  constructor(parsed: ParsedProtocol, validators: Record<Direction, Map<string, ValidateFunction>>) {
+  constructor(parsed: ParsedProtocol, validators: Record<Direction, Map<string, ValidateFunction>>, anyKind: Partial<Record<Direction, ValidateFunction>> = {}) {
     this.file = parsed.file;
+    this.kinds = parsed.kinds;
     this.typeField = parsed.typeField;
     this.incomingTypes = parsed.incoming.map((m) => m.kind);
     this.outgoingTypes = parsed.outgoing.map((m) => m.kind);
-    this.tools = [...parsed.coverage.tools.names];
-    this.slashCommands = [...parsed.coverage.slashCommands.names];
-    this.toolSources = parsed.coverage.tools.seenIn;
-    this.slashCommandSources = parsed.coverage.slashCommands.seenIn;
+    this.coverageLists = parsed.coverage.lists;
+    this.messagesRow = parsed.coverage.messages;
     this.validators = validators;
+    this.anyKind = anyKind;
+    this.hasKinds = new Set(parsed.kinds.rules.flatMap((r) => ('has' in r ? [r.kind] : [])));
+    this.singleField = parsed.ruleBased ? undefined : parsed.typeField;
   }
 
   /** Checks a server→client message. */
@@ -99,11 +111,9 @@ export class Protocol {
     return this.check('outgoing', json);
   }
 
-  /** The message's kind (the value of the type field) when it is a string. */
+  /** The message's kind by the protocol's rules, when it has one. */
   kindOf(json: unknown): string | undefined {
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
-    const k = (json as Record<string, unknown>)[this.typeField];
-    return typeof k === 'string' ? k : undefined;
+    return this.kinds.kindOf(json);
   }
 
   private check(dir: Direction, json: unknown): Violation[] {
@@ -111,15 +121,18 @@ export class Protocol {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
       return [{ type: undefined, path: '', rule: 'not-object', message: `${side} message is not a JSON object (got ${describe(json)})` }];
     }
-    const raw = (json as Record<string, unknown>)[this.typeField];
-    if (typeof raw !== 'string') {
-      const message = raw === undefined ? `${side} message has no "${this.typeField}" field` : `${side} message's "${this.typeField}" is not a string (got ${describe(raw)})`;
-      return [{ type: undefined, path: this.typeField, rule: 'missing-type', message }];
+    const kind = this.kinds.kindOf(json);
+    const f = this.singleField;
+    if (kind === undefined) {
+      if (f === undefined) return [{ type: undefined, path: '', rule: 'missing-type', message: `${side} message has no kind (kinds are ${this.kinds.describe()})` }];
+      const raw = (json as Record<string, unknown>)[f];
+      const message = raw === undefined ? `${side} message has no "${f}" field` : `${side} message's "${f}" is not a string (got ${describe(raw)})`;
+      return [{ type: undefined, path: f, rule: 'missing-type', message }];
     }
-    const validate = this.validators[dir].get(raw);
-    if (!validate) return [{ type: raw, path: this.typeField, rule: 'unknown-type', message: `unknown ${side} message type ${raw}` }];
+    const validate = this.validators[dir].get(kind) ?? (this.hasKinds.has(kind) ? undefined : this.anyKind[dir]);
+    if (!validate) return [{ type: kind, path: f ?? '', rule: 'unknown-type', message: `unknown ${side} message ${f === undefined ? 'kind' : 'type'} ${kind}` }];
     if (validate(json)) return [];
-    return toViolations(raw, validate.errors ?? []);
+    return toViolations(kind, validate.errors ?? []);
   }
 }
 
@@ -144,7 +157,8 @@ export function loadProtocol(file: string, opts: ParseOptions = {}): LoadProtoco
   if (!r.ok) return r;
   const parsed = r.parsed;
   // strictSchema: a misspelt keyword in a payload schema (`requird`) is an error, not a silent pass.
-  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false });
+  // verbose: errors carry their schema, so a failed `not` can say what it forbids.
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false });
   addFormats(ajv);
   const extensions = new Set<string>();
   collectExtensionKeys(parsed.data, extensions);
@@ -165,15 +179,24 @@ export function loadProtocol(file: string, opts: ParseOptions = {}): LoadProtoco
     return { ok: false, errors: [{ code: 'SCHEMA', title: `protocol file: ${(e as Error).message}`, loc: parsed.locOf([]) }] };
   }
   const validators: Record<Direction, Map<string, ValidateFunction>> = { incoming: new Map(), outgoing: new Map() };
+  const anyKind: Partial<Record<Direction, ValidateFunction>> = {};
+  const compile = (m: MessageEntry): ValidateFunction | undefined => {
+    try {
+      return ajv.compile({ $ref: key + segmentsToFragment(m.payloadAt) });
+    } catch (e) {
+      errors.push({ code: 'SCHEMA', title: `message ${m.kind === '*' ? '(x-wsgate-any-kind)' : m.kind}: its payload schema does not compile: ${(e as Error).message}`, loc: m.loc });
+      return undefined;
+    }
+  };
   for (const [dir, list] of [['incoming', parsed.incoming], ['outgoing', parsed.outgoing]] as const) {
     for (const m of list) {
-      try {
-        validators[dir].set(m.kind, ajv.compile({ $ref: key + segmentsToFragment(m.payloadAt) }));
-      } catch (e) {
-        errors.push({ code: 'SCHEMA', title: `message ${m.kind}: its payload schema does not compile: ${(e as Error).message}`, loc: m.loc });
-      }
+      const v = compile(m);
+      if (v) validators[dir].set(m.kind, v);
     }
+    const any = parsed.anyKind[dir];
+    const v = any && compile(any);
+    if (v) anyKind[dir] = v;
   }
   if (errors.length) return { ok: false, errors };
-  return { ok: true, protocol: new Protocol(parsed, validators) };
+  return { ok: true, protocol: new Protocol(parsed, validators, anyKind) };
 }

@@ -81,13 +81,14 @@ test('exactly half of everything: 50.0 % per list and overall, counts per item',
     { direction: 'server→client', type: 'bye', count: 0 },
     { direction: 'server→client', type: 'oops', count: 0 },
   ]);
-  assert.deepEqual(r.tools, [
+  const list = (key: string) => r.lists.find((l) => l.key === key)?.items;
+  assert.deepEqual(list('tools'), [
     { name: 'alpha', count: 2 },
     { name: 'beta', count: 1 },
     { name: 'gamma', count: 0 },
     { name: 'delta', count: 0 },
   ]);
-  assert.deepEqual(r.slashCommands, [
+  assert.deepEqual(list('slashCommands'), [
     { name: '/one', count: 1 },
     { name: '/two', count: 0 },
   ]);
@@ -109,7 +110,7 @@ test('the shipped protocol: half the tools and slash commands, 11 of 19 messages
   assert.equal(r.percent.tools, 50); // 5 / 10
   assert.equal(r.percent.slashCommands, 50); // /help, /clear of 4
   assert.equal(r.percent.overall, 54.5); // (11 + 5 + 2) / 33
-  assert.equal(r.slashCommands.find((s) => s.name === '/clear')?.count, 1);
+  assert.equal(r.lists.find((l) => l.key === 'slashCommands')!.items.find((s) => s.name === '/clear')?.count, 1);
 
   const text = formatCoverage(r);
   assert.match(text, /^protocol coverage \(.*agent-backend\.asyncapi\.yaml\)/);
@@ -122,9 +123,10 @@ test('the shipped protocol: half the tools and slash commands, 11 of 19 messages
   assert.match(text, /slash commands: \/status, \/sessions/);
 });
 
-test('nothing recorded: 0 % everywhere, and an empty list counts as covered', (t) => {
+test('nothing recorded: 0 % everywhere, and rows the protocol lacks are not shown', (t) => {
   const p = load(t, SMALL.replace(/x-wsgate-coverage:[\s\S]*?channels:/, 'channels:'));
   const r = new Coverage(p).report();
-  assert.deepEqual(r.tools, []);
-  assert.deepEqual(r.percent, { messages: 0, tools: 100, slashCommands: 100, overall: 0 });
+  assert.deepEqual(r.lists, [], 'a protocol without tools or slash commands has no such rows');
+  assert.deepEqual(r.percent, { messages: 0, overall: 0 });
+  assert.doesNotMatch(formatCoverage(r), /tools|slash commands/);
 });

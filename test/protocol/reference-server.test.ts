@@ -133,8 +133,8 @@ test('every message the reference server sends in a full conversation validates 
   c.sent.forEach((m) => cov.recordOutgoing(m));
   const rep = cov.report();
   assert.equal(rep.percent.messages, 100);
-  assert.deepEqual(rep.tools.filter((x) => x.count > 0).map((x) => x.name), ['read_file', 'write_file']);
-  assert.deepEqual(rep.slashCommands.filter((x) => x.count > 0).map((x) => x.name), ['/help', '/status']);
+  assert.deepEqual(rep.lists.find((l) => l.key === 'tools')!.items.filter((x) => x.count > 0).map((x) => x.name), ['read_file', 'write_file']);
+  assert.deepEqual(rep.lists.find((l) => l.key === 'slashCommands')!.items.filter((x) => x.count > 0).map((x) => x.name), ['/help', '/status']);
 });
 
 test('a misbehaving server is caught: the bad-session-id fault gives a named uuid violation', async (t) => {
