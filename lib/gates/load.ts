@@ -24,6 +24,8 @@ export interface LoadOptions {
   /** Names given with --var; they exist at run time. */
   cliVars?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
+  /** How the file is named in FILE:LINE:COL (default: the path given). */
+  display?: string;
 }
 
 const GATES_SHAPE_HINT = 'a gates file is a map: `version: 1`, then `gates:` with a list of gates (see the gates.yaml shipped with wsgate)';
@@ -44,7 +46,8 @@ export function loadGatesText(text: string, file: string, opts: LoadOptions = {}
 }
 
 function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
-  const display = path.relative(process.cwd(), file) || file;
+  // Locations name the file as the user gave it (--gates ../x/gates.yaml), not re-derived from the cwd.
+  const display = opts.display ?? file;
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
   const pos = new Positions(doc, lc, display);

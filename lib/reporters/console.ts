@@ -72,7 +72,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
     onRunStart(info: RunInfo) {
       if (o.quiet) return;
       write(bold(`wsgate ${info.version}`) + ` · ${info.url}${info.embedded ? ' (embedded reference server)' : ''}`);
-      write(dim(`project ${info.project} · gates ${info.gatesFile} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`));
+      write(dim(`project ${info.project} · gates ${info.gatesFile}${info.gatesOrigin && info.gatesOrigin !== 'from --gates' ? ` (${info.gatesOrigin})` : ''} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`));
     },
     onGateStart(g) {
       pendingHeader = `\n${bold(g.id)}  ${g.title}`;
