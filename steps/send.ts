@@ -16,7 +16,8 @@ export const send = defineStep({
   label: (p) => {
     if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
     // The usual kind fields first; else the start of the message itself, so two sends read differently.
-    const kind = ['type', 'method', 'event', 'op', 'action'].map((k) => p.send[k as keyof typeof p.send]).find((v) => typeof v === 'string');
+    const msg = p.send;
+    const kind = ['type', 'method', 'event', 'op', 'action'].map((k) => msg[k]).find((v) => typeof v === 'string');
     if (typeof kind === 'string') return `send ${kind}`;
     const text = JSON.stringify(p.send);
     return `send ${text.length > 50 ? text.slice(0, 47) + '...' : text}`;
