@@ -1,5 +1,6 @@
 // `wsgate <command>`: argv in, exit code out. Harness errors are printed as `FILE:LINE:COL: message`
 // lines with a hint, never as stack traces.
+import { report } from './reporters/dispatch.ts';
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -231,8 +232,8 @@ async function runCommand(argv: string[]): Promise<number> {
     const outDir = evidenceDir(args, project.path, runId);
     mkdirSync(outDir, { recursive: true });
     const evidence = new EvidenceWriter(outDir, secrets.redact);
-    const info: RunInfo = { runId, url, project: project.path, gatesFile: chosen.display, gatesOrigin: chosen.origin, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
-    for (const r of reporters) await r.onRunStart?.(info);
+    const info: RunInfo = { runId, url, project: project.path, gatesFile: chosen.display, gatesOrigin: chosen.origin, gatesSource: gates.source, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
+    await report(reporters, 'onRunStart', info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
     let rl: ReturnType<typeof createInterface> | undefined;
     let asking: Promise<string> = Promise.resolve('');
@@ -303,7 +304,7 @@ async function runCommand(argv: string[]): Promise<number> {
     evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
     evidence.writeFile('result.json', JSON.stringify(secrets.redactDeep(result), null, 2) + '\n');
     await evidence.finish(runId);
-    for (const r of reporters) await r.onRunEnd?.(result, info);
+    await report(reporters, 'onRunEnd', result, info);
     return result.exitCode;
   } finally {
     offInterrupt();

@@ -3,6 +3,7 @@
 import { formatLoc, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../results.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
+import { codeFrame } from './code-frame.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return v;
@@ -55,9 +56,11 @@ export function consoleReporter(o: ReporterOptions): Reporter {
     }
   };
 
+  let source: { file: string; text: string } | undefined;
   const failureDetail = (step: StepResult, failed: CheckResult[]) => {
     for (const ch of failed) {
       write(`      ${red('✗')} ${ch.name}  ${dim(formatLoc(ch.loc))}`);
+      if (source && ch.loc.file === source.file) for (const l of codeFrame(source.text, ch.loc)) write(dim(`          ${l}`));
       write(indent(`expected: ${show(ch.expected)}`, '          '));
       write(indent(`actual:   ${show(ch.actual)}`, '          '));
       if (ch.reason) write(indent(`why:      ${ch.reason}`, '          '));
@@ -70,6 +73,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
 
   return {
     onRunStart(info: RunInfo) {
+      if (info.gatesSource !== undefined) source = { file: info.gatesFile, text: info.gatesSource };
       if (o.quiet) return;
       write(bold(`wsgate ${info.version}`) + ` · ${info.url}${info.embedded ? ' (embedded reference server)' : ''}`);
       write(dim(`project ${info.project} · gates ${info.gatesFile}${info.gatesOrigin && info.gatesOrigin !== 'from --gates' ? ` (${info.gatesOrigin})` : ''} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`));
@@ -93,6 +97,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       write(`  ${mark} ${step.label}  ${dim(`${step.ms} ms`)}${where}${note}`);
       for (const w of step.checks.filter((ch) => ch.warning)) write(yellow(`      ! ${w.name}: ${show(w.actual)}`));
       if (failed.length) failureDetail(step, failed);
+      if (step.harnessError) write(red(indent(`wsgate error (exit 3): ${step.harnessError}`, '      ', 8)));
     },
     onGateEnd(g: GateResult) {
       // A gate that did not run at all (a gate it needs failed) says so in one line, quiet or not.
