@@ -1,6 +1,7 @@
 // `wsgate <command>`: argv in, exit code out. Harness errors are printed as `FILE:LINE:COL: message`
 // lines with a hint, never as stack traces.
 import { report } from './reporters/dispatch.ts';
+import { PROCESS_TABLE } from './process.ts';
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -301,7 +302,7 @@ async function runCommand(argv: string[]): Promise<number> {
       const p = path.join(server.logDir, f);
       if (existsSync(p)) evidence.writeFile(`logs/server-${f}`, readFileSync(p, 'utf8'));
     }
-    evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
+    evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, processTable: PROCESS_TABLE, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
     evidence.writeFile('result.json', JSON.stringify(secrets.redactDeep(result), null, 2) + '\n');
     await evidence.finish(runId);
     await report(reporters, 'onRunEnd', result, info);
