@@ -1,5 +1,7 @@
 // `wsgate <command>`: argv in, exit code out. Harness errors are printed as `FILE:LINE:COL: message`
 // lines with a hint, never as stack traces.
+import { report } from './reporters/dispatch.ts';
+import { PROCESS_TABLE } from './process.ts';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     if (first === 'record') return await (await import('./record/cli.ts')).recordMain(rest);
     if (first === 'merge') return await (await import('./merge.ts')).mergeMain(rest);
     if (first === 'signoff') return (await import('./signoff-cli.ts')).signoffMain(rest);
-    if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, DEFAULT_GATES);
+    if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, chooseGatesFile(undefined).file);
     if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
       const guess = didYouMean(first, COMMANDS);
       throw new HarnessFailure([{ code: 'USAGE', title: `unknown command "${first}"`, hint: guess ? `did you mean "wsgate ${guess}"? (a folder named ${first} must exist to be a PATH)` : MAIN_USAGE }], EXIT.usage);
@@ -97,13 +99,42 @@ function initMain(argv: string[]): number {
     process.stderr.write(`wsgate: ${r.reason}\n`);
     return EXIT.usage;
   }
-  process.stdout.write(`wrote ${r.file}\nnext: ./scripts/test-websocket.sh ws://localhost:3001/ws ./my-project --gates ${path.relative(process.cwd(), r.file) || r.file}\n`);
+  process.stdout.write(`wrote ${r.file}\nnext: ${nextCommand(r.file)}\n`);
   return EXIT.passed;
 }
 
 /** Whether any step of these gates needs a git repository (a verify git step, a `git` command). */
 export function gatesUseGit(gates: LoadedGate[]): boolean {
   return gates.some((g) => g.steps.some((s) => (STEPS[s.kind] as unknown as StepDefinition).usesGit?.(s.params) ?? false));
+}
+
+/**
+ * The command that runs a gates file from the current folder: inside wsgate's own checkout its script,
+ * anywhere else (wsgate installed as a dependency, or run with npx) `npx wsgate run`, which finds a
+ * gates.yaml of the current folder by itself.
+ */
+export function nextCommand(file: string, cwd = process.cwd()): string {
+  const rel = path.relative(cwd, file) || file;
+  if (path.resolve(cwd) === PACKAGE_ROOT) return `./scripts/test-websocket.sh ws://localhost:3001/ws ./my-project --gates ${rel}`;
+  const found = DISCOVERED_GATES.some((n) => path.resolve(cwd, n) === path.resolve(file));
+  return `npx wsgate run ws://localhost:3001/ws${found ? '' : ` --gates ${rel}`}   (no URL: against wsgate's embedded reference server)`;
+}
+
+/** Files a project's own gates may be called, looked for in the current folder when --gates is not given. */
+export const DISCOVERED_GATES = ['gates.yaml', 'wsgate.yaml'];
+
+/**
+ * Which gates file a run uses, and how to name it: --gates as typed; else ./gates.yaml or ./wsgate.yaml of
+ * the current folder (as test runners find their config); else the agent-backend gates shipped with wsgate.
+ */
+export function chooseGatesFile(given: string | undefined, cwd = process.cwd()): { file: string; display: string; origin: string } {
+  if (given !== undefined) return { file: path.resolve(cwd, given), display: given, origin: 'from --gates' };
+  for (const name of DISCOVERED_GATES) {
+    const file = path.join(cwd, name);
+    if (existsSync(file)) return { file, display: name, origin: path.resolve(file) === DEFAULT_GATES ? "wsgate's own default gates" : 'found in the current folder' };
+  }
+  const rel = path.relative(cwd, DEFAULT_GATES);
+  return { file: DEFAULT_GATES, display: rel && !rel.startsWith('..') ? rel : DEFAULT_GATES, origin: 'the agent-backend gates shipped with wsgate: no gates.yaml in the current folder' };
 }
 
 function newRunId(): string {
@@ -153,11 +184,12 @@ async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`wsgate ${packageVersion()} (wscat ${wscatVersion()}, node ${process.version})\n`);
     return EXIT.passed;
   }
-  const gatesFile = path.resolve(args.gatesFile ?? DEFAULT_GATES);
-  const loaded = loadGatesFile(gatesFile, { cliVars: args.vars });
+  const chosen = chooseGatesFile(args.gatesFile);
+  const gatesFile = chosen.file;
+  const loaded = loadGatesFile(gatesFile, { cliVars: args.vars, display: chosen.display });
   if (!loaded.ok) {
     printErrors(loaded.errors);
-    process.stderr.write(`wsgate: ${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in ${path.relative(process.cwd(), gatesFile) || gatesFile}; nothing was run\n`);
+    process.stderr.write(`wsgate: ${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in ${chosen.display}; nothing was run\n`);
     return EXIT.usage;
   }
   const gates = loaded.gates;
@@ -205,8 +237,8 @@ async function runCommand(argv: string[]): Promise<number> {
     // Only now, when every input has been accepted: a usage error leaves no evidence folder behind.
     const outDir = createRunDir(args.out, project.path, runId);
     const evidence = new EvidenceWriter(outDir, secrets.redact, key);
-    const info: RunInfo = { runId, url, project: project.path, gatesFile: path.relative(process.cwd(), gatesFile) || gatesFile, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
-    for (const r of reporters) await r.onRunStart?.(info);
+    const info: RunInfo = { runId, url, project: project.path, gatesFile: chosen.display, gatesOrigin: chosen.origin, gatesSource: gates.source, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: outDir, redact: secrets.redact };
+    await report(reporters, 'onRunStart', info);
     const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
     let rl: ReturnType<typeof createInterface> | undefined;
     let asking: Promise<string> = Promise.resolve('');
@@ -274,10 +306,10 @@ async function runCommand(argv: string[]): Promise<number> {
       const p = path.join(server.logDir, f);
       if (existsSync(p)) evidence.writeFile(`logs/server-${f}`, readFileSync(p, 'utf8'));
     }
-    evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
+    evidence.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, processTable: PROCESS_TABLE, url, embedded: !args.url, project: project.path, gatesFile, timeoutScale: args.timeoutScale }, null, 2) + '\n');
     evidence.writeFile('result.json', JSON.stringify(secrets.redactDeep(result), null, 2) + '\n');
     await evidence.finish(runId);
-    for (const r of reporters) await r.onRunEnd?.(result, info);
+    await report(reporters, 'onRunEnd', result, info);
     return result.exitCode;
   } finally {
     offInterrupt();

@@ -1,5 +1,6 @@
 // `wsgate merge DIR...`: one report and one exit code from the results of shards (--shard K/N) run on
 // several CI machines. Gates come back in file order (a shard's i-th gate is gate i*N + K-1).
+import { report, reportNow } from './reporters/dispatch.ts';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFileNoFollow } from './safe-write.ts';
 import path from 'node:path';
@@ -108,13 +109,13 @@ export async function mergeMain(argv: string[]): Promise<number> {
       return REPORTERS[r.name as keyof typeof REPORTERS]({ ...('file' in r && r.file ? { file: r.file } : {}), quiet: v.quiet ?? false, verbose: false, color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined, out: process.stdout });
     });
   const info: RunInfo = { runId: result.runId, url: result.url, project: result.project, gatesFile: result.gatesFile, embedded: false, version: '', gateCount: result.gates.length, evidenceDir: null };
-  for (const r of reporters) await r.onRunStart?.(info);
+  await report(reporters, 'onRunStart', info);
   for (const g of result.gates) {
-    for (const r of reporters) r.onGateStart?.({ id: g.id, title: g.title });
-    for (const s of g.steps) for (const r of reporters) r.onStepEnd?.(g.id, s);
-    for (const r of reporters) r.onGateEnd?.(g);
+    reportNow(reporters, 'onGateStart', { id: g.id, title: g.title });
+    for (const s of g.steps) reportNow(reporters, 'onStepEnd', g.id, s);
+    reportNow(reporters, 'onGateEnd', g);
   }
-  for (const r of reporters) await r.onRunEnd?.(result, info);
+  await report(reporters, 'onRunEnd', result, info);
   process.stdout.write(`merged ${parsed.positionals.length} result(s) into ${path.join(out, 'result.json')}\n`);
   return result.exitCode;
 }

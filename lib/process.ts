@@ -1,8 +1,39 @@
 // The only module that spawns or kills processes. Results are data: a non-zero exit is information,
 // and every deadline kills the whole process tree (children run in their own process group).
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * How the process table is read: Linux's /proc (every thread, cheap), or POSIX `ps -A -o pid,ppid,stat,rss`
+ * where there is no /proc (macOS, the BSDs). WSGATE_PROCESS_TABLE=ps forces the portable path, so CI on
+ * Linux exercises it too.
+ */
+export const PROCESS_TABLE: 'proc' | 'ps' = process.env.WSGATE_PROCESS_TABLE === 'ps' || !existsSync('/proc/self/stat') ? 'ps' : 'proc';
+
+interface PsRow {
+  pid: number;
+  ppid: number;
+  stat: string;
+  rssKb: number;
+}
+
+/** One `ps` run: every process with its parent, state and resident size. */
+function psTable(pids?: number[]): PsRow[] {
+  let out: string;
+  try {
+    const select = pids ? ['-p', pids.join(',')] : ['-A'];
+    out = execFileSync('ps', [...select, '-o', 'pid=,ppid=,stat=,rss='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+  } catch (e) {
+    // ps exits 1 when none of the pids asked for exists: that is an answer, not a failure.
+    out = String((e as { stdout?: string }).stdout ?? '');
+  }
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 4 && /^\d+$/.test(f[0]!))
+    .map((f) => ({ pid: Number(f[0]), ppid: Number(f[1]), stat: f[2]!, rssKb: Number(f[3]) }));
+}
 
 export interface ProcessResult {
   command: string;
@@ -68,13 +99,21 @@ function statFields(stat: string): string[] {
  * group or session, out of reach of a group signal; they still descend from it while it lives.
  */
 export function descendants(root: number): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
   const children = new Map<number, number[]>();
+  const addChild = (ppid: number, pid: number) => {
+    const list = children.get(ppid);
+    if (list) list.push(pid);
+    else children.set(ppid, [pid]);
+  };
+  let entries: string[] = [];
+  if (PROCESS_TABLE === 'ps') for (const r of psTable()) addChild(r.ppid, r.pid);
+  else {
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      entries = [];
+    }
+  }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     let stat: string;
@@ -83,10 +122,7 @@ export function descendants(root: number): number[] {
     } catch {
       continue;
     }
-    const ppid = Number(statFields(stat)[1]);
-    const list = children.get(ppid);
-    if (list) list.push(Number(e));
-    else children.set(ppid, [Number(e)]);
+    addChild(Number(statFields(stat)[1]), Number(e));
   }
   const out: number[] = [];
   const queue = [root];
@@ -101,6 +137,10 @@ export function descendants(root: number): number[] {
 
 /** Resident memory of a process and all its descendants, in bytes (Linux /proc); undefined when unreadable. */
 export function treeRssBytes(root: number): number | undefined {
+  if (PROCESS_TABLE === 'ps') {
+    const rows = psTable([root, ...descendants(root)]);
+    return rows.length ? rows.reduce((n, r) => n + r.rssKb * 1024, 0) : undefined;
+  }
   let total = 0;
   let read = 0;
   for (const pid of [root, ...descendants(root)]) {
@@ -161,6 +201,11 @@ export async function stopTree(child: ChildProcess, graceMs = 2000): Promise<voi
  * keep its files open (a listening socket then still accepts connections, and resets them).
  */
 function exited(pid: number): boolean {
+  if (PROCESS_TABLE === 'ps') {
+    // ps shows processes, not threads: a zombie (Z) or no row at all is gone.
+    const row = psTable([pid])[0];
+    return !row || row.stat.startsWith('Z');
+  }
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);

@@ -60,6 +60,8 @@ export interface StepResult {
   /** Free-form observations kept as evidence (file content, git status...). */
   observations?: Record<string, unknown>;
   note?: string;
+  /** Set when wsgate's own code crashed in this step (the stack): the run exits 3, not 1. */
+  harnessError?: string;
 }
 
 export type GateStatus = 'passed' | 'failed' | 'pending' | 'skipped';

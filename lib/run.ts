@@ -18,6 +18,7 @@ import type { WscatPool } from './wscat-pool.ts';
 import { stopTree } from './process.ts';
 import { budgetOf, parseDuration } from './duration.ts';
 import type { Reporter } from './reporters/types.ts';
+import { bufferReporters, reportNow } from './reporters/dispatch.ts';
 import { EXIT } from './errors.ts';
 import type { Budget } from './gates/common-schema.ts';
 import type { FrameSummary } from './results.ts';
@@ -105,9 +106,10 @@ export function shardGates<T>(gates: T[], shard: Shard | undefined): T[] {
 export function summarise(gates: GateResult[], interrupted: boolean): Pick<RunResult, 'status' | 'exitCode' | 'totals'> {
   const checks = gates.flatMap((g) => g.steps.flatMap((s) => s.checks));
   const failed = gates.some((g) => g.status === 'failed');
+  const crashed = gates.some((g) => g.steps.some((s) => s.harnessError !== undefined));
   return {
     status: interrupted ? 'interrupted' : failed ? 'failed' : 'passed',
-    exitCode: interrupted ? EXIT.interrupted : failed ? EXIT.failed : EXIT.passed,
+    exitCode: interrupted ? EXIT.interrupted : crashed ? EXIT.harness : failed ? EXIT.failed : EXIT.passed,
     totals: {
       gates: gates.length,
       passed: gates.filter((g) => g.status === 'passed').length,
@@ -155,8 +157,8 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     else if (blocked) {
       r = skippedGate(gate, blocked);
       for (const rep of reporters) {
-        rep.onGateStart?.({ id: gate.id, title: gate.title });
-        rep.onGateEnd?.(r);
+        reportNow([rep], 'onGateStart', { id: gate.id, title: gate.title });
+        reportNow([rep], 'onGateEnd', r);
       }
     } else r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
     results.set(gate, r);
@@ -203,22 +205,6 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
   };
 }
 
-/** Holds a gate's reporter calls until the gate ends, so concurrent gates do not interleave. */
-function bufferReporters(targets: Reporter[]): { reporters: Reporter[]; flush(): void } {
-  const calls: ((r: Reporter) => void)[] = [];
-  const proxy: Reporter = {
-    onGateStart: (g) => calls.push((r) => r.onGateStart?.(g)),
-    onStepEnd: (id, s) => calls.push((r) => r.onStepEnd?.(id, s)),
-    onGateEnd: (g) => calls.push((r) => r.onGateEnd?.(g)),
-    onFrame: (c, d, t) => calls.push((r) => r.onFrame?.(c, d, t)),
-  };
-  return {
-    reporters: [proxy],
-    flush() {
-      for (const r of targets) for (const call of calls) call(r);
-    },
-  };
-}
 
 /** Checks found after a step ran (protocol violations) join its result and its status. */
 function addChecks(result: StepResult, extra: CheckResult[]): void {
@@ -327,7 +313,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   const vars = baseScope(o).child();
   vars.set('GATE_ID', gate.id);
   const title = fillKnown(gate.title, vars);
-  for (const r of o.reporters) r.onGateStart?.({ id: gate.id, title });
+  reportNow(o.reporters, 'onGateStart', { id: gate.id, title });
   const w = watched(gate, vars);
   const snapshot = await takeSnapshot(o.project, w.files, w.head);
   const connections = new Map<string, Member[]>();
@@ -349,7 +335,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       const skip = (note: string) => {
         const r: StepResult = { kind: step.kind, label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note };
         steps.push(r);
-        for (const rep of o.reporters) rep.onStepEnd?.(gate.id, secrets.redactDeep(r));
+        reportNow(o.reporters, 'onStepEnd', gate.id, secrets.redactDeep(r));
       };
       if (o.signal.aborted) {
         skip('interrupted');
@@ -375,7 +361,8 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
           skip(`not run: needs \${${e.variable}}, which no earlier step set for this connection`);
           continue;
         }
-        result = ctx.result([ctx.check('step ran', 'no harness error', `harness error: ${(e as Error).stack ?? String(e)}`, false)]);
+        // A crash of wsgate's own code says nothing about the server: no check, and the run exits 3.
+        result = ctx.result([], { status: 'failed', note: 'wsgate itself failed in this step (a bug: please report it with the evidence folder)', harnessError: (e as Error).stack ?? String(e) });
       }
       result.label = label;
       result.ms = Math.round(performance.now() - t0);
@@ -390,7 +377,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       steps.push(result);
       if (result.observations) o.evidence.observe(ctx.stepId, result.label, result.observations);
       const shown = secrets.redactDeep(result);
-      for (const r of o.reporters) r.onStepEnd?.(gate.id, shown);
+      reportNow(o.reporters, 'onStepEnd', gate.id, shown);
       if (step.kind === 'connect') for (const name of def.uses?.(step.params) ?? []) if (!connections.get(name)?.length) failedConnects.set(name, i);
       if (result.status === 'failed' && o.bail) bailedAt = i;
     }
@@ -407,7 +394,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   const result: GateResult = { id: gate.id, title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc, ...(unconsumed ? { unconsumed } : {}) };
   if (o.signal.aborted && result.status !== 'failed') result.status = 'skipped';
   const shown = secrets.redactDeep(result);
-  for (const r of o.reporters) r.onGateEnd?.(shown);
+  reportNow(o.reporters, 'onGateEnd', shown);
   return shown;
 }
 
@@ -457,12 +444,12 @@ function makeContext(
         onFrameIn: (f: Frame) => {
           o.evidence.frameIn(label, f, stepIdNow());
           if (watch && f.isJson) watch.received(label, f.json, f.text);
-          for (const r of o.reporters) r.onFrame?.(label, 'in', secrets.redact(f.text));
+          reportNow(o.reporters, 'onFrame', label, 'in', secrets.redact(f.text));
         },
         onFrameOut: (text: string, at: number, meta: SendMeta) => {
           o.evidence.frameOut(label, text, at, stepIdNow());
           watch?.sent(label, text, meta);
-          for (const r of o.reporters) r.onFrame?.(label, 'out', secrets.redact(text));
+          reportNow(o.reporters, 'onFrame', label, 'out', secrets.redact(text));
         },
         onStderr: (text: string) => o.evidence.stderr(`wscat ${label}`, text),
         onEvent: (ev: ConnectionEvent, at: number) => o.evidence.event(label, ev, at, stepIdNow()),

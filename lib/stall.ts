@@ -4,8 +4,10 @@
 // queue). Without /proc, the harness's own event-loop delay is the measure (wscat's is then unknown).
 import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PROCESS_TABLE } from './process.ts';
 
 function runQueueNs(pid: number): number | undefined {
+  if (PROCESS_TABLE === 'ps') return undefined;
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);

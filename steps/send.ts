@@ -15,8 +15,12 @@ export const send = defineStep({
   uses: (p) => [p.on ?? 'main'],
   label: (p) => {
     if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
-    const t = p.send['type'];
-    return `send ${typeof t === 'string' ? t : 'message'}`;
+    // The usual kind fields first; else the start of the message itself, so two sends read differently.
+    const msg = p.send;
+    const kind = ['type', 'method', 'event', 'op', 'action'].map((k) => msg[k]).find((v) => typeof v === 'string');
+    if (typeof kind === 'string') return `send ${kind}`;
+    const text = JSON.stringify(p.send);
+    return `send ${text.length > 50 ? text.slice(0, 47) + '...' : text}`;
   },
   async run(p, ctx) {
     // The loader checks raw lines as written; a variable can still bring a newline or a leading '/',

@@ -37,6 +37,7 @@ const CASES: Record<string, Case> = {
   'yaml-bad-indentation.yaml': { at: '5:4', msg: 'bad indentation', hint: 'indentation' },
   'yaml-unclosed-flow-map.yaml': { at: '7:15', msg: 'unclosed flow map: this { has no matching }', hint: 'gave up at line 8' },
   'yaml-tab-indentation.yaml': { at: '6:1', msg: 'a tab is used for indentation', hint: 'spaces' },
+  'yaml-bracket-key-in-flow-map.yaml': { at: '7:43', msg: 'the key payload[0].message needs quotes inside a flow map', hint: 'write "payload[0].message": …' },
   'yaml-duplicate-key.yaml': { at: '5:5', msg: 'duplicate key "title"', hint: 'already set at line 4' },
   // unknown step kind and keys, with "did you mean"
   'unknown-step-kind.yaml': { at: '7:9', msg: 'unknown step kind "sned"', hint: 'did you mean "send"?' },
@@ -79,6 +80,9 @@ const CASES: Record<string, Case> = {
   'needs-unknown.yaml': { at: '9:13', msg: 'gate "chat" needs "sesion-init", but no gate has that id', hint: 'did you mean "session-init"?' },
   'needs-circle.yaml': { at: '5:13', msg: 'needs go round in a circle: a → b → a', hint: 'remove one of these needs' },
   'needs-later.yaml': { at: '5:13', msg: 'gate "chat" needs "session-init", which comes later in the file', hint: 'move "session-init" above "chat"' },
+  'group-unknown.yaml': { at: '9:14', msg: 'no group named "handshak"', hint: 'did you mean "handshake"?' },
+  'group-circle.yaml': { at: '6:12', msg: 'groups use each other in a circle: a → b → a' },
+  'top-key-unknown.yaml': { at: '2:1', msg: 'unknown key "handshake" in the top level', hint: 'start the key with x-' },
   'name-before-unknown-kind.yaml': { at: '8:9', msg: 'unknown step kind "sned"', hint: 'did you mean "send"?' },
   'collect-unordered.yaml': { at: '10:13', msg: 'collect needs an ordered list', hint: 'remove `unordered: true`' },
   'close-client-reason-matcher.yaml': { at: '7:47', msg: 'the reason the harness sends is a text, not a matcher', hint: 'by: server' },
@@ -328,4 +332,14 @@ test('a valid file keeps its defaults, vars and step positions', () => {
   assert.ok(bare.ok, JSON.stringify(!bare.ok && bare.errors));
   assert.deepEqual(bare.gates.defaults, { timeoutMs: 5000, nonJson: 'fail' });
   assert.match(bare.gates.protocol ?? '', /protocol[\\/]jsonrpc\.asyncapi\.yaml$/);
+});
+
+test('groups: a gate\'s use steps expand in place, and a group step\'s location is in groups:', () => {
+  const r = load(path.join(GOOD, 'groups-and-anchors.yaml'));
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  const [a, b] = r.gates.gates;
+  assert.deepEqual(a!.steps.map((s) => s.kind), ['connect', 'send', 'send']);
+  assert.deepEqual(b!.steps.map((s) => s.kind), ['connect', 'send', 'send', 'close']);
+  assert.equal(a!.steps[1]!.loc.line, 9, 'the init step is where the group writes it (its anchor merged)');
+  assert.deepEqual((a!.steps[1]!.params as { send: unknown }).send, { type: 'init_session', projectPath: '${PROJECT}' });
 });

@@ -63,6 +63,7 @@ test('CheckResult, StepResult, GateResult and RunResult fields', () => {
     timings?: Timing[];
     observations?: Record<string, unknown>;
     note?: string;
+    harnessError?: string;
   }>();
   expectTypeOf<GateResult>().toEqualTypeOf<{ id: string; title: string; status: GateStatus; note?: string; steps: StepResult[]; ms: number; loc: Loc; unconsumed?: { conn: string; count: number; dropped?: number; frames: FrameSummary[] }[] }>();
   expectTypeOf<RunResult['status']>().toEqualTypeOf<'passed' | 'failed' | 'interrupted'>();

@@ -24,6 +24,8 @@ export interface LoadOptions {
   /** Names given with --var; they exist at run time. */
   cliVars?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
+  /** How the file is named in FILE:LINE:COL (default: the path given). */
+  display?: string;
 }
 
 const GATES_SHAPE_HINT = 'a gates file is a map: `version: 1`, then `gates:` with a list of gates (see the gates.yaml shipped with wsgate)';
@@ -44,9 +46,11 @@ export function loadGatesText(text: string, file: string, opts: LoadOptions = {}
 }
 
 function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
-  const display = path.relative(process.cwd(), file) || file;
+  // Locations name the file as the user gave it (--gates ../x/gates.yaml), not re-derived from the cwd.
+  const display = opts.display ?? file;
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
+  // merge: `<<: *anchor` merges an anchored map into a step (YAML 1.1 merge keys, which people expect).
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error', merge: true });
   const pos = new Positions(doc, lc, display);
   const errors: HarnessError[] = [];
   if (doc.errors.length) return { ok: false, errors: yamlErrors(doc, text, lc, pos) };
@@ -67,7 +71,9 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
     return { ok: false, errors };
   }
   const top = raw as Record<string, unknown>;
-  unknownKeys(top, TOP_KEYS, [], 'the top level', pos, errors);
+  // x- keys are the author's own: a place to define YAML anchors (&handshake) that steps reuse (*handshake).
+  unknownKeys(Object.fromEntries(Object.entries(top).filter(([k]) => !k.startsWith('x-'))), TOP_KEYS, [], 'the top level', pos, errors, [], 'or start the key with x- to keep your own data (YAML anchors) there');
+  const groups = loadGroups(top.groups, pos, errors);
   if (!('version' in top)) err('SCHEMA', 'missing `version: 1`', pos.nodeLoc([]));
   else if (top.version === '1') err('SCHEMA', 'version must be the number 1, not the string "1"', pos.nodeLoc(['version']), 'write `version: 1` without quotes');
   else if (top.version !== 1) err('SCHEMA', `unsupported version ${JSON.stringify(top.version)}; this wsgate reads version 1`, pos.nodeLoc(['version']));
@@ -102,7 +108,7 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
         if (prev) err('DUPLICATE_GATE', `duplicate gate id "${id}" (first at line ${prev.line})`, pos.nodeLoc(['gates', gi, 'id']), 'gate ids must be unique: --gate selects by id');
         else seen.set(id, pos.nodeLoc(['gates', gi]));
       }
-      const gate = loadGate(g, gi, pos, errors, known, opts.env ?? process.env);
+      const gate = loadGate(g, gi, pos, errors, known, opts.env ?? process.env, groups);
       if (gate) gates.push(gate);
     });
   }
@@ -133,15 +139,61 @@ export function resolveProtocol(ref: string, gatesFile: string): string {
   return shipped ? path.join(PACKAGE_ROOT, 'protocol', `${shipped[1]}.asyncapi.yaml`) : path.resolve(path.dirname(gatesFile), ref);
 }
 
-function unknownKeys(obj: Record<string, unknown>, allowed: readonly string[], at: PathSeg[], where: string, pos: Positions, errors: HarnessError[], extra: readonly string[] = []): void {
+function unknownKeys(obj: Record<string, unknown>, allowed: readonly string[], at: PathSeg[], where: string, pos: Positions, errors: HarnessError[], extra: readonly string[] = [], more?: string): void {
   for (const k of Object.keys(obj)) {
     if (allowed.includes(k)) continue;
     const guess = didYouMean(k, [...allowed, ...extra]);
-    errors.push({ code: 'UNKNOWN_KEY', title: `unknown key "${quoted(k)}" in ${where}`, loc: pos.keyLoc(at, k), hint: guess ? `did you mean "${guess}"?` : `allowed here: ${allowed.join(', ')}` });
+    errors.push({ code: 'UNKNOWN_KEY', title: `unknown key "${quoted(k)}" in ${where}`, loc: pos.keyLoc(at, k), hint: guess ? `did you mean "${guess}"?` : `allowed here: ${allowed.join(', ')}${more ? `, ${more}` : ''}` });
   }
 }
 
-function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[], fileKnown: Set<string>, env: NodeJS.ProcessEnv): LoadedGate | undefined {
+type Groups = Map<string, unknown[]>;
+
+function loadGroups(raw: unknown, pos: Positions, errors: HarnessError[]): Groups {
+  const groups: Groups = new Map();
+  if (raw === undefined) return groups;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    errors.push({ code: 'SCHEMA', title: `groups must be a map of names to lists of steps, got ${describeType(raw)}`, loc: pos.nodeLoc(['groups']) });
+    return groups;
+  }
+  // The steps themselves are checked where a gate uses them (with that gate's variables and connections).
+  for (const [name, steps] of Object.entries(raw)) {
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) errors.push({ code: 'SCHEMA', title: `group name "${quoted(name)}": letters, digits, "_" and "-", starting with a letter`, loc: pos.keyLoc(['groups'], name) });
+    else if (!Array.isArray(steps) || steps.length === 0) errors.push({ code: 'SCHEMA', title: `group "${quoted(name)}" must be a non-empty list of steps`, loc: pos.nodeLoc(['groups', name]) });
+    else groups.set(name, steps);
+  }
+  return groups;
+}
+
+/**
+ * A gate's steps with every `- use: NAME` replaced by that group's steps (groups may use groups), each
+ * with the path of where it is written, so a problem in a group's step points into `groups:`.
+ */
+function expandSteps(steps: unknown[], at: PathSeg[], groups: Groups, pos: Positions, errors: HarnessError[], trail: string[] = []): { value: unknown; at: PathSeg[] }[] {
+  const out: { value: unknown; at: PathSeg[] }[] = [];
+  steps.forEach((s, i) => {
+    const here = [...at, i];
+    const use = s && typeof s === 'object' && !Array.isArray(s) && 'use' in s ? (s as { use: unknown }).use : undefined;
+    if (use === undefined) return void out.push({ value: s, at: here });
+    const extra = Object.keys(s as object).filter((k) => k !== 'use');
+    if (extra.length) errors.push({ code: 'SCHEMA', title: `a use step holds only \`use: NAME\`, found ${extra.map((k) => `"${quoted(k)}"`).join(', ')} beside it`, loc: pos.keyLoc(here, extra[0]!), hint: 'put the other keys in a step of their own' });
+    const name = String(use);
+    const group = groups.get(name);
+    if (!group) {
+      const guess = didYouMean(name, [...groups.keys()]);
+      errors.push({ code: 'SCHEMA', title: `no group named "${quoted(name)}"`, loc: pos.nodeLoc([...here, 'use']), hint: guess ? `did you mean "${guess}"?` : groups.size ? `groups: ${[...groups.keys()].join(', ')}` : 'define it under a top-level `groups:` map' });
+      return;
+    }
+    if (trail.includes(name)) {
+      errors.push({ code: 'SCHEMA', title: `groups use each other in a circle: ${[...trail, name].join(' → ')}`, loc: pos.nodeLoc([...here, 'use']) });
+      return;
+    }
+    out.push(...expandSteps(group, ['groups', name], groups, pos, errors, [...trail, name]));
+  });
+  return out;
+}
+
+function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[], fileKnown: Set<string>, env: NodeJS.ProcessEnv, groups: Groups): LoadedGate | undefined {
   const at: PathSeg[] = ['gates', gi];
   if (g === null || typeof g !== 'object' || Array.isArray(g)) {
     errors.push({ code: 'SCHEMA', title: `a gate is a map with id, title and steps, got ${describeType(g)}`, loc: pos.nodeLoc(at) });
@@ -164,8 +216,8 @@ function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[]
     } else {
       const known = new Set(fileKnown);
       const connections = new Set<string>();
-      gate.steps.forEach((s, si) => {
-        const step = loadStep(s, [...at, 'steps', si], id, si, pos, errors, known, connections, env);
+      expandSteps(gate.steps, [...at, 'steps'], groups, pos, errors).forEach(({ value, at: stepAt }, si) => {
+        const step = loadStep(value, stepAt, id, si, pos, errors, known, connections, env);
         if (step) steps.push(step);
       });
     }

@@ -8,10 +8,17 @@ const stepSchemas = STEP_KINDS.map((k) => STEPS[k].schema) as unknown as [z.ZodT
 
 export const Step = z.union(stepSchemas).describe('One step: exactly one step kind key plus its options');
 
+const GroupName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'letters, digits, "_" and "-", starting with a letter');
+
+/** `- use: handshake`: the steps of a named group, in place (a handshake written once, used by every gate). */
+export const UseStep = z.strictObject({ use: GroupName.describe('The name of a group under `groups:`') });
+
+const StepOrUse = z.union([UseStep, Step]);
+
 export const Gate = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
   title: z.string().min(1),
-  steps: z.array(Step).min(1),
+  steps: z.array(StepOrUse).min(1),
   serial: z.boolean().optional().describe('Never run concurrently with other gates'),
   needs: z.array(z.string()).optional().describe('Ids of earlier gates this gate cannot run without: when one of them fails, this gate is skipped at once'),
   tags: z.array(z.string()).optional(),
@@ -28,6 +35,7 @@ export const GatesFile = z.strictObject({
   version: z.literal(1),
   defaults: Defaults.optional(),
   vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  groups: z.record(GroupName, z.array(StepOrUse).min(1)).optional().describe('Named lists of steps that gates (and other groups) use with `- use: NAME`'),
   protocol: z.string().optional().describe('Protocol description (AsyncAPI 3) for schema checks and coverage: a path relative to this file, or wsgate:NAME for one shipped with wsgate (wsgate:agent-backend)'),
   gates: z.array(Gate).min(1),
 });
@@ -41,5 +49,8 @@ export const GATE_KEYS = Object.keys(Gate.shape);
 export const DEFAULT_KEYS = Object.keys(Defaults.shape);
 
 export function gatesJsonSchema(): unknown {
-  return z.toJSONSchema(GatesFile, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' });
+  const schema = z.toJSONSchema(GatesFile, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
+  // Top-level keys starting with x- are the author's own (a place for YAML anchors), as in OpenAPI.
+  schema.patternProperties = { '^x-': {} };
+  return schema;
 }

@@ -25,6 +25,7 @@ function yamlErrorList(doc: Document, text: string, lc: LineCounter, pos: Positi
   const tabLines = doc.errors.filter((e) => e.code === 'TAB_AS_INDENT').map((e) => lc.linePos(e.pos[0]).line);
   let cst: CST.Token[] | undefined;
   const tokens = () => (cst ??= [...new Parser().parse(text)]);
+  const bracketReported = new Set<number>();
   for (const e of doc.errors) {
     const line = lc.linePos(e.pos[0]).line;
     // A tab in the indentation makes the parser misread that line and the key above it: one error is enough.
@@ -60,6 +61,15 @@ function yamlErrorList(doc: Document, text: string, lc: LineCounter, pos: Positi
         continue;
       }
     }
+    // `{payload[0].message: x}`: inside a flow map the [ opens a list, and the parser loses the key.
+    const lineText = text.slice(lc.lineStarts[found.line - 1] ?? 0, text.indexOf('\n', lc.lineStarts[found.line - 1] ?? 0) >>> 0);
+    const bracketKey = /\{[^}]*?([A-Za-z_][\w.]*\[\d+\][\w.[\]]*)\s*:/.exec(lineText)?.[1];
+    if (bracketKey && !lineText.includes(`"${bracketKey}"`) && !bracketReported.has(found.line)) {
+      bracketReported.add(found.line);
+      out.push({ code: 'YAML_SYNTAX', title: `the key ${bracketKey} needs quotes inside a flow map {…} (${msg})`, loc: found, hint: `write "${bracketKey}": … (a [ inside { } starts a list in YAML), or write the map in block style on its own lines` });
+      continue;
+    }
+    if (bracketReported.has(found.line)) continue;
     if (e.code === 'MULTIPLE_DOCS') {
       out.push({ code: 'YAML_SYNTAX', title: 'a second YAML document starts here; a gates file is one document', loc: found, hint: 'remove the `---` line (or the `...` line before it) so everything is in one document' });
       continue;

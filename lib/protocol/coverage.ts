@@ -29,7 +29,7 @@ export interface CoverageRow {
 export interface CoverageReport {
   protocolFile: string;
   /** Every message kind of the protocol, per direction (counted even when the row is hidden). */
-  messages: { direction: CoverageDirection; type: string; count: number }[];
+  messages: { direction: CoverageDirection; type: string; count: number; optional?: boolean }[];
   /** Whether the messages row is shown and counts in `overall`. */
   messagesRow: boolean;
   /** The protocol's other rows, in the order of the file: rows with items, and rows with only unlisted names. */
@@ -147,7 +147,7 @@ export class Coverage {
   report(): CoverageReport {
     const messages = [
       ...[...this.outgoing].map(([type, count]) => ({ direction: 'client→server' as const, type, count })),
-      ...[...this.incoming].map(([type, count]) => ({ direction: 'server→client' as const, type, count })),
+      ...[...this.incoming].map(([type, count]) => ({ direction: 'server→client' as const, type, count, ...(this.protocol.optionalTypes.has(type) ? { optional: true } : {}) })),
     ];
     const lists = this.counters
       .filter((c) => c.counts.size > 0 || this.unlisted.has(c))
@@ -160,6 +160,8 @@ export class Coverage {
 }
 
 const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).length;
+/** A message a server may leave out counts only when it was seen: an unseen one is no gap. */
+const required = <T extends { count: number; optional?: boolean }>(xs: T[]) => xs.filter((x) => !x.optional || x.count > 0);
 
 /** The rows a report shows, in order: [key, label, items]. */
 function rowsOf(r: Omit<CoverageReport, 'percent'>): [string, string, { count: number }[]][] {
@@ -171,7 +173,8 @@ function withPercent(r: Omit<CoverageReport, 'percent'>): CoverageReport {
   const percent: Record<string, number> = {};
   let c = 0;
   let all = 0;
-  for (const [key, , items] of rowsOf(r)) {
+  for (const [key, , all0] of rowsOf(r)) {
+    const items = required(all0);
     percent[key] = pct(covered(items), items.length);
     c += covered(items);
     all += items.length;
@@ -200,7 +203,7 @@ export function mergeCoverage(reports: CoverageReport[]): CoverageReport | undef
 
 /** A small console table: one row per list, the overall figure, and what was never seen. */
 export function formatCoverage(report: CoverageReport): string {
-  const rows = rowsOf(report).map(([key, label, items]): [string, number, number, number] => [label, covered(items), items.length, report.percent[key] ?? 100]);
+  const rows = rowsOf(report).map(([key, label, items]): [string, number, number, number] => [label, covered(required(items)), required(items).length, report.percent[key] ?? 100]);
   rows.push(['overall', rows.reduce((a, r) => a + r[1], 0), rows.reduce((a, r) => a + r[2], 0), report.percent.overall ?? 100]);
   const file = path.relative(process.cwd(), report.protocolFile) || report.protocolFile;
   const lines = [`protocol coverage (${file})`, `  ${'kind'.padEnd(16)}${'covered'.padStart(9)}${'%'.padStart(8)}`];
@@ -208,7 +211,7 @@ export function formatCoverage(report: CoverageReport): string {
   const missing: string[] = [];
   if (report.messagesRow) {
     for (const dir of ['client→server', 'server→client'] as const) {
-      const m = report.messages.filter((x) => x.direction === dir && x.count === 0).map((x) => x.type);
+      const m = report.messages.filter((x) => x.direction === dir && x.count === 0).map((x) => (x.optional ? `${x.type} (optional)` : x.type));
       if (m.length) missing.push(`${dir}: ${m.join(', ')}`);
     }
   }

@@ -35,6 +35,8 @@ export interface MessageEntry {
   /** JSON pointer (as segments) of the payload schema inside the document. */
   payloadAt: Segment[];
   loc: Loc;
+  /** x-wsgate-optional: the protocol lets a server leave this message out, so coverage does not require it. */
+  optional?: boolean;
 }
 
 export interface ParsedProtocol {
@@ -235,6 +237,10 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
         errors.push({ code: 'SCHEMA', title: `message ${name} has no payload schema`, loc: pos.loc(m.at), hint: 'give it a payload: a JSON Schema of the message' });
         continue;
       }
+      if (msg['x-wsgate-optional'] !== undefined && typeof msg['x-wsgate-optional'] !== 'boolean') {
+        errors.push({ code: 'SCHEMA', title: `message ${name}: x-wsgate-optional must be true or false`, loc: pos.loc([...m.at, 'x-wsgate-optional']) });
+        continue;
+      }
       if (msg['x-wsgate-any-kind'] !== undefined && typeof msg['x-wsgate-any-kind'] !== 'boolean') {
         errors.push({ code: 'SCHEMA', title: `message ${name}: x-wsgate-any-kind must be true or false`, loc: pos.loc([...m.at, 'x-wsgate-any-kind']) });
         continue;
@@ -261,7 +267,7 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
         errors.push({ code: 'SCHEMA', title: `message ${name}: ${k.error}`, loc: pos.loc(resolved.at), hint: k.hint });
         continue;
       }
-      const entry: MessageEntry = { kind: 'any' in k ? '*' : k.kind, ...('byField' in k && k.byField ? { byField: k.byField } : {}), payloadAt: resolved.at, loc: pos.loc(resolved.at) };
+      const entry: MessageEntry = { kind: 'any' in k ? '*' : k.kind, ...('byField' in k && k.byField ? { byField: k.byField } : {}), payloadAt: resolved.at, loc: pos.loc(resolved.at), ...(msg['x-wsgate-optional'] === true ? { optional: true } : {}) };
       const same = (e: MessageEntry) => segmentsToFragment(e.payloadAt) === segmentsToFragment(resolved.at);
       if ('any' in k) {
         const prev = anyKind[dir];

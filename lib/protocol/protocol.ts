@@ -74,6 +74,8 @@ export class Protocol {
   readonly typeField: string | undefined;
   /** Server→client message kinds, in the order of the file. */
   readonly incomingTypes: string[];
+  /** Kinds the protocol lets a server leave out (x-wsgate-optional): coverage counts them only when seen. */
+  readonly optionalTypes: Set<string>;
   /** Client→server message kinds, in the order of the file. */
   readonly outgoingTypes: string[];
   /** The coverage rows besides messages (x-wsgate-coverage), with their items. */
@@ -92,6 +94,7 @@ export class Protocol {
     this.kinds = parsed.kinds;
     this.typeField = parsed.typeField;
     this.incomingTypes = parsed.incoming.map((m) => m.kind);
+    this.optionalTypes = new Set([...parsed.incoming, ...parsed.outgoing].filter((m) => m.optional).map((m) => m.kind));
     this.outgoingTypes = parsed.outgoing.map((m) => m.kind);
     this.coverageLists = parsed.coverage.lists;
     this.messagesRow = parsed.coverage.messages;

@@ -6,6 +6,7 @@ import { termText } from '../term-safe.ts';
 import { formatLoc, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../results.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
+import { codeFrame } from './code-frame.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return termText(v, { newlines: true });
@@ -63,9 +64,11 @@ export function consoleReporter(o: ReporterOptions): Reporter {
     }
   };
 
+  let source: { file: string; text: string } | undefined;
   const failureDetail = (step: StepResult, failed: CheckResult[]) => {
     for (const ch of failed) {
       write(`      ${red('✗')} ${safe(ch.name)}  ${dim(safe(formatLoc(ch.loc)))}`);
+      if (source && ch.loc.file === source.file) for (const l of codeFrame(source.text, ch.loc)) write(dim(`          ${safe(l)}`));
       write(indent(`expected: ${show(ch.expected)}`, '          '));
       write(indent(`actual:   ${show(ch.actual)}`, '          '));
       if (ch.reason) write(indent(`why:      ${show(ch.reason)}`, '          '));
@@ -78,10 +81,11 @@ export function consoleReporter(o: ReporterOptions): Reporter {
 
   return {
     onRunStart(info: RunInfo) {
+      if (info.gatesSource !== undefined) source = { file: info.gatesFile, text: info.gatesSource };
       if (o.quiet) return;
       const redact = info.redact ?? ((x: string) => x);
       write(bold(`wsgate ${safe(info.version)}`) + ` · ${safe(redact(info.url))}${info.embedded ? ' (embedded reference server)' : ''}`);
-      write(dim(safe(`project ${info.project} · gates ${info.gatesFile} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`)));
+      write(dim(safe(`project ${info.project} · gates ${info.gatesFile}${info.gatesOrigin && info.gatesOrigin !== 'from --gates' ? ` (${info.gatesOrigin})` : ''} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`)));
     },
     onGateStart(g) {
       pendingHeader = `\n${bold(safe(g.id))}  ${safe(g.title)}`;
@@ -102,6 +106,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       write(`  ${mark} ${safe(step.label)}  ${dim(`${step.ms} ms`)}${where}${note}`);
       for (const w of step.checks.filter((ch) => ch.warning)) write(yellow(`      ! ${safe(w.name)}: ${safe(show(w.actual))}`));
       if (failed.length) failureDetail(step, failed);
+      if (step.harnessError) write(red(indent(`wsgate error (exit 3): ${show(step.harnessError)}`, '      ', 8)));
     },
     onGateEnd(g: GateResult) {
       // A gate that did not run at all (a gate it needs failed) says so in one line, quiet or not.

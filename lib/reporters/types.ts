@@ -6,6 +6,10 @@ export interface RunInfo {
   url: string;
   project: string;
   gatesFile: string;
+  /** The gates file's text, for the line under a failed check. */
+  gatesSource?: string;
+  /** How the gates file was chosen (from --gates, found in the current folder, shipped with wsgate). */
+  gatesOrigin?: string;
   embedded: boolean;
   version: string;
   gateCount: number;

@@ -130,3 +130,16 @@ test('nothing recorded: 0 % everywhere, and rows the protocol lacks are not show
   assert.deepEqual(r.percent, { messages: 0, overall: 0 });
   assert.doesNotMatch(formatCoverage(r), /tools|slash commands/);
 });
+
+test('a message the protocol marks optional (x-wsgate-optional) counts only when seen', () => {
+  const r = loadProtocol(DEFAULT_PROTOCOL_FILE, { checkDocument: false });
+  assert.ok(r.ok);
+  const cov = new Coverage(r.protocol);
+  for (const t of r.protocol.incomingTypes.filter((x) => x !== 'connected')) cov.recordIncoming({ type: t });
+  for (const t of r.protocol.outgoingTypes) cov.recordOutgoing({ type: t });
+  const rep = cov.report();
+  assert.equal(rep.percent.messages, 100, 'a server that never greets still covers every message it must send');
+  assert.match(formatCoverage(rep), /messages +18\/18 +100\.0[\s\S]*never seen:\n +server→client: connected \(optional\)/);
+  cov.recordIncoming({ type: 'connected' });
+  assert.match(formatCoverage(cov.report()), /messages +19\/19/, 'once seen it counts');
+});

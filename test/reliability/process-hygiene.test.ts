@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { makeTmp, writeGates, spawnCli, waitNoSurvivors, assertNoStackTrace, processTable } from './helpers.ts';
 import { until, WAIT_FOR_FILE } from '../helpers/servers.ts';
 
@@ -74,14 +74,14 @@ async function portClosed(port: number): Promise<boolean> {
   });
 }
 
-async function scenario(s: Scenario): Promise<void> {
+async function scenario(s: Scenario, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const dir = makeTmp(cleanups, 'wsgate-rel-hyg-');
   const mark = `wsgate-hygiene-${s}-${randomBytes(6).toString('hex')}`;
   const backend = path.join(dir, 'backend.cjs');
   writeFileSync(backend, BACKEND);
   const gates = writeGates(dir, gatesFor(s));
   const seenFile = path.join(dir, 'seen');
-  const cli = spawnCli(['--gates', gates, '--var', `MARK=${mark}`, '--var', `BACKEND=${backend}`, '--var', `WAIT_FOR_FILE=${WAIT_FOR_FILE}`, '--var', `SEEN=${seenFile}`, '--out', path.join(dir, 'ev')]);
+  const cli = spawnCli(['--gates', gates, '--var', `MARK=${mark}`, '--var', `BACKEND=${backend}`, '--var', `WAIT_FOR_FILE=${WAIT_FOR_FILE}`, '--var', `SEEN=${seenFile}`, '--out', path.join(dir, 'ev')], { env });
   const kinds = () => {
     const all = [...cli.seen.values()];
     return {
@@ -119,6 +119,8 @@ async function scenario(s: Scenario): Promise<void> {
     const out = cli.stdout() + cli.stderr();
     assertNoStackTrace(out);
     const expected = { pass: 0, fail: 1, deadline: 1, SIGINT: 130, SIGTERM: 130 }[s];
+    const environment = JSON.parse(readFileSync(path.join(dir, 'ev', 'environment.json'), 'utf8')) as { processTable: string };
+    assert.equal(environment.processTable, env.WSGATE_PROCESS_TABLE ?? 'proc', 'the CLI read the process table the way this case is about');
     assert.equal(exit.code, expected, `${s}: exit ${exit.code} signal ${exit.signal}\n${out}`);
 
     // What ran was printed, in every case.
@@ -155,5 +157,13 @@ async function scenario(s: Scenario): Promise<void> {
 describe('process hygiene: nothing of the run survives it', { concurrency: true }, () => {
   for (const s of ['pass', 'fail', 'deadline', 'SIGINT', 'SIGTERM'] as const) {
     test(`after ${s}`, () => scenario(s));
+  }
+});
+
+// The same guarantees where there is no /proc (macOS): the CLI reads the process table with POSIX ps.
+// WSGATE_PROCESS_TABLE=ps makes it do so here; the test still watches the real table through /proc.
+describe('process hygiene with the portable process table (ps)', { concurrency: true }, () => {
+  for (const s of ['pass', 'fail', 'deadline', 'SIGINT', 'SIGTERM'] as const) {
+    test(`after ${s}`, () => scenario(s, { WSGATE_PROCESS_TABLE: 'ps' }));
   }
 });

@@ -26,7 +26,10 @@ describe('console reporter', { concurrency: true }, () => {
     const r = await wsgateRun(() => ['--gate', 'session-init'], { faults: ['bad-session-id'] });
     try {
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stdout, /✗ main: session_initialized\.sessionId[^\n]*\n\s+expected: \{"format":"uuid"\}\n\s+actual: +[^\n]+\n\s+why: +expected format uuid, got /);
+      assert.match(r.stdout, /✗ main: session_initialized\.sessionId[^\n]*\n {10}\d+ \| +sessionId: \{format: uuid\}\n {10} +\| +\^\n\s+expected: \{"format":"uuid"\}\n\s+actual: +[^\n]+\n\s+why: +expected format uuid, got /);
+      // The caret stands under the matcher the check's location names.
+      const frame = /\n {10}(\d+) \| ( +sessionId: .*)\n {10}( +)\| ( *)\^/.exec(r.stdout)!;
+      assert.equal(frame[4]!.length, frame[2]!.indexOf('{format'));
     } finally {
       await r.cleanup();
     }
