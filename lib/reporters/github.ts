@@ -11,8 +11,13 @@ import { termText } from '../term-safe.ts';
 /** Escaping of a workflow command's message (the part after `::`). */
 export function escapeData(s: string): string {
   // Control characters from a server's text are shown as escapes (an annotation is displayed in the
-  // log and in the UI); line breaks stay, encoded, so the text cannot start a line of its own.
-  const shown = String(s).split('\r').map((part) => termText(part, { newlines: true, github: false })).join('\r');
+  // log and in the UI); line breaks stay, encoded, so the text cannot start a line of its own; the old
+  // `##[` command form, which the runner looks for anywhere in a line, is broken like everywhere else.
+  const shown = String(s)
+    .split('\r')
+    .map((part) => termText(part, { newlines: true, github: false }))
+    .join('\r')
+    .replace(/##\[/g, '#\\x23[');
   return shown.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
