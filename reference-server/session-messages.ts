@@ -1,7 +1,7 @@
 import type { ServerContext } from './context.ts';
 import type { Outbox } from './outbox.ts';
 import { resolveProjectPath } from './project-path.ts';
-import type { Session } from './sessions.ts';
+import { SessionLimitError, type Session } from './sessions.ts';
 
 /** Per-connection state the handlers read and change. */
 export interface Binding {
@@ -13,6 +13,8 @@ function initialized(s: Session) {
   return {
     type: 'session_initialized',
     sessionId: s.id,
+    // The documented field: whether the session already holds conversation the next reply builds on.
+    hasContext: s.messageCount > 0,
     projectPath: s.projectPath,
     messageCount: s.messageCount,
     createdAt: s.createdAt,
@@ -36,12 +38,19 @@ export function handleInitSession(ctx: ServerContext, out: Outbox, binding: Bind
     out.send(initialized(resumed));
     return;
   }
-  const project = resolveProjectPath(ctx.root, msg.projectPath);
+  const project = resolveProjectPath(ctx.root, msg.projectPath, ctx.projects);
   if (!project.ok) {
-    out.error(project.error, 'INVALID_PROJECT_PATH');
+    out.error(project.error, project.code);
     return;
   }
-  const session = ctx.store.create(project.path);
+  let session: Session;
+  try {
+    session = ctx.store.create(project.path);
+  } catch (error) {
+    if (!(error instanceof SessionLimitError)) throw error;
+    out.error(error.message, 'TOO_MANY_SESSIONS');
+    return;
+  }
   binding.sessionId = session.id;
   ctx.logger.log('info', 'session_created', { connectionId: binding.connectionId, sessionId: session.id, projectPath: session.projectPath });
   out.send(initialized(session));
