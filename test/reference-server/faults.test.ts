@@ -238,6 +238,31 @@ describe('each fault really misbehaves', () => {
       assert.equal(await fs.readFile(path.join(project, 'c.txt'), 'utf8'), 'chat');
     }));
 
+  test('leak: every received message keeps about 1 MB that is never freed; a healthy server keeps none', async () => {
+    // Array buffers are where Buffer memory is counted; the leaked ones stay reachable, so no GC can hide the growth.
+    const growth = async (client: Client) => {
+      const before = process.memoryUsage().arrayBuffers;
+      for (let i = 0; i < 30; i++) await client.exchange({ type: 'ping' }, (m) => m.type === 'pong');
+      return (process.memoryUsage().arrayBuffers - before) / (1024 * 1024);
+    };
+    const project = await makeRepo();
+    const healthy = await startTestServer({ root: project });
+    const client = await Client.ready(healthy.url);
+    try {
+      const mb = await growth(client);
+      assert.ok(mb < 10, `a healthy server grew ${mb.toFixed(1)} MB over 30 messages`);
+    } finally {
+      await client.close();
+      await healthy.cleanup();
+      await removeDirs(project);
+    }
+    // Measured second: freeing the hoard when this server closes cannot shrink the healthy figure above.
+    await withFault(['leak'], async ({ client }) => {
+      const mb = await growth(client);
+      assert.ok(mb >= 28, `grew ${mb.toFixed(1)} MB over 30 messages`);
+    });
+  });
+
   // Runs last (tests in a describe run in order): a fault added to the registry without a test fails here.
   test('every registered fault was exercised above', () => {
     assert.deepEqual(Object.keys(FAULTS).filter((name) => !exercised.has(name)), []);
