@@ -25,6 +25,8 @@ const HARDENING = [
     .flatMap((setting) => ['-c', setting]),
 ];
 
+const IDENTITY_ENV = ['XDG_CONFIG_HOME', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL'];
+
 interface Repo {
   gitDir: string;
   workTree: string;
@@ -60,8 +62,12 @@ function envFor(repo: Repo): NodeJS.ProcessEnv {
     GIT_OPTIONAL_LOCKS: '0',
     GIT_PAGER: 'cat',
   };
-  // The user's global config (their identity) may live under XDG_CONFIG_HOME.
-  if (process.env.XDG_CONFIG_HOME) extra.XDG_CONFIG_HOME = process.env.XDG_CONFIG_HOME;
+  // The commit identity may come from the user's global config (under XDG_CONFIG_HOME) or, on CI, from
+  // these variables: names and addresses, not secrets.
+  for (const name of IDENTITY_ENV) {
+    const value = process.env[name];
+    if (value !== undefined) extra[name] = value;
+  }
   return minimalEnv(extra);
 }
 

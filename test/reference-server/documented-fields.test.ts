@@ -2,7 +2,7 @@
 // (/work/shared/protocol-notes.md, "required (documented)"), besides the fields it always sent.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Client, UUID, makeRepo, removeDirs, sessionFor, startTestServer, type Msg } from './helpers.ts';
+import { Client, UUID, sessionFor, withServer, type Msg } from './helpers.ts';
 
 const isString = (v: unknown) => typeof v === 'string';
 
@@ -17,11 +17,8 @@ const REQUIRED: Record<string, (m: Msg) => boolean> = {
   error: (m) => isString(m.error) && (m.code === undefined || isString(m.code)),
 };
 
-test('every server message of a full conversation carries its documented fields', async () => {
-  const project = await makeRepo();
-  const server = await startTestServer({ root: project });
-  const client = await Client.ready(server.url);
-  try {
+test('every server message of a full conversation carries its documented fields', () =>
+  withServer({}, async ({ project, server, client }) => {
     const [fresh] = await client.exchange({ type: 'init_session', projectPath: project }, (m) => m.type === 'session_initialized');
     assert.equal(fresh.hasContext, false, 'a new session has no context');
     await client.chat("Create a test.txt file with 'Test content'");
@@ -48,9 +45,4 @@ test('every server message of a full conversation carries its documented fields'
     assert.deepEqual([...seen].sort(), Object.keys(REQUIRED).sort(), 'the conversation met every documented message type');
     const slash = client.messages.find((m) => m.type === 'slash_command_response')!;
     assert.equal(slash.content, slash.response, 'the documented content and the older response carry the same text');
-  } finally {
-    await client.close();
-    await server.cleanup();
-    await removeDirs(project);
-  }
-});
+  }));

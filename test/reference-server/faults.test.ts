@@ -3,27 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FAULTS, parseFaults } from '../../reference-server/faults.ts';
-import { Client, UUID, git, makeRepo, ofType, removeDirs, sessionFor, startTestServer, upgradeStatus, type Msg } from './helpers.ts';
+import { Client, UUID, git, ofType, sessionFor, upgradeStatus, withServer, type Msg, type ServerHarness } from './helpers.ts';
 
 const exercised = new Set<string>();
 
-type Harness = { project: string; server: Awaited<ReturnType<typeof startTestServer>>; client: Client };
-
 /** A fresh repo, a server with the given faults, and one connected client; all torn down afterwards. */
-async function withFault(faults: string[], body: (h: Harness) => Promise<void>, extra: { slowMs?: number } = {}): Promise<void> {
+async function withFault(faults: string[], body: (h: ServerHarness) => Promise<void>, extra: { slowMs?: number } = {}): Promise<void> {
   for (const name of parseFaults(faults).names) exercised.add(name);
-  const project = await makeRepo();
-  const server = await startTestServer({ root: project, faults, ...extra });
-  let client: Client | undefined;
-  try {
-    client = await Client.connect(server.url);
-    await client.waitFor((m) => m.type === 'connected');
-    await body({ project, server, client });
-  } finally {
-    await client?.close();
-    await server.cleanup();
-    await removeDirs(project);
-  }
+  await withServer({ faults, ...extra }, body);
 }
 
 const exists = (file: string) => fs.stat(file).then(() => true, () => false);
@@ -245,17 +232,10 @@ describe('each fault really misbehaves', () => {
       for (let i = 0; i < 30; i++) await client.exchange({ type: 'ping' }, (m) => m.type === 'pong');
       return (process.memoryUsage().arrayBuffers - before) / (1024 * 1024);
     };
-    const project = await makeRepo();
-    const healthy = await startTestServer({ root: project });
-    const client = await Client.ready(healthy.url);
-    try {
+    await withServer({}, async ({ client }) => {
       const mb = await growth(client);
       assert.ok(mb < 10, `a healthy server grew ${mb.toFixed(1)} MB over 30 messages`);
-    } finally {
-      await client.close();
-      await healthy.cleanup();
-      await removeDirs(project);
-    }
+    });
     // Measured second: freeing the hoard when this server closes cannot shrink the healthy figure above.
     await withFault(['leak'], async ({ client }) => {
       const mb = await growth(client);

@@ -52,6 +52,30 @@ export async function startTestServer(opts: ServerOptions & { root: string }): P
   };
 }
 
+export interface ServerHarness {
+  project: string;
+  server: Awaited<ReturnType<typeof startTestServer>>;
+  client: Client;
+}
+
+/**
+ * A server on `root` (default: a fresh repository, removed afterwards) and one client past the welcome;
+ * all torn down after `body`, whether it passed or threw.
+ */
+export async function withServer<T>(opts: Omit<ServerOptions, 'root'> & { root?: string }, body: (h: ServerHarness) => Promise<T>): Promise<T> {
+  const project = opts.root ?? (await makeRepo());
+  const server = await startTestServer({ ...opts, root: project });
+  let client: Client | undefined;
+  try {
+    client = await Client.ready(server.url);
+    return await body({ project, server, client });
+  } finally {
+    await client?.close();
+    await server.cleanup();
+    if (opts.root === undefined) await removeDirs(project);
+  }
+}
+
 interface Waiter {
   check(): boolean;
 }

@@ -5,7 +5,7 @@ import { readFileSync, watch } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, makeRepo, rawRequest, removeDirs, sessionFor, startTestServer, type Msg } from './helpers.ts';
+import { Client, makeRepo, rawRequest, removeDirs, sessionFor, startTestServer, withServer, type Msg } from './helpers.ts';
 
 /** Sends one chat message and, at once, asks /health; returns the reply and how long /health took. */
 async function healthWhileHandling(client: Client, httpUrl: string, text: string): Promise<{ reply: Msg; healthMs: number }> {
@@ -69,11 +69,8 @@ describe('message size', () => {
 });
 
 describe('sessions', () => {
-  test('at most maxSessions: one more is an error (REST: 429) until one is deleted', async () => {
-    const project = await makeRepo();
-    const server = await startTestServer({ root: project, maxSessions: 2 });
-    const client = await Client.ready(server.url);
-    try {
+  test('at most maxSessions: one more is an error (REST: 429) until one is deleted', () =>
+    withServer({ maxSessions: 2 }, async ({ project, server, client }) => {
       const first = await sessionFor(client, project);
       await sessionFor(client, project);
       const [refused] = await client.exchange({ type: 'init_session', projectPath: project }, (m) => m.type === 'error' || m.type === 'session_initialized');
@@ -82,18 +79,10 @@ describe('sessions', () => {
       assert.equal(rest.status, 429);
       await client.exchange({ type: 'delete_session', sessionId: first }, (m) => m.type === 'session_deleted');
       await sessionFor(client, project);
-    } finally {
-      await client.close();
-      await server.cleanup();
-      await removeDirs(project);
-    }
-  });
+    }));
 
-  test('an idle session expires: the sweep drops it from sessions.json and resuming it fails', async () => {
-    const project = await makeRepo();
-    const server = await startTestServer({ root: project, sessionIdleTtlMs: 300 });
-    const client = await Client.ready(server.url);
-    try {
+  test('an idle session expires: the sweep drops it from sessions.json and resuming it fails', () =>
+    withServer({ sessionIdleTtlMs: 300 }, async ({ project, server, client }) => {
       const id = await sessionFor(client, project);
       const file = path.join(server.dataDir, 'sessions.json');
       assert.match(await fs.readFile(file, 'utf8'), new RegExp(id));
@@ -116,10 +105,5 @@ describe('sessions', () => {
       });
       const [reply] = await client.exchange({ type: 'init_session', sessionId: id }, (m) => m.type === 'error' || m.type === 'session_initialized');
       assert.equal(reply.code, 'SESSION_NOT_FOUND');
-    } finally {
-      await client.close();
-      await server.cleanup();
-      await removeDirs(project);
-    }
-  });
+    }));
 });

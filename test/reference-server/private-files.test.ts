@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startReferenceServer } from '../../reference-server/index.ts';
-import { Client, makeRepo, removeDirs, sessionFor, startTestServer, tempDir } from './helpers.ts';
+import { Client, makeRepo, removeDirs, sessionFor, startTestServer, tempDir, withServer } from './helpers.ts';
 
 const mode = async (p: string) => (await fs.lstat(p)).mode & 0o777;
 const exists = (file: string) => fs.lstat(file).then(() => true, () => false);
@@ -74,33 +74,27 @@ describe('the data folder', () => {
     }
   });
 
-  test("a planted logs/combined.log link to the victim's file: refused at start, the file untouched", async () => {
-    const dataDir = await tempDir('wsgate-rs-data-');
-    const bashrc = path.join(victim, '.bashrc');
-    await fs.writeFile(bashrc, 'export PS1=ok\n');
-    await fs.mkdir(path.join(dataDir, 'logs'), { mode: 0o700 });
-    await fs.symlink(bashrc, path.join(dataDir, 'logs', 'combined.log'));
-    try {
-      await assert.rejects(startReferenceServer({ port: 0, root, dataDir }), /symbolic link/);
-      assert.equal(await fs.readFile(bashrc, 'utf8'), 'export PS1=ok\n');
-    } finally {
-      await removeDirs(dataDir);
-    }
-  });
-
-  test('a hard link planted as a log file is refused too', async () => {
-    const dataDir = await tempDir('wsgate-rs-data-');
-    const target = path.join(victim, 'hard-target');
-    await fs.writeFile(target, 'mine\n');
-    await fs.mkdir(path.join(dataDir, 'logs'), { mode: 0o700 });
-    await fs.link(target, path.join(dataDir, 'logs', 'error.log'));
-    try {
-      await assert.rejects(startReferenceServer({ port: 0, root, dataDir }), /not a private regular file/);
-      assert.equal(await fs.readFile(target, 'utf8'), 'mine\n');
-    } finally {
-      await removeDirs(dataDir);
-    }
-  });
+  // The issue's experiment: logs/combined.log linked to the victim's .bashrc, so a logged request URL
+  // containing $(…) ran at the next shell start. A hard link is the other way to the same end.
+  const plantedLogs: Array<[string, string, (target: string, at: string) => Promise<void>, RegExp]> = [
+    ['a symlink', 'combined.log', (target, at) => fs.symlink(target, at), /symbolic link/],
+    ['a hard link', 'error.log', (target, at) => fs.link(target, at), /not a private regular file/],
+  ];
+  for (const [kind, name, plant, refusal] of plantedLogs) {
+    test(`logs/${name} planted as ${kind} to the victim's file: refused at start, the file untouched`, async () => {
+      const dataDir = await tempDir('wsgate-rs-data-');
+      const bashrc = path.join(victim, `.bashrc-${name}`);
+      await fs.writeFile(bashrc, 'export PS1=ok\n');
+      await fs.mkdir(path.join(dataDir, 'logs'), { mode: 0o700 });
+      await plant(bashrc, path.join(dataDir, 'logs', name));
+      try {
+        await assert.rejects(startReferenceServer({ port: 0, root, dataDir }), refusal);
+        assert.equal(await fs.readFile(bashrc, 'utf8'), 'export PS1=ok\n');
+      } finally {
+        await removeDirs(dataDir);
+      }
+    });
+  }
 
   test('sessions.json as a link: its planted sessions are not loaded and the target is never written', async () => {
     const dataDir = await tempDir('wsgate-rs-data-');
@@ -130,12 +124,9 @@ describe('the data folder', () => {
 describe('log content and size', () => {
   const MARKER = 'OUTPUT-MARKER-7f3a';
 
-  test('no command output, even of a timed-out command; no whole frame; no raw control characters', async () => {
-    const root = await makeRepo();
-    const server = await startTestServer({ root, execTimeoutMs: 1500 });
-    const client = await Client.ready(server.url);
-    try {
-      await sessionFor(client, root);
+  test('no command output, even of a timed-out command; no whole frame; no raw control characters', () =>
+    withServer({ execTimeoutMs: 1500 }, async ({ project, server, client }) => {
+      await sessionFor(client, project);
       await client.chat(`Run \`echo ${MARKER}-ok\``);
       const timedOut = await client.chat(`Run \`echo ${MARKER}-late; sleep 30\``, 20_000);
       assert.match(timedOut.find((m) => m.type === 'tool_result')!.error, /timed out/);
@@ -149,29 +140,17 @@ describe('log content and size', () => {
       assert.doesNotMatch(text, /[\u001b\u009b\u2028]/, 'control characters are escaped');
       assert.match(text, /weird\\u001b\[2K\\\\u009b31m\\\\u2028/, 'and still readable');
       assert.match(text, /"event":"tool_run"[^\n]*"error":"Command timed out after 1500 ms"/);
-    } finally {
-      await client.close();
-      await server.cleanup();
-      await removeDirs(root);
-    }
-  });
+    }));
 
-  test('a log past its cap is rotated to .1, so the files stay bounded', async () => {
-    const root = await makeRepo();
+  test('a log past its cap is rotated to .1, so the files stay bounded', () => {
     const cap = 8 * 1024;
-    const server = await startTestServer({ root, logMaxBytes: cap });
-    const client = await Client.ready(server.url);
-    try {
+    return withServer({ logMaxBytes: cap }, async ({ server, client }) => {
       for (let i = 0; i < 200; i++) await client.exchange({ type: 'ping' }, (m) => m.type === 'pong');
       const combined = path.join(server.logDir, 'combined.log');
       assert.ok((await fs.stat(combined)).size <= cap, `combined.log ${(await fs.stat(combined)).size} bytes`);
       assert.ok(await exists(`${combined}.1`), 'the older lines went to combined.log.1');
       assert.ok((await fs.stat(`${combined}.1`)).size <= cap);
       assert.equal(await mode(`${combined}.1`), 0o600);
-    } finally {
-      await client.close();
-      await server.cleanup();
-      await removeDirs(root);
-    }
+    });
   });
 });

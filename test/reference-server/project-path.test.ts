@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEmbedded } from '../../lib/embedded.ts';
-import { Client, makeRepo, rawRequest, removeDirs, startTestServer, tempDir, type Msg } from './helpers.ts';
+import { Client, makeRepo, rawRequest, removeDirs, startTestServer, tempDir, withServer, type Msg } from './helpers.ts';
 
 async function initReply(client: Client, projectPath: string): Promise<Msg> {
   const reply = await client.exchange({ type: 'init_session', projectPath }, (m) => m.type === 'session_initialized' || m.type === 'error');
@@ -62,16 +62,13 @@ describe('sessions only under the root', () => {
 });
 
 test('--allow-any-project admits a folder outside the root', async () => {
-  const root = await makeRepo();
   const outside = await tempDir('wsgate-rs-outside-');
-  const server = await startTestServer({ root, allowAnyProject: true });
-  const client = await Client.ready(server.url);
   try {
-    assert.equal((await initReply(client, outside)).type, 'session_initialized');
+    await withServer({ allowAnyProject: true }, async ({ client }) => {
+      assert.equal((await initReply(client, outside)).type, 'session_initialized');
+    });
   } finally {
-    await client.close();
-    await server.cleanup();
-    await removeDirs(root, outside);
+    await removeDirs(outside);
   }
 });
 
