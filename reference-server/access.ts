@@ -132,6 +132,11 @@ export function checkAccess(req: http.IncomingMessage, policy: AccessPolicy, upg
   return undefined;
 }
 
+/** The request URL as logged: a `token` query value is replaced, so the logs never hold a working token. */
+export function loggableUrl(url: string | undefined): string {
+  return (url ?? '').replace(/([?&]token=)[^&#]*/gi, '$1***');
+}
+
 export function generateToken(): string {
   return crypto.randomBytes(24).toString('base64url');
 }

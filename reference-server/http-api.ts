@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Refusal } from './access.ts';
+import { loggableUrl, type Refusal } from './access.ts';
 import type { ServerContext } from './context.ts';
 import { resolveProjectPath } from './project-path.ts';
 import { SessionLimitError } from './sessions.ts';
@@ -124,7 +124,7 @@ export function createRequestHandler(ctx: ServerContext, admit: (req: http.Incom
     route(ctx, req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof Error ? error.message : String(error);
-      ctx.logger.log(status >= 500 ? 'error' : 'warn', 'http_error', { method: req.method, url: req.url, status, error: message });
+      ctx.logger.log(status >= 500 ? 'error' : 'warn', 'http_error', { method: req.method, url: loggableUrl(req.url), status, error: message });
       if (!res.headersSent) sendJson(res, status, { error: message });
       else res.end();
     });

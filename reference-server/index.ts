@@ -4,7 +4,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { checkAccess, generateToken, normalizeOrigin, type AccessPolicy } from './access.ts';
+import { checkAccess, generateToken, loggableUrl, normalizeOrigin, type AccessPolicy } from './access.ts';
 import { serveConnection } from './connection.ts';
 import type { ServerContext } from './context.ts';
 import { parseFaults } from './faults.ts';
@@ -134,7 +134,7 @@ export async function startReferenceServer(opts: ServerOptions = {}): Promise<Ru
       logger.log('warn', 'request_refused', {
         kind: upgrade ? 'upgrade' : 'http',
         method: req.method,
-        url: req.url,
+        url: loggableUrl(req.url),
         status: refusal.status,
         reason: refusal.reason,
         remote: req.socket.remoteAddress,
@@ -148,11 +148,11 @@ export async function startReferenceServer(opts: ServerOptions = {}): Promise<Ru
     if (refusal) return rejectUpgrade(socket, refusal.status, refusal.status === 401 ? 'Unauthorized' : 'Forbidden');
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     if (pathname !== '/ws') {
-      logger.log('warn', 'upgrade_rejected', { url: req.url, status: 404 });
+      logger.log('warn', 'upgrade_rejected', { url: loggableUrl(req.url), status: 404 });
       return rejectUpgrade(socket, 404, 'Not Found');
     }
     if (faults.has('refuse-after') && accepted >= (ctx.refuseAfter ?? 0)) {
-      logger.log('warn', 'upgrade_rejected', { url: req.url, status: 503, fault: 'refuse-after' });
+      logger.log('warn', 'upgrade_rejected', { url: loggableUrl(req.url), status: 503, fault: 'refuse-after' });
       return rejectUpgrade(socket, 503, 'Service Unavailable');
     }
     accepted++;

@@ -148,6 +148,10 @@ describe('token', () => {
     await byHeader.close();
     const byQuery = await Client.ready(`${server.url}?token=${token}`);
     await byQuery.close();
+    assert.equal(await upgradeStatus(`${server.url.replace(/\/ws$/, '/nowhere')}?token=${token}`), 404);
+    const log = await fs.readFile(path.join(server.logDir, 'combined.log'), 'utf8');
+    assert.match(log, /token=\*\*\*/, 'the refused URLs are logged');
+    assert.doesNotMatch(log, new RegExp(token), 'but never with a token in them');
   });
 
   test('the HTTP API needs it too', async () => {
