@@ -13,7 +13,7 @@ function initialized(s: Session) {
   return {
     type: 'session_initialized',
     sessionId: s.id,
-    // The documented field: whether the session already holds conversation the next reply builds on.
+    // Documented: whether the session already has a conversation to continue.
     hasContext: s.messageCount > 0,
     projectPath: s.projectPath,
     messageCount: s.messageCount,
