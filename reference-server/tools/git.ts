@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { minimalEnv } from './child-env.ts';
+import { disableFilters, filterNamesFromKeys, localFilterNames } from './git-filters.ts';
 import { confine, displayPath } from './paths.ts';
 import { ToolError, stringParam, type ToolContext } from './types.ts';
 
@@ -16,7 +17,7 @@ interface GitRun {
 /**
  * Settings that would make git run a program named in the repository's own config, which anyone who can
  * write the project may have edited: hooks, fsmonitor, signing, auto-gc, lazy fetches, pagers. Command-line
- * `-c` beats every config file. Filter drivers have free names, so they are switched off by name below.
+ * `-c` beats every config file. Filter drivers have free names, so they are switched off by name (git-filters.ts).
  */
 const HARDENING = [
   '--no-pager',
@@ -85,24 +86,20 @@ function execGit(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<G
   });
 }
 
-/** `-c filter.NAME.clean=` (and smudge, process) for every filter driver the repository's config defines. */
-async function filterOverrides(cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  // `git config` itself runs no hooks, filters or pagers; exit 1 just means "no such keys".
-  const run = await execGit(cwd, env, [...HARDENING, 'config', '--null', '--name-only', '--get-regexp', '^filter\\.']);
-  const names = new Set<string>();
-  for (const key of run.stdout.split('\0')) {
-    const last = key.lastIndexOf('.');
-    if (key.startsWith('filter.') && last > 'filter.'.length) names.add(key.slice('filter.'.length, last));
-  }
-  return [...names].flatMap((name) =>
-    ['clean=', 'smudge=', 'process=', 'required=false'].flatMap((v) => ['-c', `filter.${name}.${v}`]),
-  );
+/** `-c filter.NAME.clean=` (and smudge, process) for every filter driver the repository's own config defines. */
+async function filterOverrides(repo: Repo, cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const fromFiles = await localFilterNames(repo.gitDir);
+  if (fromFiles !== undefined) return disableFilters(fromFiles);
+  // The config includes other files: git follows them. `git config` runs no hooks, filters or pagers;
+  // exit 1 just means "no such keys".
+  const run = await execGit(cwd, env, [...HARDENING, 'config', '--local', '--includes', '--null', '--name-only', '--get-regexp', '^filter\\.']);
+  return disableFilters(filterNamesFromKeys(run.stdout));
 }
 
 async function git(ctx: ToolContext, args: string[]): Promise<GitRun> {
   const repo = await ownRepository(ctx.projectPath);
   const env = envFor(repo);
-  const overrides = await filterOverrides(ctx.projectPath, env);
+  const overrides = await filterOverrides(repo, ctx.projectPath, env);
   return execGit(ctx.projectPath, env, [...HARDENING, ...overrides, ...args]);
 }
 

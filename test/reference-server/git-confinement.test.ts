@@ -150,6 +150,28 @@ describe('a project that is its own repository', () => {
   });
 });
 
+test('a filter defined in a file the repository config includes is switched off too', async () => {
+  const project = await makeRepo();
+  const markers = await tempDir('wsgate-rs-markers-');
+  try {
+    const included = path.join(markers, 'included.gitconfig');
+    const script = path.join(markers, 'clean.sh');
+    await fs.writeFile(script, `#!/bin/sh\ntouch '${path.join(markers, 'ran')}'\ncat\n`, { mode: 0o755 });
+    await fs.writeFile(included, `[filter "included"]\n\tclean = ${script}\n`);
+    git(project, ['config', 'include.path', included]);
+    await fs.writeFile(path.join(project, '.gitattributes'), '*.md filter=included\n');
+    await fs.writeFile(path.join(project, 'notes.md'), 'notes\n');
+    const outcome = await runTool(ctxFor(project), 'git_add', { files: ['.'] });
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    assert.equal(await exists(path.join(markers, 'ran')), false, 'the included filter did not run');
+    git(project, ['reset', '-q']);
+    execFileSync('git', ['add', 'notes.md'], { cwd: project });
+    assert.equal(await exists(path.join(markers, 'ran')), true, 'plain git add runs it: the trap is real');
+  } finally {
+    await removeDirs(project, markers);
+  }
+});
+
 describe('.git is closed to the file tools', () => {
   let project: string;
   before(async () => {
