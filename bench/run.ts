@@ -4,6 +4,7 @@
 //
 //   npm run bench                 everything (about 2-3 minutes on 2 cores)
 //   npm run bench -- --reps 3     fewer repetitions of the whole-run measurements
+import { timeToVerdict } from './verdict.ts';
 import { bundleIsFresh } from '../scripts/bundle-fresh.mjs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ const BUDGET_S = Number(argv[argv.indexOf('--budget') + 1] || 0) || 170;
 const secondsLeft = () => BUDGET_S - (performance.now() - benchStarted) / 1000;
 
 /** The documented Gate 3A (protocol-notes "The full Gate 3A"): every default gate except `ping` and `sessions`. */
-const GATE_3A = ['connection', 'session-init', 'chat-stream', 'write-file', 'read-file', 'list-files', 'execute-command', 'git-status', 'git-commit', 'slash-help', 'health', 'logs', 'rest-sessions', 'error-recovery', 'concurrency'];
+const GATE_3A = ['connection', 'session-init', 'chat-stream', 'write-file', 'read-file', 'list-files', 'execute-command', 'git-status', 'git-commit', 'slash-help', 'health', 'logs', 'rest-sessions', 'error-recovery', 'tool-errors', 'concurrency'];
 /**
  * Latency budgets are checks, not work: scaled up so a machine loaded by other jobs cannot turn a
  * timing run into a failed run (a failed run aborts the bench: its times would mean nothing).
@@ -363,11 +364,11 @@ async function main(): Promise<void> {
   log(`wsgate bench: ${machine().cores} × ${machine().cpu}, node ${process.version}, load ${loadAvg().join(' ')}, ${REPS} repetitions`);
   const floorBundle = await prepare();
 
-  log('1/5 default gates vs floor');
+  log('1/6 default gates vs floor');
   const gates = await gatesVsFloor(floorBundle);
   load.afterGates = loadAvg();
 
-  log('2/5 bare wscat');
+  log('2/6 bare wscat');
   const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: ensureTmp('bare-project'), dataDir: ensureTmp('bare-data') });
   let bare;
   try {
@@ -377,18 +378,22 @@ async function main(): Promise<void> {
   }
   load.afterBare = loadAvg();
 
-  log('3/5 parser alone');
+  log('3/6 parser alone');
   const parser = await parserBench();
   load.afterParser = loadAvg();
 
-  log(`4/5 ${k(DELTAS)} deltas end to end`);
+  log(`4/6 ${k(DELTAS)} deltas end to end`);
   // The same run with one delta: the CLI's own footprint (node, its modules, one wscat, evidence).
   const baseline = await millionDeltas(1);
   const million = { ...(await millionDeltas()), baselineCliPeakRssMb: baseline.cliPeakRssMb, baselineWallMs: baseline.wallMs };
   load.afterMillion = loadAvg();
 
-  log('5/5 50 gates: serial vs --parallel 8');
+  log('5/6 50 gates: serial vs --parallel 8');
   const fiftyRes = await fifty(Math.max(1, Math.min(3, REPS)));
+  load.afterFifty = loadAvg();
+
+  log('6/6 time to verdict: healthy and broken servers');
+  const verdicts = await timeToVerdict(Math.max(1, Math.min(3, REPS)));
   load.end = loadAvg();
 
   // Derived numbers.
@@ -429,6 +434,11 @@ async function main(): Promise<void> {
     ['50 gates, --parallel 8', ms(fiftyRes.parallel8.wallMs), `CPU ${secs(fiftyRes.parallel8.cpuMs.median)}; ${(fiftyRes.serial.wallMs.median / fiftyRes.parallel8.wallMs.median).toFixed(2)}× faster than serial`],
     ['1 gate alone', ms(fiftyRes.one.wallMs), `--parallel 8 / one gate = ${parRatio.toFixed(2)}×`],
   ];
+  for (const v of verdicts) {
+    if (v.server === 'healthy') targets.push(target(`verdict-${v.server}`, 'healthy default run < 3 s (time to verdict)', v.wallMs.median, 3000, secs));
+    else targets.push(target(`verdict-${v.server}`, `${v.server}: exit 1 in ≤ 10 s`, v.exit === 1 ? v.wallMs.median : Infinity, 10_000, secs));
+  }
+  const verdictRows = [['server', 'exit', 'time to verdict, median (min)', 'gates'], ...verdicts.map((v) => [v.server, String(v.exit), ms(v.wallMs), v.gates])];
   const targetRows = [['target', 'measured', 'verdict'], ...targets.map((t) => [t.target, t.measured, t.met ? 'met' : `MISSED: ${t.missedBy ?? ''}`])];
 
   const results = {
@@ -447,13 +457,14 @@ async function main(): Promise<void> {
     parser,
     million,
     fiftyGates: { ...fiftyRes, parallelOverOne: parRatio },
+    timeToVerdict: verdicts,
     targets,
     benchSeconds: elapsed(),
   };
   writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
   const m = machine();
   process.stdout.write(`\nwsgate bench · ${m.cores} × ${m.cpu} · node ${m.node} · load avg ${load.start!.join('/')} → ${load.end!.join('/')} · ${results.date.slice(0, 10)}\n\n`);
-  process.stdout.write(table(rows) + '\n\n' + table(targetRows) + '\n\n');
+  process.stdout.write(table(rows) + '\n\n' + table(verdictRows) + '\n\n' + table(targetRows) + '\n\n');
   process.stdout.write(`wrote bench/results.json (${elapsed()} s)\n`);
 }
 

@@ -108,7 +108,7 @@ function parseVar(s: string, flag: string): [string, string] {
  * node:util's parseArgs messages, made one line and in wsgate's words (its "argument is ambiguous"
  * message is three lines and never names the value it refused).
  */
-function explainParseError(message: string, argv: string[], options: string[]): string {
+export function explainParseError(message: string, argv: string[], options: string[]): string {
   const first = message.split('\n')[0]!;
   let m = /^Unknown option '(-{1,2})([^']*)'/.exec(first);
   if (m) {
@@ -128,20 +128,11 @@ function explainParseError(message: string, argv: string[], options: string[]): 
   return first.replace(/\. To specify a positional argument.*$/s, '');
 }
 
-export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): RunArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: RUN_PARSE_OPTIONS,
-    });
-  } catch (e) {
-    throw usage(explainParseError((e as Error).message, argv, RUN_OPTIONS));
-  }
-  const v = parsed.values;
-  const pos = parsed.positionals;
+/**
+ * `[URL] [PATH]` as `wsgate run` takes them (and `wsgate record`): a single argument that is not a
+ * ws:// URL is PATH; near-URLs are refused rather than taken as a folder name to create.
+ */
+export function parseTarget(pos: string[], usage: (message: string) => HarnessFailure): { url?: string; project?: string } {
   if (pos.length > 2) throw usage(`too many arguments: ${pos.slice(2).join(' ')}`);
   let url: string | undefined;
   let project: string | undefined;
@@ -171,6 +162,23 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
   }
   if (project === '') throw usage('PATH is empty');
+  return { ...(url ? { url } : {}), ...(project !== undefined ? { project } : {}) };
+}
+
+export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): RunArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: RUN_PARSE_OPTIONS,
+    });
+  } catch (e) {
+    throw usage(explainParseError((e as Error).message, argv, RUN_OPTIONS));
+  }
+  const v = parsed.values;
+  const { url, project } = parseTarget(parsed.positionals, usage);
   const scale = (flag: 'timeout-scale' | 'budget-scale'): number => {
     const raw = v[flag];
     if (raw === undefined) return 1;

@@ -12,11 +12,11 @@ import { parseRunArgs, RUN_HELP, type RunArgs } from './args.ts';
 import { EXIT, HarnessFailure, formatError, didYouMean } from './errors.ts';
 import { loadGatesFile } from './gates/load.ts';
 import { prepareProject, removeOwned, isInside, GateFolders } from './project.ts';
-import { startEmbedded, type EmbeddedServer } from './embedded.ts';
+import { startEmbeddedTarget, type EmbeddedServer } from './embedded.ts';
+import { onInterrupt } from './interrupt.ts';
 import { EvidenceWriter } from './evidence.ts';
 import { runGates } from './run.ts';
 import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } from './reporters/index.ts';
-import { killAllNow } from './process.ts';
 import { Secrets } from './secrets.ts';
 import { WscatPool } from './wscat-pool.ts';
 import { loadProtocol, Coverage, DEFAULT_PROTOCOL_FILE } from './protocol/index.ts';
@@ -30,9 +30,10 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-const COMMANDS = ['run', 'serve', 'signoff', 'status', 'merge', 'init', 'help'] as const;
+const COMMANDS = ['run', 'serve', 'record', 'signoff', 'status', 'merge', 'init', 'help'] as const;
 const MAIN_USAGE = `usage: wsgate [run] [URL] [PATH] [options]   run gates (see wsgate run --help)
        wsgate serve [options]                 start the reference server (see wsgate serve --help)
+       wsgate record [URL] [PATH] [--out FILE]   turn a manual session into a gate (see wsgate record --help)
        wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]   record a person's sign-off
        wsgate status [--gates FILE] [--runs DIR]                     each gate's latest state
        wsgate merge DIR... [--out DIR] [--reporter NAME[:FILE]]     one report from shards' results
@@ -55,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (first === 'run') return await runCommand(rest);
     if (first === 'init') return initMain(rest);
+    if (first === 'record') return await (await import('./record/cli.ts')).recordMain(rest);
     if (first === 'merge') return await (await import('./merge.ts')).mergeMain(rest);
     if (first === 'signoff') return (await import('./signoff-cli.ts')).signoffMain(rest);
     if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, DEFAULT_GATES);
@@ -182,19 +184,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const runId = newRunId();
   const project = await prepareProject(args.project);
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      killAllNow();
-      process.exit(EXIT.interrupted);
-    }
-    process.stderr.write(`\nwsgate: ${sig} received, stopping (again to force)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', killAllNow);
+  const offInterrupt = onInterrupt(controller, (sig) => process.stderr.write(`\nwsgate: ${sig} received, stopping (again to force)\n`));
   let server: EmbeddedServer | undefined;
   let pool: WscatPool | undefined;
   const gateFolders = new GateFolders(runId);
@@ -202,13 +192,7 @@ async function runCommand(argv: string[]): Promise<number> {
   let started = false;
   try {
     const secrets = runSecrets(args, gates.source);
-    if (!args.url) {
-      try {
-        server = await startEmbedded(project.path, args.keep);
-      } catch (e) {
-        throw new HarnessFailure([{ code: 'SERVER', title: `the embedded reference server did not start: ${(e as Error).message}` }], EXIT.harness);
-      }
-    }
+    if (!args.url) server = await startEmbeddedTarget(project.path, args.keep);
     const url = args.url ?? server!.url;
     pool = new WscatPool(args.pool);
     pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
@@ -292,8 +276,7 @@ async function runCommand(argv: string[]): Promise<number> {
     for (const r of reporters) await r.onRunEnd?.(result, info);
     return result.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offInterrupt();
     await pool?.close();
     const keep = args.keep && started;
     await server?.stop(keep);

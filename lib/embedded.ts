@@ -3,6 +3,7 @@
 import { lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EXIT, HarnessFailure } from './errors.ts';
 
 export interface EmbeddedServer {
   url: string;
@@ -56,4 +57,13 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The embedded server for a command with no URL; a server that cannot start is a harness error (exit 3). */
+export async function startEmbeddedTarget(project: string, keep: boolean): Promise<EmbeddedServer> {
+  try {
+    return await startEmbedded(project, keep);
+  } catch (e) {
+    throw new HarnessFailure([{ code: 'SERVER', title: `the embedded reference server did not start: ${(e as Error).message}` }], EXIT.harness);
+  }
 }

@@ -5,7 +5,12 @@ import { createHash } from 'node:crypto';
 import { closeSync, createWriteStream, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { EvidenceSink } from './context.ts';
-import type { Frame } from './wscat.ts';
+import type { ConnectionEvent, Frame } from './wscat.ts';
+
+/** A frame's text is kept whole up to this size in the transcript; past it, its start and its size. */
+export const TRANSCRIPT_FRAME_MAX = 16 * 1024 * 1024;
+/** Past this many characters of frame text in one run, frames are recorded by size only. */
+export const TRANSCRIPT_MAX = 512 * 1024 * 1024;
 
 export const MANIFEST = 'manifest.json';
 
@@ -36,11 +41,26 @@ export class EvidenceWriter implements EvidenceSink {
   }
 
   frameIn(conn: string, frame: Frame, step: string): void {
-    this.line(JSON.stringify({ at: this.iso(frame.at), conn, dir: 'in', step, seq: frame.seq, text: this.redact(frame.text) }) + '\n');
+    this.line(JSON.stringify({ at: this.iso(frame.at), conn, dir: 'in', step, seq: frame.seq, ...this.kept(frame.text) }) + '\n');
   }
 
   frameOut(conn: string, text: string, at: number, step: string): void {
-    this.line(JSON.stringify({ at: this.iso(at), conn, dir: 'out', step, text: this.redact(text) }) + '\n');
+    this.line(JSON.stringify({ at: this.iso(at), conn, dir: 'out', step, ...this.kept(text) }) + '\n');
+  }
+
+  /** The socket opened (subprotocol, upgrade headers) or closed (code, reason): lines of their own. */
+  event(conn: string, ev: ConnectionEvent, at: number, step: string): void {
+    this.line(JSON.stringify(redactValues({ at: this.iso(at), conn, dir: 'event', step, ...ev }, this.redact)) + '\n');
+  }
+
+  private textChars = 0;
+
+  /** A flooding server must not fill the disk: frame text is capped per frame and per run. */
+  private kept(text: string): { text: string; truncated?: number } {
+    this.textChars += text.length;
+    const max = this.textChars > TRANSCRIPT_MAX ? 200 : TRANSCRIPT_FRAME_MAX;
+    if (text.length <= max) return { text: this.redact(text) };
+    return { text: this.redact(text.slice(0, max)), truncated: text.length };
   }
 
   // Transcript lines are joined into one write per ~64 KB (or per event-loop turn, whichever comes

@@ -1,17 +1,19 @@
-// Shared by `send` and `expect`: optionally send a frame on every connection of a group,
-// then await the expectations on each, apply captures, and time the exchange against its budget.
-import type { Budget, Expectation } from './gates/common-schema.ts';
+// Shared by `send` and `expect`: optionally send a frame on every connection of a group, then await the
+// expectations on each (lib/expectations.ts), apply captures, and time the exchange against its budget.
+import type { Budget, Expectation, Selector } from './gates/common-schema.ts';
 import type { Member, StepContext } from './context.ts';
-import { awaitExpectations } from './expectations.ts';
+import { LATE_GRACE_MS, awaitExpectations, closeWords } from './expectations.ts';
 import type { CheckResult, FrameSummary, StepResult, Timing } from './results.ts';
 import type { SendMeta } from './wscat.ts';
+import { stallMeter } from './stall.ts';
 
 export interface ExchangeParams {
   on?: string;
   within?: number | string;
   budget?: Budget;
-  forbid?: string[];
+  forbid?: Selector[];
   distinct?: string[];
+  unordered?: boolean;
   expect?: Expectation[];
 }
 
@@ -28,19 +30,34 @@ export function noConnection(ctx: StepContext, on: string | undefined): StepResu
   return ctx.result([ctx.check(`connection ${name} exists`, `an open connection named ${name}`, 'none: add a connect step before this one', false, ctx.locOf(['on']))]);
 }
 
-export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m: Member) => { text: string; meta: SendMeta }): Promise<StepResult> {
+/** What a send carries: the text, and the parsed message when it is JSON (for reply correlation). */
+export interface Outgoing {
+  text: string;
+  json?: unknown;
+  meta: SendMeta;
+}
+
+export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m: Member) => Outgoing): Promise<StepResult> {
   const members = membersOf(ctx, p.on);
   if (!members) return noConnection(ctx, p.on);
   const checks: CheckResult[] = [];
   const withinMs = ctx.timeoutMs(p.within);
   const started = performance.now();
   const deadline = started + withinMs;
+  const kinds = ctx.settings.kinds;
+  const stall = stallMeter([process.pid, ...members.map((m) => m.conn.pid)]);
+  const horizon = new Map<Member, number>();
+  const requestIds = new Map<Member, unknown>();
   if (payload) {
     for (const m of members) {
-      const { text, meta } = payload(m);
-      if (p.expect?.length) m.conn.discardUnread();
-      if (!m.conn.send(text, meta)) {
-        checks.push(ctx.check(`${m.label}: send`, 'an open connection', describeClose(m), false));
+      const out = payload(m);
+      // What answers this send arrives after it: earlier frames stay in the inbox for other steps.
+      horizon.set(m, m.conn.nextSeq);
+      requestIds.set(m, out.json !== undefined ? kinds.requestId(out.json) : undefined);
+      if (!m.conn.send(out.text, out.meta)) {
+        m.closeReported = true;
+        const words = closeWords(m.conn.closed!);
+        checks.push({ ...ctx.check(`${m.label}: send`, 'an open connection', `${words} before this step`, false), cause: words });
       }
     }
     if (checks.length) return ctx.result(checks, { lastMessages: lastMessages(members) });
@@ -51,16 +68,24 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       members.map((m) =>
         awaitExpectations(m.conn, {
           expectations: m.vars.resolve(p.expect!),
-          forbid: p.forbid ?? [],
+          forbid: m.vars.resolve(p.forbid ?? []),
           deadline,
           withinMs,
-          typeField: ctx.settings.typeField,
+          kinds,
           nonJson: ctx.settings.nonJson,
-          locOf: (path) => ctx.locOf(['expect', ...path]),
+          locOf: (path) => (path.length ? ctx.locOf(['expect', ...path]) : ctx.loc),
+          locOfForbid: (i) => ctx.locOf(['forbid', i]),
           connLabel: m.label,
+          horizon: horizon.get(m) ?? 0,
+          unordered: p.unordered === true,
+          lateGraceMs: LATE_GRACE_MS * ctx.settings.timeoutScale,
+          ...(requestIds.get(m) !== undefined ? { requestId: requestIds.get(m) } : {}),
         }),
       ),
     );
+    members.forEach((m) => {
+      if (m.conn.closed) m.closeReported = true;
+    });
     const grouped = members.length > 1;
     outcomes.forEach((o, i) => {
       checks.push(...o.checks);
@@ -78,8 +103,8 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       checks.push(ctx.check(`${name} differs on each of ${members.length} connections`, `${members.length} distinct values`, `${unique.size} distinct`, unique.size === members.length && !values.includes(undefined), ctx.locOf(['distinct'])));
     }
     if (outcomes.every((o) => o.completed)) {
-      const slowest = Math.max(...outcomes.map((o) => o.metAfterMs[o.metAfterMs.length - 1] ?? 0));
-      const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']));
+      const slowest = Math.max(...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))));
+      const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']), p.budget !== undefined ? stall.stop() : undefined);
       timings.push(t.timing);
       if (t.check) checks.push(t.check);
     }
@@ -90,7 +115,5 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
 
 export function describeClose(m: Member): string {
   const c = m.conn.closed;
-  if (!c) return 'open';
-  if (c.error) return `closed: ${c.error.message}`;
-  return c.byClient ? 'closed by the harness' : 'closed by the server';
+  return c ? closeWords(c) : 'open';
 }

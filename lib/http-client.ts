@@ -12,7 +12,8 @@ export interface HttpAnswer {
   ms: number;
 }
 
-export type HttpOutcome = { ok: true; answer: HttpAnswer } | { ok: false; error: string };
+/** `unreachable`: nothing answers at that address at all (refused, unknown host, no response in time). */
+export type HttpOutcome = { ok: true; answer: HttpAnswer } | { ok: false; error: string; unreachable?: boolean };
 
 export function httpRequest(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, insecure = false, signal?: AbortSignal): Promise<HttpOutcome> {
   return new Promise((resolve) => {
@@ -43,7 +44,7 @@ export function httpRequest(method: string, url: string, headers: Record<string,
     });
     const timer = setTimeout(() => {
       req.destroy();
-      resolve({ ok: false, error: `no answer within ${timeoutMs} ms` });
+      resolve({ ok: false, error: `no answer within ${timeoutMs} ms`, unreachable: true });
     }, timeoutMs);
     signal?.addEventListener('abort', () => {
       clearTimeout(timer);
@@ -52,7 +53,7 @@ export function httpRequest(method: string, url: string, headers: Record<string,
     }, { once: true });
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ ok: false, error: `${e.code ?? e.name}: ${e.message}` });
+      resolve({ ok: false, error: `${e.code ?? e.name}: ${e.message}`, ...(e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? { unreachable: true } : {}) });
     });
     if (body !== undefined) req.write(body);
     req.end();

@@ -15,6 +15,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function getPath(value: unknown, path: string): unknown {
   if (path === '' || path === '.' || path === '$') return value;
+  // `content|response`: the first of those fields that is present (two names for one thing).
+  if (path.includes('|')) {
+    for (const alt of path.split('|')) {
+      const v = getPath(value, alt.trim());
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
   let cur: unknown = value;
   for (const part of splitPath(path)) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -128,7 +136,10 @@ export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
     if (!m.absent && actual === undefined) return fail('expected the field to exist, it is absent');
   }
   if ('equals' in m && !isDeepStrictEqual(actual, m.equals)) return fail(`expected ${describe(m.equals)}, got ${describe(actual)}`);
-  if ('type' in m && m.type !== undefined && typeName(actual) !== m.type) return fail(`expected a ${m.type}, got ${typeName(actual)} ${describe(actual)}`);
+  if ('type' in m && m.type !== undefined) {
+    const types = Array.isArray(m.type) ? m.type : [m.type];
+    if (!types.includes(typeName(actual) as (typeof types)[number])) return fail(`expected ${types.map((t) => `a ${t}`).join(' or ')}, got ${typeName(actual)} ${describe(actual)}`);
+  }
   if ('format' in m && m.format !== undefined && !checkFormat(m.format, actual)) return fail(`expected format ${m.format}, got ${describe(actual)}`);
   if ('regex' in m && m.regex !== undefined) {
     if (typeof actual !== 'string') return fail(`expected a string matching /${m.regex}/, got ${describe(actual)}`);

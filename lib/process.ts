@@ -99,6 +99,24 @@ export function descendants(root: number): number[] {
   return out;
 }
 
+/** Resident memory of a process and all its descendants, in bytes (Linux /proc); undefined when unreadable. */
+export function treeRssBytes(root: number): number | undefined {
+  let total = 0;
+  let read = 0;
+  for (const pid of [root, ...descendants(root)]) {
+    try {
+      const kb = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      if (kb !== undefined) {
+        total += Number(kb) * 1024;
+        read++;
+      }
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return read ? total : undefined;
+}
+
 /** Signal the child's whole process group, and the child itself if the group is gone. */
 export function killTree(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;

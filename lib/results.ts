@@ -18,6 +18,10 @@ export interface CheckResult {
   actual: unknown;
   passed: boolean;
   loc: Loc;
+  /** Why it failed, in words, when the predicate said ("expected format uuid, got ..."). */
+  reason?: string;
+  /** What went wrong, the same words wherever it happened, so a summary can group failures by it. */
+  cause?: string;
   /** Passed only as a warning (lenient mode, soft budget, optional message missing). */
   warning?: boolean;
 }
@@ -37,6 +41,10 @@ export interface Timing {
   budgetMs?: number;
   soft?: boolean;
   passed: boolean;
+  /** ms wsgate's own processes waited for a CPU while this was measured. */
+  stalledMs?: number;
+  /** Over budget by no more than that waiting: the machine may be why, so there is no verdict. */
+  unmeasurable?: boolean;
 }
 
 export interface StepResult {
@@ -60,9 +68,13 @@ export interface GateResult {
   id: string;
   title: string;
   status: GateStatus;
+  /** Why the gate did not run (a gate it needs failed, --bail, an interruption). */
+  note?: string;
   steps: StepResult[];
   ms: number;
   loc: Loc;
+  /** Frames that no step of the gate consumed (the first 20 per connection), and frames dropped from a full inbox. */
+  unconsumed?: { conn: string; count: number; dropped?: number; frames: FrameSummary[] }[];
 }
 
 export interface RunResult {

@@ -12,6 +12,8 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   run(params: z.infer<S>, ctx: StepContext): Promise<StepResult>;
   /** Files whose state the gate must record at its start (for "changed in this run"). */
   watches?(params: z.infer<S>): string[];
+  /** The connections the step works on (a step on a connection that never opened does not run). */
+  uses?(params: z.infer<S>): string[];
   /** Whether the gate must record git HEAD at its start (one git process per gate otherwise saved). */
   watchesHead?(params: z.infer<S>): boolean;
 }

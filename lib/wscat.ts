@@ -1,11 +1,17 @@
 // The only module that knows wscat's flags and how it behaves with piped stdio
-// (../shared/wscat-field-notes.md): stdin stays open for the connection's life, the socket is known
-// open only once a `/ping` probe is answered, prompts are counted, and errors become typed values.
+// (../shared/wscat-field-notes.md): stdin stays open for the connection's life, an observer loaded into
+// wscat (wscat-observer.cjs) tells when the socket opened and how it closed (code, reason), one `/ping`
+// probe after the open proves the server is reading, prompts are counted, errors become typed values,
+// and the frames received wait in an inbox until a step consumes them.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { spawnChild, stopTree } from './process.ts';
 import { WscatStreamParser, type StreamItem } from './wscat-stream.ts';
+import { PACKAGE_ROOT } from './protocol/package-root.ts';
+import { stallMeter, stretchedDeadline } from './stall.ts';
 
 export interface ConnectOptions {
   url: string;
@@ -20,16 +26,21 @@ export interface ConnectOptions {
   followRedirects?: boolean;
   /** Deadline for the socket to open. */
   openTimeoutMs: number;
+  /** Most bytes the server may send on this connection before wsgate stops it (default DEFAULT_MAX_BYTES). */
+  maxBytes?: number;
 }
 
-export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'OTHER';
+/** A server that floods a connection is stopped here: far above any real exchange, far below a machine's memory. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
 
 /**
  * A socket that did not open within `openTimeoutMs`: either the handshake never finished or the server
  * does not answer WebSocket pings (RFC 6455 says it must). `ms` is how long the attempt really took.
  */
 export function openTimeout(openTimeoutMs: number, ms: number, stderr = ''): ConnectionFailure {
-  return { code: 'TIMEOUT', message: `the socket did not open within ${openTimeoutMs} ms (no answer to the WebSocket ping probe)`, stderr, exitCode: null, ms };
+  return { code: 'TIMEOUT', message: `the socket did not open within ${openTimeoutMs} ms`, stderr, exitCode: null, ms };
 }
 
 /** Bounds on an opening connection besides its own openTimeoutMs. */
@@ -44,6 +55,9 @@ export interface ConnectionFailure {
   code: ConnectionErrorCode;
   message: string;
   httpStatus?: number;
+  /** The WebSocket close code and reason, when the server closed the socket during the connect. */
+  closeCode?: number;
+  closeReason?: string;
   stderr: string;
   exitCode: number | null;
   ms: number;
@@ -66,7 +80,22 @@ export interface CloseInfo {
   error?: ConnectionFailure;
   /** True when the harness asked for the close. */
   byClient: boolean;
+  /** The close code and reason of the WebSocket close, as wscat's socket saw them (1006: no close frame). */
+  code?: number;
+  reason?: string;
 }
+
+/** What the handshake settled, as wscat's socket saw it. */
+export interface OpenInfo {
+  /** The subprotocol the server chose ('' for none). */
+  protocol: string;
+  extensions: string;
+  /** Response headers of the upgrade. */
+  headers: Record<string, string>;
+}
+
+/** A connection-level event for the transcript (frames are recorded separately). */
+export type ConnectionEvent = ({ event: 'open' } & OpenInfo) | { event: 'close'; code?: number; reason?: string; byClient: boolean; error?: string };
 
 /** What the sender knows about a frame: raw lines and deliberate protocol breaks are not validated. */
 export interface SendMeta {
@@ -78,7 +107,11 @@ export interface ConnectionHooks {
   onFrameIn?(frame: Frame): void;
   onFrameOut?(text: string, at: number, meta: SendMeta): void;
   onStderr?(text: string): void;
+  onEvent?(event: ConnectionEvent, at: number): void;
 }
+
+/** Loaded into each wscat with `node --require`: reports open, close code and reason, HTTP refusals. */
+export const OBSERVER = path.join(PACKAGE_ROOT, 'lib', 'wscat-observer.cjs');
 
 let resolvedBin: string | null | undefined;
 export function wscatBinPath(): string | null {
@@ -142,108 +175,194 @@ export function classifyError(stderr: string, exitCode: number | null, ms: numbe
   return { ...base, code: 'CLOSED', message: `wscat exited with code ${exitCode} before the socket opened` };
 }
 
-const PROBE = 'wsgate-probe-';
+/** "1008 Too many connections", "1006 (no close frame)": a close as people read it. */
+export function describeCloseCode(code: number | undefined, reason: string | undefined): string {
+  if (code === undefined) return 'no close code seen';
+  const r = reason ? ` ${JSON.stringify(reason)}` : code === 1006 ? ' (no close frame: the connection just ended)' : ' (no reason given)';
+  return `${code}${r}`;
+}
+
+
 const RECENT = 12;
+/** Unconsumed frames kept per connection; past this the oldest are dropped (and counted). */
+export const INBOX_MAX = 20_000;
+
+type ObserverEvent = { e: string } & Record<string, unknown>;
 
 export class WscatConnection {
   name: string;
   private child!: ChildProcess;
   private parser: WscatStreamParser;
-  private inbox: Frame[] = [];
-  private waiter: ((w: FrameWait) => void) | null = null;
+  /** Frames received and not yet consumed by any step, in arrival order. */
+  private pending: Frame[] = [];
+  private listeners = new Set<() => void>();
   private seq = 0;
   private stderrText = '';
   private closeInfo: CloseInfo | null = null;
   private closeRequested = false;
   private exited: Promise<void>;
   private markExited!: () => void;
-  private probeWritten = 0;
-  private firstPong: number | null = null;
-  private onPong: (() => void) | null = null;
+  private openInfo: OpenInfo | null = null;
+  private openedAt = 0;
+  private upgradeHeaders: Record<string, string> = {};
+  private wsClose: { code: number; reason: string } | null = null;
+  private unattached: string | null = null;
+  private readonly probe = `wsgate-probe-${Math.random().toString(36).slice(2, 10)}`;
+  private probeAnswered = false;
+  private bytesIn = 0;
+  private flooded = false;
+  /** Frames dropped from a full inbox (INBOX_MAX) without any step reading them. */
+  dropped = 0;
   readonly recent: Frame[] = [];
   framesIn = 0;
   framesOut = 0;
   openedMs = 0;
 
-  private constructor(name: string, private hooks: ConnectionHooks) {
+  private constructor(
+    name: string,
+    private hooks: ConnectionHooks,
+    private readonly maxBytes: number,
+  ) {
     this.name = name;
     this.parser = new WscatStreamParser((item) => this.onItem(item));
     this.exited = new Promise((r) => (this.markExited = r));
   }
 
-  /** Spawn wscat and wait until the socket is open, or return why it could not open. */
+  /** Spawn wscat and wait until the socket is open and answers a ping, or return why it could not open. */
   static async open(name: string, opts: ConnectOptions, hooks: ConnectionHooks = {}, control: OpenControl = {}): Promise<{ ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure }> {
     const started = performance.now();
     const bin = wscatBinPath();
     if (!bin) return { ok: false, error: { code: 'WSCAT_MISSING', message: 'wscat is not installed (run npm ci)', stderr: '', exitCode: null, ms: 0 } };
-    const conn = new WscatConnection(name, hooks);
-    conn.child = spawnChild(process.execPath, [bin, ...wscatArgs(opts)], { env: wscatEnv(opts) });
+    const conn = new WscatConnection(name, hooks, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+    conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], { env: wscatEnv(opts), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     conn.wire();
-    const opened = await conn.probe(Math.min(started + opts.openTimeoutMs, control.deadline ?? Infinity), control.signal);
+    const planned = Math.min(started + opts.openTimeoutMs, control.deadline ?? Infinity);
+    // Starting wscat is CPU work: on a starved machine the deadline counts only time wsgate could run.
+    const meter = stallMeter([process.pid, conn.child.pid]);
+    const deadline = () => stretchedDeadline(planned, started, meter);
+    const stopped = () => conn.closeInfo !== null || conn.unattached !== null || control.signal?.aborted === true;
+    const onAbort = () => conn.notify();
+    control.signal?.addEventListener('abort', onAbort);
+    await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
+    // Lines written before the socket opened would be dropped: the probe goes out only after the open,
+    // and its pong proves that the server reads what is sent (a server that closes at once is caught here).
+    if (conn.openInfo && !stopped()) {
+      conn.writeLine(`/ping ${conn.probe}`);
+      await conn.untilStretched(() => conn.probeAnswered || stopped(), deadline);
+    }
+    control.signal?.removeEventListener('abort', onAbort);
     const ms = Math.round(performance.now() - started);
-    if (opened) {
+    if (conn.probeAnswered && !stopped()) {
       conn.openedMs = ms;
       return { ok: true, conn };
     }
-    if (conn.closeInfo) {
-      const error = classifyError(conn.stderrText, conn.closeInfo.exitCode, ms);
-      return { ok: false, error };
+    if (conn.unattached !== null) {
+      conn.closeRequested = true;
+      await stopTree(conn.child, 300);
+      return { ok: false, error: { code: 'OBSERVER', message: `wsgate's observer could not attach to wscat's socket (${conn.unattached}); is wscat's ws dependency installed?`, stderr: conn.stderrText, exitCode: null, ms } };
     }
+    if (conn.closeInfo) return { ok: false, error: conn.connectFailure(ms) };
     // A wscat still waiting for its handshake does not end at stdin EOF: stop it now.
     conn.closeRequested = true;
     await stopTree(conn.child, 300);
     if (control.signal?.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr: conn.stderrText, exitCode: null, ms } };
-    return { ok: false, error: openTimeout(opts.openTimeoutMs, ms, conn.stderrText) };
+    if (conn.openInfo) return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the handshake completed, but the server did not answer the WebSocket ping probe` } };
+    return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the WebSocket handshake did not complete` } };
+  }
+
+  /** Why a wscat that exited during the connect did not give an open socket. */
+  private connectFailure(ms: number): ConnectionFailure {
+    const base = classifyError(this.stderrText, this.closeInfo!.exitCode, ms);
+    if (!this.wsClose) return base;
+    const { code, reason } = this.wsClose;
+    const when = this.openInfo ? 'right after the WebSocket handshake' : 'during the WebSocket handshake';
+    return { ...base, code: 'CLOSED', closeCode: code, closeReason: reason, message: `the server closed the connection ${when}: ${describeCloseCode(code, reason)}` };
   }
 
   private wire(): void {
     const child = this.child;
     child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (s: string) => this.parser.push(s));
+    child.stdout!.on('data', (s: string) => {
+      if (this.flooded) return;
+      this.bytesIn += Buffer.byteLength(s);
+      if (this.bytesIn > this.maxBytes) {
+        this.flooded = true;
+        void stopTree(child, 300);
+        return;
+      }
+      this.parser.push(s);
+    });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
       this.stderrText = (this.stderrText + s).slice(-64 * 1024);
       this.hooks.onStderr?.(s);
     });
+    const events = child.stdio[3] as Readable;
+    events.setEncoding('utf8');
+    let partial = '';
+    events.on('data', (s: string) => {
+      const lines = (partial + s).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.onObserved(JSON.parse(line) as ObserverEvent);
+        } catch {
+          // only the observer writes here, one JSON object a line
+        }
+      }
+    });
     child.stdin!.on('error', () => undefined); // wscat may exit while we write
     child.once('close', (exitCode, signal) => {
       this.parser.end();
-      const err = exitCode !== 0 && !this.closeRequested ? classifyError(this.stderrText, exitCode, 0) : undefined;
-      this.closeInfo = { exitCode, signal, byClient: this.closeRequested, ...(err ? { error: err } : {}) };
-      this.wake({ kind: 'closed', info: this.closeInfo });
-      this.onPong?.();
+      const err: ConnectionFailure | undefined = this.flooded
+        ? { code: 'FLOOD', message: `the server sent more than ${Math.round(this.maxBytes / 1048576)} MB on this connection; wsgate stopped reading it`, stderr: this.stderrText, exitCode, ms: 0 }
+        : exitCode !== 0 && !this.closeRequested
+          ? classifyError(this.stderrText, exitCode, 0)
+          : undefined;
+      this.closeInfo = {
+        exitCode,
+        signal,
+        byClient: this.closeRequested,
+        ...(this.wsClose ? { code: this.wsClose.code, reason: this.wsClose.reason } : {}),
+        ...(err ? { error: err } : {}),
+      };
+      if (this.openInfo) this.hooks.onEvent?.({ event: 'close', byClient: this.closeRequested, ...(this.wsClose ?? {}), ...(err ? { error: err.message } : {}) }, Date.now());
+      this.notify();
       this.markExited();
     });
   }
 
-  private async probe(deadline: number, signal?: AbortSignal): Promise<boolean> {
-    let delay = 5;
-    const gotPong = new Promise<void>((r) => (this.onPong = r));
-    const onAbort = () => this.onPong?.();
-    signal?.addEventListener('abort', onAbort);
-    while (this.firstPong === null && !this.closeInfo && !signal?.aborted) {
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      this.writeLine(`/ping ${PROBE}${this.probeWritten++}`);
-      // Backoff: a pong usually arrives within a few ms of the socket opening.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([gotPong, new Promise<void>((r) => (timer = setTimeout(r, Math.min(delay, left))))]);
-      clearTimeout(timer);
-      delay = Math.min(delay * 2, 100);
+  private onObserved(ev: ObserverEvent): void {
+    switch (ev.e) {
+      case 'upgrade':
+        this.upgradeHeaders = (ev.headers as Record<string, string>) ?? {};
+        break;
+      case 'open':
+        this.openInfo = { protocol: String(ev.protocol ?? ''), extensions: String(ev.extensions ?? ''), headers: this.upgradeHeaders };
+        this.openedAt = Date.now();
+        this.hooks.onEvent?.({ event: 'open', ...this.openInfo }, this.openedAt);
+        break;
+      case 'close':
+        this.wsClose = { code: Number(ev.code), reason: String(ev.reason ?? '') };
+        break;
+      case 'unattached':
+        this.unattached = String(ev.why ?? 'unknown reason');
+        break;
+      default:
+        return;
     }
-    this.onPong = null;
-    signal?.removeEventListener('abort', onAbort);
-    return this.firstPong !== null && !this.closeInfo && !signal?.aborted;
+    this.notify();
   }
 
   private onItem(item: StreamItem): void {
     if (item.kind === 'pong') {
-      if (item.data.startsWith(PROBE) && this.firstPong === null) {
-        const n = Number(item.data.slice(PROBE.length));
-        this.firstPong = n;
-        // Probes written before the socket opened were dropped by wscat without a prompt.
-        this.parser.removePromptCredits(n);
-        this.onPong?.();
+      if (item.data === this.probe) {
+        // Nothing was written before the open, and the probe's prompt is behind us: from now on each
+        // line written is answered by exactly one prompt (before the pong, a frame starting with "> "
+        // could not be told from the probe's prompt still to come).
+        if (!this.probeAnswered) this.parser.removePromptCredits(0);
+        this.probeAnswered = true;
+        this.notify();
       }
       return;
     }
@@ -253,14 +372,54 @@ export class WscatConnection {
     this.recent.push(frame);
     if (this.recent.length > RECENT) this.recent.shift();
     this.hooks.onFrameIn?.(frame);
-    if (this.waiter) this.wake({ kind: 'frame', frame });
-    else this.inbox.push(frame);
+    this.pending.push(frame);
+    if (this.pending.length > INBOX_MAX) {
+      this.pending.shift();
+      this.dropped++;
+    }
+    this.notify();
   }
 
-  private wake(w: FrameWait): void {
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.(w);
+  private notify(): void {
+    const ls = [...this.listeners];
+    this.listeners.clear();
+    for (const l of ls) l();
+  }
+
+  /** Resolves true once `pred` holds (re-checked at every change), false at the deadline. */
+  private async until(pred: () => boolean, deadline: number): Promise<boolean> {
+    while (!pred()) {
+      if ((await this.changed(deadline)) === 'timeout') return pred();
+    }
+    return true;
+  }
+
+  /** `until`, against a deadline that may move later while it is waited for (see stretchedDeadline). */
+  private async untilStretched(pred: () => boolean, deadline: () => number): Promise<boolean> {
+    for (;;) {
+      if (await this.until(pred, deadline())) return true;
+      if (performance.now() >= deadline()) return pred();
+    }
+  }
+
+  /**
+   * Resolves at the next change (a frame arrives, the socket opens or closes, wscat exits), or with
+   * 'timeout' at the deadline (performance.now() time). Callers look at the state first, then wait.
+   */
+  changed(deadline: number): Promise<'changed' | 'timeout'> {
+    const left = deadline - performance.now();
+    if (left <= 0) return Promise.resolve('timeout');
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve('changed');
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(wake);
+        resolve('timeout');
+      }, left);
+      this.listeners.add(wake);
+    });
   }
 
   private writeLine(line: string): void {
@@ -277,12 +436,33 @@ export class WscatConnection {
     return this.closeInfo;
   }
 
+  /** The subprotocol, extensions and upgrade headers the handshake settled. */
+  get opened(): OpenInfo | null {
+    return this.openInfo;
+  }
+
   get stderr(): string {
     return this.stderrText;
   }
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The sequence number the next received frame will get: a send's answers have seq >= this. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Frames received that no step has consumed yet, oldest first. */
+  get inbox(): readonly Frame[] {
+    return this.pending;
+  }
+
+  /** Take a frame out of the inbox: a step's expectation matched it. */
+  consume(frame: Frame): void {
+    const i = this.pending.indexOf(frame);
+    if (i >= 0) this.pending.splice(i, 1);
   }
 
   /** Send one text frame. Returns false when the connection is already closed. */
@@ -295,53 +475,29 @@ export class WscatConnection {
     return true;
   }
 
-  /** The next unread frame, or the close, or nothing before the deadline (epoch-free ms from performance.now()). */
-  next(deadline: number): Promise<FrameWait> {
-    const frame = this.inbox.shift();
-    if (frame) return Promise.resolve({ kind: 'frame', frame });
-    if (this.closeInfo) return Promise.resolve({ kind: 'closed', info: this.closeInfo });
-    const left = deadline - performance.now();
-    if (left <= 0) return Promise.resolve({ kind: 'timeout' });
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        resolve({ kind: 'timeout' });
-      }, left);
-      this.waiter = (w) => {
-        clearTimeout(timer);
-        resolve(w);
-      };
-    });
+  /** Consume the oldest unconsumed frame, or report the close, or nothing before the deadline (performance.now() time). */
+  async next(deadline: number): Promise<FrameWait> {
+    for (;;) {
+      const frame = this.pending.shift();
+      if (frame) return { kind: 'frame', frame };
+      if (this.closeInfo) return { kind: 'closed', info: this.closeInfo };
+      if ((await this.changed(deadline)) === 'timeout') return { kind: 'timeout' };
+    }
   }
 
   /**
-   * Hand a pre-opened connection to its user: new hooks from now on, and the frames it already
-   * received (still unread) replayed to them so the transcript misses nothing.
+   * Hand a pre-opened connection to its user: new hooks from now on, and what it already saw (the open,
+   * frames still unconsumed) replayed to them so the transcript misses nothing.
    */
   adopt(hooks: ConnectionHooks, stderrSoFar = true): void {
     this.hooks = hooks;
-    for (const f of this.inbox) hooks.onFrameIn?.(f);
+    if (this.openInfo) hooks.onEvent?.({ event: 'open', ...this.openInfo }, this.openedAt);
+    for (const f of this.pending) hooks.onFrameIn?.(f);
     if (stderrSoFar && this.stderrText) hooks.onStderr?.(this.stderrText);
   }
 
   rename(name: string): void {
     this.name = name;
-  }
-
-  /**
-   * Drop the frames no step has read yet: what a step sends is answered by what comes after it, and a
-   * leftover `message_complete` or `error` of an earlier exchange must not stand in for the reply.
-   * They stay in the transcript (recorded on arrival). Returns how many were dropped.
-   */
-  discardUnread(): number {
-    const n = this.inbox.length;
-    this.inbox = [];
-    return n;
-  }
-
-  /** Unread frames, for reports. */
-  get unread(): readonly Frame[] {
-    return this.inbox;
   }
 
   /** Ask wscat to close the socket (`/close CODE REASON`) and wait for it to exit. */
@@ -357,12 +513,8 @@ export class WscatConnection {
 
   /** Wait for the server to close the socket. */
   async waitClosed(deadline: number): Promise<CloseInfo | null> {
-    if (this.closeInfo) return this.closeInfo;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<null>((r) => (timer = setTimeout(() => r(null), Math.max(0, deadline - performance.now()))));
-    const res = await Promise.race([this.exited.then(() => this.closeInfo), timedOut]);
-    clearTimeout(timer);
-    return res;
+    await this.until(() => this.closeInfo !== null, deadline);
+    return this.closeInfo;
   }
 
   /** End the process whatever its state; safe to call twice. */

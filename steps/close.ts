@@ -1,14 +1,17 @@
-// Close a connection from the client side, or expect the server to close it.
+// Close a connection from the client side, or expect the server to close it (with a code and reason,
+// as the observer inside wscat saw them).
 import { z } from 'zod';
-import { Duration } from '../lib/gates/common-schema.ts';
+import { Duration, Matcher } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/step-api.ts';
 import { describeClose, lastMessages, membersOf, noConnection } from '../lib/exchange.ts';
+import { describeCloseCode } from '../lib/wscat.ts';
+import { matchValue } from '../lib/match.ts';
 import type { CheckResult } from '../lib/results.ts';
 
 const CloseParams = z.strictObject({
   on: z.string().optional(),
-  code: z.number().int().min(1000).max(4999).optional(),
-  reason: z.string().optional(),
+  code: z.number().int().min(1000).max(4999).optional().describe('by client: the code sent; by server: the code the server must close with'),
+  reason: Matcher.optional().describe('by client: the reason sent (a string); by server: a matcher for the reason the server gives'),
   by: z.enum(['client', 'server']).optional().describe('server: expect the server to close it'),
 });
 
@@ -18,22 +21,38 @@ export const close = defineStep({
     within: Duration.optional(),
     name: z.string().optional(),
   }),
+  uses: (p) => [(typeof p.close === 'string' ? p.close : p.close.on) ?? 'main'],
   label: (p) => {
     const c = typeof p.close === 'string' ? { on: p.close } : p.close;
-    return c.by === 'server' ? `expect the server to close ${c.on ?? 'main'}` : `close ${c.on ?? 'main'}`;
+    const code = 'code' in c && c.code !== undefined ? ` with ${c.code}` : '';
+    return c.by === 'server' ? `expect the server to close ${c.on ?? 'main'}${code}` : `close ${c.on ?? 'main'}${code}`;
   },
   async run(p, ctx) {
-    const c = typeof p.close === 'string' ? { on: p.close } : p.close;
+    const c = typeof p.close === 'string' ? { on: p.close } : ctx.vars.resolve(p.close);
     const members = membersOf(ctx, c.on);
     if (!members) return noConnection(ctx, c.on);
     const withinMs = ctx.timeoutMs(p.within);
     const checks: CheckResult[] = [];
-    if (c.by === 'server') {
+    if ('by' in c && c.by === 'server') {
       const deadline = performance.now() + withinMs;
       const infos = await Promise.all(members.map((m) => m.conn.waitClosed(deadline)));
-      infos.forEach((info, i) => checks.push(ctx.check(`${members[i]!.label}: the server closes the connection`, `closed within ${withinMs} ms`, info ? describeClose(members[i]!) : 'still open', info !== null && !info.byClient)));
+      infos.forEach((info, i) => {
+        const m = members[i]!;
+        m.closeReported = true;
+        const byServer = info !== null && !info.byClient;
+        checks.push(ctx.check(`${m.label}: the server closes the connection`, `closed within ${withinMs} ms`, info ? describeClose(m) : 'still open', byServer));
+        if (!byServer) return;
+        const seen = describeCloseCode(info.code, info.reason);
+        if (c.code !== undefined) checks.push({ ...ctx.check(`${m.label}: close code`, c.code, seen, info.code === c.code, ctx.locOf(['close', 'code'])), ...(info.code !== c.code ? { cause: `closed with ${info.code ?? 'no code'} instead of ${c.code}` } : {}) });
+        if (c.reason !== undefined) {
+          const r = matchValue(c.reason, info.reason ?? '');
+          checks.push({ ...ctx.check(`${m.label}: close reason`, c.reason, info.reason ?? '', r.passed, ctx.locOf(['close', 'reason'])), ...(r.reason ? { reason: r.reason } : {}) });
+        }
+      });
     } else {
-      const infos = await Promise.all(members.map((m) => (m.conn.isOpen ? m.conn.close(c.code ?? 1000, c.reason ?? '', withinMs).then(() => null) : Promise.resolve(describeClose(m)))));
+      const code = 'code' in c ? (c.code ?? 1000) : 1000;
+      const reason = 'reason' in c && typeof c.reason === 'string' ? c.reason : '';
+      const infos = await Promise.all(members.map((m) => (m.conn.isOpen ? m.conn.close(code, reason, withinMs).then(() => null) : Promise.resolve(describeClose(m)))));
       infos.forEach((already, i) => checks.push(ctx.check(`${members[i]!.label}: closes cleanly`, 'open until closed by the harness', already ?? 'closed by the harness', already === null)));
     }
     const failed = checks.some((x) => !x.passed);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Duration } from '../lib/gates/common-schema.ts';
+import { Duration, Matcher } from '../lib/gates/common-schema.ts';
+import { matchValue } from '../lib/match.ts';
 import { defineStep } from '../lib/step-api.ts';
 import type { CheckResult } from '../lib/results.ts';
 
@@ -7,7 +8,8 @@ const ConnectParams = z.strictObject({
   name: z.string().optional().describe('Connection name (default: main)'),
   url: z.string().optional().describe('Default: ${URL}'),
   headers: z.record(z.string(), z.string()).optional(),
-  subprotocols: z.array(z.string()).optional(),
+  subprotocols: z.array(z.string()).optional().describe('Subprotocols offered in the handshake'),
+  expectSubprotocol: Matcher.optional().describe('The subprotocol the server must choose ("" for none)'),
   origin: z.string().optional(),
   auth: z.string().optional().describe('user:password for HTTP basic auth'),
   insecure: z.boolean().optional().describe('Do not verify TLS certificates'),
@@ -22,6 +24,7 @@ export const connect = defineStep({
     within: Duration.optional().describe('Deadline for the socket to open'),
     name: z.string().optional(),
   }),
+  uses: (p) => [(typeof p.connect === 'string' ? p.connect : p.connect.name) ?? 'main'],
   label: (p) => {
     const c = typeof p.connect === 'string' ? { name: p.connect } : p.connect;
     return `connect ${c.name ?? 'main'}${'count' in c && c.count ? ` ×${c.count}` : ''}`;
@@ -46,11 +49,21 @@ export const connect = defineStep({
     };
     const labels = Array.from({ length: count }, (_, i) => (count > 1 ? `${name}#${i + 1}` : name));
     const opened = await Promise.all(labels.map((label) => ctx.openConnection(name, label, opts)));
-    const checks: CheckResult[] = opened.map((o, i) =>
-      o.ok
-        ? ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `open in ${o.member.conn.openedMs} ms`, true)
-        : ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `${o.error.code}: ${o.error.message}`, false),
-    );
+    const notTried = opened.find((o) => !o.ok && o.error.code === 'NOT_TRIED');
+    if (notTried && !notTried.ok && opened.every((o) => !o.ok)) return ctx.result([], { status: 'skipped', note: notTried.error.message });
+    const checks: CheckResult[] = [];
+    opened.forEach((o, i) => {
+      if (!o.ok) {
+        checks.push({ ...ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `${o.error.code}: ${o.error.message}`, false), cause: o.error.message });
+        return;
+      }
+      checks.push(ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `open in ${o.member.conn.openedMs} ms`, true));
+      if (c.expectSubprotocol !== undefined) {
+        const chosen = o.member.conn.opened?.protocol ?? '';
+        const r = matchValue(c.expectSubprotocol, chosen);
+        checks.push({ ...ctx.check(`${labels[i]}: subprotocol the server chose`, c.expectSubprotocol, chosen, r.passed, ctx.locOf(['connect', 'expectSubprotocol'])), ...(r.reason ? { reason: r.reason } : {}) });
+      }
+    });
     return ctx.result(checks);
   },
 });

@@ -6,6 +6,7 @@ import { expectationLabel } from '../lib/expectations.ts';
 
 export const expect = defineStep({
   schema: z.strictObject({ expect: ExpectList, ...waitKeys }),
+  uses: (p) => [p.on ?? 'main'],
   label: (p) => `expect ${p.expect.map(expectationLabel).join(', ')}`,
   run: (p, ctx) => exchange(ctx, p),
 });

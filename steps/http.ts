@@ -5,6 +5,11 @@ import { defineStep } from '../lib/step-api.ts';
 import { describe, getPath, matchValue } from '../lib/match.ts';
 import type { CheckResult } from '../lib/results.ts';
 import { httpRequest } from '../lib/http-client.ts';
+import { stallMeter } from '../lib/stall.ts';
+import { budgetOf } from '../lib/duration.ts';
+
+/** How many more times an idempotent request over its budget is measured. */
+const RESAMPLES = 4;
 
 const Request = z.strictObject({
   method: z.string().optional(),
@@ -46,12 +51,38 @@ export const http = defineStep({
     } else if ('body' in req && req.body !== undefined) body = req.body;
     const withinMs = ctx.timeoutMs(r0.within);
     const checks: CheckResult[] = [];
+    // An address where nothing answered at all is judged once per run, like a dead WebSocket target.
+    let origin = req.url;
+    try {
+      origin = new URL(req.url).origin;
+    } catch {
+      // not a URL: httpRequest says so
+    }
+    const dead = ctx.settings.deadTargets.get(`http ${origin}`);
+    if (dead) return ctx.result([], { status: 'skipped', note: `not tried: ${origin} did not answer at ${dead.where} (${dead.why})` });
+    const meter = stallMeter([process.pid]);
     const out = await httpRequest(req.method, req.url, headers, body, withinMs, false, ctx.settings.signal);
+    let stall = meter.stop();
+    if (!out.ok && out.unreachable) ctx.settings.deadTargets.set(`http ${origin}`, { where: `gate ${ctx.gateId}, step ${ctx.stepId.split('#')[1]}`, why: out.error });
     if (!out.ok) {
       checks.push(ctx.check(`${req.method} ${req.url} answers`, 'an HTTP response', out.error, false, ctx.locOf(['http'])));
       return ctx.result(checks);
     }
-    const { status, body: text, ms } = out.answer;
+    const { status, body: text } = out.answer;
+    let ms = out.answer.ms;
+    // A GET or HEAD changes nothing, so a time over budget is measured again (up to RESAMPLES times)
+    // and the fastest sample counts: one slow answer on a busy machine is not the server's speed.
+    const budgetMs = budgetOf(r0.budget, ctx.settings.budgetScale)?.ms;
+    for (let i = 0; budgetMs !== undefined && ms > budgetMs && (req.method === 'GET' || req.method === 'HEAD') && i < RESAMPLES; i++) {
+      const m = stallMeter([process.pid]);
+      const again = await httpRequest(req.method, req.url, headers, body, withinMs, false, ctx.settings.signal);
+      const s = m.stop();
+      if (!again.ok || again.answer.status !== status) break;
+      if (again.answer.ms < ms) {
+        ms = again.answer.ms;
+        stall = s;
+      }
+    }
     const wantStatus = r0.status ?? { gte: 200, lt: 300 };
     const st = matchValue(wantStatus, status);
     checks.push(ctx.check(`${req.method} ${req.url} status`, wantStatus, status, st.passed, ctx.locOf([r0.status !== undefined ? 'status' : 'http'])));
@@ -79,7 +110,7 @@ export const http = defineStep({
       const r = matchValue(r0.body, text);
       checks.push(ctx.check('response body', r0.body, text.slice(0, 2000), r.passed, ctx.locOf(['body'])));
     }
-    const t = ctx.timing(ctx.stepId, ms, r0.budget, ctx.locOf(['budget']));
+    const t = ctx.timing(ctx.stepId, ms, r0.budget, ctx.locOf(['budget']), stall);
     if (t.check) checks.push(t.check);
     return ctx.result(checks, { timings: [t.timing], observations: { status: status, body: text.slice(0, 8192), ms } });
   },

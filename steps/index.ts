@@ -9,8 +9,9 @@ import { http } from './http.ts';
 import { start } from './start.ts';
 import { manual } from './manual.ts';
 import { close } from './close.ts';
+import { soak } from './soak.ts';
 
-export const STEPS = { connect, send, expect, verify, run, http, start, manual, close } as const;
+export const STEPS = { connect, send, expect, verify, run, http, start, manual, close, soak } as const;
 
 export type StepKind = keyof typeof STEPS;
 export type StepParams<K extends StepKind = StepKind> = K extends StepKind ? z.infer<(typeof STEPS)[K]['schema']> : never;

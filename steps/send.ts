@@ -12,6 +12,7 @@ export const send = defineStep({
     offProtocol: z.boolean().optional().describe('This message breaks the protocol on purpose: do not validate it'),
     ...waitKeys,
   }),
+  uses: (p) => [p.on ?? 'main'],
   label: (p) => {
     if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
     const t = p.send['type'];
@@ -29,7 +30,7 @@ export const send = defineStep({
     return exchange(ctx, p, (m) => {
       const payload = m.vars.resolve(p.send);
       const raw = typeof payload === 'string';
-      return { text: raw ? payload : JSON.stringify(payload), meta: { raw, offProtocol: p.offProtocol === true } };
+      return raw ? { text: payload, meta: { raw, offProtocol: p.offProtocol === true } } : { text: JSON.stringify(payload), json: payload, meta: { raw, offProtocol: p.offProtocol === true } };
     });
   },
 });

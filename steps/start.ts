@@ -26,6 +26,8 @@ export const start = defineStep({
   label: (p) => `start ${p.start}`.slice(0, 80),
   async run(p, ctx) {
     const r0 = ctx.vars.resolve(p);
+    // A new backend: targets that could not be opened before may answer now.
+    ctx.settings.deadTargets.clear();
     const child = spawnChild('sh', ['-c', r0.start], { cwd: path.resolve(ctx.project, r0.cwd ?? '.'), env: { ...process.env, ...(r0.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const name = r0.name ?? r0.start;
     ctx.processes.push({ name, child, stopAt: r0.stop ?? 'run' });

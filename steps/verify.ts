@@ -17,6 +17,7 @@ const FileCheck = z.strictObject({
   exists: z.boolean().optional().describe('Default true'),
   content: Matcher.optional().describe('Matcher for the whole text'),
   json: FieldMatchers.optional().describe('Field matchers on the parsed JSON content'),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional().describe('sha256 of the exact bytes, for files that are not small text (binary, large)'),
   changed: z.boolean().optional().describe('Created or modified since the gate began'),
 });
 
@@ -98,6 +99,10 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
           ? 'modified during the gate'
           : 'unchanged since the gate began (left from an earlier run?)';
     checks.push(ctx.check(`${v.file} written during this gate`, v.changed ? 'created or modified during the gate' : 'unchanged', how, changed === v.changed, ctx.locOf(['verify', 'changed'])));
+  }
+  if (v.sha256 !== undefined) {
+    const want = v.sha256.toLowerCase();
+    checks.push(ctx.check(`${v.file} sha256`, want, snap.sha256 ?? 'not a regular file', snap.sha256 === want, ctx.locOf(['verify', 'sha256'])));
   }
   if (v.content !== undefined || v.json !== undefined) {
     let text: string;

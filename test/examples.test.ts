@@ -24,11 +24,14 @@ test('examples/ci-gates.yaml loads, starts its backend, passes, and stops the ba
     `ws://127.0.0.1:${port}/ws`, project.path, '--gates', file,
     '--var', `PORT=${port}`, '--var', 'BUILD=node --version',
     '--var', `START=node bin/wsgate.js serve --port ${port} --root ${project.path}`,
-    '--var', `BACKEND=${ROOT}`, '--out', path.join(out.path, 'ev'), ...SHARED_MACHINE,
+    '--var', `BACKEND=${ROOT}`, '--var', 'SOAK_FOR=3s', '--out', path.join(out.path, 'ev'), ...SHARED_MACHINE,
   ]);
   assert.equal(r.exitCode, 0, r.stdout + r.stderr);
   const result = readResult(path.join(out.path, 'ev'));
-  assert.deepEqual(result.gates.map((g) => [g.id, g.status]), [['builds', 'passed'], ['server-starts', 'passed'], ['session', 'pending']]);
+  assert.deepEqual(result.gates.map((g) => [g.id, g.status]), [['builds', 'passed'], ['server-starts', 'passed'], ['session', 'pending'], ['memory-under-stress', 'passed']]);
+  const soak = result.gates[3]!.steps[0]!;
+  assert.match(String(soak.checks.find((c) => c.name.startsWith('memory of backend'))?.actual), /MB after warm-up → .* MB at the end/, 'the soak sampled the started backend');
+  assert.equal(result.gates[3]!.title, "Ten connections for 3s: the backend's memory grows less than 20 %");
   // The started backend's process tree is gone: its port no longer accepts connections.
   const refused = await new Promise<boolean>((resolve) => {
     const s = net.connect(port, '127.0.0.1');

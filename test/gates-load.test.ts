@@ -64,6 +64,8 @@ const CASES: Record<string, Case> = {
   'capture-used-too-early.yaml': { at: '7:46', msg: 'unknown variable ${sessionId}', hint: 'captures are usable from the next step on' },
   'capture-used-in-same-step.yaml': { at: '12:32', msg: 'unknown variable ${sessionId}', hint: 'captures are usable from the next step on' },
   'env-unset.yaml': { at: '6:44', msg: 'environment variable WSGATE_SURELY_UNSET is not set', hint: 'export WSGATE_SURELY_UNSET=' },
+  'vars-circle.yaml': { at: '3:6', msg: 'vars: ${A} → ${B} → ${A} is a circle', hint: 'give one of them a value' },
+  'vars-unknown.yaml': { at: '3:9', msg: 'vars.NOTE: unknown variable ${SUFIX}', hint: 'did you mean ${SUFFIX}?' },
   // semantic checks
   'duplicate-gate-id.yaml': { at: '7:9', msg: 'duplicate gate id "ping" (first at line 3)' },
   'invalid-regex.yaml': { at: '10:35', msg: 'invalid regex /([0-9]+/: Unterminated group' },
@@ -74,6 +76,12 @@ const CASES: Record<string, Case> = {
   'on-unknown-connection.yaml': { at: '8:13', msg: 'no connection named "other" is open at this point', hint: 'open here: main' },
   'no-connect.yaml': { at: '6:9', msg: 'no connection named "main" is open at this point', hint: 'add a `connect` step' },
   'two-step-kinds.yaml': { at: '7:9', msg: 'one step has one kind, found connect and verify' },
+  'needs-unknown.yaml': { at: '9:13', msg: 'gate "chat" needs "sesion-init", but no gate has that id', hint: 'did you mean "session-init"?' },
+  'needs-circle.yaml': { at: '5:13', msg: 'needs go round in a circle: a → b → a', hint: 'remove one of these needs' },
+  'needs-later.yaml': { at: '5:13', msg: 'gate "chat" needs "session-init", which comes later in the file', hint: 'move "session-init" above "chat"' },
+  'name-before-unknown-kind.yaml': { at: '8:9', msg: 'unknown step kind "sned"', hint: 'did you mean "send"?' },
+  'collect-unordered.yaml': { at: '10:13', msg: 'collect needs an ordered list', hint: 'remove `unordered: true`' },
+  'close-client-reason-matcher.yaml': { at: '7:47', msg: 'the reason the harness sends is a text, not a matcher', hint: 'by: server' },
   // values
   'empty-gates.yaml': { at: '2:8', msg: 'gates is empty: nothing to run' },
   'version-2.yaml': { at: '1:10', msg: 'unsupported version 2; this wsgate reads version 1' },

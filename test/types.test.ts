@@ -8,9 +8,9 @@ import type { CheckResult, GateResult, GateStatus, Loc, RunResult, StepResult, S
 import type { StepDefinition } from '../lib/step-api.ts';
 import type { Expectation } from '../lib/gates/common-schema.ts';
 
-const KINDS = ['connect', 'send', 'expect', 'verify', 'run', 'http', 'start', 'manual', 'close'] as const;
+const KINDS = ['connect', 'send', 'expect', 'verify', 'run', 'http', 'start', 'manual', 'close', 'soak'] as const;
 
-test('StepKind is exactly the nine kinds, and STEPS has exactly those keys', () => {
+test('StepKind is exactly the ten kinds, and STEPS has exactly those keys', () => {
   expectTypeOf<StepKind>().toEqualTypeOf<(typeof KINDS)[number]>();
   expectTypeOf<keyof typeof STEPS>().toEqualTypeOf<StepKind>();
   expectTypeOf(STEP_KINDS).toEqualTypeOf<StepKind[]>();
@@ -48,7 +48,7 @@ test('step params: send has `send` and optional `expect`; others have their key'
 });
 
 test('CheckResult, StepResult, GateResult and RunResult fields', () => {
-  expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; warning?: boolean }>();
+  expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; reason?: string; cause?: string; warning?: boolean }>();
   expectTypeOf<Loc>().toEqualTypeOf<{ file: string; line: number; col: number }>();
   expectTypeOf<StepStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped'>();
   expectTypeOf<GateStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped'>();
@@ -64,7 +64,7 @@ test('CheckResult, StepResult, GateResult and RunResult fields', () => {
     observations?: Record<string, unknown>;
     note?: string;
   }>();
-  expectTypeOf<GateResult>().toEqualTypeOf<{ id: string; title: string; status: GateStatus; steps: StepResult[]; ms: number; loc: Loc }>();
+  expectTypeOf<GateResult>().toEqualTypeOf<{ id: string; title: string; status: GateStatus; note?: string; steps: StepResult[]; ms: number; loc: Loc; unconsumed?: { conn: string; count: number; dropped?: number; frames: FrameSummary[] }[] }>();
   expectTypeOf<RunResult['status']>().toEqualTypeOf<'passed' | 'failed' | 'interrupted'>();
   expectTypeOf<RunResult['schemaVersion']>().toEqualTypeOf<1>();
   expectTypeOf<RunResult['gates']>().toEqualTypeOf<GateResult[]>();

@@ -149,7 +149,7 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
       assert.equal(f.text, '> not a prompt', `reply ${i}`);
       assert.equal(f.isJson, false);
     }
-    assert.equal(conn.unread.length, 0);
+    assert.equal(conn.inbox.length, 0);
   });
 
   test('(c) piled prompts: a burst of messages is answered frame for frame, in order', async (t) => {
@@ -341,7 +341,7 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     conn.send('again');
     assert.deepEqual((await nextFrame(conn)).json, { done: true }, 'nothing came between the two replies');
     assert.equal(conn.framesIn, 2);
-    assert.equal(conn.unread.length, 0);
+    assert.equal(conn.inbox.length, 0);
   });
 
   test('(j) binary frames arrive as their text', async (t) => {

@@ -7,7 +7,12 @@ export const Duration = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'a duration such as 500ms, 5s or 1m')])
   .describe('A duration: a number of milliseconds or a string such as 500ms, 5s, 1m');
 
+/** A duration, or one `${VAR}` that holds one (checked when the step runs): a CI job can shorten a soak. */
+export const DurationOrVar = z.union([Duration, z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_.]*\}$/)]).describe('A duration, or a ${VARIABLE} holding one');
+
 export const FORMATS = ['uuid', 'iso-date', 'integer', 'email', 'url', 'json'] as const;
+
+const JsonType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']);
 
 export const MatcherObject = z
   .strictObject({
@@ -19,7 +24,7 @@ export const MatcherObject = z
     exists: z.boolean().optional(),
     absent: z.boolean().optional(),
     oneOf: z.array(z.unknown()).optional(),
-    type: z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']).optional(),
+    type: z.union([JsonType, z.array(JsonType).min(1)]).optional().describe('A JSON type, or a list of accepted types'),
     gt: z.number().optional(),
     gte: z.number().optional(),
     lt: z.number().optional(),
@@ -34,8 +39,15 @@ export const MATCHER_KEYS = Object.keys(MatcherObject.shape) as (keyof typeof Ma
 /** A scalar is shorthand for `equals`. */
 export const Matcher = z.union([z.string(), z.number(), z.boolean(), z.null(), MatcherObject]);
 
-export const FieldMatchers = z.record(z.string(), Matcher).describe('Field path (a.b[0].c) to matcher');
+export const FieldMatchers = z.record(z.string(), Matcher).describe('Field path (a.b[0].c; a|b: the first of those fields that is present) to matcher');
 export const Captures = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).describe('Variable name to field path');
+
+/** Which frames: by kind, by fields, or both. A string is a kind. */
+export const SelectorObject = z.strictObject({
+  type: z.string().optional().describe('The message kind (the value of the type field)'),
+  where: FieldMatchers.optional().describe('Every matcher must hold'),
+});
+export const Selector = z.union([z.string().describe('A message kind'), SelectorObject]);
 
 export const MessageExpectation = z.strictObject({
   type: z.string().optional().describe('The message kind (the value of the type field)'),
@@ -52,13 +64,20 @@ export const RawExpectation = z.strictObject({
 
 export const CollectExpectation = z.strictObject({
   collect: z.string().describe('Message kind whose pieces are gathered, e.g. content_delta'),
+  where: FieldMatchers.optional().describe('Gather only the frames of that kind where every matcher holds'),
   field: z.string().optional().describe('Field holding each piece (default: delta)'),
+  join: z.string().optional().describe('Text put between pieces (default: none for text pieces, "," when a piece is not a string)'),
   min: z.number().int().nonnegative().optional().describe('Fewest pieces (default 1)'),
   text: Matcher.optional().describe('Matcher for the joined text'),
   into: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().describe('Variable receiving the joined text'),
 });
 
-export const Expectation = z.union([CollectExpectation, RawExpectation, MessageExpectation]);
+export const NoneExpectation = z.strictObject({
+  none: Selector.describe('Frames that must not arrive'),
+  for: Duration.describe('How long nothing matching may arrive; the step lasts at least this long'),
+});
+
+export const Expectation = z.union([CollectExpectation, RawExpectation, NoneExpectation, MessageExpectation]);
 export const ExpectList = z.array(Expectation).min(1);
 
 export const Budget = z.union([Duration, z.strictObject({ max: Duration, soft: z.boolean().optional() })]);
@@ -69,7 +88,8 @@ export const waitKeys = {
   on: z.string().optional().describe('Connection name (default: main)'),
   within: Duration.optional().describe('Deadline for the whole step'),
   budget: Budget.optional().describe('Latency budget; over budget fails unless soft'),
-  forbid: z.array(z.string()).optional().describe('Message kinds that fail the step if they arrive first'),
+  forbid: z.array(Selector).optional().describe('Frames (kinds, or {type, where} selectors) that fail the step at once when they arrive'),
+  unordered: z.boolean().optional().describe('The expected messages may arrive in any order (default: in list order)'),
   distinct: z.array(z.string()).optional().describe('Captured variables that must differ across a connection group'),
 };
 
@@ -79,4 +99,7 @@ export type Expectation = z.infer<typeof Expectation>;
 export type MessageExpectation = z.infer<typeof MessageExpectation>;
 export type CollectExpectation = z.infer<typeof CollectExpectation>;
 export type RawExpectation = z.infer<typeof RawExpectation>;
+export type NoneExpectation = z.infer<typeof NoneExpectation>;
+export type Selector = z.infer<typeof Selector>;
+export type SelectorObject = z.infer<typeof SelectorObject>;
 export type Budget = z.infer<typeof Budget>;

@@ -16,6 +16,8 @@ export interface LoadedGate {
   loc: Loc;
   steps: LoadedStep[];
   serial: boolean;
+  /** Ids of earlier gates this one cannot run without (`needs:`). */
+  needs: string[];
 }
 
 export interface LoadedGates {

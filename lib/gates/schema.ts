@@ -13,6 +13,7 @@ export const Gate = z.strictObject({
   title: z.string().min(1),
   steps: z.array(Step).min(1),
   serial: z.boolean().optional().describe('Never run concurrently with other gates'),
+  needs: z.array(z.string()).optional().describe('Ids of earlier gates this gate cannot run without: when one of them fails, this gate is skipped at once'),
   tags: z.array(z.string()).optional(),
 });
 

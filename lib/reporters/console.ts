@@ -16,6 +16,26 @@ function indent(text: string, pad: string, maxLines = 20): string {
   return kept.map((l) => pad + l).join('\n');
 }
 
+/**
+ * Failed checks grouped by what went wrong, most gates first: one defect that breaks seven gates reads
+ * as one line ("message_complete arrived before tool_result: 7 gates"), not seven stories.
+ */
+export function failuresByCause(gates: GateResult[]): { cause: string; gates: string[] }[] {
+  const by = new Map<string, Set<string>>();
+  for (const g of gates) {
+    for (const s of g.steps) {
+      for (const c of s.checks) {
+        if (c.passed) continue;
+        const cause = c.cause ?? c.name.replace(/^[^:]+#\d+: |^[A-Za-z0-9_.-]+: /, '');
+        const set = by.get(cause) ?? new Set<string>();
+        set.add(g.id);
+        by.set(cause, set);
+      }
+    }
+  }
+  return [...by.entries()].map(([cause, set]) => ({ cause, gates: [...set] })).sort((a, b) => b.gates.length - a.gates.length);
+}
+
 export function consoleReporter(o: ReporterOptions): Reporter {
   const c = (code: string) => (s: string) => (o.color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const green = c('32');
@@ -40,6 +60,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       write(`      ${red('✗')} ${ch.name}  ${dim(formatLoc(ch.loc))}`);
       write(indent(`expected: ${show(ch.expected)}`, '          '));
       write(indent(`actual:   ${show(ch.actual)}`, '          '));
+      if (ch.reason) write(indent(`why:      ${ch.reason}`, '          '));
     }
     if (step.lastMessages?.length) {
       write(dim(`        last messages (${step.lastMessages.length}):`));
@@ -73,6 +94,12 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       for (const w of step.checks.filter((ch) => ch.warning)) write(yellow(`      ! ${w.name}: ${show(w.actual)}`));
       if (failed.length) failureDetail(step, failed);
     },
+    onGateEnd(g: GateResult) {
+      // A gate that did not run at all (a gate it needs failed) says so in one line, quiet or not.
+      if (g.status !== 'skipped' || !g.note || g.steps.some((s) => s.note !== g.note)) return;
+      header();
+      write(dim(`  - not run: ${g.note}`));
+    },
     onRunEnd(r: RunResult) {
       const t = r.totals;
       if (timings.length && !o.quiet) {
@@ -89,6 +116,12 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       const verdict = r.status === 'passed' ? green('PASS') : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
       write(`\n${verdict}  ${t.gates} gates: ${parts.join(', ')} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
       if (r.status === 'failed') {
+        const causes = failuresByCause(r.gates);
+        if (causes.length > 1 || (causes[0] && causes[0].gates.length > 1)) {
+          write(`\n${bold('failures by cause')}`);
+          for (const c of causes.slice(0, 12)) write(`  ${red('✗')} ${c.cause}: ${c.gates.length} gate${c.gates.length === 1 ? '' : 's'} ${dim(`(${c.gates.slice(0, 6).join(', ')}${c.gates.length > 6 ? ', …' : ''})`)}`);
+          if (causes.length > 12) write(dim(`  … ${causes.length - 12} more causes`));
+        }
         const first = r.gates.find((g) => g.status === 'failed');
         const step = first?.steps.find((s) => s.status === 'failed');
         if (first && step) write(`first failure: gate ${first.id}, step "${step.label}" at ${formatLoc(step.loc)}`);

@@ -170,8 +170,8 @@ function timeline(t: Transcript, r: RunResult): string {
     const rows = g.lines.map((l) => {
       const at = Date.parse(l.at);
       const rel = Number.isFinite(at) && Number.isFinite(start) ? `+${((at - start) / 1000).toFixed(3)} s` : esc(l.at);
-      const json = looksJson(l.text) && l.text.length <= MAX_FRAME_CHARS ? ' data-json="1"' : '';
-      return `<tr class="f-${l.dir}"><td class="num" title="${esc(l.at)}">${rel}</td><td class="dir">${l.dir === 'in' ? '← in' : '→ out'}</td><td class="num">${l.seq === undefined ? '' : '#' + esc(l.seq)}</td><td class="stepref">${esc(l.step)}</td><td><pre class="frame"${json}>${clip(l.text, MAX_FRAME_CHARS)}</pre></td></tr>`;
+      const json = l.dir !== 'event' && looksJson(l.text) && l.text.length <= MAX_FRAME_CHARS ? ' data-json="1"' : '';
+      return `<tr class="f-${l.dir}"><td class="num" title="${esc(l.at)}">${rel}</td><td class="dir">${l.dir === 'in' ? '← in' : l.dir === 'out' ? '→ out' : '• event'}</td><td class="num">${l.seq === undefined ? '' : '#' + esc(l.seq)}</td><td class="stepref">${esc(l.step)}</td><td><pre class="${l.dir === 'event' ? 'event' : 'frame'}"${json}>${clip(l.text, MAX_FRAME_CHARS)}</pre></td></tr>`;
     });
     const ins = g.lines.filter((l) => l.dir === 'in').length;
     return `<details class="conn" open><summary><span class="gate-id">${esc(g.gate)}</span> · connection <b>${esc(g.conn)}</b> <span class="meta">${ins} in, ${g.lines.length - ins} out</span></summary>
@@ -271,7 +271,7 @@ export function htmlReport(result: RunResult, info: RunInfo | undefined, transcr
 <body>
 <header>
 <h1>wsgate <span class="verdict s-${esc(status)}">${esc(verdict)}</span></h1>
-<div class="totals"><span>${esc(t.gates)} gates</span><span>${esc(t.passed)} passed</span><span>${esc(t.failed)} failed</span><span>${esc(t.pending)} pending</span><span>${esc(t.skipped)} skipped</span><span>${esc(t.checks)} checks, ${esc(t.checksFailed)} failed</span><span><b id="frame-count">${transcript.lines.length}</b> frames</span></div>
+<div class="totals"><span>${esc(t.gates)} gates</span><span>${esc(t.passed)} passed</span><span>${esc(t.failed)} failed</span><span>${esc(t.pending)} pending</span><span>${esc(t.skipped)} skipped</span><span>${esc(t.checks)} checks, ${esc(t.checksFailed)} failed</span><span><b id="frame-count">${transcript.lines.filter((l) => l.dir !== 'event').length}</b> frames</span></div>
 <dl class="run">${runRows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 </header>
 <div class="toolbar"><label><input type="checkbox" id="only-failed"> failed only</label><button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button><label><input type="checkbox" id="pretty-json"> pretty-print JSON frames</label></div>

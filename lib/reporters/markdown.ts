@@ -47,7 +47,7 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
     out.push('| --- | --- | ---: | ---: |');
     for (const g of r.gates) {
       const passed = g.steps.filter((s) => s.status === 'passed').length;
-      out.push(`| **${mdText(g.id, 120)}** ${mdText(g.title, 120)} | ${icon(g.status)} | ${passed}/${g.steps.length} | ${Math.round(g.ms)} |`);
+      out.push(`| **${mdText(g.id, 120)}** ${mdText(g.title, 120)} | ${icon(g.status)}${g.note ? ` (${mdText(g.note, 160)})` : ''} | ${passed}/${g.steps.length} | ${Math.round(g.ms)} |`);
     }
   } else {
     out.push('_No gates were run._');

@@ -123,10 +123,19 @@ export function cut(s: string, max: number): string {
 export interface TranscriptLine {
   at: string;
   conn: string;
-  dir: 'in' | 'out';
+  /** `event`: the socket opened or closed (the text says how), not a frame. */
+  dir: 'in' | 'out' | 'event';
   step: string;
   seq?: number;
   text: string;
+}
+
+/** "opened (subprotocol graphql-transport-ws)", "closed by the server: 1008 Too many connections". */
+function eventText(o: Record<string, unknown>): string {
+  if (o.event === 'open') return `socket opened${o.protocol ? ` (subprotocol ${String(o.protocol)})` : ''}`;
+  const who = o.byClient ? 'by the harness' : 'by the server';
+  const code = o.code !== undefined ? `: ${String(o.code)}${o.reason ? ` ${String(o.reason)}` : ''}` : '';
+  return `socket closed ${who}${code}${o.error ? ` (${String(o.error)})` : ''}`;
 }
 
 export interface Transcript {
@@ -161,7 +170,9 @@ export async function readTranscript(evidenceDir: string | null | undefined, max
       try {
         const o = JSON.parse(raw) as Partial<TranscriptLine>;
         if (!o || typeof o !== 'object') throw new Error('not an object');
-        t.lines.push({ at: String(o.at ?? ''), conn: String(o.conn ?? '?'), dir: o.dir === 'out' ? 'out' : 'in', step: String(o.step ?? ''), ...(typeof o.seq === 'number' ? { seq: o.seq } : {}), text: typeof o.text === 'string' ? o.text : JSON.stringify(o.text ?? '') });
+        const dir = o.dir === 'out' || o.dir === 'event' ? o.dir : 'in';
+        const text = dir === 'event' ? eventText(o as Record<string, unknown>) : typeof o.text === 'string' ? o.text : JSON.stringify(o.text ?? '');
+        t.lines.push({ at: String(o.at ?? ''), conn: String(o.conn ?? '?'), dir, step: String(o.step ?? ''), ...(typeof o.seq === 'number' ? { seq: o.seq } : {}), text });
       } catch {
         t.unreadable++;
       }

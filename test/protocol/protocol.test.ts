@@ -50,29 +50,46 @@ test('the shipped protocol file is where DEFAULT_PROTOCOL_FILE says and lists ev
   assert.deepEqual(p.slashCommands, ['/help', '/status', '/clear', '/sessions']);
 });
 
-test('server→client: a non-UUID sessionId is named as session_initialized.sessionId', () => {
+test('server→client: the documented fields are required, the seen ones typed only when present', () => {
   const p = shipped();
-  const good = { type: 'session_initialized', sessionId: UUID, projectPath: '/tmp/p', messageCount: 0, createdAt: NOW, lastActiveAt: NOW, timestamp: NOW };
-  assert.deepEqual(p.validateIncoming(good), []);
-  const v = p.validateIncoming({ ...good, sessionId: 'sess-1' });
-  assert.deepEqual(v, [{ type: 'session_initialized', path: 'sessionId', rule: 'format', message: 'session_initialized.sessionId: must match format "uuid"' }]);
+  // Exactly the documented fields: valid.
+  assert.deepEqual(p.validateIncoming({ type: 'session_initialized', sessionId: UUID, hasContext: false }), []);
+  assert.deepEqual(p.validateIncoming({ type: 'message_complete' }), []);
+  assert.deepEqual(p.validateIncoming({ type: 'slash_command_response', content: 'help text' }), []);
+  assert.deepEqual(p.validateIncoming({ type: 'error', error: 'bad' }), []);
+  assert.deepEqual(p.validateIncoming({ type: 'tool_execution', tool: 'write_file', input: { path: 'a' } }), []);
+  // What one implementation adds: valid too, and typed.
+  const seen = { type: 'session_initialized', sessionId: UUID, hasContext: true, projectPath: '/tmp/p', messageCount: 0, createdAt: NOW, lastActiveAt: NOW, timestamp: NOW };
+  assert.deepEqual(p.validateIncoming(seen), []);
+  assert.deepEqual(p.validateIncoming({ ...seen, createdAt: 'monday' }).map((v) => v.message), ['session_initialized.createdAt: must match format "date-time"']);
+  // A documented field missing or of the wrong type is a violation.
+  assert.deepEqual(p.validateIncoming({ type: 'session_initialized', sessionId: UUID }).map((v) => v.message), ["session_initialized: must have required property 'hasContext'"]);
+  assert.deepEqual(p.validateIncoming({ ...seen, sessionId: 'sess-1' }), [{ type: 'session_initialized', path: 'sessionId', rule: 'format', message: 'session_initialized.sessionId: must match format "uuid"' }]);
+  assert.deepEqual(p.validateIncoming({ type: 'slash_command_response', command: '/help' }).map((v) => v.message), ["slash_command_response: must have at least one of the properties 'content', 'response'"]);
+  assert.deepEqual(p.validateIncoming({ type: 'slash_command_response', response: 'text' }), [], 'the text under its other name');
 });
 
-test('server→client: tool_result needs a string error, and exactly one of result/error', () => {
+test('server→client: tokensUsed is a count or {input, output}', () => {
   const p = shipped();
-  assert.deepEqual(p.validateIncoming({ type: 'tool_result', tool: 'read_file', result: 'text', timestamp: NOW }), []);
+  assert.deepEqual(p.validateIncoming({ type: 'message_complete', messageId: 'm1', tokensUsed: 42 }), []);
+  assert.deepEqual(p.validateIncoming({ type: 'message_complete', tokensUsed: { input: 10, output: 32 } }), []);
+  assert.equal(p.validateIncoming({ type: 'message_complete', tokensUsed: { input: 10 } }).length, 1, 'an object needs both counts');
+  assert.equal(p.validateIncoming({ type: 'message_complete', tokensUsed: 'many' }).length, 1);
+  assert.equal(p.validateIncoming({ type: 'message_complete', tokensUsed: -1 }).length, 1);
+});
+
+test('server→client: tool_result needs a tool and a result or a string error', () => {
+  const p = shipped();
+  assert.deepEqual(p.validateIncoming({ type: 'tool_result', tool: 'read_file', result: 'text' }), []);
   assert.deepEqual(p.validateIncoming({ type: 'tool_result', tool: 'read_file', error: 'Permission denied: /etc/hosts', timestamp: NOW }), []);
-  assert.deepEqual(p.validateIncoming({ type: 'tool_result', tool: 'read_file', error: 5, timestamp: NOW }).map((v) => v.message), ['tool_result.error: must be string']);
-  assert.deepEqual(p.validateIncoming({ type: 'tool_result', tool: 'read_file', timestamp: NOW }).map((v) => v.message), ["tool_result: must have exactly one of the properties 'result', 'error'"]);
-  const both = p.validateIncoming({ type: 'tool_result', tool: 'read_file', result: 'a', error: 'b', timestamp: NOW });
-  assert.equal(both.length, 1);
-  assert.equal(both[0]!.rule, 'oneOf');
-  assert.deepEqual(p.validateIncoming({ type: 'tool_result', result: 'x', timestamp: NOW }).map((v) => v.message), ["tool_result: must have required property 'tool'"]);
+  assert.deepEqual(p.validateIncoming({ type: 'tool_result', tool: 'read_file', error: 5 }).map((v) => v.message), ['tool_result.error: must be string']);
+  assert.deepEqual(p.validateIncoming({ type: 'tool_result', tool: 'read_file' }).map((v) => v.message), ["tool_result: must have at least one of the properties 'result', 'error'"]);
+  assert.deepEqual(p.validateIncoming({ type: 'tool_result', result: 'x' }).map((v) => v.message), ["tool_result: must have required property 'tool'"]);
 });
 
-test('server→client: every message needs a date-time timestamp; nested paths read like gates.yaml paths', () => {
+test('server→client: a timestamp is optional but must be a date-time when sent; nested paths read like gates.yaml paths', () => {
   const p = shipped();
-  assert.deepEqual(p.validateIncoming({ type: 'pong' }).map((v) => v.message), ["pong: must have required property 'timestamp'"]);
+  assert.deepEqual(p.validateIncoming({ type: 'pong' }), []);
   assert.deepEqual(p.validateIncoming({ type: 'pong', timestamp: 'yesterday' }).map((v) => v.message), ['pong.timestamp: must match format "date-time"']);
   const v = p.validateIncoming({ type: 'sessions_list', sessions: [{ id: UUID, messageCount: 0 }, { id: 'nope', messageCount: -1 }], count: 2, timestamp: NOW });
   assert.deepEqual(v.map((x) => x.path), ['sessions[1].id', 'sessions[1].messageCount']);
@@ -175,7 +192,7 @@ test('a document that is not AsyncAPI 3 is refused, with the place of the mistak
 });
 
 test('a payload schema with a misspelt keyword, a payload without a const type, a duplicate kind: each refused', (t) => {
-  const typo = shippedWith('        required: [type, delta, timestamp]', '        requird: [type, delta, timestamp]');
+  const typo = shippedWith('        required: [type, delta]', '        requird: [type, delta]');
   const r1 = loadProtocol(tempFile(t, 'typo.yaml', typo));
   assert.ok(!r1.ok);
   assert.match(r1.errors[0]!.title, /message content_delta: its payload schema does not compile: .*unknown keyword: "requird"/);

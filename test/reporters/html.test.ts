@@ -56,9 +56,13 @@ async function checkRun(run: CliRun, file: string, dom: string): Promise<string>
     assert.ok(dom.includes(`<span class="gate-id">${serialized(g.id)}</span>`), `gate ${g.id}`);
     for (const s of g.steps) assert.ok(dom.includes(serialized(s.label)), `step ${g.id} / ${s.label}`);
   }
-  const frames = await transcript(run.out);
+  const lines = await transcript(run.out);
+  const frames = lines.filter((l) => l.dir !== 'event');
   assert.ok(frames.length > 0, 'the run has a transcript');
   for (const f of frames) assert.ok(dom.includes(serialized(f.text)), `frame ${f.conn} ${f.dir}: ${f.text.slice(0, 80)}`);
+  const events = lines.filter((l) => l.dir === 'event');
+  assert.ok(events.length >= 2, 'the transcript records sockets opening and closing');
+  assert.ok(dom.includes('<pre class="event">socket opened</pre>'), 'an open is shown as an event, not as an empty frame');
   assert.ok(dom.includes(`<b id="frame-count">${frames.length}</b>`), 'the script counted every frame');
   return dom;
 }

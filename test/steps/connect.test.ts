@@ -31,10 +31,12 @@ describe('connect', { concurrency: true }, () => {
     assert.equal(r.result.status, 'failed');
     assert.equal(r.result.exitCode, 1);
     assert.equal(r.steps[0]!.status, 'failed');
-    assert.equal(r.failedChecks.length, 1);
     assert.match(String(r.failedChecks[0]!.actual), /^REFUSED: connection refused/);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '- connect: main'));
-    assert.deepEqual(r.steps.slice(1).map((s) => s.status), ['skipped', 'skipped'], 'the rest of the gate does not run');
+    assert.equal(r.steps[1]!.status, 'failed', 'the second connect has its own input (its own URL) and runs');
+    assert.match(String(r.failedChecks[1]!.actual), /^REFUSED: connection refused/);
+    assert.equal(r.steps[2]!.status, 'skipped', 'the send needs main, which never opened');
+    assert.match(r.steps[2]!.note ?? '', /connection main did not open \(step 1\)/);
   });
 
   test('count: 5 opens five connections as one group', async (t) => {

@@ -2,6 +2,7 @@
 // real `ws` server acted (or lied) about them. Each server does exactly what its test needs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -110,8 +111,8 @@ describe('verify', { concurrency: true }, () => {
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
       assert.equal(r.result.status, 'failed');
       assert.equal(r.steps[3]!.status, 'failed');
-      assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
-      assert.equal(r.failedChecks[0]!.name, 'test.txt content');
+      // out.json got the suffix too: its own step runs and reports it (it needs nothing from test.txt).
+      assert.deepEqual(r.failedChecks.map((c) => c.name), ['test.txt content', 'out.json is JSON'], JSON.stringify(r.failedChecks));
       assert.equal(r.failedChecks[0]!.actual, 'Test content (edited)');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CONTENT'));
     });
@@ -179,6 +180,38 @@ describe('verify', { concurrency: true }, () => {
       const r = await runGatesYaml(gate, { url: fx.url, project: await stale(t) });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       assert.equal(r.steps[2]!.checks[1]!.actual, 'modified during the gate');
+    });
+  });
+
+  describe('sha256', { concurrency: true }, () => {
+    // sha256 of the 12 bytes "Test content", computed here rather than trusted from the step.
+    const digest = createHash('sha256').update('Test content').digest('hex');
+    const gate = oneGate(`
+      - connect: main
+      ${write('test.bin', 'Test content').replace('\n', '\n      ')}
+      - verify: {file: test.bin, sha256: ${digest.toUpperCase()}}   # SHA
+    `);
+
+    test('passes when the bytes on disk hash to it (hex in either case)', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      assert.deepEqual(r.steps[2]!.checks.map((c) => c.name), ['test.bin exists', 'test.bin sha256']);
+    });
+
+    test('fails at the sha256 line when the server writes other bytes', async (t) => {
+      const fx = await toolServer(t, { suffix: ' (edited)' });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
+      assert.equal(r.failedChecks[0]!.name, 'test.bin sha256');
+      assert.equal(r.failedChecks[0]!.expected, digest);
+      assert.equal(r.failedChecks[0]!.actual, createHash('sha256').update('Test content (edited)').digest('hex'));
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# SHA'));
+    });
+
+    test('a sha256 that is not 64 hex digits is a load error', async () => {
+      await assert.rejects(runGatesYaml(gate.replace(digest.toUpperCase(), 'abc123'), { url: 'ws://127.0.0.1:1' }), /64 hex digits/);
     });
   });
 
@@ -338,7 +371,8 @@ describe('verify', { concurrency: true }, () => {
       const fx = await toolServer(t, { fakeCommit: true });
       const r = await runGatesYaml(commitGate, { url: fx.url, project: await committed(t) });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.failedChecks.map((c) => c.name), ['git log -1 message', 'HEAD moved during the gate']);
+      // The clean check runs too: the uncommitted file is a defect of its own.
+      assert.deepEqual(r.failedChecks.map((c) => c.name), ['git log -1 message', 'HEAD moved during the gate', 'git working tree is clean']);
       assert.equal(r.failedChecks[0]!.actual, 'base');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(commitGate, '# LAST'));
       assert.equal(r.failedChecks[1]!.loc.line, lineOf(commitGate, '# MOVED'));

@@ -1,0 +1,217 @@
+// `wsgate record`: a manual wscat session (or the evidence of an earlier run) turned into a gate.
+// The project folder and the embedded server are set up exactly as `wsgate run` sets them up.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { explainParseError, parseTarget } from '../args.ts';
+import { parseDuration } from '../duration.ts';
+import { EXIT, HarnessFailure, didYouMean } from '../errors.ts';
+import { startEmbeddedTarget, type EmbeddedServer } from '../embedded.ts';
+import { onInterrupt } from '../interrupt.ts';
+import { prepareProject, removeOwned } from '../project.ts';
+import { wscatBinPath } from '../wscat.ts';
+import { readEvidence } from './from-evidence.ts';
+import { inferGate, type Inferred } from './infer.ts';
+import { recordLive } from './live.ts';
+import type { Recording } from './recording.ts';
+import { summaryLines } from './summary.ts';
+import { freeId, gatesText, readTarget, writeGatesFile, type Target } from './write.ts';
+
+export const RECORD_USAGE = `usage: wsgate record [URL] [PATH] [--out FILE] [--gate ID] [--until KIND]... [--idle MS] [--wait MS] [--type-field NAME] [--loose-text] [--keep]
+       wsgate record --from RUN_DIR|TRANSCRIPT [--out FILE] [--gate ID]... [--type-field NAME] [--loose-text]`;
+
+export const RECORD_HELP = `${RECORD_USAGE}
+
+Turns a manual session into a gate. Type JSON lines as with \`wscat -c URL\`; replies show as they
+arrive; Ctrl-D or /close ends the session, and the gate is written (Ctrl-C: nothing is written).
+
+  URL                 ws:// or wss:// URL of the server; none: start the embedded reference server
+  PATH                project folder (as for wsgate run): its changes become verify steps, and its
+                      path is written as \${PROJECT}; none: a fresh temp folder
+  --out FILE          gates file to write (default ./gates.yaml); an existing one gets the gate
+                      appended, its text untouched
+  --gate ID           id of the new gate (default: recorded; -2, -3… if taken). With --from: take
+                      only this gate of the run (repeatable)
+  --from PATH         record from a run's evidence folder (or its transcript.jsonl) instead
+  --until KIND        a message kind that ends a reply (e.g. message_complete; repeatable)
+  --idle MS           a reply has ended after this long without a frame (default 500ms)
+  --wait MS           longest wait for one reply (default 10s)
+  --type-field NAME   the field naming a message's kind (default: the gates file's, else type)
+  --loose-text        do not pin the text of streamed replies (a model words them anew each time)
+  --keep              keep the temp project folder and server data
+
+With stdin not a terminal the lines come from stdin, and each is sent only once the reply to the
+previous one has ended (--until, --idle, --wait), so replies are attributed to the right send.
+
+exit codes: 0 gate written · 1 the connection failed · 2 usage error · 3 the harness could not work
+            · 130 interrupted (nothing written)`;
+
+interface RecordArgs {
+  url?: string;
+  project?: string;
+  out: string;
+  gates: string[];
+  from?: string;
+  until: string[];
+  idleMs: number;
+  waitMs: number;
+  typeField?: string;
+  looseText: boolean;
+  keep: boolean;
+  help: boolean;
+}
+
+const OPTIONS = {
+  out: { type: 'string' },
+  gate: { type: 'string', multiple: true },
+  from: { type: 'string' },
+  until: { type: 'string', multiple: true },
+  idle: { type: 'string' },
+  wait: { type: 'string' },
+  'type-field': { type: 'string' },
+  'loose-text': { type: 'boolean' },
+  keep: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function usage(message: string): HarnessFailure {
+  return new HarnessFailure([{ code: 'USAGE', title: message, hint: RECORD_USAGE.replace(/^usage: /, '') }], EXIT.usage);
+}
+
+function duration(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  try {
+    const ms = parseDuration(/^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw);
+    if (ms > 0) return ms;
+  } catch {
+    /* below */
+  }
+  throw usage(`--${flag} expects a duration such as 500ms, 5s or a number of milliseconds, got "${raw}"`);
+}
+
+function parseRecordArgs(argv: string[]): RecordArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (e) {
+    throw usage(explainParseError((e as Error).message, argv, Object.keys(OPTIONS)));
+  }
+  const v = parsed.values;
+  if (v.from !== undefined && parsed.positionals.length) throw usage('--from records from a run: give no URL or PATH with it');
+  if (v.from === '' || v.out === '') throw usage(`--${v.from === '' ? 'from' : 'out'} needs a value`);
+  if (v.from === undefined && (v.gate?.length ?? 0) > 1) throw usage('--gate names the one gate a session records (several only with --from)');
+  for (const g of v.gate ?? []) if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(g)) throw usage(`--gate ${g}: an id is letters, digits, ".", "_" and "-", starting with a letter or digit`);
+  if (v['type-field'] === '') throw usage('--type-field needs a value');
+  return {
+    ...parseTarget(parsed.positionals, usage),
+    out: v.out ?? 'gates.yaml',
+    gates: v.gate ?? [],
+    ...(v.from !== undefined ? { from: v.from } : {}),
+    until: v.until ?? [],
+    idleMs: duration('idle', v.idle, 500),
+    waitMs: duration('wait', v.wait, 10_000),
+    ...(v['type-field'] ? { typeField: v['type-field'] } : {}),
+    looseText: v['loose-text'] ?? false,
+    keep: v.keep ?? false,
+    help: v.help ?? false,
+  };
+}
+
+/** The type field the written gates will be read with: an existing file's, which --type-field must agree with. */
+function typeFieldFor(args: RecordArgs, target: Target, fallback?: string): string {
+  const fileField = target.doc ? (target.typeField ?? 'type') : undefined;
+  if (fileField && args.typeField && args.typeField !== fileField) throw usage(`--type-field ${args.typeField}: ${path.basename(target.file)} reads message kinds from "${fileField}"`);
+  return fileField ?? args.typeField ?? fallback ?? 'type';
+}
+
+function write(target: Target, gates: Inferred[], comment: string, typeField: string): void {
+  const created = !target.doc;
+  writeGatesFile(target, gatesText(target, gates, comment, typeField));
+  process.stdout.write(summaryLines(gates, target.file, created).join('\n') + '\n');
+}
+
+function fromEvidence(args: RecordArgs, target: Target): number {
+  const source = readEvidence(args.from!);
+  let recs = source.recordings;
+  if (args.gates.length) {
+    const ids = recs.map((r) => r.id);
+    for (const g of args.gates) {
+      if (!ids.includes(g)) {
+        const guess = didYouMean(g, ids);
+        throw usage(`--gate ${g}: the run sent no frame in a gate of that id${guess ? ` (did you mean "${guess}"?)` : ids.length ? ` (it has: ${ids.join(', ')})` : ''}`);
+      }
+    }
+    recs = recs.filter((r) => args.gates.includes(r.id));
+  }
+  if (!recs.length) throw usage(`--from ${args.from}: the run holds no WebSocket frames to record`);
+  const typeField = typeFieldFor(args, target, source.typeField);
+  const gates = recs.map((r) => inferGate({ ...r, id: freeId(r.id, target.ids) }, { typeField, looseText: args.looseText, reserved: target.reservedVars }));
+  const skipped = args.gates.length ? [] : source.skipped;
+  if (skipped.length) gates[gates.length - 1]!.notes.push(`gates with no WebSocket frames were not recorded: ${skipped.join(', ')}`);
+  write(target, gates, `recorded by wsgate record from the evidence of run ${source.runId ?? '?'} in ${source.dir}`, typeField);
+  return EXIT.passed;
+}
+
+function sessionTitle(rec: Recording, typeField: string): string {
+  const kinds: string[] = [];
+  for (const e of rec.events) {
+    if (e.kind !== 'out') continue;
+    let k = 'raw line';
+    try {
+      const j = JSON.parse(e.text) as Record<string, unknown>;
+      if (typeof j?.[typeField] === 'string') k = j[typeField] as string;
+      else k = 'message';
+    } catch {
+      /* a raw line */
+    }
+    const last = kinds[kinds.length - 1];
+    const m = last && /^(.*?)(?: ×(\d+))?$/.exec(last);
+    if (m && m[1] === k) kinds[kinds.length - 1] = `${k} ×${Number(m[2] ?? 1) + 1}`;
+    else kinds.push(k);
+  }
+  return kinds.length ? `Recorded session: ${kinds.join(', ')}` : 'Recorded session: connect';
+}
+
+async function live(args: RecordArgs, target: Target): Promise<number> {
+  if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
+  const typeField = typeFieldFor(args, target);
+  const project = await prepareProject(args.project);
+  const controller = new AbortController();
+  const offInterrupt = onInterrupt(controller);
+  let server: EmbeddedServer | undefined;
+  try {
+    if (!args.url) server = await startEmbeddedTarget(project.path, args.keep);
+    const url = args.url ?? server!.url;
+    const interactive = Boolean(process.stdin.isTTY);
+    process.stdout.write(`wsgate record · ${url}${server ? ' (embedded reference server)' : ''}\nproject ${project.path} (send it as projectPath) · the gate goes to ${path.relative(process.cwd(), target.file) || target.file}\n`);
+    const r = await recordLive({ url, project: project.path, typeField, rule: { idleMs: args.idleMs, waitMs: args.waitMs, until: args.until }, openTimeoutMs: Math.max(args.waitMs, 5000), interactive, input: process.stdin, output: process.stdout, exclude: [target.file], signal: controller.signal });
+    if ((!r.ok && r.reason === 'interrupted') || controller.signal.aborted) {
+      process.stderr.write('wsgate: interrupted: no gate written\n');
+      return EXIT.interrupted;
+    }
+    if (!r.ok) {
+      process.stderr.write(`wsgate: the connection to ${url} failed: ${r.message}\n`);
+      return EXIT.failed;
+    }
+    const typed = args.project !== undefined ? path.resolve(args.project) : project.path;
+    const rec: Recording = { id: freeId(args.gates[0] ?? 'recorded', target.ids), title: '', project: project.path, ...(typed !== project.path ? { projectAliases: [typed] } : {}), events: r.events, notes: r.notes };
+    rec.title = sessionTitle(rec, typeField);
+    const gate = inferGate(rec, { typeField, looseText: args.looseText, reserved: target.reservedVars });
+    write(target, [gate], `recorded by wsgate record on ${new Date().toISOString().slice(0, 10)} from ${server ? 'the embedded reference server' : url}`, typeField);
+    return EXIT.passed;
+  } finally {
+    offInterrupt();
+    await server?.stop(args.keep);
+    if (!args.keep) removeOwned(project);
+    else if (project.owned) process.stderr.write(`wsgate: kept project folder ${project.path}\n`);
+  }
+}
+
+export async function recordMain(argv: string[]): Promise<number> {
+  const args = parseRecordArgs(argv);
+  if (args.help) {
+    process.stdout.write(RECORD_HELP + '\n');
+    return EXIT.passed;
+  }
+  const target = readTarget(args.out);
+  return args.from !== undefined ? fromEvidence(args, target) : live(args, target);
+}

@@ -1,0 +1,150 @@
+// Gate 3A's "memory growth under a 5-minute stress": connections that repeat a few exchanges for a time
+// (or a number of rounds) while the backend's memory is sampled; a slow leak shows as growth from a
+// baseline taken after warm-up. The exchanges are ordinary send/expect steps, run through their own code.
+import { z } from 'zod';
+import { Duration, DurationOrVar } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/step-api.ts';
+import { parseDuration } from '../lib/duration.ts';
+import { treeRssBytes } from '../lib/process.ts';
+import { httpRequest } from '../lib/http-client.ts';
+import { getPath } from '../lib/match.ts';
+import type { CheckResult, StepResult } from '../lib/results.ts';
+import type { Member, StepContext } from '../lib/context.ts';
+import { send } from './send.ts';
+import { expect } from './expect.ts';
+
+const Exchange = z.union([send.schema, expect.schema]);
+
+const Memory = z.strictObject({
+  of: z.string().optional().describe('The name of a start step: the RSS of its whole process tree, read from /proc'),
+  http: z.string().optional().describe('Or a URL answering JSON with the memory in bytes'),
+  field: z.string().optional().describe('With http: the field holding the bytes (e.g. memory.rss)'),
+  maxGrowth: z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 20%')]).describe('Largest growth from the baseline, in percent'),
+  warmup: z.number().int().nonnegative().optional().describe('Rounds every connection completes before the baseline (default 1)'),
+  every: Duration.optional().describe('Sampling period (default 1s)'),
+});
+
+const SoakParams = z.strictObject({
+  connections: z.number().int().min(1).max(200).optional().describe('Connections repeating the steps at once (default 1)'),
+  for: DurationOrVar.optional().describe('How long to repeat (a duration or a ${VAR} holding one)'),
+  rounds: z.number().int().min(1).optional().describe('Or how many times each connection repeats the steps'),
+  steps: z.array(Exchange).min(1).describe('send/expect steps each connection repeats, on its own connection'),
+});
+
+export const soak = defineStep({
+  schema: z.strictObject({
+    soak: SoakParams,
+    memory: Memory.optional(),
+    name: z.string().optional(),
+  }),
+  label: (p) => `soak ${p.soak.connections ?? 1} connection${(p.soak.connections ?? 1) === 1 ? '' : 's'} ${p.soak.for !== undefined ? `for ${p.soak.for}` : `× ${p.soak.rounds} rounds`}`,
+  // Exactly one of for/rounds: checked by the loader's semantic step (a soak must end).
+  async run(p, ctx) {
+    const n = p.soak.connections ?? 1;
+    const forText = p.soak.for !== undefined ? (ctx.vars.resolve(p.soak.for) as string | number) : undefined;
+    let forMs: number | undefined;
+    try {
+      forMs = forText !== undefined ? parseDuration(forText) : undefined;
+    } catch {
+      return ctx.result([ctx.check('soak.for is a duration', 'a duration such as 30s or 5m', String(forText), false, ctx.locOf(['soak', 'for']))]);
+    }
+    const untilMs = forMs !== undefined ? performance.now() + forMs : Infinity;
+    const rounds = p.soak.rounds ?? Infinity;
+    const sampler = p.memory ? memorySampler(p.memory, ctx) : undefined;
+    const checks: CheckResult[] = [];
+    const opened = await Promise.all(Array.from({ length: n }, (_, i) => ctx.openConnection('soak', `soak#${i + 1}`, { url: ctx.url, openTimeoutMs: ctx.timeoutMs() })));
+    const members = opened.flatMap((o) => (o.ok ? [o.member] : []));
+    opened.forEach((o, i) => {
+      if (!o.ok) checks.push(ctx.check(`soak#${i + 1}: connection opens`, 'open', `${o.error.code}: ${o.error.message}`, false));
+    });
+    if (!members.length) return ctx.result(checks);
+    const warmup = p.memory?.warmup ?? 1;
+    let warm = 0;
+    let exchanges = 0;
+    let failedCount = 0;
+    const failures: StepResult[] = [];
+    let round = 0;
+    const runner = async (m: Member) => {
+      for (let r = 0; r < rounds && performance.now() < untilMs && m.conn.isOpen && !ctx.settings.signal.aborted; r++) {
+        for (const [k, inner] of p.soak.steps.entries()) {
+          const sub = innerContext(ctx, m, k);
+          const res = 'send' in inner ? await send.run(inner as never, sub) : await expect.run(inner as never, sub);
+          exchanges++;
+          if (res.status === 'failed') {
+            failedCount++;
+            if (failures.length < 3) failures.push(res);
+          }
+        }
+        if (r + 1 === warmup && ++warm === members.length) await sampler?.baseline();
+        round = Math.max(round, r + 1);
+      }
+    };
+    const ticker = sampler ? setInterval(() => void sampler.sample(), sampler.everyMs) : undefined;
+    await Promise.all(members.map(runner));
+    if (ticker) clearInterval(ticker);
+    const first = failures[0]?.checks.find((c) => !c.passed);
+    checks.push(ctx.check(`${members.length} connection${members.length === 1 ? '' : 's'} × ${round} rounds: every exchange passes`, `${exchanges} of ${exchanges}`, first ? `${failedCount} of ${exchanges} failed; first: ${first.name}: ${String(first.actual).slice(0, 300)}` : `${exchanges} of ${exchanges}`, !first, ctx.locOf(['soak', 'steps'])));
+    if (sampler) checks.push(await sampler.verdict(warm === members.length));
+    for (const m of members) await m.conn.dispose();
+    return ctx.result(checks, { observations: { rounds: round, exchanges, ...(sampler ? { memory: sampler.samples } : {}) } });
+  },
+});
+
+/** One connection of the soak, seen by an inner send/expect step as its `main`. */
+function innerContext(ctx: StepContext, m: Member, k: number): StepContext {
+  return { ...ctx, connections: new Map([['main', [m]]]), vars: m.vars, loc: ctx.locOf(['soak', 'steps', k]), locOf: (path) => ctx.locOf(['soak', 'steps', k, ...path]) };
+}
+
+/** Samples the backend's memory: a baseline after warm-up, then every period; judged against maxGrowth. */
+function memorySampler(mem: z.infer<typeof Memory>, ctx: StepContext) {
+  const samples: { atMs: number; bytes: number }[] = [];
+  const t0 = performance.now();
+  let baselineBytes: number | undefined;
+  let problem: string | undefined;
+  const started = ctx.startedProcesses();
+  const proc = mem.of !== undefined ? started.find((p) => p.name === mem.of) : undefined;
+  if (mem.of !== undefined && !proc) problem = `no start step named "${mem.of}" has run (started: ${started.map((p) => p.name).join(', ') || 'none'})`;
+  if (mem.of === undefined && mem.http === undefined) problem = 'memory needs `of` (a start step) or `http` (a URL)';
+  const read = async (): Promise<number | undefined> => {
+    if (proc?.child.pid !== undefined) return treeRssBytes(proc.child.pid);
+    if (mem.http === undefined) return undefined;
+    const r = await httpRequest('GET', ctx.vars.resolve(mem.http), {}, undefined, ctx.timeoutMs(), false, ctx.settings.signal);
+    if (!r.ok) return undefined;
+    try {
+      const v = getPath(JSON.parse(r.answer.body), mem.field ?? 'memory.rss');
+      return typeof v === 'number' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const sample = async () => {
+    const bytes = await read();
+    if (bytes !== undefined) samples.push({ atMs: Math.round(performance.now() - t0), bytes });
+    return bytes;
+  };
+  const limit = typeof mem.maxGrowth === 'number' ? mem.maxGrowth : Number(mem.maxGrowth.slice(0, -1));
+  const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+  return {
+    samples,
+    everyMs: parseDuration(mem.every ?? '1s'),
+    sample,
+    async baseline() {
+      // The largest of what warm-up left: growth is counted from the backend's own steady state.
+      const now = await sample();
+      baselineBytes = Math.max(now ?? 0, ...samples.map((s) => s.bytes));
+      if (!baselineBytes) baselineBytes = undefined;
+    },
+    async verdict(warmedUp: boolean): Promise<CheckResult> {
+      await sample();
+      const name = `memory of ${mem.of ?? mem.http} grows at most ${limit}%`;
+      const at = ctx.locOf(['memory', 'maxGrowth']);
+      if (problem) return ctx.check(name, `<= ${limit}%`, problem, false, ctx.locOf(['memory']));
+      if (!warmedUp || baselineBytes === undefined) return ctx.check(name, `<= ${limit}%`, `not measured: the warm-up (${mem.warmup ?? 1} rounds on every connection) did not finish, or the memory could not be read`, false, at);
+      // The end is the median of the last three samples: one garbage collection is not a trend.
+      const last = samples.slice(-3).map((s) => s.bytes).sort((a, b) => a - b);
+      const end = last[Math.floor(last.length / 2)]!;
+      const growth = ((end - baselineBytes) / baselineBytes) * 100;
+      return ctx.check(name, `<= ${limit}%`, `${mb(baselineBytes)} after warm-up → ${mb(end)} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`, growth <= limit, at);
+    },
+  };
+}

@@ -1,0 +1,219 @@
+// The inbox (lib/expectations.ts) against real `ws` servers through real wscat: a frame is consumed only
+// by the expectation that selects it, so two operations in flight on one connection are each judged on
+// their own frames; unordered lists, forbid selectors, silence windows, collect's where/join, and the
+// frames left at the end of a gate.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { WebSocket } from 'ws';
+import { runGatesYaml } from './helpers/run-gates.ts';
+import { jsonReplies, lineOf, oneGate, wsServer } from './helpers/servers.ts';
+
+const STREAM = 30;
+
+/**
+ * A server with two kinds of operation on one socket: `subscribe` streams {type: next, id, n} for
+ * n = 1..30, one every 5 ms; `query` answers {type: next, id, data} 200 ms later, then {type: complete}.
+ * `drop` leaves one n out of the stream.
+ */
+function streamingServer(drop?: number) {
+  return (ws: WebSocket) =>
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { type: string; id: string };
+      if (m.type === 'subscribe') {
+        let n = 0;
+        const tick = setInterval(() => {
+          n++;
+          if (n !== drop && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'next', id: m.id, n }));
+          if (n >= STREAM) clearInterval(tick);
+        }, 5);
+        ws.once('close', () => clearInterval(tick));
+      }
+      if (m.type === 'query') {
+        setTimeout(() => {
+          ws.send(JSON.stringify({ type: 'next', id: m.id, data: 42 }));
+          ws.send(JSON.stringify({ type: 'complete', id: m.id }));
+        }, 200);
+      }
+    });
+}
+
+/** Every n of the stream, in order, as expectations: a missing one is named by its own n. */
+const everyN = Array.from({ length: STREAM - 1 }, (_, i) => `          - {type: next, where: {id: s1, n: ${i + 2}}}`).join('\n');
+
+const interleaved = oneGate(`
+  - connect: main
+  - send: {type: subscribe, id: s1}
+    expect: [{type: next, where: {id: s1, n: 1}}]
+  - name: the query is answered while the stream runs
+    send: {type: query, id: q1}
+    expect:
+      - {type: next, where: {id: q1}, match: {data: 42}}
+      - {type: complete, where: {id: q1}}
+  - name: every frame of the stream, in order
+    expect:
+${everyN}
+`);
+
+describe('two operations in flight on one connection', { concurrency: true }, () => {
+  test('a correct server passes: the query step leaves the stream frames to the stream step', async (t) => {
+    const fx = await wsServer(t, streamingServer());
+    const r = await runGatesYaml(interleaved, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.equal(r.steps[3]!.checks.filter((c) => c.passed).length, STREAM - 1, 'each stream frame met its own expectation');
+    assert.equal(r.result.gates[0]!.unconsumed, undefined, 'no frame was left over');
+  });
+
+  test('a server that drops one frame of the stream fails naming that frame, not another', async (t) => {
+    const fx = await wsServer(t, streamingServer(17));
+    const r = await runGatesYaml(interleaved, { url: fx.url });
+    assert.equal(r.result.status, 'failed');
+    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: next where id="s1", n=17'], JSON.stringify(r.failedChecks));
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(interleaved, 'n: 17}'));
+    assert.equal(r.steps[2]!.status, 'passed', 'the query step is not blamed');
+  });
+});
+
+describe('ordered and unordered lists', { concurrency: true }, () => {
+  const server = jsonReplies((m) => (m.type === 'both' ? [{ type: 'b' }, { type: 'a' }] : []));
+
+  test('unordered: true accepts any arrival order', async (t) => {
+    const fx = await wsServer(t, server);
+    const r = await runGatesYaml(oneGate(`
+      - connect: main
+      - send: {type: both}
+        expect: [{type: a}, {type: b}]
+        unordered: true
+    `), { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+
+  test('without it, the same frames fail as out of order, naming the arrival order', async (t) => {
+    const fx = await wsServer(t, server);
+    const yaml = oneGate(`
+      - connect: main
+      - send: {type: both}
+        expect:
+          - {type: a}   # A
+          - {type: b}
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [['main: a before b', lineOf(yaml, '# A')]]);
+    assert.match(String(r.failedChecks[0]!.actual), /^arrived in this order: #0 b .*, #1 a /);
+  });
+});
+
+describe('forbid selectors and silence', { concurrency: true }, () => {
+  const errors = (code: string) => jsonReplies((m) => (m.type === 'go' ? [{ type: 'error', code }, { type: 'done' }] : []));
+  const forbidGate = oneGate(`
+    - connect: main
+    - send: {type: go}
+      expect: [{type: done}]
+      forbid: [{type: error, where: {code: FATAL}}]   # FORBID
+  `);
+
+  test('a forbid selector fails on the frame it selects', async (t) => {
+    const fx = await wsServer(t, errors('FATAL'));
+    const r = await runGatesYaml(forbidGate, { url: fx.url });
+    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: no error where code="FATAL" before the expected messages']);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(forbidGate, '# FORBID'));
+  });
+
+  test('and lets another frame of that kind through', async (t) => {
+    const fx = await wsServer(t, errors('WARN'));
+    const r = await runGatesYaml(forbidGate, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.equal(r.result.gates[0]!.unconsumed?.[0]?.count, 1, 'the WARN error is listed as unconsumed');
+    assert.match(r.result.gates[0]!.unconsumed![0]!.frames[0]!.text, /WARN/);
+  });
+
+  // The window is long enough that a reply sent at once lands in it even on a starved machine.
+  const quiet = oneGate(`
+    - connect: main
+    - send: {type: notify}
+      expect:
+        - none: {type: reply}   # NONE
+          for: 3s
+  `);
+
+  test('none: passes when nothing matching arrives for the whole window', async (t) => {
+    const fx = await wsServer(t, jsonReplies(() => []));
+    const r = await runGatesYaml(quiet, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.ok(r.steps[1]!.ms >= 2990, `the step lasted the window (${r.steps[1]!.ms} ms)`);
+  });
+
+  test('none: fails naming the frame that arrived in the window', async (t) => {
+    const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'reply', to: 'notify' }))));
+    const r = await runGatesYaml(quiet, { url: fx.url });
+    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: no reply for 3000 ms']);
+    assert.match(String(r.failedChecks[0]!.actual), /"to":"notify"/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(quiet, '# NONE'));
+  });
+});
+
+describe('collect', { concurrency: true }, () => {
+  test('where picks the stream, join separates pieces that are not text', async (t) => {
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) =>
+        m.type === 'go'
+          ? [
+              { type: 'item', stream: 'a', v: 1 },
+              { type: 'item', stream: 'b', v: 99 },
+              { type: 'item', stream: 'a', v: 10 },
+              { type: 'end' },
+            ]
+          : [],
+      ),
+    );
+    const r = await runGatesYaml(oneGate(`
+      - connect: main
+      - send: {type: go}
+        expect:
+          - collect: item
+            where: {stream: a}
+            field: v
+            text: "1,10"
+            into: joined
+          - type: end
+      - expect: [{type: item, match: {v: 99}}]
+    `), { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+});
+
+describe('path alternatives and type lists', { concurrency: true }, () => {
+  test('content|response checks whichever is present; type takes a list', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'one' ? [{ type: 'r', content: 'text', tokens: { input: 1, output: 2 } }] : m.type === 'two' ? [{ type: 'r', response: 'text', tokens: 3 }] : [])));
+    const yaml = oneGate(`
+      - connect: main
+      - send: {type: one}
+        expect: [{type: r, match: {"content|response": {length: {gt: 0}}, tokens: {type: [number, object]}}}]
+      - send: {type: two}
+        expect: [{type: r, match: {"content|response": {length: {gt: 0}}, tokens: {type: [number, object]}}}]
+      - send: {type: one}
+        expect: [{type: r, match: {"response|missing": {exists: true}}}]   # NEITHER
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [['main: r.response|missing', lineOf(yaml, '# NEITHER')]]);
+  });
+});
+
+describe('variables', { concurrency: true }, () => {
+  test('vars may use other variables, and step names are filled in', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => [{ type: 'echo', note: m.note }]));
+    const yaml = oneGate(
+      `
+      - connect: main
+      - name: "send \${NOTE} (\${NOTE_BYTES} bytes)"
+        send: {type: say, note: "\${NOTE}"}
+        expect: [{type: echo, match: {note: "n-test-x"}}]
+    `,
+      'vars:\n  NOTE_BYTES: 8\n  NOTE: "n-${RUN_ID}-${SUFFIX}"\n  SUFFIX: x\n',
+    );
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.equal(JSON.parse(fx.received.items[0]!.text).note, 'n-test-x', 'the value went out resolved');
+    assert.equal(r.steps[1]!.label, 'send n-test-x (8 bytes)');
+  });
+});

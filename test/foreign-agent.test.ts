@@ -1,0 +1,158 @@
+// The default verdict holds for a server wsgate did not write: a second, independent agent backend
+// (test/fixtures/agent-backend) that sends only the documented fields passes every default gate, with
+// or without tokensUsed in either documented shape; and when it misbehaves, one run names every defect
+// (the order, the missing commit) while still crediting the files it really wrote.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { parse } from 'yaml';
+import { spawnChild, stopTree } from '../lib/process.ts';
+import type { CheckResult, GateResult, RunResult } from '../lib/results.ts';
+import { startForeignAgent, type ForeignAgentOptions } from './fixtures/agent-backend/server.ts';
+import { runCli, readResult, scratch, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
+
+const s = scratch(after);
+
+const DEFAULT_GATE_IDS = (parse(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as { gates: { id: string }[] }).gates.map((g) => g.id);
+
+/** The fields the specification defines for each server message (protocol-notes.md, "required"). */
+const DOCUMENTED: Record<string, string[]> = {
+  session_initialized: ['type', 'sessionId', 'hasContext'],
+  content_delta: ['type', 'delta'],
+  tool_execution: ['type', 'tool', 'input'],
+  tool_result: ['type', 'tool', 'result', 'error'],
+  message_complete: ['type'],
+  slash_command_response: ['type', 'content'],
+  error: ['type', 'error', 'code'],
+  pong: ['type'],
+};
+/** Not in the specification's message list: any fields, but they must be these kinds. */
+const UNLISTED = ['sessions_list', 'session_data', 'session_deleted'];
+
+async function runAgainst(url: string, extra: string[] = []): Promise<{ code: number | null; out: string; result: RunResult; project: string; evidence: string }> {
+  const project = s.dir('wsgate-foreign-project-');
+  const evidence = path.join(s.dir('wsgate-foreign-out-'), 'ev');
+  const res = await runCli([url, project, ...SHARED_MACHINE, '--out', evidence, '--quiet', ...extra], { timeoutMs: 150_000 });
+  return { code: res.exitCode, out: res.stdout + res.stderr, result: readResult(evidence), project, evidence };
+}
+
+async function runForeign(opts: ForeignAgentOptions, extra: string[] = []) {
+  const agent = s.server(await startForeignAgent(opts));
+  return runAgainst(agent.url, extra);
+}
+
+/** The JSON frames the server sent, read back from the run's transcript. */
+function serverFrames(evidence: string): Record<string, unknown>[] {
+  return readFileSync(path.join(evidence, 'transcript.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { dir: string; text: string })
+    .filter((l) => l.dir === 'in')
+    .map((l) => JSON.parse(l.text) as Record<string, unknown>);
+}
+
+function assertEveryGatePassed(r: Awaited<ReturnType<typeof runAgainst>>): void {
+  assert.equal(r.code, 0, r.out);
+  assert.equal(r.result.status, 'passed');
+  assert.deepEqual(r.result.gates.map((g) => [g.id, g.status]), DEFAULT_GATE_IDS.map((id) => [id, 'passed']));
+  assert.equal(r.result.totals.checksFailed, 0);
+}
+
+function gate(r: RunResult, id: string): GateResult {
+  const g = r.gates.find((x) => x.id === id);
+  assert.ok(g, `gate ${id} did not run`);
+  return g;
+}
+
+const checksOf = (g: GateResult): CheckResult[] => g.steps.flatMap((st) => st.checks);
+
+/** The same backend as its own process, through the CLI wrapper: its URL, and how to stop it. */
+async function startAgentProcess(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawnChild(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/agent-backend/cli.ts'), ...args], { cwd: ROOT });
+  const stop = () => stopTree(child, 2000);
+  s.server({ close: stop });
+  let seen = '';
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => {
+      seen += b.toString();
+      const m = seen.match(/^listening (\S+)$/m);
+      if (m) resolve(m[1]!);
+    });
+    void once(child, 'exit').then(([code]) => reject(new Error(`the agent exited (${code}) before listening: ${seen}`)));
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the agent did not print "listening" within 30 s: ${seen}`)), 30_000);
+  });
+  try {
+    return { url: await Promise.race([listening, deadline]), stop };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('an independent agent backend', { concurrency: 2 }, () => {
+  test('sending only the documented fields, it passes every default gate', async () => {
+    const r = await runForeign({ tokensUsed: 'none' });
+    assertEveryGatePassed(r);
+    // The premise of the claim, read from what really went over the wire: no greeting, no timestamps,
+    // no field the specification does not define.
+    const frames = serverFrames(r.evidence);
+    const kinds = new Set(frames.map((f) => f.type as string));
+    for (const k of ['session_initialized', 'content_delta', 'tool_execution', 'tool_result', 'message_complete', 'slash_command_response', 'error', 'pong']) assert.ok(kinds.has(k), `no ${k} was sent`);
+    for (const f of frames) {
+      const type = f.type as string;
+      if (UNLISTED.includes(type)) continue;
+      assert.ok(type in DOCUMENTED, `an undocumented message kind went out: ${JSON.stringify(f)}`);
+      const extra = Object.keys(f).filter((k) => !DOCUMENTED[type]!.includes(k));
+      assert.deepEqual(extra, [], `undocumented fields in ${JSON.stringify(f)}`);
+    }
+  });
+
+  test('tokensUsed as {input, output} passes every default gate', async () => {
+    const r = await runForeign({ tokensUsed: 'object' });
+    assertEveryGatePassed(r);
+    const tokens = serverFrames(r.evidence).filter((f) => f.type === 'message_complete').map((f) => f.tokensUsed);
+    assert.ok(tokens.length > 0 && tokens.every((t) => JSON.stringify(t) === '{"input":30,"output":12}'), JSON.stringify(tokens));
+  });
+
+  test('tokensUsed as a number passes every default gate (the backend run as its own process)', async () => {
+    // Its logs go to a folder of the test's, so a slow shutdown cannot leave them behind.
+    const agent = await startAgentProcess(['--tokens-used', 'number', '--log-dir', s.dir('wsgate-foreign-logs-')]);
+    const r = await runAgainst(agent.url);
+    await agent.stop();
+    assertEveryGatePassed(r);
+    const tokens = serverFrames(r.evidence).filter((f) => f.type === 'message_complete').map((f) => f.tokensUsed);
+    assert.ok(tokens.length > 0 && tokens.every((t) => t === 42), JSON.stringify(tokens));
+  });
+
+  test('message_complete before tool_result and a faked commit: one run fails both and credits the real writes', async () => {
+    const r = await runForeign({ completeBeforeResult: true, fakeCommit: true });
+    assert.equal(r.code, 1, r.out);
+    const failed = (id: string) => checksOf(gate(r.result, id)).filter((c) => !c.passed);
+
+    // The order, named in every gate whose reply runs one tool.
+    for (const id of ['write-file', 'read-file', 'list-files', 'execute-command', 'git-status']) {
+      const order = failed(id).filter((c) => c.cause?.startsWith('message_complete arrived before tool_result'));
+      assert.ok(order.length > 0, `${id}: no failed check with the order as its cause; failed: ${JSON.stringify(failed(id).map((c) => c.cause ?? c.name))}`);
+    }
+
+    // The commit that never happened.
+    const commitFailures = failed('git-commit').map((c) => c.name);
+    assert.ok(commitFailures.includes('git log -1 message'), JSON.stringify(commitFailures));
+    assert.ok(commitFailures.some((n) => n.startsWith('HEAD moved')), JSON.stringify(commitFailures));
+
+    // The files it really wrote are credited, in the same run.
+    const writeVerify = gate(r.result, 'write-file').steps.find((st) => st.kind === 'verify');
+    assert.ok(writeVerify, 'write-file has no verify step');
+    assert.equal(writeVerify.status, 'passed', JSON.stringify(writeVerify.checks));
+    assert.ok(writeVerify.checks.length >= 2 && writeVerify.checks.every((c) => c.passed));
+    for (const id of ['read-file', 'execute-command']) {
+      const verify = gate(r.result, id).steps.find((st) => st.kind === 'verify');
+      assert.equal(verify?.status, 'passed', `${id}: ${JSON.stringify(verify?.checks)}`);
+    }
+    assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');
+  });
+});

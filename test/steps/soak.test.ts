@@ -1,0 +1,88 @@
+// soak: connections repeating exchanges for a number of rounds (or a time), each exchange judged as an
+// ordinary step; with `memory`, the started backend's RSS is sampled and its growth from a baseline
+// after warm-up is checked. The leak is the reference server's `leak` fault in a real process.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import net from 'node:net';
+import { runGatesYaml } from '../helpers/run-gates.ts';
+import { jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
+import { BIN } from '../helpers/cli.ts';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('soak', { concurrency: true }, () => {
+  test('two connections × 20 rounds of a ping pass, every exchange counted', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong' }] : [])));
+    const r = await runGatesYaml(oneGate(`
+      - soak:
+          connections: 2
+          rounds: 20
+          steps:
+            - send: {type: ping}
+              expect: [{type: pong}]
+    `), { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.equal(r.steps[0]!.label, 'soak 2 connections × 20 rounds');
+    assert.deepEqual(r.steps[0]!.observations, { rounds: 20, exchanges: 40 });
+    assert.equal(r.steps[0]!.checks[0]!.actual, '40 of 40');
+  });
+
+  test('a server that stops answering fails, naming how many exchanges failed and the first', async (t) => {
+    const fx = await wsServer(t, (ws) => {
+      let n = 0;
+      ws.on('message', () => (++n <= 5 ? ws.send(JSON.stringify({ type: 'pong' })) : undefined));
+    });
+    const yaml = oneGate(`
+      - soak:
+          rounds: 8
+          steps:
+            - send: {type: ping}
+              expect: [{type: pong}]   # PONG
+              within: 300ms
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'failed');
+    assert.match(String(r.failedChecks[0]!.actual), /^3 of 8 failed; first: soak#1: pong: nothing matching within 300 ms/);
+  });
+
+  describe('memory of a started backend', { concurrency: true }, () => {
+    const gate = (port: number, fault: string) =>
+      oneGate(`
+      - start: "node ${BIN} serve --host 127.0.0.1 --port ${port} --root \${PROJECT}${fault ? ` --fault ${fault}` : ''}"
+        name: backend
+        ready: {port: ${port}}
+      - soak:
+          rounds: 60
+          steps:
+            - send: {type: ping, pad: "${'x'.repeat(2000)}"}
+              expect: [{type: pong}]
+        memory: {of: backend, maxGrowth: 20%, warmup: 5, every: 200ms}   # MEMORY
+    `);
+
+    test('a healthy backend stays within 20% growth', async () => {
+      const port = await freePort();
+      const r = await runGatesYaml(gate(port, ''), { url: `ws://127.0.0.1:${port}/ws` });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      const mem = r.steps[1]!.checks.find((c) => c.name.startsWith('memory of backend'))!;
+      assert.match(String(mem.actual), /MB after warm-up → .* MB at the end/);
+    });
+
+    test('the leak fault (1 MB kept per message) fails the growth check', async () => {
+      const port = await freePort();
+      const yaml = gate(port, 'leak');
+      const r = await runGatesYaml(yaml, { url: `ws://127.0.0.1:${port}/ws` });
+      assert.equal(r.result.status, 'failed');
+      assert.deepEqual(r.failedChecks.map((c) => c.name), ['memory of backend grows at most 20%']);
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# MEMORY'));
+      const growth = Number(/\(\+([\d.]+)%\)/.exec(String(r.failedChecks[0]!.actual))![1]);
+      assert.ok(growth > 20, String(r.failedChecks[0]!.actual));
+    });
+  });
+});
+
