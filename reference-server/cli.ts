@@ -16,7 +16,7 @@ export const SERVE_USAGE = `Usage: serve [options]
   --fault NAME          misbehave on purpose; repeatable (see --list-faults)
   --ping-interval MS    server ping period (default 30000)
   --slow-ms MS          delay used by the slow fault (default 6000)
-  --max-sessions N      sessions kept at once; more are refused (default 1000)
+  --max-sessions N      sessions kept at once; a new one beyond drops the least recently active (default 1000)
   --session-ttl S       a session idle for S seconds is dropped (default 3600)
 Security (the server runs commands and commits on request; see docs/security.md):
   --allow-origin ORIGIN a web page origin (http(s)://host[:port]) admitted besides loopback ones; repeatable.

@@ -2,7 +2,6 @@ import type http from 'node:http';
 import { loggableUrl, type Refusal } from './access.ts';
 import type { ServerContext } from './context.ts';
 import { resolveProjectPath } from './project-path.ts';
-import { SessionLimitError } from './sessions.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -87,13 +86,7 @@ async function route(ctx: ServerContext, req: http.IncomingMessage, res: http.Se
     const body = await readJsonBody(req);
     const project = resolveProjectPath(ctx.root, body.projectPath, ctx.projects);
     if (!project.ok) throw new HttpError(project.code === 'PROJECT_OUTSIDE_ROOT' ? 403 : 400, project.error);
-    let session;
-    try {
-      session = ctx.store.create(project.path);
-    } catch (error) {
-      if (error instanceof SessionLimitError) throw new HttpError(429, error.message);
-      throw error;
-    }
+    const session = ctx.store.create(project.path);
     ctx.logger.log('info', 'session_created', { via: 'rest', sessionId: session.id, projectPath: session.projectPath });
     return sendJson(res, 201, { session });
   }

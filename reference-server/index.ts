@@ -89,6 +89,7 @@ export async function startReferenceServer(opts: ServerOptions = {}): Promise<Ru
       maxSessions: opts.maxSessions,
       idleTtlMs: opts.sessionIdleTtlMs,
       projectAllowed: (p) => projectAllowed(projects, p),
+      onEvict: (s) => logger.log('info', 'session_evicted', { sessionId: s.id, lastActiveAt: s.lastActiveAt }),
       onLoadError: (error) => logger.log('error', 'sessions_load_failed', { error: String(error) }),
     });
   } catch (error) {

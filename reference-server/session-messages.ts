@@ -1,7 +1,7 @@
 import type { ServerContext } from './context.ts';
 import type { Outbox } from './outbox.ts';
 import { resolveProjectPath } from './project-path.ts';
-import { SessionLimitError, type Session } from './sessions.ts';
+import type { Session } from './sessions.ts';
 
 /** Per-connection state the handlers read and change. */
 export interface Binding {
@@ -43,14 +43,7 @@ export function handleInitSession(ctx: ServerContext, out: Outbox, binding: Bind
     out.error(project.error, project.code);
     return;
   }
-  let session: Session;
-  try {
-    session = ctx.store.create(project.path);
-  } catch (error) {
-    if (!(error instanceof SessionLimitError)) throw error;
-    out.error(error.message, 'TOO_MANY_SESSIONS');
-    return;
-  }
+  const session = ctx.store.create(project.path);
   binding.sessionId = session.id;
   ctx.logger.log('info', 'session_created', { connectionId: binding.connectionId, sessionId: session.id, projectPath: session.projectPath });
   out.send(initialized(session));

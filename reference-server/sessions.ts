@@ -16,8 +16,13 @@ export interface SessionStoreOptions {
   /** The bad-session-id fault: ids that are not UUIDs. */
   plainIds?: boolean;
   onLoadError?: (error: unknown) => void;
-  /** At most this many sessions at once; creating one more is refused (SessionLimitError). */
+  /**
+   * At most this many sessions at once: creating one more drops the least recently active. Refusing
+   * instead would let one client lock everyone out, and any client may delete sessions anyway.
+   */
   maxSessions?: number;
+  /** Told about each session the cap dropped. */
+  onEvict?: (session: Session) => void;
   /** A session untouched for this long is dropped. */
   idleTtlMs?: number;
   /** Entries in sessions.json whose project this says no to are dropped when loading. */
@@ -27,7 +32,6 @@ export interface SessionStoreOptions {
 export const DEFAULT_MAX_SESSIONS = 1000;
 export const DEFAULT_SESSION_IDLE_TTL_MS = 60 * 60 * 1000;
 
-export class SessionLimitError extends Error {}
 
 /** Sessions live in memory and are mirrored to one JSON file so a restarted server sees them. */
 export class SessionStore {
@@ -36,6 +40,7 @@ export class SessionStore {
   private readonly plainIds: boolean;
   private readonly maxSessions: number;
   private readonly idleTtlMs: number;
+  private readonly onEvict: (session: Session) => void;
   private counter = 0;
   private tempCounter = 0;
 
@@ -45,6 +50,7 @@ export class SessionStore {
     this.plainIds = opts.plainIds ?? false;
     this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.idleTtlMs = opts.idleTtlMs ?? DEFAULT_SESSION_IDLE_TTL_MS;
+    this.onEvict = opts.onEvict ?? (() => {});
     this.load(opts.onLoadError, opts.projectAllowed ?? (() => true));
   }
 
@@ -59,9 +65,7 @@ export class SessionStore {
 
   create(projectPath: string): Session {
     this.expire();
-    if (this.sessions.size >= this.maxSessions) {
-      throw new SessionLimitError(`Too many sessions (at most ${this.maxSessions}): delete one or wait for an idle one to expire`);
-    }
+    while (this.sessions.size >= this.maxSessions) this.evictLeastRecent();
     const now = new Date().toISOString();
     const id = this.newId();
     const session: Session = { id, sessionId: id, projectPath, messageCount: 0, createdAt: now, lastActiveAt: now };
@@ -87,6 +91,9 @@ export class SessionStore {
     const found = this.live(id);
     if (!found) return undefined;
     change(found);
+    // Map order is recency order: the first entry is the one the cap drops next.
+    this.sessions.delete(id);
+    this.sessions.set(id, found);
     this.persist();
     return { ...found };
   }
@@ -114,6 +121,13 @@ export class SessionStore {
     }
     if (dropped > 0) this.persist();
     return dropped;
+  }
+
+  private evictLeastRecent(): void {
+    const oldest = this.sessions.values().next().value as Session | undefined;
+    if (!oldest) return;
+    this.sessions.delete(oldest.id);
+    this.onEvict({ ...oldest });
   }
 
   private isExpired(s: Session, now: number): boolean {
@@ -156,8 +170,8 @@ export class SessionStore {
       const parsed: unknown = JSON.parse(text);
       const list = Array.isArray(parsed) ? parsed : (parsed as { sessions?: unknown })?.sessions;
       if (!Array.isArray(list)) throw new Error(`${this.file}: expected {"sessions": [...]}`);
-      for (const item of list) {
-        if (!isSession(item)) continue;
+      const loaded = list.filter(isSession).sort((a, b) => (a.lastActiveAt < b.lastActiveAt ? -1 : a.lastActiveAt > b.lastActiveAt ? 1 : 0));
+      for (const item of loaded) {
         if (!projectAllowed(item.projectPath)) {
           onError?.(new Error(`${this.file}: dropped session ${item.id}: its project ${item.projectPath} is not allowed here`));
           continue;
@@ -165,6 +179,7 @@ export class SessionStore {
         this.sessions.set(item.id, { ...item, sessionId: item.id });
       }
       this.expire();
+      while (this.sessions.size > this.maxSessions) this.evictLeastRecent();
     } catch (error) {
       onError?.(error);
     }

@@ -38,7 +38,7 @@ export const FAULT_MATRIX: Record<string, { gate: string; step: string } | Elsew
     gate: 'soak',
     step: 'memory growth',
     gatesFile: 'examples',
-    pending: 'a soak gate in examples/ci-gates.yaml (issue 12) will catch it; the default gates are too short to see memory grow',
+    pending: 'the soak memory check catches it (gate memory-under-stress in examples/ci-gates.yaml; test/steps/soak.test.ts runs it against --fault leak); the default gates are too short to see memory grow',
   },
   'pretty-json': 'passes',
   chatty: 'passes',

@@ -69,16 +69,21 @@ describe('message size', () => {
 });
 
 describe('sessions', () => {
-  test('at most maxSessions: one more is an error (REST: 429) until one is deleted', () =>
+  test('at most maxSessions: a new one drops the least recently active, never refused', () =>
     withServer({ maxSessions: 2 }, async ({ project, server, client }) => {
       const first = await sessionFor(client, project);
-      await sessionFor(client, project);
-      const [refused] = await client.exchange({ type: 'init_session', projectPath: project }, (m) => m.type === 'error' || m.type === 'session_initialized');
-      assert.deepEqual([refused.type, refused.code], ['error', 'TOO_MANY_SESSIONS']);
+      const second = await sessionFor(client, project);
+      // The first becomes the more recently active one: the second is the one to go.
+      await client.exchange({ type: 'init_session', sessionId: first }, (m) => m.type === 'session_initialized');
+      const third = await sessionFor(client, project);
       const rest = await rawRequest(`${server.httpUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      assert.equal(rest.status, 429);
-      await client.exchange({ type: 'delete_session', sessionId: first }, (m) => m.type === 'session_deleted');
-      await sessionFor(client, project);
+      assert.equal(rest.status, 201);
+      const ids = (JSON.parse((await rawRequest(`${server.httpUrl}/api/v1/sessions`)).body).sessions as Msg[]).map((s) => s.id);
+      assert.equal(ids.length, 2);
+      assert.ok(!ids.includes(second) && !ids.includes(first), `the two least recently active went: ${ids}`);
+      assert.ok(ids.includes(third));
+      const log = await fs.readFile(path.join(server.logDir, 'combined.log'), 'utf8');
+      assert.match(log, new RegExp(`"event":"session_evicted","sessionId":"${second}"`));
     }));
 
   test('an idle session expires: the sweep drops it from sessions.json and resuming it fails', () =>
