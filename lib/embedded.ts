@@ -1,6 +1,6 @@
 // The embedded default target: the reference server, started in-process on a free 127.0.0.1 port.
 // The harness only speaks the wire protocol to it, as it would to any stranger.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from './errors.ts';
@@ -12,10 +12,41 @@ export interface EmbeddedServer {
   stop(keepData?: boolean): Promise<void>;
 }
 
+/**
+ * Sessions are confined to PATH, plus the fresh per-gate folders `--parallel` makes beside it
+ * ($TMPDIR/wsgate-parallel-<run id>-XXXXXX/<gate>, see GateFolders in lib/project.ts): a private
+ * (mkdtemp, 0700) folder of this user, so no other user can make one the server would accept.
+ */
+function isGateFolder(realPath: string): boolean {
+  let tmp: string;
+  try {
+    tmp = realpathSync(os.tmpdir());
+  } catch {
+    return false;
+  }
+  const rel = path.relative(tmp, realPath);
+  const top = rel.split(path.sep)[0] ?? '';
+  if (rel.startsWith('..') || path.isAbsolute(rel) || !top.startsWith('wsgate-parallel-')) return false;
+  try {
+    const stat = lstatSync(path.join(tmp, top));
+    const mine = typeof process.getuid !== 'function' || stat.uid === process.getuid();
+    return stat.isDirectory() && mine && (stat.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
+
 export async function startEmbedded(project: string, keep: boolean): Promise<EmbeddedServer> {
   const { startReferenceServer } = await import('../reference-server/index.ts');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-server-data-'));
-  const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: project, dataDir, logDir: path.join(dataDir, 'logs') });
+  const server = await startReferenceServer({
+    host: '127.0.0.1',
+    port: 0,
+    root: project,
+    allowProject: isGateFolder,
+    dataDir,
+    logDir: path.join(dataDir, 'logs'),
+  });
   return {
     url: server.url,
     dataDir,

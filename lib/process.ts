@@ -254,69 +254,95 @@ export function spawnChild(command: string, args: readonly string[], opts: Spawn
   return child;
 }
 
+/**
+ * zx's process API, loaded on first use (its import costs ~70 ms: a run with no command or git read
+ * never pays it). zx spawns through the function given here, so every child is still tracked, in a
+ * process group of its own, and killed by stopTree; its output goes to a store that keeps at most
+ * `max` bytes per stream, so a flooding command cannot exhaust memory.
+ */
+let zxCore: Promise<typeof import('zx/core')> | undefined;
+const zx = () => (zxCore ??= import('zx/core'));
+
+/** An output store for zx that keeps the first `max` bytes and counts the rest. */
+class CappedChunks extends Array<string | Buffer> {
+  static override get [Symbol.species]() {
+    return Array;
+  }
+  kept = 0;
+  total = 0;
+  max = 0;
+  override push(...items: (string | Buffer)[]): number {
+    for (const it of items) {
+      this.total += it.length;
+      const room = this.max - this.kept;
+      if (room <= 0) continue;
+      const part = it.length <= room ? it : typeof it === 'string' ? it.slice(0, room) : it.subarray(0, room);
+      super.push(part);
+      this.kept += part.length;
+    }
+    return this.length;
+  }
+  text(): string {
+    const t = this.map((c) => (typeof c === 'string' ? c : c.toString('utf8'))).join('');
+    return this.total > this.kept ? `${t}\n[... ${this.total - this.kept} more bytes not kept]` : t;
+  }
+}
+
+function capped(max: number): CappedChunks {
+  const c = new CappedChunks();
+  c.max = max;
+  return c;
+}
+
 /** Run a program to completion (or its deadline) and return what happened as data. */
 export async function runProcess(command: string, args: readonly string[], opts: SpawnOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
   const label = [command, ...args].join(' ');
-  let child: ChildProcess;
-  try {
-    child = spawnChild(command, args, opts);
-  } catch (err) {
-    return { command: label, exitCode: null, signal: null, stdout: '', stderr: '', ms: 0, timedOut: false, spawnError: String((err as Error).message) };
-  }
-  const out: Buffer[] = [];
-  const errs: Buffer[] = [];
-  let outLen = 0;
-  let errLen = 0;
-  child.stdout?.on('data', (b: Buffer) => {
-    if (outLen < max) out.push(b);
-    outLen += b.length;
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    if (errLen < max) errs.push(b);
-    errLen += b.length;
-  });
+  const { $ } = await zx();
+  const store = { stdout: capped(max), stderr: capped(max), stdall: capped(0) };
+  let child: ChildProcess | undefined;
   let spawnError: string | undefined;
-  child.on('error', (err) => {
-    spawnError = err.message;
-  });
-  if (child.stdin) {
-    child.stdin.on('error', () => undefined); // the program may exit without reading its input
-    child.stdin.end(opts.input ?? '');
-  }
+  const trackedSpawn = ((cmd: string, argv: readonly string[], o: Parameters<typeof spawn>[2]) => {
+    child = spawn(cmd, argv, { ...o, detached: true });
+    track(child);
+    child.once('error', (e) => (spawnError = e.message));
+    return child;
+  }) as unknown as typeof spawn;
   let timedOut = false;
-  const timer =
-    opts.timeoutMs !== undefined
-      ? setTimeout(() => {
-          timedOut = true;
-          void stopTree(child, 500);
-        }, opts.timeoutMs)
-      : undefined;
-  const onAbort = () => void stopTree(child, 500);
-  opts.signal?.addEventListener('abort', onAbort);
-  if (opts.signal?.aborted) onAbort();
-  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.once('close', (code, sig) => resolve([code, sig]));
-    child.once('error', () => resolve([null, null]));
-  });
+  const stop = () => (child ? void stopTree(child, 500) : undefined);
+  const timer = opts.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), stop()), opts.timeoutMs) : undefined;
+  opts.signal?.addEventListener('abort', stop);
+  // The program and its arguments are quoted by zx for the shell it runs them with: no word of them is
+  // ever read as shell syntax.
+  const p = $({ cwd: opts.cwd ?? process.cwd(), env: opts.env ?? process.env, input: opts.input ?? '', nothrow: true, quiet: true, verbose: false, spawn: trackedSpawn, store, preferLocal: false })`${command} ${args}`;
+  if (opts.signal?.aborted) stop();
+  const out = await p;
   if (timer) clearTimeout(timer);
-  opts.signal?.removeEventListener('abort', onAbort);
-  if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // reap anything the program left running in its group
-  const cut = (bufs: Buffer[], len: number) => {
-    const text = Buffer.concat(bufs).subarray(0, max).toString('utf8');
-    return len > max ? `${text}\n[... ${len - max} more bytes not kept]` : text;
-  };
+  opts.signal?.removeEventListener('abort', stop);
+  const c = child as ChildProcess | undefined;
+  if (c?.pid !== undefined) signalGroup(c.pid, 'SIGKILL'); // reap anything the program left running in its group
+  // The shell answers 127 for a program it cannot find and 126 for one it cannot run: that is the
+  // program not starting, as spawn's ENOENT/EACCES were.
+  const said = store.stderr.text();
+  if (!spawnError && out.exitCode === 127 && (said.includes(`${command}: command not found`) || said.includes(`${command}: No such file or directory`))) spawnError = `ENOENT: ${command} is not a program on PATH`;
+  if (!spawnError && out.exitCode === 126 && said.includes(`${command}: Permission denied`)) spawnError = `EACCES: ${command} cannot be run (permission denied)`;
   return {
     command: label,
-    exitCode,
-    signal,
-    stdout: cut(out, outLen),
-    stderr: cut(errs, errLen),
+    exitCode: out.exitCode,
+    signal: out.signal,
+    stdout: store.stdout.text(),
+    stderr: said,
     ms: Math.round(performance.now() - started),
     timedOut,
     ...(spawnError ? { spawnError } : {}),
   };
+}
+
+/** Why a command failed, in words: "127 (command not found)" and its last lines of stderr (zx's wording). */
+export async function explainExit(r: Pick<ProcessResult, 'exitCode' | 'signal' | 'stderr' | 'command'>): Promise<string> {
+  const { Fail } = await zx();
+  return Fail.formatExitMessage(r.exitCode, r.signal, r.stderr.split('\n').slice(-6).join('\n'), r.command).replace(/\n\s*at .*$/m, '').trim();
 }
 
 /** Run through `sh -c`, for user-written command lines. */

@@ -50,7 +50,8 @@ export async function handleChat(ctx: ServerContext, out: Outbox, binding: Bindi
         tool: call.tool,
         ok: outcome.ok,
         ms: Date.now() - started,
-        ...(outcome.ok ? {} : { error: outcome.error }),
+        // First line only: a failed command's error carries its output, which never goes into a log.
+        ...(outcome.ok ? {} : { error: outcome.error.split('\n', 1)[0] }),
       });
       if (!faults.has('no-tool-events') && !faults.has('no-tool-result')) {
         out.send({ type: 'tool_result', tool: call.tool, ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }) });

@@ -1,16 +1,31 @@
 import { pathToFileURL } from 'node:url';
 import { FAULTS, parseFaults } from './faults.ts';
-import { startReferenceServer, type ServerOptions } from './index.ts';
+import { startReferenceServer } from './index.ts';
+import { ServerConfigError, validateOptions, type ServerOptions } from './options.ts';
+
+export const TOKEN_ENV = 'WSGATE_SERVE_TOKEN';
 
 export const SERVE_USAGE = `Usage: serve [options]
-  --host HOST           address to listen on (default 127.0.0.1)
+  --host HOST           address to listen on (default 127.0.0.1); any other than loopback needs --allow-remote
   --port N              port, 0 for a free one (default 3001)
-  --root DIR            project folder for sessions that name none (default: current folder)
-  --data-dir DIR        where sessions.json lives (default: a folder in the OS temp dir)
+  --root DIR            project folder for sessions that name none; sessions only on it and below
+                        (default: current folder)
+  --data-dir DIR        private folder for sessions.json: yours, not group/other-writable
+                        (default: a new private temp folder each start)
   --log-dir DIR         where combined.log and error.log go (default: DATA_DIR/logs)
   --fault NAME          misbehave on purpose; repeatable (see --list-faults)
   --ping-interval MS    server ping period (default 30000)
   --slow-ms MS          delay used by the slow fault (default 6000)
+  --max-sessions N      sessions kept at once; a new one beyond drops the least recently active (default 1000)
+  --session-ttl S       a session idle for S seconds is dropped (default 3600)
+Security (the server runs commands and commits on request; see docs/security.md):
+  --allow-origin ORIGIN a web page origin (http(s)://host[:port]) admitted besides loopback ones; repeatable.
+                        Requests with another Origin header get 403; clients that send none are unaffected
+  --allow-host NAME     a Host header name (or name:port) admitted besides 127.0.0.1, localhost, [::1]; repeatable
+  --allow-remote        allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token
+  --token TOKEN         require this token (Authorization: Bearer TOKEN, or ?token=TOKEN) from every client;
+                        also from $${TOKEN_ENV}; generated and printed when --allow-remote has none
+  --allow-any-project   allow sessions on any folder of the machine, not only under --root
   --list-faults         print the fault names and exit
   --help                print this help and exit
 The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.`;
@@ -24,9 +39,12 @@ function integer(name: string, value: string, min: number): number {
   return Number(value);
 }
 
-function parseArgs(argv: string[]): Parsed {
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
   const options: ServerOptions = {};
   const faults: string[] = [];
+  const origins: string[] = [];
+  const hosts: string[] = [];
+  if (env[TOKEN_ENV]) options.token = env[TOKEN_ENV];
   const args = argv.flatMap((a) => (/^--[^=]+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
@@ -63,6 +81,27 @@ function parseArgs(argv: string[]): Parsed {
       case '--slow-ms':
         options.slowMs = integer(flag, value(), 0);
         break;
+      case '--max-sessions':
+        options.maxSessions = integer(flag, value(), 1);
+        break;
+      case '--session-ttl':
+        options.sessionIdleTtlMs = integer(flag, value(), 1) * 1000;
+        break;
+      case '--allow-origin':
+        origins.push(value());
+        break;
+      case '--allow-host':
+        hosts.push(value());
+        break;
+      case '--allow-remote':
+        options.allowRemote = true;
+        break;
+      case '--token':
+        options.token = value();
+        break;
+      case '--allow-any-project':
+        options.allowAnyProject = true;
+        break;
       case '--fault': {
         const name = value();
         faults.push(name);
@@ -80,14 +119,22 @@ function parseArgs(argv: string[]): Parsed {
     throw new UsageError((error as Error).message);
   }
   options.faults = faults;
+  if (origins.length > 0) options.allowOrigins = origins;
+  if (hosts.length > 0) options.allowHosts = hosts;
+  try {
+    validateOptions(options);
+  } catch (error) {
+    if (error instanceof ServerConfigError) throw new UsageError(error.message);
+    throw error;
+  }
   return { kind: 'serve', options };
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
-export async function serveMain(argv: string[]): Promise<number> {
+export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed: Parsed;
   try {
-    parsed = parseArgs(argv);
+    parsed = parseArgs(argv, env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`serve: ${error.message}\n${SERVE_USAGE}\n`);
@@ -112,6 +159,11 @@ export async function serveMain(argv: string[]): Promise<number> {
   process.stdout.write(`listening ${server.url}\n`);
   process.stdout.write(`health ${server.httpUrl}/health\ndata-dir ${server.dataDir}\nlog-dir ${server.logDir}\n`);
   if (parsed.options.faults?.length) process.stdout.write(`faults ${parsed.options.faults.join(' ')}\n`);
+  // A token the user did not choose must be shown once, or nobody could connect.
+  if (server.token !== undefined && parsed.options.token === undefined) process.stdout.write(`token ${server.token}\n`);
+  if (server.token !== undefined) {
+    process.stderr.write(`serve: every client needs the token: wscat -c ${server.url} -H "Authorization: Bearer <token>" (or ?token=<token>)\n`);
+  }
 
   const running = server;
   return new Promise<number>((resolve) => {

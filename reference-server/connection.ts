@@ -14,6 +14,7 @@ import { handleSlashCommand } from './slash.ts';
 
 export const SERVER_NAME = 'wsgate-reference';
 export const SERVER_VERSION = '1.0.0';
+const LEAK_BYTES_PER_MESSAGE = 1024 * 1024;
 
 type Parsed = { ok: true; msg: Record<string, unknown> & { type: string } } | { ok: false; error: string; code: string };
 
@@ -70,6 +71,9 @@ export function serveConnection(ctx: ServerContext, socket: WebSocket, remote: s
   socket.on('error', (error) => log('error', 'socket_error', { error: error.message }));
 
   async function handle(text: string, isBinary: boolean): Promise<void> {
+    // The leak fault: memory that grows with every message and is never given back (a per-message
+    // cache nobody evicts), for a soak check to catch. fill() touches every page, so RSS really grows.
+    if (ctx.faults.has('leak')) ctx.leaked.push(Buffer.alloc(LEAK_BYTES_PER_MESSAGE, 1));
     const parsed = parse(text);
     log('info', 'message_received', { type: parsed.ok ? parsed.msg.type : null, binary: isBinary, bytes: text.length });
     if (!parsed.ok && parsed.code === 'INVALID_JSON' && ctx.faults.has('drop-on-error')) {
@@ -98,10 +102,12 @@ export function serveConnection(ctx: ServerContext, socket: WebSocket, remote: s
       case 'message': {
         const text = chatText(msg);
         if (text === undefined) return reject('message needs a non-empty string "message" or "content"', 'INVALID_MESSAGE');
+        if (tooLong(text)) return;
         if (text.trim().startsWith('/')) return handleSlashCommand(ctx, out, binding, text);
         return handleChat(ctx, out, binding, text);
       }
       case 'slash_command':
+        if (typeof msg.command === 'string' && tooLong(msg.command)) return;
         return handleSlashCommand(ctx, out, binding, msg.command);
       case 'list_sessions':
         return handleListSessions(ctx, out);
@@ -118,5 +124,13 @@ export function serveConnection(ctx: ServerContext, socket: WebSocket, remote: s
 
   function reject(error: string, code: string): void {
     out.error(error, code);
+  }
+
+  /** Text past the cap never reaches the planner: an error reply, and the connection stays usable. */
+  function tooLong(text: string): boolean {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes <= ctx.maxChatBytes) return false;
+    reject(`Message too large: ${bytes} bytes of text, at most ${ctx.maxChatBytes}`, 'MESSAGE_TOO_LARGE');
+    return true;
   }
 }

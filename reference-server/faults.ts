@@ -20,6 +20,7 @@ export const FAULTS = {
   'no-pong': { description: 'application-level ping messages are ignored' },
   'unhealthy': { description: 'GET /health answers 503 {"status":"unhealthy"}' },
   'refuse-after': { description: 'refuse-after=N: upgrades after the first N connections get HTTP 503' },
+  'leak': { description: 'every message received keeps a 1 MB buffer that is never freed: memory grows per message' },
   'garbage': { description: 'a non-JSON text frame follows the welcome and precedes every reply' },
   'pretty-json': { description: 'LEGAL: every frame is pretty-printed, multi-line JSON' },
   'chatty': { description: 'LEGAL: extra banner, server_notice and empty content_delta messages' },

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { loggableUrl, type Refusal } from './access.ts';
 import type { ServerContext } from './context.ts';
 import { resolveProjectPath } from './project-path.ts';
 
@@ -19,7 +20,19 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
+/**
+ * A body that is not declared JSON is refused before it is read: a web page can send text/plain across
+ * sites without a CORS preflight, never application/json (the Origin check is the other half).
+ */
+function requireJsonContentType(req: http.IncomingMessage): void {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpError(415, `Content-Type must be application/json, got ${type === '' ? 'none' : type}`);
+  }
+}
+
 async function readJsonBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  requireJsonContentType(req);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -71,8 +84,8 @@ async function route(ctx: ServerContext, req: http.IncomingMessage, res: http.Se
       return sendJson(res, 200, { sessions, count: sessions.length });
     }
     const body = await readJsonBody(req);
-    const project = resolveProjectPath(ctx.root, body.projectPath);
-    if (!project.ok) throw new HttpError(400, project.error);
+    const project = resolveProjectPath(ctx.root, body.projectPath, ctx.projects);
+    if (!project.ok) throw new HttpError(project.code === 'PROJECT_OUTSIDE_ROOT' ? 403 : 400, project.error);
     const session = ctx.store.create(project.path);
     ctx.logger.log('info', 'session_created', { via: 'rest', sessionId: session.id, projectPath: session.projectPath });
     return sendJson(res, 201, { session });
@@ -93,12 +106,18 @@ async function route(ctx: ServerContext, req: http.IncomingMessage, res: http.Se
   throw new HttpError(404, `Not found: ${pathname}`);
 }
 
-export function createRequestHandler(ctx: ServerContext): http.RequestListener {
+/** `admit` is the access rule (Host, Origin, token), applied before any route runs. */
+export function createRequestHandler(ctx: ServerContext, admit: (req: http.IncomingMessage) => Refusal | undefined): http.RequestListener {
   return (req, res) => {
+    const refusal = admit(req);
+    if (refusal) {
+      req.resume();
+      return sendJson(res, refusal.status, { error: refusal.reason });
+    }
     route(ctx, req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof Error ? error.message : String(error);
-      ctx.logger.log(status >= 500 ? 'error' : 'warn', 'http_error', { method: req.method, url: req.url, status, error: message });
+      ctx.logger.log(status >= 500 ? 'error' : 'warn', 'http_error', { method: req.method, url: loggableUrl(req.url), status, error: message });
       if (!res.headersSent) sendJson(res, status, { error: message });
       else res.end();
     });

@@ -1,5 +1,10 @@
 import type { ToolCall } from './tools/types.ts';
 
+// Every pattern here runs on text a client chose (up to the chat cap), so each must be linear-time: no
+// two quantifiers that can both take the same run of characters (`\s+X?\s*`, `(.+?)\s*$`), no unanchored
+// pattern whose every start rescans the rest, and no `([\s\S]*)\1` tried once per earlier occurrence.
+// test/reference-server/planner.test.ts times the shapes that used to take seconds.
+
 export type Plan =
   | { kind: 'tools'; calls: ToolCall[] }
   /** Reads like an instruction but matches no pattern: the reply says so instead of guessing. */
@@ -8,13 +13,20 @@ export type Plan =
 
 // A path is a quoted string or one run of non-blanks.
 const PATH = String.raw`("[^"]+"|'[^']+'|[^\s'"]+)`;
-const TRAILING_PUNCTUATION = /[.,!?;:]+$/;
+const isTrailingPunctuation = (c: string) => '.,!?;:'.includes(c);
+
+/** `text` without the run of matching characters at its end; a loop, because `/[…]+$/` rescans the run from every start. */
+export function trimEndOf(text: string, drop: (char: string) => boolean): string {
+  let end = text.length;
+  while (end > 0 && drop(text[end - 1])) end--;
+  return text.slice(0, end);
+}
 
 function cleanPath(token: string): string {
   const quoted = /^(['"])(.*)\1$/.exec(token);
   if (quoted) return quoted[2];
   // "Read notes.txt." ends a sentence; "." and ".." stay paths.
-  const stripped = token.replace(TRAILING_PUNCTUATION, '');
+  const stripped = trimEndOf(token, isTrailingPunctuation);
   return /[^.]/.test(stripped) ? stripped : token;
 }
 
@@ -25,19 +37,45 @@ function splitFileList(text: string): string[] {
 
 type Rule = (text: string) => ToolCall[] | undefined;
 
+const COMMIT_START = /^(?:please\s+)?(?:git\s+)?commit\b/i;
+const WITH_MESSAGE = /\bwith\s+(?:the\s+)?(?:commit\s+)?message\s+(['"])/gi;
+
+/**
+ * ``Commit … with message 'M'``: M runs from the first quote after "with message" on the commit's line to
+ * the matching quote that ends the text (then only blanks and one . or !). Done in two linear steps: one
+ * regex tried at every "with message" would rescan the rest of the text each time.
+ */
+function commitMessage(t: string): string | undefined {
+  const start = COMMIT_START.exec(t);
+  if (!start) return undefined;
+  let end = t.length;
+  if (end > 0 && (t[end - 1] === '.' || t[end - 1] === '!')) end--;
+  end = t.slice(0, end).trimEnd().length;
+  const closing = t[end - 1];
+  if (closing !== "'" && closing !== '"') return undefined;
+  const newline = t.indexOf('\n', start[0].length);
+  const lineEnd = newline < 0 ? t.length : newline;
+  WITH_MESSAGE.lastIndex = start[0].length;
+  for (let m = WITH_MESSAGE.exec(t); m && m.index < lineEnd; m = WITH_MESSAGE.exec(t)) {
+    const open = m.index + m[0].length;
+    if (m[1] === closing && open <= end - 1) return t.slice(open, end - 1);
+  }
+  return undefined;
+}
+
 const rules: Rule[] = [
   // Commit first: "Commit the new file with message 'x'" also contains words other rules react to.
   (t) => {
-    const m = /^(?:please\s+)?(?:git\s+)?commit\b.*?\bwith\s+(?:the\s+)?(?:commit\s+)?message\s+(['"])([\s\S]*)\1\s*[.!]?$/i.exec(t);
-    if (!m) return undefined;
+    const message = commitMessage(t);
+    if (message === undefined) return undefined;
     return [
       { tool: 'git_add', input: { files: ['.'] } },
-      { tool: 'git_commit', input: { message: m[2] } },
+      { tool: 'git_commit', input: { message } },
     ];
   },
   (t) => {
     const m = new RegExp(
-      String.raw`^(?:please\s+)?(?:create|make|write)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:file\s+(?:called\s+|named\s+)?)?${PATH}(?:\s+file)?\s+(?:with|containing)\s+(?:the\s+)?(?:content|text)?\s*(['"])([\s\S]*)\2\s*[.!]?$`,
+      String.raw`^(?:please\s+)?(?:create|make|write)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:file\s+(?:called\s+|named\s+)?)?${PATH}(?:\s+file)?\s+(?:with|containing)\s+(?:the\s+)?(?:(?:content|text)\s*)?(['"])([\s\S]*)\2\s*[.!]?$`,
       'i',
     ).exec(t);
     // "Create a file with 'x'" names no file; taking "file" as the name would invent one.
@@ -64,7 +102,7 @@ const rules: Rule[] = [
   },
   (t) => {
     const m = new RegExp(
-      String.raw`^(?:git\s+diff|show(?:\s+me)?\s+the\s+(staged\s+)?diff)(\s+--staged|\s+--cached)?(?:\s+(?:of|for)\s+|\s+)?${PATH}?\s*$`,
+      String.raw`^(?:git\s+diff|show(?:\s+me)?\s+the\s+(staged\s+)?diff)(\s+--staged|\s+--cached)?(?:\s+(?:(?:of|for)\s+)?${PATH})?\s*$`,
       'i',
     ).exec(t);
     if (!m) return undefined;
@@ -75,7 +113,8 @@ const rules: Rule[] = [
   },
   (t) => (/\bgit\s+status\b/i.test(t) ? [{ tool: 'git_status', input: {} }] : undefined),
   (t) => {
-    const m = /^(?:please\s+)?(?:stage|git\s+add)\s+(.+?)\s*$/i.exec(t);
+    // The text is trimmed: no trailing blanks to leave out of the capture.
+    const m = /^(?:please\s+)?(?:stage|git\s+add)\s+(\S.*)$/i.exec(t);
     if (!m) return undefined;
     const all = /^(?:all|everything|\.|all\s+(?:files|changes))[.!]?$/i.test(m[1]);
     const files = all ? ['.'] : splitFileList(m[1]);

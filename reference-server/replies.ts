@@ -1,4 +1,4 @@
-import type { Plan } from './planner.ts';
+import { trimEndOf, type Plan } from './planner.ts';
 import type { ToolCall, ToolOutcome } from './tools/types.ts';
 
 export const TOOL_PATTERNS_HINT =
@@ -47,9 +47,12 @@ function summarize(call: ToolCall, outcome: ToolOutcome): string {
   }
 }
 
+// Summaries quote client text (a command, a path): trimmed by a loop, not by /[.\s]*$/, which rescans.
+const isSentenceEnd = (c: string) => c === '.' || /\s/.test(c);
+
 export function closingText(p: Plan, outcomes: Array<[ToolCall, ToolOutcome]>): string {
   if (p.kind !== 'tools') return 'Let me know if you want me to change a file or run a command.';
-  return outcomes.map(([call, outcome]) => summarize(call, outcome).replace(/[.\s]*$/, '.')).join(' ');
+  return outcomes.map(([call, outcome]) => `${trimEndOf(summarize(call, outcome), isSentenceEnd)}.`).join(' ');
 }
 
 /**
@@ -57,7 +60,10 @@ export function closingText(p: Plan, outcomes: Array<[ToolCall, ToolOutcome]>): 
  * content_delta values rebuilds the reply byte for byte.
  */
 export function splitIntoPieces(text: string, minPieces: number): string[] {
-  const words = text.match(/\s*\S+\s*/g) ?? [text];
+  // Leading blanks join the first word; matching them in the pattern (\s*\S+) would rescan a long blank run.
+  const lead = text.length - text.trimStart().length;
+  const words = text.slice(lead).match(/\S+\s*/g) ?? [''];
+  words[0] = text.slice(0, lead) + words[0];
   const count = Math.max(minPieces, Math.min(words.length, Math.ceil(words.length / 4)));
   const size = Math.max(1, Math.ceil(words.length / count));
   const pieces: string[] = [];

@@ -38,9 +38,9 @@ export function handleInitSession(ctx: ServerContext, out: Outbox, binding: Bind
     out.send(initialized(resumed));
     return;
   }
-  const project = resolveProjectPath(ctx.root, msg.projectPath);
+  const project = resolveProjectPath(ctx.root, msg.projectPath, ctx.projects);
   if (!project.ok) {
-    out.error(project.error, 'INVALID_PROJECT_PATH');
+    out.error(project.error, project.code);
     return;
   }
   const session = ctx.store.create(project.path);

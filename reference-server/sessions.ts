@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir, readPrivateFile, writePrivateFileAtomic } from './private-files.ts';
 
 export interface Session {
   id: string;
@@ -16,24 +16,46 @@ export interface SessionStoreOptions {
   /** The bad-session-id fault: ids that are not UUIDs. */
   plainIds?: boolean;
   onLoadError?: (error: unknown) => void;
+  /**
+   * At most this many sessions at once: creating one more drops the least recently active. Refusing
+   * instead would let one client lock everyone out, and any client may delete sessions anyway.
+   */
+  maxSessions?: number;
+  /** Told about each session the cap dropped. */
+  onEvict?: (session: Session) => void;
+  /** A session untouched for this long is dropped. */
+  idleTtlMs?: number;
+  /** Entries in sessions.json whose project this says no to are dropped when loading. */
+  projectAllowed?: (projectPath: string) => boolean;
 }
+
+export const DEFAULT_MAX_SESSIONS = 1000;
+export const DEFAULT_SESSION_IDLE_TTL_MS = 60 * 60 * 1000;
+
 
 /** Sessions live in memory and are mirrored to one JSON file so a restarted server sees them. */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
   private readonly file: string;
   private readonly plainIds: boolean;
+  private readonly maxSessions: number;
+  private readonly idleTtlMs: number;
+  private readonly onEvict: (session: Session) => void;
   private counter = 0;
   private tempCounter = 0;
 
   constructor(opts: SessionStoreOptions) {
-    fs.mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDir(opts.dataDir, 'data folder');
     this.file = path.join(opts.dataDir, 'sessions.json');
     this.plainIds = opts.plainIds ?? false;
-    this.load(opts.onLoadError);
+    this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.idleTtlMs = opts.idleTtlMs ?? DEFAULT_SESSION_IDLE_TTL_MS;
+    this.onEvict = opts.onEvict ?? (() => {});
+    this.load(opts.onLoadError, opts.projectAllowed ?? (() => true));
   }
 
   get size(): number {
+    this.expire();
     return this.sessions.size;
   }
 
@@ -42,6 +64,8 @@ export class SessionStore {
   }
 
   create(projectPath: string): Session {
+    this.expire();
+    while (this.sessions.size >= this.maxSessions) this.evictLeastRecent();
     const now = new Date().toISOString();
     const id = this.newId();
     const session: Session = { id, sessionId: id, projectPath, messageCount: 0, createdAt: now, lastActiveAt: now };
@@ -51,11 +75,12 @@ export class SessionStore {
   }
 
   get(id: string): Session | undefined {
-    const found = this.sessions.get(id);
+    const found = this.live(id);
     return found ? { ...found } : undefined;
   }
 
   list(): Session[] {
+    this.expire();
     return [...this.sessions.values()]
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       .map((s) => ({ ...s }));
@@ -63,9 +88,12 @@ export class SessionStore {
 
   /** Applies a change and persists it; returns the updated copy, or undefined when the id is unknown. */
   update(id: string, change: (s: Session) => void): Session | undefined {
-    const found = this.sessions.get(id);
+    const found = this.live(id);
     if (!found) return undefined;
     change(found);
+    // Map order is recency order: the first entry is the one the cap drops next.
+    this.sessions.delete(id);
+    this.sessions.set(id, found);
     this.persist();
     return { ...found };
   }
@@ -77,9 +105,45 @@ export class SessionStore {
   }
 
   delete(id: string): boolean {
-    const existed = this.sessions.delete(id);
+    const existed = this.live(id) !== undefined && this.sessions.delete(id);
     if (existed) this.persist();
     return existed;
+  }
+
+  /** Drops every session idle for longer than the TTL; returns how many went. */
+  expire(now = Date.now()): number {
+    let dropped = 0;
+    for (const s of this.sessions.values()) {
+      if (this.isExpired(s, now)) {
+        this.sessions.delete(s.id);
+        dropped++;
+      }
+    }
+    if (dropped > 0) this.persist();
+    return dropped;
+  }
+
+  private evictLeastRecent(): void {
+    const oldest = this.sessions.values().next().value as Session | undefined;
+    if (!oldest) return;
+    this.sessions.delete(oldest.id);
+    this.onEvict({ ...oldest });
+  }
+
+  private isExpired(s: Session, now: number): boolean {
+    const last = Date.parse(s.lastActiveAt);
+    return !Number.isFinite(last) || now - last > this.idleTtlMs;
+  }
+
+  /** The stored session unless it has expired (then it is dropped on the spot). */
+  private live(id: string): Session | undefined {
+    const found = this.sessions.get(id);
+    if (found && this.isExpired(found, Date.now())) {
+      this.sessions.delete(id);
+      this.persist();
+      return undefined;
+    }
+    return found;
   }
 
   private newId(): string {
@@ -93,21 +157,29 @@ export class SessionStore {
     return id;
   }
 
-  private load(onError?: (error: unknown) => void): void {
-    let text: string;
+  private load(onError: ((error: unknown) => void) | undefined, projectAllowed: (projectPath: string) => boolean): void {
+    let text: string | undefined;
     try {
-      text = fs.readFileSync(this.file, 'utf8');
+      text = readPrivateFile(this.file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onError?.(error);
+      onError?.(error);
       return;
     }
+    if (text === undefined) return;
     try {
       const parsed: unknown = JSON.parse(text);
       const list = Array.isArray(parsed) ? parsed : (parsed as { sessions?: unknown })?.sessions;
       if (!Array.isArray(list)) throw new Error(`${this.file}: expected {"sessions": [...]}`);
-      for (const item of list) {
-        if (isSession(item)) this.sessions.set(item.id, { ...item, sessionId: item.id });
+      const loaded = list.filter(isSession).sort((a, b) => (a.lastActiveAt < b.lastActiveAt ? -1 : a.lastActiveAt > b.lastActiveAt ? 1 : 0));
+      for (const item of loaded) {
+        if (!projectAllowed(item.projectPath)) {
+          onError?.(new Error(`${this.file}: dropped session ${item.id}: its project ${item.projectPath} is not allowed here`));
+          continue;
+        }
+        this.sessions.set(item.id, { ...item, sessionId: item.id });
       }
+      this.expire();
+      while (this.sessions.size > this.maxSessions) this.evictLeastRecent();
     } catch (error) {
       onError?.(error);
     }
@@ -119,8 +191,7 @@ export class SessionStore {
    */
   private persist(): void {
     const temp = `${this.file}.${process.pid}.${++this.tempCounter}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify({ sessions: [...this.sessions.values()] }, null, 2) + '\n');
-    fs.renameSync(temp, this.file);
+    writePrivateFileAtomic(this.file, temp, JSON.stringify({ sessions: [...this.sessions.values()] }, null, 2) + '\n');
   }
 }
 

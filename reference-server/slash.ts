@@ -72,5 +72,6 @@ export function handleSlashCommand(ctx: ServerContext, out: Outbox, binding: Bin
     out.error(response.error, response.code);
     return;
   }
-  out.send({ type: 'slash_command_response', command: raw.trim(), response });
+  // `content` is the documented field; `response` is the same text under the name one implementation uses.
+  out.send({ type: 'slash_command_response', command: raw.trim(), content: response, response });
 }

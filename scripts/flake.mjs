@@ -1,21 +1,31 @@
 #!/usr/bin/env node
-// npm run flake [-- --runs N] [-- URL PATH options...]: runs the default gates N times in a row
-// (default 100) through the real CLI (scripts/test-websocket.sh --quiet --out <tmp>), then prints
-// passes/failures, the slowest and the median run, and each failed run with its first failure line.
-// Exit 0 when every run passed, 1 when any failed, 2 on bad arguments, 130 when interrupted.
-// Arguments after a lone `--` go to test-websocket.sh (e.g. a URL, or --gate ID).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// npm run flake [-- --runs N] [-- --hogs N] [-- --expect fail] [-- URL PATH options...]: runs the default
+// gates N times in a row (default 100) through the real CLI (scripts/test-websocket.sh --quiet --out
+// <tmp>), then prints passes/failures, the slowest and the median run, and each wrong run with its first
+// failure line. `--hogs N` keeps N busy processes beside the runs (a loaded CI runner: 8 on 2 cores is a
+// load of ~8); `--expect fail` counts a run as right when it fails (a fault that must be caught every time).
+// Exit 0 when every run gave the expected verdict, 1 when any did not, 2 on bad arguments, 130 when
+// interrupted. Arguments after a lone `--` go to test-websocket.sh (e.g. a URL, or --gate ID).
+// A zx script: zx runs the CLI (a non-zero exit is data, not an exception) and its fs does the folders.
+import { $, fs, path, os } from 'zx';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const script = path.join(root, 'scripts', 'test-websocket.sh');
-const USAGE = 'usage: node scripts/flake.mjs [--runs N] [--keep] [-- ARGS for test-websocket.sh]';
+const USAGE = 'usage: node scripts/flake.mjs [--runs N] [--hogs N] [--expect pass|fail] [--keep] [-- ARGS for test-websocket.sh]';
+
+function usage(msg) {
+  process.stderr.write(`flake: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
 
 function parse(argv) {
-  const o = { runs: 100, keep: false, extra: [] };
+  const o = { runs: 100, hogs: 0, expect: 'pass', keep: false, extra: [] };
+  const whole = (flag, v, min) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) usage(`${flag} expects a whole number >= ${min}, got "${v ?? ''}"`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -23,58 +33,47 @@ function parse(argv) {
       break;
     }
     if (a === '--help' || a === '-h') {
-      process.stdout.write(`${USAGE}\n  --runs N  how many runs (default 100)\n  --keep    keep the evidence of passed runs too (failed runs' evidence is always kept)\n`);
+      process.stdout.write(`${USAGE}\n  --runs N       how many runs (default 100)\n  --hogs N       N busy processes beside the runs (default 0)\n  --expect fail  every run must fail (a fault must be caught); default: pass\n  --keep         keep the evidence of right runs too (the others' is always kept)\n`);
       process.exit(0);
     }
+    const value = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
     if (a === '--keep') o.keep = true;
-    else if (a === '--runs' || a.startsWith('--runs=')) {
-      const v = a.includes('=') ? a.slice(7) : argv[++i];
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) usage(`--runs expects a whole number >= 1, got "${v ?? ''}"`);
-      o.runs = n;
+    else if (a === '--runs' || a.startsWith('--runs=')) o.runs = whole('--runs', value(), 1);
+    else if (a === '--hogs' || a.startsWith('--hogs=')) o.hogs = whole('--hogs', value(), 0);
+    else if (a === '--expect' || a.startsWith('--expect=')) {
+      const v = value();
+      if (v !== 'pass' && v !== 'fail') usage(`--expect is pass or fail, got "${v ?? ''}"`);
+      o.expect = v;
     } else usage(`unknown argument "${a}"`);
   }
   return o;
 }
 
-function usage(msg) {
-  process.stderr.write(`flake: ${msg}\n${USAGE}\n`);
-  process.exit(2);
-}
-
 const opts = parse(process.argv.slice(2));
-const base = mkdtempSync(path.join(os.tmpdir(), 'wsgate-flake-'));
+const base = await fs.mkdtemp(path.join(os.tmpdir(), 'wsgate-flake-'));
 const results = [];
 let current = null;
 let interrupted = false;
+const run = $({ nothrow: true, quiet: true, cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+// Busy loops on every core the machine shows as free: they compete with the CLI, its wscats and the server.
+const hogs = Array.from({ length: opts.hogs }, () => run`${process.execPath} -e ${'for (;;) {}'}`);
 
-/** One run of the CLI; resolves to {code, ms, out}. */
-function once(i) {
+/** One run of the CLI: {i, code, ms, out, text}. */
+async function once(i) {
   const out = path.join(base, `run-${String(i).padStart(3, '0')}`);
   const t0 = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(script, ['--quiet', '--no-color', '--out', out, ...opts.extra], { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    current = child;
-    let text = '';
-    child.stdout.on('data', (b) => (text += b));
-    child.stderr.on('data', (b) => (text += b));
-    child.on('error', (e) => (text += `\nflake: could not start ${script}: ${e.message}\n`));
-    child.on('close', (code, signal) => {
-      current = null;
-      resolve({ i, code: code ?? (signal ? 128 : 1), ms: Math.round(performance.now() - t0), out, text });
-    });
-  });
+  current = run`${script} --quiet --no-color --out ${out} ${opts.extra}`;
+  const r = await current;
+  current = null;
+  return { i, code: r.exitCode ?? (r.signal ? 128 : 1), ms: Math.round(performance.now() - t0), out, text: r.stdout + r.stderr };
 }
+
+const right = (r) => (opts.expect === 'pass' ? r.code === 0 : r.code === 1);
 
 /** The line that says what failed first: the summary's "first failure" line, else the first ✗ line, else the last line. */
 function firstFailureLine(text) {
   const lines = text.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  return (
-    lines.find((l) => l.startsWith('first failure:')) ??
-    lines.find((l) => /✗/.test(l))?.trim() ??
-    lines.at(-1) ??
-    '(no output)'
-  );
+  return lines.find((l) => l.startsWith('first failure:')) ?? lines.find((l) => /✗/.test(l))?.trim() ?? lines.at(-1) ?? '(no output)';
 }
 
 function detailLine(text) {
@@ -82,7 +81,7 @@ function detailLine(text) {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => /^\s{6}✗/.test(l));
   if (at < 0) return '';
-  const actual = lines.slice(at + 1, at + 4).find((l) => /^\s+actual:/.test(l));
+  const actual = lines.slice(at + 1, at + 6).find((l) => /^\s+actual:/.test(l));
   return `${lines[at].trim()}${actual ? ` · ${actual.trim()}` : ''}`;
 }
 
@@ -90,18 +89,18 @@ const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 function summary() {
   const done = results.length;
-  const failed = results.filter((r) => r.code !== 0);
+  const wrong = results.filter((r) => !right(r));
+  const passed = results.filter((r) => r.code === 0).length;
   const times = results.map((r) => r.ms).sort((a, b) => a - b);
   const median = done ? (done % 2 ? times[(done - 1) / 2] : Math.round((times[done / 2 - 1] + times[done / 2]) / 2)) : 0;
   const slowest = results.reduce((a, r) => (a && a.ms >= r.ms ? a : r), null);
   process.stdout.write('\n');
-  process.stdout.write(`${interrupted ? 'INTERRUPTED after' : 'flake:'} ${done} run${done === 1 ? '' : 's'}: ${done - failed.length} passed, ${failed.length} failed\n`);
-  if (done) {
-    process.stdout.write(`median ${fmt(median)} · slowest ${fmt(slowest.ms)} (run ${slowest.i}) · fastest ${fmt(times[0])} · total ${fmt(times.reduce((a, b) => a + b, 0))}\n`);
-  }
-  if (failed.length) {
-    process.stdout.write(`\nfailures:\n`);
-    for (const r of failed) {
+  const counts = `${passed} passed, ${done - passed} failed`;
+  process.stdout.write(`${interrupted ? 'INTERRUPTED after' : 'flake:'} ${done} run${done === 1 ? '' : 's'}: ${counts}${opts.expect === 'fail' ? ` (caught ${done - wrong.length} of ${done})` : ''}${opts.hogs ? ` · ${opts.hogs} hogs beside them` : ''}\n`);
+  if (done) process.stdout.write(`median ${fmt(median)} · slowest ${fmt(slowest.ms)} (run ${slowest.i}) · fastest ${fmt(times[0])} · total ${fmt(times.reduce((a, b) => a + b, 0))}\n`);
+  if (wrong.length) {
+    process.stdout.write(`\n${opts.expect === 'pass' ? 'failures' : 'not caught'}:\n`);
+    for (const r of wrong) {
       process.stdout.write(`  run ${r.i} (exit ${r.code}, ${fmt(r.ms)}): ${firstFailureLine(r.text)}\n`);
       const d = detailLine(r.text);
       if (d) process.stdout.write(`      ${d}\n`);
@@ -120,16 +119,21 @@ function onSignal(sig) {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-process.stdout.write(`flake: ${opts.runs} runs of ${path.relative(process.cwd(), script) || script} --quiet ${opts.extra.join(' ')}\n`);
-for (let i = 1; i <= opts.runs && !interrupted; i++) {
-  const r = await once(i);
-  if (interrupted && r.code !== 0) break; // the interrupted run is not a flake
-  results.push(r);
-  process.stdout.write(`run ${String(i).padStart(String(opts.runs).length)}/${opts.runs}  ${r.code === 0 ? 'pass' : `FAIL (exit ${r.code})`}  ${fmt(r.ms)}${r.code === 0 ? '' : `  ${firstFailureLine(r.text)}`}\n`);
-  if (r.code === 0 && !opts.keep) rmSync(r.out, { recursive: true, force: true });
+process.stdout.write(`flake: ${opts.runs} runs of ${path.relative(process.cwd(), script) || script} --quiet ${opts.extra.join(' ')}${opts.hogs ? ` with ${opts.hogs} CPU hogs` : ''}\n`);
+try {
+  for (let i = 1; i <= opts.runs && !interrupted; i++) {
+    const r = await once(i);
+    if (interrupted && r.code !== 0) break; // the interrupted run is not a flake
+    results.push(r);
+    process.stdout.write(`run ${String(i).padStart(String(opts.runs).length)}/${opts.runs}  ${r.code === 0 ? 'pass' : `FAIL (exit ${r.code})`}  ${fmt(r.ms)}${r.code === 0 ? '' : `  ${firstFailureLine(r.text)}`}\n`);
+    if (right(r) && !opts.keep) await fs.remove(r.out);
+  }
+} finally {
+  for (const h of hogs) h.kill('SIGKILL');
+  await Promise.all(hogs);
 }
 summary();
-const anyFailed = results.some((r) => r.code !== 0);
-if (!anyFailed && !opts.keep) rmSync(base, { recursive: true, force: true });
+const anyWrong = results.some((r) => !right(r));
+if (!anyWrong && !opts.keep) await fs.remove(base);
 else process.stdout.write(`evidence kept in ${base}\n`);
-process.exit(interrupted ? 130 : anyFailed ? 1 : 0);
+process.exit(interrupted ? 130 : anyWrong ? 1 : 0);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import path from 'node:path';
 import { Duration, Matcher } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/step-api.ts';
-import { runProcess, runShell } from '../lib/process.ts';
+import { explainExit, runProcess, runShell } from '../lib/process.ts';
 import { describe, matchValue } from '../lib/match.ts';
 import type { CheckResult } from '../lib/results.ts';
 import { buildShellLine, shellProblems } from '../lib/shell-quote.ts';
@@ -36,7 +36,9 @@ export const run = defineStep({
     if (res.timedOut) checks.push(ctx.check(`${res.command} ends within its timeout`, `${opts.timeoutMs} ms`, `killed after ${res.ms} ms`, false, ctx.locOf(['timeout'])));
     const want = r0.exitCode ?? 0;
     const ec = matchValue(want, res.exitCode);
-    checks.push(ctx.check(`${res.command} exit code`, want, res.signal ? `killed by ${res.signal}` : res.exitCode, ec.passed, ctx.locOf([r0.exitCode !== undefined ? 'exitCode' : 'run'])));
+    const exitCheck = ctx.check(`${res.command} exit code`, want, res.signal ? `killed by ${res.signal}` : res.exitCode, ec.passed, ctx.locOf([r0.exitCode !== undefined ? 'exitCode' : 'run']));
+    // What the code means and the last lines the command wrote to stderr, as zx words a failed command.
+    checks.push(ec.passed ? exitCheck : { ...exitCheck, reason: await explainExit(res) });
     for (const stream of ['stdout', 'stderr'] as const) {
       const m = r0[stream];
       if (m === undefined) continue;

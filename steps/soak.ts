@@ -48,7 +48,12 @@ export const soak = defineStep({
     } catch {
       return ctx.result([ctx.check('soak.for is a duration', 'a duration such as 30s or 5m', String(forText), false, ctx.locOf(['soak', 'for']))]);
     }
-    const untilMs = forMs !== undefined ? performance.now() + forMs : Infinity;
+    // The time runs from the end of the warm-up (every connection done its warm-up rounds; from the
+    // first round when no memory is sampled): `for: 5m` is five minutes of stress measured.
+    let untilMs = Infinity;
+    const startClock = () => {
+      if (forMs !== undefined) untilMs = performance.now() + forMs;
+    };
     const rounds = p.soak.rounds ?? Infinity;
     const sampler = p.memory ? memorySampler(p.memory, ctx) : undefined;
     const checks: CheckResult[] = [];
@@ -65,7 +70,7 @@ export const soak = defineStep({
     const failures: StepResult[] = [];
     let round = 0;
     const runner = async (m: Member) => {
-      for (let r = 0; r < rounds && performance.now() < untilMs && m.conn.isOpen && !ctx.settings.signal.aborted; r++) {
+      for (let r = 0; r < rounds && (r < warmup || performance.now() < untilMs) && m.conn.isOpen && !ctx.settings.signal.aborted; r++) {
         for (const [k, inner] of p.soak.steps.entries()) {
           const sub = innerContext(ctx, m, k);
           const res = 'send' in inner ? await send.run(inner as never, sub) : await expect.run(inner as never, sub);
@@ -75,7 +80,10 @@ export const soak = defineStep({
             if (failures.length < 3) failures.push(res);
           }
         }
-        if (r + 1 === warmup && ++warm === members.length) await sampler?.baseline();
+        if (r + 1 === warmup && ++warm === members.length) {
+          startClock();
+          await sampler?.baseline();
+        }
         round = Math.max(round, r + 1);
       }
     };

@@ -35,6 +35,7 @@ describe('fault matrix', { concurrency: 3 }, () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     for (const [fault, row] of Object.entries(FAULT_MATRIX)) {
       const cells = row === 'passes' ? [`\`${fault}\``, 'passes'] : [`\`${fault}\``, `\`${row.gate}\``, row.step];
+      if (row !== 'passes' && 'gatesFile' in row) cells.push(`(${row.gatesFile})`);
       const line = readme.split('\n').find((l) => l.startsWith(`| \`${fault}\``));
       assert.ok(line, `README has no row for ${fault}`);
       for (const c of cells) assert.ok(line.includes(c), `README row for ${fault} lacks ${c}: ${line}`);
@@ -49,14 +50,16 @@ describe('fault matrix', { concurrency: 3 }, () => {
   });
 
   for (const [fault, row] of Object.entries(FAULT_MATRIX)) {
-    test(`${fault}: ${row === 'passes' ? 'legal, passes' : `caught by ${row.gate} / ${row.step}`}`, async () => {
+    // A row caught by another gates file is listed (and in the README) but not claimed as caught here.
+    const skip = row !== 'passes' && 'pending' in row ? `caught elsewhere (${row.gatesFile}): ${row.pending}` : false;
+    test(`${fault}: ${row === 'passes' ? 'legal, passes' : `caught by ${row.gate} / ${row.step}`}`, { skip }, async () => {
       const { res, result } = await runAgainst(fault);
       if (row === 'passes') {
         assert.equal(res.exitCode, 0, `expected a pass:\n${res.stdout}${res.stderr}`);
         return;
       }
       assert.equal(res.exitCode, 1, `expected a failed check (exit 1):\n${res.stdout}${res.stderr}`);
-      assert.deepEqual(firstFailure(result), row, res.stdout);
+      assert.deepEqual(firstFailure(result), { gate: row.gate, step: row.step }, res.stdout);
       assert.match(res.stdout, new RegExp(`first failure: gate ${row.gate}, step`));
     });
   }

@@ -24,7 +24,7 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
       if (target === 'faulted') {
         // Faults whose effect stays inside one gate: a fault that stops files being written (lie-write)
         // also changes what later gates find in a shared PATH, which parallel gates never share.
-        const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['fake-listing', 'fake-status'] });
+        const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['fake-listing', 'fake-status'], allowAnyProject: true });
         scr.server(server);
         args = [server.url, tmp()];
       }

@@ -26,8 +26,10 @@ describe('lib/process', { concurrency: true }, () => {
 
   test('a program that cannot start is reported, not thrown', async () => {
     const r = await runProcess('/no/such/program', []);
-    assert.equal(r.exitCode, null);
+    assert.equal(r.exitCode, 127, 'the shell zx runs it with answers 127');
     assert.match(r.spawnError ?? '', /ENOENT/);
+    const onPath = await runProcess('wsgate-no-such-program', ['x']);
+    assert.match(onPath.spawnError ?? '', /^ENOENT: wsgate-no-such-program is not a program on PATH/);
   });
 
   test('a deadline kills the whole tree, grandchildren included', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { minimalEnv } from './child-env.ts';
 import { ToolError, stringParam, type ToolContext } from './types.ts';
 
 const MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -12,6 +13,7 @@ export function executeCommandTool(ctx: ToolContext, input: Record<string, unkno
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', command], {
       cwd: ctx.projectPath,
+      env: minimalEnv(),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

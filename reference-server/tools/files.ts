@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { confine, displayPath } from './paths.ts';
+import { confine, displayPath, realInsideProject } from './paths.ts';
 import { ToolError, stringParam, type ToolContext } from './types.ts';
 
 const MAX_LIST_ENTRIES = 5000;
@@ -36,18 +36,40 @@ export async function writeFileTool(ctx: ToolContext, input: Record<string, unkn
   return `Wrote ${Buffer.byteLength(content, 'utf8')} bytes to ${given}`;
 }
 
-/** Shell-style wildcard (* and ?) on a base name; anything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+/**
+ * Shell-style wildcard (* and ?) on a base name; anything else is literal. Matched by hand, not through a
+ * RegExp: `*a*a*a*b` compiled to `.*a.*a.*a.*b` backtracks exponentially on a long name, while this
+ * remembers only the last star, so a match costs at most name length × pattern length steps.
+ */
+export function globMatch(glob: string, name: string): boolean {
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (g < glob.length && (glob[g] === '?' || (glob[g] !== '*' && glob[g] === name[n]))) {
+      g++;
+      n++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      resume = n;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
 
 async function walk(dir: string, recursive: boolean, visit: (abs: string, isDir: boolean) => boolean): Promise<void> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
-    // .git is the harness's evidence, not project content; listing it would make every diff noisy.
-    if (entry.name === '.git') continue;
+    // .git is the harness's evidence, not project content, and closed to file tools (see inGitDir).
+    if (entry.name.toLowerCase() === '.git') continue;
     const abs = path.join(dir, entry.name);
     const isDir = entry.isDirectory();
     if (!visit(abs, isDir)) return;
@@ -60,11 +82,10 @@ export async function listFilesTool(ctx: ToolContext, input: Record<string, unkn
   const pattern = input.pattern === undefined ? undefined : stringParam(input, 'pattern');
   const recursive = input.recursive === true;
   const base = await confine(ctx.projectPath, given);
-  const matcher = pattern ? globToRegExp(pattern) : undefined;
   const lines: string[] = [];
   try {
     await walk(base, recursive, (abs, isDir) => {
-      if (matcher && !matcher.test(path.basename(abs))) return true;
+      if (pattern !== undefined && !globMatch(pattern, path.basename(abs))) return true;
       lines.push(displayPath(base, abs) + (isDir ? '/' : ''));
       return lines.length < MAX_LIST_ENTRIES;
     });
@@ -79,22 +100,25 @@ export async function searchFilesTool(ctx: ToolContext, input: Record<string, un
   const given = stringParam(input, 'path', '.');
   const filePattern = input.filePattern === undefined ? undefined : stringParam(input, 'filePattern');
   const base = await confine(ctx.projectPath, given);
-  const fileMatcher = filePattern ? globToRegExp(filePattern) : undefined;
+
   const files: string[] = [];
   const stat = await fs.stat(base).catch((e) => describeFsError(e, given));
   if (stat.isFile()) {
     files.push(base);
   } else {
     await walk(base, true, (abs, isDir) => {
-      if (!isDir && (!fileMatcher || fileMatcher.test(path.basename(abs)))) files.push(abs);
+      if (!isDir && (filePattern === undefined || globMatch(filePattern, path.basename(abs)))) files.push(abs);
       return true;
     });
   }
   const out: string[] = [];
   for (const file of files) {
-    const info = await fs.stat(file).catch(() => undefined);
+    // A symlink in the project may point anywhere: only what really lies inside the project is read.
+    const real = await realInsideProject(ctx.projectPath, file);
+    if (real === undefined) continue;
+    const info = await fs.stat(real).catch(() => undefined);
     if (!info || !info.isFile() || info.size > MAX_SEARCHED_FILE_BYTES) continue;
-    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    const text = await fs.readFile(real, 'utf8').catch(() => undefined);
     // Binary files would print control bytes into a JSON text result.
     if (text === undefined || text.includes('\0')) continue;
     const lines = text.split(/\r?\n/);

@@ -1,10 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isInside } from '../project-path.ts';
 import { ToolError } from './types.ts';
 
-function inside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+/**
+ * True when the path (relative to the project) goes through a .git folder or file at any depth. The
+ * repository's config and hooks run commands for git; a file tool that could write them, or read them,
+ * would be a way around every rule the git tools follow. Case-insensitive: on macOS `.GIT` is `.git`.
+ */
+export function inGitDir(relative: string): boolean {
+  return relative.split(/[\\/]/).some((segment) => segment.toLowerCase() === '.git');
 }
 
 /** The nearest existing ancestor's real path plus the not-yet-existing tail (for files about to be written). */
@@ -39,11 +44,22 @@ export async function confine(projectPath: string, given: string): Promise<strin
   const denied = new ToolError(`Permission denied: ${given}`);
   if (given.includes('\0')) throw denied;
   const target = path.resolve(projectPath, given);
-  if (!inside(projectPath, target)) throw denied;
+  if (!isInside(projectPath, target)) throw denied;
   const realRoot = await fs.realpath(projectPath).catch(() => projectPath);
   const realTarget = await realPathOfDeepestExisting(target);
-  if (!inside(realRoot, realTarget)) throw denied;
+  if (!isInside(realRoot, realTarget)) throw denied;
+  if (inGitDir(path.relative(projectPath, target)) || inGitDir(path.relative(realRoot, realTarget))) {
+    throw new ToolError(`Permission denied: ${given} (.git is not open to file tools)`);
+  }
   return target;
+}
+
+/** For a file met while walking the project: its real path when that stays inside the project and out of .git. */
+export async function realInsideProject(projectPath: string, file: string): Promise<string | undefined> {
+  const realRoot = await fs.realpath(projectPath).catch(() => projectPath);
+  const real = await fs.realpath(file).catch(() => undefined);
+  if (real === undefined || !isInside(realRoot, real) || inGitDir(path.relative(realRoot, real))) return undefined;
+  return real;
 }
 
 /** The path as shown to the client: relative to the project, with forward slashes. */

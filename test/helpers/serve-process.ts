@@ -13,7 +13,9 @@ export interface ServeProcess {
 
 export async function serveProcess(opts: { root: string; faults?: string[]; readyMs?: number }): Promise<ServeProcess> {
   const data = tempDir('wsgate-serve-data-');
-  const args = [BIN, 'serve', '--port', '0', '--root', opts.root, '--data-dir', data.path, ...(opts.faults ?? []).flatMap((f) => ['--fault', f])];
+  // The runs against it use project folders of their own, beside the root: the server confines sessions
+  // to --root unless told otherwise.
+  const args = [BIN, 'serve', '--port', '0', '--root', opts.root, '--allow-any-project', '--data-dir', data.path, ...(opts.faults ?? []).flatMap((f) => ['--fault', f])];
   const child = spawnChild(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
   const stop = async () => {
     await stopTree(child, 2000);

@@ -5,13 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { FAULTS } from '../../reference-server/faults.ts';
-import { Client, makeRepo, removeDirs, tempDir } from './helpers.ts';
+import { Client, makeRepo, removeDirs, tempDir, upgradeStatus } from './helpers.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(repoRoot, 'reference-server/cli.ts');
 
-function runCli(args: string[]): ChildProcess & { out: () => string; err: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess & { out: () => string; err: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -32,12 +32,18 @@ async function exitCode(child: ChildProcess, deadlineMs = 60_000): Promise<numbe
 
 /** Resolves with stdout's first complete line, or rejects if the process ends or the deadline passes first. */
 function firstLine(child: ChildProcess & { out: () => string; err: () => string }, deadlineMs = 60_000): Promise<string> {
+  return stdoutLine(child, () => true, deadlineMs);
+}
+
+/** Resolves with the first complete stdout line that `wanted` accepts, or rejects at exit or the deadline. */
+function stdoutLine(child: ChildProcess & { out: () => string; err: () => string }, wanted: (line: string) => boolean, deadlineMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const check = () => {
-      const newline = child.out().indexOf('\n');
-      if (newline < 0) return;
+      const lines = child.out().split('\n').slice(0, -1);
+      const line = lines.find(wanted);
+      if (line === undefined) return;
       cleanup();
-      resolve(child.out().slice(0, newline));
+      resolve(line);
     };
     const onExit = (code: number | null) => {
       cleanup();
@@ -98,5 +104,69 @@ describe('serve command in a real child process', () => {
     const unknown = runCli(['--bogus']);
     assert.equal(await exitCode(unknown), 2);
     assert.match(unknown.err(), /Unknown option: --bogus/);
+  });
+
+  test('a non-loopback --host without --allow-remote, a short token, a malformed origin: usage errors, nothing listens', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--host', '0.0.0.0', '--port', '0'], /--allow-remote/],
+      [['--host', '192.0.2.10', '--port', '0'], /--allow-remote/],
+      [['--token', 'short', '--port', '0'], /at least 16/],
+      [['--allow-origin', 'evil.example', '--port', '0'], /--allow-origin needs an http\(s\) origin/],
+    ];
+    // Side by side: each is a whole node start-up, and none of them may get as far as listening.
+    const children = cases.map(([args]) => runCli(args));
+    const codes = await Promise.all(children.map((c) => exitCode(c)));
+    cases.forEach(([args, message], i) => {
+      assert.equal(codes[i], 2, args.join(' '));
+      assert.match(children[i].err(), message);
+      assert.equal(children[i].out(), '', `no listening line for ${args.join(' ')}`);
+    });
+  });
+
+  test('--allow-remote generates a token, prints it once, and every client needs it', async () => {
+    const project = await makeRepo();
+    const dataDir = await tempDir('wsgate-rs-data-');
+    // Loopback on purpose: the tests never listen beyond this machine; the token rule is the same.
+    const child = runCli(['--allow-remote', '--host', '127.0.0.1', '--port', '0', '--root', project, '--data-dir', dataDir]);
+    try {
+      const url = (await firstLine(child)).replace(/^listening /, '');
+      const token = (await stdoutLine(child, (l) => l.startsWith('token '))).slice('token '.length);
+      assert.ok(token.length >= 16, token);
+      assert.equal(await upgradeStatus(url), 401);
+      const client = await Client.ready(url, { headers: { authorization: `Bearer ${token}` } });
+      await client.close();
+      child.kill('SIGTERM');
+      assert.equal(await exitCode(child), 0);
+    } finally {
+      child.kill('SIGKILL');
+      await removeDirs(project, dataDir);
+    }
+  });
+
+  test('a token from $WSGATE_SERVE_TOKEN is required and not printed', async () => {
+    const project = await makeRepo();
+    const dataDir = await tempDir('wsgate-rs-data-');
+    const token = 'env-token-abcdefghijkl';
+    const child = runCli(['--port', '0', '--root', project, '--data-dir', dataDir], { ...process.env, WSGATE_SERVE_TOKEN: token });
+    try {
+      const url = (await firstLine(child)).replace(/^listening /, '');
+      assert.equal(await upgradeStatus(url), 401);
+      const client = await Client.ready(`${url}?token=${token}`);
+      await client.close();
+      assert.doesNotMatch(child.out(), new RegExp(token));
+      child.kill('SIGTERM');
+      assert.equal(await exitCode(child), 0);
+    } finally {
+      child.kill('SIGKILL');
+      await removeDirs(project, dataDir);
+    }
+  });
+
+  test('--help names the security options', async () => {
+    const child = runCli(['--help']);
+    assert.equal(await exitCode(child), 0);
+    for (const flag of ['--allow-origin', '--allow-host', '--allow-remote', '--token', '--allow-any-project', '--max-sessions', '--session-ttl']) {
+      assert.match(child.out(), new RegExp(flag), flag);
+    }
   });
 });

@@ -3,27 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FAULTS, parseFaults } from '../../reference-server/faults.ts';
-import { Client, UUID, git, makeRepo, ofType, removeDirs, sessionFor, startTestServer, upgradeStatus, type Msg } from './helpers.ts';
+import { Client, UUID, git, ofType, sessionFor, upgradeStatus, withServer, type Msg, type ServerHarness } from './helpers.ts';
 
 const exercised = new Set<string>();
 
-type Harness = { project: string; server: Awaited<ReturnType<typeof startTestServer>>; client: Client };
-
 /** A fresh repo, a server with the given faults, and one connected client; all torn down afterwards. */
-async function withFault(faults: string[], body: (h: Harness) => Promise<void>, extra: { slowMs?: number } = {}): Promise<void> {
+async function withFault(faults: string[], body: (h: ServerHarness) => Promise<void>, extra: { slowMs?: number } = {}): Promise<void> {
   for (const name of parseFaults(faults).names) exercised.add(name);
-  const project = await makeRepo();
-  const server = await startTestServer({ root: project, faults, ...extra });
-  let client: Client | undefined;
-  try {
-    client = await Client.connect(server.url);
-    await client.waitFor((m) => m.type === 'connected');
-    await body({ project, server, client });
-  } finally {
-    await client?.close();
-    await server.cleanup();
-    await removeDirs(project);
-  }
+  await withServer({ faults, ...extra }, body);
 }
 
 const exists = (file: string) => fs.stat(file).then(() => true, () => false);
@@ -237,6 +224,24 @@ describe('each fault really misbehaves', () => {
       assert.match(deltaText(reply), /Wrote 4 bytes to c\.txt/);
       assert.equal(await fs.readFile(path.join(project, 'c.txt'), 'utf8'), 'chat');
     }));
+
+  test('leak: every received message keeps about 1 MB that is never freed; a healthy server keeps none', async () => {
+    // Array buffers are where Buffer memory is counted; the leaked ones stay reachable, so no GC can hide the growth.
+    const growth = async (client: Client) => {
+      const before = process.memoryUsage().arrayBuffers;
+      for (let i = 0; i < 30; i++) await client.exchange({ type: 'ping' }, (m) => m.type === 'pong');
+      return (process.memoryUsage().arrayBuffers - before) / (1024 * 1024);
+    };
+    await withServer({}, async ({ client }) => {
+      const mb = await growth(client);
+      assert.ok(mb < 10, `a healthy server grew ${mb.toFixed(1)} MB over 30 messages`);
+    });
+    // Measured second: freeing the hoard when this server closes cannot shrink the healthy figure above.
+    await withFault(['leak'], async ({ client }) => {
+      const mb = await growth(client);
+      assert.ok(mb >= 28, `grew ${mb.toFixed(1)} MB over 30 messages`);
+    });
+  });
 
   // Runs last (tests in a describe run in order): a fault added to the registry without a test fails here.
   test('every registered fault was exercised above', () => {

@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocket, type ClientOptions } from 'ws';
+import { spawnChild, stopTree } from '../../lib/process.ts';
 import { startReferenceServer, type RunningServer, type ServerOptions } from '../../reference-server/index.ts';
 
 // Loose on purpose: tests inspect whatever the server sent, including fields it should not have.
@@ -11,8 +14,8 @@ export type Msg = { type?: string; [key: string]: any };
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_DEADLINE_MS = 5000;
 
-export async function tempDir(prefix = 'wsgate-rs-test-'): Promise<string> {
-  return fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
+export async function tempDir(prefix = 'wsgate-rs-test-', parent = os.tmpdir()): Promise<string> {
+  return fs.realpath(await fs.mkdtemp(path.join(parent, prefix)));
 }
 
 export function git(cwd: string, args: string[]): string {
@@ -20,8 +23,8 @@ export function git(cwd: string, args: string[]): string {
 }
 
 /** A real repository with a local identity, so commits work whatever the machine's git config. */
-export async function makeRepo(): Promise<string> {
-  const dir = await tempDir('wsgate-rs-project-');
+export async function makeRepo(parent?: string): Promise<string> {
+  const dir = await tempDir('wsgate-rs-project-', parent);
   git(dir, ['init', '-q', '-b', 'main']);
   git(dir, ['config', 'user.name', 'Test User']);
   git(dir, ['config', 'user.email', 'test@example.com']);
@@ -47,6 +50,30 @@ export async function startTestServer(opts: ServerOptions & { root: string }): P
       if (!opts.dataDir) await removeDirs(dataDir);
     },
   };
+}
+
+export interface ServerHarness {
+  project: string;
+  server: Awaited<ReturnType<typeof startTestServer>>;
+  client: Client;
+}
+
+/**
+ * A server on `root` (default: a fresh repository, removed afterwards) and one client past the welcome;
+ * all torn down after `body`, whether it passed or threw.
+ */
+export async function withServer<T>(opts: Omit<ServerOptions, 'root'> & { root?: string }, body: (h: ServerHarness) => Promise<T>): Promise<T> {
+  const project = opts.root ?? (await makeRepo());
+  const server = await startTestServer({ ...opts, root: project });
+  let client: Client | undefined;
+  try {
+    client = await Client.ready(server.url);
+    return await body({ project, server, client });
+  } finally {
+    await client?.close();
+    await server.cleanup();
+    if (opts.root === undefined) await removeDirs(project);
+  }
 }
 
 interface Waiter {
@@ -184,16 +211,22 @@ export class Client {
   }
 }
 
-/** Resolves with the HTTP status of a refused upgrade; rejects if the upgrade succeeds. */
-export function upgradeStatus(url: string): Promise<number> {
+/** Resolves with the HTTP status of a refused upgrade; rejects if the upgrade succeeds or nothing is decided in time. */
+export function upgradeStatus(url: string, options?: ClientOptions, deadlineMs = DEFAULT_DEADLINE_MS): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, options);
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`upgrade neither refused nor accepted within ${deadlineMs} ms`));
+    }, deadlineMs);
     socket.on('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
       resolve(res.statusCode ?? 0);
       res.resume();
       socket.terminate();
     });
     socket.on('open', () => {
+      clearTimeout(timer);
       socket.terminate();
       reject(new Error('upgrade unexpectedly accepted'));
     });
@@ -209,4 +242,66 @@ export async function sessionFor(client: Client, projectPath: string): Promise<s
 
 export function ofType(messages: Msg[], type: string): Msg[] {
   return messages.filter((m) => m.type === type);
+}
+
+const WSCAT = fileURLToPath(new URL('../../node_modules/.bin/wscat', import.meta.url));
+
+export interface WscatOutcome {
+  /** The welcome arrived and a ping got its pong through the real wscat. */
+  ponged: boolean;
+  stderr: string;
+}
+
+/**
+ * The real wscat as a user runs it: stdin held open (at EOF wscat quits before connecting), the ping
+ * written only once the welcome shows the socket is open (earlier lines are lost). Stops wscat either way.
+ */
+export async function wscatPing(url: string, extraArgs: string[] = [], deadlineMs = 15_000): Promise<WscatOutcome> {
+  const child = spawnChild(WSCAT, ['-c', url, ...extraArgs]);
+  let stdout = '';
+  let stderr = '';
+  let sent = false;
+  try {
+    const ponged = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), deadlineMs);
+      child.stdout!.on('data', (chunk) => {
+        stdout += chunk;
+        if (!sent && stdout.includes('"type":"connected"')) {
+          sent = true;
+          child.stdin!.write('{"type":"ping"}\n');
+        }
+        if (stdout.includes('"type":"pong"')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    return { ponged, stderr };
+  } finally {
+    child.stdin!.destroy();
+    await stopTree(child, 500);
+  }
+}
+
+/** A raw HTTP request with exactly the headers given (fetch would add or forbid some, such as Host). */
+export function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, setHost: opts.headers?.host === undefined }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(DEFAULT_DEADLINE_MS, () => req.destroy(new Error(`no answer within ${DEFAULT_DEADLINE_MS} ms`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }

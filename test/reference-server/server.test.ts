@@ -99,7 +99,8 @@ describe('reference server over a real socket', () => {
   });
 
   test('read, list, exec, git status and commit match the real folder and the real git', async () => {
-    const repo = await makeRepo();
+    // A repository of its own below the server root: sessions may only start there.
+    const repo = await makeRepo(project);
     try {
       const c = await connect();
       await sessionFor(c, repo);
@@ -210,7 +211,8 @@ describe('reference server over a real socket', () => {
 
   test('REST sessions: create, list, get, delete, 404s and a bad body', async () => {
     const api = `${server.httpUrl}/api/v1/sessions`;
-    const created = await fetch(api, { method: 'POST', body: JSON.stringify({ projectPath: project }) });
+    const json = { 'content-type': 'application/json' };
+    const created = await fetch(api, { method: 'POST', headers: json, body: JSON.stringify({ projectPath: project }) });
     assert.equal(created.status, 201);
     const { session } = (await created.json()) as Msg;
     assert.match(session.id, UUID);
@@ -225,7 +227,7 @@ describe('reference server over a real socket', () => {
     assert.deepEqual([del.status, (await del.json()) as Msg], [200, { deleted: true, sessionId: session.id }]);
     assert.equal((await fetch(`${api}/${session.id}`)).status, 404);
     assert.equal((await fetch(`${api}/${session.id}`, { method: 'DELETE' })).status, 404);
-    const bad = await fetch(api, { method: 'POST', body: '{oops' });
+    const bad = await fetch(api, { method: 'POST', headers: json, body: '{oops' });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as Msg).error, /Invalid JSON/);
     const other = await fetch(`${server.httpUrl}/nowhere`);

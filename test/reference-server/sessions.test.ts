@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,12 +56,17 @@ describe('session store on a real data folder', () => {
     }
   });
 
-  test('the default data folder is beside the project, not inside it, and stable per project', () => {
-    const root = path.join(os.tmpdir(), 'some-project');
-    const dir = defaultDataDir(root);
-    assert.equal(path.dirname(dir), os.tmpdir());
-    assert.match(path.basename(dir), /^wsgate-server-[0-9a-f]{12}$/);
-    assert.equal(defaultDataDir(root + '/'), dir);
-    assert.notEqual(defaultDataDir(root + '-other'), dir);
+  test('the default data folder is a new private folder outside the project on every start', () => {
+    const dirs = [defaultDataDir(), defaultDataDir()];
+    try {
+      assert.notEqual(dirs[0], dirs[1], 'a fresh name each time: nobody can pre-create it');
+      for (const dir of dirs) {
+        assert.equal(path.dirname(dir), os.tmpdir());
+        assert.match(path.basename(dir), /^wsgate-server-/);
+        assert.equal(statSync(dir).mode & 0o777, 0o700);
+      }
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

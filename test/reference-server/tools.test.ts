@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -56,6 +57,55 @@ describe('tools on a real project folder', () => {
   test('execute_command runs in the project and reports a non-zero exit', async () => {
     const outcome = await runTool(ctx, 'execute_command', { command: 'pwd; echo oops >&2; exit 3' });
     assert.deepEqual(outcome, { ok: true, result: `${project}\noops\nexit code 3` });
+  });
+
+  test('execute_command gets a minimal environment: a CI token of the caller is not visible', async () => {
+    const secret = `ghp_${Math.random().toString(36).slice(2)}${Date.now()}`;
+    process.env.WSGATE_TEST_CI_TOKEN = secret;
+    try {
+      const outcome = await runTool(ctx, 'execute_command', { command: 'env' });
+      assert.equal(outcome.ok, true);
+      const names = (outcome.ok ? outcome.result : '').split('\n').map((l) => l.split('=')[0]).filter(Boolean);
+      assert.ok(!(outcome.ok && outcome.result.includes(secret)), 'the token is not in the command environment');
+      assert.ok(names.includes('PATH') && names.includes('HOME'), names.join(','));
+      // The control: the same variable is visible to a child that inherits the whole environment.
+      assert.match(execFileSync('sh', ['-c', 'env'], { encoding: 'utf8' }), new RegExp(secret));
+    } finally {
+      delete process.env.WSGATE_TEST_CI_TOKEN;
+    }
+  });
+
+  test('search_files does not follow a symlink out of the project', async () => {
+    await fs.symlink(path.join(outside, 'secret.txt'), path.join(project, 'looks-local.txt'));
+    await fs.symlink(outside, path.join(project, 'outside-dir'));
+    try {
+      assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret' }), { ok: true, result: '' });
+      assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret', path: 'looks-local.txt' }), { ok: false, error: 'Permission denied: looks-local.txt' });
+      assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret', path: 'outside-dir' }), { ok: false, error: 'Permission denied: outside-dir' });
+      assert.deepEqual(await runTool(ctx, 'read_file', { path: 'looks-local.txt' }), { ok: false, error: 'Permission denied: looks-local.txt' });
+      assert.deepEqual(await runTool(ctx, 'list_files', { path: 'outside-dir' }), { ok: false, error: 'Permission denied: outside-dir' });
+      // A link that stays inside is followed.
+      await fs.writeFile(path.join(project, 'inner.txt'), 'secret inside\n');
+      await fs.symlink(path.join(project, 'inner.txt'), path.join(project, 'inner-link.txt'));
+      const inner = await runTool(ctx, 'search_files', { pattern: 'secret inside' });
+      assert.deepEqual(inner, { ok: true, result: 'inner-link.txt:1:secret inside\ninner.txt:1:secret inside' });
+    } finally {
+      await Promise.all(['looks-local.txt', 'outside-dir', 'inner.txt', 'inner-link.txt'].map((f) => fs.rm(path.join(project, f), { force: true })));
+    }
+  });
+
+  test('list_files patterns are shell wildcards matched without backtracking blow-up', async () => {
+    const dir = path.join(project, 'globs');
+    await fs.mkdir(dir);
+    await fs.writeFile(path.join(dir, 'a.test.ts'), '');
+    await fs.writeFile(path.join(dir, 'b.ts'), '');
+    await fs.writeFile(path.join(dir, `${'a'.repeat(200)}.txt`), '');
+    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: '*.test.?s' }), { ok: true, result: 'a.test.ts' });
+    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: '?.ts' }), { ok: true, result: 'b.ts' });
+    const started = performance.now();
+    // As a RegExp (^.*a.*a…b$) this pattern backtracks for minutes on a 200-character name.
+    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: `${'*a'.repeat(12)}*b` }), { ok: true, result: '' });
+    assert.ok(performance.now() - started < 2000);
   });
 
   test('execute_command kills a command that outlives its timeout', async () => {

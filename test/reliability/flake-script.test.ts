@@ -3,6 +3,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { runProcess } from '../../lib/process.ts';
@@ -45,6 +46,17 @@ describe('scripts/flake.mjs', { concurrency: true }, () => {
     }
     assert.match(r.stdout, /REFUSED: connection refused/);
     assert.ok(dir && existsSync(path.join(dir, 'run-001', 'result.json')), 'the failed run keeps its evidence');
+  });
+
+  test('--expect fail with a hog beside: a caught fault counts as right, and the hog is gone after', async () => {
+    const port = await closedPort();
+    const r = await flake(['--runs', '1', '--hogs', '1', '--expect', 'fail', '--', `ws://127.0.0.1:${port}/ws`, '--gate', 'ping']);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /with 1 CPU hogs/);
+    assert.match(r.stdout, /^flake: 1 run: 0 passed, 1 failed \(caught 1 of 1\) · 1 hogs beside them$/m);
+    assert.doesNotMatch(r.stdout, /not caught:|evidence kept/);
+    const left = spawnSync('pgrep', ['-f', 'for \\(;;\\) \\{\\}'], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '', 'no hog outlives the script');
   });
 
   test('a bad --runs is a usage error', async () => {

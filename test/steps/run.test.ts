@@ -41,6 +41,7 @@ describe('run', { concurrency: true }, () => {
     assert.equal(r.failedChecks[0]!.actual, 2);
     assert.equal(r.failedChecks[0]!.expected, 0);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# RUN'));
+    assert.match(r.failedChecks[0]!.reason ?? '', /exit code: 2 \(Misuse of shell builtins\)/, 'the code is explained');
     assert.equal(r.steps[0]!.observations?.stdout, 'partial\n');
     assert.equal(r.steps[1]!.status, 'passed', 'a later step that needs nothing from the failed one still runs');
     assert.ok(!r.failedChecks.some((c) => String(c.actual).includes('harness error')));
