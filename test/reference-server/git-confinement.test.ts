@@ -79,7 +79,9 @@ describe('a project inside a bigger repository', () => {
   test('through the harness: wsgate run packages/app --gate git-commit fails and commits nothing', async () => {
     const out = await tempDir('wsgate-rs-ev-');
     try {
-      const r = await runCli([m.app, '--gate', 'git-commit', '--out', path.join(out, 'ev'), '--quiet', ...SHARED_MACHINE]);
+      // The harness itself refuses a PATH inside a bigger repository (exit 2, test/reliability/
+      // data-safety-paths.test.ts); --allow-subfolder lets the run reach the server's own confinement.
+      const r = await runCli([m.app, '--gate', 'git-commit', '--allow-subfolder', '--out', path.join(out, 'ev'), '--quiet', ...SHARED_MACHINE]);
       assert.equal(r.exitCode, 1, r.stdout + r.stderr);
       assert.equal(readResult(path.join(out, 'ev')).status, 'failed');
       assertOuterUntouched(m);
