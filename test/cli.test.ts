@@ -22,9 +22,9 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     const out = path.join(tmp(), 'ev');
     const r = await runProcess(path.join(ROOT, 'scripts', 'test-websocket.sh'), ['--out', out, ...SHARED_MACHINE], { cwd: ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, timeoutMs: 90_000 });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /PASS {2}19 gates: 19 passed, 0 failed/);
+    assert.match(r.stdout, /PASS {2}20 gates: 20 passed, 0 failed/);
     const result = readResult(out);
-    assert.equal(result.gates.length, 19);
+    assert.equal(result.gates.length, 20);
     // The temp project the harness created is gone afterwards.
     assert.equal(existsSync(result.project), false, 'temp project should be removed without --keep');
   });
@@ -46,7 +46,7 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     const r = await runCli(['--list']);
     assert.equal(r.exitCode, 0);
     const ids = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
-    assert.equal(ids.length, 19);
+    assert.equal(ids.length, 20);
     assert.ok(ids.includes('write-file') && ids.includes('concurrency'));
   });
 

@@ -63,7 +63,7 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     const runs = await Promise.all(outs.map((out, i) => runCli([...RELAXED, '--shard', `${i + 1}/3`, '--out', out])));
     runs.forEach((r) => assert.equal(r.exitCode, 0, r.stdout + r.stderr));
     const counts = outs.map((o) => readResult(o).gates.length);
-    assert.equal(counts.reduce((a, b) => a + b), 19);
+    assert.equal(counts.reduce((a, b) => a + b), 20);
     const mergedDir = path.join(tmp(), 'merged');
     const junit = path.join(tmp(), 'junit.xml');
     const m = await runCli(['merge', ...outs, '--out', mergedDir, '--reporter', `junit:${junit}`]);
@@ -74,7 +74,7 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     assert.equal(merged.coverage?.percent.overall, 100, 'the shards together cover the whole protocol');
     const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(junit, 'utf8'));
     const suites = [xml.testsuites.testsuite].flat();
-    assert.equal(suites.length, 19);
+    assert.equal(suites.length, 20);
   });
 
   test('a failing shard fails the merge; a missing shard is named and fails it too', async () => {
