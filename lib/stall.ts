@@ -1,28 +1,23 @@
 // How long wsgate's own processes (the harness, a connection's wscat) were ready to run but waited for
 // a CPU: on a busy machine that time is in every latency wsgate measures, and it is not the server's.
-// Linux keeps it per thread in /proc/PID/task/TID/schedstat (second field: ns spent waiting on a run
-// queue). Without /proc, the harness's own event-loop delay is the measure (wscat's is then unknown).
-import { readdirSync, readFileSync } from 'node:fs';
+// Linux keeps it per thread; /proc/PID/schedstat is the main thread's (second field: ns spent waiting
+// on a run queue). Without /proc, the harness's own event-loop delay is the measure (wscat's is then
+// unknown).
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PROCESS_TABLE } from './process.ts';
 
+/**
+ * Run-queue waiting of the process's main thread: the thread that reads the socket and judges the frame.
+ * Other threads (the garbage collector, the thread pool) waiting meanwhile do not delay a reply.
+ */
 function runQueueNs(pid: number): number | undefined {
   if (PROCESS_TABLE === 'ps') return undefined;
-  let tasks: string[];
   try {
-    tasks = readdirSync(`/proc/${pid}/task`);
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
   } catch {
     return undefined;
   }
-  let total = 0;
-  for (const tid of tasks) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
-    } catch {
-      // the thread ended meanwhile: its waiting is gone with it
-    }
-  }
-  return total;
 }
 
 export interface StallReading {

@@ -15,7 +15,7 @@ test('StepKind is exactly the ten kinds, and STEPS has exactly those keys', () =
   expectTypeOf<keyof typeof STEPS>().toEqualTypeOf<StepKind>();
   expectTypeOf(STEP_KINDS).toEqualTypeOf<StepKind[]>();
   expectTypeOf(STEPS.send).toExtend<StepDefinition>();
-  assert.equal(Object.keys(STEPS).length, 9);
+  assert.equal(Object.keys(STEPS).length, 10);
   assert.deepEqual([...STEP_KINDS].sort(), [...KINDS].sort());
   for (const k of KINDS) {
     assert.equal(typeof STEPS[k].run, 'function', `${k}.run`);
