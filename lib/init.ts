@@ -25,8 +25,9 @@ export function starterGates(dir: string): string {
   return `# yaml-language-server: $schema=${packageFileRef(dir, SHIPPED_GATES_SCHEMA)}
 # The line above lets editors with the YAML language server check this file and complete its keys.
 #
-# A wsgate gates file. Run it with:   wsgate run [ws://host:port/path] [PROJECT_FOLDER] --gates gates.yaml
-# With no URL, wsgate starts its embedded reference server. The exit code is the verdict (0: all passed).
+# A wsgate gates file. Run it from this folder with:   npx wsgate run [ws://host:port/path] [PROJECT_FOLDER]
+# (a gates.yaml or wsgate.yaml of the current folder is found; elsewhere add --gates FILE). With no URL,
+# wsgate starts its embedded reference server. The exit code is the verdict (0: all passed).
 version: 1
 
 # Optional: check every frame, both ways, against a protocol description (AsyncAPI 3) and report how
@@ -43,7 +44,8 @@ vars:
   GREETING: hello
 
 gates:
-  # A gate is a named list of steps, run in order; the first failed step fails the gate.
+  # A gate is a named list of steps, run in order. A failed check fails the gate; the steps after it
+  # still run when they have what they need (a skipped step says which variable or connection it lacked).
   - id: session
     title: "A session starts and the server answers ping"
     steps:
