@@ -1,5 +1,5 @@
 // Which default gate and step must catch each fault of the reference server.
-// README.md carries the same table; test/fault-matrix.test.ts checks both.
+// docs/agent-backend.md carries the same table; test/fault-matrix.test.ts checks both.
 
 /**
  * A fault the default gates are not meant to catch: `gatesFile` names where its catcher lives and
