@@ -13,7 +13,16 @@ type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: Connecti
 interface Spare {
   opened: Promise<Opened>;
   cancel: AbortController;
+  /** performance.now() when the socket opened (undefined while opening). */
+  openAt?: number;
 }
+
+/**
+ * A spare older than this is not handed out: servers close idle sockets (graphql-ws closes a connection
+ * that has not sent connection_init within 3 s with 4408), and a spare taken just before such a close
+ * would fail a correct server.
+ */
+export const SPARE_MAX_IDLE_MS = 1000;
 
 /** Less time than this left is not worth a fresh wscat: it cannot start and open a socket in it. */
 const MIN_FRESH_MS = 100;
@@ -41,7 +50,9 @@ export class WscatPool {
     this.spares.set(k, list);
     while (list.length < this.depth) {
       const cancel = new AbortController();
-      list.push({ opened: WscatConnection.open('spare', opts, {}, { signal: cancel.signal }), cancel });
+      const spare: Spare = { opened: WscatConnection.open('spare', opts, {}, { signal: cancel.signal }), cancel };
+      void spare.opened.then((r) => (r.ok ? (spare.openAt = performance.now()) : undefined));
+      list.push(spare);
     }
   }
 
@@ -64,7 +75,13 @@ export class WscatPool {
     const k = this.key(opts);
     if (this.asked.has(k)) this.wanted.add(k);
     this.asked.add(k);
-    const spare = this.spares.get(k)?.shift();
+    let spare = this.spares.get(k)?.shift();
+    // A spare idle too long goes (the server may be about to close it), and a fresh one is opened.
+    while (spare?.openAt !== undefined && performance.now() - spare.openAt > SPARE_MAX_IDLE_MS) {
+      const stale = spare;
+      void stale.opened.then((r) => (r.ok ? r.conn.dispose() : undefined));
+      spare = this.spares.get(k)?.shift();
+    }
     this.topUp(k, opts);
     if (!spare) return WscatConnection.open(label, opts, hooks, { deadline });
     let timer: NodeJS.Timeout | undefined;
