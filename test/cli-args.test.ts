@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseRunArgs, RUN_USAGE, type RunArgs } from '../lib/args.ts';
+import { parseRunArgs, RUN_USAGE, type RunArgs } from '../lib/cli/args.ts';
 import { EXIT, HarnessFailure, formatError } from '../lib/errors.ts';
 import { cliResult } from './helpers/cli.ts';
 

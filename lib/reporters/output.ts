@@ -1,10 +1,10 @@
 // Shared plumbing for the file-writing reporters: where a FILE goes, writing it without ever
 // throwing, redacting secrets, showing values, and reading the evidence transcript.
 import { createReadStream, existsSync, mkdirSync, appendFileSync } from 'node:fs';
-import { writeFileNoFollow } from '../safe-write.ts';
+import { writeFileNoFollow } from '../evidence/safe-write.ts';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { RunResult } from '../results.ts';
+import type { RunResult } from '../evidence/results.ts';
 import type { RunInfo } from './types.ts';
 
 /** `-` means stdout; anything else is a path resolved against the current folder. */

@@ -3,16 +3,16 @@
 // and the digest of the gates file that ran, so `status` can tell stale and tampered records.
 // What a digest proves is integrity: the evidence files are unchanged since the manifest was
 // written. Anyone able to edit them can also write a new manifest, so only with WSGATE_SIGNING_KEY
-// (lib/signing.ts) does a record also show that it was made by someone holding the key. The latest
+// (lib/evidence/signing.ts) does a record also show that it was made by someone holding the key. The latest
 // state of a gate is decided by run start times read from the runs' own evidence, never by the dates
 // a ledger line claims.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { evidenceDigest, fileMatchesManifest, MANIFEST, verifyEvidence } from './evidence.ts';
-import type { GateResult, RunResult } from './results.ts';
-import { checkSignature, sign, SIGNATURE_FILE, type Signature, type SignatureCheck } from './signing.ts';
-import { appendFileNoFollow } from './safe-write.ts';
+import { evidenceDigest, fileMatchesManifest, MANIFEST, verifyEvidence } from '../evidence/writer.ts';
+import type { GateResult, RunResult } from '../evidence/results.ts';
+import { checkSignature, sign, SIGNATURE_FILE, type Signature, type SignatureCheck } from '../evidence/signing.ts';
+import { appendFileNoFollow } from '../evidence/safe-write.ts';
 
 export interface SignoffEntry {
   gate: string;

@@ -1,8 +1,8 @@
 // Ctrl-C and SIGTERM for a command that owns child processes: the first signal asks the command to
 // stop (it then reaps its own children and reports what it did), a second one kills every tracked
 // child at once and exits 130, for a person who will not wait.
-import { EXIT } from './errors.ts';
-import { killAllNow } from './process.ts';
+import { EXIT } from '../errors.ts';
+import { killAllNow } from '../os/process.ts';
 
 /** Installs the handlers; returns their removal. `first` says what is happening, once. */
 export function onInterrupt(controller: AbortController, first?: (signal: NodeJS.Signals) => void): () => void {

@@ -1,15 +1,15 @@
 // `wsgate merge DIR...`: one report and one exit code from the results of shards (--shard K/N) run on
 // several CI machines. Gates come back in file order (a shard's i-th gate is gate i*N + K-1).
-import { report, reportNow } from './reporters/dispatch.ts';
+import { report, reportNow } from '../reporters/dispatch.ts';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { writeFileNoFollow } from './safe-write.ts';
+import { writeFileNoFollow } from '../evidence/safe-write.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
-import type { GateResult, RunResult } from './results.ts';
-import { summarise } from './run.ts';
-import { mergeCoverage, type CoverageReport } from './protocol/index.ts';
-import { REPORTERS, REPORTER_NAMES, type Reporter, type RunInfo } from './reporters/index.ts';
+import { HarnessFailure, EXIT, didYouMean } from '../errors.ts';
+import type { GateResult, RunResult } from '../evidence/results.ts';
+import { summarise } from '../runner/run.ts';
+import { mergeCoverage, type CoverageReport } from '../protocol/index.ts';
+import { REPORTERS, REPORTER_NAMES, type Reporter, type RunInfo } from '../reporters/index.ts';
 
 export const MERGE_USAGE = 'usage: wsgate merge DIR|result.json... [--out DIR] [--reporter NAME[:FILE]]... [--quiet]';
 

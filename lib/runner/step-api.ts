@@ -2,7 +2,7 @@
 // `run(params, ctx) => Promise<StepResult>`.
 import type { z } from 'zod';
 import type { StepContext } from './context.ts';
-import type { StepResult } from './results.ts';
+import type { StepResult } from '../evidence/results.ts';
 
 export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   /** Schema of the whole step object, e.g. `{send: {...}, expect: [...]}`. */

@@ -6,14 +6,14 @@
 // taken (its checks run, its captures are made) and the order is recorded as a failed check naming
 // the real arrival order, while the step keeps waiting for the rest. A forbidden frame, a close or the
 // deadline ends the wait.
-import type { CollectExpectation, Expectation, NoneExpectation, Selector, SelectorObject } from './gates/common-schema.ts';
+import type { CollectExpectation, Expectation, NoneExpectation, Selector, SelectorObject } from '../gates/common-schema.ts';
 import { describe, getPath, matchValue } from './match.ts';
 import { captureFields, fieldChecks } from './field-checks.ts';
 import type { Kinds } from './kinds.ts';
-import type { CheckResult, Loc } from './results.ts';
-import { describeCloseCode, type CloseInfo, type Frame, type WscatConnection } from './wscat.ts';
-import { parseDuration } from './duration.ts';
-import { stallMeter, stretchedDeadline } from './stall.ts';
+import type { CheckResult, Loc } from '../evidence/results.ts';
+import { describeCloseCode, type CloseInfo, type Frame, type WscatConnection } from '../wscat/connection.ts';
+import { parseDuration } from '../gates/duration.ts';
+import { stallMeter, stretchedDeadline } from '../os/stall.ts';
 
 export interface AwaitOptions {
   expectations: Expectation[];

@@ -6,7 +6,7 @@
 // would otherwise leave two idle wscats behind each time. The server sees those connections a little
 // earlier than the steps that use them; --no-pool turns this off when that matters (e.g. to time
 // connection set-up itself, or to count connections exactly).
-import { WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './wscat.ts';
+import { WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './connection.ts';
 
 type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure };
 

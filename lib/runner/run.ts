@@ -1,29 +1,29 @@
 // Runs loaded gates in order: a variable scope and a fresh set of connections per gate, steps in
 // order until one fails (the rest of that gate is skipped; --bail skips the rest of the run),
 // every connection and started process reaped at the end of its gate or run.
-import type { LoadedGate, LoadedGates, LoadedStep } from './gates/model.ts';
-import { STEPS } from '../steps/index.ts';
+import type { LoadedGate, LoadedGates, LoadedStep } from '../gates/model.ts';
+import { STEPS } from '../../steps/index.ts';
 import type { StepDefinition } from './step-api.ts';
 import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
 import { VarScope, UnknownVariable, refsIn, substitute } from './vars.ts';
-import { Kinds } from './kinds.ts';
-import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Loc, type Timing } from './results.ts';
+import { Kinds } from '../matching/kinds.ts';
+import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Loc, type Timing } from '../evidence/results.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from './wscat.ts';
+import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
 
 /** Failures that say the target cannot be opened at all (not that one connection was unlucky). */
 const DEAD_CODES = new Set<ConnectionErrorCode>(['REFUSED', 'DNS', 'TLS', 'HTTP_STATUS', 'TIMEOUT', 'CLOSED']);
-import { describeClose } from './exchange.ts';
-import type { WscatPool } from './wscat-pool.ts';
-import { stopTree } from './process.ts';
-import { budgetOf, parseDuration } from './duration.ts';
-import type { Reporter } from './reporters/types.ts';
-import { bufferReporters, reportNow } from './reporters/dispatch.ts';
-import { EXIT } from './errors.ts';
-import type { Budget } from './gates/common-schema.ts';
-import type { FrameSummary } from './results.ts';
-import { Secrets } from './secrets.ts';
-import type { ProtocolWatch, GateProtocolWatch } from './protocol-watch.ts';
+import { describeClose } from '../matching/exchange.ts';
+import type { WscatPool } from '../wscat/pool.ts';
+import { stopTree } from '../os/process.ts';
+import { budgetOf, parseDuration } from '../gates/duration.ts';
+import type { Reporter } from '../reporters/types.ts';
+import { bufferReporters, reportNow } from '../reporters/dispatch.ts';
+import { EXIT } from '../errors.ts';
+import type { Budget } from '../gates/common-schema.ts';
+import type { FrameSummary } from '../evidence/results.ts';
+import { Secrets } from '../evidence/secrets.ts';
+import type { ProtocolWatch, GateProtocolWatch } from '../protocol/watch.ts';
 
 export interface RunOptions {
   gates: LoadedGates;

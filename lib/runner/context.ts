@@ -1,13 +1,13 @@
 // What a step receives besides its own parameters: the gate's variables, its connections,
 // deadlines, the project folder and the evidence sink. Steps return results; they never print.
-import type { CheckResult, Loc, StepResult, Timing } from './results.ts';
+import type { CheckResult, Loc, StepResult, Timing } from '../evidence/results.ts';
 import type { VarScope } from './vars.ts';
-import type { WscatConnection, ConnectOptions, ConnectionEvent, ConnectionFailure, Frame } from './wscat.ts';
+import type { WscatConnection, ConnectOptions, ConnectionEvent, ConnectionFailure, Frame } from '../wscat/connection.ts';
 import type { ChildProcess } from 'node:child_process';
 import type { GateSnapshot } from './snapshot.ts';
-import type { Secrets } from './secrets.ts';
-import type { Kinds } from './kinds.ts';
-import type { StallReading } from './stall.ts';
+import type { Secrets } from '../evidence/secrets.ts';
+import type { Kinds } from '../matching/kinds.ts';
+import type { StallReading } from '../os/stall.ts';
 
 export interface Member {
   conn: WscatConnection;

@@ -1,9 +1,9 @@
 // The one loop for "these fields of this JSON must hold" (a message's `match`, an HTTP response's
 // `json`, a JSON file's `json`) and for "take these fields into variables" (`capture`): a path picks
 // the value, the matcher judges it, and the matcher's reason stays beside the value as data.
-import type { Matcher } from './gates/common-schema.ts';
+import type { Matcher } from '../gates/common-schema.ts';
 import { getPath, matchValue } from './match.ts';
-import type { CheckResult, Loc } from './results.ts';
+import type { CheckResult, Loc } from '../evidence/results.ts';
 
 export interface FieldCheckOptions {
   /** The check's name for a path: "main: session_initialized.sessionId", "response status". */

@@ -1,11 +1,11 @@
 // Shared by `send` and `expect`: optionally send a frame on every connection of a group, then await the
-// expectations on each (lib/expectations.ts), apply captures, and time the exchange against its budget.
-import type { Budget, Expectation, Selector } from './gates/common-schema.ts';
-import type { Member, StepContext } from './context.ts';
+// expectations on each (lib/matching/expectations.ts), apply captures, and time the exchange against its budget.
+import type { Budget, Expectation, Selector } from '../gates/common-schema.ts';
+import type { Member, StepContext } from '../runner/context.ts';
 import { LATE_GRACE_MS, awaitExpectations, closeWords } from './expectations.ts';
-import type { CheckResult, FrameSummary, StepResult, Timing } from './results.ts';
-import type { SendMeta } from './wscat.ts';
-import { stallMeter } from './stall.ts';
+import type { CheckResult, FrameSummary, StepResult, Timing } from '../evidence/results.ts';
+import type { SendMeta } from '../wscat/connection.ts';
+import { stallMeter } from '../os/stall.ts';
 
 export interface ExchangeParams {
   on?: string;

@@ -2,7 +2,7 @@
 // (exit 2) with the usage line; nothing runs.
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { HarnessFailure, EXIT, didYouMean } from './errors.ts';
+import { HarnessFailure, EXIT, didYouMean } from '../errors.ts';
 
 export const RUN_USAGE = 'usage: wsgate run [URL] [PATH] [--gates FILE] [--gate ID]... [--list] [--bail] [--timeout-scale X] [--budget-scale X] [--parallel N] [--shard K/N] [--var NAME=VALUE]... [--secret-var NAME=VALUE]... [--reporter NAME[:FILE]]... [--out DIR] [--require-signoff] [--quiet] [--verbose] [--keep] [--lenient] [--require-coverage P] [--no-pool] [--git-init] [--allow-subfolder] [--help] [--version]';
 

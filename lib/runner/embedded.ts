@@ -3,7 +3,7 @@
 import { lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EXIT, HarnessFailure } from './errors.ts';
+import { EXIT, HarnessFailure } from '../errors.ts';
 
 export interface EmbeddedServer {
   url: string;
@@ -14,7 +14,7 @@ export interface EmbeddedServer {
 
 /**
  * Sessions are confined to PATH, plus the fresh per-gate folders `--parallel` makes beside it
- * ($TMPDIR/wsgate-parallel-<run id>-XXXXXX/<gate>, see GateFolders in lib/project.ts): a private
+ * ($TMPDIR/wsgate-parallel-<run id>-XXXXXX/<gate>, see GateFolders in lib/runner/project.ts): a private
  * (mkdtemp, 0700) folder of this user, so no other user can make one the server would accept.
  */
 function isGateFolder(realPath: string): boolean {
@@ -37,7 +37,7 @@ function isGateFolder(realPath: string): boolean {
 }
 
 export async function startEmbedded(project: string, keep: boolean): Promise<EmbeddedServer> {
-  const { startReferenceServer } = await import('../reference-server/index.ts');
+  const { startReferenceServer } = await import('../../reference-server/index.ts');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-server-data-'));
   const server = await startReferenceServer({
     host: '127.0.0.1',

@@ -5,9 +5,9 @@
 import { appendFileSync, cpSync, mkdtempSync, mkdirSync, existsSync, accessSync, constants, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runProcess } from './process.ts';
-import { gitEnv, workTreeTop } from './git.ts';
-import { HarnessFailure, EXIT } from './errors.ts';
+import { runProcess } from '../os/process.ts';
+import { gitEnv, workTreeTop } from '../os/git.ts';
+import { HarnessFailure, EXIT } from '../errors.ts';
 
 export interface Project {
   path: string;

@@ -1,35 +1,34 @@
 // `wsgate <command>`: argv in, exit code out. Harness errors are printed as `FILE:LINE:COL: message`
 // lines with a hint, never as stack traces.
-import { report } from './reporters/dispatch.ts';
-import { PROCESS_TABLE } from './process.ts';
+import { report } from '../reporters/dispatch.ts';
+import { PROCESS_TABLE } from '../os/process.ts';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline/promises';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { initGates } from './init.ts';
 import { parseRunArgs, RUN_HELP, type RunArgs } from './args.ts';
-import { EXIT, HarnessFailure, formatError, didYouMean } from './errors.ts';
-import { loadGatesFile } from './gates/load.ts';
-import type { LoadedGate } from './gates/model.ts';
-import type { StepDefinition } from './step-api.ts';
-import { STEPS } from '../steps/index.ts';
-import { prepareProject, removeOwned, GateFolders } from './project.ts';
-import { startEmbeddedTarget, type EmbeddedServer } from './embedded.ts';
+import { EXIT, HarnessFailure, formatError, didYouMean } from '../errors.ts';
+import { loadGatesFile } from '../gates/load.ts';
+import type { LoadedGate } from '../gates/model.ts';
+import type { StepDefinition } from '../runner/step-api.ts';
+import { STEPS } from '../../steps/index.ts';
+import { prepareProject, removeOwned, GateFolders } from '../runner/project.ts';
+import { startEmbeddedTarget, type EmbeddedServer } from '../runner/embedded.ts';
 import { onInterrupt } from './interrupt.ts';
-import { EvidenceWriter } from './evidence.ts';
-import { checkOutDir, createRunDir } from './evidence-dir.ts';
-import { signingKey } from './signing.ts';
-import { runGates } from './run.ts';
-import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } from './reporters/index.ts';
-import { Secrets } from './secrets.ts';
-import { WscatPool } from './wscat-pool.ts';
-import { loadProtocol, Coverage, isShippedProtocol } from './protocol/index.ts';
-import { ProtocolWatch } from './protocol-watch.ts';
-import { wscatBinPath, wscatVersion } from './wscat.ts';
+import { EvidenceWriter } from '../evidence/writer.ts';
+import { checkOutDir, createRunDir } from '../evidence/dir.ts';
+import { signingKey } from '../evidence/signing.ts';
+import { runGates } from '../runner/run.ts';
+import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter, type RunInfo } from '../reporters/index.ts';
+import { Secrets } from '../evidence/secrets.ts';
+import { WscatPool } from '../wscat/pool.ts';
+import { loadProtocol, Coverage, isShippedProtocol } from '../protocol/index.ts';
+import { ProtocolWatch } from '../protocol/watch.ts';
+import { wscatBinPath, wscatVersion } from '../wscat/connection.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_GATES = path.join(PACKAGE_ROOT, 'gates.yaml');
 
 export function packageVersion(): string {
@@ -53,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   try {
     if (first === 'serve') {
-      const { serveMain } = await import('../reference-server/cli.ts');
+      const { serveMain } = await import('../../reference-server/cli.ts');
       return await serveMain(rest);
     }
     if (first === 'help' || first === '--help' || first === '-h') {
@@ -62,10 +61,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (first === 'run') return await runCommand(rest);
     if (first === 'init') return initMain(rest);
-    if (first === 'record') return await (await import('./record/cli.ts')).recordMain(rest);
+    if (first === 'record') return await (await import('../record/cli.ts')).recordMain(rest);
     if (first === 'merge') return await (await import('./merge.ts')).mergeMain(rest);
-    if (first === 'signoff') return (await import('./signoff-cli.ts')).signoffMain(rest);
-    if (first === 'status') return (await import('./signoff-cli.ts')).statusMain(rest, chooseGatesFile(undefined).file);
+    if (first === 'signoff') return (await import('../signoff/cli.ts')).signoffMain(rest);
+    if (first === 'status') return (await import('../signoff/cli.ts')).statusMain(rest, chooseGatesFile(undefined).file);
     if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
       const guess = didYouMean(first, COMMANDS);
       throw new HarnessFailure([{ code: 'USAGE', title: `unknown command "${first}"`, hint: guess ? `did you mean "wsgate ${guess}"? (a folder named ${first} must exist to be a PATH)` : MAIN_USAGE }], EXIT.usage);

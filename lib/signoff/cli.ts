@@ -1,12 +1,12 @@
 // `wsgate signoff` and `wsgate status`.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { HarnessFailure, EXIT } from './errors.ts';
-import { gateStates, listRuns, proofNote, signoff } from './signoff.ts';
-import { loadGatesFile } from './gates/load.ts';
-import { defaultRunsDirs } from './evidence-dir.ts';
-import { keyId, signingKey } from './signing.ts';
-import { termText } from './term-safe.ts';
+import { HarnessFailure, EXIT } from '../errors.ts';
+import { gateStates, listRuns, proofNote, signoff } from './ledger.ts';
+import { loadGatesFile } from '../gates/load.ts';
+import { defaultRunsDirs } from '../evidence/dir.ts';
+import { keyId, signingKey } from '../evidence/signing.ts';
+import { termText } from '../reporters/term-safe.ts';
 
 export const SIGNOFF_USAGE = 'usage: wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT] [--runs DIR]';
 export const STATUS_USAGE = 'usage: wsgate status [--gates FILE] [--runs DIR]';

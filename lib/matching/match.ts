@@ -1,7 +1,7 @@
 // Predicates over values. Presence is tested with `'key' in matcher`, never truthiness,
 // so `equals: 0`, `equals: ""` and `equals: null` mean what they say.
 import { isDeepStrictEqual } from 'node:util';
-import type { Matcher, MatcherObject } from './gates/common-schema.ts';
+import type { Matcher, MatcherObject } from '../gates/common-schema.ts';
 
 export interface MatchOutcome {
   passed: boolean;

@@ -1,5 +1,5 @@
 // Durations as gates files write them, and latency budgets built from them.
-import type { Budget } from './gates/common-schema.ts';
+import type { Budget } from './common-schema.ts';
 
 /** Milliseconds from `500ms`, `5s`, `1m` or a plain number of milliseconds. */
 export function parseDuration(d: number | string): number {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { gitHead } from './git.ts';
+import { gitHead } from '../os/git.ts';
 
 export interface FileSnapshot {
   exists: boolean;

@@ -1,4 +1,4 @@
-import type { CoverageReport } from './protocol/index.ts';
+import type { CoverageReport } from '../protocol/index.ts';
 // The data every step, gate and run produces. Steps never print: reporters read these.
 
 export interface Loc {

@@ -2,9 +2,9 @@
 // sent JSON objects as client→server ones (raw lines and `offProtocol` sends exempt). Violations become
 // checks of the step during which the frame travelled; coverage counts what the run exercised.
 import path from 'node:path';
-import type { Coverage, Protocol, Violation } from './protocol/index.ts';
-import type { CheckResult, Loc } from './results.ts';
-import type { SendMeta } from './wscat.ts';
+import type { Coverage, Protocol, Violation } from './index.ts';
+import type { CheckResult, Loc } from '../evidence/results.ts';
+import type { SendMeta } from '../wscat/connection.ts';
 
 interface Pending {
   conn: string;

@@ -1,5 +1,5 @@
 'use strict';
-// Loaded into every wscat process with `node --require` (lib/wscat.ts). wscat owns the connection, but
+// Loaded into every wscat process with `node --require` (lib/wscat/connection.ts). wscat owns the connection, but
 // with piped stdout it prints no control notices: not the close code and reason, not the negotiated
 // subprotocol, not even that the socket opened (../shared/wscat-field-notes.md points 1, 4, 7). This
 // module watches the `ws` WebSocket that wscat itself uses and writes those events, one JSON line each,

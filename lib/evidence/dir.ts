@@ -7,9 +7,9 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EXIT, HarnessFailure } from './errors.ts';
-import { isInside } from './project.ts';
-import { PACKAGE_ROOT } from './protocol/package-root.ts';
+import { EXIT, HarnessFailure } from '../errors.ts';
+import { isInside } from '../runner/project.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 const uid = () => process.getuid?.() ?? -1;
 

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { spawnChild, stopTree } from './process.ts';
-import { WscatStreamParser, type StreamItem } from './wscat-stream.ts';
-import { PACKAGE_ROOT } from './protocol/package-root.ts';
-import { stallMeter, stretchedDeadline } from './stall.ts';
+import { spawnChild, stopTree } from '../os/process.ts';
+import { WscatStreamParser, type StreamItem } from './stream.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
+import { stallMeter, stretchedDeadline } from '../os/stall.ts';
 
 export interface ConnectOptions {
   url: string;
@@ -111,7 +111,7 @@ export interface ConnectionHooks {
 }
 
 /** Loaded into each wscat with `node --require`: reports open, close code and reason, HTTP refusals. */
-export const OBSERVER = path.join(PACKAGE_ROOT, 'lib', 'wscat-observer.cjs');
+export const OBSERVER = path.join(PACKAGE_ROOT, 'lib', 'wscat', 'observer.cjs');
 
 let resolvedBin: string | null | undefined;
 export function wscatBinPath(): string | null {

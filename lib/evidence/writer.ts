@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createWriteStream, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import type { EvidenceSink } from './context.ts';
-import type { ConnectionEvent, Frame } from './wscat.ts';
+import type { EvidenceSink } from '../runner/context.ts';
+import type { ConnectionEvent, Frame } from '../wscat/connection.ts';
 import { sign, SIGNATURE_FILE } from './signing.ts';
 
 /** A frame's text is kept whole up to this size in the transcript; past it, its start and its size. */
