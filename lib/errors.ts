@@ -1,6 +1,6 @@
 // Errors of the harness itself (not failed checks): typed values with a code, a short title,
 // a hint and the place in gates.yaml they come from.
-import { formatLoc, type Loc } from './evidence/results.ts';
+import { formatLoc, type Loc } from './loc.ts';
 
 export type HarnessErrorCode =
   | 'USAGE'

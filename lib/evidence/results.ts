@@ -1,15 +1,6 @@
-import type { CoverageReport } from '../protocol/index.ts';
 // The data every step, gate and run produces. Steps never print: reporters read these.
-
-export interface Loc {
-  file: string;
-  line: number;
-  col: number;
-}
-
-export function formatLoc(loc: Loc | undefined): string {
-  return loc ? `${loc.file}:${loc.line}:${loc.col}` : '?';
-}
+import type { CoverageReport } from '../protocol/index.ts';
+import type { Loc } from '../loc.ts';
 
 export interface CheckResult {
   /** What was checked, in words: "tool_result.error absent". */

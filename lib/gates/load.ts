@@ -5,7 +5,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { STEPS, STEP_KINDS, type StepKind } from '../../steps/index.ts';
 import { didYouMean, quoted, type HarnessError } from '../errors.ts';
-import type { Loc } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 import { parseDuration } from './duration.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { DEFAULT_KEYS, GATE_KEYS, GatesFile, TOP_KEYS } from './schema.ts';

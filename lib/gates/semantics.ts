@@ -3,7 +3,7 @@
 // connections used before a step opens them, and combinations of keys that mean nothing.
 import { STEPS, type StepKind } from '../../steps/index.ts';
 import type { StepDefinition } from '../runner/step-api.ts';
-import type { Loc } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 import { didYouMean, quoted, type HarnessError } from '../errors.ts';
 import { refsIn } from '../runner/vars.ts';
 import { matcherRegexes } from '../matching/match.ts';

@@ -10,7 +10,8 @@ import type { CollectExpectation, Expectation, NoneExpectation, Selector, Select
 import { describe, getPath, matchValue } from './match.ts';
 import { captureFields, fieldChecks } from './field-checks.ts';
 import type { Kinds } from './kinds.ts';
-import type { CheckResult, Loc } from '../evidence/results.ts';
+import type { CheckResult } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 import { describeCloseCode, type CloseInfo, type Frame, type WscatConnection } from '../wscat/connection.ts';
 import { parseDuration } from '../gates/duration.ts';
 import { stallMeter, stretchedDeadline } from '../os/stall.ts';

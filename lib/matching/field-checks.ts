@@ -3,7 +3,8 @@
 // the value, the matcher judges it, and the matcher's reason stays beside the value as data.
 import type { Matcher } from '../gates/common-schema.ts';
 import { getPath, matchValue } from './match.ts';
-import type { CheckResult, Loc } from '../evidence/results.ts';
+import type { CheckResult } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 
 export interface FieldCheckOptions {
   /** The check's name for a path: "main: session_initialized.sessionId", "response status". */

@@ -10,7 +10,7 @@ import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { HarnessError } from '../errors.ts';
 import { Kinds } from '../matching/kinds.ts';
-import type { Loc } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 import { readExtensions, type CoverageList, type CoverageSource } from './extensions.ts';
 import { messageKind } from './message-kinds.ts';
 import { follow, getAt, pointerSegments, segmentsToFragment, type Segment } from './refs.ts';

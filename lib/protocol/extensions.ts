@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { HarnessError } from '../errors.ts';
 import type { KindRule, ReplyRule } from '../matching/kinds.ts';
-import type { Loc } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 
 type Segment = string | number;
 

@@ -3,7 +3,8 @@
 // checks of the step during which the frame travelled; coverage counts what the run exercised.
 import path from 'node:path';
 import type { Coverage, Protocol, Violation } from './index.ts';
-import type { CheckResult, Loc } from '../evidence/results.ts';
+import type { CheckResult } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 import type { SendMeta } from '../wscat/connection.ts';
 
 interface Pending {

@@ -1,6 +1,7 @@
 // What a step receives besides its own parameters: the gate's variables, its connections,
 // deadlines, the project folder and the evidence sink. Steps return results; they never print.
-import type { CheckResult, Loc, StepResult, Timing } from '../evidence/results.ts';
+import type { CheckResult, StepResult, Timing } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 import type { VarScope } from './vars.ts';
 import type { WscatConnection, ConnectOptions, ConnectionEvent, ConnectionFailure, Frame } from '../wscat/connection.ts';
 import type { ChildProcess } from 'node:child_process';

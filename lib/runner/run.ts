@@ -7,7 +7,8 @@ import type { StepDefinition } from './step-api.ts';
 import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
 import { VarScope, UnknownVariable, refsIn, substitute } from './vars.ts';
 import { Kinds } from '../matching/kinds.ts';
-import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Loc, type Timing } from '../evidence/results.ts';
+import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
 
