@@ -48,6 +48,11 @@ export function formatError(e: HarnessError): string {
   return e.hint ? `${head}\n  hint: ${e.hint}` : head;
 }
 
+/** Harness errors as a command prints them: each formatted, one after another, on stderr. */
+export function printErrors(errors: HarnessError[], out: NodeJS.WritableStream = process.stderr): void {
+  for (const e of errors) out.write(formatError(e) + '\n');
+}
+
 /** Levenshtein distance, for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);

@@ -1,6 +1,7 @@
 // The folder of the installed wsgate package, found by walking up from this module to the package.json
-// named "wsgate". Shipped files (protocol/, gates.schema.json) are located from it, so the paths hold
-// both for the TypeScript sources and for the bundle in dist/, which sits at another depth.
+// named "wsgate". Shipped files (protocol/, gates.yaml, gates.schema.json, the wscat observer) are
+// located from it, so the paths hold both for the TypeScript sources, at any folder depth under lib/,
+// and for the bundle in dist/.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,3 +19,8 @@ export function findPackageRoot(from: string): string {
 }
 
 export const PACKAGE_ROOT: string = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+/** The installed package's version, as `--version`, the run header and environment.json show it. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -1,6 +1,6 @@
 // manual: a check only a person can make. Without a terminal it is recorded as pending (and so is
 // its gate); at a terminal the answer decides. The terminal here is a real node:readline interface
-// over a stream the test types into when the question appears (as lib/cli/commands.ts wires process.stdin).
+// over a stream the test types into when the question appears (as lib/cli/run/execute.ts wires process.stdin).
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
