@@ -2,7 +2,8 @@
 // The project folder and the embedded server are set up exactly as `wsgate run` sets them up.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { explainParseError, parseTarget } from '../cli/args.ts';
+import { parseTarget } from '../cli/args.ts';
+import { explainParseError } from '../cli/flags.ts';
 import { parseDuration } from '../gates/duration.ts';
 import { EXIT, HarnessFailure, didYouMean } from '../errors.ts';
 import { startEmbeddedTarget, type EmbeddedServer } from '../runner/embedded.ts';
