@@ -1,6 +1,7 @@
 // `wsgate init [DIR]`: a starter gates.yaml that loads, validates against the shipped schema and
 // explains itself, with the editor modeline pointing at this installation's gates.schema.json.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { outputFileSync } from 'fs-extra/esm';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -81,9 +82,8 @@ export function initGates(dir: string, opts: { force?: boolean } = {}): InitResu
   const file = path.join(target, 'gates.yaml');
   if (existsSync(file) && !opts.force) return { ok: false, reason: `${file} already exists; pass --force to overwrite it` };
   try {
-    mkdirSync(target, { recursive: true });
-    // 'wx' also refuses a gates.yaml that appeared since the check above.
-    writeFileSync(file, starterGates(target), { flag: opts.force ? 'w' : 'wx' });
+    // The folder is made if missing; 'wx' also refuses a gates.yaml that appeared since the check above.
+    outputFileSync(file, starterGates(target), { flag: opts.force ? 'w' : 'wx' });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return { ok: false, reason: err.code === 'EEXIST' ? `${file} already exists; pass --force to overwrite it` : `cannot write ${file} (${err.code ?? err.message})` };

@@ -1,7 +1,8 @@
 // `wsgate merge DIR...`: one report and one exit code from the results of shards (--shard K/N) run on
 // several CI machines. Gates come back in file order (a shard's i-th gate is gate i*N + K-1).
 import { report, reportNow } from '../reporters/dispatch.ts';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { ensureDirSync } from 'fs-extra/esm';
 import { writeFileNoFollow } from '../evidence/safe-write.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -93,7 +94,7 @@ export async function mergeMain(argv: string[]): Promise<number> {
   if (!parsed.positionals.length) throw usage('give the result folders (or result.json files) of the shards');
   const result = mergeResults(parsed.positionals.map(readShard));
   const out = path.resolve(v.out ?? path.join('.wsgate', 'merged', new Date().toISOString().replace(/[:.]/g, '-')));
-  mkdirSync(out, { recursive: true });
+  ensureDirSync(out);
   try {
     writeFileNoFollow(path.join(out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   } catch (e) {

@@ -5,6 +5,7 @@
 // (a user's runs do not belong to a dependency): then a per-user state folder, never a shared,
 // predictable one under $TMPDIR that another user could create first and redirect.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { ensureDirSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from '../errors.ts';
@@ -38,7 +39,10 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Makes `dir` (and missing parents) exist as a real folder of this user, mode 0700 for the ones made here. */
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(path.dirname(dir), { recursive: true });
+  ensureDirSync(path.dirname(dir));
+  // node's mkdir for the folder itself: whatever is already there (EEXIST) is examined with lstat
+  // below. ensureDir would follow a link to a folder without a word, and fail on a dangling link
+  // with ENOENT instead of saying that a link was planted there.
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (e) {
@@ -109,7 +113,9 @@ export function createRunDir(out: string | undefined, project: string, runId: st
     const base = cwdUnfit(cwd, project) ? privateRunsDir(project) : path.resolve(cwd, '.wsgate', 'runs');
     dir = path.join(base, `${stamp}-${runId}`);
   }
-  mkdirSync(path.dirname(dir), { recursive: true });
+  ensureDirSync(path.dirname(dir));
+  // node's mkdir, not ensureDir: the run's folder is created here, new (EEXIST is the signal that
+  // something is already there), and ensureDir would accept a folder or a link planted in its place.
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (e) {

@@ -2,6 +2,9 @@
 // through a symbolic link: a `wsgate-report.html` link planted in a shared folder turned its target
 // into the report. A link is refused; a regular file is replaced whole (a temp file renamed over it,
 // so a hard link to someone else's file is not written through either).
+// node's fs on purpose, not fs-extra: the replacement must be one rename over the old file (fs-extra's
+// move with overwrite removes the target first, leaving a moment with no file), and both writes must
+// open with O_NOFOLLOW and, for the temp file, O_EXCL, which only an explicit open can ask for.
 import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';

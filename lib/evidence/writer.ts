@@ -4,7 +4,8 @@
 // every file 0600, created new (O_EXCL: never written through a link or over a file already there):
 // evidence holds frames, command output and file contents of the user's project.
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readdirSync, readFileSync, readSync, statSync, type WriteStream } from 'node:fs';
+import { ensureDirSync, outputFileSync } from 'fs-extra/esm';
 import path from 'node:path';
 import type { EvidenceSink } from '../runner/context.ts';
 import type { ConnectionEvent, Frame } from '../wscat/connection.ts';
@@ -32,7 +33,12 @@ function redactValues(v: unknown, redact: Redactor): unknown {
   return v;
 }
 
-/** Created here or not at all: an existing file or link at the path is an error, not a target. */
+/**
+ * Created here or not at all: an existing file or link at the path is an error, not a target
+ * (O_CREAT|O_EXCL, which also refuses a dangling link). fs-extra's outputFile passes these on to the
+ * open and makes a missing subfolder; its outputJson is not used: the text must be redacted whole
+ * after JSON.stringify (a secret in a key or a number), which outputJson does not let happen.
+ */
 const NEW_FILE = { flag: 'wx', mode: 0o600 } as const;
 
 function newStream(file: string): WriteStream {
@@ -53,7 +59,7 @@ export class EvidenceWriter implements EvidenceSink {
     /** WSGATE_SIGNING_KEY: the manifest is signed with it (manifest.sig). */
     private readonly signingKey?: string,
   ) {
-    mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
+    ensureDirSync(path.join(dir, 'logs'), { mode: 0o700 });
     this.transcript = newStream(path.join(dir, 'transcript.jsonl'));
     this.observations = newStream(path.join(dir, 'observations.jsonl'));
   }
@@ -137,7 +143,12 @@ export class EvidenceWriter implements EvidenceSink {
   }
 
   writeFile(name: string, content: string): void {
-    writeFileSync(path.join(this.dir, name), this.redact(content), NEW_FILE);
+    outputFileSync(path.join(this.dir, name), this.redact(content), NEW_FILE);
+  }
+
+  /** A JSON file of the run (variables, environment, result), two-space indented, redacted as text. */
+  writeJson(name: string, value: unknown): void {
+    this.writeFile(name, JSON.stringify(value, null, 2) + '\n');
   }
 
   private async closeStreams(): Promise<void> {
@@ -151,8 +162,8 @@ export class EvidenceWriter implements EvidenceSink {
     await this.closeStreams();
     const manifest = buildManifest(this.dir, runId);
     const text = JSON.stringify(manifest, null, 2) + '\n';
-    writeFileSync(path.join(this.dir, MANIFEST), text, NEW_FILE);
-    if (this.signingKey) writeFileSync(path.join(this.dir, SIGNATURE_FILE), JSON.stringify(sign(this.signingKey, text)) + '\n', NEW_FILE);
+    outputFileSync(path.join(this.dir, MANIFEST), text, NEW_FILE);
+    if (this.signingKey) outputFileSync(path.join(this.dir, SIGNATURE_FILE), JSON.stringify(sign(this.signingKey, text)) + '\n', NEW_FILE);
     return evidenceDigest(this.dir);
   }
 }

@@ -1,6 +1,7 @@
 // The embedded default target: the reference server, started in-process on a free 127.0.0.1 port.
 // The harness only speaks the wire protocol to it, as it would to any stranger.
-import { lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, realpathSync } from 'node:fs';
+import { removeSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from '../errors.ts';
@@ -54,7 +55,7 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
     /** `keepData` false: remove the data folder even under --keep (a run that never started). */
     async stop(keepData = keep) {
       await server.close();
-      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) removeSync(dataDir);
     },
   };
 }

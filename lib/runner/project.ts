@@ -2,7 +2,8 @@
 // gate checks git (or --git-init asks), never cleaned or rewritten unless the harness created it
 // (then removed unless --keep). A PATH that is a subfolder of a bigger repository is refused unless
 // --allow-subfolder: the server's git tools would see, stage and commit the whole repository.
-import { appendFileSync, cpSync, mkdtempSync, mkdirSync, existsSync, accessSync, constants, realpathSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, mkdirSync, existsSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { copySync, ensureDirSync, removeSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
 import { runProcess } from '../os/process.ts';
@@ -55,7 +56,7 @@ export async function prepareProject(given: string | undefined, opts: ProjectOpt
     refuseUnsafe(given);
     abs = path.resolve(given);
     try {
-      mkdirSync(abs, { recursive: true });
+      ensureDirSync(abs);
       if (!statSync(abs).isDirectory()) throw new Error('not a directory');
       accessSync(abs, constants.W_OK);
     } catch (e) {
@@ -86,13 +87,14 @@ export async function prepareProject(given: string | undefined, opts: ProjectOpt
 
 /** A folder the harness makes for itself, a repository of its own when git is wanted. */
 async function newFolder(abs: string, withGit: boolean): Promise<string> {
+  // node's mkdir, not ensureDir: the folder must be new (ensureDir accepts one already there).
   mkdirSync(abs, { mode: 0o700 });
   if (withGit) await gitInit(abs);
   return realpathSync(abs);
 }
 
 export function removeOwned(p: Project): void {
-  if (p.owned) rmSync(p.path, { recursive: true, force: true });
+  if (p.owned) removeSync(p.path);
 }
 
 /** True when `child` is `parent` or inside it. */
@@ -137,13 +139,13 @@ export class GateFolders {
     const base = this.base;
     this.template ??= newFolder(path.join(base, '.template'), this.withGit);
     const dir = path.join(base, gateId);
-    cpSync(await this.template, dir, { recursive: true });
+    copySync(await this.template, dir);
     return realpathSync(dir);
   }
 
   cleanup(keep: boolean): void {
     if (!this.base) return;
     if (keep) process.stderr.write(`wsgate: kept per-gate project folders under ${this.base}\n`);
-    else rmSync(this.base, { recursive: true, force: true });
+    else removeSync(this.base);
   }
 }

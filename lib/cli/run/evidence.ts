@@ -37,13 +37,13 @@ export async function closeEvidence(plan: RunPlan, held: Held, target: Target, e
   const project = held.project.path;
   const w = evidence.writer;
   w.writeFile('gates.resolved.yaml', gates.source);
-  w.writeFile('variables.json', JSON.stringify({ URL: url, PROJECT: project, RUN_ID: runId, ...gates.vars, ...args.vars }, null, 2) + '\n');
+  w.writeJson('variables.json', { URL: url, PROJECT: project, RUN_ID: runId, ...gates.vars, ...args.vars });
   // The embedded server's own logs are evidence too (the server is gone after the run).
   if (held.server) for (const f of ['combined.log', 'error.log']) {
     const p = path.join(held.server.logDir, f);
     if (existsSync(p)) w.writeFile(`logs/server-${f}`, readFileSync(p, 'utf8'));
   }
-  w.writeFile('environment.json', JSON.stringify({ wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, processTable: PROCESS_TABLE, url, embedded: !args.url, project, gatesFile: plan.file.file, timeoutScale: args.timeoutScale }, null, 2) + '\n');
-  w.writeFile('result.json', JSON.stringify(secrets.redactDeep(result), null, 2) + '\n');
+  w.writeJson('environment.json', { wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, processTable: PROCESS_TABLE, url, embedded: !args.url, project, gatesFile: plan.file.file, timeoutScale: args.timeoutScale });
+  w.writeJson('result.json', secrets.redactDeep(result));
   await w.finish(runId);
 }
