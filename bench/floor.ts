@@ -375,6 +375,13 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
     assert(e2!.code === 'UNKNOWN_TYPE', 'UNKNOWN_TYPE');
     c.send({ type: 'ping' });
     await c.expect([{ type: 'pong' }]);
+    const another = await Client.open(ctx.url);
+    another.send({ type: 'ping' });
+    await another.expect([{ type: 'pong' }]);
+    await Promise.all([c.close(), another.close()]);
+  },
+  async 'tool-errors'(ctx) {
+    const c = await Client.open(ctx.url);
     c.send({ type: 'init_session', projectPath: ctx.project });
     await c.expect([{ type: 'session_initialized' }], ['error']);
     c.send(chat(`Read wsgate-no-such-file-${ctx.runId}.txt`));

@@ -2,7 +2,7 @@
 //   node --import tsx bench/parser.ts recorded [MESSAGES]   a recorded-style agent session (default 200000)
 //   node --import tsx bench/parser.ts deltas [COUNT]        {"type":"content_delta","delta":"x"} lines (default 1000000)
 // Prints one JSON line: messages, bytes, ms (best and median of the timed passes), msg/s, peak RSS.
-import { WscatStreamParser, type StreamItem } from '../lib/wscat-stream.ts';
+import { WscatStreamParser, type StreamItem } from '../lib/wscat/stream.ts';
 
 const CHUNK = 64 * 1024;
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { startReferenceServer } from '../reference-server/index.ts';
-import { wscatEnv } from '../lib/wscat.ts';
+import { wscatEnv } from '../lib/wscat/connection.ts';
 import { childPids, ensureTmp, loadAvg, machine, ROOT, stats, TIME_BIN, timed, TMP, vmHwmKb, type Stats, type Timed } from './common.ts';
 
 const argv = process.argv.slice(2);

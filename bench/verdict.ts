@@ -5,7 +5,8 @@
 // Runnable alone: node --import tsx bench/verdict.ts [--reps N]
 import net from 'node:net';
 import path from 'node:path';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { WebSocketServer } from 'ws';
 import { startReferenceServer } from '../reference-server/index.ts';
 import { ensureTmp, stats, timed, TMP, type Stats } from './common.ts';
@@ -27,7 +28,8 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-const targets: Record<string, () => Promise<Target>> = {
+/** Each target is made for one run; `project` is the run's PATH and a reference server's root. */
+const targets: Record<string, (project: string) => Promise<Target>> = {
   healthy: async () => ({ close: async () => undefined }),
   'refused port': async () => {
     const s = net.createServer();
@@ -46,12 +48,12 @@ const targets: Record<string, () => Promise<Target>> = {
     await new Promise((r) => wss.once('listening', r));
     return { url: `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ws`, close: async () => (wss.clients.forEach((c) => c.terminate()), await new Promise<void>((r) => wss.close(() => r()))) };
   },
-  'serve --fault no-session': async () => {
-    const s = await startReferenceServer({ host: '127.0.0.1', port: 0, root: ensureTmp('verdict-project'), dataDir: ensureTmp('verdict-data'), faults: ['no-session'] });
+  'serve --fault no-session': async (project) => {
+    const s = await startReferenceServer({ host: '127.0.0.1', port: 0, root: project, dataDir: ensureTmp('verdict-data'), faults: ['no-session'] });
     return { url: s.url, close: () => s.close() };
   },
-  'serve --fault no-tool-events': async () => {
-    const s = await startReferenceServer({ host: '127.0.0.1', port: 0, root: ensureTmp('verdict-project'), dataDir: ensureTmp('verdict-data'), faults: ['no-tool-events'] });
+  'serve --fault no-tool-events': async (project) => {
+    const s = await startReferenceServer({ host: '127.0.0.1', port: 0, root: project, dataDir: ensureTmp('verdict-data'), faults: ['no-tool-events'] });
     return { url: s.url, close: () => s.close() };
   },
 };
@@ -64,9 +66,11 @@ export async function timeToVerdict(reps: number): Promise<VerdictRow[]> {
     let exit: number | null = null;
     let gates = '';
     for (let i = 0; i < reps; i++) {
-      const t = await make();
+      // PATH outside any repository: under bench/tmp/ it would be a subfolder of wsgate's own checkout,
+      // which the harness refuses (and whose git the server's tools must never touch).
+      const project = mkdtempSync(path.join(os.tmpdir(), 'wsgate-verdict-'));
+      const t = await make(project);
       const out = path.join(TMP, 'runs', `verdict-${i}`);
-      const project = ensureTmp('verdict-project');
       try {
         const args = t.url ? [t.url, project] : [];
         const r = await timed('./scripts/test-websocket.sh', [...args, '--quiet', '--out', out]);
@@ -77,6 +81,7 @@ export async function timeToVerdict(reps: number): Promise<VerdictRow[]> {
       } finally {
         await t.close();
         rmSync(out, { recursive: true, force: true });
+        rmSync(project, { recursive: true, force: true });
       }
     }
     rows.push({ server: name, exit, wallMs: stats(walls), gates });

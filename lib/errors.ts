@@ -1,6 +1,6 @@
 // Errors of the harness itself (not failed checks): typed values with a code, a short title,
 // a hint and the place in gates.yaml they come from.
-import { formatLoc, type Loc } from './results.ts';
+import { formatLoc, type Loc } from './loc.ts';
 
 export type HarnessErrorCode =
   | 'USAGE'
@@ -46,6 +46,11 @@ export function quoted(text: string, max = 60): string {
 export function formatError(e: HarnessError): string {
   const head = e.loc ? `${formatLoc(e.loc)}: ${e.title}` : `wsgate: ${e.title}`;
   return e.hint ? `${head}\n  hint: ${e.hint}` : head;
+}
+
+/** Harness errors as a command prints them: each formatted, one after another, on stderr. */
+export function printErrors(errors: HarnessError[], out: NodeJS.WritableStream = process.stderr): void {
+  for (const e of errors) out.write(formatError(e) + '\n');
 }
 
 /** Levenshtein distance, for "did you mean" hints. */

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 await build({
-  entryPoints: [path.join(root, 'lib', 'main.ts')],
+  entryPoints: [path.join(root, 'lib', 'cli', 'main.ts')],
   outfile: path.join(root, 'dist', 'wsgate.mjs'),
   bundle: true,
   platform: 'node',

@@ -2,11 +2,11 @@
 // as the observer inside wscat saw them).
 import { z } from 'zod';
 import { Duration, Matcher } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import { describeClose, lastMessages, membersOf, noConnection } from '../lib/exchange.ts';
-import { describeCloseCode } from '../lib/wscat.ts';
-import { matchValue } from '../lib/match.ts';
-import type { CheckResult } from '../lib/results.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { describeClose, lastMessages, membersOf, noConnection } from '../lib/matching/exchange.ts';
+import { describeCloseCode } from '../lib/wscat/connection.ts';
+import { matchValue } from '../lib/matching/match.ts';
+import type { CheckResult } from '../lib/evidence/results.ts';
 
 const CloseParams = z.strictObject({
   on: z.string().optional(),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Duration, Matcher } from '../lib/gates/common-schema.ts';
-import { matchValue } from '../lib/match.ts';
-import { defineStep } from '../lib/step-api.ts';
-import type { CheckResult } from '../lib/results.ts';
+import { matchValue } from '../lib/matching/match.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import type { CheckResult } from '../lib/evidence/results.ts';
 
 const ConnectParams = z.strictObject({
   name: z.string().optional().describe('Connection name (default: main)'),

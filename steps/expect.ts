@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ExpectList, waitKeys } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import { exchange } from '../lib/exchange.ts';
-import { expectationLabel } from '../lib/expectations.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { exchange } from '../lib/matching/exchange.ts';
+import { expectationLabel } from '../lib/matching/expectations.ts';
 
 export const expect = defineStep({
   schema: z.strictObject({ expect: ExpectList, ...waitKeys }),

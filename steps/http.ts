@@ -1,13 +1,13 @@
 // One HTTP request with status, JSON and body checks: /health, REST session endpoints.
 import { z } from 'zod';
 import { Budget, Captures, Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import { describe, getPath, matchValue } from '../lib/match.ts';
-import type { CheckResult } from '../lib/results.ts';
-import { httpRequest } from '../lib/http-client.ts';
-import { substituteUrl } from '../lib/var-refs.ts';
-import { stallMeter } from '../lib/stall.ts';
-import { budgetOf } from '../lib/duration.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { describe, getPath, matchValue } from '../lib/matching/match.ts';
+import type { CheckResult } from '../lib/evidence/results.ts';
+import { httpRequest } from '../lib/os/http-client.ts';
+import { substituteUrl } from '../lib/runner/var-refs.ts';
+import { stallMeter } from '../lib/os/stall.ts';
+import { budgetOf } from '../lib/gates/duration.ts';
 
 /** How many more times an idempotent request over its budget is measured. */
 const RESAMPLES = 4;

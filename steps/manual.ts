@@ -1,6 +1,6 @@
 // A check only a person can make. Asked on a TTY; otherwise recorded as pending for sign-off.
 import { z } from 'zod';
-import { defineStep } from '../lib/step-api.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
 
 export const manual = defineStep({
   schema: z.strictObject({ manual: z.string().describe('What the person must confirm'), name: z.string().optional() }),

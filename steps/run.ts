@@ -2,11 +2,11 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { Duration, Matcher } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import { explainExit, runProcess, runShell } from '../lib/process.ts';
-import { describe, matchValue } from '../lib/match.ts';
-import type { CheckResult } from '../lib/results.ts';
-import { buildShellLine, shellProblems } from '../lib/shell-quote.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { explainExit, runProcess, runShell } from '../lib/os/process.ts';
+import { describe, matchValue } from '../lib/matching/match.ts';
+import type { CheckResult } from '../lib/evidence/results.ts';
+import { buildShellLine, shellProblems } from '../lib/runner/shell-quote.ts';
 
 export const run = defineStep({
   schema: z.strictObject({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ExpectList, waitKeys } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import { exchange } from '../lib/exchange.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { exchange } from '../lib/matching/exchange.ts';
 
 export const send = defineStep({
   schema: z.strictObject({

@@ -3,13 +3,13 @@
 // baseline taken after warm-up. The exchanges are ordinary send/expect steps, run through their own code.
 import { z } from 'zod';
 import { Duration, DurationOrVar } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import { parseDuration } from '../lib/duration.ts';
-import { treeRssBytes } from '../lib/process.ts';
-import { httpRequest } from '../lib/http-client.ts';
-import { getPath } from '../lib/match.ts';
-import type { CheckResult, StepResult } from '../lib/results.ts';
-import type { Member, StepContext } from '../lib/context.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { parseDuration } from '../lib/gates/duration.ts';
+import { treeRssBytes } from '../lib/os/process.ts';
+import { httpRequest } from '../lib/os/http-client.ts';
+import { getPath } from '../lib/matching/match.ts';
+import type { CheckResult, StepResult } from '../lib/evidence/results.ts';
+import type { Member, StepContext } from '../lib/runner/context.ts';
 import { send } from './send.ts';
 import { expect } from './expect.ts';
 

@@ -3,10 +3,10 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { Duration } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import { spawnChild } from '../lib/process.ts';
-import { waitReady, type ReadyProbe } from '../lib/ready.ts';
-import { buildShellLine, shellProblems } from '../lib/shell-quote.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { spawnChild } from '../lib/os/process.ts';
+import { waitReady, type ReadyProbe } from '../lib/os/ready.ts';
+import { buildShellLine, shellProblems } from '../lib/runner/shell-quote.ts';
 
 const Ready = z.union([
   z.strictObject({ http: z.string().describe('URL polled until it answers'), status: z.number().int().optional() }),

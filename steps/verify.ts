@@ -4,14 +4,14 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/step-api.ts';
-import type { CheckResult } from '../lib/results.ts';
-import type { StepContext } from '../lib/context.ts';
-import { describe, getPath, matchValue } from '../lib/match.ts';
-import { changedSince, snapshotFile } from '../lib/snapshot.ts';
-import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/claims.ts';
-import { changedPaths, gitHead, lastCommitMessage } from '../lib/git.ts';
-import { resolveInside } from '../lib/project.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import type { CheckResult } from '../lib/evidence/results.ts';
+import type { StepContext } from '../lib/runner/context.ts';
+import { describe, getPath, matchValue } from '../lib/matching/match.ts';
+import { changedSince, snapshotFile } from '../lib/runner/snapshot.ts';
+import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/matching/claims.ts';
+import { changedPaths, gitHead, lastCommitMessage } from '../lib/os/git.ts';
+import { resolveInside } from '../lib/runner/project.ts';
 
 const FileCheck = z.strictObject({
   file: z.string().describe('Path, relative to the project folder'),

@@ -1,8 +1,8 @@
-// lib/claims.ts, pure: reading a server's listing and git status claims in the shapes servers use,
+// lib/matching/claims.ts, pure: reading a server's listing and git status claims in the shapes servers use,
 // and telling a claim that names exactly the real entries from one that misses or invents some.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/claims.ts';
+import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/matching/claims.ts';
 
 const sorted = (xs: string[]) => [...xs].sort();
 

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseRunArgs, RUN_USAGE, type RunArgs } from '../lib/args.ts';
+import { parseRunArgs, RUN_FLAGS, RUN_HELP, RUN_USAGE, type RunArgs } from '../lib/cli/args.ts';
 import { EXIT, HarnessFailure, formatError } from '../lib/errors.ts';
 import { cliResult } from './helpers/cli.ts';
 
@@ -147,6 +147,17 @@ test('colour only on a TTY, without --no-color and NO_COLOR', () => {
   assert.equal(parseRunArgs([], {}, false).color, false);
   assert.equal(parseRunArgs(['--no-color'], {}, true).color, false);
   assert.equal(parseRunArgs([], { NO_COLOR: '' }, true).color, false);
+});
+
+test('the flag table is the one source: every flag once in the usage line and once in the help, with its value name', () => {
+  for (const f of Object.values(RUN_FLAGS)) {
+    const shown = `--${f.name}${f.value ? ` ${f.value}` : ''}`;
+    assert.equal(RUN_USAGE.split(`[${shown}]`).length - 1, 1, `${shown} in the usage line`);
+    const lines = RUN_HELP.split('\n').filter((l) => new RegExp(`^  (-\\w, )?--${f.name}\\b`).test(l));
+    assert.equal(lines.length, 1, `--${f.name} in the help`);
+    assert.ok(lines[0]!.includes(shown), lines[0]);
+    if ('short' in f && f.short) assert.ok(lines[0]!.startsWith(`  -${f.short}, --${f.name}`), lines[0]);
+  }
 });
 
 // ---- the real CLI ----

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
 import { runCli, tempDir, readResult, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
-import { runProcess } from '../lib/process.ts';
+import { runProcess } from '../lib/os/process.ts';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));

@@ -1,4 +1,4 @@
-// lib/evidence.ts on a real run: the transcript holds every frame with the step it travelled in, the
+// lib/evidence/writer.ts on a real run: the transcript holds every frame with the step it travelled in, the
 // observations hold what verify saw, and the manifest catches any later change to the folder.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startReferenceServer } from '../reference-server/index.ts';
 import { runGatesYaml } from './helpers/run-gates.ts';
 import { scratch } from './helpers/cli.ts';
-import { buildManifest, evidenceDigest, verifyEvidence } from '../lib/evidence.ts';
+import { buildManifest, evidenceDigest, verifyEvidence } from '../lib/evidence/writer.ts';
 
 const scr = scratch(after);
 

@@ -12,7 +12,7 @@ import { runCli, tempDir, readResult, ROOT, SHARED_MACHINE } from './helpers/cli
 import { startGraphqlServer, type GraphqlServerOptions } from './fixtures/protocol-servers/graphql-server.ts';
 import { startJsonRpcServer, type JsonRpcServerOptions } from './fixtures/protocol-servers/jsonrpc-server.ts';
 import type { RunningServer } from './fixtures/protocol-servers/main.ts';
-import type { CheckResult, RunResult } from '../lib/results.ts';
+import type { CheckResult, RunResult } from '../lib/evidence/results.ts';
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {

@@ -1,4 +1,4 @@
-// The inbox (lib/expectations.ts) against real `ws` servers through real wscat: a frame is consumed only
+// The inbox (lib/matching/expectations.ts) against real `ws` servers through real wscat: a frame is consumed only
 // by the expectation that selects it, so two operations in flight on one connection are each judged on
 // their own frames; unordered lists, forbid selectors, silence windows, collect's where/join, and the
 // frames left at the end of a gate.

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parse } from 'yaml';
-import { spawnChild, stopTree } from '../lib/process.ts';
-import type { CheckResult, GateResult, RunResult } from '../lib/results.ts';
+import { spawnChild, stopTree } from '../lib/os/process.ts';
+import type { CheckResult, GateResult, RunResult } from '../lib/evidence/results.ts';
 import { startForeignAgent, type ForeignAgentOptions } from './fixtures/agent-backend/server.ts';
 import { runCli, readResult, scratch, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { initGates, packageFileRef, SHIPPED_GATES_SCHEMA, SHIPPED_PROTOCOL } from '../lib/init.ts';
+import { initGates, packageFileRef, SHIPPED_GATES_SCHEMA, SHIPPED_PROTOCOL } from '../lib/cli/init.ts';
 import { loadGatesFile } from '../lib/gates/load.ts';
 import { loadProtocol } from '../lib/protocol/index.ts';
 

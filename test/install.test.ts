@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { runProcess } from '../lib/process.ts';
+import { runProcess } from '../lib/os/process.ts';
 import { ROOT, tempDir } from './helpers/cli.ts';
 
 const dirs: { remove(): void }[] = [];

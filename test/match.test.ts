@@ -1,7 +1,7 @@
-// lib/match.ts, pure: every matcher key, presence by `'key' in matcher`, and getPath on nested paths.
+// lib/matching/match.ts, pure: every matcher key, presence by `'key' in matcher`, and getPath on nested paths.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describe as describeValue, getPath, matchValue, matcherRegexes, splitPath } from '../lib/match.ts';
+import { describe as describeValue, getPath, matchValue, matcherRegexes, splitPath } from '../lib/matching/match.ts';
 import type { Matcher } from '../lib/gates/common-schema.ts';
 
 const ok = (m: Matcher, v: unknown) => assert.equal(matchValue(m, v).passed, true, `${JSON.stringify(m)} should hold of ${describeValue(v)}: ${matchValue(m, v).reason}`);

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { startReferenceServer } from '../reference-server/index.ts';
 import { runCli, scratch, readResult, SHARED_MACHINE } from './helpers/cli.ts';
-import { shardGates } from '../lib/run.ts';
-import type { RunResult } from '../lib/results.ts';
+import { shardGates } from '../lib/runner/run.ts';
+import type { RunResult } from '../lib/evidence/results.ts';
 
 const scr = scratch(after);
 const tmp = () => scr.dir();

@@ -1,10 +1,10 @@
-// lib/process.ts: results as data, deadlines that kill whole trees, and no survivors even when a
+// lib/os/process.ts: results as data, deadlines that kill whole trees, and no survivors even when a
 // program moves its children into a process group of their own.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { isAlive, waitGone } from './helpers/servers.ts';
-import { runProcess, runShell, spawnChild, stopTree, descendants, liveChildren } from '../lib/process.ts';
+import { runProcess, runShell, spawnChild, stopTree, descendants, liveChildren } from '../lib/os/process.ts';
 
 // A node script that starts a grandchild in a NEW process group (detached), prints its pid, then waits.
 const ESCAPER = `

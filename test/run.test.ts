@@ -1,4 +1,4 @@
-// lib/run.ts: connections replaced within a gate are ended, and an interrupted run stops the step
+// lib/runner/run.ts: connections replaced within a gate are ended, and an interrupted run stops the step
 // that is running (a long command included) instead of waiting it out.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -5,9 +5,9 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { shellRefs, shellProblems, substituteShell, UnsafeShellValue } from '../lib/shell-quote.ts';
-import { refsIn, type Lookup } from '../lib/vars.ts';
-import { runProcess } from '../lib/process.ts';
+import { shellRefs, shellProblems, substituteShell, UnsafeShellValue } from '../lib/runner/shell-quote.ts';
+import { refsIn, type Lookup } from '../lib/runner/vars.ts';
+import { runProcess } from '../lib/os/process.ts';
 import { tempDir } from './helpers/cli.ts';
 
 const dir = tempDir('wsgate-shell-quote-');
@@ -102,7 +102,7 @@ describe('shell substitution', () => {
     assert.throws(() => substituteShell('echo `${A}`', lookupOf({ A: 'x' })), UnsafeShellValue);
   });
 
-  test('finds the same references as lib/vars.ts', () => {
+  test('finds the same references as lib/runner/vars.ts', () => {
     for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', "'${A}' \"${B}\" ${C}"]) {
       assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
     }

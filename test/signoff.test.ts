@@ -7,8 +7,8 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, read
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
 import { runCli, tempDir, ROOT } from './helpers/cli.ts';
-import { buildManifest } from '../lib/evidence.ts';
-import type { RunResult } from '../lib/results.ts';
+import { buildManifest } from '../lib/evidence/writer.ts';
+import type { RunResult } from '../lib/evidence/results.ts';
 
 const dirs: { remove(): void }[] = [];
 after(() => dirs.forEach((d) => d.remove()));

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectTypeOf } from 'expect-type';
 import { STEPS, STEP_KINDS, type StepKind, type StepParams } from '../steps/index.ts';
-import type { CheckResult, GateResult, GateStatus, Loc, RunResult, StepResult, StepStatus, Timing, FrameSummary } from '../lib/results.ts';
-import type { StepDefinition } from '../lib/step-api.ts';
+import type { CheckResult, GateResult, GateStatus, RunResult, StepResult, StepStatus, Timing, FrameSummary } from '../lib/evidence/results.ts';
+import type { Loc } from '../lib/loc.ts';
+import type { StepDefinition } from '../lib/runner/step-api.ts';
 import type { Expectation } from '../lib/gates/common-schema.ts';
 
 const KINDS = ['connect', 'send', 'expect', 'verify', 'run', 'http', 'start', 'manual', 'close', 'soak'] as const;

@@ -1,8 +1,8 @@
-// lib/vars.ts, pure: ${NAME} substitution that keeps a whole reference's type, layered scopes,
+// lib/runner/vars.ts, pure: ${NAME} substitution that keeps a whole reference's type, layered scopes,
 // env.NAME, and unknown variables as a typed error.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { refsIn, substitute, UnknownVariable, VarScope, type Lookup } from '../lib/vars.ts';
+import { refsIn, substitute, UnknownVariable, VarScope, type Lookup } from '../lib/runner/vars.ts';
 
 const from = (o: Record<string, unknown>): Lookup => (n) => (n in o ? { found: true, value: o[n] } : { found: false });
 

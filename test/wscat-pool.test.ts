@@ -9,8 +9,8 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { WscatPool } from '../lib/wscat-pool.ts';
-import type { Frame } from '../lib/wscat.ts';
+import { WscatPool } from '../lib/wscat/pool.ts';
+import type { Frame } from '../lib/wscat/connection.ts';
 import { wsServer } from './helpers/servers.ts';
 
 const OPEN_MS = 30_000;

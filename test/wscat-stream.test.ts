@@ -3,7 +3,7 @@
 // "Received ping/pong (data: ...)" lines from -P.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { WscatStreamParser, type StreamItem } from '../lib/wscat-stream.ts';
+import { WscatStreamParser, type StreamItem } from '../lib/wscat/stream.ts';
 
 interface Fed {
   items: StreamItem[];

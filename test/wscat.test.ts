@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
-import { liveChildren } from '../lib/process.ts';
-import { WscatConnection, wscatEnv, type ConnectOptions, type Frame, type FrameWait } from '../lib/wscat.ts';
+import { liveChildren } from '../lib/os/process.ts';
+import { WscatConnection, wscatEnv, type ConnectOptions, type Frame, type FrameWait } from '../lib/wscat/connection.ts';
 import { Recorder } from './helpers/servers.ts';
 
 const OPEN_MS = 30_000;

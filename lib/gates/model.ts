@@ -1,5 +1,5 @@
 // A loaded, validated gates file: what the runner consumes.
-import type { Loc } from '../results.ts';
+import type { Loc } from '../loc.ts';
 import type { StepKind, StepParams } from '../../steps/index.ts';
 
 export interface LoadedStep<K extends StepKind = StepKind> {

@@ -1,7 +1,7 @@
 // Where things are in a gates file: the YAML document keeps every node's offset, and a LineCounter
 // turns offsets into FILE:LINE:COL, so each problem points at the key or value the author must fix.
 import { isMap, isPair, isScalar, type Document, type LineCounter, type Node } from 'yaml';
-import type { Loc } from '../results.ts';
+import type { Loc } from '../loc.ts';
 
 export type PathSeg = string | number;
 

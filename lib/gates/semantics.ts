@@ -2,11 +2,11 @@
 // variables or each other in a circle), regexes that do not compile, raw lines wscat cannot send,
 // connections used before a step opens them, and combinations of keys that mean nothing.
 import { STEPS, type StepKind } from '../../steps/index.ts';
-import type { StepDefinition } from '../step-api.ts';
-import type { Loc } from '../results.ts';
+import type { StepDefinition } from '../runner/step-api.ts';
+import type { Loc } from '../loc.ts';
 import { didYouMean, quoted, type HarnessError } from '../errors.ts';
-import { refsIn } from '../vars.ts';
-import { matcherRegexes } from '../match.ts';
+import { refsIn } from '../runner/vars.ts';
+import { matcherRegexes } from '../matching/match.ts';
 import type { PathSeg, Positions } from './positions.ts';
 import type { LoadedGate } from './model.ts';
 

@@ -5,7 +5,7 @@
 // and is left out. A message counts whether or not it validated: coverage says what was tried,
 // violations say what was wrong.
 import path from 'node:path';
-import { getPath } from '../match.ts';
+import { getPath } from '../matching/match.ts';
 import type { CoverageSource } from './extensions.ts';
 import type { Protocol } from './protocol.ts';
 

@@ -4,8 +4,8 @@
 // the FILE:LINE:COL of the value at fault, so a protocol author sees all of them in one pass.
 import { z } from 'zod';
 import type { HarnessError } from '../errors.ts';
-import type { KindRule, ReplyRule } from '../kinds.ts';
-import type { Loc } from '../results.ts';
+import type { KindRule, ReplyRule } from '../matching/kinds.ts';
+import type { Loc } from '../loc.ts';
 
 type Segment = string | number;
 

@@ -2,7 +2,7 @@
 // must look like; wsgate checks every frame against it and measures how much of it a run exercised.
 // See docs/protocol.md.
 import path from 'node:path';
-import { PACKAGE_ROOT } from './package-root.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 export { loadProtocol, Protocol, instancePathToField, type Violation, type LoadProtocolResult } from './protocol.ts';
 export { Coverage, formatCoverage, mergeCoverage, type CoverageReport, type CoverageRow, type CoverageDirection } from './coverage.ts';

@@ -5,7 +5,7 @@
 //   `result` and `error` replies have no field naming them);
 // - `x-wsgate-any-kind: true`: the message checks every frame of its direction whose kind no other
 //   message describes (the JSON-RPC envelope of any method).
-import type { KindRule } from '../kinds.ts';
+import type { KindRule } from '../matching/kinds.ts';
 import { follow } from './refs.ts';
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,7 @@
 // is one Map lookup and one generated function call.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { HarnessError } from '../errors.ts';
-import type { Kinds } from '../kinds.ts';
+import type { Kinds } from '../matching/kinds.ts';
 import { Ajv, addFormats, parseProtocolFile, segmentsToFragment, type ParsedProtocol, type MessageEntry, type ParseOptions, type ResolvedCoverageList } from './document.ts';
 
 export interface Violation {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TextDecoder } from 'node:util';
-import { changedPaths, gitHead, lastCommitMessage } from '../git.ts';
+import { changedPaths, gitHead, lastCommitMessage } from '../os/git.ts';
 import { MAX_LITERAL } from './values.ts';
 import type { FileChange, GitChange, ProjectChanges } from './recording.ts';
 

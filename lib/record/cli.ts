@@ -2,13 +2,14 @@
 // The project folder and the embedded server are set up exactly as `wsgate run` sets them up.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { explainParseError, parseTarget } from '../args.ts';
-import { parseDuration } from '../duration.ts';
+import { parseTarget } from '../cli/args.ts';
+import { explainParseError } from '../cli/flags.ts';
+import { parseDuration } from '../gates/duration.ts';
 import { EXIT, HarnessFailure, didYouMean } from '../errors.ts';
-import { startEmbeddedTarget, type EmbeddedServer } from '../embedded.ts';
-import { onInterrupt } from '../interrupt.ts';
-import { prepareProject, removeOwned } from '../project.ts';
-import { wscatBinPath } from '../wscat.ts';
+import { startEmbeddedTarget, type EmbeddedServer } from '../runner/embedded.ts';
+import { onInterrupt } from '../cli/interrupt.ts';
+import { prepareProject, removeOwned } from '../runner/project.ts';
+import { wscatBinPath } from '../wscat/connection.ts';
 import { readEvidence } from './from-evidence.ts';
 import { inferGate, type Inferred } from './infer.ts';
 import { recordLive } from './live.ts';

@@ -4,7 +4,7 @@
 // volatile is hard-coded.
 import { isDeepStrictEqual } from 'node:util';
 import type { Expectation, Matcher } from '../gates/common-schema.ts';
-import { getPath } from '../match.ts';
+import { getPath } from '../matching/match.ts';
 import { hasChanges, type ProjectChanges, type Recording } from './recording.ts';
 import { idLikeKey, leafMatcher, leaves, looksGenerated, looksVolatile, MAX_LITERAL, MIN_INSIDE, textMatcher, withVariables, count, type ValueContext, type VarBinding } from './values.ts';
 

@@ -3,7 +3,7 @@
 // the end, so every side effect is attributed to the exchange that caused it. On a TTY it feels
 // like `wscat -c URL`; with stdin piped, each line waits until the previous exchange settled.
 import { createInterface, clearLine, cursorTo, type Interface } from 'node:readline';
-import { WscatConnection, type Frame } from '../wscat.ts';
+import { WscatConnection, type Frame } from '../wscat/connection.ts';
 import { hasChanges, type RecEvent } from './recording.ts';
 import { ProjectWatch } from './changes.ts';
 import { Settler, type SettleRule } from './settle.ts';

@@ -5,8 +5,8 @@
 //   - otherwise it ends once the server has been quiet for `idleMs` after its last frame;
 //   - with no frame at all within `firstMs`, the send had no reply;
 //   - and nothing waits past `waitMs` from the send (a stream still running then is cut, and said so).
-import type { Frame } from '../wscat.ts';
-import { getPath } from '../match.ts';
+import type { Frame } from '../wscat/connection.ts';
+import { getPath } from '../matching/match.ts';
 
 export interface SettleRule {
   idleMs: number;

@@ -12,7 +12,7 @@
 //            duration, size, counter or id (createdAt, tookMs, tokensUsed, messageCount, sessions);
 //            those become {type: number}, the rest stay literal (exitCode: 0, code: 4000).
 import type { Matcher } from '../gates/common-schema.ts';
-import { matchValue } from '../match.ts';
+import { matchValue } from '../matching/match.ts';
 
 /** A captured value: written as ${name} from step `from` on (captures are usable from the next step). */
 export interface VarBinding {

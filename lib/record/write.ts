@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import YAML, { isMap, isSeq, type Node } from 'yaml';
 import { EXIT, HarnessFailure } from '../errors.ts';
 import { BUILTIN_VARS, loadGatesText } from '../gates/load.ts';
-import { packageFileRef, SHIPPED_GATES_SCHEMA } from '../init.ts';
+import { packageFileRef, SHIPPED_GATES_SCHEMA } from '../cli/init.ts';
 import type { Inferred } from './infer.ts';
 
 export interface Target {

@@ -1,6 +1,6 @@
 // The gates-file line under a failed check, with a caret at the key, as compilers and hurl show them:
 // the reader sees what they wrote without opening the file.
-import type { Loc } from '../results.ts';
+import type { Loc } from '../loc.ts';
 
 /** `  85 |   verify: {file: test.txt}` and a `^` under loc.col; empty when the line is not in `source`. */
 export function codeFrame(source: string, loc: Loc, maxWidth = 160): string[] {

@@ -1,9 +1,10 @@
 // Live, one line per step with ✓/✗ and milliseconds; on failure the gate, the step, its
 // gates.yaml line, what was expected and what arrived; totals and timings at the end. Every piece
 // of text that is not the reporter's own goes through termText: frames and values come from the
-// server under test and must not drive the terminal or the CI log (lib/term-safe.ts).
-import { termText } from '../term-safe.ts';
-import { formatLoc, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../results.ts';
+// server under test and must not drive the terminal or the CI log (lib/reporters/term-safe.ts).
+import { termText } from './term-safe.ts';
+import { type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import { formatLoc } from '../loc.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
 import { codeFrame } from './code-frame.ts';

@@ -3,10 +3,11 @@
 // Without FILE they are printed only when $GITHUB_ACTIONS is set; with FILE they always are
 // (`-` is stdout).
 import path from 'node:path';
-import { formatLoc, type CheckResult, type Loc, type RunResult } from '../results.ts';
+import { type CheckResult, type RunResult } from '../evidence/results.ts';
+import { formatLoc, type Loc } from '../loc.ts';
 import { guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
-import { termText } from '../term-safe.ts';
+import { termText } from './term-safe.ts';
 
 /** Escaping of a workflow command's message (the part after `::`). */
 export function escapeData(s: string): string {

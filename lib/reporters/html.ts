@@ -4,7 +4,8 @@
 // frame, read from the evidence folder's transcript.jsonl. Every server-provided string is escaped.
 // FILE defaults to wsgate-report.html; `-` is stdout.
 import { createHash } from 'node:crypto';
-import { formatLoc, type CheckResult, type GateResult, type RunResult, type StepResult } from '../results.ts';
+import { type CheckResult, type GateResult, type RunResult, type StepResult } from '../evidence/results.ts';
+import { formatLoc } from '../loc.ts';
 import { guard, normalize, readTranscript, show, target, writeOut, type Transcript, type TranscriptLine } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 

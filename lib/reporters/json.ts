@@ -1,7 +1,7 @@
 // `--reporter json[:FILE]`: the RunResult as JSON (the same text as the evidence folder's
 // result.json). FILE defaults to wsgate-result.json in the current folder; `-` is stdout.
 // The fields are documented in docs/result-schema.md.
-import type { RunResult } from '../results.ts';
+import type { RunResult } from '../evidence/results.ts';
 import { guard, redactDeep, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 

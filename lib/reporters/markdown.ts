@@ -1,10 +1,11 @@
 // `--reporter markdown[:FILE]`: a GitHub-flavoured summary (one table row per gate, the failed
 // checks with expected/actual, the budgets table). FILE defaults to wsgate-summary.md; `-` is
 // stdout. When $GITHUB_STEP_SUMMARY is set the same text is appended there too.
-import { formatLoc, type RunResult, type StepResult, type Timing } from '../results.ts';
+import { type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import { formatLoc } from '../loc.ts';
 import { appendOut, guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
-import { termText } from '../term-safe.ts';
+import { termText } from './term-safe.ts';
 
 export const MARKDOWN_DEFAULT_FILE = 'wsgate-summary.md';
 /** GitHub refuses step summaries over 1 MiB; failure details stop well before that. */

@@ -1,10 +1,11 @@
 // Shared plumbing for the file-writing reporters: where a FILE goes, writing it without ever
 // throwing, redacting secrets, showing values, and reading the evidence transcript.
-import { createReadStream, existsSync, mkdirSync, appendFileSync } from 'node:fs';
-import { writeFileNoFollow } from '../safe-write.ts';
+import { createReadStream, existsSync, appendFileSync } from 'node:fs';
+import { ensureDirSync } from 'fs-extra/esm';
+import { writeFileNoFollow } from '../evidence/safe-write.ts';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { RunResult } from '../results.ts';
+import type { RunResult } from '../evidence/results.ts';
 import type { RunInfo } from './types.ts';
 
 /** `-` means stdout; anything else is a path resolved against the current folder. */
@@ -28,7 +29,7 @@ export async function writeOut(reporter: string, to: string, text: string): Prom
       await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
       return true;
     }
-    mkdirSync(path.dirname(to), { recursive: true });
+    ensureDirSync(path.dirname(to));
     // Never through a link: a planted `wsgate-report.html` link would make its target the report.
     writeFileNoFollow(to, text);
     return true;

@@ -1,5 +1,5 @@
 // One interface for every reporter: optional hooks, called in this order.
-import type { GateResult, RunResult, StepResult } from '../results.ts';
+import type { GateResult, RunResult, StepResult } from '../evidence/results.ts';
 
 export interface RunInfo {
   runId: string;

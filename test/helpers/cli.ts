@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { runProcess, type ProcessResult } from '../../lib/process.ts';
-import type { RunResult } from '../../lib/results.ts';
+import { runProcess, type ProcessResult } from '../../lib/os/process.ts';
+import type { RunResult } from '../../lib/evidence/results.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'wsgate.js');

@@ -2,10 +2,10 @@
 // real git): faster than the CLI when a test is about one step kind.
 import path from 'node:path';
 import { loadGatesText } from '../../lib/gates/load.ts';
-import { runGates } from '../../lib/run.ts';
-import { EvidenceWriter } from '../../lib/evidence.ts';
-import { prepareProject } from '../../lib/project.ts';
-import type { RunResult, StepResult, CheckResult } from '../../lib/results.ts';
+import { runGates } from '../../lib/runner/run.ts';
+import { EvidenceWriter } from '../../lib/evidence/writer.ts';
+import { prepareProject } from '../../lib/runner/project.ts';
+import type { RunResult, StepResult, CheckResult } from '../../lib/evidence/results.ts';
 import type { Reporter } from '../../lib/reporters/types.ts';
 import { tempDir } from './cli.ts';
 

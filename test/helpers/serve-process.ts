@@ -2,7 +2,7 @@
 // meet the reference server from outside (its own process, its own faults). Ready once it prints
 // "listening ws://…"; stopped (whole process tree) by stop().
 import type { ChildProcess } from 'node:child_process';
-import { spawnChild, stopTree } from '../../lib/process.ts';
+import { spawnChild, stopTree } from '../../lib/os/process.ts';
 import { BIN, tempDir } from './cli.ts';
 
 export interface ServeProcess {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import YAML from 'yaml';
-import { spawnChild, stopTree } from '../../lib/process.ts';
+import { spawnChild, stopTree } from '../../lib/os/process.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
 
 export interface RecordProcess {

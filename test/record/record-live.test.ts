@@ -9,7 +9,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { cliResult, firstFailure, readResult, scratch, SHARED_MACHINE } from '../helpers/cli.ts';
 import { serveProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { waitGone, wsServer } from '../helpers/servers.ts';
-import { descendants } from '../../lib/process.ts';
+import { descendants } from '../../lib/os/process.ts';
 import { ISO_TIME_ANYWHERE, readGates, startRecord, UUID_ANYWHERE, type GateStep } from './helpers.ts';
 
 const s = scratch(after);

@@ -2,8 +2,8 @@
 // every inferred matcher passes on the very value it was inferred from (with wsgate's own matcher).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { matchValue } from '../../lib/match.ts';
-import { substitute } from '../../lib/vars.ts';
+import { matchValue } from '../../lib/matching/match.ts';
+import { substitute } from '../../lib/runner/vars.ts';
 import type { Matcher } from '../../lib/gates/common-schema.ts';
 import { leafMatcher, stringMatcher, withVariables, type ValueContext } from '../../lib/record/values.ts';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, type ClientOptions } from 'ws';
-import { spawnChild, stopTree } from '../../lib/process.ts';
+import { spawnChild, stopTree } from '../../lib/os/process.ts';
 import { startReferenceServer, type RunningServer, type ServerOptions } from '../../reference-server/index.ts';
 
 // Loose on purpose: tests inspect whatever the server sent, including fields it should not have.

@@ -1,12 +1,12 @@
 // Sessions start only on the server root and below (reference-server/project-path.ts), judged by real
 // path; --allow-any-project lifts that; the embedded server of a run also admits the run's own private
-// per-gate folders (lib/embedded.ts) and nothing else beside PATH.
+// per-gate folders (lib/runner/embedded.ts) and nothing else beside PATH.
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startEmbedded } from '../../lib/embedded.ts';
+import { startEmbedded } from '../../lib/runner/embedded.ts';
 import { Client, makeRepo, rawRequest, removeDirs, startTestServer, tempDir, withServer, type Msg } from './helpers.ts';
 
 async function initReply(client: Client, projectPath: string): Promise<Msg> {

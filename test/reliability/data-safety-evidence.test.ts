@@ -9,7 +9,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import path from 'node:path';
 import { makeTmp, timedCli, ROOT } from './helpers.ts';
 import { SHARED_MACHINE } from '../helpers/cli.ts';
-import { isInside } from '../../lib/project.ts';
+import { isInside } from '../../lib/runner/project.ts';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));

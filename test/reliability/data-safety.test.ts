@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { makeTmp, timedCli, assertNoStackTrace, ROOT } from './helpers.ts';
-import { runProcess } from '../../lib/process.ts';
+import { runProcess } from '../../lib/os/process.ts';
 import { readResult } from '../helpers/cli.ts';
 import { userRepo, snapshot, git } from './user-repo.ts';
 

@@ -6,7 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { runProcess } from '../../lib/process.ts';
+import { runProcess } from '../../lib/os/process.ts';
 import { ROOT } from './helpers.ts';
 
 const kept: string[] = [];

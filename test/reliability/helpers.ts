@@ -10,9 +10,9 @@ import os from 'node:os';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
-import { spawnChild, stopTree } from '../../lib/process.ts';
+import { spawnChild, stopTree } from '../../lib/os/process.ts';
 import { BIN, ROOT, runCli, tempDir } from '../helpers/cli.ts';
-import type { ProcessResult } from '../../lib/process.ts';
+import type { ProcessResult } from '../../lib/os/process.ts';
 
 export { ROOT, BIN };
 

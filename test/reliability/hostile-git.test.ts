@@ -9,7 +9,7 @@ import path from 'node:path';
 import { makeTmp, writeGates, timedCli, assertNoStackTrace } from './helpers.ts';
 import { readResult } from '../helpers/cli.ts';
 import { closedPort } from '../helpers/servers.ts';
-import { runProcess } from '../../lib/process.ts';
+import { runProcess } from '../../lib/os/process.ts';
 import { git } from './user-repo.ts';
 
 const cleanups: (() => void)[] = [];

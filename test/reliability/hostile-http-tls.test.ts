@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { makeTmp, writeGates, timedCli, assertNoStackTrace, wsServer, slack } from './helpers.ts';
-import { runProcess } from '../../lib/process.ts';
+import { runProcess } from '../../lib/os/process.ts';
 import { readResult } from '../helpers/cli.ts';
 
 const cleanups: (() => void | Promise<void>)[] = [];

@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { startReferenceServer } from '../../reference-server/index.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { makeTmp } from './helpers.ts';
-import { prepareProject } from '../../lib/project.ts';
+import { prepareProject } from '../../lib/runner/project.ts';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));

@@ -3,7 +3,7 @@
 // linear, and exact, for a JSON frame and for a raw line alike.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WscatStreamParser, type StreamItem } from '../../lib/wscat-stream.ts';
+import { WscatStreamParser, type StreamItem } from '../../lib/wscat/stream.ts';
 
 function parseInChunks(text: string, chunk = 65536): { items: StreamItem[]; ms: number } {
   const items: StreamItem[] = [];

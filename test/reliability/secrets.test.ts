@@ -156,7 +156,7 @@ gates:
     assert.equal(fx.upgrades[0]!.headers.authorization, `Basic ${b64(`tester:${urlPassword}`)}`);
     assert.match(fx.upgrades[0]!.url ?? '', new RegExp(`token=${urlToken}`));
 
-    // Forms written out here, independently of lib/secrets.ts.
+    // Forms written out here, independently of lib/evidence/secrets.ts.
     const j = (s: string) => JSON.stringify(s).slice(1, -1);
     const forms: [string, string][] = [];
     for (const [name, v] of [['secret', secret], ['url password', urlPassword], ['url token', urlToken]] as const) {

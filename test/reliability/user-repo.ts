@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { runProcess } from '../../lib/process.ts';
+import { runProcess } from '../../lib/os/process.ts';
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {
   const r = await runProcess('git', args, { cwd, timeoutMs: 20_000 });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { escapeData, escapeProperty, githubAnnotations } from '../../lib/reporters/github.ts';
-import type { RunResult } from '../../lib/results.ts';
+import type { RunResult } from '../../lib/evidence/results.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, ROOT, failedChecks, wsgateRun, type CliRun } from './helpers.ts';
 
 interface Annotation {

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startReferenceServer } from '../../reference-server/index.ts';
-import type { RunResult } from '../../lib/results.ts';
-import { runProcess } from '../../lib/process.ts';
+import type { RunResult } from '../../lib/evidence/results.ts';
+import { runProcess } from '../../lib/os/process.ts';
 import { SHARED_MACHINE } from '../helpers/cli.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

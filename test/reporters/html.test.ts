@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { htmlReport } from '../../lib/reporters/html.ts';
-import type { RunResult } from '../../lib/results.ts';
+import type { RunResult } from '../../lib/evidence/results.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, failedChecks, tempDir, transcript, wsgateRun, type CliRun } from './helpers.ts';
 
 function findChromium(): string | undefined {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jsonReporter } from '../../lib/reporters/json.ts';
-import type { RunResult } from '../../lib/results.ts';
+import type { RunResult } from '../../lib/evidence/results.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, tempDir, wsgateRun, type CliRun } from './helpers.ts';
 
 describe('json reporter', () => {

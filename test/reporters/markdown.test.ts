@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { markdownSummary } from '../../lib/reporters/markdown.ts';
-import type { RunResult } from '../../lib/results.ts';
+import type { RunResult } from '../../lib/evidence/results.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, failedChecks, tempDir, wsgateRun, type CliRun } from './helpers.ts';
 
 /** Markdown text as it reads once backslash escapes and entities are resolved. */

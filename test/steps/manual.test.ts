@@ -1,15 +1,15 @@
 // manual: a check only a person can make. Without a terminal it is recorded as pending (and so is
 // its gate); at a terminal the answer decides. The terminal here is a real node:readline interface
-// over a stream the test types into when the question appears (as lib/cli.ts wires process.stdin).
+// over a stream the test types into when the question appears (as lib/cli/run/execute.ts wires process.stdin).
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline/promises';
 import { describe, test } from 'node:test';
 import { loadGatesText } from '../../lib/gates/load.ts';
-import { runGates } from '../../lib/run.ts';
-import { EvidenceWriter } from '../../lib/evidence.ts';
-import { prepareProject } from '../../lib/project.ts';
+import { runGates } from '../../lib/runner/run.ts';
+import { EvidenceWriter } from '../../lib/evidence/writer.ts';
+import { prepareProject } from '../../lib/runner/project.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { lineOf, oneGate, tmp } from '../helpers/servers.ts';
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { prepareProject } from '../../lib/project.ts';
+import { prepareProject } from '../../lib/runner/project.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { lineOf, oneGate, tmp, wsServer } from '../helpers/servers.ts';
 import type { Reporter } from '../../lib/reporters/types.ts';

@@ -1,0 +1,37 @@
+// The start-target phase of `wsgate run`: the secrets every output must hide, the server the gates talk
+// to (the URL given, or the embedded reference server working on PATH) and the wscat pool that opens
+// connections to it ahead of need. A protocol not compiled yet is compiled meanwhile (compilesLate).
+import { startEmbeddedTarget } from '../../runner/embedded.ts';
+import { Secrets } from '../../evidence/secrets.ts';
+import type { ProtocolWatch } from '../../protocol/watch.ts';
+import { WscatPool } from '../../wscat/pool.ts';
+import type { RunArgs } from '../args.ts';
+import type { Held } from './held.ts';
+import { compilesLate, loadRunProtocol, type RunPlan } from './inputs.ts';
+
+export interface Target {
+  url: string;
+  secrets: Secrets;
+  protocol?: ProtocolWatch;
+}
+
+export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
+  const { args, gates } = plan;
+  const secrets = runSecrets(args, gates.source, plan.key);
+  if (!args.url) held.server = await startEmbeddedTarget(held.project.path, args.keep);
+  const url = args.url ?? held.server!.url;
+  held.pool = new WscatPool(args.pool);
+  held.pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
+  const protocol = compilesLate(args) ? loadRunProtocol(gates, args.lenient) : plan.protocol;
+  return { url, secrets, ...(protocol ? { protocol } : {}) };
+}
+
+/** Secret from the start: --secret-var values and every `${env.NAME}` the gates file reads. */
+function runSecrets(args: RunArgs, gatesSource: string, signingKey: string | undefined): Secrets {
+  const secrets = new Secrets();
+  for (const v of args.secrets) secrets.add(v);
+  secrets.addUrl(args.url);
+  secrets.add(signingKey);
+  for (const m of gatesSource.matchAll(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)) secrets.add(process.env[m[1]!]);
+  return secrets;
+}

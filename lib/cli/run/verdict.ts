@@ -1,0 +1,27 @@
+// The run-level rules of `wsgate run` that can fail a run whose gates all passed: --require-coverage
+// (the protocol file exercised to at least P %) and --require-signoff (no manual check left waiting).
+import { EXIT } from '../../errors.ts';
+import type { RunResult } from '../../evidence/results.ts';
+import type { RunArgs } from '../args.ts';
+
+export function applyRunRules(args: RunArgs, result: RunResult): void {
+  if (args.requireCoverage !== undefined) {
+    const got = result.coverage?.percent.overall;
+    if (got === undefined) result.warnings.push('--require-coverage needs a protocol file (`protocol:` in the gates file)');
+    if (got === undefined || got < args.requireCoverage) {
+      if (got !== undefined) result.warnings.push(`protocol coverage ${got}% is below --require-coverage ${args.requireCoverage}%`);
+      fail(result);
+    }
+  }
+  if (args.requireSignoff && result.totals.pending > 0 && result.exitCode === EXIT.passed) {
+    result.warnings.push(`${result.totals.pending} gate(s) await sign-off and --require-signoff is set`);
+    fail(result);
+  }
+}
+
+/** A failed run-level rule fails a run that passed; a worse verdict (harness error, interrupt) stays. */
+function fail(result: RunResult): void {
+  if (result.exitCode !== EXIT.passed) return;
+  result.exitCode = EXIT.failed;
+  result.status = 'failed';
+}

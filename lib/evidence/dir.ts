@@ -1,0 +1,128 @@
+// Where a run's evidence goes, and making that folder private. `--out` must be new or empty (a run
+// must not overwrite someone's result.json or hash their files into its manifest) and not a link.
+// The default is `.wsgate/runs/` of the current folder, unless that folder is inside PATH (evidence
+// must not show up in the project's git status) or inside wsgate's own package or a node_modules
+// (a user's runs do not belong to a dependency): then a per-user state folder, never a shared,
+// predictable one under $TMPDIR that another user could create first and redirect.
+import { chmodSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { ensureDirSync } from 'fs-extra/esm';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT, HarnessFailure } from '../errors.ts';
+import { isInside } from '../runner/project.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
+
+const uid = () => process.getuid?.() ?? -1;
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/** Why the current folder must not receive evidence, or undefined when it may. */
+function cwdUnfit(cwd: string, project: string | undefined): string | undefined {
+  const here = real(cwd);
+  if (project !== undefined && isInside(path.join(here, '.wsgate'), project)) return 'the current folder is inside PATH';
+  if (isInside(here, real(PACKAGE_ROOT))) return "the current folder is inside wsgate's own package";
+  if (here.split(path.sep).includes('node_modules')) return 'the current folder is inside node_modules';
+  return undefined;
+}
+
+/** The per-user state folder: $XDG_STATE_HOME/wsgate, else ~/.local/state/wsgate. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'state'), 'wsgate');
+}
+
+/** Makes `dir` (and missing parents) exist as a real folder of this user, mode 0700 for the ones made here. */
+export function ensurePrivateDir(dir: string): void {
+  ensureDirSync(path.dirname(dir));
+  // node's mkdir for the folder itself: whatever is already there (EEXIST) is examined with lstat
+  // below. ensureDir would follow a link to a folder without a word, and fail on a dangling link
+  // with ENOENT instead of saying that a link was planted there.
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink()) throw new Error(`${dir} is a symbolic link`);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
+  if (uid() >= 0 && st.uid !== uid()) throw new Error(`${dir} belongs to another user (uid ${st.uid})`);
+  if (st.mode & 0o077) chmodSync(dir, 0o700);
+}
+
+/** A private runs folder: the state folder, or a per-user one under $TMPDIR when that fails. */
+function privateRunsDir(project: string | undefined): string {
+  const problems: string[] = [];
+  const candidates = [stateDir(), path.join(os.tmpdir(), `wsgate-${uid() >= 0 ? uid() : os.userInfo().username}`)];
+  for (const base of candidates) {
+    if (project !== undefined && isInside(real(base), project)) {
+      problems.push(`${base} is inside PATH`);
+      continue;
+    }
+    try {
+      ensurePrivateDir(base);
+      ensurePrivateDir(path.join(base, 'runs'));
+      return path.join(base, 'runs');
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  throw new HarnessFailure([{ code: 'PROJECT', title: `no private folder for the evidence: ${problems.join('; ')}`, hint: 'pass --out DIR (a new or empty folder of yours)' }], EXIT.harness);
+}
+
+/** Runs folders `status` and `signoff` look in by default: the current folder's, and the private one. */
+export function defaultRunsDirs(cwd = process.cwd()): string[] {
+  const dirs = cwdUnfit(cwd, undefined) ? [] : [path.resolve(cwd, '.wsgate', 'runs')];
+  return [...dirs, path.join(stateDir(), 'runs')];
+}
+
+function insideProject(dir: string, project: string): HarnessFailure {
+  return new HarnessFailure([{ code: 'USAGE', title: `--out ${dir} is inside the project folder ${project}`, hint: "evidence must not show up in the project's git status: choose a folder outside it" }], EXIT.usage);
+}
+
+/** `--out` checks that need nothing created yet: a usage error before the run touches anything. */
+export function checkOutDir(out: string, project?: string): void {
+  const abs = path.resolve(out);
+  const refuse = (title: string, hint: string) => new HarnessFailure([{ code: 'USAGE', title, hint }], EXIT.usage);
+  if (project !== undefined && (isInside(abs, path.resolve(project)) || isInside(real(abs), real(project)))) throw insideProject(abs, path.resolve(project));
+  let st;
+  try {
+    st = lstatSync(abs);
+  } catch {
+    return; // new: created later
+  }
+  if (st.isSymbolicLink()) throw refuse(`--out ${abs} is a symbolic link`, 'evidence is never written through a link: name the real folder, or a new one');
+  if (!st.isDirectory()) throw refuse(`--out ${abs} exists and is not a folder`, 'name a new or empty folder');
+  if (uid() >= 0 && st.uid !== uid()) throw refuse(`--out ${abs} belongs to another user`, 'name a new or empty folder of your own');
+  if (readdirSync(abs).length) throw refuse(`--out ${abs} is not empty`, 'evidence goes to a new or empty folder: a run would overwrite what is there and hash it into its manifest');
+}
+
+/** The run's evidence folder, created 0700 and empty. */
+export function createRunDir(out: string | undefined, project: string, runId: string, cwd = process.cwd()): string {
+  let dir: string;
+  if (out !== undefined) {
+    dir = path.resolve(out);
+    checkOutDir(dir, project);
+  } else {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const base = cwdUnfit(cwd, project) ? privateRunsDir(project) : path.resolve(cwd, '.wsgate', 'runs');
+    dir = path.join(base, `${stamp}-${runId}`);
+  }
+  ensureDirSync(path.dirname(dir));
+  // node's mkdir, not ensureDir: the run's folder is created here, new (EEXIST is the signal that
+  // something is already there), and ensureDir would accept a folder or a link planted in its place.
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    // An empty --out folder of this user (checked above) is used as it is, made private.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || out === undefined) throw e;
+    checkOutDir(dir);
+    chmodSync(dir, 0o700);
+  }
+  return dir;
+}

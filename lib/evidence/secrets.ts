@@ -1,0 +1,117 @@
+// Values that must never be shown: `${env.NAME}` values, `--secret-var` values, Authorization
+// headers, basic-auth credentials, and credentials inside URLs. Everything printed or written passes
+// through `redact`. A secret is searched for in every form it takes on the way out, not only raw:
+// frames are JSON (`pa"ss\word` travels as `pa\"ss\\word`, inside a transcript line as
+// `pa\\\"ss\\\\word`), reports are HTML and XML, URLs are percent-encoded, headers base64.
+// Independently of registered values, `user:pass@` in a URL and token-like query values
+// (`?token=`, `access_token=`, `key=`, `password=`, ...) are masked wherever they appear.
+
+import { quoteFor } from '../runner/shell-quote.ts';
+
+/** Query parameters whose values are credentials. */
+const TOKEN_PARAMS = ['token', 'access_token', 'refresh_token', 'id_token', 'auth', 'auth_token', 'api_key', 'apikey', 'api-key', 'key', 'password', 'passwd', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token'];
+const TOKEN_QUERY = new RegExp(`([?&;](?:${TOKEN_PARAMS.map((p) => p.replace(/-/g, '\\-')).join('|')})=)([^&#;\\s"'<>\\\\]+)`, 'gi');
+/** `scheme://userinfo@`: the password (or a lone token as user name) is masked, a user name kept. */
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>\\]+)@/gi;
+
+function maskUserinfo(_: string, scheme: string, info: string): string {
+  const colon = info.indexOf(':');
+  return colon < 0 ? `${scheme}***@` : `${scheme}${info.slice(0, colon)}:***@`;
+}
+
+const json = (s: string) => JSON.stringify(s).slice(1, -1);
+const asciiJson = (s: string) => json(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const markup = (s: string, quote: string, apos: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, quote).replace(/'/g, apos);
+
+/** Every form a value can take in wsgate's output or on the wire. */
+export function secretForms(value: string): string[] {
+  const forms = new Set<string>([value]);
+  for (const v of [value, json(value), json(json(value)), asciiJson(value)]) {
+    forms.add(v);
+    for (const m of [markup(v, '"', "'"), markup(v, '&quot;', '&#39;'), markup(v, '&quot;', '&apos;'), markup(v, '&#34;', '&#39;')]) {
+      forms.add(m);
+      // Markup inside JSON: an HTML fragment a server sends as a string field.
+      forms.add(json(m));
+    }
+  }
+  // As a shell command line carries it (run:/start: quote values; the line shows in check names).
+  if (!value.includes('\0')) {
+    forms.add(quoteFor('double', value));
+    forms.add(quoteFor('single', value));
+  }
+  forms.add(encodeURIComponent(value));
+  forms.add(encodeURIComponent(value).replace(/%20/g, '+'));
+  forms.add(encodeURI(value));
+  const b64 = Buffer.from(value).toString('base64');
+  forms.add(b64);
+  forms.add(b64.replace(/=+$/, ''));
+  forms.add(Buffer.from(value).toString('base64url'));
+  return [...forms];
+}
+
+export class Secrets {
+  private values: string[] = [];
+  private seen = new Set<string>();
+
+  add(value: unknown): void {
+    if (typeof value !== 'string' || value.length < 3 || this.seen.has(value)) return;
+    this.seen.add(value);
+    for (const f of secretForms(value)) if (f.length >= 3 && !this.values.includes(f)) this.values.push(f);
+    // Longest first, so a secret containing another is replaced whole.
+    this.values.sort((a, b) => b.length - a.length);
+    // A basic-auth pair also travels base64-encoded.
+    if (value.includes(':') && !value.includes(' ')) this.add(Buffer.from(value).toString('base64'));
+  }
+
+  /** Authorization-like headers: their values are secret whatever their source. */
+  addHeaders(headers: Record<string, string> | undefined): void {
+    for (const [k, v] of Object.entries(headers ?? {})) {
+      if (/^(authorization|proxy-authorization|cookie|x-api-key)$/i.test(k)) {
+        this.add(v);
+        const token = /^\S+\s+(.+)$/.exec(v)?.[1];
+        if (token) this.add(token);
+      }
+    }
+  }
+
+  /** A URL's password and token query values: secret wherever else they show up (a server echoing them). */
+  addUrl(url: string | undefined): void {
+    if (!url) return;
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return;
+    }
+    if (u.password) {
+      this.add(decodeURIComponent(u.password));
+      // The pair travels as a basic-auth header; raw, the user name may stay visible.
+      this.add(Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64'));
+    } else if (u.username) this.add(decodeURIComponent(u.username));
+    for (const [k, v] of u.searchParams) if (TOKEN_PARAMS.includes(k.toLowerCase())) this.add(v);
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  redact = (text: string): string => {
+    let out = text;
+    for (const s of this.values) if (out.includes(s)) out = out.split(s).join('***');
+    // Most frames hold neither character: the two patterns cost nothing on a fast stream.
+    if (out.includes('@')) out = out.replace(URL_USERINFO, maskUserinfo);
+    if (out.includes('=')) out = out.replace(TOKEN_QUERY, '$1***');
+    return out;
+  };
+
+  redactDeep<T>(v: T): T {
+    if (typeof v === 'string') return this.redact(v) as T;
+    if (Array.isArray(v)) return v.map((x) => this.redactDeep(x)) as T;
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.redactDeep(x);
+      return out as T;
+    }
+    return v;
+  }
+}

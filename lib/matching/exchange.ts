@@ -1,0 +1,119 @@
+// Shared by `send` and `expect`: optionally send a frame on every connection of a group, then await the
+// expectations on each (lib/matching/expectations.ts), apply captures, and time the exchange against its budget.
+import type { Budget, Expectation, Selector } from '../gates/common-schema.ts';
+import type { Member, StepContext } from '../runner/context.ts';
+import { LATE_GRACE_MS, awaitExpectations, closeWords } from './expectations.ts';
+import type { CheckResult, FrameSummary, StepResult, Timing } from '../evidence/results.ts';
+import type { SendMeta } from '../wscat/connection.ts';
+import { stallMeter } from '../os/stall.ts';
+
+export interface ExchangeParams {
+  on?: string;
+  within?: number | string;
+  budget?: Budget;
+  forbid?: Selector[];
+  distinct?: string[];
+  unordered?: boolean;
+  expect?: Expectation[];
+}
+
+export function membersOf(ctx: StepContext, on: string | undefined): Member[] | undefined {
+  return ctx.connections.get(on ?? 'main');
+}
+
+export function lastMessages(members: Member[], n = 8): FrameSummary[] {
+  return members.flatMap((m) => m.conn.recent.slice(-n).map((f) => ({ conn: m.label, seq: f.seq, at: f.at, text: f.text.length > 2000 ? f.text.slice(0, 2000) + '…' : f.text })));
+}
+
+export function noConnection(ctx: StepContext, on: string | undefined): StepResult {
+  const name = on ?? 'main';
+  return ctx.result([ctx.check(`connection ${name} exists`, `an open connection named ${name}`, 'none: add a connect step before this one', false, ctx.locOf(['on']))]);
+}
+
+/** What a send carries: the text, and the parsed message when it is JSON (for reply correlation). */
+export interface Outgoing {
+  text: string;
+  json?: unknown;
+  meta: SendMeta;
+}
+
+export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m: Member) => Outgoing): Promise<StepResult> {
+  const members = membersOf(ctx, p.on);
+  if (!members) return noConnection(ctx, p.on);
+  const checks: CheckResult[] = [];
+  const withinMs = ctx.timeoutMs(p.within);
+  const started = performance.now();
+  const deadline = started + withinMs;
+  const kinds = ctx.settings.kinds;
+  const stall = stallMeter([process.pid, ...members.map((m) => m.conn.pid)]);
+  const horizon = new Map<Member, number>();
+  const requestIds = new Map<Member, unknown>();
+  if (payload) {
+    for (const m of members) {
+      const out = payload(m);
+      // What answers this send arrives after it: earlier frames stay in the inbox for other steps.
+      horizon.set(m, m.conn.nextSeq);
+      requestIds.set(m, out.json !== undefined ? kinds.requestId(out.json) : undefined);
+      if (!m.conn.send(out.text, out.meta)) {
+        m.closeReported = true;
+        const words = closeWords(m.conn.closed!);
+        checks.push({ ...ctx.check(`${m.label}: send`, 'an open connection', `${words} before this step`, false), cause: words });
+      }
+    }
+    if (checks.length) return ctx.result(checks, { lastMessages: lastMessages(members) });
+  }
+  const timings: Timing[] = [];
+  if (p.expect?.length) {
+    const outcomes = await Promise.all(
+      members.map((m) =>
+        awaitExpectations(m.conn, {
+          expectations: m.vars.resolve(p.expect!),
+          forbid: m.vars.resolve(p.forbid ?? []),
+          deadline,
+          withinMs,
+          kinds,
+          nonJson: ctx.settings.nonJson,
+          locOf: (path) => (path.length ? ctx.locOf(['expect', ...path]) : ctx.loc),
+          locOfForbid: (i) => ctx.locOf(['forbid', i]),
+          connLabel: m.label,
+          horizon: horizon.get(m) ?? 0,
+          unordered: p.unordered === true,
+          lateGraceMs: LATE_GRACE_MS * ctx.settings.timeoutScale,
+          ...(requestIds.get(m) !== undefined ? { requestId: requestIds.get(m) } : {}),
+        }),
+      ),
+    );
+    members.forEach((m) => {
+      if (m.conn.closed) m.closeReported = true;
+    });
+    const grouped = members.length > 1;
+    outcomes.forEach((o, i) => {
+      checks.push(...o.checks);
+      for (const [k, v] of o.captures) {
+        members[i]!.vars.set(k, v);
+        if (!grouped) ctx.vars.set(k, v);
+      }
+    });
+    if (grouped) {
+      for (const name of new Set(outcomes.flatMap((o) => [...o.captures.keys()]))) ctx.vars.set(name, outcomes.map((o) => o.captures.get(name)));
+    }
+    for (const name of p.distinct ?? []) {
+      const values = outcomes.map((o) => o.captures.get(name));
+      const unique = new Set(values.map((v) => JSON.stringify(v)));
+      checks.push(ctx.check(`${name} differs on each of ${members.length} connections`, `${members.length} distinct values`, `${unique.size} distinct`, unique.size === members.length && !values.includes(undefined), ctx.locOf(['distinct'])));
+    }
+    if (outcomes.every((o) => o.completed)) {
+      const slowest = Math.max(...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))));
+      const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']), p.budget !== undefined ? stall.stop() : undefined);
+      timings.push(t.timing);
+      if (t.check) checks.push(t.check);
+    }
+  }
+  const failed = checks.some((c) => !c.passed);
+  return ctx.result(checks, { timings, ...(failed ? { lastMessages: lastMessages(members) } : {}), ms: Math.round(performance.now() - started) });
+}
+
+export function describeClose(m: Member): string {
+  const c = m.conn.closed;
+  return c ? closeWords(c) : 'open';
+}

@@ -1,0 +1,84 @@
+// What a step receives besides its own parameters: the gate's variables, its connections,
+// deadlines, the project folder and the evidence sink. Steps return results; they never print.
+import type { CheckResult, StepResult, Timing } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
+import type { VarScope } from './vars.ts';
+import type { WscatConnection, ConnectOptions, ConnectionEvent, ConnectionFailure, Frame } from '../wscat/connection.ts';
+import type { ChildProcess } from 'node:child_process';
+import type { GateSnapshot } from './snapshot.ts';
+import type { Secrets } from '../evidence/secrets.ts';
+import type { Kinds } from '../matching/kinds.ts';
+import type { StallReading } from '../os/stall.ts';
+
+export interface Member {
+  conn: WscatConnection;
+  /** Captures made on this connection alone (groups of connections). */
+  vars: VarScope;
+  label: string;
+  /** A failed check already named this connection's close: later steps on it are skipped, not failed again. */
+  closeReported?: boolean;
+}
+
+export interface EvidenceSink {
+  frameIn(conn: string, frame: Frame, step: string): void;
+  frameOut(conn: string, text: string, at: number, step: string): void;
+  event(conn: string, event: ConnectionEvent, at: number, step: string): void;
+  stderr(source: string, text: string): void;
+  observe(step: string, name: string, data: unknown): void;
+  /** A path outside the project where a step may keep files (server logs). */
+  dir: string | null;
+}
+
+export interface StartedProcess {
+  name: string;
+  child: ChildProcess;
+  stopAt: 'gate' | 'run';
+}
+
+export interface RunSettings {
+  timeoutScale: number;
+  budgetScale: number;
+  defaultTimeoutMs: number;
+  /** How a frame's kind is found (the type field, or a protocol's rules). */
+  kinds: Kinds;
+  nonJson: 'fail' | 'ignore';
+  verbose: boolean;
+  interactive: boolean;
+  /**
+   * Connection targets (URL and options) that could not be opened at all this run, with where and why:
+   * later connects to them are not tried. A `start` step clears it (a new backend may answer).
+   */
+  deadTargets: Map<string, { where: string; why: string }>;
+  /** Where `manual` prompts read and write, when interactive. */
+  ask?: (question: string) => Promise<string>;
+  signal: AbortSignal;
+}
+
+export interface StepContext {
+  gateId: string;
+  /** "gate-id#3" for evidence. */
+  stepId: string;
+  loc: Loc;
+  /** Location of a nested key of the step, e.g. ['expect', 0, 'match', 'sessionId']. */
+  locOf(path: (string | number)[]): Loc;
+  vars: VarScope;
+  project: string;
+  url: string;
+  settings: RunSettings;
+  snapshot: GateSnapshot;
+  evidence: EvidenceSink;
+  /** Scaled deadline length in ms for a step's `within`/`timeout` (or the default). */
+  timeoutMs(d?: number | string): number;
+  connections: Map<string, Member[]>;
+  openConnection(name: string, label: string, opts: ConnectOptions): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
+  processes: StartedProcess[];
+  /** Every backend a start step launched so far in the run (this gate's and earlier gates'). */
+  startedProcesses(): StartedProcess[];
+  /** Register values that must be shown as ***. */
+  secrets: Secrets;
+  /** Build the step's result; status derives from the checks. */
+  result(checks: CheckResult[], extra?: Partial<Omit<StepResult, 'checks' | 'kind' | 'loc'>>): StepResult;
+  check(name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult;
+  /** A measured time against a budget; `stall` is how long wsgate's own processes waited for a CPU meanwhile. */
+  timing(name: string, ms: number, budget: unknown, loc?: Loc, stall?: StallReading): { timing: Timing; check?: CheckResult };
+}

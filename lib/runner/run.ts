@@ -1,0 +1,510 @@
+// Runs loaded gates in order: a variable scope and a fresh set of connections per gate, steps in
+// order until one fails (the rest of that gate is skipped; --bail skips the rest of the run),
+// every connection and started process reaped at the end of its gate or run.
+import type { LoadedGate, LoadedGates, LoadedStep } from '../gates/model.ts';
+import { STEPS } from '../../steps/index.ts';
+import type { StepDefinition } from './step-api.ts';
+import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
+import { VarScope, UnknownVariable, refsIn, substitute } from './vars.ts';
+import { Kinds } from '../matching/kinds.ts';
+import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
+import { takeSnapshot } from './snapshot.ts';
+import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
+
+/** Failures that say the target cannot be opened at all (not that one connection was unlucky). */
+const DEAD_CODES = new Set<ConnectionErrorCode>(['REFUSED', 'DNS', 'TLS', 'HTTP_STATUS', 'TIMEOUT', 'CLOSED']);
+import { describeClose } from '../matching/exchange.ts';
+import type { WscatPool } from '../wscat/pool.ts';
+import { stopTree } from '../os/process.ts';
+import { budgetOf, parseDuration } from '../gates/duration.ts';
+import type { Reporter } from '../reporters/types.ts';
+import { bufferReporters, reportNow } from '../reporters/dispatch.ts';
+import { EXIT } from '../errors.ts';
+import type { Budget } from '../gates/common-schema.ts';
+import type { FrameSummary } from '../evidence/results.ts';
+import { Secrets } from '../evidence/secrets.ts';
+import type { ProtocolWatch, GateProtocolWatch } from '../protocol/watch.ts';
+
+export interface RunOptions {
+  gates: LoadedGates;
+  url: string;
+  project: string;
+  runId: string;
+  only?: string[];
+  bail: boolean;
+  timeoutScale: number;
+  /** Multiplies every latency budget (a shared or slow machine); default 1. */
+  budgetScale?: number;
+  cliVars: Record<string, string>;
+  verbose: boolean;
+  interactive: boolean;
+  ask?: (q: string) => Promise<string>;
+  reporters: Reporter[];
+  evidence: EvidenceSink;
+  /** Redacts secrets from everything reporters see. */
+  secrets?: Secrets;
+  /** Pre-opened connections; none = every connect spawns wscat then. */
+  pool?: WscatPool;
+  /** Gates run at once (default 1). Above 1, gateProject gives each concurrent gate its own folder. */
+  parallel?: number;
+  gateProject?: (gateId: string) => Promise<string>;
+  shard?: Shard;
+  /** Validates every frame against the protocol file and counts coverage. */
+  protocol?: ProtocolWatch;
+  signal: AbortSignal;
+}
+
+export function httpUrlOf(wsUrl: string): string {
+  try {
+    const u = new URL(wsUrl);
+    return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+  } catch {
+    return wsUrl;
+  }
+}
+
+export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars'>): VarScope {
+  const scope = new VarScope();
+  for (const [k, v] of Object.entries(o.cliVars)) scope.set(k, v);
+  scope.set('URL', o.url);
+  scope.set('HTTP_URL', httpUrlOf(o.url));
+  scope.set('PROJECT', o.project);
+  scope.set('RUN_ID', o.runId);
+  // `vars:` values may use other variables (the loader refused unknown names and cycles); a --var of
+  // the same name wins over the file's value.
+  const fileVars = o.gates.vars;
+  const resolving = new Set<string>();
+  const resolveVar = (name: string): unknown => {
+    if (!Object.hasOwn(fileVars, name) || Object.hasOwn(o.cliVars, name)) return undefined;
+    const own = scope.lookup(name);
+    if (own.found) return own.value;
+    if (resolving.has(name)) throw new UnknownVariable(name);
+    resolving.add(name);
+    const value = substitute(fileVars[name], (ref) => {
+      if (Object.hasOwn(fileVars, ref) && !Object.hasOwn(o.cliVars, ref)) return { found: true, value: resolveVar(ref) };
+      return scope.lookup(ref);
+    });
+    scope.set(name, value);
+    return value;
+  };
+  for (const name of Object.keys(fileVars)) resolveVar(name);
+  return scope;
+}
+
+
+export interface Shard {
+  index: number;
+  total: number;
+}
+
+/** The gates a shard runs: every Nth gate in file order, so every machine computes the same split. */
+export function shardGates<T>(gates: T[], shard: Shard | undefined): T[] {
+  return shard ? gates.filter((_, i) => i % shard.total === shard.index - 1) : gates;
+}
+
+/** Totals, status and exit code of a list of gate results (a run, or merged shards). */
+export function summarise(gates: GateResult[], interrupted: boolean): Pick<RunResult, 'status' | 'exitCode' | 'totals'> {
+  const checks = gates.flatMap((g) => g.steps.flatMap((s) => s.checks));
+  const failed = gates.some((g) => g.status === 'failed');
+  const crashed = gates.some((g) => g.steps.some((s) => s.harnessError !== undefined));
+  return {
+    status: interrupted ? 'interrupted' : failed ? 'failed' : 'passed',
+    exitCode: interrupted ? EXIT.interrupted : crashed ? EXIT.harness : failed ? EXIT.failed : EXIT.passed,
+    totals: {
+      gates: gates.length,
+      passed: gates.filter((g) => g.status === 'passed').length,
+      failed: gates.filter((g) => g.status === 'failed').length,
+      pending: gates.filter((g) => g.status === 'pending').length,
+      skipped: gates.filter((g) => g.status === 'skipped').length,
+      checks: checks.length,
+      checksFailed: checks.filter((c) => !c.passed).length,
+    },
+  };
+}
+
+export async function runGates(o: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const settings: RunSettings = {
+    timeoutScale: o.timeoutScale,
+    budgetScale: o.budgetScale ?? 1,
+    defaultTimeoutMs: o.gates.defaults.timeoutMs,
+    // A protocol file knows its kinds (JSON-RPC's method/result/error, reply ids) unless the gates file names a field.
+    kinds: o.gates.defaults.typeField === undefined && o.protocol ? o.protocol.protocol.kinds : Kinds.byField(o.gates.defaults.typeField ?? 'type'),
+    deadTargets: new Map(),
+    nonJson: o.gates.defaults.nonJson,
+    verbose: o.verbose,
+    interactive: o.interactive,
+    ...(o.ask ? { ask: o.ask } : {}),
+    signal: o.signal,
+  };
+  const runProcesses: StartedProcess[] = [];
+  const chosen = o.only?.length ? o.gates.gates.filter((g) => o.only!.includes(g.id)) : o.gates.gates;
+  const selected = shardGates(chosen, o.shard);
+  const results = new Map<LoadedGate, GateResult>();
+  // Each selected gate's result, awaited by the gates that need it (a needed gate that is not selected,
+  // by --gate or --shard, is judged where it runs: it does not hold anything here).
+  const finished = new Map<string, { promise: Promise<GateResult>; resolve(r: GateResult): void }>();
+  for (const g of selected) {
+    let resolve!: (r: GateResult) => void;
+    finished.set(g.id, { promise: new Promise<GateResult>((r) => (resolve = r)), resolve });
+  }
+  let stop = false;
+  const runOne = async (gate: LoadedGate, project: string, reporters: Reporter[]) => {
+    let r: GateResult;
+    const blocked = await blockedBy(gate, finished);
+    if (stop || o.signal.aborted) r = skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)');
+    else if (blocked) {
+      r = skippedGate(gate, blocked);
+      for (const rep of reporters) {
+        reportNow([rep], 'onGateStart', { id: gate.id, title: gate.title });
+        reportNow([rep], 'onGateEnd', r);
+      }
+    } else r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
+    results.set(gate, r);
+    finished.get(gate.id)!.resolve(r);
+    if (r.status === 'failed' && o.bail) stop = true;
+  };
+  const parallel = Math.max(1, o.parallel ?? 1);
+  if (parallel === 1) {
+    for (const gate of selected) await runOne(gate, o.project, o.reporters);
+  } else {
+    // Concurrent gates must not share a project folder and its git repo: each gets a fresh one of
+    // its own; `serial: true` gates (and the gates that need one) run afterwards, one at a time, on
+    // the real project folder. A gate waits for the gates it needs, which come earlier in the queue.
+    const serial = serialClosure(selected);
+    const concurrent = selected.filter((g) => !serial.has(g.id));
+    const queue = [...concurrent];
+    const worker = async () => {
+      for (let gate = queue.shift(); gate; gate = queue.shift()) {
+        const folder = await o.gateProject!(gate.id);
+        // Reporters see each gate as one block, in the order gates finish.
+        const buffered = bufferReporters(o.reporters);
+        await runOne(gate, folder, buffered.reporters);
+        buffered.flush();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, concurrent.length) }, worker));
+    for (const gate of selected.filter((g) => serial.has(g.id))) await runOne(gate, o.project, o.reporters);
+  }
+  await Promise.all(runProcesses.map((p) => stopTree(p.child)));
+  const gates = selected.map((g) => results.get(g) ?? skippedGate(g, 'interrupted'));
+  return {
+    schemaVersion: 1,
+    runId: o.runId,
+    startedAt,
+    ms: Math.round(performance.now() - started),
+    url: o.url,
+    project: o.project,
+    gatesFile: o.gates.file,
+    ...summarise(gates, o.signal.aborted),
+    gates,
+    warnings: [],
+    ...(o.shard ? { shard: o.shard } : {}),
+    ...(o.protocol ? { coverage: o.protocol.coverage.report() } : {}),
+  };
+}
+
+
+/** Checks found after a step ran (protocol violations) join its result and its status. */
+function addChecks(result: StepResult, extra: CheckResult[]): void {
+  if (!extra.length) return;
+  result.checks.push(...extra);
+  if (extra.some((c) => !c.passed) && result.status !== 'skipped') result.status = 'failed';
+}
+
+/** What a failed latency budget check says: a gate that failed only on budgets still does its job for the gates that need it. */
+export const OVER_BUDGET = 'over its latency budget';
+
+/** Why a gate cannot run: a gate it needs (and that runs here) failed on a functional check or was skipped. */
+async function blockedBy(gate: LoadedGate, finished: Map<string, { promise: Promise<GateResult> }>): Promise<string | undefined> {
+  for (const id of gate.needs) {
+    const f = finished.get(id);
+    if (!f) continue;
+    const r = await f.promise;
+    if (r.status === 'skipped') return `needs ${id}, which did not run${r.note ? ` (${r.note})` : ''}`;
+    const functional = r.steps.some((s) => s.checks.some((c) => !c.passed && c.cause !== OVER_BUDGET));
+    if (r.status === 'failed' && functional) return `needs ${id}, which failed`;
+  }
+  return undefined;
+}
+
+/** Serial gates and every gate that needs one, directly or not. */
+function serialClosure(gates: LoadedGate[]): Set<string> {
+  const out = new Set(gates.filter((g) => g.serial).map((g) => g.id));
+  for (const g of gates) if (g.needs.some((n) => out.has(n))) out.add(g.id);
+  return out;
+}
+
+function skippedGate(gate: LoadedGate, why: string): GateResult {
+  return {
+    id: gate.id,
+    title: gate.title,
+    status: 'skipped',
+    note: why,
+    ms: 0,
+    loc: gate.loc,
+    steps: gate.steps.map((s) => ({ kind: s.kind, label: s.label, status: 'skipped', checks: [], ms: 0, loc: s.loc, note: why })),
+  };
+}
+
+/** What the gate's steps want recorded at its start: files to compare later, and whether git HEAD. */
+function watched(gate: LoadedGate, scope: VarScope): { files: string[]; head: boolean } {
+  const files: string[] = [];
+  let head = false;
+  for (const s of gate.steps) {
+    const def = STEPS[s.kind] as unknown as StepDefinition;
+    for (const f of def.watches?.(s.params) ?? []) {
+      if (refsIn(f).every((r) => scope.lookup(r).found)) files.push(scope.resolve(f));
+    }
+    head ||= def.watchesHead?.(s.params) ?? false;
+  }
+  return { files, head };
+}
+
+/** Text with every variable it names that is set here filled in (a label, a title); the rest left as written. */
+function fillKnown(text: string, vars: VarScope): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_.]*)\}/g, (whole, name: string) => {
+    const r = vars.lookup(name);
+    return r.found ? (typeof r.value === 'string' ? r.value : JSON.stringify(r.value)) : whole;
+  });
+}
+
+/** Frames no step of the gate consumed, per connection: listed in the evidence (result.json). */
+function unconsumedFrames(connections: Map<string, Member[]>): GateResult['unconsumed'] {
+  const out: NonNullable<GateResult['unconsumed']> = [];
+  for (const m of [...connections.values()].flat()) {
+    const left = m.conn.inbox;
+    if (!left.length && !m.conn.dropped) continue;
+    const frames: FrameSummary[] = left.slice(0, 20).map((f) => ({ conn: m.label, seq: f.seq, at: f.at, text: f.text.length > 500 ? f.text.slice(0, 500) + '…' : f.text }));
+    out.push({ conn: m.label, count: left.length, ...(m.conn.dropped ? { dropped: m.conn.dropped } : {}), frames });
+  }
+  return out.length ? out : undefined;
+}
+
+/**
+ * Why a step cannot run, when something it needs is missing: a variable no earlier step set, a
+ * connection that never opened, or one whose close an earlier failed check already named. A step whose
+ * inputs are all there runs, whatever failed before it: independent defects each get their own check.
+ */
+function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, connections: Map<string, Member[]>, failedConnects: Map<string, number>): string | undefined {
+  const missing = [...new Set(refsIn(step.params))].find((r) => !vars.lookup(r).found);
+  if (missing !== undefined) return `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)`;
+  if (step.kind === 'connect') return undefined;
+  for (const name of def.uses?.(step.params) ?? []) {
+    const members = connections.get(name);
+    if (!members) {
+      const at = failedConnects.get(name);
+      if (at !== undefined) return `not run: connection ${name} did not open (step ${at + 1})`;
+      continue;
+    }
+    if (step.kind === 'close') continue; // a close step judges the close itself
+    const gone = members.every((m) => m.conn.closed && m.closeReported && (step.kind === 'send' || m.conn.inbox.length === 0));
+    if (gone) return `not run: connection ${name} is closed (${describeClose(members[0]!)}), as an earlier step reported`;
+  }
+  return undefined;
+}
+
+async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, runProcesses: StartedProcess[]): Promise<GateResult> {
+  const started = performance.now();
+  const secrets = o.secrets ?? new Secrets();
+  const watch = o.protocol?.forGate();
+  const current = { stepId: `${gate.id}#1` };
+  const vars = baseScope(o).child();
+  vars.set('GATE_ID', gate.id);
+  const title = fillKnown(gate.title, vars);
+  reportNow(o.reporters, 'onGateStart', { id: gate.id, title });
+  const w = watched(gate, vars);
+  const snapshot = await takeSnapshot(o.project, w.files, w.head);
+  const connections = new Map<string, Member[]>();
+  const failedConnects = new Map<string, number>();
+  const gateProcesses: StartedProcess[] = [];
+  const disposeAll = () => Promise.all([...connections.values()].flat().map((m) => m.conn.dispose()));
+  const onAbort = () => void disposeAll();
+  o.signal.addEventListener('abort', onAbort);
+  const steps: StepResult[] = [];
+  let bailedAt: number | null = null;
+  let unconsumed: GateResult['unconsumed'];
+  try {
+    for (let i = 0; i < gate.steps.length; i++) {
+      const step = gate.steps[i]!;
+      const def = STEPS[step.kind] as unknown as StepDefinition;
+      // A name the author wrote is filled in; a generated label stays as written, so reports (JUnit test
+      // names, the fault table) name the same step the same way on every run.
+      const label = (step.params as { name?: unknown }).name !== undefined ? fillKnown(step.label, vars) : step.label;
+      const skip = (note: string) => {
+        const r: StepResult = { kind: step.kind, label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note };
+        steps.push(r);
+        reportNow(o.reporters, 'onStepEnd', gate.id, secrets.redactDeep(r));
+      };
+      if (o.signal.aborted) {
+        skip('interrupted');
+        continue;
+      }
+      if (bailedAt !== null) {
+        skip(`not run: step ${bailedAt + 1} failed (--bail)`);
+        continue;
+      }
+      const missing = missingInput(step, def, vars, connections, failedConnects);
+      if (missing) {
+        skip(missing);
+        continue;
+      }
+      current.stepId = `${gate.id}#${i + 1}`;
+      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, runProcesses, secrets, watch, current);
+      const t0 = performance.now();
+      let result: StepResult;
+      try {
+        result = await def.run(step.params, ctx);
+      } catch (e) {
+        if (e instanceof UnknownVariable) {
+          skip(`not run: needs \${${e.variable}}, which no earlier step set for this connection`);
+          continue;
+        }
+        // A crash of wsgate's own code says nothing about the server: no check, and the run exits 3.
+        result = ctx.result([], { status: 'failed', note: 'wsgate itself failed in this step (a bug: please report it with the evidence folder)', harnessError: (e as Error).stack ?? String(e) });
+      }
+      result.label = label;
+      result.ms = Math.round(performance.now() - t0);
+      if (watch) addChecks(result, watch.drain(step.loc));
+      if (o.signal.aborted && result.status !== 'passed') {
+        // Checks cut short by the interruption say nothing about the server.
+        result.status = 'skipped';
+        result.note = 'interrupted';
+        result.checks = result.checks.filter((c) => c.passed);
+        delete result.lastMessages;
+      }
+      steps.push(result);
+      if (result.observations) o.evidence.observe(ctx.stepId, result.label, result.observations);
+      const shown = secrets.redactDeep(result);
+      reportNow(o.reporters, 'onStepEnd', gate.id, shown);
+      if (step.kind === 'connect') for (const name of def.uses?.(step.params) ?? []) if (!connections.get(name)?.length) failedConnects.set(name, i);
+      if (result.status === 'failed' && o.bail) bailedAt = i;
+    }
+  } finally {
+    o.signal.removeEventListener('abort', onAbort);
+    unconsumed = unconsumedFrames(connections);
+    await disposeAll();
+    // Frames that arrived after the last step ended still count against it.
+    const last = steps.findLast((s) => s.status !== 'skipped');
+    if (watch && last) addChecks(last, watch.drain(last.loc));
+    for (const p of gateProcesses) (p.stopAt === 'gate' ? undefined : runProcesses.push(p));
+    await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
+  }
+  const result: GateResult = { id: gate.id, title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc, ...(unconsumed ? { unconsumed } : {}) };
+  if (o.signal.aborted && result.status !== 'failed') result.status = 'skipped';
+  const shown = secrets.redactDeep(result);
+  reportNow(o.reporters, 'onGateEnd', shown);
+  return shown;
+}
+
+function makeContext(
+  gate: LoadedGate,
+  step: LoadedStep,
+  index: number,
+  o: RunOptions,
+  settings: RunSettings,
+  vars: VarScope,
+  snapshot: Awaited<ReturnType<typeof takeSnapshot>>,
+  connections: Map<string, Member[]>,
+  processes: StartedProcess[],
+  runProcesses: StartedProcess[],
+  secrets: Secrets,
+  watch: GateProtocolWatch | undefined,
+  current: { stepId: string },
+): StepContext {
+  const stepId = `${gate.id}#${index + 1}`;
+  const started = performance.now();
+  const check = (name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult => ({
+    name,
+    expected,
+    actual,
+    passed,
+    loc: loc ?? step.loc,
+    ...(warning ? { warning } : {}),
+  });
+  return {
+    gateId: gate.id,
+    stepId,
+    loc: step.loc,
+    locOf: step.locOf,
+    vars,
+    project: o.project,
+    url: o.url,
+    settings,
+    snapshot,
+    evidence: o.evidence,
+    connections,
+    processes,
+    startedProcesses: () => [...runProcesses, ...processes],
+    secrets,
+    timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
+    async openConnection(name, label, opts) {
+      const hooks = {
+        onFrameIn: (f: Frame) => {
+          o.evidence.frameIn(label, f, stepIdNow());
+          if (watch && f.isJson) watch.received(label, f.json, f.text);
+          reportNow(o.reporters, 'onFrame', label, 'in', secrets.redact(f.text));
+        },
+        onFrameOut: (text: string, at: number, meta: SendMeta) => {
+          o.evidence.frameOut(label, text, at, stepIdNow());
+          watch?.sent(label, text, meta);
+          reportNow(o.reporters, 'onFrame', label, 'out', secrets.redact(text));
+        },
+        onStderr: (text: string) => o.evidence.stderr(`wscat ${label}`, text),
+        onEvent: (ev: ConnectionEvent, at: number) => o.evidence.event(label, ev, at, stepIdNow()),
+      };
+      // A target that could not be opened at all is judged once: later connects to it are not tried.
+      const key = JSON.stringify(wscatArgs(opts));
+      const dead = settings.deadTargets.get(key);
+      if (dead) return { ok: false, error: { code: 'NOT_TRIED', message: `not tried: ${opts.url} could not be opened at ${dead.where} (${dead.why})`, stderr: '', exitCode: null, ms: 0 } };
+      const res = o.pool ? await o.pool.acquire(label, opts, hooks) : await WscatConnection.open(label, opts, hooks);
+      if (!res.ok) {
+        if (DEAD_CODES.has(res.error.code)) settings.deadTargets.set(key, { where: `gate ${gate.id}, step ${index + 1} (${step.label})`, why: `${res.error.code}: ${res.error.message}` });
+        return res;
+      }
+      const member: Member = { conn: res.conn, vars: vars.child(), label };
+      const list = connections.get(name);
+      if (list) {
+        // Connecting again under a name replaces that connection (closed or not): the replaced one is
+        // ended here, since only connections still listed are disposed at the end of the gate.
+        const keep = list.filter((m) => m.conn.isOpen && m.label !== label);
+        for (const m of list) if (!keep.includes(m)) void m.conn.dispose();
+        connections.set(name, [...keep, member]);
+      } else connections.set(name, [member]);
+      return { ok: true, member };
+    },
+    result(checks, extra = {}) {
+      return {
+        kind: step.kind,
+        label: step.label,
+        status: extra.status ?? stepStatus(checks),
+        checks,
+        ms: extra.ms ?? Math.round(performance.now() - started),
+        loc: step.loc,
+        ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'status' && k !== 'ms')),
+      };
+    },
+    check,
+    timing(name, ms, budget, loc, stall) {
+      const b = budgetOf(budget as Budget | undefined, settings.budgetScale);
+      const waited = stall?.waitedMs ?? 0;
+      // Over budget, but no more than wsgate's own processes spent waiting for a CPU meanwhile: the
+      // machine, not the server, may have made it late. That is no verdict either way.
+      const unmeasurable = b !== undefined && !b.soft && ms > b.ms && ms - waited <= b.ms;
+      const timing: Timing = { name, ms, passed: b ? ms <= b.ms || unmeasurable : true, ...(b ? { budgetMs: b.ms, soft: b.soft } : {}), ...(stall ? { stalledMs: waited } : {}), ...(unmeasurable ? { unmeasurable: true } : {}) };
+      if (!b) return { timing };
+      if (unmeasurable) {
+        return { timing, check: check(`latency within ${b.ms} ms: not measurable`, `<= ${b.ms} ms`, `${ms} ms, of which wsgate's own processes waited ${waited} ms for a CPU (a busy machine): no verdict`, true, loc, true) };
+      }
+      const over = ms > b.ms;
+      const c = check(`latency within ${b.ms} ms${b.soft ? ' (soft)' : ''}`, `<= ${b.ms} ms`, stall ? `${ms} ms (wsgate waited ${waited} ms for a CPU)` : `${ms} ms`, !over || b.soft, loc, over && b.soft);
+      return { timing, check: over ? { ...c, cause: OVER_BUDGET } : c };
+    },
+  };
+  /** Frames are attributed to the step running when they travel, not the one that opened the connection. */
+  function stepIdNow() {
+    return current.stepId;
+  }
+}

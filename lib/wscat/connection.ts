@@ -1,0 +1,533 @@
+// The only module that knows wscat's flags and how it behaves with piped stdio
+// (../shared/wscat-field-notes.md): stdin stays open for the connection's life, an observer loaded into
+// wscat (wscat-observer.cjs) tells when the socket opened and how it closed (code, reason), one `/ping`
+// probe after the open proves the server is reading, prompts are counted, errors become typed values,
+// and the frames received wait in an inbox until a step consumes them.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { spawnChild, stopTree } from '../os/process.ts';
+import { WscatStreamParser, type StreamItem } from './stream.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
+import { stallMeter, stretchedDeadline } from '../os/stall.ts';
+
+export interface ConnectOptions {
+  url: string;
+  headers?: Record<string, string>;
+  subprotocols?: string[];
+  origin?: string;
+  /** `user:pass` for HTTP basic auth. */
+  auth?: string;
+  /** Skip TLS certificate checks (wscat -n). */
+  insecure?: boolean;
+  ca?: string;
+  followRedirects?: boolean;
+  /** Deadline for the socket to open. */
+  openTimeoutMs: number;
+  /** Most bytes the server may send on this connection before wsgate stops it (default DEFAULT_MAX_BYTES). */
+  maxBytes?: number;
+}
+
+/** A server that floods a connection is stopped here: far above any real exchange, far below a machine's memory. */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
+
+/**
+ * A socket that did not open within `openTimeoutMs`: either the handshake never finished or the server
+ * does not answer WebSocket pings (RFC 6455 says it must). `ms` is how long the attempt really took.
+ */
+export function openTimeout(openTimeoutMs: number, ms: number, stderr = ''): ConnectionFailure {
+  return { code: 'TIMEOUT', message: `the socket did not open within ${openTimeoutMs} ms`, stderr, exitCode: null, ms };
+}
+
+/** Bounds on an opening connection besides its own openTimeoutMs. */
+export interface OpenControl {
+  /** performance.now() by which the socket must be open (a connect step's deadline). */
+  deadline?: number;
+  /** Stop trying and end the wscat (a pre-opened spare nobody will use). */
+  signal?: AbortSignal;
+}
+
+export interface ConnectionFailure {
+  code: ConnectionErrorCode;
+  message: string;
+  httpStatus?: number;
+  /** The WebSocket close code and reason, when the server closed the socket during the connect. */
+  closeCode?: number;
+  closeReason?: string;
+  stderr: string;
+  exitCode: number | null;
+  ms: number;
+}
+
+export interface Frame {
+  seq: number;
+  /** Epoch milliseconds when the harness read it. */
+  at: number;
+  text: string;
+  json: unknown;
+  isJson: boolean;
+}
+
+export type FrameWait = { kind: 'frame'; frame: Frame } | { kind: 'closed'; info: CloseInfo } | { kind: 'timeout' };
+
+export interface CloseInfo {
+  exitCode: number | null;
+  signal: string | null;
+  error?: ConnectionFailure;
+  /** True when the harness asked for the close. */
+  byClient: boolean;
+  /** The close code and reason of the WebSocket close, as wscat's socket saw them (1006: no close frame). */
+  code?: number;
+  reason?: string;
+}
+
+/** What the handshake settled, as wscat's socket saw it. */
+export interface OpenInfo {
+  /** The subprotocol the server chose ('' for none). */
+  protocol: string;
+  extensions: string;
+  /** Response headers of the upgrade. */
+  headers: Record<string, string>;
+}
+
+/** A connection-level event for the transcript (frames are recorded separately). */
+export type ConnectionEvent = ({ event: 'open' } & OpenInfo) | { event: 'close'; code?: number; reason?: string; byClient: boolean; error?: string };
+
+/** What the sender knows about a frame: raw lines and deliberate protocol breaks are not validated. */
+export interface SendMeta {
+  raw?: boolean;
+  offProtocol?: boolean;
+}
+
+export interface ConnectionHooks {
+  onFrameIn?(frame: Frame): void;
+  onFrameOut?(text: string, at: number, meta: SendMeta): void;
+  onStderr?(text: string): void;
+  onEvent?(event: ConnectionEvent, at: number): void;
+}
+
+/** Loaded into each wscat with `node --require`: reports open, close code and reason, HTTP refusals. */
+export const OBSERVER = path.join(PACKAGE_ROOT, 'lib', 'wscat', 'observer.cjs');
+
+let resolvedBin: string | null | undefined;
+export function wscatBinPath(): string | null {
+  if (resolvedBin !== undefined) return resolvedBin;
+  try {
+    const p = createRequire(import.meta.url).resolve('wscat/bin/wscat');
+    resolvedBin = existsSync(p) ? p : null;
+  } catch {
+    resolvedBin = null;
+  }
+  return resolvedBin;
+}
+
+export function wscatVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('wscat/package.json') as { version: string }).version;
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * wscat's environment. Node 20 parses every certificate named by NODE_EXTRA_CA_CERTS when it starts,
+ * TLS or not: with the Debian bundle that is ~60 ms of CPU per wscat, a third of its start-up. A
+ * connection that can never meet TLS (ws://, no redirects) goes without it; wss:// keeps it, since a
+ * private CA may be exactly what it is for.
+ */
+export function wscatEnv(opts: ConnectOptions, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0' };
+  if (/^ws:\/\//i.test(opts.url) && !opts.followRedirects) delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+export function wscatArgs(opts: ConnectOptions): string[] {
+  const args = ['-c', opts.url, '-P', '--slash'];
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
+  for (const p of opts.subprotocols ?? []) args.push('-s', p);
+  if (opts.origin) args.push('-o', opts.origin);
+  if (opts.auth) args.push('--auth', opts.auth);
+  if (opts.insecure) args.push('-n');
+  if (opts.ca) args.push('--ca', opts.ca);
+  if (opts.followRedirects) args.push('-L');
+  return args;
+}
+
+export function classifyError(stderr: string, exitCode: number | null, ms: number): ConnectionFailure {
+  const line = stderr.split('\n').find((l) => l.startsWith('error: '))?.slice(7) ?? stderr.trim();
+  const base = { stderr, exitCode, ms };
+  const status = /Unexpected server response: (\d+)/.exec(line);
+  if (status) return { ...base, code: 'HTTP_STATUS', httpStatus: Number(status[1]), message: `upgrade refused with HTTP ${status[1]}` };
+  if (/ECONNREFUSED/.test(line)) return { ...base, code: 'REFUSED', message: `connection refused (${line})` };
+  if (/ENOTFOUND|EAI_AGAIN/.test(line)) return { ...base, code: 'DNS', message: `host name not found (${line})` };
+  if (/certificate|self[- ]signed|SSL|TLS|CERT_|EPROTO/i.test(line)) return { ...base, code: 'TLS', message: `TLS failure: ${line}` };
+  if (/ETIMEDOUT|timed out/i.test(line)) return { ...base, code: 'TIMEOUT', message: `connection timed out (${line})` };
+  if (/ECONNRESET|socket hang up/i.test(line)) return { ...base, code: 'RESET', message: `connection reset (${line})` };
+  if (line) return { ...base, code: 'OTHER', message: line };
+  // wscat exits 0 without an error line only from its socket 'close' handler (handshake failures
+  // go through 'error' and exit non-zero), so the handshake did complete: the old text "before the
+  // socket opened" sent people looking for a handshake problem when the server had hung up on them.
+  if (exitCode === 0) return { ...base, code: 'CLOSED', message: 'the server closed the connection right after the WebSocket handshake, before it answered the ping probe' };
+  return { ...base, code: 'CLOSED', message: `wscat exited with code ${exitCode} before the socket opened` };
+}
+
+/** "1008 Too many connections", "1006 (no close frame)": a close as people read it. */
+export function describeCloseCode(code: number | undefined, reason: string | undefined): string {
+  if (code === undefined) return 'no close code seen';
+  const r = reason ? ` ${JSON.stringify(reason)}` : code === 1006 ? ' (no close frame: the connection just ended)' : ' (no reason given)';
+  return `${code}${r}`;
+}
+
+
+const RECENT = 12;
+/** Unconsumed frames kept per connection; past this the oldest are dropped (and counted). */
+export const INBOX_MAX = 20_000;
+
+type ObserverEvent = { e: string } & Record<string, unknown>;
+
+export class WscatConnection {
+  name: string;
+  private child!: ChildProcess;
+  private parser: WscatStreamParser;
+  /** Frames received and not yet consumed by any step, in arrival order. */
+  private pending: Frame[] = [];
+  private listeners = new Set<() => void>();
+  private seq = 0;
+  private stderrText = '';
+  private closeInfo: CloseInfo | null = null;
+  private closeRequested = false;
+  private exited: Promise<void>;
+  private markExited!: () => void;
+  private openInfo: OpenInfo | null = null;
+  private openedAt = 0;
+  private upgradeHeaders: Record<string, string> = {};
+  private wsClose: { code: number; reason: string } | null = null;
+  private unattached: string | null = null;
+  private readonly probe = `wsgate-probe-${Math.random().toString(36).slice(2, 10)}`;
+  private probeAnswered = false;
+  private bytesIn = 0;
+  private flooded = false;
+  /** Frames dropped from a full inbox (INBOX_MAX) without any step reading them. */
+  dropped = 0;
+  readonly recent: Frame[] = [];
+  framesIn = 0;
+  framesOut = 0;
+  openedMs = 0;
+
+  private constructor(
+    name: string,
+    private hooks: ConnectionHooks,
+    private readonly maxBytes: number,
+  ) {
+    this.name = name;
+    this.parser = new WscatStreamParser((item) => this.onItem(item));
+    this.exited = new Promise((r) => (this.markExited = r));
+  }
+
+  /** Spawn wscat and wait until the socket is open and answers a ping, or return why it could not open. */
+  static async open(name: string, opts: ConnectOptions, hooks: ConnectionHooks = {}, control: OpenControl = {}): Promise<{ ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure }> {
+    const started = performance.now();
+    const bin = wscatBinPath();
+    if (!bin) return { ok: false, error: { code: 'WSCAT_MISSING', message: 'wscat is not installed (run npm ci)', stderr: '', exitCode: null, ms: 0 } };
+    const conn = new WscatConnection(name, hooks, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+    conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], { env: wscatEnv(opts), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    conn.wire();
+    const planned = Math.min(started + opts.openTimeoutMs, control.deadline ?? Infinity);
+    // Starting wscat is CPU work: on a starved machine the deadline counts only time wsgate could run.
+    const meter = stallMeter([process.pid, conn.child.pid]);
+    const deadline = () => stretchedDeadline(planned, started, meter);
+    const stopped = () => conn.closeInfo !== null || conn.unattached !== null || control.signal?.aborted === true;
+    const onAbort = () => conn.notify();
+    control.signal?.addEventListener('abort', onAbort);
+    await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
+    // Lines written before the socket opened would be dropped: the probe goes out only after the open,
+    // and its pong proves that the server reads what is sent (a server that closes at once is caught here).
+    if (conn.openInfo && !stopped()) {
+      conn.writeLine(`/ping ${conn.probe}`);
+      await conn.untilStretched(() => conn.probeAnswered || stopped(), deadline);
+    }
+    control.signal?.removeEventListener('abort', onAbort);
+    const ms = Math.round(performance.now() - started);
+    if (conn.probeAnswered && !stopped()) {
+      conn.openedMs = ms;
+      return { ok: true, conn };
+    }
+    if (conn.unattached !== null) {
+      conn.closeRequested = true;
+      await stopTree(conn.child, 300);
+      return { ok: false, error: { code: 'OBSERVER', message: `wsgate's observer could not attach to wscat's socket (${conn.unattached}); is wscat's ws dependency installed?`, stderr: conn.stderrText, exitCode: null, ms } };
+    }
+    if (conn.closeInfo) return { ok: false, error: conn.connectFailure(ms) };
+    // A wscat still waiting for its handshake does not end at stdin EOF: stop it now.
+    conn.closeRequested = true;
+    await stopTree(conn.child, 300);
+    if (control.signal?.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr: conn.stderrText, exitCode: null, ms } };
+    if (conn.openInfo) return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the handshake completed, but the server did not answer the WebSocket ping probe` } };
+    return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the WebSocket handshake did not complete` } };
+  }
+
+  /** Why a wscat that exited during the connect did not give an open socket. */
+  private connectFailure(ms: number): ConnectionFailure {
+    const base = classifyError(this.stderrText, this.closeInfo!.exitCode, ms);
+    if (!this.wsClose) return base;
+    const { code, reason } = this.wsClose;
+    const when = this.openInfo ? 'right after the WebSocket handshake' : 'during the WebSocket handshake';
+    return { ...base, code: 'CLOSED', closeCode: code, closeReason: reason, message: `the server closed the connection ${when}: ${describeCloseCode(code, reason)}` };
+  }
+
+  private wire(): void {
+    const child = this.child;
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (s: string) => {
+      if (this.flooded) return;
+      this.bytesIn += Buffer.byteLength(s);
+      if (this.bytesIn > this.maxBytes) {
+        this.flooded = true;
+        void stopTree(child, 300);
+        return;
+      }
+      this.parser.push(s);
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => {
+      this.stderrText = (this.stderrText + s).slice(-64 * 1024);
+      this.hooks.onStderr?.(s);
+    });
+    const events = child.stdio[3] as Readable;
+    events.setEncoding('utf8');
+    let partial = '';
+    events.on('data', (s: string) => {
+      const lines = (partial + s).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.onObserved(JSON.parse(line) as ObserverEvent);
+        } catch {
+          // only the observer writes here, one JSON object a line
+        }
+      }
+    });
+    child.stdin!.on('error', () => undefined); // wscat may exit while we write
+    child.once('close', (exitCode, signal) => {
+      this.parser.end();
+      const err: ConnectionFailure | undefined = this.flooded
+        ? { code: 'FLOOD', message: `the server sent more than ${Math.round(this.maxBytes / 1048576)} MB on this connection; wsgate stopped reading it`, stderr: this.stderrText, exitCode, ms: 0 }
+        : exitCode !== 0 && !this.closeRequested
+          ? classifyError(this.stderrText, exitCode, 0)
+          : undefined;
+      this.closeInfo = {
+        exitCode,
+        signal,
+        byClient: this.closeRequested,
+        ...(this.wsClose ? { code: this.wsClose.code, reason: this.wsClose.reason } : {}),
+        ...(err ? { error: err } : {}),
+      };
+      if (this.openInfo) this.hooks.onEvent?.({ event: 'close', byClient: this.closeRequested, ...(this.wsClose ?? {}), ...(err ? { error: err.message } : {}) }, Date.now());
+      this.notify();
+      this.markExited();
+    });
+  }
+
+  private onObserved(ev: ObserverEvent): void {
+    switch (ev.e) {
+      case 'upgrade':
+        this.upgradeHeaders = (ev.headers as Record<string, string>) ?? {};
+        break;
+      case 'open':
+        this.openInfo = { protocol: String(ev.protocol ?? ''), extensions: String(ev.extensions ?? ''), headers: this.upgradeHeaders };
+        this.openedAt = Date.now();
+        this.hooks.onEvent?.({ event: 'open', ...this.openInfo }, this.openedAt);
+        break;
+      case 'close':
+        this.wsClose = { code: Number(ev.code), reason: String(ev.reason ?? '') };
+        break;
+      case 'unattached':
+        this.unattached = String(ev.why ?? 'unknown reason');
+        break;
+      default:
+        return;
+    }
+    this.notify();
+  }
+
+  private onItem(item: StreamItem): void {
+    if (item.kind === 'pong') {
+      if (item.data === this.probe) {
+        // Nothing was written before the open, and the probe's prompt is behind us: from now on each
+        // line written is answered by exactly one prompt (before the pong, a frame starting with "> "
+        // could not be told from the probe's prompt still to come).
+        if (!this.probeAnswered) this.parser.removePromptCredits(0);
+        this.probeAnswered = true;
+        this.notify();
+      }
+      return;
+    }
+    if (item.kind === 'ping') return;
+    const frame: Frame = { seq: this.seq++, at: Date.now(), text: item.text, json: item.json, isJson: item.isJson };
+    this.framesIn++;
+    this.recent.push(frame);
+    if (this.recent.length > RECENT) this.recent.shift();
+    this.hooks.onFrameIn?.(frame);
+    this.pending.push(frame);
+    if (this.pending.length > INBOX_MAX) {
+      this.pending.shift();
+      this.dropped++;
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    const ls = [...this.listeners];
+    this.listeners.clear();
+    for (const l of ls) l();
+  }
+
+  /** Resolves true once `pred` holds (re-checked at every change), false at the deadline. */
+  private async until(pred: () => boolean, deadline: number): Promise<boolean> {
+    while (!pred()) {
+      if ((await this.changed(deadline)) === 'timeout') return pred();
+    }
+    return true;
+  }
+
+  /** `until`, against a deadline that may move later while it is waited for (see stretchedDeadline). */
+  private async untilStretched(pred: () => boolean, deadline: () => number): Promise<boolean> {
+    for (;;) {
+      if (await this.until(pred, deadline())) return true;
+      if (performance.now() >= deadline()) return pred();
+    }
+  }
+
+  /**
+   * Resolves at the next change (a frame arrives, the socket opens or closes, wscat exits), or with
+   * 'timeout' at the deadline (performance.now() time). Callers look at the state first, then wait.
+   */
+  changed(deadline: number): Promise<'changed' | 'timeout'> {
+    const left = deadline - performance.now();
+    if (left <= 0) return Promise.resolve('timeout');
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve('changed');
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(wake);
+        resolve('timeout');
+      }, left);
+      this.listeners.add(wake);
+    });
+  }
+
+  private writeLine(line: string): void {
+    if (this.closeInfo || !this.child.stdin!.writable) return;
+    this.parser.addPromptCredits(1);
+    this.child.stdin!.write(line + '\n');
+  }
+
+  get isOpen(): boolean {
+    return this.closeInfo === null;
+  }
+
+  get closed(): CloseInfo | null {
+    return this.closeInfo;
+  }
+
+  /** The subprotocol, extensions and upgrade headers the handshake settled. */
+  get opened(): OpenInfo | null {
+    return this.openInfo;
+  }
+
+  get stderr(): string {
+    return this.stderrText;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The sequence number the next received frame will get: a send's answers have seq >= this. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Frames received that no step has consumed yet, oldest first. */
+  get inbox(): readonly Frame[] {
+    return this.pending;
+  }
+
+  /** Take a frame out of the inbox: a step's expectation matched it. */
+  consume(frame: Frame): void {
+    const i = this.pending.indexOf(frame);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /** Send one text frame. Returns false when the connection is already closed. */
+  send(text: string, meta: SendMeta = {}): boolean {
+    if (this.closeInfo) return false;
+    const at = Date.now();
+    this.writeLine(text);
+    this.framesOut++;
+    this.hooks.onFrameOut?.(text, at, meta);
+    return true;
+  }
+
+  /** Consume the oldest unconsumed frame, or report the close, or nothing before the deadline (performance.now() time). */
+  async next(deadline: number): Promise<FrameWait> {
+    for (;;) {
+      const frame = this.pending.shift();
+      if (frame) return { kind: 'frame', frame };
+      if (this.closeInfo) return { kind: 'closed', info: this.closeInfo };
+      if ((await this.changed(deadline)) === 'timeout') return { kind: 'timeout' };
+    }
+  }
+
+  /**
+   * Hand a pre-opened connection to its user: new hooks from now on, and what it already saw (the open,
+   * frames still unconsumed) replayed to them so the transcript misses nothing.
+   */
+  adopt(hooks: ConnectionHooks, stderrSoFar = true): void {
+    this.hooks = hooks;
+    if (this.openInfo) hooks.onEvent?.({ event: 'open', ...this.openInfo }, this.openedAt);
+    for (const f of this.pending) hooks.onFrameIn?.(f);
+    if (stderrSoFar && this.stderrText) hooks.onStderr?.(this.stderrText);
+  }
+
+  rename(name: string): void {
+    this.name = name;
+  }
+
+  /** Ask wscat to close the socket (`/close CODE REASON`) and wait for it to exit. */
+  async close(code = 1000, reason = '', timeoutMs = 2000): Promise<CloseInfo> {
+    if (this.closeInfo) return this.closeInfo;
+    this.closeRequested = true;
+    this.writeLine(`/close ${code}${reason ? ' ' + reason : ''}`);
+    const timer = setTimeout(() => void stopTree(this.child, 500), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+    return this.closeInfo!;
+  }
+
+  /** Wait for the server to close the socket. */
+  async waitClosed(deadline: number): Promise<CloseInfo | null> {
+    await this.until(() => this.closeInfo !== null, deadline);
+    return this.closeInfo;
+  }
+
+  /** End the process whatever its state; safe to call twice. */
+  async dispose(): Promise<void> {
+    if (!this.closeInfo) {
+      this.closeRequested = true;
+      this.child.stdin!.end(); // wscat exits at stdin EOF, after sending the lines still in the pipe
+      // A healthy wscat exits within milliseconds, so the grace costs nothing; it is long because a
+      // wscat starved of CPU must still get to send a gate's last fire-and-forget frames.
+      const timer = setTimeout(() => void stopTree(this.child, 300), 2000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await stopTree(this.child, 300);
+  }
+}

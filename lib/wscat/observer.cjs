@@ -1,0 +1,78 @@
+'use strict';
+// Loaded into every wscat process with `node --require` (lib/wscat/connection.ts). wscat owns the connection, but
+// with piped stdout it prints no control notices: not the close code and reason, not the negotiated
+// subprotocol, not even that the socket opened (../shared/wscat-field-notes.md points 1, 4, 7). This
+// module watches the `ws` WebSocket that wscat itself uses and writes those events, one JSON line each,
+// to file descriptor 3, which the harness opens as a fourth pipe. It changes wscat's behaviour in one
+// way only: while the harness has not yet read what wscat printed, wscat stops reading the socket
+// (measured without it: a server pushing 1 MB frames grew an unread wscat by 160 MB a second).
+const fs = require('fs');
+const path = require('path');
+
+const FD = 3;
+/** Unread stdout above which the socket is paused until stdout drains. */
+const HIGH_WATER = 4 * 1024 * 1024;
+
+function report(event) {
+  try {
+    fs.writeSync(FD, JSON.stringify(event) + '\n');
+  } catch {
+    // no fourth pipe (wscat started by hand): nothing to report to
+  }
+}
+
+function headersOf(res) {
+  const out = {};
+  for (const [k, v] of Object.entries(res.headers || {})) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  return out;
+}
+
+function patch() {
+  const bin = fs.realpathSync(process.argv[1]);
+  // The `ws` that wscat resolves, so the prototype patched here is the one its socket uses.
+  const WebSocket = require(require.resolve('ws', { paths: [path.dirname(bin)] }));
+  const emit = WebSocket.prototype.emit;
+  let messages = 0;
+  let waitingForDrain = false;
+  WebSocket.prototype.emit = function observedEmit(event, ...args) {
+    switch (event) {
+      case 'upgrade':
+        report({ e: 'upgrade', status: args[0].statusCode, headers: headersOf(args[0]) });
+        break;
+      case 'unexpected-response':
+        report({ e: 'http', status: args[1].statusCode, headers: headersOf(args[1]) });
+        break;
+      // wscat exits inside its own 'close' and 'error' listeners: report before they run.
+      case 'close':
+        report({ e: 'close', code: args[0], reason: Buffer.isBuffer(args[1]) ? args[1].toString('utf8') : String(args[1] ?? ''), messages });
+        break;
+      case 'error':
+        report({ e: 'error', message: String(args[0] && args[0].message), code: args[0] && args[0].code });
+        break;
+      default:
+        break;
+    }
+    const handled = emit.call(this, event, ...args);
+    if (event === 'open') report({ e: 'open', protocol: this.protocol, extensions: this.extensions });
+    if (event === 'message') {
+      messages++;
+      if (args[1] === true) report({ e: 'binary', n: messages });
+      if (!waitingForDrain && process.stdout.writableLength > HIGH_WATER) {
+        waitingForDrain = true;
+        this.pause();
+        process.stdout.once('drain', () => {
+          waitingForDrain = false;
+          this.resume();
+        });
+      }
+    }
+    return handled;
+  };
+  report({ e: 'attached', ws: require(require.resolve('ws/package.json', { paths: [path.dirname(bin)] })).version });
+}
+
+try {
+  patch();
+} catch (err) {
+  report({ e: 'unattached', why: String(err && err.message) });
+}

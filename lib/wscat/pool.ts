@@ -1,0 +1,120 @@
+// Pre-opened wscat connections. Starting wscat costs ~0.1 s of CPU (node start-up), which dominates a
+// gate's wall time; keeping connections per distinct option set opened ahead of need lets that cost
+// overlap with the previous gates. Two per option set: one wscat starting while the main process runs
+// a gate keeps one core busy, two keep both busy when gates are shorter than a wscat start. Spares are
+// kept only for option sets asked for before (or prewarmed): a connect with headers of its own per gate
+// would otherwise leave two idle wscats behind each time. The server sees those connections a little
+// earlier than the steps that use them; --no-pool turns this off when that matters (e.g. to time
+// connection set-up itself, or to count connections exactly).
+import { WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './connection.ts';
+
+type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure };
+
+interface Spare {
+  opened: Promise<Opened>;
+  cancel: AbortController;
+  /** performance.now() when the socket opened (undefined while opening). */
+  openAt?: number;
+}
+
+/**
+ * A spare older than this is not handed out: servers close idle sockets (graphql-ws closes a connection
+ * that has not sent connection_init within 3 s with 4408), and a spare taken just before such a close
+ * would fail a correct server.
+ */
+export const SPARE_MAX_IDLE_MS = 1000;
+
+/** Less time than this left is not worth a fresh wscat: it cannot start and open a socket in it. */
+const MIN_FRESH_MS = 100;
+
+export class WscatPool {
+  /** Spares per option set, oldest first. */
+  private spares = new Map<string, Spare[]>();
+  /** Option sets worth keeping spares for: prewarmed, or asked for more than once. */
+  private wanted = new Set<string>();
+  private asked = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly enabled: boolean,
+    private readonly depth = 2,
+  ) {}
+
+  private key(opts: ConnectOptions): string {
+    return JSON.stringify(wscatArgs(opts));
+  }
+
+  private topUp(k: string, opts: ConnectOptions): void {
+    if (!this.enabled || this.closed || !this.wanted.has(k)) return;
+    const list = this.spares.get(k) ?? [];
+    this.spares.set(k, list);
+    while (list.length < this.depth) {
+      const cancel = new AbortController();
+      const spare: Spare = { opened: WscatConnection.open('spare', opts, {}, { signal: cancel.signal }), cancel };
+      void spare.opened.then((r) => (r.ok ? (spare.openAt = performance.now()) : undefined));
+      list.push(spare);
+    }
+  }
+
+  /** Keep spares for these options from now on (e.g. for the first gate, while the run is set up). */
+  prewarm(opts: ConnectOptions): void {
+    const k = this.key(opts);
+    this.wanted.add(k);
+    this.topUp(k, opts);
+  }
+
+  /**
+   * A connection for `label` within `opts.openTimeoutMs` from now, whatever the spares do: a spare
+   * when one opens in time, else a fresh attempt with the time that is left. A spare that failed
+   * says nothing about now (it may have started before the server was ready), and a spare still
+   * opening at the deadline is this step's timeout.
+   */
+  async acquire(label: string, opts: ConnectOptions, hooks: ConnectionHooks): Promise<Opened> {
+    const started = performance.now();
+    const deadline = started + opts.openTimeoutMs;
+    const k = this.key(opts);
+    if (this.asked.has(k)) this.wanted.add(k);
+    this.asked.add(k);
+    let spare = this.spares.get(k)?.shift();
+    // A spare idle too long goes (the server may be about to close it), and a fresh one is opened.
+    while (spare?.openAt !== undefined && performance.now() - spare.openAt > SPARE_MAX_IDLE_MS) {
+      const stale = spare;
+      void stale.opened.then((r) => (r.ok ? r.conn.dispose() : undefined));
+      spare = this.spares.get(k)?.shift();
+    }
+    this.topUp(k, opts);
+    if (!spare) return WscatConnection.open(label, opts, hooks, { deadline });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, deadline - performance.now()))));
+    const got = await Promise.race([spare.opened, late]);
+    clearTimeout(timer);
+    const timeout = (): Opened => ({ ok: false, error: openTimeout(opts.openTimeoutMs, Math.round(performance.now() - started)) });
+    if (got === 'late') {
+      spare.cancel.abort();
+      void spare.opened.then((r) => (r.ok ? r.conn.dispose() : undefined));
+      return timeout();
+    }
+    if (got.ok && got.conn.isOpen) {
+      got.conn.rename(label);
+      got.conn.adopt(hooks);
+      return got;
+    }
+    if (got.ok) await got.conn.dispose();
+    if (deadline - performance.now() < MIN_FRESH_MS) return got.ok || got.error.code === 'TIMEOUT' ? timeout() : got;
+    return WscatConnection.open(label, opts, hooks, { deadline });
+  }
+
+  /** Ends every spare, cancelling the ones still opening (a server that never answers must not hold the run's end). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.spares.values()].flat();
+    this.spares.clear();
+    for (const s of all) s.cancel.abort();
+    await Promise.all(
+      all.map(async (s) => {
+        const r = await s.opened;
+        if (r.ok) await r.conn.dispose();
+      }),
+    );
+  }
+}
