@@ -100,7 +100,9 @@ const REF_LIKE = /\$\{[A-Za-z_]/;
 const TOKEN_PATTERNS: { re: RegExp; pattern: string; rule: string; accept?: (s: string) => boolean }[] = [
   { re: /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g, pattern: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', rule: 'uuid' },
   { re: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, pattern: '\\d{4}-\\d{2}-\\d{2}T[0-9:.]+(?:Z|[+-]\\d{2}:?\\d{2})?', rule: 'iso-date' },
-  { re: /\b[0-9a-f]{7,40}\b/g, pattern: '[0-9a-f]{7,40}', rule: 'hash', accept: isSha },
+  // Inside text, a short hash may happen to be all digits (about 4% of commits); a run of 7+ digits
+  // there is loosened too: the pattern still matches the value it came from, so nothing can break.
+  { re: /\b[0-9a-f]{7,40}\b/g, pattern: '[0-9a-f]{7,40}', rule: 'hash', accept: (v: string) => isSha(v) || /^\d{7,40}$/.test(v) },
 ];
 
 function knownValues(ctx: ValueContext): { name: string; value: string; rule: string }[] {

@@ -27,6 +27,7 @@ describe('recorded values', () => {
     ['a git hash', '5e423d0', 'head', { regex: '^[0-9a-f]{7,40}$' }],
     ['a path inside the project', `${PROJECT}/src/a.ts`, 'file', '${PROJECT}/src/a.ts'],
     ['text with a hash and the run id', '[main 5e423d0] wsgate commit 0c52e9ae', 'result', { regex: '^\\[main [0-9a-f]{7,40}\\] wsgate commit ${RUN_ID}$' }],
+    ['text with an all-digit short hash', '[main 4021337] wsgate commit 0c52e9ae', 'result', { regex: '^\\[main [0-9a-f]{7,40}\\] wsgate commit ${RUN_ID}$' }],
     ['text holding ${ of its own', 'use ${HOME} here', 'result', { regex: '^use \\$\\{HOME\\} here$' }],
     ['stable text', 'Wrote 12 bytes to test.txt', 'result', 'Wrote 12 bytes to test.txt'],
     ['a stable small integer', 0, 'exitCode', 0],
