@@ -205,7 +205,9 @@ test(`loadGatesText survives ${MUTANTS} mutants of gates.yaml (seed ${SEED})`, (
   t.diagnostic(`${MUTANTS} mutants in ${total.toFixed(0)} ms, ${cpuMs.toFixed(0)} ms CPU (slowest #${slowest.n}: ${slowest.ms.toFixed(0)} ms): ${ok} ok, ${bad} refused; problem codes ${JSON.stringify(Object.fromEntries(codes))}`);
   assert.ok(cpuMs < TOTAL_CPU_MS, `seed ${SEED}: ${MUTANTS} loads took ${cpuMs.toFixed(0)} ms of CPU`);
   // The mutations are neither all harmless nor all fatal, and reach past the YAML parser into the schema checks.
-  assert.ok(ok >= MUTANTS * 0.03, `seed ${SEED}: only ${ok} mutants loaded`);
+  // Since the default gates name each other in needs:, a mutant that breaks one id breaks a reference
+  // too: seed 1544836454 loads 26 of 1000 (seed 120207310: 203). 1.5 % still shows mutants get through.
+  assert.ok(ok >= MUTANTS * 0.015, `seed ${SEED}: only ${ok} mutants loaded`);
   assert.ok(bad >= MUTANTS * 0.3, `seed ${SEED}: only ${bad} mutants were refused`);
   assert.ok((codes.get('YAML_SYNTAX') ?? 0) > 0 && (codes.get('SCHEMA') ?? 0) + (codes.get('UNKNOWN_KEY') ?? 0) > 0, `seed ${SEED}: problem codes ${JSON.stringify(Object.fromEntries(codes))}`);
 });
