@@ -14,7 +14,7 @@ import type { CheckResult } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';
 import { describeCloseCode, type CloseInfo, type Frame, type WscatConnection } from '../wscat/connection.ts';
 import { parseDuration } from '../gates/duration.ts';
-import { stallMeter, stretchedDeadline } from '../os/stall.ts';
+import { sinceReading, stallMeter, stretchedDeadline } from '../os/stall.ts';
 
 export interface AwaitOptions {
   expectations: Expectation[];
@@ -352,6 +352,7 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
   let deadline = Math.max(o.deadline, quietUntil);
   const meter = stallMeter([process.pid, conn.pid]);
   let lateSince: number | undefined;
+  let lateWaitedBase = 0;
   let scanned = o.horizon;
   let why: WaitEnd | undefined;
   for (;;) {
@@ -380,12 +381,16 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
     }
     if (lateSince === undefined && m.lastMet && !m.allMet) {
       lateSince = now;
+      lateWaitedBase = meter.read().waitedMs;
       deadline = Math.min(deadline, Math.max(now + (o.lateGraceMs ?? LATE_GRACE_MS), quietUntil));
     }
     const until = m.allMet ? quietUntil : deadline;
     if ((await conn.changed(until)) === 'timeout' && !m.allMet && performance.now() >= deadline) {
       // The wait counts only time wsgate could run: what its processes waited for a CPU moves it on.
-      const stretched = lateSince === undefined ? stretchedDeadline(o.deadline, started, meter) : deadline;
+      const stretched =
+        lateSince === undefined
+          ? stretchedDeadline(o.deadline, started, meter)
+          : stretchedDeadline(deadline, lateSince, sinceReading(meter, lateWaitedBase));
       if (stretched > performance.now() + 1) {
         deadline = stretched;
         continue;

@@ -69,3 +69,16 @@ export function stretchedDeadline(planned: number, startedAt: number, meter: { r
   const length = planned - startedAt;
   return Math.min(planned + meter.read().waitedMs, startedAt + length * DEADLINE_STRETCH_MAX);
 }
+
+/**
+ * A meter's readings counted from `base` (an earlier reading's waitedMs): the waiting since that moment.
+ * An event-loop reading is a longest delay, not a sum, so it is kept whole (the stretch cap bounds it).
+ */
+export function sinceReading(meter: { read(): StallReading }, base: number): { read(): StallReading } {
+  return {
+    read() {
+      const r = meter.read();
+      return r.source === 'schedstat' ? { ...r, waitedMs: Math.max(0, r.waitedMs - base) } : r;
+    },
+  };
+}

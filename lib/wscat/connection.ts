@@ -414,9 +414,13 @@ export class WscatConnection {
         clearTimeout(timer);
         resolve('changed');
       };
+      // Timers run before the event loop polls for I/O: after a stall the deadline can fire while the frame
+      // that meets it already waits in the pipe. One poll turn (setImmediate runs after it) lets it in first.
       const timer = setTimeout(() => {
-        this.listeners.delete(wake);
-        resolve('timeout');
+        setImmediate(() => {
+          if (!this.listeners.delete(wake)) return;
+          resolve('timeout');
+        });
       }, left);
       this.listeners.add(wake);
     });
