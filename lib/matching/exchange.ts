@@ -2,7 +2,7 @@
 // expectations on each (lib/matching/expectations.ts), apply captures, and time the exchange against its budget.
 import type { Budget, Expectation, Selector } from '../gates/common-schema.ts';
 import type { Member, StepContext } from '../runner/context.ts';
-import { LATE_GRACE_MS, awaitExpectations, closeWords } from './expectations.ts';
+import { LATE_GRACE_MS, awaitExpectations, closeWords, type AwaitOutcome } from './expectations.ts';
 import type { CheckResult, FrameSummary, StepResult, Timing } from '../evidence/results.ts';
 import type { SendMeta } from '../wscat/connection.ts';
 import { stallMeter } from '../os/stall.ts';
@@ -46,7 +46,11 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   const deadline = started + withinMs;
   const kinds = ctx.settings.kinds;
   const stall = stallMeter([process.pid, ...members.map((m) => m.conn.pid)]);
+  // Timed at wscat's socket, the harness is not on the path: only wscat's own waiting can make it late
+  // (and the harness process's when the server runs inside it).
+  const wscatStall = stallMeter([...(ctx.settings.serverInProcess ? [process.pid] : []), ...members.map((m) => m.conn.pid)]);
   const horizon = new Map<Member, number>();
+  const sendN = new Map<Member, number>();
   const requestIds = new Map<Member, unknown>();
   if (payload) {
     for (const m of members) {
@@ -59,6 +63,7 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
         const words = closeWords(m.conn.closed!);
         checks.push({ ...ctx.check(`${m.label}: send`, 'an open connection', `${words} before this step`, false), cause: words });
       }
+      sendN.set(m, m.conn.framesOut);
     }
     if (checks.length) return ctx.result(checks, { lastMessages: lastMessages(members) });
   }
@@ -103,14 +108,35 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       checks.push(ctx.check(`${name} differs on each of ${members.length} connections`, `${members.length} distinct values`, `${unique.size} distinct`, unique.size === members.length && !values.includes(undefined), ctx.locOf(['distinct'])));
     }
     if (outcomes.every((o) => o.completed)) {
-      const slowest = Math.max(...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))));
-      const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']), p.budget !== undefined ? stall.stop() : undefined);
+      const atSocket = p.budget !== undefined ? await socketLatency(members, outcomes, sendN) : undefined;
+      const slowest = atSocket ?? Math.max(...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))));
+      const waited = p.budget === undefined ? undefined : atSocket !== undefined ? wscatStall.stop() : stall.stop();
+      const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']), waited);
       timings.push(t.timing);
       if (t.check) checks.push(t.check);
     }
   }
   const failed = checks.some((c) => !c.passed);
   return ctx.result(checks, { timings, ...(failed ? { lastMessages: lastMessages(members) } : {}), ms: Math.round(performance.now() - started) });
+}
+
+/** How long a step waits for the observer's socket times once the frame itself was read. */
+const SOCKET_TIMES_WAIT_MS = 1000;
+
+/**
+ * The step's round trip as each wscat timed it at its socket (the slowest of the members), or undefined
+ * when any member's times are missing (a send-less step, an observer that did not report them).
+ */
+async function socketLatency(members: Member[], outcomes: AwaitOutcome[], sendN: Map<Member, number>): Promise<number | undefined> {
+  const deadline = performance.now() + SOCKET_TIMES_WAIT_MS;
+  const each = await Promise.all(
+    members.map((m, i) => {
+      const n = sendN.get(m);
+      const seq = outcomes[i]!.lastMetSeq;
+      return n === undefined || seq === undefined ? undefined : m.conn.socketMs(n, seq, deadline);
+    }),
+  );
+  return each.every((x): x is number => x !== undefined) ? Math.round(Math.max(...each)) : undefined;
 }
 
 export function describeClose(m: Member): string {

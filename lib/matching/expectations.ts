@@ -40,6 +40,8 @@ export interface AwaitOutcome {
   captures: Map<string, unknown>;
   /** ms from the start of the wait until each expectation was met (undefined if never). */
   metAfterMs: (number | undefined)[];
+  /** The frame whose arrival met the last expectation met (for timing it at the socket). */
+  lastMetSeq?: number;
   completed: boolean;
 }
 
@@ -85,6 +87,8 @@ class Matching {
   readonly captures = new Map<string, unknown>();
   readonly met: (Frame | undefined)[];
   readonly metAfterMs: (number | undefined)[];
+  lastMetSeq: number | undefined;
+  private handling: Frame | undefined;
   private readonly skipped: boolean[];
   private readonly collected = new Map<number, { pieces: unknown[]; closed: boolean }>();
   /** Expectation i was met while an earlier required one (j) still waited. */
@@ -152,6 +156,7 @@ class Matching {
 
   /** Looks at one frame; returns true when the frame was consumed. */
   handle(f: Frame): boolean {
+    this.handling = f;
     if (this.seen.length < 500) this.seen.push(f);
     const forbid = this.o.forbid.findIndex((s) => this.selects(selectorObject(s), f));
     if (forbid >= 0) {
@@ -196,6 +201,7 @@ class Matching {
     const exp = this.exps[i] as Selectable;
     this.met[i] = f;
     this.metAfterMs[i] = this.since();
+    this.lastMetSeq = f.seq;
     if (!this.o.unordered) {
       for (let j = 0; j < i; j++) {
         if (this.done(j)) continue;
@@ -227,6 +233,7 @@ class Matching {
     const c = this.collected.get(i)!;
     c.closed = true;
     this.metAfterMs[i] = this.since();
+    this.lastMetSeq = this.handling?.seq;
     const min = exp.min ?? 1;
     const allText = c.pieces.every((p) => typeof p === 'string');
     const join = exp.join ?? (allText ? '' : ',');
@@ -400,5 +407,5 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
     }
   }
   m.finish(why);
-  return { checks: m.checks, captures: m.captures, metAfterMs: m.metAfterMs, completed: why.kind === 'done' && m.checks.every((c) => c.passed) };
+  return { checks: m.checks, captures: m.captures, metAfterMs: m.metAfterMs, ...(m.lastMetSeq !== undefined ? { lastMetSeq: m.lastMetSeq } : {}), completed: why.kind === 'done' && m.checks.every((c) => c.passed) };
 }

@@ -186,6 +186,8 @@ export function describeCloseCode(code: number | undefined, reason: string | und
 const RECENT = 12;
 /** Unconsumed frames kept per connection; past this the oldest are dropped (and counted). */
 export const INBOX_MAX = 20_000;
+/** Socket times kept per connection for sends and for messages (a step asks for its own, just met). */
+const SOCKET_TIMES = 4096;
 
 type ObserverEvent = { e: string } & Record<string, unknown>;
 
@@ -209,6 +211,10 @@ export class WscatConnection {
   private unattached: string | null = null;
   private readonly probe = `wsgate-probe-${Math.random().toString(36).slice(2, 10)}`;
   private probeAnswered = false;
+  /** wscat's own clock (epoch ms) for send n and message n (both 1-based), the latest SOCKET_TIMES of each. */
+  private readonly sentAt = new Map<number, number>();
+  private readonly receivedAt = new Map<number, number>();
+  private timeWaiters = 0;
   private bytesIn = 0;
   private flooded = false;
   /** Frames dropped from a full inbox (INBOX_MAX) without any step reading them. */
@@ -348,6 +354,15 @@ export class WscatConnection {
       case 'unattached':
         this.unattached = String(ev.why ?? 'unknown reason');
         break;
+      case 's':
+      case 'm': {
+        const times = ev.e === 's' ? this.sentAt : this.receivedAt;
+        const n = Number(ev.n);
+        times.set(n, Number(ev.t));
+        times.delete(n - SOCKET_TIMES);
+        if (this.timeWaiters === 0) return;
+        break;
+      }
       default:
         return;
     }
@@ -477,6 +492,22 @@ export class WscatConnection {
     this.framesOut++;
     this.hooks.onFrameOut?.(text, at, meta);
     return true;
+  }
+
+  /**
+   * The round trip as wscat timed it at its socket: from writing send n (1-based, counting this
+   * connection's sends) to receiving frame `seq`. Undefined when the observer did not report both
+   * before the deadline (performance.now() time) or they are too old to be kept.
+   */
+  async socketMs(sendN: number, seq: number, deadline: number): Promise<number | undefined> {
+    const known = () => this.sentAt.has(sendN) && this.receivedAt.has(seq + 1);
+    this.timeWaiters++;
+    try {
+      await this.until(() => known() || this.closeInfo !== null, deadline);
+    } finally {
+      this.timeWaiters--;
+    }
+    return known() ? this.receivedAt.get(seq + 1)! - this.sentAt.get(sendN)! : undefined;
   }
 
   /** Consume the oldest unconsumed frame, or report the close, or nothing before the deadline (performance.now() time). */

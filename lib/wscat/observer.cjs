@@ -3,9 +3,10 @@
 // with piped stdout it prints no control notices: not the close code and reason, not the negotiated
 // subprotocol, not even that the socket opened (../shared/wscat-field-notes.md points 1, 4, 7). This
 // module watches the `ws` WebSocket that wscat itself uses and writes those events, one JSON line each,
-// to file descriptor 3, which the harness opens as a fourth pipe. It changes wscat's behaviour in one
-// way only: while the harness has not yet read what wscat printed, wscat stops reading the socket
-// (measured without it: a server pushing 1 MB frames grew an unread wscat by 160 MB a second).
+// to file descriptor 3, which the harness opens as a fourth pipe, with the time of each message sent and
+// received. It changes wscat's behaviour in one way only: while the harness has not yet read what wscat
+// printed, wscat stops reading the socket (measured without it: a server pushing 1 MB frames grew an
+// unread wscat by 160 MB a second).
 const fs = require('fs');
 const path = require('path');
 
@@ -32,6 +33,16 @@ function patch() {
   // The `ws` that wscat resolves, so the prototype patched here is the one its socket uses.
   const WebSocket = require(require.resolve('ws', { paths: [path.dirname(bin)] }));
   const emit = WebSocket.prototype.emit;
+  const send = WebSocket.prototype.send;
+  // Both ends of a round trip timed here, at the socket: a latency budget then measures the server and
+  // this process's wake-up, not the harness reading a pipe on a busy machine.
+  const now = () => Math.round((performance.timeOrigin + performance.now()) * 10) / 10;
+  let sends = 0;
+  WebSocket.prototype.send = function observedSend(...args) {
+    sends++;
+    report({ e: 's', n: sends, t: now() });
+    return send.apply(this, args);
+  };
   let messages = 0;
   let waitingForDrain = false;
   WebSocket.prototype.emit = function observedEmit(event, ...args) {
@@ -48,6 +59,9 @@ function patch() {
         break;
       case 'error':
         report({ e: 'error', message: String(args[0] && args[0].message), code: args[0] && args[0].code });
+        break;
+      case 'message':
+        report({ e: 'm', n: messages + 1, t: now() });
         break;
       default:
         break;

@@ -107,6 +107,33 @@ describe('send', { concurrency: true }, () => {
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# BUDGET'));
     });
 
+    test("the harness's own stall is not the server's latency: timed at wscat's socket, a fast reply meets its budget", async (t) => {
+      // The server answers at once, then holds this process (the harness runs in it) for 600 ms before the
+      // harness can read the reply: the harness's clock says 600 ms, wscat's socket says a few.
+      const fx = await wsServer(t, (ws) =>
+        ws.on('message', () => {
+          ws.send(JSON.stringify({ type: 'pong' }));
+          setImmediate(() => {
+            const until = performance.now() + 600;
+            while (performance.now() < until) {
+              // busy: the harness cannot run
+            }
+          });
+        }),
+      );
+      const yaml = oneGate(`
+        - connect: main
+        - send: {type: ping}
+          expect: [{type: pong}]
+          budget: 300ms
+      `);
+      const r = await runGatesYaml(yaml, { url: fx.url });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      const timing = r.steps[1]!.timings![0]!;
+      assert.ok(timing.ms < 300, `timed at the socket: ${timing.ms} ms`);
+      assert.ok(r.steps[1]!.ms >= 550, `the step itself waited out the stall (${r.steps[1]!.ms} ms)`);
+    });
+
     test('over a soft budget passes with a warning', async (t) => {
       const fx = await wsServer(t, slowServer);
       const yaml = oneGate(`
