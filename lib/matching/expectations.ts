@@ -359,6 +359,8 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
   let deadline = Math.max(o.deadline, quietUntil);
   const meter = stallMeter([process.pid, conn.pid]);
   let lateSince: number | undefined;
+  /** The late grace's own planned end (stretched from it, never from an already stretched one). */
+  let lateDeadline = 0;
   let lateWaitedBase = 0;
   let scanned = o.horizon;
   let why: WaitEnd | undefined;
@@ -389,7 +391,7 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
     if (lateSince === undefined && m.lastMet && !m.allMet) {
       lateSince = now;
       lateWaitedBase = meter.read().waitedMs;
-      deadline = Math.min(deadline, Math.max(now + (o.lateGraceMs ?? LATE_GRACE_MS), quietUntil));
+      deadline = lateDeadline = Math.min(deadline, Math.max(now + (o.lateGraceMs ?? LATE_GRACE_MS), quietUntil));
     }
     const until = m.allMet ? quietUntil : deadline;
     if ((await conn.changed(until)) === 'timeout' && !m.allMet && performance.now() >= deadline) {
@@ -397,7 +399,7 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
       const stretched =
         lateSince === undefined
           ? stretchedDeadline(o.deadline, started, meter)
-          : stretchedDeadline(deadline, lateSince, sinceReading(meter, lateWaitedBase));
+          : stretchedDeadline(lateDeadline, lateSince, sinceReading(meter, lateWaitedBase));
       if (stretched > performance.now() + 1) {
         deadline = stretched;
         continue;
