@@ -36,13 +36,13 @@ async function silentServer(t: TestContext): Promise<string> {
  * A WebSocket server that decides per upgrade: `decide(n)` (n counts upgrades from 0) answers
  * 'accept', 'refuse' (HTTP 503) or 'ignore' (the socket is kept, never answered, ended at cleanup).
  */
-async function upgradeServer(t: TestContext, decide: (n: number) => 'accept' | 'refuse' | 'ignore'): Promise<{ url: string; upgrades: () => number }> {
+async function upgradeServer(t: TestContext, decide: (n: number, socket: Duplex) => 'accept' | 'refuse' | 'ignore'): Promise<{ url: string; upgrades: () => number }> {
   const server = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   const ignored: Duplex[] = [];
   let n = 0;
   server.on('upgrade', (req, socket, head) => {
-    const what = decide(n++);
+    const what = decide(n++, socket);
     if (what === 'refuse') socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
     else if (what === 'ignore') ignored.push(socket);
     else wss.handleUpgrade(req, socket, head, () => undefined);
@@ -127,17 +127,21 @@ describe('WscatPool', { concurrency: true }, () => {
   });
 
   test('a spare that timed out because the server was not ready yet does not fail a step with time left', async (t) => {
-    // The server ignores upgrades for its first 3 s (still starting), then answers them. The spare
-    // (6 s) starts at once and is ignored; the step starts 2 s later with the same 6 s, so when the
-    // spare gives up, 2 s of the step are left, and a fresh attempt in them opens.
-    const readyAt = performance.now() + 3000;
-    const { url } = await upgradeServer(t, () => (performance.now() < readyAt ? 'ignore' : 'accept'));
+    // The server ignores upgrades (still starting) until a client gives up on one, then answers them.
+    // The spare (1 s) gives up long before the step (20 s) does: a fresh attempt in the step's time opens.
+    let ready = false;
+    const { url } = await upgradeServer(t, (_n, socket) => {
+      if (ready) return 'accept';
+      // Read (and drop) what the client sends, so its giving up is seen as the socket's end.
+      socket.resume();
+      socket.once('end', () => (ready = true));
+      return 'ignore';
+    });
     const p = pool(t);
-    const opts = { url, openTimeoutMs: 6000 };
-    p.prewarm(opts);
-    await new Promise((r) => setTimeout(r, 2000)); // the scenario: the connect step begins 2 s after the spare
-    const got = await p.acquire('main', opts, {});
+    p.prewarm({ url, openTimeoutMs: 1000 });
+    const got = await p.acquire('main', { url, openTimeoutMs: 20_000 }, {});
     assert.ok(got.ok, got.ok ? '' : `${got.error.code}: ${got.error.message}`);
+    assert.ok(ready, 'the step was answered only after a spare had given up');
     await got.conn.dispose();
   });
 

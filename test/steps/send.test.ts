@@ -108,17 +108,16 @@ describe('send', { concurrency: true }, () => {
     });
 
     test("the harness's own stall is not the server's latency: timed at wscat's socket, a fast reply meets its budget", async (t) => {
-      // The server answers at once, then holds this process (the harness runs in it) for 600 ms before the
-      // harness can read the reply: the harness's clock says 600 ms, wscat's socket says a few.
+      // The server answers at once (ws writes it to the socket before send returns), then holds this
+      // process (the harness runs in it) for 600 ms before the harness can read the reply: the harness's
+      // clock says 600 ms, wscat's socket says a few.
       const fx = await wsServer(t, (ws) =>
         ws.on('message', () => {
           ws.send(JSON.stringify({ type: 'pong' }));
-          setImmediate(() => {
-            const until = performance.now() + 600;
-            while (performance.now() < until) {
-              // busy: the harness cannot run
-            }
-          });
+          const until = performance.now() + 600;
+          while (performance.now() < until) {
+            // busy: the harness cannot run
+          }
         }),
       );
       const yaml = oneGate(`
