@@ -3,7 +3,7 @@
 // without force.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,20 @@ test('a missing folder is created; a file given as the folder is refused', (t) =
   const r = initGates(plain);
   assert.equal(r.ok, false);
   assert.match(!r.ok ? r.reason : '', /is a file, not a folder/);
+});
+
+test('schema references: from a subfolder of a project, the package in its node_modules stays relative', (t) => {
+  const project = mkdtempSync(path.join(os.tmpdir(), 'wsgate-init-project-'));
+  t.after(() => rmSync(project, { recursive: true, force: true }));
+  const schema = path.join(project, 'node_modules', 'wsgate', 'gates.schema.json');
+  mkdirSync(path.dirname(schema), { recursive: true });
+  writeFileSync(schema, '{}');
+  mkdirSync(path.join(project, 'test', 'ws'), { recursive: true });
+  assert.equal(packageFileRef(path.join(project, 'test', 'ws'), schema), '../../node_modules/wsgate/gates.schema.json');
+  assert.equal(packageFileRef(path.join(project, 'test', 'ws'), schema, 'path'), '../../node_modules/wsgate/gates.schema.json');
+  // A sibling project's files are not "the installed package": they stay absolute.
+  const other = path.join(project, 'elsewhere', 'gates.schema.json');
+  assert.match(packageFileRef(path.join(project, 'test'), other), /^file:\/\//);
 });
 
 test('schema references: relative inside the folder (a local install), a file URL outside it', (t) => {

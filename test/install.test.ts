@@ -2,7 +2,7 @@
 // `npx wsgate run` from that project. The project's own gates.yaml is found, the run passes against the
 // embedded server, and no evidence lands inside the installed package.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { runProcess } from '../lib/os/process.ts';
@@ -60,4 +60,12 @@ test('npm i -D of the packed tarball: npx wsgate run finds ./gates.yaml and keep
   const init = await runProcess('npx', ['wsgate', 'init', 'more'], { cwd: project.path, env, timeoutMs: 60_000 });
   assert.equal(init.exitCode, 0, init.stdout + init.stderr);
   assert.match(init.stdout, /next: npx wsgate run ws:\/\/localhost:3001\/ws --gates more\/gates\.yaml/);
+  // Committed from a subfolder, the schema line still points into the project's node_modules, relatively.
+  assert.match(readFileSync(path.join(project.path, 'more', 'gates.yaml'), 'utf8'), /^# yaml-language-server: \$schema=\.\.\/node_modules\/wsgate\/gates\.schema\.json$/m);
+
+  // What the installed README links to for users is installed with it (only test/ notes are left out).
+  const readme = readFileSync(path.join(installed, 'README.md'), 'utf8');
+  const links = [...readme.matchAll(/\]\(([^)#:]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((l) => !l.startsWith('test/'));
+  assert.ok(links.includes('examples/jsonrpc-gates.yaml') && links.some((l) => l.startsWith('docs/')), links.join(', '));
+  assert.deepEqual(links.filter((l) => !existsSync(path.join(installed, l))), [], 'README links missing from the package');
 });

@@ -21,7 +21,12 @@ export const SHIPPED_PROTOCOL = DEFAULT_PROTOCOL_FILE;
  */
 export function packageFileRef(dir: string, file: string, form: 'url' | 'path' = 'url'): string {
   const rel = path.relative(path.resolve(dir), file);
-  if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return './' + rel.split(path.sep).join('/');
+  const parts = rel.split(path.sep);
+  if (rel && !parts.includes('..') && !path.isAbsolute(rel)) return './' + parts.join('/');
+  // From a subfolder of the project the package is up and into node_modules: still relative, so the
+  // committed file works on every clone (an absolute file:// URL holds only on this machine).
+  const up = parts.findIndex((x) => x !== '..');
+  if (rel && !path.isAbsolute(rel) && up > 0 && parts[up] === 'node_modules' && !parts.slice(up).includes('..')) return parts.join('/');
   return form === 'url' ? pathToFileURL(file).href : file;
 }
 
