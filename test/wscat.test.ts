@@ -462,4 +462,28 @@ describe('WscatConnection reaps wscat after a failed open', () => {
     assert.equal(pids.length, 1);
     assertReaped(pids[0]);
   });
+  test('(n) a deadline that falls due while a frame waits in the pipe yields to the frame', async (t) => {
+    // Timers run before the event loop polls for I/O. The harness is held (busy) until wscat has written
+    // the frame to its stdout and past the deadline: both are due at once, and the frame must win.
+    const s = new Scope(t);
+    let server: WebSocket | undefined;
+    const { url } = await s.wsServer((ws) => (server = ws));
+    const conn = await s.open(url);
+    const wrote = () => Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${conn.pid}/io`, 'utf8'))![1]);
+    const frame = JSON.stringify({ pad: 'x'.repeat(10_000) });
+    const before = wrote();
+    const due = performance.now() + 50;
+    const waiting = conn.changed(due);
+    server!.send(frame);
+    const giveUp = performance.now() + 20_000;
+    while (wrote() - before < frame.length && performance.now() < giveUp) {
+      // busy: the harness cannot run while wscat relays the frame
+    }
+    while (performance.now() < due + 20) {
+      // busy: past the deadline
+    }
+    assert.ok(wrote() - before >= frame.length, 'wscat wrote the frame to its stdout while the harness was held');
+    assert.equal(await waiting, 'changed');
+    assert.equal(conn.inbox.length, 1);
+  });
 });
