@@ -67,6 +67,8 @@ interface Counter {
   counts: Map<string, number>;
   /** Whether a name this row finds but does not list is worth showing (a method, a tool; not any kind). */
   open: boolean;
+  /** The row counts frames of both directions (JSON-RPC methods): an unlisted name says which way it went. */
+  bothWays?: boolean;
   /** Which name this frame gives the row, if any. */
   nameOf(json: unknown, kind: string, from: From): string | undefined;
 }
@@ -99,6 +101,7 @@ function counterFor(list: Protocol['coverageLists'][number]): Counter {
     counts,
     // A row of the kinds one field gives (methods) also shows the kinds that field gave but the file does not describe.
     open: field !== undefined,
+    bothWays: list.from === undefined,
     nameOf: (json, kind, from) => ((list.from === undefined || list.from === from) && (field === undefined || getPath(json, field) === kind) ? kind : undefined),
   };
 }
@@ -139,7 +142,8 @@ export class Coverage {
       else if (c.open) {
         const u = this.unlisted.get(c) ?? new Map<string, number>();
         this.unlisted.set(c, u);
-        if (u.has(name) || u.size < MAX_UNLISTED) u.set(name, (u.get(name) ?? 0) + 1);
+        const shown = c.bothWays && from === 'server' ? `${name} (from the server)` : name;
+        if (u.has(shown) || u.size < MAX_UNLISTED) u.set(shown, (u.get(shown) ?? 0) + 1);
       }
     }
   }

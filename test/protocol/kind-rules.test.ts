@@ -126,10 +126,17 @@ test('coverage of a JSON-RPC copy: methods and replies rows, names it does not d
   assert.match(text, /never seen:\n {4}methods: chat\.message\n/);
   assert.match(text, /seen, not described in the protocol file:\n {4}methods: sub$/);
 
-  const b = run([['in', { jsonrpc: V, method: 'chat.message', params: { from: 'x', text: 'y' } }], ['out', { jsonrpc: V, method: 'sub' }], ['out', { jsonrpc: V, method: 'mul' }]]);
+  const b = run([
+    ['in', { jsonrpc: V, method: 'chat.message', params: { from: 'x', text: 'y' } }],
+    ['out', { jsonrpc: V, method: 'sub' }],
+    ['out', { jsonrpc: V, method: 'mul' }],
+    // A notification the server pushes that the copy does not describe: shown apart from the client's calls.
+    ['in', { jsonrpc: V, method: 'notes.changed', params: {} }],
+  ]);
+  assert.match(formatCoverage(b), /seen, not described in the protocol file:\n {4}methods: mul, notes\.changed \(from the server\), sub$/);
   const m = mergeCoverage([a, b])!;
   assert.deepEqual(m.lists[0]!.items, [{ name: 'add', count: 1 }, { name: 'chat.message', count: 1 }]);
-  assert.deepEqual(m.lists[0]!.unlisted, [{ name: 'sub', count: 2 }, { name: 'mul', count: 1 }]);
+  assert.deepEqual(m.lists[0]!.unlisted, [{ name: 'sub', count: 2 }, { name: 'mul', count: 1 }, { name: 'notes.changed (from the server)', count: 1 }]);
   assert.deepEqual(m.percent, { methods: 100, replies: 100, overall: 100 });
 });
 
