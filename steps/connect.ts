@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration, Matcher } from '../lib/gates/common-schema.ts';
 import { matchValue } from '../lib/matching/match.ts';
+import { describeCloseCode } from '../lib/wscat/connection.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
 
@@ -16,7 +17,24 @@ const ConnectParams = z.strictObject({
   ca: z.string().optional().describe('CA certificate file'),
   followRedirects: z.boolean().optional(),
   count: z.number().int().min(1).max(1000).optional().describe('Open this many connections at once, as one group'),
+  refused: z
+    .union([
+      z.literal(true),
+      z.strictObject({
+        status: Matcher.optional().describe('HTTP status of a refused upgrade (e.g. 401)'),
+        code: Matcher.optional().describe('WebSocket close code of a close during or right after the handshake (e.g. 4406)'),
+        reason: Matcher.optional().describe('Close reason of that close'),
+      }),
+    ])
+    .optional()
+    .describe('The server must refuse this connection: an HTTP status instead of the upgrade, or a close during or right after the handshake'),
+}).refine((c) => c.refused === undefined || c.expectSubprotocol === undefined, {
+  message: 'refused and expectSubprotocol exclude each other: a refused connection has no subprotocol to check',
+  path: ['expectSubprotocol'],
 });
+
+/** How a server refuses a connection; anything else (a closed port, a timeout) is not the server saying no. */
+const REFUSALS = new Set(['HTTP_STATUS', 'CLOSED']);
 
 export const connect = defineStep({
   schema: z.strictObject({
@@ -48,10 +66,37 @@ export const connect = defineStep({
       ...(c.followRedirects ? { followRedirects: true } : {}),
     };
     const labels = Array.from({ length: count }, (_, i) => (count > 1 ? `${name}#${i + 1}` : name));
-    const opened = await Promise.all(labels.map((label) => ctx.openConnection(name, label, opts)));
+    const opened = await Promise.all(labels.map((label) => ctx.openConnection(name, label, opts, c.refused !== undefined)));
     const notTried = opened.find((o) => !o.ok && o.error.code === 'NOT_TRIED');
     if (notTried && !notTried.ok && opened.every((o) => !o.ok)) return ctx.result([], { status: 'skipped', note: notTried.error.message });
     const checks: CheckResult[] = [];
+    if (c.refused !== undefined) {
+      const want = c.refused === true ? {} : c.refused;
+      const at = (key?: string) => ctx.locOf(key ? ['connect', 'refused', key] : ['connect', 'refused']);
+      opened.forEach((o, i) => {
+        const who = `${labels[i]}: the server refuses the connection`;
+        if (o.ok) {
+          checks.push({ ...ctx.check(who, 'refused', `open in ${o.member.conn.openedMs} ms`, false, at()), cause: 'a connection that must be refused opened' });
+          return;
+        }
+        const e = o.error;
+        const said = e.code === 'HTTP_STATUS' ? `HTTP ${e.httpStatus}` : e.code === 'CLOSED' ? `closed: ${describeCloseCode(e.closeCode, e.closeReason)}` : `${e.code}: ${e.message}`;
+        checks.push({ ...ctx.check(who, 'refused', said, REFUSALS.has(e.code), at()), ...(REFUSALS.has(e.code) ? {} : { cause: e.message }) });
+        if (!REFUSALS.has(e.code)) return;
+        const fields: [keyof typeof want, string, unknown][] = [
+          ['status', 'HTTP status of the refusal', e.httpStatus],
+          ['code', 'close code of the refusal', e.closeCode],
+          ['reason', 'close reason of the refusal', e.closeReason],
+        ];
+        for (const [key, words, actual] of fields) {
+          const m = want[key];
+          if (m === undefined) continue;
+          const r = matchValue(m, actual);
+          checks.push({ ...ctx.check(`${labels[i]}: ${words}`, m, actual ?? null, r.passed, at(key)), ...(r.reason ? { reason: r.reason } : {}) });
+        }
+      });
+      return ctx.result(checks);
+    }
     opened.forEach((o, i) => {
       if (!o.ok) {
         checks.push({ ...ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `${o.error.code}: ${o.error.message}`, false), cause: o.error.message });

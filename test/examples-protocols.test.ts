@@ -132,3 +132,34 @@ test('a client that offers no subprotocol is refused by graphql-ws with 4406, an
   assert.equal(failed.length, 1);
   assert.match(String(failed[0]!.actual), /4406 "Subprotocol not acceptable"/);
 });
+
+test('refused: a gate that wants graphql-ws to refuse a client without the subprotocol passes, names a wrong code, and the refusal does not make the server dead for the run', async () => {
+  const dir = tempDir('wsgate-refused-');
+  cleanup.push(() => dir.remove());
+  const file = path.join(dir.path, 'gates.yaml');
+  const gate = (id: string, connect: string) => `  - id: ${id}\n    title: ${id}\n    steps:\n      - connect: ${connect}\n`;
+  writeFileSync(
+    file,
+    'version: 1\nprotocol: wsgate:graphql-transport-ws\ngates:\n' +
+      gate('refused-4406', '{name: plain, refused: {code: 4406, reason: {contains: Subprotocol}}}') +
+      gate('refused-again', '{name: plain, refused: true}') +
+      gate('wrong-code', '{name: plain, refused: {code: 4403}}') +
+      gate('opens', '{name: main, subprotocols: [graphql-transport-ws], refused: true}'),
+  );
+  const run = await runAgainst(file, graphql());
+  assert.equal(run.exitCode, 1, run.output);
+  assert.deepEqual(statuses(run.result), { 'refused-4406': 'passed', 'refused-again': 'passed', 'wrong-code': 'failed', opens: 'failed' });
+  const failed = failedChecks(run.result);
+  assert.deepEqual(failed.map((c) => [c.gate, c.name]), [
+    ['wrong-code', 'plain: close code of the refusal'],
+    ['opens', 'main: the server refuses the connection'],
+  ]);
+  assert.equal(failed[0]!.actual, 4406);
+  assert.match(String(failed[1]!.actual), /^open in \d+ ms$/);
+  const passed = run.result.gates[0]!.steps[0]!.checks;
+  assert.deepEqual(passed.map((c) => [c.name, c.actual]), [
+    ['plain: the server refuses the connection', 'closed: 4406 "Subprotocol not acceptable"'],
+    ['plain: close code of the refusal', 4406],
+    ['plain: close reason of the refusal', 'Subprotocol not acceptable'],
+  ]);
+});

@@ -72,7 +72,8 @@ export interface StepContext {
   /** Scaled deadline length in ms for a step's `within`/`timeout` (or the default). */
   timeoutMs(d?: number | string): number;
   connections: Map<string, Member[]>;
-  openConnection(name: string, label: string, opts: ConnectOptions): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
+  /** `refusalExpected`: a refusal is what the step wants, so it does not make the target dead for the run. */
+  openConnection(name: string, label: string, opts: ConnectOptions, refusalExpected?: boolean): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
   processes: StartedProcess[];
   /** Every backend a start step launched so far in the run (this gate's and earlier gates'). */
   startedProcesses(): StartedProcess[];

@@ -443,7 +443,7 @@ function makeContext(
     startedProcesses: () => [...runProcesses, ...processes],
     secrets,
     timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
-    async openConnection(name, label, opts) {
+    async openConnection(name, label, opts, refusalExpected = false) {
       const hooks = {
         onFrameIn: (f: Frame) => {
           o.evidence.frameIn(label, f, stepIdNow());
@@ -464,7 +464,7 @@ function makeContext(
       if (dead) return { ok: false, error: { code: 'NOT_TRIED', message: `not tried: ${opts.url} could not be opened at ${dead.where} (${dead.why})`, stderr: '', exitCode: null, ms: 0 } };
       const res = o.pool ? await o.pool.acquire(label, opts, hooks) : await WscatConnection.open(label, opts, hooks);
       if (!res.ok) {
-        if (DEAD_CODES.has(res.error.code)) settings.deadTargets.set(key, { where: `gate ${gate.id}, step ${index + 1} (${step.label})`, why: `${res.error.code}: ${res.error.message}` });
+        if (DEAD_CODES.has(res.error.code) && !refusalExpected) settings.deadTargets.set(key, { where: `gate ${gate.id}, step ${index + 1} (${step.label})`, why: `${res.error.code}: ${res.error.message}` });
         return res;
       }
       const member: Member = { conn: res.conn, vars: vars.child(), label };

@@ -19,6 +19,28 @@ describe('connect', { concurrency: true }, () => {
     assert.equal(r.steps[0]!.loc.line, lineOf(yaml, '# CONNECT'));
   });
 
+  test('refused: an upgrade answered with HTTP 401 is the refusal the step wants; a closed port is not a refusal', async (t) => {
+    const fx = await wsServer(t, () => undefined, { verifyClient: (_info, done) => done(false, 401, 'Unauthorized') });
+    const port = await closedPort();
+    const yaml = oneGate(`
+      - connect: {name: anon, refused: {status: 401}}
+      - connect: {name: other, refused: {status: 403}}   # STATUS
+      - connect: {name: down, url: "ws://127.0.0.1:${port}/ws", refused: true}   # DOWN
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'failed', 'failed']);
+    assert.deepEqual(r.steps[0]!.checks.map((c) => [c.name, c.actual, c.passed]), [
+      ['anon: the server refuses the connection', 'HTTP 401', true],
+      ['anon: HTTP status of the refusal', 401, true],
+    ]);
+    assert.deepEqual(r.failedChecks.map((c) => c.name), ['other: HTTP status of the refusal', 'down: the server refuses the connection']);
+    assert.equal(r.failedChecks[0]!.actual, 401);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# STATUS'));
+    assert.match(String(r.failedChecks[1]!.actual), /^REFUSED: /);
+    assert.equal(r.failedChecks[1]!.loc.line, lineOf(yaml, '# DOWN'));
+    assert.equal(fx.upgrades.length, 0, 'verifyClient turned both away before the upgrade');
+  });
+
   test('a refused port fails with REFUSED, at the connect line', async () => {
     const port = await closedPort();
     const yaml = oneGate(`
