@@ -45,10 +45,16 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   const started = performance.now();
   const deadline = started + withinMs;
   const kinds = ctx.settings.kinds;
-  const stall = stallMeter([process.pid, ...members.map((m) => m.conn.pid)]);
-  // Timed at wscat's socket, the harness is not on the path: only wscat's own waiting can make it late
-  // (and the harness process's when the server runs inside it).
-  const wscatStall = stallMeter([...(ctx.settings.serverInProcess ? [process.pid] : []), ...members.map((m) => m.conn.pid)]);
+  // Only a budgeted step is timed. At the harness, its own waiting counts; timed at wscat's socket, the
+  // harness is not on the path, so only wscat's counts (and the harness process's when the server runs
+  // inside it).
+  const stalls =
+    p.budget === undefined
+      ? undefined
+      : {
+          harness: stallMeter([process.pid, ...members.map((m) => m.conn.pid)]),
+          socket: stallMeter([...(ctx.settings.serverInProcess ? [process.pid] : []), ...members.map((m) => m.conn.pid)]),
+        };
   const horizon = new Map<Member, number>();
   const sendN = new Map<Member, number>();
   const requestIds = new Map<Member, unknown>();
@@ -114,12 +120,15 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       // it): one outside it paired the wrong times, and the harness's own measure stands.
       const atSocket = measured !== undefined && measured >= 0 && measured <= atHarness + 1 ? measured : undefined;
       const slowest = atSocket ?? atHarness;
-      const waited = p.budget === undefined ? undefined : atSocket !== undefined ? wscatStall.stop() : stall.stop();
+      const waited = stalls && (atSocket !== undefined ? stalls.socket.stop() : stalls.harness.stop());
       const t = ctx.timing(ctx.stepId, slowest, p.budget, ctx.locOf(['budget']), waited);
       timings.push(t.timing);
       if (t.check) checks.push(t.check);
     }
   }
+  // A meter that gave no reading is stopped too (without /proc it holds an event-loop monitor).
+  stalls?.harness.stop();
+  stalls?.socket.stop();
   const failed = checks.some((c) => !c.passed);
   return ctx.result(checks, { timings, ...(failed ? { lastMessages: lastMessages(members) } : {}), ms: Math.round(performance.now() - started) });
 }

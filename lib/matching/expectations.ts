@@ -408,6 +408,7 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
       break;
     }
   }
+  meter.stop();
   m.finish(why);
   return { checks: m.checks, captures: m.captures, metAfterMs: m.metAfterMs, ...(m.lastMetSeq !== undefined ? { lastMetSeq: m.lastMetSeq } : {}), completed: why.kind === 'done' && m.checks.every((c) => c.passed) };
 }

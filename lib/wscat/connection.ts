@@ -257,6 +257,7 @@ export class WscatConnection {
       await conn.untilStretched(() => conn.probeAnswered || stopped(), deadline);
     }
     control.signal?.removeEventListener('abort', onAbort);
+    meter.stop();
     const ms = Math.round(performance.now() - started);
     if (conn.probeAnswered && !stopped()) {
       conn.openedMs = ms;
