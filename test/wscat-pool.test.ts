@@ -11,7 +11,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { WscatPool } from '../lib/wscat/pool.ts';
 import type { Frame } from '../lib/wscat/connection.ts';
-import { wsServer } from './helpers/servers.ts';
+import { withSlowChildStart, wsServer } from './helpers/servers.ts';
 
 const OPEN_MS = 30_000;
 
@@ -177,5 +177,21 @@ describe('WscatPool', { concurrency: true }, () => {
     const started = performance.now();
     await p.close();
     assert.ok(performance.now() - started < 20_000, 'close did not wait for the 60 s deadline');
+  });
+});
+
+describe('WscatPool with wscat slow to start', () => {
+  test("a spare still starting when the step begins is not late: its start-up is not the server's time", async (t) => {
+    const { url } = await wsServer(t, () => undefined);
+    const p = pool(t);
+    const started = performance.now();
+    const got = await withSlowChildStart(1500, async () => {
+      p.prewarm({ url, openTimeoutMs: 500 });
+      return p.acquire('main', { url, openTimeoutMs: 500 }, {});
+    });
+    if (!got.ok) assert.fail(`${got.error.code}: ${got.error.message}`);
+    t.after(() => got.conn.dispose());
+    assert.equal(got.conn.name, 'main');
+    assert.ok(performance.now() - started >= 1500, 'the spare spent its slow start-up');
   });
 });

@@ -14,7 +14,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import { liveChildren } from '../lib/os/process.ts';
 import { WscatConnection, wscatEnv, type ConnectOptions, type Frame, type FrameWait } from '../lib/wscat/connection.ts';
-import { Recorder } from './helpers/servers.ts';
+import { Recorder, closedPort, withSlowChildStart } from './helpers/servers.ts';
 
 const OPEN_MS = 30_000;
 const WAIT_MS = 5_000;
@@ -79,16 +79,6 @@ function assertReaped(pid: number | undefined): void {
   assert.ok(pid !== undefined && pid > 0, 'wscat had a pid');
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `wscat pid ${pid} is still alive`);
   assert.ok(!liveChildren().includes(pid), `liveChildren() still lists ${pid}`);
-}
-
-/** A port that nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 let certDir = '';
@@ -462,6 +452,20 @@ describe('WscatConnection reaps wscat after a failed open', () => {
     assert.equal(pids.length, 1);
     assertReaped(pids[0]);
   });
+  test('(o) the open deadline counts from the handshake: a wscat 1.5 s slow to start opens within 500 ms; a silent server still times out', async (t) => {
+    const s = new Scope(t);
+    const { url } = await s.wsServer(() => undefined);
+    const port = await s.httpServer(net.createServer(() => undefined));
+    const [opened, silent] = await withSlowChildStart(1500, () =>
+      Promise.all([WscatConnection.open('slow', { url, openTimeoutMs: 500 }), WscatConnection.open('silent', { url: `ws://127.0.0.1:${port}`, openTimeoutMs: 500 })]),
+    );
+    if (!opened.ok) assert.fail(`${opened.error.code}: ${opened.error.message}`);
+    t.after(() => opened.conn.dispose());
+    assert.ok(opened.conn.openedMs >= 1500, `start-up was spent (${opened.conn.openedMs} ms)`);
+    assert.equal(silent.ok, false);
+    if (!silent.ok) assert.match(`${silent.error.code}: ${silent.error.message}`, /^TIMEOUT: .*handshake did not complete/);
+  });
+
   test('(n) a deadline that falls due while a frame waits in the pipe yields to the frame', async (t) => {
     // Timers run before the event loop polls for I/O. The harness is held (busy) until wscat has written
     // the frame to its stdout and past the deadline: both are due at once, and the frame must win.

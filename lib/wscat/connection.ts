@@ -30,10 +30,13 @@ export interface ConnectOptions {
   maxBytes?: number;
 }
 
+/** A wscat that has not begun its handshake by then is not going to: the machine itself is failing. */
+export const WSCAT_START_MAX_MS = 30_000;
+
 /** A server that floods a connection is stopped here: far above any real exchange, far below a machine's memory. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
+export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'WSCAT_START' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
 
 /**
  * A socket that did not open within `openTimeoutMs`: either the handshake never finished or the server
@@ -49,6 +52,8 @@ export interface OpenControl {
   deadline?: number;
   /** Stop trying and end the wscat (a pre-opened spare nobody will use). */
   signal?: AbortSignal;
+  /** Told when wscat begins the handshake (performance.now() time). */
+  onDial?: (at: number) => void;
 }
 
 export interface ConnectionFailure {
@@ -206,6 +211,8 @@ export class WscatConnection {
   private markExited!: () => void;
   private openInfo: OpenInfo | null = null;
   private openedAt = 0;
+  /** performance.now() when wscat began the handshake (its observer's 'dial'). */
+  private dialedAt: number | undefined;
   private upgradeHeaders: Record<string, string> = {};
   private wsClose: { code: number; reason: string } | null = null;
   private unattached: string | null = null;
@@ -242,14 +249,19 @@ export class WscatConnection {
     const conn = new WscatConnection(name, hooks, opts.maxBytes ?? DEFAULT_MAX_BYTES);
     conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], { env: wscatEnv(opts), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     conn.wire();
-    const planned = Math.min(started + opts.openTimeoutMs, control.deadline ?? Infinity);
-    // Starting wscat is CPU work: on a starved machine the deadline counts only time wsgate could run.
-    const meter = stallMeter([process.pid, conn.child.pid]);
-    const deadline = () => stretchedDeadline(planned, started, meter);
     const stopped = () => conn.closeInfo !== null || conn.unattached !== null || control.signal?.aborted === true;
     const onAbort = () => conn.notify();
     control.signal?.addEventListener('abort', onAbort);
-    await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
+    // wscat's own start-up (node loading it: ~0.1 s of CPU, seconds on a starved machine) is not the
+    // server's time: the open deadline counts from the moment wscat starts the handshake.
+    await conn.until(() => conn.dialedAt !== undefined || stopped(), started + WSCAT_START_MAX_MS);
+    const dialedAt = conn.dialedAt ?? performance.now();
+    if (conn.dialedAt !== undefined) control.onDial?.(dialedAt);
+    const planned = Math.min(dialedAt + opts.openTimeoutMs, (control.deadline ?? Infinity) + (dialedAt - started));
+    // The handshake and the probe are CPU work too: the deadline counts only time wsgate could run.
+    const meter = stallMeter([process.pid, conn.child.pid]);
+    const deadline = () => stretchedDeadline(planned, dialedAt, meter);
+    if (conn.dialedAt !== undefined) await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
     // Lines written before the socket opened would be dropped: the probe goes out only after the open,
     // and its pong proves that the server reads what is sent (a server that closes at once is caught here).
     if (conn.openInfo && !stopped()) {
@@ -269,6 +281,11 @@ export class WscatConnection {
       return { ok: false, error: { code: 'OBSERVER', message: `wsgate's observer could not attach to wscat's socket (${conn.unattached}); is wscat's ws dependency installed?`, stderr: conn.stderrText, exitCode: null, ms } };
     }
     if (conn.closeInfo) return { ok: false, error: conn.connectFailure(ms) };
+    if (conn.dialedAt === undefined && !control.signal?.aborted) {
+      conn.closeRequested = true;
+      await stopTree(conn.child, 300);
+      return { ok: false, error: { code: 'WSCAT_START', message: `wscat did not start within ${WSCAT_START_MAX_MS / 1000} s, so the server was not contacted: the machine running wsgate is overloaded`, stderr: conn.stderrText, exitCode: null, ms } };
+    }
     // A wscat still waiting for its handshake does not end at stdin EOF: stop it now.
     conn.closeRequested = true;
     await stopTree(conn.child, 300);
@@ -351,6 +368,10 @@ export class WscatConnection {
         break;
       case 'close':
         this.wsClose = { code: Number(ev.code), reason: String(ev.reason ?? '') };
+        break;
+      case 'dial':
+        // wscat's clock is this machine's: its epoch time placed on this process's performance clock.
+        this.dialedAt ??= Math.min(performance.now(), Number(ev.t) - performance.timeOrigin);
         break;
       case 'unattached':
         this.unattached = String(ev.why ?? 'unknown reason');

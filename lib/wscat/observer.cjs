@@ -37,6 +37,15 @@ function patch() {
   // Both ends of a round trip timed here, at the socket: a latency budget then measures the server and
   // this process's wake-up, not the harness reading a pipe on a busy machine.
   const now = () => Math.round((performance.timeOrigin + performance.now()) * 10) / 10;
+  // The moment wscat starts its handshake (ws looks http.request up on each connection): a connect
+  // deadline counts from here, so a wscat slow to start on a busy machine is not the server's delay.
+  for (const mod of [require('http'), require('https')]) {
+    const request = mod.request;
+    mod.request = function observedRequest(...args) {
+      report({ e: 'dial', t: now() });
+      return request.apply(this, args);
+    };
+  }
   let sends = 0;
   WebSocket.prototype.send = function observedSend(...args) {
     sends++;

@@ -6,7 +6,7 @@
 // would otherwise leave two idle wscats behind each time. The server sees those connections a little
 // earlier than the steps that use them; --no-pool turns this off when that matters (e.g. to time
 // connection set-up itself, or to count connections exactly).
-import { WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './connection.ts';
+import { WSCAT_START_MAX_MS, WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './connection.ts';
 
 type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure };
 
@@ -15,6 +15,10 @@ interface Spare {
   cancel: AbortController;
   /** performance.now() when the socket opened (undefined while opening). */
   openAt?: number;
+  /** performance.now() when its wscat began the handshake (undefined while wscat starts). */
+  dialAt?: number;
+  /** Called when dialAt is set. */
+  onDial?: () => void;
 }
 
 /**
@@ -50,7 +54,12 @@ export class WscatPool {
     this.spares.set(k, list);
     while (list.length < this.depth) {
       const cancel = new AbortController();
-      const spare: Spare = { opened: WscatConnection.open('spare', opts, {}, { signal: cancel.signal }), cancel };
+      const spare = { cancel } as Spare;
+      const onDial = (at: number) => {
+        spare.dialAt = at;
+        spare.onDial?.();
+      };
+      spare.opened = WscatConnection.open('spare', opts, {}, { signal: cancel.signal, onDial });
       void spare.opened.then((r) => (r.ok ? (spare.openAt = performance.now()) : undefined));
       list.push(spare);
     }
@@ -84,9 +93,23 @@ export class WscatPool {
     }
     this.topUp(k, opts);
     if (!spare) return WscatConnection.open(label, opts, hooks, { deadline });
+    const taken = spare;
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, deadline - performance.now()))));
+    let settled = false;
+    // As for a fresh wscat, a spare's start-up is not the server's time: its deadline counts from its
+    // handshake when that began after this step did.
+    const late = new Promise<'late'>((r) => {
+      const arm = () => {
+        clearTimeout(timer);
+        if (settled) return;
+        const due = taken.dialAt === undefined ? started + WSCAT_START_MAX_MS : Math.max(deadline, taken.dialAt + opts.openTimeoutMs);
+        timer = setTimeout(() => r('late'), Math.max(0, due - performance.now()));
+      };
+      taken.onDial = arm;
+      arm();
+    });
     const got = await Promise.race([spare.opened, late]);
+    settled = true;
     clearTimeout(timer);
     const timeout = (): Opened => ({ ok: false, error: openTimeout(opts.openTimeoutMs, Math.round(performance.now() - started)) });
     if (got === 'late') {

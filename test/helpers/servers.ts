@@ -4,8 +4,7 @@
 import { EventEmitter, once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
-import type net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import path from 'node:path';
@@ -110,14 +109,41 @@ export async function httpServer(t: TestContext, handler: http.RequestListener):
   return { url: `http://127.0.0.1:${port}`, port, server };
 }
 
-/** A port that nothing listens on (a server bound then closed). */
+/**
+ * A port that nothing listens on and nothing else can take while the test process lives: the local
+ * end of a connected client socket. A port merely bound and released could be handed to another test's
+ * server (tests run in parallel), and a connect meant to be refused would reach that server instead.
+ */
 export async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  const holder = net.createServer((accepted) => accepted.unref());
+  holder.listen(0, '127.0.0.1');
+  await once(holder, 'listening');
+  const client = net.connect((holder.address() as AddressInfo).port, '127.0.0.1');
+  await once(client, 'connect');
+  // Held until the process exits, without keeping it alive.
+  holder.unref();
+  client.unref();
+  return client.localPort!;
+}
+
+const SLOW_START = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'slow-start.cjs');
+
+/**
+ * Runs `fn` with every node child started meanwhile (wscat) spending `ms` of CPU before its program
+ * loads. It changes this process's environment: call it only where no other test runs concurrently.
+ */
+export async function withSlowChildStart<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, SLOW_START_MS: process.env.SLOW_START_MS };
+  process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --require ${JSON.stringify(SLOW_START)}`.trim();
+  process.env.SLOW_START_MS = String(ms);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 /** A temp folder removed in t.after. */

@@ -4,23 +4,15 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { runProcess } from '../../lib/os/process.ts';
 import { ROOT } from './helpers.ts';
+import { closedPort } from '../helpers/servers.ts';
 
 const kept: string[] = [];
 after(() => kept.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const flake = (args: string[]) => runProcess(process.execPath, [path.join(ROOT, 'scripts', 'flake.mjs'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 120_000 });
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('scripts/flake.mjs', { concurrency: true }, () => {
   test('two passing runs: counts, median and slowest, exit 0, nothing left behind', async () => {
