@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
-import { closedPort } from './helpers/servers.ts';
+import { freePort } from './helpers/servers.ts';
 import { runCli, tempDir, readResult, ROOT, SHARED_MACHINE } from './helpers/cli.ts';
 import { loadGatesFile } from '../lib/gates/load.ts';
 
@@ -16,7 +16,7 @@ test('examples/ci-gates.yaml loads, starts its backend, passes, and stops the ba
   const file = path.join(ROOT, 'examples', 'ci-gates.yaml');
   const loaded = loadGatesFile(file);
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
-  const port = await closedPort();
+  const port = await freePort();
   const out = tempDir();
   const project = tempDir();
   dirs.push(out, project);

@@ -126,6 +126,38 @@ export async function closedPort(): Promise<number> {
   return client.localPort!;
 }
 
+/** Lowest port the kernel hands out on its own (to outgoing connections and to listen(0)). */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port for a backend the test starts to bind, taken below the kernel's ephemeral range: a port
+ * from inside it can become the local end of another test's outgoing connection (or another listen(0))
+ * before the backend binds it, and the backend then fails with EADDRINUSE.
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = ephemeralLow() - 1;
+  for (let i = 0; i < 50 && high > low; i++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${low} and ${high} after 50 tries`);
+}
+
 const SLOW_START = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'slow-start.cjs');
 
 /**

@@ -3,18 +3,9 @@
 // after warm-up is checked. The leak is the reference server's `leak` fault in a real process.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import net from 'node:net';
 import { runGatesYaml } from '../helpers/run-gates.ts';
-import { jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
+import { freePort, jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
 import { BIN } from '../helpers/cli.ts';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('soak', { concurrency: true }, () => {
   test('two connections × 20 rounds of a ping pass, every exchange counted', async (t) => {

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { runGatesYaml } from '../helpers/run-gates.ts';
-import { closedPort, lineOf, oneGate, tmp, waitGone } from '../helpers/servers.ts';
+import { freePort, lineOf, oneGate, tmp, waitGone } from '../helpers/servers.ts';
 
 const URL = 'ws://127.0.0.1:9/unused';
 const NODE = JSON.stringify(process.execPath);
@@ -34,7 +34,7 @@ http.createServer((req, res) => {
 
 describe('start', { concurrency: true }, () => {
   test('ready by http; the server answers later steps; its whole tree is gone after the run', async (t) => {
-    const port = await closedPort();
+    const port = await freePort();
     const pidFile = path.join(tmp(t), 'pids');
     const yaml = oneGate(`
       - start: ${JSON.stringify(script(t, 'http.cjs', HTTP_SERVER))}
@@ -54,7 +54,7 @@ describe('start', { concurrency: true }, () => {
   });
 
   test('ready by port', async (t) => {
-    const port = await closedPort();
+    const port = await freePort();
     const cmd = script(t, 'tcp.cjs', `require('node:net').createServer((s) => s.end('hi')).listen(${port}, '127.0.0.1');`);
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
@@ -105,7 +105,7 @@ describe('start', { concurrency: true }, () => {
   });
 
   test('not ready within the deadline fails, and the process is stopped', async (t) => {
-    const port = await closedPort();
+    const port = await freePort();
     const pidFile = path.join(tmp(t), 'pid');
     // sh prints at once (a node script may take longer than the deadline to boot on a loaded machine).
     const cmd = `echo $$ > ${JSON.stringify(pidFile)}; echo still warming up; exec sleep 30`;
@@ -123,7 +123,7 @@ describe('start', { concurrency: true }, () => {
   });
 
   test('stop: gate stops the tree at the end of its gate, before the next gate', async (t) => {
-    const port = await closedPort();
+    const port = await freePort();
     const pidFile = path.join(tmp(t), 'pids');
     const yaml = `version: 1
 gates:
