@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseRunArgs, RUN_FLAGS, RUN_HELP, RUN_USAGE, type RunArgs } from '../lib/cli/args.ts';
 import { EXIT, HarnessFailure, formatError } from '../lib/errors.ts';
 import { cliResult } from './helpers/cli.ts';
+import { assertHelpLists } from './helpers/flags.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE_LINE = RUN_USAGE.replace(/^usage: /, '');
@@ -153,11 +154,8 @@ test('the flag table is the one source: every flag once in the usage line and on
   for (const f of Object.values(RUN_FLAGS)) {
     const shown = `--${f.name}${f.value ? ` ${f.value}` : ''}`;
     assert.equal(RUN_USAGE.split(`[${shown}]`).length - 1, 1, `${shown} in the usage line`);
-    const lines = RUN_HELP.split('\n').filter((l) => new RegExp(`^  (-\\w, )?--${f.name}\\b`).test(l));
-    assert.equal(lines.length, 1, `--${f.name} in the help`);
-    assert.ok(lines[0]!.includes(shown), lines[0]);
-    if ('short' in f && f.short) assert.ok(lines[0]!.startsWith(`  -${f.short}, --${f.name}`), lines[0]);
   }
+  assertHelpLists(RUN_FLAGS, RUN_HELP);
 });
 
 // ---- the real CLI ----

@@ -10,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { initGates, packageFileRef, SHIPPED_GATES_SCHEMA, SHIPPED_PROTOCOL } from '../lib/cli/init.ts';
+import { initGates, packageFileRef, INIT_FLAGS, INIT_HELP, INIT_USAGE, SHIPPED_GATES_SCHEMA, SHIPPED_PROTOCOL } from '../lib/cli/init.ts';
 import { loadGatesFile } from '../lib/gates/load.ts';
 import { loadProtocol } from '../lib/protocol/index.ts';
+import { cliResult } from './helpers/cli.ts';
+import { assertHelpLists, assertRefused } from './helpers/flags.ts';
 
 const Ajv2020 = Ajv2020Module.default;
 const addFormats = addFormatsModule.default;
@@ -122,4 +124,15 @@ test('schema references: relative inside the folder (a local install), a file UR
   assert.match(ref, /^file:\/\//);
   assert.equal(fileURLToPath(ref), SHIPPED_GATES_SCHEMA);
   assert.equal(packageFileRef(outside, SHIPPED_PROTOCOL, 'path'), SHIPPED_PROTOCOL);
+});
+
+test('wsgate init: --help lists every flag of its table; a bad command line exits 2 with the usage hint and writes nothing', async (t) => {
+  const dir = temp(t);
+  const help = await cliResult(['init', '--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.equal(help.stdout, INIT_HELP + '\n');
+  assertHelpLists(INIT_FLAGS, INIT_HELP);
+  assertRefused(await cliResult(['init', dir, '--forse']), "unknown option '--forse' (did you mean --force?)", INIT_USAGE);
+  assertRefused(await cliResult(['init', dir, 'more']), 'too many arguments: more', INIT_USAGE);
+  assert.equal(existsSync(path.join(dir, 'gates.yaml')), false);
 });

@@ -6,7 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { startReferenceServer } from '../reference-server/index.ts';
-import { runCli, scratch, readResult, SHARED_MACHINE } from './helpers/cli.ts';
+import { cliResult, runCli, scratch, readResult, SHARED_MACHINE } from './helpers/cli.ts';
+import { assertHelpLists, assertRefused } from './helpers/flags.ts';
+import { MERGE_FLAGS, MERGE_HELP, MERGE_USAGE } from '../lib/cli/merge.ts';
 import { shardGates } from '../lib/runner/run.ts';
 import type { RunResult } from '../lib/evidence/results.ts';
 
@@ -89,6 +91,18 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     const only = await runCli(['merge', outs[0]!, '--out', path.join(tmp(), 'm2')]);
     assert.match(only.stdout, /shards missing from the merge: 2\/2/);
     assert.equal(only.exitCode, 1, only.stdout + only.stderr);
+  });
+
+  test('merge: --help lists every flag of its table; a bad command line exits 2 with the usage hint', async () => {
+    const help = await cliResult(['merge', '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.equal(help.stdout, MERGE_HELP + '\n');
+    assertHelpLists(MERGE_FLAGS, MERGE_HELP);
+    const out = path.join(tmp(), 'never-made');
+    assertRefused(await cliResult(['merge', tmp(), '--otu', out]), "unknown option '--otu' (did you mean --out?)", MERGE_USAGE);
+    assertRefused(await cliResult(['merge', tmp(), '--out', out, '--reporter', 'junit:']), '--reporter expects NAME or NAME:FILE, got "junit:"', MERGE_USAGE);
+    assertRefused(await cliResult(['merge', '--out', out]), 'give the result folders (or result.json files) of the shards', MERGE_USAGE);
+    assert.equal(existsSync(out), false);
   });
 
   test('bad --parallel and --shard values are usage errors', async () => {

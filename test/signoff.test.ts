@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
-import { runCli, tempDir, ROOT } from './helpers/cli.ts';
+import { cliResult, runCli, tempDir, ROOT } from './helpers/cli.ts';
+import { assertHelpLists, assertRefused } from './helpers/flags.ts';
+import { SIGNOFF_FLAGS, SIGNOFF_HELP, SIGNOFF_USAGE, STATUS_FLAGS, STATUS_HELP, STATUS_USAGE } from '../lib/signoff/cli.ts';
 import { buildManifest } from '../lib/evidence/writer.ts';
 import type { RunResult } from '../lib/evidence/results.ts';
 
@@ -86,6 +88,32 @@ test('a failed run cannot be signed off, and status says failed', async () => {
   assert.equal(stateOf(status.stdout, 'ping'), 'failed');
   const missingBy = await runCli(['signoff', '--gate', 'ping'], { cwd: work.path });
   assert.equal(missingBy.exitCode, 2);
+});
+
+test('signoff and status: --help lists every flag of their tables; bad command lines exit 2 with the usage hint', async () => {
+  for (const [argv, help, flags] of [
+    [['signoff', '--help'], SIGNOFF_HELP, SIGNOFF_FLAGS],
+    [['signoff', '-h'], SIGNOFF_HELP, SIGNOFF_FLAGS],
+    [['status', '--help'], STATUS_HELP, STATUS_FLAGS],
+  ] as const) {
+    const r = await cliResult([...argv]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, help + '\n');
+    assertHelpLists(flags, help);
+  }
+  // Required flags stand bare in the usage line.
+  assert.match(SIGNOFF_USAGE, / --gate ID\.\.\. --by NAME \[--note TEXT\]/);
+  for (const [argv, message] of [
+    [['signoff', '--gaet', 'g', '--by', 'Ada'], "unknown option '--gaet' (did you mean --gate?)"],
+    [['signoff', '--by', 'Ada'], '--gate ID is required'],
+    [['signoff', '--gate', 'g'], '--by NAME is required: a sign-off names the person'],
+    [['signoff', '--gate', 'g', '--by', ' '], '--by NAME is required: a sign-off names the person'],
+    [['signoff', 'a', 'b', '--gate', 'g', '--by', 'Ada'], 'too many arguments: b'],
+  ] as const) {
+    assertRefused(await cliResult([...argv]), message, SIGNOFF_USAGE);
+  }
+  assertRefused(await cliResult(['status', '--rnus', 'x']), "unknown option '--rnus' (did you mean --runs?)", STATUS_USAGE);
+  assertRefused(await cliResult(['status', 'x']), 'unexpected argument x', STATUS_USAGE);
 });
 
 // ---- what a sign-off can prove, and ordering by run times -----------------------------------------

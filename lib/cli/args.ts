@@ -2,8 +2,8 @@
 // RUN_FLAGS; the usage line, the --help text, node:util's options and the type RunArgs come from it.
 // Bad input is a usage error (exit 2) with the usage line; nothing runs.
 import { existsSync } from 'node:fs';
-import { HarnessFailure, EXIT } from '../errors.ts';
-import { helpEntry, helpLines, list, off, on, parsed, readFlags, splitArgv, text, usageFlags, type FlagValues, type Parse } from './flags.ts';
+import type { HarnessFailure } from '../errors.ts';
+import { HELP, helpText, list, off, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type FlagValues, type Parse } from './flags.ts';
 
 /** A positive number: the scales multiply deadlines and budgets. */
 const positive: Parse<number> = (raw, refuse, flag) => {
@@ -21,8 +21,15 @@ const variable: Parse<[string, string]> = (s, refuse, flag) => {
   return [name, s.slice(i + 1)];
 };
 
+/** `NAME[:FILE]` of --reporter (run and merge); whether NAME is a reporter is checked where they are made. */
+export const reporterSpec: Parse<{ name: string; file?: string }> = (r, refuse, flag) => {
+  const i = r.indexOf(':');
+  if (i === 0 || i === r.length - 1) throw refuse(`${flag} expects NAME or NAME:FILE, got "${r}"`);
+  return i < 0 ? { name: r } : { name: r.slice(0, i), file: r.slice(i + 1) };
+};
+
 export const RUN_FLAGS = {
-  gatesFile: text('gates', 'FILE', 'gates file (default: the gates.yaml shipped with wsgate)'),
+  gatesFile: text('gates', 'FILE', 'gates file (default: gates.yaml or wsgate.yaml of the current folder,\nelse the agent-backend gates shipped with wsgate)'),
   gates: list('gate', 'ID', 'run only this gate (repeatable)'),
   list: on('list', 'print gate ids and titles, run nothing'),
   bail: on('bail', "stop at the first failed step (the workflow's HARD STOP)"),
@@ -45,11 +52,7 @@ export const RUN_FLAGS = {
     if (value.length < 3) throw refuse(`${flag} ${name}: a secret must be at least 3 characters long to be redacted`);
     return [name, value] as [string, string];
   }),
-  reporters: list('reporter', 'NAME[:FILE]', 'add a reporter (repeatable; default console)', (r, refuse, flag) => {
-    const i = r.indexOf(':');
-    if (i === 0 || i === r.length - 1) throw refuse(`${flag} expects NAME or NAME:FILE, got "${r}"`);
-    return i < 0 ? { name: r } : { name: r.slice(0, i), file: r.slice(i + 1) };
-  }),
+  reporters: list('reporter', 'NAME[:FILE]', 'add a reporter (repeatable; default console)', reporterSpec),
   out: text('out', 'DIR', "evidence folder, new or empty (default .wsgate/runs/<time>-<run id> in the\ncurrent folder; a private per-user folder when that is inside PATH or\ninside wsgate's own package)"),
   requireSignoff: on('require-signoff', 'exit 1 while a gate that ran has manual checks awaiting sign-off'),
   quiet: on('quiet', 'print failures and the summary only', { short: 'q' }),
@@ -66,7 +69,7 @@ export const RUN_FLAGS = {
   pool: off('no-pool', 'spawn each wscat when its connect step runs (default: one connection\nper option set is opened ahead, so wscat\'s start-up overlaps other work)'),
   gitInit: on('git-init', 'make PATH a git repository even when no gate checks git'),
   allowSubfolder: on('allow-subfolder', "accept a PATH inside a git repository that is not its top folder (the\nserver's git tools then work on the whole repository)"),
-  help: on('help', 'print this help', { short: 'h' }),
+  help: HELP,
   version: on('version', "print wsgate's, wscat's and node's versions", { short: 'V' }),
 };
 
@@ -77,15 +80,14 @@ const POSITIONALS = [
 
 export const RUN_USAGE = `usage: wsgate run [URL] [PATH] ${usageFlags(RUN_FLAGS)}`;
 
-export const RUN_HELP = `${RUN_USAGE}
-
-Runs the gates of a gates.yaml against a WebSocket server through real wscat connections.
-
-${POSITIONALS.map(([name, help]) => helpEntry(name, help)).join('\n')}
-${helpLines(RUN_FLAGS)}
-
-exit codes: 0 every gate passed · 1 a check failed · 2 usage or gates.yaml error ·
-            3 the harness could not work · 130 interrupted`;
+export const RUN_HELP = helpText(
+  RUN_USAGE,
+  'Runs the gates of a gates.yaml against a WebSocket server through real wscat connections.',
+  POSITIONALS,
+  RUN_FLAGS,
+  `exit codes: 0 every gate passed · 1 a check failed · 2 usage or gates.yaml error ·
+            3 the harness could not work · 130 interrupted`,
+);
 
 type FlagArgs = Omit<FlagValues<typeof RUN_FLAGS>, 'varList' | 'secretList' | 'noColor'>;
 
@@ -101,9 +103,7 @@ export interface RunArgs extends FlagArgs {
   color: boolean;
 }
 
-function usage(message: string): HarnessFailure {
-  return new HarnessFailure([{ code: 'USAGE', title: message, hint: RUN_USAGE.replace(/^usage: /, '') }], EXIT.usage);
-}
+const usage = usageError(RUN_USAGE);
 
 /**
  * `[URL] [PATH]` as `wsgate run` takes them (and `wsgate record`): a single argument that is not a

@@ -3,10 +3,15 @@
 // node:util parseArgs' options, the usage line, the --help lines and the type of the parsed result.
 // Adding a flag is one entry in the table; nothing else can forget it.
 import { parseArgs } from 'node:util';
-import { HarnessFailure, didYouMean } from '../errors.ts';
+import { EXIT, HarnessFailure, didYouMean } from '../errors.ts';
 
 /** Refuses a command line: a usage error (exit 2) with the command's usage line as its hint. */
 export type Refuse = (message: string) => HarnessFailure;
+
+/** The Refuse of a command whose usage line (or lines) is `usage`. */
+export function usageError(usage: string): Refuse {
+  return (message) => new HarnessFailure([{ code: 'USAGE', title: message, hint: usage.replace(/^usage: /, '') }], EXIT.usage);
+}
 
 export interface Flag<T> {
   /** The long name, without `--`. */
@@ -15,6 +20,8 @@ export interface Flag<T> {
   /** The value's name in usage and help (FILE, ID, X); absent for a switch. */
   readonly value?: string;
   readonly repeatable?: boolean;
+  /** Shown without brackets in the usage line; see `required`. */
+  readonly required?: boolean;
   /** The --help description; a `\n` starts a continuation line. */
   readonly help: string;
   /** What the flag's text (undefined: not given; a list when repeatable; true for a switch) means. */
@@ -57,6 +64,24 @@ export function list<T = string>(name: string, value: string, help: string, pars
   return { name, value, help, repeatable: true, read: (raw, refuse) => ((raw ?? []) as string[]).map((r) => parse(r, refuse, `--${name}`)) };
 }
 
+/**
+ * A flag that must be given with a value that is not blank; `why` is added to the refusal.
+ * Read only after --help is answered, so that `--help` alone still works.
+ */
+export function required<T>(flag: Flag<T>, why?: string): Flag<Exclude<T, undefined>> {
+  return {
+    ...flag,
+    required: true,
+    read: (raw, refuse) => {
+      if (raw === undefined || (typeof raw === 'string' && !raw.trim())) throw refuse(`--${flag.name} ${flag.value} is required${why ? `: ${why}` : ''}`);
+      return flag.read(raw, refuse) as Exclude<T, undefined>;
+    },
+  };
+}
+
+/** `-h, --help`, which every command has. */
+export const HELP = on('help', 'print this help', { short: 'h' });
+
 export type FlagTable = Record<string, Flag<unknown>>;
 
 /** The typed result of a table: each key holds what its flag's `read` returns. */
@@ -70,19 +95,22 @@ function parseOptions(flags: FlagTable): ParseOptions {
   return options;
 }
 
+/** Each flag's text by its long name, as node:util parseArgs gives it. */
+export type RawFlags = Record<string, string | boolean | string[] | undefined>;
+
 /** The command line split into flags (still text) and positionals; unknown or malformed flags refused. */
-export function splitArgv(flags: FlagTable, argv: string[], refuse: Refuse): { raw: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+export function splitArgv(flags: FlagTable, argv: string[], refuse: Refuse): { raw: RawFlags; positionals: string[] } {
   const options = parseOptions(flags);
   try {
     const r = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
-    return { raw: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
+    return { raw: r.values as RawFlags, positionals: r.positionals };
   } catch (e) {
     throw refuse(explainParseError((e as Error).message, argv, Object.keys(options)));
   }
 }
 
 /** Every flag's text read into its typed value, in table order (the first refusal wins). */
-export function readFlags<F extends FlagTable>(flags: F, raw: Record<string, string | boolean | string[] | undefined>, refuse: Refuse): FlagValues<F> {
+export function readFlags<F extends FlagTable>(flags: F, raw: RawFlags, refuse: Refuse): FlagValues<F> {
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(flags)) out[key] = f.read(raw[f.name], refuse);
   return out as FlagValues<F>;
@@ -112,10 +140,13 @@ export function explainParseError(message: string, argv: string[], options: stri
   return first.replace(/\. To specify a positional argument.*$/s, '');
 }
 
-/** `[--gates FILE] [--gate ID]... [--list]`: the flags part of a usage line. */
+/** `--gate ID... [--gates FILE] [--list]`: the flags part of a usage line. */
 export function usageFlags(flags: FlagTable): string {
   return Object.values(flags)
-    .map((f) => `[--${f.name}${f.value ? ` ${f.value}` : ''}]${f.repeatable ? '...' : ''}`)
+    .map((f) => {
+      const shown = `--${f.name}${f.value ? ` ${f.value}` : ''}`;
+      return (f.required ? shown : `[${shown}]`) + (f.repeatable ? '...' : '');
+    })
     .join(' ');
 }
 
@@ -135,4 +166,10 @@ export function helpLines(flags: FlagTable): string {
   return Object.values(flags)
     .map((f) => helpEntry(`${f.short ? `-${f.short}, ` : ''}--${f.name}${f.value ? ` ${f.value}` : ''}`, f.help))
     .join('\n');
+}
+
+/** A command's --help: its usage, what it does, its positionals and flags, then `after` (the exit codes). */
+export function helpText(usage: string, about: string, positionals: readonly (readonly [string, string])[], flags: FlagTable, after: string): string {
+  const entries = [...positionals.map(([name, help]) => helpEntry(name, help)), helpLines(flags)].join('\n');
+  return `${usage}\n\n${about}\n\n${entries}\n\n${after}`;
 }

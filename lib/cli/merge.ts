@@ -5,18 +5,33 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ensureDirSync } from 'fs-extra/esm';
 import { writeFileNoFollow } from '../evidence/safe-write.ts';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { HarnessFailure, EXIT, didYouMean } from '../errors.ts';
 import type { GateResult, RunResult } from '../evidence/results.ts';
 import { summarise } from '../runner/run.ts';
 import { mergeCoverage, type CoverageReport } from '../protocol/index.ts';
 import { REPORTERS, REPORTER_NAMES, type Reporter, type RunInfo } from '../reporters/index.ts';
+import { reporterSpec } from './args.ts';
+import { HELP, helpText, list, on, readFlags, splitArgv, text, usageError, usageFlags } from './flags.ts';
 
-export const MERGE_USAGE = 'usage: wsgate merge DIR|result.json... [--out DIR] [--reporter NAME[:FILE]]... [--quiet]';
+export const MERGE_FLAGS = {
+  out: text('out', 'DIR', 'folder for the merged result.json (default .wsgate/merged/<time>)'),
+  reporters: list('reporter', 'NAME[:FILE]', 'add a reporter (repeatable; console always reports)', reporterSpec),
+  quiet: on('quiet', 'print failures and the summary only'),
+  help: HELP,
+};
 
-function usage(title: string): HarnessFailure {
-  return new HarnessFailure([{ code: 'USAGE', title, hint: MERGE_USAGE.replace(/^usage: /, '') }], EXIT.usage);
-}
+export const MERGE_USAGE = `usage: wsgate merge DIR|result.json... ${usageFlags(MERGE_FLAGS)}`;
+
+export const MERGE_HELP = helpText(
+  MERGE_USAGE,
+  'Merges the results of shards (wsgate run --shard K/N) into one report and one exit code.',
+  [['DIR|result.json', "a shard's evidence folder, or its result.json (one or more)"]],
+  MERGE_FLAGS,
+  `exit codes: as one run of all the shards: 0 every gate passed · 1 a check failed or a shard is
+            missing · 2 usage error · 3 the harness could not work · 130 a shard was interrupted`,
+);
+
+const usage = usageError(MERGE_USAGE);
 
 function readShard(p: string): { source: string; result: RunResult } {
   const file = existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'result.json') : p;
@@ -80,19 +95,14 @@ export function mergeResults(shards: { source: string; result: RunResult }[]): R
 }
 
 export async function mergeMain(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { out: { type: 'string' }, reporter: { type: 'string', multiple: true }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    throw usage((e as Error).message.replace(/\. To specify.*$/s, ''));
-  }
-  const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(MERGE_USAGE + '\n');
+  const { raw, positionals } = splitArgv(MERGE_FLAGS, argv, usage);
+  if (raw.help) {
+    process.stdout.write(MERGE_HELP + '\n');
     return EXIT.passed;
   }
-  if (!parsed.positionals.length) throw usage('give the result folders (or result.json files) of the shards');
-  const result = mergeResults(parsed.positionals.map(readShard));
+  const v = readFlags(MERGE_FLAGS, raw, usage);
+  if (!positionals.length) throw usage('give the result folders (or result.json files) of the shards');
+  const result = mergeResults(positionals.map(readShard));
   const out = path.resolve(v.out ?? path.join('.wsgate', 'merged', new Date().toISOString().replace(/[:.]/g, '-')));
   ensureDirSync(out);
   try {
@@ -100,14 +110,14 @@ export async function mergeMain(argv: string[]): Promise<number> {
   } catch (e) {
     throw new HarnessFailure([{ code: 'USAGE', title: `cannot write ${path.join(out, 'result.json')}: ${(e as Error).message}` }], EXIT.harness);
   }
-  const reporters: Reporter[] = [{ name: 'console' }, ...(v.reporter ?? []).map((r) => (r.includes(':') ? { name: r.slice(0, r.indexOf(':')), file: r.slice(r.indexOf(':') + 1) } : { name: r }))]
+  const reporters: Reporter[] = [{ name: 'console' }, ...v.reporters]
     .filter((r, i, all) => all.findIndex((x) => x.name === r.name) === i)
     .map((r) => {
       if (!(REPORTER_NAMES as string[]).includes(r.name)) {
         const guess = didYouMean(r.name, REPORTER_NAMES);
         throw usage(`unknown reporter "${r.name}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
       }
-      return REPORTERS[r.name as keyof typeof REPORTERS]({ ...('file' in r && r.file ? { file: r.file } : {}), quiet: v.quiet ?? false, verbose: false, color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined, out: process.stdout });
+      return REPORTERS[r.name as keyof typeof REPORTERS]({ ...('file' in r && r.file ? { file: r.file } : {}), quiet: v.quiet, verbose: false, color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined, out: process.stdout });
     });
   const info: RunInfo = { runId: result.runId, url: result.url, project: result.project, gatesFile: result.gatesFile, embedded: false, version: '', gateCount: result.gates.length, evidenceDir: null };
   await report(reporters, 'onRunStart', info);
@@ -117,6 +127,6 @@ export async function mergeMain(argv: string[]): Promise<number> {
     reportNow(reporters, 'onGateEnd', g);
   }
   await report(reporters, 'onRunEnd', result, info);
-  process.stdout.write(`merged ${parsed.positionals.length} result(s) into ${path.join(out, 'result.json')}\n`);
+  process.stdout.write(`merged ${positionals.length} result(s) into ${path.join(out, 'result.json')}\n`);
   return result.exitCode;
 }

@@ -1,9 +1,8 @@
 // `wsgate record`: a manual wscat session (or the evidence of an earlier run) turned into a gate.
 // The project folder and the embedded server are set up exactly as `wsgate run` sets them up.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseTarget } from '../cli/args.ts';
-import { explainParseError } from '../cli/flags.ts';
+import { HELP, helpText, list, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type FlagValues, type Parse, type RawFlags } from '../cli/flags.ts';
 import { parseDuration } from '../gates/duration.ts';
 import { EXIT, HarnessFailure, didYouMean } from '../errors.ts';
 import { startEmbeddedTarget, type EmbeddedServer } from '../runner/embedded.ts';
@@ -17,104 +16,72 @@ import type { Recording } from './recording.ts';
 import { summaryLines } from './summary.ts';
 import { freeId, gatesText, readTarget, writeGatesFile, type Target } from './write.ts';
 
-export const RECORD_USAGE = `usage: wsgate record [URL] [PATH] [--out FILE] [--gate ID] [--until KIND]... [--idle MS] [--wait MS] [--type-field NAME] [--loose-text] [--keep]
-       wsgate record --from RUN_DIR|TRANSCRIPT [--out FILE] [--gate ID]... [--type-field NAME] [--loose-text]`;
-
-export const RECORD_HELP = `${RECORD_USAGE}
-
-Turns a manual session into a gate. Type JSON lines as with \`wscat -c URL\`; replies show as they
-arrive; Ctrl-D or /close ends the session, and the gate is written (Ctrl-C: nothing is written).
-
-  URL                 ws:// or wss:// URL of the server; none: start the embedded reference server
-  PATH                project folder (as for wsgate run): its changes become verify steps, and its
-                      path is written as \${PROJECT}; none: a fresh temp folder
-  --out FILE          gates file to write (default ./gates.yaml); an existing one gets the gate
-                      appended, its text untouched
-  --gate ID           id of the new gate (default: recorded; -2, -3… if taken). With --from: take
-                      only this gate of the run (repeatable)
-  --from PATH         record from a run's evidence folder (or its transcript.jsonl) instead
-  --until KIND        a message kind that ends a reply (e.g. message_complete; repeatable)
-  --idle MS           a reply has ended after this long without a frame (default 500ms)
-  --wait MS           longest wait for one reply (default 10s)
-  --type-field NAME   the field naming a message's kind (default: the gates file's, else type)
-  --loose-text        do not pin the text of streamed replies (a model words them anew each time)
-  --keep              keep the temp project folder and server data
-
-With stdin not a terminal the lines come from stdin, and each is sent only once the reply to the
-previous one has ended (--until, --idle, --wait), so replies are attributed to the right send.
-
-exit codes: 0 gate written · 1 the connection failed · 2 usage error · 3 the harness could not work
-            · 130 interrupted (nothing written)`;
-
-interface RecordArgs {
-  url?: string;
-  project?: string;
-  out: string;
-  gates: string[];
-  from?: string;
-  until: string[];
-  idleMs: number;
-  waitMs: number;
-  typeField?: string;
-  looseText: boolean;
-  keep: boolean;
-  help: boolean;
-}
-
-const OPTIONS = {
-  out: { type: 'string' },
-  gate: { type: 'string', multiple: true },
-  from: { type: 'string' },
-  until: { type: 'string', multiple: true },
-  idle: { type: 'string' },
-  wait: { type: 'string' },
-  'type-field': { type: 'string' },
-  'loose-text': { type: 'boolean' },
-  keep: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-function usage(message: string): HarnessFailure {
-  return new HarnessFailure([{ code: 'USAGE', title: message, hint: RECORD_USAGE.replace(/^usage: /, '') }], EXIT.usage);
-}
-
-function duration(flag: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
+/** A reply's deadline: a duration (500ms, 5s) or a number of milliseconds. */
+const duration: Parse<number> = (raw, refuse, flag) => {
   try {
     const ms = parseDuration(/^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw);
     if (ms > 0) return ms;
   } catch {
     /* below */
   }
-  throw usage(`--${flag} expects a duration such as 500ms, 5s or a number of milliseconds, got "${raw}"`);
-}
+  throw refuse(`${flag} expects a duration such as 500ms, 5s or a number of milliseconds, got "${raw}"`);
+};
 
-function parseRecordArgs(argv: string[]): RecordArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (e) {
-    throw usage(explainParseError((e as Error).message, argv, Object.keys(OPTIONS)));
-  }
-  const v = parsed.values;
-  if (v.from !== undefined && parsed.positionals.length) throw usage('--from records from a run: give no URL or PATH with it');
-  if (v.from === '' || v.out === '') throw usage(`--${v.from === '' ? 'from' : 'out'} needs a value`);
-  if (v.from === undefined && (v.gate?.length ?? 0) > 1) throw usage('--gate names the one gate a session records (several only with --from)');
-  for (const g of v.gate ?? []) if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(g)) throw usage(`--gate ${g}: an id is letters, digits, ".", "_" and "-", starting with a letter or digit`);
-  if (v['type-field'] === '') throw usage('--type-field needs a value');
-  return {
-    ...parseTarget(parsed.positionals, usage),
-    out: v.out ?? 'gates.yaml',
-    gates: v.gate ?? [],
-    ...(v.from !== undefined ? { from: v.from } : {}),
-    until: v.until ?? [],
-    idleMs: duration('idle', v.idle, 500),
-    waitMs: duration('wait', v.wait, 10_000),
-    ...(v['type-field'] ? { typeField: v['type-field'] } : {}),
-    looseText: v['loose-text'] ?? false,
-    keep: v.keep ?? false,
-    help: v.help ?? false,
-  };
+/** Flags of both forms: a live session and --from. */
+const SHARED_FLAGS = {
+  out: text('out', 'FILE', 'gates file to write (default ./gates.yaml); an existing one gets the gate\nappended, its text untouched'),
+  gates: list('gate', 'ID', 'id of the new gate (default: recorded; -2, -3… if taken). With --from: take\nonly this gate of the run (repeatable)', (g, refuse, flag) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(g)) throw refuse(`${flag} ${g}: an id is letters, digits, ".", "_" and "-", starting with a letter or digit`);
+    return g;
+  }),
+  typeField: text('type-field', 'NAME', "the field naming a message's kind (default: the gates file's, else type)"),
+  looseText: on('loose-text', 'do not pin the text of streamed replies (a model words them anew each time)'),
+};
+
+/** Flags of a live session only. */
+const SESSION_FLAGS = {
+  until: list('until', 'KIND', 'a message kind that ends a reply (e.g. message_complete; repeatable)'),
+  idleMs: parsed('idle', 'MS', 'a reply has ended after this long without a frame (default 500ms)', 500, duration),
+  waitMs: parsed('wait', 'MS', 'longest wait for one reply (default 10s)', 10_000, duration),
+  keep: on('keep', 'keep the temp project folder and server data'),
+};
+
+export const RECORD_FLAGS = {
+  ...SHARED_FLAGS,
+  from: text('from', 'RUN_DIR|TRANSCRIPT', "record from a run's evidence folder (or its\ntranscript.jsonl) instead of a live session"),
+  ...SESSION_FLAGS,
+  help: HELP,
+};
+
+export const RECORD_USAGE = `usage: wsgate record [URL] [PATH] ${usageFlags({ ...SHARED_FLAGS, ...SESSION_FLAGS })}
+       wsgate record --from ${RECORD_FLAGS.from.value} ${usageFlags(SHARED_FLAGS)}`;
+
+export const RECORD_HELP = helpText(
+  RECORD_USAGE,
+  `Turns a manual session into a gate. Type JSON lines as with \`wscat -c URL\`; replies show as they
+arrive; Ctrl-D or /close ends the session, and the gate is written (Ctrl-C: nothing is written).`,
+  [
+    ['URL', 'ws:// or wss:// URL of the server; none: start the embedded reference server'],
+    ['PATH', 'project folder (as for wsgate run): its changes become verify steps, and its\npath is written as ${PROJECT}; none: a fresh temp folder'],
+  ],
+  RECORD_FLAGS,
+  `With stdin not a terminal the lines come from stdin, and each is sent only once the reply to the
+previous one has ended (--until, --idle, --wait), so replies are attributed to the right send.
+
+exit codes: 0 gate written · 1 the connection failed · 2 usage error · 3 the harness could not work
+            · 130 interrupted (nothing written)`,
+);
+
+type RecordArgs = FlagValues<typeof RECORD_FLAGS> & { url?: string; project?: string };
+
+const usage = usageError(RECORD_USAGE);
+
+/** The command line past --help: the flags read, and the checks that span several of them. */
+function recordArgs(raw: RawFlags, positionals: string[]): RecordArgs {
+  const v = readFlags(RECORD_FLAGS, raw, usage);
+  if (v.from !== undefined && positionals.length) throw usage('--from records from a run: give no URL or PATH with it');
+  if (v.from === undefined && v.gates.length > 1) throw usage('--gate names the one gate a session records (several only with --from)');
+  return { ...parseTarget(positionals, usage), ...v };
 }
 
 /** The type field the written gates will be read with: an existing file's, which --type-field must agree with. */
@@ -208,11 +175,12 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
 }
 
 export async function recordMain(argv: string[]): Promise<number> {
-  const args = parseRecordArgs(argv);
-  if (args.help) {
+  const { raw, positionals } = splitArgv(RECORD_FLAGS, argv, usage);
+  if (raw.help) {
     process.stdout.write(RECORD_HELP + '\n');
     return EXIT.passed;
   }
-  const target = readTarget(args.out);
+  const args = recordArgs(raw, positionals);
+  const target = readTarget(args.out ?? 'gates.yaml');
   return args.from !== undefined ? fromEvidence(args, target) : live(args, target);
 }

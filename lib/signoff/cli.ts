@@ -1,40 +1,65 @@
 // `wsgate signoff` and `wsgate status`.
-import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { HarnessFailure, EXIT } from '../errors.ts';
+import { EXIT, HarnessFailure } from '../errors.ts';
 import { gateStates, listRuns, proofNote, signoff } from './ledger.ts';
 import { loadGatesFile } from '../gates/load.ts';
 import { defaultRunsDirs } from '../evidence/dir.ts';
 import { keyId, signingKey } from '../evidence/signing.ts';
 import { termText } from '../reporters/term-safe.ts';
+import { RUN_FLAGS } from '../cli/args.ts';
+import { HELP, helpText, list, parsed, readFlags, required, splitArgv, text, usageError, usageFlags } from '../cli/flags.ts';
 
-export const SIGNOFF_USAGE = 'usage: wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT] [--runs DIR]';
-export const STATUS_USAGE = 'usage: wsgate status [--gates FILE] [--runs DIR]';
+const RUNS = text('runs', 'DIR', 'the folder of runs (default: .wsgate/runs of the current folder and the\nprivate per-user runs folder)');
 
-function parse(argv: string[], usage: string, options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
-  try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new HarnessFailure([{ code: 'USAGE', title: (e as Error).message.replace(/\. To specify.*$/s, ''), hint: usage.replace(/^usage: /, '') }], EXIT.usage);
-  }
-}
+export const SIGNOFF_FLAGS = {
+  gates: required(list('gate', 'ID', 'the gate signed off (repeatable)')),
+  by: required(text('by', 'NAME', 'the person signing off'), 'a sign-off names the person'),
+  // Not text(), which refuses an empty value: `--note ""` has always meant no note.
+  note: parsed('note', 'TEXT', 'a note kept with the sign-off', '', (raw) => raw),
+  runs: RUNS,
+  help: HELP,
+};
+
+export const STATUS_FLAGS = {
+  gatesFile: RUN_FLAGS.gatesFile,
+  runs: RUNS,
+  help: HELP,
+};
+
+export const SIGNOFF_USAGE = `usage: wsgate signoff [RUN_DIR] ${usageFlags(SIGNOFF_FLAGS)}`;
+export const STATUS_USAGE = `usage: wsgate status ${usageFlags(STATUS_FLAGS)}`;
+
+export const SIGNOFF_HELP = helpText(
+  SIGNOFF_USAGE,
+  "Records a person's sign-off of a gate whose automated checks passed, in gates.signoff.jsonl beside\nthe gates file, tied to the digest of the run's evidence.",
+  [['RUN_DIR', 'the run signed off (default: the newest run under --runs)']],
+  SIGNOFF_FLAGS,
+  'exit codes: 0 signed off · 1 a sign-off was refused (the reason is printed) · 2 usage error',
+);
+
+export const STATUS_HELP = helpText(
+  STATUS_USAGE,
+  "Prints each gate's latest state (the newest run decides): passed, failed, awaiting sign-off,\nsigned off, stale, tampered, unsigned or not run.",
+  [],
+  STATUS_FLAGS,
+  'exit codes: 0 printed · 2 usage error or a gates file that does not load',
+);
 
 /** --runs DIR, else the current folder's .wsgate/runs and the private per-user runs folder. */
-function runsDirs(given: unknown): string[] {
-  return given !== undefined ? [String(given)] : defaultRunsDirs();
+function runsDirs(given: string | undefined): string[] {
+  return given !== undefined ? [given] : defaultRunsDirs();
 }
 
 const warn = (m: string) => process.stderr.write(`wsgate: warning: ${termText(m)}\n`);
 
 export function signoffMain(argv: string[]): number {
-  const { values: v, positionals } = parse(argv, SIGNOFF_USAGE, { gate: { type: 'string', multiple: true }, by: { type: 'string' }, note: { type: 'string' }, runs: { type: 'string' } });
-  if (v.help) {
-    process.stdout.write(SIGNOFF_USAGE + '\n');
+  const usage = usageError(SIGNOFF_USAGE);
+  const { raw, positionals } = splitArgv(SIGNOFF_FLAGS, argv, usage);
+  if (raw.help) {
+    process.stdout.write(SIGNOFF_HELP + '\n');
     return EXIT.passed;
   }
-  const usage = (t: string) => new HarnessFailure([{ code: 'USAGE', title: t, hint: SIGNOFF_USAGE.replace(/^usage: /, '') }], EXIT.usage);
-  if (!Array.isArray(v.gate) || v.gate.length === 0) throw usage('--gate ID is required');
-  if (!v.by || !String(v.by).trim()) throw usage('--by NAME is required: a sign-off names the person');
+  const v = readFlags(SIGNOFF_FLAGS, raw, usage);
   if (positionals.length > 1) throw usage(`too many arguments: ${positionals.slice(1).join(' ')}`);
   const key = signingKey();
   let runDir = positionals[0];
@@ -45,8 +70,8 @@ export function signoffMain(argv: string[]): number {
     runDir = runs[runs.length - 1]!.dir;
   }
   let code: number = EXIT.passed;
-  for (const gate of v.gate as string[]) {
-    const r = signoff(runDir, gate, String(v.by), String(v.note ?? ''), new Date(), key);
+  for (const gate of v.gates) {
+    const r = signoff(runDir, gate, v.by, v.note, new Date(), key);
     if (r.ok) process.stdout.write(termText(`signed off gate ${gate} of run ${r.entry.runId} by ${r.entry.tester} (evidence ${r.entry.evidenceDigest.slice(0, 19)}…${key ? `, signed with key ${keyId(key)}` : ''}) → ${r.ledger}`) + '\n');
     else {
       process.stderr.write(`wsgate: sign-off refused: ${termText(r.reason)}\n`);
@@ -58,13 +83,15 @@ export function signoffMain(argv: string[]): number {
 }
 
 export function statusMain(argv: string[], defaultGates: string): number {
-  const { values: v, positionals } = parse(argv, STATUS_USAGE, { gates: { type: 'string' }, runs: { type: 'string' } });
-  if (v.help) {
-    process.stdout.write(STATUS_USAGE + '\n');
+  const usage = usageError(STATUS_USAGE);
+  const { raw, positionals } = splitArgv(STATUS_FLAGS, argv, usage);
+  if (raw.help) {
+    process.stdout.write(STATUS_HELP + '\n');
     return EXIT.passed;
   }
-  if (positionals.length) throw new HarnessFailure([{ code: 'USAGE', title: `unexpected argument ${positionals[0]}`, hint: STATUS_USAGE.replace(/^usage: /, '') }], EXIT.usage);
-  const gatesFile = path.resolve(String(v.gates ?? defaultGates));
+  const v = readFlags(STATUS_FLAGS, raw, usage);
+  if (positionals.length) throw usage(`unexpected argument ${positionals[0]}`);
+  const gatesFile = path.resolve(v.gatesFile ?? defaultGates);
   const loaded = loadGatesFile(gatesFile);
   if (!loaded.ok) throw new HarnessFailure(loaded.errors, EXIT.usage);
   const key = signingKey();

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { cliResult, scratch, SHARED_MACHINE } from '../helpers/cli.ts';
 import { closedPort } from '../helpers/servers.ts';
+import { assertHelpLists, assertRefused } from '../helpers/flags.ts';
+import { RECORD_FLAGS, RECORD_HELP, RECORD_USAGE } from '../../lib/record/cli.ts';
 import { readGates, startRecord } from './helpers.ts';
 
 const s = scratch(after);
@@ -75,18 +77,19 @@ describe('wsgate record: the gates file', { concurrency: true }, () => {
     const help = await cliResult(['record', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: wsgate record \[URL\] \[PATH\]/);
-    assert.match(help.stdout, /--until KIND/);
+    assert.equal(help.stdout, RECORD_HELP + '\n');
+    assertHelpLists(RECORD_FLAGS, RECORD_HELP);
     const main = await cliResult(['help']);
     assert.match(main.stdout, /wsgate record \[URL\] \[PATH\]/);
     for (const [args, why] of [
       [['--idle', 'soon'], /--idle expects a duration/],
       [['ftp://host/ws'], /URL must start with ws:\/\//],
       [['--gate', 'a', '--gate', 'b'], /several only with --from/],
-      [['--frm', 'x'], /did you mean --from/],
+      [['--frm', 'x'], /^wsgate: unknown option '--frm' \(did you mean --from\?\)$/],
+      [['--out='], /^wsgate: --out needs a value$/],
+      [['--from', 'x', 'ws://127.0.0.1:9/ws'], /give no URL or PATH with it/],
     ] as const) {
-      const r = await cliResult(['record', ...args]);
-      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, why);
+      assertRefused(await cliResult(['record', ...args]), why, RECORD_USAGE);
     }
   });
 });
