@@ -254,7 +254,9 @@ export class WscatConnection {
     control.signal?.addEventListener('abort', onAbort);
     // wscat's own start-up (node loading it: ~0.1 s of CPU, seconds on a starved machine) is not the
     // server's time: the open deadline counts from the moment wscat starts the handshake.
-    await conn.until(() => conn.dialedAt !== undefined || stopped(), started + WSCAT_START_MAX_MS);
+    // An open seen without a dial (a ws that reaches the network another way) counts from the spawn, as before.
+    await conn.until(() => conn.dialedAt !== undefined || conn.openInfo !== null || stopped(), started + WSCAT_START_MAX_MS);
+    if (conn.dialedAt === undefined && conn.openInfo !== null) conn.dialedAt = started;
     const dialedAt = conn.dialedAt ?? performance.now();
     if (conn.dialedAt !== undefined) control.onDial?.(dialedAt);
     const planned = Math.min(dialedAt + opts.openTimeoutMs, (control.deadline ?? Infinity) + (dialedAt - started));
