@@ -2,129 +2,96 @@ import { pathToFileURL } from 'node:url';
 import { FAULTS, parseFaults } from './faults.ts';
 import { startReferenceServer } from './index.ts';
 import { ServerConfigError, validateOptions, type ServerOptions } from './options.ts';
+import { HarnessFailure, printErrors } from '../lib/errors.ts';
+import { HELP, helpText, list, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type Parse } from '../lib/cli/flags.ts';
 
 export const TOKEN_ENV = 'WSGATE_SERVE_TOKEN';
 
-export const SERVE_USAGE = `Usage: serve [options]
-  --host HOST           address to listen on (default 127.0.0.1); any other than loopback needs --allow-remote
-  --port N              port, 0 for a free one (default 3001)
-  --root DIR            project folder for sessions that name none; sessions only on it and below
-                        (default: current folder)
-  --data-dir DIR        private folder for sessions.json: yours, not group/other-writable
-                        (default: a new private temp folder each start)
-  --log-dir DIR         where combined.log and error.log go (default: DATA_DIR/logs)
-  --fault NAME          misbehave on purpose; repeatable (see --list-faults)
-  --ping-interval MS    server ping period (default 30000)
-  --slow-ms MS          delay used by the slow fault (default 6000)
-  --max-sessions N      sessions kept at once; a new one beyond drops the least recently active (default 1000)
-  --session-ttl S       a session idle for S seconds is dropped (default 3600)
-Security (the server runs commands and commits on request; see docs/security.md):
-  --allow-origin ORIGIN a web page origin (http(s)://host[:port]) admitted besides loopback ones; repeatable.
-                        Requests with another Origin header get 403; clients that send none are unaffected
-  --allow-host NAME     a Host header name (or name:port) admitted besides 127.0.0.1, localhost, [::1]; repeatable
-  --allow-remote        allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token
-  --token TOKEN         require this token (Authorization: Bearer TOKEN, or ?token=TOKEN) from every client;
-                        also from $${TOKEN_ENV}; generated and printed when --allow-remote has none
-  --allow-any-project   allow sessions on any folder of the machine, not only under --root
-  --list-faults         print the fault names and exit
-  --help                print this help and exit
-The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.`;
+/** A whole number of at least `min` (ports, periods, counts). */
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parse<number | undefined> {
+  return (raw, refuse, flag) => {
+    if (!/^\d+$/.test(raw) || Number(raw) < min) throw refuse(`${flag} needs an integer >= ${min}, got "${raw}"`);
+    if (Number(raw) > max) throw refuse(`${flag} must be at most ${max}`);
+    return Number(raw);
+  };
+}
 
-class UsageError extends Error {}
+export const SERVE_FLAGS = {
+  host: text('host', 'HOST', 'address to listen on (default 127.0.0.1); any other than loopback needs\n--allow-remote'),
+  port: parsed('port', 'N', 'port, 0 for a free one (default 3001)', undefined, integer(0, 65535)),
+  root: text('root', 'DIR', 'project folder for sessions that name none; sessions only on it and below\n(default: current folder)'),
+  dataDir: text('data-dir', 'DIR', 'private folder for sessions.json: yours, not group/other-writable\n(default: a new private temp folder each start)'),
+  logDir: text('log-dir', 'DIR', 'where combined.log and error.log go (default: DATA_DIR/logs)'),
+  faults: list('fault', 'NAME', 'misbehave on purpose; repeatable (see --list-faults)'),
+  pingIntervalMs: parsed('ping-interval', 'MS', 'server ping period (default 30000)', undefined, integer(1)),
+  slowMs: parsed('slow-ms', 'MS', 'delay used by the slow fault (default 6000)', undefined, integer(0)),
+  maxSessions: parsed('max-sessions', 'N', 'sessions kept at once; a new one beyond drops the least recently active\n(default 1000)', undefined, integer(1)),
+  sessionTtl: parsed('session-ttl', 'S', 'a session idle for S seconds is dropped (default 3600)', undefined, integer(1)),
+  allowOrigins: list('allow-origin', 'ORIGIN', 'a web page origin (http(s)://host[:port]) admitted besides loopback ones;\nrepeatable. Requests with another Origin header get 403; clients that send\nnone are unaffected'),
+  allowHosts: list('allow-host', 'NAME', 'a Host header name (or name:port) admitted besides 127.0.0.1, localhost,\n[::1]; repeatable'),
+  allowRemote: on('allow-remote', 'allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token'),
+  token: text('token', 'TOKEN', `require this token (Authorization: Bearer TOKEN, or ?token=TOKEN) from every\nclient; also from $${TOKEN_ENV}; generated and printed when --allow-remote\nhas none`),
+  allowAnyProject: on('allow-any-project', 'allow sessions on any folder of the machine, not only under --root'),
+  listFaults: on('list-faults', 'print the fault names and exit'),
+  help: HELP,
+};
+
+export const SERVE_USAGE = `usage: wsgate serve ${usageFlags(SERVE_FLAGS)}`;
+
+export const SERVE_HELP = helpText(
+  SERVE_USAGE,
+  'Starts the reference server: the agent-backend protocol with real tools on a real folder. The\nserver runs commands and commits on request; see docs/security.md for the security options.',
+  [],
+  SERVE_FLAGS,
+  'The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage error',
+);
 
 type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions };
 
-function integer(name: string, value: string, min: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`${name} needs an integer >= ${min}, got "${value}"`);
-  return Number(value);
-}
+const refuse = usageError(SERVE_USAGE);
 
 function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
-  const options: ServerOptions = {};
-  const faults: string[] = [];
-  const origins: string[] = [];
-  const hosts: string[] = [];
-  if (env[TOKEN_ENV]) options.token = env[TOKEN_ENV];
-  const args = argv.flatMap((a) => (/^--[^=]+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        return { kind: 'help' };
-      case '--list-faults':
-        return { kind: 'list-faults' };
-      case '--host':
-        options.host = value();
-        break;
-      case '--port':
-        options.port = integer(flag, value(), 0);
-        if (options.port > 65535) throw new UsageError(`--port must be at most 65535`);
-        break;
-      case '--root':
-        options.root = value();
-        break;
-      case '--data-dir':
-        options.dataDir = value();
-        break;
-      case '--log-dir':
-        options.logDir = value();
-        break;
-      case '--ping-interval':
-        options.pingIntervalMs = integer(flag, value(), 1);
-        break;
-      case '--slow-ms':
-        options.slowMs = integer(flag, value(), 0);
-        break;
-      case '--max-sessions':
-        options.maxSessions = integer(flag, value(), 1);
-        break;
-      case '--session-ttl':
-        options.sessionIdleTtlMs = integer(flag, value(), 1) * 1000;
-        break;
-      case '--allow-origin':
-        origins.push(value());
-        break;
-      case '--allow-host':
-        hosts.push(value());
-        break;
-      case '--allow-remote':
-        options.allowRemote = true;
-        break;
-      case '--token':
-        options.token = value();
-        break;
-      case '--allow-any-project':
-        options.allowAnyProject = true;
-        break;
-      case '--fault': {
-        const name = value();
-        faults.push(name);
-        // "--fault refuse-after 3": the count travels as its own argument.
-        if (name === 'refuse-after' && /^\d+$/.test(args[i + 1] ?? '')) faults.push(args[++i]);
-        break;
-      }
-      default:
-        throw new UsageError(`Unknown option: ${flag}`);
-    }
+  // "--fault refuse-after 3": the count may travel as its own argument; it joins its fault here.
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i] === 'refuse-after' && argv[i - 1] === '--fault' && next !== undefined && /^\d+$/.test(next)) {
+      joined.push(`refuse-after=${next}`);
+      i++;
+    } else joined.push(argv[i]!);
   }
+  const { raw, positionals } = splitArgv(SERVE_FLAGS, joined, refuse);
+  if (raw.help) return { kind: 'help' };
+  if (raw['list-faults']) return { kind: 'list-faults' };
+  if (positionals.length) throw refuse(`serve takes no arguments, got "${positionals.join(' ')}"`);
+  const v = readFlags(SERVE_FLAGS, raw, refuse);
   try {
-    parseFaults(faults);
+    parseFaults(v.faults);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw refuse((error as Error).message);
   }
-  options.faults = faults;
-  if (origins.length > 0) options.allowOrigins = origins;
-  if (hosts.length > 0) options.allowHosts = hosts;
+  const options: ServerOptions = {
+    ...(v.host !== undefined ? { host: v.host } : {}),
+    ...(v.port !== undefined ? { port: v.port } : {}),
+    ...(v.root !== undefined ? { root: v.root } : {}),
+    ...(v.dataDir !== undefined ? { dataDir: v.dataDir } : {}),
+    ...(v.logDir !== undefined ? { logDir: v.logDir } : {}),
+    ...(v.pingIntervalMs !== undefined ? { pingIntervalMs: v.pingIntervalMs } : {}),
+    ...(v.slowMs !== undefined ? { slowMs: v.slowMs } : {}),
+    ...(v.maxSessions !== undefined ? { maxSessions: v.maxSessions } : {}),
+    ...(v.sessionTtl !== undefined ? { sessionIdleTtlMs: v.sessionTtl * 1000 } : {}),
+    ...(v.allowRemote ? { allowRemote: true } : {}),
+    ...(v.allowAnyProject ? { allowAnyProject: true } : {}),
+    ...(v.allowOrigins.length ? { allowOrigins: v.allowOrigins } : {}),
+    ...(v.allowHosts.length ? { allowHosts: v.allowHosts } : {}),
+    faults: v.faults,
+  };
+  const token = v.token ?? env[TOKEN_ENV];
+  if (token !== undefined) options.token = token;
   try {
     validateOptions(options);
   } catch (error) {
-    if (error instanceof ServerConfigError) throw new UsageError(error.message);
+    if (error instanceof ServerConfigError) throw refuse(error.message);
     throw error;
   }
   return { kind: 'serve', options };
@@ -136,12 +103,12 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
   try {
     parsed = parseArgs(argv, env);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`serve: ${error.message}\n${SERVE_USAGE}\n`);
-    return 2;
+    if (!(error instanceof HarnessFailure)) throw error;
+    printErrors(error.errors);
+    return error.exitCode;
   }
   if (parsed.kind === 'help') {
-    process.stdout.write(SERVE_USAGE + '\n');
+    process.stdout.write(SERVE_HELP + '\n');
     return 0;
   }
   if (parsed.kind === 'list-faults') {

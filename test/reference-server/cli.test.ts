@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { FAULTS } from '../../reference-server/faults.ts';
+import { SERVE_FLAGS } from '../../reference-server/cli.ts';
+import { assertHelpLists } from '../helpers/flags.ts';
 import { Client, makeRepo, removeDirs, tempDir, upgradeStatus } from './helpers.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -103,7 +105,10 @@ describe('serve command in a real child process', () => {
     assert.equal(bad.out(), '');
     const unknown = runCli(['--bogus']);
     assert.equal(await exitCode(unknown), 2);
-    assert.match(unknown.err(), /Unknown option: --bogus/);
+    assert.match(unknown.err(), /^wsgate: unknown option '--bogus'\n  hint: wsgate serve \[--host HOST\]/);
+    const typo = runCli(['--slow-sm', '10']);
+    assert.equal(await exitCode(typo), 2);
+    assert.match(typo.err(), /unknown option '--slow-sm' \(did you mean --slow-ms\?\)/);
   });
 
   test('a non-loopback --host without --allow-remote, a short token, a malformed origin: usage errors, nothing listens', async () => {
@@ -168,5 +173,6 @@ describe('serve command in a real child process', () => {
     for (const flag of ['--allow-origin', '--allow-host', '--allow-remote', '--token', '--allow-any-project', '--max-sessions', '--session-ttl']) {
       assert.match(child.out(), new RegExp(flag), flag);
     }
+    assertHelpLists(SERVE_FLAGS, child.out());
   });
 });
