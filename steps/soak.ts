@@ -65,12 +65,24 @@ export const soak = defineStep({
     if (!members.length) return ctx.result(checks);
     const warmup = p.memory?.warmup ?? 1;
     let warm = 0;
+    // Connections the clock waits for: one that leaves during warm-up is not waited for (else a `for:`
+    // soak whose other connections never stop would never end).
+    let warming = members.length;
+    const warmed = async () => {
+      if (warm !== warming || warming === 0) return;
+      warming = -1;
+      startClock();
+      await sampler?.baseline();
+    };
     let exchanges = 0;
     let failedCount = 0;
     const failures: StepResult[] = [];
     let round = 0;
-    const runner = async (m: Member) => {
-      for (let r = 0; r < rounds && (r < warmup || performance.now() < untilMs) && m.conn.isOpen && !ctx.settings.signal.aborted; r++) {
+    const cut: string[] = [];
+    const wantsMore = (r: number) => r < rounds && (r < warmup || performance.now() < untilMs);
+    const runner = async (m: Member, i: number) => {
+      let r = 0;
+      for (; wantsMore(r) && m.conn.isOpen && !ctx.settings.signal.aborted; r++) {
         for (const [k, inner] of p.soak.steps.entries()) {
           const sub = innerContext(ctx, m, k);
           const res = 'send' in inner ? await send.run(inner as never, sub) : await expect.run(inner as never, sub);
@@ -80,18 +92,26 @@ export const soak = defineStep({
             if (failures.length < 3) failures.push(res);
           }
         }
-        if (r + 1 === warmup && ++warm === members.length) {
-          startClock();
-          await sampler?.baseline();
+        if (r + 1 === warmup) {
+          warm++;
+          await warmed();
         }
         round = Math.max(round, r + 1);
       }
+      if (r < warmup && warming > 0) {
+        warming--;
+        await warmed();
+      }
+      // The soak's length is part of what it checks: a connection the server dropped early did not soak.
+      if (wantsMore(r) && !ctx.settings.signal.aborted) cut.push(`soak#${i + 1} was closed after ${r} round${r === 1 ? '' : 's'}${m.conn.closed?.code !== undefined ? ` (close ${m.conn.closed.code})` : ''}`);
     };
     const ticker = sampler ? setInterval(() => void sampler.sample(), sampler.everyMs) : undefined;
-    await Promise.all(members.map(runner));
+    await Promise.all(members.map((m) => runner(m, opened.findIndex((o) => o.ok && o.member === m))));
     if (ticker) clearInterval(ticker);
     const first = failures[0]?.checks.find((c) => !c.passed);
     checks.push(ctx.check(`${members.length} connection${members.length === 1 ? '' : 's'} × ${round} rounds: every exchange passes`, `${exchanges} of ${exchanges}`, first ? `${failedCount} of ${exchanges} failed; first: ${first.name}: ${String(first.actual).slice(0, 300)}` : `${exchanges} of ${exchanges}`, !first, ctx.locOf(['soak', 'steps'])));
+    const length = p.soak.for !== undefined ? `for ${String(forText)}` : `${rounds} rounds`;
+    checks.push(ctx.check(`every connection lasts the soak (${length})`, `${members.length} of ${members.length}`, cut.length ? cut.join('; ') : `${members.length} of ${members.length}`, cut.length === 0, ctx.locOf(['soak', p.soak.for !== undefined ? 'for' : 'rounds'])));
     if (sampler) checks.push(await sampler.verdict(warm === members.length));
     for (const m of members) await m.conn.dispose();
     return ctx.result(checks, { observations: { rounds: round, exchanges, ...(sampler ? { memory: sampler.samples } : {}) } });

@@ -154,17 +154,21 @@ class Matching {
     return Math.round(performance.now() - this.started);
   }
 
+  /** A frame the step forbids fails it (and is consumed): true when `f` is one. */
+  forbids(f: Frame): boolean {
+    const forbid = this.o.forbid.findIndex((s) => this.selects(selectorObject(s), f));
+    if (forbid < 0) return false;
+    const what = selectorLabel(this.o.forbid[forbid]!);
+    this.checks.push({ name: `${this.who}: no ${what} while the step ran`, expected: `no ${what}`, actual: oneLine(f.text, 500), passed: false, loc: this.o.locOfForbid(forbid), cause: `${what} arrived` });
+    this.forbidden = true;
+    return true;
+  }
+
   /** Looks at one frame; returns true when the frame was consumed. */
   handle(f: Frame): boolean {
     this.handling = f;
     if (this.seen.length < 500) this.seen.push(f);
-    const forbid = this.o.forbid.findIndex((s) => this.selects(selectorObject(s), f));
-    if (forbid >= 0) {
-      const what = selectorLabel(this.o.forbid[forbid]!);
-      this.checks.push({ name: `${this.who}: no ${what} before the expected messages`, expected: `no ${what}`, actual: oneLine(f.text, 500), passed: false, loc: this.o.locOfForbid(forbid), cause: `${what} arrived` });
-      this.forbidden = true;
-      return true;
-    }
+    if (this.forbids(f)) return true;
     // While a `raw` expectation still waits, non-JSON frames are what the step is about, not a fault.
     if (!f.isJson && this.o.nonJson === 'fail' && !this.exps.some((e, i) => 'raw' in e && !this.done(i))) {
       if (this.nonJsonCheck) this.nonJsonCheck.actual = `${this.nonJsonCheck.actual as string}; ${oneLine(f.text, 100)}`.slice(0, 600);
@@ -367,11 +371,13 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
   for (;;) {
     const inbox = conn.inbox;
     let i = firstAtOrAfter(inbox, scanned);
-    // Once everything is met, later frames are left for later steps (unless a `none` window still runs).
-    while (i < inbox.length && !(m.allMet && performance.now() >= quietUntil)) {
+    while (i < inbox.length) {
       const f = inbox[i]!;
       scanned = f.seq + 1;
-      if (m.handle(f)) conn.consume(f);
+      // Once everything is met (and no `none` window still runs), the frames already here are left for
+      // later steps, except one this step forbids: it arrived while the step ran, and fails it.
+      const judged = m.allMet && performance.now() >= quietUntil ? m.forbids(f) : m.handle(f);
+      if (judged) conn.consume(f);
       else i++;
       if (m.forbidden) break;
     }

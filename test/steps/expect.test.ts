@@ -160,21 +160,35 @@ describe('expect', { concurrency: true }, () => {
     assert.equal(r.result.status, 'failed');
     assert.ok(stepMs < 7000, `failed at the error, not at the 14 s deadline (${stepMs} ms)`);
     assert.equal(r.failedChecks.length, 1);
-    assert.equal(r.failedChecks[0]!.name, 'main: no error before the expected messages');
+    assert.equal(r.failedChecks[0]!.name, 'main: no error while the step ran');
     assert.match(String(r.failedChecks[0]!.actual), /BOOM/);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, 'forbid: [error]'), 'the check points at the forbid rule');
   });
 
-  test('forbid: a forbidden kind that arrives after the list is met does not fail', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'message_complete' }, { type: 'error' }] : [])));
+  test('forbid: a forbidden frame already there when the list is met fails the step; one after the step ends does not', async (t) => {
+    // The first step waits for `last`, so `pong` and `error` are surely in the inbox (left for later
+    // steps) when the standalone expect meets its `pong`: the error arrived while it ran.
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'burst' ? [{ type: 'pong' }, { type: 'error', code: 'LATE' }, { type: 'last' }] : m.type === 'quiet' ? [{ type: 'pong' }] : [])));
     const yaml = oneGate(`
       - connect: main
-      - send: {type: chat}
-        expect: [{type: message_complete}]
-        forbid: [error]
+      - send: {type: burst}
+        expect: [{type: last}]
+      - expect: [{type: pong}]
+        forbid: [error]   # FORBID
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
-    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.equal(r.result.status, 'failed');
+    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: no error while the step ran']);
+    assert.match(String(r.failedChecks[0]!.actual), /LATE/);
+    assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# FORBID'));
+    // The same forbid on a server whose error never comes passes.
+    const fine = await runGatesYaml(oneGate(`
+      - connect: main
+      - send: {type: quiet}
+        expect: [{type: pong}]
+        forbid: [error]
+    `), { url: fx.url });
+    assert.equal(fine.result.status, 'passed', JSON.stringify(fine.failedChecks));
   });
 
   test('out of order: message_complete before tool_result fails naming the arrival order, and both are still checked', async (t) => {

@@ -22,6 +22,30 @@ describe('soak', { concurrency: true }, () => {
     assert.equal(r.steps[0]!.label, 'soak 2 connections × 20 rounds');
     assert.deepEqual(r.steps[0]!.observations, { rounds: 20, exchanges: 40 });
     assert.equal(r.steps[0]!.checks[0]!.actual, '40 of 40');
+    assert.deepEqual(r.steps[0]!.checks.slice(1).map((c) => [c.name, c.passed]), [['every connection lasts the soak (20 rounds)', true]]);
+  });
+
+  test('a server that drops the connection early fails the soak: its length is checked, not only the exchanges run', async (t) => {
+    const fx = await wsServer(t, (ws) => {
+      ws.once('message', () => {
+        ws.send(JSON.stringify({ type: 'pong' }));
+        ws.close(1001, 'going away');
+      });
+    });
+    const yaml = oneGate(`
+      - soak:
+          rounds: 5   # ROUNDS
+          steps:
+            - send: {type: ping}
+              expect: [{type: pong}]
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'failed');
+    const lasts = r.steps[0]!.checks.find((c) => c.name === 'every connection lasts the soak (5 rounds)');
+    assert.ok(lasts, JSON.stringify(r.steps[0]!.checks));
+    assert.equal(lasts.passed, false);
+    assert.match(String(lasts.actual), /^soak#1 was closed after [12] rounds? \(close 1001\)$/);
+    assert.equal(lasts.loc.line, lineOf(yaml, '# ROUNDS'));
   });
 
   test('a server that stops answering fails, naming how many exchanges failed and the first', async (t) => {
