@@ -36,6 +36,11 @@ export const http = defineStep({
     budget: Budget.optional(),
     name: z.string().optional(),
   }),
+  // A request body is one of two: the JSON one, or raw text.
+  loadProblems: (p) =>
+    typeof p.http !== 'string' && p.http.json !== undefined && p.http.body !== undefined
+      ? [{ path: ['http', 'body'], atKey: true, title: 'the request has both json and body; only json would be sent (body dropped)', hint: 'keep `json:` to send JSON (content-type application/json), or `body:` to send raw text; not both' }]
+      : [],
   label: (p) => {
     const r = typeof p.http === 'string' ? parseRequestLine(p.http) : { method: p.http.method ?? 'GET', url: p.http.url };
     return `http ${r.method} ${r.url}`;

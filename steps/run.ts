@@ -1,7 +1,7 @@
 // A command with an expected exit code and output: "TypeScript compiles", "the command really ran".
 import { z } from 'zod';
 import path from 'node:path';
-import { Duration, Matcher } from '../lib/gates/common-schema.ts';
+import { Duration, Matcher, VarName } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
 import { explainExit, runProcess, runShell } from '../lib/os/process.ts';
 import { describe, matchValue } from '../lib/matching/match.ts';
@@ -17,7 +17,7 @@ export const run = defineStep({
     stdout: Matcher.optional(),
     stderr: Matcher.optional(),
     timeout: Duration.optional(),
-    capture: z.record(z.string(), z.enum(['stdout', 'stderr', 'exitCode'])).optional(),
+    capture: z.record(VarName, z.enum(['stdout', 'stderr', 'exitCode'])).optional().describe('Variable name to stdout, stderr or exitCode'),
     name: z.string().optional(),
   }),
   label: (p) => `run ${typeof p.run === 'string' ? p.run : p.run.join(' ')}`.slice(0, 80),

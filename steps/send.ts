@@ -1,7 +1,21 @@
 import { z } from 'zod';
 import { ExpectList, waitKeys } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/runner/step-api.ts';
+import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
 import { exchange } from '../lib/matching/exchange.ts';
+
+/** Keys of a send that only act while it waits for expectations (lib/matching/exchange.ts): without `expect:` they check nothing. */
+const WAIT_ONLY = ['forbid', 'budget', 'within', 'distinct'] as const;
+
+/** A send's keys that would be accepted and never checked. */
+export function sendProblems(p: { expect?: unknown[] } & Partial<Record<(typeof WAIT_ONLY)[number], unknown>>): LoadProblem[] {
+  if (p.expect?.length) return [];
+  return WAIT_ONLY.filter((k) => p[k] !== undefined).map((k) => ({
+    path: [k],
+    atKey: true,
+    title: `${k} is only checked while the step waits for expectations, and this send has no expect:`,
+    hint: `add \`expect:\` (e.g. \`expect: [{none: error, for: 1s}]\` to watch for a while), or remove \`${k}\``,
+  }));
+}
 
 export const send = defineStep({
   schema: z.strictObject({
@@ -13,6 +27,7 @@ export const send = defineStep({
     ...waitKeys,
   }),
   uses: (p) => [p.on ?? 'main'],
+  loadProblems: sendProblems,
   label: (p) => {
     if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
     // The usual kind fields first; else the start of the message itself, so two sends read differently.

@@ -3,14 +3,14 @@
 // baseline taken after warm-up. The exchanges are ordinary send/expect steps, run through their own code.
 import { z } from 'zod';
 import { Duration, DurationOrVar } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/runner/step-api.ts';
+import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
 import { parseDuration } from '../lib/gates/duration.ts';
 import { treeRssBytes } from '../lib/os/process.ts';
 import { httpRequest } from '../lib/os/http-client.ts';
 import { getPath } from '../lib/matching/match.ts';
 import type { CheckResult, StepResult } from '../lib/evidence/results.ts';
 import type { Member, StepContext } from '../lib/runner/context.ts';
-import { send } from './send.ts';
+import { send, sendProblems } from './send.ts';
 import { expect } from './expect.ts';
 
 const Exchange = z.union([send.schema, expect.schema]);
@@ -39,6 +39,23 @@ export const soak = defineStep({
   }),
   label: (p) => `soak ${p.soak.connections ?? 1} connection${(p.soak.connections ?? 1) === 1 ? '' : 's'} ${p.soak.for !== undefined ? `for ${p.soak.for}` : `× ${p.soak.rounds} rounds`}`,
   // Exactly one of for/rounds: checked by the loader's semantic step (a soak must end).
+  loadProblems: (p) => {
+    const out: LoadProblem[] = [];
+    p.soak.steps.forEach((inner, k) => {
+      const at = (x: LoadProblem): LoadProblem => ({ ...x, path: ['soak', 'steps', k, ...x.path], title: `soak step ${k + 1}: ${x.title}` });
+      if ('send' in inner) out.push(...sendProblems(inner).map(at));
+      // Each inner step sees only its own connection: one value is always distinct.
+      if (inner.distinct !== undefined) out.push(at({ path: ['distinct'], atKey: true, title: 'distinct compares a capture across a connection group, but a soak step runs on one connection alone, so it can never fail', hint: 'remove `distinct` here; to check that connections get different values, use `connect: {count: N}` and a send with `distinct:` outside the soak' }));
+    });
+    const m = p.memory;
+    if (m?.of !== undefined) {
+      // With `of`, the process tree's RSS is read and http/field are never used.
+      for (const k of ['http', 'field'] as const) {
+        if (m[k] !== undefined) out.push({ path: ['memory', k], atKey: true, title: `memory has both of (a start step's process tree) and ${k}; with of, ${k} is never read`, hint: `keep \`of\` to sample the started process, or \`http\` (with \`field\`) to ask the server; not both` });
+      }
+    }
+    return out;
+  },
   async run(p, ctx) {
     const n = p.soak.connections ?? 1;
     const forText = p.soak.for !== undefined ? (ctx.vars.resolve(p.soak.for) as string | number) : undefined;

@@ -17,7 +17,7 @@ const Ready = z.union([
 export const start = defineStep({
   schema: z.strictObject({
     start: z.string().describe('Shell command line that starts the backend'),
-    cwd: z.string().optional(),
+    cwd: z.string().optional().describe('Default: the project folder (PATH); a relative path is resolved against it'),
     env: z.record(z.string(), z.string()).optional(),
     ready: Ready,
     within: Duration.optional().describe('Deadline for readiness (default 30s)'),

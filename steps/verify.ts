@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
-import { defineStep } from '../lib/runner/step-api.ts';
+import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
 import type { StepContext } from '../lib/runner/context.ts';
 import { describe, getPath, matchValue } from '../lib/matching/match.ts';
@@ -28,12 +28,19 @@ const DirCheck = z.strictObject({
   recursive: z.boolean().optional(),
 });
 
-const GitCheck = z.strictObject({
-  clean: z.boolean().optional(),
-  status: z.unknown().optional().describe("A server's git status claim: must name every changed path and no unchanged one"),
-  lastMessage: Matcher.optional().describe('Matcher for `git log -1` message'),
-  headMoved: z.boolean().optional().describe('HEAD differs from the start of the gate'),
-});
+const GitCheck = z
+  .strictObject({
+    clean: z.boolean().optional(),
+    status: z.unknown().optional().describe("A server's git status claim: must name every changed path and no unchanged one"),
+    lastMessage: Matcher.optional().describe('Matcher for `git log -1` message'),
+    headMoved: z.boolean().optional().describe('HEAD differs from the start of the gate'),
+  })
+  // `git: {}` would pass with no check at all (the loader says so with a hint; this is for editors).
+  .meta({ minProperties: 1 });
+
+const GIT_KEYS = Object.keys(GitCheck.shape);
+/** What `exists: false` makes verifyFile skip: it returns as soon as the file is absent. */
+const FILE_READS = ['content', 'json', 'sha256', 'changed'] as const;
 
 const VerifyParams = z.union([FileCheck, DirCheck, z.strictObject({ git: GitCheck })]);
 
@@ -48,6 +55,17 @@ export const verify = defineStep({
     if ('file' in v) return `verify file ${v.file}`;
     if ('dir' in v) return `verify listing of ${v.dir}`;
     return `verify git ${Object.keys(v.git).join(', ')}`;
+  },
+  loadProblems: (p) => {
+    const v = p.verify;
+    const out: LoadProblem[] = [];
+    if ('git' in v && Object.keys(v.git).length === 0) out.push({ path: ['verify', 'git'], atKey: true, title: 'verify git: {} checks nothing', hint: `give at least one of ${GIT_KEYS.join(', ')} (e.g. \`git: {clean: true}\`)` });
+    if ('file' in v && v.exists === false) {
+      for (const k of FILE_READS) {
+        if (v[k] !== undefined) out.push({ path: ['verify', k], atKey: true, title: `verify file: ${k} is never checked with exists: false (an absent file has nothing to read)`, hint: `remove \`${k}\` (exists: false checks only that the file is absent), or remove \`exists: false\` to check ${k}` });
+      }
+    }
+    return out;
   },
   watches: (p) => ('file' in p.verify && p.verify.changed ? [p.verify.file] : []),
   watchesHead: (p) => 'git' in p.verify && p.verify.git.headMoved !== undefined,

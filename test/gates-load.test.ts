@@ -43,7 +43,7 @@ const CASES: Record<string, Case> = {
   'unknown-step-kind.yaml': { at: '7:9', msg: 'unknown step kind "sned"', hint: 'did you mean "send"?' },
   'unknown-key-top.yaml': { at: '2:1', msg: 'unknown key "defualts" in the top level', hint: 'did you mean "defaults"?' },
   'unknown-key-defaults.yaml': { at: '3:3', msg: 'unknown key "timout" in defaults', hint: 'did you mean "timeout"?' },
-  'unknown-key-gate.yaml': { at: '5:5', msg: 'unknown key "tgas" in gate "ping"', hint: 'did you mean "tags"?' },
+  'unknown-key-gate.yaml': { at: '5:5', msg: 'unknown key "serail" in gate "ping"', hint: 'did you mean "serial"?' },
   'unknown-key-step.yaml': { at: '9:9', msg: 'unknown key "forbidd"', hint: 'did you mean "forbid"?' },
   'unknown-key-expectation.yaml': { at: '10:13', msg: 'unknown key "mach" in expect.0', hint: 'did you mean "match"?' },
   'unknown-key-matcher.yaml': { at: '11:22', msg: 'unknown key "formt" in expect.0.match.time', hint: 'did you mean "format"?' },
@@ -86,6 +86,18 @@ const CASES: Record<string, Case> = {
   'name-before-unknown-kind.yaml': { at: '8:9', msg: 'unknown step kind "sned"', hint: 'did you mean "send"?' },
   'collect-unordered.yaml': { at: '10:13', msg: 'collect needs an ordered list', hint: 'remove `unordered: true`' },
   'close-client-reason-matcher.yaml': { at: '7:47', msg: 'the reason the harness sends is a text, not a matcher', hint: 'by: server' },
+  // keys the loader would accept and never check: refused, with what to write instead
+  'send-forbid-no-expect.yaml': { at: '8:9', msg: 'forbid is only checked while the step waits for expectations, and this send has no expect:', hint: 'add `expect:` (e.g. `expect: [{none: error, for: 1s}]`' },
+  'soak-distinct.yaml': { at: '11:15', msg: 'soak step 1: distinct compares a capture across a connection group, but a soak step runs on one connection alone', hint: 'remove `distinct` here' },
+  'verify-git-empty.yaml': { at: '6:18', msg: 'verify git: {} checks nothing', hint: 'give at least one of clean, status, lastMessage, headMoved' },
+  'matcher-empty.yaml': { at: '10:27', msg: 'expect.0.match.time: an empty matcher {} checks nothing (it passes even when the field is missing)', hint: '`{exists: true}` to require the field' },
+  'matcher-exists-absent.yaml': { at: '11:44', msg: 'expect.0.match.time.absent: exists: true and absent: true together can never pass', hint: 'keep one of them' },
+  'verify-absent-with-content.yaml': { at: '9:11', msg: 'verify file: content is never checked with exists: false', hint: 'remove `content`' },
+  'http-json-and-body.yaml': { at: '10:11', msg: 'the request has both json and body; only json would be sent', hint: 'keep `json:` to send JSON' },
+  'run-capture-bad-name.yaml': { at: '7:19', msg: 'capture: "node-version": a variable name is letters, digits and "_"', hint: 'write "node_version"' },
+  'group-unused-bad-step.yaml': { at: '5:7', msg: 'group "handshake" step 2: unknown step kind "sned"', hint: 'did you mean "send"?' },
+  'gate-tags.yaml': { at: '5:5', msg: 'unknown key "tags" in gate "ping"', hint: 'allowed here: id, title, steps, serial, needs' },
+  'soak-memory-of-and-http.yaml': { at: '16:11', msg: 'memory has both of (a start step\'s process tree) and http; with of, http is never read', hint: 'not both' },
   // values
   'empty-gates.yaml': { at: '2:8', msg: 'gates is empty: nothing to run' },
   'version-2.yaml': { at: '1:10', msg: 'unsupported version 2; this wsgate reads version 1' },
@@ -99,7 +111,7 @@ const CASES: Record<string, Case> = {
   // several problems in one file: all reported, in file order
   'multi-errors-file.yaml': { at: '1:10', msg: 'unsupported version 2', count: 5 },
   'multi-errors-gate.yaml': { at: '7:9', msg: 'unknown step kind "sned"', count: 3 },
-  'multi-errors-keys.yaml': { at: '5:5', msg: 'unknown key "tgas"', count: 3 },
+  'multi-errors-keys.yaml': { at: '5:5', msg: 'unknown key "serail"', count: 3 },
 };
 
 /** Loads with an empty environment, so `${env.X}` checks do not depend on the machine. */
@@ -158,7 +170,7 @@ test('a file with several problems reports each of them, not just the first', ()
   assert.match(gate[1]!.title, /format: expected one of .*got string "guid"/);
   assert.match(gate[2]!.title, /within: a duration/);
   const keys = errorsOf(load(path.join(BAD, 'multi-errors-keys.yaml')), 'multi-errors-keys');
-  assert.deepEqual(keys.map((e) => e.hint), ['did you mean "tags"?', 'did you mean "match"?', 'did you mean "forbid"?']);
+  assert.deepEqual(keys.map((e) => e.hint), ['did you mean "serial"?', 'did you mean "match"?', 'did you mean "forbid"?']);
 });
 
 test('a problem about the environment or a variable goes away when the value is given', () => {
@@ -342,4 +354,88 @@ test('groups: a gate\'s use steps expand in place, and a group step\'s location 
   assert.deepEqual(b!.steps.map((s) => s.kind), ['connect', 'send', 'send', 'close']);
   assert.equal(a!.steps[1]!.loc.line, 9, 'the init step is where the group writes it (its anchor merged)');
   assert.deepEqual((a!.steps[1]!.params as { send: unknown }).send, { type: 'init_session', projectPath: '${PROJECT}' });
+});
+
+// ---- keys that would be accepted and never checked ----
+
+/** A one-gate file whose steps are `steps` (YAML lines at 6 spaces), after a connect: line 7 is the first of them. */
+function gateWith(steps: string, head = ''): string {
+  return `version: 1\n${head}gates:\n  - id: g\n    title: g\n    steps:\n      - connect: main\n${steps}`;
+}
+
+function problems(text: string): string[] {
+  const r = loadGatesText(text, 'x.yaml', { env: {} });
+  return r.ok ? [] : r.errors.map((e) => `${locOf(e)} ${e.title}${e.hint ? ` | ${e.hint}` : ''}`);
+}
+
+test('a send with forbid, budget, within or distinct but no expect: is refused at that key; with expect: it loads', () => {
+  for (const [key, value] of [['forbid', '[error]'], ['budget', '50ms'], ['within', '2s'], ['distinct', '[sid]']]) {
+    const got = problems(gateWith(`      - send: {type: ping}\n        ${key}: ${value}\n`));
+    assert.equal(got.length, 1, got.join('\n'));
+    assert.match(got[0]!, new RegExp(`^8:9 gate "g" step 2: ${key} is only checked while the step waits for expectations, and this send has no expect: \\| add \`expect:\``));
+    assert.deepEqual(problems(gateWith(`      - send: {type: ping}\n        expect: [{none: error, for: 1s}]\n        ${key}: ${value}\n`)), []);
+  }
+  // Inside a soak too, where the same send code runs.
+  const soak = problems('version: 1\ngates:\n  - id: g\n    title: g\n    steps:\n      - soak:\n          rounds: 1\n          steps:\n            - send: {type: ping}\n              within: 1s\n');
+  assert.deepEqual(soak.map((p) => p.split(' | ')[0]), ['10:15 gate "g" step 1: soak step 1: within is only checked while the step waits for expectations, and this send has no expect:']);
+});
+
+test('an empty matcher is refused wherever a matcher stands; a matcher with a key loads', () => {
+  const cases: [string, string][] = [
+    ['      - send: {type: ping}\n        expect: [{type: pong, match: {n: {not: {}}}}]\n', '8:48 gate "g" step 2 (send): expect.0.match.n.not: an empty matcher {}'],
+    ['      - send: {type: ping}\n        expect: [{type: pong, match: {list: {length: {}}}}]\n', '8:54 gate "g" step 2 (send): expect.0.match.list.length: an empty matcher {}'],
+    ['      - run: echo hi\n        stdout: {}\n', '8:17 gate "g" step 2 (run): stdout: an empty matcher {}'],
+    ['      - http: GET ${HTTP_URL}/health\n        json: {status: {}}\n', '8:24 gate "g" step 2 (http): json.status: an empty matcher {}'],
+  ];
+  for (const [steps, want] of cases) {
+    const got = problems(gateWith(steps));
+    assert.equal(got.length, 1, got.join('\n'));
+    assert.ok(got[0]!.startsWith(want), `${got[0]}\nwanted: ${want}`);
+    assert.ok(got[0]!.includes('| write `{exists: true}` to require the field'), got[0]);
+  }
+  assert.deepEqual(problems(gateWith('      - run: echo hi\n        stdout: {exists: true}\n')), []);
+  assert.deepEqual(problems(gateWith('      - run: echo hi\n        stdout: {exists: false, absent: true}\n')), []);
+});
+
+test('verify: git needs a check; exists: false refuses each key it would leave unread', () => {
+  assert.deepEqual(problems(gateWith('      - verify: {git: {clean: true}}\n')), []);
+  for (const [key, value] of [['content', 'hi'], ['json', '{a: 1}'], ['sha256', 'a'.repeat(64)], ['changed', 'true']]) {
+    const got = problems(gateWith(`      - verify:\n          file: gone.txt\n          exists: false\n          ${key}: ${value}\n`));
+    assert.equal(got.length, 1, got.join('\n'));
+    assert.ok(got[0]!.startsWith(`10:11 gate "g" step 2: verify file: ${key} is never checked with exists: false`), got[0]);
+    assert.ok(got[0]!.includes(`| remove \`${key}\``), got[0]);
+  }
+  assert.deepEqual(problems(gateWith('      - verify: {file: gone.txt, exists: false}\n')), []);
+});
+
+test('http: a request with json alone or body alone loads; run.capture names are variable names', () => {
+  assert.deepEqual(problems(gateWith('      - http: {method: POST, url: "${HTTP_URL}/x", json: {a: 1}}\n      - http: {method: POST, url: "${HTTP_URL}/x", body: "a=1"}\n')), []);
+  assert.deepEqual(problems(gateWith('      - run: node --version\n        capture: {node_version: stdout, _code: exitCode}\n')), []);
+  assert.deepEqual(problems(gateWith('      - run: node --version\n        capture: {1st: stdout}\n')), ['8:19 gate "g" step 2 (run): capture: "1st": a variable name is letters, digits and "_", not starting with a digit | ${1st} could never be substituted: write "_1st"']);
+});
+
+test('soak memory: of with field is refused like of with http', () => {
+  const got = problems('version: 1\ngates:\n  - id: g\n    title: g\n    steps:\n      - soak:\n          rounds: 1\n          steps: [{send: {type: ping}, expect: [{type: pong}]}]\n        memory: {of: srv, field: rss, maxGrowth: 10}\n');
+  assert.equal(got.length, 1, got.join('\n'));
+  assert.ok(got[0]!.startsWith("9:27 gate \"g\" step 1: memory has both of (a start step's process tree) and field; with of, field is never read"), got[0]);
+});
+
+test('groups no gate uses: their steps are checked where they are written, each once, without a gate\'s context', () => {
+  const groups = (body: string) => problems(gateWith('', `groups:\n${body}`));
+  // A bad key, a wait key with nothing to wait for, an unknown group: each reported once, in the group.
+  assert.deepEqual(groups('  a:\n    - send: {type: ping}\n      forbidd: [error]\n  b:\n    - use: a\n    - use: nope\n').map((p) => p.split(' | ')[0]), [
+    '5:7 group "a" step 1 (send): unknown key "forbidd"',
+    '8:12 no group named "nope"',
+  ]);
+  // Variables and connections come from the gate that will use the group: not checked here.
+  assert.deepEqual(groups('  chat:\n    - send: {type: message, sessionId: "${sid}"}\n      on: other\n      expect: [{type: ack}]\n'), []);
+  // A circle of unused groups is one problem.
+  assert.deepEqual(groups('  a:\n    - use: b\n  b:\n    - use: a\n').map((p) => p.split(' | ')[0]), ['6:12 groups use each other in a circle: a → b → a']);
+  // A group some gate uses is checked there, not twice.
+  const used = problems('version: 1\ngroups:\n  hs:\n    - connect: main\n    - sned: {type: ping}\ngates:\n  - id: g\n    title: g\n    steps:\n      - use: hs\n');
+  assert.deepEqual(used.map((p) => p.split(' | ')[0]), ['5:7 gate "g" step 2: unknown step kind "sned"']);
+});
+
+test('gates[].tags is refused: nothing reads it', () => {
+  assert.deepEqual(problems('version: 1\ngates:\n  - id: g\n    title: g\n    tags: [smoke]\n    steps:\n      - connect: main\n').map((p) => p.split(' | ')[0]), ['5:5 unknown key "tags" in gate "g"']);
 });

@@ -32,15 +32,27 @@ export const MatcherObject = z
     length: z.union([z.number().int().nonnegative(), z.lazy((): z.ZodType => MatcherObject)]).optional(),
     not: z.lazy((): z.ZodType => Matcher).optional(),
   })
-  .describe('Field matcher: every key given must hold');
+  // `{}` holds for anything, a field that is not there included; exists and absent together hold for nothing.
+  // (Not when a key was refused already: `{formt: uuid}` is a misspelling, not an empty matcher.)
+  .refine((m) => Object.keys(m).length > 0, { when: (r) => r.issues.length === 0, message: 'an empty matcher {} checks nothing (it passes even when the field is missing)', params: { hint: 'write `{exists: true}` to require the field, or give a check such as `{equals: x}` or `{type: string}`' } })
+  .refine((m) => !(m.exists === true && m.absent === true), { message: 'exists: true and absent: true together can never pass', path: ['absent'], params: { hint: 'keep one of them' } })
+  // minProperties / not: the same two rules for editors (gates.schema.json), which do not see zod refinements.
+  .meta({
+    description: 'Field matcher: every key given must hold',
+    minProperties: 1,
+    not: { type: 'object', required: ['exists', 'absent'], properties: { exists: { const: true }, absent: { const: true } } },
+  });
 
 export const MATCHER_KEYS = Object.keys(MatcherObject.shape) as (keyof typeof MatcherObject.shape)[];
 
 /** A scalar is shorthand for `equals`. */
 export const Matcher = z.union([z.string(), z.number(), z.boolean(), z.null(), MatcherObject]);
 
+/** A variable name: what `${NAME}` can substitute (captures, `vars:`, collect's into). */
+export const VarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit');
+
 export const FieldMatchers = z.record(z.string(), Matcher).describe('Field path (a.b[0].c; a|b: the first of those fields that is present) to matcher');
-export const Captures = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).describe('Variable name to field path');
+export const Captures = z.record(VarName, z.string()).describe('Variable name to field path');
 
 /** Which frames: by kind, by fields, or both. A string is a kind. */
 export const SelectorObject = z.strictObject({
@@ -69,7 +81,7 @@ export const CollectExpectation = z.strictObject({
   join: z.string().optional().describe('Text put between pieces (default: none for text pieces, "," when a piece is not a string)'),
   min: z.number().int().nonnegative().optional().describe('Fewest pieces (default 1)'),
   text: Matcher.optional().describe('Matcher for the joined text'),
-  into: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().describe('Variable receiving the joined text'),
+  into: VarName.optional().describe('Variable receiving the joined text'),
 });
 
 export const NoneExpectation = z.strictObject({

@@ -93,6 +93,8 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
   if (top.protocol !== undefined && typeof top.protocol !== 'string') err('SCHEMA', 'protocol must be a file path', pos.nodeLoc(['protocol']));
 
   const gates: LoadedGate[] = [];
+  /** Groups some gate's steps reach (directly or through other groups): checked there, in the gate's context. */
+  const used = new Set<string>();
   if (!('gates' in top)) err('SCHEMA', 'missing `gates:` (a list of gates)', pos.nodeLoc([]));
   else if (!Array.isArray(top.gates)) err('SCHEMA', `gates must be a list, got ${describeType(top.gates)}`, pos.nodeLoc(['gates']));
   else if (top.gates.length === 0) err('SCHEMA', 'gates is empty: nothing to run', pos.nodeLoc(['gates']), 'add at least one gate with an id, a title and steps');
@@ -108,10 +110,11 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
         if (prev) err('DUPLICATE_GATE', `duplicate gate id "${id}" (first at line ${prev.line})`, pos.nodeLoc(['gates', gi, 'id']), 'gate ids must be unique: --gate selects by id');
         else seen.set(id, pos.nodeLoc(['gates', gi]));
       }
-      const gate = loadGate(g, gi, pos, errors, known, opts.env ?? process.env, groups);
+      const gate = loadGate(g, gi, pos, errors, known, opts.env ?? process.env, groups, used);
       if (gate) gates.push(gate);
     });
   }
+  checkUnusedGroups(groups, used, pos, errors);
   errors.push(...checkNeeds(gates, pos));
   if (errors.length) return { ok: false, errors: byPosition(errors) };
   const d = (top.defaults ?? {}) as { timeout?: number | string; typeField?: string; nonJson?: 'fail' | 'ignore' };
@@ -156,7 +159,8 @@ function loadGroups(raw: unknown, pos: Positions, errors: HarnessError[]): Group
     errors.push({ code: 'SCHEMA', title: `groups must be a map of names to lists of steps, got ${describeType(raw)}`, loc: pos.nodeLoc(['groups']) });
     return groups;
   }
-  // The steps themselves are checked where a gate uses them (with that gate's variables and connections).
+  // The steps themselves are checked where a gate uses them (with that gate's variables and connections),
+  // and those of a group no gate uses on their own (checkUnusedGroups).
   for (const [name, steps] of Object.entries(raw)) {
     if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) errors.push({ code: 'SCHEMA', title: `group name "${quoted(name)}": letters, digits, "_" and "-", starting with a letter`, loc: pos.keyLoc(['groups'], name) });
     else if (!Array.isArray(steps) || steps.length === 0) errors.push({ code: 'SCHEMA', title: `group "${quoted(name)}" must be a non-empty list of steps`, loc: pos.nodeLoc(['groups', name]) });
@@ -169,7 +173,7 @@ function loadGroups(raw: unknown, pos: Positions, errors: HarnessError[]): Group
  * A gate's steps with every `- use: NAME` replaced by that group's steps (groups may use groups), each
  * with the path of where it is written, so a problem in a group's step points into `groups:`.
  */
-function expandSteps(steps: unknown[], at: PathSeg[], groups: Groups, pos: Positions, errors: HarnessError[], trail: string[] = []): { value: unknown; at: PathSeg[] }[] {
+function expandSteps(steps: unknown[], at: PathSeg[], groups: Groups, pos: Positions, errors: HarnessError[], used: Set<string>, trail: string[] = []): { value: unknown; at: PathSeg[] }[] {
   const out: { value: unknown; at: PathSeg[] }[] = [];
   steps.forEach((s, i) => {
     const here = [...at, i];
@@ -188,12 +192,46 @@ function expandSteps(steps: unknown[], at: PathSeg[], groups: Groups, pos: Posit
       errors.push({ code: 'SCHEMA', title: `groups use each other in a circle: ${[...trail, name].join(' → ')}`, loc: pos.nodeLoc([...here, 'use']) });
       return;
     }
-    out.push(...expandSteps(group, ['groups', name], groups, pos, errors, [...trail, name]));
+    used.add(name);
+    out.push(...expandSteps(group, ['groups', name], groups, pos, errors, used, [...trail, name]));
   });
   return out;
 }
 
-function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[], fileKnown: Set<string>, env: NodeJS.ProcessEnv, groups: Groups): LoadedGate | undefined {
+/** Any name: the variables and connections of a group no gate uses depend on a gate that does not exist. */
+class AnyName extends Set<string> {
+  override has(): boolean {
+    return true;
+  }
+}
+
+/**
+ * The steps of groups no gate uses are checked too, each once, where they are written: an unknown step
+ * kind or a bad key there is a load error, not a problem found the day a gate first uses the group.
+ * Variables, connections and ${env.X} are left to the gates that will use it.
+ */
+function checkUnusedGroups(groups: Groups, used: Set<string>, pos: Positions, errors: HarnessError[]): void {
+  const seen = new Set(errors.map((e) => `${e.loc?.line}:${e.loc?.col}:${e.title}`));
+  const circles = new Set<string>();
+  const anyEnv = new Proxy({}, { get: () => '' }) as NodeJS.ProcessEnv;
+  for (const [name, steps] of groups) {
+    if (used.has(name)) continue;
+    // Expanded as a gate would, for the problems of its use steps (unknown group, circle); only its own
+    // steps are loaded here, as a group it uses is checked on its own.
+    const found: HarnessError[] = [];
+    const own = expandSteps(steps, ['groups', name], groups, pos, found, new Set(), [name]).filter((x) => x.at[1] === name);
+    own.forEach(({ value, at }) => loadStep(value, at, `group "${quoted(name)}" step ${(at[2] as number) + 1}`, pos, found, new AnyName(), new AnyName(), anyEnv));
+    for (const e of found) {
+      const circle = /^groups use each other in a circle: (.*)$/.exec(e.title)?.[1];
+      const sig = circle ? [...new Set(circle.split(' → '))].sort().join(',') : `${e.loc?.line}:${e.loc?.col}:${e.title}`;
+      if ((circle ? circles : seen).has(sig)) continue;
+      (circle ? circles : seen).add(sig);
+      errors.push(e);
+    }
+  }
+}
+
+function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[], fileKnown: Set<string>, env: NodeJS.ProcessEnv, groups: Groups, used: Set<string>): LoadedGate | undefined {
   const at: PathSeg[] = ['gates', gi];
   if (g === null || typeof g !== 'object' || Array.isArray(g)) {
     errors.push({ code: 'SCHEMA', title: `a gate is a map with id, title and steps, got ${describeType(g)}`, loc: pos.nodeLoc(at) });
@@ -202,7 +240,7 @@ function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[]
   const gate = g as Record<string, unknown>;
   unknownKeys(gate, GATE_KEYS, at, `gate ${typeof gate.id === 'string' ? `"${gate.id}"` : `#${gi + 1}`}`, pos, errors);
   const before = errors.length;
-  for (const key of ['id', 'title', 'serial', 'tags', 'needs'] as const) {
+  for (const key of ['id', 'title', 'serial', 'needs'] as const) {
     if (key in gate) zodIssues(GatesFile.shape.gates.element.shape[key], gate[key], [...at, key], pos, errors);
   }
   for (const key of ['id', 'title', 'steps'] as const) {
@@ -216,8 +254,8 @@ function loadGate(g: unknown, gi: number, pos: Positions, errors: HarnessError[]
     } else {
       const known = new Set(fileKnown);
       const connections = new Set<string>();
-      expandSteps(gate.steps, [...at, 'steps'], groups, pos, errors).forEach(({ value, at: stepAt }, si) => {
-        const step = loadStep(value, stepAt, id, si, pos, errors, known, connections, env);
+      expandSteps(gate.steps, [...at, 'steps'], groups, pos, errors, used).forEach(({ value, at: stepAt }, si) => {
+        const step = loadStep(value, stepAt, `gate "${quoted(id)}" step ${si + 1}`, pos, errors, known, connections, env);
         if (step) steps.push(step);
       });
     }
@@ -235,8 +273,7 @@ function stepKindOf(keys: string[]): { kind?: StepKind; conflict?: StepKind[] } 
   return {};
 }
 
-function loadStep(s: unknown, at: PathSeg[], gateId: string, si: number, pos: Positions, errors: HarnessError[], known: Set<string>, connections: Set<string>, env: NodeJS.ProcessEnv): LoadedStep | undefined {
-  const where = `gate "${quoted(gateId)}" step ${si + 1}`;
+function loadStep(s: unknown, at: PathSeg[], where: string, pos: Positions, errors: HarnessError[], known: Set<string>, connections: Set<string>, env: NodeJS.ProcessEnv): LoadedStep | undefined {
   if (s === null || typeof s !== 'object' || Array.isArray(s)) {
     errors.push({ code: 'SCHEMA', title: `${where}: a step is a map such as {send: ...}, got ${describeType(s)}`, loc: pos.nodeLoc(at), hint: `step kinds: ${STEP_KINDS.join(', ')}` });
     return undefined;

@@ -1,7 +1,7 @@
 // The gates.yaml format (version 1): one zod schema from which the loader validates,
 // the TypeScript types are inferred and gates.schema.json is generated.
 import { z } from 'zod';
-import { Duration } from './common-schema.ts';
+import { Duration, VarName } from './common-schema.ts';
 import { STEPS, STEP_KINDS } from '../../steps/index.ts';
 
 const stepSchemas = STEP_KINDS.map((k) => STEPS[k].schema) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]];
@@ -21,11 +21,10 @@ export const Gate = z.strictObject({
   steps: z.array(StepOrUse).min(1),
   serial: z.boolean().optional().describe('Never run concurrently with other gates'),
   needs: z.array(z.string()).optional().describe('Ids of earlier gates this gate cannot run without: when one of them fails, this gate is skipped at once'),
-  tags: z.array(z.string()).optional(),
 });
 
 export const Defaults = z.strictObject({
-  timeout: Duration.optional().describe('Deadline for each wait (default 5s)'),
+  timeout: Duration.optional().describe("Deadline (default 5s) of every wait that gives no within: of its own: connect, send, expect and close steps (also inside a soak) and http requests; not run (its timeout, default 60s), start (its within, default 30s) or verify (its wait, default 0: one look)"),
   typeField: z.string().optional().describe("Field naming a message kind (default: the protocol file's kind rules, else type)"),
   nonJson: z.enum(['fail', 'ignore']).optional().describe('What a non-JSON frame does to an expect step (default: fail)'),
 });
@@ -34,7 +33,7 @@ export const GatesFile = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1),
   defaults: Defaults.optional(),
-  vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  vars: z.record(VarName, z.union([z.string(), z.number(), z.boolean()])).optional(),
   groups: z.record(GroupName, z.array(StepOrUse).min(1)).optional().describe('Named lists of steps that gates (and other groups) use with `- use: NAME`'),
   protocol: z.string().optional().describe('Protocol description (AsyncAPI 3) for schema checks and coverage: a path relative to this file, or wsgate:NAME for one shipped with wsgate (wsgate:agent-backend)'),
   gates: z.array(Gate).min(1),

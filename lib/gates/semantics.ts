@@ -64,7 +64,10 @@ export function semanticChecks(kind: StepKind, params: Record<string, unknown>, 
     }
   }
   // Checks a step kind makes of its own parameters (e.g. a shell line with an unquotable \${X}).
-  for (const p of (STEPS[kind] as unknown as StepDefinition).loadProblems?.(params) ?? []) errors.push({ code: 'SCHEMA', title: `${where}: ${p.title}`, loc: pos.nodeLoc([...at, ...p.path]), ...(p.hint ? { hint: p.hint } : {}) });
+  for (const p of (STEPS[kind] as unknown as StepDefinition).loadProblems?.(params) ?? []) {
+    const loc = p.atKey && p.path.length ? pos.keyLoc([...at, ...p.path.slice(0, -1)], String(p.path[p.path.length - 1])) : pos.nodeLoc([...at, ...p.path]);
+    errors.push({ code: 'SCHEMA', title: `${where}: ${p.title}`, loc, ...(p.hint ? { hint: p.hint } : {}) });
+  }
   if (kind === 'send' && typeof params.send === 'string') {
     const raw = params.send;
     if (/[\r\n]/.test(raw)) errors.push({ code: 'SCHEMA', title: `${where}: a raw line cannot contain a newline (wscat sends one frame per line)`, loc: pos.nodeLoc([...at, 'send']), hint: 'send a JSON object instead, or split it into several sends' });

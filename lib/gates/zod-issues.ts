@@ -55,13 +55,28 @@ export function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos:
       }
       continue;
     }
+    if (issue.code === 'invalid_key' && rel.length) {
+      // A record key the key schema refuses (`capture: {my-var: ...}`): at the key, with the rule it breaks.
+      const key = String(rel[rel.length - 1]);
+      const parent = rel.slice(0, -1);
+      const inner = (issue as { issues?: Issue[] }).issues?.[0]?.message ?? issue.message;
+      const fixed = key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
+      e = { code: 'SCHEMA', title: `${prefix}${parent.length ? `${parent.join('.')}: ` : ''}"${quoted(key)}": ${inner}`, loc: pos.keyLoc([...at, ...parent], key), ...(fixed !== key && /^[A-Za-z_][A-Za-z0-9_]*$/.test(fixed) ? { hint: `\${${key}} could never be substituted: write "${fixed}"` } : {}) };
+      const sig = `${e.loc!.line}:${e.loc!.col}:${e.title}`;
+      if (!seen.has(sig)) errors.push(e), seen.add(sig);
+      continue;
+    }
     const got = describeType(valueAt(value, rel));
     if (alternatives) e = { code: 'SCHEMA', title: `${prefix}${keyName}: expected ${alternatives}, got ${got}`, loc: pos.nodeLoc(p) };
     else if (issue.code === 'invalid_type') {
       const missing = valueAt(value, rel) === undefined;
       e = { code: 'SCHEMA', title: missing ? `${prefix}missing required ${keyName}` : `${prefix}${keyName}: expected ${(issue as { expected: string }).expected}, got ${got}`, loc: pos.nodeLoc(p) };
     } else if (issue.code === 'too_small' && (issue as { origin?: string }).origin === 'array') e = { code: 'SCHEMA', title: `${prefix}${keyName} must not be empty`, loc: pos.nodeLoc(p) };
-    else e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message.replace(/^Invalid (input|option): /, '')}${['invalid_value', 'invalid_format', 'too_small', 'too_big'].includes(issue.code) ? `, got ${got}` : ''}`, loc: pos.nodeLoc(p) };
+    else if (issue.code === 'custom') {
+      // A refinement (a rule across keys) words itself and may say what to write instead.
+      const hint = (issue as { params?: { hint?: unknown } }).params?.hint;
+      e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message}`, loc: pos.nodeLoc(p), ...(typeof hint === 'string' ? { hint } : {}) };
+    } else e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message.replace(/^Invalid (input|option): /, '')}${['invalid_value', 'invalid_format', 'too_small', 'too_big'].includes(issue.code) ? `, got ${got}` : ''}`, loc: pos.nodeLoc(p) };
     const sig = `${e.loc!.line}:${e.loc!.col}:${e.title}`;
     if (!seen.has(sig)) errors.push(e), seen.add(sig);
   }

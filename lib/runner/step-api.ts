@@ -23,7 +23,9 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
 }
 
 export interface LoadProblem {
+  /** Where, from the step: the problem is shown at the value there (at the key the path ends with, with `atKey`). */
   path: (string | number)[];
+  atKey?: boolean;
   title: string;
   hint?: string;
 }
