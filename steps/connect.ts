@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { Duration, Matcher } from '../lib/gates/common-schema.ts';
 import { matchValue } from '../lib/matching/match.ts';
@@ -14,7 +16,7 @@ const ConnectParams = z.strictObject({
   origin: z.string().optional(),
   auth: z.string().optional().describe('user:password for HTTP basic auth'),
   insecure: z.boolean().optional().describe('Do not verify TLS certificates'),
-  ca: z.string().optional().describe('CA certificate file'),
+  ca: z.string().optional().describe('CA certificate file (PEM); a relative path is relative to the gates file'),
   followRedirects: z.boolean().optional(),
   count: z.number().int().min(1).max(1000).optional().describe('Open this many connections at once, as one group'),
   refused: z
@@ -54,6 +56,9 @@ export const connect = defineStep({
     const name = c.name ?? 'main';
     const count = c.count ?? 1;
     const url = c.url ?? ctx.url;
+    // Beside the gates file, like `protocol:`: the folder wsgate is started from changes, the gates file's does not.
+    const ca = c.ca !== undefined ? path.resolve(path.dirname(ctx.loc.file), c.ca) : undefined;
+    if (ca !== undefined && !existsSync(ca)) return ctx.result([ctx.check(`CA certificate file ${ca} exists`, 'a CA certificate file (PEM)', 'no such file', false, ctx.locOf(['connect', 'ca']))]);
     const opts = {
       url,
       openTimeoutMs: ctx.timeoutMs(p.within),
@@ -62,7 +67,7 @@ export const connect = defineStep({
       ...(c.origin ? { origin: c.origin } : {}),
       ...(c.auth ? { auth: c.auth } : {}),
       ...(c.insecure ? { insecure: true } : {}),
-      ...(c.ca ? { ca: c.ca } : {}),
+      ...(ca ? { ca } : {}),
       ...(c.followRedirects ? { followRedirects: true } : {}),
     };
     const labels = Array.from({ length: count }, (_, i) => (count > 1 ? `${name}#${i + 1}` : name));

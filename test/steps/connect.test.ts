@@ -1,9 +1,16 @@
 // connect: real wscat against real `ws` servers. Passes when the socket opens; fails (a check, not a
 // crash) on a refused port or a refused upgrade, at the step's line.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { WebSocketServer } from 'ws';
 import { runGatesYaml } from '../helpers/run-gates.ts';
-import { closedPort, httpServer, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
+import { closedPort, httpServer, lineOf, oneGate, tmp, wsServer } from '../helpers/servers.ts';
 
 describe('connect', { concurrency: true }, () => {
   test('opens a connection the server sees', async (t) => {
@@ -17,6 +24,28 @@ describe('connect', { concurrency: true }, () => {
     assert.match(String(r.steps[0]!.checks[0]!.actual), /^open in \d+ ms$/);
     assert.equal(fx.upgrades.length, 1);
     assert.equal(r.steps[0]!.loc.line, lineOf(yaml, '# CONNECT'));
+  });
+
+  test('ca: a relative CA file is found beside the gates file, whatever folder wsgate runs in; a missing one fails at the key', async (t) => {
+    const dir = tmp(t, 'wsgate-connect-ca-');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', 'k.pem', '-out', 'ca.pem'], { cwd: dir, stdio: 'ignore', timeout: 30_000 });
+    const server = https.createServer({ key: readFileSync(path.join(dir, 'k.pem')), cert: readFileSync(path.join(dir, 'ca.pem')) });
+    const wss = new WebSocketServer({ server });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), server.close(() => r()))));
+    const url = `wss://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    assert.notEqual(process.cwd(), dir, 'the test runs from another folder than the gates file');
+    const good = await runGatesYaml(oneGate(`
+      - connect: {name: main, ca: ca.pem}
+    `), { url, file: path.join(dir, 'gates.yaml') });
+    assert.equal(good.result.status, 'passed', JSON.stringify(good.failedChecks));
+    const yaml = oneGate(`
+      - connect: {name: main, ca: nope.pem}   # CA
+    `);
+    const bad = await runGatesYaml(yaml, { url, file: path.join(dir, 'gates.yaml') });
+    assert.equal(bad.result.status, 'failed');
+    assert.deepEqual(bad.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [[`CA certificate file ${path.join(dir, 'nope.pem')} exists`, 'no such file', lineOf(yaml, '# CA')]]);
   });
 
   test('refused: an upgrade answered with HTTP 401 is the refusal the step wants; a closed port is not a refusal', async (t) => {
