@@ -97,7 +97,7 @@ export const soak = defineStep({
     let round = 0;
     const cut: string[] = [];
     const wantsMore = (r: number) => r < rounds && (r < warmup || performance.now() < untilMs);
-    const runner = async (m: Member, i: number) => {
+    const runner = async (m: Member) => {
       let r = 0;
       for (; wantsMore(r) && m.conn.isOpen && !ctx.settings.signal.aborted; r++) {
         for (const [k, inner] of p.soak.steps.entries()) {
@@ -120,10 +120,10 @@ export const soak = defineStep({
         await warmed();
       }
       // The soak's length is part of what it checks: a connection the server dropped early did not soak.
-      if (wantsMore(r) && !ctx.settings.signal.aborted) cut.push(`soak#${i + 1} was closed after ${r} round${r === 1 ? '' : 's'}${m.conn.closed?.code !== undefined ? ` (close ${m.conn.closed.code})` : ''}`);
+      if (wantsMore(r) && !ctx.settings.signal.aborted) cut.push(`${m.label} was closed after ${r} round${r === 1 ? '' : 's'}${m.conn.closed?.code !== undefined ? ` (close ${m.conn.closed.code})` : ''}`);
     };
     const ticker = sampler ? setInterval(() => void sampler.sample(), sampler.everyMs) : undefined;
-    await Promise.all(members.map((m) => runner(m, opened.findIndex((o) => o.ok && o.member === m))));
+    await Promise.all(members.map(runner));
     if (ticker) clearInterval(ticker);
     const first = failures[0]?.checks.find((c) => !c.passed);
     checks.push(ctx.check(`${members.length} connection${members.length === 1 ? '' : 's'} × ${round} rounds: every exchange passes`, `${exchanges} of ${exchanges}`, first ? `${failedCount} of ${exchanges} failed; first: ${first.name}: ${String(first.actual).slice(0, 300)}` : `${exchanges} of ${exchanges}`, !first, ctx.locOf(['soak', 'steps'])));

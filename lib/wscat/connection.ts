@@ -254,24 +254,26 @@ export class WscatConnection {
     control.signal?.addEventListener('abort', onAbort);
     // wscat's own start-up (node loading it: ~0.1 s of CPU, seconds on a starved machine) is not the
     // server's time: the open deadline counts from the moment wscat starts the handshake.
-    // An open seen without a dial (a ws that reaches the network another way) counts from the spawn, as before.
     await conn.until(() => conn.dialedAt !== undefined || conn.openInfo !== null || stopped(), started + WSCAT_START_MAX_MS);
-    if (conn.dialedAt === undefined && conn.openInfo !== null) conn.dialedAt = started;
-    const dialedAt = conn.dialedAt ?? performance.now();
-    if (conn.dialedAt !== undefined) control.onDial?.(dialedAt);
-    const planned = Math.min(dialedAt + opts.openTimeoutMs, (control.deadline ?? Infinity) + (dialedAt - started));
-    // The handshake and the probe are CPU work too: the deadline counts only time wsgate could run.
-    const meter = stallMeter([process.pid, conn.child.pid]);
-    const deadline = () => stretchedDeadline(planned, dialedAt, meter);
-    if (conn.dialedAt !== undefined) await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
-    // Lines written before the socket opened would be dropped: the probe goes out only after the open,
-    // and its pong proves that the server reads what is sent (a server that closes at once is caught here).
-    if (conn.openInfo && !stopped()) {
-      conn.writeLine(`/ping ${conn.probe}`);
-      await conn.untilStretched(() => conn.probeAnswered || stopped(), deadline);
+    // An open seen without a dial (a ws that reaches the network another way) counts from the spawn, as before.
+    if (conn.openInfo !== null) conn.dialedAt ??= started;
+    const dialedAt = conn.dialedAt;
+    if (dialedAt !== undefined) {
+      control.onDial?.(dialedAt);
+      const planned = Math.min(dialedAt + opts.openTimeoutMs, (control.deadline ?? Infinity) + (dialedAt - started));
+      // The handshake and the probe are CPU work too: the deadline counts only time wsgate could run.
+      const meter = stallMeter([process.pid, conn.child.pid]);
+      const deadline = () => stretchedDeadline(planned, dialedAt, meter);
+      await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
+      // Lines written before the socket opened would be dropped: the probe goes out only after the open,
+      // and its pong proves that the server reads what is sent (a server that closes at once is caught here).
+      if (conn.openInfo && !stopped()) {
+        conn.writeLine(`/ping ${conn.probe}`);
+        await conn.untilStretched(() => conn.probeAnswered || stopped(), deadline);
+      }
+      meter.stop();
     }
     control.signal?.removeEventListener('abort', onAbort);
-    meter.stop();
     const ms = Math.round(performance.now() - started);
     if (conn.probeAnswered && !stopped()) {
       conn.openedMs = ms;
