@@ -2,7 +2,7 @@
 // quirk in ../shared/wscat-field-notes.md. No fixed sleeps: every wait is an event with a deadline.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once, EventEmitter } from 'node:events';
+import { once, } from 'node:events';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http, { STATUS_CODES, type IncomingMessage } from 'node:http';

@@ -3,7 +3,7 @@
 // of text that is not the reporter's own goes through termText: frames and values come from the
 // server under test and must not drive the terminal or the CI log (lib/reporters/term-safe.ts).
 import { termText } from './term-safe.ts';
-import { type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import type { CheckResult, GateResult, RunResult, StepResult, Timing } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';

@@ -12,8 +12,6 @@ import type { Loc } from '../loc.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
 
-/** Failures that say the target cannot be opened at all (not that one connection was unlucky). */
-const DEAD_CODES = new Set<ConnectionErrorCode>(['REFUSED', 'DNS', 'TLS', 'HTTP_STATUS', 'TIMEOUT', 'CLOSED']);
 import { describeClose } from '../matching/exchange.ts';
 import type { WscatPool } from '../wscat/pool.ts';
 import { stopTree } from '../os/process.ts';
@@ -25,6 +23,9 @@ import type { Budget } from '../gates/common-schema.ts';
 import type { FrameSummary } from '../evidence/results.ts';
 import { Secrets } from '../evidence/secrets.ts';
 import type { ProtocolWatch, GateProtocolWatch } from '../protocol/watch.ts';
+
+/** Failures that say the target cannot be opened at all (not that one connection was unlucky). */
+const DEAD_CODES = new Set<ConnectionErrorCode>(['REFUSED', 'DNS', 'TLS', 'HTTP_STATUS', 'TIMEOUT', 'CLOSED']);
 
 export interface RunOptions {
   gates: LoadedGates;
@@ -355,7 +356,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         continue;
       }
       current.stepId = `${gate.id}#${i + 1}`;
-      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, runProcesses, secrets, watch, current);
+      const ctx = makeContext({ gate, step, index: i, o, settings, vars, snapshot, connections, processes: gateProcesses, runProcesses, secrets, watch, current });
       const t0 = performance.now();
       let result: StepResult;
       try {
@@ -392,7 +393,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
     // Frames that arrived after the last step ended still count against it.
     const last = steps.findLast((s) => s.status !== 'skipped');
     if (watch && last) addChecks(last, watch.drain(last.loc));
-    for (const p of gateProcesses) (p.stopAt === 'gate' ? undefined : runProcesses.push(p));
+    for (const p of gateProcesses) if (p.stopAt !== 'gate') runProcesses.push(p);
     await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
   }
   const result: GateResult = { id: gate.id, title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc, ...(unconsumed ? { unconsumed } : {}) };
@@ -402,21 +403,25 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   return shown;
 }
 
-function makeContext(
-  gate: LoadedGate,
-  step: LoadedStep,
-  index: number,
-  o: RunOptions,
-  settings: RunSettings,
-  vars: VarScope,
-  snapshot: Awaited<ReturnType<typeof takeSnapshot>>,
-  connections: Map<string, Member[]>,
-  processes: StartedProcess[],
-  runProcesses: StartedProcess[],
-  secrets: Secrets,
-  watch: GateProtocolWatch | undefined,
-  current: { stepId: string },
-): StepContext {
+/** Everything a step's context is built from: one gate's resources at one step. */
+interface ContextParts {
+  gate: LoadedGate;
+  step: LoadedStep;
+  index: number;
+  o: RunOptions;
+  settings: RunSettings;
+  vars: VarScope;
+  snapshot: Awaited<ReturnType<typeof takeSnapshot>>;
+  connections: Map<string, Member[]>;
+  processes: StartedProcess[];
+  runProcesses: StartedProcess[];
+  secrets: Secrets;
+  watch: GateProtocolWatch | undefined;
+  current: { stepId: string };
+}
+
+function makeContext(parts: ContextParts): StepContext {
+  const { gate, step, index, o, settings, vars, snapshot, connections, processes, runProcesses, secrets, watch, current } = parts;
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
   const check = (name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult => ({
