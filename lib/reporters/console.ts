@@ -8,6 +8,7 @@ import { formatLoc } from '../loc.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
 import { codeFrame } from './code-frame.ts';
+import { liveLine, liveLineEnabled } from './live-line.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return termText(v, { newlines: true });
@@ -53,7 +54,11 @@ export function consoleReporter(o: ReporterOptions): Reporter {
   const yellow = c('33');
   const dim = c('2');
   const bold = c('1');
-  const write = (s: string) => o.out.write(s + '\n');
+  const live = liveLine(o.out, liveLineEnabled(o.out), dim);
+  const write = (s: string) => {
+    live.erase();
+    o.out.write(s + '\n');
+  };
   let gateHeaderShown = false;
   let pendingHeader = '';
   const timings: { gate: string; t: Timing }[] = [];
@@ -93,10 +98,18 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       gateHeaderShown = false;
       if (!o.quiet) header();
     },
+    onStepStart(_gateId, label) {
+      live.start(safe(label));
+    },
+    onStepProgress(_gateId, text) {
+      live.progress(safe(text));
+    },
     onFrame(conn, dir, text) {
+      if (dir === 'in') live.frame();
       if (o.verbose) write(dim(`      ${dir === 'in' ? '←' : '→'} ${safe(conn)} ${frame(text)}`));
     },
     onStepEnd(gateId, step) {
+      live.stop();
       for (const t of step.timings ?? []) if (t.budgetMs !== undefined) timings.push({ gate: gateId, t });
       const failed = step.checks.filter((ch) => !ch.passed);
       if (o.quiet && step.status !== 'failed') return;
@@ -116,6 +129,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       write(dim(`  - not run: ${safe(g.note)}`));
     },
     onRunEnd(r: RunResult) {
+      live.stop();
       const t = r.totals;
       if (timings.length && !o.quiet) {
         write(`\n${bold('timings')} (measured vs budget)`);

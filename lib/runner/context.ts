@@ -79,6 +79,8 @@ export interface StepContext {
   startedProcesses(): StartedProcess[];
   /** Register values that must be shown as ***. */
   secrets: Secrets;
+  /** Tell a person watching how far a long step got (shown on a terminal only, never in reports). */
+  progress(text: string): void;
   /** Build the step's result; status derives from the checks. */
   result(checks: CheckResult[], extra?: Partial<Omit<StepResult, 'checks' | 'kind' | 'loc'>>): StepResult;
   check(name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult;

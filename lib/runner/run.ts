@@ -358,6 +358,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       current.stepId = `${gate.id}#${i + 1}`;
       const ctx = makeContext({ gate, step, index: i, o, settings, vars, snapshot, connections, processes: gateProcesses, runProcesses, secrets, watch, current });
       const t0 = performance.now();
+      reportNow(o.reporters, 'onStepStart', gate.id, secrets.redact(label));
       let result: StepResult;
       try {
         result = await def.run(step.params, ctx);
@@ -447,6 +448,7 @@ function makeContext(parts: ContextParts): StepContext {
     processes,
     startedProcesses: () => [...runProcesses, ...processes],
     secrets,
+    progress: (text) => reportNow(o.reporters, 'onStepProgress', gate.id, secrets.redact(text)),
     timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
     async openConnection(name, label, opts, refusalExpected = false) {
       const hooks = {
