@@ -1,7 +1,7 @@
 'use strict';
 // Loaded into every wscat process with `node --require` (lib/wscat/connection.ts). wscat owns the connection, but
 // with piped stdout it prints no control notices: not the close code and reason, not the negotiated
-// subprotocol, not even that the socket opened (../shared/wscat-field-notes.md points 1, 4, 7). This
+// subprotocol, not even that the socket opened (docs/wscat.md). This
 // module watches the `ws` WebSocket that wscat itself uses and writes those events, one JSON line each,
 // to file descriptor 3, which the harness opens as a fourth pipe, with the time of each message sent and
 // received. It changes wscat's behaviour in one way only: while the harness has not yet read what wscat
