@@ -4,10 +4,11 @@
 // Without a stand-in a model step is skipped; --model serves one for a backend started by hand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, cliResult, readResult, tempDir } from '../helpers/cli.ts';
-import { freePort } from '../helpers/servers.ts';
+import { freePort, until } from '../helpers/servers.ts';
+import { spawnChild, stopTree } from '../../lib/os/process.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'model-loop');
@@ -61,4 +62,37 @@ test('wsgate run --model serves the stand-in for a backend started by hand and p
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stderr, /ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:\d+ OPENAI_BASE_URL=http:\/\/127\.0\.0\.1:\d+\/v1/);
   assert.ok(existsSync(path.join(out, 'model.jsonl')));
+});
+
+test('--model-port: a backend started by hand with that URL before the run reaches the stand-in the run serves', async (t) => {
+  const dir = tempDir('wsgate-model-port-');
+  t.after(() => dir.remove());
+  const [wsPort, modelPort] = [await freePort(), await freePort()];
+  const project = path.join(dir.path, 'project');
+  mkdirSync(project);
+  const backend = spawnChild(process.execPath, [path.join(FIXTURE, 'backend.mjs'), String(wsPort), project], { env: { ...process.env, ANTHROPIC_BASE_URL: `http://127.0.0.1:${modelPort}`, ANTHROPIC_API_KEY: 'test' } });
+  t.after(() => stopTree(backend, 2000));
+  let out = '';
+  backend.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  assert.ok(await until(() => out.includes('backend listening'), 20_000), 'the backend listens');
+  const gates = path.join(dir.path, 'gates.yaml');
+  writeFileSync(gates, [
+    'version: 1',
+    'gates:',
+    '  - id: by-hand',
+    '    title: a backend started by hand',
+    '    steps:',
+    '      - connect: main',
+    '      - send: {type: message, message: "Create a test.txt file with \'Test content\'"}',
+    '        expect: [{type: tool_result, where: {tool: write_file}}, {type: message_complete}]',
+    '      - verify: {file: test.txt, content: "Test content"}',
+    '      - model: {toolResult: {tool: write_file, content: {contains: "wrote test.txt"}}, requests: 2}',
+    '',
+  ].join('\n'));
+  const ev = path.join(dir.path, 'ev');
+  const r = await cliResult(['run', `ws://127.0.0.1:${wsPort}/ws`, project, '--gates', gates, '--model-port', String(modelPort), '--out', ev, '--timeout-scale', '3'], { timeoutMs: 90_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`ANTHROPIC_BASE_URL=http://127\\.0\\.0\\.1:${modelPort} `));
+  assert.equal(readResult(ev).gates[0]!.steps.at(-1)!.status, 'passed');
+  assert.equal(readFileSync(path.join(ev, 'model.jsonl'), 'utf8').trim().split('\n').length, 2);
 });
