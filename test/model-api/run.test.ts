@@ -28,10 +28,13 @@ test('a gates file with model: and start: runs its backend against the stand-in;
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stderr, /model stand-in at http:\/\/127\.0\.0\.1:\d+/);
   const records = readFileSync(path.join(r.out, 'model.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { userText: string; rule: number | null; declaredTools: string[]; toolResults: { tool: string; content: string }[] });
-  assert.deepEqual(records.map((x) => x.userText), ["Create a test.txt file with 'Test content'", "Create a test.txt file with 'Test content'", 'Read test.txt', 'Read test.txt']);
+  const runId = readResult(r.out).runId;
+  assert.deepEqual(records.map((x) => x.userText), [`Create a test.txt file with 'Test content ${runId}'`, `Create a test.txt file with 'Test content ${runId}'`, 'Read test.txt', 'Read test.txt']);
   assert.deepEqual(records.map((x) => x.rule), [1, 1, 2, 2]);
   assert.deepEqual([...new Set(records.map((x) => (x as { key?: string }).key))], ['placeholder']);
-  assert.deepEqual(records[3]!.toolResults, [{ tool: 'read_file', content: 'Test content', isError: false }]);
+  assert.deepEqual(records[3]!.toolResults, [{ tool: 'read_file', content: `Test content ${runId}`, isError: false }]);
+  // The rule's requireToolResult had the run's ${RUN_ID} in it, and held.
+  assert.deepEqual((records[3] as unknown as { checks: { expected: unknown; passed: boolean }[] }).checks.map((c) => [c.expected, c.passed]), [[{ contains: `Test content ${runId}` }, true]]);
   const step = readResult(r.out).gates[0]!.steps.at(-1)!;
   assert.equal(step.kind, 'model');
   assert.equal(step.status, 'passed');
