@@ -2,7 +2,7 @@
 // content block's start, deltas and stop, then message_delta with the stop reason and usage, then
 // message_stop); without, one Message object. Tool input streams as input_json_delta pieces of the JSON.
 import type { Conversation } from './conversation.ts';
-import { randomId, roughTokens } from './ids.ts';
+import { randomId } from './ids.ts';
 import { jsonPieces, textPieces } from './pacing.ts';
 import type { Reply } from './rules.ts';
 import { PieceClock, sendJson, type ReplyOut, type ReplyTiming } from './stream-out.ts';
@@ -66,5 +66,3 @@ function cut(res: ReplyOut['res'], clock: PieceClock): ReplyTiming {
   res.destroy();
   return clock.timing(false);
 }
-
-export const anthropicInputTokens = (body: unknown) => roughTokens(JSON.stringify(body ?? ''));

@@ -27,6 +27,8 @@ export interface ModelRecord {
   ruleName?: string;
   reply?: { text: string; call?: { name: string; input: unknown } };
   checks?: ModelCheck[];
+  /** Rough token counts (about 4 characters a token): what a real model would bill for this request. */
+  tokens?: { input: number; output: number };
   error?: string;
   timing?: ReplyTiming & { ttftMs: number; tokensPerSecond: number };
 }
@@ -38,7 +40,7 @@ export class ModelLog {
   readonly records: ModelRecord[] = [];
   constructor(private readonly file?: string) {}
 
-  answered(path: string, conv: Conversation, reply: Reply, timing: ReplyTiming, key: KeyKind): ModelRecord {
+  answered(path: string, conv: Conversation, reply: Reply, timing: ReplyTiming, key: KeyKind, inputTokens: number): ModelRecord {
     return this.add({
       api: conv.api,
       path,
@@ -54,6 +56,7 @@ export class ModelLog {
       ...(reply.ruleName !== undefined ? { ruleName: reply.ruleName } : {}),
       reply: { text: reply.text, ...(reply.call ? { call: reply.call } : {}) },
       checks: reply.checks,
+      tokens: { input: inputTokens, output: timing.pieces },
       timing: { ...timing, ttftMs: reply.ttftMs, tokensPerSecond: reply.tokensPerSecond },
     });
   }

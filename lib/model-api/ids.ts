@@ -15,3 +15,10 @@ export function randomId(prefix: string, length = 24): string {
 export function roughTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
+
+/** Rough input tokens of a request: what a model reads of it (system prompt, messages, tool schemas). */
+export function requestTokens(body: unknown): number {
+  if (body === null || typeof body !== 'object') return 1;
+  const b = body as Record<string, unknown>;
+  return roughTokens(JSON.stringify([b.system ?? null, b.messages ?? null, b.tools ?? null]));
+}

@@ -6,7 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackAddress } from '../../reference-server/access.ts';
 import { readAnthropicRequest } from './anthropic-request.ts';
-import { anthropicError, anthropicInputTokens, writeAnthropic } from './anthropic-reply.ts';
+import { anthropicError, writeAnthropic } from './anthropic-reply.ts';
+import { requestTokens } from './ids.ts';
 import { BadRequest, isObject, type Conversation } from './conversation.ts';
 import { ModelLog, type KeyKind } from './evidence-log.ts';
 import { readOpenAIRequest } from './openai-request.ts';
@@ -125,10 +126,11 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     const gone = new AbortController();
     res.on('close', () => gone.abort());
     const signal = AbortSignal.any([gone.signal, closing.signal]);
-    const out = { res, pacer: new Pacer(reply.ttftMs, reply.tokensPerSecond, signal), startedAt, inputTokens: anthropicInputTokens(isObject(json) ? json.messages : json) };
+    const inputTokens = requestTokens(json);
+    const out = { res, pacer: new Pacer(reply.ttftMs, reply.tokensPerSecond, signal), startedAt, inputTokens };
     const includeUsage = isObject(json) && isObject(json.stream_options) && json.stream_options.include_usage === true;
     const timing = api === 'openai' ? await writeOpenAI(conv, reply, out, includeUsage) : await writeAnthropic(conv, reply, out);
-    log.answered(path, conv, reply, timing, keyKind(req.headers));
+    log.answered(path, conv, reply, timing, keyKind(req.headers), inputTokens);
   }
 
   const server = http.createServer((req, res) => {

@@ -65,6 +65,9 @@ test('non-streaming: one Message with text and tool_use blocks', async (t) => {
   const write = await c.messages.create({ model: 'm', max_tokens: 64, tools: TOOLS, messages: [{ role: 'user', content: "Create a a.txt file with 'x'" }] });
   assert.equal(write.stop_reason, 'tool_use');
   assert.deepEqual(write.content.map((b) => b.type), ['text', 'tool_use']);
+  // Rough token counts for the cost of a real run: the tool schema counts as input.
+  const [plain, withTools] = s.log.records.map((r) => r.tokens!);
+  assert.ok(plain!.input > 0 && withTools!.input > plain!.input && withTools!.output > 1, JSON.stringify([plain, withTools]));
 });
 
 test('the tool-result round trip: the rule answers `then` and judges the result the backend returned', async (t) => {
