@@ -44,7 +44,7 @@ export const ModelRule = z.strictObject({
 
 export const ModelSection = z.strictObject({
   ...pace,
-  rules: z.array(ModelRule).optional().describe('First matching rule answers; none: a plain text answer, recorded'),
+  rules: z.array(ModelRule).optional().describe("First matching rule answers; none: a plain text answer, recorded. Without rules: the default gates' rules (at this section's pace)"),
   fallback: z.string().optional().describe('The answer when no rule matches'),
 });
 

@@ -6,6 +6,7 @@ import type { ModelRuleInput, ModelSectionInput } from '../gates/model-section.t
 import { parseDuration } from '../gates/duration.ts';
 import { describe, isMatcherObject, matchValue } from '../matching/match.ts';
 import type { Conversation } from './conversation.ts';
+import { DEFAULT_MODEL_SECTION } from './default-rules.ts';
 
 export interface ModelCheck {
   name: string;
@@ -35,12 +36,17 @@ export interface ModelScript {
   fallback?: string;
 }
 
+/**
+ * The script a section describes, with flags over its pace. A section without `rules:` (only a pace, say)
+ * serves the default gates' rules; `rules: []` answers everything with the fallback.
+ */
 export function scriptOf(section: ModelSectionInput | undefined, over: { ttftMs?: number; tokensPerSecond?: number } = {}): ModelScript {
+  const fallback = section?.fallback ?? (section?.rules === undefined ? DEFAULT_MODEL_SECTION.fallback : undefined);
   return {
     ttftMs: over.ttftMs ?? (section?.ttft !== undefined ? parseDuration(section.ttft) : 0),
     tokensPerSecond: over.tokensPerSecond ?? section?.tokensPerSecond ?? 0,
-    rules: section?.rules ?? [],
-    ...(section?.fallback !== undefined ? { fallback: section.fallback } : {}),
+    rules: section?.rules ?? DEFAULT_MODEL_SECTION.rules ?? [],
+    ...(fallback !== undefined ? { fallback } : {}),
   };
 }
 

@@ -103,3 +103,16 @@ test("the stand-in's own time per request (loopback, pace 0), through each SDK",
   // Generous: two shared cores; the number is reported above, this only catches a pathological stand-in.
   assert.ok(aStream < 100 && oStream < 100, `${aStream} / ${oStream} ms per request`);
 });
+
+test('wsgate model: a bad --ttft, --tokens-per-second or --port is a usage error naming the flag', async () => {
+  for (const [args, message] of [
+    [['--ttft', 'soon'], /--ttft expects milliseconds/],
+    [['--tokens-per-second=-3'], /--tokens-per-second expects a number >= 0/],
+    [['--port', '70000'], /--port needs a port from 0 to 65535/],
+  ] as const) {
+    const r = await cliResult(['model', ...args], { timeoutMs: 30_000 });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  }
+});

@@ -66,6 +66,13 @@ test('per-rule pace overrides the section, --ttft style overrides apply to the s
   assert.deepEqual([chooseReply(conv('b'), script).ttftMs, chooseReply(conv('b'), script).tokensPerSecond], [1000, 0]);
 });
 
+test('a section without rules serves the default rules at its pace; rules: [] answers with the fallback', () => {
+  const paced = scriptOf({ ttft: '2s' });
+  assert.equal(chooseReply(conv('Git status'), paced).call?.name, 'git_status');
+  assert.equal(chooseReply(conv('Git status'), paced).ttftMs, 2000);
+  assert.equal(chooseReply(conv('Git status'), scriptOf({ rules: [] })).text, NO_RULE_TEXT);
+});
+
 test('stream pieces join back to the text and to the JSON, the JSON in at least two pieces', () => {
   const text = 'Hello there,  a  stand-in\nspeaks.';
   assert.equal(textPieces(text).join(''), text);
