@@ -4,7 +4,7 @@
 // refuses requests from web pages and Host names other than loopback ones (a page must not drive it).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackAddress } from '../../reference-server/access.ts';
+import { isLoopback } from './loopback.ts';
 import { readAnthropicRequest } from './anthropic-request.ts';
 import { anthropicError, writeAnthropic } from './anthropic-reply.ts';
 import { requestTokens } from './ids.ts';
@@ -77,7 +77,7 @@ function hostName(header: string | undefined): string | undefined {
 
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopbackAddress(host) && !opts.allowRemote) throw new Error(`--host ${host} is not a loopback address; the model stand-in listens on loopback only (127.0.0.1, ::1, localhost) unless --allow-remote`);
+  if (!isLoopback(host) && !opts.allowRemote) throw new Error(`--host ${host} is not a loopback address; the model stand-in listens on loopback only (127.0.0.1, ::1, localhost) unless --allow-remote`);
   const log = new ModelLog(opts.logFile);
   const closing = new AbortController();
 
@@ -92,12 +92,12 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     };
     if (!opts.allowRemote) {
       const name = hostName(req.headers.host);
-      if (name !== undefined && !isLoopbackAddress(name)) return refuse(403, `Host ${name} is not served: the model stand-in answers loopback names only`);
+      if (name !== undefined && !isLoopback(name)) return refuse(403, `Host ${name} is not served: the model stand-in answers loopback names only`);
       const origin = req.headers.origin;
       if (origin !== undefined) {
         let ok = false;
         try {
-          ok = isLoopbackAddress(new URL(origin).hostname);
+          ok = isLoopback(new URL(origin).hostname);
         } catch {
           ok = false;
         }
