@@ -31,3 +31,26 @@ export function recordsFor(m: RunModel, gateId: string, gateStartedAt: number): 
   if (last !== undefined) m.judged.set(gateId, last);
   return records;
 }
+
+/**
+ * How long the stand-in was answering between two wall-clock times (ms since the epoch): the model's
+ * share of a step's measured time, for a budget the model's turn dominates. Overlapping requests count once.
+ */
+export function modelBusyMs(log: ModelLog, fromMs: number, toMs: number): number {
+  const spans = log.records
+    .filter((r) => r.timing)
+    .map((r) => {
+      const end = Date.parse(r.at);
+      return [Math.max(fromMs, end - r.timing!.totalMs), Math.min(toMs, end)] as const;
+    })
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let busy = 0;
+  let reach = -Infinity;
+  for (const [a, b] of spans) {
+    if (b <= reach) continue;
+    busy += b - Math.max(a, reach);
+    reach = b;
+  }
+  return busy;
+}
