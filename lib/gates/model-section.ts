@@ -20,6 +20,11 @@ const pace = {
   tokensPerSecond: z.number().nonnegative().optional().describe('Pace of the streamed tokens after the first (default 0: no pause)'),
 };
 
+const ToolCall = z.strictObject({
+  tool: z.string().describe('A tool the backend declares in its request (tools)'),
+  input: z.record(z.string(), z.unknown()).optional().describe('The tool input; string values may hold $<name> from the when regex'),
+});
+
 export const ModelRule = z.strictObject({
   name: z.string().optional().describe('A label for model.jsonl and reports'),
   when: z
@@ -27,14 +32,11 @@ export const ModelRule = z.strictObject({
     .describe('When the rule answers'),
   text: z.string().optional().describe('Text streamed as the answer (with call: before the tool call)'),
   call: z
-    .strictObject({
-      tool: z.string().describe('A tool the backend declares in its request (tools)'),
-      input: z.record(z.string(), z.unknown()).optional().describe('The tool input; string values may hold $<name> from the when regex'),
-    })
+    .union([ToolCall, z.array(ToolCall).min(1)])
     .optional()
-    .describe('The tool the model calls'),
+    .describe('The tool the model calls, or a list of tools it calls at once (parallel tool use)'),
   then: z.strictObject({ text: z.string().describe('The answer once the tool result came back') }).optional(),
-  requireToolResult: Matcher.optional().describe('What the tool result the backend returns to the model must hold (a failed check in model.jsonl otherwise)'),
+  requireToolResult: Matcher.optional().describe('What the tool result the backend returns to the model must hold (with several calls: the last call\'s tool); a failed check in model.jsonl otherwise'),
   ...pace,
 })
   // Only when the keys themselves are right: a misspelled key is reported as that, not as a missing answer.

@@ -11,19 +11,27 @@ export function anthropicError(status: number, type: string, message: string): {
   return { status, body: { type: 'error', error: { type, message } } };
 }
 
-function blocksOf(reply: Reply): { text?: string; tool?: { id: string; name: string; input: Record<string, unknown> } } {
+interface ToolBlock {
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+  pieces: string[];
+}
+
+/** A text block (unless the reply only calls tools), then one tool_use block per call. */
+function blocksOf(reply: Reply): { text?: string; tools: ToolBlock[] } {
   return {
-    ...(reply.text !== '' || !reply.call ? { text: reply.text } : {}),
-    ...(reply.call ? { tool: { id: randomId('toolu_'), ...reply.call } } : {}),
+    ...(reply.text !== '' || reply.calls.length === 0 ? { text: reply.text } : {}),
+    tools: reply.calls.map((c) => ({ id: randomId('toolu_'), ...c, pieces: jsonPieces(JSON.stringify(c.input)) })),
   };
 }
 
 export async function writeAnthropic(conv: Conversation, reply: Reply, out: ReplyOut): Promise<ReplyTiming> {
   const clock = new PieceClock(out.startedAt);
-  const { text, tool } = blocksOf(reply);
-  const stopReason = tool ? 'tool_use' : 'end_turn';
+  const { text, tools } = blocksOf(reply);
+  const stopReason = tools.length ? 'tool_use' : 'end_turn';
   const textParts = text !== undefined ? textPieces(text) : [];
-  const jsonParts = tool ? jsonPieces(JSON.stringify(tool.input)) : [];
+  const jsonParts = tools.flatMap((t) => t.pieces);
   const outputTokens = Math.max(1, textParts.length + jsonParts.length);
   const id = randomId('msg_');
   if (!conv.stream) {
@@ -31,7 +39,7 @@ export async function writeAnthropic(conv: Conversation, reply: Reply, out: Repl
       if (!(await out.pacer.beforePiece())) return clock.timing(false);
       clock.sent();
     }
-    const content = [...(text !== undefined ? [{ type: 'text', text }] : []), ...(tool ? [{ type: 'tool_use', id: tool.id, name: tool.name, input: tool.input }] : [])];
+    const content = [...(text !== undefined ? [{ type: 'text', text }] : []), ...tools.map((t) => ({ type: 'tool_use', id: t.id, name: t.name, input: t.input }))];
     sendJson(out.res, 200, { id, type: 'message', role: 'assistant', model: conv.model, content, stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: out.inputTokens, output_tokens: outputTokens } }, { 'request-id': randomId('req_') });
     return clock.timing(true);
   }
@@ -55,7 +63,9 @@ export async function writeAnthropic(conv: Conversation, reply: Reply, out: Repl
     return true;
   };
   if (text !== undefined && !(await block({ type: 'text', text: '' }, textParts, (t) => ({ type: 'text_delta', text: t })))) return cut(res, clock);
-  if (tool && !(await block({ type: 'tool_use', id: tool.id, name: tool.name, input: {} }, jsonParts, (j) => ({ type: 'input_json_delta', partial_json: j })))) return cut(res, clock);
+  for (const t of tools) {
+    if (!(await block({ type: 'tool_use', id: t.id, name: t.name, input: {} }, t.pieces, (j) => ({ type: 'input_json_delta', partial_json: j })))) return cut(res, clock);
+  }
   event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
   event('message_stop', {});
   res.end();

@@ -25,7 +25,7 @@ export interface ModelRecord {
   /** 1-based number of the rule that answered; null: no rule matched. */
   rule?: number | null;
   ruleName?: string;
-  reply?: { text: string; call?: { name: string; input: unknown } };
+  reply?: { text: string; calls: { name: string; input: unknown }[] };
   checks?: ModelCheck[];
   /** Rough token counts (about 4 characters a token): what a real model would bill for this request. */
   tokens?: { input: number; output: number };
@@ -54,7 +54,7 @@ export class ModelLog {
       toolResults: conv.results.map((r) => ({ ...(r.name !== undefined ? { tool: r.name } : {}), content: r.content.length > MAX_RESULT_CHARS ? r.content.slice(0, MAX_RESULT_CHARS) + '…' : r.content, isError: r.isError })),
       rule: reply.rule === undefined ? null : reply.rule + 1,
       ...(reply.ruleName !== undefined ? { ruleName: reply.ruleName } : {}),
-      reply: { text: reply.text, ...(reply.call ? { call: reply.call } : {}) },
+      reply: { text: reply.text, calls: reply.calls },
       checks: reply.checks,
       tokens: { input: inputTokens, output: timing.pieces },
       timing: { ...timing, ttftMs: reply.ttftMs, tokensPerSecond: reply.tokensPerSecond },

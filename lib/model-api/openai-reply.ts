@@ -14,11 +14,14 @@ export function openaiError(status: number, message: string, param: string | nul
 
 export async function writeOpenAI(conv: Conversation, reply: Reply, out: ReplyOut, includeUsage: boolean): Promise<ReplyTiming> {
   const clock = new PieceClock(out.startedAt);
-  const call = reply.call ? { id: randomId('call_'), name: reply.call.name, args: JSON.stringify(reply.call.input) } : undefined;
-  const text = reply.text !== '' || !call ? reply.text : undefined;
+  const calls = reply.calls.map((c) => {
+    const args = JSON.stringify(c.input);
+    return { id: randomId('call_'), name: c.name, args, pieces: jsonPieces(args) };
+  });
+  const text = reply.text !== '' || calls.length === 0 ? reply.text : undefined;
   const textParts = text !== undefined ? textPieces(text) : [];
-  const argParts = call ? jsonPieces(call.args) : [];
-  const finish = call ? 'tool_calls' : 'stop';
+  const argParts = calls.flatMap((c) => c.pieces);
+  const finish = calls.length ? 'tool_calls' : 'stop';
   const completionTokens = Math.max(1, textParts.length + argParts.length);
   const usage = { prompt_tokens: out.inputTokens, completion_tokens: completionTokens, total_tokens: out.inputTokens + completionTokens };
   const id = randomId('chatcmpl-');
@@ -28,7 +31,7 @@ export async function writeOpenAI(conv: Conversation, reply: Reply, out: ReplyOu
       if (!(await out.pacer.beforePiece())) return clock.timing(false);
       clock.sent();
     }
-    const message = { role: 'assistant', content: text ?? null, refusal: null, ...(call ? { tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.args } }] } : {}) };
+    const message = { role: 'assistant', content: text ?? null, refusal: null, ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.args } })) } : {}) };
     sendJson(out.res, 200, { id, object: 'chat.completion', created, model: conv.model, choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage, system_fingerprint: null }, { 'x-request-id': randomId('req_') });
     return clock.timing(true);
   }
@@ -42,12 +45,11 @@ export async function writeOpenAI(conv: Conversation, reply: Reply, out: ReplyOu
     chunk({ content: piece });
     clock.sent();
   }
-  if (call) {
-    let first = true;
-    for (const piece of argParts) {
+  // Each call by its index: the first chunk names it (id, name), later ones add to its arguments.
+  for (const [index, call] of calls.entries()) {
+    for (const [i, piece] of call.pieces.entries()) {
       if (!(await out.pacer.beforePiece())) return cut(res, clock);
-      chunk({ tool_calls: [first ? { index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: piece } } : { index: 0, function: { arguments: piece } }] });
-      first = false;
+      chunk({ tool_calls: [i === 0 ? { index, id: call.id, type: 'function', function: { name: call.name, arguments: piece } } : { index, function: { arguments: piece } }] });
       clock.sent();
     }
   }

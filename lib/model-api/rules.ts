@@ -17,9 +17,10 @@ export interface ModelCheck {
 }
 
 export interface Reply {
-  /** Streamed before a call, or the whole answer. */
+  /** Streamed before the calls, or the whole answer. */
   text: string;
-  call?: { name: string; input: Record<string, unknown> };
+  /** The tools the model calls in this turn (none: a text answer). */
+  calls: { name: string; input: Record<string, unknown> }[];
   /** Index of the rule that answered; undefined: no rule matched. */
   rule?: number;
   ruleName?: string;
@@ -76,7 +77,7 @@ function groupsOf(rule: ModelRuleInput, text: string): Record<string, string> {
 
 export function chooseReply(conv: Conversation, script: ModelScript): Reply {
   const i = script.rules.findIndex((r) => matchValue(r.when.user, conv.userText).passed);
-  if (i < 0) return { text: script.fallback ?? NO_RULE_TEXT, ttftMs: script.ttftMs, tokensPerSecond: script.tokensPerSecond, checks: [] };
+  if (i < 0) return { text: script.fallback ?? NO_RULE_TEXT, calls: [], ttftMs: script.ttftMs, tokensPerSecond: script.tokensPerSecond, checks: [] };
   const rule = script.rules[i]!;
   const label = rule.name ?? `rule ${i + 1}`;
   const fill = filler(groupsOf(rule, conv.userText));
@@ -86,8 +87,9 @@ export function chooseReply(conv: Conversation, script: ModelScript): Reply {
     ttftMs: rule.ttft !== undefined ? parseDuration(rule.ttft) : script.ttftMs,
     tokensPerSecond: rule.tokensPerSecond ?? script.tokensPerSecond,
   };
-  if (!rule.call) return { ...base, text: fill(rule.text ?? 'OK.'), checks: [] };
-  const tool = rule.call.tool;
+  if (!rule.call) return { ...base, text: fill(rule.text ?? 'OK.'), calls: [], checks: [] };
+  const wanted = Array.isArray(rule.call) ? rule.call : [rule.call];
+  const tool = wanted.at(-1)!.tool;
   // The backend brought results back: this is the model's second turn.
   if (conv.calls.length > 0) {
     const checks: ModelCheck[] = [];
@@ -98,15 +100,18 @@ export function chooseReply(conv: Conversation, script: ModelScript): Reply {
       const judged = last ? matchValue(expected, last.content) : { passed: false, reason: `the backend returned no ${tool} result (results: ${describe(conv.results.map((r) => r.name ?? r.id))})` };
       checks.push({ name: `${label}: the ${tool} result the backend returned to the model`, expected, actual: last?.content, passed: judged.passed, ...(judged.reason ? { reason: judged.reason } : {}) });
     }
-    return { ...base, text: fill(rule.then?.text ?? 'Done.'), checks };
+    return { ...base, text: fill(rule.then?.text ?? 'Done.'), calls: [], checks };
   }
-  if (!conv.declaredTools.includes(tool)) {
+  const missing = [...new Set(wanted.map((c) => c.tool).filter((t) => !conv.declaredTools.includes(t)))];
+  if (missing.length) {
     const offered = conv.declaredTools.length ? conv.declaredTools.join(', ') : 'none';
     return {
       ...base,
-      text: `I cannot call ${tool}: this backend offers no such tool (it offers: ${offered}).`,
-      checks: [{ name: `${label}: the backend declares the tool ${tool}`, expected: tool, actual: conv.declaredTools, passed: false, reason: `the backend declared ${offered}` }],
+      text: `I cannot call ${missing.join(', ')}: this backend offers no such tool (it offers: ${offered}).`,
+      calls: [],
+      checks: missing.map((t) => ({ name: `${label}: the backend declares the tool ${t}`, expected: t, actual: conv.declaredTools, passed: false, reason: `the backend declared ${offered}` })),
     };
   }
-  return { ...base, text: rule.text !== undefined ? fill(rule.text) : '', call: { name: tool, input: fillDeep(rule.call.input ?? {}, fill) as Record<string, unknown> }, checks: [] };
+  const calls = wanted.map((c) => ({ name: c.tool, input: fillDeep(c.input ?? {}, fill) as Record<string, unknown> }));
+  return { ...base, text: rule.text !== undefined ? fill(rule.text) : '', calls, checks: [] };
 }

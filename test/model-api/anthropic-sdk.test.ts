@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { LONG_CONTENT, READ_RULE, WRITE_RULE, standIn } from './helpers.ts';
+import { LONG_CONTENT, READ_RULE, TWO_CALLS_RULE, WRITE_RULE, standIn } from './helpers.ts';
 
 const TOOLS = [
   { name: 'write_file', description: 'Write a file', input_schema: { type: 'object' as const, properties: { path: { type: 'string' }, content: { type: 'string' } }, required: ['path', 'content'] } },
@@ -174,4 +174,20 @@ test('a client that hangs up mid-reply, and a stand-in closed mid-reply, end the
   await s.close();
   assert.equal(await outcome, 'failed');
   assert.ok(performance.now() - closedAt < 5000, 'closing did not wait for the 20 s ttft');
+});
+
+test('a rule with a list of calls: one message with a tool_use block for each, streamed and not', async (t) => {
+  const s = await standIn(t, { rules: [TWO_CALLS_RULE] });
+  const c = client(s.url);
+  const ask = { role: 'user' as const, content: 'Do both' };
+  const streamed = await c.messages.stream({ model: 'm', max_tokens: 64, tools: TOOLS, messages: [ask] }).finalMessage();
+  const plain = await c.messages.create({ model: 'm', max_tokens: 64, tools: TOOLS, messages: [ask] });
+  for (const m of [streamed, plain]) {
+    assert.equal(m.stop_reason, 'tool_use');
+    assert.deepEqual(m.content.map((b) => (b.type === 'tool_use' ? [b.name, b.input] : b.type)), [['write_file', { path: 'a.txt', content: LONG_CONTENT }], ['read_file', { path: 'b.txt' }]]);
+  }
+  const ids = streamed.content.map((b) => (b.type === 'tool_use' ? b.id : ''));
+  const done = await c.messages.create({ model: 'm', max_tokens: 64, tools: TOOLS, messages: [ask, { role: 'assistant', content: streamed.content }, { role: 'user', content: ids.map((id) => ({ type: 'tool_result' as const, tool_use_id: id, content: 'ok' })) }] });
+  assert.deepEqual(done.content.map((b) => (b.type === 'text' ? b.text : b.type)), ['Both done.']);
+  assert.deepEqual(s.log.records[2]!.toolResults!.map((r) => r.tool), ['write_file', 'read_file']);
 });

@@ -29,3 +29,14 @@ export const READ_RULE = {
 
 /** A long input, so its JSON streams in several pieces. */
 export const LONG_CONTENT = 'Test content that is long enough to be split into several partial JSON pieces';
+
+/** Two tools called at once (parallel tool use). */
+export const TWO_CALLS_RULE = {
+  name: 'two',
+  when: { user: { contains: 'both' } },
+  call: [
+    { tool: 'write_file', input: { path: 'a.txt', content: LONG_CONTENT } },
+    { tool: 'read_file', input: { path: 'b.txt' } },
+  ],
+  then: { text: 'Both done.' },
+};

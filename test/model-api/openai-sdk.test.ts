@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { LONG_CONTENT, READ_RULE, WRITE_RULE, standIn } from './helpers.ts';
+import { LONG_CONTENT, READ_RULE, TWO_CALLS_RULE, WRITE_RULE, standIn } from './helpers.ts';
 
 const TOOLS = [
   { type: 'function' as const, function: { name: 'write_file', parameters: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } }, required: ['path', 'content'] } } },
@@ -116,4 +116,24 @@ test('a malformed request gets 400 with the OpenAI error shape', async (t) => {
   const body = (await raw.json()) as { error: Record<string, unknown> };
   assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
   assert.equal(body.error.param, 'messages[0].role');
+});
+
+test('a rule with a list of calls: tool_calls with indexes 0 and 1, their arguments interleaved by index', async (t) => {
+  const s = await standIn(t, { rules: [TWO_CALLS_RULE] });
+  const c = client(s.url);
+  const ask = { role: 'user' as const, content: 'Do both' };
+  const streamed = await c.chat.completions.stream({ model: 'g', tools: TOOLS, messages: [ask] }).finalChatCompletion();
+  const plain = await c.chat.completions.create({ model: 'g', tools: TOOLS, messages: [ask] });
+  for (const r of [streamed, plain]) {
+    assert.equal(r.choices[0]!.finish_reason, 'tool_calls');
+    const calls = r.choices[0]!.message.tool_calls!.map((x) => (x.type === 'function' ? [x.function.name, JSON.parse(x.function.arguments)] : x.type));
+    assert.deepEqual(calls, [['write_file', { path: 'a.txt', content: LONG_CONTENT }], ['read_file', { path: 'b.txt' }]]);
+  }
+});
+
+test('a list naming one undeclared tool calls none of them and names the missing one', async (t) => {
+  const s = await standIn(t, { rules: [TWO_CALLS_RULE] });
+  const r = await client(s.url).chat.completions.create({ model: 'g', tools: [TOOLS[0]!], messages: [{ role: 'user', content: 'both' }] });
+  assert.equal(r.choices[0]!.message.tool_calls, undefined);
+  assert.deepEqual(s.log.failedChecks().map((f) => f.check.expected), ['read_file']);
 });

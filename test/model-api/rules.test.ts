@@ -34,8 +34,8 @@ test('the default rules call, for every message of the default gates, the tool t
       const exps = ((step.params as { expect?: { where?: { tool?: string } }[] }).expect ?? []).map((e) => e.where?.tool).filter(Boolean);
       const reply = chooseReply(conv(text), script);
       seen++;
-      if (exps.length) assert.equal(reply.call?.name, exps[0], `${gate.id} step ${i + 1}: "${text}"`);
-      else assert.equal(reply.call, undefined, `${gate.id} step ${i + 1}: "${text}" expects no tool`);
+      if (exps.length) assert.equal(reply.calls[0]?.name, exps[0], `${gate.id} step ${i + 1}: "${text}"`);
+      else assert.deepEqual(reply.calls, [], `${gate.id} step ${i + 1}: "${text}" expects no tool`);
       assert.notEqual(reply.text, NO_RULE_TEXT);
     });
   }
@@ -44,15 +44,15 @@ test('the default rules call, for every message of the default gates, the tool t
 
 test('captures fill the tool input; a message after lines of context still matches', () => {
   const script = scriptOf(DEFAULT_MODEL_SECTION);
-  assert.deepEqual(chooseReply(conv("Create a wsgate-read.txt file with 'read check r1'"), script).call, { name: 'write_file', input: { path: 'wsgate-read.txt', content: 'read check r1' } });
-  assert.deepEqual(chooseReply(conv('Project: /p\nRead notes.md'), script).call, { name: 'read_file', input: { path: 'notes.md' } });
-  assert.deepEqual(chooseReply(conv('Run `echo wsgate-r1 > wsgate-exec.txt`'), script).call, { name: 'execute_command', input: { command: 'echo wsgate-r1 > wsgate-exec.txt' } });
+  assert.deepEqual(chooseReply(conv("Create a wsgate-read.txt file with 'read check r1'"), script).calls, [{ name: 'write_file', input: { path: 'wsgate-read.txt', content: 'read check r1' } }]);
+  assert.deepEqual(chooseReply(conv('Project: /p\nRead notes.md'), script).calls, [{ name: 'read_file', input: { path: 'notes.md' } }]);
+  assert.deepEqual(chooseReply(conv('Run `echo wsgate-r1 > wsgate-exec.txt`'), script).calls, [{ name: 'execute_command', input: { command: 'echo wsgate-r1 > wsgate-exec.txt' } }]);
 });
 
 test('once the backend returned a result, the rule answers `then` and makes no second call', () => {
   const script = scriptOf({ rules: [{ when: { user: { regex: '^Read (?<path>\\S+)' } }, call: { tool: 'read_file', input: { path: '$<path>' } }, then: { text: 'Read $<path>.' }, requireToolResult: { contains: 'x' } }] });
   const after = chooseReply(conv('Read a.txt', { calls: [{ id: 't1', name: 'read_file', input: { path: 'a.txt' } }], results: [{ id: 't1', name: 'read_file', content: 'xyz', isError: false }] }), script);
-  assert.equal(after.call, undefined);
+  assert.deepEqual(after.calls, []);
   assert.equal(after.text, 'Read a.txt.');
   assert.deepEqual(after.checks.map((c) => c.passed), [true]);
   const none = chooseReply(conv('Read a.txt', { calls: [{ id: 't1', name: 'read_file', input: {} }], results: [] }), script);
@@ -68,7 +68,7 @@ test('per-rule pace overrides the section, --ttft style overrides apply to the s
 
 test('a section without rules serves the default rules at its pace; rules: [] answers with the fallback', () => {
   const paced = scriptOf({ ttft: '2s' });
-  assert.equal(chooseReply(conv('Git status'), paced).call?.name, 'git_status');
+  assert.equal(chooseReply(conv('Git status'), paced).calls[0]?.name, 'git_status');
   assert.equal(chooseReply(conv('Git status'), paced).ttftMs, 2000);
   assert.equal(chooseReply(conv('Git status'), scriptOf({ rules: [] })).text, NO_RULE_TEXT);
 });
