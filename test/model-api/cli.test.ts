@@ -101,7 +101,7 @@ test("the stand-in's own time per request (loopback, pace 0), through each SDK",
   const inServer = served.reduce((a, b) => a + b, 0) / served.length;
   t.diagnostic(`per request, client round trip: anthropic stream ${aStream.toFixed(2)} ms, openai stream ${oStream.toFixed(2)} ms; inside the stand-in ${inServer.toFixed(2)} ms`);
   // Generous: two shared cores; the number is reported above, this only catches a pathological stand-in.
-  assert.ok(aStream < 100 && oStream < 100, `${aStream} / ${oStream} ms per request`);
+  assert.ok(aStream < 500 && oStream < 500, `${aStream} / ${oStream} ms per request`);
 });
 
 test('wsgate model: a bad --ttft, --tokens-per-second or --port is a usage error naming the flag', async () => {
