@@ -66,7 +66,7 @@ export async function modelMain(argv: string[]): Promise<number> {
     else section = loaded.gates.model;
   }
   const script = scriptOf(section, { ...(v.ttft !== undefined ? { ttftMs: v.ttft } : {}), ...(v.tokensPerSecond !== undefined ? { tokensPerSecond: v.tokensPerSecond } : {}) });
-  let server;
+  let server: Awaited<ReturnType<typeof startModelServer>>;
   try {
     server = await startModelServer({ script, ...(v.host !== undefined ? { host: v.host } : {}), port: v.port ?? 0, ...(v.log !== undefined ? { logFile: v.log } : {}), allowRemote: v.allowRemote });
   } catch (e) {

@@ -27,7 +27,10 @@ test('streaming: the raw events come in the documented order, the tool input as 
   for await (const ev of stream) {
     kinds.push(ev.type === 'content_block_delta' ? `delta:${ev.delta.type}` : ev.type === 'content_block_start' ? `start:${ev.content_block.type}` : ev.type);
     if (ev.type === 'content_block_start' && ev.content_block.type === 'tool_use') toolId = ev.content_block.id;
-    if (ev.type === 'content_block_delta' && ev.delta.type === 'input_json_delta') (partial += ev.delta.partial_json), jsonPieces++;
+    if (ev.type === 'content_block_delta' && ev.delta.type === 'input_json_delta') {
+        partial += ev.delta.partial_json;
+        jsonPieces++;
+      }
     if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
     if (ev.type === 'message_delta') stop = ev.delta.stop_reason;
   }

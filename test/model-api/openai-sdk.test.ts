@@ -35,7 +35,10 @@ test('streaming: content pieces, then a tool call whose arguments arrive over se
       assert.equal(tc.index, 0);
       if (tc.id) id = tc.id;
       if (tc.function?.name) name = tc.function.name;
-      if (tc.function?.arguments) (args += tc.function.arguments), argChunks++;
+      if (tc.function?.arguments) {
+        args += tc.function.arguments;
+        argChunks++;
+      }
     }
     if (choice.finish_reason) finish = choice.finish_reason;
   }
