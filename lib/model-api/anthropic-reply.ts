@@ -1,0 +1,74 @@
+// Answering as the Anthropic Messages API does: with stream, server-sent events (message_start, then each
+// content block's start, deltas and stop, then message_delta with the stop reason and usage, then
+// message_stop); without, one Message object. Tool input streams as input_json_delta pieces of the JSON.
+import type { Conversation } from './conversation.ts';
+import { randomId, roughTokens } from './ids.ts';
+import { jsonPieces, textPieces } from './pacing.ts';
+import type { Reply } from './rules.ts';
+import { PieceClock, sendJson, type ReplyOut, type ReplyTiming } from './stream-out.ts';
+
+export function anthropicError(status: number, type: string, message: string): { status: number; body: unknown } {
+  return { status, body: { type: 'error', error: { type, message } } };
+}
+
+function blocksOf(reply: Reply): { text?: string; tool?: { id: string; name: string; input: Record<string, unknown> } } {
+  return {
+    ...(reply.text !== '' || !reply.call ? { text: reply.text } : {}),
+    ...(reply.call ? { tool: { id: randomId('toolu_'), ...reply.call } } : {}),
+  };
+}
+
+export async function writeAnthropic(conv: Conversation, reply: Reply, out: ReplyOut): Promise<ReplyTiming> {
+  const clock = new PieceClock(out.startedAt);
+  const { text, tool } = blocksOf(reply);
+  const stopReason = tool ? 'tool_use' : 'end_turn';
+  const textParts = text !== undefined ? textPieces(text) : [];
+  const jsonParts = tool ? jsonPieces(JSON.stringify(tool.input)) : [];
+  const outputTokens = Math.max(1, textParts.length + jsonParts.length);
+  const id = randomId('msg_');
+  if (!conv.stream) {
+    for (const _ of [...textParts, ...jsonParts]) {
+      if (!(await out.pacer.beforePiece())) return clock.timing(false);
+      clock.sent();
+    }
+    const content = [...(text !== undefined ? [{ type: 'text', text }] : []), ...(tool ? [{ type: 'tool_use', id: tool.id, name: tool.name, input: tool.input }] : [])];
+    sendJson(out.res, 200, { id, type: 'message', role: 'assistant', model: conv.model, content, stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: out.inputTokens, output_tokens: outputTokens } }, { 'request-id': randomId('req_') });
+    return clock.timing(true);
+  }
+  const res = out.res;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': randomId('req_') });
+  const event = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  event('message_start', { message: { id, type: 'message', role: 'assistant', model: conv.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: out.inputTokens, output_tokens: 1 } } });
+  event('ping', {});
+  let index = 0;
+  if (text !== undefined) {
+    event('content_block_start', { index, content_block: { type: 'text', text: '' } });
+    for (const piece of textParts) {
+      if (!(await out.pacer.beforePiece())) return cut(res, clock);
+      event('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
+      clock.sent();
+    }
+    event('content_block_stop', { index });
+    index++;
+  }
+  if (tool) {
+    event('content_block_start', { index, content_block: { type: 'tool_use', id: tool.id, name: tool.name, input: {} } });
+    for (const piece of jsonParts) {
+      if (!(await out.pacer.beforePiece())) return cut(res, clock);
+      event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece } });
+      clock.sent();
+    }
+    event('content_block_stop', { index });
+  }
+  event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
+  event('message_stop', {});
+  res.end();
+  return clock.timing(true);
+}
+
+function cut(res: ReplyOut['res'], clock: PieceClock): ReplyTiming {
+  res.destroy();
+  return clock.timing(false);
+}
+
+export const anthropicInputTokens = (body: unknown) => roughTokens(JSON.stringify(body ?? ''));

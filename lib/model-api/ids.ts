@@ -1,0 +1,17 @@
+// Identifiers in the shapes the real APIs use (msg_…, toolu_…, chatcmpl-…, call_…): backends that log or
+// check them see familiar values.
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export function randomId(prefix: string, length = 24): string {
+  const bytes = randomBytes(length);
+  let out = prefix;
+  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  return out;
+}
+
+/** A rough token count (about 4 characters a token), for usage fields. */
+export function roughTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
