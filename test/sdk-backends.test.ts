@@ -7,9 +7,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
+import { parse } from 'yaml';
 import { spawnChild, stopTree } from '../lib/os/process.ts';
-import { ROOT, scratch } from './helpers/cli.ts';
+import type { CheckResult, RunResult } from '../lib/evidence/results.ts';
+import type { Defect } from './fixtures/sdk-backends/defects.ts';
+import { MADE_UP_RESULT } from './fixtures/sdk-backends/reply.ts';
+import { TOOL_SPECS } from './fixtures/sdk-backends/tool-specs.ts';
+import { BIN, ROOT, SHARED_MACHINE, firstFailure, readResult, runCli, scratch } from './helpers/cli.ts';
 
 const s = scratch(after);
 
@@ -163,5 +169,163 @@ describe('SDK backends without a model API behind them', { concurrency: 2 }, () 
     const bad = await refusal(backendArgs('openai', ['--defect', 'no-such-defect']), { ...process.env, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown defect no-such-defect; known: wrong-events, fake-tool-result, early-complete, ignore-content/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Against `wsgate model`: the default gates, run by the real CLI.
+
+/**
+ * At a slow model's pace (2 s before the first token, and again after the tools) an exchange outlives
+ * the default 3 s deadline until the exchange timing waits for a model's turn. Flip to true once it
+ * does: the same run must then pass.
+ */
+const TTFT_2000_PASSES = false;
+/**
+ * A made-up tool result reaches only the model, never the socket: the default gates catch it once they
+ * check what the backend returned to the model (the stand-in's evidence). Flip to true when they do.
+ */
+const DEFAULT_GATES_CHECK_MODEL_EVIDENCE = false;
+
+const DEFAULT_GATE_IDS = (parse(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as { gates: { id: string }[] }).gates.map((g) => g.id);
+const TOOL_NAMES = TOOL_SPECS.map((t) => t.name);
+
+/** What the stand-in logged, one record per request (model.jsonl). */
+interface ModelRecord {
+  api: string;
+  status: number;
+  userText?: string;
+  declaredTools?: string[];
+  toolResults?: { tool?: string; content: string; isError: boolean }[];
+  reply?: { text: string; call?: { name: string; input: Record<string, unknown> } };
+  checks?: { passed: boolean }[];
+}
+
+interface ModelRun {
+  code: number | null;
+  out: string;
+  result: RunResult;
+  project: string;
+  records: ModelRecord[];
+}
+
+/** `wsgate model` at the given pace, a backend pointed at it, and one CLI run of the default gates. */
+async function runWithModel(name: BackendName, opts: { ttftMs?: number; defect?: Defect; cliArgs?: string[] } = {}): Promise<ModelRun> {
+  const work = s.dir('wsgate-sdk-run-');
+  const modelLog = path.join(work, 'model.jsonl');
+  const model = await startListening([BIN, 'model', '--port', '0', '--ttft', String(opts.ttftMs ?? 0), '--log', modelLog], { ...process.env, NO_COLOR: '1' });
+  const backend = await startBackend(name, model.url, opts.defect ? ['--defect', opts.defect] : []);
+  const project = path.join(work, 'project');
+  const evidence = path.join(work, 'evidence');
+  const res = await runCli([backend.url, project, '--out', evidence, '--quiet', ...(opts.cliArgs ?? SHARED_MACHINE)], { timeoutMs: 170_000 });
+  await backend.stop();
+  await model.stop();
+  const records = existsSync(modelLog)
+    ? readFileSync(modelLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ModelRecord)
+    : [];
+  return { code: res.exitCode, out: res.stdout + res.stderr + backend.stderr(), result: readResult(evidence), project, records };
+}
+
+/** The premise of every verdict below: the replies really came from the stand-in, through the SDK. */
+function assertModelWasUsed(r: ModelRun, name: BackendName): void {
+  assert.ok(r.records.length > 10, `the stand-in saw ${r.records.length} requests`);
+  for (const rec of r.records) {
+    assert.equal(rec.api, name, JSON.stringify(rec));
+    assert.equal(rec.status, 200, JSON.stringify(rec));
+    assert.deepEqual(rec.declaredTools, TOOL_NAMES);
+  }
+}
+
+function assertEveryGatePassed(r: ModelRun): void {
+  assert.equal(r.code, 0, r.out);
+  assert.deepEqual(
+    r.result.gates.map((g) => [g.id, g.status]),
+    DEFAULT_GATE_IDS.map((id) => [id, 'passed']),
+  );
+  assert.equal(r.result.totals.checksFailed, 0);
+}
+
+/** The records in which the model asked for `tool`, and the records that carried a result back. */
+const askedFor = (r: ModelRun, tool: string) => r.records.filter((rec) => rec.reply?.call?.name === tool);
+const resultsOf = (r: ModelRun, tool: string) => r.records.flatMap((rec) => rec.toolResults ?? []).filter((t) => t.tool === undefined || t.tool === tool);
+
+function failedChecksOf(r: ModelRun, gateId: string, stepLabel: string): CheckResult[] {
+  const g = r.result.gates.find((x) => x.id === gateId);
+  assert.ok(g, `gate ${gateId} did not run`);
+  const st = g.steps.find((x) => x.label === stepLabel);
+  assert.ok(st, `${gateId} has no step "${stepLabel}": ${JSON.stringify(g.steps.map((x) => x.label))}`);
+  return st.checks.filter((c) => !c.passed);
+}
+
+const MODEL_ON_BRANCH = (await runCli(['model', '--help'], { timeoutMs: 30_000 })).exitCode === 0;
+
+describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_BRANCH ? false : 'wsgate model is not on this branch' }, () => {
+  for (const name of Object.keys(BACKENDS) as BackendName[]) {
+    test(`${name}: every default gate passes, the replies coming from the stand-in`, async () => {
+      const r = await runWithModel(name);
+      assertEveryGatePassed(r);
+      assertModelWasUsed(r, name);
+      // The backend returned the tools' real output to the model.
+      assert.ok(resultsOf(r, 'read_file').some((t) => t.content === 'Test content' || /^read check /.test(t.content)), JSON.stringify(resultsOf(r, 'read_file')));
+      assert.ok(r.records.every((rec) => (rec.checks ?? []).every((c) => c.passed)), 'a check of the stand-in failed');
+    });
+
+    test(`${name}: every default gate passes at a slow model's pace (--ttft 2000)`, { skip: TTFT_2000_PASSES ? false : 'waits for the exchange timing that fits a model turn (TTFT_2000_PASSES)' }, async () => {
+      // Deadlines unscaled: they are the subject. Budgets are scaled: the shared machine is not.
+      const r = await runWithModel(name, { ttftMs: 2000, cliArgs: ['--budget-scale', '20'] });
+      assertEveryGatePassed(r);
+      assertModelWasUsed(r, name);
+    });
+
+    test(`${name} with wrong-events: no tool event reaches the socket, and write-file says so`, async () => {
+      const r = await runWithModel(name, { defect: 'wrong-events' });
+      assert.equal(r.code, 1, r.out);
+      assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file runs without error' });
+      const causes = failedChecksOf(r, 'write-file', 'write_file runs without error').map((c) => c.cause ?? c.name);
+      assert.ok(causes.some((c) => /without tool_execution where tool="write_file"/.test(c)), JSON.stringify(causes));
+      // The premise: the model did ask for write_file, and the backend never returned a result.
+      assert.ok(askedFor(r, 'write_file').length > 0, 'the stand-in never called write_file');
+      assert.deepEqual(resultsOf(r, 'write_file'), []);
+      assert.equal(existsSync(path.join(r.project, 'test.txt')), false);
+    });
+
+    test(`${name} with fake-tool-result: the model is told a made-up result`, async () => {
+      const r = await runWithModel(name, { defect: 'fake-tool-result' });
+      // The premise: the socket and the disk got the truth, the model got the made-up text.
+      assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');
+      const told = resultsOf(r, 'read_file').map((t) => t.content);
+      assert.ok(told.length > 0 && told.every((t) => t === MADE_UP_RESULT), JSON.stringify(told));
+      if (DEFAULT_GATES_CHECK_MODEL_EVIDENCE) {
+        assert.equal(r.code, 1, r.out);
+        assert.ok(['write-file', 'read-file'].includes(firstFailure(r.result)?.gate ?? ''), JSON.stringify(firstFailure(r.result)));
+      } else {
+        // Until the default gates read the model's evidence, nothing on the socket can tell.
+        assertEveryGatePassed(r);
+      }
+    });
+  }
+
+  test('anthropic with early-complete: message_complete before tool_result fails write-file', async () => {
+    const r = await runWithModel('anthropic', { defect: 'early-complete' });
+    assert.equal(r.code, 1, r.out);
+    assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file runs without error' });
+    const causes = failedChecksOf(r, 'write-file', 'write_file runs without error').map((c) => c.cause ?? c.name);
+    assert.ok(causes.some((c) => c.startsWith('message_complete arrived before tool_result')), JSON.stringify(causes));
+    // The tool itself ran: only the order is wrong, and the verify step credits the file.
+    assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');
+  });
+
+  test("openai with ignore-content: the file on disk is not the model's content, and write-file's verify says so", async () => {
+    const r = await runWithModel('openai', { defect: 'ignore-content' });
+    assert.equal(r.code, 1, r.out);
+    const step = "test.txt holds exactly 'Test content', written in this gate";
+    assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step });
+    assert.ok(failedChecksOf(r, 'write-file', step).length > 0);
+    // The premise: the model asked for that content; the backend wrote something else and said it worked.
+    assert.ok(askedFor(r, 'write_file').some((rec) => rec.reply?.call?.input.content === 'Test content'));
+    assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), '');
   });
 });
