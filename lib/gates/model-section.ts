@@ -3,6 +3,16 @@
 // and/or calls one of the tools the backend declared, and answers again once the tool's result comes back.
 import { z } from 'zod';
 import { Duration, Matcher } from './common-schema.ts';
+import { matcherRegexes } from '../matching/match.ts';
+
+function compiles(src: string): boolean {
+  try {
+    new RegExp(src);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Pace of a reply: time to the first token, then tokens per second (0: as fast as possible). */
 const pace = {
@@ -26,7 +36,11 @@ export const ModelRule = z.strictObject({
   then: z.strictObject({ text: z.string().describe('The answer once the tool result came back') }).optional(),
   requireToolResult: Matcher.optional().describe('What the tool result the backend returns to the model must hold (a failed check in model.jsonl otherwise)'),
   ...pace,
-});
+})
+  // Only when the keys themselves are right: a misspelled key is reported as that, not as a missing answer.
+  .refine((r) => r.text !== undefined || r.call !== undefined, { when: (x) => x.issues.length === 0, message: 'a rule answers with text:, call: or both', params: { hint: 'add `text: ...` (the answer) or `call: {tool: NAME, input: {...}}`' } })
+  .refine((r) => r.call !== undefined || (r.then === undefined && r.requireToolResult === undefined), { when: (x) => x.issues.length === 0, message: 'then: and requireToolResult: follow a tool call: this rule has no call:', path: ['call'] })
+  .refine((r) => matcherRegexes(r.when.user).every(compiles), { when: (x) => x.issues.length === 0, message: 'when.user holds a regex that does not compile', path: ['when', 'user'] });
 
 export const ModelSection = z.strictObject({
   ...pace,

@@ -6,6 +6,8 @@ import type { Conversation } from './conversation.ts';
 import type { ModelCheck, Reply } from './rules.ts';
 import type { ReplyTiming } from './stream-out.ts';
 
+export type KeyKind = 'placeholder' | 'other' | 'none';
+
 export interface ModelRecord {
   seq: number;
   at: string;
@@ -14,6 +16,8 @@ export interface ModelRecord {
   status: number;
   model?: string;
   stream?: boolean;
+  /** Which API key the request carried, never the key: a real one here means the backend got one. */
+  key?: KeyKind;
   userText?: string;
   declaredTools?: string[];
   toolCalls?: { name: string; input: unknown }[];
@@ -34,13 +38,14 @@ export class ModelLog {
   readonly records: ModelRecord[] = [];
   constructor(private readonly file?: string) {}
 
-  answered(path: string, conv: Conversation, reply: Reply, timing: ReplyTiming): ModelRecord {
+  answered(path: string, conv: Conversation, reply: Reply, timing: ReplyTiming, key: KeyKind): ModelRecord {
     return this.add({
       api: conv.api,
       path,
       status: 200,
       model: conv.model,
       stream: conv.stream,
+      key,
       userText: conv.userText,
       declaredTools: conv.declaredTools,
       toolCalls: conv.calls.map((c) => ({ name: c.name, input: c.input })),

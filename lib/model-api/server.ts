@@ -8,7 +8,7 @@ import { isLoopbackAddress } from '../../reference-server/access.ts';
 import { readAnthropicRequest } from './anthropic-request.ts';
 import { anthropicError, anthropicInputTokens, writeAnthropic } from './anthropic-reply.ts';
 import { BadRequest, isObject, type Conversation } from './conversation.ts';
-import { ModelLog } from './evidence-log.ts';
+import { ModelLog, type KeyKind } from './evidence-log.ts';
 import { readOpenAIRequest } from './openai-request.ts';
 import { openaiError, writeOpenAI } from './openai-reply.ts';
 import { Pacer } from './pacing.ts';
@@ -57,6 +57,14 @@ function readBody(req: http.IncomingMessage): Promise<{ ok: true; text: string }
     req.on('end', () => resolve({ ok: true, text: Buffer.concat(chunks).toString('utf8') }));
     req.on('error', () => resolve({ ok: false, tooLarge: false }));
   });
+}
+
+/** Placeholder keys as documented (test, the run's placeholder, anything starting with them). */
+const PLACEHOLDER = /^(test|dummy|placeholder|sk-test|wsgate)/i;
+
+function keyKind(h: http.IncomingHttpHeaders): KeyKind {
+  const key = typeof h['x-api-key'] === 'string' ? h['x-api-key'] : /^Bearer\s+(.*)$/i.exec(h.authorization ?? '')?.[1];
+  return key === undefined || key === '' ? 'none' : PLACEHOLDER.test(key) ? 'placeholder' : 'other';
 }
 
 /** The Host header's name (without port), or undefined when there is none. */
@@ -120,7 +128,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     const out = { res, pacer: new Pacer(reply.ttftMs, reply.tokensPerSecond, signal), startedAt, inputTokens: anthropicInputTokens(isObject(json) ? json.messages : json) };
     const includeUsage = isObject(json) && isObject(json.stream_options) && json.stream_options.include_usage === true;
     const timing = api === 'openai' ? await writeOpenAI(conv, reply, out, includeUsage) : await writeAnthropic(conv, reply, out);
-    log.answered(path, conv, reply, timing);
+    log.answered(path, conv, reply, timing, keyKind(req.headers));
   }
 
   const server = http.createServer((req, res) => {

@@ -25,6 +25,7 @@ import type { Budget } from '../gates/common-schema.ts';
 import type { FrameSummary } from '../evidence/results.ts';
 import { Secrets } from '../evidence/secrets.ts';
 import type { ProtocolWatch, GateProtocolWatch } from '../protocol/watch.ts';
+import type { RunModel } from '../model-api/in-run.ts';
 
 export interface RunOptions {
   gates: LoadedGates;
@@ -54,6 +55,8 @@ export interface RunOptions {
   shard?: Shard;
   /** Validates every frame against the protocol file and counts coverage. */
   protocol?: ProtocolWatch;
+  /** The model API stand-in the run hosts: ${MODEL_URL}, the started backends' environment, model steps. */
+  model?: RunModel;
   signal: AbortSignal;
 }
 
@@ -66,13 +69,14 @@ export function httpUrlOf(wsUrl: string): string {
   }
 }
 
-export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars'>): VarScope {
+export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars' | 'model'>): VarScope {
   const scope = new VarScope();
   for (const [k, v] of Object.entries(o.cliVars)) scope.set(k, v);
   scope.set('URL', o.url);
   scope.set('HTTP_URL', httpUrlOf(o.url));
   scope.set('PROJECT', o.project);
   scope.set('RUN_ID', o.runId);
+  if (o.model) scope.set('MODEL_URL', o.model.url);
   // `vars:` values may use other variables (the loader refused unknown names and cycles); a --var of
   // the same name wins over the file's value.
   const fileVars = o.gates.vars;
@@ -140,6 +144,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     verbose: o.verbose,
     interactive: o.interactive,
     ...(o.ask ? { ask: o.ask } : {}),
+    ...(o.model ? { model: o.model } : {}),
     signal: o.signal,
   };
   const runProcesses: StartedProcess[] = [];
