@@ -16,6 +16,7 @@ import type { Defect } from './fixtures/sdk-backends/defects.ts';
 import { MADE_UP_RESULT } from './fixtures/sdk-backends/reply.ts';
 import { TOOL_SPECS } from './fixtures/sdk-backends/tool-specs.ts';
 import { BIN, ROOT, SHARED_MACHINE, firstFailure, readResult, runCli, scratch } from './helpers/cli.ts';
+import { freePort } from './helpers/servers.ts';
 
 const s = scratch(after);
 
@@ -168,7 +169,7 @@ describe('SDK backends without a model API behind them', { concurrency: 2 }, () 
 
     const bad = await refusal(backendArgs('openai', ['--defect', 'no-such-defect']), { ...process.env, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /unknown defect no-such-defect; known: wrong-events, fake-tool-result, early-complete, ignore-content/);
+    assert.match(bad.stderr, /unknown defect no-such-defect; known: wrong-events, fake-tool-result, early-complete, ignore-content \(or none\)/);
   });
 });
 
@@ -183,7 +184,7 @@ describe('SDK backends without a model API behind them', { concurrency: 2 }, () 
 const TTFT_2000_PASSES = false;
 /**
  * A made-up tool result reaches only the model, never the socket: the default gates catch it once they
- * check what the backend returned to the model (the stand-in's evidence). Flip to true when they do.
+ * have model steps (what the backend returned to the model) and run with the stand-in. Flip to true then.
  */
 const DEFAULT_GATES_CHECK_MODEL_EVIDENCE = false;
 
@@ -260,6 +261,20 @@ function failedChecksOf(r: ModelRun, gateId: string, stepLabel: string): CheckRe
   return st.checks.filter((c) => !c.passed);
 }
 
+/**
+ * model-gates.yaml, run by the real CLI with --model: the run serves the stand-in and starts the backend
+ * itself (its start step hands over the base URLs), and a model step judges what the model was sent.
+ */
+async function runModelGates(name: BackendName, defect: Defect | 'none'): Promise<{ code: number | null; out: string; result: RunResult }> {
+  const work = s.dir('wsgate-sdk-model-gates-');
+  const port = await freePort();
+  const evidence = path.join(work, 'evidence');
+  const vars = { BACKEND: path.join(ROOT, 'test/fixtures/sdk-backends', BACKENDS[name].file), PORT: String(port), DEFECT: defect, REPO: ROOT };
+  const args = ['run', `ws://127.0.0.1:${port}/ws`, path.join(work, 'project'), '--gates', path.join(ROOT, 'test/fixtures/sdk-backends/model-gates.yaml'), '--model', '--out', evidence, ...SHARED_MACHINE];
+  const res = await runCli([...args, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`])], { timeoutMs: 120_000 });
+  return { code: res.exitCode, out: res.stdout + res.stderr, result: readResult(evidence) };
+}
+
 const MODEL_ON_BRANCH = (await runCli(['model', '--help'], { timeoutMs: 30_000 })).exitCode === 0;
 
 describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_BRANCH ? false : 'wsgate model is not on this branch' }, () => {
@@ -292,21 +307,31 @@ describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_B
       assert.equal(existsSync(path.join(r.project, 'test.txt')), false);
     });
 
-    test(`${name} with fake-tool-result: the model is told a made-up result`, async () => {
-      const r = await runWithModel(name, { defect: 'fake-tool-result' });
-      // The premise: the socket and the disk got the truth, the model got the made-up text.
-      assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');
-      const told = resultsOf(r, 'read_file').map((t) => t.content);
-      assert.ok(told.length > 0 && told.every((t) => t === MADE_UP_RESULT), JSON.stringify(told));
-      if (DEFAULT_GATES_CHECK_MODEL_EVIDENCE) {
-        assert.equal(r.code, 1, r.out);
-        assert.ok(['write-file', 'read-file'].includes(firstFailure(r.result)?.gate ?? ''), JSON.stringify(firstFailure(r.result)));
-      } else {
-        // Until the default gates read the model's evidence, nothing on the socket can tell.
-        assertEveryGatePassed(r);
-      }
+    test(`${name}: the run's model step sees the real read_file output reach the model, and a made-up one with fake-tool-result`, async () => {
+      const healthy = await runModelGates(name, 'none');
+      assert.equal(healthy.code, 0, healthy.out);
+      const faked = await runModelGates(name, 'fake-tool-result');
+      assert.equal(faked.code, 1, faked.out);
+      const step = "the model received read_file's real output";
+      assert.deepEqual(firstFailure(faked.result), { gate: 'tool-results-reach-the-model', step });
+      const failed = faked.result.gates[0]!.steps.find((x) => x.label === step)!.checks.filter((c) => !c.passed);
+      assert.deepEqual(failed.map((c) => c.actual), [[MADE_UP_RESULT]]);
     });
   }
+
+  test('anthropic with fake-tool-result: the default gates cannot tell from the socket (until they check the model evidence)', async () => {
+    const r = await runWithModel('anthropic', { defect: 'fake-tool-result' });
+    // The premise: the socket and the disk got the truth, the model got the made-up text.
+    assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');
+    const told = resultsOf(r, 'read_file').map((t) => t.content);
+    assert.ok(told.length > 0 && told.every((t) => t === MADE_UP_RESULT), JSON.stringify(told));
+    if (DEFAULT_GATES_CHECK_MODEL_EVIDENCE) {
+      assert.equal(r.code, 1, r.out);
+      assert.ok(['write-file', 'read-file'].includes(firstFailure(r.result)?.gate ?? ''), JSON.stringify(firstFailure(r.result)));
+    } else {
+      assertEveryGatePassed(r);
+    }
+  });
 
   test('anthropic with early-complete: message_complete before tool_result fails write-file', async () => {
     const r = await runWithModel('anthropic', { defect: 'early-complete' });
