@@ -29,7 +29,7 @@ export const model = defineStep({
   label: (p) => (p.model.toolResult ? `model: ${p.model.toolResult.tool} result reached the model` : 'model: what the backend sent the model'),
   async run(p, ctx) {
     const m = ctx.settings.model;
-    if (!m) return ctx.result([], { status: 'skipped', note: 'no model stand-in in this run (start it with a model: section and a start: step, or wsgate run --model)' });
+    if (!m) return ctx.result([], { status: 'skipped', note: 'no model stand-in in this run (see wsgate run --model)' });
     const q = ctx.vars.resolve(p.model);
     const records = recordsFor(m, ctx.gateId, ctx.snapshot.startedAt).filter((r) => r.status === 200);
     const checks: CheckResult[] = [];

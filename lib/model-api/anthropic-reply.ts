@@ -41,25 +41,21 @@ export async function writeAnthropic(conv: Conversation, reply: Reply, out: Repl
   event('message_start', { message: { id, type: 'message', role: 'assistant', model: conv.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: out.inputTokens, output_tokens: 1 } } });
   event('ping', {});
   let index = 0;
-  if (text !== undefined) {
-    event('content_block_start', { index, content_block: { type: 'text', text: '' } });
-    for (const piece of textParts) {
-      if (!(await out.pacer.beforePiece())) return cut(res, clock);
-      event('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
+  // A block starts when its first piece is ready (after the model's pause), as the real API streams it.
+  const block = async (start: Record<string, unknown>, pieces: string[], delta: (piece: string) => Record<string, unknown>): Promise<boolean> => {
+    if (pieces.length === 0) event('content_block_start', { index, content_block: start });
+    for (const [i, piece] of pieces.entries()) {
+      if (!(await out.pacer.beforePiece())) return false;
+      if (i === 0) event('content_block_start', { index, content_block: start });
+      event('content_block_delta', { index, delta: delta(piece) });
       clock.sent();
     }
     event('content_block_stop', { index });
     index++;
-  }
-  if (tool) {
-    event('content_block_start', { index, content_block: { type: 'tool_use', id: tool.id, name: tool.name, input: {} } });
-    for (const piece of jsonParts) {
-      if (!(await out.pacer.beforePiece())) return cut(res, clock);
-      event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece } });
-      clock.sent();
-    }
-    event('content_block_stop', { index });
-  }
+    return true;
+  };
+  if (text !== undefined && !(await block({ type: 'text', text: '' }, textParts, (t) => ({ type: 'text_delta', text: t })))) return cut(res, clock);
+  if (tool && !(await block({ type: 'tool_use', id: tool.id, name: tool.name, input: {} }, jsonParts, (j) => ({ type: 'input_json_delta', partial_json: j })))) return cut(res, clock);
   event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
   event('message_stop', {});
   res.end();

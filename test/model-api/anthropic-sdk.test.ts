@@ -142,3 +142,33 @@ test('pace: the first token waits ttft, later tokens follow at tokensPerSecond',
   assert.ok(totalMs - firstMs >= 170, `the rest took ${totalMs - firstMs} ms`);
   assert.ok(s.log.records[0]!.timing!.firstTokenMs! >= 290);
 });
+
+test('a client that hangs up mid-reply, and a stand-in closed mid-reply, end the paced reply at once', async (t) => {
+  const s = await standIn(t, { ttft: '20s', rules: [{ when: { user: { contains: 'slow' } }, text: 'never sent' }] });
+  const c = client(s.url);
+  const controller = new AbortController();
+  const stream = await c.messages.create({ model: 'm', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'slow' }] }, { signal: controller.signal });
+  const kinds: string[] = [];
+  try {
+    for await (const ev of stream) {
+      kinds.push(ev.type);
+      if (ev.type === 'message_start') controller.abort();
+    }
+  } catch {
+    // The SDK may end the iteration or throw on abort; either way no more events came.
+  }
+  assert.deepEqual(kinds.filter((k) => k !== 'ping'), ['message_start']);
+  // The stand-in notices at once (not after its 20 s ttft) and records the reply as cut off.
+  const deadline = performance.now() + 5000;
+  while (s.log.records.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(s.log.records[0]?.timing?.completed, false);
+  assert.equal(s.log.records[0]?.timing?.firstTokenMs, undefined);
+
+  const pending = c.messages.create({ model: 'm', max_tokens: 64, messages: [{ role: 'user', content: 'slow' }] });
+  const closedAt = performance.now();
+  const outcome = pending.then(() => 'answered', () => 'failed');
+  while (s.log.records.length < 1 || performance.now() - closedAt < 50) await new Promise((r) => setTimeout(r, 10));
+  await s.close();
+  assert.equal(await outcome, 'failed');
+  assert.ok(performance.now() - closedAt < 5000, 'closing did not wait for the 20 s ttft');
+});

@@ -3,6 +3,9 @@
 // start: step), which then gets the stand-in's URL. Its records become the run's model.jsonl.
 import { EXIT, HarnessFailure } from '../../errors.ts';
 import type { LoadedGates } from '../../gates/model.ts';
+import type { ModelSectionInput } from '../../gates/model-section.ts';
+import { baseScope } from '../../runner/run.ts';
+import { substitute } from '../../runner/vars.ts';
 import { DEFAULT_MODEL_SECTION } from '../../model-api/default-rules.ts';
 import { runModel, type RunModel } from '../../model-api/in-run.ts';
 import { scriptOf } from '../../model-api/rules.ts';
@@ -20,11 +23,24 @@ export function wantsModel(args: Pick<RunArgs, 'model' | 'modelPort'>, gates: Lo
   return gates.model !== undefined && gates.gates.some((g) => g.steps.some((s) => s.kind === 'start'));
 }
 
-export async function startRunModel(args: Pick<RunArgs, 'model' | 'modelPort'>, gates: LoadedGates, out: NodeJS.WritableStream = process.stderr): Promise<HostedModel | undefined> {
+/**
+ * The model: section with the run's variables in it (a rule may require "read check ${RUN_ID}"); a name
+ * the run does not know stays as written.
+ */
+export function sectionForRun(gates: LoadedGates, run: { url: string; project: string; runId: string; cliVars: Record<string, string> }): ModelSectionInput {
+  if (!gates.model) return DEFAULT_MODEL_SECTION;
+  const scope = baseScope({ gates, ...run });
+  return substitute(gates.model, (name) => {
+    const r = scope.lookup(name);
+    return r.found ? r : { found: true, value: `\${${name}}` };
+  });
+}
+
+export async function startRunModel(args: Pick<RunArgs, 'model' | 'modelPort' | 'vars'>, gates: LoadedGates, at: { url: string; project: string; runId: string }, out: NodeJS.WritableStream = process.stderr): Promise<HostedModel | undefined> {
   if (!wantsModel(args, gates)) return undefined;
   let server: ModelServer;
   try {
-    server = await startModelServer({ script: scriptOf(gates.model ?? DEFAULT_MODEL_SECTION), port: args.modelPort ?? 0 });
+    server = await startModelServer({ script: scriptOf(sectionForRun(gates, { ...at, cliVars: args.vars })), port: args.modelPort ?? 0 });
   } catch (e) {
     throw new HarnessFailure([{ code: 'SERVER', title: `the model stand-in could not start: ${(e as Error).message}`, ...(args.modelPort !== undefined ? { hint: `is port ${args.modelPort} taken? give another --model-port, or none for a free one` } : {}) }], EXIT.harness);
   }
