@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { FAULTS, parseFaults } from './faults.ts';
 import { startReferenceServer } from './index.ts';
+import { generateToken } from './access.ts';
 import { ServerConfigError, validateOptions, type ServerOptions } from './options.ts';
 import { HarnessFailure, printErrors } from '../lib/errors.ts';
 import { HELP, helpText, list, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type Parse } from '../lib/cli/flags.ts';
@@ -30,7 +31,8 @@ export const SERVE_FLAGS = {
   allowOrigins: list('allow-origin', 'ORIGIN', 'a web page origin (http(s)://host[:port]) admitted besides loopback ones;\nrepeatable. Requests with another Origin header get 403; clients that send\nnone are unaffected'),
   allowHosts: list('allow-host', 'NAME', 'a Host header name (or name:port) admitted besides 127.0.0.1, localhost,\n[::1]; repeatable'),
   allowRemote: on('allow-remote', 'allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token'),
-  token: text('token', 'TOKEN', `require this token (Authorization: Bearer TOKEN, or ?token=TOKEN) from every\nclient; also from $${TOKEN_ENV}; generated and printed when --allow-remote\nhas none`),
+  token: text('token', 'TOKEN', `the token every client must present (Authorization: Bearer TOKEN, or\n?token=TOKEN); also from $${TOKEN_ENV}; default: a new one each start, printed\nin the listening URL`),
+  noToken: on('no-token', 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote'),
   allowAnyProject: on('allow-any-project', 'allow sessions on any folder of the machine, not only under --root'),
   listFaults: on('list-faults', 'print the fault names and exit'),
   help: HELP,
@@ -46,7 +48,7 @@ export const SERVE_HELP = helpText(
   'The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage error',
 );
 
-type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions };
+type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions; generated: boolean };
 
 const refuse = usageError(SERVE_USAGE);
 
@@ -60,6 +62,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
       i++;
     } else joined.push(argv[i]!);
   }
+  let generated = false;
   const { raw, positionals } = splitArgv(SERVE_FLAGS, joined, refuse);
   if (raw.help) return { kind: 'help' };
   if (raw['list-faults']) return { kind: 'list-faults' };
@@ -86,15 +89,19 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     ...(v.allowHosts.length ? { allowHosts: v.allowHosts } : {}),
     faults: v.faults,
   };
-  const token = v.token ?? env[TOKEN_ENV];
-  if (token !== undefined) options.token = token;
+  const chosen = v.token ?? env[TOKEN_ENV];
+  if (v.noToken && v.token !== undefined) throw refuse('--no-token and --token contradict each other');
+  if (v.noToken && v.allowRemote) throw refuse('--allow-remote needs a token: drop --no-token');
+  // A token by default: on loopback without one, any other local user could run commands as you.
+  if (!v.noToken) options.token = chosen ?? generateToken();
+  generated = !v.noToken && chosen === undefined;
   try {
     validateOptions(options);
   } catch (error) {
     if (error instanceof ServerConfigError) throw refuse(error.message);
     throw error;
   }
-  return { kind: 'serve', options };
+  return { kind: 'serve', options, generated };
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
@@ -123,14 +130,16 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
     process.stderr.write(`serve: could not start: ${(error as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`listening ${server.url}\n`);
-  process.stdout.write(`health ${server.httpUrl}/health\ndata-dir ${server.dataDir}\nlog-dir ${server.logDir}\n`);
+  // A generated token is shown in the URL a person pastes into `wscat -c`; a chosen one is never printed.
+  const query = parsed.generated && server.token !== undefined ? `?token=${server.token}` : '';
+  process.stdout.write(`listening ${server.url}${query}\n`);
+  process.stdout.write(`health ${server.httpUrl}/health${query}\ndata-dir ${server.dataDir}\nlog-dir ${server.logDir}\n`);
   if (parsed.options.faults?.length) process.stdout.write(`faults ${parsed.options.faults.join(' ')}\n`);
-  // A token the user did not choose must be shown once, or nobody could connect.
-  if (server.token !== undefined && parsed.options.token === undefined) process.stdout.write(`token ${server.token}\n`);
-  if (server.token !== undefined) {
+  if (parsed.generated && server.token !== undefined) process.stdout.write(`token ${server.token}\n`);
+  if (server.token !== undefined && !parsed.generated) {
     process.stderr.write(`serve: every client needs the token: wscat -c ${server.url} -H "Authorization: Bearer <token>" (or ?token=<token>)\n`);
   }
+  if (server.token === undefined) process.stderr.write('serve: --no-token: every local user can run commands through this server as you\n');
 
   const running = server;
   return new Promise<number>((resolve) => {

@@ -5,6 +5,8 @@ import { removeSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from '../errors.ts';
+import { registerServerToken } from '../os/server-tokens.ts';
+import { generateToken } from '../../reference-server/access.ts';
 
 export interface EmbeddedServer {
   url: string;
@@ -40,6 +42,10 @@ function isGateFolder(realPath: string): boolean {
 export async function startEmbedded(project: string, keep: boolean): Promise<EmbeddedServer> {
   const { startReferenceServer } = await import('../../reference-server/index.ts');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-server-data-'));
+  // Every client must present this token: without it any local user could run commands through the
+  // server as you for as long as the run lasts (its port is listed in /proc/net/tcp). The harness sends
+  // it as a header (lib/os/server-tokens.ts), never on a command line, where `ps` would show it.
+  const token = generateToken();
   const server = await startReferenceServer({
     host: '127.0.0.1',
     port: 0,
@@ -47,13 +53,16 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
     allowProject: isGateFolder,
     dataDir,
     logDir: path.join(dataDir, 'logs'),
+    token,
   });
+  const forget = registerServerToken(server.url, token);
   return {
     url: server.url,
     dataDir,
     logDir: server.logDir,
     /** `keepData` false: remove the data folder even under --keep (a run that never started). */
     async stop(keepData = keep) {
+      forget();
       await server.close();
       if (!keepData) removeSync(dataDir);
     },

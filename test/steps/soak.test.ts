@@ -69,7 +69,7 @@ describe('soak', { concurrency: true }, () => {
   describe('memory of a started backend', { concurrency: true }, () => {
     const gate = (port: number, fault: string) =>
       oneGate(`
-      - start: "node ${BIN} serve --host 127.0.0.1 --port ${port} --root \${PROJECT}${fault ? ` --fault ${fault}` : ''}"
+      - start: "node ${BIN} serve --no-token --host 127.0.0.1 --port ${port} --root \${PROJECT}${fault ? ` --fault ${fault}` : ''}"
         name: backend
         ready: {port: ${port}}
       - soak:

@@ -1,0 +1,73 @@
+// The server embedded in a run without a URL runs commands for whoever connects: only the harness may.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { startEmbedded } from '../lib/runner/embedded.ts';
+import { serverTokenFor } from '../lib/os/server-tokens.ts';
+import { httpRequest } from '../lib/os/http-client.ts';
+import { WscatConnection } from '../lib/wscat/connection.ts';
+import { runCli, tempDir } from './helpers/cli.ts';
+import { makeRepo, removeDirs, upgradeStatus, wscatPing } from './reference-server/helpers.ts';
+
+describe('embedded server', () => {
+  test('refuses a client without its token; the harness (wscat, http) gets in without the token on any command line', async () => {
+    const project = await makeRepo();
+    const server = await startEmbedded(project, false);
+    try {
+      const token = serverTokenFor(server.url);
+      assert.ok(token && token.length >= 16);
+      // Another local user: a real WebSocket client, and wscat by hand, both knowing the port only.
+      assert.equal(await upgradeStatus(server.url), 401);
+      assert.equal((await wscatPing(server.url)).ponged, false);
+      const health = `${server.url.replace(/^ws:/, 'http:').replace(/\/ws$/, '')}/health`;
+      const bare = await fetch(health);
+      assert.equal(bare.status, 401);
+      const opened = await WscatConnection.open('main', { url: server.url, openTimeoutMs: 20_000 });
+      assert.ok(opened.ok, JSON.stringify(!opened.ok && opened.error));
+      try {
+        const cmdline = readFileSync(`/proc/${opened.conn.pid}/cmdline`, 'utf8');
+        assert.ok(!cmdline.includes(token), 'the token is not on wscat’s command line');
+      } finally {
+        await opened.conn.close();
+      }
+      const viaHarness = await httpRequest('GET', health, {}, undefined, 10_000);
+      assert.ok(viaHarness.ok && viaHarness.answer.status === 200, JSON.stringify(viaHarness));
+    } finally {
+      await server.stop();
+      await removeDirs(project);
+    }
+  });
+
+  test('the default `wsgate run` without a URL still passes its connection and health gates', async () => {
+    const project = await makeRepo();
+    const out = tempDir('wsgate-embedded-ev-');
+    const gates = path.join(out.path, 'gates.yaml');
+    writeFileSync(
+      gates,
+      [
+        'version: 1',
+        'gates:',
+        '  - id: ping',
+        '    title: ping',
+        '    steps:',
+        '      - connect: main',
+        '      - send: {type: ping}',
+        '        expect: [{type: pong}]',
+        '  - id: health',
+        '    title: health',
+        '    steps:',
+        '      - http: GET ${HTTP_URL}/health',
+        '        status: 200',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const r = await runCli([project, '--gates', gates, '--out', path.join(out.path, 'ev')]);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    } finally {
+      out.remove();
+      await removeDirs(project);
+    }
+  });
+});
