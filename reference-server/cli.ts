@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { FAULTS, parseFaults } from './faults.ts';
 import { startReferenceServer } from './index.ts';
 import { generateToken } from './access.ts';
+import { isGateFolder } from '../lib/runner/gate-folder.ts';
 import { ServerConfigError, validateOptions, type ServerOptions } from './options.ts';
 import { HarnessFailure, printErrors } from '../lib/errors.ts';
 import { HELP, helpText, list, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type Parse } from '../lib/cli/flags.ts';
@@ -34,6 +35,7 @@ export const SERVE_FLAGS = {
   token: text('token', 'TOKEN', `the token every client must present (Authorization: Bearer TOKEN, or\n?token=TOKEN); also from $${TOKEN_ENV}; default: a new one each start, printed\nin the listening URL`),
   noToken: on('no-token', 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote'),
   allowAnyProject: on('allow-any-project', 'allow sessions on any folder of the machine, not only under --root'),
+  allowGateFolders: on('allow-gate-folders', "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds"),
   listFaults: on('list-faults', 'print the fault names and exit'),
   help: HELP,
 };
@@ -85,6 +87,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     ...(v.sessionTtl !== undefined ? { sessionIdleTtlMs: v.sessionTtl * 1000 } : {}),
     ...(v.allowRemote ? { allowRemote: true } : {}),
     ...(v.allowAnyProject ? { allowAnyProject: true } : {}),
+    ...(v.allowGateFolders ? { allowProject: isGateFolder } : {}),
     ...(v.allowOrigins.length ? { allowOrigins: v.allowOrigins } : {}),
     ...(v.allowHosts.length ? { allowHosts: v.allowHosts } : {}),
     faults: v.faults,

@@ -39,6 +39,47 @@ describe('embedded server', () => {
     }
   });
 
+  test("runs in a process of its own with a minimal environment: a command reading /proc/$PPID/environ finds no CI secret", async () => {
+    const project = await makeRepo();
+    const out = tempDir('wsgate-embedded-env-');
+    const gates = path.join(out.path, 'gates.yaml');
+    writeFileSync(
+      gates,
+      [
+        'version: 1',
+        'gates:',
+        '  - id: environ',
+        '    title: the parent of a command',
+        '    steps:',
+        '      - connect: main',
+        '      - send: {type: init_session, projectPath: "${PROJECT}"}',
+        '        expect: [{type: session_initialized}]',
+        "      - send: {type: message, message: 'Run `cat /proc/$PPID/environ`'}",
+        '        expect:',
+        '          - {type: tool_result, where: {tool: execute_command}, match: {result: {contains: "PATH="}}}',
+        '          - {type: message_complete}',
+        '',
+      ].join('\n'),
+    );
+    const markers = { GITHUB_TOKEN: 'ghp_embeddedmarker0123456789', AWS_SECRET_ACCESS_KEY: 'aws-embedded-marker-0123456789' };
+    try {
+      const ev = path.join(out.path, 'ev');
+      const r = await runCli([project, '--gates', gates, '--out', ev], { env: markers });
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      const transcript = readFileSync(path.join(ev, 'transcript.jsonl'), 'utf8');
+      assert.match(transcript, /HOME=/, 'the command read its parent\'s environment');
+      for (const [name, value] of Object.entries(markers)) {
+        assert.ok(!transcript.includes(value), `${name} reached the server's commands`);
+        assert.ok(!transcript.includes(`${name}=`), `${name} is in the server's environment`);
+      }
+      // The server's own token is in its environment; the evidence shows it redacted.
+      assert.match(transcript, /WSGATE_SERVE_TOKEN=\*\*\*/);
+    } finally {
+      out.remove();
+      await removeDirs(project);
+    }
+  });
+
   test('the default `wsgate run` without a URL still passes its connection and health gates', async () => {
     const project = await makeRepo();
     const out = tempDir('wsgate-embedded-ev-');
