@@ -23,6 +23,38 @@ const json = (s: string) => JSON.stringify(s).slice(1, -1);
 const asciiJson = (s: string) => json(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const markup = (s: string, quote: string, apos: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, quote).replace(/'/g, apos);
 
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/**
+ * A text with its JSON string escapes decoded (`\/`, `\u002B`, `\u003c`, `\"` ...), and for each decoded
+ * character the index in the text where its escape starts (one more entry: the text's length).
+ * Encoders differ in what they escape (PHP writes `/` as `\/`, .NET `+` as `\u002B`, Go `<` as
+ * `\u003c`), so a secret is looked for in the decoded text rather than in a list of encodings.
+ */
+export function decodeJsonEscapes(text: string): { decoded: string; at: number[] } | undefined {
+  if (!text.includes('\\')) return undefined;
+  const parts: string[] = [];
+  const at: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    at.push(i);
+    const c = text[i]!;
+    const e = c === '\\' ? text[i + 1] : undefined;
+    const simple = e === undefined ? undefined : SIMPLE_ESCAPES[e];
+    if (simple !== undefined) {
+      parts.push(simple);
+      i += 2;
+    } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+      parts.push(String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16)));
+      i += 6;
+    } else {
+      parts.push(c);
+      i++;
+    }
+  }
+  at.push(text.length);
+  return { decoded: parts.join(''), at };
+}
+
 /** Every form a value can take in wsgate's output or on the wire. */
 export function secretForms(value: string): string[] {
   const forms = new Set<string>([value]);
@@ -52,10 +84,13 @@ export function secretForms(value: string): string[] {
 export class Secrets {
   private values: string[] = [];
   private seen = new Set<string>();
+  /** The values as registered, looked for in JSON-decoded text. */
+  private raw: string[] = [];
 
   add(value: unknown): void {
     if (typeof value !== 'string' || value.length < 3 || this.seen.has(value)) return;
     this.seen.add(value);
+    this.raw.push(value);
     for (const f of secretForms(value)) if (f.length >= 3 && !this.values.includes(f)) this.values.push(f);
     // Longest first, so a secret containing another is replaced whole.
     this.values.sort((a, b) => b.length - a.length);
@@ -95,9 +130,40 @@ export class Secrets {
     return this.values.length;
   }
 
+  /**
+   * Where secrets stand in `text` once its JSON escapes are decoded, `depth` times over (a frame inside
+   * a transcript line is escaped twice), as [start, end) spans of `text`.
+   */
+  private escapedSpans(text: string, depth: number): [number, number][] {
+    const d = decodeJsonEscapes(text);
+    if (!d || d.decoded.length === text.length) return [];
+    const spans: [number, number][] = [];
+    for (const s of this.raw) {
+      for (let k = d.decoded.indexOf(s); k >= 0; k = d.decoded.indexOf(s, k + s.length)) spans.push([d.at[k]!, d.at[k + s.length]!]);
+    }
+    if (depth > 1) for (const [a, b] of this.escapedSpans(d.decoded, depth - 1)) spans.push([d.at[a]!, d.at[b]!]);
+    return spans;
+  }
+
+  /** Masks secrets that stand in the text only in an escaped form no list of encodings has. */
+  private redactEscaped(text: string): string {
+    if (!this.raw.length) return text;
+    const spans = this.escapedSpans(text, 3).sort((x, y) => x[0] - y[0]);
+    if (!spans.length) return text;
+    let out = '';
+    let at = 0;
+    for (const [a, b] of spans) {
+      if (b <= at) continue;
+      if (a >= at) out += text.slice(at, a) + '***';
+      at = b;
+    }
+    return out + text.slice(at);
+  }
+
   redact = (text: string): string => {
     let out = text;
     for (const s of this.values) if (out.includes(s)) out = out.split(s).join('***');
+    out = this.redactEscaped(out);
     // Most frames hold neither character: the two patterns cost nothing on a fast stream.
     if (out.includes('@')) out = out.replace(URL_USERINFO, maskUserinfo);
     if (out.includes('=')) out = out.replace(TOKEN_QUERY, '$1***');
