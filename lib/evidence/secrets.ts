@@ -1,8 +1,8 @@
 // Values that must never be shown: `${env.NAME}` values, `--secret-var` values, Authorization
 // headers, basic-auth credentials, and credentials inside URLs. Everything printed or written passes
 // through `redact`. A secret is searched for in every form it takes on the way out, not only raw:
-// frames are JSON (`pa"ss\word` travels as `pa\"ss\\word`, inside a transcript line as
-// `pa\\\"ss\\\\word`), reports are HTML and XML, URLs are percent-encoded, headers base64.
+// frames are JSON, whose escapes are decoded before searching (each encoder escapes other characters),
+// reports are HTML and XML, URLs are percent-encoded, headers base64.
 // Independently of registered values, `user:pass@` in a URL and token-like query values
 // (`?token=`, `access_token=`, `key=`, `password=`, ...) are masked wherever they appear.
 
