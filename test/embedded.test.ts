@@ -8,6 +8,8 @@ import { serverTokenFor } from '../lib/os/server-tokens.ts';
 import { httpRequest } from '../lib/os/http-client.ts';
 import { WscatConnection } from '../lib/wscat/connection.ts';
 import { runCli, tempDir } from './helpers/cli.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { makeRepo, removeDirs, upgradeStatus, wscatPing } from './reference-server/helpers.ts';
 
 describe('embedded server', () => {
@@ -34,6 +36,36 @@ describe('embedded server', () => {
       const viaHarness = await httpRequest('GET', health, {}, undefined, 10_000);
       assert.ok(viaHarness.ok && viaHarness.answer.status === 200, JSON.stringify(viaHarness));
     } finally {
+      await server.stop();
+      await removeDirs(project);
+    }
+  });
+
+  test('another user (uid 65534) finds no token in the harness wscat\'s command line, cannot read its environment, and is refused', { skip: process.getuid?.() !== 0 && 'needs root to act as another user' }, async () => {
+    const project = await makeRepo();
+    const server = await startEmbedded(project, false);
+    const opened = await WscatConnection.open('main', { url: server.url, openTimeoutMs: 20_000 });
+    assert.ok(opened.ok);
+    try {
+      const token = serverTokenFor(server.url)!;
+      // What another local user does: read the process table, then knock on the port it lists.
+      const script = `
+        const fs = require('fs'), http = require('http');
+        const read = (f) => { try { return fs.readFileSync(f, 'latin1'); } catch (e) { return 'ERR ' + e.code; } };
+        const out = { cmdline: read('/proc/${opened.conn.pid}/cmdline'), environ: read('/proc/${opened.conn.pid}/environ') };
+        const req = http.request(${JSON.stringify(server.url.replace(/^ws:/, 'http:'))}, { headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+        req.on('upgrade', () => { out.status = 101; console.log(JSON.stringify(out)); process.exit(0); });
+        req.on('response', (res) => { out.status = res.statusCode; console.log(JSON.stringify(out)); process.exit(0); });
+        req.on('error', (e) => { out.status = e.code; console.log(JSON.stringify(out)); });
+        req.end();`;
+      const other = await promisify(execFile)(process.execPath, ['-e', script], { uid: 65534, gid: 65534, cwd: '/', timeout: 20_000, env: { PATH: process.env.PATH } });
+      const seen = JSON.parse(other.stdout) as { cmdline: string; environ: string; status: number };
+      assert.ok(seen.cmdline.includes(server.url), 'the command line was readable (the test can fail)');
+      assert.ok(!seen.cmdline.includes(token), 'no token on the command line');
+      assert.equal(seen.environ, 'ERR EACCES');
+      assert.equal(seen.status, 401);
+    } finally {
+      await opened.conn.close();
       await server.stop();
       await removeDirs(project);
     }
