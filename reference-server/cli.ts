@@ -36,6 +36,7 @@ export const SERVE_FLAGS = {
   noToken: on('no-token', 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote'),
   allowAnyProject: on('allow-any-project', 'allow sessions on any folder of the machine, not only under --root'),
   allowGateFolders: on('allow-gate-folders', "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds"),
+  exitWithStdin: on('exit-with-stdin', 'stop when standard input closes: a program that starts the server\nkeeps a pipe open, so the server ends with it even when it is killed'),
   listFaults: on('list-faults', 'print the fault names and exit'),
   help: HELP,
 };
@@ -50,7 +51,7 @@ export const SERVE_HELP = helpText(
   'The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage error',
 );
 
-type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions; generated: boolean };
+type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions; generated: boolean; exitWithStdin: boolean };
 
 const refuse = usageError(SERVE_USAGE);
 
@@ -104,7 +105,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     if (error instanceof ServerConfigError) throw refuse(error.message);
     throw error;
   }
-  return { kind: 'serve', options, generated };
+  return { kind: 'serve', options, generated, exitWithStdin: v.exitWithStdin };
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
@@ -146,9 +147,14 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
 
   const running = server;
   return new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals | 'end of input') => {
+      if (stopping) return;
+      stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.stdin.off('end', onEnd);
+      process.stdin.pause();
       process.stderr.write(`serve: ${signal}, closing\n`);
       running.close().then(
         () => resolve(0),
@@ -158,8 +164,14 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
         },
       );
     };
+    const onEnd = () => stop('end of input');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (parsed.exitWithStdin) {
+      process.stdin.on('end', onEnd);
+      process.stdin.on('error', onEnd);
+      process.stdin.resume();
+    }
   });
 }
 

@@ -1,13 +1,15 @@
 // The server embedded in a run without a URL runs commands for whoever connects: only the harness may.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startEmbedded } from '../lib/runner/embedded.ts';
 import { serverTokenFor } from '../lib/os/server-tokens.ts';
 import { httpRequest } from '../lib/os/http-client.ts';
 import { WscatConnection } from '../lib/wscat/connection.ts';
-import { runCli, tempDir } from './helpers/cli.ts';
+import { BIN, runCli, tempDir } from './helpers/cli.ts';
+import { spawnChild, stopTree } from '../lib/os/process.ts';
+import { waitGone } from './helpers/servers.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { makeRepo, removeDirs, upgradeStatus, wscatPing } from './reference-server/helpers.ts';
@@ -107,6 +109,49 @@ describe('embedded server', () => {
       // The server's own token is in its environment; the evidence shows it redacted.
       assert.match(transcript, /WSGATE_SERVE_TOKEN=\*\*\*/);
     } finally {
+      out.remove();
+      await removeDirs(project);
+    }
+  });
+
+  test('a wsgate killed with SIGKILL takes its embedded server with it', async () => {
+    const project = await makeRepo();
+    const out = tempDir('wsgate-embedded-kill-');
+    const marker = `hold-${process.pid}-${Date.now()}`;
+    const gates = path.join(out.path, 'gates.yaml');
+    writeFileSync(gates, ['version: 1', 'gates:', '  - id: hold', '    title: hold', '    steps:', '      - connect: main', `      - run: [node, -e, "setTimeout(() => {}, 60000)", ${marker}]`, ''].join('\n'));
+    const cli = spawnChild(process.execPath, [BIN, 'run', project, '--gates', gates, '--out', path.join(out.path, 'ev')], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const cmdlines = () =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .map((d) => {
+          try {
+            return { pid: Number(d), cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0') };
+          } catch {
+            return { pid: Number(d), cmd: [] };
+          }
+        });
+    try {
+      // The run holds once the step's command is up: by then the server has served the connect.
+      const until = Date.now() + 60_000;
+      let server: number | undefined;
+      while (Date.now() < until && !(server !== undefined && cmdlines().some((p) => p.cmd.includes(marker)))) {
+        server = cmdlines().find((p) => p.cmd.includes('--exit-with-stdin') && p.cmd.includes(project))?.pid;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(server !== undefined, 'the embedded server process was found');
+      process.kill(cli.pid!, 'SIGKILL');
+      assert.equal(await waitGone(server, 20_000), true, `the embedded server ${server} outlived a killed wsgate`);
+    } finally {
+      for (const p of cmdlines()) {
+        if (!p.cmd.includes(marker) && !(p.cmd.includes('--exit-with-stdin') && p.cmd.includes(project))) continue;
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      await stopTree(cli, 1000);
       out.remove();
       await removeDirs(project);
     }

@@ -44,8 +44,11 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
   // it in its environment and the harness sends it as a header (lib/os/server-tokens.ts): never on a
   // command line, which every local user can read with `ps`.
   const token = generateToken();
-  const args = [...serveCommand(), '--host', '127.0.0.1', '--port', '0', '--root', project, '--allow-gate-folders', '--data-dir', dataDir, '--log-dir', logDir];
-  const child = spawnChild(process.execPath, args, { cwd: project, env: minimalEnv({ [TOKEN_ENV]: token }), stdio: ['ignore', 'pipe', 'pipe'] });
+  // --exit-with-stdin: the pipe closes when this process ends, however it ends (SIGKILL included), and
+  // the server with it; it runs in a process group of its own, so nothing else would stop it.
+  const args = [...serveCommand(), '--host', '127.0.0.1', '--port', '0', '--root', project, '--allow-gate-folders', '--exit-with-stdin', '--data-dir', dataDir, '--log-dir', logDir];
+  const child = spawnChild(process.execPath, args, { cwd: project, env: minimalEnv({ [TOKEN_ENV]: token }), stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin!.on('error', () => undefined);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
