@@ -24,35 +24,51 @@ const asciiJson = (s: string) => json(s).replace(/[\u0080-\uffff]/g, (c) => `\\u
 const markup = (s: string, quote: string, apos: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, quote).replace(/'/g, apos);
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const JSON_ESCAPE = /\\(?:u[0-9a-fA-F]{4}|["\\/bfnrt])/g;
+
+export interface DecodedText {
+  decoded: string;
+  /** Where decoded character k (or the end, k = decoded.length) starts in the text. */
+  at(k: number): number;
+}
 
 /**
- * A text with its JSON string escapes decoded (`\/`, `\u002B`, `\u003c`, `\"` ...), and for each decoded
- * character the index in the text where its escape starts (one more entry: the text's length).
- * Encoders differ in what they escape (PHP writes `/` as `\/`, .NET `+` as `\u002B`, Go `<` as
- * `\u003c`), so a secret is looked for in the decoded text rather than in a list of encodings.
+ * A text with its JSON string escapes decoded (`\/`, `\u002B`, `\u003c`, `\"` ...), mapping decoded
+ * positions back to the text. Encoders differ in what they escape (PHP writes `/` as `\/`, .NET `+` as
+ * `\u002B`, Go `<` as `\u003c`), so a secret is looked for in the decoded text rather than in a list
+ * of encodings. One native replace per text; the map is kept per escape, not per character.
  */
-export function decodeJsonEscapes(text: string): { decoded: string; at: number[] } | undefined {
+export function decodeJsonEscapes(text: string): DecodedText | undefined {
   if (!text.includes('\\')) return undefined;
-  const parts: string[] = [];
-  const at: number[] = [];
-  for (let i = 0; i < text.length; ) {
-    at.push(i);
-    const c = text[i]!;
-    const e = c === '\\' ? text[i + 1] : undefined;
-    const simple = e === undefined ? undefined : SIMPLE_ESCAPES[e];
-    if (simple !== undefined) {
-      parts.push(simple);
-      i += 2;
-    } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-      parts.push(String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16)));
-      i += 6;
-    } else {
-      parts.push(c);
-      i++;
-    }
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  const decoded = text.replace(JSON_ESCAPE, (m: string, offset: number) => {
+    starts.push(offset);
+    lengths.push(m.length);
+    return m.length === 6 ? String.fromCharCode(parseInt(m.slice(2), 16)) : SIMPLE_ESCAPES[m[1]!]!;
+  });
+  if (!starts.length) return undefined;
+  // Decoded position of each escape, and how much shorter the text is before it.
+  const decodedAt: number[] = [];
+  const shiftBefore: number[] = [];
+  let shift = 0;
+  for (let j = 0; j < starts.length; j++) {
+    decodedAt.push(starts[j]! - shift);
+    shiftBefore.push(shift);
+    shift += lengths[j]! - 1;
   }
-  at.push(text.length);
-  return { decoded: parts.join(''), at };
+  const at = (k: number): number => {
+    // The escapes that start before decoded position k.
+    let lo = 0;
+    let hi = decodedAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (decodedAt[mid]! < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? k : k + shiftBefore[lo - 1]! + lengths[lo - 1]! - 1;
+  };
+  return { decoded, at };
 }
 
 /** Every form a value can take in wsgate's output or on the wire. */
@@ -136,12 +152,12 @@ export class Secrets {
    */
   private escapedSpans(text: string, depth: number): [number, number][] {
     const d = decodeJsonEscapes(text);
-    if (!d || d.decoded.length === text.length) return [];
+    if (!d) return [];
     const spans: [number, number][] = [];
     for (const s of this.raw) {
-      for (let k = d.decoded.indexOf(s); k >= 0; k = d.decoded.indexOf(s, k + s.length)) spans.push([d.at[k]!, d.at[k + s.length]!]);
+      for (let k = d.decoded.indexOf(s); k >= 0; k = d.decoded.indexOf(s, k + s.length)) spans.push([d.at(k), d.at(k + s.length)]);
     }
-    if (depth > 1) for (const [a, b] of this.escapedSpans(d.decoded, depth - 1)) spans.push([d.at[a]!, d.at[b]!]);
+    if (depth > 1) for (const [a, b] of this.escapedSpans(d.decoded, depth - 1)) spans.push([d.at(a), d.at(b)]);
     return spans;
   }
 
