@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { makeTmp, writeGates, timedCli, assertNoStackTrace, wsServer, readTree } from './helpers.ts';
 import { readResult } from '../helpers/cli.ts';
+import { decodeJsonEscapes, Secrets } from '../../lib/evidence/secrets.ts';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 after(async () => {
@@ -232,5 +233,14 @@ gates:
     }
     assert.match(r.stdout, /← main \{"type":"php","token":"\*\*\*"\}/);
     assert.match(r.stdout, /← main \{"type":"dotnet","token":"\*\*\*"\}/);
+  });
+
+  test('JSON escapes are decoded with positions kept; an escaped backslash is not the start of an escape', () => {
+    const d = decodeJsonEscapes('a\\u0041b\\\\u0042c\\/')!;
+    assert.equal(d.decoded, 'aAb\\u0042c/');
+    assert.deepEqual([0, 1, 2, 3, 4, 9, 10, 11].map((k) => d.at(k)), [0, 1, 7, 8, 10, 15, 16, 18]);
+    const secrets = new Secrets();
+    secrets.add('ab/+c');
+    assert.equal(secrets.redact('{"x":"ab\\/\\u002bc","y":"ab\\\\u002bc"}'), '{"x":"***","y":"ab\\\\u002bc"}');
   });
 });
