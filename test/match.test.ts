@@ -78,12 +78,30 @@ describe('matchValue', { concurrency: true }, () => {
     no({ format: 'integer' }, 4.5);
     no({ format: 'integer' }, '4');
     ok({ format: 'email' }, 'a@b.io');
+    ok({ format: 'email' }, 'first.last+tag@mail.example.co.uk');
+    ok({ format: 'email' }, 'a@b.c.');
     no({ format: 'email' }, 'a@b');
+    no({ format: 'email' }, '@b.io');
+    no({ format: 'email' }, 'a@.io');
+    no({ format: 'email' }, 'a@b.');
+    no({ format: 'email' }, 'a@b@c.io');
+    no({ format: 'email' }, 'a b@c.io');
+    no({ format: 'email' }, 'a@b.io\n');
     ok({ format: 'url' }, 'http://x.test/a');
     no({ format: 'url' }, 'not a url');
     ok({ format: 'json' }, '{"a":1}');
     no({ format: 'json' }, '{a:1}');
     no({ format: 'json' }, { a: 1 });
+  });
+
+  test('format email is linear: 120 KB values that made the old pattern backtrack take milliseconds', () => {
+    for (const value of [`a@${'b.'.repeat(60_000)} `, `a@${'.'.repeat(120_000)}@`, `${'a'.repeat(120_000)}@b.io`]) {
+      const started = performance.now();
+      const r = matchValue({ format: 'email' }, value);
+      const ms = performance.now() - started;
+      assert.ok(ms < 200, `${ms.toFixed(0)} ms for ${value.length} characters`);
+      assert.equal(r.passed, value.endsWith('b.io'));
+    }
   });
 
   test('regex (^ and $ anchor the whole value) and startsWith only hold of strings', () => {

@@ -46,14 +46,14 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   const deadline = started + withinMs;
   const kinds = ctx.settings.kinds;
   // Only a budgeted step is timed. At the harness, its own waiting counts; timed at wscat's socket, the
-  // harness is not on the path, so only wscat's counts (and the harness process's when the server runs
-  // inside it).
+  // harness is not on the path, so only wscat's counts (and the embedded server's, which the harness
+  // started on this machine).
   const stalls =
     p.budget === undefined
       ? undefined
       : {
           harness: stallMeter([process.pid, ...members.map((m) => m.conn.pid)]),
-          socket: stallMeter([...(ctx.settings.serverInProcess ? [process.pid] : []), ...members.map((m) => m.conn.pid)]),
+          socket: stallMeter([...(ctx.settings.serverPid !== undefined ? [ctx.settings.serverPid] : []), ...members.map((m) => m.conn.pid)]),
         };
   const horizon = new Map<Member, number>();
   const sendN = new Map<Member, number>();

@@ -11,7 +11,6 @@ export interface MatchOutcome {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function getPath(value: unknown, path: string): unknown {
   if (path === '' || path === '.' || path === '$') return value;
@@ -58,6 +57,17 @@ function realCalendarDay(v: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/**
+ * `local@domain.tld`: one `@`, no white space, a `.` inside the domain with text on both sides. Linear
+ * in the length on purpose: the regular expression it replaces (/^[^\s@]+@[^\s@]+\.[^\s@]+$/)
+ * backtracked quadratically, 11 s for a 100 KB value, holding the event loop past any deadline.
+ */
+function isEmail(v: string): boolean {
+  const at = v.indexOf('@');
+  if (at <= 0 || v.includes('@', at + 1) || /\s/.test(v)) return false;
+  return v.slice(at + 2, -1).includes('.');
+}
+
 function checkFormat(format: string, v: unknown): boolean {
   switch (format) {
     case 'uuid':
@@ -67,7 +77,7 @@ function checkFormat(format: string, v: unknown): boolean {
     case 'integer':
       return typeof v === 'number' && Number.isInteger(v);
     case 'email':
-      return typeof v === 'string' && EMAIL.test(v);
+      return typeof v === 'string' && isEmail(v);
     case 'url':
       try {
         return typeof v === 'string' && Boolean(new URL(v));

@@ -39,8 +39,8 @@ export interface StartedProcess {
 export interface RunSettings {
   timeoutScale: number;
   budgetScale: number;
-  /** The server runs in the harness's process (embedded): time it waited for a CPU is the machine's. */
-  serverInProcess: boolean;
+  /** The embedded server's process (started by the harness): time it waited for a CPU is the machine's. */
+  serverPid?: number;
   defaultTimeoutMs: number;
   /** How a frame's kind is found (the type field, or a protocol's rules). */
   kinds: Kinds;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { spawnChild, stopTree } from '../os/process.ts';
+import { originKey, serverTokenFor, WSCAT_TOKEN_ENV } from '../os/server-tokens.ts';
 import { WscatStreamParser, type StreamItem } from './stream.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { stallMeter, stretchedDeadline } from '../os/stall.ts';
@@ -147,6 +148,9 @@ export function wscatVersion(): string {
 export function wscatEnv(opts: ConnectOptions, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0' };
   if (/^ws:\/\//i.test(opts.url) && !opts.followRedirects) delete env.NODE_EXTRA_CA_CERTS;
+  delete env[WSCAT_TOKEN_ENV];
+  const token = serverTokenFor(opts.url);
+  if (token !== undefined) env[WSCAT_TOKEN_ENV] = `${originKey(opts.url)} ${token}`;
   return env;
 }
 

@@ -4,7 +4,8 @@
 // subprotocol, not even that the socket opened (docs/wscat.md). This
 // module watches the `ws` WebSocket that wscat itself uses and writes those events, one JSON line each,
 // to file descriptor 3, which the harness opens as a fourth pipe, with the time of each message sent and
-// received. It changes wscat's behaviour in one way only: while the harness has not yet read what wscat
+// received. It changes wscat's behaviour in two ways only: it adds the token of a server the harness started
+// itself (never to another host), and while the harness has not yet read what wscat
 // printed, wscat stops reading the socket (measured without it: a server pushing 1 MB frames grew an
 // unread wscat by 160 MB a second).
 const fs = require('node:fs');
@@ -39,10 +40,21 @@ function patch() {
   const now = () => Math.round((performance.timeOrigin + performance.now()) * 10) / 10;
   // The moment wscat starts its handshake (ws looks http.request up on each connection): a connect
   // deadline counts from here, so a wscat slow to start on a busy machine is not the server's delay.
+  // The token of a server the harness started itself (`host:port token`), given in the environment
+  // because a command line is readable by every local user; sent only to that host and port.
+  const own = /^(\S+) (\S+)$/.exec(process.env.WSGATE_OBSERVER_TOKEN || '');
+  delete process.env.WSGATE_OBSERVER_TOKEN;
+  const withToken = (opts) => {
+    if (!own || !opts || typeof opts !== 'object' || `${opts.host}:${opts.port}`.toLowerCase() !== own[1]) return;
+    opts.headers = opts.headers || {};
+    const headers = opts.headers;
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = `Bearer ${own[2]}`;
+  };
   for (const mod of [require('node:http'), require('node:https')]) {
     const request = mod.request;
     mod.request = function observedRequest(...args) {
       report({ e: 'dial', t: now() });
+      withToken(args[0]);
       return request.apply(this, args);
     };
   }

@@ -21,7 +21,7 @@ export interface RunPlan extends LoadedRun {
   reporters: Reporter[];
   /** Compiled here when PATH is the user's; else while the target starts (see compilesLate). */
   protocol?: ProtocolWatch;
-  /** WSGATE_SIGNING_KEY, already removed from the environment. */
+  /** The key from WSGATE_SIGNING_KEY_FILE. */
   key?: string;
   runId: string;
 }
