@@ -1,0 +1,371 @@
+// The matching of one step's expectations on one connection, as a pure state machine: it is fed the
+// frames after the step's send (`feed(frame, now)`) and asked where the wait stands (`advance(now)`),
+// and it never reads a clock, a socket or the inbox itself. Each expectation has one state, the wait
+// one phase; the checks are produced from them when the wait ends. lib/matching/expectations.ts drives
+// it on a real connection; its unit tests drive it with synthetic frames and a fake clock.
+import type { CollectExpectation, Expectation, NoneExpectation, Selector, SelectorObject } from '../gates/common-schema.ts';
+import { describe, getPath, matchValue } from './match.ts';
+import { captureFields, fieldChecks } from './field-checks.ts';
+import type { Kinds } from './kinds.ts';
+import type { CheckResult } from '../evidence/results.ts';
+import type { Loc } from '../loc.ts';
+import type { CloseInfo, Frame } from '../wscat/connection.ts';
+import { parseDuration } from '../gates/duration.ts';
+import { closeWords, expectationLabel, isCollect, isNone, oneLine, selectorLabel, selectorObject } from './labels.ts';
+
+export interface MatchOptions {
+  expectations: Expectation[];
+  forbid: Selector[];
+  /** Time (on the caller's clock, the one `now` is given in) by which every expectation must be met. */
+  deadline: number;
+  withinMs: number;
+  kinds: Kinds;
+  nonJson: 'fail' | 'ignore';
+  /** Location of expectation i (or a nested key of it); [] is the step itself. */
+  locOf(path: (string | number)[]): Loc;
+  locOfForbid(i: number): Loc;
+  connLabel: string;
+  unordered: boolean;
+  /** The request id the step's send carried, when the protocol ties replies to requests. */
+  requestId?: unknown;
+  /** How long messages listed before an ordered list's last one may still arrive after it. */
+  lateGraceMs: number;
+  /**
+   * A deadline `planned` (counted from `since`) as the caller's clock should honour it; the driver
+   * adds the time wsgate's own processes waited for a CPU. Default: unchanged.
+   */
+  stretch?(planned: number, since: number, phase: 'waiting' | 'late'): number;
+}
+
+type Selectable = Exclude<Expectation, CollectExpectation | NoneExpectation>;
+const isSelectable = (e: Expectation): e is Selectable => !isCollect(e) && !isNone(e);
+
+/** Where one expectation stands. */
+export type ExpectationState =
+  /** A message or raw frame not seen yet. */
+  | { state: 'waiting' }
+  | { state: 'met'; frame: Frame; afterMs: number }
+  /** Optional, and a later expectation arrived first. */
+  | { state: 'passedOver' }
+  | { state: 'collecting'; pieces: unknown[] }
+  | { state: 'collected'; pieces: unknown[]; afterMs: number }
+  /** A `none`: nothing matching so far. */
+  | { state: 'watching' }
+  | { state: 'violated'; frame: Frame };
+
+export type WaitEnd = { kind: 'done' } | { kind: 'timeout' } | { kind: 'late'; waitedMs: number } | { kind: 'closed'; info: CloseInfo } | { kind: 'forbidden' };
+
+/** Where the wait stands, and until when the caller may sleep before asking again. */
+export type WaitPhase =
+  /** Expectations are open until the deadline. */
+  | { phase: 'waiting'; until: number }
+  /** The ordered list's last message arrived while earlier ones are missing: a short grace for them. */
+  | { phase: 'late'; since: number; until: number }
+  /** Everything is met; a `none` window still runs. */
+  | { phase: 'quiet'; until: number }
+  | { phase: 'ended'; why: WaitEnd };
+
+export interface MatchOutcome {
+  checks: CheckResult[];
+  captures: Map<string, unknown>;
+  /** ms from the start of the wait until each expectation was met (undefined if never). */
+  metAfterMs: (number | undefined)[];
+  /** The frame whose arrival met the last expectation met (for timing it at the socket). */
+  lastMetSeq?: number;
+  completed: boolean;
+}
+
+export class ExpectationMatcher {
+  readonly states: ExpectationState[];
+  private wait: WaitPhase;
+  private readonly checks: CheckResult[] = [];
+  private readonly captures = new Map<string, unknown>();
+  private lastMetSeq: number | undefined;
+  /** The last frame fed: a collect still open when the wait ends closes with it. */
+  private lastFedSeq: number | undefined;
+  /** Expectation i was met while an earlier required one (j) still waited. */
+  private readonly early: { i: number; j: number }[] = [];
+  /** Frames this wait looked at, for the words of a failure (kinds seen, near misses). */
+  private readonly seen: Frame[] = [];
+  private nonJsonCheck: CheckResult | undefined;
+  private readonly exps: Expectation[];
+  private readonly who: string;
+  /** A `none` holds for its whole window: the step lasts at least that long. */
+  private readonly quietUntil: number;
+  private deadline: number;
+  private lateDeadline = 0;
+
+  constructor(
+    private readonly o: MatchOptions,
+    private readonly startedAt: number,
+  ) {
+    this.exps = o.expectations;
+    this.who = o.connLabel;
+    this.states = this.exps.map((e): ExpectationState => (isCollect(e) ? { state: 'collecting', pieces: [] } : isNone(e) ? { state: 'watching' } : { state: 'waiting' }));
+    this.quietUntil = startedAt + Math.max(0, ...this.exps.filter(isNone).map((e) => parseDuration(e.for)));
+    this.deadline = Math.max(o.deadline, this.quietUntil);
+    this.wait = { phase: 'waiting', until: this.deadline };
+  }
+
+  get phase(): WaitPhase {
+    return this.wait;
+  }
+
+  private kindOf(f: Frame): string | undefined {
+    return f.isJson ? this.o.kinds.kindOf(f.json) : undefined;
+  }
+
+  /** A reply to another request is not this step's, whatever else it matches. */
+  private correlated(f: Frame, type: string | undefined): boolean {
+    const { requestId, kinds } = this.o;
+    if (requestId === undefined || !kinds.reply) return true;
+    if (type !== undefined && !kinds.isReplyKind(type)) return true;
+    if (!kinds.isReplyKind(this.kindOf(f))) return type === undefined;
+    return JSON.stringify(getPath(f.json, kinds.reply.field)) === JSON.stringify(requestId);
+  }
+
+  private selects(sel: Selectable | SelectorObject, f: Frame): boolean {
+    if ('raw' in sel) return !f.isJson && matchValue(sel.raw, f.text).passed;
+    if (!f.isJson) return false;
+    if (sel.type !== undefined && this.kindOf(f) !== sel.type) return false;
+    for (const [p, m] of Object.entries(sel.where ?? {})) if (!matchValue(m, getPath(f.json, p)).passed) return false;
+    return this.correlated(f, sel.type);
+  }
+
+  private pieceOf(exp: CollectExpectation, f: Frame): boolean {
+    return f.isJson && this.kindOf(f) === exp.collect && this.selects({ type: exp.collect, ...(exp.where ? { where: exp.where } : {}) }, f);
+  }
+
+  /** Expectation i needs nothing more to arrive. */
+  private done(i: number): boolean {
+    const s = this.states[i]!.state;
+    return s !== 'waiting' && s !== 'collecting';
+  }
+
+  /** Every expectation that selects messages is met (or, optional, passed over). */
+  private get allMet(): boolean {
+    return this.exps.every((_, i) => this.done(i));
+  }
+
+  /**
+   * In an ordered list the last expectation ends the exchange (message_complete ends a reply): once it
+   * is met, messages listed before it that are still missing are late, not just slow.
+   */
+  private get lastMet(): boolean {
+    if (this.o.unordered) return false;
+    const last = this.exps.findLastIndex(isSelectable);
+    return last >= 0 && this.states[last]!.state === 'met';
+  }
+
+  private since(now: number): number {
+    return Math.round(now - this.startedAt);
+  }
+
+  /** A frame the step forbids fails it (and is consumed): true when `f` is one. */
+  private forbidden(f: Frame): boolean {
+    const forbid = this.o.forbid.findIndex((s) => this.selects(selectorObject(s), f));
+    if (forbid < 0) return false;
+    const what = selectorLabel(this.o.forbid[forbid]!);
+    this.checks.push({ name: `${this.who}: no ${what} while the step ran`, expected: `no ${what}`, actual: oneLine(f.text, 500), passed: false, loc: this.o.locOfForbid(forbid), cause: `${what} arrived` });
+    this.wait = { phase: 'ended', why: { kind: 'forbidden' } };
+    return true;
+  }
+
+  /**
+   * Looks at one frame that arrived after the step's send, at `now`; true when the frame is consumed
+   * (an expectation took it, or it failed the step). A frame left is there for later steps.
+   */
+  feed(f: Frame, now: number): boolean {
+    if (this.wait.phase === 'ended') return this.wait.why.kind === 'done' && this.forbidden(f);
+    // Once everything is met (and no `none` window still runs), the frames already here are left for
+    // later steps, except one this step forbids: it arrived while the step ran, and fails it.
+    if (this.allMet && now >= this.quietUntil) return this.forbidden(f);
+    this.lastFedSeq = f.seq;
+    if (this.seen.length < 500) this.seen.push(f);
+    if (this.forbidden(f)) return true;
+    // While a `raw` expectation still waits, non-JSON frames are what the step is about, not a fault.
+    if (!f.isJson && this.o.nonJson === 'fail' && !this.exps.some((e, i) => 'raw' in e && !this.done(i))) {
+      if (this.nonJsonCheck) this.nonJsonCheck.actual = `${this.nonJsonCheck.actual as string}; ${oneLine(f.text, 100)}`.slice(0, 600);
+      else {
+        const waiting = this.exps.findIndex((_, i) => !this.done(i));
+        this.nonJsonCheck = { name: `${this.who}: every frame is JSON`, expected: 'a JSON text frame', actual: oneLine(f.text), passed: false, loc: this.o.locOf(waiting >= 0 ? [waiting] : []), cause: 'a frame that is not JSON arrived' };
+        this.checks.push(this.nonJsonCheck);
+      }
+      return true;
+    }
+    for (let i = 0; i < this.exps.length; i++) {
+      const e = this.exps[i]!;
+      if (!isNone(e) || this.states[i]!.state !== 'watching' || !this.selects(selectorObject(e.none), f)) continue;
+      this.states[i] = { state: 'violated', frame: f };
+      this.checks.push({ name: `${this.who}: ${expectationLabel(e)} for ${parseDuration(e.for)} ms`, expected: `no ${selectorLabel(e.none)}`, actual: oneLine(f.text), passed: false, loc: this.o.locOf([i]), cause: `${selectorLabel(e.none)} arrived` });
+      return true;
+    }
+    for (let i = 0; i < this.exps.length; i++) {
+      if (this.done(i)) continue;
+      const e = this.exps[i]!;
+      const s = this.states[i]!;
+      if (isCollect(e)) {
+        if (!this.pieceOf(e, f) || s.state !== 'collecting') continue;
+        s.pieces.push(getPath(f.json, e.field ?? 'delta'));
+        return true;
+      }
+      if (isNone(e) || !this.selects(e, f)) continue;
+      this.accept(i, f, now);
+      return true;
+    }
+    return false;
+  }
+
+  private accept(i: number, f: Frame, now: number): void {
+    const exp = this.exps[i] as Selectable;
+    this.states[i] = { state: 'met', frame: f, afterMs: this.since(now) };
+    this.lastMetSeq = f.seq;
+    if (!this.o.unordered) {
+      for (let j = 0; j < i; j++) {
+        if (this.done(j)) continue;
+        const before = this.exps[j]!;
+        if (isCollect(before)) this.finishCollect(j, now, f.seq);
+        else if (isSelectable(before) && before.optional) this.states[j] = { state: 'passedOver' };
+        else if (isSelectable(before)) this.early.push({ i, j });
+      }
+    }
+    const label = expectationLabel(exp);
+    if ('raw' in exp) {
+      this.checks.push({ name: `${this.who}: ${label}`, expected: exp.raw, actual: f.text, passed: true, loc: this.o.locOf([i]) });
+      return;
+    }
+    this.checks.push({ name: `${this.who}: ${label} arrived`, expected: exp.type ?? exp.where, actual: describe(f.json), passed: true, loc: this.o.locOf([i]) });
+    const kind = exp.type ?? 'message';
+    for (const c of fieldChecks(f.json, exp.match ?? {}, { name: (p) => `${this.who}: ${kind}.${p}`, locOf: (p) => this.o.locOf([i, 'match', p]) })) {
+      this.checks.push(c.passed ? c : { ...c, cause: `${kind}.${c.name.slice(c.name.lastIndexOf('.') + 1)}: ${c.reason?.replace(/, got .*$/, '') ?? 'does not hold'}` });
+    }
+    const cap = captureFields(f.json, exp.capture ?? {}, { name: (v, p) => `${this.who}: capture ${v} from ${p}`, locOf: (v) => this.o.locOf([i, 'capture', v]) });
+    for (const [k, v] of cap.values) this.captures.set(k, v);
+    this.checks.push(...cap.checks);
+    // The collect before this expectation ends here: what it gathered is judged now.
+    for (let k = i - 1; k >= 0 && !isSelectable(this.exps[k]!); k--) if (isCollect(this.exps[k]!) && !this.done(k)) this.finishCollect(k, now, f.seq);
+  }
+
+  private finishCollect(i: number, now: number, seq: number | undefined): void {
+    const exp = this.exps[i] as CollectExpectation;
+    const s = this.states[i]!;
+    const pieces = s.state === 'collecting' ? s.pieces : [];
+    this.states[i] = { state: 'collected', pieces, afterMs: this.since(now) };
+    this.lastMetSeq = seq;
+    const min = exp.min ?? 1;
+    const allText = pieces.every((p) => typeof p === 'string');
+    const join = exp.join ?? (allText ? '' : ',');
+    const text = pieces.map((p) => (typeof p === 'string' ? p : p === undefined ? '' : JSON.stringify(p))).join(join);
+    this.checks.push({ name: `${this.who}: at least ${min} ${exp.collect}`, expected: `>= ${min}`, actual: pieces.length, passed: pieces.length >= min, loc: this.o.locOf([i]), ...(pieces.length < min ? { cause: `fewer than ${min} ${exp.collect}` } : {}) });
+    if (exp.text !== undefined) {
+      const r = matchValue(exp.text, text);
+      this.checks.push({ name: `${this.who}: ${exp.collect} text`, expected: exp.text, actual: text, passed: r.passed, loc: this.o.locOf([i, 'text']), ...(r.reason ? { reason: r.reason, cause: `${exp.collect} text does not hold` } : {}) });
+    }
+    if (exp.into) this.captures.set(exp.into, text);
+  }
+
+  /** Where the wait stands at `now`, after the frames fed so far; `closed` when the connection is closed. */
+  advance(now: number, closed?: CloseInfo): WaitPhase {
+    if (this.wait.phase === 'ended') return this.wait;
+    const stretch = this.o.stretch ?? ((planned: number) => planned);
+    if (this.allMet && now >= this.quietUntil) return (this.wait = { phase: 'ended', why: { kind: 'done' } });
+    if (closed) return (this.wait = { phase: 'ended', why: this.allMet ? { kind: 'done' } : { kind: 'closed', info: closed } });
+    if (this.allMet) return (this.wait = { phase: 'quiet', until: this.quietUntil });
+    if (this.wait.phase === 'waiting' && this.lastMet) {
+      this.lateDeadline = Math.min(this.deadline, Math.max(now + this.o.lateGraceMs, this.quietUntil));
+      this.deadline = this.lateDeadline;
+      this.wait = { phase: 'late', since: now, until: this.deadline };
+    }
+    if (now >= this.deadline) {
+      // The wait counts only time wsgate could run: the caller's stretch moves the deadline by what
+      // its processes waited for a CPU.
+      const w = this.wait;
+      const stretched = w.phase === 'late' ? stretch(this.lateDeadline, w.since, 'late') : stretch(this.o.deadline, this.startedAt, 'waiting');
+      if (stretched > now + 1) this.deadline = stretched;
+      else return (this.wait = { phase: 'ended', why: w.phase === 'late' ? { kind: 'late', waitedMs: Math.round(now - w.since) } : { kind: 'timeout' } });
+    }
+    this.wait = this.wait.phase === 'late' ? { ...this.wait, until: this.deadline } : { phase: 'waiting', until: this.deadline };
+    return this.wait;
+  }
+
+  /** The wait is over: what is still open is judged, and the checks are final. */
+  finish(now: number): MatchOutcome {
+    if (this.wait.phase !== 'ended') this.wait = { phase: 'ended', why: { kind: 'timeout' } };
+    const why = this.wait.why;
+    for (const { i, j } of this.early) {
+      const si = this.states[i]!;
+      const sj = this.states[j]!;
+      if (si.state !== 'met' || sj.state !== 'met') continue; // j never came: its own failure below says so
+      const li = expectationLabel(this.exps[i]!);
+      const lj = expectationLabel(this.exps[j]!);
+      this.checks.push({
+        name: `${this.who}: ${lj} before ${li}`,
+        expected: `${lj}, then ${li}`,
+        actual: `arrived in this order: #${si.frame.seq} ${li} (+${si.afterMs} ms), #${sj.frame.seq} ${lj} (+${sj.afterMs} ms)`,
+        passed: false,
+        loc: this.o.locOf([j]),
+        cause: `${li} arrived before ${lj}`,
+      });
+    }
+    for (let i = 0; i < this.exps.length; i++) {
+      const e = this.exps[i]!;
+      const s = this.states[i]!;
+      if (s.state === 'passedOver') {
+        this.checks.push({ name: `${this.who}: optional ${expectationLabel(e)} did not arrive`, expected: expectationLabel(e), actual: 'a later expected message arrived first', passed: true, warning: true, loc: this.o.locOf([i]) });
+        continue;
+      }
+      if (s.state === 'collecting') {
+        if (why.kind !== 'forbidden') this.finishCollect(i, now, this.lastFedSeq);
+        continue;
+      }
+      if (s.state !== 'waiting' || why.kind === 'forbidden' || !isSelectable(e)) continue;
+      if (e.optional) {
+        this.checks.push({ name: `${this.who}: optional ${expectationLabel(e)} did not arrive`, expected: expectationLabel(e), actual: this.missingWords(why), passed: true, warning: true, loc: this.o.locOf([i]) });
+        continue;
+      }
+      const label = expectationLabel(e);
+      const laterMet = why.kind === 'late' ? [] : this.early.filter((x) => x.j === i).map((x) => `${expectationLabel(this.exps[x.i]!)} (#${(this.states[x.i] as { frame: Frame }).frame.seq})`);
+      const hint = this.hint(e);
+      const actual = [this.missingWords(why), laterMet.length ? `${laterMet.join(', ')} arrived, but not this` : '', hint].filter(Boolean).join('; ');
+      this.checks.push({ name: `${this.who}: ${label}`, expected: label, actual, passed: false, loc: this.o.locOf([i]), cause: this.causeOfMissing(why, label) });
+    }
+    const metAfterMs = this.states.map((s) => (s.state === 'met' || s.state === 'collected' ? s.afterMs : undefined));
+    return { checks: this.checks, captures: this.captures, metAfterMs, ...(this.lastMetSeq !== undefined ? { lastMetSeq: this.lastMetSeq } : {}), completed: why.kind === 'done' && this.checks.every((c) => c.passed) };
+  }
+
+  private causeOfMissing(why: WaitEnd, label: string): string {
+    if (why.kind === 'closed') return `${closeWords(why.info)} before ${label}`;
+    if (why.kind === 'late') return `${expectationLabel(this.exps[this.exps.findLastIndex(isSelectable)]!)} ended the exchange without ${label}`;
+    return `no ${label}`;
+  }
+
+  private missingWords(why: WaitEnd): string {
+    if (why.kind === 'timeout') return `nothing matching within ${this.o.withinMs} ms`;
+    if (why.kind === 'late') {
+      const last = this.exps.findLastIndex(isSelectable);
+      const s = this.states[last]!;
+      return `${expectationLabel(this.exps[last]!)} (#${s.state === 'met' ? s.frame.seq : '?'}) ended the exchange, and this had not arrived ${why.waitedMs} ms later`;
+    }
+    if (why.kind === 'closed') return `${closeWords(why.info)} before it arrived`;
+    return 'not reached';
+  }
+
+  /** Near misses among the frames seen: the right kind with other fields, or the kind under another field. */
+  private hint(e: Selectable): string {
+    if ('raw' in e || e.type === undefined) return '';
+    const sameKind = this.seen.filter((f) => this.kindOf(f) === e.type);
+    if (sameKind.length) {
+      const f = sameKind[0]!;
+      const failed = Object.entries(e.where ?? {}).find(([p, m]) => !matchValue(m, getPath(f.json, p)).passed);
+      if (failed) return `${sameKind.length} ${e.type} arrived, none where ${failed[0]}=${describe(failed[1])} (first: ${failed[0]}=${describe(getPath(f.json, failed[0]))})`;
+      if (this.o.requestId !== undefined && this.o.kinds.reply) return `${sameKind.length} ${e.type} arrived, none for this request (${this.o.kinds.reply.field}=${describe(this.o.requestId)})`;
+      return `${sameKind.length} ${e.type} arrived before this wait and were taken by earlier expectations`;
+    }
+    for (const f of this.seen) {
+      if (!f.isJson || f.json === null || typeof f.json !== 'object') continue;
+      const field = Object.entries(f.json as Record<string, unknown>).find(([k, v]) => v === e.type && !this.o.kinds.fields.includes(k))?.[0];
+      if (field) return `a frame has ${field}: ${JSON.stringify(e.type)}, but kinds are read from ${this.o.kinds.describe()}: set \`defaults.typeField: ${field}\`?`;
+    }
+    return '';
+  }
+}

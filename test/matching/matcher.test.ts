@@ -1,0 +1,186 @@
+// The pure matcher (lib/matching/matcher.ts) on synthetic frames and node's fake clock: each rule of
+// matching and timing is proven here without a server or a real wait; the end-to-end tests under
+// test/steps and test/expectations.test.ts prove the same rules hold on real servers.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
+import { parse } from 'yaml';
+import { ExpectationMatcher, type MatchOptions, type WaitPhase } from '../../lib/matching/matcher.ts';
+import { Kinds } from '../../lib/matching/kinds.ts';
+import type { Expectation } from '../../lib/gates/common-schema.ts';
+import type { Frame } from '../../lib/wscat/connection.ts';
+
+beforeEach(() => mock.timers.enable({ apis: ['Date'], now: 1_000_000 }));
+afterEach(() => mock.timers.reset());
+
+/** A frame arriving now, on the fake clock. */
+let seq = 0;
+function frame(v: object | string): Frame {
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  return typeof v === 'string' ? { seq: seq++, at: Date.now(), text, json: undefined, isJson: false } : { seq: seq++, at: Date.now(), text, json: v, isJson: true };
+}
+
+const loc = { file: 'g.yaml', line: 1, col: 1 };
+
+/** A matcher over a YAML expectation list, started now with a `within` of `withinMs`. */
+function matcher(list: string, o: Partial<MatchOptions> = {}, withinMs = 3000): ExpectationMatcher {
+  const now = Date.now();
+  return new ExpectationMatcher(
+    {
+      expectations: parse(list) as Expectation[],
+      forbid: [],
+      deadline: now + withinMs,
+      withinMs,
+      kinds: Kinds.byField('type'),
+      nonJson: 'fail',
+      locOf: (p) => ({ ...loc, line: typeof p[0] === 'number' ? p[0] + 1 : 0 }),
+      locOfForbid: () => loc,
+      connLabel: 'main',
+      unordered: false,
+      lateGraceMs: 250,
+      ...o,
+    },
+    now,
+  );
+}
+
+/** Feeds the frames at the current fake time; returns which were consumed. */
+function feed(m: ExpectationMatcher, ...frames: Frame[]): boolean[] {
+  return frames.map((f) => m.feed(f, Date.now()));
+}
+
+/** Moves the fake clock on by `ms` and asks the matcher where the wait stands. */
+function after(m: ExpectationMatcher, ms: number): WaitPhase {
+  mock.timers.tick(ms);
+  return m.advance(Date.now());
+}
+
+const failed = (m: ExpectationMatcher) =>
+  m
+    .finish(Date.now())
+    .checks.filter((c) => !c.passed)
+    .map((c) => [c.name, c.actual]);
+
+describe('an ordered list', () => {
+  test('met in order: every expectation ends met, its checks pass, captures are made', () => {
+    const m = matcher(`[{type: a, capture: {x: n}}, {type: b, match: {ok: true}}]`);
+    assert.deepEqual(feed(m, frame({ type: 'a', n: 1 }), frame({ type: 'b', ok: true })), [true, true]);
+    assert.equal(after(m, 0).phase, 'ended');
+    const out = m.finish(Date.now());
+    assert.deepEqual(m.states.map((s) => s.state), ['met', 'met']);
+    assert.equal(out.completed, true);
+    assert.equal(out.captures.get('x'), 1);
+  });
+
+  test('a frame no expectation selects is left for later steps', () => {
+    const m = matcher(`[{type: a}]`);
+    assert.deepEqual(feed(m, frame({ type: 'other' }), frame({ type: 'a' })), [false, true]);
+  });
+
+  test('out of order: both are taken, the order is one failed check naming the arrival order', () => {
+    const m = matcher(`[{type: a}, {type: b}]`);
+    feed(m, frame({ type: 'b' }));
+    assert.equal(after(m, 10).phase, 'late', 'the last arrived first: the others are late');
+    feed(m, frame({ type: 'a' }));
+    assert.equal(after(m, 0).phase, 'ended');
+    const f = failed(m);
+    assert.equal(f.length, 1);
+    assert.equal(f[0]![0], 'main: a before b');
+    assert.match(String(f[0]![1]), /^arrived in this order: #\d+ b \(\+0 ms\), #\d+ a \(\+10 ms\)$/);
+  });
+
+  test('a message listed before the last that never comes fails after the late grace, not the deadline', () => {
+    const m = matcher(`[{type: tool_result}, {type: message_complete}]`, {}, 14_000);
+    feed(m, frame({ type: 'message_complete' }));
+    assert.deepEqual(after(m, 0), { phase: 'late', since: Date.now(), until: Date.now() + 250 });
+    assert.equal(after(m, 249).phase, 'late');
+    assert.equal(after(m, 1).phase, 'ended');
+    assert.deepEqual(failed(m), [['main: tool_result', 'message_complete (#' + (seq - 1) + ') ended the exchange, and this had not arrived 250 ms later']]);
+  });
+
+  test('optional: passed over by a later one, it is a warning; trailing, it is a warning at the deadline', () => {
+    const m = matcher(`[{type: tool_result, optional: true}, {type: message_complete}, {type: usage, optional: true}]`, {}, 1500);
+    feed(m, frame({ type: 'message_complete' }));
+    assert.equal(after(m, 1499).phase, 'waiting', 'the last of the list is optional: no late grace');
+    assert.equal(after(m, 1).phase, 'ended');
+    const out = m.finish(Date.now());
+    assert.deepEqual(m.states.map((s) => s.state), ['passedOver', 'met', 'waiting']);
+    assert.equal(out.checks.filter((c) => c.warning && c.passed).length, 2);
+    assert.equal(out.checks.every((c) => c.passed), true);
+  });
+
+  test('a timeout names what is missing, with the deadline, at the deadline and not before', () => {
+    const m = matcher(`[{type: thinking}, {type: message_complete}]`);
+    feed(m, frame({ type: 'thinking' }));
+    assert.equal(after(m, 2999).phase, 'waiting');
+    assert.equal(after(m, 1).phase, 'ended');
+    assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 3000 ms']]);
+  });
+
+  test("a stretched deadline (wsgate's own processes waited for a CPU) moves the end", () => {
+    const m = matcher(`[{type: a}]`, { stretch: (planned) => planned + 500 });
+    assert.equal(after(m, 3000).phase, 'waiting');
+    assert.equal(after(m, 500).phase, 'ended');
+  });
+
+  test('a close before the list is met names the close', () => {
+    const m = matcher(`[{type: a}]`);
+    assert.equal(m.advance(Date.now(), { code: 1011, reason: 'crash', byClient: false, exitCode: null, signal: null }).phase, 'ended');
+    assert.deepEqual(failed(m), [['main: a', 'the server closed the connection (1011 "crash") before it arrived']]);
+  });
+});
+
+describe('collect', () => {
+  test('gathers the pieces until the next expectation arrives, and judges them then', () => {
+    const m = matcher(`[{collect: content_delta, min: 2, into: reply}, {type: message_complete}]`);
+    feed(m, frame({ type: 'content_delta', delta: 'Hel' }), frame({ type: 'content_delta', delta: 'lo' }), frame({ type: 'message_complete' }));
+    assert.equal(after(m, 0).phase, 'ended');
+    const out = m.finish(Date.now());
+    assert.equal(out.captures.get('reply'), 'Hello');
+    assert.deepEqual(m.states.map((s) => s.state), ['collected', 'met']);
+    assert.equal(out.completed, true);
+  });
+});
+
+describe('forbid', () => {
+  test('a forbidden frame ends the wait at once and fails it', () => {
+    const m = matcher(`[{type: message_complete}]`, { forbid: ['error'] }, 14_000);
+    assert.deepEqual(feed(m, frame({ type: 'error', code: 'BOOM' })), [true]);
+    assert.deepEqual(m.phase, { phase: 'ended', why: { kind: 'forbidden' } });
+    assert.deepEqual(failed(m).map((x) => x[0]), ['main: no error while the step ran']);
+  });
+});
+
+describe('none: in a list', () => {
+  test('passes when nothing matching arrives for the whole window; the wait lasts the window', () => {
+    const m = matcher(`[{none: reply, for: 3s}]`);
+    assert.equal(after(m, 0).phase, 'quiet');
+    feed(m, frame({ type: 'other' }));
+    assert.equal(after(m, 2999).phase, 'quiet');
+    assert.equal(after(m, 1).phase, 'ended');
+    assert.equal(m.finish(Date.now()).completed, true);
+  });
+
+  test('fails naming the frame that arrived in the window', () => {
+    const m = matcher(`[{none: reply, for: 3s}]`);
+    assert.deepEqual(feed(m, frame({ type: 'reply', to: 'notify' })), [true]);
+    assert.deepEqual(m.states.map((s) => s.state), ['violated']);
+    assert.deepEqual(failed(m), [['main: no reply for 3000 ms', '{"type":"reply","to":"notify"}']]);
+  });
+});
+
+describe('non-JSON frames', () => {
+  test('fail by default, and are what a raw expectation waits for', () => {
+    const m = matcher(`[{type: hello}]`);
+    assert.deepEqual(feed(m, frame('garbage'), frame({ type: 'hello' })), [true, true]);
+    assert.deepEqual(failed(m), [['main: every frame is JSON', 'garbage']]);
+    const r = matcher(`[{raw: {startsWith: PI}}, {type: hello}]`);
+    feed(r, frame('PING'), frame({ type: 'hello' }));
+    assert.equal(r.finish(Date.now()).checks.every((c) => c.passed), true);
+  });
+
+  test('nonJson: ignore leaves them for nobody', () => {
+    const m = matcher(`[{type: hello}]`, { nonJson: 'ignore' });
+    assert.deepEqual(feed(m, frame('garbage'), frame({ type: 'hello' })), [false, true]);
+    assert.deepEqual(failed(m), []);
+  });
+});
