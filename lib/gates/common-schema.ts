@@ -92,6 +92,15 @@ export const NoneExpectation = z.strictObject({
 export const Expectation = z.union([CollectExpectation, RawExpectation, NoneExpectation, MessageExpectation]);
 export const ExpectList = z.array(Expectation).min(1);
 
+/**
+ * What a frame that is not JSON does while a step waits: `fail` the step, `ignore` it (left for nobody),
+ * or `{allow: [...]}`: the frames a matcher of the list holds for (a protocol's text keep-alive such as
+ * `PING`) are skipped, any other non-JSON frame fails the step.
+ */
+export const NonJson = z
+  .union([z.enum(['fail', 'ignore']), z.strictObject({ allow: z.array(Matcher).min(1).describe('Matchers for the non-JSON frames that are skipped, e.g. [PING]') })])
+  .describe('What a non-JSON frame does to a waiting step: fail (default), ignore, or {allow: [...]}: the listed frames are skipped, any other fails');
+
 export const Budget = z.union([Duration, z.strictObject({ max: Duration, soft: z.boolean().optional() })]);
 
 /** Keys every waiting step on a connection shares. */
@@ -115,3 +124,4 @@ export type NoneExpectation = z.infer<typeof NoneExpectation>;
 export type Selector = z.infer<typeof Selector>;
 export type SelectorObject = z.infer<typeof SelectorObject>;
 export type Budget = z.infer<typeof Budget>;
+export type NonJson = z.infer<typeof NonJson>;

@@ -1,6 +1,7 @@
 // A loaded, validated gates file: what the runner consumes.
 import type { Loc } from '../loc.ts';
 import type { StepKind, StepParams } from '../../steps/index.ts';
+import type { NonJson } from './common-schema.ts';
 
 export interface LoadedStep<K extends StepKind = StepKind> {
   kind: K;
@@ -24,7 +25,7 @@ export interface LoadedGates {
   file: string;
   source: string;
   /** typeField is present only when the file sets it: otherwise kinds come from the protocol file, else `type`. */
-  defaults: { timeoutMs: number; typeField?: string; nonJson: 'fail' | 'ignore' };
+  defaults: { timeoutMs: number; typeField?: string; nonJson: NonJson };
   vars: Record<string, string | number | boolean>;
   protocol?: string;
   gates: LoadedGate[];

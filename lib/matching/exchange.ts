@@ -88,6 +88,7 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
           locOfForbid: (i) => ctx.locOf(['forbid', i]),
           connLabel: m.label,
           horizon: horizon.get(m) ?? 0,
+          ...(horizon.has(m) ? { firstNewSeq: horizon.get(m)! } : {}),
           unordered: p.unordered === true,
           lateGraceMs: LATE_GRACE_MS * ctx.settings.timeoutScale,
           ...(requestIds.get(m) !== undefined ? { requestId: requestIds.get(m) } : {}),

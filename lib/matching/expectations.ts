@@ -41,6 +41,8 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
   const m = new ExpectationMatcher(
     {
       ...o,
+      // A step without a send begins now: frames already in the inbox were there before it.
+      firstNewSeq: o.firstNewSeq ?? conn.nextSeq,
       lateGraceMs: o.lateGraceMs ?? LATE_GRACE_MS,
       stretch: (planned, since, phase) => stretchedDeadline(planned, since, phase === 'late' ? sinceReading(meter, lateBase ?? 0) : meter),
     },

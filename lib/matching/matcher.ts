@@ -3,7 +3,7 @@
 // and it never reads a clock, a socket or the inbox itself. Each expectation has one state, the wait
 // one phase; the checks are produced from them when the wait ends. lib/matching/expectations.ts drives
 // it on a real connection; its unit tests drive it with synthetic frames and a fake clock.
-import type { CollectExpectation, Expectation, NoneExpectation, Selector, SelectorObject } from '../gates/common-schema.ts';
+import type { CollectExpectation, Expectation, NonJson, NoneExpectation, Selector, SelectorObject } from '../gates/common-schema.ts';
 import { describe, getPath, matchValue } from './match.ts';
 import { captureFields, fieldChecks } from './field-checks.ts';
 import type { Kinds } from './kinds.ts';
@@ -20,7 +20,7 @@ export interface MatchOptions {
   deadline: number;
   withinMs: number;
   kinds: Kinds;
-  nonJson: 'fail' | 'ignore';
+  nonJson: NonJson;
   /** Location of expectation i (or a nested key of it); [] is the step itself. */
   locOf(path: (string | number)[]): Loc;
   locOfForbid(i: number): Loc;
@@ -28,6 +28,8 @@ export interface MatchOptions {
   unordered: boolean;
   /** The request id the step's send carried, when the protocol ties replies to requests. */
   requestId?: unknown;
+  /** Frames with a lower seq arrived before the step began: a `none` does not count them. */
+  firstNewSeq?: number;
   /** How long messages listed before an ordered list's last one may still arrive after it. */
   lateGraceMs: number;
   /**
@@ -49,9 +51,11 @@ export type ExpectationState =
   | { state: 'passedOver' }
   | { state: 'collecting'; pieces: unknown[] }
   | { state: 'collected'; pieces: unknown[]; afterMs: number }
-  /** A `none`: nothing matching so far. */
-  | { state: 'watching' }
-  | { state: 'violated'; frame: Frame };
+  /** A `none` whose window has not begun: an expectation listed before it is still awaited. */
+  | { state: 'pending' }
+  /** A `none` whose window runs (or ran) from `since` to `until`, nothing matching so far. */
+  | { state: 'watching'; since: number; until: number }
+  | { state: 'violated'; frame: Frame; until: number };
 
 export type WaitEnd = { kind: 'done' } | { kind: 'timeout' } | { kind: 'late'; waitedMs: number } | { kind: 'closed'; info: CloseInfo } | { kind: 'forbidden' };
 
@@ -90,8 +94,6 @@ export class ExpectationMatcher {
   private nonJsonCheck: CheckResult | undefined;
   private readonly exps: Expectation[];
   private readonly who: string;
-  /** A `none` holds for its whole window: the step lasts at least that long. */
-  private readonly quietUntil: number;
   private deadline: number;
   private lateDeadline = 0;
 
@@ -101,8 +103,8 @@ export class ExpectationMatcher {
   ) {
     this.exps = o.expectations;
     this.who = o.connLabel;
-    this.states = this.exps.map((e): ExpectationState => (isCollect(e) ? { state: 'collecting', pieces: [] } : isNone(e) ? { state: 'watching' } : { state: 'waiting' }));
-    this.quietUntil = startedAt + Math.max(0, ...this.exps.filter(isNone).map((e) => parseDuration(e.for)));
+    this.states = this.exps.map((e): ExpectationState => (isCollect(e) ? { state: 'collecting', pieces: [] } : isNone(e) ? { state: 'pending' } : { state: 'waiting' }));
+    this.openWindows(startedAt);
     this.deadline = Math.max(o.deadline, this.quietUntil);
     this.wait = { phase: 'waiting', until: this.deadline };
   }
@@ -136,10 +138,29 @@ export class ExpectationMatcher {
     return f.isJson && this.kindOf(f) === exp.collect && this.selects({ type: exp.collect, ...(exp.where ? { where: exp.where } : {}) }, f);
   }
 
+  /**
+   * A `none` watches from the moment every message listed before it has arrived (in an unordered list,
+   * from the start), for its `for`: a `none` after the last expected frame is about what follows that
+   * frame, and never takes a frame an expectation before it is waiting for.
+   */
+  private openWindows(now: number): void {
+    this.exps.forEach((e, i) => {
+      if (!isNone(e) || this.states[i]!.state !== 'pending') return;
+      const before = this.o.unordered ? [] : this.exps.slice(0, i);
+      if (before.some((b, j) => isSelectable(b) && !this.done(j))) return;
+      this.states[i] = { state: 'watching', since: now, until: now + parseDuration(e.for) };
+    });
+  }
+
+  /** A `none` holds for its whole window: the wait lasts until the last window closes. */
+  private get quietUntil(): number {
+    return Math.max(this.startedAt, ...this.states.map((s) => (s.state === 'watching' || s.state === 'violated' ? s.until : 0)));
+  }
+
   /** Expectation i needs nothing more to arrive. */
   private done(i: number): boolean {
     const s = this.states[i]!.state;
-    return s !== 'waiting' && s !== 'collecting';
+    return s !== 'waiting' && s !== 'collecting' && s !== 'pending';
   }
 
   /** Every expectation that selects messages is met (or, optional, passed over). */
@@ -183,20 +204,25 @@ export class ExpectationMatcher {
     this.lastFedSeq = f.seq;
     if (this.seen.length < 500) this.seen.push(f);
     if (this.forbidden(f)) return true;
-    // While a `raw` expectation still waits, non-JSON frames are what the step is about, not a fault.
-    if (!f.isJson && this.o.nonJson === 'fail' && !this.exps.some((e, i) => 'raw' in e && !this.done(i))) {
+    const nonJson = f.isJson ? 'judge' : this.nonJsonVerdict(f);
+    if (nonJson === 'skip') return true;
+    if (nonJson === 'fault') {
       if (this.nonJsonCheck) this.nonJsonCheck.actual = `${this.nonJsonCheck.actual as string}; ${oneLine(f.text, 100)}`.slice(0, 600);
       else {
         const waiting = this.exps.findIndex((_, i) => !this.done(i));
-        this.nonJsonCheck = { name: `${this.who}: every frame is JSON`, expected: 'a JSON text frame', actual: oneLine(f.text), passed: false, loc: this.o.locOf(waiting >= 0 ? [waiting] : []), cause: 'a frame that is not JSON arrived' };
+        const rule = this.o.nonJson;
+        const expected = typeof rule === 'object' ? `a JSON text frame, or a frame nonJson.allow names (${rule.allow.map((m) => describe(m)).join(', ')})` : 'a JSON text frame';
+        this.nonJsonCheck = { name: `${this.who}: every frame is JSON`, expected, actual: oneLine(f.text), passed: false, loc: this.o.locOf(waiting >= 0 ? [waiting] : []), cause: 'a frame that is not JSON arrived' };
         this.checks.push(this.nonJsonCheck);
       }
       return true;
     }
     for (let i = 0; i < this.exps.length; i++) {
       const e = this.exps[i]!;
-      if (!isNone(e) || this.states[i]!.state !== 'watching' || !this.selects(selectorObject(e.none), f)) continue;
-      this.states[i] = { state: 'violated', frame: f };
+      const s = this.states[i]!;
+      // A frame that was already waiting when the step began is not one that arrived in the window.
+      if (!isNone(e) || s.state !== 'watching' || now >= s.until || f.seq < (this.o.firstNewSeq ?? 0) || !this.selects(selectorObject(e.none), f)) continue;
+      this.states[i] = { state: 'violated', frame: f, until: s.until };
       this.checks.push({ name: `${this.who}: ${expectationLabel(e)} for ${parseDuration(e.for)} ms`, expected: `no ${selectorLabel(e.none)}`, actual: oneLine(f.text), passed: false, loc: this.o.locOf([i]), cause: `${selectorLabel(e.none)} arrived` });
       return true;
     }
@@ -211,9 +237,22 @@ export class ExpectationMatcher {
       }
       if (isNone(e) || !this.selects(e, f)) continue;
       this.accept(i, f, now);
+      this.openWindows(now);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether a non-JSON frame fails the step; one the allow-list names is skipped (consumed) instead,
+   * unless a `raw` expectation takes it. While a `raw` expectation still waits, non-JSON frames are
+   * what the step is about: they go to it, never fail it.
+   */
+  private nonJsonVerdict(f: Frame): 'fault' | 'skip' | 'judge' {
+    const rule = this.o.nonJson;
+    if (rule === 'ignore' || this.exps.some((e, i) => 'raw' in e && !this.done(i))) return 'judge';
+    if (typeof rule === 'object' && rule.allow.some((m) => matchValue(m, f.text).passed)) return 'skip';
+    return 'fault';
   }
 
   private accept(i: number, f: Frame, now: number): void {

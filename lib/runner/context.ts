@@ -9,6 +9,7 @@ import type { GateSnapshot } from './snapshot.ts';
 import type { Secrets } from '../evidence/secrets.ts';
 import type { Kinds } from '../matching/kinds.ts';
 import type { StallReading } from '../os/stall.ts';
+import type { NonJson } from '../gates/common-schema.ts';
 
 export interface Member {
   conn: WscatConnection;
@@ -43,7 +44,7 @@ export interface RunSettings {
   defaultTimeoutMs: number;
   /** How a frame's kind is found (the type field, or a protocol's rules). */
   kinds: Kinds;
-  nonJson: 'fail' | 'ignore';
+  nonJson: NonJson;
   verbose: boolean;
   interactive: boolean;
   /**

@@ -168,7 +168,60 @@ describe('none: in a list', () => {
   });
 });
 
+describe('none: after the last expected frame', () => {
+  const list = `[{type: started, where: {id: 1}}, {type: data, where: {id: 1}}, {type: stopped, where: {id: 1}}, {none: {where: {id: 1}}, for: 300ms}]`;
+  const kinds = new Kinds([{ field: 'result.type' }]);
+  const rpc = (type: string, id = 1) => frame({ id, result: { type } });
+
+  test('never takes a frame an expectation before it waits for: its window opens after the last one', () => {
+    const m = matcher(list, { kinds });
+    assert.equal(m.states[3]!.state, 'pending');
+    assert.deepEqual(feed(m, rpc('started'), rpc('data'), rpc('data', 2), rpc('stopped')), [true, true, false, true]);
+    assert.deepEqual(m.states.map((s) => s.state), ['met', 'met', 'met', 'watching']);
+    assert.equal(after(m, 299).phase, 'quiet');
+    assert.equal(after(m, 1).phase, 'ended');
+    assert.equal(m.finish(Date.now()).completed, true);
+  });
+
+  test('fails on a frame of that request after the last one, naming it', () => {
+    const m = matcher(list, { kinds });
+    feed(m, rpc('started'), rpc('data'), rpc('stopped'));
+    mock.timers.tick(100);
+    feed(m, rpc('data'));
+    assert.equal(m.states[3]!.state, 'violated');
+    assert.deepEqual(failed(m), [['main: no message where id=1 for 300 ms', '{"id":1,"result":{"type":"data"}}']]);
+  });
+
+  test('the window is its own: it opens when the frame before it arrives, and a frame after it closes is not counted', () => {
+    const m = matcher(`[{type: a}, {none: b, for: 300ms}]`);
+    mock.timers.tick(1000);
+    feed(m, frame({ type: 'a' }));
+    assert.deepEqual(m.states[1], { state: 'watching', since: Date.now(), until: Date.now() + 300 });
+    mock.timers.tick(300);
+    assert.deepEqual(feed(m, frame({ type: 'b' })), [false], 'after the window: left for later steps');
+  });
+});
+
+describe('a standalone none', () => {
+  test('counts only frames that arrived after the step began', () => {
+    const old = frame({ type: 'b' });
+    const m = matcher(`[{none: b, for: 1s}]`, { firstNewSeq: seq });
+    assert.deepEqual(feed(m, old), [false], 'a leftover of an earlier step is not a frame of this window');
+    assert.deepEqual(feed(m, frame({ type: 'b' })), [true]);
+    assert.equal(failed(m).length, 1);
+  });
+});
+
 describe('non-JSON frames', () => {
+  test('nonJson: {allow: [...]}: the listed frames are skipped, any other fails', () => {
+    const m = matcher(`[{type: hello}]`, { nonJson: { allow: ['PING', { startsWith: 'KEEP' }] } });
+    assert.deepEqual(feed(m, frame('PING'), frame('KEEPALIVE 3'), frame('garbage'), frame({ type: 'hello' })), [true, true, true, true]);
+    const f = m.finish(Date.now()).checks.filter((c) => !c.passed);
+    assert.deepEqual(f.map((c) => [c.name, c.actual]), [['main: every frame is JSON', 'garbage']]);
+    assert.match(String(f[0]!.expected), /nonJson\.allow names \("PING", \{"startsWith":"KEEP"\}\)/);
+  });
+
+
   test('fail by default, and are what a raw expectation waits for', () => {
     const m = matcher(`[{type: hello}]`);
     assert.deepEqual(feed(m, frame('garbage'), frame({ type: 'hello' })), [true, true]);
