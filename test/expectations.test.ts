@@ -231,6 +231,49 @@ describe('a standalone none', { concurrency: true }, () => {
   });
 });
 
+describe('a frame that comes after its exchange ended', { concurrency: true }, () => {
+  // Messages are handled one at a time, like an agent backend: the first reply's message_complete
+  // comes 1.5 s after its tool_result (past the step's 1 s of silence); the second reply follows it.
+  const server = (ws: WebSocket) => {
+    let n = 0;
+    let queue = Promise.resolve();
+    const send = (m: object) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    ws.on('message', () => {
+      const i = ++n;
+      queue = queue.then(async () => {
+        if (i > 1) await pause(100);
+        send({ type: 'tool_result', n: i });
+        await pause(i === 1 ? 1500 : 50);
+        send({ type: 'message_complete', n: i });
+      });
+    });
+  };
+  const gate = oneGate(`
+    - connect: main
+    - send: {type: go}
+      expect: [{type: tool_result}, {type: message_complete}]   # FIRST
+      within: 1s
+    - send: {type: go}
+      expect:
+        - {type: tool_result, match: {n: 2}}
+        - {type: message_complete, match: {n: 2}}
+      within: 1s
+  `);
+
+  test('is named as late and handed back to it; the next exchange waits for its own', async (t) => {
+    const fx = await wsServer(t, server);
+    const r = await runGatesYaml(gate, { url: fx.url });
+    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [['main: message_complete', lineOf(gate, '# FIRST')]], JSON.stringify(r.failedChecks));
+    const second = r.steps[2]!;
+    assert.equal(second.status, 'passed', JSON.stringify(second.checks));
+    const late = second.checks.filter((c) => c.warning);
+    assert.equal(late.length, 1, JSON.stringify(second.checks));
+    assert.match(late[0]!.name, /^main: late message_complete from step g#\d+$/);
+    assert.match(String(late[0]!.actual), /"n":1/);
+  });
+});
+
 describe('collect', { concurrency: true }, () => {
   test('where picks the stream, join separates pieces that are not text', async (t) => {
     const fx = await wsServer(

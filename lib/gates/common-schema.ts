@@ -103,12 +103,27 @@ export const NonJson = z
 
 export const Budget = z.union([Duration, z.strictObject({ max: Duration, soft: z.boolean().optional() })]);
 
+/**
+ * A waiting step's budget: by default from the send to the frame that met the step's last expectation;
+ * `from`/`to` time the span between two frames of the exchange instead (the first of each kind after
+ * the send), e.g. the tool alone: `{max: 500ms, from: tool_execution, to: tool_result}`.
+ */
+export const FrameBudget = z.union([
+  Duration,
+  z.strictObject({
+    max: Duration,
+    soft: z.boolean().optional(),
+    from: Selector.optional().describe('Time from the first frame this selects (default: the send)'),
+    to: Selector.optional().describe("Time to the first frame this selects after `from` (default: the frame that met the step's last expectation)"),
+  }),
+]);
+
 /** Keys every waiting step on a connection shares. */
 export const waitKeys = {
   name: z.string().optional().describe('A label for reports'),
   on: z.string().optional().describe('Connection name (default: main)'),
-  within: Duration.optional().describe('Deadline for the whole step'),
-  budget: Budget.optional().describe('Latency budget; over budget fails unless soft'),
+  within: Duration.optional().describe('How long the step waits with nothing arriving: each frame received moves the deadline to this long after it, up to 20 times this for the step'),
+  budget: FrameBudget.optional().describe('Latency budget (from the send, or between two frames with from/to); over budget fails unless soft'),
   forbid: z.array(Selector).optional().describe('Frames (kinds, or {type, where} selectors) that fail the step at once when they arrive'),
   unordered: z.boolean().optional().describe('The expected messages may arrive in any order (default: in list order)'),
   distinct: z.array(z.string()).optional().describe('Captured variables that must differ across a connection group'),
@@ -125,3 +140,4 @@ export type Selector = z.infer<typeof Selector>;
 export type SelectorObject = z.infer<typeof SelectorObject>;
 export type Budget = z.infer<typeof Budget>;
 export type NonJson = z.infer<typeof NonJson>;
+export type FrameBudget = z.infer<typeof FrameBudget>;

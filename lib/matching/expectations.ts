@@ -8,12 +8,17 @@
 import type { WscatConnection, Frame } from '../wscat/connection.ts';
 import { sinceReading, stallMeter, stretchedDeadline } from '../os/stall.ts';
 import { ExpectationMatcher, type MatchOptions, type MatchOutcome } from './matcher.ts';
+import { claimLate, owe } from './late.ts';
+import { oneLine } from './labels.ts';
+import type { CheckResult } from '../evidence/results.ts';
 
 export { closeWords, expectationLabel, selectorLabel } from './labels.ts';
 
 export interface AwaitOptions extends Omit<MatchOptions, 'lateGraceMs' | 'stretch'> {
   /** Frames with a lower seq arrived before the step's send and are not its answers. */
   horizon: number;
+  /** The step, for naming the frames of its exchange that come after its wait ended ("write-file#3"). */
+  stepId?: string;
 }
 
 export type AwaitOutcome = MatchOutcome;
@@ -29,6 +34,12 @@ function firstAtOrAfter(frames: readonly Frame[], seq: number): number {
   }
   return lo;
 }
+
+/**
+ * How far frames that keep arriving may stretch a wait: `within` × this. A silent server is judged at
+ * `within`; one that keeps streaming without ever sending what is awaited, at the cap.
+ */
+export const LIVE_CAP_FACTOR = 20;
 
 /** How long messages listed before an ordered list's last one may still arrive after it (× --timeout-scale). */
 export const LATE_GRACE_MS = 250;
@@ -48,6 +59,9 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
     },
     started,
   );
+  const late = new Late(o.connLabel, o.locOf([]));
+  // A frame an earlier step still owed may have come before this step's send.
+  for (const f of [...conn.inbox]) if (f.seq < o.horizon && late.claim(conn, f)) conn.consume(f);
   let scanned = o.horizon;
   for (;;) {
     const inbox = conn.inbox;
@@ -55,7 +69,11 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
     while (i < inbox.length) {
       const f = inbox[i]!;
       scanned = f.seq + 1;
-      if (m.feed(f, performance.now())) conn.consume(f);
+      const now = performance.now();
+      if (late.claim(conn, f)) {
+        m.heard(now);
+        conn.consume(f);
+      } else if (m.feed(f, now)) conn.consume(f);
       else i++;
       if (m.phase.phase === 'ended') break;
     }
@@ -65,5 +83,32 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
     await conn.changed(phase.until);
   }
   meter.stop();
-  return m.finish(performance.now());
+  const out = m.finish(performance.now());
+  owe(conn, o.stepId ?? 'an earlier step', scanned, m.owed());
+  out.checks.push(...late.checks());
+  return out;
+}
+
+/** The frames of earlier exchanges this wait handed back to them, as warnings of the step that saw them. */
+class Late {
+  private readonly named: CheckResult[] = [];
+  private readonly pieces = new Map<string, number>();
+  constructor(
+    private readonly who: string,
+    private readonly loc: CheckResult['loc'],
+  ) {}
+
+  claim(conn: object, f: Frame): boolean {
+    const c = claimLate(conn, f);
+    if (!c) return false;
+    const key = `${c.label} from step ${c.stepId}`;
+    if (c.pieces) this.pieces.set(key, (this.pieces.get(key) ?? 0) + 1);
+    else this.named.push({ name: `${this.who}: late ${key}`, expected: `no frame of step ${c.stepId} after its wait ended`, actual: oneLine(f.text), passed: true, warning: true, loc: this.loc });
+    return true;
+  }
+
+  checks(): CheckResult[] {
+    const pieces = [...this.pieces].map(([key, n]): CheckResult => ({ name: `${this.who}: late ${key}`, expected: 'none', actual: `${n} frames`, passed: true, warning: true, loc: this.loc }));
+    return [...pieces, ...this.named];
+  }
 }

@@ -16,9 +16,15 @@ import { closeWords, expectationLabel, isCollect, isNone, oneLine, selectorLabel
 export interface MatchOptions {
   expectations: Expectation[];
   forbid: Selector[];
-  /** Time (on the caller's clock, the one `now` is given in) by which every expectation must be met. */
+  /**
+   * Time (on the caller's clock, the one `now` is given in) by which every expectation must be met,
+   * unless the connection stays live: each frame that arrives moves the deadline to `withinMs` after
+   * it, up to `capMs` after the start (a model's turn: seconds of silence, then a stream).
+   */
   deadline: number;
   withinMs: number;
+  /** The longest the wait may last while frames keep arriving (default: no more than `deadline`). */
+  capMs?: number;
   kinds: Kinds;
   nonJson: NonJson;
   /** Location of expectation i (or a nested key of it); [] is the step itself. */
@@ -28,6 +34,8 @@ export interface MatchOptions {
   unordered: boolean;
   /** The request id the step's send carried, when the protocol ties replies to requests. */
   requestId?: unknown;
+  /** A budget timed between two frames: the first frame each selects (`to` only after `from`). */
+  span?: { from?: Selector; to?: Selector };
   /** Frames with a lower seq arrived before the step began: a `none` does not count them. */
   firstNewSeq?: number;
   /** How long messages listed before an ordered list's last one may still arrive after it. */
@@ -57,7 +65,11 @@ export type ExpectationState =
   | { state: 'watching'; since: number; until: number }
   | { state: 'violated'; frame: Frame; until: number };
 
-export type WaitEnd = { kind: 'done' } | { kind: 'timeout' } | { kind: 'late'; waitedMs: number } | { kind: 'closed'; info: CloseInfo } | { kind: 'forbidden' };
+export type WaitEnd =
+  | { kind: 'done' }
+  /** Nothing more came for `within` (after the last frame at +lastFrameMs, if any), or the cap was reached. */
+  | { kind: 'timeout'; lastFrameMs?: number; capped?: boolean }
+  | { kind: 'late'; waitedMs: number } | { kind: 'closed'; info: CloseInfo } | { kind: 'forbidden' };
 
 /** Where the wait stands, and until when the caller may sleep before asking again. */
 export type WaitPhase =
@@ -69,6 +81,15 @@ export type WaitPhase =
   | { phase: 'quiet'; until: number }
   | { phase: 'ended'; why: WaitEnd };
 
+/** A frame an ended wait still owes: when it comes, it is that exchange's, late, not a later step's. */
+export interface OwedFrame {
+  /** "message_complete", "content_delta pieces". */
+  label: string;
+  claims(f: Frame): boolean;
+  /** A collect's pieces: taken while a message listed after it is still owed, never named one by one. */
+  pieces: boolean;
+}
+
 export interface MatchOutcome {
   checks: CheckResult[];
   captures: Map<string, unknown>;
@@ -76,6 +97,10 @@ export interface MatchOutcome {
   metAfterMs: (number | undefined)[];
   /** The frame whose arrival met the last expectation met (for timing it at the socket). */
   lastMetSeq?: number;
+  /** When (epoch ms, as the harness read them) the frames met, and the span's `from` and `to` frames, arrived. */
+  lastMetAt?: number;
+  spanFrom?: Frame;
+  spanTo?: Frame;
   completed: boolean;
 }
 
@@ -85,6 +110,9 @@ export class ExpectationMatcher {
   private readonly checks: CheckResult[] = [];
   private readonly captures = new Map<string, unknown>();
   private lastMetSeq: number | undefined;
+  private lastMetAt: number | undefined;
+  private spanFrom: Frame | undefined;
+  private spanTo: Frame | undefined;
   /** The last frame fed: a collect still open when the wait ends closes with it. */
   private lastFedSeq: number | undefined;
   /** Expectation i was met while an earlier required one (j) still waited. */
@@ -94,8 +122,12 @@ export class ExpectationMatcher {
   private nonJsonCheck: CheckResult | undefined;
   private readonly exps: Expectation[];
   private readonly who: string;
-  private deadline: number;
+  /** The late grace's planned end (stretched from it, never from an already stretched one). */
   private lateDeadline = 0;
+  /** A deadline moved on by the caller's stretch (wsgate's processes waited for a CPU). */
+  private stretchedTo = 0;
+  /** When the last frame after the step's send arrived: the connection was live then. */
+  private lastFrameAt: number | undefined;
 
   constructor(
     private readonly o: MatchOptions,
@@ -105,8 +137,7 @@ export class ExpectationMatcher {
     this.who = o.connLabel;
     this.states = this.exps.map((e): ExpectationState => (isCollect(e) ? { state: 'collecting', pieces: [] } : isNone(e) ? { state: 'pending' } : { state: 'waiting' }));
     this.openWindows(startedAt);
-    this.deadline = Math.max(o.deadline, this.quietUntil);
-    this.wait = { phase: 'waiting', until: this.deadline };
+    this.wait = { phase: 'waiting', until: this.plannedDeadline() };
   }
 
   get phase(): WaitPhase {
@@ -150,6 +181,16 @@ export class ExpectationMatcher {
       if (before.some((b, j) => isSelectable(b) && !this.done(j))) return;
       this.states[i] = { state: 'watching', since: now, until: now + parseDuration(e.for) };
     });
+  }
+
+  /** The deadline while waiting: `within` after the start or after the last frame, up to the cap. */
+  private plannedDeadline(): number {
+    const live = this.lastFrameAt === undefined ? this.o.deadline : Math.max(this.o.deadline, this.lastFrameAt + this.o.withinMs);
+    return Math.max(Math.min(live, this.capAt), this.o.deadline, this.quietUntil);
+  }
+
+  private get capAt(): number {
+    return this.startedAt + Math.max(this.o.capMs ?? 0, this.o.deadline - this.startedAt);
   }
 
   /** A `none` holds for its whole window: the wait lasts until the last window closes. */
@@ -202,6 +243,8 @@ export class ExpectationMatcher {
     // later steps, except one this step forbids: it arrived while the step ran, and fails it.
     if (this.allMet && now >= this.quietUntil) return this.forbidden(f);
     this.lastFedSeq = f.seq;
+    this.lastFrameAt = now;
+    this.markSpan(f);
     if (this.seen.length < 500) this.seen.push(f);
     if (this.forbidden(f)) return true;
     const nonJson = f.isJson ? 'judge' : this.nonJsonVerdict(f);
@@ -243,6 +286,13 @@ export class ExpectationMatcher {
     return false;
   }
 
+  private markSpan(f: Frame): void {
+    const span = this.o.span;
+    if (!span) return;
+    if (span.from && !this.spanFrom && this.selects(selectorObject(span.from), f)) this.spanFrom = f;
+    else if (span.to && !this.spanTo && (this.spanFrom || !span.from) && this.selects(selectorObject(span.to), f)) this.spanTo = f;
+  }
+
   /**
    * Whether a non-JSON frame fails the step; one the allow-list names is skipped (consumed) instead,
    * unless a `raw` expectation takes it. While a `raw` expectation still waits, non-JSON frames are
@@ -259,6 +309,7 @@ export class ExpectationMatcher {
     const exp = this.exps[i] as Selectable;
     this.states[i] = { state: 'met', frame: f, afterMs: this.since(now) };
     this.lastMetSeq = f.seq;
+    this.lastMetAt = f.at;
     if (!this.o.unordered) {
       for (let j = 0; j < i; j++) {
         if (this.done(j)) continue;
@@ -303,6 +354,11 @@ export class ExpectationMatcher {
     if (exp.into) this.captures.set(exp.into, text);
   }
 
+  /** A frame arrived that another step took (a late one of an earlier exchange): the connection is live. */
+  heard(now: number): void {
+    this.lastFrameAt = now;
+  }
+
   /** Where the wait stands at `now`, after the frames fed so far; `closed` when the connection is closed. */
   advance(now: number, closed?: CloseInfo): WaitPhase {
     if (this.wait.phase === 'ended') return this.wait;
@@ -311,19 +367,25 @@ export class ExpectationMatcher {
     if (closed) return (this.wait = { phase: 'ended', why: this.allMet ? { kind: 'done' } : { kind: 'closed', info: closed } });
     if (this.allMet) return (this.wait = { phase: 'quiet', until: this.quietUntil });
     if (this.wait.phase === 'waiting' && this.lastMet) {
-      this.lateDeadline = Math.min(this.deadline, Math.max(now + this.o.lateGraceMs, this.quietUntil));
-      this.deadline = this.lateDeadline;
-      this.wait = { phase: 'late', since: now, until: this.deadline };
+      this.lateDeadline = Math.min(Math.max(this.plannedDeadline(), this.stretchedTo), Math.max(now + this.o.lateGraceMs, this.quietUntil));
+      this.stretchedTo = 0;
+      this.wait = { phase: 'late', since: now, until: this.lateDeadline };
     }
-    if (now >= this.deadline) {
+    const w = this.wait;
+    const planned = w.phase === 'late' ? this.lateDeadline : this.plannedDeadline();
+    if (now >= Math.max(planned, this.stretchedTo)) {
       // The wait counts only time wsgate could run: the caller's stretch moves the deadline by what
       // its processes waited for a CPU.
-      const w = this.wait;
-      const stretched = w.phase === 'late' ? stretch(this.lateDeadline, w.since, 'late') : stretch(this.o.deadline, this.startedAt, 'waiting');
-      if (stretched > now + 1) this.deadline = stretched;
-      else return (this.wait = { phase: 'ended', why: w.phase === 'late' ? { kind: 'late', waitedMs: Math.round(now - w.since) } : { kind: 'timeout' } });
+      const stretched = w.phase === 'late' ? stretch(planned, w.since, 'late') : stretch(planned, this.startedAt, 'waiting');
+      if (stretched > now + 1) this.stretchedTo = stretched;
+      else if (w.phase === 'late') return (this.wait = { phase: 'ended', why: { kind: 'late', waitedMs: Math.round(now - w.since) } });
+      else {
+        const lastFrameMs = this.lastFrameAt === undefined ? undefined : this.since(this.lastFrameAt);
+        return (this.wait = { phase: 'ended', why: { kind: 'timeout', ...(lastFrameMs !== undefined ? { lastFrameMs } : {}), ...(planned >= this.capAt && this.lastFrameAt !== undefined && this.lastFrameAt + this.o.withinMs > this.capAt ? { capped: true } : {}) } });
+      }
     }
-    this.wait = this.wait.phase === 'late' ? { ...this.wait, until: this.deadline } : { phase: 'waiting', until: this.deadline };
+    const until = Math.max(planned, this.stretchedTo);
+    this.wait = w.phase === 'late' ? { ...w, until } : { phase: 'waiting', until };
     return this.wait;
   }
 
@@ -369,7 +431,25 @@ export class ExpectationMatcher {
       this.checks.push({ name: `${this.who}: ${label}`, expected: label, actual, passed: false, loc: this.o.locOf([i]), cause: this.causeOfMissing(why, label) });
     }
     const metAfterMs = this.states.map((s) => (s.state === 'met' || s.state === 'collected' ? s.afterMs : undefined));
-    return { checks: this.checks, captures: this.captures, metAfterMs, ...(this.lastMetSeq !== undefined ? { lastMetSeq: this.lastMetSeq } : {}), completed: why.kind === 'done' && this.checks.every((c) => c.passed) };
+    return { checks: this.checks, captures: this.captures, metAfterMs, ...(this.lastMetSeq !== undefined ? { lastMetSeq: this.lastMetSeq } : {}), ...(this.lastMetAt !== undefined ? { lastMetAt: this.lastMetAt } : {}), ...(this.spanFrom ? { spanFrom: this.spanFrom } : {}), ...(this.spanTo ? { spanTo: this.spanTo } : {}), completed: why.kind === 'done' && this.checks.every((c) => c.passed) };
+  }
+
+  /**
+   * What this exchange still owed when its wait ran out of time (a deadline, or the late grace after
+   * its last message): those frames may yet come, and then they are its own, late. A wait that ended
+   * on a close, a forbidden frame or success owes nothing; nor does an optional expectation.
+   */
+  owed(): OwedFrame[] {
+    if (this.wait.phase !== 'ended' || (this.wait.why.kind !== 'timeout' && this.wait.why.kind !== 'late')) return [];
+    const out: OwedFrame[] = [];
+    this.exps.forEach((e, i) => {
+      const s = this.states[i]!;
+      if (isSelectable(e) && s.state === 'waiting' && !e.optional) out.push({ label: expectationLabel(e), claims: (f) => this.selects(e, f), pieces: false });
+      if (isCollect(e) && this.exps.slice(i + 1).some((x, j) => isSelectable(x) && this.states[i + 1 + j]!.state === 'waiting' && !x.optional)) {
+        out.push({ label: expectationLabel(e), claims: (f) => this.pieceOf(e, f), pieces: true });
+      }
+    });
+    return out;
   }
 
   private causeOfMissing(why: WaitEnd, label: string): string {
@@ -379,7 +459,11 @@ export class ExpectationMatcher {
   }
 
   private missingWords(why: WaitEnd): string {
-    if (why.kind === 'timeout') return `nothing matching within ${this.o.withinMs} ms`;
+    if (why.kind === 'timeout') {
+      if (why.capped) return `nothing matching within ${Math.round(this.capAt - this.startedAt)} ms (the cap of a wait that frames kept alive; the last came at +${why.lastFrameMs} ms)`;
+      if (why.lastFrameMs === undefined) return `nothing matching within ${this.o.withinMs} ms`;
+      return `nothing matching within ${this.o.withinMs} ms of the last frame (+${why.lastFrameMs} ms)`;
+    }
     if (why.kind === 'late') {
       const last = this.exps.findLastIndex(isSelectable);
       const s = this.states[last]!;

@@ -113,7 +113,61 @@ describe('an ordered list', () => {
     feed(m, frame({ type: 'thinking' }));
     assert.equal(after(m, 2999).phase, 'waiting');
     assert.equal(after(m, 1).phase, 'ended');
+    assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 3000 ms of the last frame (+0 ms)']]);
+  });
+
+  test('silence is judged at `within`', () => {
+    const m = matcher(`[{type: message_complete}]`, { capMs: 60_000 });
+    assert.equal(after(m, 2999).phase, 'waiting');
+    assert.equal(after(m, 1).phase, 'ended');
     assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 3000 ms']]);
+  });
+
+  test("frames still arriving keep the wait alive: a model's 2 s pauses pass", () => {
+    const m = matcher(`[{type: tool_execution}, {type: tool_result}, {type: message_complete}]`, { capMs: 60_000 });
+    mock.timers.tick(2000);
+    feed(m, frame({ type: 'content_delta' }), frame({ type: 'tool_execution' }), frame({ type: 'tool_result' }));
+    assert.deepEqual(after(m, 2900), { phase: 'waiting', until: Date.now() + 100 }, 'the deadline is 3 s after the last frame');
+    feed(m, frame({ type: 'content_delta' }));
+    mock.timers.tick(2000);
+    feed(m, frame({ type: 'message_complete' }));
+    assert.equal(after(m, 0).phase, 'ended');
+    assert.equal(m.finish(Date.now()).completed, true);
+  });
+
+  test('up to the cap: a server that keeps streaming without the awaited message is judged there', () => {
+    const m = matcher(`[{type: message_complete}]`, { capMs: 10_000 });
+    for (let t = 0; t < 10_000; t += 1000) {
+      feed(m, frame({ type: 'content_delta' }));
+      assert.equal(after(m, 1000).phase, t + 1000 < 10_000 ? 'waiting' : 'ended');
+    }
+    assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 10000 ms (the cap of a wait that frames kept alive; the last came at +9000 ms)']]);
+  });
+
+  test('what a wait that ran out of time still owes is handed back when it comes', () => {
+    const m = matcher(`[{collect: content_delta}, {type: tool_result}, {type: message_complete}, {type: usage, optional: true}]`);
+    feed(m, frame({ type: 'content_delta' }), frame({ type: 'tool_result' }));
+    assert.equal(after(m, 3000).phase, 'ended');
+    const owed = m.owed();
+    assert.deepEqual(owed.map((o) => [o.label, o.pieces]), [['content_delta pieces', true], ['message_complete', false]], 'the optional usage is not owed');
+    assert.equal(owed[1]!.claims(frame({ type: 'message_complete' })), true);
+    assert.equal(owed[1]!.claims(frame({ type: 'tool_result' })), false);
+    const done = matcher(`[{type: a}]`);
+    feed(done, frame({ type: 'a' }));
+    done.advance(Date.now());
+    assert.deepEqual(done.owed(), [], 'a wait that ended met owes nothing');
+  });
+
+  test('a budget between two frames marks the first of each, `to` only after `from`', () => {
+    const m = matcher(`[{type: tool_result}, {type: message_complete}]`, { span: { from: 'tool_execution', to: 'tool_result' } });
+    feed(m, frame({ type: 'tool_result', stale: true }));
+    mock.timers.tick(100);
+    const from = frame({ type: 'tool_execution' });
+    mock.timers.tick(40);
+    const to = frame({ type: 'tool_result' });
+    feed(m, from, to, frame({ type: 'message_complete' }));
+    const out = m.finish(Date.now());
+    assert.equal(out.spanTo!.at - out.spanFrom!.at, 40);
   });
 
   test("a stretched deadline (wsgate's own processes waited for a CPU) moves the end", () => {
