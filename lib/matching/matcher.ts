@@ -104,6 +104,15 @@ export interface MatchOutcome {
   completed: boolean;
 }
 
+/**
+ * A matched field's label: `tool_result.error`; a path that already starts with the kind's name is
+ * not prefixed again (`result.type` of a `result`, not `result.result.type`).
+ */
+export function fieldLabel(kind: string | undefined, path: string): string {
+  const k = kind ?? 'message';
+  return path === k || path.startsWith(`${k}.`) || path.startsWith(`${k}[`) ? path : `${k}.${path}`;
+}
+
 export class ExpectationMatcher {
   readonly states: ExpectationState[];
   private wait: WaitPhase;
@@ -119,6 +128,8 @@ export class ExpectationMatcher {
   private readonly early: { i: number; j: number }[] = [];
   /** Frames this wait looked at, for the words of a failure (kinds seen, near misses). */
   private readonly seen: Frame[] = [];
+  /** The seqs of the frames its expectations took: a near miss is looked for among the others. */
+  private readonly taken = new Set<number>();
   private nonJsonCheck: CheckResult | undefined;
   private readonly exps: Expectation[];
   private readonly who: string;
@@ -276,6 +287,7 @@ export class ExpectationMatcher {
       if (isCollect(e)) {
         if (!this.pieceOf(e, f) || s.state !== 'collecting') continue;
         s.pieces.push(getPath(f.json, e.field ?? 'delta'));
+        this.taken.add(f.seq);
         return true;
       }
       if (isNone(e) || !this.selects(e, f)) continue;
@@ -308,6 +320,7 @@ export class ExpectationMatcher {
   private accept(i: number, f: Frame, now: number): void {
     const exp = this.exps[i] as Selectable;
     this.states[i] = { state: 'met', frame: f, afterMs: this.since(now) };
+    this.taken.add(f.seq);
     this.lastMetSeq = f.seq;
     this.lastMetAt = f.at;
     if (!this.o.unordered) {
@@ -325,10 +338,10 @@ export class ExpectationMatcher {
       return;
     }
     this.checks.push({ name: `${this.who}: ${label} arrived`, expected: exp.type ?? exp.where, actual: describe(f.json), passed: true, loc: this.o.locOf([i]) });
-    const kind = exp.type ?? 'message';
-    for (const c of fieldChecks(f.json, exp.match ?? {}, { name: (p) => `${this.who}: ${kind}.${p}`, locOf: (p) => this.o.locOf([i, 'match', p]) })) {
-      this.checks.push(c.passed ? c : { ...c, cause: `${kind}.${c.name.slice(c.name.lastIndexOf('.') + 1)}: ${c.reason?.replace(/, got .*$/, '') ?? 'does not hold'}` });
-    }
+    const paths = Object.keys(exp.match ?? {});
+    fieldChecks(f.json, exp.match ?? {}, { name: (p) => `${this.who}: ${fieldLabel(exp.type, p)}`, locOf: (p) => this.o.locOf([i, 'match', p]) }).forEach((c, k) => {
+      this.checks.push(c.passed ? c : { ...c, cause: `${fieldLabel(exp.type, paths[k]!)}: ${c.reason?.replace(/, got .*$/, '') ?? 'does not hold'}` });
+    });
     const cap = captureFields(f.json, exp.capture ?? {}, { name: (v, p) => `${this.who}: capture ${v} from ${p}`, locOf: (v) => this.o.locOf([i, 'capture', v]) });
     for (const [k, v] of cap.values) this.captures.set(k, v);
     this.checks.push(...cap.checks);
@@ -427,7 +440,7 @@ export class ExpectationMatcher {
       const label = expectationLabel(e);
       const laterMet = why.kind === 'late' ? [] : this.early.filter((x) => x.j === i).map((x) => `${expectationLabel(this.exps[x.i]!)} (#${(this.states[x.i] as { frame: Frame }).frame.seq})`);
       const hint = this.hint(e);
-      const actual = [this.missingWords(why), laterMet.length ? `${laterMet.join(', ')} arrived, but not this` : '', hint].filter(Boolean).join('; ');
+      const actual = [this.missingWords(why), laterMet.length ? `${laterMet.join(', ')} arrived, but not this` : '', hint || this.instead(why)].filter(Boolean).join('; ');
       this.checks.push({ name: `${this.who}: ${label}`, expected: label, actual, passed: false, loc: this.o.locOf([i]), cause: this.causeOfMissing(why, label) });
     }
     const metAfterMs = this.states.map((s) => (s.state === 'met' || s.state === 'collected' ? s.afterMs : undefined));
@@ -452,6 +465,20 @@ export class ExpectationMatcher {
     return out;
   }
 
+  /** What came instead, when the wait ran out: the frames this step left, counted by kind. */
+  private instead(why: WaitEnd): string {
+    if (why.kind !== 'timeout') return '';
+    const byKind = new Map<string, Frame[]>();
+    for (const f of this.seen) {
+      if (this.taken.has(f.seq) || !f.isJson) continue;
+      const k = this.kindOf(f) ?? 'frame with no kind';
+      byKind.set(k, [...(byKind.get(k) ?? []), f]);
+    }
+    if (!byKind.size) return '';
+    const words = [...byKind].slice(0, 4).map(([k, fs]) => (fs.length === 1 ? `${k} (#${fs[0]!.seq})` : `${fs.length} ${k}`));
+    return `arrived instead: ${words.join(', ')}${byKind.size > 4 ? ', …' : ''}`;
+  }
+
   private causeOfMissing(why: WaitEnd, label: string): string {
     if (why.kind === 'closed') return `${closeWords(why.info)} before ${label}`;
     if (why.kind === 'late') return `${expectationLabel(this.exps[this.exps.findLastIndex(isSelectable)]!)} ended the exchange without ${label}`;
@@ -473,17 +500,26 @@ export class ExpectationMatcher {
     return 'not reached';
   }
 
-  /** Near misses among the frames seen: the right kind with other fields, or the kind under another field. */
+  /**
+   * Near misses among the frames seen and not taken by this step: the right kind with other fields, a
+   * reply to another request, or the kind under another field. Counts are of those frames only.
+   */
   private hint(e: Selectable): string {
     if ('raw' in e || e.type === undefined) return '';
     const sameKind = this.seen.filter((f) => this.kindOf(f) === e.type);
-    if (sameKind.length) {
-      const f = sameKind[0]!;
-      const failed = Object.entries(e.where ?? {}).find(([p, m]) => !matchValue(m, getPath(f.json, p)).passed);
-      if (failed) return `${sameKind.length} ${e.type} arrived, none where ${failed[0]}=${describe(failed[1])} (first: ${failed[0]}=${describe(getPath(f.json, failed[0]))})`;
-      if (this.o.requestId !== undefined && this.o.kinds.reply) return `${sameKind.length} ${e.type} arrived, none for this request (${this.o.kinds.reply.field}=${describe(this.o.requestId)})`;
-      return `${sameKind.length} ${e.type} arrived before this wait and were taken by earlier expectations`;
+    const left = sameKind.filter((f) => !this.taken.has(f.seq));
+    const whereHolds = (f: Frame) => Object.entries(e.where ?? {}).every(([p, m]) => matchValue(m, getPath(f.json, p)).passed);
+    const otherRequest = left.filter((f) => whereHolds(f) && !this.correlated(f, e.type));
+    if (otherRequest.length && this.o.kinds.reply) {
+      const field = this.o.kinds.reply.field;
+      return `${otherRequest.length} ${e.type} for other requests arrived (first: ${field}=${describe(getPath(otherRequest[0]!.json, field))}), none for this one (${field}=${describe(this.o.requestId)})`;
     }
+    if (left.length) {
+      const f = left[0]!;
+      const failed = Object.entries(e.where ?? {}).find(([p, m]) => !matchValue(m, getPath(f.json, p)).passed);
+      if (failed) return `${left.length} other ${e.type} arrived, none where ${failed[0]}=${describe(failed[1])} (first: ${failed[0]}=${describe(getPath(f.json, failed[0]))})`;
+    }
+    if (sameKind.length && !left.length) return `the ${sameKind.length} ${e.type} that arrived were each taken by an expectation listed before this one`;
     for (const f of this.seen) {
       if (!f.isJson || f.json === null || typeof f.json !== 'object') continue;
       const field = Object.entries(f.json as Record<string, unknown>).find(([k, v]) => v === e.type && !this.o.kinds.fields.includes(k))?.[0];

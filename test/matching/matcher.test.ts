@@ -141,7 +141,7 @@ describe('an ordered list', () => {
       feed(m, frame({ type: 'content_delta' }));
       assert.equal(after(m, 1000).phase, t + 1000 < 10_000 ? 'waiting' : 'ended');
     }
-    assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 10000 ms (the cap of a wait that frames kept alive; the last came at +9000 ms)']]);
+    assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 10000 ms (the cap of a wait that frames kept alive; the last came at +9000 ms); arrived instead: 10 content_delta']]);
   });
 
   test('what a wait that ran out of time still owes is handed back when it comes', () => {
@@ -180,6 +180,45 @@ describe('an ordered list', () => {
     const m = matcher(`[{type: a}]`);
     assert.equal(m.advance(Date.now(), { code: 1011, reason: 'crash', byClient: false, exitCode: null, signal: null }).phase, 'ended');
     assert.deepEqual(failed(m), [['main: a', 'the server closed the connection (1011 "crash") before it arrived']]);
+  });
+});
+
+describe('failure words', () => {
+  test('a field label does not repeat the kind, nor does its cause', () => {
+    const m = matcher(`[{type: result, match: {result.type: stopped}}]`, { kinds: Kinds.byField('kind') });
+    feed(m, frame({ kind: 'result', result: { type: 'data' } }));
+    const f = m.finish(Date.now()).checks.filter((c) => !c.passed);
+    assert.deepEqual(f.map((c) => [c.name, c.cause]), [['main: result.type', 'result.type: expected "stopped"']]);
+  });
+
+  test('a near miss counts only the frames no expectation of the step took, and its "first" is one of them', () => {
+    const m = matcher(`[{type: r, where: {result.type: started}}, {type: r, where: {result.type: data}}, {type: r, where: {result.type: data}}, {type: r, where: {result.type: stopped}}]`, { kinds: Kinds.byField('kind') });
+    for (const t of ['started', 'data', 'data', 'data']) feed(m, frame({ kind: 'r', result: { type: t } }));
+    after(m, 3000);
+    assert.deepEqual(failed(m).map((x) => x[1]), ['nothing matching within 3000 ms of the last frame (+0 ms); 1 other r arrived, none where result.type="stopped" (first: result.type="data")']);
+  });
+
+  test('when every frame of the kind was taken by an expectation above, it says so', () => {
+    const m = matcher(`[{type: a, where: {n: 1}}, {type: a, where: {n: 2}}]`);
+    feed(m, frame({ type: 'a', n: 1 }));
+    after(m, 3000);
+    assert.match(String(failed(m)[0]![1]), /; the 1 a that arrived were each taken by an expectation listed before this one$/);
+  });
+
+  test('a timeout names what arrived instead', () => {
+    const m = matcher(`[{type: error}]`);
+    const other = frame({ type: 'slash_command_response', content: 'Unknown command' });
+    feed(m, other);
+    after(m, 3000);
+    assert.deepEqual(failed(m), [['main: error', `nothing matching within 3000 ms of the last frame (+0 ms); arrived instead: slash_command_response (#${other.seq})`]]);
+  });
+
+  test('replies to other requests are named as such, with their id', () => {
+    const reply = new Kinds([{ has: 'result', kind: 'result' }], { field: 'id', kinds: ['result'] });
+    const m = matcher(`[{type: result}]`, { kinds: reply, requestId: 7 });
+    feed(m, frame({ id: 1, result: 'x' }), frame({ id: 2, result: 'y' }));
+    after(m, 3000);
+    assert.match(String(failed(m)[0]![1]), /; 2 result for other requests arrived \(first: id=1\), none for this one \(id=7\)$/);
   });
 });
 
