@@ -272,6 +272,24 @@ describe('a frame that comes after its exchange ended', { concurrency: true }, (
     assert.match(late[0]!.name, /^main: late message_complete from step g#\d+$/);
     assert.match(String(late[0]!.actual), /"n":1/);
   });
+
+  test('a reply that never comes costs one more step at most: the step that handed one back owes none', async (t) => {
+    // The first `go` gets a tool_result and no message_complete at all; the others get both at once.
+    let n = 0;
+    const fx = await wsServer(t, (ws) =>
+      ws.on('message', () => {
+        const i = ++n;
+        ws.send(JSON.stringify({ type: 'tool_result', n: i }));
+        if (i > 1) ws.send(JSON.stringify({ type: 'message_complete', n: i }));
+      }),
+    );
+    const step = `
+    - send: {type: go}
+      expect: [{type: tool_result}, {type: message_complete}]
+      within: 500ms`;
+    const r = await runGatesYaml(oneGate(`\n    - connect: main${step}${step}${step}`), { url: fx.url });
+    assert.deepEqual(r.steps.slice(1).map((s) => s.status), ['failed', 'failed', 'passed'], JSON.stringify(r.failedChecks));
+  });
 });
 
 describe('collect', { concurrency: true }, () => {
