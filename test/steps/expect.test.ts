@@ -270,7 +270,7 @@ describe('expect', { concurrency: true }, () => {
     assert.equal(r.failedChecks.length, 1);
     assert.match(String(r.failedChecks[0]!.actual), /^nothing matching within 1000 ms of the last frame \(\+\d+ ms\)$/, 'the thinking frame kept the wait alive');
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# NEVER'));
-    assert.ok(r.steps[1]!.ms >= 990 && r.steps[1]!.ms < 4000, `waited the 1 s deadline, not the 15 s default (${r.steps[1]!.ms} ms)`);
+    assert.ok(r.steps[1]!.ms >= 990 && r.steps[1]!.ms < 8000, `waited the 1 s deadline (stretched at most 3x on a busy machine), not the 15 s default (${r.steps[1]!.ms} ms)`);
     assert.ok(r.steps[1]!.lastMessages?.some((f) => f.text.includes('thinking')));
   });
 
