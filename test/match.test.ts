@@ -24,6 +24,11 @@ describe('matchValue', { concurrency: true }, () => {
     no(false, 0);
   });
 
+  test('two texts that differ say where, with escapes: a trailing newline is visible', () => {
+    assert.equal(matchValue('Test content', 'Test content\n').reason, 'expected "Test content", got "Test content\\n" (first difference at character 13: expected the end, got "\\n")');
+    assert.equal(matchValue({ equals: 'abc' }, 'abd').reason, 'expected "abc", got "abd" (first difference at character 3: expected "c", got "d")');
+  });
+
   test('equals: 0, "" and null are real expectations (presence, not truthiness)', () => {
     ok({ equals: 0 }, 0);
     no({ equals: 0 }, undefined, /expected 0, got \(absent\)/);

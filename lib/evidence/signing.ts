@@ -70,7 +70,7 @@ export function signingKey(env: NodeJS.ProcessEnv = process.env): string | undef
     );
   }
   const file = env[SIGNING_KEY_FILE_ENV];
-  if (file !== undefined && file.length && taken === undefined) taken = readKeyFile(file);
+  if (file?.length && taken === undefined) taken = readKeyFile(file);
   delete env[SIGNING_KEY_FILE_ENV];
   return taken;
 }

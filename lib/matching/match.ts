@@ -131,9 +131,23 @@ function regex(src: string): RegExp | null {
   return regexCache.get(src)!;
 }
 
+/** Where two texts first differ, as words: a trailing newline is not invisible there. */
+export function firstDifference(expected: string, actual: string): string {
+  let i = 0;
+  while (i < expected.length && i < actual.length && expected[i] === actual[i]) i++;
+  const at = (s: string) => (i < s.length ? JSON.stringify(s[i]) : 'the end');
+  return `first difference at character ${i + 1}: expected ${at(expected)}, got ${at(actual)}`;
+}
+
+/** "expected X, got Y", and for two texts where they first differ. */
+function notEqual(expected: unknown, actual: unknown): string {
+  const words = `expected ${describe(expected)}, got ${describe(actual)}`;
+  return typeof expected === 'string' && typeof actual === 'string' ? `${words} (${firstDifference(expected, actual)})` : words;
+}
+
 export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
   if (!isMatcherObject(matcher)) {
-    return isDeepStrictEqual(actual, matcher) ? { passed: true } : { passed: false, reason: `expected ${describe(matcher)}, got ${describe(actual)}` };
+    return isDeepStrictEqual(actual, matcher) ? { passed: true } : { passed: false, reason: notEqual(matcher, actual) };
   }
   const m = matcher;
   const fail = (reason: string): MatchOutcome => ({ passed: false, reason });
@@ -145,7 +159,7 @@ export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
     if (m.absent && actual !== undefined) return fail(`expected the field to be absent, got ${describe(actual)}`);
     if (!m.absent && actual === undefined) return fail('expected the field to exist, it is absent');
   }
-  if ('equals' in m && !isDeepStrictEqual(actual, m.equals)) return fail(`expected ${describe(m.equals)}, got ${describe(actual)}`);
+  if ('equals' in m && !isDeepStrictEqual(actual, m.equals)) return fail(notEqual(m.equals, actual));
   if ('type' in m && m.type !== undefined) {
     const types = Array.isArray(m.type) ? m.type : [m.type];
     if (!types.includes(typeName(actual) as (typeof types)[number])) return fail(`expected ${types.map((t) => `a ${t}`).join(' or ')}, got ${typeName(actual)} ${describe(actual)}`);

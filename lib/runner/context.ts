@@ -10,6 +10,7 @@ import type { Secrets } from '../evidence/secrets.ts';
 import type { Kinds } from '../matching/kinds.ts';
 import type { StallReading } from '../os/stall.ts';
 import type { RunModel } from '../model-api/in-run.ts';
+import type { NonJson } from '../gates/common-schema.ts';
 
 export interface Member {
   conn: WscatConnection;
@@ -44,7 +45,7 @@ export interface RunSettings {
   defaultTimeoutMs: number;
   /** How a frame's kind is found (the type field, or a protocol's rules). */
   kinds: Kinds;
-  nonJson: 'fail' | 'ignore';
+  nonJson: NonJson;
   verbose: boolean;
   interactive: boolean;
   /**
