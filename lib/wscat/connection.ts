@@ -1,6 +1,5 @@
-// The only module that knows wscat's flags and how it behaves with piped stdio
-// (../shared/wscat-field-notes.md): stdin stays open for the connection's life, an observer loaded into
-// wscat (wscat-observer.cjs) tells when the socket opened and how it closed (code, reason), one `/ping`
+// The only module that knows wscat's flags and how it behaves with piped stdio (docs/wscat.md): stdin
+// stays open for the connection's life, an observer loaded into wscat (observer.cjs) tells when the socket opened and how it closed (code, reason), one `/ping`
 // probe after the open proves the server is reading, prompts are counted, errors become typed values,
 // and the frames received wait in an inbox until a step consumes them.
 import { createRequire } from 'node:module';
@@ -189,10 +188,25 @@ export function describeCloseCode(code: number | undefined, reason: string | und
 
 
 const RECENT = 12;
-/** Unconsumed frames kept per connection; past this the oldest are dropped (and counted). */
+/** Unconsumed frames kept per connection; past this the oldest quarter is dropped (and counted). */
 export const INBOX_MAX = 20_000;
 /** Socket times kept per connection for sends and for messages (a step asks for its own, just met). */
 const SOCKET_TIMES = 4096;
+
+/** The socket times of the latest SOCKET_TIMES numbered events (sends or messages, 1-based), in a ring. */
+class SocketTimes {
+  private readonly times = new Float64Array(SOCKET_TIMES);
+  private latest = 0;
+
+  set(n: number, t: number): void {
+    this.times[n % SOCKET_TIMES] = t;
+    if (n > this.latest) this.latest = n;
+  }
+
+  get(n: number): number | undefined {
+    return n >= 1 && n <= this.latest && n > this.latest - SOCKET_TIMES ? this.times[n % SOCKET_TIMES] : undefined;
+  }
+}
 
 type ObserverEvent = { e: string } & Record<string, unknown>;
 
@@ -219,8 +233,8 @@ export class WscatConnection {
   private readonly probe = `wsgate-probe-${Math.random().toString(36).slice(2, 10)}`;
   private probeAnswered = false;
   /** wscat's own clock (epoch ms) for send n and message n (both 1-based), the latest SOCKET_TIMES of each. */
-  private readonly sentAt = new Map<number, number>();
-  private readonly receivedAt = new Map<number, number>();
+  private readonly sentAt = new SocketTimes();
+  private readonly receivedAt = new SocketTimes();
   private timeWaiters = 0;
   private bytesIn = 0;
   private flooded = false;
@@ -381,11 +395,14 @@ export class WscatConnection {
         this.unattached = String(ev.why ?? 'unknown reason');
         break;
       case 's':
+        this.sentAt.set(Number(ev.n), Number(ev.t));
+        if (this.timeWaiters === 0) return;
+        break;
       case 'm': {
-        const times = ev.e === 's' ? this.sentAt : this.receivedAt;
-        const n = Number(ev.n);
-        times.set(n, Number(ev.t));
-        times.delete(n - SOCKET_TIMES);
+        // A batch: the receive times of messages n, n+1, ...
+        const first = Number(ev.n);
+        const times = Array.isArray(ev.t) ? (ev.t as unknown[]) : [ev.t];
+        for (let i = 0; i < times.length; i++) this.receivedAt.set(first + i, Number(times[i]));
         if (this.timeWaiters === 0) return;
         break;
       }
@@ -414,14 +431,18 @@ export class WscatConnection {
     if (this.recent.length > RECENT) this.recent.shift();
     this.hooks.onFrameIn?.(frame);
     this.pending.push(frame);
+    // A full inbox sheds its oldest quarter at once: shifting one frame per arrival moved all 20,000
+    // others each time, and a stream nobody consumes spent most of its CPU doing that.
     if (this.pending.length > INBOX_MAX) {
-      this.pending.shift();
-      this.dropped++;
+      const drop = this.pending.length - INBOX_MAX + (INBOX_MAX >> 2);
+      this.pending.splice(0, drop);
+      this.dropped += drop;
     }
     this.notify();
   }
 
   private notify(): void {
+    if (this.listeners.size === 0) return;
     const ls = [...this.listeners];
     this.listeners.clear();
     for (const l of ls) l();
@@ -526,7 +547,7 @@ export class WscatConnection {
    * before the deadline (performance.now() time) or they are too old to be kept.
    */
   async socketMs(sendN: number, seq: number, deadline: number): Promise<number | undefined> {
-    const known = () => this.sentAt.has(sendN) && this.receivedAt.has(seq + 1);
+    const known = () => this.sentAt.get(sendN) !== undefined && this.receivedAt.get(seq + 1) !== undefined;
     this.timeWaiters++;
     try {
       await this.until(() => known() || this.closeInfo !== null, deadline);
