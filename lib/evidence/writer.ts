@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { EvidenceSink } from '../runner/context.ts';
 import type { ConnectionEvent, Frame } from '../wscat/connection.ts';
 import { sign, SIGNATURE_FILE } from './signing.ts';
+import { RUN_BUDGET } from '../wscat/budget.ts';
 
 /** A frame's text is kept whole up to this size in the transcript; past it, its start and its size. */
 export const TRANSCRIPT_FRAME_MAX = 16 * 1024 * 1024;
@@ -46,6 +47,17 @@ function newStream(file: string): WriteStream {
   // Only a file planted in the run's own fresh folder could cause this: say so, do not crash.
   s.on('error', (e) => process.stderr.write(`wsgate: evidence file ${file} not written: ${e.message}\n`));
   return s;
+}
+
+/** Settles when the stream's queued writes have drained, or it can no longer write. */
+function drained(s: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done).off('error', done).off('close', done);
+      resolve();
+    };
+    s.on('drain', done).on('error', done).on('close', done);
+  });
 }
 
 export class EvidenceWriter implements EvidenceSink {
@@ -124,7 +136,8 @@ export class EvidenceWriter implements EvidenceSink {
   private flush(): void {
     this.flushQueued = false;
     if (this.pending.length === 0) return;
-    this.transcript.write(this.pending.join(''));
+    // Past the stream's high-water mark, every connection stops reading until the disk catches up.
+    if (!this.transcript.write(this.pending.join(''))) RUN_BUDGET.stall(drained(this.transcript));
     this.pending = [];
     this.pendingChars = 0;
   }

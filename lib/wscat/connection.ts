@@ -11,6 +11,7 @@ import { spawnChild, stopTree } from '../os/process.ts';
 import { WscatStreamParser, type StreamItem } from './stream.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { stallMeter, stretchedDeadline } from '../os/stall.ts';
+import { RUN_BUDGET, type HeldBudget } from './budget.ts';
 
 export interface ConnectOptions {
   url: string;
@@ -25,15 +26,13 @@ export interface ConnectOptions {
   followRedirects?: boolean;
   /** Deadline for the socket to open. */
   openTimeoutMs: number;
-  /** Most bytes the server may send on this connection before wsgate stops it (default DEFAULT_MAX_BYTES). */
-  maxBytes?: number;
+  /** The run's memory budget for frames held, shared by every connection (default: this process's RUN_BUDGET). */
+  budget?: HeldBudget;
 }
 
 /** A wscat that has not begun its handshake by then is not going to: the machine itself is failing. */
 export const WSCAT_START_MAX_MS = 30_000;
 
-/** A server that floods a connection is stopped here: far above any real exchange, far below a machine's memory. */
-export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'WSCAT_START' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
 
@@ -236,7 +235,9 @@ export class WscatConnection {
   private readonly sentAt = new SocketTimes();
   private readonly receivedAt = new SocketTimes();
   private timeWaiters = 0;
-  private bytesIn = 0;
+  /** What this connection holds of the run's budget: its inbox and a frame still arriving (characters). */
+  private heldHere = 0;
+  private pendingChars = 0;
   private flooded = false;
   /** Frames dropped from a full inbox (INBOX_MAX) without any step reading them. */
   dropped = 0;
@@ -248,7 +249,7 @@ export class WscatConnection {
   private constructor(
     name: string,
     private hooks: ConnectionHooks,
-    private readonly maxBytes: number,
+    private readonly budget: HeldBudget,
   ) {
     this.name = name;
     this.parser = new WscatStreamParser((item) => this.onItem(item));
@@ -260,7 +261,7 @@ export class WscatConnection {
     const started = performance.now();
     const bin = wscatBinPath();
     if (!bin) return { ok: false, error: { code: 'WSCAT_MISSING', message: 'wscat is not installed (run npm ci)', stderr: '', exitCode: null, ms: 0 } };
-    const conn = new WscatConnection(name, hooks, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+    const conn = new WscatConnection(name, hooks, opts.budget ?? RUN_BUDGET);
     conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], { env: wscatEnv(opts), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     conn.wire();
     const stopped = () => conn.closeInfo !== null || conn.unattached !== null || control.signal?.aborted === true;
@@ -326,13 +327,24 @@ export class WscatConnection {
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (s: string) => {
       if (this.flooded) return;
-      this.bytesIn += Buffer.byteLength(s);
-      if (this.bytesIn > this.maxBytes) {
+      this.parser.push(s);
+      this.account();
+      if (this.budget.over) {
+        // This connection's frames are dropped (the transcript has them) and it is stopped: the run's
+        // memory stays bounded whichever connection, or how many, the flood comes through.
         this.flooded = true;
+        this.dropped += this.pending.length;
+        this.pending = [];
+        this.pendingChars = 0;
+        this.account();
         void stopTree(child, 300);
         return;
       }
-      this.parser.push(s);
+      // The transcript's disk writes are behind: stop reading until they drain (see budget.ts).
+      if (this.budget.stalled) {
+        child.stdout!.pause();
+        this.budget.whenFree(() => child.stdout!.resume());
+      }
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
@@ -357,7 +369,7 @@ export class WscatConnection {
     child.once('close', (exitCode, signal) => {
       this.parser.end();
       const err: ConnectionFailure | undefined = this.flooded
-        ? { code: 'FLOOD', message: `the server sent more than ${Math.round(this.maxBytes / 1048576)} MB on this connection; wsgate stopped reading it`, stderr: this.stderrText, exitCode, ms: 0 }
+        ? { code: 'FLOOD', message: `the servers sent more than ${Math.round(this.budget.max / 1048576)} MB of frames that no step has read yet (one budget for the whole run, every connection together); wsgate stopped reading this connection`, stderr: this.stderrText, exitCode, ms: 0 }
         : exitCode !== 0 && !this.closeRequested
           ? classifyError(this.stderrText, exitCode, 0)
           : undefined;
@@ -431,14 +443,22 @@ export class WscatConnection {
     if (this.recent.length > RECENT) this.recent.shift();
     this.hooks.onFrameIn?.(frame);
     this.pending.push(frame);
+    this.pendingChars += heldChars(frame);
     // A full inbox sheds its oldest quarter at once: shifting one frame per arrival moved all 20,000
     // others each time, and a stream nobody consumes spent most of its CPU doing that.
     if (this.pending.length > INBOX_MAX) {
       const drop = this.pending.length - INBOX_MAX + (INBOX_MAX >> 2);
-      this.pending.splice(0, drop);
+      for (const f of this.pending.splice(0, drop)) this.pendingChars -= heldChars(f);
       this.dropped += drop;
     }
     this.notify();
+  }
+
+  /** Brings the run's budget up to date with what this connection holds now. */
+  private account(): void {
+    const now = this.pendingChars + this.parser.bufferedChars;
+    this.budget.add(now - this.heldHere);
+    this.heldHere = now;
   }
 
   private notify(): void {
@@ -528,7 +548,10 @@ export class WscatConnection {
   /** Take a frame out of the inbox: a step's expectation matched it. */
   consume(frame: Frame): void {
     const i = this.pending.indexOf(frame);
-    if (i >= 0) this.pending.splice(i, 1);
+    if (i < 0) return;
+    this.pending.splice(i, 1);
+    this.pendingChars -= heldChars(frame);
+    this.account();
   }
 
   /** Send one text frame. Returns false when the connection is already closed. */
@@ -561,7 +584,11 @@ export class WscatConnection {
   async next(deadline: number): Promise<FrameWait> {
     for (;;) {
       const frame = this.pending.shift();
-      if (frame) return { kind: 'frame', frame };
+      if (frame) {
+        this.pendingChars -= heldChars(frame);
+        this.account();
+        return { kind: 'frame', frame };
+      }
       if (this.closeInfo) return { kind: 'closed', info: this.closeInfo };
       if ((await this.changed(deadline)) === 'timeout') return { kind: 'timeout' };
     }
@@ -611,5 +638,14 @@ export class WscatConnection {
       clearTimeout(timer);
     }
     await stopTree(this.child, 300);
+    // Nothing reads an ended connection's inbox any more: what it held goes back to the run.
+    this.pending = [];
+    this.pendingChars = 0;
+    this.account();
   }
+}
+
+/** What a frame costs the run's budget: its text, and as much again for the parsed value of a JSON frame. */
+function heldChars(f: Frame): number {
+  return f.isJson ? 2 * f.text.length : f.text.length;
 }
