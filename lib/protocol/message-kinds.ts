@@ -12,23 +12,36 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** The value a schema fixes for `field`: `const` or a one-value `enum`, looked up through allOf branches. */
+/**
+ * The value a schema fixes for `field`: `const` or a one-value `enum`, looked up through allOf branches.
+ * A dotted field (`result.type`, as tRPC names its replies) is followed property by property.
+ */
 export function fixedValue(data: unknown, schema: unknown, field: string, depth = 0): string | undefined {
+  const [head, ...rest] = field.split('.');
+  return fixedAt(data, schema, head!, rest, depth);
+}
+
+function fixedAt(data: unknown, schema: unknown, field: string, rest: string[], depth: number): string | undefined {
   if (depth > 8 || !isObject(schema)) return undefined;
   const props = schema.properties;
   if (isObject(props) && props[field] !== undefined) {
     const prop = follow(data, props[field], []);
     if (!('error' in prop) && isObject(prop.value)) {
       const v = prop.value;
-      if (typeof v.const === 'string') return v.const;
-      if (Array.isArray(v.enum) && v.enum.length === 1 && typeof v.enum[0] === 'string') return v.enum[0];
+      if (rest.length) {
+        const inner = fixedAt(data, v, rest[0]!, rest.slice(1), depth + 1);
+        if (inner !== undefined) return inner;
+      } else {
+        if (typeof v.const === 'string') return v.const;
+        if (Array.isArray(v.enum) && v.enum.length === 1 && typeof v.enum[0] === 'string') return v.enum[0];
+      }
     }
   }
   if (!Array.isArray(schema.allOf)) return undefined;
   for (const branch of schema.allOf) {
     const b = follow(data, branch, []);
     if ('error' in b) continue;
-    const v = fixedValue(data, b.value, field, depth + 1);
+    const v = fixedAt(data, b.value, field, rest, depth + 1);
     if (v !== undefined) return v;
   }
   return undefined;

@@ -195,3 +195,45 @@ test('two messages that both check any kind in one direction are refused', (t) =
   assert.ok(!r.ok);
   assert.ok(r.errors.some((e) => /two (client→server|server→client) messages say x-wsgate-any-kind/.test(e.title)), JSON.stringify(r.errors.map((e) => e.title)));
 });
+
+test('tRPC: answers are named by the nested result.type, calls by method, and each kind is checked by its own schema', () => {
+  const r = loadProtocol(shippedFile('trpc'));
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors, null, 2));
+  const p = r.protocol;
+  assert.deepEqual(p.kinds.rules, [{ field: 'method' }, { field: 'result.type' }, { has: 'error', kind: 'error' }]);
+  assert.deepEqual(p.kinds.reply, { field: 'id', kinds: ['started', 'data', 'stopped', 'error'] });
+  assert.deepEqual(p.incomingTypes, ['started', 'data', 'stopped', 'error', 'reconnect']);
+  assert.deepEqual(p.outgoingTypes, ['connectionParams', 'query', 'mutation', 'subscription', 'subscription.stop']);
+  assert.equal(p.kindOf({ id: 1, result: { type: 'stopped' } }), 'stopped');
+  assert.deepEqual(p.validateIncoming({ id: 1, result: { type: 'data', id: '3', data: { id: '3', data: 3 } } }), []);
+  assert.deepEqual(p.validateIncoming({ id: 1, result: { type: 'data', id: 3 } }).map((v) => v.message), ['data.result.id: must be string']);
+  assert.deepEqual(p.validateIncoming({ id: 1, error: { code: -32600, message: 'bad', data: { code: 'NOPE', httpStatus: 400 } } }).map((v) => v.rule), ['enum']);
+  assert.deepEqual(p.validateIncoming({ id: 1, error: { code: -32600, message: 'bad' } }).map((v) => v.message), ["error.error: must have required property 'data'"]);
+  assert.deepEqual(p.validateOutgoing({ id: 1, method: 'subscription', params: { path: 'countdown', lastEventId: '2' } }), []);
+  assert.deepEqual(p.validateOutgoing({ id: 1, method: 'query', params: {} }).map((v) => v.message), ["query.params: must have required property 'path'"]);
+  assert.deepEqual(p.validateOutgoing({ method: 'connectionParams', data: { token: 1 } }).map((v) => v.path), ['data.token']);
+});
+
+test('a kind named by a nested field is found through the payload schema, allOf branches included', (t) => {
+  const p = loadOk(
+    t,
+    `asyncapi: 3.0.0
+info: {title: nested, version: '1'}
+x-wsgate-kinds: [{field: result.type}]
+components:
+  schemas:
+    Envelope: {type: object, required: [result], properties: {result: {type: object}}}
+channels:
+  main:
+    address: /
+    messages:
+      started: {payload: {type: object, properties: {result: {type: object, properties: {type: {const: started}}}}}}
+      data: {payload: {allOf: [{$ref: '#/components/schemas/Envelope'}, {properties: {result: {properties: {type: {enum: [data]}}}}}]}}
+operations:
+  serverSends: {action: send, channel: {$ref: '#/channels/main'}}
+`,
+  );
+  assert.deepEqual(p.incomingTypes, ['started', 'data']);
+  assert.deepEqual(p.validateIncoming({ result: { type: 'data' } }), []);
+  assert.equal(p.validateIncoming({ result: { type: 'other' } })[0]!.rule, 'unknown-type');
+});
