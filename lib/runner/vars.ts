@@ -84,3 +84,58 @@ export class VarScope {
     return substitute(value, this.lookup);
   }
 }
+
+/** A raw send line after substitution, and whether its text claims to be JSON. */
+export interface RawLine {
+  text: string;
+  /** The line, with each reference standing for a plain value, is JSON: so the sent text must be too. */
+  claimsJson: boolean;
+}
+
+/**
+ * Substitutes a raw send line. When the line is JSON (each reference read as a plain value), a value
+ * that lands inside a JSON string is JSON-escaped there, so a server's `q"uo\te` cannot break the
+ * frame or add members to it; a value outside strings is spliced as its JSON text. A line that is not
+ * JSON (malformed on purpose, or a text protocol) is substituted as before.
+ */
+export function substituteRaw(line: string, lookup: Lookup): RawLine {
+  // A line that is one reference claims nothing by itself: the value is what is sent.
+  if (WHOLE.test(line)) {
+    const v = substitute(line, lookup) as unknown;
+    return { text: asText(v), claimsJson: false };
+  }
+  const refs = [...line.matchAll(REF)];
+  const inString = refs.map((m) => insideJsonString(line, m.index));
+  let i = 0;
+  const probe = line.replace(REF, () => (inString[i++] ? '' : '0'));
+  const claimsJson = looksLikeJson(probe);
+  if (!claimsJson) return { text: substitute(line, lookup), claimsJson };
+  i = 0;
+  const text = line.replace(REF, (_, name: string) => {
+    const r = lookup(name);
+    if (!r.found) throw new UnknownVariable(name);
+    const s = asText(r.value);
+    return inString[i++] ? JSON.stringify(s).slice(1, -1) : s;
+  });
+  return { text, claimsJson };
+}
+
+/** Whether offset `at` of `text` lies inside a JSON string literal (after an odd number of unescaped quotes). */
+function insideJsonString(text: string, at: number): boolean {
+  let inside = false;
+  for (let k = 0; k < at; k++) {
+    const c = text[k];
+    if (inside && c === '\\') k++;
+    else if (c === '"') inside = !inside;
+  }
+  return inside;
+}
+
+export function looksLikeJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
