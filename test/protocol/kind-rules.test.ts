@@ -237,3 +237,28 @@ operations:
   assert.deepEqual(p.validateIncoming({ result: { type: 'data' } }), []);
   assert.equal(p.validateIncoming({ result: { type: 'other' } })[0]!.rule, 'unknown-type');
 });
+
+test('OCPP 1.6J: array frames get kinds by index path and value, answers tie to their CALL by [1]; a file without index rules still refuses arrays', () => {
+  const r = loadProtocol(shippedFile('ocpp1.6'));
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors, null, 2));
+  const p = r.protocol;
+  assert.deepEqual(p.incomingTypes, ['CALLRESULT', 'CALLERROR']);
+  assert.equal(p.kindOf([2, 'a', 'BootNotification', {}]), 'BootNotification');
+  assert.equal(p.kindOf([3, 'a', {}]), 'CALLRESULT');
+  assert.equal(p.kindOf([4, 'a', 'NotImplemented', '', {}]), 'CALLERROR', 'the error code at [2] is not taken for an action');
+  assert.equal(p.kinds.requestId([2, 'boot-1', 'BootNotification', {}]), 'boot-1');
+  assert.deepEqual(p.validateIncoming([3, 'a', {}]), []);
+  assert.deepEqual(p.validateIncoming([2, 'a', 'Reset', { type: 'Hard' }]), [], 'a CALL from the server: any action by the envelope');
+  assert.deepEqual(p.validateOutgoing([2, 'a', 'Heartbeat']).map((v) => v.message), ['Heartbeat: must NOT have fewer than 4 items']);
+  assert.deepEqual(p.validateIncoming([4, 'a', 'Oops', 'x', {}]).map((v) => [v.path, v.rule]), [['[2]', 'enum']]);
+  assert.equal(p.validateIncoming({ not: 'an array' })[0]!.rule, 'missing-type');
+  const agent = loadProtocol(shippedFile('agent-backend'));
+  assert.ok(agent.ok);
+  assert.equal(agent.protocol.validateIncoming([1, 2])[0]!.rule, 'not-object');
+});
+
+test('a value rule with a wrong shape is refused at its line', (t) => {
+  const r = loadText(t, shippedText('ocpp1.6', ["{field: '[0]', equals: 4, kind: CALLERROR}", "{field: '[0]', equals: [4], kind: CALLERROR}"]));
+  assert.ok(!r.ok);
+  assert.match(r.errors[0]!.title, /^x-wsgate-kinds\.1\.equals: /);
+});
