@@ -83,3 +83,14 @@ describe('substituteRaw', { concurrency: true }, () => {
     assert.throws(() => substituteRaw('["${nope}"]', vars), UnknownVariable);
   });
 });
+
+describe('the \\${ escape', { concurrency: true }, () => {
+  const vars = from({ X: 'value', Q: 'has \\${X} inside' });
+  test('\\${ is a literal ${, in plain and raw JSON substitution, and is no reference', () => {
+    assert.equal(substitute('a \\${X} and ${X}', vars), 'a ${X} and value');
+    assert.equal(substitute('\\${env.SECRET}', vars), '${env.SECRET}');
+    assert.deepEqual(refsIn('\\${A} ${B}'), ['B']);
+    assert.equal(substitute('${Q}!', vars), 'has \\${X} inside!', 'a value holding \\${ is not unescaped');
+    assert.deepEqual(JSON.parse(substituteRaw('{"t": "\\${X} ${X}"}', vars).text), { t: '${X} value' });
+  });
+});

@@ -96,7 +96,8 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
   });
 
   test('a large file is verified by sha256, a commit by HEAD and message, a deletion as absent; a fake commit is caught', async (t) => {
-    const { project, file, rec } = session(t, healthy.url, ['--until', 'message_complete']);
+    // --git: record makes no folder a repository unless asked.
+    const { project, file, rec } = session(t, healthy.url, ['--until', 'message_complete', '--git']);
     await rec.waitFor(/^connected to /m);
     for (const line of [
       JSON.stringify({ type: 'init_session', projectPath: project }),
