@@ -117,6 +117,14 @@ export class Protocol {
     return this.check('outgoing', json);
   }
 
+  /**
+   * Whether a server frame that follows the protocol can be of this kind: a kind it describes, or
+   * any kind not given by a `{has}`/value rule when it has a message for any kind (JSON-RPC's methods).
+   */
+  describesIncoming(kind: string): boolean {
+    return this.validators.incoming.has(kind) || (this.anyKind.incoming !== undefined && !this.hasKinds.has(kind));
+  }
+
   /** The message's kind by the protocol's rules, when it has one. */
   kindOf(json: unknown): string | undefined {
     return this.kinds.kindOf(json);
