@@ -1,0 +1,16 @@
+// lib/record/url.ts, pure: the session URL's query goes into the connect step after ${URL}, a
+// secret-looking parameter as ${env.NAME}; a URL without a query needs nothing.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connectUrl } from '../../lib/record/url.ts';
+
+test('a query is kept after ${URL}, secrets become environment variables, and the replay URL is the base', () => {
+  assert.deepEqual(connectUrl('ws://127.0.0.1:2022/trpc'), { base: 'ws://127.0.0.1:2022/trpc', notes: [] });
+  const plain = connectUrl('ws://h/trpc?connectionParams=1');
+  assert.equal(plain.url, '${URL}?connectionParams=1');
+  assert.equal(plain.base, 'ws://h/trpc');
+  const secret = connectUrl('ws://h/ws?tenant=acme&api_key=s3cr3t&flag');
+  assert.equal(secret.url, '${URL}?tenant=acme&api_key=${env.API_KEY}&flag');
+  assert.doesNotMatch(JSON.stringify(secret), /s3cr3t/);
+  assert.match(secret.notes.join('\n'), /set API_KEY/);
+});
