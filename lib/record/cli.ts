@@ -19,6 +19,7 @@ import { resolveProtocol } from '../gates/load.ts';
 import { loadProtocol, isShippedProtocol, type Protocol } from '../protocol/index.ts';
 import { termText } from '../reporters/term-safe.ts';
 import { connectUrl } from './url.ts';
+import { detectProtocol } from './detect.ts';
 
 /** A reply's deadline: a duration (500ms, 5s) or a number of milliseconds. */
 const duration: Parse<number> = (raw, refuse, flag) => {
@@ -186,7 +187,7 @@ function sessionTitle(rec: Recording, typeField: string, p: ProtocolChoice | und
 async function live(args: RecordArgs, target: Target): Promise<number> {
   if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
   const typeField = typeFieldFor(args, target);
-  const p = protocolFor(args, target);
+  let p = protocolFor(args, target);
   // No folder becomes a repository unless asked: the server's data folder is the server's.
   const project = await prepareProject(args.project, { git: args.git });
   const controller = new AbortController();
@@ -208,6 +209,12 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
     }
     const typed = args.project !== undefined ? path.resolve(args.project) : project.path;
     const where = args.url ? connectUrl(args.url) : undefined;
+    // No protocol named: a shipped one is taken when the session's first frames fit it alone.
+    const detected = p || target.doc || args.typeField ? undefined : detectProtocol(r.events);
+    if (detected) {
+      p = protocolFor({ ...args, protocol: detected }, target);
+      r.notes.push(`the frames are ${detected}'s: the gate is written for it (--protocol names another)`);
+    }
     const rec: Recording = { id: freeId(args.gates[0] ?? 'recorded', target.ids), title: '', project: project.path, ...(typed !== project.path ? { projectAliases: [typed] } : {}), events: r.events, notes: [...r.notes, ...(where?.notes ?? [])], ...(where?.url ? { connectUrl: where.url } : {}) };
     rec.title = sessionTitle(rec, typeField, p);
     const gate = inferGate(rec, { typeField, looseText: args.looseText, reserved: target.reservedVars, ...protocolOptions(p) });

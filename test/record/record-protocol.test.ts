@@ -3,7 +3,8 @@
 // URL's query and the client's values literal, keeps a stream's values in order and checks nothing
 // follows its end, lets the keep-alive PING pass instead of expecting it, pins no stack trace, and
 // makes no folder a repository. It replays green on the healthy server and red on planted bugs.
-// Without --protocol it writes no `forbid: [error]` (tRPC frames have no `type`: it could never fail).
+// Without --protocol the tRPC frames are recognised; a server whose frames have no kind gets no
+// `forbid: [error]` (it could never fail).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { test, type TestContext } from 'node:test';
 import { cliResult, readResult, scratch, SHARED_MACHINE } from '../helpers/cli.ts';
 import { startTrpcServer, type TrpcBug } from '../fixtures/protocol-servers/trpc-server.ts';
 import { readGates, startRecord } from './helpers.ts';
+import { jsonReplies, wsServer } from '../helpers/servers.ts';
 
 const SESSION = [
   '{"method":"connectionParams","data":{"token":"let-me-in"}}',
@@ -80,8 +82,22 @@ test('recorded with --protocol wsgate:trpc: kinds, literal ids, the stream in or
   }
 });
 
-test('recorded without a protocol: no forbid that could never fail, a title from the methods', async (t) => {
+test('without --protocol, the tRPC frames are recognised from the first ones and the gate is written for wsgate:trpc', async (t) => {
   const r = await record(t, []);
-  assert.doesNotMatch(r.text, /forbid/, 'tRPC frames have no `type`: forbid: [error] could never fail');
+  assert.match(r.text, /^protocol: "wsgate:trpc"$/m);
+  assert.match(r.out, /the frames are wsgate:trpc's/);
   assert.equal(r.gates[0]!.title, 'Recorded session: connectionParams, query, mutation, subscription, query');
+});
+
+test('with no protocol and frames without a kind, no forbid is written: forbid: [error] could never fail', async (t) => {
+  const fx = await wsServer(t, jsonReplies((m) => [{ ok: true, echo: m.n }]));
+  const s = scratch((fn) => t.after(fn));
+  const file = path.join(s.dir('wsgate-rec-kindless-'), 'gates.yaml');
+  const rec = startRecord([fx.url, s.dir('wsgate-rec-kindless-root-'), '--out', file, '--idle', '300ms'], t);
+  await rec.waitFor(/type JSON lines/);
+  rec.line('{"n": 1}');
+  assert.equal(await rec.finish(), 0, rec.out() + rec.err());
+  const { text, gates } = readGates(file);
+  assert.doesNotMatch(text, /forbid|protocol:/);
+  assert.deepEqual(gates[0]!.steps[1], { send: { n: 1 }, expect: [{ match: { ok: true, echo: 1 } }] });
 });
