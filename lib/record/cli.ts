@@ -18,7 +18,7 @@ import { freeId, gatesText, readTarget, writeGatesFile, type Target } from './wr
 import { resolveProtocol } from '../gates/load.ts';
 import { loadProtocol, isShippedProtocol, type Protocol } from '../protocol/index.ts';
 import { termText } from '../reporters/term-safe.ts';
-import { connectUrl } from './url.ts';
+import { connectHeaders, connectUrl } from './url.ts';
 import { detectProtocol } from './detect.ts';
 
 /** A reply's deadline: a duration (500ms, 5s) or a number of milliseconds. */
@@ -50,6 +50,11 @@ const SESSION_FLAGS = {
   idleMs: parsed('idle', 'MS', 'a reply has ended after this long without a frame (default 500ms)', 500, duration),
   waitMs: parsed('wait', 'MS', 'longest wait for one reply (default 10s)', 10_000, duration),
   keep: on('keep', 'keep the temp project folder and server data'),
+  headers: list('header', "'NAME: VALUE'", 'an HTTP header of the handshake (repeatable); kept in the connect step,\nsecret-looking ones (Authorization, Cookie, *-Token, *-Key) as ${env.NAME}', (h, refuse, flag) => {
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
+    if (!m) throw refuse(`${flag} ${h}: a header is NAME: VALUE`);
+    return [m[1]!, m[2]!] as [string, string];
+  }),
   git: on('git', 'make PATH a git repository (git init) if it is not one, so commits are recorded\n(without it no folder is made a repository)'),
 };
 
@@ -198,7 +203,8 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
     const url = args.url ?? server!.url;
     const interactive = Boolean(process.stdin.isTTY);
     process.stdout.write(`wsgate record · ${termText(url)}${server ? ' (embedded reference server)' : ''}\nproject ${termText(project.path)}${server ? ' (send it as projectPath)' : ''} · the gate goes to ${termText(path.relative(process.cwd(), target.file) || target.file)}\n`);
-    const r = await recordLive({ url, project: project.path, typeField, rule: { idleMs: args.idleMs, waitMs: args.waitMs, until: args.until }, openTimeoutMs: Math.max(args.waitMs, 5000), interactive, input: process.stdin, output: process.stdout, exclude: [target.file], signal: controller.signal });
+    const headers = Object.fromEntries(args.headers);
+    const r = await recordLive({ url, ...(args.headers.length ? { headers } : {}), project: project.path, typeField, rule: { idleMs: args.idleMs, waitMs: args.waitMs, until: args.until }, openTimeoutMs: Math.max(args.waitMs, 5000), interactive, input: process.stdin, output: process.stdout, exclude: [target.file], signal: controller.signal });
     if ((!r.ok && r.reason === 'interrupted') || controller.signal.aborted) {
       process.stderr.write('wsgate: interrupted: no gate written\n');
       return EXIT.interrupted;
@@ -209,13 +215,14 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
     }
     const typed = args.project !== undefined ? path.resolve(args.project) : project.path;
     const where = args.url ? connectUrl(args.url) : undefined;
+    const kept = args.headers.length ? connectHeaders(headers) : undefined;
     // No protocol named: a shipped one is taken when the session's first frames fit it alone.
     const detected = p || target.doc || args.typeField ? undefined : detectProtocol(r.events);
     if (detected) {
       p = protocolFor({ ...args, protocol: detected }, target);
       r.notes.push(`the frames are ${detected}'s: the gate is written for it (--protocol names another)`);
     }
-    const rec: Recording = { id: freeId(args.gates[0] ?? 'recorded', target.ids), title: '', project: project.path, ...(typed !== project.path ? { projectAliases: [typed] } : {}), events: r.events, notes: [...r.notes, ...(where?.notes ?? [])], ...(where?.url ? { connectUrl: where.url } : {}) };
+    const rec: Recording = { id: freeId(args.gates[0] ?? 'recorded', target.ids), title: '', project: project.path, ...(typed !== project.path ? { projectAliases: [typed] } : {}), events: r.events, notes: [...r.notes, ...(where?.notes ?? []), ...(kept?.notes ?? [])], ...(where?.url ? { connectUrl: where.url } : {}), ...(kept ? { connectHeaders: kept.headers } : {}) };
     rec.title = sessionTitle(rec, typeField, p);
     const gate = inferGate(rec, { typeField, looseText: args.looseText, reserved: target.reservedVars, ...protocolOptions(p) });
     write(target, [gate], `recorded by wsgate record on ${new Date().toISOString().slice(0, 10)} from ${server ? 'the embedded reference server' : (where?.base ?? url)}`, typeField, p);

@@ -357,7 +357,10 @@ function infer(rec: Recording, o: InferOptions): Inferred {
     return { name: `nothing more for ${field} ${JSON.stringify(id)} after its ${last}`, expect: [{ none: { where: { [field]: id } }, for: '300ms' }], ...on(conn) };
   };
   for (const u of units) {
-    if (u.kind === 'connect') push(u.conn === 'main' && rec.connectUrl ? { connect: { name: u.conn, url: rec.connectUrl } } : { connect: u.conn });
+    if (u.kind === 'connect') {
+      const main = u.conn === 'main' && (rec.connectUrl || rec.connectHeaders);
+      push(main ? { connect: { name: u.conn, ...(rec.connectUrl ? { url: rec.connectUrl } : {}), ...(rec.connectHeaders ? { headers: rec.connectHeaders } : {}) } } : { connect: u.conn });
+    }
     else if (u.kind === 'close') {
       // The server's close code is part of what it did (1006: it dropped the socket without one).
       const how = u.code !== undefined ? { code: u.code, ...(u.reason ? { reason: textMatcher(u.reason, ctx) } : {}) } : {};

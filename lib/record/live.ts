@@ -11,6 +11,8 @@ import { termText } from '../reporters/term-safe.ts';
 
 export interface LiveOptions {
   url: string;
+  /** HTTP headers of the handshake (`--header`). */
+  headers?: Record<string, string>;
   project: string;
   typeField: string;
   rule: SettleRule;
@@ -82,7 +84,7 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
   rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
 
   events.push({ kind: 'connect', conn: CONN });
-  const opened = await WscatConnection.open(CONN, { url: o.url, openTimeoutMs: o.openTimeoutMs }, {
+  const opened = await WscatConnection.open(CONN, { url: o.url, openTimeoutMs: o.openTimeoutMs, ...(o.headers ? { headers: o.headers } : {}) }, {
     onFrameIn: (f: Frame) => {
       events.push({ kind: 'in', conn: CONN, text: f.text, at: f.at });
       settler.frame(f);

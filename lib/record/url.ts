@@ -17,6 +17,20 @@ function envName(param: string): string {
   return param.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^(\d)/, '_$1').toUpperCase() || 'SECRET';
 }
 
+/** Headers a session connected with, as the connect step writes them: secret-looking ones as `${env.NAME}`. */
+export function connectHeaders(headers: Record<string, string>): { headers: Record<string, string>; notes: string[] } {
+  const out: Record<string, string> = {};
+  const secrets: string[] = [];
+  for (const [k, v] of Object.entries(headers)) {
+    if (SECRET.test(k)) {
+      const env = envName(k);
+      secrets.push(env);
+      out[k] = `\${env.${env}}`;
+    } else out[k] = v.replace(/\$\{/g, '\\${');
+  }
+  return { headers: out, notes: secrets.length ? [`secret-looking headers are read from the environment on replay: set ${secrets.join(', ')}`] : [] };
+}
+
 export function connectUrl(url: string): ConnectUrl {
   const q = url.indexOf('?');
   if (q < 0) return { base: url, notes: [] };

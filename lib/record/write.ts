@@ -158,7 +158,9 @@ function newFileText(file: string, gates: Inferred[], comment: string, h: FileHe
     'gates:',
   ].join('\n');
   const text = `${head}\n${itemsText(gateNodes(new YAML.Document(), gates, comment), 2)}`;
-  const r = loadGatesText(text, file);
+  // Secrets the gate reads from the environment (`${env.AUTHORIZATION}`) are set on replay, not now.
+  const needed = Object.fromEntries([...text.matchAll(/(?<!\\)\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1]!, 'set on replay']));
+  const r = loadGatesText(text, file, { env: { ...process.env, ...needed } });
   if (!r.ok) throw internal(`the recorded gates do not load: ${r.errors.map((e) => `${e.loc ? `${e.loc.line}:${e.loc.col} ` : ''}${e.title}`).join('; ')}`);
   return text;
 }

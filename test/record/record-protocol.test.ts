@@ -93,11 +93,14 @@ test('with no protocol and frames without a kind, no forbid is written: forbid: 
   const fx = await wsServer(t, jsonReplies((m) => [{ ok: true, echo: m.n }]));
   const s = scratch((fn) => t.after(fn));
   const file = path.join(s.dir('wsgate-rec-kindless-'), 'gates.yaml');
-  const rec = startRecord([fx.url, s.dir('wsgate-rec-kindless-root-'), '--out', file, '--idle', '300ms'], t);
+  const rec = startRecord([fx.url, s.dir('wsgate-rec-kindless-root-'), '--out', file, '--idle', '300ms', '--header', 'Authorization: Bearer abc', '--header', 'X-Tenant: acme'], t);
   await rec.waitFor(/type JSON lines/);
   rec.line('{"n": 1}');
   assert.equal(await rec.finish(), 0, rec.out() + rec.err());
   const { text, gates } = readGates(file);
-  assert.doesNotMatch(text, /forbid|protocol:/);
+  assert.doesNotMatch(text, /forbid|protocol:|Bearer abc/);
   assert.deepEqual(gates[0]!.steps[1], { send: { n: 1 }, expect: [{ match: { ok: true, echo: 1 } }] });
+  // The handshake's headers are kept, the secret one as a variable of the environment.
+  assert.equal(fx.upgrades[0]!.headers['x-tenant'], 'acme');
+  assert.deepEqual(gates[0]!.steps[0], { connect: { name: 'main', headers: { Authorization: '${env.AUTHORIZATION}', 'X-Tenant': 'acme' } } });
 });
