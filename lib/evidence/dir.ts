@@ -9,7 +9,7 @@ import { ensureDirSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from '../errors.ts';
-import { isInside } from '../runner/project.ts';
+import { isInside } from '../util/paths.ts';
 import { notOwnProblem, othersMayWrite } from '../os/ownership.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 

@@ -6,7 +6,7 @@
 // Independently of registered values, `user:pass@` in a URL and token-like query values
 // (`?token=`, `access_token=`, `key=`, `password=`, ...) are masked wherever they appear.
 
-import { quoteFor } from '../runner/shell-quote.ts';
+import { quoteFor } from '../util/shell-words.ts';
 
 /** Query parameters whose values are credentials. */
 const TOKEN_PARAMS = ['token', 'access_token', 'refresh_token', 'id_token', 'auth', 'auth_token', 'api_key', 'apikey', 'api-key', 'key', 'password', 'passwd', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token'];

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { runProcess } from '../os/process.ts';
 import { gitEnv, workTreeTop } from '../os/git.ts';
 import { HarnessFailure, EXIT } from '../errors.ts';
+import { isInside } from '../util/paths.ts';
 
 export interface Project {
   path: string;
@@ -95,13 +96,6 @@ async function newFolder(abs: string, withGit: boolean): Promise<string> {
 
 export function removeOwned(p: Project): void {
   if (p.owned) removeSync(p.path);
-}
-
-/** True when `child` is `parent` or inside it. */
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  // `..foo` is a folder inside; only `..` itself or `../…` leaves.
-  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
 }
 
 /**
