@@ -13,7 +13,7 @@ const page = readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8');
 /** The body of the markdown section that starts with `heading` (up to the next heading of its level or above). */
 function section(markdown: string, heading: string): string {
   const lines = markdown.split('\n');
-  const start = lines.findIndex((l) => l === heading);
+  const start = lines.indexOf(heading);
   assert.ok(start >= 0, `no "${heading}" in docs/architecture.md`);
   const level = /^#+/.exec(heading)![0].length;
   let end = start + 1;
