@@ -78,6 +78,8 @@ export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'run
   scope.set('HTTP_URL', httpUrlOf(o.url));
   scope.set('PROJECT', o.project);
   scope.set('RUN_ID', o.runId);
+  // The folder wsgate was started in: a relative `cwd:` is PATH's, so a backend beside the user is `${CWD}/…`.
+  scope.set('CWD', process.cwd());
   if (o.outside !== undefined) {
     scope.set('OUTSIDE', o.outside);
     scope.set('OUTSIDE_REL', outsideFrom(o.project, o.outside));
