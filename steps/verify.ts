@@ -118,7 +118,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
   if (!wantExists && !snap.exists) {
     // Absent proves nothing when the request that could have made the file never reached the server.
     const lost = requestNotDelivered(ctx.earlier);
-    if (lost) return { checks: [], observations, unchecked: `not checked: ${v.file} is absent, but step ${lost.step} (${lost.label}) never reached the server: ${lost.why}` };
+    if (lost) return { checks: [], observations, unchecked: `not checked: ${v.file} is absent, but nothing shows that step ${lost.step} (${lost.label}) reached the server: ${lost.why}` };
   }
   if (!snap.exists || !wantExists) return { checks, observations };
   if (v.changed !== undefined) {

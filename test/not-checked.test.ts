@@ -6,6 +6,9 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { startForeignAgent } from './fixtures/agent-backend/server.ts';
 import { closedPort } from './helpers/servers.ts';
 import { runCli, readResult, scratch, SHARED_MACHINE } from './helpers/cli.ts';
@@ -107,8 +110,27 @@ gates:
     const verify = result.gates[0]!.steps[3]!;
     assert.equal(verify.status, 'unchecked');
     assert.deepEqual(verify.checks, []);
-    assert.match(verify.note!, /^not checked: made\.txt is absent, but step 1 \(connect main\) never reached the server: REFUSED/);
+    assert.match(verify.note!, /^not checked: made\.txt is absent, but nothing shows that step 1 \(connect main\) reached the server: REFUSED/);
     assert.match(stdout, /○ verify file made\.txt/);
+  });
+
+  test('verify exists: false after the server closed the connection before the request: not checked', async () => {
+    // A real server that answers init_session and then closes: the message that could create the file never goes out.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wss, 'listening');
+    s.server({ close: () => new Promise<void>((resolve) => wss.close(() => resolve())) });
+    wss.on('connection', (ws) => {
+      ws.on('message', () => {
+        ws.send(JSON.stringify({ type: 'session_initialized', sessionId: '8c1a5f0e-51b3-4d1c-9a55-0c4c8f2b8e11', hasContext: false }), () => ws.close(1000, 'bye'));
+      });
+    });
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`;
+    const { result } = await absentRun(url, "Create a made.txt file with 'x'", 1);
+    const [, init, message, verify] = result.gates[0]!.steps;
+    assert.equal(init!.status, 'passed');
+    assert.equal(message!.status, 'failed');
+    assert.equal(verify!.status, 'unchecked', JSON.stringify(verify));
+    assert.match(verify!.note!, /nothing shows that step 3 \(send message\) reached the server: the server closed the connection/);
   });
 
   test('verify exists: false after a delivered request: passes when the server made nothing, fails when it made the file', async () => {

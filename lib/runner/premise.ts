@@ -6,9 +6,13 @@ import type { StepResult } from '../evidence/results.ts';
 /** Step kinds that deliver something to the server. */
 const REQUESTS = new Set(['connect', 'send', 'http']);
 
-/** A failed check that says the request itself did not go out (not that its answer was wrong). */
+/**
+ * A failed check that says the request did not go out (not that its answer was wrong), or that the
+ * connection closed before an answer, when whether the server read it cannot be known. Either way the
+ * premise of "absent" is not established; a file that is there still fails, so only a pass is withheld.
+ */
 function undelivered(s: StepResult): boolean {
-  return s.checks.some((c) => !c.passed && (c.expected === 'an open connection' || c.expected === 'an HTTP response' || (s.kind === 'connect' && c.expected === 'open')));
+  return s.checks.some((c) => !c.passed && (c.expected === 'an open connection' || c.expected === 'an HTTP response' || (s.kind === 'connect' && c.expected === 'open') || (s.kind === 'send' && /closed the connection/.test(`${c.cause ?? ''} ${String(c.actual)}`))));
 }
 
 /** The first earlier request step that never reached the server, with why; undefined when all did. */
