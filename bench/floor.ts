@@ -121,6 +121,7 @@ class Client {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the bench reads a few known fields of its own server's replies
 function httpJson(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);

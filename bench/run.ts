@@ -370,7 +370,7 @@ async function main(): Promise<void> {
 
   log('2/6 bare wscat');
   const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: ensureTmp('bare-project'), dataDir: ensureTmp('bare-data') });
-  let bare;
+  let bare: Awaited<ReturnType<typeof bareWscat>>;
   try {
     bare = await bareWscat(server.url);
   } finally {

@@ -59,7 +59,7 @@ const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/;
 export function parseHostHeader(value: string): HostHeader | undefined {
   const m = HOST_HEADER.exec(value.toLowerCase());
   if (!m) return undefined;
-  return { hostname: m[1], port: m[2] === undefined ? undefined : Number(m[2]) };
+  return { hostname: m[1]!, port: m[2] === undefined ? undefined : Number(m[2]) };
 }
 
 function isIpLiteral(hostname: string): boolean {

@@ -116,7 +116,7 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
     return 0;
   }
 
-  let server;
+  let server: Awaited<ReturnType<typeof startReferenceServer>>;
   try {
     server = await startReferenceServer(parsed.options);
   } catch (error) {

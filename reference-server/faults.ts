@@ -56,12 +56,12 @@ export function parseFaults(list: readonly string[]): ParsedFaults {
   const names = new Set<FaultName>();
   let refuseAfter: number | undefined;
   for (let i = 0; i < list.length; i++) {
-    const raw = list[i].trim();
+    const raw = list[i]!.trim();
     if (raw === '') continue;
     const withParam = PARAM_SEPARATOR.exec(raw);
     if (withParam) {
       names.add('refuse-after');
-      refuseAfter = parseCount(withParam[1]);
+      refuseAfter = parseCount(withParam[1]!);
       continue;
     }
     if (!isFaultName(raw)) {

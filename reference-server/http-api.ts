@@ -25,7 +25,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
  * sites without a CORS preflight, never application/json (the Origin check is the other half).
  */
 function requireJsonContentType(req: http.IncomingMessage): void {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     throw new HttpError(415, `Content-Type must be application/json, got ${type === '' ? 'none' : type}`);
   }
@@ -93,7 +93,7 @@ async function route(ctx: ServerContext, req: http.IncomingMessage, res: http.Se
   const one = /^\/api\/v1\/sessions\/([^/]+)$/.exec(pathname);
   if (one) {
     allow(['GET', 'DELETE']);
-    const id = decodeURIComponent(one[1]);
+    const id = decodeURIComponent(one[1]!);
     if (method === 'GET') {
       const session = ctx.store.get(id);
       if (!session) throw new HttpError(404, `Session not found: ${id}`);

@@ -18,13 +18,13 @@ const isTrailingPunctuation = (c: string) => '.,!?;:'.includes(c);
 /** `text` without the run of matching characters at its end; a loop, because `/[…]+$/` rescans the run from every start. */
 export function trimEndOf(text: string, drop: (char: string) => boolean): string {
   let end = text.length;
-  while (end > 0 && drop(text[end - 1])) end--;
+  while (end > 0 && drop(text[end - 1]!)) end--;
   return text.slice(0, end);
 }
 
 function cleanPath(token: string): string {
   const quoted = /^(['"])(.*)\1$/.exec(token);
-  if (quoted) return quoted[2];
+  if (quoted) return quoted[2]!;
   // "Read notes.txt." ends a sentence; "." and ".." stay paths.
   const stripped = trimEndOf(token, isTrailingPunctuation);
   return /[^.]/.test(stripped) ? stripped : token;
@@ -79,8 +79,8 @@ const rules: Rule[] = [
       'i',
     ).exec(t);
     // "Create a file with 'x'" names no file; taking "file" as the name would invent one.
-    if (!m || /^(?:file|a|an|the|new)$/i.test(cleanPath(m[1]))) return undefined;
-    return [{ tool: 'write_file', input: { path: cleanPath(m[1]), content: m[3] } }];
+    if (!m || /^(?:file|a|an|the|new)$/i.test(cleanPath(m[1]!))) return undefined;
+    return [{ tool: 'write_file', input: { path: cleanPath(m[1]!), content: m[3] } }];
   },
   (t) => {
     const m = new RegExp(
@@ -88,7 +88,7 @@ const rules: Rule[] = [
       'i',
     ).exec(t);
     if (!m) return undefined;
-    return [{ tool: 'write_file', input: { path: cleanPath(m[3]), content: m[2] } }];
+    return [{ tool: 'write_file', input: { path: cleanPath(m[3]!), content: m[2] } }];
   },
   (t) => {
     const m = /^(?:please\s+)?(?:run|execute|exec)\b[^`]*`([^`]+)`\s*[.!]?$/i.exec(t);
@@ -116,8 +116,8 @@ const rules: Rule[] = [
     // The text is trimmed: no trailing blanks to leave out of the capture.
     const m = /^(?:please\s+)?(?:stage|git\s+add)\s+(\S.*)$/i.exec(t);
     if (!m) return undefined;
-    const all = /^(?:all|everything|\.|all\s+(?:files|changes))[.!]?$/i.test(m[1]);
-    const files = all ? ['.'] : splitFileList(m[1]);
+    const all = /^(?:all|everything|\.|all\s+(?:files|changes))[.!]?$/i.test(m[1]!);
+    const files = all ? ['.'] : splitFileList(m[1]!);
     return files.length > 0 ? [{ tool: 'git_add', input: { files } }] : undefined;
   },
   (t) => {
@@ -143,7 +143,7 @@ const rules: Rule[] = [
       String.raw`^(?:please\s+)?(?:read|show(?:\s+me)?|cat|open)\s+(?:the\s+)?(?:contents?\s+of\s+)?(?:the\s+)?(?:file\s+)?${PATH}\s*$`,
       'i',
     ).exec(t);
-    return m ? [{ tool: 'read_file', input: { path: cleanPath(m[1]) } }] : undefined;
+    return m ? [{ tool: 'read_file', input: { path: cleanPath(m[1]!) } }] : undefined;
   },
 ];
 

@@ -60,7 +60,7 @@ export function handleSlashCommand(ctx: ServerContext, out: Outbox, binding: Bin
     out.error('slash_command needs a string "command"', 'INVALID_MESSAGE');
     return;
   }
-  const word = raw.trim().split(/\s+/)[0].toLowerCase();
+  const word = raw.trim().split(/\s+/)[0]!.toLowerCase();
   const name = word.startsWith('/') ? word : `/${word}`;
   const command = COMMANDS[name];
   if (!command) {

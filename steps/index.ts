@@ -10,8 +10,9 @@ import { start } from './start.ts';
 import { manual } from './manual.ts';
 import { close } from './close.ts';
 import { soak } from './soak.ts';
+import { model } from './model.ts';
 
-export const STEPS = { connect, send, expect, verify, run, http, start, manual, close, soak } as const;
+export const STEPS = { connect, send, expect, verify, run, http, start, manual, close, soak, model } as const;
 
 export type StepKind = keyof typeof STEPS;
 export type StepParams<K extends StepKind = StepKind> = K extends StepKind ? z.infer<(typeof STEPS)[K]['schema']> : never;

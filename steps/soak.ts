@@ -96,6 +96,12 @@ export const soak = defineStep({
     const failures: StepResult[] = [];
     let round = 0;
     const cut: string[] = [];
+    const soakProgress = () => {
+      const done = `${round} round${round === 1 ? '' : 's'}`;
+      const length = forMs === undefined ? `${done} of ${rounds}` : untilMs === Infinity ? `warming up · ${done}` : `${seconds(forMs - Math.max(0, untilMs - performance.now()))} of ${seconds(forMs)} · ${done}`;
+      const growth = sampler?.growthSoFar();
+      return growth === undefined ? length : `${length} · memory ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%`;
+    };
     const wantsMore = (r: number) => r < rounds && (r < warmup || performance.now() < untilMs);
     const runner = async (m: Member) => {
       let r = 0;
@@ -114,6 +120,7 @@ export const soak = defineStep({
           await warmed();
         }
         round = Math.max(round, r + 1);
+        ctx.progress(soakProgress());
       }
       if (r < warmup && warming > 0) {
         warming--;
@@ -134,6 +141,10 @@ export const soak = defineStep({
     return ctx.result(checks, { observations: { rounds: round, exchanges, ...(sampler ? { memory: sampler.samples } : {}) } });
   },
 });
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
 
 /** One connection of the soak, seen by an inner send/expect step as its `main`. */
 function innerContext(ctx: StepContext, m: Member, k: number): StepContext {
@@ -178,6 +189,11 @@ function memorySampler(mem: z.infer<typeof Memory>, ctx: StepContext) {
       const now = await sample();
       baselineBytes = Math.max(now ?? 0, ...samples.map((s) => s.bytes));
       if (!baselineBytes) baselineBytes = undefined;
+    },
+    /** Growth of the latest sample over the baseline, for the live line; undefined before the baseline. */
+    growthSoFar(): number | undefined {
+      const latest = samples.at(-1)?.bytes;
+      return baselineBytes === undefined || latest === undefined ? undefined : ((latest - baselineBytes) / baselineBytes) * 100;
     },
     async verdict(warmedUp: boolean): Promise<CheckResult> {
       await sample();

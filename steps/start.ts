@@ -33,7 +33,8 @@ export const start = defineStep({
     const r0 = { ...ctx.vars.resolve({ ...p, start: '' }), start: built.line };
     // A new backend: targets that could not be opened before may answer now.
     ctx.settings.deadTargets.clear();
-    const child = spawnChild('sh', ['-c', r0.start], { cwd: path.resolve(ctx.project, r0.cwd ?? '.'), env: { ...process.env, ...(r0.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With the model stand-in in the run, the backend's model SDK talks to it (the start step's env: wins).
+    const child = spawnChild('sh', ['-c', r0.start], { cwd: path.resolve(ctx.project, r0.cwd ?? '.'), env: { ...process.env, ...(ctx.settings.model?.env ?? {}), ...(r0.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const name = r0.name ?? r0.start;
     ctx.processes.push({ name, child, stopAt: r0.stop ?? 'run' });
     let out = '';

@@ -42,8 +42,8 @@ const int = (r: Rand, n: number) => Math.floor(r() * n);
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)]!;
 
 const LINES = SOURCE.split('\n');
-const FIRST_GATE = LINES.findIndex((l) => /^  - id: /.test(l));
-const GATE_STARTS = LINES.map((l, i) => (/^  - id: /.test(l) ? i : -1)).filter((i) => i >= 0);
+const FIRST_GATE = LINES.findIndex((l) => /^ {2}- id: /.test(l));
+const GATE_STARTS = LINES.map((l, i) => (/^ {2}- id: /.test(l) ? i : -1)).filter((i) => i >= 0);
 const HEADER = LINES.slice(0, FIRST_GATE);
 
 /** The file, or its header with 1-3 consecutive gates: always a verbatim piece of gates.yaml. */
@@ -94,7 +94,7 @@ const OPS: Record<string, Op> = {
     const i = pick(r, candidates);
     const v = pick(r, SCALARS);
     // Either a block value (`key: value`) or one value inside a flow map (`{key: value, ...}`).
-    const m = [...l[i]!.matchAll(/(:\s+)([^,{}\[\]\n]+)/g)];
+    const m = [...l[i]!.matchAll(/(:\s+)([^,{}[\]\n]+)/g)];
     const hit = pick(r, m);
     if (!hit || hit.index === undefined) return 'no scalar';
     const start = hit.index + hit[1]!.length;
@@ -287,7 +287,7 @@ test('mutants through the real CLI with --list: exit 0 or 2 as the loader said, 
         assert.ok(r.stdout.trim().split('\n').length >= 1, where);
       } else {
         assert.equal(r.stdout, '', where);
-        for (const line of r.stderr.trimEnd().split('\n')) assert.match(line, /^(.+:\d+:\d+: \S.*|  hint: \S.*|wsgate: \d+ problems? in .+; nothing was run)$/, where);
+        for (const line of r.stderr.trimEnd().split('\n')) assert.match(line, /^(.+:\d+:\d+: \S.*| {2}hint: \S.*|wsgate: \d+ problems? in .+; nothing was run)$/, where);
       }
     });
   } finally {

@@ -251,7 +251,7 @@ function assertRefused(r: CliResult, file: string, c: Case, what: string): strin
   const summary = lines.pop()!;
   const problems: string[] = [];
   for (const l of lines) {
-    if (/^  hint: \S/.test(l)) continue;
+    if (/^ {2}hint: \S/.test(l)) continue;
     const m = /^(.+):(\d+):(\d+): (\S.*)$/.exec(l);
     assert.ok(m, `${what}: "${l}" is neither FILE:LINE:COL: message nor a hint line\n${out}`);
     assert.equal(path.resolve(ROOT, m[1]!), path.resolve(file), `${what}: file named in "${l}"`);
@@ -278,7 +278,7 @@ test('the real CLI: bad gates files exit 2 with FILE:LINE:COL lines, no stack tr
     runs.forEach((r, i) => assertRefused(results[i]!, r.file, r.c, r.what));
     // Hints come out under their problem.
     const kind = results[runs.findIndex((r) => r.what === 'unknown-step-kind.yaml')]!;
-    assert.match(kind.stderr, /unknown-step-kind\.yaml:7:9: gate "ping" step 2: unknown step kind "sned"\n  hint: did you mean "send"\?\n/);
+    assert.match(kind.stderr, /unknown-step-kind\.yaml:7:9: gate "ping" step 2: unknown step kind "sned"\n {2}hint: did you mean "send"\?\n/);
     assert.equal(existsSync(project), false, 'the project folder was prepared although the gates file is bad');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -316,12 +316,18 @@ test('together the valid files use every step kind, every matcher key and every 
   const walk = (v: unknown): void => {
     if (typeof v === 'string') strings.add(v);
     else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) keys.add(k), walk(x);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) {
+        keys.add(k);
+        walk(x);
+      }
   };
   for (const f of goodFiles()) {
     const r = load(f);
     assert.ok(r.ok, f);
-    for (const g of r.gates.gates) for (const s of g.steps) kinds.add(s.kind), walk(s.params);
+    for (const g of r.gates.gates) for (const s of g.steps) {
+        kinds.add(s.kind);
+        walk(s.params);
+      }
   }
   assert.deepEqual([...STEP_KINDS].filter((k) => !kinds.has(k)), [], 'step kinds no valid file uses');
   assert.deepEqual(MATCHER_KEYS.filter((k) => !keys.has(k)), [], 'matcher keys no valid file uses');

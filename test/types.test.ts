@@ -9,14 +9,14 @@ import type { Loc } from '../lib/loc.ts';
 import type { StepDefinition } from '../lib/runner/step-api.ts';
 import type { Expectation } from '../lib/gates/common-schema.ts';
 
-const KINDS = ['connect', 'send', 'expect', 'verify', 'run', 'http', 'start', 'manual', 'close', 'soak'] as const;
+const KINDS = ['connect', 'send', 'expect', 'verify', 'run', 'http', 'start', 'manual', 'close', 'soak', 'model'] as const;
 
-test('StepKind is exactly the ten kinds, and STEPS has exactly those keys', () => {
+test('StepKind is exactly the eleven kinds, and STEPS has exactly those keys', () => {
   expectTypeOf<StepKind>().toEqualTypeOf<(typeof KINDS)[number]>();
   expectTypeOf<keyof typeof STEPS>().toEqualTypeOf<StepKind>();
   expectTypeOf(STEP_KINDS).toEqualTypeOf<StepKind[]>();
   expectTypeOf(STEPS.send).toExtend<StepDefinition>();
-  assert.equal(Object.keys(STEPS).length, 10);
+  assert.equal(Object.keys(STEPS).length, 11);
   assert.deepEqual([...STEP_KINDS].sort(), [...KINDS].sort());
   for (const k of KINDS) {
     assert.equal(typeof STEPS[k].run, 'function', `${k}.run`);

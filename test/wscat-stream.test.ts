@@ -1,5 +1,5 @@
 // Pure tests of WscatStreamParser: it is fed text in the exact format wscat 6.1.0 writes to a piped
-// stdout (../shared/wscat-field-notes.md): each message + "\n", readline prompts "> " glued in front,
+// stdout (docs/wscat.md): each message + "\n", readline prompts "> " glued in front,
 // "Received ping/pong (data: ...)" lines from -P.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -1,8 +1,8 @@
 // WscatConnection against real `ws` servers on 127.0.0.1:0, driving the real wscat CLI: one test per
-// quirk in ../shared/wscat-field-notes.md. No fixed sleeps: every wait is an event with a deadline.
+// quirk in docs/wscat.md. No fixed sleeps: every wait is an event with a deadline.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once, EventEmitter } from 'node:events';
+import { once, } from 'node:events';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http, { STATUS_CODES, type IncomingMessage } from 'node:http';

@@ -70,6 +70,11 @@ export const RUN_FLAGS = {
     return p;
   }),
   pool: off('no-pool', 'spawn each wscat when its connect step runs (default: one connection\nper option set is opened ahead, so wscat\'s start-up overlaps other work)'),
+  model: on('model', "serve the model API stand-in (wsgate model) during the run, for a backend you\nstart yourself: the line to set is printed (also with a gates file's model:\nsection and a start: step, which then gets ANTHROPIC_BASE_URL and OPENAI_BASE_URL)"),
+  modelPort: parsed('model-port', 'P', 'the stand-in\'s port (implies --model; default: a free one), so a backend started\nbefore the run can be pointed at it', undefined as number | undefined, (raw, refuse, flag) => {
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) throw refuse(`${flag} expects a port from 1 to 65535, got "${raw}"`);
+    return Number(raw);
+  }),
   gitInit: on('git-init', 'make PATH a git repository even when no gate checks git'),
   allowSubfolder: on('allow-subfolder', "accept a PATH inside a git repository that is not its top folder (the\nserver's git tools then work on the whole repository)"),
   help: HELP,

@@ -7,9 +7,10 @@ import { chooseGatesFile } from './gates-file.ts';
 import { initMain } from './init.ts';
 import { runCommand } from './run/command.ts';
 
-const COMMANDS = ['run', 'serve', 'record', 'signoff', 'status', 'merge', 'init', 'help'] as const;
+const COMMANDS = ['run', 'serve', 'model', 'record', 'signoff', 'status', 'merge', 'init', 'help'] as const;
 const MAIN_USAGE = `usage: wsgate [run] [URL] [PATH] [options]   run gates (see wsgate run --help)
        wsgate serve [options]                 start the reference server (see wsgate serve --help)
+       wsgate model [--port P] [--gates FILE] [--ttft MS]   serve a model API stand-in (see wsgate model --help)
        wsgate record [URL] [PATH] [--out FILE]   turn a manual session into a gate (see wsgate record --help)
        wsgate signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]   record a person's sign-off
        wsgate status [--gates FILE] [--runs DIR]                     each gate's latest state
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
       const { serveMain } = await import('../../reference-server/cli.ts');
       return await serveMain(rest);
     }
+    if (first === 'model') return await (await import('../model-api/cli.ts')).modelMain(rest);
     if (first === 'help' || first === '--help' || first === '-h') {
       process.stdout.write(`${MAIN_USAGE}\n\n${RUN_HELP}\n`);
       return EXIT.passed;

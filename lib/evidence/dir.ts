@@ -90,7 +90,7 @@ export function checkOutDir(out: string, project?: string): void {
   const abs = path.resolve(out);
   const refuse = (title: string, hint: string) => new HarnessFailure([{ code: 'USAGE', title, hint }], EXIT.usage);
   if (project !== undefined && (isInside(abs, path.resolve(project)) || isInside(real(abs), real(project)))) throw insideProject(abs, path.resolve(project));
-  let st;
+  let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(abs);
   } catch {

@@ -10,6 +10,7 @@ import { parseDuration } from './duration.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { DEFAULT_KEYS, GATE_KEYS, GatesFile, TOP_KEYS } from './schema.ts';
 import type { LoadedGate, LoadedGates, LoadedStep } from './model.ts';
+import type { ModelSectionInput } from './model-section.ts';
 import { Positions, describeType, type PathSeg } from './positions.ts';
 import { readGatesText } from './read.ts';
 import { yamlErrors } from './yaml-errors.ts';
@@ -18,7 +19,7 @@ import { checkFileVars, checkNeeds, semanticChecks } from './semantics.ts';
 
 export { MAX_GATES_BYTES } from './read.ts';
 export { MAX_YAML_ERRORS } from './yaml-errors.ts';
-export const BUILTIN_VARS = ['URL', 'HTTP_URL', 'PROJECT', 'RUN_ID', 'GATE_ID', 'OUTSIDE', 'OUTSIDE_REL', 'CWD'] as const;
+export const BUILTIN_VARS = ['URL', 'HTTP_URL', 'PROJECT', 'RUN_ID', 'GATE_ID', 'MODEL_URL', 'OUTSIDE', 'OUTSIDE_REL', 'CWD'] as const;
 
 export interface LoadOptions {
   /** Names given with --var; they exist at run time. */
@@ -91,6 +92,7 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
     if (errors.length === before) errors.push(...checkFileVars(top.vars as Record<string, unknown>, BUILTIN_VARS.filter((v) => v !== 'GATE_ID'), opts.cliVars ?? {}, opts.env ?? process.env, (name) => pos.nodeLoc(['vars', name])));
   }
   if (top.protocol !== undefined && typeof top.protocol !== 'string') err('SCHEMA', 'protocol must be a file path', pos.nodeLoc(['protocol']));
+  if (top.model !== undefined) zodIssues(GatesFile.shape.model, top.model, ['model'], pos, errors, true);
 
   const gates: LoadedGate[] = [];
   /** Groups some gate's steps reach (directly or through other groups): checked there, in the gate's context. */
@@ -126,6 +128,7 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
       defaults: { timeoutMs: d.timeout !== undefined ? parseDuration(d.timeout) : 5000, ...(d.typeField !== undefined ? { typeField: d.typeField } : {}), nonJson: d.nonJson ?? 'fail' },
       vars: (top.vars ?? {}) as Record<string, string | number | boolean>,
       ...(typeof top.protocol === 'string' ? { protocol: resolveProtocol(top.protocol, file) } : {}),
+      ...(top.model !== undefined ? { model: top.model as ModelSectionInput } : {}),
       gates,
     },
   };

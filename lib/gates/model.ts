@@ -1,6 +1,7 @@
 // A loaded, validated gates file: what the runner consumes.
 import type { Loc } from '../loc.ts';
 import type { StepKind, StepParams } from '../../steps/index.ts';
+import type { ModelSectionInput } from './model-section.ts';
 
 export interface LoadedStep<K extends StepKind = StepKind> {
   kind: K;
@@ -27,5 +28,7 @@ export interface LoadedGates {
   defaults: { timeoutMs: number; typeField?: string; nonJson: 'fail' | 'ignore' };
   vars: Record<string, string | number | boolean>;
   protocol?: string;
+  /** The `model:` section: rules of the model API stand-in. */
+  model?: ModelSectionInput;
   gates: LoadedGate[];
 }

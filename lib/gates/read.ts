@@ -7,7 +7,7 @@ export const MAX_GATES_BYTES = 2 * 1024 * 1024;
 
 export function readGatesText(file: string): { text: string } | { error: HarnessError } {
   const where = { file, line: 1, col: 1 };
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(file);
   } catch (e) {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { Duration, VarName } from './common-schema.ts';
 import { STEPS, STEP_KINDS } from '../../steps/index.ts';
+import { ModelSection } from './model-section.ts';
 
 const stepSchemas = STEP_KINDS.map((k) => STEPS[k].schema) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]];
 
@@ -36,6 +37,7 @@ export const GatesFile = z.strictObject({
   vars: z.record(VarName, z.union([z.string(), z.number(), z.boolean()])).optional(),
   groups: z.record(GroupName, z.array(StepOrUse).min(1)).optional().describe('Named lists of steps that gates (and other groups) use with `- use: NAME`'),
   protocol: z.string().optional().describe('Protocol description (AsyncAPI 3) for schema checks and coverage: a path relative to this file, or wsgate:NAME for one shipped with wsgate (wsgate:agent-backend)'),
+  model: ModelSection.optional().describe('What `wsgate model`, the model API stand-in, answers an agent backend (see docs/model-in-the-loop.md)'),
   gates: z.array(Gate).min(1),
 });
 

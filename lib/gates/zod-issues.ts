@@ -51,7 +51,10 @@ export function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos:
         const guess = didYouMean(k, allowed);
         const err: HarnessError = { code: 'UNKNOWN_KEY', title: `${prefix}unknown key "${quoted(k)}"${rel.length ? ` in ${rel.join('.')}` : ''}`, loc: pos.keyLoc(p, k), ...(guess ? { hint: `did you mean "${guess}"?` } : allowed.length ? { hint: `allowed here: ${allowed.join(', ')}` } : {}) };
         const sig = `${err.loc!.line}:${err.loc!.col}:${err.title}`;
-        if (!seen.has(sig)) errors.push(err), seen.add(sig);
+        if (!seen.has(sig)) {
+          errors.push(err);
+          seen.add(sig);
+        }
       }
       continue;
     }
@@ -63,7 +66,10 @@ export function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos:
       const fixed = key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
       e = { code: 'SCHEMA', title: `${prefix}${parent.length ? `${parent.join('.')}: ` : ''}"${quoted(key)}": ${inner}`, loc: pos.keyLoc([...at, ...parent], key), ...(fixed !== key && /^[A-Za-z_][A-Za-z0-9_]*$/.test(fixed) ? { hint: `\${${key}} could never be substituted: write "${fixed}"` } : {}) };
       const sig = `${e.loc!.line}:${e.loc!.col}:${e.title}`;
-      if (!seen.has(sig)) errors.push(e), seen.add(sig);
+      if (!seen.has(sig)) {
+        errors.push(e);
+        seen.add(sig);
+      }
       continue;
     }
     const got = describeType(valueAt(value, rel));
@@ -78,7 +84,10 @@ export function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos:
       e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message}`, loc: pos.nodeLoc(p), ...(typeof hint === 'string' ? { hint } : {}) };
     } else e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message.replace(/^Invalid (input|option): /, '')}${['invalid_value', 'invalid_format', 'too_small', 'too_big'].includes(issue.code) ? `, got ${got}` : ''}`, loc: pos.nodeLoc(p) };
     const sig = `${e.loc!.line}:${e.loc!.col}:${e.title}`;
-    if (!seen.has(sig)) errors.push(e), seen.add(sig);
+    if (!seen.has(sig)) {
+      errors.push(e);
+      seen.add(sig);
+    }
   }
 }
 

@@ -26,7 +26,7 @@ export function getPath(value: unknown, path: string): unknown {
   let cur: unknown = value;
   for (const part of splitPath(path)) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    if (!Object.prototype.hasOwnProperty.call(cur, part)) return undefined;
+    if (!Object.hasOwn(cur, part)) return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;

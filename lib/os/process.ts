@@ -311,7 +311,10 @@ export async function runProcess(command: string, args: readonly string[], opts:
   }) as unknown as typeof spawn;
   let timedOut = false;
   const stop = () => (child ? void stopTree(child, 500) : undefined);
-  const timer = opts.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), stop()), opts.timeoutMs) : undefined;
+  const timer = opts.timeoutMs !== undefined ? setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, opts.timeoutMs) : undefined;
   opts.signal?.addEventListener('abort', stop);
   // The program and its arguments are quoted by zx for the shell it runs them with: no word of them is
   // ever read as shell syntax.

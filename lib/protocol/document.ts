@@ -13,7 +13,7 @@ import { Kinds } from '../matching/kinds.ts';
 import type { Loc } from '../loc.ts';
 import { readExtensions, type CoverageList, type CoverageSource } from './extensions.ts';
 import { messageKind } from './message-kinds.ts';
-import { follow, getAt, pointerSegments, segmentsToFragment, type Segment } from './refs.ts';
+import { follow, pointerSegments, segmentsToFragment, type Segment } from './refs.ts';
 
 // ajv and ajv-formats are CommonJS modules: under NodeNext their class/function is `.default`
 // of the default import (module.exports also carries itself as .default).
@@ -73,7 +73,7 @@ class Positions {
   loc(p: Segment[]): Loc {
     for (let n = p.length; n >= 0; n--) {
       const node = this.doc.getIn(p.slice(0, n), true) as Node | undefined;
-      if (node && node.range) {
+      if (node?.range) {
         const lp = this.lc.linePos(node.range[0]);
         return { file: this.file, line: lp.line, col: lp.col };
       }

@@ -98,7 +98,10 @@ export function readExtensions(data: Record<string, unknown>, locOf: (p: Segment
     errors.push({ code: 'SCHEMA', title: 'x-wsgate-type-field and x-wsgate-kinds both given: keep one', loc: locOf(['x-wsgate-type-field']), hint: 'x-wsgate-type-field: event is short for x-wsgate-kinds: [{field: event}]' });
   } else if (tf !== undefined) {
     const r = TypeFieldExtension.safeParse(tf);
-    if (r.success) out.rules = [{ field: r.data }], (out.typeField = r.data);
+    if (r.success) {
+      out.rules = [{ field: r.data }];
+      out.typeField = r.data;
+    }
     else errors.push({ code: 'SCHEMA', title: 'x-wsgate-type-field must be a non-empty string (the field that names a message kind)', loc: locOf(['x-wsgate-type-field']) });
   } else if (kinds !== undefined) {
     if (!Array.isArray(kinds) || kinds.length === 0) {

@@ -62,7 +62,7 @@ export class ProjectWatch {
   }
 
   private async walk(dir: string, old: Map<string, Entry>, out: Map<string, Entry>): Promise<void> {
-    let entries;
+    let entries: import('node:fs').Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch {

@@ -69,7 +69,7 @@ function compact(node: Node): void {
       }
       return undefined;
     },
-    Seq(_, n, p) {
+    Seq(_, n, _p) {
       if (JSON.stringify(n.toJSON()).length <= 70) {
         n.flow = true;
         return YAML.visit.SKIP;

@@ -3,12 +3,13 @@
 // of text that is not the reporter's own goes through termText: frames and values come from the
 // server under test and must not drive the terminal or the CI log (lib/reporters/term-safe.ts).
 import { termText } from './term-safe.ts';
-import { type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import type { CheckResult, GateResult, RunResult, StepResult, Timing } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
 import { codeFrame } from './code-frame.ts';
 import { SKIPPED_BY_FLAG } from '../evidence/results.ts';
+import { liveLine, liveLineEnabled } from './live-line.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return termText(v, { newlines: true });
@@ -54,7 +55,11 @@ export function consoleReporter(o: ReporterOptions): Reporter {
   const yellow = c('33');
   const dim = c('2');
   const bold = c('1');
-  const write = (s: string) => o.out.write(s + '\n');
+  const live = liveLine(o.out, liveLineEnabled(o.out), dim);
+  const write = (s: string) => {
+    live.erase();
+    o.out.write(s + '\n');
+  };
   let gateHeaderShown = false;
   let pendingHeader = '';
   const timings: { gate: string; t: Timing }[] = [];
@@ -94,10 +99,18 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       gateHeaderShown = false;
       if (!o.quiet) header();
     },
+    onStepStart(_gateId, label) {
+      live.start(safe(label));
+    },
+    onStepProgress(_gateId, text) {
+      live.progress(safe(text));
+    },
     onFrame(conn, dir, text) {
+      if (dir === 'in') live.frame();
       if (o.verbose) write(dim(`      ${dir === 'in' ? '←' : '→'} ${safe(conn)} ${frame(text)}`));
     },
     onStepEnd(gateId, step) {
+      live.stop();
       for (const t of step.timings ?? []) if (t.budgetMs !== undefined) timings.push({ gate: gateId, t });
       const failed = step.checks.filter((ch) => !ch.passed);
       // Quiet still shows what is not a pass: failures, and steps not checked.
@@ -118,6 +131,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       write(dim(`  - not run: ${safe(g.note)}`));
     },
     onRunEnd(r: RunResult) {
+      live.stop();
       const t = r.totals;
       if (timings.length && !o.quiet) {
         write(`\n${bold('timings')} (measured vs budget)`);

@@ -18,7 +18,7 @@ export function reportNow<H extends Hook>(reporters: readonly Reporter[], hook: 
   for (const r of reporters) (r[hook] as ((...a: Args<H>) => unknown) | undefined)?.apply(r, args);
 }
 
-const HOOKS: readonly Hook[] = ['onRunStart', 'onGateStart', 'onStepEnd', 'onGateEnd', 'onFrame', 'onRunEnd'] satisfies Hook[];
+const HOOKS: readonly Hook[] = ['onRunStart', 'onGateStart', 'onStepStart', 'onStepProgress', 'onStepEnd', 'onGateEnd', 'onFrame', 'onRunEnd'] satisfies Hook[];
 
 /** A reporter that records every call, and `flush` replays them to the targets in order. */
 export function bufferReporters(targets: readonly Reporter[]): { reporters: Reporter[]; flush(): void } {

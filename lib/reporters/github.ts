@@ -3,7 +3,7 @@
 // Without FILE they are printed only when $GITHUB_ACTIONS is set; with FILE they always are
 // (`-` is stdout).
 import path from 'node:path';
-import { type CheckResult, type RunResult } from '../evidence/results.ts';
+import type { CheckResult, RunResult } from '../evidence/results.ts';
 import { formatLoc, type Loc } from '../loc.ts';
 import { guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';

@@ -4,7 +4,7 @@
 // frame, read from the evidence folder's transcript.jsonl. Every server-provided string is escaped.
 // FILE defaults to wsgate-report.html; `-` is stdout.
 import { createHash } from 'node:crypto';
-import { type CheckResult, type GateResult, type RunResult, type StepResult } from '../evidence/results.ts';
+import type { CheckResult, GateResult, RunResult, StepResult } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
 import { guard, normalize, readTranscript, show, target, writeOut, type Transcript, type TranscriptLine } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
@@ -101,7 +101,7 @@ function diffView(c: CheckResult): string {
 
 // ---- sections -------------------------------------------------------------------------------
 
-function stepRow(gate: GateResult, step: StepResult, index: number): string {
+function stepRow(step: StepResult, index: number): string {
   const failed = step.checks.filter((c) => c && !c.passed);
   const warnings = step.checks.filter((c) => c?.passed && c.warning);
   const timings = (step.timings ?? []).filter(Boolean).map((t) => `${esc(t.name)} ${esc(t.ms)} ms${t.budgetMs !== undefined ? ` / ${esc(t.budgetMs)} ms` : ''}`);
@@ -122,7 +122,7 @@ function gateSection(g: GateResult): string {
   return `<details class="gate s-${esc(g.status)}" data-status="${esc(g.status)}" id="gate-${esc(g.id)}"${g.status === 'failed' ? ' open' : ''}>
 <summary>${badge(g.status)} <span class="gate-id">${esc(g.id)}</span> <span class="title">${esc(g.title)}</span> <span class="meta">${passed}/${g.steps.length} steps · ${esc(g.ms)} ms · ${esc(formatLoc(g.loc))}</span></summary>
 <table class="steps"><thead><tr><th>#</th><th>status</th><th>step</th><th>time</th><th>where</th><th>timings</th></tr></thead><tbody>
-${g.steps.map((s, i) => stepRow(g, s, i)).join('\n')}
+${g.steps.map((s, i) => stepRow(s, i)).join('\n')}
 </tbody></table>
 </details>`;
 }
@@ -164,7 +164,10 @@ function timeline(t: Transcript, r: RunResult): string {
     const gate = hash > 0 && gateIds.has(l.step.slice(0, hash)) ? l.step.slice(0, hash) : l.step || '?';
     const key = `${gate}\u0000${l.conn}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { gate, conn: l.conn, lines: [] }));
+    if (!g) {
+      g = { gate, conn: l.conn, lines: [] };
+      groups.set(key, g);
+    }
     g.lines.push(l);
   }
   const sections = [...groups.values()].map((g) => {

@@ -2,7 +2,7 @@
 // One <testsuite> per gate, one <testcase> per step; failed checks become <failure>, skipped and
 // pending steps <skipped>. FILE defaults to wsgate-junit.xml; `-` is stdout.
 import os from 'node:os';
-import { type GateResult, type RunResult, type StepResult } from '../evidence/results.ts';
+import type { GateResult, RunResult, StepResult } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
 import { guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';

@@ -1,7 +1,7 @@
 // `--reporter markdown[:FILE]`: a GitHub-flavoured summary (one table row per gate, the failed
 // checks with expected/actual, the budgets table). FILE defaults to wsgate-summary.md; `-` is
 // stdout. When $GITHUB_STEP_SUMMARY is set the same text is appended there too.
-import { type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import type { RunResult, StepResult, Timing } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
 import { appendOut, guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';

@@ -11,7 +11,7 @@ import type { RunInfo } from './types.ts';
 /** `-` means stdout; anything else is a path resolved against the current folder. */
 export function target(file: string | undefined, fallback: string): string {
   if (file === '-') return '-';
-  return path.resolve(file && file.length ? file : fallback);
+  return path.resolve(file?.length ? file : fallback);
 }
 
 function complain(reporter: string, what: string, e: unknown): void {

@@ -21,6 +21,10 @@ export interface RunInfo {
 export interface Reporter {
   onRunStart?(info: RunInfo): void | Promise<void>;
   onGateStart?(gate: { id: string; title: string }): void;
+  /** A step began (its label with variables filled in). */
+  onStepStart?(gateId: string, label: string): void;
+  /** A long step's account of how far it got (a soak: elapsed of total, rounds, memory growth). */
+  onStepProgress?(gateId: string, text: string): void;
   onStepEnd?(gateId: string, step: StepResult): void;
   onGateEnd?(gate: GateResult): void;
   /** Every frame, for --verbose. */

@@ -9,6 +9,7 @@ import type { GateSnapshot } from './snapshot.ts';
 import type { Secrets } from '../evidence/secrets.ts';
 import type { Kinds } from '../matching/kinds.ts';
 import type { StallReading } from '../os/stall.ts';
+import type { RunModel } from '../model-api/in-run.ts';
 
 export interface Member {
   conn: WscatConnection;
@@ -54,6 +55,8 @@ export interface RunSettings {
   /** Where `manual` prompts read and write, when interactive. */
   ask?: (question: string) => Promise<string>;
   signal: AbortSignal;
+  /** The model API stand-in this run hosts, when it hosts one. */
+  model?: RunModel;
 }
 
 export interface StepContext {
@@ -81,6 +84,8 @@ export interface StepContext {
   startedProcesses(): StartedProcess[];
   /** Register values that must be shown as ***. */
   secrets: Secrets;
+  /** Tell a person watching how far a long step got (shown on a terminal only, never in reports). */
+  progress(text: string): void;
   /** Build the step's result; status derives from the checks. */
   result(checks: CheckResult[], extra?: Partial<Omit<StepResult, 'checks' | 'kind' | 'loc'>>): StepResult;
   check(name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult;

@@ -13,8 +13,6 @@ import { takeSnapshot } from './snapshot.ts';
 import { OUTSIDE_VARS, makeOutside, outsideFrom, removeOutside } from './outside.ts';
 import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
 
-/** Failures that say the target cannot be opened at all (not that one connection was unlucky). */
-const DEAD_CODES = new Set<ConnectionErrorCode>(['REFUSED', 'DNS', 'TLS', 'HTTP_STATUS', 'TIMEOUT', 'CLOSED']);
 import { describeClose } from '../matching/exchange.ts';
 import type { WscatPool } from '../wscat/pool.ts';
 import { stopTree } from '../os/process.ts';
@@ -26,6 +24,10 @@ import type { Budget } from '../gates/common-schema.ts';
 import type { FrameSummary } from '../evidence/results.ts';
 import { Secrets } from '../evidence/secrets.ts';
 import type { ProtocolWatch, GateProtocolWatch } from '../protocol/watch.ts';
+import type { RunModel } from '../model-api/in-run.ts';
+
+/** Failures that say the target cannot be opened at all (not that one connection was unlucky). */
+const DEAD_CODES = new Set<ConnectionErrorCode>(['REFUSED', 'DNS', 'TLS', 'HTTP_STATUS', 'TIMEOUT', 'CLOSED']);
 
 export interface RunOptions {
   gates: LoadedGates;
@@ -57,6 +59,8 @@ export interface RunOptions {
   shard?: Shard;
   /** Validates every frame against the protocol file and counts coverage. */
   protocol?: ProtocolWatch;
+  /** The model API stand-in the run hosts: ${MODEL_URL}, the started backends' environment, model steps. */
+  model?: RunModel;
   signal: AbortSignal;
   /** The harness's folder outside PATH for escape probes (`${OUTSIDE}`); made by runGates when a gate uses it. */
   outside?: string;
@@ -71,13 +75,14 @@ export function httpUrlOf(wsUrl: string): string {
   }
 }
 
-export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars' | 'outside'>): VarScope {
+export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars' | 'model' | 'outside'>): VarScope {
   const scope = new VarScope();
   for (const [k, v] of Object.entries(o.cliVars)) scope.set(k, v);
   scope.set('URL', o.url);
   scope.set('HTTP_URL', httpUrlOf(o.url));
   scope.set('PROJECT', o.project);
   scope.set('RUN_ID', o.runId);
+  if (o.model) scope.set('MODEL_URL', o.model.url);
   // The folder wsgate was started in: a relative `cwd:` is PATH's, so a backend beside the user is `${CWD}/…`.
   scope.set('CWD', process.cwd());
   if (o.outside !== undefined) {
@@ -154,6 +159,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     verbose: o.verbose,
     interactive: o.interactive,
     ...(o.ask ? { ask: o.ask } : {}),
+    ...(o.model ? { model: o.model } : {}),
     signal: o.signal,
   };
   const runProcesses: StartedProcess[] = [];
@@ -390,8 +396,9 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         continue;
       }
       current.stepId = `${gate.id}#${i + 1}`;
-      const ctx = makeContext(gate, step, i, o, settings, vars, snapshot, connections, gateProcesses, runProcesses, secrets, watch, current, steps);
+      const ctx = makeContext({ gate, step, index: i, o, settings, vars, snapshot, connections, processes: gateProcesses, runProcesses, secrets, watch, current, earlier: steps });
       const t0 = performance.now();
+      reportNow(o.reporters, 'onStepStart', gate.id, secrets.redact(label));
       let result: StepResult;
       try {
         result = await def.run(step.params, ctx);
@@ -427,7 +434,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
     // Frames that arrived after the last step ended still count against it.
     const last = steps.findLast((s) => s.status !== 'skipped');
     if (watch && last) addChecks(last, watch.drain(last.loc));
-    for (const p of gateProcesses) (p.stopAt === 'gate' ? undefined : runProcesses.push(p));
+    for (const p of gateProcesses) if (p.stopAt !== 'gate') runProcesses.push(p);
     await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
   }
   const result: GateResult = { id: gate.id, title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc, ...(unconsumed ? { unconsumed } : {}) };
@@ -437,22 +444,27 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
   return shown;
 }
 
-function makeContext(
-  gate: LoadedGate,
-  step: LoadedStep,
-  index: number,
-  o: RunOptions,
-  settings: RunSettings,
-  vars: VarScope,
-  snapshot: Awaited<ReturnType<typeof takeSnapshot>>,
-  connections: Map<string, Member[]>,
-  processes: StartedProcess[],
-  runProcesses: StartedProcess[],
-  secrets: Secrets,
-  watch: GateProtocolWatch | undefined,
-  current: { stepId: string },
-  earlier: StepResult[],
-): StepContext {
+/** Everything a step's context is built from: one gate's resources at one step. */
+interface ContextParts {
+  gate: LoadedGate;
+  step: LoadedStep;
+  index: number;
+  o: RunOptions;
+  settings: RunSettings;
+  vars: VarScope;
+  snapshot: Awaited<ReturnType<typeof takeSnapshot>>;
+  connections: Map<string, Member[]>;
+  processes: StartedProcess[];
+  runProcesses: StartedProcess[];
+  secrets: Secrets;
+  watch: GateProtocolWatch | undefined;
+  current: { stepId: string };
+  /** The gate's step results so far (a step's premise may rest on them). */
+  earlier: StepResult[];
+}
+
+function makeContext(parts: ContextParts): StepContext {
+  const { gate, step, index, o, settings, vars, snapshot, connections, processes, runProcesses, secrets, watch, current, earlier } = parts;
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
   const check = (name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult => ({
@@ -479,6 +491,7 @@ function makeContext(
     processes,
     startedProcesses: () => [...runProcesses, ...processes],
     secrets,
+    progress: (text) => reportNow(o.reporters, 'onStepProgress', gate.id, secrets.redact(text)),
     timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
     async openConnection(name, label, opts, refusalExpected = false) {
       const hooks = {

@@ -1,5 +1,5 @@
 // The only module that knows wscat's flags and how it behaves with piped stdio
-// (../shared/wscat-field-notes.md): stdin stays open for the connection's life, an observer loaded into
+// (docs/wscat.md): stdin stays open for the connection's life, an observer loaded into
 // wscat (wscat-observer.cjs) tells when the socket opened and how it closed (code, reason), one `/ping`
 // probe after the open proves the server is reading, prompts are counted, errors become typed values,
 // and the frames received wait in an inbox until a step consumes them.

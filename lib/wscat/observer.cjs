@@ -1,14 +1,14 @@
 'use strict';
 // Loaded into every wscat process with `node --require` (lib/wscat/connection.ts). wscat owns the connection, but
 // with piped stdout it prints no control notices: not the close code and reason, not the negotiated
-// subprotocol, not even that the socket opened (../shared/wscat-field-notes.md points 1, 4, 7). This
+// subprotocol, not even that the socket opened (docs/wscat.md). This
 // module watches the `ws` WebSocket that wscat itself uses and writes those events, one JSON line each,
 // to file descriptor 3, which the harness opens as a fourth pipe, with the time of each message sent and
 // received. It changes wscat's behaviour in one way only: while the harness has not yet read what wscat
 // printed, wscat stops reading the socket (measured without it: a server pushing 1 MB frames grew an
 // unread wscat by 160 MB a second).
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const FD = 3;
 /** Unread stdout above which the socket is paused until stdout drains. */
@@ -39,7 +39,7 @@ function patch() {
   const now = () => Math.round((performance.timeOrigin + performance.now()) * 10) / 10;
   // The moment wscat starts its handshake (ws looks http.request up on each connection): a connect
   // deadline counts from here, so a wscat slow to start on a busy machine is not the server's delay.
-  for (const mod of [require('http'), require('https')]) {
+  for (const mod of [require('node:http'), require('node:https')]) {
     const request = mod.request;
     mod.request = function observedRequest(...args) {
       report({ e: 'dial', t: now() });
@@ -67,7 +67,7 @@ function patch() {
         report({ e: 'close', code: args[0], reason: Buffer.isBuffer(args[1]) ? args[1].toString('utf8') : String(args[1] ?? ''), messages });
         break;
       case 'error':
-        report({ e: 'error', message: String(args[0] && args[0].message), code: args[0] && args[0].code });
+        report({ e: 'error', message: String(args[0]?.message), code: args[0]?.code });
         break;
       case 'message':
         report({ e: 'm', n: messages + 1, t: now() });
@@ -97,5 +97,5 @@ function patch() {
 try {
   patch();
 } catch (err) {
-  report({ e: 'unattached', why: String(err && err.message) });
+  report({ e: 'unattached', why: String(err?.message) });
 }

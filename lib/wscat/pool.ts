@@ -60,7 +60,9 @@ export class WscatPool {
         spare.onDial?.();
       };
       spare.opened = WscatConnection.open('spare', opts, {}, { signal: cancel.signal, onDial });
-      void spare.opened.then((r) => (r.ok ? (spare.openAt = performance.now()) : undefined));
+      void spare.opened.then((r) => {
+        if (r.ok) spare.openAt = performance.now();
+      });
       list.push(spare);
     }
   }

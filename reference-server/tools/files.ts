@@ -117,14 +117,14 @@ export async function searchFilesTool(ctx: ToolContext, input: Record<string, un
     const real = await realInsideProject(ctx.projectPath, file);
     if (real === undefined) continue;
     const info = await fs.stat(real).catch(() => undefined);
-    if (!info || !info.isFile() || info.size > MAX_SEARCHED_FILE_BYTES) continue;
+    if (!info?.isFile() || info.size > MAX_SEARCHED_FILE_BYTES) continue;
     const text = await fs.readFile(real, 'utf8').catch(() => undefined);
     // Binary files would print control bytes into a JSON text result.
     if (text === undefined || text.includes('\0')) continue;
     const lines = text.split(/\r?\n/);
     for (let i = 0; i < lines.length; i++) {
       // Literal match: a planner that turned user text into a regex would fail on a stray "(".
-      if (!lines[i].includes(pattern)) continue;
+      if (!lines[i]!.includes(pattern)) continue;
       if (out.length === MAX_SEARCH_MATCHES) {
         out.push(`... (more than ${MAX_SEARCH_MATCHES} matches, output truncated)`);
         return out.join('\n');

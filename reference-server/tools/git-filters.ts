@@ -29,8 +29,8 @@ export async function localFilterNames(gitDir: string): Promise<string[] | undef
   for (const file of await configFiles(gitDir)) {
     const text = await fs.readFile(file, 'utf8').catch(() => '');
     if (INCLUDE_SECTION.test(text)) return undefined;
-    for (const m of text.matchAll(QUOTED_SECTION)) names.add(m[1].replace(/\\(.)/g, '$1'));
-    for (const m of text.matchAll(DOTTED_SECTION)) names.add(m[1].toLowerCase());
+    for (const m of text.matchAll(QUOTED_SECTION)) names.add(m[1]!.replace(/\\(.)/g, '$1'));
+    for (const m of text.matchAll(DOTTED_SECTION)) names.add(m[1]!.toLowerCase());
   }
   return [...names];
 }

@@ -45,7 +45,7 @@ async function ownRepository(projectPath: string): Promise<Repo> {
   if (stat?.isFile()) {
     // A linked worktree or submodule: .git is a file naming the real git folder.
     const m = /^gitdir: (.+)$/m.exec(await fs.readFile(dotGit, 'utf8'));
-    if (m) return { gitDir: path.resolve(projectPath, m[1].trim()), workTree: projectPath };
+    if (m) return { gitDir: path.resolve(projectPath, m[1]!.trim()), workTree: projectPath };
   }
   throw new ToolError(
     `Not a git repository of its own: ${projectPath} has no .git. The git tools work only when the project is the top level of its repository, so a repository above it is never touched`,

@@ -95,7 +95,7 @@ test('exactly half of everything: 50.0 % per list and overall, counts per item',
   assert.deepEqual(r.percent, { messages: 50, tools: 50, slashCommands: 50, overall: 50 });
 });
 
-test('the shipped protocol: half the tools and slash commands, 11 of 19 messages → 57.9 / 50 / 50 / 54.5', (t) => {
+test('the shipped protocol: half the tools and slash commands, 11 of 19 messages → 57.9 / 50 / 50 / 54.5', () => {
   const r0 = loadProtocol(DEFAULT_PROTOCOL_FILE);
   assert.ok(r0.ok);
   const cov = new Coverage(r0.protocol);

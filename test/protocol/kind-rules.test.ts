@@ -101,7 +101,10 @@ test('coverage of a JSON-RPC copy: methods and replies rows, names it does not d
   const p = loadOk(t, CHAT_COPY);
   const run = (calls: [string, unknown][]) => {
     const cov = new Coverage(p);
-    for (const [dir, json] of calls) (dir === 'out' ? cov.recordOutgoing(json) : cov.recordIncoming(json));
+    for (const [dir, json] of calls) {
+      if (dir === 'out') cov.recordOutgoing(json);
+      else cov.recordIncoming(json);
+    }
     return cov.report();
   };
   const a = run([

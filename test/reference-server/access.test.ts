@@ -10,7 +10,7 @@ import { Client, makeRepo, rawRequest, removeDirs, sessionFor, startTestServer, 
 const EVIL = 'https://evil.example';
 const exists = (file: string) => fs.stat(file).then(() => true, () => false);
 
-/** The attack of issue 16: open a session on a folder of the attacker's choice and have a command run there. */
+/** The attack of another local user: open a session on a folder of the attacker's choice and have a command run there. */
 async function tryPwn(url: string, project: string, origin: string | undefined): Promise<'refused' | 'ran'> {
   let client: Client;
   try {

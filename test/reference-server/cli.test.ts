@@ -105,7 +105,7 @@ describe('serve command in a real child process', () => {
     assert.equal(bad.out(), '');
     const unknown = runCli(['--bogus']);
     assert.equal(await exitCode(unknown), 2);
-    assert.match(unknown.err(), /^wsgate: unknown option '--bogus'\n  hint: wsgate serve \[--host HOST\]/);
+    assert.match(unknown.err(), /^wsgate: unknown option '--bogus'\n {2}hint: wsgate serve \[--host HOST\]/);
     const typo = runCli(['--slow-sm', '10']);
     assert.equal(await exitCode(typo), 2);
     assert.match(typo.err(), /unknown option '--slow-sm' \(did you mean --slow-ms\?\)/);

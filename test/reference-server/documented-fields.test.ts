@@ -1,5 +1,5 @@
 // The reference server sends at least what the protocol documents for every server message
-// (/work/shared/protocol-notes.md, "required (documented)"), besides the fields it always sent.
+// (the "required" column of docs/agent-backend.md), besides the fields it always sent.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client, UUID, sessionFor, withServer, type Msg } from './helpers.ts';

@@ -9,6 +9,7 @@ import { spawnChild, stopTree } from '../../lib/os/process.ts';
 import { startReferenceServer, type RunningServer, type ServerOptions } from '../../reference-server/index.ts';
 
 // Loose on purpose: tests inspect whatever the server sent, including fields it should not have.
+// biome-ignore lint/suspicious/noExplicitAny: server frames are read field by field in assertions; each test narrows what it reads
 export type Msg = { type?: string; [key: string]: any };
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

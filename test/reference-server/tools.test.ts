@@ -154,10 +154,10 @@ describe('tools on a real project folder', () => {
 
   describe('path confinement', () => {
     test('../ escapes are refused and nothing is written', async () => {
-      const escape = path.relative(project, path.join(outside, 'escaped.txt'));
-      assert.deepEqual(await runTool(ctx, 'write_file', { path: escape, content: 'x' }), {
+      const escapingPath = path.relative(project, path.join(outside, 'escaped.txt'));
+      assert.deepEqual(await runTool(ctx, 'write_file', { path: escapingPath, content: 'x' }), {
         ok: false,
-        error: `Permission denied: ${escape}`,
+        error: `Permission denied: ${escapingPath}`,
       });
       await assert.rejects(fs.stat(path.join(outside, 'escaped.txt')), { code: 'ENOENT' });
     });

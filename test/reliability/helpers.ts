@@ -137,7 +137,10 @@ export function descendantsOf(root: number, table = processTable()): Proc[] {
   let frontier = [root];
   while (frontier.length) {
     const next: number[] = [];
-    for (const p of table) if (frontier.includes(p.ppid) && !found.has(p.pid)) (found.set(p.pid, p), next.push(p.pid));
+    for (const p of table) if (frontier.includes(p.ppid) && !found.has(p.pid)) {
+        found.set(p.pid, p);
+        next.push(p.pid);
+      }
     frontier = next;
   }
   const groups = new Set([...found.values()].map((p) => p.pgid));

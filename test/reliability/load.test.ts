@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WAIT_FOR_FILE } from '../helpers/servers.ts';
-import { makeTmp, writeGates, timedCli, assertNoStackTrace, spawnCli, processTable } from './helpers.ts';
+import { makeTmp, writeGates, assertNoStackTrace, spawnCli, processTable } from './helpers.ts';
 import { readResult } from '../helpers/cli.ts';
 
 const cleanups: (() => void)[] = [];

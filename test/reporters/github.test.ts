@@ -12,7 +12,7 @@ interface Annotation {
   message: string;
 }
 
-const unescape = (s: string) => s.replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+const unescapeCommand = (s: string) => s.replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 
 /** Parses `::kind k=v,k=v::message` lines the way the Actions runner does. */
 function annotations(text: string): Annotation[] {
@@ -25,9 +25,9 @@ function annotations(text: string): Annotation[] {
       const props: Record<string, string> = {};
       for (const kv of m[2]!.split(',')) {
         const i = kv.indexOf('=');
-        props[kv.slice(0, i)] = unescape(kv.slice(i + 1));
+        props[kv.slice(0, i)] = unescapeCommand(kv.slice(i + 1));
       }
-      return { kind: m[1]!, props, message: unescape(m[3]!) };
+      return { kind: m[1]!, props, message: unescapeCommand(m[3]!) };
     });
 }
 

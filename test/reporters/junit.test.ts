@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { junitXml } from '../../lib/reporters/junit.ts';
-import { type RunResult } from '../../lib/evidence/results.ts';
+import type { RunResult } from '../../lib/evidence/results.ts';
 import { formatLoc } from '../../lib/loc.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, failedChecks, wsgateRun, type CliRun } from './helpers.ts';
 

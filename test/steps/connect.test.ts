@@ -135,13 +135,13 @@ describe('connect', { concurrency: true }, () => {
     assert.equal(h['x-team'], 'qa');
     assert.equal(h['x-run'], 'test', 'variables in headers are resolved');
     assert.deepEqual(h['sec-websocket-protocol']!.split(/,\s*/), ['v1', 'v2']);
-    assert.equal(h['origin'], 'http://app.test');
-    assert.equal(h['authorization'], `Basic ${Buffer.from('user:pass').toString('base64')}`);
+    assert.equal(h.origin, 'http://app.test');
+    assert.equal(h.authorization, `Basic ${Buffer.from('user:pass').toString('base64')}`);
   });
 
   test('a 401 upgrade fails naming HTTP 401', async (t) => {
     const fx = await wsServer(t, () => undefined, {
-      verifyClient: (info, cb) => (info.req.headers['authorization'] ? cb(true) : cb(false, 401, 'Unauthorized')),
+      verifyClient: (info, cb) => (info.req.headers.authorization ? cb(true) : cb(false, 401, 'Unauthorized')),
     });
     const yaml = oneGate(`
       - name: needs a token

@@ -279,7 +279,7 @@ describe('verify', { concurrency: true }, () => {
       const fx = await toolServer(t);
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, files) });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-      assert.deepEqual((r.steps[2]!.observations?.real as string[]).sort(), ['README.md', 'a.txt', 'src']);
+      assert.deepEqual((r.steps[2]!.observations!.real as string[]).sort(), ['README.md', 'a.txt', 'src']);
     });
 
     test('an invented entry fails as claimed but not on disk', async (t) => {

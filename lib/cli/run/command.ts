@@ -12,6 +12,7 @@ import { chooseGates, listGates, loadGates } from './gates.ts';
 import { finish, prepareRun } from './held.ts';
 import { checkInputs } from './inputs.ts';
 import { startTarget } from './target.ts';
+import { startRunModel } from './model.ts';
 import { applyRunRules } from './verdict.ts';
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -25,6 +26,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const held = await prepareRun(plan);
   try {
     const target = await startTarget(plan, held);
+    held.model = await startRunModel(plan.args, plan.gates, { url: target.url, project: held.project.path, runId: plan.runId });
     const evidence = await openEvidence(plan, held, target);
     held.started = true;
     const result = await executeGates(plan, held, target, evidence);

@@ -15,6 +15,7 @@ import { wscatVersion } from '../../wscat/connection.ts';
 import type { Held } from './held.ts';
 import type { RunPlan } from './inputs.ts';
 import type { Target } from './target.ts';
+import { modelJsonl } from './model.ts';
 
 export interface OpenEvidence {
   writer: EvidenceWriter;
@@ -43,6 +44,8 @@ export async function closeEvidence(plan: RunPlan, held: Held, target: Target, e
     const p = path.join(held.server.logDir, f);
     if (existsSync(p)) w.writeFile(`logs/server-${f}`, readFileSync(p, 'utf8'));
   }
+  // What the backend sent the model stand-in: requests, declared tools, tool results, timings.
+  if (held.model) w.writeFile('model.jsonl', modelJsonl(held.model));
   w.writeJson('environment.json', { wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, processTable: PROCESS_TABLE, url, embedded: !args.url, project, gatesFile: plan.file.file, timeoutScale: args.timeoutScale });
   w.writeJson('result.json', secrets.redactDeep(result));
   await w.finish(runId);

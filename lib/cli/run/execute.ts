@@ -36,6 +36,7 @@ export async function executeGates(plan: RunPlan, held: Held, target: Target, ev
       secrets: target.secrets,
       ...(held.pool ? { pool: held.pool } : {}),
       ...(target.protocol ? { protocol: target.protocol } : {}),
+      ...(held.model ? { model: held.model.run } : {}),
       signal: held.controller.signal,
     });
     await held.pool?.close();

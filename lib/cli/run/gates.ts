@@ -43,7 +43,7 @@ export function chooseGates(args: RunArgs, run: LoadedRun): { withGit: boolean }
       }
     }
   }
-  // PATH becomes a repository only for gates that look at git (issue 13: a notes server's data
+  // PATH becomes a repository only for gates that look at git (a notes server's data
   // folder should not grow a .git/).
   const chosen = run.gates.gates.filter((g) => (!args.gates.length || args.gates.includes(g.id)) && !args.skipGates.includes(g.id));
   return { withGit: args.gitInit || gatesUseGit(chosen) };

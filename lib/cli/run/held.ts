@@ -7,6 +7,7 @@ import { onInterrupt } from '../interrupt.ts';
 import { GateFolders, prepareProject, removeOwned, type Project } from '../../runner/project.ts';
 import type { EmbeddedServer } from '../../runner/embedded.ts';
 import type { WscatPool } from '../../wscat/pool.ts';
+import type { HostedModel } from './model.ts';
 import type { RunPlan } from './inputs.ts';
 
 export interface Held {
@@ -17,6 +18,8 @@ export interface Held {
   offInterrupt: () => void;
   server?: EmbeddedServer;
   pool?: WscatPool;
+  /** The model API stand-in, when the run serves one. */
+  model?: HostedModel;
   /** A gate began: --keep keeps what the run made (a run stopped by a usage error before that made nothing). */
   started: boolean;
 }
@@ -36,6 +39,7 @@ export async function prepareRun(plan: RunPlan): Promise<Held> {
 export async function finish(held: Held, keepAsked: boolean): Promise<void> {
   held.offInterrupt();
   await held.pool?.close();
+  await held.model?.server.close();
   const keep = keepAsked && held.started;
   await held.server?.stop(keep);
   held.gateFolders.cleanup(keep);

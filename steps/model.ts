@@ -1,0 +1,62 @@
+// What the backend sent the model, judged from the model stand-in's records of this gate (since the gate
+// began, or since its previous model step): the stand-in's own checks (a rule's tool was declared, the
+// tool result held what the rule requires), a tool result that reached the model, the tools declared,
+// the number of requests. Without a stand-in in the run (a real model, or none) the step is skipped.
+import { z } from 'zod';
+import { Matcher } from '../lib/gates/common-schema.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { describe, matchValue } from '../lib/matching/match.ts';
+import type { CheckResult } from '../lib/evidence/results.ts';
+import { recordsFor } from '../lib/model-api/in-run.ts';
+
+export const model = defineStep({
+  schema: z.strictObject({
+    model: z
+      .strictObject({
+        toolResult: z
+          .strictObject({
+            tool: z.string().describe('The tool whose result the backend returned to the model'),
+            content: Matcher.optional().describe('Matcher for the result text the model received'),
+            error: z.boolean().optional().describe('The result was (true) or was not (false) marked as an error'),
+          })
+          .optional(),
+        declares: z.array(z.string()).optional().describe('Tools the backend must have declared to the model'),
+        requests: Matcher.optional().describe('Matcher for the number of requests the backend sent the model (e.g. {gte: 2})'),
+      })
+      .describe("Checks on what the backend sent the model stand-in during this gate; every stand-in check (a rule's requireToolResult, an undeclared tool) is part of it"),
+    name: z.string().optional(),
+  }),
+  label: (p) => (p.model.toolResult ? `model: ${p.model.toolResult.tool} result reached the model` : 'model: what the backend sent the model'),
+  async run(p, ctx) {
+    const m = ctx.settings.model;
+    if (!m) return ctx.result([], { status: 'skipped', note: 'no model stand-in in this run (see wsgate run --model)' });
+    const q = ctx.vars.resolve(p.model);
+    const records = recordsFor(m, ctx.gateId, ctx.snapshot.startedAt).filter((r) => r.status === 200);
+    const checks: CheckResult[] = [];
+    for (const r of records) for (const c of r.checks ?? []) {
+      checks.push({ name: `model request ${r.seq}: ${c.name}`, expected: c.expected, actual: c.actual, passed: c.passed, loc: ctx.loc, ...(c.reason ? { reason: c.reason } : {}) });
+    }
+    if (q.requests !== undefined) {
+      const r = matchValue(q.requests, records.length);
+      checks.push({ name: 'requests the backend sent the model', expected: q.requests, actual: records.length, passed: r.passed, loc: ctx.locOf(['model', 'requests']), ...(r.reason ? { reason: r.reason } : {}) });
+    }
+    if (q.declares) {
+      const declared = records.at(-1)?.declaredTools;
+      for (const tool of q.declares) {
+        const passed = declared?.includes(tool) === true;
+        checks.push({ name: `the backend declares ${tool} to the model`, expected: tool, actual: declared ?? 'no request', passed, loc: ctx.locOf(['model', 'declares']), ...(passed ? {} : { reason: declared ? `it declared ${declared.join(', ') || 'no tools'}` : 'the backend sent the model no request in this gate' }) });
+      }
+    }
+    if (q.toolResult) {
+      const want = q.toolResult;
+      // A conversation is resent whole each turn: a result is the same result in every later request.
+      const results = [...new Map(records.flatMap((r) => r.toolResults ?? []).filter((t) => t.tool === want.tool).map((t) => [JSON.stringify(t), t])).values()];
+      const good = results.find((t) => (want.content === undefined || matchValue(want.content, t.content).passed) && (want.error === undefined || t.isError === want.error));
+      const expected = { tool: want.tool, ...(want.content !== undefined ? { content: want.content } : {}), ...(want.error !== undefined ? { error: want.error } : {}) };
+      const actual = results.length ? results.map((t) => (t.isError ? { error: t.content } : t.content)) : `no ${want.tool} result reached the model (${records.length} requests in this gate)`;
+      checks.push({ name: `the backend returned ${want.tool}'s result to the model`, expected, actual, passed: good !== undefined, loc: ctx.locOf(['model', 'toolResult']), ...(good ? {} : { reason: results.length ? `the model received ${describe(actual)}` : String(actual) }) });
+    }
+    if (checks.length === 0) checks.push({ name: 'the backend sent the model requests in this gate', expected: 'at least one request', actual: records.length, passed: records.length > 0, loc: ctx.loc });
+    return ctx.result(checks, { observations: { modelRequests: records.map((r) => r.seq) } });
+  },
+});
