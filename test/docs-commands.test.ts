@@ -98,7 +98,19 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-describe('the command blocks of the README and docs/', () => {
+/** Blocks that name the same fixed port (the CI examples' 3001) take turns; the others run beside them. */
+const portTurns = new Map<string, Promise<unknown>>();
+function inTurn<T>(text: string, work: () => Promise<T>): Promise<T> {
+  const port = /127\.0\.0\.1:(\d+)/.exec(text)?.[1];
+  if (port === undefined) return work();
+  const before = portTurns.get(port) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  portTurns.set(port, mine.catch(() => undefined));
+  return mine;
+}
+
+// Concurrent: the file must end within the runner's per-file deadline on a busy machine.
+describe('the command blocks of the README and docs/', { concurrency: true }, () => {
   const blocks = allBlocks();
 
   test('the markers are read: an unmarked block runs, a marked one is skipped with its reason', () => {
@@ -119,7 +131,7 @@ describe('the command blocks of the README and docs/', () => {
   });
 
   for (const block of blocks.filter((b) => !b.notRunnable)) {
-    test(`${block.file}:${block.line} runs as printed`, { timeout: 600_000 }, async () => {
+    test(`${block.file}:${block.line} runs as printed`, { timeout: 600_000 }, () => inTurn(block.text, async () => {
       const scripts = scriptsOf(block);
       const cwd = await checkoutCopy();
       const env: Record<string, string> = {};
@@ -133,6 +145,6 @@ describe('the command blocks of the README and docs/', () => {
         assert.equal(r.exitCode, 0, `${block.file}:${block.line}, script ${i + 1}:\n${script}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`);
         assert.match(r.stdout, /\b(PASS|wsgate)\b/, 'the command ran wsgate');
       }
-    });
+    }));
   }
 });
