@@ -4,16 +4,23 @@
 //
 //   npm run bench                 everything (about 2-3 minutes on 2 cores)
 //   npm run bench -- --reps 3     fewer repetitions of the whole-run measurements
+//   npm run bench -- --only deltas,parser   some sections (gates, bare, parser, deltas, fifty, verdict):
+//                                 compared like a full run, written to bench/tmp/results-partial.json
+// Every figure is compared with the last full run recorded in bench/results.json (bench/compare.ts) and a
+// regression beyond noise is printed as REGRESSION; a full run then replaces results.json and adds a
+// row to the history table of docs/performance.md.
 import { timeToVerdict } from './verdict.ts';
 import { bundleIsFresh } from '../scripts/bundle-fresh.mjs';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { startReferenceServer } from '../reference-server/index.ts';
 import { wscatEnv } from '../lib/wscat/connection.ts';
-import { childPids, ensureTmp, loadAvg, machine, ROOT, stats, TIME_BIN, timed, TMP, vmHwmKb, type Stats, type Timed } from './common.ts';
+import { ensureTmp, loadAvg, machine, ROOT, stats, TIME_BIN, timed, TMP, type Stats, type Timed } from './common.ts';
+import { deltaRun, type DeltaRun } from './deltas.ts';
+import { compare, comparisonRows, type Comparison } from './compare.ts';
 
 const argv = process.argv.slice(2);
 const REPS = Number(argv[argv.indexOf('--reps') + 1] || 0) || 5;
@@ -25,6 +32,13 @@ const benchStarted = performance.now();
  * run past its share of this budget. The repetitions actually made are in results.json.
  */
 const BUDGET_S = Number(argv[argv.indexOf('--budget') + 1] || 0) || 170;
+const SECTIONS = ['gates', 'bare', 'parser', 'deltas', 'fifty', 'verdict'] as const;
+type Section = (typeof SECTIONS)[number];
+const ONLY = argv.includes('--only') ? new Set(argv[argv.indexOf('--only') + 1]!.split(',') as Section[]) : null;
+for (const s of ONLY ?? []) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s} (sections: ${SECTIONS.join(', ')})`);
+const wants = (s: Section) => ONLY === null || ONLY.has(s);
+const RESULTS = path.join(ROOT, 'bench', 'results.json');
+const HISTORY_DOC = path.join(ROOT, 'docs', 'performance.md');
 const secondsLeft = () => BUDGET_S - (performance.now() - benchStarted) / 1000;
 
 /** The documented Gate 3A (protocol-notes "The full Gate 3A"): every default gate except `ping` and `sessions`. */
@@ -201,82 +215,33 @@ async function parserBench() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 4. 1,000,000 deltas end to end: real server, real wscat, real CLI; peak RSS sampled from /proc.
+// 4. 1,000,000 deltas end to end: real server, real wscat, real CLI (bench/deltas.ts), repeated so its
+// spread is known: a single number could not tell a regression from a busy minute.
 
-async function waitLine(child: ChildProcess, re: RegExp): Promise<RegExpExecArray> {
-  let text = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      text += s;
-      const m = re.exec(text);
-      if (m) resolve(m);
-    });
-    child.once('close', (c) => reject(new Error(`exited ${c} before printing ${re}`)));
-  });
-}
-
-async function countLines(file: string): Promise<number> {
-  let n = 0;
-  for await (const chunk of createReadStream(file)) for (const b of chunk as Buffer) if (b === 10) n++;
-  return n;
-}
-
-async function millionDeltas(deltas = DELTAS) {
-  const gates = path.join(ensureTmp(), `deltas-${deltas}.yaml`);
-  writeFileSync(gates, `version: 1
-gates:
-  - id: million-deltas
-    title: "${deltas} content_delta frames, then message_complete"
-    steps:
-      - connect: main
-      - send: {type: go}
-        expect: [{type: message_complete}]
-        within: 120s
-`);
-  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/delta-server.ts', String(deltas)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const port = (await waitLine(server, /listening (\d+)/))[1];
+async function millionDeltas(reps: number) {
+  await ensureFreshBundle();
+  // The same run with one delta: the CLI's own footprint (node, its modules, one wscat, evidence).
+  const baseline = await deltaRun(1);
+  const runs: DeltaRun[] = [];
+  for (let i = 0; i < reps; i++) {
     await ensureFreshBundle();
-    const out = outDir(`deltas-${deltas}`);
-    const timeFile = path.join(TMP, 'million-time.txt');
-    const started = performance.now();
-    const cli = spawn(TIME_BIN ?? process.execPath, [...(TIME_BIN ? ['-f', '%U %S %M', '-o', timeFile, process.execPath] : []), 'bin/wsgate.js', 'run', `ws://127.0.0.1:${port}`, '--gates', gates, '--quiet', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    cli.stdout!.setEncoding('utf8').on('data', (s: string) => (output += s));
-    cli.stderr!.setEncoding('utf8').on('data', (s: string) => (output += s));
-    const closed = new Promise<number | null>((r) => cli.once('close', (c) => r(c)));
-    // Sample the CLI's and wscat's peak RSS (VmHWM) until the CLI exits.
-    let cliPid: number | undefined;
-    let cliHwm = 0;
-    let wscatHwm = 0;
-    let done = false;
-    void closed.then(() => (done = true));
-    while (!done) {
-      if (cliPid === undefined) cliPid = TIME_BIN ? childPids(cli.pid!)[0] : cli.pid;
-      if (cliPid !== undefined) {
-        cliHwm = Math.max(cliHwm, vmHwmKb(cliPid) ?? 0);
-        for (const c of childPids(cliPid)) wscatHwm = Math.max(wscatHwm, vmHwmKb(c) ?? 0);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const code = await closed;
-    const wallMs = performance.now() - started;
-    let cpuMs: number | null = null;
-    let treeMaxRssKb: number | null = null;
-    if (TIME_BIN && existsSync(timeFile)) {
-      const [u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(/\s+/).map(Number);
-      cpuMs = Math.round((u! + s!) * 1000);
-      treeMaxRssKb = m!;
-    }
-    const transcript = path.join(out, 'transcript.jsonl');
-    const transcriptLines = existsSync(transcript) ? await countLines(transcript) : 0;
-    const transcriptMb = existsSync(transcript) ? Math.round(statSync(transcript).size / 1024 / 1024) : 0;
-    if (code !== 0) throw new Error(`${deltas}-delta run exited ${code}: ${output.slice(-2000)}`);
-    rmSync(out, { recursive: true, force: true }); // ~150 MB of transcript
-    return { deltas, wallMs: Math.round(wallMs), cpuMs, cliPeakRssMb: Math.round(cliHwm / 1024), wscatPeakRssMb: Math.round(wscatHwm / 1024), treeMaxRssMb: treeMaxRssKb && Math.round(treeMaxRssKb / 1024), transcriptLines, transcriptMb, framesPerSec: Math.round(deltas / (wallMs / 1000)) };
-  } finally {
-    server.kill('SIGTERM');
+    runs.push(await deltaRun(DELTAS));
+    const r = runs[i]!;
+    log(`  run ${i + 1}/${reps}: ${secs(r.wallMs)}, CPU ${secs(r.cpuMs ?? 0)}, CLI ${r.cliPeakRssMb} MB, wscat ${r.wscatPeakRssMb} MB, ${k(r.transcriptLines)} transcript lines  (load ${loadAvg()[0]})`);
   }
+  const s = (f: (r: DeltaRun) => number) => stats(runs.map(f));
+  return {
+    deltas: DELTAS,
+    wallMs: s((r) => r.wallMs),
+    cpuMs: s((r) => r.cpuMs ?? 0),
+    cliPeakRssMb: s((r) => r.cliPeakRssMb),
+    wscatPeakRssMb: s((r) => r.wscatPeakRssMb),
+    transcriptLines: Math.min(...runs.map((r) => r.transcriptLines)),
+    transcriptMb: runs[0]!.transcriptMb,
+    framesPerSec: Math.round(DELTAS / (stats(runs.map((r) => r.wallMs)).median / 1000)),
+    baselineCliPeakRssMb: baseline.cliPeakRssMb,
+    baselineWallMs: baseline.wallMs,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,113 +324,183 @@ function table(rows: string[][]): string {
 const ms = (s: Stats) => `${secs(s.median)} (min ${secs(s.min)})`;
 const k = (n: number) => n.toLocaleString('en-US');
 
+/** The history row for docs/performance.md: date, load, and the figures people look at first. */
+function historyRow(results: { date: string; load: Record<string, number[]> }, cs: Comparison[]): string {
+  const fig = (name: string) => cs.find((c) => c.name === name)?.now;
+  const s = (name: string) => {
+    const f = fig(name);
+    return f ? (f.unit === 'ms' ? `${(f.median / 1000).toFixed(2)} s` : `${Math.round(f.median)} MB`) : '—';
+  };
+  const regressions = cs.filter((c) => c.verdict === 'regression').map((c) => c.name);
+  return `| ${results.date.slice(0, 16).replace('T', ' ')} | ${results.load.start![0]} | ${s('whole gates.yaml, wall')} | ${s('deltas end to end, wall')} | ${s('deltas end to end, CLI peak RSS')} | ${s('50 gates, --parallel 8')} / ${s('1 gate alone')} | ${regressions.length ? regressions.join('; ') : 'none'} |`;
+}
+
+/** Adds a row at the end of the history table, which follows the HISTORY marker in docs/performance.md. */
+function appendHistory(row: string): void {
+  const MARK = '<!-- bench history: npm run bench adds a row below -->';
+  const text = readFileSync(HISTORY_DOC, 'utf8');
+  const at = text.indexOf(MARK);
+  if (at < 0) {
+    log(`  ${HISTORY_DOC} has no history marker: row not added`);
+    return;
+  }
+  const lines = text.slice(at).split('\n');
+  let last = 1;
+  while (last < lines.length && lines[last]!.startsWith('|')) last++;
+  lines.splice(last, 0, row);
+  writeFileSync(HISTORY_DOC, text.slice(0, at) + lines.join('\n'));
+}
+
 async function main(): Promise<void> {
   const load = { start: loadAvg() } as Record<string, number[]>;
-  log(`wsgate bench: ${machine().cores} × ${machine().cpu}, node ${process.version}, load ${loadAvg().join(' ')}, ${REPS} repetitions`);
+  log(`wsgate bench: ${machine().cores} × ${machine().cpu}, node ${process.version}, load ${loadAvg().join(' ')}, ${REPS} repetitions${ONLY ? `, only ${[...ONLY].join(', ')}` : ''}`);
+  const before: unknown = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : undefined;
   const floorBundle = await prepare();
+  const step = (n: number, what: string) => log(`${n}/6 ${what}`);
 
-  log('1/6 default gates vs floor');
-  const gates = await gatesVsFloor(floorBundle);
-  load.afterGates = loadAvg();
-
-  log('2/6 bare wscat');
-  const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: ensureTmp('bare-project'), dataDir: ensureTmp('bare-data') });
-  let bare: Awaited<ReturnType<typeof bareWscat>>;
-  try {
-    bare = await bareWscat(server.url);
-  } finally {
-    await server.close();
+  let gates: Awaited<ReturnType<typeof gatesVsFloor>> | undefined;
+  if (wants('gates')) {
+    step(1, 'default gates vs floor');
+    gates = await gatesVsFloor(floorBundle);
+    load.afterGates = loadAvg();
   }
-  load.afterBare = loadAvg();
 
-  log('3/6 parser alone');
-  const parser = await parserBench();
-  load.afterParser = loadAvg();
+  let bare: Awaited<ReturnType<typeof bareWscat>> | undefined;
+  if (wants('bare')) {
+    step(2, 'bare wscat');
+    const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: ensureTmp('bare-project'), dataDir: ensureTmp('bare-data') });
+    try {
+      bare = await bareWscat(server.url);
+    } finally {
+      await server.close();
+    }
+    load.afterBare = loadAvg();
+  }
 
-  log(`4/6 ${k(DELTAS)} deltas end to end`);
-  // The same run with one delta: the CLI's own footprint (node, its modules, one wscat, evidence).
-  const baseline = await millionDeltas(1);
-  const million = { ...(await millionDeltas()), baselineCliPeakRssMb: baseline.cliPeakRssMb, baselineWallMs: baseline.wallMs };
-  load.afterMillion = loadAvg();
+  let parser: Awaited<ReturnType<typeof parserBench>> | undefined;
+  if (wants('parser')) {
+    step(3, 'parser alone');
+    parser = await parserBench();
+    load.afterParser = loadAvg();
+  }
 
-  log('5/6 50 gates: serial vs --parallel 8');
-  const fiftyRes = await fifty(Math.max(1, Math.min(3, REPS)));
-  load.afterFifty = loadAvg();
+  let million: Awaited<ReturnType<typeof millionDeltas>> | undefined;
+  if (wants('deltas')) {
+    step(4, `${k(DELTAS)} deltas end to end`);
+    million = await millionDeltas(Math.max(2, Math.min(3, REPS)));
+    load.afterMillion = loadAvg();
+  }
 
-  log('6/6 time to verdict: healthy and broken servers');
-  const verdicts = await timeToVerdict(Math.max(1, Math.min(3, REPS)));
+  let fiftyRes: Awaited<ReturnType<typeof fifty>> | undefined;
+  if (wants('fifty')) {
+    step(5, '50 gates: serial vs --parallel 8');
+    fiftyRes = await fifty(Math.max(1, Math.min(3, REPS)));
+    load.afterFifty = loadAvg();
+  }
+
+  let verdicts: Awaited<ReturnType<typeof timeToVerdict>> | undefined;
+  if (wants('verdict')) {
+    step(6, 'time to verdict: healthy and broken servers');
+    verdicts = await timeToVerdict(Math.max(1, Math.min(3, REPS)));
+  }
   load.end = loadAvg();
 
-  // Derived numbers.
-  const perConnFull = (gates.harnessFull.wallMs.median - gates.floorFull.processWallMs.median) / CONNECTIONS_ALL;
-  const perConn3a = (gates.harness3a.wallMs.median - gates.floor3a.processWallMs.median) / CONNECTIONS_3A;
-  const ratioFull = gates.harnessFull.wallMs.median / gates.floorFull.processWallMs.median;
-  const ratio3a = gates.harness3a.wallMs.median / gates.floor3a.processWallMs.median;
-  const allowFull = 1.5 * gates.floorFull.processWallMs.median + CONNECTIONS_ALL * bare.wallMs.median;
-  const allow3a = 1.5 * gates.floor3a.processWallMs.median + CONNECTIONS_3A * bare.wallMs.median;
-  const parRatio = fiftyRes.parallel8.wallMs.median / fiftyRes.one.wallMs.median;
-
-  const targets: Target[] = [
-    target('gate3a', 'Gate 3A alone < 1.5 s wall', gates.harness3a.wallMs.median, 1500, secs),
-    target('fullGates', 'whole gates.yaml < 3 s wall', gates.harnessFull.wallMs.median, 3000, secs),
-    target('harnessVsFloor', `harness ≤ 1.5 × floor + ${CONNECTIONS_ALL} × bare wscat (${secs(allowFull)})`, gates.harnessFull.wallMs.median, allowFull, secs),
-    target('harnessVsFloor3a', `Gate 3A ≤ 1.5 × floor + ${CONNECTIONS_3A} × bare wscat (${secs(allow3a)})`, gates.harness3a.wallMs.median, allow3a, secs),
-    atLeast('parser', 'parser ≥ 200,000 msg/s (recorded stream)', parser.recorded.msgPerSec!, 200_000, (v) => `${k(Math.round(v))} msg/s`),
-    atLeast('parserDeltas', 'parser ≥ 200,000 msg/s (1M deltas)', parser.deltas.msgPerSec!, 200_000, (v) => `${k(Math.round(v))} msg/s`),
-    target('rss', `peak RSS < 100 MB, ${k(DELTAS)} deltas end to end (CLI)`, million.cliPeakRssMb, 100, (v) => `${v} MB`),
-    target('rssParser', `peak RSS < 100 MB, ${k(DELTAS)} deltas, parser alone`, parser.deltas.peakRssMb!, 100, (v) => `${v} MB`),
-    target('parallel', '--parallel 8 on 50 gates ≤ 3 × one gate', parRatio, 3, (v) => `${v.toFixed(2)}×`),
-  ];
-  if (million.transcriptLines < DELTAS) targets.push({ name: 'transcript', target: `transcript.jsonl holds ≥ ${k(DELTAS)} lines`, measured: k(million.transcriptLines), met: false });
-
-  const rows = [
-    ['measurement', 'median (min)', 'notes'],
-    [`./scripts/test-websocket.sh, all ${DEFAULT.ids.length} gates`, ms(gates.harnessFull.wallMs), `CPU ${secs(gates.harnessFull.cpuMs.median)} (CLI + wscat children); ${CONNECTIONS_ALL} connections`],
-    [`floor, all ${DEFAULT.ids.length} gates (process)`, ms(gates.floorFull.processWallMs), `in-process ${ms(gates.floorFull.inProcessMs)}; CPU ${secs(gates.floorFull.cpuMs.median)}`],
-    ['  harness / floor', `${ratioFull.toFixed(2)}×`, `${Math.round(perConnFull)} ms per connection over the floor`],
-    ['Gate 3A (15 gates)', ms(gates.harness3a.wallMs), `CPU ${secs(gates.harness3a.cpuMs.median)}; ${CONNECTIONS_3A} connections`],
-    ['floor, Gate 3A (process)', ms(gates.floor3a.processWallMs), `in-process ${ms(gates.floor3a.inProcessMs)}`],
-    ['  harness / floor', `${ratio3a.toFixed(2)}×`, `${Math.round(perConn3a)} ms per connection over the floor`],
-    ['bare wscat: start, open, close', ms(bare.wallMs), `socket open after ${ms(bare.openWallMs)}; CPU ${bare.cpuMs ? ms(bare.cpuMs) : 'n/a'}`],
-    ['parser, recorded stream', `${k(parser.recorded.msgPerSec!)} msg/s`, `${k(parser.recorded.messages!)} msgs, ${parser.recorded.mb} MB, ${parser.recorded.mbPerSec} MB/s; ${k(parser.recorded.cpuMsgPerSec!)} msg/s of CPU`],
-    [`parser, ${k(DELTAS)} deltas`, `${k(parser.deltas.msgPerSec!)} msg/s`, `peak RSS ${parser.deltas.peakRssMb} MB; ${k(parser.deltas.cpuMsgPerSec!)} msg/s of CPU`],
-    [`${k(DELTAS)} deltas end to end (CLI + wscat)`, secs(million.wallMs), `${k(million.framesPerSec)} frames/s; peak RSS CLI ${million.cliPeakRssMb} MB (${million.baselineCliPeakRssMb} MB with 1 delta), wscat ${million.wscatPeakRssMb} MB; transcript ${k(million.transcriptLines)} lines, ${million.transcriptMb} MB`],
-    ['50 gates, serial', ms(fiftyRes.serial.wallMs), `CPU ${secs(fiftyRes.serial.cpuMs.median)}`],
-    ['50 gates, --parallel 8', ms(fiftyRes.parallel8.wallMs), `CPU ${secs(fiftyRes.parallel8.cpuMs.median)}; ${(fiftyRes.serial.wallMs.median / fiftyRes.parallel8.wallMs.median).toFixed(2)}× faster than serial`],
-    ['1 gate alone', ms(fiftyRes.one.wallMs), `--parallel 8 / one gate = ${parRatio.toFixed(2)}×`],
-  ];
-  for (const v of verdicts) {
+  const targets: Target[] = [];
+  const rows = [['measurement', 'median (min)', 'notes']];
+  let derived = {};
+  if (gates) {
+    const perConnFull = (gates.harnessFull.wallMs.median - gates.floorFull.processWallMs.median) / CONNECTIONS_ALL;
+    const perConn3a = (gates.harness3a.wallMs.median - gates.floor3a.processWallMs.median) / CONNECTIONS_3A;
+    const ratioFull = gates.harnessFull.wallMs.median / gates.floorFull.processWallMs.median;
+    const ratio3a = gates.harness3a.wallMs.median / gates.floor3a.processWallMs.median;
+    derived = { ratioFull, ratio3a, perConnectionOverheadMsFull: Math.round(perConnFull), perConnectionOverheadMs3a: Math.round(perConn3a) };
+    targets.push(target('gate3a', 'Gate 3A alone < 1.5 s wall', gates.harness3a.wallMs.median, 1500, secs), target('fullGates', 'whole gates.yaml < 3 s wall', gates.harnessFull.wallMs.median, 3000, secs));
+    if (bare) {
+      const allowFull = 1.5 * gates.floorFull.processWallMs.median + CONNECTIONS_ALL * bare.wallMs.median;
+      const allow3a = 1.5 * gates.floor3a.processWallMs.median + CONNECTIONS_3A * bare.wallMs.median;
+      targets.push(
+        target('harnessVsFloor', `harness ≤ 1.5 × floor + ${CONNECTIONS_ALL} × bare wscat (${secs(allowFull)})`, gates.harnessFull.wallMs.median, allowFull, secs),
+        target('harnessVsFloor3a', `Gate 3A ≤ 1.5 × floor + ${CONNECTIONS_3A} × bare wscat (${secs(allow3a)})`, gates.harness3a.wallMs.median, allow3a, secs),
+      );
+    }
+    rows.push(
+      [`./scripts/test-websocket.sh, all ${DEFAULT.ids.length} gates`, ms(gates.harnessFull.wallMs), `CPU ${secs(gates.harnessFull.cpuMs.median)} (CLI + wscat children); ${CONNECTIONS_ALL} connections`],
+      [`floor, all ${DEFAULT.ids.length} gates (process)`, ms(gates.floorFull.processWallMs), `in-process ${ms(gates.floorFull.inProcessMs)}; CPU ${secs(gates.floorFull.cpuMs.median)}`],
+      ['  harness / floor', `${ratioFull.toFixed(2)}×`, `${Math.round(perConnFull)} ms per connection over the floor`],
+      ['Gate 3A (15 gates)', ms(gates.harness3a.wallMs), `CPU ${secs(gates.harness3a.cpuMs.median)}; ${CONNECTIONS_3A} connections`],
+      ['floor, Gate 3A (process)', ms(gates.floor3a.processWallMs), `in-process ${ms(gates.floor3a.inProcessMs)}`],
+      ['  harness / floor', `${ratio3a.toFixed(2)}×`, `${Math.round(perConn3a)} ms per connection over the floor`],
+    );
+  }
+  if (bare) rows.push(['bare wscat: start, open, close', ms(bare.wallMs), `socket open after ${ms(bare.openWallMs)}; CPU ${bare.cpuMs ? ms(bare.cpuMs) : 'n/a'}`]);
+  if (parser) {
+    targets.push(
+      atLeast('parser', 'parser ≥ 200,000 msg/s (recorded stream)', parser.recorded.msgPerSec!, 200_000, (v) => `${k(Math.round(v))} msg/s`),
+      atLeast('parserDeltas', 'parser ≥ 200,000 msg/s (1M deltas)', parser.deltas.msgPerSec!, 200_000, (v) => `${k(Math.round(v))} msg/s`),
+      target('rssParser', `peak RSS < 100 MB, ${k(DELTAS)} deltas, parser alone`, parser.deltas.peakRssMb!, 100, (v) => `${v} MB`),
+    );
+    rows.push(
+      ['parser, recorded stream', `${k(parser.recorded.msgPerSec!)} msg/s`, `${k(parser.recorded.messages!)} msgs, ${parser.recorded.mb} MB, ${parser.recorded.mbPerSec} MB/s; ${k(parser.recorded.cpuMsgPerSec!)} msg/s of CPU`],
+      [`parser, ${k(DELTAS)} deltas`, `${k(parser.deltas.msgPerSec!)} msg/s`, `peak RSS ${parser.deltas.peakRssMb} MB; ${k(parser.deltas.cpuMsgPerSec!)} msg/s of CPU`],
+    );
+  }
+  if (million) {
+    targets.push(target('rss', `peak RSS < 100 MB, ${k(DELTAS)} deltas end to end (CLI)`, million.cliPeakRssMb.max, 100, (v) => `${v} MB`));
+    if (million.transcriptLines < DELTAS) targets.push({ name: 'transcript', target: `transcript.jsonl holds ≥ ${k(DELTAS)} lines`, measured: k(million.transcriptLines), met: false });
+    rows.push([`${k(DELTAS)} deltas end to end (CLI + wscat)`, ms(million.wallMs), `${k(million.framesPerSec)} frames/s; CPU ${ms(million.cpuMs)}; peak RSS CLI ${million.cliPeakRssMb.min}–${million.cliPeakRssMb.max} MB (${million.baselineCliPeakRssMb} MB with 1 delta), wscat ${million.wscatPeakRssMb.median} MB; transcript ${k(million.transcriptLines)} lines, ${million.transcriptMb} MB`]);
+  }
+  let parRatio: number | undefined;
+  if (fiftyRes) {
+    parRatio = fiftyRes.parallel8.wallMs.median / fiftyRes.one.wallMs.median;
+    targets.push(target('parallel', '--parallel 8 on 50 gates ≤ 3 × one gate', parRatio, 3, (v) => `${v.toFixed(2)}×`));
+    rows.push(
+      ['50 gates, serial', ms(fiftyRes.serial.wallMs), `CPU ${secs(fiftyRes.serial.cpuMs.median)}`],
+      ['50 gates, --parallel 8', ms(fiftyRes.parallel8.wallMs), `CPU ${secs(fiftyRes.parallel8.cpuMs.median)}; ${(fiftyRes.serial.wallMs.median / fiftyRes.parallel8.wallMs.median).toFixed(2)}× faster than serial`],
+      ['1 gate alone', ms(fiftyRes.one.wallMs), `--parallel 8 / one gate = ${parRatio.toFixed(2)}×`],
+    );
+  }
+  for (const v of verdicts ?? []) {
     if (v.server === 'healthy') targets.push(target(`verdict-${v.server}`, 'healthy default run < 3 s (time to verdict)', v.wallMs.median, 3000, secs));
     else targets.push(target(`verdict-${v.server}`, `${v.server}: exit 1 in ≤ 10 s`, v.exit === 1 ? v.wallMs.median : Infinity, 10_000, secs));
   }
-  const verdictRows = [['server', 'exit', 'time to verdict, median (min)', 'gates'], ...verdicts.map((v) => [v.server, String(v.exit), ms(v.wallMs), v.gates])];
+  const verdictRows = verdicts ? [['server', 'exit', 'time to verdict, median (min)', 'gates'], ...verdicts.map((v) => [v.server, String(v.exit), ms(v.wallMs), v.gates])] : null;
   const targetRows = [['target', 'measured', 'verdict'], ...targets.map((t) => [t.target, t.measured, t.met ? 'met' : `MISSED: ${t.missedBy ?? ''}`])];
 
   const results = {
     date: new Date().toISOString(),
     machine: machine(),
     load,
-    repetitions: { asked: REPS, gatesVsFloor: gates.harnessFull.wallMs.n, fiftyGates: fiftyRes.serial.wallMs.n, bareWscat: bare.wallMs.n },
+    ...(ONLY ? { only: [...ONLY] } : {}),
+    repetitions: { asked: REPS, gatesVsFloor: gates?.harnessFull.wallMs.n, fiftyGates: fiftyRes?.serial.wallMs.n, bareWscat: bare?.wallMs.n, deltas: million?.wallMs.n },
     budgetSeconds: BUDGET_S,
     defaultGates: DEFAULT.ids,
     gate3a: GATE_3A,
     budgetScale: Number(BUDGET_SCALE[1]),
     bundleRebuildsDuringBench: rebuilds,
     connections: { all: CONNECTIONS_ALL, gate3a: CONNECTIONS_3A },
-    gates: { ...gates, ratioFull, ratio3a, perConnectionOverheadMsFull: Math.round(perConnFull), perConnectionOverheadMs3a: Math.round(perConn3a) },
-    bareWscat: bare,
-    parser,
-    million,
-    fiftyGates: { ...fiftyRes, parallelOverOne: parRatio },
-    timeToVerdict: verdicts,
+    ...(gates ? { gates: { ...gates, ...derived } } : {}),
+    ...(bare ? { bareWscat: bare } : {}),
+    ...(parser ? { parser } : {}),
+    ...(million ? { million } : {}),
+    ...(fiftyRes ? { fiftyGates: { ...fiftyRes, parallelOverOne: parRatio } } : {}),
+    ...(verdicts ? { timeToVerdict: verdicts } : {}),
     targets,
     benchSeconds: elapsed(),
   };
-  writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  const comparisons = compare(before, results);
+  const regressions = comparisons.filter((c) => c.verdict === 'regression');
+  const out = ONLY ? path.join(ensureTmp(), 'results-partial.json') : RESULTS;
+  writeFileSync(out, JSON.stringify({ ...results, comparedWith: (before as { date?: string } | undefined)?.date ?? null, regressions: regressions.map((c) => c.name) }, null, 2) + '\n');
+  if (!ONLY) appendHistory(historyRow(results, comparisons));
   const m = machine();
   process.stdout.write(`\nwsgate bench · ${m.cores} × ${m.cpu} · node ${m.node} · load avg ${load.start!.join('/')} → ${load.end!.join('/')} · ${results.date.slice(0, 10)}\n\n`);
-  process.stdout.write(table(rows) + '\n\n' + table(verdictRows) + '\n\n' + table(targetRows) + '\n\n');
-  process.stdout.write(`wrote bench/results.json (${elapsed()} s)\n`);
+  process.stdout.write(table(rows) + '\n\n' + (verdictRows ? table(verdictRows) + '\n\n' : '') + table(targetRows) + '\n\n');
+  const since = (before as { date?: string } | undefined)?.date?.slice(0, 16).replace('T', ' ') ?? 'nothing recorded';
+  process.stdout.write(`Compared with the last recorded run (${since}); beyond noise = worse by > 25 % with no overlap of the ranges:\n\n${table(comparisonRows(comparisons))}\n\n`);
+  if (regressions.length) process.stdout.write(`REGRESSION: ${regressions.map((c) => `${c.name} ${c.ratio!.toFixed(2)}× the recorded median`).join('; ')}\n`);
+  else process.stdout.write('no regression beyond noise\n');
+  process.stdout.write(`wrote ${path.relative(ROOT, out)} (${elapsed()} s)\n`);
+  process.exitCode = regressions.length ? 1 : 0;
 }
 
 await main();

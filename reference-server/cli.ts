@@ -1,6 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { FAULTS, parseFaults } from './faults.ts';
 import { startReferenceServer } from './index.ts';
+import { generateToken } from './access.ts';
+import { isGateFolder } from '../lib/runner/gate-folder.ts';
 import { ServerConfigError, validateOptions, type ServerOptions } from './options.ts';
 import { HarnessFailure, printErrors } from '../lib/errors.ts';
 import { HELP, helpText, list, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type Parse } from '../lib/cli/flags.ts';
@@ -30,8 +32,11 @@ export const SERVE_FLAGS = {
   allowOrigins: list('allow-origin', 'ORIGIN', 'a web page origin (http(s)://host[:port]) admitted besides loopback ones;\nrepeatable. Requests with another Origin header get 403; clients that send\nnone are unaffected'),
   allowHosts: list('allow-host', 'NAME', 'a Host header name (or name:port) admitted besides 127.0.0.1, localhost,\n[::1]; repeatable'),
   allowRemote: on('allow-remote', 'allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token'),
-  token: text('token', 'TOKEN', `require this token (Authorization: Bearer TOKEN, or ?token=TOKEN) from every\nclient; also from $${TOKEN_ENV}; generated and printed when --allow-remote\nhas none`),
+  token: text('token', 'TOKEN', `the token every client must present (Authorization: Bearer TOKEN, or\n?token=TOKEN); also from $${TOKEN_ENV}; default: a new one each start, printed\nin the listening URL`),
+  noToken: on('no-token', 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote'),
   allowAnyProject: on('allow-any-project', 'allow sessions on any folder of the machine, not only under --root'),
+  allowGateFolders: on('allow-gate-folders', "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds"),
+  exitWithStdin: on('exit-with-stdin', 'stop when standard input closes: a program that starts the server\nkeeps a pipe open, so the server ends with it even when it is killed'),
   listFaults: on('list-faults', 'print the fault names and exit'),
   help: HELP,
 };
@@ -46,7 +51,7 @@ export const SERVE_HELP = helpText(
   'The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage error',
 );
 
-type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions };
+type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions; generated: boolean; exitWithStdin: boolean };
 
 const refuse = usageError(SERVE_USAGE);
 
@@ -60,6 +65,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
       i++;
     } else joined.push(argv[i]!);
   }
+  let generated = false;
   const { raw, positionals } = splitArgv(SERVE_FLAGS, joined, refuse);
   if (raw.help) return { kind: 'help' };
   if (raw['list-faults']) return { kind: 'list-faults' };
@@ -82,19 +88,24 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     ...(v.sessionTtl !== undefined ? { sessionIdleTtlMs: v.sessionTtl * 1000 } : {}),
     ...(v.allowRemote ? { allowRemote: true } : {}),
     ...(v.allowAnyProject ? { allowAnyProject: true } : {}),
+    ...(v.allowGateFolders ? { allowProject: isGateFolder } : {}),
     ...(v.allowOrigins.length ? { allowOrigins: v.allowOrigins } : {}),
     ...(v.allowHosts.length ? { allowHosts: v.allowHosts } : {}),
     faults: v.faults,
   };
-  const token = v.token ?? env[TOKEN_ENV];
-  if (token !== undefined) options.token = token;
+  const chosen = v.token ?? env[TOKEN_ENV];
+  if (v.noToken && v.token !== undefined) throw refuse('--no-token and --token contradict each other');
+  if (v.noToken && v.allowRemote) throw refuse('--allow-remote needs a token: drop --no-token');
+  // A token by default: on loopback without one, any other local user could run commands as you.
+  if (!v.noToken) options.token = chosen ?? generateToken();
+  generated = !v.noToken && chosen === undefined;
   try {
     validateOptions(options);
   } catch (error) {
     if (error instanceof ServerConfigError) throw refuse(error.message);
     throw error;
   }
-  return { kind: 'serve', options };
+  return { kind: 'serve', options, generated, exitWithStdin: v.exitWithStdin };
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
@@ -123,20 +134,27 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
     process.stderr.write(`serve: could not start: ${(error as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`listening ${server.url}\n`);
-  process.stdout.write(`health ${server.httpUrl}/health\ndata-dir ${server.dataDir}\nlog-dir ${server.logDir}\n`);
+  // A generated token is shown in the URL a person pastes into `wscat -c`; a chosen one is never printed.
+  const query = parsed.generated && server.token !== undefined ? `?token=${server.token}` : '';
+  process.stdout.write(`listening ${server.url}${query}\n`);
+  process.stdout.write(`health ${server.httpUrl}/health${query}\ndata-dir ${server.dataDir}\nlog-dir ${server.logDir}\n`);
   if (parsed.options.faults?.length) process.stdout.write(`faults ${parsed.options.faults.join(' ')}\n`);
-  // A token the user did not choose must be shown once, or nobody could connect.
-  if (server.token !== undefined && parsed.options.token === undefined) process.stdout.write(`token ${server.token}\n`);
-  if (server.token !== undefined) {
+  if (parsed.generated && server.token !== undefined) process.stdout.write(`token ${server.token}\n`);
+  if (server.token !== undefined && !parsed.generated) {
     process.stderr.write(`serve: every client needs the token: wscat -c ${server.url} -H "Authorization: Bearer <token>" (or ?token=<token>)\n`);
   }
+  if (server.token === undefined) process.stderr.write('serve: --no-token: every local user can run commands through this server as you\n');
 
   const running = server;
   return new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals | 'end of input') => {
+      if (stopping) return;
+      stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.stdin.off('end', onEnd);
+      process.stdin.pause();
       process.stderr.write(`serve: ${signal}, closing\n`);
       running.close().then(
         () => resolve(0),
@@ -146,8 +164,14 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
         },
       );
     };
+    const onEnd = () => stop('end of input');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (parsed.exitWithStdin) {
+      process.stdin.on('end', onEnd);
+      process.stdin.on('error', onEnd);
+      process.stdin.resume();
+    }
   });
 }
 

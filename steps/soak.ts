@@ -7,6 +7,7 @@ import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
 import { parseDuration } from '../lib/gates/duration.ts';
 import { treeRssBytes } from '../lib/os/process.ts';
 import { httpRequest } from '../lib/os/http-client.ts';
+import { substituteUrl } from '../lib/runner/var-refs.ts';
 import { getPath } from '../lib/matching/match.ts';
 import type { CheckResult, StepResult } from '../lib/evidence/results.ts';
 import type { Member, StepContext } from '../lib/runner/context.ts';
@@ -164,7 +165,8 @@ function memorySampler(mem: z.infer<typeof Memory>, ctx: StepContext) {
   const read = async (): Promise<number | undefined> => {
     if (proc?.child.pid !== undefined) return treeRssBytes(proc.child.pid);
     if (mem.http === undefined) return undefined;
-    const r = await httpRequest('GET', ctx.vars.resolve(mem.http), {}, undefined, ctx.timeoutMs(), false, ctx.settings.signal);
+    // Values in the URL are percent-encoded for where they stand, as in an http step.
+    const r = await httpRequest('GET', substituteUrl(mem.http, ctx.vars.lookup), {}, undefined, ctx.timeoutMs(), false, ctx.settings.signal);
     if (!r.ok) return undefined;
     try {
       const v = getPath(JSON.parse(r.answer.body), mem.field ?? 'memory.rss');

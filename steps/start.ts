@@ -6,6 +6,7 @@ import { Duration } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
 import { spawnChild } from '../lib/os/process.ts';
 import { waitReady, type ReadyProbe } from '../lib/os/ready.ts';
+import { substituteUrl } from '../lib/runner/var-refs.ts';
 import { buildShellLine, shellProblems } from '../lib/runner/shell-quote.ts';
 
 const Ready = z.union([
@@ -31,6 +32,8 @@ export const start = defineStep({
     const built = buildShellLine(p.start, ctx.vars.lookup);
     if (!built.ok) return ctx.result([ctx.check('the command line can be built', 'every value passed literally', built.why, false, ctx.locOf(['start']))]);
     const r0 = { ...ctx.vars.resolve({ ...p, start: '' }), start: built.line };
+    // A value in the ready URL is percent-encoded for where it stands, as in an http step.
+    if (p.ready && 'http' in p.ready) r0.ready = { ...p.ready, http: substituteUrl(p.ready.http, ctx.vars.lookup) };
     // A new backend: targets that could not be opened before may answer now.
     ctx.settings.deadTargets.clear();
     // With the model stand-in in the run, the backend's model SDK talks to it (the start step's env: wins).

@@ -1,7 +1,7 @@
 // Side effects, read from the real disk and the real git after the step before it.
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
 import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
@@ -42,6 +42,34 @@ const GitCheck = z
 const GIT_KEYS = Object.keys(GitCheck.shape);
 /** What `exists: false` makes verifyFile skip: it returns as soon as the file is absent. */
 const FILE_READS = ['content', 'json', 'sha256', 'changed'] as const;
+
+/**
+ * content and json checks read a file up to this many bytes; a larger one fails them with its size (its
+ * sha256 is still checked: hashing streams). A server that leaves a 1.5 GB file must not make wsgate
+ * hold 1.5 GB, nor crash on a string longer than V8 allows.
+ */
+export const VERIFY_READ_MAX = 16 * 1024 * 1024;
+
+/** The file's text, read 1 MB at a time and never past VERIFY_READ_MAX + 1 bytes, or its size when it is larger. */
+async function readCapped(abs: string): Promise<{ text: string } | { tooLarge: number }> {
+  const fh = await open(abs, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const want = Math.min(1024 * 1024, VERIFY_READ_MAX + 1 - total);
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > VERIFY_READ_MAX) return { tooLarge: Math.max(total, (await fh.stat()).size) };
+    }
+    return { text: Buffer.concat(chunks, total).toString('utf8') };
+  } finally {
+    await fh.close();
+  }
+}
 
 const VerifyParams = z.union([FileCheck, DirCheck, z.strictObject({ git: GitCheck })]);
 
@@ -142,13 +170,19 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
     checks.push(ctx.check(`${v.file} sha256`, want, snap.sha256 ?? 'not a regular file', snap.sha256 === want, ctx.locOf(['verify', 'sha256'])));
   }
   if (v.content !== undefined || v.json !== undefined) {
-    let text: string;
+    let read: Awaited<ReturnType<typeof readCapped>>;
     try {
-      text = await readFile(abs, 'utf8');
+      read = await readCapped(abs);
     } catch (e) {
       checks.push(ctx.check(`${v.file} is a readable file`, 'a file', (e as NodeJS.ErrnoException).code ?? (e as Error).message, false, ctx.locOf(['verify', 'file'])));
       return { checks, observations };
     }
+    if ('tooLarge' in read) {
+      const key = v.content !== undefined ? 'content' : 'json';
+      checks.push(ctx.check(`${v.file} is small enough to read`, `at most ${VERIFY_READ_MAX} bytes for ${key} checks (a larger file can be checked by sha256)`, `${read.tooLarge} bytes`, false, ctx.locOf(['verify', key])));
+      return { checks, observations };
+    }
+    const text = read.text;
     observations.content = text.length > 4096 ? text.slice(0, 4096) + '…' : text;
     if (v.content !== undefined) {
       const r = matchValue(v.content, text);

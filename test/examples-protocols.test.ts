@@ -113,8 +113,8 @@ test('the JSON-RPC example fails on a server that notifies the sender instead of
   assert.equal(run.exitCode, 1, run.output);
   const failed = failedChecks(run.result);
   assert.deepEqual([...new Set(failed.map((c) => c.gate))], ['chat']);
-  assert.deepEqual([...new Set(failed.map((c) => c.step))], ['bob gets the notification, with no id', 'alice does not get her own message back', 'expect chat.typing']);
-  assert.match(String(failed.find((c) => c.step === 'alice does not get her own message back')!.actual), /"method":"chat\.message".*"from":"alice"/);
+  assert.deepEqual([...new Set(failed.map((c) => c.step))], ['alice sends, delivered to one other, not back to her', 'bob gets the notification, with no id', 'expect chat.typing']);
+  assert.match(String(failed.find((c) => c.step === 'alice sends, delivered to one other, not back to her')!.actual), /"method":"chat\.message".*"from":"alice"/);
 });
 
 test('a gates file that sets defaults.typeField reads kinds from that field, not from the protocol', async () => {

@@ -26,7 +26,7 @@ test('examples/ci-gates.yaml loads, starts its backend, passes, and stops the ba
     // Each soak round starts a session, and the server keeps up to --max-sessions of them: in a 3 s soak
     // the default 1000 is never reached, so memory grows with the session count (measured +8–36 %
     // between runs). A small cap makes the backend's steady state arrive within the test (+10–11 %).
-    '--var', `START=node bin/wsgate.js serve --port ${port} --root ${project.path} --max-sessions 20`,
+    '--var', `START=node bin/wsgate.js serve --no-token --port ${port} --root ${project.path} --max-sessions 20`,
     '--var', `BACKEND=${ROOT}`, '--var', 'SOAK_FOR=3s', '--out', path.join(out.path, 'ev'), ...SHARED_MACHINE,
   ]);
   assert.equal(r.exitCode, 0, r.stdout + r.stderr);

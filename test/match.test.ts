@@ -24,6 +24,11 @@ describe('matchValue', { concurrency: true }, () => {
     no(false, 0);
   });
 
+  test('two texts that differ say where, with escapes: a trailing newline is visible', () => {
+    assert.equal(matchValue('Test content', 'Test content\n').reason, 'expected "Test content", got "Test content\\n" (first difference at character 13: expected the end, got "\\n")');
+    assert.equal(matchValue({ equals: 'abc' }, 'abd').reason, 'expected "abc", got "abd" (first difference at character 3: expected "c", got "d")');
+  });
+
   test('equals: 0, "" and null are real expectations (presence, not truthiness)', () => {
     ok({ equals: 0 }, 0);
     no({ equals: 0 }, undefined, /expected 0, got \(absent\)/);
@@ -78,12 +83,30 @@ describe('matchValue', { concurrency: true }, () => {
     no({ format: 'integer' }, 4.5);
     no({ format: 'integer' }, '4');
     ok({ format: 'email' }, 'a@b.io');
+    ok({ format: 'email' }, 'first.last+tag@mail.example.co.uk');
+    ok({ format: 'email' }, 'a@b.c.');
     no({ format: 'email' }, 'a@b');
+    no({ format: 'email' }, '@b.io');
+    no({ format: 'email' }, 'a@.io');
+    no({ format: 'email' }, 'a@b.');
+    no({ format: 'email' }, 'a@b@c.io');
+    no({ format: 'email' }, 'a b@c.io');
+    no({ format: 'email' }, 'a@b.io\n');
     ok({ format: 'url' }, 'http://x.test/a');
     no({ format: 'url' }, 'not a url');
     ok({ format: 'json' }, '{"a":1}');
     no({ format: 'json' }, '{a:1}');
     no({ format: 'json' }, { a: 1 });
+  });
+
+  test('format email is linear: 120 KB values that made the old pattern backtrack take milliseconds', () => {
+    for (const value of [`a@${'b.'.repeat(60_000)} `, `a@${'.'.repeat(120_000)}@`, `${'a'.repeat(120_000)}@b.io`]) {
+      const started = performance.now();
+      const r = matchValue({ format: 'email' }, value);
+      const ms = performance.now() - started;
+      assert.ok(ms < 200, `${ms.toFixed(0)} ms for ${value.length} characters`);
+      assert.equal(r.passed, value.endsWith('b.io'));
+    }
   });
 
   test('regex (^ and $ anchor the whole value) and startsWith only hold of strings', () => {

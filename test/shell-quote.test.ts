@@ -3,12 +3,12 @@
 // are found, so the loader can refuse them.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { shellRefs, shellProblems, substituteShell, UnsafeShellValue } from '../lib/runner/shell-quote.ts';
+import { quoteFor, shellRefs, shellProblems, substituteShell, UnsafeShellValue } from '../lib/runner/shell-quote.ts';
 import { refsIn, type Lookup } from '../lib/runner/vars.ts';
 import { runProcess } from '../lib/os/process.ts';
-import { tempDir } from './helpers/cli.ts';
+import { cliResult, tempDir } from './helpers/cli.ts';
 
 const dir = tempDir('wsgate-shell-quote-');
 after(() => dir.remove());
@@ -100,6 +100,58 @@ describe('shell substitution', () => {
     assert.match(p[0]!.hint, /run: \[prog, "\$\{sid\}"\]/);
     assert.match(p[0]!.hint, /env: \{VALUE: "\$\{sid\}"\}/);
     assert.throws(() => substituteShell('echo `${A}`', lookupOf({ A: 'x' })), UnsafeShellValue);
+  });
+
+  // `$${X}`: a `$` of the command line, then the value. Before, the value was quoted for its context and
+  // that `$` joined it: `"$(...)"` or bash's `$'...'` ran the server's text.
+  const AFTER_DOLLAR: [string, string, string, string][] = [
+    ['double quotes', 'sh', 'echo "Price: $${X}"', `(touch ${MARK})`],
+    ['double quotes', 'bash', 'echo "Price: $${X}"', `(touch ${MARK})`],
+    ['plain', 'bash', 'echo $${X}', `\\'; touch ${MARK}; #`],
+    ['an assignment', 'bash', 'a=$${X}', `\\'; touch ${MARK}; #`],
+  ];
+  for (const [where, shell, template, value] of AFTER_DOLLAR) {
+    test(`$\${X} right after a lone $ (${where}, ${shell}) is unsafe; quoted as before it ran the value`, async () => {
+      const ref = shellRefs(template).find((r) => r.name === 'X')!;
+      assert.equal(ref.context, 'unsafe');
+      assert.match(shellProblems(template)[0]!.hint, /write \\\$\$\{X\}/);
+      assert.throws(() => substituteShell(template, lookupOf({ X: value })), UnsafeShellValue);
+      // What the old substitution produced: the value quoted for its context, after that `$`.
+      const context = template.includes('"') ? 'double' : 'bare';
+      const old = template.replace('${X}', quoteFor(context, value));
+      await runProcess(shell, ['-c', old], { timeoutMs: 10_000 });
+      assert.equal(existsSync(MARK), true, `${old} ran nothing: the case shows no danger`);
+      rmSync(MARK);
+    });
+  }
+
+  test('$$${X} (the shell\'s $$, then the value) and \\$${X} (a literal $) stay safe and print the value', async () => {
+    for (const shell of shells) {
+      for (const [template, expected] of [
+        ['printf %s \\$${X}', (v: string) => `$${v}`],
+        ['printf %s "\\$${X}"', (v: string) => `$${v}`],
+        ["printf %s '$${X}'", (v: string) => `$${v}`],
+      ] as const) {
+        for (const value of HOSTILE) {
+          const line = substituteShell(template, lookupOf({ X: value }));
+          const r = await runProcess(shell, ['-c', line], { timeoutMs: 10_000 });
+          assert.equal(existsSync(MARK), false, line);
+          assert.equal(r.stdout, expected(value), `${shell}: ${line}`);
+        }
+      }
+    }
+    assert.equal(shellRefs('echo $$${X} "$$${Y}"').every((r) => r.context !== 'unsafe'), true);
+    assert.equal(shellRefs('echo "$$$${X}"')[0]!.context, 'unsafe');
+  });
+
+  test('the loader refuses $${X} with its line and column and the fix', async () => {
+    const file = path.join(dir.path, 'after-dollar.yaml');
+    writeFileSync(file, `version: 1\nvars: {price: "1"}\ngates:\n  - id: g\n    title: t\n    steps:\n      - run: 'echo "Price: $\${price}"'\n`);
+    const r = await cliResult([path.join(dir.path, 'p'), '--gates', file]);
+    rmSync(file);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /after-dollar\.yaml:7:\d+: .*\$\{price\} stands right after a `\$`/);
+    assert.match(r.stderr, /hint: for a literal \$ before the value write \\\$\$\{price\}/);
   });
 
   test('finds the same references as lib/runner/vars.ts', () => {

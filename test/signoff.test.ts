@@ -1,9 +1,10 @@
 // The sign-off ledger round trip on real runs: run → status → signoff → status → tamper → stale,
-// and a failed run refused; with WSGATE_SIGNING_KEY a forged run cannot be signed off; the newest
+// and a failed run refused; with a signing key file a forged run cannot be signed off, and the key is in
+// the environment of no process the run starts, nor of wsgate itself; the newest
 // run by its own start time decides; a broken run folder is skipped; the ledger is not a link.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
 import { startForeignAgent } from './fixtures/agent-backend/server.ts';
@@ -120,13 +121,13 @@ test('signoff and status: --help lists every flag of their tables; bad command l
 // ---- what a sign-off can prove, and ordering by run times -----------------------------------------
 
 const MANUAL_GATES = `version: 1
-vars: {OUTCOME: ok}
+vars: {OUTCOME: ok, WALK: walk.cjs}
 gates:
   - id: g
     title: a command, then a person
     steps:
       - run: [sh, -c, 'test "$0" = ok', "\${OUTCOME}"]
-      - run: 'test -z "$WSGATE_SIGNING_KEY"'
+      - run: [node, "\${WALK}"]
       - manual: "looks right"
   - id: h
     title: another gate
@@ -158,18 +159,40 @@ async function manualRun(work: string, outcome: 'ok' | 'broken', env: NodeJS.Pro
   const gates = path.join(work, 'gates.yaml');
   const runs = path.join(work, '.wsgate', 'runs');
   const before = new Set(existsSync(runs) ? readdirSync(runs) : []);
-  const r = await runCli([`ws://127.0.0.1:${port}/ws`, path.join(work, 'p'), '--gates', gates, '--no-pool', '--var', `OUTCOME=${outcome}`], { cwd: work, env });
+  const r = await runCli([`ws://127.0.0.1:${port}/ws`, path.join(work, 'p'), '--gates', gates, '--no-pool', '--var', `OUTCOME=${outcome}`, '--var', `WALK=${path.join(work, 'walk.cjs')}`], { cwd: work, env });
   assert.equal(r.exitCode, outcome === 'ok' ? 0 : 1, r.stdout + r.stderr);
   const made = readdirSync(runs).filter((n) => !before.has(n));
   assert.equal(made.length, 1);
   return path.join(runs, made[0]!);
 }
 
+/**
+ * What a hostile server started by the run would do: read the initial environment of itself and of every
+ * ancestor (wsgate, the shell) through /proc, and fail when a signing key is in one of them.
+ */
+const WALK_ANCESTORS = `const fs = require('fs');
+let pid = process.pid;
+while (pid > 1) {
+  let env = '';
+  try { env = fs.readFileSync('/proc/' + pid + '/environ', 'latin1'); } catch { break; }
+  if (/(^|\\0)WSGATE_SIGNING_KEY=/.test(env)) { console.error('the signing key is in the environment of pid ' + pid); process.exit(1); }
+  pid = Number(/PPid:\\s+(\\d+)/.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'))[1]);
+}
+`;
+
 function manualWork(): string {
   const work = tempDir('wsgate-signoff-key-');
   dirs.push(work);
   writeFileSync(path.join(work.path, 'gates.yaml'), MANUAL_GATES);
+  writeFileSync(path.join(work.path, 'walk.cjs'), WALK_ANCESTORS);
   return work.path;
+}
+
+/** The environment naming a key file (mode 0600) that holds `secret`. */
+function keyFile(work: string, secret: string, name = 'signing.key'): NodeJS.ProcessEnv {
+  const file = path.join(work, name);
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return { WSGATE_SIGNING_KEY_FILE: file };
 }
 
 /** Edits result.json so gate g passed, then recomputes the manifest exactly as wsgate writes it. */
@@ -187,19 +210,19 @@ function forge(runDir: string): void {
 }
 
 describe('what a sign-off proves', { concurrency: true }, () => {
-  test('with WSGATE_SIGNING_KEY a forged run (result.json edited, manifest recomputed) cannot be signed off; the key is kept from the run\'s children', async () => {
+  test('with a signing key file a forged run (result.json edited, manifest recomputed) cannot be signed off; no environment holds the key', async () => {
     const work = manualWork();
-    const key = { WSGATE_SIGNING_KEY: `k-${Date.now()}-secret` };
+    const key = keyFile(work, `k-${Date.now()}-secret`);
     const failed = await manualRun(work, 'broken', key);
     assert.ok(existsSync(path.join(failed, 'manifest.sig')), 'the run signed its manifest');
     const result = JSON.parse(readFileSync(path.join(failed, 'result.json'), 'utf8')) as RunResult;
-    // The second step saw no key in its environment.
+    // The second step found no key in its own environment nor in any ancestor's (wsgate's included).
     assert.equal(result.gates.find((x) => x.id === 'h')!.status, 'passed');
     forge(failed);
 
     const refused = await runCli(['signoff', failed, '--gate', 'g', '--by', 'Mallory'], { cwd: work, env: key });
     assert.equal(refused.exitCode, 1, refused.stdout + refused.stderr);
-    assert.match(refused.stderr, /manifest signature does not verify with WSGATE_SIGNING_KEY/);
+    assert.match(refused.stderr, /manifest signature does not verify with WSGATE_SIGNING_KEY_FILE/);
     let status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
     assert.equal(stateOf(status.stdout, 'g'), 'tampered', status.stdout);
     assert.match(status.stdout, /note: the evidence digest shows .*HMAC/);
@@ -207,7 +230,7 @@ describe('what a sign-off proves', { concurrency: true }, () => {
     // Without the key the same forgery passes: that is what "integrity, not authenticity" means, and it is said.
     const unkeyed = await runCli(['signoff', failed, '--gate', 'g', '--by', 'Mallory'], { cwd: work });
     assert.equal(unkeyed.exitCode, 0, unkeyed.stderr);
-    assert.match(unkeyed.stdout, /note: .*\(integrity\), not who made the run \(authenticity\).*set WSGATE_SIGNING_KEY/);
+    assert.match(unkeyed.stdout, /note: .*\(integrity\), not who made the run \(authenticity\).*set WSGATE_SIGNING_KEY_FILE/);
     // ...but with the key, that unsigned ledger line does not count.
     status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
     assert.equal(stateOf(status.stdout, 'g'), 'tampered');
@@ -223,13 +246,43 @@ describe('what a sign-off proves', { concurrency: true }, () => {
     status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
     assert.equal(stateOf(status.stdout, 'g'), 'signed off', status.stdout);
     // Another key does not verify it; no key at all shows it as it is.
-    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: { WSGATE_SIGNING_KEY: 'another key' } });
+    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: keyFile(work, 'another key', 'other.key') });
     assert.equal(stateOf(status.stdout, 'g'), 'tampered');
     // An edited ledger line (another tester) no longer verifies.
     const ledger = path.join(work, 'gates.signoff.jsonl');
     writeFileSync(ledger, readFileSync(ledger, 'utf8').replace('"tester":"Ada"', '"tester":"Eve"'));
     status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
     assert.equal(stateOf(status.stdout, 'g'), 'tampered');
+  });
+
+  test('the key itself in the environment, or a key file others can read, another user owns or a link names: exit 2 with the fix', async () => {
+    const work = manualWork();
+    const gates = path.join(work, 'gates.yaml');
+    const inEnv = await runCli(['status', '--gates', gates], { cwd: work, env: { WSGATE_SIGNING_KEY: 'a-key-in-the-environment' } });
+    assert.equal(inEnv.exitCode, 2, inEnv.stdout + inEnv.stderr);
+    assert.match(inEnv.stderr, /WSGATE_SIGNING_KEY holds the signing key in the environment.*\n.*hint: write the key to a file of mode 0600 and set WSGATE_SIGNING_KEY_FILE/);
+    const run = await runCli([path.join(work, 'p'), '--gates', gates], { cwd: work, env: { WSGATE_SIGNING_KEY: 'a-key-in-the-environment' } });
+    assert.equal(run.exitCode, 2, run.stdout + run.stderr);
+
+    const open = keyFile(work, 'group-readable-key', 'open.key');
+    chmodSync(open.WSGATE_SIGNING_KEY_FILE!, 0o640);
+    const loose = await runCli(['status', '--gates', gates], { cwd: work, env: open });
+    assert.equal(loose.exitCode, 2);
+    assert.match(loose.stderr, /can be read or written by others \(mode 640\)[\s\S]*chmod 600/);
+
+    const link = path.join(work, 'link.key');
+    symlinkSync(keyFile(work, 'linked-key-123', 'target.key').WSGATE_SIGNING_KEY_FILE!, link);
+    const linked = await runCli(['status', '--gates', gates], { cwd: work, env: { WSGATE_SIGNING_KEY_FILE: link } });
+    assert.equal(linked.exitCode, 2);
+    assert.match(linked.stderr, /names a symbolic link/);
+
+    if (process.getuid?.() === 0) {
+      const theirs = keyFile(work, 'someone-elses-key', 'theirs.key');
+      chownSync(theirs.WSGATE_SIGNING_KEY_FILE!, 65534, 65534);
+      const foreign = await runCli(['status', '--gates', gates], { cwd: work, env: theirs });
+      assert.equal(foreign.exitCode, 2);
+      assert.match(foreign.stderr, /belongs to another user \(uid 65534\)/);
+    }
   });
 
   test('the newest run decides, by run start times: a far-future ledger date does not hide a newer failing run', async () => {

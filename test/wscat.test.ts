@@ -1,5 +1,5 @@
 // WscatConnection against real `ws` servers on 127.0.0.1:0, driving the real wscat CLI: one test per
-// quirk in docs/wscat.md. No fixed sleeps: every wait is an event with a deadline.
+// quirk of piped wscat (docs/wscat.md). No fixed sleeps: every wait is an event with a deadline.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once, } from 'node:events';
@@ -265,6 +265,7 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     assert.equal(w.info.exitCode, 0);
     assert.equal(w.info.error, undefined);
     assert.equal(conn.isOpen, false);
+    assert.equal(conn.state, 'closed', 'closed by the server, without passing through closing');
     assert.equal(conn.send('late'), false, 'send after the close reports failure');
     assertReaped(conn.pid);
   });
@@ -285,7 +286,11 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     const { url } = await s.wsServer((ws) => ws.on('close', (code, reason) => closes.push({ code, reason: String(reason) })));
     for (const [code, reason] of [[1000, 'done'], [4001, 'custom code']] as const) {
       const conn = await s.open(url);
-      const info = await conn.close(code, reason, 30_000);
+      assert.equal(conn.state, 'open', 'open() resolves once the probe was answered');
+      const closing = conn.close(code, reason, 30_000);
+      assert.equal(conn.state, 'closing');
+      const info = await closing;
+      assert.equal(conn.state, 'closed');
       assert.equal(info.byClient, true);
       assert.equal(info.exitCode, 0);
       assert.equal(info.signal, null, 'wscat exited by itself, it was not killed');

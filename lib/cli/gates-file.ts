@@ -1,7 +1,9 @@
 // Which gates file a command reads when --gates is not given (`run`, `status`), and the command line
 // that runs a gates file from the current folder (`init` prints it as the next step).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { EXIT, HarnessFailure } from '../errors.ts';
+import { notOwnProblem } from '../os/ownership.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
 export const DEFAULT_GATES = path.join(PACKAGE_ROOT, 'gates.yaml');
@@ -25,10 +27,29 @@ export function chooseGatesFile(given: string | undefined, cwd = process.cwd()):
   if (given !== undefined) return { file: path.resolve(cwd, given), display: given, origin: 'from --gates' };
   for (const name of DISCOVERED_GATES) {
     const file = path.join(cwd, name);
-    if (existsSync(file)) return { file, display: name, origin: path.resolve(file) === DEFAULT_GATES ? "wsgate's own default gates" : 'found in the current folder' };
+    if (existsSync(file)) {
+      refuseForeign(file, name, cwd);
+      return { file, display: name, origin: path.resolve(file) === DEFAULT_GATES ? "wsgate's own default gates" : 'found in the current folder' };
+    }
   }
   const rel = path.relative(cwd, DEFAULT_GATES);
   return { file: DEFAULT_GATES, display: rel && !rel.startsWith('..') ? rel : DEFAULT_GATES, origin: 'the agent-backend gates shipped with wsgate: no gates.yaml in the current folder' };
+}
+
+/**
+ * A gates file runs commands. One found by itself (not named with --gates) must be this user's, in a
+ * folder only this user may write to: in a shared folder (/tmp, a group's share) another user could
+ * have planted it, or replace it between two runs.
+ */
+function refuseForeign(file: string, name: string, cwd: string): void {
+  // wsgate's own gates.yaml (run from its checkout or package): as trusted as the code that reads it.
+  if (path.resolve(file) === DEFAULT_GATES) return;
+  const problem = notOwnProblem(`./${name}`, statSync(file)) ?? notOwnProblem(`its folder ${cwd}`, statSync(cwd));
+  if (problem === undefined) return;
+  throw new HarnessFailure(
+    [{ code: 'USAGE', title: `${problem}: a gates file found in the current folder runs its commands as you, and another user could have put it there`, hint: `read it, then name it with --gates ${name} if you trust it, or run from a folder of your own` }],
+    EXIT.usage,
+  );
 }
 
 /**

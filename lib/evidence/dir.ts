@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from '../errors.ts';
 import { isInside } from '../runner/project.ts';
+import { notOwnProblem, othersMayWrite } from '../os/ownership.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
 const uid = () => process.getuid?.() ?? -1;
@@ -22,9 +23,34 @@ function real(p: string): string {
   }
 }
 
+/**
+ * A `.wsgate` folder already in the current folder must be a real folder of this user that others
+ * cannot write to: a link or a folder planted by another user would redirect or expose the evidence
+ * (and `status` would read runs someone else wrote). Absent, it is created by the run.
+ */
+function checkWsgateDir(cwd: string): void {
+  const dir = path.resolve(cwd, '.wsgate');
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return;
+  }
+  const problem = st.isSymbolicLink() ? `${dir} is a symbolic link` : !st.isDirectory() ? `${dir} is not a folder` : notOwnProblem(dir, st);
+  if (problem !== undefined) {
+    throw new HarnessFailure([{ code: 'USAGE', title: `${problem}: evidence is not written there, nor runs read from it`, hint: 'remove it, or pass --out DIR (a new or empty folder of yours) / --runs DIR' }], EXIT.usage);
+  }
+}
+
 /** Why the current folder must not receive evidence, or undefined when it may. */
 function cwdUnfit(cwd: string, project: string | undefined): string | undefined {
   const here = real(cwd);
+  // A shared folder (/tmp): another user could make or swap .wsgate there; the private folder is used.
+  try {
+    if (othersMayWrite(lstatSync(here))) return 'other users can write to the current folder';
+  } catch {
+    // judged below by path only
+  }
   if (project !== undefined && isInside(path.join(here, '.wsgate'), project)) return 'the current folder is inside PATH';
   if (isInside(here, real(PACKAGE_ROOT))) return "the current folder is inside wsgate's own package";
   if (here.split(path.sep).includes('node_modules')) return 'the current folder is inside node_modules';
@@ -77,6 +103,7 @@ function privateRunsDir(project: string | undefined): string {
 
 /** Runs folders `status` and `signoff` look in by default: the current folder's, and the private one. */
 export function defaultRunsDirs(cwd = process.cwd()): string[] {
+  if (!cwdUnfit(cwd, undefined)) checkWsgateDir(cwd);
   const dirs = cwdUnfit(cwd, undefined) ? [] : [path.resolve(cwd, '.wsgate', 'runs')];
   return [...dirs, path.join(stateDir(), 'runs')];
 }
@@ -110,7 +137,9 @@ export function createRunDir(out: string | undefined, project: string, runId: st
     checkOutDir(dir, project);
   } else {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const base = cwdUnfit(cwd, project) ? privateRunsDir(project) : path.resolve(cwd, '.wsgate', 'runs');
+    const unfit = cwdUnfit(cwd, project);
+    if (!unfit) checkWsgateDir(cwd);
+    const base = unfit ? privateRunsDir(project) : path.resolve(cwd, '.wsgate', 'runs');
     dir = path.join(base, `${stamp}-${runId}`);
   }
   ensureDirSync(path.dirname(dir));

@@ -1,8 +1,8 @@
 // Values that must never be shown: `${env.NAME}` values, `--secret-var` values, Authorization
 // headers, basic-auth credentials, and credentials inside URLs. Everything printed or written passes
 // through `redact`. A secret is searched for in every form it takes on the way out, not only raw:
-// frames are JSON (`pa"ss\word` travels as `pa\"ss\\word`, inside a transcript line as
-// `pa\\\"ss\\\\word`), reports are HTML and XML, URLs are percent-encoded, headers base64.
+// frames are JSON, whose escapes are decoded before searching (each encoder escapes other characters),
+// reports are HTML and XML, URLs are percent-encoded, headers base64.
 // Independently of registered values, `user:pass@` in a URL and token-like query values
 // (`?token=`, `access_token=`, `key=`, `password=`, ...) are masked wherever they appear.
 
@@ -22,6 +22,54 @@ function maskUserinfo(_: string, scheme: string, info: string): string {
 const json = (s: string) => JSON.stringify(s).slice(1, -1);
 const asciiJson = (s: string) => json(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const markup = (s: string, quote: string, apos: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, quote).replace(/'/g, apos);
+
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const JSON_ESCAPE = /\\(?:u[0-9a-fA-F]{4}|["\\/bfnrt])/g;
+
+export interface DecodedText {
+  decoded: string;
+  /** Where decoded character k (or the end, k = decoded.length) starts in the text. */
+  at(k: number): number;
+}
+
+/**
+ * A text with its JSON string escapes decoded (`\/`, `\u002B`, `\u003c`, `\"` ...), mapping decoded
+ * positions back to the text. Encoders differ in what they escape (PHP writes `/` as `\/`, .NET `+` as
+ * `\u002B`, Go `<` as `\u003c`), so a secret is looked for in the decoded text rather than in a list
+ * of encodings. One native replace per text; the map is kept per escape, not per character.
+ */
+export function decodeJsonEscapes(text: string): DecodedText | undefined {
+  if (!text.includes('\\')) return undefined;
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  const decoded = text.replace(JSON_ESCAPE, (m: string, offset: number) => {
+    starts.push(offset);
+    lengths.push(m.length);
+    return m.length === 6 ? String.fromCharCode(parseInt(m.slice(2), 16)) : SIMPLE_ESCAPES[m[1]!]!;
+  });
+  if (!starts.length) return undefined;
+  // Decoded position of each escape, and how much shorter the text is before it.
+  const decodedAt: number[] = [];
+  const shiftBefore: number[] = [];
+  let shift = 0;
+  for (let j = 0; j < starts.length; j++) {
+    decodedAt.push(starts[j]! - shift);
+    shiftBefore.push(shift);
+    shift += lengths[j]! - 1;
+  }
+  const at = (k: number): number => {
+    // The escapes that start before decoded position k.
+    let lo = 0;
+    let hi = decodedAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (decodedAt[mid]! < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? k : k + shiftBefore[lo - 1]! + lengths[lo - 1]! - 1;
+  };
+  return { decoded, at };
+}
 
 /** Every form a value can take in wsgate's output or on the wire. */
 export function secretForms(value: string): string[] {
@@ -52,10 +100,13 @@ export function secretForms(value: string): string[] {
 export class Secrets {
   private values: string[] = [];
   private seen = new Set<string>();
+  /** The values as registered, looked for in JSON-decoded text. */
+  private raw: string[] = [];
 
   add(value: unknown): void {
     if (typeof value !== 'string' || value.length < 3 || this.seen.has(value)) return;
     this.seen.add(value);
+    this.raw.push(value);
     for (const f of secretForms(value)) if (f.length >= 3 && !this.values.includes(f)) this.values.push(f);
     // Longest first, so a secret containing another is replaced whole.
     this.values.sort((a, b) => b.length - a.length);
@@ -95,9 +146,40 @@ export class Secrets {
     return this.values.length;
   }
 
+  /**
+   * Where secrets stand in `text` once its JSON escapes are decoded, `depth` times over (a frame inside
+   * a transcript line is escaped twice), as [start, end) spans of `text`.
+   */
+  private escapedSpans(text: string, depth: number): [number, number][] {
+    const d = decodeJsonEscapes(text);
+    if (!d) return [];
+    const spans: [number, number][] = [];
+    for (const s of this.raw) {
+      for (let k = d.decoded.indexOf(s); k >= 0; k = d.decoded.indexOf(s, k + s.length)) spans.push([d.at(k), d.at(k + s.length)]);
+    }
+    if (depth > 1) for (const [a, b] of this.escapedSpans(d.decoded, depth - 1)) spans.push([d.at(a), d.at(b)]);
+    return spans;
+  }
+
+  /** Masks secrets that stand in the text only in an escaped form no list of encodings has. */
+  private redactEscaped(text: string): string {
+    if (!this.raw.length) return text;
+    const spans = this.escapedSpans(text, 3).sort((x, y) => x[0] - y[0]);
+    if (!spans.length) return text;
+    let out = '';
+    let at = 0;
+    for (const [a, b] of spans) {
+      if (b <= at) continue;
+      if (a >= at) out += text.slice(at, a) + '***';
+      at = b;
+    }
+    return out + text.slice(at);
+  }
+
   redact = (text: string): string => {
     let out = text;
     for (const s of this.values) if (out.includes(s)) out = out.split(s).join('***');
+    out = this.redactEscaped(out);
     // Most frames hold neither character: the two patterns cost nothing on a fast stream.
     if (out.includes('@')) out = out.replace(URL_USERINFO, maskUserinfo);
     if (out.includes('=')) out = out.replace(TOKEN_QUERY, '$1***');

@@ -78,7 +78,7 @@ export const CollectExpectation = z.strictObject({
   collect: z.string().describe('Message kind whose pieces are gathered, e.g. content_delta'),
   where: FieldMatchers.optional().describe('Gather only the frames of that kind where every matcher holds'),
   field: z.string().optional().describe('Field holding each piece (default: delta)'),
-  join: z.string().optional().describe('Text put between pieces (default: none for text pieces, "," when a piece is not a string)'),
+  join: z.string().optional().describe('Text put between pieces (default: none; e.g. "," for numbers)'),
   min: z.number().int().nonnegative().optional().describe('Fewest pieces (default 1)'),
   text: Matcher.optional().describe('Matcher for the joined text'),
   into: VarName.optional().describe('Variable receiving the joined text'),
@@ -92,14 +92,38 @@ export const NoneExpectation = z.strictObject({
 export const Expectation = z.union([CollectExpectation, RawExpectation, NoneExpectation, MessageExpectation]);
 export const ExpectList = z.array(Expectation).min(1);
 
+/**
+ * What a frame that is not JSON does while a step waits: `fail` the step, `ignore` it (left for nobody),
+ * or `{allow: [...]}`: the frames a matcher of the list holds for (a protocol's text keep-alive such as
+ * `PING`) are skipped, any other non-JSON frame fails the step.
+ */
+export const NonJson = z
+  .union([z.enum(['fail', 'ignore']), z.strictObject({ allow: z.array(Matcher).min(1).describe('Matchers for the non-JSON frames that are skipped, e.g. [PING]') })])
+  .describe('What a non-JSON frame does to a waiting step: fail (default), ignore, or {allow: [...]}: the listed frames are skipped, any other fails');
+
 export const Budget = z.union([Duration, z.strictObject({ max: Duration, soft: z.boolean().optional() })]);
+
+/**
+ * A waiting step's budget: by default from the send to the frame that met the step's last expectation;
+ * `from`/`to` time the span between two frames of the exchange instead (the first of each kind after
+ * the send), e.g. the tool alone: `{max: 500ms, from: tool_execution, to: tool_result}`.
+ */
+export const FrameBudget = z.union([
+  Duration,
+  z.strictObject({
+    max: Duration,
+    soft: z.boolean().optional(),
+    from: Selector.optional().describe('Time from the first frame this selects (default: the send)'),
+    to: Selector.optional().describe("Time to the first frame this selects after `from` (default: the frame that met the step's last expectation)"),
+  }),
+]);
 
 /** Keys every waiting step on a connection shares. */
 export const waitKeys = {
   name: z.string().optional().describe('A label for reports'),
   on: z.string().optional().describe('Connection name (default: main)'),
-  within: Duration.optional().describe('Deadline for the whole step'),
-  budget: Budget.optional().describe('Latency budget; over budget fails unless soft'),
+  within: Duration.optional().describe('How long the step waits with nothing arriving: each frame received moves the deadline to this long after it, up to 20 times this for the step'),
+  budget: FrameBudget.optional().describe('Latency budget (from the send, or between two frames with from/to); over budget fails unless soft'),
   forbid: z.array(Selector).optional().describe('Frames (kinds, or {type, where} selectors) that fail the step at once when they arrive'),
   unordered: z.boolean().optional().describe('The expected messages may arrive in any order (default: in list order)'),
   distinct: z.array(z.string()).optional().describe('Captured variables that must differ across a connection group'),
@@ -115,3 +139,5 @@ export type NoneExpectation = z.infer<typeof NoneExpectation>;
 export type Selector = z.infer<typeof Selector>;
 export type SelectorObject = z.infer<typeof SelectorObject>;
 export type Budget = z.infer<typeof Budget>;
+export type NonJson = z.infer<typeof NonJson>;
+export type FrameBudget = z.infer<typeof FrameBudget>;

@@ -16,6 +16,7 @@ import { readGatesText } from './read.ts';
 import { yamlErrors } from './yaml-errors.ts';
 import { zodIssues } from './zod-issues.ts';
 import { checkFileVars, checkNeeds, semanticChecks } from './semantics.ts';
+import type { NonJson } from './common-schema.ts';
 
 export { MAX_GATES_BYTES } from './read.ts';
 export { MAX_YAML_ERRORS } from './yaml-errors.ts';
@@ -119,7 +120,7 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
   checkUnusedGroups(groups, used, pos, errors);
   errors.push(...checkNeeds(gates, pos));
   if (errors.length) return { ok: false, errors: byPosition(errors) };
-  const d = (top.defaults ?? {}) as { timeout?: number | string; typeField?: string; nonJson?: 'fail' | 'ignore' };
+  const d = (top.defaults ?? {}) as { timeout?: number | string; typeField?: string; nonJson?: NonJson };
   return {
     ok: true,
     gates: {
@@ -141,7 +142,7 @@ function byPosition(errors: HarnessError[]): HarnessError[] {
 
 /** `wsgate:NAME` names a protocol shipped with wsgate; anything else is a path relative to the gates file. */
 export function resolveProtocol(ref: string, gatesFile: string): string {
-  const shipped = /^wsgate:([a-z0-9-]+)$/.exec(ref);
+  const shipped = /^wsgate:([a-z0-9][a-z0-9.-]*)$/.exec(ref);
   return shipped ? path.join(PACKAGE_ROOT, 'protocol', `${shipped[1]}.asyncapi.yaml`) : path.resolve(path.dirname(gatesFile), ref);
 }
 

@@ -2,6 +2,7 @@
 import type { Loc } from '../loc.ts';
 import type { StepKind, StepParams } from '../../steps/index.ts';
 import type { ModelSectionInput } from './model-section.ts';
+import type { NonJson } from './common-schema.ts';
 
 export interface LoadedStep<K extends StepKind = StepKind> {
   kind: K;
@@ -25,7 +26,7 @@ export interface LoadedGates {
   file: string;
   source: string;
   /** typeField is present only when the file sets it: otherwise kinds come from the protocol file, else `type`. */
-  defaults: { timeoutMs: number; typeField?: string; nonJson: 'fail' | 'ignore' };
+  defaults: { timeoutMs: number; typeField?: string; nonJson: NonJson };
   vars: Record<string, string | number | boolean>;
   protocol?: string;
   /** The `model:` section: rules of the model API stand-in. */

@@ -1,7 +1,7 @@
 // The gates.yaml format (version 1): one zod schema from which the loader validates,
 // the TypeScript types are inferred and gates.schema.json is generated.
 import { z } from 'zod';
-import { Duration, VarName } from './common-schema.ts';
+import { Duration, NonJson, VarName } from './common-schema.ts';
 import { STEPS, STEP_KINDS } from '../../steps/index.ts';
 import { ModelSection } from './model-section.ts';
 
@@ -27,7 +27,7 @@ export const Gate = z.strictObject({
 export const Defaults = z.strictObject({
   timeout: Duration.optional().describe("Deadline (default 5s) of every wait that gives no within: of its own: connect, send, expect and close steps (also inside a soak) and http requests; not run (its timeout, default 60s), start (its within, default 30s) or verify (its wait, default 0: one look)"),
   typeField: z.string().optional().describe("Field naming a message kind (default: the protocol file's kind rules, else type)"),
-  nonJson: z.enum(['fail', 'ignore']).optional().describe('What a non-JSON frame does to an expect step (default: fail)'),
+  nonJson: NonJson.optional(),
 });
 
 export const GatesFile = z.strictObject({

@@ -1,16 +1,17 @@
 // Shared by `send` and `expect`: optionally send a frame on every connection of a group, then await the
 // expectations on each (lib/matching/expectations.ts), apply captures, and time the exchange against its budget.
-import type { Budget, Expectation, Selector } from '../gates/common-schema.ts';
+import type { Expectation, FrameBudget, Selector } from '../gates/common-schema.ts';
 import type { Member, StepContext } from '../runner/context.ts';
-import { LATE_GRACE_MS, awaitExpectations, closeWords, type AwaitOutcome } from './expectations.ts';
+import { LATE_GRACE_MS, LIVE_CAP_FACTOR, awaitExpectations, closeWords, type AwaitOutcome } from './expectations.ts';
 import type { CheckResult, FrameSummary, StepResult, Timing } from '../evidence/results.ts';
 import type { SendMeta } from '../wscat/connection.ts';
-import { stallMeter } from '../os/stall.ts';
+import { stallMeter, type StallReading } from '../os/stall.ts';
+import { selectorLabel } from './labels.ts';
 
 export interface ExchangeParams {
   on?: string;
   within?: number | string;
-  budget?: Budget;
+  budget?: FrameBudget;
   forbid?: Selector[];
   distinct?: string[];
   unordered?: boolean;
@@ -46,15 +47,18 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   const deadline = started + withinMs;
   const kinds = ctx.settings.kinds;
   // Only a budgeted step is timed. At the harness, its own waiting counts; timed at wscat's socket, the
-  // harness is not on the path, so only wscat's counts (and the harness process's when the server runs
-  // inside it).
+  // harness is not on the path, so only wscat's counts (and the embedded server's, which the harness
+  // started on this machine).
   const stalls =
     p.budget === undefined
       ? undefined
       : {
           harness: stallMeter([process.pid, ...members.map((m) => m.conn.pid)]),
-          socket: stallMeter([...(ctx.settings.serverInProcess ? [process.pid] : []), ...members.map((m) => m.conn.pid)]),
+          socket: stallMeter([...(ctx.settings.serverPid !== undefined ? [ctx.settings.serverPid] : []), ...members.map((m) => m.conn.pid)]),
         };
+  const span = typeof p.budget === 'object' && (p.budget.from !== undefined || p.budget.to !== undefined) ? { ...(p.budget.from !== undefined ? { from: p.budget.from } : {}), ...(p.budget.to !== undefined ? { to: p.budget.to } : {}) } : undefined;
+  /** When the send went out (epoch ms, the clock frames are stamped with), for a span that starts there. */
+  const sentAt = Date.now();
   const horizon = new Map<Member, number>();
   const sendN = new Map<Member, number>();
   const requestIds = new Map<Member, unknown>();
@@ -88,6 +92,10 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
           locOfForbid: (i) => ctx.locOf(['forbid', i]),
           connLabel: m.label,
           horizon: horizon.get(m) ?? 0,
+          stepId: ctx.stepId,
+          ...(span ? { span: m.vars.resolve(span) } : {}),
+          capMs: withinMs * LIVE_CAP_FACTOR,
+          ...(horizon.has(m) ? { firstNewSeq: horizon.get(m)! } : {}),
           unordered: p.unordered === true,
           lateGraceMs: LATE_GRACE_MS * ctx.settings.timeoutScale,
           ...(requestIds.get(m) !== undefined ? { requestId: requestIds.get(m) } : {}),
@@ -113,7 +121,11 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       const unique = new Set(values.map((v) => JSON.stringify(v)));
       checks.push(ctx.check(`${name} differs on each of ${members.length} connections`, `${members.length} distinct values`, `${unique.size} distinct`, unique.size === members.length && !values.includes(undefined), ctx.locOf(['distinct'])));
     }
-    if (outcomes.every((o) => o.completed)) {
+    if (outcomes.every((o) => o.completed) && span) {
+      const t = spanTiming(ctx, outcomes, p.budget!, span, sentAt, stalls?.harness.stop());
+      if (t.timing) timings.push(t.timing);
+      checks.push(t.check);
+    } else if (outcomes.every((o) => o.completed)) {
       const atHarness = Math.max(...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))));
       const measured = p.budget !== undefined ? await socketLatency(members, outcomes, sendN) : undefined;
       // The socket's round trip lies inside the harness's (wscat writes after the harness and reads before
@@ -131,6 +143,27 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   stalls?.socket.stop();
   const failed = checks.some((c) => !c.passed);
   return ctx.result(checks, { timings, ...(failed ? { lastMessages: lastMessages(members) } : {}), ms: Math.round(performance.now() - started) });
+}
+
+/**
+ * A budget between two frames of the exchange (`from`/`to`), timed where the harness read them: both
+ * sides were read by the same wscat and the same harness, so the path to the harness is in neither.
+ * The slowest member counts; a member where a frame of the span never came fails the budget, naming it.
+ */
+function spanTiming(ctx: StepContext, outcomes: AwaitOutcome[], budget: FrameBudget, span: { from?: Selector; to?: Selector }, sentAt: number, stall: StallReading | undefined): { timing?: Timing; check: CheckResult } {
+  const words = `from ${span.from !== undefined ? selectorLabel(span.from) : 'the send'} to ${span.to !== undefined ? selectorLabel(span.to) : 'the last expected message'}`;
+  const each: number[] = [];
+  for (const o of outcomes) {
+    const from = span.from !== undefined ? o.spanFrom?.at : sentAt;
+    const to = span.to !== undefined ? o.spanTo?.at : o.lastMetAt;
+    if (from === undefined || to === undefined) {
+      const missing = from === undefined ? selectorLabel(span.from!) : selectorLabel(span.to!);
+      return { check: { ...ctx.check(`latency ${words}`, `a ${missing} to time`, `no ${missing} arrived`, false, ctx.locOf(['budget'])), cause: `no ${missing} to time the budget by` } };
+    }
+    each.push(Math.max(0, to - from));
+  }
+  const t = ctx.timing(ctx.stepId, Math.max(...each), budget, ctx.locOf(['budget']), stall);
+  return { timing: t.timing, check: { ...t.check!, actual: `${String(t.check!.actual)} ${words}` } };
 }
 
 /** How long a step waits for the observer's socket times once the frame itself was read. */

@@ -4,6 +4,7 @@
 // earlier step could hide that the server was stopped or restarted since.
 import http from 'node:http';
 import https from 'node:https';
+import { serverTokenFor } from './server-tokens.ts';
 
 export interface HttpAnswer {
   status: number;
@@ -28,6 +29,9 @@ export function httpRequest(method: string, url: string, headers: Record<string,
       resolve({ ok: false, error: `not an http:// or https:// URL: ${url}` });
       return;
     }
+    // The embedded server's token, for a request to its origin that brings no Authorization of its own.
+    const token = serverTokenFor(url);
+    if (token !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers = { ...headers, authorization: `Bearer ${token}` };
     const started = performance.now();
     const lib = u.protocol === 'https:' ? https : http;
     const onResponse = (res: http.IncomingMessage) => {

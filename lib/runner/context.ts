@@ -10,6 +10,7 @@ import type { Secrets } from '../evidence/secrets.ts';
 import type { Kinds } from '../matching/kinds.ts';
 import type { StallReading } from '../os/stall.ts';
 import type { RunModel } from '../model-api/in-run.ts';
+import type { NonJson } from '../gates/common-schema.ts';
 
 export interface Member {
   conn: WscatConnection;
@@ -39,12 +40,12 @@ export interface StartedProcess {
 export interface RunSettings {
   timeoutScale: number;
   budgetScale: number;
-  /** The server runs in the harness's process (embedded): time it waited for a CPU is the machine's. */
-  serverInProcess: boolean;
+  /** The embedded server's process (started by the harness): time it waited for a CPU is the machine's. */
+  serverPid?: number;
   defaultTimeoutMs: number;
   /** How a frame's kind is found (the type field, or a protocol's rules). */
   kinds: Kinds;
-  nonJson: 'fail' | 'ignore';
+  nonJson: NonJson;
   verbose: boolean;
   interactive: boolean;
   /**

@@ -42,7 +42,8 @@ export interface RunOptions {
   /** Multiplies every latency budget (a shared or slow machine); default 1. */
   budgetScale?: number;
   /** The server runs in this process (the embedded reference server): its CPU waiting is wsgate's too. */
-  serverInProcess?: boolean;
+  /** The embedded server's process: the time it waited for a CPU is the machine's, not the server's. */
+  serverPid?: number;
   cliVars: Record<string, string>;
   verbose: boolean;
   interactive: boolean;
@@ -150,7 +151,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
   const settings: RunSettings = {
     timeoutScale: o.timeoutScale,
     budgetScale: o.budgetScale ?? 1,
-    serverInProcess: o.serverInProcess === true,
+    ...(o.serverPid !== undefined ? { serverPid: o.serverPid } : {}),
     defaultTimeoutMs: o.gates.defaults.timeoutMs,
     // A protocol file knows its kinds (JSON-RPC's method/result/error, reply ids) unless the gates file names a field.
     kinds: o.gates.defaults.typeField === undefined && o.protocol ? o.protocol.protocol.kinds : Kinds.byField(o.gates.defaults.typeField ?? 'type'),

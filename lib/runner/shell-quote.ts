@@ -3,8 +3,8 @@
 // `{"sessionId": "$(touch pwned)"}` must not get a command run by `run: "echo ${sid}"`.
 // The command line is scanned like sh reads it, to know for each reference whether it stands bare,
 // inside '...' or inside "..."; each context has its own quoting. Where no quoting is safe (inside
-// backticks, a here-document, a comment, $((...)), $'...', a shell ${...} expansion, or after a
-// backslash) the reference is refused when the gates file loads, pointing to the list form or env:.
+// backticks, a here-document, a comment, $((...)), $'...', a shell ${...} expansion, after a
+// backslash, or right after a lone `$`) the reference is refused when the gates file loads, pointing to the list form or env:.
 import type { Lookup } from './vars.ts';
 import { refAt, valueText } from './var-refs.ts';
 
@@ -17,7 +17,16 @@ export interface ShellRef {
   context: ShellContext | 'unsafe';
   /** Why no quoting is safe here (context 'unsafe'). */
   why?: string;
+  /** The fix for this place, when it is not the general one. */
+  fix?: string;
 }
+
+/**
+ * A reference right after a lone `$` (`$${X}`, `"$${X}"`): the shell would join that `$` to the quoted
+ * value, `$'...'` (ANSI-C quoting, where `\'` ends nothing) or, in double quotes, `$(` when the value
+ * starts with `(`. `$$${X}` (the shell's `$$`, then the value) is safe.
+ */
+const AFTER_DOLLAR_WHY = 'right after a `$` (the shell would read that `$` and the value together, as `$(...)` or `$\'...\'`)';
 
 type Frame =
   | { kind: 'bare'; parens: number; cases: number; closer: ')' | null }
@@ -69,13 +78,26 @@ export function shellRefs(text: string): ShellRef[] {
   const stack: Frame[] = [{ kind: 'bare', parens: 0, cases: 0, closer: null }];
   const heredocs: { word: string; strip: boolean }[] = [];
   const unsafe = (name: string, start: number, end: number, why: string) => refs.push({ name, start, end, context: 'unsafe', why });
+  // The run of plain `$` characters (bare or in double quotes) that ends at `runEnd`.
+  let run = 0;
+  let runEnd = -1;
+  let prev = -1;
+  let prevKind = '';
   let i = 0;
   while (i < text.length) {
     const top = stack[stack.length - 1]!;
     const c = text[i]!;
+    if (i === prev + 1 && text[prev] === '$' && (prevKind === 'bare' || prevKind === 'double')) {
+      run = runEnd === prev ? run + 1 : 1;
+      runEnd = i;
+    }
+    prev = i;
+    prevKind = top.kind;
     const ref = c === '$' ? refAt(text, i) : undefined;
     if (ref) {
-      if (top.kind === 'bare' || top.kind === 'single' || top.kind === 'double') refs.push({ name: ref.name, start: i, end: ref.end, context: top.kind });
+      if ((top.kind === 'bare' || top.kind === 'double') && runEnd === i && run % 2 === 1) {
+        refs.push({ name: ref.name, start: i, end: ref.end, context: 'unsafe', why: AFTER_DOLLAR_WHY, fix: `for a literal $ before the value write \\$\${${ref.name}}; or pass the value through env: (env: {VALUE: "\${${ref.name}}"}, then "$VALUE" in the command)` });
+      } else if (top.kind === 'bare' || top.kind === 'single' || top.kind === 'double') refs.push({ name: ref.name, start: i, end: ref.end, context: top.kind });
       else unsafe(ref.name, i, ref.end, UNSAFE_WHY[top.kind]!);
       i = ref.end;
       continue;
@@ -233,7 +255,7 @@ export function shellProblems(text: string): ShellProblem[] {
     .map((r) => ({
       name: r.name,
       title: `\${${r.name}} stands ${r.why} of a shell command line, where wsgate cannot quote its value safely`,
-      hint: `pass it as an argument of the list form (run: [prog, "\${${r.name}}"]) or through env: (env: {VALUE: "\${${r.name}}"}, then "$VALUE" in the command)`,
+      hint: r.fix ?? `pass it as an argument of the list form (run: [prog, "\${${r.name}}"]) or through env: (env: {VALUE: "\${${r.name}}"}, then "$VALUE" in the command)`,
     }));
 }
 

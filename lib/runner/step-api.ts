@@ -20,6 +20,8 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   usesGit?(params: z.infer<S>): boolean;
   /** Problems the loader reports before anything runs (exit 2), each at a key path of the step. */
   loadProblems?(params: z.infer<S>): LoadProblem[];
+  /** Risks the loader prints as warnings (the run goes on); `known` names the variables that are not captures. */
+  loadWarnings?(params: z.infer<S>, known: ReadonlySet<string>): LoadProblem[];
 }
 
 export interface LoadProblem {

@@ -2,7 +2,7 @@
 // append to a ledger beside gates.yaml (meant to be committed), each tied to the run's evidence digest
 // and the digest of the gates file that ran, so `status` can tell stale and tampered records.
 // What a digest proves is integrity: the evidence files are unchanged since the manifest was
-// written. Anyone able to edit them can also write a new manifest, so only with WSGATE_SIGNING_KEY
+// written. Anyone able to edit them can also write a new manifest, so only with WSGATE_SIGNING_KEY_FILE
 // (lib/evidence/signing.ts) does a record also show that it was made by someone holding the key. The latest
 // state of a gate is decided by run start times read from the runs' own evidence, never by the dates
 // a ledger line claims.
@@ -31,7 +31,7 @@ export interface SignoffEntry {
   gatesDigest: string;
   serverUrl: string;
   notes: string;
-  /** HMAC of the entry without this field, when WSGATE_SIGNING_KEY was set. */
+  /** HMAC of the entry without this field, when WSGATE_SIGNING_KEY_FILE was set. */
   signature?: Signature;
 }
 
@@ -40,8 +40,8 @@ export type GateState = 'passed' | 'failed' | 'awaiting sign-off' | 'signed off'
 /** One line for people: what a sign-off record can and cannot show. */
 export function proofNote(key: string | undefined): string {
   return key
-    ? 'the evidence digest shows the files are unchanged since the run wrote them, and the HMAC signatures (WSGATE_SIGNING_KEY) that the run and this record were made by a holder of the key; --by is a name, not an identity'
-    : 'the evidence digest shows the files are unchanged since the manifest was written (integrity), not who made the run (authenticity): whoever can edit the evidence can rewrite the manifest; set WSGATE_SIGNING_KEY to sign runs and sign-offs';
+    ? 'the evidence digest shows the files are unchanged since the run wrote them, and the HMAC signatures (WSGATE_SIGNING_KEY_FILE) that the run and this record were made by a holder of the key; --by is a name, not an identity'
+    : 'the evidence digest shows the files are unchanged since the manifest was written (integrity), not who made the run (authenticity): whoever can edit the evidence can rewrite the manifest; set WSGATE_SIGNING_KEY_FILE to sign runs and sign-offs';
 }
 
 export function sha256Text(text: string | Buffer): string {
@@ -134,8 +134,8 @@ export function signoff(runDir: string, gateId: string, tester: string, notes: s
   if (!integrity.ok) return { ok: false, reason: `the evidence of this run was changed after it was written: ${integrity.problems.join('; ')}` };
   if (key) {
     const sig = manifestSignature(runDir, key);
-    if (sig === 'missing') return { ok: false, reason: 'this run is not signed (it ran without WSGATE_SIGNING_KEY); with a key set, only runs signed with it can be signed off' };
-    if (sig === 'invalid') return { ok: false, reason: "the run's manifest signature does not verify with WSGATE_SIGNING_KEY: its evidence was rewritten after the run, or another key signed it" };
+    if (sig === 'missing') return { ok: false, reason: 'this run is not signed (it ran without WSGATE_SIGNING_KEY_FILE); with a key set, only runs signed with it can be signed off' };
+    if (sig === 'invalid') return { ok: false, reason: "the run's manifest signature does not verify with WSGATE_SIGNING_KEY_FILE: its evidence was rewritten after the run, or another key signed it" };
   }
   let run: RunResult;
   try {
@@ -231,14 +231,14 @@ export function gateStates(gatesFile: string, gates: { id: string; title: string
     const runId = rec.run.runId;
     if (key) {
       const sig = manifestSignature(rec.dir, key);
-      if (sig === 'missing') return row('unsigned', `run ${runId} was made without WSGATE_SIGNING_KEY: its result cannot be told from a forged one`);
-      if (sig === 'invalid') return row('tampered', `the manifest signature of run ${runId} does not verify with WSGATE_SIGNING_KEY`);
+      if (sig === 'missing') return row('unsigned', `run ${runId} was made without WSGATE_SIGNING_KEY_FILE: its result cannot be told from a forged one`);
+      if (sig === 'invalid') return row('tampered', `the manifest signature of run ${runId} does not verify with WSGATE_SIGNING_KEY_FILE`);
     }
     if (entry) {
       if (key) {
         const sig = entrySignature(entry, key);
-        if (sig === 'missing') return row('unsigned', `the sign-off of run ${runId} by ${entry.tester} is not signed with WSGATE_SIGNING_KEY`);
-        if (sig === 'invalid') return row('tampered', `the sign-off of run ${runId} does not verify with WSGATE_SIGNING_KEY`);
+        if (sig === 'missing') return row('unsigned', `the sign-off of run ${runId} by ${entry.tester} is not signed with WSGATE_SIGNING_KEY_FILE`);
+        if (sig === 'invalid') return row('tampered', `the sign-off of run ${runId} does not verify with WSGATE_SIGNING_KEY_FILE`);
       }
       if (!existsSync(path.join(rec.dir, MANIFEST)) || evidenceDigest(rec.dir) !== entry.evidenceDigest || !verifyEvidence(rec.dir).ok) {
         return row('tampered', `evidence of run ${runId} no longer matches its digest`);

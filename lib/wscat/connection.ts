@@ -1,6 +1,5 @@
-// The only module that knows wscat's flags and how it behaves with piped stdio
-// (docs/wscat.md): stdin stays open for the connection's life, an observer loaded into
-// wscat (wscat-observer.cjs) tells when the socket opened and how it closed (code, reason), one `/ping`
+// The only module that knows wscat's flags and how it behaves with piped stdio (docs/wscat.md): stdin
+// stays open for the connection's life, an observer loaded into wscat (observer.cjs) tells when the socket opened and how it closed (code, reason), one `/ping`
 // probe after the open proves the server is reading, prompts are counted, errors become typed values,
 // and the frames received wait in an inbox until a step consumes them.
 import { createRequire } from 'node:module';
@@ -9,9 +8,11 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { spawnChild, stopTree } from '../os/process.ts';
+import { originKey, serverTokenFor, WSCAT_TOKEN_ENV } from '../os/server-tokens.ts';
 import { WscatStreamParser, type StreamItem } from './stream.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { stallMeter, stretchedDeadline } from '../os/stall.ts';
+import { RUN_BUDGET, type HeldBudget } from './budget.ts';
 
 export interface ConnectOptions {
   url: string;
@@ -26,15 +27,13 @@ export interface ConnectOptions {
   followRedirects?: boolean;
   /** Deadline for the socket to open. */
   openTimeoutMs: number;
-  /** Most bytes the server may send on this connection before wsgate stops it (default DEFAULT_MAX_BYTES). */
-  maxBytes?: number;
+  /** The run's memory budget for frames held, shared by every connection (default: this process's RUN_BUDGET). */
+  budget?: HeldBudget;
 }
 
 /** A wscat that has not begun its handshake by then is not going to: the machine itself is failing. */
 export const WSCAT_START_MAX_MS = 30_000;
 
-/** A server that floods a connection is stopped here: far above any real exchange, far below a machine's memory. */
-export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'WSCAT_START' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
 
@@ -147,6 +146,9 @@ export function wscatVersion(): string {
 export function wscatEnv(opts: ConnectOptions, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', FORCE_COLOR: '0' };
   if (/^ws:\/\//i.test(opts.url) && !opts.followRedirects) delete env.NODE_EXTRA_CA_CERTS;
+  delete env[WSCAT_TOKEN_ENV];
+  const token = serverTokenFor(opts.url);
+  if (token !== undefined) env[WSCAT_TOKEN_ENV] = `${originKey(opts.url)} ${token}`;
   return env;
 }
 
@@ -189,12 +191,41 @@ export function describeCloseCode(code: number | undefined, reason: string | und
 
 
 const RECENT = 12;
-/** Unconsumed frames kept per connection; past this the oldest are dropped (and counted). */
+/** Unconsumed frames kept per connection; past this the oldest quarter is dropped (and counted). */
 export const INBOX_MAX = 20_000;
 /** Socket times kept per connection for sends and for messages (a step asks for its own, just met). */
 const SOCKET_TIMES = 4096;
 
+/** The socket times of the latest SOCKET_TIMES numbered events (sends or messages, 1-based), in a ring. */
+class SocketTimes {
+  private readonly times = new Float64Array(SOCKET_TIMES);
+  private latest = 0;
+
+  set(n: number, t: number): void {
+    this.times[n % SOCKET_TIMES] = t;
+    if (n > this.latest) this.latest = n;
+  }
+
+  get(n: number): number | undefined {
+    return n >= 1 && n <= this.latest && n > this.latest - SOCKET_TIMES ? this.times[n % SOCKET_TIMES] : undefined;
+  }
+}
+
 type ObserverEvent = { e: string } & Record<string, unknown>;
+
+/**
+ * A connection's lifecycle, one value at a time:
+ * - spawning: wscat is starting; its observer has not yet seen the handshake begin.
+ * - dialing: wscat sent the upgrade request (the open deadline counts from here).
+ * - handshaking: the server answered the upgrade; the socket is being set up.
+ * - probing: the socket is open; the `/ping` probe's pong has not come back yet.
+ * - open: the probe was answered, so the server reads what is sent.
+ * - closing: wsgate asked wscat to end (close, dispose, an open that failed).
+ * - closed: wscat exited; `closed` says how.
+ * Data that belongs to a state (the open's subprotocol and headers, the close's code) is kept beside it.
+ */
+export type ConnectionState = 'spawning' | 'dialing' | 'handshaking' | 'probing' | 'open' | 'closing' | 'closed';
+const BEFORE_OPEN: ReadonlySet<ConnectionState> = new Set(['spawning', 'dialing', 'handshaking']);
 
 export class WscatConnection {
   name: string;
@@ -205,8 +236,11 @@ export class WscatConnection {
   private listeners = new Set<() => void>();
   private seq = 0;
   private stderrText = '';
+  private lifecycle: ConnectionState = 'spawning';
+  /** How wscat ended, once `closed`. */
   private closeInfo: CloseInfo | null = null;
-  private closeRequested = false;
+  /** Why wsgate ended or could not use this wscat (observer not attached, a flood), when it did. */
+  private failure: ConnectionFailure | undefined;
   private exited: Promise<void>;
   private markExited!: () => void;
   private openInfo: OpenInfo | null = null;
@@ -215,15 +249,14 @@ export class WscatConnection {
   private dialedAt: number | undefined;
   private upgradeHeaders: Record<string, string> = {};
   private wsClose: { code: number; reason: string } | null = null;
-  private unattached: string | null = null;
   private readonly probe = `wsgate-probe-${Math.random().toString(36).slice(2, 10)}`;
-  private probeAnswered = false;
   /** wscat's own clock (epoch ms) for send n and message n (both 1-based), the latest SOCKET_TIMES of each. */
-  private readonly sentAt = new Map<number, number>();
-  private readonly receivedAt = new Map<number, number>();
+  private readonly sentAt = new SocketTimes();
+  private readonly receivedAt = new SocketTimes();
   private timeWaiters = 0;
-  private bytesIn = 0;
-  private flooded = false;
+  /** What this connection holds of the run's budget: its inbox and a frame still arriving (characters). */
+  private heldHere = 0;
+  private pendingChars = 0;
   /** Frames dropped from a full inbox (INBOX_MAX) without any step reading them. */
   dropped = 0;
   readonly recent: Frame[] = [];
@@ -234,7 +267,7 @@ export class WscatConnection {
   private constructor(
     name: string,
     private hooks: ConnectionHooks,
-    private readonly maxBytes: number,
+    private readonly budget: HeldBudget,
   ) {
     this.name = name;
     this.parser = new WscatStreamParser((item) => this.onItem(item));
@@ -246,15 +279,15 @@ export class WscatConnection {
     const started = performance.now();
     const bin = wscatBinPath();
     if (!bin) return { ok: false, error: { code: 'WSCAT_MISSING', message: 'wscat is not installed (run npm ci)', stderr: '', exitCode: null, ms: 0 } };
-    const conn = new WscatConnection(name, hooks, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+    const conn = new WscatConnection(name, hooks, opts.budget ?? RUN_BUDGET);
     conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], { env: wscatEnv(opts), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     conn.wire();
-    const stopped = () => conn.closeInfo !== null || conn.unattached !== null || control.signal?.aborted === true;
+    const stopped = () => conn.lifecycle === 'closed' || conn.failure !== undefined || control.signal?.aborted === true;
     const onAbort = () => conn.notify();
     control.signal?.addEventListener('abort', onAbort);
     // wscat's own start-up (node loading it: ~0.1 s of CPU, seconds on a starved machine) is not the
     // server's time: the open deadline counts from the moment wscat starts the handshake.
-    await conn.until(() => conn.dialedAt !== undefined || conn.openInfo !== null || stopped(), started + WSCAT_START_MAX_MS);
+    await conn.until(() => conn.lifecycle !== 'spawning' || stopped(), started + WSCAT_START_MAX_MS);
     // An open seen without a dial (a ws that reaches the network another way) counts from the spawn, as before.
     if (conn.openInfo !== null) conn.dialedAt ??= started;
     const dialedAt = conn.dialedAt;
@@ -264,38 +297,47 @@ export class WscatConnection {
       // The handshake and the probe are CPU work too: the deadline counts only time wsgate could run.
       const meter = stallMeter([process.pid, conn.child.pid]);
       const deadline = () => stretchedDeadline(planned, dialedAt, meter);
-      await conn.untilStretched(() => conn.openInfo !== null || stopped(), deadline);
+      await conn.untilStretched(() => !BEFORE_OPEN.has(conn.lifecycle) || stopped(), deadline);
       // Lines written before the socket opened would be dropped: the probe goes out only after the open,
       // and its pong proves that the server reads what is sent (a server that closes at once is caught here).
-      if (conn.openInfo && !stopped()) {
+      if (conn.lifecycle === 'probing' && !stopped()) {
         conn.writeLine(`/ping ${conn.probe}`);
-        await conn.untilStretched(() => conn.probeAnswered || stopped(), deadline);
+        await conn.untilStretched(() => conn.lifecycle !== 'probing' || stopped(), deadline);
       }
       meter.stop();
     }
     control.signal?.removeEventListener('abort', onAbort);
     const ms = Math.round(performance.now() - started);
-    if (conn.probeAnswered && !stopped()) {
+    if (conn.lifecycle === 'open' && !stopped()) {
       conn.openedMs = ms;
       return { ok: true, conn };
     }
-    if (conn.unattached !== null) {
-      conn.closeRequested = true;
-      await stopTree(conn.child, 300);
-      return { ok: false, error: { code: 'OBSERVER', message: `wsgate's observer could not attach to wscat's socket (${conn.unattached}); is wscat's ws dependency installed?`, stderr: conn.stderrText, exitCode: null, ms } };
+    const error = conn.whyNotOpen(opts, control, ms);
+    await conn.abandon();
+    return { ok: false, error };
+  }
+
+  /** Why the socket is not open at the end of `open` (checked in this order: each explains the next). */
+  private whyNotOpen(opts: ConnectOptions, control: OpenControl, ms: number): ConnectionFailure {
+    const stderr = this.stderrText;
+    if (this.failure) return { ...this.failure, stderr, ms };
+    if (this.lifecycle === 'closed') return this.connectFailure(ms);
+    if (this.dialedAt === undefined && !control.signal?.aborted) {
+      return { code: 'WSCAT_START', message: `wscat did not start within ${WSCAT_START_MAX_MS / 1000} s, so the server was not contacted: the machine running wsgate is overloaded`, stderr, exitCode: null, ms };
     }
-    if (conn.closeInfo) return { ok: false, error: conn.connectFailure(ms) };
-    if (conn.dialedAt === undefined && !control.signal?.aborted) {
-      conn.closeRequested = true;
-      await stopTree(conn.child, 300);
-      return { ok: false, error: { code: 'WSCAT_START', message: `wscat did not start within ${WSCAT_START_MAX_MS / 1000} s, so the server was not contacted: the machine running wsgate is overloaded`, stderr: conn.stderrText, exitCode: null, ms } };
-    }
-    // A wscat still waiting for its handshake does not end at stdin EOF: stop it now.
-    conn.closeRequested = true;
-    await stopTree(conn.child, 300);
-    if (control.signal?.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr: conn.stderrText, exitCode: null, ms } };
-    if (conn.openInfo) return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the handshake completed, but the server did not answer the WebSocket ping probe` } };
-    return { ok: false, error: { ...openTimeout(opts.openTimeoutMs, ms, conn.stderrText), message: `the socket did not open within ${opts.openTimeoutMs} ms: the WebSocket handshake did not complete` } };
+    if (control.signal?.aborted) return { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr, exitCode: null, ms };
+    if (this.openInfo) return { ...openTimeout(opts.openTimeoutMs, ms, stderr), message: `the socket did not open within ${opts.openTimeoutMs} ms: the handshake completed, but the server did not answer the WebSocket ping probe` };
+    return { ...openTimeout(opts.openTimeoutMs, ms, stderr), message: `the socket did not open within ${opts.openTimeoutMs} ms: the WebSocket handshake did not complete` };
+  }
+
+  /**
+   * The one teardown of a wscat nobody will use: asked to end, then stopped (a wscat still waiting for
+   * its handshake does not end at stdin EOF). Nothing to do once it has exited.
+   */
+  private async abandon(): Promise<void> {
+    if (this.lifecycle === 'closed') return;
+    this.lifecycle = 'closing';
+    await stopTree(this.child, 300);
   }
 
   /** Why a wscat that exited during the connect did not give an open socket. */
@@ -311,14 +353,25 @@ export class WscatConnection {
     const child = this.child;
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (s: string) => {
-      if (this.flooded) return;
-      this.bytesIn += Buffer.byteLength(s);
-      if (this.bytesIn > this.maxBytes) {
-        this.flooded = true;
+      if (this.failure) return;
+      this.parser.push(s);
+      this.account();
+      if (this.budget.over) {
+        // This connection's frames are dropped (the transcript has them) and it is stopped: the run's
+        // memory stays bounded whichever connection, or how many, the flood comes through.
+        this.failure = { code: 'FLOOD', message: `the servers sent more than ${Math.round(this.budget.max / 1048576)} MB of frames that no step has read yet (one budget for the whole run, every connection together); wsgate stopped reading this connection`, stderr: '', exitCode: null, ms: 0 };
+        this.dropped += this.pending.length;
+        this.pending = [];
+        this.pendingChars = 0;
+        this.account();
         void stopTree(child, 300);
         return;
       }
-      this.parser.push(s);
+      // The transcript's disk writes are behind: stop reading until they drain (see budget.ts).
+      if (this.budget.stalled) {
+        child.stdout!.pause();
+        this.budget.whenFree(() => child.stdout!.resume());
+      }
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
@@ -342,19 +395,21 @@ export class WscatConnection {
     child.stdin!.on('error', () => undefined); // wscat may exit while we write
     child.once('close', (exitCode, signal) => {
       this.parser.end();
-      const err: ConnectionFailure | undefined = this.flooded
-        ? { code: 'FLOOD', message: `the server sent more than ${Math.round(this.maxBytes / 1048576)} MB on this connection; wsgate stopped reading it`, stderr: this.stderrText, exitCode, ms: 0 }
-        : exitCode !== 0 && !this.closeRequested
+      const asked = this.lifecycle === 'closing';
+      const err: ConnectionFailure | undefined = this.failure
+        ? { ...this.failure, stderr: this.stderrText, exitCode }
+        : exitCode !== 0 && !asked
           ? classifyError(this.stderrText, exitCode, 0)
           : undefined;
+      this.lifecycle = 'closed';
       this.closeInfo = {
         exitCode,
         signal,
-        byClient: this.closeRequested,
+        byClient: asked,
         ...(this.wsClose ? { code: this.wsClose.code, reason: this.wsClose.reason } : {}),
         ...(err ? { error: err } : {}),
       };
-      if (this.openInfo) this.hooks.onEvent?.({ event: 'close', byClient: this.closeRequested, ...(this.wsClose ?? {}), ...(err ? { error: err.message } : {}) }, Date.now());
+      if (this.openInfo) this.hooks.onEvent?.({ event: 'close', byClient: asked, ...(this.wsClose ?? {}), ...(err ? { error: err.message } : {}) }, Date.now());
       this.notify();
       this.markExited();
     });
@@ -364,8 +419,10 @@ export class WscatConnection {
     switch (ev.e) {
       case 'upgrade':
         this.upgradeHeaders = (ev.headers as Record<string, string>) ?? {};
+        if (this.lifecycle === 'spawning' || this.lifecycle === 'dialing') this.lifecycle = 'handshaking';
         break;
       case 'open':
+        if (BEFORE_OPEN.has(this.lifecycle)) this.lifecycle = 'probing';
         this.openInfo = { protocol: String(ev.protocol ?? ''), extensions: String(ev.extensions ?? ''), headers: this.upgradeHeaders };
         this.openedAt = Date.now();
         this.hooks.onEvent?.({ event: 'open', ...this.openInfo }, this.openedAt);
@@ -376,16 +433,20 @@ export class WscatConnection {
       case 'dial':
         // wscat's clock is this machine's: its epoch time placed on this process's performance clock.
         this.dialedAt ??= Math.min(performance.now(), Number(ev.t) - performance.timeOrigin);
+        if (this.lifecycle === 'spawning') this.lifecycle = 'dialing';
         break;
       case 'unattached':
-        this.unattached = String(ev.why ?? 'unknown reason');
+        this.failure ??= { code: 'OBSERVER', message: `wsgate's observer could not attach to wscat's socket (${String(ev.why ?? 'unknown reason')}); is wscat's ws dependency installed?`, stderr: '', exitCode: null, ms: 0 };
         break;
       case 's':
+        this.sentAt.set(Number(ev.n), Number(ev.t));
+        if (this.timeWaiters === 0) return;
+        break;
       case 'm': {
-        const times = ev.e === 's' ? this.sentAt : this.receivedAt;
-        const n = Number(ev.n);
-        times.set(n, Number(ev.t));
-        times.delete(n - SOCKET_TIMES);
+        // A batch: the receive times of messages n, n+1, ...
+        const first = Number(ev.n);
+        const times = Array.isArray(ev.t) ? (ev.t as unknown[]) : [ev.t];
+        for (let i = 0; i < times.length; i++) this.receivedAt.set(first + i, Number(times[i]));
         if (this.timeWaiters === 0) return;
         break;
       }
@@ -401,8 +462,10 @@ export class WscatConnection {
         // Nothing was written before the open, and the probe's prompt is behind us: from now on each
         // line written is answered by exactly one prompt (before the pong, a frame starting with "> "
         // could not be told from the probe's prompt still to come).
-        if (!this.probeAnswered) this.parser.removePromptCredits(0);
-        this.probeAnswered = true;
+        if (this.lifecycle === 'probing') {
+          this.parser.removePromptCredits(0);
+          this.lifecycle = 'open';
+        }
         this.notify();
       }
       return;
@@ -414,14 +477,26 @@ export class WscatConnection {
     if (this.recent.length > RECENT) this.recent.shift();
     this.hooks.onFrameIn?.(frame);
     this.pending.push(frame);
+    this.pendingChars += heldChars(frame);
+    // A full inbox sheds its oldest quarter at once: shifting one frame per arrival moved all 20,000
+    // others each time, and a stream nobody consumes spent most of its CPU doing that.
     if (this.pending.length > INBOX_MAX) {
-      this.pending.shift();
-      this.dropped++;
+      const drop = this.pending.length - INBOX_MAX + (INBOX_MAX >> 2);
+      for (const f of this.pending.splice(0, drop)) this.pendingChars -= heldChars(f);
+      this.dropped += drop;
     }
     this.notify();
   }
 
+  /** Brings the run's budget up to date with what this connection holds now. */
+  private account(): void {
+    const now = this.pendingChars + this.parser.bufferedChars;
+    this.budget.add(now - this.heldHere);
+    this.heldHere = now;
+  }
+
   private notify(): void {
+    if (this.listeners.size === 0) return;
     const ls = [...this.listeners];
     this.listeners.clear();
     for (const l of ls) l();
@@ -468,13 +543,18 @@ export class WscatConnection {
   }
 
   private writeLine(line: string): void {
-    if (this.closeInfo || !this.child.stdin!.writable) return;
+    if (this.lifecycle === 'closed' || !this.child.stdin!.writable) return;
     this.parser.addPromptCredits(1);
     this.child.stdin!.write(line + '\n');
   }
 
   get isOpen(): boolean {
-    return this.closeInfo === null;
+    return this.lifecycle !== 'closed';
+  }
+
+  /** Where the connection is in its lifecycle (see ConnectionState). */
+  get state(): ConnectionState {
+    return this.lifecycle;
   }
 
   get closed(): CloseInfo | null {
@@ -507,12 +587,15 @@ export class WscatConnection {
   /** Take a frame out of the inbox: a step's expectation matched it. */
   consume(frame: Frame): void {
     const i = this.pending.indexOf(frame);
-    if (i >= 0) this.pending.splice(i, 1);
+    if (i < 0) return;
+    this.pending.splice(i, 1);
+    this.pendingChars -= heldChars(frame);
+    this.account();
   }
 
   /** Send one text frame. Returns false when the connection is already closed. */
   send(text: string, meta: SendMeta = {}): boolean {
-    if (this.closeInfo) return false;
+    if (this.lifecycle === 'closed') return false;
     const at = Date.now();
     this.writeLine(text);
     this.framesOut++;
@@ -526,10 +609,10 @@ export class WscatConnection {
    * before the deadline (performance.now() time) or they are too old to be kept.
    */
   async socketMs(sendN: number, seq: number, deadline: number): Promise<number | undefined> {
-    const known = () => this.sentAt.has(sendN) && this.receivedAt.has(seq + 1);
+    const known = () => this.sentAt.get(sendN) !== undefined && this.receivedAt.get(seq + 1) !== undefined;
     this.timeWaiters++;
     try {
-      await this.until(() => known() || this.closeInfo !== null, deadline);
+      await this.until(() => known() || this.lifecycle === 'closed', deadline);
     } finally {
       this.timeWaiters--;
     }
@@ -540,7 +623,11 @@ export class WscatConnection {
   async next(deadline: number): Promise<FrameWait> {
     for (;;) {
       const frame = this.pending.shift();
-      if (frame) return { kind: 'frame', frame };
+      if (frame) {
+        this.pendingChars -= heldChars(frame);
+        this.account();
+        return { kind: 'frame', frame };
+      }
       if (this.closeInfo) return { kind: 'closed', info: this.closeInfo };
       if ((await this.changed(deadline)) === 'timeout') return { kind: 'timeout' };
     }
@@ -564,7 +651,7 @@ export class WscatConnection {
   /** Ask wscat to close the socket (`/close CODE REASON`) and wait for it to exit. */
   async close(code = 1000, reason = '', timeoutMs = 2000): Promise<CloseInfo> {
     if (this.closeInfo) return this.closeInfo;
-    this.closeRequested = true;
+    this.lifecycle = 'closing';
     this.writeLine(`/close ${code}${reason ? ' ' + reason : ''}`);
     const timer = setTimeout(() => void stopTree(this.child, 500), timeoutMs);
     await this.exited;
@@ -581,7 +668,7 @@ export class WscatConnection {
   /** End the process whatever its state; safe to call twice. */
   async dispose(): Promise<void> {
     if (!this.closeInfo) {
-      this.closeRequested = true;
+      this.lifecycle = 'closing';
       this.child.stdin!.end(); // wscat exits at stdin EOF, after sending the lines still in the pipe
       // A healthy wscat exits within milliseconds, so the grace costs nothing; it is long because a
       // wscat starved of CPU must still get to send a gate's last fire-and-forget frames.
@@ -590,5 +677,14 @@ export class WscatConnection {
       clearTimeout(timer);
     }
     await stopTree(this.child, 300);
+    // Nothing reads an ended connection's inbox any more: what it held goes back to the run.
+    this.pending = [];
+    this.pendingChars = 0;
+    this.account();
   }
+}
+
+/** What a frame costs the run's budget: its text, and as much again for the parsed value of a JSON frame. */
+function heldChars(f: Frame): number {
+  return f.isJson ? 2 * f.text.length : f.text.length;
 }

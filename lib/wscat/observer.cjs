@@ -1,12 +1,13 @@
 'use strict';
-// Loaded into every wscat process with `node --require` (lib/wscat/connection.ts). wscat owns the connection, but
-// with piped stdout it prints no control notices: not the close code and reason, not the negotiated
-// subprotocol, not even that the socket opened (docs/wscat.md). This
-// module watches the `ws` WebSocket that wscat itself uses and writes those events, one JSON line each,
-// to file descriptor 3, which the harness opens as a fourth pipe, with the time of each message sent and
-// received. It changes wscat's behaviour in one way only: while the harness has not yet read what wscat
-// printed, wscat stops reading the socket (measured without it: a server pushing 1 MB frames grew an
-// unread wscat by 160 MB a second).
+// Loaded into every wscat process with `node --require` (lib/wscat/connection.ts). wscat owns the
+// connection, but with piped stdout it prints no control notices: not the close code and reason, not the
+// negotiated subprotocol, not even that the socket opened (docs/wscat.md). This module watches the `ws`
+// WebSocket that wscat itself uses and writes those events, one JSON line each, to file descriptor 3,
+// which the harness opens as a fourth pipe, with the time of each message sent and received (receive
+// times in batches: `{e: 'm', n: first message, t: [times]}`). It changes wscat's behaviour in two ways
+// only: it adds the token of a server the harness started itself (never to another host), and while the harness has not yet read what wscat printed, wscat stops reading the socket (measured
+// without it: a server pushing 1 MB frames grew an unread wscat by 160 MB a second). It also keeps
+// wscat's answer to "is stdout a terminal", which it otherwise asks the kernel at every message.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -14,12 +15,43 @@ const FD = 3;
 /** Unread stdout above which the socket is paused until stdout drains. */
 const HIGH_WATER = 4 * 1024 * 1024;
 
-function report(event) {
+function write(line) {
   try {
-    fs.writeSync(FD, JSON.stringify(event) + '\n');
+    fs.writeSync(FD, line);
   } catch {
     // no fourth pipe (wscat started by hand): nothing to report to
   }
+}
+
+// The receive time of every message is kept, but written in batches: one write and one JSON line per
+// message was a third of wscat's CPU on a stream of small frames. A batch goes out at the end of the
+// current I/O turn, when it is full, and before any other event, so the order of events holds.
+const BATCH_MAX = 4096;
+let batchFirst = 0;
+let batchTimes = [];
+let batchQueued = false;
+
+function flushTimes() {
+  batchQueued = false;
+  if (batchTimes.length === 0) return;
+  const line = JSON.stringify({ e: 'm', n: batchFirst, t: batchTimes }) + '\n';
+  batchTimes = [];
+  write(line);
+}
+
+function messageAt(n, t) {
+  if (batchTimes.length === 0) batchFirst = n;
+  batchTimes.push(t);
+  if (batchTimes.length >= BATCH_MAX) flushTimes();
+  else if (!batchQueued) {
+    batchQueued = true;
+    setImmediate(flushTimes);
+  }
+}
+
+function report(event) {
+  flushTimes();
+  write(JSON.stringify(event) + '\n');
 }
 
 function headersOf(res) {
@@ -39,13 +71,34 @@ function patch() {
   const now = () => Math.round((performance.timeOrigin + performance.now()) * 10) / 10;
   // The moment wscat starts its handshake (ws looks http.request up on each connection): a connect
   // deadline counts from here, so a wscat slow to start on a busy machine is not the server's delay.
+  // The token of a server the harness started itself (`host:port token`), given in the environment
+  // because a command line is readable by every local user; sent only to that host and port.
+  const own = /^(\S+) (\S+)$/.exec(process.env.WSGATE_OBSERVER_TOKEN || '');
+  delete process.env.WSGATE_OBSERVER_TOKEN;
+  const withToken = (opts) => {
+    if (!own || !opts || typeof opts !== 'object' || `${opts.host}:${opts.port}`.toLowerCase() !== own[1]) return;
+    opts.headers = opts.headers || {};
+    const headers = opts.headers;
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = `Bearer ${own[2]}`;
+  };
   for (const mod of [require('node:http'), require('node:https')]) {
     const request = mod.request;
     mod.request = function observedRequest(...args) {
       report({ e: 'dial', t: now() });
+      withToken(args[0]);
       return request.apply(this, args);
     };
   }
+  // wscat asks tty.isatty(1) for every message it prints: a system call per frame, a sixth of its CPU on a
+  // fast stream. Whether stdout is a terminal does not change while it runs, so the answer is kept.
+  const tty = require('node:tty');
+  const isatty = tty.isatty;
+  const known = new Map();
+  tty.isatty = function cachedIsatty(fd) {
+    if (fd !== 1 && fd !== 2) return isatty(fd);
+    if (!known.has(fd)) known.set(fd, isatty(fd));
+    return known.get(fd);
+  };
   let sends = 0;
   WebSocket.prototype.send = function observedSend(...args) {
     sends++;
@@ -70,7 +123,7 @@ function patch() {
         report({ e: 'error', message: String(args[0]?.message), code: args[0]?.code });
         break;
       case 'message':
-        report({ e: 'm', n: messages + 1, t: now() });
+        messageAt(messages + 1, now());
         break;
       default:
         break;

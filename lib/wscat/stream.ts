@@ -22,6 +22,7 @@ export class WscatStreamParser {
   // it in buf made every chunk re-copy (flatten) the whole frame so far: a 10 MB frame took seconds
   // of CPU, quadratic in its size, and a 100 MB one (ws's limit) minutes.
   private head: string[] = [];
+  private headChars = 0;
   private depth = 0;
   private inString = false;
   private escaped = false;
@@ -44,6 +45,11 @@ export class WscatStreamParser {
     this.creditsExact = true;
   }
 
+  /** Characters pushed and not yet emitted (a frame still arriving): memory a flood could grow. */
+  get bufferedChars(): number {
+    return this.buf.length - (this.frameStart >= 0 ? this.frameStart : this.pos) + this.headChars;
+  }
+
   get pendingPrompts(): number {
     return this.promptCredits;
   }
@@ -52,7 +58,10 @@ export class WscatStreamParser {
     this.bytesSeen += chunk.length;
     // Drop what has been emitted; of the frame in progress, keep only its unscanned rest in buf.
     if (this.frameStart >= 0) {
-      if (this.pos > this.frameStart) this.head.push(this.buf.slice(this.frameStart, this.pos));
+      if (this.pos > this.frameStart) {
+        this.head.push(this.buf.slice(this.frameStart, this.pos));
+        this.headChars += this.pos - this.frameStart;
+      }
       this.buf = this.buf.slice(this.pos) + chunk;
       this.frameStart = 0;
     } else {
@@ -183,6 +192,7 @@ export class WscatStreamParser {
     if (this.head.length === 0) return tail;
     const text = this.head.join('') + tail;
     this.head = [];
+    this.headChars = 0;
     return text;
   }
 

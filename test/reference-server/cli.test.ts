@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { FAULTS } from '../../reference-server/faults.ts';
 import { SERVE_FLAGS } from '../../reference-server/cli.ts';
 import { assertHelpLists } from '../helpers/flags.ts';
-import { Client, makeRepo, removeDirs, tempDir, upgradeStatus } from './helpers.ts';
+import { Client, makeRepo, removeDirs, tempDir, upgradeStatus, wscatPing } from './helpers.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(repoRoot, 'reference-server/cli.ts');
@@ -67,15 +67,19 @@ function stdoutLine(child: ChildProcess & { out: () => string; err: () => string
 }
 
 describe('serve command in a real child process', () => {
-  test('prints the listening line first, serves, and exits 0 on SIGTERM', async () => {
+  test('prints the listening URL with a generated token first; wscat -c with it works, without it is refused', async () => {
     const project = await makeRepo();
     const dataDir = await tempDir('wsgate-rs-data-');
     const child = runCli(['--port', '0', '--root', project, '--data-dir', dataDir]);
     try {
       const line = await firstLine(child);
-      const match = /^listening (ws:\/\/127\.0\.0\.1:(\d+)\/ws)$/.exec(line);
+      const match = /^listening ((ws:\/\/127\.0\.0\.1:(\d+)\/ws)\?token=([\w-]{16,}))$/.exec(line);
       assert.ok(match, `first line was: ${line}`);
-      assert.notEqual(Number(match[2]), 0);
+      assert.notEqual(Number(match[3]), 0);
+      // Another local user knows the port (/proc/net/tcp) but not the token.
+      assert.equal(await upgradeStatus(match[2]), 401);
+      assert.equal((await wscatPing(match[2])).ponged, false, 'wscat without the token is refused');
+      assert.equal((await wscatPing(match[1])).ponged, true, 'the printed URL pasted into wscat -c works');
       const client = await Client.ready(match[1]);
       await client.exchange({ type: 'ping' }, (m) => m.type === 'pong');
       child.kill('SIGTERM');
@@ -128,13 +132,35 @@ describe('serve command in a real child process', () => {
     });
   });
 
+  test('--no-token accepts a client without one, and refuses to go with --allow-remote or --token', async () => {
+    const project = await makeRepo();
+    const dataDir = await tempDir('wsgate-rs-data-');
+    const child = runCli(['--no-token', '--port', '0', '--root', project, '--data-dir', dataDir]);
+    const remote = runCli(['--no-token', '--allow-remote', '--port', '0']);
+    const both = runCli(['--no-token', '--token', 'a-chosen-token-0123456789', '--port', '0']);
+    try {
+      const url = (await firstLine(child)).replace(/^listening /, '');
+      assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+      assert.equal((await wscatPing(url)).ponged, true);
+      assert.equal(await exitCode(remote), 2);
+      assert.match(remote.err(), /--allow-remote needs a token/);
+      assert.equal(await exitCode(both), 2);
+      assert.match(child.err(), /every local user can run commands/);
+      child.kill('SIGTERM');
+      assert.equal(await exitCode(child), 0);
+    } finally {
+      child.kill('SIGKILL');
+      await removeDirs(project, dataDir);
+    }
+  });
+
   test('--allow-remote generates a token, prints it once, and every client needs it', async () => {
     const project = await makeRepo();
     const dataDir = await tempDir('wsgate-rs-data-');
     // Loopback on purpose: the tests never listen beyond this machine; the token rule is the same.
     const child = runCli(['--allow-remote', '--host', '127.0.0.1', '--port', '0', '--root', project, '--data-dir', dataDir]);
     try {
-      const url = (await firstLine(child)).replace(/^listening /, '');
+      const url = (await firstLine(child)).replace(/^listening /, '').replace(/\?token=.*$/, '');
       const token = (await stdoutLine(child, (l) => l.startsWith('token '))).slice('token '.length);
       assert.ok(token.length >= 16, token);
       assert.equal(await upgradeStatus(url), 401);
@@ -159,6 +185,7 @@ describe('serve command in a real child process', () => {
       const client = await Client.ready(`${url}?token=${token}`);
       await client.close();
       assert.doesNotMatch(child.out(), new RegExp(token));
+      assert.match(url, /\/ws$/, 'a chosen token is not in the printed URL');
       child.kill('SIGTERM');
       assert.equal(await exitCode(child), 0);
     } finally {
@@ -170,7 +197,7 @@ describe('serve command in a real child process', () => {
   test('--help names the security options', async () => {
     const child = runCli(['--help']);
     assert.equal(await exitCode(child), 0);
-    for (const flag of ['--allow-origin', '--allow-host', '--allow-remote', '--token', '--allow-any-project', '--max-sessions', '--session-ttl']) {
+    for (const flag of ['--allow-origin', '--allow-host', '--allow-remote', '--token', '--no-token', '--allow-any-project', '--max-sessions', '--session-ttl']) {
       assert.match(child.out(), new RegExp(flag), flag);
     }
     assertHelpLists(SERVE_FLAGS, child.out());

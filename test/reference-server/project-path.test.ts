@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEmbedded } from '../../lib/runner/embedded.ts';
+import { serverTokenFor } from '../../lib/os/server-tokens.ts';
 import { Client, makeRepo, rawRequest, removeDirs, startTestServer, tempDir, withServer, type Msg } from './helpers.ts';
 
 async function initReply(client: Client, projectPath: string): Promise<Msg> {
@@ -105,7 +106,7 @@ test("the embedded server: PATH and the run's private per-gate folders, nothing 
   const openBase = await tempDir('wsgate-parallel-open-');
   await fs.chmod(openBase, 0o777);
   const embedded = await startEmbedded(project, false);
-  const client = await Client.ready(embedded.url);
+  const client = await Client.ready(embedded.url, { headers: { authorization: `Bearer ${serverTokenFor(embedded.url)}` } });
   try {
     assert.equal((await initReply(client, project)).type, 'session_initialized');
     assert.equal((await initReply(client, gateFolder)).type, 'session_initialized');

@@ -5,10 +5,10 @@
 // own package or a node_modules folder.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTmp, timedCli, ROOT } from './helpers.ts';
-import { SHARED_MACHINE } from '../helpers/cli.ts';
+import { runCli, SHARED_MACHINE } from '../helpers/cli.ts';
 import { isInside } from '../../lib/runner/project.ts';
 
 const cleanups: (() => void)[] = [];
@@ -92,6 +92,38 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
       assert.deepEqual(readdirSync(path.join(state2, 'wsgate')), []);
       assert.equal(statSync(path.join(tmp2, `wsgate-${uid}`)).mode & 0o777, 0o700);
     }
+  });
+
+  test('a .wsgate in the current folder that is a link or another user\'s is refused with the reason; in an other-writable folder the private one is used', async () => {
+    const here = tmp('wsgate-rel-cwd-');
+    const elsewhere = tmp('wsgate-rel-elsewhere-');
+    symlinkSync(elsewhere, path.join(here, '.wsgate'));
+    const linked = await timedCli([path.join(here, 'p'), ...ping], { cwd: here });
+    assert.equal(linked.exitCode, 2, linked.stdout + linked.stderr);
+    assert.match(linked.stderr, /\.wsgate is a symbolic link: evidence is not written there, nor runs read from it/);
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing was written through the link');
+    const status = await runCli(['status'], { cwd: here });
+    assert.equal(status.exitCode, 2, 'status does not read runs through it either');
+
+    if (process.getuid!() === 0) {
+      const theirs = tmp('wsgate-rel-cwd-');
+      mkdirSync(path.join(theirs, '.wsgate'), { mode: 0o755 });
+      chownSync(path.join(theirs, '.wsgate'), 65534, 65534);
+      const foreign = await timedCli([path.join(theirs, 'p'), ...ping], { cwd: theirs });
+      assert.equal(foreign.exitCode, 2, foreign.stdout + foreign.stderr);
+      assert.match(foreign.stderr, /\.wsgate belongs to another user \(uid 65534\)/);
+      assert.deepEqual(readdirSync(path.join(theirs, '.wsgate')), []);
+    }
+
+    // A shared folder: another user could make .wsgate there first, or swap it; the private folder is used.
+    const shared = path.join(tmp('wsgate-rel-shared-'), 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const state = tmp('wsgate-rel-state-');
+    const ok = await timedCli([path.join(path.dirname(shared), 'p'), ...ping], { cwd: shared, env: { XDG_STATE_HOME: state } });
+    assert.equal(ok.exitCode, 0, ok.stdout + ok.stderr);
+    assert.ok(isInside(evidenceOf(ok.stdout)!, path.join(state, 'wsgate', 'runs')), ok.stdout);
+    assert.equal(existsSync(path.join(shared, '.wsgate')), false);
   });
 
   test("run from inside wsgate's own package or a node_modules folder: evidence goes to the per-user folder", async () => {

@@ -2,9 +2,9 @@
 // messages. The harness must neither hang, crash nor dump megabytes on the console.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { makeTmp, writeGates, timedCli, assertNoStackTrace, wsServer, slack, type WsFixture } from './helpers.ts';
+import { makeTmp, writeGates, timedCli, spawnCli, assertNoStackTrace, wsServer, slack, type WsFixture } from './helpers.ts';
 import { readResult } from '../helpers/cli.ts';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -96,5 +96,53 @@ describe('volume through the real CLI', { concurrency: false }, () => {
       assert.match(r.out, /✗ main: end[\s\S]*nothing matching within 30000 ms/);
     }
     assert.ok(r.out.length < 64 * 1024, `the console got ${r.out.length} characters`);
+  });
+
+  test("1 MB frames flooding every connection (the pool's spares too): one budget for the run bounds the CLI, and the flood is named", async () => {
+    const MB = 1024 * 1024;
+    const frame = JSON.stringify({ type: 'flood', data: 'x'.repeat(MB) });
+    // Every connection, spares included, is flooded from its first moment, with the socket's own
+    // backpressure (one frame in flight at a time), until the harness stops reading it.
+    const fx = await wsServer(async (s) => {
+      for (let sent = 0; sent < 3000 && s.readyState === s.OPEN; sent++) await new Promise<void>((r) => s.send(frame, () => r()));
+    });
+    cleanups.push(() => fx.close());
+    const dir = makeTmp(cleanups as (() => void)[]);
+    const gates = `version: 1
+gates:
+  - id: flood
+    title: a server that floods every connection
+    steps:
+      - connect: main
+        within: 15s
+      - connect: second
+        within: 15s
+      - send: {type: hello}
+        expect: [{type: welcome}]
+        within: 60s
+`;
+    const cli = spawnCli([fx.url, '--gates', writeGates(dir, gates), '--out', path.join(dir, 'ev')]);
+    // VmHWM is the process's peak resident set so far: the last reading before it exits is its peak.
+    let peakKb = 0;
+    const hwm = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${cli.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        /* exited */
+      }
+    }, 20);
+    const timer = setTimeout(() => void cli.kill(), 110_000);
+    const ended = await cli.exited;
+    clearTimeout(timer);
+    clearInterval(hwm);
+    const out = cli.stdout() + cli.stderr();
+    assert.equal(ended.code, 1, out.slice(0, 4000));
+    assertNoStackTrace(out);
+    assert.match(out, /more than \d+ MB of frames that no step has read yet \(one budget for the whole run/);
+    // 128 MB of text held (a JSON frame counted twice) plus node and the modules (~70 MB) and the frames
+    // in flight; per connection it was 256 MB each, and four connections took the CLI past 2 GB.
+    assert.ok(peakKb > 0 && peakKb < 600 * 1024, `the CLI's peak RSS was ${Math.round(peakKb / 1024)} MB`);
+    console.log(`# 1 MB-frame flood on every connection: CLI peak RSS ${Math.round(peakKb / 1024)} MB, wall ${ended.wallMs} ms`);
   });
 });

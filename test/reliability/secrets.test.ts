@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { makeTmp, writeGates, timedCli, assertNoStackTrace, wsServer, readTree } from './helpers.ts';
 import { readResult } from '../helpers/cli.ts';
+import { decodeJsonEscapes, Secrets } from '../../lib/evidence/secrets.ts';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 after(async () => {
@@ -178,5 +179,68 @@ gates:
     // The URL is still recognisable, with its credentials masked.
     assert.match(r.stdout, /ws:\/\/tester:\*\*\*@127\.0\.0\.1:\d+\/ws\?token=\*\*\*&room=1/);
   });
-});
 
+  test('a secret echoed as PHP, .NET and Go encode it (\\/, \\u002B, \\u003c) is masked in the console, transcript and every report', async () => {
+    const secret = `Ab/Cd+Ef<Gh>&'${randomBytes(4).toString('hex')}`;
+    // Each encoder's own escapes, written out here: the frame text a real server of that kind sends.
+    const php = (v: string) => JSON.stringify(v).replace(/\//g, '\\/');
+    const hex = (c: string, upper: boolean) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')[upper ? 'toUpperCase' : 'toLowerCase']()}`;
+    const dotnet = (v: string) => JSON.stringify(v).replace(/[+<>&']/g, (c) => hex(c, true));
+    const go = (v: string) => JSON.stringify(v).replace(/[<>&]/g, (c) => hex(c, false));
+    const encoded: [string, string][] = [['php', php(secret)], ['dotnet', dotnet(secret)], ['go', go(secret)]];
+    const fx = await wsServer((ws) =>
+      ws.on('message', (data) => {
+        const token = (JSON.parse(data.toString('utf8')) as { token: string }).token;
+        for (const [kind, enc] of [['php', php(token)], ['dotnet', dotnet(token)], ['go', go(token)]]) ws.send(`{"type":"${kind}","token":${enc}}`);
+      }),
+    );
+    cleanups.push(() => fx.close());
+    const dir = makeTmp(cleanups as (() => void)[]);
+    const gates = `version: 1
+gates:
+  - id: encoders
+    title: a secret in other encoders' escapes
+    steps:
+      - connect: main
+        within: 10s
+      - send: {type: echo, token: "\${TOKEN}"}
+        expect: [{type: php, match: {token: "\${TOKEN}"}}, {type: go}, {type: dotnet, match: {token: "not the token"}}]
+        within: 5s
+`;
+    const out = path.join(dir, 'ev');
+    const reports = path.join(dir, 'reports');
+    const file = (n: string) => path.join(reports, n);
+    const r = await timedCli(
+      [fx.url, path.join(dir, 'p'), '--gates', writeGates(dir, gates), '--secret-var', `TOKEN=${secret}`, '--verbose', '--out', out,
+        '--reporter', `json:${file('r.json')}`, '--reporter', `html:${file('r.html')}`, '--reporter', `junit:${file('r.xml')}`, '--reporter', `markdown:${file('r.md')}`],
+      { timeoutMs: 60_000 },
+    );
+    const console = r.stdout + r.stderr;
+    assertNoStackTrace(console);
+    assert.equal(r.exitCode, 1, console);
+    // The server really sent the encoded forms, and the php one matched the secret once decoded.
+    assert.equal(readResult(out).gates[0]!.steps[1]!.checks.some((c) => c.passed && /php/.test(c.name)), true, console);
+    const places: [string, string][] = [['console', console], ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]), ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')])];
+    assert.ok(places.some(([p]) => p === 'evidence transcript.jsonl') && places.some(([p]) => p === 'report r.html'));
+    for (const [where, text] of places) {
+      for (const [kind, enc] of encoded) {
+        const inner = enc.slice(1, -1);
+        // The distinctive middle of each encoded form (and that form escaped once more, as in a transcript line).
+        for (const form of [inner, JSON.stringify(inner).slice(1, -1), inner.slice(2, -2)]) {
+          assert.ok(!text.includes(form), `the ${kind} form appears in ${where}: ${text.split('\n').filter((l) => l.includes(form)).join('\n').slice(0, 400)}`);
+        }
+      }
+    }
+    assert.match(r.stdout, /← main \{"type":"php","token":"\*\*\*"\}/);
+    assert.match(r.stdout, /← main \{"type":"dotnet","token":"\*\*\*"\}/);
+  });
+
+  test('JSON escapes are decoded with positions kept; an escaped backslash is not the start of an escape', () => {
+    const d = decodeJsonEscapes('a\\u0041b\\\\u0042c\\/')!;
+    assert.equal(d.decoded, 'aAb\\u0042c/');
+    assert.deepEqual([0, 1, 2, 3, 4, 9, 10, 11].map((k) => d.at(k)), [0, 1, 7, 8, 10, 15, 16, 18]);
+    const secrets = new Secrets();
+    secrets.add('ab/+c');
+    assert.equal(secrets.redact('{"x":"ab\\/\\u002bc","y":"ab\\\\u002bc"}'), '{"x":"***","y":"ab\\\\u002bc"}');
+  });
+});

@@ -253,20 +253,7 @@ describe('expect', { concurrency: true }, () => {
     assert.equal(warn[0]!.loc.line, lineOf(yaml, '# OPTIONAL'));
   });
 
-  test('optional: a missing trailing optional message passes at the deadline with a warning', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'message_complete' }] : [])));
-    const yaml = oneGate(`
-      - connect: main
-      - send: {type: chat}
-        expect:
-          - type: message_complete
-          - {type: usage, optional: true}
-        within: 1500ms
-    `);
-    const r = await runGatesYaml(yaml, { url: fx.url });
-    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-    assert.equal(r.steps[1]!.checks.filter((c) => c.warning).length, 1);
-  });
+  // A trailing optional message missing at the deadline: test/matching/matcher.test.ts (no real wait needed).
 
   test('a timeout fails with "nothing matching within"', async (t) => {
     const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'thinking' }] : [])));
@@ -276,14 +263,14 @@ describe('expect', { concurrency: true }, () => {
         expect:
           - type: thinking
           - type: message_complete   # NEVER
-        within: 3s
+        within: 1s
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'failed');
     assert.equal(r.failedChecks.length, 1);
-    assert.equal(r.failedChecks[0]!.actual, 'nothing matching within 3000 ms');
+    assert.match(String(r.failedChecks[0]!.actual), /^nothing matching within 1000 ms of the last frame \(\+\d+ ms\)$/, 'the thinking frame kept the wait alive');
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# NEVER'));
-    assert.ok(r.steps[1]!.ms >= 2990 && r.steps[1]!.ms < 12_000, `waited the 3 s deadline, not the 15 s default (${r.steps[1]!.ms} ms)`);
+    assert.ok(r.steps[1]!.ms >= 990 && r.steps[1]!.ms < 8000, `waited the 1 s deadline (stretched at most 3x on a busy machine), not the 15 s default (${r.steps[1]!.ms} ms)`);
     assert.ok(r.steps[1]!.lastMessages?.some((f) => f.text.includes('thinking')));
   });
 
@@ -395,7 +382,7 @@ describe('expect', { concurrency: true }, () => {
       const fx = await wsServer(t, jsonReplies((m) => (m.event === 'subscribe' ? [{ type: 'subscribed', channel: 'news' }] : [])));
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'failed');
-      assert.equal(r.failedChecks[0]!.actual, 'nothing matching within 2000 ms; a frame has type: "subscribed", but kinds are read from the value of `event`: set `defaults.typeField: type`?', 'the failure hints at the field the awaited kind came under');
+      assert.match(String(r.failedChecks[0]!.actual), /^nothing matching within 2000 ms of the last frame \(\+\d+ ms\); a frame has type: "subscribed", but kinds are read from the value of `event`: set `defaults\.typeField: type`\?$/, 'the failure hints at the field the awaited kind came under');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# TYPED'));
     });
   });

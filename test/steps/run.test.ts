@@ -1,16 +1,44 @@
 // run: real commands (sh -c or argv) in the real project folder; exit codes and output as checks,
 // captures, and a timeout that kills the whole process tree.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { runGatesYaml } from '../helpers/run-gates.ts';
-import { lineOf, oneGate, waitGone } from '../helpers/servers.ts';
+import { lineOf, oneGate, tmp, waitGone } from '../helpers/servers.ts';
+import { runCli } from '../helpers/cli.ts';
 
 // No step here opens a connection: the URL is never dialled.
 const URL = 'ws://127.0.0.1:9/unused';
 
 describe('run', { concurrency: true }, () => {
+  test('a captured value starting an argument of the list form without "--" is a load warning at its place; the run goes on', async (t) => {
+    const dir = tmp(t, 'wsgate-run-warn-');
+    const victim = path.join(dir, 'victim');
+    const file = path.join(dir, 'gates.yaml');
+    const yaml = oneGate(
+      `
+      - run: printf %s --output=${victim}
+        capture: {hash: stdout}
+      - run: [git, diff, --stat, "\${hash}"]   # WARNED
+        exitCode: {type: number}
+      - run: [git, diff, --stat, --, "\${hash}"]
+        exitCode: {type: number}
+      - run: [echo, "\${PROJECT}", "\${NOTE}", "\${RUN_ID}"]
+    `,
+      'vars: {NOTE: "-n"}\n',
+    );
+    writeFileSync(file, yaml);
+    const r = await runCli(['run', path.join(dir, 'p'), '--gates', file, '--out', path.join(dir, 'ev')]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('warning:'));
+    assert.equal(warnings.length, 1, r.stderr);
+    assert.equal(warnings[0], `${file}:${lineOf(yaml, '# WARNED')}:${yaml.split('\n')[lineOf(yaml, '# WARNED') - 1]!.indexOf('"${hash}"') + 1}: warning: gate "g" step 2: \${hash} starts argument 3 of git with no "--" before it: a captured value starting with "-" (such as --output=FILE) becomes an option of git`);
+    assert.match(r.stderr, /hint: put "--" before it when git accepts one \(run: \[git, diff, --stat, --, "\$\{hash\}"\]\)/);
+    // What the warning is about: the value did become git's option, and git wrote the file.
+    assert.equal(existsSync(victim), true, 'git took the captured value as --output');
+  });
+
   test('exit code, stdout and stderr matchers pass; cwd is the project; env is passed', async () => {
     const yaml = oneGate(`
       - run: 'echo "hello from $(basename "$PWD")"; echo "warn: $WSGATE_X" >&2'

@@ -2,12 +2,47 @@
 // ordinary step; with `memory`, the started backend's RSS is sampled and its growth from a baseline
 // after warm-up is checked. The leak is the reference server's `leak` fault in a real process.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, test, type TestContext } from 'node:test';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { freePort, jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
 import { BIN } from '../helpers/cli.ts';
 
+/** A real HTTP server on 127.0.0.1 that answers 200 `{"rss": 1000000}` and keeps each raw request path. */
+async function pathRecorder(t: TestContext): Promise<{ port: number; paths: string[] }> {
+  const paths: string[] = [];
+  const server = http.createServer((req, res) => {
+    paths.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"rss": 1000000}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { port: (server.address() as AddressInfo).port, paths };
+}
+
 describe('soak', { concurrency: true }, () => {
+  test('memory.http percent-encodes a value, as an http step does: the server sees one path segment', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong' }] : [])));
+    const rec = await pathRecorder(t);
+    const yaml = oneGate(
+      `
+      - soak:
+          rounds: 6
+          steps:
+            - send: {type: ping}
+              expect: [{type: pong}]
+        memory: {http: "http://127.0.0.1:${rec.port}/metrics/\${seg}", field: rss, maxGrowth: 20%, warmup: 1, every: 10ms}
+    `,
+      `vars: {seg: "x/../../admin?evil=1#f"}\n`,
+    );
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.ok(rec.paths.length > 0, 'the memory URL was asked');
+    assert.deepEqual([...new Set(rec.paths)], ['/metrics/x%2F..%2F..%2Fadmin%3Fevil%3D1%23f']);
+  });
+
   test('two connections × 20 rounds of a ping pass, every exchange counted', async (t) => {
     const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong' }] : [])));
     const r = await runGatesYaml(oneGate(`
@@ -69,7 +104,7 @@ describe('soak', { concurrency: true }, () => {
   describe('memory of a started backend', { concurrency: true }, () => {
     const gate = (port: number, fault: string) =>
       oneGate(`
-      - start: "node ${BIN} serve --host 127.0.0.1 --port ${port} --root \${PROJECT}${fault ? ` --fault ${fault}` : ''}"
+      - start: "node ${BIN} serve --no-token --host 127.0.0.1 --port ${port} --root \${PROJECT}${fault ? ` --fault ${fault}` : ''}"
         name: backend
         ready: {port: ${port}}
       - soak:

@@ -2,6 +2,8 @@
 // TCP port or log line; failures name the output; the whole process tree is gone after the run.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { runGatesYaml } from '../helpers/run-gates.ts';
@@ -32,7 +34,39 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));
 `;
 
+
+/** A real HTTP server on 127.0.0.1 that answers 200 `{"rss": 1000000}` and keeps each raw request path. */
+async function pathRecorder(t: TestContext): Promise<{ port: number; paths: string[] }> {
+  const paths: string[] = [];
+  const server = http.createServer((req, res) => {
+    paths.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"rss": 1000000}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { port: (server.address() as AddressInfo).port, paths };
+}
+
+/** A captured value that tries to leave its path segment. */
+const HOSTILE_SEGMENT = 'x/../../admin?evil=1#f';
+
 describe('start', { concurrency: true }, () => {
+  test('ready.http percent-encodes a value, as an http step does: the server sees one path segment', async (t) => {
+    const rec = await pathRecorder(t);
+    const yaml = oneGate(
+      `
+      - start: "sleep 30"
+        ready: {http: "http://127.0.0.1:${rec.port}/api/\${seg}/health"}
+        within: 20s
+    `,
+      `vars: {seg: ${JSON.stringify(HOSTILE_SEGMENT)}}\n`,
+    );
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    assert.deepEqual([...new Set(rec.paths)], ['/api/x%2F..%2F..%2Fadmin%3Fevil%3D1%23f/health']);
+  });
+
   test('ready by http; the server answers later steps; its whole tree is gone after the run', async (t) => {
     const port = await freePort();
     const pidFile = path.join(tmp(t), 'pids');

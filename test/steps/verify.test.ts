@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { prepareProject } from '../../lib/runner/project.ts';
+import { VERIFY_READ_MAX } from '../../steps/verify.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { lineOf, oneGate, tmp, wsServer } from '../helpers/servers.ts';
 import type { Reporter } from '../../lib/reporters/types.ts';
@@ -431,6 +432,48 @@ describe('verify changed: a path known only from a capture', { concurrency: true
     const old = new Date(Date.now() - 3600_000);
     utimesSync(path.join(p, 'test.txt'), old, old);
     const r = await runGatesYaml(gate, { url: fx.url, project: p });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+});
+
+describe('verify on a file too large to read whole', () => {
+  // 1.5 GB of zeros in a sparse file (no disk used). Its sha256, by coreutils:
+  // head -c 1610612736 /dev/zero | sha256sum
+  const SIZE = 1536 * 1024 * 1024;
+  const ZEROS_SHA256 = 'b7a1ca05cae9eefbf2deee895f4fb34c8d8ffc5d6665982424e0b2711c79ed1d';
+  const gate = oneGate(`
+    - verify: {file: big.bin, sha256: ${ZEROS_SHA256}}
+    - verify: {file: big.bin, content: "x"}   # CONTENT
+  `);
+
+  test('is hashed by streaming, and its content is read only up to the cap: a bounded memory, a clear failure', async (t) => {
+    const p = await project(t);
+    const fd = openSync(path.join(p, 'big.bin'), 'w');
+    ftruncateSync(fd, SIZE);
+    closeSync(fd);
+    const peakBefore = process.resourceUsage().maxRSS;
+    const r = await runGatesYaml(gate, { url: 'ws://127.0.0.1:1', project: p });
+    const grewMb = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+    assert.ok(grewMb < 256, `the peak RSS grew by ${Math.round(grewMb)} MB: the file was read whole`);
+    assert.equal(r.steps[0]!.status, 'passed', JSON.stringify(r.steps[0]!.checks));
+    assert.equal(r.steps[0]!.observations?.size, SIZE);
+    assert.equal(r.steps[1]!.status, 'failed');
+    const tooBig = r.failedChecks.find((c) => c.name === 'big.bin is small enough to read');
+    assert.ok(tooBig, JSON.stringify(r.failedChecks));
+    assert.match(String(tooBig.actual), /1610612736 bytes/);
+    assert.match(String(tooBig.expected), new RegExp(`${VERIFY_READ_MAX} bytes`));
+    assert.equal(tooBig.loc.line, lineOf(gate, '# CONTENT'));
+  });
+
+  test('a file of exactly the cap is still read and matched', async (t) => {
+    const p = await project(t);
+    const fd = openSync(path.join(p, 'edge.txt'), 'w');
+    ftruncateSync(fd, VERIFY_READ_MAX);
+    closeSync(fd);
+    const edge = oneGate(`
+      - verify: {file: edge.txt, content: {length: ${VERIFY_READ_MAX}}}
+    `);
+    const r = await runGatesYaml(edge, { url: 'ws://127.0.0.1:1', project: p });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
   });
 });

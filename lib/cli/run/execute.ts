@@ -23,7 +23,7 @@ export async function executeGates(plan: RunPlan, held: Held, target: Target, ev
       bail: args.bail,
       timeoutScale: args.timeoutScale,
       budgetScale: args.budgetScale,
-      serverInProcess: !args.url,
+      ...(held.server ? { serverPid: held.server.pid } : {}),
       parallel: args.parallel,
       ...(args.shard ? { shard: args.shard } : {}),
       gateProject: (id: string) => held.gateFolders.create(id),

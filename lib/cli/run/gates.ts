@@ -2,8 +2,8 @@
 // printed at once, nothing run), `--list` answered, the `--gate` and `--skip-gate` ids checked against the file, and
 // whether the gates that will run need a git repository.
 import path from 'node:path';
-import { EXIT, HarnessFailure, didYouMean, printErrors } from '../../errors.ts';
-import { loadGatesFile } from '../../gates/load.ts';
+import { EXIT, HarnessFailure, didYouMean, printErrors, type HarnessError } from '../../errors.ts';
+import { BUILTIN_VARS, loadGatesFile } from '../../gates/load.ts';
 import type { LoadedGate, LoadedGates } from '../../gates/model.ts';
 import type { StepDefinition } from '../../runner/step-api.ts';
 import { STEPS } from '../../../steps/index.ts';
@@ -19,10 +19,31 @@ export interface LoadedRun {
 export function loadGates(args: RunArgs): LoadedRun | undefined {
   const file = chooseGatesFile(args.gatesFile);
   const loaded = loadGatesFile(file.file, { cliVars: args.vars, display: file.display });
-  if (loaded.ok) return { file, gates: loaded.gates };
+  if (loaded.ok) {
+    printLoadWarnings(loaded.gates, args.vars);
+    return { file, gates: loaded.gates };
+  }
   printErrors(loaded.errors);
   process.stderr.write(`wsgate: ${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in ${file.display}; nothing was run\n`);
   return undefined;
+}
+
+/** Risks in the gates file that do not stop the run, each at its place: `FILE:LINE:COL: warning: ...`. */
+export function loadWarnings(gates: LoadedGates, cliVars: Record<string, string>): HarnessError[] {
+  const known = new Set<string>([...BUILTIN_VARS, ...Object.keys(gates.vars), ...Object.keys(cliVars)]);
+  const out: HarnessError[] = [];
+  for (const g of gates.gates) {
+    g.steps.forEach((s, i) => {
+      for (const w of (STEPS[s.kind] as unknown as StepDefinition).loadWarnings?.(s.params, known) ?? []) {
+        out.push({ code: 'SCHEMA', title: `warning: gate "${g.id}" step ${i + 1}: ${w.title}`, loc: s.locOf(w.path), ...(w.hint ? { hint: w.hint } : {}) });
+      }
+    });
+  }
+  return out;
+}
+
+function printLoadWarnings(gates: LoadedGates, cliVars: Record<string, string>): void {
+  printErrors(loadWarnings(gates, cliVars));
 }
 
 /** `--list`: ids and titles, one gate a line. */

@@ -3,6 +3,7 @@
 // connections to it ahead of need. A protocol not compiled yet is compiled meanwhile (compilesLate).
 import { startEmbeddedTarget } from '../../runner/embedded.ts';
 import { Secrets } from '../../evidence/secrets.ts';
+import { serverTokenFor } from '../../os/server-tokens.ts';
 import type { ProtocolWatch } from '../../protocol/watch.ts';
 import { WscatPool } from '../../wscat/pool.ts';
 import type { RunArgs } from '../args.ts';
@@ -20,6 +21,8 @@ export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   const secrets = runSecrets(args, gates.source, plan.key);
   if (!args.url) held.server = await startEmbeddedTarget(held.project.path, args.keep);
   const url = args.url ?? held.server!.url;
+  // The embedded server's token: a command run through it can print the server's environment.
+  secrets.add(serverTokenFor(url));
   held.pool = new WscatPool(args.pool);
   held.pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
   const protocol = compilesLate(args) ? loadRunProtocol(gates, args.lenient) : plan.protocol;

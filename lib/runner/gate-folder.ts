@@ -1,0 +1,28 @@
+// The private per-gate folders `wsgate run --parallel` makes beside PATH, which the embedded server
+// also admits as session projects.
+import { lstatSync, realpathSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * $TMPDIR/wsgate-parallel-<run id>-XXXXXX/<gate> (GateFolders in lib/runner/project.ts): a private
+ * (mkdtemp, 0700) folder of this user, so no other user can make one the server would accept.
+ */
+export function isGateFolder(realPath: string): boolean {
+  let tmp: string;
+  try {
+    tmp = realpathSync(os.tmpdir());
+  } catch {
+    return false;
+  }
+  const rel = path.relative(tmp, realPath);
+  const top = rel.split(path.sep)[0] ?? '';
+  if (rel.startsWith('..') || path.isAbsolute(rel) || !top.startsWith('wsgate-parallel-')) return false;
+  try {
+    const stat = lstatSync(path.join(tmp, top));
+    const mine = typeof process.getuid !== 'function' || stat.uid === process.getuid();
+    return stat.isDirectory() && mine && (stat.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
