@@ -6,7 +6,7 @@ import { mkdtempSync, realpathSync } from 'node:fs';
 import { removeSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
-import { isInside } from './project.ts';
+import { isInside } from '../util/paths.ts';
 
 /** The variables a gate uses to reach it: `${OUTSIDE}` (absolute) and `${OUTSIDE_REL}` (relative to PATH). */
 export const OUTSIDE_VARS = ['OUTSIDE', 'OUTSIDE_REL'] as const;
