@@ -22,7 +22,7 @@ export const httpSchema = defineStepSchema({
     status: Matcher.optional().describe('Default: 200-299'),
     json: FieldMatchers.optional().describe('Field matchers on the JSON response body'),
     body: Matcher.optional(),
-    capture: Captures.optional(),
+    capture: Captures.optional().describe('Variable name to field path; a path ending in `?` is optional: taken only when the field is present and the variable is not already set (e.g. by --var)'),
     within: Duration.optional(),
     budget: Budget.optional(),
     name: z.string().optional(),
