@@ -64,7 +64,7 @@ describe('docs/architecture.md', () => {
     const layers = section(page, '## The layers');
     assert.deepEqual(rules.filter((n) => !layers.includes(`\`${n}\``)), [], 'rules the page does not name');
     // The rule column of the layer table and the names each bullet starts with are rules that exist.
-    const inTable = tableAfter(layers, 'From the bottom up').map((r) => r[r.length - 1]!);
+    const inTable = tableAfter(layers, 'From the bottom up').flatMap((r) => r[r.length - 1]!.split(', '));
     const inBullets = [...layers.matchAll(/^- ((?:`[a-z-]+`(?:, )?)+):/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z-]+)`/g)].map((x) => x[1]!));
     assert.ok(inTable.length >= 5 && inBullets.length >= 3, `${inTable.length} table rows, ${inBullets.length} bullets`);
     assert.deepEqual([...inTable, ...inBullets].filter((n) => !rules.includes(n)), [], 'names the page gives that are no rule');
@@ -72,8 +72,15 @@ describe('docs/architecture.md', () => {
 
   test('its table of known violations is the baseline npm run deps ignores', () => {
     const baseline = JSON.parse(readFileSync(path.join(ROOT, '.dependency-cruiser-known-violations.json'), 'utf8')) as { from: string; to: string; rule: { name: string } }[];
-    const rows = tableAfter(section(page, '## The layers'), '**Known violations.**');
+    const layers = section(page, '## The layers');
+    const known = layers.slice(layers.indexOf('**Known violations.**'));
     const key = (r: string[]) => r.join(' ');
+    if (baseline.length === 0) {
+      assert.match(known, /There are none/, 'the baseline is empty: the page must say so');
+      assert.doesNotMatch(known, /^\|/m, 'a table of known violations while the baseline is empty');
+      return;
+    }
+    const rows = tableAfter(known, '**Known violations.**');
     assert.deepEqual(rows.map(key).sort(), baseline.map((v) => key([v.rule.name, v.from, v.to])).sort());
   });
 });
