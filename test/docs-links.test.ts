@@ -52,6 +52,11 @@ describe('links of the README and docs/', () => {
     assert.deepEqual(linksOf('see [a](b.md#c) and `[x](y)`, [w](https://x.org)\n```\n[no](z.md)\n```'), [{ target: 'b.md#c', line: 1 }]);
   });
 
+  test('docs/README.md, the index, links every page of docs/', () => {
+    const index = new Set(linksOf(readFileSync(path.join(ROOT, 'docs', 'README.md'), 'utf8')).map((l) => l.target.split('#')[0]!));
+    assert.deepEqual(pages.filter((p) => p.startsWith('docs/') && p !== 'docs/README.md' && !index.has(p.slice('docs/'.length))), []);
+  });
+
   for (const page of pages) {
     test(`${page}: every relative link leads to a file, and every #fragment to a heading of it`, () => {
       const text = readFileSync(path.join(ROOT, page), 'utf8');
