@@ -28,6 +28,7 @@ export const send = defineStep({
   }),
   uses: (p) => [p.on ?? 'main'],
   loadProblems: sendProblems,
+  labelShowsValues: true,
   label: (p) => {
     if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
     // The usual kind fields first; else the start of the message itself, so two sends read differently.
@@ -43,7 +44,7 @@ export const send = defineStep({
     for (const m of ctx.connections.get(p.on ?? 'main') ?? []) {
       const payload = m.vars.resolve(p.send);
       if (typeof payload === 'string' && (/[\r\n]/.test(payload) || payload.startsWith('/'))) {
-        return ctx.result([ctx.check(`${m.label}: raw line can be sent through wscat`, 'one line, not starting with "/"', JSON.stringify(payload.slice(0, 200)), false, ctx.locOf(['send']))]);
+        return ctx.result([ctx.check({ name: `${m.label}: raw line can be sent through wscat`, expected: 'one line, not starting with "/"', actual: JSON.stringify(payload.slice(0, 200)), passed: false, loc: ctx.locOf(['send']), failure: { kind: 'input', what: 'a raw line that wscat cannot send as one frame' } })]);
       }
     }
     return exchange(ctx, p, (m) => {

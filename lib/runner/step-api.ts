@@ -9,6 +9,12 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** One line for reports: "send init_session". */
   label(params: z.infer<S>): string;
+  /**
+   * Whether the label (when the author gave no name) is made from the values the step runs with, the
+   * variables filled in: a label that shows what was sent or checked. Other labels stay as written, so
+   * reports (JUnit test names, the fault table) name the step the same way on every run.
+   */
+  labelShowsValues?: boolean;
   run(params: z.infer<S>, ctx: StepContext): Promise<StepResult>;
   /** Files whose state the gate must record at its start (for "changed in this run"). */
   watches?(params: z.infer<S>): string[];
