@@ -9,6 +9,28 @@ function value(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
+const COMPARE: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+/** A matcher as a reader says it: `format uuid`, `absent`, `> 0`, `"stopped"`. */
+function matcherWords(m: unknown, depth = 0): string {
+  if (m === null || typeof m !== 'object' || Array.isArray(m) || depth > 3) return value(m);
+  const parts = Object.entries(m as Record<string, unknown>).map(([k, v]) => {
+    if (k === 'format') return `format ${String(v)}`;
+    if (k === 'regex') return `matching /${String(v)}/`;
+    if (k === 'absent' || k === 'exists') return (k === 'absent') === (v === true) ? 'absent' : 'present';
+    if (k === 'type') return Array.isArray(v) ? `a ${v.join(' or ')}` : `a ${String(v)}`;
+    if (k === 'oneOf') return `one of ${value(v)}`;
+    if (k === 'length') return `length ${matcherWords(v, depth + 1)}`;
+    if (k === 'not') return `not ${matcherWords(v, depth + 1)}`;
+    if (k === 'equals') return value(v);
+    if (k === 'contains') return `containing ${value(v)}`;
+    if (k === 'startsWith') return `starting with ${value(v)}`;
+    if (k in COMPARE) return `${COMPARE[k]} ${value(v)}`;
+    return `${k} ${value(v)}`;
+  });
+  return parts.join(' and ');
+}
+
 const FILE_WORDS: Record<Extract<Failure, { kind: 'file' }>['want'], string> = {
   exists: 'does not exist',
   absent: 'exists',
@@ -41,7 +63,9 @@ const SOAK_WORDS: Record<Extract<Failure, { kind: 'soak' }>['detail'], string> =
 export function describeFailure(f: Failure): string {
   switch (f.kind) {
     case 'missing':
-      return f.ended === 'closed' ? `${f.close ?? 'the connection closed'} before ${f.what}` : `no ${f.what}`;
+      // "no error arrived", never "no error": a missing `error` message must not read as good news.
+      if (f.ended === 'closed') return `${f.close ?? 'the connection closed'} before ${f.what}`;
+      return `no ${f.what} arrived${f.toTime ? ' to time the budget by' : ''}`;
     case 'late':
       return `${f.last} ended the exchange without ${f.what}`;
     case 'order':
@@ -51,7 +75,7 @@ export function describeFailure(f: Failure): string {
     case 'nonJson':
       return 'a frame that is not JSON arrived';
     case 'field':
-      return `${f.field}: expected ${value(f.expected)}`;
+      return `${f.field}: expected ${matcherWords(f.expected)}`;
     case 'capture':
       return `nothing to capture into ${f.variable}: no field ${f.path}`;
     case 'count':

@@ -3,8 +3,11 @@
 // made from it in one place (describe-failure.ts), never parsed back.
 
 export type Failure =
-  /** An expected message never came: the wait ran out of time, or the connection closed first. */
-  | { kind: 'missing'; what: string; ended: 'timeout' | 'closed'; close?: string }
+  /**
+   * An expected message never came: the wait ran out of time, or the connection closed first. With
+   * `toTime`, the message was the end of a budget's span (everything else arrived).
+   */
+  | { kind: 'missing'; what: string; ended: 'timeout' | 'closed'; close?: string; toTime?: boolean }
   /** The list's last message (`last`) ended the exchange, and `what`, listed before it, never followed. */
   | { kind: 'late'; what: string; last: string }
   /** Both came, in the wrong order: `then` arrived before `first`. */

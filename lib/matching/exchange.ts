@@ -158,7 +158,7 @@ function spanTiming(ctx: StepContext, outcomes: AwaitOutcome[], budget: FrameBud
     const to = span.to !== undefined ? o.spanTo?.at : o.lastMetAt;
     if (from === undefined || to === undefined) {
       const missing = from === undefined ? selectorLabel(span.from!) : selectorLabel(span.to!);
-      return { check: ctx.check({ name: `latency ${words}`, expected: `a ${missing} to time`, actual: `no ${missing} arrived`, passed: false, loc: ctx.locOf(['budget']), failure: { kind: 'missing', what: `${missing} to time the budget by`, ended: 'timeout' } }) };
+      return { check: ctx.check({ name: `latency ${words}`, expected: `a ${missing} to time`, actual: `no ${missing} arrived`, passed: false, loc: ctx.locOf(['budget']), failure: { kind: 'missing', what: missing, ended: 'timeout', toTime: true } }) };
     }
     each.push(Math.max(0, to - from));
   }

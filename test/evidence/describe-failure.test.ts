@@ -8,7 +8,9 @@ import type { Failure, FailureKind } from '../../lib/evidence/failure.ts';
 
 const WORDS: { [K in FailureKind]: [Extract<Failure, { kind: K }>, string][] } = {
   missing: [
-    [{ kind: 'missing', what: 'tool_result', ended: 'timeout' }, 'no tool_result'],
+    [{ kind: 'missing', what: 'tool_result', ended: 'timeout' }, 'no tool_result arrived'],
+    [{ kind: 'missing', what: 'error', ended: 'timeout' }, 'no error arrived'],
+    [{ kind: 'missing', what: 'tool_result', ended: 'timeout', toTime: true }, 'no tool_result arrived to time the budget by'],
     [{ kind: 'missing', what: 'tool_result', ended: 'closed', close: 'the server closed the connection (1011)' }, 'the server closed the connection (1011) before tool_result'],
   ],
   late: [[{ kind: 'late', what: 'tool_result', last: 'message_complete' }, 'message_complete ended the exchange without tool_result']],
@@ -18,7 +20,13 @@ const WORDS: { [K in FailureKind]: [Extract<Failure, { kind: K }>, string][] } =
     [{ kind: 'forbidden', what: 'message where id=1', forMs: 300 }, 'message where id=1 arrived within the 300 ms it must not'],
   ],
   nonJson: [[{ kind: 'nonJson' }, 'a frame that is not JSON arrived']],
-  field: [[{ kind: 'field', field: 'error.data.code', expected: 'BAD_REQUEST' }, 'error.data.code: expected "BAD_REQUEST"']],
+  field: [
+    [{ kind: 'field', field: 'error.data.code', expected: 'BAD_REQUEST' }, 'error.data.code: expected "BAD_REQUEST"'],
+    [{ kind: 'field', field: 'session_initialized.sessionId', expected: { format: 'uuid' } }, 'session_initialized.sessionId: expected format uuid'],
+    [{ kind: 'field', field: 'tool_result.error', expected: { absent: true } }, 'tool_result.error: expected absent'],
+    [{ kind: 'field', field: 'tokens', expected: { type: 'number', gt: 0 } }, 'tokens: expected a number and > 0'],
+    [{ kind: 'field', field: 'text', expected: { length: { gte: 1 }, not: '' } }, 'text: expected length >= 1 and not ""'],
+  ],
   capture: [[{ kind: 'capture', variable: 'sid', path: 'sessionId' }, 'nothing to capture into sid: no field sessionId']],
   count: [[{ kind: 'count', what: 'content_delta', min: 2 }, 'fewer than 2 content_delta']],
   content: [[{ kind: 'content', subject: 'the content of test.txt' }, 'the content of test.txt is not the one expected']],
