@@ -314,12 +314,34 @@ describe('collect', { concurrency: true }, () => {
           - collect: item
             where: {stream: a}
             field: v
+            join: ","
             text: "1,10"
             into: joined
           - type: end
       - expect: [{type: item, match: {v: 99}}]
     `), { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+  });
+});
+
+describe('collect join in a version 1 file', { concurrency: true }, () => {
+  test('numbers join with nothing unless join: says otherwise, and a failed text says how it was joined and names join:', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'go' ? [...[5, 4, 3].map((n) => ({ type: 'n', v: n })), { type: 'end' }] : [])));
+    const gate = (collect: string) => oneGate(`
+      - connect: main
+      - send: {type: go}
+        expect:
+          - {collect: n, field: v, ${collect}}
+          - type: end
+    `);
+    const plain = await runGatesYaml(gate('text: "543"'), { url: fx.url });
+    assert.equal(plain.result.status, 'passed', JSON.stringify(plain.failedChecks));
+    const comma = await runGatesYaml(gate('join: ",", text: "5,4,3"'), { url: fx.url });
+    assert.equal(comma.result.status, 'passed', JSON.stringify(comma.failedChecks));
+    const wrong = await runGatesYaml(gate('text: "5,4,3"'), { url: fx.url });
+    assert.equal(wrong.failedChecks.length, 1);
+    assert.equal(wrong.failedChecks[0]!.actual, '543');
+    assert.match(wrong.failedChecks[0]!.reason ?? '', /3 pieces joined with "" \(the default; `join:` sets the text between pieces\)/);
   });
 });
 

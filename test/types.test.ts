@@ -28,7 +28,7 @@ test('StepKind is exactly the eleven kinds, and STEPS has exactly those keys', (
 
 test('step params: send has `send` and optional `expect`; others have their key', () => {
   expectTypeOf<StepParams<'send'>>().toHaveProperty('send');
-  expectTypeOf<StepParams<'send'>['send']>().toEqualTypeOf<Record<string, unknown> | string>();
+  expectTypeOf<StepParams<'send'>['send']>().toEqualTypeOf<Record<string, unknown> | unknown[] | number | boolean | string>();
   expectTypeOf<StepParams<'send'>['expect']>().toEqualTypeOf<Expectation[] | undefined>();
   expectTypeOf<StepParams<'send'>>().toHaveProperty('on');
   expectTypeOf<StepParams<'send'>['within']>().toEqualTypeOf<number | string | undefined>();
@@ -46,7 +46,9 @@ test('step params: send has `send` and optional `expect`; others have their key'
   assert.equal(STEPS.send.schema.safeParse({ send: { type: 'ping' } }).success, true);
   assert.equal(STEPS.send.schema.safeParse({ send: 'raw line', expect: [{ type: 'x' }] }).success, true);
   assert.equal(STEPS.send.schema.safeParse({ send: { type: 'ping' }, expect: [] }).success, false, 'an empty expect list is refused');
-  assert.equal(STEPS.send.schema.safeParse({ send: 1 }).success, false);
+  assert.equal(STEPS.send.schema.safeParse({ send: 1 }).success, true, 'any JSON value but null');
+  assert.equal(STEPS.send.schema.safeParse({ send: [2, 'id', 'Heartbeat', {}] }).success, true);
+  assert.equal(STEPS.send.schema.safeParse({ send: null }).success, false, 'an empty send: is a mistake, not null');
 });
 
 test('CheckResult, StepResult, GateResult and RunResult fields', () => {

@@ -2,7 +2,7 @@
 // env.NAME, and unknown variables as a typed error.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { refsIn, substitute, UnknownVariable, VarScope, type Lookup } from '../lib/runner/vars.ts';
+import { refsIn, substitute, substituteRaw, UnknownVariable, VarScope, type Lookup } from '../lib/runner/vars.ts';
 
 const from = (o: Record<string, unknown>): Lookup => (n) => (n in o ? { found: true, value: o[n] } : { found: false });
 
@@ -67,5 +67,30 @@ describe('VarScope', { concurrency: true }, () => {
     const s = new VarScope();
     s.set('U', undefined);
     assert.deepEqual(s.lookup('U'), { found: true, value: undefined });
+  });
+});
+
+describe('substituteRaw', { concurrency: true }, () => {
+  const vars: Lookup = (n) => (n === 'x' ? { found: true, value: 'a"b\\c\n' } : n === 'obj' ? { found: true, value: { k: 1 } } : { found: false });
+  test('escapes a value inside a JSON string (after escaped quotes too), splices it outside, and says the line claims JSON', () => {
+    const r = substituteRaw('{"s": "pre \\"${x}\\" post", "o": ${obj}}', vars);
+    assert.equal(r.claimsJson, true);
+    assert.deepEqual(JSON.parse(r.text), { s: 'pre "a"b\\c\n" post', o: { k: 1 } });
+  });
+  test('a line that is not JSON, or is one reference, is substituted as before and claims nothing', () => {
+    assert.deepEqual(substituteRaw('{broken "${x}"', vars), { text: '{broken "a"b\\c\n"', claimsJson: false });
+    assert.deepEqual(substituteRaw('${obj}', vars), { text: '{"k":1}', claimsJson: false });
+    assert.throws(() => substituteRaw('["${nope}"]', vars), UnknownVariable);
+  });
+});
+
+describe('the \\${ escape', { concurrency: true }, () => {
+  const vars = from({ X: 'value', Q: 'has \\${X} inside' });
+  test('\\${ is a literal ${, in plain and raw JSON substitution, and is no reference', () => {
+    assert.equal(substitute('a \\${X} and ${X}', vars), 'a ${X} and value');
+    assert.equal(substitute('\\${env.SECRET}', vars), '${env.SECRET}');
+    assert.deepEqual(refsIn('\\${A} ${B}'), ['B']);
+    assert.equal(substitute('${Q}!', vars), 'has \\${X} inside!', 'a value holding \\${ is not unescaped');
+    assert.deepEqual(JSON.parse(substituteRaw('{"t": "\\${X} ${X}"}', vars).text), { t: '${X} value' });
   });
 });

@@ -78,7 +78,7 @@ export const CollectExpectation = z.strictObject({
   collect: z.string().describe('Message kind whose pieces are gathered, e.g. content_delta'),
   where: FieldMatchers.optional().describe('Gather only the frames of that kind where every matcher holds'),
   field: z.string().optional().describe('Field holding each piece (default: delta)'),
-  join: z.string().optional().describe('Text put between pieces (default: none for text pieces, "," when a piece is not a string)'),
+  join: z.string().optional().describe('Text put between pieces (default: none; e.g. "," for numbers)'),
   min: z.number().int().nonnegative().optional().describe('Fewest pieces (default 1)'),
   text: Matcher.optional().describe('Matcher for the joined text'),
   into: VarName.optional().describe('Variable receiving the joined text'),

@@ -142,7 +142,7 @@ function byPosition(errors: HarnessError[]): HarnessError[] {
 
 /** `wsgate:NAME` names a protocol shipped with wsgate; anything else is a path relative to the gates file. */
 export function resolveProtocol(ref: string, gatesFile: string): string {
-  const shipped = /^wsgate:([a-z0-9-]+)$/.exec(ref);
+  const shipped = /^wsgate:([a-z0-9][a-z0-9.-]*)$/.exec(ref);
   return shipped ? path.join(PACKAGE_ROOT, 'protocol', `${shipped[1]}.asyncapi.yaml`) : path.resolve(path.dirname(gatesFile), ref);
 }
 

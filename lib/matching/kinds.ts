@@ -6,7 +6,17 @@
 // counts them.
 import { getPath } from './match.ts';
 
-export type KindRule = { field: string } | { has: string; kind: string };
+/**
+ * `{field}`: the kind is that field's string value. `{has, kind}`: a frame having that member is of
+ * that kind. `{field, equals, kind}`: a frame whose field holds that value is of that kind (array
+ * frames such as OCPP-J's `[3, id, payload]`, where `[0]` says what the frame is).
+ */
+export type KindRule = { field: string } | { has: string; kind: string } | { field: string; equals: string | number | boolean | null; kind: string };
+
+/** A rule that names its kind itself (`{has}` or `{field, equals}`), not by a field's value. */
+export function namedKind(r: KindRule): string | undefined {
+  return 'kind' in r ? r.kind : undefined;
+}
 
 export interface ReplyRule {
   /** The field a reply shares with its request, e.g. `id`. */
@@ -39,7 +49,9 @@ export class Kinds {
   /** The frame's kind: the first rule that gives a string. */
   kindOf(json: unknown): string | undefined {
     for (const r of this.rules) {
-      if ('field' in r) {
+      if ('equals' in r) {
+        if (fieldOf(json, r.field) === r.equals) return r.kind;
+      } else if ('field' in r) {
         const v = fieldOf(json, r.field);
         if (typeof v === 'string') return v;
       } else if (isObject(json) && Object.hasOwn(json, r.has)) return r.kind;
@@ -49,12 +61,12 @@ export class Kinds {
 
   /** The fields whose values name kinds, for messages such as "no frame has a `type` field". */
   get fields(): string[] {
-    return this.rules.flatMap((r) => ('field' in r ? [r.field] : []));
+    return this.rules.flatMap((r) => ('field' in r && !('equals' in r) ? [r.field] : []));
   }
 
   /** How the rules read, for hints: "the value of `type`", "`method`, or result/error by field". */
   describe(): string {
-    return this.rules.map((r) => ('field' in r ? `the value of \`${r.field}\`` : `\`${r.kind}\` when it has \`${r.has}\``)).join(', else ');
+    return this.rules.map((r) => ('equals' in r ? `\`${r.kind}\` when \`${r.field}\` is ${JSON.stringify(r.equals)}` : 'field' in r ? `the value of \`${r.field}\`` : `\`${r.kind}\` when it has \`${r.has}\``)).join(', else ');
   }
 
   /** The request id a sent message carries, when replies are tied to requests. */

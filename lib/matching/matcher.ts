@@ -353,13 +353,15 @@ export class ExpectationMatcher {
     this.states[i] = { state: 'collected', pieces, afterMs: this.since(now) };
     this.lastMetSeq = seq;
     const min = exp.min ?? 1;
-    const allText = pieces.every((p) => typeof p === 'string');
-    const join = exp.join ?? (allText ? '' : ',');
+    // Version 1 of the gates format joins pieces with nothing unless `join:` says otherwise, text or not.
+    const join = exp.join ?? '';
     const text = pieces.map((p) => (typeof p === 'string' ? p : p === undefined ? '' : JSON.stringify(p))).join(join);
     this.checks.push({ name: `${this.who}: at least ${min} ${exp.collect}`, expected: `>= ${min}`, actual: pieces.length, passed: pieces.length >= min, loc: this.o.locOf([i]), ...(pieces.length < min ? { failure: { kind: 'count', what: exp.collect, min } } : {}) });
     if (exp.text !== undefined) {
       const r = matchValue(exp.text, text);
-      this.checks.push({ name: `${this.who}: ${exp.collect} text`, expected: exp.text, actual: text, passed: r.passed, loc: this.o.locOf([i, 'text']), ...(r.reason ? { reason: r.reason } : {}), ...(r.passed ? {} : { failure: { kind: 'content', subject: `${exp.collect} text` } }) });
+      // A failed text says how it was joined: the join is the usual surprise when pieces are numbers.
+      const how = `${pieces.length} piece${pieces.length === 1 ? '' : 's'} joined with ${JSON.stringify(join)}${exp.join === undefined ? ' (the default; `join:` sets the text between pieces)' : ' (join:)'}`;
+      this.checks.push({ name: `${this.who}: ${exp.collect} text`, expected: exp.text, actual: text, passed: r.passed, loc: this.o.locOf([i, 'text']), ...(r.reason ? { reason: `${r.reason}; ${how}` } : {}), ...(r.passed ? {} : { failure: { kind: 'content', subject: `${exp.collect} text` } }) });
     }
     if (exp.into) this.captures.set(exp.into, text);
   }

@@ -118,7 +118,7 @@ export class Coverage {
     this.counters = protocol.coverageLists.map(counterFor);
   }
 
-  /** A server→client message (parsed JSON). Anything that is not an object with a kind is ignored. */
+  /** A server→client message (parsed JSON). Anything without a kind is ignored. */
   recordIncoming(json: unknown): void {
     this.record(json, 'server', this.incoming);
   }
@@ -129,7 +129,8 @@ export class Coverage {
   }
 
   private record(json: unknown, from: From, counts: Map<string, number>): void {
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) return;
+    // Arrays too: array-framed protocols (OCPP-J) name kinds by index path; the rules say what has none.
+    if (json === null || typeof json !== 'object') return;
     const kind = this.protocol.kindOf(json);
     if (kind === undefined) return;
     const n = counts.get(kind);

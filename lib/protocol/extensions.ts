@@ -15,6 +15,11 @@ export const TypeFieldExtension = Name;
 
 const FieldRule = z.strictObject({ field: Name.describe('The kind is the string value of this field') });
 const HasRule = z.strictObject({ has: Name.describe('A frame having this field...'), kind: Name.describe('...is of this kind') });
+const ValueRule = z.strictObject({
+  field: Name.describe('A frame whose field (a path: result.type, [0]) ...'),
+  equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).describe('...holds exactly this value...'),
+  kind: Name.describe('...is of this kind'),
+});
 
 export const ReplyExtension = z.strictObject({
   field: Name.describe('The field a reply shares with its request, e.g. id'),
@@ -110,12 +115,12 @@ export function readExtensions(data: Record<string, unknown>, locOf: (p: Segment
       const rules: KindRule[] = [];
       kinds.forEach((rule, i) => {
         // Pick the rule shape by its keys, so an error talks about the rule the author meant.
-        const schema = isObject(rule) && ('has' in rule || 'kind' in rule) ? HasRule : FieldRule;
+        const schema = isObject(rule) && 'equals' in rule ? ValueRule : isObject(rule) && ('has' in rule || 'kind' in rule) ? HasRule : FieldRule;
         if (issuesOf(schema, rule, ['x-wsgate-kinds', i], locOf, errors)) rules.push(rule as KindRule);
       });
       out.rules = rules;
       out.ruleBased = true;
-      out.typeField = rules.flatMap((r) => ('field' in r ? [r.field] : []))[0];
+      out.typeField = rules.flatMap((r) => ('field' in r && !('equals' in r) ? [r.field] : []))[0];
     }
   }
   const reply = data['x-wsgate-reply'];

@@ -2,7 +2,7 @@
 // is one Map lookup and one generated function call.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { HarnessError } from '../errors.ts';
-import type { Kinds } from '../matching/kinds.ts';
+import { namedKind, type Kinds } from '../matching/kinds.ts';
 import { Ajv, addFormats, parseProtocolFile, segmentsToFragment, type ParsedProtocol, type MessageEntry, type ParseOptions, type ResolvedCoverageList } from './document.ts';
 
 export interface Violation {
@@ -61,7 +61,7 @@ function toViolations(kind: string, errors: readonly ErrorObject[]): Violation[]
     if (e.keyword === 'const') text += ` ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     if (e.keyword === 'enum') text += ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')})`;
     const field = instancePathToField(e.instancePath);
-    out.push({ type: kind, path: field, rule: e.keyword, message: `${kind}${field ? '.' + field : ''}: ${text}` });
+    out.push({ type: kind, path: field, rule: e.keyword, message: `${kind}${field && !field.startsWith('[') ? '.' : ''}${field}: ${text}` });
   }
   return out;
 }
@@ -84,9 +84,11 @@ export class Protocol {
   readonly messagesRow: boolean;
   private readonly validators: Record<Direction, Map<string, ValidateFunction>>;
   private readonly anyKind: Partial<Record<Direction, ValidateFunction>>;
-  /** Kinds given by `{has}` rules: they never fall back to the any-kind message. */
+  /** Kinds given by `{has}` and `{field, equals}` rules: they never fall back to the any-kind message. */
   private readonly hasKinds: Set<string>;
   private readonly singleField: string | undefined;
+  /** The kind rules read array frames by index (`[0]`): an array is a message, not a violation. */
+  private readonly arrayFrames: boolean;
 
   /** Use loadProtocol(): it reports a bad file as errors, where this constructor throws. */
   constructor(parsed: ParsedProtocol, validators: Record<Direction, Map<string, ValidateFunction>>, anyKind: Partial<Record<Direction, ValidateFunction>> = {}) {
@@ -100,7 +102,8 @@ export class Protocol {
     this.messagesRow = parsed.coverage.messages;
     this.validators = validators;
     this.anyKind = anyKind;
-    this.hasKinds = new Set(parsed.kinds.rules.flatMap((r) => ('has' in r ? [r.kind] : [])));
+    this.hasKinds = new Set(parsed.kinds.rules.flatMap((r) => namedKind(r) ?? []));
+    this.arrayFrames = parsed.kinds.rules.some((r) => 'field' in r && r.field.startsWith('['));
     this.singleField = parsed.ruleBased ? undefined : parsed.typeField;
   }
 
@@ -114,6 +117,14 @@ export class Protocol {
     return this.check('outgoing', json);
   }
 
+  /**
+   * Whether a server frame that follows the protocol can be of this kind: a kind it describes, or
+   * any kind not given by a `{has}`/value rule when it has a message for any kind (JSON-RPC's methods).
+   */
+  describesIncoming(kind: string): boolean {
+    return this.validators.incoming.has(kind) || (this.anyKind.incoming !== undefined && !this.hasKinds.has(kind));
+  }
+
   /** The message's kind by the protocol's rules, when it has one. */
   kindOf(json: unknown): string | undefined {
     return this.kinds.kindOf(json);
@@ -121,7 +132,7 @@ export class Protocol {
 
   private check(dir: Direction, json: unknown): Violation[] {
     const side = SIDE[dir];
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    if (json === null || typeof json !== 'object' || (Array.isArray(json) && !this.arrayFrames)) {
       return [{ type: undefined, path: '', rule: 'not-object', message: `${side} message is not a JSON object (got ${describe(json)})` }];
     }
     const kind = this.kinds.kindOf(json);

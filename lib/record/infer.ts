@@ -5,8 +5,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Expectation, Matcher } from '../gates/common-schema.ts';
 import { getPath } from '../matching/match.ts';
+import type { Kinds } from '../matching/kinds.ts';
 import { hasChanges, type ProjectChanges, type Recording } from './recording.ts';
-import { idLikeKey, leafMatcher, leaves, looksGenerated, looksVolatile, MAX_LITERAL, MIN_INSIDE, textMatcher, withVariables, count, type ValueContext, type VarBinding } from './values.ts';
+import { escapeRefs, idLikeKey, leafMatcher, machineDetail, leaves, looksGenerated, looksVolatile, MAX_LITERAL, MIN_INSIDE, textMatcher, withVariables, count, type ValueContext, type VarBinding } from './values.ts';
 
 export interface InferOptions {
   typeField: string;
@@ -14,6 +15,10 @@ export interface InferOptions {
   looseText: boolean;
   /** Variable names already taken (built-ins, the target file's `vars:`). */
   reserved: Set<string>;
+  /** The protocol's kind rules and reply ids (`--protocol`): kinds and request/reply pairs are known. */
+  kinds?: Kinds;
+  /** Kinds that are an error answer (the protocol's `error`, `CALLERROR`): a send forbids them only when such a kind exists. */
+  errorKinds?: string[];
 }
 
 export type StepObject = Record<string, unknown>;
@@ -35,6 +40,10 @@ export interface Inferred {
   streams: { stream: string; pieces: number; text: 'pinned' | 'pattern' | 'loose' }[];
   verifies: string[];
   notes: string[];
+  /** Comments above steps (by index): why a value was loosened. */
+  comments?: [number, string[]][];
+  /** Non-JSON frames recognised as keep-alive, not written as expected replies. */
+  keepAlive?: string[];
 }
 
 interface InFrame {
@@ -94,10 +103,28 @@ function verifyCount(c: ProjectChanges): number {
   return c.files.length + (c.git ? 1 : 0) + (c.listings?.length ?? 0);
 }
 
+/** The kind by the protocol's rules when one was given, else by the type field. */
+let protocolKinds: Kinds | undefined;
 const kindOf = (f: InFrame, typeField: string): string | undefined => {
-  const k = f.isJson ? getPath(f.json, typeField) : undefined;
+  if (!f.isJson) return undefined;
+  if (protocolKinds) return protocolKinds.kindOf(f.json);
+  const k = getPath(f.json, typeField);
   return typeof k === 'string' ? k : undefined;
 };
+
+/** Keep-alive words a server sends as plain text (tRPC's PING, many servers' pong). */
+const KEEP_ALIVE = /^(ping|pong|heartbeat|hb|keep-?alive)$/i;
+
+/** Non-JSON server frames that are keep-alive: a known word, or a short text that came again and again. */
+function keepAliveFrames(rec: Recording): Set<string> {
+  const seen = new Map<string, number>();
+  for (const e of rec.events) {
+    if (e.kind !== 'in' || e.text.length > 16 || /\s/.test(e.text)) continue;
+    if (parseFrame(e.text, 0).isJson) continue;
+    seen.set(e.text, (seen.get(e.text) ?? 0) + 1);
+  }
+  return new Set([...seen].filter(([t, n]) => KEEP_ALIVE.test(t) || n >= 3).map(([t]) => t));
+}
 
 function identifier(raw: string): string {
   const s = raw.replace(/[^A-Za-z0-9_]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^[^A-Za-z_]+/, '');
@@ -133,7 +160,7 @@ function findCaptures(units: Unit[], rec: Recording, o: InferOptions): { binding
     for (const f of u.ins) {
       if (!isObject(f.json)) continue;
       for (const [p, key, v] of leaves(f.json)) {
-        if (typeof v !== 'string' || p === o.typeField) continue;
+        if (typeof v !== 'string' || kindPaths(o).includes(p)) continue;
         useIn(v, u.step);
         const candidate = v.length >= 4 && !client.has(v) && v !== rec.project && !rec.projectAliases?.includes(v) && v !== rec.runId && (idLikeKey(key) || looksGenerated(v));
         if (candidate && !first.has(v)) first.set(v, { step: u.step, frame: f, path: p, kind: kindOf(f, o.typeField) ?? 'message' });
@@ -174,8 +201,28 @@ function streamField(run: InFrame[], typeField: string): string | undefined {
   return ['delta', 'text', 'content', 'chunk', 'token', 'data'].find((k) => pool.includes(k)) ?? pool[0];
 }
 
+/** The fields that name a frame's kind: not matched again (the expectation's `type:` says it). */
+function kindPaths(o: InferOptions): string[] {
+  return o.kinds ? o.kinds.rules.flatMap((r) => ('field' in r ? [r.field] : [])) : [o.typeField];
+}
+
 export function inferGate(rec: Recording, o: InferOptions): Inferred {
-  const units = unitsOf(rec);
+  protocolKinds = o.kinds;
+  try {
+    return infer(rec, o);
+  } finally {
+    protocolKinds = undefined;
+  }
+}
+
+function infer(rec: Recording, o: InferOptions): Inferred {
+  const keepAlive = keepAliveFrames(rec);
+  // Keep-alive frames are not replies: the written file lets them pass instead (FileHead.keepAlive).
+  const units = unitsOf(rec).filter((u) => {
+    if (u.kind !== 'exchange') return true;
+    u.ins = u.ins.filter((f) => f.isJson || !keepAlive.has(f.text));
+    return u.out !== undefined || u.ins.length > 0;
+  });
   let step = 0;
   for (const u of units) {
     if (u.kind === 'exchange') u.step = step;
@@ -184,18 +231,28 @@ export function inferGate(rec: Recording, o: InferOptions): Inferred {
   }
   const { bindings, at: captureAt, captures } = findCaptures(units, rec, o);
   const stats = new Map<string, number>();
-  const ctx: ValueContext = { ...(rec.project ? { project: rec.project } : {}), ...(rec.projectAliases ? { projectAliases: rec.projectAliases } : {}), ...(rec.runId ? { runId: rec.runId } : {}), vars: bindings, step: 0, clientValues: new Set(), stats };
-  const varying = new Map<string, Set<unknown>>();
+  const ctx: ValueContext = { ...(rec.project ? { project: rec.project } : {}), ...(rec.projectAliases ? { projectAliases: rec.projectAliases } : {}), ...(rec.runId ? { runId: rec.runId } : {}), vars: bindings, step: 0, clientValues: new Set(), clientNumbers: new Set(), stats };
+  // A number field varies when exchanges gave it different values (a counter across requests). Within
+  // one exchange the values are a stream's own sequence (a countdown 3, 2, 1, 0): kept, in order.
+  const sequences = new Map<string, Set<string>>();
   for (const u of units) {
     if (u.kind !== 'exchange') continue;
+    const seq = new Map<string, unknown[]>();
     for (const f of u.ins) {
       if (!isObject(f.json)) continue;
       for (const [p, , v] of leaves(f.json)) if (typeof v === 'number') {
         const key = `${kindOf(f, o.typeField)}|${p}`;
-        varying.set(key, (varying.get(key) ?? new Set()).add(v));
+        seq.set(key, [...(seq.get(key) ?? []), v]);
       }
     }
+    for (const [key, values] of seq) sequences.set(key, (sequences.get(key) ?? new Set()).add(JSON.stringify(values)));
   }
+  const varying = { get: (key: string) => sequences.get(key) };
+  // Without a protocol, `forbid: [error]` can fail only when the server's frames have kinds at all.
+  const typed = rec.events.some((e) => e.kind === 'in' && kindOf(parseFrame(e.text, 0), o.typeField) !== undefined);
+  const errorKinds = o.errorKinds ?? (typed ? ['error'] : []);
+  const comments: [number, string[]][] = [];
+  let pending: string[] = [];
   const streams: Inferred['streams'] = [];
   const verifies: string[] = [];
 
@@ -205,7 +262,14 @@ export function inferGate(rec: Recording, o: InferOptions): Inferred {
     const kind = kindOf(f, o.typeField);
     const match: Record<string, Matcher> = {};
     for (const [p, key, v] of leaves(f.json)) {
-      if (p === o.typeField) continue;
+      if (kindPaths(o).includes(p)) continue;
+      const why = typeof v === 'string' && !ctx.clientValues.has(v) ? machineDetail(v, ctx) : undefined;
+      if (why) {
+        pending.push(`${p} of the ${kind ?? 'message'} is ${why}: not pinned, only its type is checked.`);
+        count(ctx, 'machine detail');
+        match[p] = { type: 'string' };
+        continue;
+      }
       match[p] = leafMatcher(v, key, (varying.get(`${kind}|${p}`)?.size ?? 0) > 1, ctx);
     }
     const capture = captureAt.get(f);
@@ -262,34 +326,63 @@ export function inferGate(rec: Recording, o: InferOptions): Inferred {
     }
     const keep = (s: string) => {
       if (!bindings.some((b) => b.value === s)) ctx.clientValues.add(s);
-      return withVariables(s, ctx);
+      // `${` the client typed is its own text: escaped, so the replay does not read it as a variable.
+      return withVariables(escapeRefs(s), ctx);
     };
-    const walk = (v: unknown): unknown => (typeof v === 'string' ? keep(v) : Array.isArray(v) ? v.map(walk) : isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v);
-    return isObject(json) ? walk(json) : keep(text);
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'number') ctx.clientNumbers!.add(v);
+      return typeof v === 'string' ? keep(v) : Array.isArray(v) ? v.map(walk) : isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+    };
+    return json !== null && typeof json === 'object' ? walk(json) : keep(text);
   };
 
   const steps: StepObject[] = [];
+  const push = (s: StepObject) => {
+    if (pending.length) comments.push([steps.length, pending]);
+    pending = [];
+    steps.push(s);
+  };
   const on = (conn: string) => (conn === 'main' ? {} : { on: conn });
+  /** After a stream (several answers to one call: started, data…, stopped), nothing more may come for its id. */
+  const afterStream = (sent: string | undefined, ins: InFrame[], conn: string): StepObject | undefined => {
+    const kinds = o.kinds;
+    if (!kinds?.reply || sent === undefined) return undefined;
+    const json = parseFrame(sent, 0).json;
+    const id = json === undefined ? undefined : kinds.requestId(json);
+    if (id === undefined || id === null || typeof id === 'object') return undefined;
+    const field = kinds.reply.field;
+    const answers = ins.filter((f) => f.isJson && kinds.isReplyKind(kindOf(f, o.typeField)) && getPath(f.json, field) === id);
+    if (answers.length < 2) return undefined;
+    const last = kindOf(answers[answers.length - 1]!, o.typeField);
+    return { name: `nothing more for ${field} ${JSON.stringify(id)} after its ${last}`, expect: [{ none: { where: { [field]: id } }, for: '300ms' }], ...on(conn) };
+  };
   for (const u of units) {
-    if (u.kind === 'connect') steps.push({ connect: u.conn });
+    if (u.kind === 'connect') {
+      const main = u.conn === 'main' && (rec.connectUrl || rec.connectHeaders);
+      push(main ? { connect: { name: u.conn, ...(rec.connectUrl ? { url: rec.connectUrl } : {}), ...(rec.connectHeaders ? { headers: rec.connectHeaders } : {}) } } : { connect: u.conn });
+    }
     else if (u.kind === 'close') {
       // The server's close code is part of what it did (1006: it dropped the socket without one).
       const how = u.code !== undefined ? { code: u.code, ...(u.reason ? { reason: textMatcher(u.reason, ctx) } : {}) } : {};
-      steps.push({ close: u.by === 'server' ? { on: u.conn, by: 'server', ...how } : u.conn });
+      push({ close: u.by === 'server' ? { on: u.conn, by: 'server', ...how } : u.conn });
     }
     else if (u.kind === 'exchange') {
       ctx.step = u.step;
       const step: StepObject = {};
       if (u.out) step.send = sendValue(u.out.text);
+      let streamEnd: StepObject | undefined;
       if (u.ins.length) {
         step.expect = expectations(u.ins);
         Object.assign(step, on(u.conn));
-        if (!u.ins.some((f) => kindOf(f, o.typeField) === 'error')) step.forbid = ['error'];
+        // Only kinds a frame can have: `forbid: [error]` on a protocol without `error` could never fail.
+        if (errorKinds.length && !u.ins.some((f) => errorKinds.includes(kindOf(f, o.typeField) ?? ''))) step.forbid = [...errorKinds];
+        streamEnd = afterStream(u.out?.text, u.ins, u.conn);
         // A reply that took long when recorded gets twice that, above the default deadline.
         const took = u.out ? u.ins[u.ins.length - 1]!.at - u.out.at : 0;
         if (took > 2500) step.within = `${Math.ceil((took * 2) / 1000)}s`;
       } else Object.assign(step, on(u.conn));
-      steps.push(step);
+      push(step);
+      if (streamEnd) push(streamEnd);
     } else {
       ctx.step = u.step;
       for (const f of u.changes.files) {
@@ -299,12 +392,12 @@ export function inferGate(rec: Recording, o: InferOptions): Inferred {
         else if (f.text !== undefined) check.content = textMatcher(f.text, ctx);
         else if (f.sha256) check.sha256 = f.sha256;
         if (f.exists && f.changed) check.changed = true;
-        steps.push({ name: `${f.path} ${f.exists ? 'as the session left it' : 'is gone, as the session left it'}`, verify: check });
+        push({ name: `${f.path} ${f.exists ? 'as the session left it' : 'is gone, as the session left it'}`, verify: check });
         verifies.push(`${f.path}: ${!f.exists ? 'absent' : f.text !== undefined ? 'content' : 'sha256'}${f.changed ? ', changed' : ''}`);
         ctx.step++;
       }
       for (const l of u.changes.listings ?? []) {
-        steps.push({ verify: { dir: l.dir, listing: l.entries.map((e) => withVariables(e, ctx)) } });
+        push({ verify: { dir: l.dir, listing: l.entries.map((e) => withVariables(e, ctx)) } });
         verifies.push(`listing of ${l.dir} (${l.entries.length} entries)`);
         ctx.step++;
       }
@@ -315,11 +408,11 @@ export function inferGate(rec: Recording, o: InferOptions): Inferred {
         if (g.lastMessage !== undefined) git.lastMessage = textMatcher(g.lastMessage, ctx);
         if (g.status) git.status = g.status.map((p) => withVariables(p, ctx));
         if (g.clean !== undefined) git.clean = g.clean;
-        steps.push({ verify: { git } });
+        push({ verify: { git } });
         verifies.push(`git ${Object.keys(git).join(', ')}`);
         ctx.step++;
       }
     }
   }
-  return { id: rec.id, title: rec.title, steps, stats, captures, streams, verifies, notes: rec.notes };
+  return { id: rec.id, title: rec.title, steps, stats, captures, streams, verifies, notes: rec.notes, ...(comments.length ? { comments } : {}), ...(keepAlive.size ? { keepAlive: [...keepAlive] } : {}) };
 }

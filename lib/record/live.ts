@@ -7,9 +7,12 @@ import { WscatConnection, type Frame } from '../wscat/connection.ts';
 import { hasChanges, type RecEvent } from './recording.ts';
 import { ProjectWatch } from './changes.ts';
 import { Settler, type SettleRule } from './settle.ts';
+import { termText } from '../reporters/term-safe.ts';
 
 export interface LiveOptions {
   url: string;
+  /** HTTP headers of the handshake (`--header`). */
+  headers?: Record<string, string>;
   project: string;
   typeField: string;
   rule: SettleRule;
@@ -81,11 +84,12 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
   rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
 
   events.push({ kind: 'connect', conn: CONN });
-  const opened = await WscatConnection.open(CONN, { url: o.url, openTimeoutMs: o.openTimeoutMs }, {
+  const opened = await WscatConnection.open(CONN, { url: o.url, openTimeoutMs: o.openTimeoutMs, ...(o.headers ? { headers: o.headers } : {}) }, {
     onFrameIn: (f: Frame) => {
       events.push({ kind: 'in', conn: CONN, text: f.text, at: f.at });
       settler.frame(f);
-      show(`< ${f.text}`);
+      // A server's frame reaches the person's terminal: controls, OSC and bidi shown escaped, as `run` does.
+      show(`< ${termText(f.text)}`);
     },
   });
   if (!opened.ok) {
@@ -100,7 +104,7 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
     // A welcome message belongs before the first send (a line typed early waits): until the server is quiet.
     settler.begin();
     await settler.settled(o.rule.idleMs);
-    show(`connected to ${o.url} · type JSON lines · ${o.interactive ? 'Ctrl-D' : 'end of input'} or /close to finish and write the gate`);
+    show(`connected to ${termText(o.url)} · type JSON lines · ${o.interactive ? 'Ctrl-D' : 'end of input'} or /close to finish and write the gate`);
     if (o.interactive) rl.prompt();
     for (let raw = await nextLine(); raw !== null && !o.signal.aborted; raw = await nextLine()) {
       const line = raw.trim();

@@ -46,6 +46,10 @@ export interface Recording {
   /** The run id of a recorded run: written as ${RUN_ID} (sends and files carried it). */
   runId?: string;
   events: RecEvent[];
+  /** The main connection's URL when it is not plain ${URL} (the session's URL had a query: `${URL}?connectionParams=1`). */
+  connectUrl?: string;
+  /** The main connection's handshake headers (`--header`), secrets as `${env.NAME}`. */
+  connectHeaders?: Record<string, string>;
   /** Things the recorder could not turn into steps, for the summary. */
   notes: string[];
 }

@@ -30,6 +30,8 @@ export interface ValueContext {
   step: number;
   /** Strings the client sent as they were (its own values, stable by definition). */
   clientValues: Set<string>;
+  /** Numbers the client sent (ids of its calls): echoed back, they stay literal. */
+  clientNumbers?: Set<number>;
   stats: Map<string, number>;
 }
 
@@ -80,6 +82,8 @@ function volatileNumberKey(key: string): boolean {
 }
 
 export function numberMatcher(n: number, key: string, varies: boolean, ctx: ValueContext): Matcher {
+  // The client's own numbers (its call ids) echoed back are the session's: literal even when they differ per call.
+  if (ctx.clientNumbers?.has(n)) return n;
   if (varies || !Number.isInteger(n) || Math.abs(n) >= 1e9 || volatileNumberKey(key)) {
     count(ctx, 'number');
     return { type: 'number' };
@@ -146,6 +150,23 @@ export function withVariables(s: string, ctx: ValueContext): string {
     at = t.end;
   }
   return out + s.slice(at);
+}
+
+/**
+ * Why a server's text carries detail of the machine that made it, if it does: a stack trace (file
+ * paths and line numbers change with every build) or an absolute path outside the project (another
+ * machine has another). Such text is not pinned; the reason is written above the step.
+ */
+export function machineDetail(s: string, ctx: ValueContext): string | undefined {
+  if (/\n\s+at \S/.test(s) || /\(\/?[^()\s]+:\d+:\d+\)/.test(s)) return 'a stack trace (files and line numbers change with the build)';
+  const known = withVariables(s, { ...ctx, stats: new Map() });
+  if (/(?:^|[\s"'(=:,[])\/(?:[\w.@+-]+\/)+[\w.@+-]*/.test(known)) return 'an absolute path of the recording machine';
+  return undefined;
+}
+
+/** `${` of the session's own text written so a gate reads it literally (`\${`), not as a variable. */
+export function escapeRefs(s: string): string {
+  return s.replace(/\$\{/g, '\\${');
 }
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

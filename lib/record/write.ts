@@ -3,7 +3,7 @@
 // there (comments, quoting, flow maps, blank lines) stays as it was. The yaml package's Document
 // API finds where the gates list ends and how it is indented, and builds the new gates' nodes; the
 // result must load with wsgate's own loader before anything is written.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import YAML, { isMap, isSeq, type Node } from 'yaml';
@@ -11,6 +11,7 @@ import { EXIT, HarnessFailure } from '../errors.ts';
 import { BUILTIN_VARS, loadGatesText } from '../gates/load.ts';
 import { packageFileRef, SHIPPED_GATES_SCHEMA } from '../cli/init.ts';
 import type { Inferred } from './infer.ts';
+import { SymlinkRefused, writeFileNoFollow } from '../evidence/safe-write.ts';
 
 export interface Target {
   file: string;
@@ -20,6 +21,17 @@ export interface Target {
   /** Names a capture must not take: built-ins and the file's `vars:`. */
   reservedVars: Set<string>;
   typeField?: string;
+  /** The file's `protocol:`, as written. */
+  protocol?: string;
+}
+
+/** What a new file says above its gates besides the schema line and version. */
+export interface FileHead {
+  typeField: string;
+  /** `protocol:` as the user named it (wsgate:NAME or a path). */
+  protocol?: string;
+  /** Non-JSON keep-alive frames the server sent (PING): a step waiting for JSON must let them pass. */
+  keepAlive?: string[];
 }
 
 function usage(title: string, hint?: string): HarnessFailure {
@@ -29,6 +41,8 @@ function usage(title: string, hint?: string): HarnessFailure {
 /** The file the gates go to, read before anything is recorded: a broken target stops the command early. */
 export function readTarget(file: string): Target {
   const abs = path.resolve(file);
+  // A link at --out (a dangling one committed to a repository) would make the write create its target.
+  if (isLink(abs)) throw usage(`--out ${file} is a symbolic link: wsgate record does not write through links`, 'remove the link, or name another file with --out');
   const base: Target = { file: abs, ids: new Set(), reservedVars: new Set(BUILTIN_VARS) };
   if (!existsSync(abs)) return base;
   let source: string;
@@ -42,10 +56,27 @@ export function readTarget(file: string): Target {
   if (doc.errors.length) throw usage(`--out ${file} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix it, or record into another file with --out');
   const gates = doc.get('gates', true);
   if (!isMap(doc.contents) || !isSeq(gates)) throw usage(`--out ${file} is not a gates file (it has no gates: list)`, 'record into a new file, or into a gates.yaml with version: 1 and gates:');
-  const json = doc.toJS() as { gates?: { id?: unknown }[]; vars?: Record<string, unknown>; defaults?: { typeField?: unknown } };
+  const json = doc.toJS() as { gates?: { id?: unknown }[]; vars?: Record<string, unknown>; defaults?: { typeField?: unknown }; protocol?: unknown };
   for (const g of json.gates ?? []) if (typeof g?.id === 'string') base.ids.add(g.id);
   for (const k of Object.keys(json.vars ?? {})) base.reservedVars.add(k);
-  return { ...base, source, doc, ...(typeof json.defaults?.typeField === 'string' ? { typeField: json.defaults.typeField } : {}) };
+  return { ...base, source, doc, ...(typeof json.defaults?.typeField === 'string' ? { typeField: json.defaults.typeField } : {}), ...(typeof json.protocol === 'string' ? { protocol: json.protocol } : {}) };
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The schema modeline: relative to the package when the file lies under it or its node_modules; else
+ * where a project that installed wsgate has it, never a file:// URL that holds only on this machine.
+ */
+function schemaRef(dir: string): string {
+  const ref = packageFileRef(dir, SHIPPED_GATES_SCHEMA);
+  return ref.startsWith('file:') ? './node_modules/wsgate/gates.schema.json' : ref;
 }
 
 /** `id`, or `id-2`, `id-3`… whichever the file does not have yet. */
@@ -84,6 +115,11 @@ function gateNodes(doc: YAML.Document, gates: Inferred[], comment: string): Node
     const node = doc.createNode({ id: g.id, title: g.title, steps: g.steps }) as Node;
     const steps = (node as YAML.YAMLMap).get('steps', true) as unknown as YAML.YAMLSeq;
     for (const s of steps.items) compact(s as Node);
+    // Why a value was loosened (a stack trace, a machine's path) stands above its step.
+    for (const [i, why] of g.comments ?? []) {
+      const item = steps.items[i] as Node | undefined;
+      if (item) item.commentBefore = why.map((w) => ` ${w}`).join('\n');
+    }
     node.commentBefore = ` ${comment}`;
     return node;
   });
@@ -104,16 +140,27 @@ function internal(title: string): HarnessFailure {
 }
 
 /** The recorded gates, alone in a file, must load with wsgate's own loader (schema, variables, regexes). */
-function newFileText(file: string, gates: Inferred[], comment: string, typeField: string): string {
+function newFileText(file: string, gates: Inferred[], comment: string, h: FileHead): string {
+  const keepAlive = h.keepAlive?.length
+    ? [
+        `# The server sent ${h.keepAlive.map((k) => JSON.stringify(k)).join(', ')} as keep-alive (not JSON): steps waiting for JSON let such frames pass.`,
+        '# (Stricter once wsgate has it: nonJson: {allow: [...]} names the frames that may pass.)',
+      ]
+    : [];
+  const defaults = [...(h.typeField !== 'type' && !h.protocol ? [`typeField: ${JSON.stringify(h.typeField)}`] : []), ...(keepAlive.length ? ['nonJson: ignore'] : [])];
   const head = [
-    `# yaml-language-server: $schema=${packageFileRef(path.dirname(file), SHIPPED_GATES_SCHEMA)}`,
+    `# yaml-language-server: $schema=${schemaRef(path.dirname(file))}`,
     '# Gates recorded by `wsgate record`. Run them with: wsgate run [URL] [PATH] --gates ' + path.basename(file),
     'version: 1',
-    ...(typeField !== 'type' ? [`defaults: {typeField: ${JSON.stringify(typeField)}}`] : []),
+    ...(h.protocol ? [`protocol: ${JSON.stringify(h.protocol)}`] : []),
+    ...keepAlive,
+    ...(defaults.length ? [`defaults: {${defaults.join(', ')}}`] : []),
     'gates:',
   ].join('\n');
   const text = `${head}\n${itemsText(gateNodes(new YAML.Document(), gates, comment), 2)}`;
-  const r = loadGatesText(text, file);
+  // Secrets the gate reads from the environment (`${env.AUTHORIZATION}`) are set on replay, not now.
+  const needed = Object.fromEntries([...text.matchAll(/(?<!\\)\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1]!, 'set on replay']));
+  const r = loadGatesText(text, file, { env: { ...process.env, ...needed } });
   if (!r.ok) throw internal(`the recorded gates do not load: ${r.errors.map((e) => `${e.loc ? `${e.loc.line}:${e.loc.col} ` : ''}${e.title}`).join('; ')}`);
   return text;
 }
@@ -129,8 +176,8 @@ function sameBut(text: string, before: unknown, gates: Inferred[]): boolean {
 }
 
 /** The new file's text, or the existing file's with the gates appended. */
-export function gatesText(target: Target, gates: Inferred[], comment: string, typeField: string): string {
-  const checked = newFileText(target.file, gates, comment, typeField);
+export function gatesText(target: Target, gates: Inferred[], comment: string, head: FileHead): string {
+  const checked = newFileText(target.file, gates, comment, head);
   if (!target.doc || target.source === undefined) return checked;
   const src = target.source;
   const before = target.doc.toJS() as unknown;
@@ -151,5 +198,10 @@ export function gatesText(target: Target, gates: Inferred[], comment: string, ty
 }
 
 export function writeGatesFile(target: Target, text: string): void {
-  writeFileSync(target.file, text);
+  try {
+    writeFileNoFollow(target.file, text);
+  } catch (e) {
+    if (e instanceof SymlinkRefused) throw usage(`--out ${target.file} is a symbolic link: wsgate record does not write through links`, 'remove the link, or name another file with --out');
+    throw e;
+  }
 }

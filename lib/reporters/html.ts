@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { CheckResult, GateResult, RunResult, StepResult } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
-import { guard, normalize, readTranscript, show, target, writeOut, type Transcript, type TranscriptLine } from './output.ts';
+import { fileReporter, normalize, readTranscript, show, type Transcript, type TranscriptLine } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
 import { whyFailed } from '../evidence/describe-failure.ts';
 
 export const HTML_DEFAULT_FILE = 'wsgate-report.html';
@@ -17,13 +18,7 @@ const MAX_DIFF_LINES = 400;
 
 /** Escapes text for HTML content and attribute values; C0 controls become visible \uXXXX. */
 export function esc(s: unknown): string {
-  return String(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return escapeMarkup(String(s).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, unicodeEscape));
 }
 
 function clip(s: string, max: number): string {
@@ -296,13 +291,8 @@ ${timeline(transcript, r)}
 }
 
 export function htmlReporter(o: ReporterOptions): Reporter {
-  const to = target(o.file, HTML_DEFAULT_FILE);
-  return {
-    async onRunEnd(result: RunResult, info: RunInfo) {
-      await guard('html', async () => {
-        const transcript = await readTranscript(info?.evidenceDir).catch(() => ({ lines: [], dropped: 0, unreadable: 1, missing: true }) as Transcript);
-        await writeOut('html', to, htmlReport(result, info, transcript));
-      });
-    },
-  };
+  return fileReporter('html', o.file, HTML_DEFAULT_FILE, async (result, info) => {
+    const transcript = await readTranscript(info?.evidenceDir).catch(() => ({ lines: [], dropped: 0, unreadable: 1, missing: true }) as Transcript);
+    return htmlReport(result, info, transcript);
+  });
 }

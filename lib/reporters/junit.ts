@@ -4,8 +4,9 @@
 import os from 'node:os';
 import type { GateResult, RunResult, StepResult } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
-import { guard, normalize, show, target, writeOut } from './output.ts';
+import { fileReporter, normalize, show } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
 import { whyFailed } from '../evidence/describe-failure.ts';
 
 export const JUNIT_DEFAULT_FILE = 'wsgate-junit.xml';
@@ -15,20 +16,15 @@ export const JUNIT_DEFAULT_FILE = 'wsgate-junit.xml';
 const ILLEGAL = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 function legal(s: string): string {
-  return s.replace(ILLEGAL, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  return s.replace(ILLEGAL, unicodeEscape);
 }
 
 export function xmlText(s: string): string {
-  return legal(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeMarkup(legal(s), '"', "'");
 }
 
 export function xmlAttr(s: string): string {
-  return legal(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
+  return escapeMarkup(legal(s), '&quot;', '&apos;')
     .replace(/\t/g, '&#9;')
     .replace(/\n/g, '&#10;')
     .replace(/\r/g, '&#13;');
@@ -124,10 +120,5 @@ export function junitXml(result: RunResult, info?: RunInfo): string {
 }
 
 export function junitReporter(o: ReporterOptions): Reporter {
-  const to = target(o.file, JUNIT_DEFAULT_FILE);
-  return {
-    async onRunEnd(result: RunResult, info: RunInfo) {
-      await guard('junit', () => writeOut('junit', to, junitXml(result, info)).then(() => undefined));
-    },
-  };
+  return fileReporter('junit', o.file, JUNIT_DEFAULT_FILE, junitXml);
 }

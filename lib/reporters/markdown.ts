@@ -3,9 +3,10 @@
 // stdout. When $GITHUB_STEP_SUMMARY is set the same text is appended there too.
 import type { RunResult, StepResult, Timing } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
-import { appendOut, guard, normalize, show, target, writeOut } from './output.ts';
+import { appendOut, fileReporter, normalize, show } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { termText } from './term-safe.ts';
+import { escapeMarkup } from '../util/markup.ts';
 import { whyFailed } from '../evidence/describe-failure.ts';
 
 export const MARKDOWN_DEFAULT_FILE = 'wsgate-summary.md';
@@ -17,11 +18,7 @@ const MAX_VALUE_CHARS = 3_000;
 export function mdText(s: string, max = 300): string {
   const flat = termText(String(s).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), { github: false });
   const short = flat.length > max ? flat.slice(0, max) + '…' : flat;
-  return short
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
+  return escapeMarkup(short, '"', "'").replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
 }
 
 /** A fenced code block whose fence is longer than any backtick run inside. */
@@ -121,15 +118,8 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
 }
 
 export function markdownReporter(o: ReporterOptions): Reporter {
-  const to = target(o.file, MARKDOWN_DEFAULT_FILE);
-  return {
-    async onRunEnd(result: RunResult, info: RunInfo) {
-      await guard('markdown', async () => {
-        const text = markdownSummary(result, info);
-        await writeOut('markdown', to, text);
-        const summary = process.env.GITHUB_STEP_SUMMARY;
-        if (summary && summary !== to) appendOut('markdown', summary, text + '\n');
-      });
-    },
-  };
+  return fileReporter('markdown', o.file, MARKDOWN_DEFAULT_FILE, markdownSummary, (text, to) => {
+    const summary = process.env.GITHUB_STEP_SUMMARY;
+    if (summary && summary !== to) appendOut('markdown', summary, text + '\n');
+  });
 }

@@ -7,8 +7,7 @@
 // backslash, or right after a lone `$`) the reference is refused when the gates file loads, pointing to the list form or env:.
 import type { Lookup } from './vars.ts';
 import { refAt, valueText } from './var-refs.ts';
-
-export type ShellContext = 'bare' | 'single' | 'double';
+import { quoteFor, UnsafeShellValue, type ShellContext } from '../util/shell-words.ts';
 
 export interface ShellRef {
   name: string;
@@ -258,16 +257,6 @@ export function shellProblems(text: string): ShellProblem[] {
       hint: r.fix ?? `pass it as an argument of the list form (run: [prog, "\${${r.name}}"]) or through env: (env: {VALUE: "\${${r.name}}"}, then "$VALUE" in the command)`,
     }));
 }
-
-/** A value made literal for its context. */
-export function quoteFor(context: ShellContext, value: string): string {
-  if (value.includes('\0')) throw new UnsafeShellValue('a NUL character cannot be passed to a shell');
-  if (context === 'bare') return `'${value.replace(/'/g, "'\\''")}'`;
-  if (context === 'single') return value.replace(/'/g, "'\\''");
-  return value.replace(/[\\"$`]/g, '\\$&');
-}
-
-export class UnsafeShellValue extends Error {}
 
 /**
  * The command line with every reference replaced by its quoted value. A reference in a place the

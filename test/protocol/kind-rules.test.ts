@@ -198,3 +198,70 @@ test('two messages that both check any kind in one direction are refused', (t) =
   assert.ok(!r.ok);
   assert.ok(r.errors.some((e) => /two (client→server|server→client) messages say x-wsgate-any-kind/.test(e.title)), JSON.stringify(r.errors.map((e) => e.title)));
 });
+
+test('tRPC: answers are named by the nested result.type, calls by method, and each kind is checked by its own schema', () => {
+  const r = loadProtocol(shippedFile('trpc'));
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors, null, 2));
+  const p = r.protocol;
+  assert.deepEqual(p.kinds.rules, [{ field: 'method' }, { field: 'result.type' }, { has: 'error', kind: 'error' }]);
+  assert.deepEqual(p.kinds.reply, { field: 'id', kinds: ['started', 'data', 'stopped', 'error'] });
+  assert.deepEqual(p.incomingTypes, ['started', 'data', 'stopped', 'error', 'reconnect']);
+  assert.deepEqual(p.outgoingTypes, ['connectionParams', 'query', 'mutation', 'subscription', 'subscription.stop']);
+  assert.equal(p.kindOf({ id: 1, result: { type: 'stopped' } }), 'stopped');
+  assert.deepEqual(p.validateIncoming({ id: 1, result: { type: 'data', id: '3', data: { id: '3', data: 3 } } }), []);
+  assert.deepEqual(p.validateIncoming({ id: 1, result: { type: 'data', id: 3 } }).map((v) => v.message), ['data.result.id: must be string']);
+  assert.deepEqual(p.validateIncoming({ id: 1, error: { code: -32600, message: 'bad', data: { code: 'NOPE', httpStatus: 400 } } }).map((v) => v.rule), ['enum']);
+  assert.deepEqual(p.validateIncoming({ id: 1, error: { code: -32600, message: 'bad' } }).map((v) => v.message), ["error.error: must have required property 'data'"]);
+  assert.deepEqual(p.validateOutgoing({ id: 1, method: 'subscription', params: { path: 'countdown', lastEventId: '2' } }), []);
+  assert.deepEqual(p.validateOutgoing({ id: 1, method: 'query', params: {} }).map((v) => v.message), ["query.params: must have required property 'path'"]);
+  assert.deepEqual(p.validateOutgoing({ method: 'connectionParams', data: { token: 1 } }).map((v) => v.path), ['data.token']);
+});
+
+test('a kind named by a nested field is found through the payload schema, allOf branches included', (t) => {
+  const p = loadOk(
+    t,
+    `asyncapi: 3.0.0
+info: {title: nested, version: '1'}
+x-wsgate-kinds: [{field: result.type}]
+components:
+  schemas:
+    Envelope: {type: object, required: [result], properties: {result: {type: object}}}
+channels:
+  main:
+    address: /
+    messages:
+      started: {payload: {type: object, properties: {result: {type: object, properties: {type: {const: started}}}}}}
+      data: {payload: {allOf: [{$ref: '#/components/schemas/Envelope'}, {properties: {result: {properties: {type: {enum: [data]}}}}}]}}
+operations:
+  serverSends: {action: send, channel: {$ref: '#/channels/main'}}
+`,
+  );
+  assert.deepEqual(p.incomingTypes, ['started', 'data']);
+  assert.deepEqual(p.validateIncoming({ result: { type: 'data' } }), []);
+  assert.equal(p.validateIncoming({ result: { type: 'other' } })[0]!.rule, 'unknown-type');
+});
+
+test('OCPP 1.6J: array frames get kinds by index path and value, answers tie to their CALL by [1]; a file without index rules still refuses arrays', () => {
+  const r = loadProtocol(shippedFile('ocpp1.6'));
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors, null, 2));
+  const p = r.protocol;
+  assert.deepEqual(p.incomingTypes, ['CALLRESULT', 'CALLERROR']);
+  assert.equal(p.kindOf([2, 'a', 'BootNotification', {}]), 'BootNotification');
+  assert.equal(p.kindOf([3, 'a', {}]), 'CALLRESULT');
+  assert.equal(p.kindOf([4, 'a', 'NotImplemented', '', {}]), 'CALLERROR', 'the error code at [2] is not taken for an action');
+  assert.equal(p.kinds.requestId([2, 'boot-1', 'BootNotification', {}]), 'boot-1');
+  assert.deepEqual(p.validateIncoming([3, 'a', {}]), []);
+  assert.deepEqual(p.validateIncoming([2, 'a', 'Reset', { type: 'Hard' }]), [], 'a CALL from the server: any action by the envelope');
+  assert.deepEqual(p.validateOutgoing([2, 'a', 'Heartbeat']).map((v) => v.message), ['Heartbeat: must NOT have fewer than 4 items']);
+  assert.deepEqual(p.validateIncoming([4, 'a', 'Oops', 'x', {}]).map((v) => [v.path, v.rule]), [['[2]', 'enum']]);
+  assert.equal(p.validateIncoming({ not: 'an array' })[0]!.rule, 'missing-type');
+  const agent = loadProtocol(shippedFile('agent-backend'));
+  assert.ok(agent.ok);
+  assert.equal(agent.protocol.validateIncoming([1, 2])[0]!.rule, 'not-object');
+});
+
+test('a value rule with a wrong shape is refused at its line', (t) => {
+  const r = loadText(t, shippedText('ocpp1.6', ["{field: '[0]', equals: 4, kind: CALLERROR}", "{field: '[0]', equals: [4], kind: CALLERROR}"]));
+  assert.ok(!r.ok);
+  assert.match(r.errors[0]!.title, /^x-wsgate-kinds\.1\.equals: /);
+});

@@ -96,7 +96,8 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
   });
 
   test('a large file is verified by sha256, a commit by HEAD and message, a deletion as absent; a fake commit is caught', async (t) => {
-    const { project, file, rec } = session(t, healthy.url, ['--until', 'message_complete']);
+    // --git: record makes no folder a repository unless asked.
+    const { project, file, rec } = session(t, healthy.url, ['--until', 'message_complete', '--git']);
     await rec.waitFor(/^connected to /m);
     for (const line of [
       JSON.stringify({ type: 'init_session', projectPath: project }),
@@ -166,5 +167,18 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
     assert.equal(red.code, 1, red.stdout);
     assert.equal(firstFailure(red.result)?.step, 'send work');
     assert.match(red.stdout, /✗ main: done/);
+  });
+
+  test('the server\'s frames reach the terminal safe: ESC, CR, OSC 52 and RLO are shown escaped, as run shows them', async (t) => {
+    const hostile = 'a\u001b[2K\rPASS\u001b]52;c;ZXZpbA==\u0007\u202Eevil';
+    // Raw, not JSON: JSON would carry the controls as escapes already.
+    const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(hostile)));
+    const { rec } = session(t, fx.url, ['--idle', '300ms']);
+    await rec.waitFor(/^connected to /m);
+    rec.line('{"type":"ping"}');
+    assert.equal(await rec.finish(), 0, rec.out() + rec.err());
+    const out = rec.out();
+    assert.doesNotMatch(out, /[\u001b\u0007\r\u202E]/, 'no raw control or bidi character reached the terminal');
+    assert.match(out, /a\\x1b\[2K\\rPASS\\x1b\]52;c;ZXZpbA==\\x07\\u\{202e\}evil/);
   });
 });

@@ -1,8 +1,8 @@
 // Where a recorded gate goes: appended to an existing gates file with every byte of it kept (comments,
 // flow maps, keys after the gates list), under an id that does not clash; a broken target, a bad
-// command line or a refused connection writes nothing. Sessions run against the embedded server.
+// command line, a symbolic link at --out or a refused connection writes nothing. Sessions run against the embedded server.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { cliResult, scratch, SHARED_MACHINE } from '../helpers/cli.ts';
@@ -62,6 +62,17 @@ describe('wsgate record: the gates file', { concurrency: true }, () => {
       assert.match(r.stderr, why);
       assert.equal(readFileSync(file, 'utf8'), content);
     }
+  });
+
+  test('--out never writes through a symbolic link, even a dangling one', async () => {
+    const dir = s.dir('wsgate-recw-');
+    const target = path.join(dir, 'elsewhere.yaml');
+    const link = path.join(dir, 'gates.yaml');
+    symlinkSync(target, link);
+    const r = await cliResult(['record', `ws://127.0.0.1:${await closedPort()}/ws`, path.join(dir, 'project'), '--out', link]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /is a symbolic link/);
+    assert.equal(existsSync(target), false, 'the link target was not created');
   });
 
   test('a refused connection exits 1 and writes no gate', async () => {

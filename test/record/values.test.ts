@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { matchValue } from '../../lib/matching/match.ts';
 import { substitute } from '../../lib/runner/vars.ts';
 import type { Matcher } from '../../lib/gates/common-schema.ts';
-import { leafMatcher, stringMatcher, withVariables, type ValueContext } from '../../lib/record/values.ts';
+import { escapeRefs, leafMatcher, machineDetail, numberMatcher, stringMatcher, withVariables, type ValueContext } from '../../lib/record/values.ts';
 
 const PROJECT = '/tmp/wsgate-project-Ab12';
 function ctx(extra: Partial<ValueContext> = {}): ValueContext {
@@ -78,5 +78,24 @@ describe('recorded values', () => {
     const m = stringMatcher('/tmp/a+b (copy)/x at 2026-11-28T19:17:31Z', 'result', c);
     assert.deepEqual(m, { regex: '^.+/x at \\d{4}-\\d{2}-\\d{2}T[0-9:.]+(?:Z|[+-]\\d{2}:?\\d{2})?$' });
     assert.ok(holds(m, '/tmp/a+b (copy)/x at 2026-11-28T19:17:31Z', c));
+  });
+});
+
+describe('machine detail, the client\'s numbers and its own ${', () => {
+  test('a stack trace and a path of the recording machine are machine detail; a path inside the project and plain text are not', () => {
+    assert.match(machineDetail('TypeError: x\n    at run (/srv/app/dist/a.js:10:5)', ctx()) ?? '', /stack trace/);
+    assert.match(machineDetail('cannot open /var/lib/app/data.db', ctx()) ?? '', /absolute path/);
+    assert.equal(machineDetail(`wrote ${PROJECT}/notes/a.txt`, ctx()), undefined);
+    assert.equal(machineDetail('see ws://127.0.0.1:2022/trpc or notes/a.txt', ctx()), undefined);
+  });
+  test('a number the client sent stays literal even where it varies; others by the usual rules', () => {
+    const c = ctx({ clientNumbers: new Set([3]) });
+    assert.equal(numberMatcher(3, 'id', true, c), 3);
+    assert.deepEqual(numberMatcher(4, 'id', false, c), { type: 'number' });
+  });
+  test('${ of the session\'s own text is written \\${, which a run reads back as the very text', () => {
+    const text = 'token is ${env.AWS_SECRET_ACCESS_KEY}';
+    assert.equal(escapeRefs(text), 'token is \\${env.AWS_SECRET_ACCESS_KEY}');
+    assert.equal(substitute(escapeRefs(text), () => ({ found: true, value: 'LEAKED' })), text);
   });
 });

@@ -202,4 +202,38 @@ describe('send', { concurrency: true }, () => {
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     assert.ok(r.steps[3]!.ms >= 150, `the second send waited for its own reply (${r.steps[3]!.ms} ms)`);
   });
+
+  test('a structured send of an array, a number or a boolean goes as one line of JSON', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (Array.isArray(m) && m[0] === 2 ? [[3, m[1], { ok: true }]] : [])));
+    const yaml = oneGate(`
+      - connect: main
+      - send: [2, "c1", BootNotification, {vendor: "\${RUN_ID}"}]
+        expect: [{where: {"[0]": 3, "[1]": c1}, match: {"[2].ok": true}}]
+      - send: 42
+      - send: false
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    const got = await fx.received.waitFor((x) => x.length === 3, 'three frames');
+    assert.deepEqual(got.map((f) => f.text), ['[2,"c1","BootNotification",{"vendor":"test"}]', '42', 'false']);
+    assert.equal(r.steps[1]!.label, 'send [2,"c1","BootNotification",{"vendor":"${RUN_ID}"}]');
+  });
+
+  test('a variable inside a JSON string of a raw line is JSON-escaped; one that breaks the JSON fails the step, sending nothing', async (t) => {
+    const fx = await wsServer(t, () => undefined);
+    const yaml = oneGate(`
+      - connect: main
+      - send: '[2, "\${ID}", "Heartbeat", {"note": "id \${ID} ok", "n": \${N}}]'
+      - send: 'say "\${ID}" as text'
+      - send: '{"n": \${ID}}'
+    `);
+    const hostile = 'q"uo\\te';
+    const r = await runGatesYaml(yaml, { url: fx.url, vars: { ID: hostile, N: '7' } });
+    assert.equal(r.result.status, 'failed');
+    const got = await fx.received.waitFor((x) => x.length === 2, 'two frames');
+    assert.deepEqual(JSON.parse(got[0]!.text), [2, hostile, 'Heartbeat', { note: `id ${hostile} ok`, n: 7 }]);
+    assert.equal(got[1]!.text, `say "${hostile}" as text`, 'a line that is not JSON is substituted as it was');
+    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual]), [['main: raw line is the JSON it is written as', `{"n": ${hostile}}`]]);
+    assert.equal(r.steps[3]!.status, 'failed');
+  });
 });
