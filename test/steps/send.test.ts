@@ -216,7 +216,7 @@ describe('send', { concurrency: true }, () => {
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     const got = await fx.received.waitFor((x) => x.length === 3, 'three frames');
     assert.deepEqual(got.map((f) => f.text), ['[2,"c1","BootNotification",{"vendor":"test"}]', '42', 'false']);
-    assert.equal(r.steps[1]!.label, 'send [2,"c1","BootNotification",{"vendor":"${RUN_ID}"}]');
+    assert.equal(r.steps[1]!.label, 'send [2,"c1","BootNotification",{"vendor":"test"}]', 'labelled with the variables filled in');
   });
 
   test('a variable inside a JSON string of a raw line is JSON-escaped; one that breaks the JSON fails the step, sending nothing', async (t) => {
