@@ -31,7 +31,7 @@ export const http = defineStep({
     status: Matcher.optional().describe('Default: 200-299'),
     json: FieldMatchers.optional().describe('Field matchers on the JSON response body'),
     body: Matcher.optional(),
-    capture: Captures.optional(),
+    capture: Captures.optional().describe('Variable name to field path; a path ending in `?` is optional: taken only when the field is present and the variable is not already set (e.g. by --var)'),
     within: Duration.optional(),
     budget: Budget.optional(),
     name: z.string().optional(),
@@ -110,9 +110,15 @@ export const http = defineStep({
         const r = matchValue(m, actual);
         checks.push(ctx.check({ name: `response ${path}`, expected: m, actual: r.passed ? actual : `${describe(actual)} (${r.reason})`, passed: r.passed, loc: ctx.locOf(['json', path]), failure: { kind: 'field', field: `response ${path}`, expected: m } }));
       }
-      for (const [name, path] of Object.entries(r0.capture ?? {})) {
+      for (const [name, given] of Object.entries(r0.capture ?? {})) {
+        // `field?`: a default, not a requirement. Taken only when the field is there and the variable
+        // has no value yet (a --var of that name wins); absent, later steps that need it are not checked.
+        const optional = given.endsWith('?');
+        const path = optional ? given.slice(0, -1) : given;
         const v = getPath(parsed, path);
-        if (v === undefined) checks.push(ctx.check({ name: `capture ${name} from ${path}`, expected: 'a value', actual: '(absent)', passed: false, loc: ctx.locOf(['capture', name]), failure: { kind: 'capture', variable: name, path } }));
+        if (optional) {
+          if (v !== undefined && !ctx.vars.lookup(name).found) ctx.vars.set(name, v);
+        } else if (v === undefined) checks.push(ctx.check({ name: `capture ${name} from ${path}`, expected: 'a value', actual: '(absent)', passed: false, loc: ctx.locOf(['capture', name]), failure: { kind: 'capture', variable: name, path } }));
         else ctx.vars.set(name, v);
       }
     }

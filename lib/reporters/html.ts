@@ -25,8 +25,8 @@ function clip(s: string, max: number): string {
   return s.length > max ? `${esc(s.slice(0, max))}<span class="more">… ${s.length - max} more characters (full text in the evidence folder)</span>` : esc(s);
 }
 
-const STATUS_MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '?', skipped: '–', interrupted: '!' };
-const badge = (status: string) => `<span class="badge s-${esc(status)}">${STATUS_MARK[status] ?? '·'} ${esc(status)}</span>`;
+const STATUS_MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '?', skipped: '–', unchecked: '○', interrupted: '!' };
+const badge = (status: string) => `<span class="badge s-${esc(status)}">${STATUS_MARK[status] ?? '·'} ${esc(status === 'unchecked' ? 'not checked' : status)}</span>`;
 
 // ---- diff -----------------------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;
 .verdict{font-weight:700;padding:.1rem .5rem;border-radius:4px;color:#fff}.verdict.s-passed{background:var(--ok)}.verdict.s-failed{background:var(--bad)}.verdict.s-interrupted{background:var(--warn)}
 dl.run{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;margin:.6rem 0}dl.run dt{color:var(--mute)}dl.run dd{margin:0;word-break:break-all}
 .totals span{margin-right:1rem}.badge{display:inline-block;min-width:5.2rem;font-size:.8rem;font-weight:600;padding:0 .4rem;border-radius:10px;border:1px solid currentColor}
-.s-passed .badge,.badge.s-passed{color:var(--ok)}.badge.s-failed{color:var(--bad)}.badge.s-pending{color:var(--warn)}.badge.s-skipped{color:var(--mute)}
+.s-passed .badge,.badge.s-passed{color:var(--ok)}.badge.s-failed{color:var(--bad)}.badge.s-pending{color:var(--warn)}.badge.s-skipped{color:var(--mute)}.badge.s-unchecked{color:var(--warn)}
 details.gate{border:1px solid var(--line);border-radius:6px;margin:.5rem 0;background:var(--bg)}details.gate>summary{padding:.45rem .7rem;cursor:pointer;background:var(--soft);border-radius:6px}
 details.gate.s-failed{border-color:var(--bad)}.gate-id{font-family:ui-monospace,monospace;font-weight:700}.meta{color:var(--mute);font-size:.85rem;margin-left:.5rem}
 table{border-collapse:collapse;width:100%}th,td{border-top:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--soft);font-weight:600;font-size:.85rem}
@@ -272,7 +272,7 @@ export function htmlReport(result: RunResult, info: RunInfo | undefined, transcr
 <body>
 <header>
 <h1>wsgate <span class="verdict s-${esc(status)}">${esc(verdict)}</span></h1>
-<div class="totals"><span>${esc(t.gates)} gates</span><span>${esc(t.passed)} passed</span><span>${esc(t.failed)} failed</span><span>${esc(t.pending)} pending</span><span>${esc(t.skipped)} skipped</span><span>${esc(t.checks)} checks, ${esc(t.checksFailed)} failed</span><span><b id="frame-count">${transcript.lines.filter((l) => l.dir !== 'event').length}</b> frames</span></div>
+<div class="totals"><span>${esc(t.gates)} gates</span><span>${esc(t.passed)} passed</span><span>${esc(t.failed)} failed</span><span>${esc(t.pending)} pending</span><span>${esc(t.skipped)} skipped</span>${t.unchecked ? `<span>${esc(t.unchecked)} not checked</span>` : ''}<span>${esc(t.checks)} checks, ${esc(t.checksFailed)} failed</span><span><b id="frame-count">${transcript.lines.filter((l) => l.dir !== 'event').length}</b> frames</span></div>
 <dl class="run">${runRows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 </header>
 <div class="toolbar"><label><input type="checkbox" id="only-failed"> failed only</label><button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button><label><input type="checkbox" id="pretty-json"> pretty-print JSON frames</label></div>

@@ -62,8 +62,9 @@ function testcase(gate: GateResult, step: StepResult): string {
     const f = failureText(step);
     return `${head}>\n      <failure message="${xmlAttr(f.message)}" type="${xmlAttr(`wsgate.${step.kind}`)}">${xmlText(f.text)}</failure>\n    </testcase>`;
   }
-  if (step.status === 'skipped' || step.status === 'pending') {
-    const why = step.status === 'pending' ? `pending: ${step.note ?? 'awaiting sign-off'}` : step.note ?? 'skipped';
+  // A step not checked is neither passed nor failed: JUnit's only such element is <skipped>.
+  if (step.status === 'skipped' || step.status === 'pending' || step.status === 'unchecked') {
+    const why = step.status === 'pending' ? `pending: ${step.note ?? 'awaiting sign-off'}` : step.status === 'unchecked' ? (step.note?.startsWith('not checked') ? step.note : `not checked: ${step.note ?? 'its premise did not hold'}`) : step.note ?? 'skipped';
     return `${head}>\n      <skipped message="${xmlAttr(oneLine(why))}"/>\n    </testcase>`;
   }
   const warnings = step.checks.filter((c) => c?.warning);
@@ -87,7 +88,7 @@ export function junitXml(result: RunResult, info?: RunInfo): string {
   let failures = 0;
   const suites = r.gates.map((g) => {
     const failed = g.steps.filter((s) => s.status === 'failed').length;
-    const skipped = g.steps.filter((s) => s.status === 'skipped' || s.status === 'pending').length;
+    const skipped = g.steps.filter((s) => s.status === 'skipped' || s.status === 'pending' || s.status === 'unchecked').length;
     tests += g.steps.length;
     failures += failed;
     const attrs = [

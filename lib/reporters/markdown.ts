@@ -29,7 +29,7 @@ export function mdFence(text: string, lang = ''): string {
   return `${fence}${lang}\n${termText(text.replace(/\r\n?/g, '\n'), { newlines: true, github: false })}\n${fence}`;
 }
 
-const ICON: Record<string, string> = { passed: '✅ passed', failed: '❌ failed', pending: '⏳ pending', skipped: '⏭️ skipped', interrupted: '⚠️ interrupted' };
+const ICON: Record<string, string> = { passed: '✅ passed', failed: '❌ failed', pending: '⏳ pending', skipped: '⏭️ skipped', unchecked: '○ not checked', interrupted: '⚠️ interrupted' };
 const icon = (s: string) => ICON[s] ?? mdText(s);
 
 export function markdownSummary(result: RunResult, info?: RunInfo): string {
@@ -39,7 +39,7 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
   const verdict = r.status === 'passed' ? '✅ PASS' : r.status === 'interrupted' ? '⚠️ INTERRUPTED' : '❌ FAIL';
   out.push(`## wsgate ${verdict}`);
   out.push('');
-  out.push(`${t.gates} gates: ${t.passed} passed, ${t.failed} failed${t.pending ? `, ${t.pending} awaiting sign-off` : ''}${t.skipped ? `, ${t.skipped} skipped` : ''} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
+  out.push(`${t.gates} gates: ${t.passed} passed, ${t.failed} failed${t.pending ? `, ${t.pending} awaiting sign-off` : ''}${t.unchecked ? `, ${t.unchecked} not checked` : ''}${t.skipped ? `, ${t.skipped} skipped` : ''} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
   out.push('');
   out.push(`Run \`${r.runId.replace(/`/g, '')}\` against ${mdText(r.url)}${info?.embedded ? ' (embedded reference server)' : ''} · gates ${mdText(info?.gatesFile ?? r.gatesFile)}`);
   out.push('');

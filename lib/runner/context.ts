@@ -81,6 +81,8 @@ export interface StepContext {
   vars: VarScope;
   project: string;
   url: string;
+  /** The results of the gate's steps before this one (a step's premise may rest on them). */
+  earlier: StepResult[];
   settings: RunSettings;
   snapshot: GateSnapshot;
   evidence: EvidenceSink;

@@ -119,7 +119,11 @@ export function resolveInside(project: string, rel: string): { ok: true; abs: st
   }
 }
 
-/** Fresh project folders for gates that run concurrently (--parallel): created and owned by the harness. */
+/**
+ * Fresh project folders for gates that run concurrently (--parallel): created and owned by the harness,
+ * under `root` (PATH by default, or --parallel-root DIR) in a private `.wsgate-parallel-<run id>-XXXXXX`
+ * folder. Inside PATH, a server that keeps sessions under its own root accepts them as it accepts PATH.
+ */
 export class GateFolders {
   private base: string | undefined;
   /** One freshly initialised repository, copied for each gate: a copy costs no git process. */
@@ -127,10 +131,17 @@ export class GateFolders {
   constructor(
     private readonly runId: string,
     private readonly withGit = true,
+    private readonly root: string = os.tmpdir(),
   ) {}
 
   async create(gateId: string): Promise<string> {
-    this.base ??= mkdtempSync(path.join(os.tmpdir(), `wsgate-parallel-${this.runId}-`));
+    if (this.base === undefined) {
+      try {
+        this.base = mkdtempSync(path.join(this.root, `.wsgate-parallel-${this.runId}-`));
+      } catch (e) {
+        throw new HarnessFailure([{ code: 'PROJECT', title: `cannot make the per-gate project folders of --parallel under ${this.root}: ${(e as Error).message}`, hint: 'give --parallel-root a writable folder the server accepts as a project' }], EXIT.harness);
+      }
+    }
     const base = this.base;
     this.template ??= newFolder(path.join(base, '.template'), this.withGit);
     const dir = path.join(base, gateId);
