@@ -5,9 +5,9 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { shellRefs, shellProblems, substituteShell } from '../lib/runner/shell-quote.ts';
+import { shellRefs, shellProblems, substituteShell } from '../lib/util/shell-quote.ts';
 import { quoteFor, UnsafeShellValue } from '../lib/util/shell-words.ts';
-import { refsIn, type Lookup } from '../lib/runner/vars.ts';
+import { refsIn, type Lookup } from '../lib/util/vars.ts';
 import { runProcess } from '../lib/os/process.ts';
 import { cliResult, tempDir } from './helpers/cli.ts';
 
@@ -155,7 +155,7 @@ describe('shell substitution', () => {
     assert.match(r.stderr, /hint: for a literal \$ before the value write \\\$\$\{price\}/);
   });
 
-  test('finds the same references as lib/runner/vars.ts', () => {
+  test('finds the same references as lib/util/vars.ts', () => {
     for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', "'${A}' \"${B}\" ${C}"]) {
       assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
     }

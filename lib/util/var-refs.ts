@@ -1,5 +1,5 @@
 // Where each `${NAME}` reference stands in a text, for substitutions that must treat a value by its
-// position (shell quoting, URL encoding). The syntax is lib/runner/vars.ts's own; test/shell-quote.test.ts
+// position (shell quoting, URL encoding). The syntax is lib/util/vars.ts's own; test/shell-quote.test.ts
 // checks that both find the same references.
 import { UnknownVariable, type Lookup } from './vars.ts';
 
@@ -12,7 +12,7 @@ export function refAt(text: string, i: number): { name: string; end: number } | 
   return m ? { name: m[1]!, end: i + m[0].length } : undefined;
 }
 
-/** A variable's value as text, as lib/runner/vars.ts interpolates it into a longer string. */
+/** A variable's value as text, as lib/util/vars.ts interpolates it into a longer string. */
 export function valueText(lookup: Lookup, name: string): string {
   const v = lookup(name);
   if (!v.found) throw new UnknownVariable(name);

@@ -7,7 +7,7 @@
 // backslash, or right after a lone `$`) the reference is refused when the gates file loads, pointing to the list form or env:.
 import type { Lookup } from './vars.ts';
 import { refAt, valueText } from './var-refs.ts';
-import { quoteFor, UnsafeShellValue, type ShellContext } from '../util/shell-words.ts';
+import { quoteFor, UnsafeShellValue, type ShellContext } from './shell-words.ts';
 
 export interface ShellRef {
   name: string;
