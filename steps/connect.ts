@@ -22,7 +22,7 @@ export const connect = defineStep({
     const url = c.url ?? ctx.url;
     // Beside the gates file, like `protocol:`: the folder wsgate is started from changes, the gates file's does not.
     const ca = c.ca !== undefined ? path.resolve(path.dirname(ctx.loc.file), c.ca) : undefined;
-    if (ca !== undefined && !existsSync(ca)) return ctx.result([ctx.check(`CA certificate file ${ca} exists`, 'a CA certificate file (PEM)', 'no such file', false, ctx.locOf(['connect', 'ca']))]);
+    if (ca !== undefined && !existsSync(ca)) return ctx.result([ctx.check({ name: `CA certificate file ${ca} exists`, expected: 'a CA certificate file (PEM)', actual: 'no such file', passed: false, loc: ctx.locOf(['connect', 'ca']), failure: { kind: 'input', what: `the CA certificate file ${ca} does not exist` } })]);
     const opts = {
       url,
       openTimeoutMs: ctx.timeoutMs(p.within),
@@ -45,12 +45,12 @@ export const connect = defineStep({
       opened.forEach((o, i) => {
         const who = `${labels[i]}: the server refuses the connection`;
         if (o.ok) {
-          checks.push({ ...ctx.check(who, 'refused', `open in ${o.member.conn.openedMs} ms`, false, at()), cause: 'a connection that must be refused opened' });
+          checks.push(ctx.check({ name: who, expected: 'refused', actual: `open in ${o.member.conn.openedMs} ms`, passed: false, loc: at(), failure: { kind: 'connect', target: url, refusal: true } }));
           return;
         }
         const e = o.error;
         const said = e.code === 'HTTP_STATUS' ? `HTTP ${e.httpStatus}` : e.code === 'CLOSED' ? `closed: ${describeCloseCode(e.closeCode, e.closeReason)}` : `${e.code}: ${e.message}`;
-        checks.push({ ...ctx.check(who, 'refused', said, REFUSALS.has(e.code), at()), ...(REFUSALS.has(e.code) ? {} : { cause: e.message }) });
+        checks.push(ctx.check({ name: who, expected: 'refused', actual: said, passed: REFUSALS.has(e.code), loc: at(), failure: { kind: 'connect', target: url, error: e.message } }));
         if (!REFUSALS.has(e.code)) return;
         const fields: [keyof typeof want, string, unknown][] = [
           ['status', 'HTTP status of the refusal', e.httpStatus],
@@ -61,21 +61,21 @@ export const connect = defineStep({
           const m = want[key];
           if (m === undefined) continue;
           const r = matchValue(m, actual);
-          checks.push({ ...ctx.check(`${labels[i]}: ${words}`, m, actual ?? null, r.passed, at(key)), ...(r.reason ? { reason: r.reason } : {}) });
+          checks.push(ctx.check({ name: `${labels[i]}: ${words}`, expected: m, actual: actual ?? null, passed: r.passed, loc: at(key), ...(r.reason ? { reason: r.reason } : {}), failure: { kind: 'field', field: words, expected: m } }));
         }
       });
       return ctx.result(checks);
     }
     opened.forEach((o, i) => {
       if (!o.ok) {
-        checks.push({ ...ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `${o.error.code}: ${o.error.message}`, false), cause: o.error.message });
+        checks.push(ctx.check({ name: `${labels[i]}: connection to ${url} opens`, expected: 'open', actual: `${o.error.code}: ${o.error.message}`, passed: false, failure: { kind: 'connect', target: url, error: o.error.message } }));
         return;
       }
-      checks.push(ctx.check(`${labels[i]}: connection to ${url} opens`, 'open', `open in ${o.member.conn.openedMs} ms`, true));
+      checks.push(ctx.check({ name: `${labels[i]}: connection to ${url} opens`, expected: 'open', actual: `open in ${o.member.conn.openedMs} ms`, passed: true }));
       if (c.expectSubprotocol !== undefined) {
         const chosen = o.member.conn.opened?.protocol ?? '';
         const r = matchValue(c.expectSubprotocol, chosen);
-        checks.push({ ...ctx.check(`${labels[i]}: subprotocol the server chose`, c.expectSubprotocol, chosen, r.passed, ctx.locOf(['connect', 'expectSubprotocol'])), ...(r.reason ? { reason: r.reason } : {}) });
+        checks.push(ctx.check({ name: `${labels[i]}: subprotocol the server chose`, expected: c.expectSubprotocol, actual: chosen, passed: r.passed, loc: ctx.locOf(['connect', 'expectSubprotocol']), ...(r.reason ? { reason: r.reason } : {}), failure: { kind: 'field', field: 'subprotocol', expected: c.expectSubprotocol } }));
       }
     });
     return ctx.result(checks);

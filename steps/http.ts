@@ -41,9 +41,9 @@ export const http = defineStep({
     const meter = stallMeter([process.pid]);
     const out = await httpRequest(req.method, req.url, headers, body, withinMs, false, ctx.settings.signal);
     let stall = meter.stop();
-    if (!out.ok && out.unreachable) ctx.settings.deadTargets.set(`http ${origin}`, { where: `gate ${ctx.gateId}, step ${ctx.stepId.split('#')[1]}`, why: out.error });
+    if (!out.ok && out.unreachable) ctx.settings.deadTargets.set(`http ${origin}`, { where: `gate ${ctx.gateId}, step ${ctx.stepNumber}`, why: out.error });
     if (!out.ok) {
-      checks.push(ctx.check(`${req.method} ${req.url} answers`, 'an HTTP response', out.error, false, ctx.locOf(['http'])));
+      checks.push(ctx.check({ name: `${req.method} ${req.url} answers`, expected: 'an HTTP response', actual: out.error, passed: false, loc: ctx.locOf(['http']), failure: { kind: 'connect', target: origin, error: out.error } }));
       return ctx.result(checks);
     }
     const { status, body: text } = out.answer;
@@ -63,20 +63,20 @@ export const http = defineStep({
     }
     const wantStatus = r0.status ?? { gte: 200, lt: 300 };
     const st = matchValue(wantStatus, status);
-    checks.push(ctx.check(`${req.method} ${req.url} status`, wantStatus, status, st.passed, ctx.locOf([r0.status !== undefined ? 'status' : 'http'])));
+    checks.push(ctx.check({ name: `${req.method} ${req.url} status`, expected: wantStatus, actual: status, passed: st.passed, loc: ctx.locOf([r0.status !== undefined ? 'status' : 'http']), failure: { kind: 'status', request: `${req.method} ${req.url}`, expected: wantStatus, actual: status } }));
     let parsed: unknown;
     if (r0.json !== undefined || r0.capture !== undefined) {
       try {
         parsed = JSON.parse(text);
       } catch {
-        checks.push(ctx.check('response body is JSON', 'JSON', text.slice(0, 300), false, ctx.locOf(['json'])));
+        checks.push(ctx.check({ name: 'response body is JSON', expected: 'JSON', actual: text.slice(0, 300), passed: false, loc: ctx.locOf(['json']), failure: { kind: 'content', subject: `the body of ${req.method} ${req.url} (not JSON)` } }));
       }
     }
     if (parsed !== undefined) {
       for (const [path, m] of Object.entries(r0.json ?? {})) {
         const actual = getPath(parsed, path);
         const r = matchValue(m, actual);
-        checks.push(ctx.check(`response ${path}`, m, r.passed ? actual : `${describe(actual)} (${r.reason})`, r.passed, ctx.locOf(['json', path])));
+        checks.push(ctx.check({ name: `response ${path}`, expected: m, actual: r.passed ? actual : `${describe(actual)} (${r.reason})`, passed: r.passed, loc: ctx.locOf(['json', path]), failure: { kind: 'field', field: `response ${path}`, expected: m } }));
       }
       for (const [name, given] of Object.entries(r0.capture ?? {})) {
         // `field?`: a default, not a requirement. Taken only when the field is there and the variable
@@ -86,13 +86,13 @@ export const http = defineStep({
         const v = getPath(parsed, path);
         if (optional) {
           if (v !== undefined && !ctx.vars.lookup(name).found) ctx.vars.set(name, v);
-        } else if (v === undefined) checks.push(ctx.check(`capture ${name} from ${path}`, 'a value', '(absent)', false, ctx.locOf(['capture', name])));
+        } else if (v === undefined) checks.push(ctx.check({ name: `capture ${name} from ${path}`, expected: 'a value', actual: '(absent)', passed: false, loc: ctx.locOf(['capture', name]), failure: { kind: 'capture', variable: name, path } }));
         else ctx.vars.set(name, v);
       }
     }
     if (r0.body !== undefined) {
       const r = matchValue(r0.body, text);
-      checks.push(ctx.check('response body', r0.body, text.slice(0, 2000), r.passed, ctx.locOf(['body'])));
+      checks.push(ctx.check({ name: 'response body', expected: r0.body, actual: text.slice(0, 2000), passed: r.passed, loc: ctx.locOf(['body']), ...(r.reason ? { reason: r.reason } : {}), failure: { kind: 'content', subject: `the body of ${req.method} ${req.url}` } }));
     }
     const t = ctx.timing(ctx.stepId, ms, r0.budget, ctx.locOf(['budget']), stall);
     if (t.check) checks.push(t.check);

@@ -17,17 +17,17 @@ export const model = defineStep({
     const records = recordsFor(m, ctx.gateId, ctx.snapshot.startedAt).filter((r) => r.status === 200);
     const checks: CheckResult[] = [];
     for (const r of records) for (const c of r.checks ?? []) {
-      checks.push({ name: `model request ${r.seq}: ${c.name}`, expected: c.expected, actual: c.actual, passed: c.passed, loc: ctx.loc, ...(c.reason ? { reason: c.reason } : {}) });
+      checks.push(ctx.check({ name: `model request ${r.seq}: ${c.name}`, expected: c.expected, actual: c.actual, passed: c.passed, loc: ctx.loc, ...(c.reason ? { reason: c.reason } : {}), failure: { kind: 'model', what: c.name } }));
     }
     if (q.requests !== undefined) {
       const r = matchValue(q.requests, records.length);
-      checks.push({ name: 'requests the backend sent the model', expected: q.requests, actual: records.length, passed: r.passed, loc: ctx.locOf(['model', 'requests']), ...(r.reason ? { reason: r.reason } : {}) });
+      checks.push(ctx.check({ name: 'requests the backend sent the model', expected: q.requests, actual: records.length, passed: r.passed, loc: ctx.locOf(['model', 'requests']), ...(r.reason ? { reason: r.reason } : {}), failure: { kind: 'model', what: 'the backend sent the model another number of requests' } }));
     }
     if (q.declares) {
       const declared = records.at(-1)?.declaredTools;
       for (const tool of q.declares) {
         const passed = declared?.includes(tool) === true;
-        checks.push({ name: `the backend declares ${tool} to the model`, expected: tool, actual: declared ?? 'no request', passed, loc: ctx.locOf(['model', 'declares']), ...(passed ? {} : { reason: declared ? `it declared ${declared.join(', ') || 'no tools'}` : 'the backend sent the model no request in this gate' }) });
+        checks.push(ctx.check({ name: `the backend declares ${tool} to the model`, expected: tool, actual: declared ?? 'no request', passed, loc: ctx.locOf(['model', 'declares']), ...(passed ? {} : { reason: declared ? `it declared ${declared.join(', ') || 'no tools'}` : 'the backend sent the model no request in this gate' }), failure: { kind: 'model', what: `the backend does not declare ${tool} to the model` } }));
       }
     }
     if (q.toolResult) {
@@ -37,9 +37,9 @@ export const model = defineStep({
       const good = results.find((t) => (want.content === undefined || matchValue(want.content, t.content).passed) && (want.error === undefined || t.isError === want.error));
       const expected = { tool: want.tool, ...(want.content !== undefined ? { content: want.content } : {}), ...(want.error !== undefined ? { error: want.error } : {}) };
       const actual = results.length ? results.map((t) => (t.isError ? { error: t.content } : t.content)) : `no ${want.tool} result reached the model (${records.length} requests in this gate)`;
-      checks.push({ name: `the backend returned ${want.tool}'s result to the model`, expected, actual, passed: good !== undefined, loc: ctx.locOf(['model', 'toolResult']), ...(good ? {} : { reason: results.length ? `the model received ${describe(actual)}` : String(actual) }) });
+      checks.push(ctx.check({ name: `the backend returned ${want.tool}'s result to the model`, expected, actual, passed: good !== undefined, loc: ctx.locOf(['model', 'toolResult']), ...(good ? {} : { reason: results.length ? `the model received ${describe(actual)}` : String(actual) }), failure: { kind: 'model', what: `${want.tool}'s result did not reach the model` } }));
     }
-    if (checks.length === 0) checks.push({ name: 'the backend sent the model requests in this gate', expected: 'at least one request', actual: records.length, passed: records.length > 0, loc: ctx.loc });
+    if (checks.length === 0) checks.push(ctx.check({ name: 'the backend sent the model requests in this gate', expected: 'at least one request', actual: records.length, passed: records.length > 0, failure: { kind: 'model', what: 'the backend sent the model no request' } }));
     return ctx.result(checks, { observations: { modelRequests: records.map((r) => r.seq) } });
   },
 });

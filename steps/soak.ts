@@ -23,7 +23,7 @@ export const soak = defineStep({
     try {
       forMs = forText !== undefined ? parseDuration(forText) : undefined;
     } catch {
-      return ctx.result([ctx.check('soak.for is a duration', 'a duration such as 30s or 5m', String(forText), false, ctx.locOf(['soak', 'for']))]);
+      return ctx.result([ctx.check({ name: 'soak.for is a duration', expected: 'a duration such as 30s or 5m', actual: String(forText), passed: false, loc: ctx.locOf(['soak', 'for']), failure: { kind: 'input', what: 'soak.for is not a duration' } })]);
     }
     // The time runs from the end of the warm-up (every connection done its warm-up rounds; from the
     // first round when no memory is sampled): `for: 5m` is five minutes of stress measured.
@@ -37,7 +37,7 @@ export const soak = defineStep({
     const opened = await Promise.all(Array.from({ length: n }, (_, i) => ctx.openConnection('soak', `soak#${i + 1}`, { url: ctx.url, openTimeoutMs: ctx.timeoutMs() })));
     const members = opened.flatMap((o) => (o.ok ? [o.member] : []));
     opened.forEach((o, i) => {
-      if (!o.ok) checks.push(ctx.check(`soak#${i + 1}: connection opens`, 'open', `${o.error.code}: ${o.error.message}`, false));
+      if (!o.ok) checks.push(ctx.check({ name: `soak#${i + 1}: connection opens`, expected: 'open', actual: `${o.error.code}: ${o.error.message}`, passed: false, failure: { kind: 'connect', target: ctx.url, error: o.error.message } }));
     });
     if (!members.length) return ctx.result(checks);
     const warmup = p.memory?.warmup ?? 1;
@@ -93,9 +93,9 @@ export const soak = defineStep({
     await Promise.all(members.map(runner));
     if (ticker) clearInterval(ticker);
     const first = failures[0]?.checks.find((c) => !c.passed);
-    checks.push(ctx.check(`${members.length} connection${members.length === 1 ? '' : 's'} × ${round} rounds: every exchange passes`, `${exchanges} of ${exchanges}`, first ? `${failedCount} of ${exchanges} failed; first: ${first.name}: ${String(first.actual).slice(0, 300)}` : `${exchanges} of ${exchanges}`, !first, ctx.locOf(['soak', 'steps'])));
+    checks.push(ctx.check({ name: `${members.length} connection${members.length === 1 ? '' : 's'} × ${round} rounds: every exchange passes`, expected: `${exchanges} of ${exchanges}`, actual: first ? `${failedCount} of ${exchanges} failed; first: ${first.name}: ${String(first.actual).slice(0, 300)}` : `${exchanges} of ${exchanges}`, passed: !first, loc: ctx.locOf(['soak', 'steps']), failure: { kind: 'soak', detail: 'exchanges' } }));
     const length = p.soak.for !== undefined ? `for ${String(forText)}` : `${rounds} rounds`;
-    checks.push(ctx.check(`every connection lasts the soak (${length})`, `${members.length} of ${members.length}`, cut.length ? cut.join('; ') : `${members.length} of ${members.length}`, cut.length === 0, ctx.locOf(['soak', p.soak.for !== undefined ? 'for' : 'rounds'])));
+    checks.push(ctx.check({ name: `every connection lasts the soak (${length})`, expected: `${members.length} of ${members.length}`, actual: cut.length ? cut.join('; ') : `${members.length} of ${members.length}`, passed: cut.length === 0, loc: ctx.locOf(['soak', p.soak.for !== undefined ? 'for' : 'rounds']), failure: { kind: 'soak', detail: 'connections' } }));
     if (sampler) checks.push(await sampler.verdict(warm === members.length));
     for (const m of members) await m.conn.dispose();
     return ctx.result(checks, { observations: { rounds: round, exchanges, ...(sampler ? { memory: sampler.samples } : {}) } });
@@ -160,13 +160,13 @@ function memorySampler(mem: z.infer<typeof Memory>, ctx: StepContext) {
       await sample();
       const name = `memory of ${mem.of ?? mem.http} grows at most ${limit}%`;
       const at = ctx.locOf(['memory', 'maxGrowth']);
-      if (problem) return ctx.check(name, `<= ${limit}%`, problem, false, ctx.locOf(['memory']));
-      if (!warmedUp || baselineBytes === undefined) return ctx.check(name, `<= ${limit}%`, `not measured: the warm-up (${mem.warmup ?? 1} rounds on every connection) did not finish, or the memory could not be read`, false, at);
+      if (problem) return ctx.check({ name, expected: `<= ${limit}%`, actual: problem, passed: false, loc: ctx.locOf(['memory']), failure: { kind: 'soak', detail: 'memory' } });
+      if (!warmedUp || baselineBytes === undefined) return ctx.check({ name, expected: `<= ${limit}%`, actual: `not measured: the warm-up (${mem.warmup ?? 1} rounds on every connection) did not finish, or the memory could not be read`, passed: false, loc: at, failure: { kind: 'soak', detail: 'memory' } });
       // The end is the median of the last three samples: one garbage collection is not a trend.
       const last = samples.slice(-3).map((s) => s.bytes).sort((a, b) => a - b);
       const end = last[Math.floor(last.length / 2)]!;
       const growth = ((end - baselineBytes) / baselineBytes) * 100;
-      return ctx.check(name, `<= ${limit}%`, `${mb(baselineBytes)} after warm-up → ${mb(end)} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`, growth <= limit, at);
+      return ctx.check({ name, expected: `<= ${limit}%`, actual: `${mb(baselineBytes)} after warm-up → ${mb(end)} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`, passed: growth <= limit, loc: at, failure: { kind: 'soak', detail: 'memory' } });
     },
   };
 }

@@ -76,7 +76,7 @@ async function verifyOnce(v: z.infer<typeof VerifyParams>, ctx: StepContext): Pr
 
 /** A failed check instead of a read, for a path that leaves the project folder. */
 function outside(ctx: StepContext, what: string, why: string, key: 'file' | 'dir') {
-  return { checks: [ctx.check(`${what} is inside the project folder`, 'a path inside the project folder', why, false, ctx.locOf(['verify', key]))], observations: { path: what, refused: why } };
+  return { checks: [ctx.check({ name: `${what} is inside the project folder`, expected: 'a path inside the project folder', actual: why, passed: false, loc: ctx.locOf(['verify', key]), failure: { kind: 'file', path: what, want: 'inside' } })], observations: { path: what, refused: why } };
 }
 
 async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promise<{ checks: CheckResult[]; observations: Observations; unchecked?: string }> {
@@ -90,7 +90,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
   const snap = where.ok ? await snapshotFile(abs) : { exists: await stat(abs).then(() => true, () => false), sha256: undefined, size: undefined };
   const wantExists = v.exists ?? true;
   const observations: Observations = { path: abs, exists: snap.exists, sha256: snap.sha256, size: snap.size };
-  checks.push(ctx.check(`${v.file} ${wantExists ? 'exists' : 'is absent'}`, wantExists ? 'exists' : 'absent', snap.exists ? 'exists' : 'absent', snap.exists === wantExists, ctx.locOf(['verify', 'file'])));
+  checks.push(ctx.check({ name: `${v.file} ${wantExists ? 'exists' : 'is absent'}`, expected: wantExists ? 'exists' : 'absent', actual: snap.exists ? 'exists' : 'absent', passed: snap.exists === wantExists, loc: ctx.locOf(['verify', 'file']), failure: { kind: 'file', path: v.file, want: wantExists ? 'exists' : 'absent' } }));
   if (!wantExists && !snap.exists) {
     // Absent proves nothing when the request that could have made the file never reached the server.
     const lost = requestNotDelivered(ctx.earlier);
@@ -111,43 +111,43 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
         : changed
           ? 'modified during the gate'
           : 'unchanged since the gate began (left from an earlier run?)';
-    checks.push(ctx.check(`${v.file} written during this gate`, v.changed ? 'created or modified during the gate' : 'unchanged', how, changed === v.changed, ctx.locOf(['verify', 'changed'])));
+    checks.push(ctx.check({ name: `${v.file} written during this gate`, expected: v.changed ? 'created or modified during the gate' : 'unchanged', actual: how, passed: changed === v.changed, loc: ctx.locOf(['verify', 'changed']), failure: { kind: 'file', path: v.file, want: v.changed ? 'changed' : 'unchanged' } }));
   }
   if (v.sha256 !== undefined) {
     const want = v.sha256.toLowerCase();
-    checks.push(ctx.check(`${v.file} sha256`, want, snap.sha256 ?? 'not a regular file', snap.sha256 === want, ctx.locOf(['verify', 'sha256'])));
+    checks.push(ctx.check({ name: `${v.file} sha256`, expected: want, actual: snap.sha256 ?? 'not a regular file', passed: snap.sha256 === want, loc: ctx.locOf(['verify', 'sha256']), failure: { kind: 'content', subject: `${v.file} (sha256)` } }));
   }
   if (v.content !== undefined || v.json !== undefined) {
     let read: Awaited<ReturnType<typeof readCapped>>;
     try {
       read = await readCapped(abs);
     } catch (e) {
-      checks.push(ctx.check(`${v.file} is a readable file`, 'a file', (e as NodeJS.ErrnoException).code ?? (e as Error).message, false, ctx.locOf(['verify', 'file'])));
+      checks.push(ctx.check({ name: `${v.file} is a readable file`, expected: 'a file', actual: (e as NodeJS.ErrnoException).code ?? (e as Error).message, passed: false, loc: ctx.locOf(['verify', 'file']), failure: { kind: 'file', path: v.file, want: 'readable' } }));
       return { checks, observations };
     }
     if ('tooLarge' in read) {
       const key = v.content !== undefined ? 'content' : 'json';
-      checks.push(ctx.check(`${v.file} is small enough to read`, `at most ${VERIFY_READ_MAX} bytes for ${key} checks (a larger file can be checked by sha256)`, `${read.tooLarge} bytes`, false, ctx.locOf(['verify', key])));
+      checks.push(ctx.check({ name: `${v.file} is small enough to read`, expected: `at most ${VERIFY_READ_MAX} bytes for ${key} checks (a larger file can be checked by sha256)`, actual: `${read.tooLarge} bytes`, passed: false, loc: ctx.locOf(['verify', key]), failure: { kind: 'file', path: v.file, want: 'small' } }));
       return { checks, observations };
     }
     const text = read.text;
     observations.content = text.length > 4096 ? text.slice(0, 4096) + '…' : text;
     if (v.content !== undefined) {
       const r = matchValue(v.content, text);
-      checks.push(ctx.check(`${v.file} content`, v.content, r.passed ? text : text, r.passed, ctx.locOf(['verify', 'content'])));
+      checks.push(ctx.check({ name: `${v.file} content`, expected: v.content, actual: text, passed: r.passed, loc: ctx.locOf(['verify', 'content']), ...(r.reason ? { reason: r.reason } : {}), failure: { kind: 'content', subject: `the content of ${v.file}` } }));
     }
     if (v.json !== undefined) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch (e) {
-        checks.push(ctx.check(`${v.file} is JSON`, 'valid JSON', (e as Error).message, false, ctx.locOf(['verify', 'json'])));
+        checks.push(ctx.check({ name: `${v.file} is JSON`, expected: 'valid JSON', actual: (e as Error).message, passed: false, loc: ctx.locOf(['verify', 'json']), failure: { kind: 'file', path: v.file, want: 'json' } }));
         return { checks, observations };
       }
       for (const [p, m] of Object.entries(v.json)) {
         const actual = getPath(parsed, p);
         const r = matchValue(m, actual);
-        checks.push(ctx.check(`${v.file} ${p}`, m, r.passed ? actual : `${describe(actual)} (${r.reason})`, r.passed, ctx.locOf(['verify', 'json', p])));
+        checks.push(ctx.check({ name: `${v.file} ${p}`, expected: m, actual: r.passed ? actual : `${describe(actual)} (${r.reason})`, passed: r.passed, loc: ctx.locOf(['verify', 'json', p]), failure: { kind: 'field', field: `${v.file} ${p}`, expected: m } }));
       }
     }
   }
@@ -174,7 +174,7 @@ async function verifyListing(v: z.infer<typeof DirCheck>, ctx: StepContext) {
     real = await realEntries(dir, v.recursive ?? false);
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    return { checks: [ctx.check(`${v.dir} is a readable directory`, 'a directory', why, false, ctx.locOf(['verify', 'dir']))], observations: { dir } };
+    return { checks: [ctx.check({ name: `${v.dir} is a readable directory`, expected: 'a directory', actual: why, passed: false, loc: ctx.locOf(['verify', 'dir']), failure: { kind: 'file', path: v.dir, want: 'directory' } })], observations: { dir } };
   }
   // wsgate's own listing leaves git's folder out; so does the claim's, when the folder is there: `.git`
   // counts on both sides or neither. A claimed `.git` that is not on disk stays in, as an extra name.
@@ -183,7 +183,7 @@ async function verifyListing(v: z.infer<typeof DirCheck>, ctx: StepContext) {
   const cmp = compareSets(claimed, real);
   const actual = cmp.passed ? claimed : `missing from the claim: ${describe(cmp.missing)}; claimed but not on disk: ${describe(cmp.extra)}`;
   return {
-    checks: [ctx.check(`listing of ${v.dir} names exactly the real entries`, real.sort(), actual, cmp.passed, ctx.locOf(['verify', 'listing']))],
+    checks: [ctx.check({ name: `listing of ${v.dir} names exactly the real entries`, expected: real.sort(), actual, passed: cmp.passed, loc: ctx.locOf(['verify', 'listing']), failure: { kind: 'content', subject: `the listing of ${v.dir}` } })],
     observations: { dir, real, claimed },
   };
 }
@@ -196,30 +196,30 @@ async function verifyGit(g: z.infer<typeof GitCheck>, ctx: StepContext) {
     const { paths, porcelain, error } = await changedPaths(ctx.project);
     observations.gitStatus = porcelain;
     if (error) {
-      checks.push(ctx.check('git status runs in the project', 'a git repository', error, false, loc(g.clean !== undefined ? 'clean' : 'status')));
+      checks.push(ctx.check({ name: 'git status runs in the project', expected: 'a git repository', actual: error, passed: false, loc: loc(g.clean !== undefined ? 'clean' : 'status'), failure: { kind: 'git', want: 'repository' } }));
       return { checks, observations };
     }
     if (g.clean !== undefined) {
-      checks.push(ctx.check(`git working tree is ${g.clean ? 'clean' : 'dirty'}`, g.clean ? 'clean' : 'dirty', paths.length ? `dirty: ${paths.join(', ')}` : 'clean', (paths.length === 0) === g.clean, loc('clean')));
+      checks.push(ctx.check({ name: `git working tree is ${g.clean ? 'clean' : 'dirty'}`, expected: g.clean ? 'clean' : 'dirty', actual: paths.length ? `dirty: ${paths.join(', ')}` : 'clean', passed: (paths.length === 0) === g.clean, loc: loc('clean'), failure: { kind: 'git', want: g.clean ? 'clean' : 'dirty' } }));
     }
     if (g.status !== undefined) {
       const claimed = statusClaimPaths(g.status);
       const cmp = compareStatusClaim(claimed, paths, (p) => existsSync(path.resolve(ctx.project, p)));
       const actual = cmp.passed ? g.status : `claim misses: ${describe(cmp.missing)}; claim names unchanged: ${describe(cmp.extra)}`;
-      checks.push(ctx.check(`git status claim matches the real \`git status\``, porcelain || '(clean)', actual, cmp.passed, loc('status')));
+      checks.push(ctx.check({ name: 'git status claim matches the real `git status`', expected: porcelain || '(clean)', actual, passed: cmp.passed, loc: loc('status'), failure: { kind: 'git', want: 'status' } }));
     }
   }
   if (g.lastMessage !== undefined) {
     const msg = await lastCommitMessage(ctx.project);
     observations.lastMessage = msg;
     const r = matchValue(g.lastMessage, msg);
-    checks.push(ctx.check('git log -1 message', g.lastMessage, msg ?? '(no commits)', r.passed, loc('lastMessage')));
+    checks.push(ctx.check({ name: 'git log -1 message', expected: g.lastMessage, actual: msg ?? '(no commits)', passed: r.passed, loc: loc('lastMessage'), ...(r.reason ? { reason: r.reason } : {}), failure: { kind: 'git', want: 'message' } }));
   }
   if (g.headMoved !== undefined) {
     const head = await gitHead(ctx.project);
     observations.head = head;
     const moved = head !== ctx.snapshot.head;
-    checks.push(ctx.check(`HEAD ${g.headMoved ? 'moved' : 'did not move'} during the gate`, `${g.headMoved ? 'a new HEAD' : 'same HEAD'} (was ${ctx.snapshot.head ?? 'none'})`, head ?? 'none', moved === g.headMoved, loc('headMoved')));
+    checks.push(ctx.check({ name: `HEAD ${g.headMoved ? 'moved' : 'did not move'} during the gate`, expected: `${g.headMoved ? 'a new HEAD' : 'same HEAD'} (was ${ctx.snapshot.head ?? 'none'})`, actual: head ?? 'none', passed: moved === g.headMoved, loc: loc('headMoved'), failure: { kind: 'git', want: g.headMoved ? 'head moved' : 'head unchanged' } }));
   }
   return { checks, observations };
 }

@@ -16,9 +16,9 @@ export interface ElsewhereRow {
 export const FAULT_MATRIX: Record<string, { gate: string; step: string } | ElsewhereRow | 'passes'> = {
   'lie-write': { gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate" },
   'wrong-content': { gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate" },
-  'no-tool-events': { gate: 'write-file', step: 'write_file runs without error' },
-  'no-tool-result': { gate: 'write-file', step: 'write_file runs without error' },
-  'tool-error': { gate: 'write-file', step: 'write_file runs without error' },
+  'no-tool-events': { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' },
+  'no-tool-result': { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' },
+  'tool-error': { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' },
   'no-session': { gate: 'session-init', step: 'send init_session' },
   'bad-session-id': { gate: 'session-init', step: 'send init_session' },
   'fake-listing': { gate: 'list-files', step: 'verify listing of .' },

@@ -189,8 +189,8 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
 
     // The order, named in every gate whose reply runs one tool.
     for (const id of ['write-file', 'read-file', 'list-files', 'execute-command', 'git-status']) {
-      const order = failed(id).filter((c) => c.cause?.startsWith('message_complete arrived before tool_result'));
-      assert.ok(order.length > 0, `${id}: no failed check with the order as its cause; failed: ${JSON.stringify(failed(id).map((c) => c.cause ?? c.name))}`);
+      const order = failed(id).filter((c) => c.failure?.kind === 'order' && c.failure.then === 'message_complete' && c.failure.first.startsWith('tool_result'));
+      assert.ok(order.length > 0, `${id}: no failed check with the order as its cause; failed: ${JSON.stringify(failed(id).map((c) => c.failure ?? c.name))}`);
     }
 
     // The commit that never happened.
@@ -222,7 +222,7 @@ describe('an agent backend at a model pace', { concurrency: 2 }, () => {
     assert.equal(r.code, 1, r.out);
     const failed = r.result.gates.flatMap((g) => checksOf(g).filter((c) => !c.passed).map((c) => ({ gate: g.id, ...c })));
     // A budget of its own (the 50 ms health answer) may miss on a loaded machine; nothing else may fail.
-    assert.deepEqual(failed.filter((c) => c.cause !== 'over its latency budget').map((c) => `${c.gate}: ${c.name}: ${String(c.actual)}`), [], r.out);
+    assert.deepEqual(failed.filter((c) => c.failure?.kind !== 'budget').map((c) => `${c.gate}: ${c.name}: ${String(c.actual)}`), [], r.out);
     assert.ok(failed.some((c) => c.gate === 'chat-stream' && /^latency within 1000 ms$/.test(c.name)), `the first delta came after 2 s: ${r.out}`);
     const write = gate(r.result, 'write-file').steps.flatMap((st) => st.checks).find((c) => c.name === 'latency within 500 ms');
     assert.ok(write?.passed, `write_file is timed from tool_execution to tool_result, not the model's turn: ${JSON.stringify(write)}`);

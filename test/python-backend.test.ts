@@ -30,7 +30,7 @@ const DEFECTS: DefectCase[] = [
   { defect: 'trailing-newline', gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate", says: /^test\.txt content \|.*\| "Test content\\n"$/m },
   { defect: 'fake-commit', gate: 'git-commit', step: 'verify git lastMessage, headMoved', says: /^HEAD moved during the gate \|.*\| "none"$/m },
   { defect: 'status-omits-untracked', gate: 'git-status', step: 'verify git status', says: /claim misses: \[[^\]]*wsgate-status\.txt/ },
-  { defect: 'order', gate: 'write-file', step: 'write_file runs without error', says: /message_complete arrived before tool_result where tool="write_file"/ },
+  { defect: 'order', gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete', says: /message_complete arrived before tool_result where tool="write_file"/ },
   { defect: 'bad-uuid', gate: 'session-init', step: 'send init_session', says: /expected format uuid.*"session-1"/ },
   { defect: 'wrong-error-code', gate: 'error-recovery', step: 'send raw "{this is not json"', says: /error\.code: expected "INVALID_JSON".*"BAD_REQUEST"/ },
   { defect: 'close-on-error', gate: 'error-recovery', step: 'send no_such_message_type', says: /the server closed the connection \(1008/ },

@@ -296,8 +296,8 @@ describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_B
     test(`${name} with wrong-events: no tool event reaches the socket, and write-file says so`, async () => {
       const r = await runWithModel(name, { defect: 'wrong-events' });
       assert.equal(r.code, 1, r.out);
-      assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file runs without error' });
-      const causes = failedChecksOf(r, 'write-file', 'write_file runs without error').map((c) => c.cause ?? c.name);
+      assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' });
+      const causes = failedChecksOf(r, 'write-file', 'write_file: tool_execution, tool_result without error, message_complete').map((c) => c.cause ?? c.name);
       assert.ok(causes.some((c) => /without tool_execution where tool="write_file"/.test(c)), JSON.stringify(causes));
       // The premise: the model did ask for write_file, and the backend never returned a result.
       assert.ok(askedFor(r, 'write_file').length > 0, 'the stand-in never called write_file');
@@ -336,8 +336,8 @@ describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_B
   test('anthropic with early-complete: message_complete before tool_result fails write-file', async () => {
     const r = await runWithModel('anthropic', { defect: 'early-complete' });
     assert.equal(r.code, 1, r.out);
-    assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file runs without error' });
-    const causes = failedChecksOf(r, 'write-file', 'write_file runs without error').map((c) => c.cause ?? c.name);
+    assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' });
+    const causes = failedChecksOf(r, 'write-file', 'write_file: tool_execution, tool_result without error, message_complete').map((c) => c.cause ?? c.name);
     assert.ok(causes.some((c) => c.startsWith('message_complete arrived before tool_result')), JSON.stringify(causes));
     // The tool itself ran: only the order is wrong, and the verify step credits the file.
     assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');

@@ -6,6 +6,7 @@ import { expectTypeOf } from 'expect-type';
 import { STEPS, STEP_KINDS, type StepKind, type StepParams } from '../steps/index.ts';
 import type { CheckResult, GateResult, GateStatus, RunResult, StepResult, StepStatus, Timing, FrameSummary } from '../lib/evidence/results.ts';
 import type { Loc } from '../lib/loc.ts';
+import type { Failure } from '../lib/evidence/failure.ts';
 import type { StepDefinition } from '../lib/runner/step-api.ts';
 import { STEP_SCHEMAS } from '../steps/schemas/index.ts';
 import type { StepSchema } from '../lib/gates/step-schema.ts';
@@ -65,7 +66,7 @@ test('step params: send has `send` and optional `expect`; others have their key'
 });
 
 test('CheckResult, StepResult, GateResult and RunResult fields', () => {
-  expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; reason?: string; cause?: string; warning?: boolean }>();
+  expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; reason?: string; failure?: Failure; cause?: string; warning?: boolean }>();
   expectTypeOf<Loc>().toEqualTypeOf<{ file: string; line: number; col: number }>();
   expectTypeOf<StepStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked'>();
   expectTypeOf<GateStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked'>();

@@ -1,6 +1,9 @@
 // The data every step, gate and run produces. Steps never print: reporters read these.
 import type { CoverageReport } from '../protocol/index.ts';
 import type { Loc } from '../loc.ts';
+import type { Failure } from './failure.ts';
+
+export type { Failure, FailureKind } from './failure.ts';
 
 export interface CheckResult {
   /** What was checked, in words: "tool_result.error absent". */
@@ -11,7 +14,9 @@ export interface CheckResult {
   loc: Loc;
   /** Why it failed, in words, when the predicate said ("expected format uuid, got ..."). */
   reason?: string;
-  /** What went wrong, the same words wherever it happened, so a summary can group failures by it. */
+  /** What went wrong, as data (a failed check only): code decides on its kind, reporters word it. */
+  failure?: Failure;
+  /** The failure in words (describeFailure), kept in result.json for its readers. */
   cause?: string;
   /** Passed only as a warning (lenient mode, soft budget, optional message missing). */
   warning?: boolean;

@@ -8,6 +8,12 @@ export interface StepSchema<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** One line for reports: "send init_session". */
   label(params: z.infer<S>): string;
+  /**
+   * Whether the label (when the author gave no name) is made from the values the step runs with, the
+   * variables filled in: a label that shows what was sent or checked. Other labels stay as written, so
+   * reports (JUnit test names, the fault table) name the step the same way on every run.
+   */
+  labelShowsValues?: boolean;
   /** Problems the loader reports before anything runs (exit 2), each at a key path of the step. */
   loadProblems?(params: z.infer<S>): LoadProblem[];
   /** Risks the loader prints as warnings (the run goes on); `known` names the variables that are not captures. */

@@ -28,7 +28,7 @@ export function lastMessages(members: Member[], n = 8): FrameSummary[] {
 
 export function noConnection(ctx: StepContext, on: string | undefined): StepResult {
   const name = on ?? 'main';
-  return ctx.result([ctx.check(`connection ${name} exists`, `an open connection named ${name}`, 'none: add a connect step before this one', false, ctx.locOf(['on']))]);
+  return ctx.result([ctx.check({ name: `connection ${name} exists`, expected: `an open connection named ${name}`, actual: 'none: add a connect step before this one', passed: false, loc: ctx.locOf(['on']), failure: { kind: 'input', what: `no connection named ${name}` } })]);
 }
 
 /** What a send carries: the text, and the parsed message when it is JSON (for reply correlation). */
@@ -71,7 +71,7 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       if (!m.conn.send(out.text, out.meta)) {
         m.closeReported = true;
         const words = closeWords(m.conn.closed!);
-        checks.push({ ...ctx.check(`${m.label}: send`, 'an open connection', `${words} before this step`, false), cause: words });
+        checks.push(ctx.check({ name: `${m.label}: send`, expected: 'an open connection', actual: `${words} before this step`, passed: false, failure: { kind: 'closed', conn: m.label, close: words } }));
       }
       sendN.set(m, m.conn.framesOut);
     }
@@ -119,7 +119,7 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
     for (const name of p.distinct ?? []) {
       const values = outcomes.map((o) => o.captures.get(name));
       const unique = new Set(values.map((v) => JSON.stringify(v)));
-      checks.push(ctx.check(`${name} differs on each of ${members.length} connections`, `${members.length} distinct values`, `${unique.size} distinct`, unique.size === members.length && !values.includes(undefined), ctx.locOf(['distinct'])));
+      checks.push(ctx.check({ name: `${name} differs on each of ${members.length} connections`, expected: `${members.length} distinct values`, actual: `${unique.size} distinct`, passed: unique.size === members.length && !values.includes(undefined), loc: ctx.locOf(['distinct']), failure: { kind: 'distinct', variable: name } }));
     }
     if (outcomes.every((o) => o.completed) && span) {
       const t = spanTiming(ctx, outcomes, p.budget!, span, sentAt, stalls?.harness.stop());
@@ -158,7 +158,7 @@ function spanTiming(ctx: StepContext, outcomes: AwaitOutcome[], budget: FrameBud
     const to = span.to !== undefined ? o.spanTo?.at : o.lastMetAt;
     if (from === undefined || to === undefined) {
       const missing = from === undefined ? selectorLabel(span.from!) : selectorLabel(span.to!);
-      return { check: { ...ctx.check(`latency ${words}`, `a ${missing} to time`, `no ${missing} arrived`, false, ctx.locOf(['budget'])), cause: `no ${missing} to time the budget by` } };
+      return { check: ctx.check({ name: `latency ${words}`, expected: `a ${missing} to time`, actual: `no ${missing} arrived`, passed: false, loc: ctx.locOf(['budget']), failure: { kind: 'missing', what: missing, ended: 'timeout', toTime: true } }) };
     }
     each.push(Math.max(0, to - from));
   }

@@ -11,13 +11,15 @@ export interface FieldCheckOptions {
   name(path: string): string;
   /** Where the matcher for a path is written. */
   locOf(path: string): Loc;
+  /** The whole field a failure names: "tool_result.error" (default: the path). */
+  field?(path: string): string;
 }
 
 export function fieldChecks(json: unknown, matchers: Record<string, Matcher>, o: FieldCheckOptions): CheckResult[] {
   return Object.entries(matchers).map(([p, m]) => {
     const actual = getPath(json, p);
     const r = matchValue(m, actual);
-    return { name: o.name(p), expected: m, actual, passed: r.passed, loc: o.locOf(p), ...(r.reason ? { reason: r.reason } : {}) };
+    return { name: o.name(p), expected: m, actual, passed: r.passed, loc: o.locOf(p), ...(r.reason ? { reason: r.reason } : {}), ...(r.passed ? {} : { failure: { kind: 'field', field: o.field?.(p) ?? p, expected: m } as const }) };
   });
 }
 
@@ -27,7 +29,7 @@ export function captureFields(json: unknown, captures: Record<string, string>, o
   const checks: CheckResult[] = [];
   for (const [variable, p] of Object.entries(captures)) {
     const v = getPath(json, p);
-    if (v === undefined) checks.push({ name: o.name(variable, p), expected: 'a value', actual: undefined, reason: `no field ${p}`, passed: false, loc: o.locOf(variable) });
+    if (v === undefined) checks.push({ name: o.name(variable, p), expected: 'a value', actual: undefined, reason: `no field ${p}`, passed: false, loc: o.locOf(variable), failure: { kind: 'capture', variable, path: p } });
     else values.set(variable, v);
   }
   return { values, checks };

@@ -7,7 +7,7 @@ import type { CollectExpectation, Expectation, NonJson, NoneExpectation, Selecto
 import { describe, getPath, matchValue } from './match.ts';
 import { captureFields, fieldChecks } from './field-checks.ts';
 import type { Kinds } from './kinds.ts';
-import type { CheckResult } from '../evidence/results.ts';
+import type { CheckResult, Failure } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';
 import type { CloseInfo, Frame } from '../wscat/connection.ts';
 import { parseDuration } from '../gates/duration.ts';
@@ -239,7 +239,7 @@ export class ExpectationMatcher {
     const forbid = this.o.forbid.findIndex((s) => this.selects(selectorObject(s), f));
     if (forbid < 0) return false;
     const what = selectorLabel(this.o.forbid[forbid]!);
-    this.checks.push({ name: `${this.who}: no ${what} while the step ran`, expected: `no ${what}`, actual: oneLine(f.text, 500), passed: false, loc: this.o.locOfForbid(forbid), cause: `${what} arrived` });
+    this.checks.push({ name: `${this.who}: no ${what} while the step ran`, expected: `no ${what}`, actual: oneLine(f.text, 500), passed: false, loc: this.o.locOfForbid(forbid), failure: { kind: 'forbidden', what } });
     this.wait = { phase: 'ended', why: { kind: 'forbidden' } };
     return true;
   }
@@ -266,7 +266,7 @@ export class ExpectationMatcher {
         const waiting = this.exps.findIndex((_, i) => !this.done(i));
         const rule = this.o.nonJson;
         const expected = typeof rule === 'object' ? `a JSON text frame, or a frame nonJson.allow names (${rule.allow.map((m) => describe(m)).join(', ')})` : 'a JSON text frame';
-        this.nonJsonCheck = { name: `${this.who}: every frame is JSON`, expected, actual: oneLine(f.text), passed: false, loc: this.o.locOf(waiting >= 0 ? [waiting] : []), cause: 'a frame that is not JSON arrived' };
+        this.nonJsonCheck = { name: `${this.who}: every frame is JSON`, expected, actual: oneLine(f.text), passed: false, loc: this.o.locOf(waiting >= 0 ? [waiting] : []), failure: { kind: 'nonJson' } };
         this.checks.push(this.nonJsonCheck);
       }
       return true;
@@ -277,7 +277,7 @@ export class ExpectationMatcher {
       // A frame that was already waiting when the step began is not one that arrived in the window.
       if (!isNone(e) || s.state !== 'watching' || now >= s.until || f.seq < (this.o.firstNewSeq ?? 0) || !this.selects(selectorObject(e.none), f)) continue;
       this.states[i] = { state: 'violated', frame: f, until: s.until };
-      this.checks.push({ name: `${this.who}: ${expectationLabel(e)} for ${parseDuration(e.for)} ms`, expected: `no ${selectorLabel(e.none)}`, actual: oneLine(f.text), passed: false, loc: this.o.locOf([i]), cause: `${selectorLabel(e.none)} arrived` });
+      this.checks.push({ name: `${this.who}: ${expectationLabel(e)} for ${parseDuration(e.for)} ms`, expected: `no ${selectorLabel(e.none)}`, actual: oneLine(f.text), passed: false, loc: this.o.locOf([i]), failure: { kind: 'forbidden', what: selectorLabel(e.none), forMs: parseDuration(e.for) } });
       return true;
     }
     for (let i = 0; i < this.exps.length; i++) {
@@ -338,10 +338,7 @@ export class ExpectationMatcher {
       return;
     }
     this.checks.push({ name: `${this.who}: ${label} arrived`, expected: exp.type ?? exp.where, actual: describe(f.json), passed: true, loc: this.o.locOf([i]) });
-    const paths = Object.keys(exp.match ?? {});
-    fieldChecks(f.json, exp.match ?? {}, { name: (p) => `${this.who}: ${fieldLabel(exp.type, p)}`, locOf: (p) => this.o.locOf([i, 'match', p]) }).forEach((c, k) => {
-      this.checks.push(c.passed ? c : { ...c, cause: `${fieldLabel(exp.type, paths[k]!)}: ${c.reason?.replace(/, got .*$/, '') ?? 'does not hold'}` });
-    });
+    this.checks.push(...fieldChecks(f.json, exp.match ?? {}, { name: (p) => `${this.who}: ${fieldLabel(exp.type, p)}`, field: (p) => fieldLabel(exp.type, p), locOf: (p) => this.o.locOf([i, 'match', p]) }));
     const cap = captureFields(f.json, exp.capture ?? {}, { name: (v, p) => `${this.who}: capture ${v} from ${p}`, locOf: (v) => this.o.locOf([i, 'capture', v]) });
     for (const [k, v] of cap.values) this.captures.set(k, v);
     this.checks.push(...cap.checks);
@@ -359,12 +356,12 @@ export class ExpectationMatcher {
     // Version 1 of the gates format joins pieces with nothing unless `join:` says otherwise, text or not.
     const join = exp.join ?? '';
     const text = pieces.map((p) => (typeof p === 'string' ? p : p === undefined ? '' : JSON.stringify(p))).join(join);
-    this.checks.push({ name: `${this.who}: at least ${min} ${exp.collect}`, expected: `>= ${min}`, actual: pieces.length, passed: pieces.length >= min, loc: this.o.locOf([i]), ...(pieces.length < min ? { cause: `fewer than ${min} ${exp.collect}` } : {}) });
+    this.checks.push({ name: `${this.who}: at least ${min} ${exp.collect}`, expected: `>= ${min}`, actual: pieces.length, passed: pieces.length >= min, loc: this.o.locOf([i]), ...(pieces.length < min ? { failure: { kind: 'count', what: exp.collect, min } } : {}) });
     if (exp.text !== undefined) {
       const r = matchValue(exp.text, text);
       // A failed text says how it was joined: the join is the usual surprise when pieces are numbers.
       const how = `${pieces.length} piece${pieces.length === 1 ? '' : 's'} joined with ${JSON.stringify(join)}${exp.join === undefined ? ' (the default; `join:` sets the text between pieces)' : ' (join:)'}`;
-      this.checks.push({ name: `${this.who}: ${exp.collect} text`, expected: exp.text, actual: text, passed: r.passed, loc: this.o.locOf([i, 'text']), ...(r.reason ? { reason: `${r.reason}; ${how}`, cause: `${exp.collect} text does not hold` } : {}) });
+      this.checks.push({ name: `${this.who}: ${exp.collect} text`, expected: exp.text, actual: text, passed: r.passed, loc: this.o.locOf([i, 'text']), ...(r.reason ? { reason: `${r.reason}; ${how}` } : {}), ...(r.passed ? {} : { failure: { kind: 'content', subject: `${exp.collect} text` } }) });
     }
     if (exp.into) this.captures.set(exp.into, text);
   }
@@ -425,7 +422,7 @@ export class ExpectationMatcher {
         actual: `arrived in this order: #${si.frame.seq} ${li} (+${si.afterMs} ms), #${sj.frame.seq} ${lj} (+${sj.afterMs} ms)`,
         passed: false,
         loc: this.o.locOf([j]),
-        cause: `${li} arrived before ${lj}`,
+        failure: { kind: 'order', first: lj, then: li },
       });
     }
     for (let i = 0; i < this.exps.length; i++) {
@@ -448,7 +445,7 @@ export class ExpectationMatcher {
       const laterMet = why.kind === 'late' ? [] : this.early.filter((x) => x.j === i).map((x) => `${expectationLabel(this.exps[x.i]!)} (#${(this.states[x.i] as { frame: Frame }).frame.seq})`);
       const hint = this.hint(e);
       const actual = [this.missingWords(why), laterMet.length ? `${laterMet.join(', ')} arrived, but not this` : '', hint || this.instead(why)].filter(Boolean).join('; ');
-      this.checks.push({ name: `${this.who}: ${label}`, expected: label, actual, passed: false, loc: this.o.locOf([i]), cause: this.causeOfMissing(why, label) });
+      this.checks.push({ name: `${this.who}: ${label}`, expected: label, actual, passed: false, loc: this.o.locOf([i]), failure: this.missing(why, label) });
     }
     const metAfterMs = this.states.map((s) => (s.state === 'met' || s.state === 'collected' ? s.afterMs : undefined));
     return { checks: this.checks, captures: this.captures, metAfterMs, ...(this.lastMetSeq !== undefined ? { lastMetSeq: this.lastMetSeq } : {}), ...(this.lastMetAt !== undefined ? { lastMetAt: this.lastMetAt } : {}), ...(this.spanFrom ? { spanFrom: this.spanFrom } : {}), ...(this.spanTo ? { spanTo: this.spanTo } : {}), completed: why.kind === 'done' && this.checks.every((c) => c.passed) };
@@ -486,10 +483,10 @@ export class ExpectationMatcher {
     return `arrived instead: ${words.join(', ')}${byKind.size > 4 ? ', …' : ''}`;
   }
 
-  private causeOfMissing(why: WaitEnd, label: string): string {
-    if (why.kind === 'closed') return `${closeWords(why.info)} before ${label}`;
-    if (why.kind === 'late') return `${expectationLabel(this.exps[this.exps.findLastIndex(isSelectable)]!)} ended the exchange without ${label}`;
-    return `no ${label}`;
+  private missing(why: WaitEnd, what: string): Failure {
+    if (why.kind === 'closed') return { kind: 'missing', what, ended: 'closed', close: closeWords(why.info) };
+    if (why.kind === 'late') return { kind: 'late', what, last: expectationLabel(this.exps[this.exps.findLastIndex(isSelectable)]!) };
+    return { kind: 'missing', what, ended: 'timeout' };
   }
 
   private missingWords(why: WaitEnd): string {

@@ -63,7 +63,7 @@ export class GateProtocolWatch {
         actual: `${p.violation.message} in ${p.text.length > 300 ? p.text.slice(0, 300) + '…' : p.text}`,
         passed: warning,
         loc,
-        ...(warning ? { warning: true } : {}),
+        ...(warning ? { warning: true } : { failure: { kind: 'protocol', direction: p.direction, ...(p.violation.type !== undefined ? { message: p.violation.type } : {}), path: p.violation.path, rule: p.violation.rule } }),
       };
     });
     this.pending = [];

@@ -10,6 +10,8 @@ import { formatCoverage } from '../protocol/coverage.ts';
 import { codeFrame } from './code-frame.ts';
 import { SKIPPED_BY_FLAG } from '../evidence/results.ts';
 import { liveLine, liveLineEnabled } from './live-line.ts';
+import { describeFailure, failureSubject, whyFailed } from '../evidence/describe-failure.ts';
+import type { FailureKind } from '../evidence/failure.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return termText(v, { newlines: true });
@@ -29,23 +31,27 @@ function indent(text: string, pad: string, maxLines = 20): string {
 }
 
 /**
- * Failed checks grouped by what went wrong, most gates first: one defect that breaks seven gates reads
- * as one line ("message_complete arrived before tool_result: 7 gates"), not seven stories.
+ * Failed checks grouped by what went wrong (the failure's kind and subject), most gates first: one
+ * defect that breaks seven gates reads as one line ("message_complete arrived before tool_result: 7
+ * gates"), not seven stories. A check with no typed failure (a result from an older wsgate) is its own
+ * group, under its whole name.
  */
-export function failuresByCause(gates: GateResult[]): { cause: string; gates: string[] }[] {
-  const by = new Map<string, Set<string>>();
+export function failuresByCause(gates: GateResult[]): { kind: FailureKind | 'check'; subject: string; cause: string; gates: string[] }[] {
+  const by = new Map<string, { kind: FailureKind | 'check'; subject: string; cause: string; gates: Set<string> }>();
   for (const g of gates) {
     for (const s of g.steps) {
       for (const c of s.checks) {
         if (c.passed) continue;
-        const cause = c.cause ?? c.name.replace(/^[^:]+#\d+: |^[A-Za-z0-9_.-]+: /, '');
-        const set = by.get(cause) ?? new Set<string>();
-        set.add(g.id);
-        by.set(cause, set);
+        const kind = c.failure?.kind ?? 'check';
+        const subject = c.failure ? failureSubject(c.failure) : c.name;
+        const key = JSON.stringify([kind, subject]);
+        const group = by.get(key) ?? { kind, subject, cause: c.failure ? describeFailure(c.failure) : (c.cause ?? c.name), gates: new Set<string>() };
+        group.gates.add(g.id);
+        by.set(key, group);
       }
     }
   }
-  return [...by.entries()].map(([cause, set]) => ({ cause, gates: [...set] })).sort((a, b) => b.gates.length - a.gates.length);
+  return [...by.values()].map((x) => ({ ...x, gates: [...x.gates] })).sort((a, b) => b.gates.length - a.gates.length);
 }
 
 export function consoleReporter(o: ReporterOptions): Reporter {
@@ -78,7 +84,8 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (source && ch.loc.file === source.file) for (const l of codeFrame(source.text, ch.loc)) write(dim(`          ${safe(l)}`));
       write(indent(`expected: ${show(ch.expected)}`, '          '));
       write(indent(`actual:   ${show(ch.actual)}`, '          '));
-      if (ch.reason) write(indent(`why:      ${show(ch.reason)}`, '          '));
+      const why = whyFailed(ch);
+      if (why) write(indent(`why:      ${show(why)}`, '          '));
     }
     if (step.lastMessages?.length) {
       write(dim(`        last messages (${step.lastMessages.length}):`));

@@ -8,6 +8,7 @@ import { formatLoc, type Loc } from '../loc.ts';
 import { guard, normalize, show, target, writeOut } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { termText } from './term-safe.ts';
+import { whyFailed } from '../evidence/describe-failure.ts';
 
 /** Escaping of a workflow command's message (the part after `::`). */
 export function escapeData(s: string): string {
@@ -44,7 +45,8 @@ function command(kind: 'error' | 'warning', c: CheckResult, gate: string, step: 
   if (Number.isInteger(loc?.line) && loc.line > 0) props.push(`line=${loc.line}`);
   if (Number.isInteger(loc?.col) && loc.col > 0) props.push(`col=${loc.col}`);
   props.push(`title=${escapeProperty(`wsgate ${gate} › ${step}`.slice(0, 200))}`);
-  const msg = `${c.name}\nexpected: ${show(c.expected, 1500)}\nactual:   ${show(c.actual, 1500)}\nat ${formatLoc(loc)}`;
+  const why = c.passed ? undefined : whyFailed(c);
+  const msg = `${c.name}\nexpected: ${show(c.expected, 1500)}\nactual:   ${show(c.actual, 1500)}${why ? `\nwhy:      ${show(why, 1500)}` : ''}\nat ${formatLoc(loc)}`;
   return `::${kind} ${props.join(',')}::${escapeData(msg)}`;
 }
 

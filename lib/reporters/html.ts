@@ -9,6 +9,7 @@ import { formatLoc } from '../loc.ts';
 import { fileReporter, normalize, readTranscript, show, type Transcript, type TranscriptLine } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
+import { whyFailed } from '../evidence/describe-failure.ts';
 
 export const HTML_DEFAULT_FILE = 'wsgate-report.html';
 const MAX_FRAME_CHARS = 20_000;
@@ -66,6 +67,7 @@ function inlinePair(a: string, b: string): [string, string] {
 function diffView(c: CheckResult): string {
   const exp = show(c.expected, MAX_VALUE_CHARS, true);
   const act = show(c.actual, MAX_VALUE_CHARS, true);
+  const why = whyFailed(c);
   const a = exp.split('\n');
   const b = act.split('\n');
   let body: string;
@@ -89,7 +91,7 @@ function diffView(c: CheckResult): string {
     body = rows.join('');
   }
   return `<div class="check failed">
-<div class="check-head">✗ ${esc(c.name)} <span class="loc">${esc(formatLoc(c.loc))}</span></div>
+<div class="check-head">✗ ${esc(c.name)} <span class="loc">${esc(formatLoc(c.loc))}</span></div>${why ? `\n<div class="why">${esc(why)}</div>` : ''}
 <div class="diff"><div class="diff-legend"><span class="d-del">- expected</span> <span class="d-ins">+ actual</span></div><pre>${body}</pre></div>
 </div>`;
 }
@@ -196,7 +198,7 @@ details.gate.s-failed{border-color:var(--bad)}.gate-id{font-family:ui-monospace,
 table{border-collapse:collapse;width:100%}th,td{border-top:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--soft);font-weight:600;font-size:.85rem}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}.loc,.stepref{font-family:ui-monospace,monospace;font-size:.8rem;color:var(--mute);white-space:nowrap}
 .kind{margin-left:.5rem;font-size:.75rem;color:var(--mute)}.note{color:var(--mute);font-size:.85rem}.details{margin-top:.4rem}
-.check{margin:.3rem 0;padding:.3rem .5rem;border-left:3px solid var(--line)}.check.failed{border-color:var(--bad)}.check.warn{border-color:var(--warn);color:var(--warn)}.check-head{font-weight:600}
+.check{margin:.3rem 0;padding:.3rem .5rem;border-left:3px solid var(--line)}.check.failed{border-color:var(--bad)}.check.warn{border-color:var(--warn);color:var(--warn)}.check-head{font-weight:600}.why{margin:.2rem 0}
 .diff pre,pre.frame{margin:.2rem 0;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,monospace}.diff-legend{font-size:.8rem}
 .d-del{background:#ffebe9;color:#82071e}.d-ins{background:#dafbe1;color:#116329}.d-same{color:var(--mute)}mark{background:#ffd8b5;color:inherit}
 .last .msg{font-size:.8rem}.last code{word-break:break-all}.conn{font-family:ui-monospace,monospace}.more{color:var(--warn);font-style:italic}

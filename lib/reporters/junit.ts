@@ -7,6 +7,7 @@ import { formatLoc } from '../loc.ts';
 import { fileReporter, normalize, show } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
+import { whyFailed } from '../evidence/describe-failure.ts';
 
 export const JUNIT_DEFAULT_FILE = 'wsgate-junit.xml';
 
@@ -43,8 +44,12 @@ function failureText(step: StepResult): { message: string; text: string } {
     return { message: oneLine(why), text: `${why}\nat ${formatLoc(step.loc)}` };
   }
   const first = failed[0]!;
-  const message = oneLine(`${first.name}: expected ${show(first.expected, 200)}, actual ${show(first.actual, 200)}${failed.length > 1 ? ` (+${failed.length - 1} more)` : ''}`);
-  const parts = failed.map((c) => [`✗ ${c.name}`, `  at ${formatLoc(c.loc)}`, `  expected: ${show(c.expected, 20_000)}`, `  actual:   ${show(c.actual, 20_000)}`].join('\n'));
+  const firstWhy = whyFailed(first);
+  const message = oneLine(`${first.name}: ${firstWhy ? `${firstWhy}; ` : ''}expected ${show(first.expected, 200)}, actual ${show(first.actual, 200)}${failed.length > 1 ? ` (+${failed.length - 1} more)` : ''}`);
+  const parts = failed.map((c) => {
+    const why = whyFailed(c);
+    return [`✗ ${c.name}`, `  at ${formatLoc(c.loc)}`, `  expected: ${show(c.expected, 20_000)}`, `  actual:   ${show(c.actual, 20_000)}`, ...(why ? [`  why:      ${show(why, 20_000)}`] : [])].join('\n');
+  });
   if (step.lastMessages?.length) {
     parts.push(['last messages:', ...step.lastMessages.map((m) => `  ${m.conn} #${m.seq}: ${oneLine(String(m.text ?? ''), 2000)}`)].join('\n'));
   }

@@ -7,6 +7,7 @@ import { appendOut, fileReporter, normalize, show } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { termText } from './term-safe.ts';
 import { escapeMarkup } from '../util/markup.ts';
+import { whyFailed } from '../evidence/describe-failure.ts';
 
 export const MARKDOWN_DEFAULT_FILE = 'wsgate-summary.md';
 /** GitHub refuses step summaries over 1 MiB; failure details stop well before that. */
@@ -71,7 +72,8 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
       for (const c of failed) {
         block.push(`- **${mdText(c.name, 300)}** at \`${formatLoc(c.loc).replace(/`/g, '')}\``);
         block.push('');
-        block.push(mdFence(`expected: ${show(c.expected, MAX_VALUE_CHARS)}\nactual:   ${show(c.actual, MAX_VALUE_CHARS)}`).replace(/^/gm, '  '));
+        const why = whyFailed(c);
+        block.push(mdFence(`expected: ${show(c.expected, MAX_VALUE_CHARS)}\nactual:   ${show(c.actual, MAX_VALUE_CHARS)}${why ? `\nwhy:      ${show(why, MAX_VALUE_CHARS)}` : ''}`).replace(/^/gm, '  '));
         block.push('');
       }
       if (step.lastMessages?.length) {

@@ -1,6 +1,6 @@
 // What a step receives besides its own parameters: the gate's variables, its connections,
 // deadlines, the project folder and the evidence sink. Steps return results; they never print.
-import type { CheckResult, StepResult, Timing } from '../evidence/results.ts';
+import type { CheckResult, Failure, StepResult, Timing } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';
 import type { VarScope } from '../util/vars.ts';
 import type { WscatConnection, ConnectOptions, ConnectionFailure } from '../wscat/connection.ts';
@@ -54,10 +54,27 @@ export interface RunSettings {
   model?: RunModel;
 }
 
+/**
+ * What a step states for one check. A check that may fail names its failure's kind: the type asks for
+ * `failure` unless `passed` is the literal `true`.
+ */
+export type CheckInput = {
+  name: string;
+  expected: unknown;
+  actual: unknown;
+  /** Default: the step's own location. */
+  loc?: Loc;
+  warning?: boolean;
+  /** The matcher's own words for why the value does not hold. */
+  reason?: string;
+} & ({ passed: true; failure?: Failure } | { passed: boolean; failure: Failure });
+
 export interface StepContext {
   gateId: string;
   /** "gate-id#3" for evidence. */
   stepId: string;
+  /** The step's place in its gate, from 1 (the 3 of "gate-id#3"). */
+  stepNumber: number;
   loc: Loc;
   /** Location of a nested key of the step, e.g. ['expect', 0, 'match', 'sessionId']. */
   locOf(path: (string | number)[]): Loc;
@@ -83,7 +100,8 @@ export interface StepContext {
   progress(text: string): void;
   /** Build the step's result; status derives from the checks. */
   result(checks: CheckResult[], extra?: Partial<Omit<StepResult, 'checks' | 'kind' | 'loc'>>): StepResult;
-  check(name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult;
+  /** A check; `failure` says what went wrong when it did not pass (kept only then). */
+  check(c: CheckInput): CheckResult;
   /** A measured time against a budget; `stall` is how long wsgate's own processes waited for a CPU meanwhile. */
   timing(name: string, ms: number, budget: unknown, loc?: Loc, stall?: StallReading): { timing: Timing; check?: CheckResult };
 }

@@ -4,11 +4,10 @@
 import type { LoadedGate, LoadedGates, LoadedStep } from '../gates/model.ts';
 import { STEPS } from '../../steps/index.ts';
 import type { StepDefinition } from './step-api.ts';
-import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
+import type { CheckInput, EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
 import { VarScope, UnknownVariable, refsIn, substitute } from '../util/vars.ts';
 import { Kinds } from '../matching/kinds.ts';
 import { SKIPPED_BY_FLAG, gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
-import type { Loc } from '../loc.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { OUTSIDE_VARS, makeOutside, outsideFrom, removeOutside } from './outside.ts';
 import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
@@ -23,6 +22,7 @@ import { EXIT } from '../errors.ts';
 import type { Budget } from '../gates/common-schema.ts';
 import type { FrameSummary } from '../evidence/results.ts';
 import { Secrets } from '../evidence/secrets.ts';
+import { describeFailure } from '../evidence/describe-failure.ts';
 import type { ProtocolWatch, GateProtocolWatch } from '../protocol/watch.ts';
 import type { RunModel } from '../model-api/in-run.ts';
 
@@ -239,15 +239,17 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
 }
 
 
+/** result.json keeps each failure in words too, for readers that do not know the kinds. */
+function withCauses(checks: CheckResult[]): void {
+  for (const c of checks) if (!c.passed && c.failure && c.cause === undefined) c.cause = describeFailure(c.failure);
+}
+
 /** Checks found after a step ran (protocol violations) join its result and its status. */
 function addChecks(result: StepResult, extra: CheckResult[]): void {
   if (!extra.length) return;
   result.checks.push(...extra);
   if (extra.some((c) => !c.passed) && result.status !== 'skipped') result.status = 'failed';
 }
-
-/** What a failed latency budget check says: a gate that failed only on budgets still does its job for the gates that need it. */
-export const OVER_BUDGET = 'over its latency budget';
 
 /** Why a gate cannot run: a gate it needs (and that runs here) failed on a functional check or was skipped. */
 async function blockedBy(gate: LoadedGate, finished: Map<string, { promise: Promise<GateResult> }>): Promise<string | undefined> {
@@ -256,7 +258,8 @@ async function blockedBy(gate: LoadedGate, finished: Map<string, { promise: Prom
     if (!f) continue;
     const r = await f.promise;
     if (r.status === 'skipped') return `needs ${id}, which did not run${r.note ? ` (${r.note})` : ''}`;
-    const functional = r.steps.some((s) => s.checks.some((c) => !c.passed && c.cause !== OVER_BUDGET));
+    // A gate that failed only on latency budgets still does its job for the gates that need it.
+    const functional = r.steps.some((s) => s.checks.some((c) => !c.passed && c.failure?.kind !== 'budget'));
     if (r.status === 'failed' && functional) return `needs ${id}, which failed`;
   }
   return undefined;
@@ -309,6 +312,14 @@ function fillKnown(text: string, vars: VarScope): string {
     const r = vars.lookup(name);
     return r.found ? (typeof r.value === 'string' ? r.value : JSON.stringify(r.value)) : whole;
   });
+}
+
+/** A step's parameters with every variable that is set filled into their strings (for a label). */
+function fillKnownDeep(value: unknown, vars: VarScope, depth = 0): unknown {
+  if (typeof value === 'string') return fillKnown(value, vars);
+  if (value === null || typeof value !== 'object' || depth > 50) return value;
+  if (Array.isArray(value)) return value.map((x) => fillKnownDeep(x, vars, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, fillKnownDeep(x, vars, depth + 1)]));
 }
 
 /** Frames no step of the gate consumed, per connection: listed in the evidence (result.json). */
@@ -375,9 +386,10 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
     for (let i = 0; i < gate.steps.length; i++) {
       const step = gate.steps[i]!;
       const def = STEPS[step.kind] as unknown as StepDefinition;
-      // A name the author wrote is filled in; a generated label stays as written, so reports (JUnit test
-      // names, the fault table) name the same step the same way on every run.
-      const label = (step.params as { name?: unknown }).name !== undefined ? fillKnown(step.label, vars) : step.label;
+      // A name the author wrote is filled in; a generated label is made from the values the step runs
+      // with only where its kind says so (what a send sent, which file a verify read).
+      const named = (step.params as { name?: unknown }).name !== undefined;
+      const label = named ? fillKnown(step.label, vars) : def.labelShowsValues ? def.label(fillKnownDeep(step.params, vars)) : step.label;
       const skip = (note: string, status: 'skipped' | 'unchecked' = 'skipped') => {
         const r: StepResult = { kind: step.kind, label, status, checks: [], ms: 0, loc: step.loc, note };
         steps.push(r);
@@ -414,6 +426,7 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       result.label = label;
       result.ms = Math.round(performance.now() - t0);
       if (watch) addChecks(result, watch.drain(step.loc));
+      withCauses(result.checks);
       if (o.signal.aborted && result.status !== 'passed') {
         // Checks cut short by the interruption say nothing about the server.
         result.status = 'skipped';
@@ -434,7 +447,10 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
     await disposeAll();
     // Frames that arrived after the last step ended still count against it.
     const last = steps.findLast((s) => s.status !== 'skipped');
-    if (watch && last) addChecks(last, watch.drain(last.loc));
+    if (watch && last) {
+      addChecks(last, watch.drain(last.loc));
+      withCauses(last.checks);
+    }
     for (const p of gateProcesses) if (p.stopAt !== 'gate') runProcesses.push(p);
     await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
   }
@@ -468,17 +484,20 @@ function makeContext(parts: ContextParts): StepContext {
   const { gate, step, index, o, settings, vars, snapshot, connections, processes, runProcesses, secrets, watch, current, earlier } = parts;
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
-  const check = (name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult => ({
-    name,
-    expected,
-    actual,
-    passed,
-    loc: loc ?? step.loc,
-    ...(warning ? { warning } : {}),
+  const check = (c: CheckInput): CheckResult => ({
+    name: c.name,
+    expected: c.expected,
+    actual: c.actual,
+    passed: c.passed,
+    loc: c.loc ?? step.loc,
+    ...(c.reason !== undefined ? { reason: c.reason } : {}),
+    ...(c.warning ? { warning: c.warning } : {}),
+    ...(!c.passed && c.failure ? { failure: c.failure } : {}),
   });
   return {
     gateId: gate.id,
     stepId,
+    stepNumber: index + 1,
     loc: step.loc,
     locOf: step.locOf,
     vars,
@@ -550,11 +569,11 @@ function makeContext(parts: ContextParts): StepContext {
       const timing: Timing = { name, ms, passed: b ? ms <= b.ms || unmeasurable : true, ...(b ? { budgetMs: b.ms, soft: b.soft } : {}), ...(stall ? { stalledMs: waited } : {}), ...(unmeasurable ? { unmeasurable: true } : {}) };
       if (!b) return { timing };
       if (unmeasurable) {
-        return { timing, check: check(`latency within ${b.ms} ms: not measurable`, `<= ${b.ms} ms`, `${ms} ms, of which wsgate's own processes waited ${waited} ms for a CPU (a busy machine): no verdict`, true, loc, true) };
+        return { timing, check: check({ name: `latency within ${b.ms} ms: not measurable`, expected: `<= ${b.ms} ms`, actual: `${ms} ms, of which wsgate's own processes waited ${waited} ms for a CPU (a busy machine): no verdict`, passed: true, ...(loc ? { loc } : {}), warning: true }) };
       }
       const over = ms > b.ms;
-      const c = check(`latency within ${b.ms} ms${b.soft ? ' (soft)' : ''}`, `<= ${b.ms} ms`, stall ? `${ms} ms (wsgate waited ${waited} ms for a CPU)` : `${ms} ms`, !over || b.soft, loc, over && b.soft);
-      return { timing, check: over ? { ...c, cause: OVER_BUDGET } : c };
+      const actual = stall ? `${ms} ms (wsgate waited ${waited} ms for a CPU)` : `${ms} ms`;
+      return { timing, check: check({ name: `latency within ${b.ms} ms${b.soft ? ' (soft)' : ''}`, expected: `<= ${b.ms} ms`, actual, passed: !over || b.soft, ...(loc ? { loc } : {}), warning: over && b.soft, failure: { kind: 'budget', budgetMs: b.ms } }) };
     },
   };
   /** Frames are attributed to the step running when they travel, not the one that opened the connection. */

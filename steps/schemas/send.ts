@@ -27,6 +27,7 @@ export const sendSchema = defineStepSchema({
     ...waitKeys,
   }),
   loadProblems: sendProblems,
+  labelShowsValues: true,
   label: (p) => {
     if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
     // The usual kind fields first; else the start of the message itself, so two sends read differently.

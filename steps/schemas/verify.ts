@@ -40,6 +40,7 @@ export const verifySchema = defineStepSchema({
     wait: Duration.optional().describe('Keep re-checking (with backoff) up to this long, for servers that write after replying'),
     name: z.string().optional(),
   }),
+  labelShowsValues: true,
   label: (p) => {
     const v = p.verify;
     if ('file' in v) return `verify file ${v.file}`;

@@ -8,6 +8,7 @@ import { ExpectationMatcher, type MatchOptions, type WaitPhase } from '../../lib
 import { Kinds } from '../../lib/matching/kinds.ts';
 import type { Expectation } from '../../lib/gates/common-schema.ts';
 import type { Frame } from '../../lib/wscat/connection.ts';
+import type { Failure } from '../../lib/evidence/failure.ts';
 
 beforeEach(() => mock.timers.enable({ apis: ['Date'], now: 1_000_000 }));
 afterEach(() => mock.timers.reset());
@@ -54,11 +55,13 @@ function after(m: ExpectationMatcher, ms: number): WaitPhase {
   return m.advance(Date.now());
 }
 
-const failed = (m: ExpectationMatcher) =>
-  m
-    .finish(Date.now())
-    .checks.filter((c) => !c.passed)
-    .map((c) => [c.name, c.actual]);
+/** The typed failures of the checks the last `failed` call returned, in the same order. */
+let failures: (Failure | undefined)[] = [];
+const failed = (m: ExpectationMatcher) => {
+  const f = m.finish(Date.now()).checks.filter((c) => !c.passed);
+  failures = f.map((c) => c.failure);
+  return f.map((c) => [c.name, c.actual]);
+};
 
 describe('an ordered list', () => {
   test('met in order: every expectation ends met, its checks pass, captures are made', () => {
@@ -86,6 +89,7 @@ describe('an ordered list', () => {
     assert.equal(f.length, 1);
     assert.equal(f[0]![0], 'main: a before b');
     assert.match(String(f[0]![1]), /^arrived in this order: #\d+ b \(\+0 ms\), #\d+ a \(\+10 ms\)$/);
+    assert.deepEqual(failures, [{ kind: 'order', first: 'a', then: 'b' }]);
   });
 
   test('a message listed before the last that never comes fails after the late grace, not the deadline', () => {
@@ -95,6 +99,7 @@ describe('an ordered list', () => {
     assert.equal(after(m, 249).phase, 'late');
     assert.equal(after(m, 1).phase, 'ended');
     assert.deepEqual(failed(m), [['main: tool_result', 'message_complete (#' + (seq - 1) + ') ended the exchange, and this had not arrived 250 ms later']]);
+    assert.deepEqual(failures, [{ kind: 'late', what: 'tool_result', last: 'message_complete' }]);
   });
 
   test('optional: passed over by a later one, it is a warning; trailing, it is a warning at the deadline', () => {
@@ -114,6 +119,7 @@ describe('an ordered list', () => {
     assert.equal(after(m, 2999).phase, 'waiting');
     assert.equal(after(m, 1).phase, 'ended');
     assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 3000 ms of the last frame (+0 ms)']]);
+    assert.deepEqual(failures, [{ kind: 'missing', what: 'message_complete', ended: 'timeout' }]);
   });
 
   test('silence is judged at `within`', () => {
@@ -180,15 +186,20 @@ describe('an ordered list', () => {
     const m = matcher(`[{type: a}]`);
     assert.equal(m.advance(Date.now(), { code: 1011, reason: 'crash', byClient: false, exitCode: null, signal: null }).phase, 'ended');
     assert.deepEqual(failed(m), [['main: a', 'the server closed the connection (1011 "crash") before it arrived']]);
+    assert.deepEqual(failures, [{ kind: 'missing', what: 'a', ended: 'closed', close: 'the server closed the connection (1011 "crash")' }]);
   });
 });
 
 describe('failure words', () => {
-  test('a field label does not repeat the kind, nor does its cause', () => {
+  test('a field label does not repeat the kind, and its failure names the whole path', () => {
     const m = matcher(`[{type: result, match: {result.type: stopped}}]`, { kinds: Kinds.byField('kind') });
     feed(m, frame({ kind: 'result', result: { type: 'data' } }));
     const f = m.finish(Date.now()).checks.filter((c) => !c.passed);
-    assert.deepEqual(f.map((c) => [c.name, c.cause]), [['main: result.type', 'result.type: expected "stopped"']]);
+    assert.deepEqual(f.map((c) => [c.name, c.failure]), [['main: result.type', { kind: 'field', field: 'result.type', expected: 'stopped' }]]);
+    const e = matcher(`[{type: error, match: {error.data.code: BAD_REQUEST}}]`, { kinds: Kinds.byField('kind') });
+    feed(e, frame({ kind: 'error', error: { data: { code: 'INTERNAL' } } }));
+    const g = e.finish(Date.now()).checks.filter((c) => !c.passed);
+    assert.deepEqual(g.map((c) => [c.name, c.failure]), [['main: error.data.code', { kind: 'field', field: 'error.data.code', expected: 'BAD_REQUEST' }]]);
   });
 
   test('a near miss counts only the frames no expectation of the step took, and its "first" is one of them', () => {
@@ -232,6 +243,17 @@ describe('collect', () => {
     assert.deepEqual(m.states.map((s) => s.state), ['collected', 'met']);
     assert.equal(out.completed, true);
   });
+
+  test('too few pieces, a text that does not hold and an absent capture are each their own kind', () => {
+    const m = matcher(`[{collect: content_delta, min: 2, text: Hello}, {type: message_complete, capture: {id: messageId}}]`);
+    feed(m, frame({ type: 'content_delta', delta: 'Hi' }), frame({ type: 'message_complete' }));
+    failed(m);
+    assert.deepEqual(failures, [
+      { kind: 'count', what: 'content_delta', min: 2 },
+      { kind: 'content', subject: 'content_delta text' },
+      { kind: 'capture', variable: 'id', path: 'messageId' },
+    ]);
+  });
 });
 
 describe('forbid', () => {
@@ -240,6 +262,7 @@ describe('forbid', () => {
     assert.deepEqual(feed(m, frame({ type: 'error', code: 'BOOM' })), [true]);
     assert.deepEqual(m.phase, { phase: 'ended', why: { kind: 'forbidden' } });
     assert.deepEqual(failed(m).map((x) => x[0]), ['main: no error while the step ran']);
+    assert.deepEqual(failures, [{ kind: 'forbidden', what: 'error' }]);
   });
 });
 
@@ -258,6 +281,7 @@ describe('none: in a list', () => {
     assert.deepEqual(feed(m, frame({ type: 'reply', to: 'notify' })), [true]);
     assert.deepEqual(m.states.map((s) => s.state), ['violated']);
     assert.deepEqual(failed(m), [['main: no reply for 3000 ms', '{"type":"reply","to":"notify"}']]);
+    assert.deepEqual(failures, [{ kind: 'forbidden', what: 'reply', forMs: 3000 }]);
   });
 });
 
@@ -319,6 +343,7 @@ describe('non-JSON frames', () => {
     const m = matcher(`[{type: hello}]`);
     assert.deepEqual(feed(m, frame('garbage'), frame({ type: 'hello' })), [true, true]);
     assert.deepEqual(failed(m), [['main: every frame is JSON', 'garbage']]);
+    assert.deepEqual(failures, [{ kind: 'nonJson' }]);
     const r = matcher(`[{raw: {startsWith: PI}}, {type: hello}]`);
     feed(r, frame('PING'), frame({ type: 'hello' }));
     assert.equal(r.finish(Date.now()).checks.every((c) => c.passed), true);

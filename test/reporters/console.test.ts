@@ -4,6 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { wsgateRun } from './helpers.ts';
+import { failuresByCause } from '../../lib/reporters/console.ts';
+import type { CheckResult, Failure, GateResult } from '../../lib/evidence/results.ts';
+
+const loc = { file: 'gates.yaml', line: 1, col: 1 };
+const failedCheck = (name: string, failure?: Failure): CheckResult => ({ name, expected: 'x', actual: 'y', passed: false, loc, ...(failure ? { failure } : {}) });
+const gate = (id: string, checks: CheckResult[]): GateResult => ({ id, title: id, status: 'failed', ms: 1, loc, steps: [{ kind: 'send', label: 'send x', status: 'failed', checks, ms: 1, loc }] });
 
 describe('console reporter', { concurrency: true }, () => {
   test('failures are grouped by cause: a server that never sends tool_result', async () => {
@@ -15,11 +21,30 @@ describe('console reporter', { concurrency: true }, () => {
       const line = section.split('\n').find((l) => l.includes('ended the exchange without tool_result where tool="write_file"'));
       assert.ok(line, section);
       const count = Number(/: (\d+) gates/.exec(line)![1]);
-      const expected = r.result.gates.filter((g) => g.steps.some((s) => s.checks.some((c) => !c.passed && c.cause?.includes('without tool_result where tool="write_file"')))).length;
+      const late = (f: Failure | undefined) => f?.kind === 'late' && f.what === 'tool_result where tool="write_file"';
+      const expected = r.result.gates.filter((g) => g.steps.some((s) => s.checks.some((c) => !c.passed && late(c.failure)))).length;
       assert.ok(count >= 5 && count === expected, `${count} gates named, ${expected} in result.json`);
     } finally {
       await r.cleanup();
     }
+  });
+
+  test('failures by cause group by kind and subject, with whole field paths, never by the words of a name', () => {
+    const groups = failuresByCause([
+      gate('a', [failedCheck('main: no error while the step ran', { kind: 'forbidden', what: 'error' }), failedCheck('main: error.data.code', { kind: 'field', field: 'error.data.code', expected: 'BAD_REQUEST' })]),
+      gate('b', [failedCheck('other: no error while the step ran', { kind: 'forbidden', what: 'error' }), failedCheck('main: tool_result.error', { kind: 'field', field: 'tool_result.error', expected: { absent: true } })]),
+      gate('c', [failedCheck('main: tool_result before message_complete', { kind: 'order', first: 'tool_result', then: 'message_complete' }), failedCheck('an old check with no kind')]),
+    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.kind, g.subject, g.cause, g.gates]),
+      [
+        ['forbidden', 'error', 'error arrived', ['a', 'b']],
+        ['field', 'error.data.code', 'error.data.code: expected "BAD_REQUEST"', ['a']],
+        ['field', 'tool_result.error', 'tool_result.error: expected absent', ['b']],
+        ['order', 'message_complete before tool_result', 'message_complete arrived before tool_result', ['c']],
+        ['check', 'an old check with no kind', 'an old check with no kind', ['c']],
+      ],
+    );
   });
 
   test("a matcher's reason is shown beside expected and actual", async () => {

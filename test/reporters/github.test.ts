@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { escapeData, escapeProperty, githubAnnotations } from '../../lib/reporters/github.ts';
 import type { RunResult } from '../../lib/evidence/results.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, ROOT, failedChecks, wsgateRun, type CliRun } from './helpers.ts';
+import { whyFailed } from '../../lib/evidence/describe-failure.ts';
 
 interface Annotation {
   kind: string;
@@ -63,6 +64,8 @@ describe('github reporter', () => {
       assert.ok(a.message.startsWith(check.name), a.message);
       assert.ok(a.message.includes(`expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`));
       assert.ok(a.message.includes(`actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`));
+      const why = whyFailed(check);
+      if (why) assert.ok(a.message.includes(`why:      ${why}`), a.message);
     });
   }
 

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { htmlReport } from '../../lib/reporters/html.ts';
 import type { RunResult } from '../../lib/evidence/results.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, failedChecks, tempDir, transcript, wsgateRun, type CliRun } from './helpers.ts';
+import { whyFailed } from '../../lib/evidence/describe-failure.ts';
 
 function findChromium(): string | undefined {
   const names = process.env.CHROMIUM ? [process.env.CHROMIUM] : ['chromium', 'chromium-browser'];
@@ -111,6 +112,8 @@ describe('html reporter', () => {
       const textOnly = section.replace(/<\/?mark>/g, '');
       assert.ok(textOnly.includes(serialized(exp.split('\n')[0]!)), `expected ${exp}`);
       assert.ok(textOnly.includes(serialized(act.split('\n')[0]!)), `actual ${act}`);
+      const why = whyFailed(check);
+      if (why) assert.ok(section.includes(`<div class="why">${serialized(why)}</div>`), `why of ${check.name}`);
     }
   });
 

@@ -7,6 +7,7 @@ import { junitXml } from '../../lib/reporters/junit.ts';
 import type { RunResult } from '../../lib/evidence/results.ts';
 import { formatLoc } from '../../lib/loc.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, failedChecks, wsgateRun, type CliRun } from './helpers.ts';
+import { whyFailed } from '../../lib/evidence/describe-failure.ts';
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -102,7 +103,10 @@ describe('junit reporter', () => {
       assert.ok(text.includes(formatLoc(check.loc)), `text has ${formatLoc(check.loc)}: ${text}`);
       assert.ok(text.includes(`expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`), text);
       assert.ok(text.includes(`actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`), text);
+      const why = whyFailed(check);
+      if (why) assert.ok(text.includes(`why:      ${why}`), text);
     }
+    assert.ok(failed.some(({ check }) => check.failure), 'the failed checks carry typed failures');
   });
 
   test('odd data: illegal XML characters, markup and quotes in names stay well-formed; an empty run is valid', () => {

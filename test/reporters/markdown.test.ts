@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { markdownSummary } from '../../lib/reporters/markdown.ts';
 import type { RunResult } from '../../lib/evidence/results.ts';
 import { FAIL_GATES, FAULTS, PASS_GATES, failedChecks, tempDir, wsgateRun, type CliRun } from './helpers.ts';
+import { whyFailed } from '../../lib/evidence/describe-failure.ts';
 
 /** Markdown text as it reads once backslash escapes and entities are resolved. */
 const plain = (md: string) => md.replace(/\\([\\`*_{}[\]()#+!|~])/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -72,6 +73,8 @@ describe('markdown reporter', () => {
       assert.ok(failures.includes(`**${check.name}** at \`${check.loc.file}:${check.loc.line}:${check.loc.col}\``), `check ${check.name}`);
       assert.ok(failures.includes(`expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`));
       assert.ok(failures.includes(`actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`));
+      const why = whyFailed(check);
+      if (why) assert.ok(failures.includes(`why:      ${why}`), `why of ${check.name}`);
       const row = tableRows(md, /^\| Gate \| Status/).find((r) => plain(r[0]!).startsWith(`**${gate.id}**`));
       assert.match(row![1]!, /failed/);
     }

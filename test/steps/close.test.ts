@@ -39,6 +39,7 @@ describe('close', { concurrency: true }, () => {
     assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'failed']);
     assert.equal(r.failedChecks[0]!.name, 'main: closes cleanly');
     assert.equal(r.failedChecks[0]!.actual, 'the server closed the connection (1001 "going away")');
+    assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'closed', conn: 'main', close: 'the server closed the connection (1001 "going away")' });
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# CLOSE'));
   });
 
@@ -90,6 +91,8 @@ describe('close', { concurrency: true }, () => {
       assert.equal(r.failedChecks[0]!.name, 'main: close code');
       assert.equal(r.failedChecks[0]!.expected, 4999);
       assert.equal(r.failedChecks[0]!.actual, '4403 "Forbidden"');
+      assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'close', detail: 'code', expected: 4999, actual: 4403 });
+      assert.equal(r.failedChecks[0]!.cause, 'closed with 4403 instead of 4999');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# CODE'));
       const events = readFileSync(path.join(r.evidenceDir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.dir === 'event');
       assert.deepEqual(events.map((e) => [e.event, e.code, e.reason]), [['open', undefined, undefined], ['close', 4403, 'Forbidden']], 'the transcript records the open and the close');

@@ -83,6 +83,7 @@ describe('connect', { concurrency: true }, () => {
     assert.equal(r.result.exitCode, 1);
     assert.equal(r.steps[0]!.status, 'failed');
     assert.match(String(r.failedChecks[0]!.actual), /^REFUSED: connection refused/);
+    assert.equal(r.failedChecks[0]!.failure?.kind, 'connect');
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '- connect: main'));
     // The second connect goes to the same dead target: it is not tried again, and says where it died.
     assert.equal(r.steps[1]!.status, 'skipped');

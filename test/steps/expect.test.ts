@@ -209,7 +209,8 @@ describe('expect', { concurrency: true }, () => {
     assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
     assert.equal(r.failedChecks[0]!.name, 'main: tool_result before message_complete');
     assert.match(String(r.failedChecks[0]!.actual), /^arrived in this order: #0 message_complete \(\+\d+ ms\), #1 tool_result \(\+\d+ ms\)$/);
-    assert.equal(r.failedChecks[0]!.cause, 'message_complete arrived before tool_result');
+    assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'order', first: 'tool_result', then: 'message_complete' });
+    assert.equal(r.failedChecks[0]!.cause, 'message_complete arrived before tool_result', 'result.json keeps the words');
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# FIRST'));
     assert.ok(r.steps[1]!.checks.some((c) => c.name === 'main: message_complete.tokens' && c.passed), 'the early message was still checked');
     assert.equal(r.steps[2]!.status, 'passed', 'the capture was made, so the next step runs');
@@ -230,7 +231,7 @@ describe('expect', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
     assert.match(String(r.failedChecks[0]!.actual), /^message_complete \(#0\) ended the exchange, and this had not arrived \d+ ms later$/);
-    assert.equal(r.failedChecks[0]!.cause, 'message_complete ended the exchange without tool_result');
+    assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'late', what: 'tool_result', last: 'message_complete' });
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# MISSING'));
     assert.ok(r.steps[1]!.ms < 7000, `not the 14 s deadline (${r.steps[1]!.ms} ms)`);
   });

@@ -84,6 +84,7 @@ describe('http', { concurrency: true }, () => {
     assert.equal(r.result.status, 'failed');
     assert.equal(r.failedChecks.length, 1);
     assert.equal(r.failedChecks[0]!.actual, 503);
+    assert.equal(r.failedChecks[0]!.failure?.kind, 'status');
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# STATUS'));
 
     const def = oneGate(`
@@ -144,6 +145,7 @@ describe('http', { concurrency: true }, () => {
       assert.equal(r.result.status, 'failed');
       assert.equal(r.failedChecks.length, 1);
       assert.equal(r.failedChecks[0]!.name, 'latency within 50 ms');
+      assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'budget', budgetMs: 50 });
       assert.ok(Number.parseInt(String(r.failedChecks[0]!.actual), 10) >= 190);
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# BUDGET'));
     });

@@ -67,6 +67,7 @@ describe('run', { concurrency: true }, () => {
     assert.equal(r.failedChecks.length, 1);
     assert.equal(r.failedChecks[0]!.name, 'echo partial; exit 2 exit code');
     assert.equal(r.failedChecks[0]!.actual, 2);
+    assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'exit', command: 'echo partial; exit 2', detail: 'exit code', expected: 0, actual: 2 });
     assert.equal(r.failedChecks[0]!.expected, 0);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# RUN'));
     assert.match(r.failedChecks[0]!.reason ?? '', /exit code: 2 \(Misuse of shell builtins\)/, 'the code is explained');

@@ -19,15 +19,17 @@ describe('send', { concurrency: true }, () => {
       - send: "{this is not json"
       - send: '  spaced raw line with "quotes" and \\\\ backslash  '
       - send: {type: who, project: "\${PROJECT}", run: "\${RUN_ID}"}
+      - send: 'raw \${RUN_ID}'
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-    const got = await fx.received.waitFor((x) => x.length === 4, 'four frames');
+    const got = await fx.received.waitFor((x) => x.length === 5, 'five frames');
     assert.equal(got[0]!.text, '{"type":"hello","n":1,"f":1.5,"ok":false,"z":null,"s":"a  b","u":"héllo ✓ 😀","nested":{"list":[1,"two",{"three":3}]}}');
     assert.equal(got[1]!.text, '{this is not json');
     assert.equal(got[2]!.text, '  spaced raw line with "quotes" and \\\\ backslash  ');
     assert.equal(got[3]!.text, JSON.stringify({ type: 'who', project: r.project, run: 'test' }));
-    assert.deepEqual(r.steps.slice(1).map((s) => s.label.slice(0, 12)), ['send hello', 'send raw "{t', 'send raw "  ', 'send who']);
+    assert.deepEqual(r.steps.slice(1, 5).map((s) => s.label.slice(0, 12)), ['send hello', 'send raw "{t', 'send raw "  ', 'send who']);
+    assert.equal(r.steps[5]!.label, 'send raw "raw test"', 'a raw send is labelled with what it sent');
   });
 
   test('an attached expect is awaited after the send and passes on the reply', async (t) => {
@@ -60,6 +62,7 @@ describe('send', { concurrency: true }, () => {
     assert.equal(r.failedChecks[0]!.name, 'main: pong.echo');
     assert.equal(r.failedChecks[0]!.actual, 1);
     assert.equal(r.failedChecks[0]!.reason, 'expected 0, got 1');
+    assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'field', field: 'pong.echo', expected: 0 });
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# ECHO'));
   });
 
@@ -213,7 +216,7 @@ describe('send', { concurrency: true }, () => {
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     const got = await fx.received.waitFor((x) => x.length === 3, 'three frames');
     assert.deepEqual(got.map((f) => f.text), ['[2,"c1","BootNotification",{"vendor":"test"}]', '42', 'false']);
-    assert.equal(r.steps[1]!.label, 'send [2,"c1","BootNotification",{"vendor":"${RUN_ID}"}]');
+    assert.equal(r.steps[1]!.label, 'send [2,"c1","BootNotification",{"vendor":"test"}]', 'labelled with the variables filled in');
   });
 
   test('a variable inside a JSON string of a raw line is JSON-escaped; one that breaks the JSON fails the step, sending nothing', async (t) => {

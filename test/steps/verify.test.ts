@@ -115,6 +115,8 @@ describe('verify', { concurrency: true }, () => {
       // out.json got the suffix too: its own step runs and reports it (it needs nothing from test.txt).
       assert.deepEqual(r.failedChecks.map((c) => c.name), ['test.txt content', 'out.json is JSON'], JSON.stringify(r.failedChecks));
       assert.equal(r.failedChecks[0]!.actual, 'Test content (edited)');
+      assert.deepEqual(r.failedChecks.map((c) => c.failure), [{ kind: 'content', subject: 'the content of test.txt' }, { kind: 'file', path: 'out.json', want: 'json' }]);
+      assert.match(String(r.failedChecks[0]!.reason), /differ/, 'the matcher says where the texts differ');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CONTENT'));
     });
 
@@ -124,6 +126,7 @@ describe('verify', { concurrency: true }, () => {
       assert.equal(r.result.status, 'failed');
       assert.equal(r.failedChecks[0]!.name, 'test.txt exists');
       assert.equal(r.failedChecks[0]!.actual, 'absent');
+      assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'file', path: 'test.txt', want: 'exists' });
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, 'file: test.txt'));
     });
 
@@ -135,12 +138,21 @@ describe('verify', { concurrency: true }, () => {
       const r = await runGatesYaml(bad, { url: fx.url, project: p });
       assert.equal(r.result.status, 'failed');
       assert.deepEqual(r.failedChecks.map((c) => c.name), ['out.json status']);
+      assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'field', field: 'out.json status', expected: 'ok' });
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(bad, '# JSON'));
 
       const notJson = gate.replace('{\\"status\\":\\"ok\\",\\"items\\":[{\\"n\\":1},{\\"n\\":2}]}', 'status ok');
       assert.notEqual(notJson, gate);
       const r2 = await runGatesYaml(notJson, { url: fx.url, project: p });
       assert.equal(r2.failedChecks[0]!.name, 'out.json is JSON');
+    });
+
+    test('an unnamed verify is labelled with its variables filled in', async (t) => {
+      const r = await runGatesYaml(oneGate(`
+        - verify: {file: "w-\${RUN_ID}.txt"}
+      `), { url: 'ws://127.0.0.1:9', project: await project(t, { 'w-test.txt': 'x' }) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      assert.equal(r.steps[0]!.label, 'verify file w-test.txt');
     });
 
     test('exists: false fails when the file is there', async (t) => {
