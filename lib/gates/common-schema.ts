@@ -10,7 +10,7 @@ export const Duration = z
 /** A duration, or one `${VAR}` that holds one (checked when the step runs): a CI job can shorten a soak. */
 export const DurationOrVar = z.union([Duration, z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_.]*\}$/)]).describe('A duration, or a ${VARIABLE} holding one');
 
-export const FORMATS = ['uuid', 'iso-date', 'integer', 'email', 'url', 'json'] as const;
+export const FORMATS = ['uuid', 'iso-date', 'date-time', 'integer', 'email', 'url', 'json'] as const;
 
 const JsonType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']);
 
