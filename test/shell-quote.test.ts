@@ -93,7 +93,7 @@ describe('shell substitution', () => {
     assert.deepEqual(unsafe('echo $(( ${A} + 1 )) ${B}'), ['A']);
     assert.deepEqual(unsafe("echo $'${A}' ${B}"), ['A']);
     assert.deepEqual(unsafe('echo ${X:-${A}} "${Y:+${B}}" ${C}'), ['A', 'B']);
-    assert.deepEqual(unsafe('echo \\${A} "\\${B}" ${C}'), ['A', 'B']);
+    assert.deepEqual(unsafe('echo \\${A} "\\${B}" ${C}'), [], '\\${ is an escape, no reference (it was refused as "after a backslash")');
     const p = shellProblems('echo `cat ${sid}`');
     assert.equal(p.length, 1);
     assert.match(p[0]!.title, /\$\{sid\} stands inside `...` \(backticks\)/);
@@ -158,6 +158,14 @@ describe('shell substitution', () => {
     for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', "'${A}' \"${B}\" ${C}"]) {
       assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
     }
+  });
+
+  test('\\${ is a literal ${ as in lib/runner/vars.ts: the backslash goes, no reference, no refusal', () => {
+    assert.deepEqual(shellProblems('echo \\${X} "\\${X}" \\\\${X}'), []);
+    assert.deepEqual(shellRefs('echo \\${X} ${Y}').map((r) => r.name), ['Y']);
+    assert.equal(substituteShell("echo \\${X} '\\${X}' ${X}", lookupOf({ X: 'v' })), "echo ${X} '${X}' 'v'");
+    // The same references as vars.ts, escapes included.
+    for (const text of ['a \\${A} ${B} \\\\${C} \\${D}${E}']) assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
   });
 
   test('values keep their text form; NUL is refused', () => {
