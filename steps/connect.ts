@@ -29,14 +29,14 @@ const ConnectParams = z.strictObject({
       }),
     ])
     .optional()
-    .describe('The server must refuse this connection: an HTTP status instead of the upgrade, or a close during or right after the handshake'),
+    .describe('The server must refuse this connection: an HTTP status instead of the upgrade, a close during or right after the handshake, or (with subprotocols:) a 101 that chooses none of them'),
 }).refine((c) => c.refused === undefined || c.expectSubprotocol === undefined, {
   message: 'refused and expectSubprotocol exclude each other: a refused connection has no subprotocol to check',
   path: ['expectSubprotocol'],
 });
 
 /** How a server refuses a connection; anything else (a closed port, a timeout) is not the server saying no. */
-const REFUSALS = new Set(['HTTP_STATUS', 'CLOSED']);
+const REFUSALS = new Set(['HTTP_STATUS', 'CLOSED', 'SUBPROTOCOL_DECLINED']);
 
 export const connect = defineStep({
   schema: z.strictObject({
@@ -85,7 +85,7 @@ export const connect = defineStep({
           return;
         }
         const e = o.error;
-        const said = e.code === 'HTTP_STATUS' ? `HTTP ${e.httpStatus}` : e.code === 'CLOSED' ? `closed: ${describeCloseCode(e.closeCode, e.closeReason)}` : `${e.code}: ${e.message}`;
+        const said = e.code === 'HTTP_STATUS' ? `HTTP ${e.httpStatus}` : e.code === 'CLOSED' ? `closed: ${describeCloseCode(e.closeCode, e.closeReason)}` : e.code === 'SUBPROTOCOL_DECLINED' ? `subprotocol declined: ${e.message}` : `${e.code}: ${e.message}`;
         checks.push({ ...ctx.check(who, 'refused', said, REFUSALS.has(e.code), at()), ...(REFUSALS.has(e.code) ? {} : { cause: e.message }) });
         if (!REFUSALS.has(e.code)) return;
         const fields: [keyof typeof want, string, unknown][] = [
