@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Duration, Matcher } from '../lib/gates/common-schema.ts';
 import { matchValue } from '../lib/matching/match.ts';
-import { describeCloseCode } from '../lib/wscat/connection.ts';
+import { describeCloseCode, type ConnectOptions } from '../lib/wscat/connection.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
 
@@ -35,6 +35,25 @@ const ConnectParams = z.strictObject({
   path: ['expectSubprotocol'],
 });
 
+export type ConnectParamsInput = z.infer<typeof ConnectParams>;
+
+/** What wscat is started with for a connect step's (resolved) options: the step itself and the pool's plan use it. */
+export function connectOptions(c: ConnectParamsInput, runUrl: string, openTimeoutMs: number, gatesFile: string): ConnectOptions {
+  // Beside the gates file, like `protocol:`: the folder wsgate is started from changes, the gates file's does not.
+  const ca = c.ca !== undefined ? path.resolve(path.dirname(gatesFile), c.ca) : undefined;
+  return {
+    url: c.url ?? runUrl,
+    openTimeoutMs,
+    ...(c.headers ? { headers: c.headers } : {}),
+    ...(c.subprotocols ? { subprotocols: c.subprotocols } : {}),
+    ...(c.origin ? { origin: c.origin } : {}),
+    ...(c.auth ? { auth: c.auth } : {}),
+    ...(c.insecure ? { insecure: true } : {}),
+    ...(ca ? { ca } : {}),
+    ...(c.followRedirects ? { followRedirects: true } : {}),
+  };
+}
+
 /** How a server refuses a connection; anything else (a closed port, a timeout) is not the server saying no. */
 const REFUSALS = new Set(['HTTP_STATUS', 'CLOSED', 'SUBPROTOCOL_DECLINED']);
 
@@ -50,26 +69,14 @@ export const connect = defineStep({
     return `connect ${c.name ?? 'main'}${'count' in c && c.count ? ` ×${c.count}` : ''}`;
   },
   async run(p, ctx) {
-    const c = ctx.vars.resolve(typeof p.connect === 'string' ? { name: p.connect } : p.connect) as z.infer<typeof ConnectParams>;
+    const c = ctx.vars.resolve(typeof p.connect === 'string' ? { name: p.connect } : p.connect) as ConnectParamsInput;
     ctx.secrets.addHeaders(c.headers);
     if (c.auth) ctx.secrets.add(c.auth);
     const name = c.name ?? 'main';
     const count = c.count ?? 1;
-    const url = c.url ?? ctx.url;
-    // Beside the gates file, like `protocol:`: the folder wsgate is started from changes, the gates file's does not.
-    const ca = c.ca !== undefined ? path.resolve(path.dirname(ctx.loc.file), c.ca) : undefined;
+    const opts = connectOptions(c, ctx.url, ctx.timeoutMs(p.within), ctx.loc.file);
+    const { url, ca } = opts;
     if (ca !== undefined && !existsSync(ca)) return ctx.result([ctx.check(`CA certificate file ${ca} exists`, 'a CA certificate file (PEM)', 'no such file', false, ctx.locOf(['connect', 'ca']))]);
-    const opts = {
-      url,
-      openTimeoutMs: ctx.timeoutMs(p.within),
-      ...(c.headers ? { headers: c.headers } : {}),
-      ...(c.subprotocols ? { subprotocols: c.subprotocols } : {}),
-      ...(c.origin ? { origin: c.origin } : {}),
-      ...(c.auth ? { auth: c.auth } : {}),
-      ...(c.insecure ? { insecure: true } : {}),
-      ...(ca ? { ca } : {}),
-      ...(c.followRedirects ? { followRedirects: true } : {}),
-    };
     const labels = Array.from({ length: count }, (_, i) => (count > 1 ? `${name}#${i + 1}` : name));
     const opened = await Promise.all(labels.map((label) => ctx.openConnection(name, label, opts, c.refused !== undefined)));
     const notTried = opened.find((o) => !o.ok && o.error.code === 'NOT_TRIED');
