@@ -12,12 +12,14 @@ import { changedSince, snapshotFile } from '../lib/runner/snapshot.ts';
 import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/matching/claims.ts';
 import { changedPaths, gitHead, lastCommitMessage } from '../lib/os/git.ts';
 import { resolveInside } from '../lib/runner/project.ts';
+import { JSONL_KEYS, JsonLinesCheck, jsonlChecks } from './verify-jsonl.ts';
 
 const FileCheck = z.strictObject({
   file: z.string().describe('Path, relative to the project folder'),
   exists: z.boolean().optional().describe('Default true'),
   content: Matcher.optional().describe('Matcher for the whole text'),
   json: FieldMatchers.optional().describe('Field matchers on the parsed JSON content'),
+  jsonl: JsonLinesCheck.optional(),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional().describe('sha256 of the exact bytes, for files that are not small text (binary, large)'),
   changed: z.boolean().optional().describe('Created or modified since the gate began'),
 });
@@ -40,7 +42,7 @@ const GitCheck = z
 
 const GIT_KEYS = Object.keys(GitCheck.shape);
 /** What `exists: false` makes verifyFile skip: it returns as soon as the file is absent. */
-const FILE_READS = ['content', 'json', 'sha256', 'changed'] as const;
+const FILE_READS = ['content', 'json', 'jsonl', 'sha256', 'changed'] as const;
 
 /**
  * content and json checks read a file up to this many bytes; a larger one fails them with its size (its
@@ -50,7 +52,7 @@ const FILE_READS = ['content', 'json', 'sha256', 'changed'] as const;
 export const VERIFY_READ_MAX = 16 * 1024 * 1024;
 
 /** The file's text, read 1 MB at a time and never past VERIFY_READ_MAX + 1 bytes, or its size when it is larger. */
-async function readCapped(abs: string): Promise<{ text: string } | { tooLarge: number }> {
+async function readCapped(abs: string): Promise<{ text: string; bytes: Buffer } | { tooLarge: number }> {
   const fh = await open(abs, 'r');
   try {
     const chunks: Buffer[] = [];
@@ -64,7 +66,8 @@ async function readCapped(abs: string): Promise<{ text: string } | { tooLarge: n
       total += bytesRead;
       if (total > VERIFY_READ_MAX) return { tooLarge: Math.max(total, (await fh.stat()).size) };
     }
-    return { text: Buffer.concat(chunks, total).toString('utf8') };
+    const bytes = Buffer.concat(chunks, total);
+    return { text: bytes.toString('utf8'), bytes };
   } finally {
     await fh.close();
   }
@@ -88,6 +91,7 @@ export const verify = defineStep({
     const v = p.verify;
     const out: LoadProblem[] = [];
     if ('git' in v && Object.keys(v.git).length === 0) out.push({ path: ['verify', 'git'], atKey: true, title: 'verify git: {} checks nothing', hint: `give at least one of ${GIT_KEYS.join(', ')} (e.g. \`git: {clean: true}\`)` });
+    if ('file' in v && v.jsonl !== undefined && Object.keys(v.jsonl).length === 0) out.push({ path: ['verify', 'jsonl'], atKey: true, title: 'verify jsonl: {} checks nothing (a file with any lines passes)', hint: `give at least one of ${JSONL_KEYS.join(', ')} (e.g. \`jsonl: {new: true}\`: a line appended during the gate)` });
     if ('file' in v && v.exists === false) {
       for (const k of FILE_READS) {
         if (v[k] !== undefined) out.push({ path: ['verify', k], atKey: true, title: `verify file: ${k} is never checked with exists: false (an absent file has nothing to read)`, hint: `remove \`${k}\` (exists: false checks only that the file is absent), or remove \`exists: false\` to check ${k}` });
@@ -95,7 +99,7 @@ export const verify = defineStep({
     }
     return out;
   },
-  watches: (p) => ('file' in p.verify && p.verify.changed ? [p.verify.file] : []),
+  watches: (p) => ('file' in p.verify && (p.verify.changed || p.verify.jsonl?.new) ? [p.verify.file] : []),
   watchesHead: (p) => 'git' in p.verify && p.verify.git.headMoved !== undefined,
   usesGit: (p) => 'git' in p.verify,
   async run(p, ctx) {
@@ -133,7 +137,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
   // Outside the project only whether a path exists may be checked (the default `logs` gate checks
   // the server's log folder, which /health names): no content, hash or mtime is read there.
   const where = resolveInside(ctx.project, v.file);
-  const reads = v.content !== undefined || v.json !== undefined || v.sha256 !== undefined || v.changed !== undefined;
+  const reads = v.content !== undefined || v.json !== undefined || v.jsonl !== undefined || v.sha256 !== undefined || v.changed !== undefined;
   if (!where.ok && reads) return outside(ctx, v.file, where.why, 'file');
   const abs = where.ok ? where.abs : path.resolve(ctx.project, v.file);
   const checks: CheckResult[] = [];
@@ -162,7 +166,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
     const want = v.sha256.toLowerCase();
     checks.push(ctx.check(`${v.file} sha256`, want, snap.sha256 ?? 'not a regular file', snap.sha256 === want, ctx.locOf(['verify', 'sha256'])));
   }
-  if (v.content !== undefined || v.json !== undefined) {
+  if (v.content !== undefined || v.json !== undefined || v.jsonl !== undefined) {
     let read: Awaited<ReturnType<typeof readCapped>>;
     try {
       read = await readCapped(abs);
@@ -171,7 +175,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
       return { checks, observations };
     }
     if ('tooLarge' in read) {
-      const key = v.content !== undefined ? 'content' : 'json';
+      const key = v.content !== undefined ? 'content' : v.json !== undefined ? 'json' : 'jsonl';
       checks.push(ctx.check(`${v.file} is small enough to read`, `at most ${VERIFY_READ_MAX} bytes for ${key} checks (a larger file can be checked by sha256)`, `${read.tooLarge} bytes`, false, ctx.locOf(['verify', key])));
       return { checks, observations };
     }
@@ -180,6 +184,11 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
     if (v.content !== undefined) {
       const r = matchValue(v.content, text);
       checks.push(ctx.check(`${v.file} content`, v.content, r.passed ? text : text, r.passed, ctx.locOf(['verify', 'content'])));
+    }
+    if (v.jsonl !== undefined) {
+      const { checks: lineChecks, judged } = jsonlChecks(v.jsonl, v.file, read.bytes, ctx);
+      checks.push(...lineChecks);
+      observations.jsonlLines = judged;
     }
     if (v.json !== undefined) {
       let parsed: unknown;

@@ -1,0 +1,93 @@
+// `verify: {file, jsonl: {...}}`: a JSON Lines file judged line by line as JSON values, optionally only
+// the lines appended since the gate began (the gate's start snapshot says how many bytes were there).
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
+import type { CheckResult } from '../lib/evidence/results.ts';
+import type { StepContext } from '../lib/runner/context.ts';
+import { describe, matchValue } from '../lib/matching/match.ts';
+import { jsonLines, lineMisses, missText, nearestLine, newLinesStart, type JsonLine } from '../lib/matching/json-lines.ts';
+
+export const JsonLinesCheck = z
+  .strictObject({
+    new: z.boolean().optional().describe('Judge only the lines appended since the gate began (the bytes there at its start must be unchanged); without count, at least one is required'),
+    count: Matcher.optional().describe('Matcher for how many lines are judged (e.g. 1, or {gte: 2})'),
+    some: FieldMatchers.optional().describe('At least one line where every field matcher holds'),
+    every: FieldMatchers.optional().describe('Every line: each field matcher holds'),
+    last: FieldMatchers.optional().describe('The last line: each field matcher holds'),
+  })
+  // `jsonl: {}` would pass any file that exists (the loader says so with a hint; this is for editors).
+  .meta({ minProperties: 1 })
+  .describe('JSON Lines: each line parsed as JSON (a line that is not JSON fails, named by its number), then matchers over the lines');
+
+export type JsonLinesInput = z.infer<typeof JsonLinesCheck>;
+export const JSONL_KEYS = Object.keys(JsonLinesCheck.shape);
+
+/** The checks of one `jsonl:` on a file's bytes; `key` is the file as the gates file names it (the snapshot's key). */
+export function jsonlChecks(spec: JsonLinesInput, file: string, bytes: Buffer, ctx: StepContext): { checks: CheckResult[]; judged: number } {
+  const at = (...p: string[]) => ctx.locOf(['verify', 'jsonl', ...p]);
+  const checks: CheckResult[] = [];
+  let from = 0;
+  if (spec.new) {
+    const before = ctx.snapshot.files.get(file);
+    const appended = appendedSince(before, bytes);
+    if (!appended.ok) {
+      checks.push(ctx.check(`${file}: lines appended since the gate began`, "the file's bytes at the gate's start kept, new lines after them", appended.why, false, at('new')));
+      return { checks, judged: 0 };
+    }
+    from = newLinesStart(bytes, appended.size);
+  }
+  const lines = jsonLines(bytes, from);
+  const which = spec.new ? 'new lines' : 'lines';
+  const bad = lines.filter((l) => l.error !== undefined);
+  if (bad.length) {
+    const first = bad[0]!;
+    const more = bad.length > 1 ? ` (and ${bad.length - 1} more line${bad.length > 2 ? 's' : ''} that are not JSON: ${bad.slice(1, 6).map((l) => l.line).join(', ')}${bad.length > 6 ? ', …' : ''})` : '';
+    checks.push(ctx.check(`${file}: every one of its ${which} is JSON`, 'one JSON value per line', `line ${first.line} is not JSON (${first.error}): ${describe(first.text)}${more}`, false, ctx.locOf(['verify', 'jsonl'])));
+  }
+  const values = lines.filter((l): l is JsonLine & { value: unknown } => l.error === undefined);
+  const count = spec.count ?? (spec.new ? { gte: 1 } : undefined);
+  if (count !== undefined) {
+    const r = matchValue(count, lines.length);
+    checks.push({ ...ctx.check(`${file}: number of ${which}`, count, lines.length, r.passed, at(spec.count !== undefined ? 'count' : 'new')), ...(r.reason ? { reason: r.reason } : {}) });
+  }
+  if (spec.some !== undefined) {
+    const hit = values.find((l) => lineMisses(spec.some!, l.value).length === 0);
+    const near = hit ? undefined : nearestLine(spec.some, values);
+    const actual = hit ? `line ${hit.line}: ${hit.text}` : near ? `no line matches; nearest ${missText(near.line, near.misses)}` : `no ${which} to match`;
+    checks.push(ctx.check(`${file}: one of its ${which} matches`, spec.some, actual, hit !== undefined, at('some')));
+  }
+  if (spec.every !== undefined) {
+    let miss: string | undefined;
+    for (const l of values) {
+      const misses = lineMisses(spec.every, l.value);
+      if (misses.length) {
+        miss = missText(l.line, misses);
+        break;
+      }
+    }
+    checks.push(ctx.check(`${file}: every one of its ${which} matches`, spec.every, miss ?? `${values.length} line${values.length === 1 ? '' : 's'}, all matching`, miss === undefined, at('every')));
+  }
+  if (spec.last !== undefined) {
+    const last = lines[lines.length - 1];
+    const misses = last?.error === undefined && last ? lineMisses(spec.last, last.value) : [];
+    const passed = last !== undefined && last.error === undefined && misses.length === 0;
+    const actual = !last ? `no ${which}` : last.error !== undefined ? `line ${last.line} is not JSON` : passed ? `line ${last.line}: ${last.text}` : missText(last.line, misses);
+    checks.push(ctx.check(`${file}: the last of its ${which} matches`, spec.last, actual, passed, at('last')));
+  }
+  return { checks, judged: lines.length };
+}
+
+/**
+ * How many bytes the file had at the gate's start, when what is there now only adds to them. A file
+ * rewritten (its earlier bytes changed) or truncated has no "new lines": that is the failure.
+ */
+function appendedSince(before: { exists: boolean; size?: number; sha256?: string } | undefined, bytes: Buffer): { ok: true; size: number } | { ok: false; why: string } {
+  if (!before) return { ok: false, why: "the file's state at the gate's start is not known (its path holds a value set during the gate)" };
+  if (!before.exists) return { ok: true, size: 0 };
+  if (before.size === undefined || before.sha256 === undefined) return { ok: false, why: 'it was not a regular file when the gate began' };
+  if (bytes.length < before.size) return { ok: false, why: `it is shorter than at the gate's start (${before.size} → ${bytes.length} bytes): rewritten or truncated, not appended to` };
+  const prefix = createHash('sha256').update(bytes.subarray(0, before.size)).digest('hex');
+  if (prefix !== before.sha256) return { ok: false, why: `its first ${before.size} bytes (all it held when the gate began) changed: rewritten, not appended to` };
+  return { ok: true, size: before.size };
+}
