@@ -203,13 +203,14 @@ describe('WscatPool with a plan', { concurrency: true }, () => {
     assert.deepEqual(fx.upgrades.map((r) => r.url), ['/planned', '/planned', '/other']);
   });
 
-  test('a run whose connects all use another path and subprotocol never connects to the bare URL', async (t) => {
+  test('a run whose connects all use another path and subprotocol never connects to the bare URL, nor for a gate not run', async (t) => {
     const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'pong' }))), { handleProtocols: () => 'ocpp1.6' });
     const dir = tempDir('wsgate-pool-plan-');
     t.after(() => dir.remove());
-    const gate = (id: string) => `  - id: ${id}\n    title: ${id}\n    steps:\n      - connect: {url: "\${URL}/ocpp/CP1", subprotocols: [ocpp1.6]}\n      - send: {type: ping}\n        expect: [{type: pong}]\n`;
-    writeFileSync(path.join(dir.path, 'gates.yaml'), `version: 1\ngates:\n${gate('a')}${gate('b')}${gate('c')}`);
-    const r = await runCli(['run', fx.url, path.join(dir.path, 'project'), '--gates', path.join(dir.path, 'gates.yaml'), '--out', path.join(dir.path, 'ev')]);
+    const gate = (id: string, at = '/ocpp/CP1') => `  - id: ${id}\n    title: ${id}\n    steps:\n      - connect: {url: "\${URL}${at}", subprotocols: [ocpp1.6]}\n      - send: {type: ping}\n        expect: [{type: pong}]\n`;
+    // The first gate of the file is not run (--gate): its connection is not opened ahead either.
+    writeFileSync(path.join(dir.path, 'gates.yaml'), `version: 1\ngates:\n${gate('x', '/not-run')}${gate('a')}${gate('b')}${gate('c')}`);
+    const r = await runCli(['run', fx.url, path.join(dir.path, 'project'), '--gates', path.join(dir.path, 'gates.yaml'), '--out', path.join(dir.path, 'ev'), '--gate', 'a', '--gate', 'b', '--gate', 'c']);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const paths = fx.upgrades.map((u) => u.url);
     assert.deepEqual(paths.filter((u) => u !== '/ocpp/CP1'), [], `connections no gate asked for: ${paths.join(' ')}`);

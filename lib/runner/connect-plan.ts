@@ -1,7 +1,7 @@
 // The connections a run will open, per option set and in order, as far as the gates file says before
 // anything runs: what the wscat pool may open ahead (and nothing else). A connect whose options hold a
 // value known only later (a capture) is left out: it gets a fresh wscat when it runs.
-import type { LoadedGates } from '../gates/model.ts';
+import type { LoadedGate } from '../gates/model.ts';
 import type { ConnectOptions } from '../wscat/connection.ts';
 import { connectOptions, type ConnectParamsInput } from '../../steps/connect.ts';
 import { UnknownVariable, type VarScope } from './vars.ts';
@@ -11,9 +11,10 @@ export interface PlannedConnection {
   count: number;
 }
 
-export function connectPlan(gates: LoadedGates, scope: VarScope, url: string, openTimeoutMs: number): PlannedConnection[] {
+/** `gates`: the ones this run will run (--gate, --shard), in order. */
+export function connectPlan(gates: LoadedGate[], scope: VarScope, url: string, openTimeoutMs: number): PlannedConnection[] {
   const out: PlannedConnection[] = [];
-  for (const gate of gates.gates) {
+  for (const gate of gates) {
     const vars = scope.child();
     vars.set('GATE_ID', gate.id);
     for (const step of gate.steps) {

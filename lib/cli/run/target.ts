@@ -7,7 +7,7 @@ import { serverTokenFor } from '../../os/server-tokens.ts';
 import type { ProtocolWatch } from '../../protocol/watch.ts';
 import { WscatPool } from '../../wscat/pool.ts';
 import { connectPlan } from '../../runner/connect-plan.ts';
-import { baseScope } from '../../runner/run.ts';
+import { baseScope, shardGates } from '../../runner/run.ts';
 import type { RunArgs } from '../args.ts';
 import type { Held } from './held.ts';
 import { compilesLate, loadRunProtocol, type RunPlan } from './inputs.ts';
@@ -28,7 +28,8 @@ export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   held.pool = new WscatPool(args.pool);
   // Only the connections the gates file will ask for (never the bare URL when no connect uses it).
   const scope = baseScope({ gates, url, project: held.project.path, runId: plan.runId, cliVars: args.vars });
-  held.pool.plan(connectPlan(gates, scope, url, Math.round(gates.defaults.timeoutMs * args.timeoutScale)));
+  const chosen = shardGates(args.gates.length ? gates.gates.filter((g) => args.gates.includes(g.id)) : gates.gates, args.shard);
+  held.pool.plan(connectPlan(chosen, scope, url, Math.round(gates.defaults.timeoutMs * args.timeoutScale)));
   const protocol = compilesLate(args) ? loadRunProtocol(gates, args.lenient) : plan.protocol;
   return { url, secrets, ...(protocol ? { protocol } : {}) };
 }
