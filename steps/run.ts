@@ -6,7 +6,7 @@ import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
 import { explainExit, runProcess, runShell } from '../lib/os/process.ts';
 import { describe, matchValue } from '../lib/matching/match.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
-import { buildShellLine, shellProblems } from '../lib/runner/shell-quote.ts';
+import { buildShellLine, changedEscapes, shellProblems } from '../lib/runner/shell-quote.ts';
 
 export const run = defineStep({
   schema: z.strictObject({
@@ -23,7 +23,7 @@ export const run = defineStep({
   label: (p) => `run ${typeof p.run === 'string' ? p.run : p.run.join(' ')}`.slice(0, 80),
   usesGit: (p) => (typeof p.run === 'string' ? /^\s*git(\s|$)/.test(p.run) : p.run[0] === 'git'),
   loadProblems: (p) => (typeof p.run === 'string' ? shellProblems(p.run).map((x) => ({ path: ['run'], ...x })) : []),
-  loadWarnings: (p, known) => (Array.isArray(p.run) ? optionWarnings(p.run, known) : []),
+  loadWarnings: (p, known) => (Array.isArray(p.run) ? optionWarnings(p.run, known) : changedEscapes(p.run).map((x) => ({ path: ['run'], ...x }))),
   async run(p, ctx) {
     // A command line is shell text: values go in quoted for where they stand, never as syntax.
     const built = typeof p.run === 'string' ? buildShellLine(p.run, ctx.vars.lookup) : undefined;

@@ -7,7 +7,7 @@ import { defineStep } from '../lib/runner/step-api.ts';
 import { spawnChild } from '../lib/os/process.ts';
 import { waitReady, type ReadyProbe } from '../lib/os/ready.ts';
 import { substituteUrl } from '../lib/runner/var-refs.ts';
-import { buildShellLine, shellProblems } from '../lib/runner/shell-quote.ts';
+import { buildShellLine, changedEscapes, shellProblems } from '../lib/runner/shell-quote.ts';
 
 const Ready = z.union([
   z.strictObject({ http: z.string().describe('URL polled until it answers'), status: z.number().int().optional() }),
@@ -27,6 +27,7 @@ export const start = defineStep({
   }),
   label: (p) => `start ${p.start}`.slice(0, 80),
   loadProblems: (p) => shellProblems(p.start).map((x) => ({ path: ['start'], ...x })),
+  loadWarnings: (p) => changedEscapes(p.start).map((x) => ({ path: ['start'], ...x })),
   async run(p, ctx) {
     // The command line is shell text: values go in quoted for where they stand, never as syntax.
     const built = buildShellLine(p.start, ctx.vars.lookup);

@@ -5,7 +5,9 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { quoteFor, shellRefs, shellProblems, substituteShell, UnsafeShellValue } from '../lib/runner/shell-quote.ts';
+import { changedEscapes, quoteFor, shellRefs, shellProblems, substituteShell, UnsafeShellValue } from '../lib/runner/shell-quote.ts';
+import { loadGatesText } from '../lib/gates/load.ts';
+import { loadWarnings } from '../lib/cli/run/gates.ts';
 import { refsIn, type Lookup } from '../lib/runner/vars.ts';
 import { runProcess } from '../lib/os/process.ts';
 import { cliResult, tempDir } from './helpers/cli.ts';
@@ -166,6 +168,16 @@ describe('shell substitution', () => {
     assert.equal(substituteShell("echo \\${X} '\\${X}' ${X}", lookupOf({ X: 'v' })), "echo ${X} '${X}' 'v'");
     // The same references as vars.ts, escapes included.
     for (const text of ['a \\${A} ${B} \\\\${C} \\${D}${E}']) assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
+  });
+
+  test('a \\${ whose meaning changed (inside quotes, or after \\\\) is a load warning at its step; one that was refused is not', () => {
+    assert.deepEqual(changedEscapes("echo '\\${A}' \\\\${B} \\${C} ${D}").map((w) => w.name), ['A', 'B']);
+    const loaded = loadGatesText(`version: 1\nvars: {A: a}\ngates:\n  - id: g\n    title: t\n    steps:\n      - run: "printf %s '\\\\\${A}'"\n      - run: "echo \\\\\\\\\${A}"\n      - run: "echo \\\\\${A}"\n`, 'w.yaml');
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
+    const warnings = loadWarnings(loaded.gates, {});
+    const words = "\\${A} is a literal ${A} for the shell now (as in sends); before, here it passed A's value after a backslash";
+    assert.deepEqual(warnings.map((w) => [w.loc?.line, w.title]), [[7, `warning: gate "g" step 1: ${words}`], [8, `warning: gate "g" step 2: ${words}`]]);
+    assert.match(warnings[0]!.hint ?? '', /write '\\'\$\{A\}/);
   });
 
   test('values keep their text form; NUL is refused', () => {

@@ -81,8 +81,8 @@ type RefAt = (text: string, i: number) => { name: string; end: number } | undefi
  * Every `${NAME}` reference of a shell command line, with the quoting context it stands in; offsets
  * are in the line as the shell sees it (each `\${` without its backslash).
  */
-export function shellRefs(raw: string): ShellRef[] {
-  const { text, literal } = unescapeRefs(raw);
+export function shellRefs(raw: string, escapes = true): ShellRef[] {
+  const { text, literal } = escapes ? unescapeRefs(raw) : { text: raw, literal: new Set<number>() };
   const refAt: RefAt = (t, i) => (literal.has(i) ? undefined : refAtAny(t, i));
   const refs: ShellRef[] = [];
   const stack: Frame[] = [{ kind: 'bare', parens: 0, cases: 0, closer: null }];
@@ -266,6 +266,20 @@ export function shellProblems(text: string): ShellProblem[] {
       name: r.name,
       title: `\${${r.name}} stands ${r.why} of a shell command line, where wsgate cannot quote its value safely`,
       hint: r.fix ?? `pass it as an argument of the list form (run: [prog, "\${${r.name}}"]) or through env: (env: {VALUE: "\${${r.name}}"}, then "$VALUE" in the command)`,
+    }));
+}
+
+/**
+ * The `\${NAME}` of a command line whose meaning changed when `\${` became an escape here: before, inside
+ * '...' or after `\\`, the line passed NAME's value after a backslash (elsewhere it was refused at load).
+ */
+export function changedEscapes(raw: string): ShellProblem[] {
+  return shellRefs(raw, false)
+    .filter((r) => r.context !== 'unsafe' && raw.startsWith('\\${', r.start - 1))
+    .map((r) => ({
+      name: r.name,
+      title: `\\\${${r.name}} is a literal \${${r.name}} for the shell now (as in sends); before, here it passed ${r.name}'s value after a backslash`,
+      hint: `keep it for the shell's own \${${r.name}}; for a backslash and then the value write '\\'\${${r.name}}`,
     }));
 }
 
