@@ -25,7 +25,8 @@ export interface HarnessError {
   loc?: Loc;
 }
 
-export const EXIT = { passed: 0, failed: 1, usage: 2, harness: 3, interrupted: 130 } as const;
+/** `unchecked`: nothing failed, but a gate was not checked and --require-checked asks for every one. */
+export const EXIT = { passed: 0, failed: 1, usage: 2, harness: 3, unchecked: 4, interrupted: 130 } as const;
 
 /** Thrown only across module boundaries to abort a command; always caught by the CLI. */
 export class HarnessFailure extends Error {

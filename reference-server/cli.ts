@@ -2,121 +2,142 @@ import { pathToFileURL } from 'node:url';
 import { FAULTS, parseFaults } from './faults.ts';
 import { startReferenceServer } from './index.ts';
 import { generateToken } from './access.ts';
-import { isGateFolder } from '../lib/runner/gate-folder.ts';
+import { isGateFolder } from './gate-folders.ts';
 import { ServerConfigError, validateOptions, type ServerOptions } from './options.ts';
-import { HarnessFailure, printErrors } from '../lib/errors.ts';
-import { HELP, helpText, list, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type Parse } from '../lib/cli/flags.ts';
+import { optionLines, readOptions, usageOptions, UsageError, type OptionText } from './argv.ts';
 
 export const TOKEN_ENV = 'WSGATE_SERVE_TOKEN';
 
-/** A whole number of at least `min` (ports, periods, counts). */
-function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parse<number | undefined> {
-  return (raw, refuse, flag) => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min) throw refuse(`${flag} needs an integer >= ${min}, got "${raw}"`);
-    if (Number(raw) > max) throw refuse(`${flag} must be at most ${max}`);
-    return Number(raw);
-  };
-}
-
 export const SERVE_FLAGS = {
-  host: text('host', 'HOST', 'address to listen on (default 127.0.0.1); any other than loopback needs\n--allow-remote'),
-  port: parsed('port', 'N', 'port, 0 for a free one (default 3001)', undefined, integer(0, 65535)),
-  root: text('root', 'DIR', 'project folder for sessions that name none; sessions only on it and below\n(default: current folder)'),
-  dataDir: text('data-dir', 'DIR', 'private folder for sessions.json: yours, not group/other-writable\n(default: a new private temp folder each start)'),
-  logDir: text('log-dir', 'DIR', 'where combined.log and error.log go (default: DATA_DIR/logs)'),
-  faults: list('fault', 'NAME', 'misbehave on purpose; repeatable (see --list-faults)'),
-  pingIntervalMs: parsed('ping-interval', 'MS', 'server ping period (default 30000)', undefined, integer(1)),
-  slowMs: parsed('slow-ms', 'MS', 'delay used by the slow fault (default 6000)', undefined, integer(0)),
-  maxSessions: parsed('max-sessions', 'N', 'sessions kept at once; a new one beyond drops the least recently active\n(default 1000)', undefined, integer(1)),
-  sessionTtl: parsed('session-ttl', 'S', 'a session idle for S seconds is dropped (default 3600)', undefined, integer(1)),
-  allowOrigins: list('allow-origin', 'ORIGIN', 'a web page origin (http(s)://host[:port]) admitted besides loopback ones;\nrepeatable. Requests with another Origin header get 403; clients that send\nnone are unaffected'),
-  allowHosts: list('allow-host', 'NAME', 'a Host header name (or name:port) admitted besides 127.0.0.1, localhost,\n[::1]; repeatable'),
-  allowRemote: on('allow-remote', 'allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token'),
-  token: text('token', 'TOKEN', `the token every client must present (Authorization: Bearer TOKEN, or\n?token=TOKEN); also from $${TOKEN_ENV}; default: a new one each start, printed\nin the listening URL`),
-  noToken: on('no-token', 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote'),
-  allowAnyProject: on('allow-any-project', 'allow sessions on any folder of the machine, not only under --root'),
-  allowGateFolders: on('allow-gate-folders', "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds"),
-  exitWithStdin: on('exit-with-stdin', 'stop when standard input closes: a program that starts the server\nkeeps a pipe open, so the server ends with it even when it is killed'),
-  listFaults: on('list-faults', 'print the fault names and exit'),
-  help: HELP,
-};
+  host: { name: 'host', value: 'HOST', help: 'address to listen on (default 127.0.0.1); any other than loopback needs\n--allow-remote' },
+  port: { name: 'port', value: 'N', help: 'port, 0 for a free one (default 3001)' },
+  root: { name: 'root', value: 'DIR', help: 'project folder for sessions that name none; sessions only on it and below\n(default: current folder)' },
+  dataDir: { name: 'data-dir', value: 'DIR', help: 'private folder for sessions.json: yours, not group/other-writable\n(default: a new private temp folder each start)' },
+  logDir: { name: 'log-dir', value: 'DIR', help: 'where combined.log and error.log go (default: DATA_DIR/logs)' },
+  faults: { name: 'fault', value: 'NAME', repeatable: true, help: 'misbehave on purpose; repeatable (see --list-faults)' },
+  pingIntervalMs: { name: 'ping-interval', value: 'MS', help: 'server ping period (default 30000)' },
+  slowMs: { name: 'slow-ms', value: 'MS', help: 'delay used by the slow fault (default 6000)' },
+  maxSessions: { name: 'max-sessions', value: 'N', help: 'sessions kept at once; a new one beyond drops the least recently active\n(default 1000)' },
+  sessionTtl: { name: 'session-ttl', value: 'S', help: 'a session idle for S seconds is dropped (default 3600)' },
+  allowOrigins: { name: 'allow-origin', value: 'ORIGIN', repeatable: true, help: 'a web page origin (http(s)://host[:port]) admitted besides loopback ones;\nrepeatable. Requests with another Origin header get 403; clients that send\nnone are unaffected' },
+  allowHosts: { name: 'allow-host', value: 'NAME', repeatable: true, help: 'a Host header name (or name:port) admitted besides 127.0.0.1, localhost,\n[::1]; repeatable' },
+  allowRemote: { name: 'allow-remote', help: 'allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token' },
+  token: { name: 'token', value: 'TOKEN', help: `the token every client must present (Authorization: Bearer TOKEN, or\n?token=TOKEN); also from $${TOKEN_ENV}; default: a new one each start, printed\nin the listening URL` },
+  noToken: { name: 'no-token', help: 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote' },
+  allowAnyProject: { name: 'allow-any-project', help: 'allow sessions on any folder of the machine, not only under --root' },
+  allowGateFolders: { name: 'allow-gate-folders', help: "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds" },
+  exitWithStdin: { name: 'exit-with-stdin', help: 'stop when standard input closes: a program that starts the server\nkeeps a pipe open, so the server ends with it even when it is killed' },
+  listFaults: { name: 'list-faults', help: 'print the fault names and exit' },
+  help: { name: 'help', short: 'h', help: 'print this help' },
+} as const;
 
-export const SERVE_USAGE = `usage: wsgate serve ${usageFlags(SERVE_FLAGS)}`;
+export const SERVE_USAGE = `usage: wsgate serve ${usageOptions(SERVE_FLAGS)}`;
 
-export const SERVE_HELP = helpText(
+export const SERVE_HELP = [
   SERVE_USAGE,
   'Starts the reference server: the agent-backend protocol with real tools on a real folder. The\nserver runs commands and commits on request; see docs/security.md for the security options.',
-  [],
-  SERVE_FLAGS,
+  optionLines(SERVE_FLAGS),
   'The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage error',
-);
+].join('\n\n');
 
 type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions; generated: boolean; exitWithStdin: boolean };
 
-const refuse = usageError(SERVE_USAGE);
+/** The text of a flag given with a value (undefined when absent); an empty value is refused. */
+function textOf(values: OptionText, name: string): string | undefined {
+  const raw = values[name];
+  if (raw === '') throw new UsageError(`--${name} needs a value`);
+  return typeof raw === 'string' ? raw : undefined;
+}
 
-function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
-  // "--fault refuse-after 3": the count may travel as its own argument; it joins its fault here.
+/** A whole number of at least `min` (ports, periods, counts), or undefined when the flag is absent. */
+function integerOf(values: OptionText, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const raw = textOf(values, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name} needs an integer >= ${min}, got "${raw}"`);
+  if (Number(raw) > max) throw new UsageError(`--${name} must be at most ${max}`);
+  return Number(raw);
+}
+
+function listOf(values: OptionText, name: string): string[] {
+  const raw = values[name];
+  return Array.isArray(raw) ? raw : [];
+}
+
+/** "--fault refuse-after 3": the count may travel as its own argument; it joins its fault here. */
+function joinFaultCounts(argv: string[]): string[] {
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const next = argv[i + 1];
     if (argv[i] === 'refuse-after' && argv[i - 1] === '--fault' && next !== undefined && /^\d+$/.test(next)) {
       joined.push(`refuse-after=${next}`);
       i++;
-    } else joined.push(argv[i]!);
+    } else joined.push(argv[i] ?? '');
   }
-  let generated = false;
-  const { raw, positionals } = splitArgv(SERVE_FLAGS, joined, refuse);
-  if (raw.help) return { kind: 'help' };
-  if (raw['list-faults']) return { kind: 'list-faults' };
-  if (positionals.length) throw refuse(`serve takes no arguments, got "${positionals.join(' ')}"`);
-  const v = readFlags(SERVE_FLAGS, raw, refuse);
-  try {
-    parseFaults(v.faults);
-  } catch (error) {
-    throw refuse((error as Error).message);
-  }
-  const options: ServerOptions = {
-    ...(v.host !== undefined ? { host: v.host } : {}),
-    ...(v.port !== undefined ? { port: v.port } : {}),
-    ...(v.root !== undefined ? { root: v.root } : {}),
-    ...(v.dataDir !== undefined ? { dataDir: v.dataDir } : {}),
-    ...(v.logDir !== undefined ? { logDir: v.logDir } : {}),
-    ...(v.pingIntervalMs !== undefined ? { pingIntervalMs: v.pingIntervalMs } : {}),
-    ...(v.slowMs !== undefined ? { slowMs: v.slowMs } : {}),
-    ...(v.maxSessions !== undefined ? { maxSessions: v.maxSessions } : {}),
-    ...(v.sessionTtl !== undefined ? { sessionIdleTtlMs: v.sessionTtl * 1000 } : {}),
-    ...(v.allowRemote ? { allowRemote: true } : {}),
-    ...(v.allowAnyProject ? { allowAnyProject: true } : {}),
-    ...(v.allowGateFolders ? { allowProject: isGateFolder } : {}),
-    ...(v.allowOrigins.length ? { allowOrigins: v.allowOrigins } : {}),
-    ...(v.allowHosts.length ? { allowHosts: v.allowHosts } : {}),
-    faults: v.faults,
+  return joined;
+}
+
+/** The server options a command line asks for (read in table order: the first refusal wins), before the token is settled. */
+function serverOptions(values: OptionText): ServerOptions {
+  const options: ServerOptions = {};
+  const set = <K extends keyof ServerOptions>(key: K, value: ServerOptions[K] | undefined) => {
+    if (value !== undefined) options[key] = value;
   };
-  const chosen = v.token ?? env[TOKEN_ENV];
-  if (v.noToken && v.token !== undefined) throw refuse('--no-token and --token contradict each other');
-  if (v.noToken && v.allowRemote) throw refuse('--allow-remote needs a token: drop --no-token');
+  set('host', textOf(values, 'host'));
+  set('port', integerOf(values, 'port', 0, 65535));
+  set('root', textOf(values, 'root'));
+  set('dataDir', textOf(values, 'data-dir'));
+  set('logDir', textOf(values, 'log-dir'));
+  options.faults = listOf(values, 'fault');
+  try {
+    parseFaults(options.faults);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  set('pingIntervalMs', integerOf(values, 'ping-interval', 1));
+  set('slowMs', integerOf(values, 'slow-ms', 0));
+  set('maxSessions', integerOf(values, 'max-sessions', 1));
+  const ttl = integerOf(values, 'session-ttl', 1);
+  set('sessionIdleTtlMs', ttl === undefined ? undefined : ttl * 1000);
+  if (listOf(values, 'allow-origin').length) options.allowOrigins = listOf(values, 'allow-origin');
+  if (listOf(values, 'allow-host').length) options.allowHosts = listOf(values, 'allow-host');
+  if (values['allow-remote']) options.allowRemote = true;
+  if (values['allow-any-project']) options.allowAnyProject = true;
+  if (values['allow-gate-folders']) options.allowProject = isGateFolder;
+  return options;
+}
+
+function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
+  const { values, positionals } = readOptions(SERVE_FLAGS, joinFaultCounts(argv));
+  if (values.help) return { kind: 'help' };
+  if (values['list-faults']) return { kind: 'list-faults' };
+  if (positionals.length) throw new UsageError(`serve takes no arguments, got "${positionals.join(' ')}"`);
+  const options = serverOptions(values);
+  const token = textOf(values, 'token');
+  const noToken = values['no-token'] === true;
+  if (noToken && token !== undefined) throw new UsageError('--no-token and --token contradict each other');
+  if (noToken && options.allowRemote) throw new UsageError('--allow-remote needs a token: drop --no-token');
+  const chosen = token ?? env[TOKEN_ENV];
   // A token by default: on loopback without one, any other local user could run commands as you.
-  if (!v.noToken) options.token = chosen ?? generateToken();
-  generated = !v.noToken && chosen === undefined;
+  if (!noToken) options.token = chosen ?? generateToken();
   try {
     validateOptions(options);
   } catch (error) {
-    if (error instanceof ServerConfigError) throw refuse(error.message);
+    if (error instanceof ServerConfigError) throw new UsageError(error.message);
     throw error;
   }
-  return { kind: 'serve', options, generated, exitWithStdin: v.exitWithStdin };
+  return { kind: 'serve', options, generated: !noToken && chosen === undefined, exitWithStdin: values['exit-with-stdin'] === true };
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
 export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed: Parsed;
   try {
-    parsed = parseArgs(argv, env);
+    parsed = parseServeArgs(argv, env);
   } catch (error) {
-    if (!(error instanceof HarnessFailure)) throw error;
-    printErrors(error.errors);
-    return error.exitCode;
+    if (!(error instanceof UsageError)) throw error;
+    // The harness's usage-error shape: the message, then the usage line as the hint; exit 2.
+    process.stderr.write(`wsgate: ${error.message}\n  hint: ${SERVE_USAGE.replace(/^usage: /, '')}\n`);
+    return 2;
   }
   if (parsed.kind === 'help') {
     process.stdout.write(SERVE_HELP + '\n');

@@ -31,7 +31,7 @@ export const http = defineStep({
     status: Matcher.optional().describe('Default: 200-299'),
     json: FieldMatchers.optional().describe('Field matchers on the JSON response body'),
     body: Matcher.optional(),
-    capture: Captures.optional(),
+    capture: Captures.optional().describe('Variable name to field path; a path ending in `?` is optional: taken only when the field is present and the variable is not already set (e.g. by --var)'),
     within: Duration.optional(),
     budget: Budget.optional(),
     name: z.string().optional(),
@@ -110,9 +110,15 @@ export const http = defineStep({
         const r = matchValue(m, actual);
         checks.push(ctx.check(`response ${path}`, m, r.passed ? actual : `${describe(actual)} (${r.reason})`, r.passed, ctx.locOf(['json', path])));
       }
-      for (const [name, path] of Object.entries(r0.capture ?? {})) {
+      for (const [name, given] of Object.entries(r0.capture ?? {})) {
+        // `field?`: a default, not a requirement. Taken only when the field is there and the variable
+        // has no value yet (a --var of that name wins); absent, later steps that need it are not checked.
+        const optional = given.endsWith('?');
+        const path = optional ? given.slice(0, -1) : given;
         const v = getPath(parsed, path);
-        if (v === undefined) checks.push(ctx.check(`capture ${name} from ${path}`, 'a value', '(absent)', false, ctx.locOf(['capture', name])));
+        if (optional) {
+          if (v !== undefined && !ctx.vars.lookup(name).found) ctx.vars.set(name, v);
+        } else if (v === undefined) checks.push(ctx.check(`capture ${name} from ${path}`, 'a value', '(absent)', false, ctx.locOf(['capture', name])));
         else ctx.vars.set(name, v);
       }
     }

@@ -12,6 +12,7 @@ import { changedSince, snapshotFile } from '../lib/runner/snapshot.ts';
 import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } from '../lib/matching/claims.ts';
 import { changedPaths, gitHead, lastCommitMessage } from '../lib/os/git.ts';
 import { resolveInside } from '../lib/runner/project.ts';
+import { requestNotDelivered } from '../lib/runner/premise.ts';
 import { JSONL_KEYS, JsonLinesCheck, jsonlChecks } from './verify-jsonl.ts';
 
 const FileCheck = z.strictObject({
@@ -108,11 +109,11 @@ export const verify = defineStep({
     const deadline = started + (p.wait !== undefined ? ctx.timeoutMs(p.wait) : 0);
     let delay = 10;
     for (;;) {
-      const { checks, observations } = await verifyOnce(v, ctx);
+      const { checks, observations, unchecked } = await verifyOnce(v, ctx);
       const failed = checks.some((c) => !c.passed);
       if (!failed || performance.now() + delay > deadline) {
         const waited = Math.round(performance.now() - started);
-        return ctx.result(checks, { observations: { ...observations, ...(p.wait !== undefined ? { waitedMs: waited } : {}) } });
+        return ctx.result(checks, { observations: { ...observations, ...(p.wait !== undefined ? { waitedMs: waited } : {}) }, ...(unchecked ? { status: 'unchecked', note: unchecked } : {}) });
       }
       await new Promise((r) => setTimeout(r, delay)); // bounded backoff on the disk, capped by `wait`
       delay = Math.min(delay * 2, 250);
@@ -122,7 +123,8 @@ export const verify = defineStep({
 
 type Observations = Record<string, unknown>;
 
-async function verifyOnce(v: z.infer<typeof VerifyParams>, ctx: StepContext): Promise<{ checks: CheckResult[]; observations: Observations }> {
+/** `unchecked`: the check's premise does not hold (why, in words): no verdict either way. */
+async function verifyOnce(v: z.infer<typeof VerifyParams>, ctx: StepContext): Promise<{ checks: CheckResult[]; observations: Observations; unchecked?: string }> {
   if ('file' in v) return verifyFile(v, ctx);
   if ('dir' in v) return verifyListing(v, ctx);
   return verifyGit(v.git, ctx);
@@ -133,7 +135,7 @@ function outside(ctx: StepContext, what: string, why: string, key: 'file' | 'dir
   return { checks: [ctx.check(`${what} is inside the project folder`, 'a path inside the project folder', why, false, ctx.locOf(['verify', key]))], observations: { path: what, refused: why } };
 }
 
-async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
+async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promise<{ checks: CheckResult[]; observations: Observations; unchecked?: string }> {
   // Outside the project only whether a path exists may be checked (the default `logs` gate checks
   // the server's log folder, which /health names): no content, hash or mtime is read there.
   const where = resolveInside(ctx.project, v.file);
@@ -145,6 +147,11 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext) {
   const wantExists = v.exists ?? true;
   const observations: Observations = { path: abs, exists: snap.exists, sha256: snap.sha256, size: snap.size };
   checks.push(ctx.check(`${v.file} ${wantExists ? 'exists' : 'is absent'}`, wantExists ? 'exists' : 'absent', snap.exists ? 'exists' : 'absent', snap.exists === wantExists, ctx.locOf(['verify', 'file'])));
+  if (!wantExists && !snap.exists) {
+    // Absent proves nothing when the request that could have made the file never reached the server.
+    const lost = requestNotDelivered(ctx.earlier);
+    if (lost) return { checks: [], observations, unchecked: `not checked: ${v.file} is absent, but nothing shows that step ${lost.step} (${lost.label}) reached the server: ${lost.why}` };
+  }
   if (!snap.exists || !wantExists) return { checks, observations };
   if (v.changed !== undefined) {
     const before = ctx.snapshot.files.get(v.file);
@@ -230,7 +237,10 @@ async function verifyListing(v: z.infer<typeof DirCheck>, ctx: StepContext) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     return { checks: [ctx.check(`${v.dir} is a readable directory`, 'a directory', why, false, ctx.locOf(['verify', 'dir']))], observations: { dir } };
   }
-  const claimed = listingClaimNames(v.listing);
+  // wsgate's own listing leaves git's folder out; so does the claim's, when the folder is there: `.git`
+  // counts on both sides or neither. A claimed `.git` that is not on disk stays in, as an extra name.
+  const hasGit = await stat(path.join(dir, '.git')).then(() => true, () => false);
+  const claimed = listingClaimNames(v.listing).filter((n) => !hasGit || (n !== '.git' && !n.startsWith('.git/')));
   const cmp = compareSets(claimed, real);
   const actual = cmp.passed ? claimed : `missing from the claim: ${describe(cmp.missing)}; claimed but not on disk: ${describe(cmp.extra)}`;
   return {

@@ -124,13 +124,35 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     assert.match(v.stdout, /^wsgate \d+\.\d+\.\d+ \(wscat 6\./);
     const h = await runCli(['--help']);
     assert.equal(h.exitCode, 0);
-    assert.match(h.stdout, /exit codes: 0 every gate passed/);
+    assert.match(h.stdout, /exit codes: 0 no check failed/);
+    assert.match(h.stdout, /4 a gate was not checked and --require-checked is set/);
   });
 
   test('an unknown --gate id is a usage error with a suggestion', async () => {
     const r = await runCli(['--gate', 'writefile']);
     assert.equal(r.exitCode, 2);
     assert.match(r.stderr, /did you mean "write-file"/);
+  });
+
+  test('an unknown --skip-gate id is a usage error with a suggestion; nothing runs', async () => {
+    const r = await runCli(['--skip-gate', 'list-file']);
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /--skip-gate list-file: no such gate in gates\.yaml/);
+    assert.match(r.stderr, /did you mean "list-files"/);
+  });
+
+  test('--skip-gate leaves a gate out, and the gates that need it, and the summary says so', async () => {
+    const out = path.join(tmp(), 'ev');
+    const r = await runCli(['--gate', 'ping', '--gate', 'error-recovery', '--gate', 'health', '--skip-gate', 'ping', '--skip-gate', 'health', ...SHARED_MACHINE, '--out', out]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const result = readResult(out);
+    assert.deepEqual(result.gates.map((g) => [g.id, g.status, g.note]), [
+      ['ping', 'skipped', 'left out by --skip-gate'],
+      ['health', 'skipped', 'left out by --skip-gate'],
+      ['error-recovery', 'skipped', 'needs ping, which did not run (left out by --skip-gate)'],
+    ]);
+    assert.match(r.stdout, /left out by --skip-gate: ping, health/);
+    assert.match(r.stdout, /0 passed, 0 failed, 3 skipped/);
   });
 
   test('a user gates file with a variable from --var', async () => {

@@ -4,7 +4,8 @@
 // (the order, the missing commit) while still crediting the files it really wrote.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parse } from 'yaml';
@@ -109,6 +110,59 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
       const extra = Object.keys(f).filter((k) => !DOCUMENTED[type]!.includes(k));
       assert.deepEqual(extra, [], `undocumented fields in ${JSON.stringify(f)}`);
     }
+  });
+
+  test("making the protocol's open choices the other way (.git listed, unknown command answered, no logDir), it passes every default gate it can be judged on", async () => {
+    const r = await runForeign({ listGit: true, unknownSlash: 'response', healthLogDir: false });
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(r.result.gates.map((g) => [g.id, g.status]), DEFAULT_GATE_IDS.map((id) => [id, id === 'logs' ? 'unchecked' : 'passed']));
+    assert.equal(r.result.totals.checksFailed, 0);
+    // The choices were really made: the listing named .git, the unknown command got a response.
+    const listing = serverFrames(r.evidence).find((f) => f.type === 'tool_result' && f.tool === 'list_files');
+    assert.match(String(listing?.result), /^\.git\/$/m);
+    assert.ok(serverFrames(r.evidence).some((f) => f.type === 'slash_command_response' && String(f.content).startsWith('Unknown command')));
+  });
+
+  test('.git counts on both sides or neither: named where git made it, it passes; named where there is none, it is a claim of an entry not on disk', async () => {
+    const agent = s.server(await startForeignAgent({}));
+    const file = path.join(s.dir('wsgate-foreign-gates-'), 'g.yaml');
+    writeFileSync(file, 'version: 1\ngates:\n  - id: l\n    title: listing\n    steps:\n      - verify: {dir: ".", listing: ".git/\\nsub/"}\n');
+    const listing = async (gitInit: boolean) => {
+      const project = s.dir('wsgate-foreign-project-');
+      mkdirSync(path.join(project, 'sub'));
+      const evidence = path.join(s.dir('wsgate-foreign-out-'), 'ev');
+      const res = await runCli([agent.url, project, '--gates', file, '--out', evidence, '--quiet', ...(gitInit ? ['--git-init'] : [])]);
+      return { code: res.exitCode, out: res.stdout + res.stderr, check: readResult(evidence).gates[0]!.steps[0]!.checks[0]! };
+    };
+    const withGit = await listing(true);
+    assert.equal(withGit.code, 0, withGit.out);
+    const without = await listing(false);
+    assert.equal(without.code, 1, without.out);
+    assert.match(String(without.check.actual), /claimed but not on disk: \[".git"\]/);
+  });
+
+  test('without a path check, tool-errors fails at each escape probe, and every write landed in the harness folder, removed afterwards', async () => {
+    const r = await runForeign({ unsafePaths: true }, ['--gate', 'session-init', '--gate', 'tool-errors']);
+    assert.equal(r.code, 1, r.out);
+    const g = gate(r.result, 'tool-errors');
+    const failedSteps = g.steps.filter((st) => st.status === 'failed').map((st) => st.label);
+    assert.deepEqual(failedSteps, [
+      'a write by an absolute path outside the project is refused',
+      'a write by a ../ path out of the project is refused',
+      'a write through the symbolic link is refused',
+      'nothing was written outside by the absolute path',
+      'nothing was written outside by the ../ path',
+      'nothing was written outside through the link',
+    ]);
+    const outside = g.steps.filter((st) => st.kind === 'verify').map((st) => String(st.observations?.path));
+    assert.equal(outside.length, 3);
+    for (const p of outside) {
+      assert.ok(!p.startsWith(r.project + path.sep), `${p} is outside PATH`);
+      assert.ok(p.startsWith(realpathSync(os.tmpdir())), `${p} is in a folder of the harness's, under the temp folder`);
+      assert.equal(existsSync(path.dirname(p)), false, 'the harness removed its folder at the end of the run');
+    }
+    assert.equal(existsSync(path.join(r.project, `wsgate-escape-${r.result.runId}`)), false, "the probe's link is gone");
+    assert.doesNotMatch(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8'), /\/etc\//, 'no gate names a system file');
   });
 
   test('tokensUsed as {input, output} passes every default gate', async () => {

@@ -2,10 +2,11 @@
 // time; merge puts the shards back together into one result, one JUnit file and one exit code.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { startReferenceServer } from '../reference-server/index.ts';
+import { startForeignAgent } from './fixtures/agent-backend/server.ts';
 import { cliResult, runCli, scratch, readResult, SHARED_MACHINE } from './helpers/cli.ts';
 import { assertHelpLists, assertRefused } from './helpers/flags.ts';
 import { MERGE_FLAGS, MERGE_HELP, MERGE_USAGE } from '../lib/cli/merge.ts';
@@ -41,6 +42,28 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
       } else assert.equal(serial.exitCode, 0, serial.stdout);
     });
   }
+
+  test('a server confined to its root (PATH): --parallel 4 gives the serial verdicts; per-gate folders outside its root are refused', async () => {
+    const project = tmp();
+    const agent = await startForeignAgent({ root: project, listGit: true, unknownSlash: 'response' });
+    scr.server(agent);
+    const serialOut = path.join(tmp(), 'ev');
+    const parallelOut = path.join(tmp(), 'ev');
+    const serial = await runCli([agent.url, project, ...RELAXED, '--out', serialOut]);
+    const parallel = await runCli([agent.url, project, ...RELAXED, '--parallel', '4', '--out', parallelOut]);
+    assert.equal(serial.exitCode, 0, serial.stdout + serial.stderr);
+    assert.equal(parallel.exitCode, 0, parallel.stdout + parallel.stderr);
+    const verdict = verdicts(readResult(parallelOut));
+    assert.deepEqual(verdict, verdicts(readResult(serialOut)));
+    assert.ok(Object.values(verdict).every((v) => v === 'passed'), JSON.stringify(verdict));
+    assert.match(readFileSync(path.join(parallelOut, 'transcript.jsonl'), 'utf8'), /\.wsgate-parallel-/, 'the gates ran in folders of their own');
+    assert.deepEqual(readdirSync(project).filter((n) => n.startsWith('.wsgate-parallel-')), [], 'removed at the end of the run');
+    // The same run with the folders elsewhere: the server refuses those sessions, as a confined one must.
+    const outOfRoot = path.join(tmp(), 'ev');
+    const refused = await runCli([agent.url, project, ...RELAXED, '--parallel', '2', '--parallel-root', tmp(), '--gate', 'session-init', '--gate', 'write-file', '--out', outOfRoot]);
+    assert.equal(refused.exitCode, 1, refused.stdout);
+    assert.deepEqual(verdicts(readResult(outOfRoot)), { 'session-init': 'failed', 'write-file': 'skipped' });
+  });
 
   test('--parallel gives each concurrent gate its own project folder and leaves PATH alone', async () => {
     const project = tmp();

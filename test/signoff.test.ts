@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
+import { startForeignAgent } from './fixtures/agent-backend/server.ts';
 import { cliResult, runCli, tempDir, ROOT } from './helpers/cli.ts';
 import { assertHelpLists, assertRefused } from './helpers/flags.ts';
 import { SIGNOFF_FLAGS, SIGNOFF_HELP, SIGNOFF_USAGE, STATUS_FLAGS, STATUS_HELP, STATUS_USAGE } from '../lib/signoff/cli.ts';
@@ -114,7 +115,7 @@ test('signoff and status: --help lists every flag of their tables; bad command l
     assertRefused(await cliResult([...argv]), message, SIGNOFF_USAGE);
   }
   assertRefused(await cliResult(['status', '--rnus', 'x']), "unknown option '--rnus' (did you mean --runs?)", STATUS_USAGE);
-  assertRefused(await cliResult(['status', 'x']), 'unexpected argument x', STATUS_USAGE);
+  assertRefused(await cliResult(['status', 'x']), 'status takes no arguments, got "x"', STATUS_USAGE);
 });
 
 // ---- what a sign-off can prove, and ordering by run times -----------------------------------------
@@ -133,6 +134,25 @@ gates:
     steps:
       - run: "true"
 `;
+
+test('a gate not checked is "not checked" in status, never passed', async () => {
+  const work = tempDir('wsgate-signoff-unchecked-');
+  dirs.push(work);
+  const gates = path.join(work.path, 'gates.yaml');
+  copyFileSync(path.join(ROOT, 'gates.yaml'), gates);
+  // A server whose /health names no logDir, and no --var LOG_DIR: the logs gate cannot be checked.
+  const agent = await startForeignAgent({ healthLogDir: false });
+  try {
+    const run = await runCli([agent.url, path.join(work.path, 'p'), '--gates', gates, '--gate', 'health', '--gate', 'logs', '--budget-scale', '20'], { cwd: work.path });
+    assert.equal(run.exitCode, 0, run.stdout + run.stderr);
+  } finally {
+    await agent.close();
+  }
+  const status = await runCli(['status', '--gates', gates], { cwd: work.path });
+  assert.equal(stateOf(status.stdout, 'health'), 'passed');
+  assert.equal(stateOf(status.stdout, 'logs'), 'not checked');
+  assert.match(status.stdout, /needs \$\{LOG_DIR\}/);
+});
 
 async function manualRun(work: string, outcome: 'ok' | 'broken', env: NodeJS.ProcessEnv = {}): Promise<string> {
   const port = await closedPort();

@@ -53,8 +53,8 @@ test('step params: send has `send` and optional `expect`; others have their key'
 test('CheckResult, StepResult, GateResult and RunResult fields', () => {
   expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; reason?: string; cause?: string; warning?: boolean }>();
   expectTypeOf<Loc>().toEqualTypeOf<{ file: string; line: number; col: number }>();
-  expectTypeOf<StepStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped'>();
-  expectTypeOf<GateStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped'>();
+  expectTypeOf<StepStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked'>();
+  expectTypeOf<GateStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked'>();
   expectTypeOf<StepResult>().toEqualTypeOf<{
     kind: string;
     label: string;
@@ -72,7 +72,7 @@ test('CheckResult, StepResult, GateResult and RunResult fields', () => {
   expectTypeOf<RunResult['status']>().toEqualTypeOf<'passed' | 'failed' | 'interrupted'>();
   expectTypeOf<RunResult['schemaVersion']>().toEqualTypeOf<1>();
   expectTypeOf<RunResult['gates']>().toEqualTypeOf<GateResult[]>();
-  expectTypeOf<RunResult['totals']>().toEqualTypeOf<{ gates: number; passed: number; failed: number; pending: number; skipped: number; checks: number; checksFailed: number }>();
+  expectTypeOf<RunResult['totals']>().toEqualTypeOf<{ gates: number; passed: number; failed: number; pending: number; skipped: number; unchecked?: number; checks: number; checksFailed: number }>();
   expectTypeOf<RunResult>().toHaveProperty('exitCode').toEqualTypeOf<number>();
   expectTypeOf<RunResult>().toHaveProperty('warnings').toEqualTypeOf<string[]>();
 

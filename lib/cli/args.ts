@@ -31,6 +31,7 @@ export const reporterSpec: Parse<{ name: string; file?: string }> = (r, refuse, 
 export const RUN_FLAGS = {
   gatesFile: text('gates', 'FILE', 'gates file (default: gates.yaml or wsgate.yaml of the current folder,\nelse the agent-backend gates shipped with wsgate)'),
   gates: list('gate', 'ID', 'run only this gate (repeatable)'),
+  skipGates: list('skip-gate', 'ID', 'leave this gate out (repeatable; shown as skipped, with the gates that need it)'),
   list: on('list', 'print gate ids and titles, run nothing'),
   bail: on('bail', "stop at the first failed step (the workflow's HARD STOP)"),
   timeoutScale: parsed('timeout-scale', 'X', 'multiply every deadline by X (e.g. 3 on a slow CI machine)', 1, positive),
@@ -40,6 +41,7 @@ export const RUN_FLAGS = {
     if (!/^\d+$/.test(raw.trim()) || n < 1) throw refuse(`${flag} expects a whole number of gates >= 1, got "${raw}"`);
     return n;
   }),
+  parallelRoot: text('parallel-root', 'DIR', 'with --parallel, make the per-gate project folders under DIR (default: inside\nPATH, in .wsgate-parallel/, so a server confined to its root accepts them)'),
   shard: parsed('shard', 'K/N', 'run only shard K of N (every Nth gate in file order; same split everywhere)', undefined as { index: number; total: number } | undefined, (raw, refuse, flag) => {
     const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[1]) > Number(m[2])) throw refuse(`${flag} expects K/N with 1 <= K <= N, got "${raw}"`);
@@ -54,6 +56,7 @@ export const RUN_FLAGS = {
   }),
   reporters: list('reporter', 'NAME[:FILE]', 'add a reporter (repeatable; default console)', reporterSpec),
   out: text('out', 'DIR', "evidence folder, new or empty (default .wsgate/runs/<time>-<run id> in the\ncurrent folder; a private per-user folder when that is inside PATH or\ninside wsgate's own package)"),
+  requireChecked: on('require-checked', 'exit 4 when a gate was not checked (a premise wsgate could not establish,\ne.g. the logs gate without LOG_DIR); otherwise such a run exits 0'),
   requireSignoff: on('require-signoff', 'exit 1 while a gate that ran has manual checks awaiting sign-off'),
   quiet: on('quiet', 'print failures and the summary only', { short: 'q' }),
   verbose: on('verbose', 'print every frame sent and received', { short: 'v' }),
@@ -90,8 +93,9 @@ export const RUN_HELP = helpText(
   'Runs the gates of a gates.yaml against a WebSocket server through real wscat connections.',
   POSITIONALS,
   RUN_FLAGS,
-  `exit codes: 0 every gate passed · 1 a check failed · 2 usage or gates.yaml error ·
-            3 the harness could not work · 130 interrupted`,
+  `exit codes: 0 no check failed (gates not checked are listed) · 1 a check failed ·
+            2 usage or gates.yaml error · 3 the harness could not work ·
+            4 a gate was not checked and --require-checked is set · 130 interrupted`,
 );
 
 type FlagArgs = Omit<FlagValues<typeof RUN_FLAGS>, 'varList' | 'secretList' | 'noColor'>;

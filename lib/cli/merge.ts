@@ -11,7 +11,8 @@ import { summarise } from '../runner/run.ts';
 import { mergeCoverage, type CoverageReport } from '../protocol/index.ts';
 import { REPORTERS, REPORTER_NAMES, type Reporter, type RunInfo } from '../reporters/index.ts';
 import { reporterSpec } from './args.ts';
-import { HELP, helpText, list, on, readFlags, splitArgv, text, usageError, usageFlags } from './flags.ts';
+import { defineCommand, type CommandInput } from './command.ts';
+import { HELP, list, on, text } from './flags.ts';
 
 export const MERGE_FLAGS = {
   out: text('out', 'DIR', 'folder for the merged result.json (default .wsgate/merged/<time>)'),
@@ -20,18 +21,8 @@ export const MERGE_FLAGS = {
   help: HELP,
 };
 
-export const MERGE_USAGE = `usage: wsgate merge DIR|result.json... ${usageFlags(MERGE_FLAGS)}`;
-
-export const MERGE_HELP = helpText(
-  MERGE_USAGE,
-  'Merges the results of shards (wsgate run --shard K/N) into one report and one exit code.',
-  [['DIR|result.json', "a shard's evidence folder, or its result.json (one or more)"]],
-  MERGE_FLAGS,
-  `exit codes: as one run of all the shards: 0 every gate passed · 1 a check failed or a shard is
-            missing · 2 usage error · 3 the harness could not work · 130 a shard was interrupted`,
-);
-
-const usage = usageError(MERGE_USAGE);
+/** The usage error of `wsgate merge` (its usage line as the hint). */
+const usage = (message: string) => MERGE.refuse(message);
 
 function readShard(p: string): { source: string; result: RunResult } {
   const file = existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'result.json') : p;
@@ -94,13 +85,8 @@ export function mergeResults(shards: { source: string; result: RunResult }[]): R
   };
 }
 
-export async function mergeMain(argv: string[]): Promise<number> {
-  const { raw, positionals } = splitArgv(MERGE_FLAGS, argv, usage);
-  if (raw.help) {
-    process.stdout.write(MERGE_HELP + '\n');
-    return EXIT.passed;
-  }
-  const v = readFlags(MERGE_FLAGS, raw, usage);
+/** Merges the shards' results, writes the merged result.json and reports it; the exit code is the merged verdict. */
+async function merge({ flags: v, positionals }: CommandInput<typeof MERGE_FLAGS>): Promise<number> {
   if (!positionals.length) throw usage('give the result folders (or result.json files) of the shards');
   const result = mergeResults(positionals.map(readShard));
   const out = path.resolve(v.out ?? path.join('.wsgate', 'merged', new Date().toISOString().replace(/[:.]/g, '-')));
@@ -130,3 +116,16 @@ export async function mergeMain(argv: string[]): Promise<number> {
   process.stdout.write(`merged ${positionals.length} result(s) into ${path.join(out, 'result.json')}\n`);
   return result.exitCode;
 }
+
+export const MERGE = defineCommand({
+  name: 'merge',
+  summary: 'Merges the results of shards (wsgate run --shard K/N) into one report and one exit code.',
+  positionals: { usage: 'DIR|result.json...', help: [['DIR|result.json', "a shard's evidence folder, or its result.json (one or more)"]] },
+  flags: MERGE_FLAGS,
+  epilogue: `exit codes: as one run of all the shards: 0 every gate passed · 1 a check failed or a shard is
+            missing · 2 usage error · 3 the harness could not work · 130 a shard was interrupted`,
+  run: merge,
+});
+
+export const MERGE_USAGE = MERGE.usage;
+export const MERGE_HELP = MERGE.help;

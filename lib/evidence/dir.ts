@@ -4,13 +4,14 @@
 // must not show up in the project's git status) or inside wsgate's own package or a node_modules
 // (a user's runs do not belong to a dependency): then a per-user state folder, never a shared,
 // predictable one under $TMPDIR that another user could create first and redirect.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { ensureDirSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from '../errors.ts';
-import { isInside } from '../runner/project.ts';
+import { isInside } from '../util/paths.ts';
 import { notOwnProblem, othersMayWrite } from '../os/ownership.ts';
+import { ensurePrivateDir, keepPrivate, mkdirPrivate } from '../os/private-dir.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
 const uid = () => process.getuid?.() ?? -1;
@@ -64,21 +65,9 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Makes `dir` (and missing parents) exist as a real folder of this user, mode 0700 for the ones made here. */
-export function ensurePrivateDir(dir: string): void {
+function ensurePrivatePath(dir: string): void {
   ensureDirSync(path.dirname(dir));
-  // node's mkdir for the folder itself: whatever is already there (EEXIST) is examined with lstat
-  // below. ensureDir would follow a link to a folder without a word, and fail on a dangling link
-  // with ENOENT instead of saying that a link was planted there.
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  const st = lstatSync(dir);
-  if (st.isSymbolicLink()) throw new Error(`${dir} is a symbolic link`);
-  if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
-  if (uid() >= 0 && st.uid !== uid()) throw new Error(`${dir} belongs to another user (uid ${st.uid})`);
-  if (st.mode & 0o077) chmodSync(dir, 0o700);
+  ensurePrivateDir(dir);
 }
 
 /** A private runs folder: the state folder, or a per-user one under $TMPDIR when that fails. */
@@ -91,7 +80,7 @@ function privateRunsDir(project: string | undefined): string {
       continue;
     }
     try {
-      ensurePrivateDir(base);
+      ensurePrivatePath(base);
       ensurePrivateDir(path.join(base, 'runs'));
       return path.join(base, 'runs');
     } catch (e) {
@@ -143,15 +132,12 @@ export function createRunDir(out: string | undefined, project: string, runId: st
     dir = path.join(base, `${stamp}-${runId}`);
   }
   ensureDirSync(path.dirname(dir));
-  // node's mkdir, not ensureDir: the run's folder is created here, new (EEXIST is the signal that
-  // something is already there), and ensureDir would accept a folder or a link planted in its place.
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    // An empty --out folder of this user (checked above) is used as it is, made private.
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || out === undefined) throw e;
+  // The run's folder is created here, new: something already in its place is refused, except an
+  // empty --out folder of this user (checked again now that it exists), used as it is, made private.
+  if (!mkdirPrivate(dir)) {
+    if (out === undefined) throw new Error(`${dir} already exists`);
     checkOutDir(dir);
-    chmodSync(dir, 0o700);
+    keepPrivate(dir);
   }
   return dir;
 }

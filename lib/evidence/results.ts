@@ -17,7 +17,12 @@ export interface CheckResult {
   warning?: boolean;
 }
 
-export type StepStatus = 'passed' | 'failed' | 'pending' | 'skipped';
+/**
+ * `unchecked` ("not checked"): the step's premise failed or could not be established (a variable only
+ * the user can give, a request that never reached the server), so it says nothing either way about the
+ * server: never counted as passed, never as the server's failure.
+ */
+export type StepStatus = 'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked';
 
 export interface FrameSummary {
   conn: string;
@@ -55,7 +60,7 @@ export interface StepResult {
   harnessError?: string;
 }
 
-export type GateStatus = 'passed' | 'failed' | 'pending' | 'skipped';
+export type GateStatus = 'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked';
 
 export interface GateResult {
   id: string;
@@ -81,7 +86,8 @@ export interface RunResult {
   status: 'passed' | 'failed' | 'interrupted';
   exitCode: number;
   gates: GateResult[];
-  totals: { gates: number; passed: number; failed: number; pending: number; skipped: number; checks: number; checksFailed: number };
+  /** `unchecked`: gates with a step not checked and none failed (absent in results written before it existed). */
+  totals: { gates: number; passed: number; failed: number; pending: number; skipped: number; unchecked?: number; checks: number; checksFailed: number };
   warnings: string[];
   /** Set when the run was one shard of a split (--shard K/N). */
   shard?: { index: number; total: number };
@@ -96,9 +102,18 @@ export function stepStatus(checks: CheckResult[], pending = false): StepStatus {
   return pending ? 'pending' : 'passed';
 }
 
+/** The note of a gate left out with --skip-gate. */
+export const SKIPPED_BY_FLAG = 'left out by --skip-gate';
+
+/** How reports name a status: `unchecked` reads "not checked". */
+export function statusWords(status: StepStatus | GateStatus): string {
+  return status === 'unchecked' ? 'not checked' : status;
+}
+
 export function gateStatus(steps: StepResult[]): GateStatus {
   if (steps.some((s) => s.status === 'failed')) return 'failed';
   if (steps.length > 0 && steps.every((s) => s.status === 'skipped')) return 'skipped';
   if (steps.some((s) => s.status === 'pending')) return 'pending';
+  if (steps.some((s) => s.status === 'unchecked')) return 'unchecked';
   return 'passed';
 }

@@ -6,7 +6,8 @@
 // Independently of registered values, `user:pass@` in a URL and token-like query values
 // (`?token=`, `access_token=`, `key=`, `password=`, ...) are masked wherever they appear.
 
-import { quoteFor } from '../runner/shell-quote.ts';
+import { quoteFor } from '../util/shell-words.ts';
+import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
 
 /** Query parameters whose values are credentials. */
 const TOKEN_PARAMS = ['token', 'access_token', 'refresh_token', 'id_token', 'auth', 'auth_token', 'api_key', 'apikey', 'api-key', 'key', 'password', 'passwd', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token'];
@@ -20,8 +21,7 @@ function maskUserinfo(_: string, scheme: string, info: string): string {
 }
 
 const json = (s: string) => JSON.stringify(s).slice(1, -1);
-const asciiJson = (s: string) => json(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-const markup = (s: string, quote: string, apos: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, quote).replace(/'/g, apos);
+const asciiJson = (s: string) => json(s).replace(/[\u0080-\uffff]/g, unicodeEscape);
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 const JSON_ESCAPE = /\\(?:u[0-9a-fA-F]{4}|["\\/bfnrt])/g;
@@ -76,7 +76,7 @@ export function secretForms(value: string): string[] {
   const forms = new Set<string>([value]);
   for (const v of [value, json(value), json(json(value)), asciiJson(value)]) {
     forms.add(v);
-    for (const m of [markup(v, '"', "'"), markup(v, '&quot;', '&#39;'), markup(v, '&quot;', '&apos;'), markup(v, '&#34;', '&#39;')]) {
+    for (const m of [escapeMarkup(v, '"', "'"), escapeMarkup(v, '&quot;', '&#39;'), escapeMarkup(v, '&quot;', '&apos;'), escapeMarkup(v, '&#34;', '&#39;')]) {
       forms.add(m);
       // Markup inside JSON: an HTML fragment a server sends as a string field.
       forms.add(json(m));

@@ -7,10 +7,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, createWriteStream, openSync, readdirSync, readFileSync, readSync, statSync, type WriteStream } from 'node:fs';
 import { ensureDirSync, outputFileSync } from 'fs-extra/esm';
 import path from 'node:path';
-import type { EvidenceSink } from '../runner/context.ts';
-import type { ConnectionEvent, Frame } from '../wscat/connection.ts';
+import type { EvidenceSink } from '../types/evidence-sink.ts';
+import type { ConnectionEvent, Frame } from '../types/frames.ts';
 import { sign, SIGNATURE_FILE } from './signing.ts';
-import { RUN_BUDGET } from '../wscat/budget.ts';
 
 /** A frame's text is kept whole up to this size in the transcript; past it, its start and its size. */
 export const TRANSCRIPT_FRAME_MAX = 16 * 1024 * 1024;
@@ -70,6 +69,12 @@ export class EvidenceWriter implements EvidenceSink {
     private readonly redact: Redactor = (t) => t,
     /** WSGATE_SIGNING_KEY: the manifest is signed with it (manifest.sig). */
     private readonly signingKey?: string,
+    /**
+     * Told when the transcript's writes queue past the stream's high-water mark, with a promise that
+     * settles when they drain: the run's connections stop reading until then (the run's memory budget),
+     * so a slow disk slows the run instead of filling memory.
+     */
+    private readonly backpressure: (drained: Promise<void>) => void = () => {},
   ) {
     ensureDirSync(path.join(dir, 'logs'), { mode: 0o700 });
     this.transcript = newStream(path.join(dir, 'transcript.jsonl'));
@@ -137,7 +142,7 @@ export class EvidenceWriter implements EvidenceSink {
     this.flushQueued = false;
     if (this.pending.length === 0) return;
     // Past the stream's high-water mark, every connection stops reading until the disk catches up.
-    if (!this.transcript.write(this.pending.join(''))) RUN_BUDGET.stall(drained(this.transcript));
+    if (!this.transcript.write(this.pending.join(''))) this.backpressure(drained(this.transcript));
     this.pending = [];
     this.pendingChars = 0;
   }

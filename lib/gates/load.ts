@@ -20,7 +20,7 @@ import type { NonJson } from './common-schema.ts';
 
 export { MAX_GATES_BYTES } from './read.ts';
 export { MAX_YAML_ERRORS } from './yaml-errors.ts';
-export const BUILTIN_VARS = ['URL', 'HTTP_URL', 'PROJECT', 'RUN_ID', 'GATE_ID', 'MODEL_URL'] as const;
+export const BUILTIN_VARS = ['URL', 'HTTP_URL', 'PROJECT', 'RUN_ID', 'GATE_ID', 'MODEL_URL', 'OUTSIDE', 'OUTSIDE_REL', 'CWD'] as const;
 
 export interface LoadOptions {
   /** Names given with --var; they exist at run time. */

@@ -1,7 +1,8 @@
 // `wsgate model`: the model API stand-in as a command. Its first stdout line is
 // `listening http://HOST:PORT` (scripts wait for it); it serves until SIGTERM or SIGINT.
 import { HarnessFailure, EXIT } from '../errors.ts';
-import { HELP, helpText, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type Parse } from '../cli/flags.ts';
+import { defineCommand, type CommandInput } from '../cli/command.ts';
+import { HELP, on, parsed, text, type Parse } from '../cli/flags.ts';
 import { loadGatesFile } from '../gates/load.ts';
 import { parseDuration } from '../gates/duration.ts';
 import { DEFAULT_MODEL_SECTION } from './default-rules.ts';
@@ -38,26 +39,8 @@ export const MODEL_FLAGS = {
   help: HELP,
 };
 
-export const MODEL_USAGE = `usage: wsgate model ${usageFlags(MODEL_FLAGS)}`;
-
-export const MODEL_HELP = helpText(
-  MODEL_USAGE,
-  'Serves a stand-in for a model API: POST /v1/messages (Anthropic Messages) and\nPOST /v1/chat/completions (OpenAI Chat Completions), streaming and not, answering\nfrom rules. Any API key is accepted. Point a backend at it with\nANTHROPIC_BASE_URL=http://HOST:PORT or OPENAI_BASE_URL=http://HOST:PORT/v1.',
-  [],
-  MODEL_FLAGS,
-  'The first line printed is "listening http://HOST:PORT" once it accepts requests.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage or gates file error',
-);
-
-const refuse = usageError(MODEL_USAGE);
-
-export async function modelMain(argv: string[]): Promise<number> {
-  const { raw, positionals } = splitArgv(MODEL_FLAGS, argv, refuse);
-  if (raw.help) {
-    process.stdout.write(MODEL_HELP + '\n');
-    return EXIT.passed;
-  }
-  if (positionals.length) throw refuse(`model takes no arguments, got "${positionals.join(' ')}"`);
-  const v = readFlags(MODEL_FLAGS, raw, refuse);
+/** Serves the stand-in until SIGINT or SIGTERM. */
+async function serveModel({ flags: v, refuse }: CommandInput<typeof MODEL_FLAGS>): Promise<number> {
   let section = DEFAULT_MODEL_SECTION;
   if (v.gates !== undefined) {
     const loaded = loadGatesFile(v.gates);
@@ -89,3 +72,11 @@ export async function modelMain(argv: string[]): Promise<number> {
   });
 }
 
+
+export const MODEL = defineCommand({
+  name: 'model',
+  summary: 'Serves a stand-in for a model API: POST /v1/messages (Anthropic Messages) and\nPOST /v1/chat/completions (OpenAI Chat Completions), streaming and not, answering\nfrom rules. Any API key is accepted. Point a backend at it with\nANTHROPIC_BASE_URL=http://HOST:PORT or OPENAI_BASE_URL=http://HOST:PORT/v1.',
+  flags: MODEL_FLAGS,
+  epilogue: 'The first line printed is "listening http://HOST:PORT" once it accepts requests.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage or gates file error',
+  run: serveModel,
+});

@@ -2,7 +2,8 @@
 // The project folder and the embedded server are set up exactly as `wsgate run` sets them up.
 import path from 'node:path';
 import { parseTarget } from '../cli/args.ts';
-import { HELP, helpText, list, on, parsed, readFlags, splitArgv, text, usageError, usageFlags, type FlagValues, type Parse, type RawFlags } from '../cli/flags.ts';
+import { defineCommand, type CommandInput } from '../cli/command.ts';
+import { HELP, list, on, parsed, text, usageFlags, type FlagValues, type Parse } from '../cli/flags.ts';
 import { parseDuration } from '../gates/duration.ts';
 import { EXIT, HarnessFailure, didYouMean } from '../errors.ts';
 import { startEmbeddedTarget, type EmbeddedServer } from '../runner/embedded.ts';
@@ -68,29 +69,13 @@ export const RECORD_FLAGS = {
 export const RECORD_USAGE = `usage: wsgate record [URL] [PATH] ${usageFlags({ ...SHARED_FLAGS, ...SESSION_FLAGS })}
        wsgate record --from ${RECORD_FLAGS.from.value} ${usageFlags(SHARED_FLAGS)}`;
 
-export const RECORD_HELP = helpText(
-  RECORD_USAGE,
-  `Turns a manual session into a gate. Type JSON lines as with \`wscat -c URL\`; replies show as they
-arrive; Ctrl-D or /close ends the session, and the gate is written (Ctrl-C: nothing is written).`,
-  [
-    ['URL', 'ws:// or wss:// URL of the server; none: start the embedded reference server'],
-    ['PATH', 'project folder (as for wsgate run): its changes become verify steps, and its\npath is written as ${PROJECT}; none: a fresh temp folder'],
-  ],
-  RECORD_FLAGS,
-  `With stdin not a terminal the lines come from stdin, and each is sent only once the reply to the
-previous one has ended (--until, --idle, --wait), so replies are attributed to the right send.
-
-exit codes: 0 gate written · 1 the connection failed · 2 usage error · 3 the harness could not work
-            · 130 interrupted (nothing written)`,
-);
-
 type RecordArgs = FlagValues<typeof RECORD_FLAGS> & { url?: string; project?: string };
 
-const usage = usageError(RECORD_USAGE);
+/** The usage error of `wsgate record` (its usage line as the hint). */
+const usage = (message: string) => RECORD.refuse(message);
 
-/** The command line past --help: the flags read, and the checks that span several of them. */
-function recordArgs(raw: RawFlags, positionals: string[]): RecordArgs {
-  const v = readFlags(RECORD_FLAGS, raw, usage);
+/** The flags and the target, after the checks that span several of them. */
+function recordArgs(v: FlagValues<typeof RECORD_FLAGS>, positionals: string[]): RecordArgs {
   if (v.from !== undefined && positionals.length) throw usage('--from records from a run: give no URL or PATH with it');
   if (v.from === undefined && v.gates.length > 1) throw usage('--gate names the one gate a session records (several only with --from)');
   return { ...parseTarget(positionals, usage), ...v };
@@ -235,13 +220,32 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
   }
 }
 
-export async function recordMain(argv: string[]): Promise<number> {
-  const { raw, positionals } = splitArgv(RECORD_FLAGS, argv, usage);
-  if (raw.help) {
-    process.stdout.write(RECORD_HELP + '\n');
-    return EXIT.passed;
-  }
-  const args = recordArgs(raw, positionals);
+/** A gate from a live session, or gates from the evidence of a run (--from). */
+function record({ flags, positionals }: CommandInput<typeof RECORD_FLAGS>): Promise<number> | number {
+  const args = recordArgs(flags, positionals);
   const target = readTarget(args.out ?? 'gates.yaml');
   return args.from !== undefined ? fromEvidence(args, target) : live(args, target);
 }
+
+export const RECORD = defineCommand({
+  name: 'record',
+  usage: RECORD_USAGE,
+  summary: `Turns a manual session into a gate. Type JSON lines as with \`wscat -c URL\`; replies show as they
+arrive; Ctrl-D or /close ends the session, and the gate is written (Ctrl-C: nothing is written).`,
+  positionals: {
+    usage: '[URL] [PATH]',
+    help: [
+      ['URL', 'ws:// or wss:// URL of the server; none: start the embedded reference server'],
+      ['PATH', 'project folder (as for wsgate run): its changes become verify steps, and its\npath is written as ${PROJECT}; none: a fresh temp folder'],
+    ],
+  },
+  flags: RECORD_FLAGS,
+  epilogue: `With stdin not a terminal the lines come from stdin, and each is sent only once the reply to the
+previous one has ended (--until, --idle, --wait), so replies are attributed to the right send.
+
+exit codes: 0 gate written · 1 the connection failed · 2 usage error · 3 the harness could not work
+            · 130 interrupted (nothing written)`,
+  run: record,
+});
+
+export const RECORD_HELP = RECORD.help;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { EXIT, HarnessFailure } from '../errors.ts';
-import { isInside } from '../runner/project.ts';
+import { isInside } from '../util/paths.ts';
 import { statusClaimPaths } from '../matching/claims.ts';
 import { MAX_LITERAL } from './values.ts';
 import type { FileChange, GitChange, ProjectChanges, RecEvent, Recording } from './recording.ts';

@@ -8,6 +8,7 @@ import { formatLoc } from '../loc.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
 import { codeFrame } from './code-frame.ts';
+import { SKIPPED_BY_FLAG } from '../evidence/results.ts';
 import { liveLine, liveLineEnabled } from './live-line.ts';
 import { firstDifferentLine, windowLines } from './text-window.ts';
 
@@ -116,9 +117,10 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       live.stop();
       for (const t of step.timings ?? []) if (t.budgetMs !== undefined) timings.push({ gate: gateId, t });
       const failed = step.checks.filter((ch) => !ch.passed);
-      if (o.quiet && step.status !== 'failed') return;
+      // Quiet still shows what is not a pass: failures, and steps not checked.
+      if (o.quiet && step.status !== 'failed' && step.status !== 'unchecked') return;
       header();
-      const mark = step.status === 'passed' ? green('✓') : step.status === 'failed' ? red('✗') : step.status === 'pending' ? yellow('?') : dim('-');
+      const mark = step.status === 'passed' ? green('✓') : step.status === 'failed' ? red('✗') : step.status === 'pending' ? yellow('?') : step.status === 'unchecked' ? yellow('○') : dim('-');
       const note = step.note ? dim(`  (${safe(step.note)})`) : '';
       const where = step.status === 'failed' ? '  ' + dim(safe(formatLoc(step.loc))) : '';
       write(`  ${mark} ${safe(step.label)}  ${dim(`${step.ms} ms`)}${where}${note}`);
@@ -145,6 +147,7 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (r.coverage && !o.quiet) write('\n' + formatCoverage(r.coverage));
       const parts = [`${t.passed} passed`, t.failed ? red(`${t.failed} failed`) : '0 failed'];
       if (t.pending) parts.push(yellow(`${t.pending} awaiting sign-off`));
+      if (t.unchecked) parts.push(yellow(`${t.unchecked} not checked`));
       if (t.skipped) parts.push(`${t.skipped} skipped`);
       const verdict = r.status === 'passed' ? green('PASS') : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
       write(`\n${verdict}  ${t.gates} gates: ${parts.join(', ')} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
@@ -159,6 +162,13 @@ export function consoleReporter(o: ReporterOptions): Reporter {
         const step = first?.steps.find((s) => s.status === 'failed');
         if (first && step) write(safe(`first failure: gate ${first.id}, step "${step.label}" at ${formatLoc(step.loc)}`));
       }
+      // Gates not checked and gates left out are named, with why: neither is a pass.
+      for (const g of r.gates.filter((x) => x.status === 'unchecked')) {
+        const why = g.steps.find((s) => s.status === 'unchecked')?.note ?? 'not checked';
+        write(yellow(`  ○ not checked: ${safe(g.id)}: ${safe(why.replace(/^not checked: /, ''))}`));
+      }
+      const left = r.gates.filter((x) => x.status === 'skipped' && x.note === SKIPPED_BY_FLAG).map((x) => x.id);
+      if (left.length) write(dim(`  - left out by --skip-gate: ${safe(left.join(', '))}`));
       for (const w of r.warnings) write(yellow(`warning: ${safe(w)}`));
     },
   };

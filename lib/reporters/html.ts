@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { CheckResult, GateResult, RunResult, StepResult } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
-import { guard, normalize, readTranscript, show, target, writeOut, type Transcript, type TranscriptLine } from './output.ts';
+import { fileReporter, normalize, readTranscript, show, type Transcript, type TranscriptLine } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
 
 export const HTML_DEFAULT_FILE = 'wsgate-report.html';
 const MAX_FRAME_CHARS = 20_000;
@@ -16,21 +17,15 @@ const MAX_DIFF_LINES = 400;
 
 /** Escapes text for HTML content and attribute values; C0 controls become visible \uXXXX. */
 export function esc(s: unknown): string {
-  return String(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return escapeMarkup(String(s).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, unicodeEscape));
 }
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${esc(s.slice(0, max))}<span class="more">… ${s.length - max} more characters (full text in the evidence folder)</span>` : esc(s);
 }
 
-const STATUS_MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '?', skipped: '–', interrupted: '!' };
-const badge = (status: string) => `<span class="badge s-${esc(status)}">${STATUS_MARK[status] ?? '·'} ${esc(status)}</span>`;
+const STATUS_MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '?', skipped: '–', unchecked: '○', interrupted: '!' };
+const badge = (status: string) => `<span class="badge s-${esc(status)}">${STATUS_MARK[status] ?? '·'} ${esc(status === 'unchecked' ? 'not checked' : status)}</span>`;
 
 // ---- diff -----------------------------------------------------------------------------------
 
@@ -195,7 +190,7 @@ h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;
 .verdict{font-weight:700;padding:.1rem .5rem;border-radius:4px;color:#fff}.verdict.s-passed{background:var(--ok)}.verdict.s-failed{background:var(--bad)}.verdict.s-interrupted{background:var(--warn)}
 dl.run{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;margin:.6rem 0}dl.run dt{color:var(--mute)}dl.run dd{margin:0;word-break:break-all}
 .totals span{margin-right:1rem}.badge{display:inline-block;min-width:5.2rem;font-size:.8rem;font-weight:600;padding:0 .4rem;border-radius:10px;border:1px solid currentColor}
-.s-passed .badge,.badge.s-passed{color:var(--ok)}.badge.s-failed{color:var(--bad)}.badge.s-pending{color:var(--warn)}.badge.s-skipped{color:var(--mute)}
+.s-passed .badge,.badge.s-passed{color:var(--ok)}.badge.s-failed{color:var(--bad)}.badge.s-pending{color:var(--warn)}.badge.s-skipped{color:var(--mute)}.badge.s-unchecked{color:var(--warn)}
 details.gate{border:1px solid var(--line);border-radius:6px;margin:.5rem 0;background:var(--bg)}details.gate>summary{padding:.45rem .7rem;cursor:pointer;background:var(--soft);border-radius:6px}
 details.gate.s-failed{border-color:var(--bad)}.gate-id{font-family:ui-monospace,monospace;font-weight:700}.meta{color:var(--mute);font-size:.85rem;margin-left:.5rem}
 table{border-collapse:collapse;width:100%}th,td{border-top:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--soft);font-weight:600;font-size:.85rem}
@@ -275,7 +270,7 @@ export function htmlReport(result: RunResult, info: RunInfo | undefined, transcr
 <body>
 <header>
 <h1>wsgate <span class="verdict s-${esc(status)}">${esc(verdict)}</span></h1>
-<div class="totals"><span>${esc(t.gates)} gates</span><span>${esc(t.passed)} passed</span><span>${esc(t.failed)} failed</span><span>${esc(t.pending)} pending</span><span>${esc(t.skipped)} skipped</span><span>${esc(t.checks)} checks, ${esc(t.checksFailed)} failed</span><span><b id="frame-count">${transcript.lines.filter((l) => l.dir !== 'event').length}</b> frames</span></div>
+<div class="totals"><span>${esc(t.gates)} gates</span><span>${esc(t.passed)} passed</span><span>${esc(t.failed)} failed</span><span>${esc(t.pending)} pending</span><span>${esc(t.skipped)} skipped</span>${t.unchecked ? `<span>${esc(t.unchecked)} not checked</span>` : ''}<span>${esc(t.checks)} checks, ${esc(t.checksFailed)} failed</span><span><b id="frame-count">${transcript.lines.filter((l) => l.dir !== 'event').length}</b> frames</span></div>
 <dl class="run">${runRows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 </header>
 <div class="toolbar"><label><input type="checkbox" id="only-failed"> failed only</label><button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button><label><input type="checkbox" id="pretty-json"> pretty-print JSON frames</label></div>
@@ -294,13 +289,8 @@ ${timeline(transcript, r)}
 }
 
 export function htmlReporter(o: ReporterOptions): Reporter {
-  const to = target(o.file, HTML_DEFAULT_FILE);
-  return {
-    async onRunEnd(result: RunResult, info: RunInfo) {
-      await guard('html', async () => {
-        const transcript = await readTranscript(info?.evidenceDir).catch(() => ({ lines: [], dropped: 0, unreadable: 1, missing: true }) as Transcript);
-        await writeOut('html', to, htmlReport(result, info, transcript));
-      });
-    },
-  };
+  return fileReporter('html', o.file, HTML_DEFAULT_FILE, async (result, info) => {
+    const transcript = await readTranscript(info?.evidenceDir).catch(() => ({ lines: [], dropped: 0, unreadable: 1, missing: true }) as Transcript);
+    return htmlReport(result, info, transcript);
+  });
 }

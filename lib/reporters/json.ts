@@ -2,24 +2,20 @@
 // result.json). FILE defaults to wsgate-result.json in the current folder; `-` is stdout.
 // The fields are documented in docs/result-schema.md.
 import type { RunResult } from '../evidence/results.ts';
-import { guard, redactDeep, target, writeOut } from './output.ts';
+import { fileReporter, redactDeep } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 
 export const JSON_DEFAULT_FILE = 'wsgate-result.json';
 
+/** The result as the file's text; a result that cannot be serialized still gives a JSON document saying so. */
+export function resultJson(result: RunResult, info: RunInfo | undefined): string {
+  try {
+    return JSON.stringify(redactDeep(result, info?.redact), null, 2) + '\n';
+  } catch (e) {
+    return JSON.stringify({ schemaVersion: 1, error: `result could not be serialized: ${(e as Error).message}` }) + '\n';
+  }
+}
+
 export function jsonReporter(o: ReporterOptions): Reporter {
-  const to = target(o.file, JSON_DEFAULT_FILE);
-  return {
-    async onRunEnd(result: RunResult, info: RunInfo) {
-      await guard('json', async () => {
-        let text: string;
-        try {
-          text = JSON.stringify(redactDeep(result, info?.redact), null, 2) + '\n';
-        } catch (e) {
-          text = JSON.stringify({ schemaVersion: 1, error: `result could not be serialized: ${(e as Error).message}` }) + '\n';
-        }
-        await writeOut('json', to, text);
-      });
-    },
-  };
+  return fileReporter('json', o.file, JSON_DEFAULT_FILE, resultJson);
 }

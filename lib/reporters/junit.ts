@@ -4,8 +4,9 @@
 import os from 'node:os';
 import type { GateResult, RunResult, StepResult } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
-import { guard, normalize, show, target, writeOut } from './output.ts';
+import { fileReporter, normalize, show } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
+import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
 
 export const JUNIT_DEFAULT_FILE = 'wsgate-junit.xml';
 
@@ -14,20 +15,15 @@ export const JUNIT_DEFAULT_FILE = 'wsgate-junit.xml';
 const ILLEGAL = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 function legal(s: string): string {
-  return s.replace(ILLEGAL, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  return s.replace(ILLEGAL, unicodeEscape);
 }
 
 export function xmlText(s: string): string {
-  return legal(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeMarkup(legal(s), '"', "'");
 }
 
 export function xmlAttr(s: string): string {
-  return legal(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
+  return escapeMarkup(legal(s), '&quot;', '&apos;')
     .replace(/\t/g, '&#9;')
     .replace(/\n/g, '&#10;')
     .replace(/\r/g, '&#13;');
@@ -61,8 +57,9 @@ function testcase(gate: GateResult, step: StepResult): string {
     const f = failureText(step);
     return `${head}>\n      <failure message="${xmlAttr(f.message)}" type="${xmlAttr(`wsgate.${step.kind}`)}">${xmlText(f.text)}</failure>\n    </testcase>`;
   }
-  if (step.status === 'skipped' || step.status === 'pending') {
-    const why = step.status === 'pending' ? `pending: ${step.note ?? 'awaiting sign-off'}` : step.note ?? 'skipped';
+  // A step not checked is neither passed nor failed: JUnit's only such element is <skipped>.
+  if (step.status === 'skipped' || step.status === 'pending' || step.status === 'unchecked') {
+    const why = step.status === 'pending' ? `pending: ${step.note ?? 'awaiting sign-off'}` : step.status === 'unchecked' ? (step.note?.startsWith('not checked') ? step.note : `not checked: ${step.note ?? 'its premise did not hold'}`) : step.note ?? 'skipped';
     return `${head}>\n      <skipped message="${xmlAttr(oneLine(why))}"/>\n    </testcase>`;
   }
   const warnings = step.checks.filter((c) => c?.warning);
@@ -86,7 +83,7 @@ export function junitXml(result: RunResult, info?: RunInfo): string {
   let failures = 0;
   const suites = r.gates.map((g) => {
     const failed = g.steps.filter((s) => s.status === 'failed').length;
-    const skipped = g.steps.filter((s) => s.status === 'skipped' || s.status === 'pending').length;
+    const skipped = g.steps.filter((s) => s.status === 'skipped' || s.status === 'pending' || s.status === 'unchecked').length;
     tests += g.steps.length;
     failures += failed;
     const attrs = [
@@ -119,10 +116,5 @@ export function junitXml(result: RunResult, info?: RunInfo): string {
 }
 
 export function junitReporter(o: ReporterOptions): Reporter {
-  const to = target(o.file, JUNIT_DEFAULT_FILE);
-  return {
-    async onRunEnd(result: RunResult, info: RunInfo) {
-      await guard('junit', () => writeOut('junit', to, junitXml(result, info)).then(() => undefined));
-    },
-  };
+  return fileReporter('junit', o.file, JUNIT_DEFAULT_FILE, junitXml);
 }

@@ -3,9 +3,10 @@
 // stdout. When $GITHUB_STEP_SUMMARY is set the same text is appended there too.
 import type { RunResult, StepResult, Timing } from '../evidence/results.ts';
 import { formatLoc } from '../loc.ts';
-import { appendOut, guard, normalize, show, target, writeOut } from './output.ts';
+import { appendOut, fileReporter, normalize, show } from './output.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { termText } from './term-safe.ts';
+import { escapeMarkup } from '../util/markup.ts';
 
 export const MARKDOWN_DEFAULT_FILE = 'wsgate-summary.md';
 /** GitHub refuses step summaries over 1 MiB; failure details stop well before that. */
@@ -16,11 +17,7 @@ const MAX_VALUE_CHARS = 3_000;
 export function mdText(s: string, max = 300): string {
   const flat = termText(String(s).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), { github: false });
   const short = flat.length > max ? flat.slice(0, max) + '…' : flat;
-  return short
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
+  return escapeMarkup(short, '"', "'").replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
 }
 
 /** A fenced code block whose fence is longer than any backtick run inside. */
@@ -31,7 +28,7 @@ export function mdFence(text: string, lang = ''): string {
   return `${fence}${lang}\n${termText(text.replace(/\r\n?/g, '\n'), { newlines: true, github: false })}\n${fence}`;
 }
 
-const ICON: Record<string, string> = { passed: '✅ passed', failed: '❌ failed', pending: '⏳ pending', skipped: '⏭️ skipped', interrupted: '⚠️ interrupted' };
+const ICON: Record<string, string> = { passed: '✅ passed', failed: '❌ failed', pending: '⏳ pending', skipped: '⏭️ skipped', unchecked: '○ not checked', interrupted: '⚠️ interrupted' };
 const icon = (s: string) => ICON[s] ?? mdText(s);
 
 export function markdownSummary(result: RunResult, info?: RunInfo): string {
@@ -41,7 +38,7 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
   const verdict = r.status === 'passed' ? '✅ PASS' : r.status === 'interrupted' ? '⚠️ INTERRUPTED' : '❌ FAIL';
   out.push(`## wsgate ${verdict}`);
   out.push('');
-  out.push(`${t.gates} gates: ${t.passed} passed, ${t.failed} failed${t.pending ? `, ${t.pending} awaiting sign-off` : ''}${t.skipped ? `, ${t.skipped} skipped` : ''} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
+  out.push(`${t.gates} gates: ${t.passed} passed, ${t.failed} failed${t.pending ? `, ${t.pending} awaiting sign-off` : ''}${t.unchecked ? `, ${t.unchecked} not checked` : ''}${t.skipped ? `, ${t.skipped} skipped` : ''} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
   out.push('');
   out.push(`Run \`${r.runId.replace(/`/g, '')}\` against ${mdText(r.url)}${info?.embedded ? ' (embedded reference server)' : ''} · gates ${mdText(info?.gatesFile ?? r.gatesFile)}`);
   out.push('');
@@ -119,15 +116,8 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
 }
 
 export function markdownReporter(o: ReporterOptions): Reporter {
-  const to = target(o.file, MARKDOWN_DEFAULT_FILE);
-  return {
-    async onRunEnd(result: RunResult, info: RunInfo) {
-      await guard('markdown', async () => {
-        const text = markdownSummary(result, info);
-        await writeOut('markdown', to, text);
-        const summary = process.env.GITHUB_STEP_SUMMARY;
-        if (summary && summary !== to) appendOut('markdown', summary, text + '\n');
-      });
-    },
-  };
+  return fileReporter('markdown', o.file, MARKDOWN_DEFAULT_FILE, markdownSummary, (text, to) => {
+    const summary = process.env.GITHUB_STEP_SUMMARY;
+    if (summary && summary !== to) appendOut('markdown', summary, text + '\n');
+  });
 }

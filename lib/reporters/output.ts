@@ -6,7 +6,7 @@ import { writeFileNoFollow } from '../evidence/safe-write.ts';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunResult } from '../evidence/results.ts';
-import type { RunInfo } from './types.ts';
+import type { Reporter, RunInfo } from './types.ts';
 
 /** `-` means stdout; anything else is a path resolved against the current folder. */
 export function target(file: string | undefined, fallback: string): string {
@@ -56,6 +56,24 @@ export async function guard(reporter: string, work: () => void | Promise<void>):
   } catch (e) {
     complain(reporter, 'failed', (e as Error)?.stack ? new Error((e as Error).stack) : e);
   }
+}
+
+/**
+ * A reporter that writes one text at the end of the run: to FILE (`fallback` when none is given) or
+ * stdout for `-`, never throwing. `render` makes the text; `then` runs after it was written (a copy
+ * elsewhere).
+ */
+export function fileReporter(name: string, file: string | undefined, fallback: string, render: (result: RunResult, info: RunInfo) => string | Promise<string>, then?: (text: string, to: string) => void): Reporter {
+  const to = target(file, fallback);
+  return {
+    async onRunEnd(result: RunResult, info: RunInfo) {
+      await guard(name, async () => {
+        const text = await render(result, info);
+        await writeOut(name, to, text);
+        then?.(text, to);
+      });
+    },
+  };
 }
 
 /** Applies the run's secret redaction to every string in a value (the result is a copy). */

@@ -3,7 +3,8 @@
 import type { CheckResult, StepResult, Timing } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';
 import type { VarScope } from './vars.ts';
-import type { WscatConnection, ConnectOptions, ConnectionEvent, ConnectionFailure, Frame } from '../wscat/connection.ts';
+import type { WscatConnection, ConnectOptions, ConnectionFailure } from '../wscat/connection.ts';
+import type { EvidenceSink } from '../types/evidence-sink.ts';
 import type { ChildProcess } from 'node:child_process';
 import type { GateSnapshot } from './snapshot.ts';
 import type { Secrets } from '../evidence/secrets.ts';
@@ -21,15 +22,8 @@ export interface Member {
   closeReported?: boolean;
 }
 
-export interface EvidenceSink {
-  frameIn(conn: string, frame: Frame, step: string): void;
-  frameOut(conn: string, text: string, at: number, step: string): void;
-  event(conn: string, event: ConnectionEvent, at: number, step: string): void;
-  stderr(source: string, text: string): void;
-  observe(step: string, name: string, data: unknown): void;
-  /** A path outside the project where a step may keep files (server logs). */
-  dir: string | null;
-}
+// The sink's interface lives in lib/types (the evidence writer implements it without loading the runner).
+export type { EvidenceSink };
 
 export interface StartedProcess {
   name: string;
@@ -70,6 +64,8 @@ export interface StepContext {
   vars: VarScope;
   project: string;
   url: string;
+  /** The results of the gate's steps before this one (a step's premise may rest on them). */
+  earlier: StepResult[];
   settings: RunSettings;
   snapshot: GateSnapshot;
   evidence: EvidenceSink;

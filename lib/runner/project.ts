@@ -2,13 +2,15 @@
 // gate checks git (or --git-init asks), never cleaned or rewritten unless the harness created it
 // (then removed unless --keep). A PATH that is a subfolder of a bigger repository is refused unless
 // --allow-subfolder: the server's git tools would see, stage and commit the whole repository.
-import { appendFileSync, mkdtempSync, mkdirSync, existsSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, existsSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { copySync, ensureDirSync, removeSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
 import { runProcess } from '../os/process.ts';
 import { gitEnv, workTreeTop } from '../os/git.ts';
 import { HarnessFailure, EXIT } from '../errors.ts';
+import { isInside } from '../util/paths.ts';
+import { mkdirPrivate } from '../os/private-dir.ts';
 
 export interface Project {
   path: string;
@@ -87,21 +89,14 @@ export async function prepareProject(given: string | undefined, opts: ProjectOpt
 
 /** A folder the harness makes for itself, a repository of its own when git is wanted. */
 async function newFolder(abs: string, withGit: boolean): Promise<string> {
-  // node's mkdir, not ensureDir: the folder must be new (ensureDir accepts one already there).
-  mkdirSync(abs, { mode: 0o700 });
+  // The folder must be new: one already there may be someone else's.
+  if (!mkdirPrivate(abs)) throw new Error(`${abs} already exists`);
   if (withGit) await gitInit(abs);
   return realpathSync(abs);
 }
 
 export function removeOwned(p: Project): void {
   if (p.owned) removeSync(p.path);
-}
-
-/** True when `child` is `parent` or inside it. */
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  // `..foo` is a folder inside; only `..` itself or `../…` leaves.
-  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
 }
 
 /**
@@ -124,7 +119,11 @@ export function resolveInside(project: string, rel: string): { ok: true; abs: st
   }
 }
 
-/** Fresh project folders for gates that run concurrently (--parallel): created and owned by the harness. */
+/**
+ * Fresh project folders for gates that run concurrently (--parallel): created and owned by the harness,
+ * under `root` (PATH by default, or --parallel-root DIR) in a private `.wsgate-parallel-<run id>-XXXXXX`
+ * folder. Inside PATH, a server that keeps sessions under its own root accepts them as it accepts PATH.
+ */
 export class GateFolders {
   private base: string | undefined;
   /** One freshly initialised repository, copied for each gate: a copy costs no git process. */
@@ -132,10 +131,17 @@ export class GateFolders {
   constructor(
     private readonly runId: string,
     private readonly withGit = true,
+    private readonly root: string = os.tmpdir(),
   ) {}
 
   async create(gateId: string): Promise<string> {
-    this.base ??= mkdtempSync(path.join(os.tmpdir(), `wsgate-parallel-${this.runId}-`));
+    if (this.base === undefined) {
+      try {
+        this.base = mkdtempSync(path.join(this.root, `.wsgate-parallel-${this.runId}-`));
+      } catch (e) {
+        throw new HarnessFailure([{ code: 'PROJECT', title: `cannot make the per-gate project folders of --parallel under ${this.root}: ${(e as Error).message}`, hint: 'give --parallel-root a writable folder the server accepts as a project' }], EXIT.harness);
+      }
+    }
     const base = this.base;
     this.template ??= newFolder(path.join(base, '.template'), this.withGit);
     const dir = path.join(base, gateId);

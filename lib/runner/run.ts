@@ -7,9 +7,10 @@ import type { StepDefinition } from './step-api.ts';
 import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
 import { VarScope, UnknownVariable, refsIn, substitute } from './vars.ts';
 import { Kinds } from '../matching/kinds.ts';
-import { gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import { SKIPPED_BY_FLAG, gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';
 import { takeSnapshot } from './snapshot.ts';
+import { OUTSIDE_VARS, makeOutside, outsideFrom, removeOutside } from './outside.ts';
 import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
 
 import { describeClose } from '../matching/exchange.ts';
@@ -34,6 +35,8 @@ export interface RunOptions {
   project: string;
   runId: string;
   only?: string[];
+  /** Gates left out by --skip-gate: reported as skipped, with the reason. */
+  skip?: string[];
   bail: boolean;
   timeoutScale: number;
   /** Multiplies every latency budget (a shared or slow machine); default 1. */
@@ -60,6 +63,8 @@ export interface RunOptions {
   /** The model API stand-in the run hosts: ${MODEL_URL}, the started backends' environment, model steps. */
   model?: RunModel;
   signal: AbortSignal;
+  /** The harness's folder outside PATH for escape probes (`${OUTSIDE}`); made by runGates when a gate uses it. */
+  outside?: string;
 }
 
 export function httpUrlOf(wsUrl: string): string {
@@ -71,7 +76,7 @@ export function httpUrlOf(wsUrl: string): string {
   }
 }
 
-export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars' | 'model'>): VarScope {
+export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars' | 'model' | 'outside'>): VarScope {
   const scope = new VarScope();
   for (const [k, v] of Object.entries(o.cliVars)) scope.set(k, v);
   scope.set('URL', o.url);
@@ -79,6 +84,12 @@ export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'run
   scope.set('PROJECT', o.project);
   scope.set('RUN_ID', o.runId);
   if (o.model) scope.set('MODEL_URL', o.model.url);
+  // The folder wsgate was started in: a relative `cwd:` is PATH's, so a backend beside the user is `${CWD}/…`.
+  scope.set('CWD', process.cwd());
+  if (o.outside !== undefined) {
+    scope.set('OUTSIDE', o.outside);
+    scope.set('OUTSIDE_REL', outsideFrom(o.project, o.outside));
+  }
   // `vars:` values may use other variables (the loader refused unknown names and cycles); a --var of
   // the same name wins over the file's value.
   const fileVars = o.gates.vars;
@@ -116,6 +127,8 @@ export function summarise(gates: GateResult[], interrupted: boolean): Pick<RunRe
   const checks = gates.flatMap((g) => g.steps.flatMap((s) => s.checks));
   const failed = gates.some((g) => g.status === 'failed');
   const crashed = gates.some((g) => g.steps.some((s) => s.harnessError !== undefined));
+  // A gate not checked is no failure of the server: the run's status and exit code ignore it here
+  // (--require-checked turns it into exit 4, see applyRunRules).
   return {
     status: interrupted ? 'interrupted' : failed ? 'failed' : 'passed',
     exitCode: interrupted ? EXIT.interrupted : crashed ? EXIT.harness : failed ? EXIT.failed : EXIT.passed,
@@ -125,6 +138,7 @@ export function summarise(gates: GateResult[], interrupted: boolean): Pick<RunRe
       failed: gates.filter((g) => g.status === 'failed').length,
       pending: gates.filter((g) => g.status === 'pending').length,
       skipped: gates.filter((g) => g.status === 'skipped').length,
+      unchecked: gates.filter((g) => g.status === 'unchecked').length,
       checks: checks.length,
       checksFailed: checks.filter((c) => !c.passed).length,
     },
@@ -150,6 +164,10 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     signal: o.signal,
   };
   const runProcesses: StartedProcess[] = [];
+  // Made only when some gate names it, removed at the end of the run whatever a server wrote into it.
+  const wantsOutside = [o.gates.vars, ...o.gates.gates.flatMap((g) => g.steps.map((s) => s.params))].some((p) => refsIn(p).some((r) => (OUTSIDE_VARS as readonly string[]).includes(r)));
+  const made = o.outside === undefined && wantsOutside ? makeOutside(o.project, o.runId) : undefined;
+  if (made !== undefined) o = { ...o, outside: made };
   const chosen = o.only?.length ? o.gates.gates.filter((g) => o.only!.includes(g.id)) : o.gates.gates;
   const selected = shardGates(chosen, o.shard);
   const results = new Map<LoadedGate, GateResult>();
@@ -161,44 +179,48 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     finished.set(g.id, { promise: new Promise<GateResult>((r) => (resolve = r)), resolve });
   }
   let stop = false;
-  const runOne = async (gate: LoadedGate, project: string, reporters: Reporter[]) => {
-    let r: GateResult;
-    const blocked = await blockedBy(gate, finished);
-    if (stop || o.signal.aborted) r = skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)');
-    else if (blocked) {
-      r = skippedGate(gate, blocked);
-      for (const rep of reporters) {
-        reportNow([rep], 'onGateStart', { id: gate.id, title: gate.title });
-        reportNow([rep], 'onGateEnd', r);
-      }
-    } else r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
-    results.set(gate, r);
-    finished.get(gate.id)!.resolve(r);
-    if (r.status === 'failed' && o.bail) stop = true;
-  };
-  const parallel = Math.max(1, o.parallel ?? 1);
-  if (parallel === 1) {
-    for (const gate of selected) await runOne(gate, o.project, o.reporters);
-  } else {
-    // Concurrent gates must not share a project folder and its git repo: each gets a fresh one of
-    // its own; `serial: true` gates (and the gates that need one) run afterwards, one at a time, on
-    // the real project folder. A gate waits for the gates it needs, which come earlier in the queue.
-    const serial = serialClosure(selected);
-    const concurrent = selected.filter((g) => !serial.has(g.id));
-    const queue = [...concurrent];
-    const worker = async () => {
-      for (let gate = queue.shift(); gate; gate = queue.shift()) {
-        const folder = await o.gateProject!(gate.id);
-        // Reporters see each gate as one block, in the order gates finish.
-        const buffered = bufferReporters(o.reporters);
-        await runOne(gate, folder, buffered.reporters);
-        buffered.flush();
-      }
+  try {
+    const runOne = async (gate: LoadedGate, project: string, reporters: Reporter[]) => {
+      let r: GateResult;
+      const blocked = await blockedBy(gate, finished);
+      if (o.skip?.includes(gate.id)) {
+        r = skippedGate(gate, SKIPPED_BY_FLAG);
+        reportSkipped(reporters, r);
+      } else if (stop || o.signal.aborted) r = skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)');
+      else if (blocked) {
+        r = skippedGate(gate, blocked);
+        reportSkipped(reporters, r);
+      } else r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
+      results.set(gate, r);
+      finished.get(gate.id)!.resolve(r);
+      if (r.status === 'failed' && o.bail) stop = true;
     };
-    await Promise.all(Array.from({ length: Math.min(parallel, concurrent.length) }, worker));
-    for (const gate of selected.filter((g) => serial.has(g.id))) await runOne(gate, o.project, o.reporters);
+    const parallel = Math.max(1, o.parallel ?? 1);
+    if (parallel === 1) {
+      for (const gate of selected) await runOne(gate, o.project, o.reporters);
+    } else {
+      // Concurrent gates must not share a project folder and its git repo: each gets a fresh one of
+      // its own; `serial: true` gates (and the gates that need one) run afterwards, one at a time, on
+      // the real project folder. A gate waits for the gates it needs, which come earlier in the queue.
+      const serial = serialClosure(selected);
+      const concurrent = selected.filter((g) => !serial.has(g.id));
+      const queue = [...concurrent];
+      const worker = async () => {
+        for (let gate = queue.shift(); gate; gate = queue.shift()) {
+          const folder = await o.gateProject!(gate.id);
+          // Reporters see each gate as one block, in the order gates finish.
+          const buffered = bufferReporters(o.reporters);
+          await runOne(gate, folder, buffered.reporters);
+          buffered.flush();
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(parallel, concurrent.length) }, worker));
+      for (const gate of selected.filter((g) => serial.has(g.id))) await runOne(gate, o.project, o.reporters);
+    }
+    await Promise.all(runProcesses.map((p) => stopTree(p.child)));
+  } finally {
+    removeOutside(made);
   }
-  await Promise.all(runProcesses.map((p) => stopTree(p.child)));
   const gates = selected.map((g) => results.get(g) ?? skippedGate(g, 'interrupted'));
   return {
     schemaVersion: 1,
@@ -245,6 +267,14 @@ function serialClosure(gates: LoadedGate[]): Set<string> {
   const out = new Set(gates.filter((g) => g.serial).map((g) => g.id));
   for (const g of gates) if (g.needs.some((n) => out.has(n))) out.add(g.id);
   return out;
+}
+
+/** A gate that does not run still shows in the live report, with why. */
+function reportSkipped(reporters: Reporter[], r: GateResult): void {
+  for (const rep of reporters) {
+    reportNow([rep], 'onGateStart', { id: r.id, title: r.title });
+    reportNow([rep], 'onGateEnd', r);
+  }
 }
 
 function skippedGate(gate: LoadedGate, why: string): GateResult {
@@ -298,20 +328,25 @@ function unconsumedFrames(connections: Map<string, Member[]>): GateResult['uncon
  * connection that never opened, or one whose close an earlier failed check already named. A step whose
  * inputs are all there runs, whatever failed before it: independent defects each get their own check.
  */
-function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, connections: Map<string, Member[]>, failedConnects: Map<string, number>): string | undefined {
+function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, connections: Map<string, Member[]>, failedConnects: Map<string, number>, earlier: StepResult[]): { note: string; unchecked?: boolean } | undefined {
   const missing = [...new Set(refsIn(step.params))].find((r) => !vars.lookup(r).found);
-  if (missing !== undefined) return `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)`;
+  if (missing !== undefined) {
+    // Nothing failed before, so nothing of the server's kept the value from being set: it is one that
+    // only the user can give (an optional capture found nothing). The step is not checked, not skipped.
+    if (earlier.every((s) => s.status === 'passed' || s.status === 'unchecked')) return { note: `not checked: needs \${${missing}} (give --var ${missing}=VALUE)`, unchecked: true };
+    return { note: `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)` };
+  }
   if (step.kind === 'connect') return undefined;
   for (const name of def.uses?.(step.params) ?? []) {
     const members = connections.get(name);
     if (!members) {
       const at = failedConnects.get(name);
-      if (at !== undefined) return `not run: connection ${name} did not open (step ${at + 1})`;
+      if (at !== undefined) return { note: `not run: connection ${name} did not open (step ${at + 1})` };
       continue;
     }
     if (step.kind === 'close') continue; // a close step judges the close itself
     const gone = members.every((m) => m.conn.closed && m.closeReported && (step.kind === 'send' || m.conn.inbox.length === 0));
-    if (gone) return `not run: connection ${name} is closed (${describeClose(members[0]!)}), as an earlier step reported`;
+    if (gone) return { note: `not run: connection ${name} is closed (${describeClose(members[0]!)}), as an earlier step reported` };
   }
   return undefined;
 }
@@ -343,8 +378,8 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       // A name the author wrote is filled in; a generated label stays as written, so reports (JUnit test
       // names, the fault table) name the same step the same way on every run.
       const label = (step.params as { name?: unknown }).name !== undefined ? fillKnown(step.label, vars) : step.label;
-      const skip = (note: string) => {
-        const r: StepResult = { kind: step.kind, label, status: 'skipped', checks: [], ms: 0, loc: step.loc, note };
+      const skip = (note: string, status: 'skipped' | 'unchecked' = 'skipped') => {
+        const r: StepResult = { kind: step.kind, label, status, checks: [], ms: 0, loc: step.loc, note };
         steps.push(r);
         reportNow(o.reporters, 'onStepEnd', gate.id, secrets.redactDeep(r));
       };
@@ -356,13 +391,13 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         skip(`not run: step ${bailedAt + 1} failed (--bail)`);
         continue;
       }
-      const missing = missingInput(step, def, vars, connections, failedConnects);
+      const missing = missingInput(step, def, vars, connections, failedConnects, steps);
       if (missing) {
-        skip(missing);
+        skip(missing.note, missing.unchecked ? 'unchecked' : 'skipped');
         continue;
       }
       current.stepId = `${gate.id}#${i + 1}`;
-      const ctx = makeContext({ gate, step, index: i, o, settings, vars, snapshot, connections, processes: gateProcesses, runProcesses, secrets, watch, current });
+      const ctx = makeContext({ gate, step, index: i, o, settings, vars, snapshot, connections, processes: gateProcesses, runProcesses, secrets, watch, current, earlier: steps });
       const t0 = performance.now();
       reportNow(o.reporters, 'onStepStart', gate.id, secrets.redact(label));
       let result: StepResult;
@@ -425,10 +460,12 @@ interface ContextParts {
   secrets: Secrets;
   watch: GateProtocolWatch | undefined;
   current: { stepId: string };
+  /** The gate's step results so far (a step's premise may rest on them). */
+  earlier: StepResult[];
 }
 
 function makeContext(parts: ContextParts): StepContext {
-  const { gate, step, index, o, settings, vars, snapshot, connections, processes, runProcesses, secrets, watch, current } = parts;
+  const { gate, step, index, o, settings, vars, snapshot, connections, processes, runProcesses, secrets, watch, current, earlier } = parts;
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
   const check = (name: string, expected: unknown, actual: unknown, passed: boolean, loc?: Loc, warning?: boolean): CheckResult => ({
@@ -447,6 +484,7 @@ function makeContext(parts: ContextParts): StepContext {
     vars,
     project: o.project,
     url: o.url,
+    earlier: [...earlier],
     settings,
     snapshot,
     evidence: o.evidence,

@@ -9,8 +9,7 @@
 // parameter expansion); the line is scanned as the shell will see it, after those backslashes are gone.
 import type { Lookup } from './vars.ts';
 import { refAt as refAtAny, unescapeRefs, valueText } from './var-refs.ts';
-
-export type ShellContext = 'bare' | 'single' | 'double';
+import { quoteFor, UnsafeShellValue, type ShellContext } from '../util/shell-words.ts';
 
 export interface ShellRef {
   name: string;
@@ -282,16 +281,6 @@ export function changedEscapes(raw: string): ShellProblem[] {
       hint: `keep it for the shell's own \${${r.name}}; for a backslash and then the value write '\\'\${${r.name}}`,
     }));
 }
-
-/** A value made literal for its context. */
-export function quoteFor(context: ShellContext, value: string): string {
-  if (value.includes('\0')) throw new UnsafeShellValue('a NUL character cannot be passed to a shell');
-  if (context === 'bare') return `'${value.replace(/'/g, "'\\''")}'`;
-  if (context === 'single') return value.replace(/'/g, "'\\''");
-  return value.replace(/[\\"$`]/g, '\\$&');
-}
-
-export class UnsafeShellValue extends Error {}
 
 /**
  * The command line with every reference replaced by its quoted value. A reference in a place the

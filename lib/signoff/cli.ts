@@ -7,7 +7,8 @@ import { defaultRunsDirs } from '../evidence/dir.ts';
 import { keyId, signingKey } from '../evidence/signing.ts';
 import { termText } from '../reporters/term-safe.ts';
 import { RUN_FLAGS } from '../cli/args.ts';
-import { HELP, helpText, list, parsed, readFlags, required, splitArgv, text, usageError, usageFlags } from '../cli/flags.ts';
+import { defineCommand, type CommandInput } from '../cli/command.ts';
+import { HELP, list, parsed, required, text } from '../cli/flags.ts';
 
 const RUNS = text('runs', 'DIR', 'the folder of runs (default: .wsgate/runs of the current folder and the\nprivate per-user runs folder)');
 
@@ -26,25 +27,6 @@ export const STATUS_FLAGS = {
   help: HELP,
 };
 
-export const SIGNOFF_USAGE = `usage: wsgate signoff [RUN_DIR] ${usageFlags(SIGNOFF_FLAGS)}`;
-export const STATUS_USAGE = `usage: wsgate status ${usageFlags(STATUS_FLAGS)}`;
-
-export const SIGNOFF_HELP = helpText(
-  SIGNOFF_USAGE,
-  "Records a person's sign-off of a gate whose automated checks passed, in gates.signoff.jsonl beside\nthe gates file, tied to the digest of the run's evidence.",
-  [['RUN_DIR', 'the run signed off (default: the newest run under --runs)']],
-  SIGNOFF_FLAGS,
-  'exit codes: 0 signed off · 1 a sign-off was refused (the reason is printed) · 2 usage error',
-);
-
-export const STATUS_HELP = helpText(
-  STATUS_USAGE,
-  "Prints each gate's latest state (the newest run decides): passed, failed, awaiting sign-off,\nsigned off, stale, tampered, unsigned or not run.",
-  [],
-  STATUS_FLAGS,
-  'exit codes: 0 printed · 2 usage error or a gates file that does not load',
-);
-
 /** --runs DIR, else the current folder's .wsgate/runs and the private per-user runs folder. */
 function runsDirs(given: string | undefined): string[] {
   return given !== undefined ? [given] : defaultRunsDirs();
@@ -52,15 +34,8 @@ function runsDirs(given: string | undefined): string[] {
 
 const warn = (m: string) => process.stderr.write(`wsgate: warning: ${termText(m)}\n`);
 
-export function signoffMain(argv: string[]): number {
-  const usage = usageError(SIGNOFF_USAGE);
-  const { raw, positionals } = splitArgv(SIGNOFF_FLAGS, argv, usage);
-  if (raw.help) {
-    process.stdout.write(SIGNOFF_HELP + '\n');
-    return EXIT.passed;
-  }
-  const v = readFlags(SIGNOFF_FLAGS, raw, usage);
-  if (positionals.length > 1) throw usage(`too many arguments: ${positionals.slice(1).join(' ')}`);
+/** Signs off each --gate of the run; a refused one is said on stderr and makes the exit code 1. */
+function signoffRun({ flags: v, positionals, refuse: usage }: CommandInput<typeof SIGNOFF_FLAGS>): number {
   const key = signingKey();
   let runDir = positionals[0];
   if (!runDir) {
@@ -82,16 +57,9 @@ export function signoffMain(argv: string[]): number {
   return code;
 }
 
-export function statusMain(argv: string[], defaultGates: string): number {
-  const usage = usageError(STATUS_USAGE);
-  const { raw, positionals } = splitArgv(STATUS_FLAGS, argv, usage);
-  if (raw.help) {
-    process.stdout.write(STATUS_HELP + '\n');
-    return EXIT.passed;
-  }
-  const v = readFlags(STATUS_FLAGS, raw, usage);
-  if (positionals.length) throw usage(`unexpected argument ${positionals[0]}`);
-  const gatesFile = path.resolve(v.gatesFile ?? defaultGates);
+/** Prints each gate's latest state: the newest run decides. */
+function statusRun({ flags: v, context }: CommandInput<typeof STATUS_FLAGS>): number {
+  const gatesFile = path.resolve(v.gatesFile ?? context.defaultGatesFile());
   const loaded = loadGatesFile(gatesFile);
   if (!loaded.ok) throw new HarnessFailure(loaded.errors, EXIT.usage);
   const key = signingKey();
@@ -104,3 +72,25 @@ export function statusMain(argv: string[], defaultGates: string): number {
   process.stdout.write(`note: ${proofNote(key)}\n`);
   return EXIT.passed;
 }
+
+export const SIGNOFF = defineCommand({
+  name: 'signoff',
+  summary: "Records a person's sign-off of a gate whose automated checks passed, in gates.signoff.jsonl beside\nthe gates file, tied to the digest of the run's evidence.",
+  positionals: { usage: '[RUN_DIR]', help: [['RUN_DIR', 'the run signed off (default: the newest run under --runs)']], max: 1 },
+  flags: SIGNOFF_FLAGS,
+  epilogue: 'exit codes: 0 signed off · 1 a sign-off was refused (the reason is printed) · 2 usage error',
+  run: signoffRun,
+});
+
+export const STATUS = defineCommand({
+  name: 'status',
+  summary: "Prints each gate's latest state (the newest run decides): passed, failed, awaiting sign-off,\nsigned off, stale, tampered, unsigned or not run.",
+  flags: STATUS_FLAGS,
+  epilogue: 'exit codes: 0 printed · 2 usage error or a gates file that does not load',
+  run: statusRun,
+});
+
+export const SIGNOFF_USAGE = SIGNOFF.usage;
+export const STATUS_USAGE = STATUS.usage;
+export const SIGNOFF_HELP = SIGNOFF.help;
+export const STATUS_HELP = STATUS.help;

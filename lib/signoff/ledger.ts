@@ -35,7 +35,7 @@ export interface SignoffEntry {
   signature?: Signature;
 }
 
-export type GateState = 'passed' | 'failed' | 'awaiting sign-off' | 'signed off' | 'stale' | 'tampered' | 'unsigned' | 'not run';
+export type GateState = 'passed' | 'failed' | 'awaiting sign-off' | 'signed off' | 'stale' | 'tampered' | 'unsigned' | 'not checked' | 'not run';
 
 /** One line for people: what a sign-off record can and cannot show. */
 export function proofNote(key: string | undefined): string {
@@ -250,6 +250,8 @@ export function gateStates(gatesFile: string, gates: { id: string; title: string
     const runGate = rec.run.gates.find((x) => x.id === g.id)!;
     if (runGate.status === 'failed') return row('failed', `run ${runId}`);
     if (runGate.status === 'pending') return row('awaiting sign-off', `run ${runId}: wsgate signoff ${rec.dir} --gate ${g.id} --by NAME`);
+    // A gate whose premise wsgate could not establish is no pass.
+    if (runGate.status === 'unchecked') return row('not checked', `run ${runId}: ${runGate.steps.find((st) => st.status === 'unchecked')?.note ?? 'a premise did not hold'}`);
     return row('passed', `run ${runId}`);
   });
 }

@@ -13,6 +13,11 @@ import { WscatStreamParser, type StreamItem } from './stream.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { stallMeter, stretchedDeadline } from '../os/stall.ts';
 import { RUN_BUDGET, type HeldBudget } from './budget.ts';
+import type { ConnectionEvent, Frame, OpenInfo } from '../types/frames.ts';
+
+// The connection's data types live in lib/types (evidence and matching read them without loading
+// wscat); they are named here too for the modules that use them with a connection.
+export type { ConnectionEvent, Frame, OpenInfo };
 
 export interface ConnectOptions {
   url: string;
@@ -67,15 +72,6 @@ export interface ConnectionFailure {
   ms: number;
 }
 
-export interface Frame {
-  seq: number;
-  /** Epoch milliseconds when the harness read it. */
-  at: number;
-  text: string;
-  json: unknown;
-  isJson: boolean;
-}
-
 export type FrameWait = { kind: 'frame'; frame: Frame } | { kind: 'closed'; info: CloseInfo } | { kind: 'timeout' };
 
 export interface CloseInfo {
@@ -88,18 +84,6 @@ export interface CloseInfo {
   code?: number;
   reason?: string;
 }
-
-/** What the handshake settled, as wscat's socket saw it. */
-export interface OpenInfo {
-  /** The subprotocol the server chose ('' for none). */
-  protocol: string;
-  extensions: string;
-  /** Response headers of the upgrade. */
-  headers: Record<string, string>;
-}
-
-/** A connection-level event for the transcript (frames are recorded separately). */
-export type ConnectionEvent = ({ event: 'open' } & OpenInfo) | { event: 'close'; code?: number; reason?: string; byClient: boolean; error?: string };
 
 /** What the sender knows about a frame: raw lines and deliberate protocol breaks are not validated. */
 export interface SendMeta {

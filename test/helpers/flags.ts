@@ -1,10 +1,9 @@
 // What every command's flag table promises: each flag has one --help line, and a command line the
 // table refuses exits 2 with the message and the usage hint, running nothing.
 import assert from 'node:assert/strict';
-import type { FlagTable } from '../../lib/cli/flags.ts';
 
 /** Each flag has exactly one --help line, led by its short letter, name and value name, with a description. */
-export function assertHelpLists(flags: FlagTable, help: string): void {
+export function assertHelpLists(flags: Readonly<Record<string, { name: string; short?: string; value?: string }>>, help: string): void {
   for (const f of Object.values(flags)) {
     const label = `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.value ? ` ${f.value}` : ''}`;
     const lines = help.split('\n').filter((l) => new RegExp(`^  (-\\w, )?--${f.name}(?= |$)`).test(l));

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { makeTmp, timedCli, ROOT } from './helpers.ts';
 import { runCli, SHARED_MACHINE } from '../helpers/cli.ts';
-import { isInside } from '../../lib/runner/project.ts';
+import { isInside } from '../../lib/util/paths.ts';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));

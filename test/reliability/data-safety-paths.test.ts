@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import path from 'node:path';
 import { makeTmp, timedCli } from './helpers.ts';
 import { SHARED_MACHINE } from '../helpers/cli.ts';
-import { isInside } from '../../lib/runner/project.ts';
+import { isInside } from '../../lib/util/paths.ts';
 import { userRepo, snapshot, git } from './user-repo.ts';
 
 const cleanups: (() => void)[] = [];

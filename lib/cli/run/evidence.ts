@@ -12,6 +12,7 @@ import { packageVersion } from '../../package-root.ts';
 import { report } from '../../reporters/dispatch.ts';
 import type { RunInfo } from '../../reporters/index.ts';
 import { wscatVersion } from '../../wscat/connection.ts';
+import { RUN_BUDGET } from '../../wscat/budget.ts';
 import type { Held } from './held.ts';
 import type { RunPlan } from './inputs.ts';
 import type { Target } from './target.ts';
@@ -26,7 +27,7 @@ export interface OpenEvidence {
 export async function openEvidence(plan: RunPlan, held: Held, target: Target): Promise<OpenEvidence> {
   const { args, file, gates, runId } = plan;
   const dir = createRunDir(args.out, held.project.path, runId);
-  const writer = new EvidenceWriter(dir, target.secrets.redact, plan.key);
+  const writer = new EvidenceWriter(dir, target.secrets.redact, plan.key, (drained) => RUN_BUDGET.stall(drained));
   const info: RunInfo = { runId, url: target.url, project: held.project.path, gatesFile: file.display, gatesOrigin: file.origin, gatesSource: gates.source, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: dir, redact: target.secrets.redact };
   await report(plan.reporters, 'onRunStart', info);
   return { writer, dir, info };

@@ -19,6 +19,7 @@ export async function executeGates(plan: RunPlan, held: Held, target: Target, ev
       project: held.project.path,
       runId: plan.runId,
       only: args.gates,
+      skip: args.skipGates,
       bail: args.bail,
       timeoutScale: args.timeoutScale,
       budgetScale: args.budgetScale,

@@ -1,5 +1,5 @@
 // The load and choose phases of `wsgate run`: the gates file read and checked whole (every problem
-// printed at once, nothing run), `--list` answered, the `--gate` ids checked against the file, and
+// printed at once, nothing run), `--list` answered, the `--gate` and `--skip-gate` ids checked against the file, and
 // whether the gates that will run need a git repository.
 import path from 'node:path';
 import { EXIT, HarnessFailure, didYouMean, printErrors, type HarnessError } from '../../errors.ts';
@@ -56,15 +56,17 @@ export function listGates(gates: LoadedGates): number {
 /** Choose: every --gate must name a gate of the file. Returns whether the gates that run need git. */
 export function chooseGates(args: RunArgs, run: LoadedRun): { withGit: boolean } {
   const ids = run.gates.gates.map((g) => g.id);
-  for (const id of args.gates) {
-    if (!ids.includes(id)) {
-      const guess = didYouMean(id, ids);
-      throw new HarnessFailure([{ code: 'USAGE', title: `--gate ${id}: no such gate in ${path.basename(run.file.file)}`, hint: guess ? `did you mean "${guess}"?` : 'see --list' }], EXIT.usage);
+  for (const [flag, list] of [['--gate', args.gates], ['--skip-gate', args.skipGates]] as const) {
+    for (const id of list) {
+      if (!ids.includes(id)) {
+        const guess = didYouMean(id, ids);
+        throw new HarnessFailure([{ code: 'USAGE', title: `${flag} ${id}: no such gate in ${path.basename(run.file.file)}`, hint: guess ? `did you mean "${guess}"?` : 'see --list' }], EXIT.usage);
+      }
     }
   }
   // PATH becomes a repository only for gates that look at git (a notes server's data
   // folder should not grow a .git/).
-  const chosen = run.gates.gates.filter((g) => !args.gates.length || args.gates.includes(g.id));
+  const chosen = run.gates.gates.filter((g) => (!args.gates.length || args.gates.includes(g.id)) && !args.skipGates.includes(g.id));
   return { withGit: args.gitInit || gatesUseGit(chosen) };
 }
 

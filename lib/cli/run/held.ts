@@ -2,6 +2,7 @@
 // --parallel, the Ctrl-C handler, the embedded server and the wscat pool. prepareRun() takes the
 // first three; later phases add the others; finish() releases whatever is there, on every path
 // (passed, failed, a harness error, Ctrl-C).
+import path from 'node:path';
 import { onInterrupt } from '../interrupt.ts';
 import { GateFolders, prepareProject, removeOwned, type Project } from '../../runner/project.ts';
 import type { EmbeddedServer } from '../../runner/embedded.ts';
@@ -29,7 +30,9 @@ export async function prepareRun(plan: RunPlan): Promise<Held> {
   const project = await prepareProject(args.project, { git: withGit, allowSubfolder: args.allowSubfolder });
   const controller = new AbortController();
   const offInterrupt = onInterrupt(controller, (sig) => process.stderr.write(`\nwsgate: ${sig} received, stopping (again to force)\n`));
-  return { project, gateFolders: new GateFolders(runId, withGit), controller, offInterrupt, started: false };
+  // Per-gate folders of --parallel go inside PATH unless --parallel-root names another folder.
+  const parallelRoot = args.parallelRoot !== undefined ? path.resolve(args.parallelRoot) : project.path;
+  return { project, gateFolders: new GateFolders(runId, withGit, parallelRoot), controller, offInterrupt, started: false };
 }
 
 /** Finish: everything released; with --keep (once a gate began) the project and server data stay. */

@@ -1,5 +1,6 @@
 // The run-level rules of `wsgate run` that can fail a run whose gates all passed: --require-coverage
-// (the protocol file exercised to at least P %) and --require-signoff (no manual check left waiting).
+// (the protocol file exercised to at least P %), --require-signoff (no manual check left waiting) and
+// --require-checked (no gate left not checked: exit 4, which no server failure uses).
 import { EXIT } from '../../errors.ts';
 import type { RunResult } from '../../evidence/results.ts';
 import type { RunArgs } from '../args.ts';
@@ -12,6 +13,13 @@ export function applyRunRules(args: RunArgs, result: RunResult): void {
       if (got !== undefined) result.warnings.push(`protocol coverage ${got}% is below --require-coverage ${args.requireCoverage}%`);
       fail(result);
     }
+  }
+  const unchecked = result.totals.unchecked ?? 0;
+  if (args.requireChecked && unchecked > 0 && result.exitCode === EXIT.passed) {
+    // Not the server's failure (that is exit 1): the run could not establish every premise.
+    result.warnings.push(`${unchecked} gate(s) not checked and --require-checked is set`);
+    result.exitCode = EXIT.unchecked;
+    return;
   }
   if (args.requireSignoff && result.totals.pending > 0 && result.exitCode === EXIT.passed) {
     result.warnings.push(`${result.totals.pending} gate(s) await sign-off and --require-signoff is set`);

@@ -1,11 +1,12 @@
 // The private per-gate folders `wsgate run --parallel` makes beside PATH, which the embedded server
-// also admits as session projects.
+// also admits as session projects. Their name prefix is all the server knows of the harness: a
+// convention like the wire protocol, not shared code.
 import { lstatSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 /**
- * $TMPDIR/wsgate-parallel-<run id>-XXXXXX/<gate> (GateFolders in lib/runner/project.ts): a private
+ * $TMPDIR/wsgate-parallel-<run id>-XXXXXX/<gate> (the folders `wsgate run --parallel` makes): a private
  * (mkdtemp, 0700) folder of this user, so no other user can make one the server would accept.
  */
 export function isGateFolder(realPath: string): boolean {
