@@ -14,7 +14,8 @@ export function distinctAcross(ctx: StepContext, d: Across): CheckResult {
   const held: { label: string; value: unknown }[] = [];
   const missing: string[] = [];
   for (const conn of d.across) {
-    const members = ctx.connections.get(conn);
+    // A group's members are listed as they opened: by label, so the words do not change from run to run.
+    const members = ctx.connections.get(conn)?.slice().sort((a, b) => a.label.localeCompare(b.label, undefined, { numeric: true }));
     if (!members?.length) missing.push(`${conn} (no such connection in this gate)`);
     for (const m of members ?? []) {
       const v = m.vars.own(d.var);
