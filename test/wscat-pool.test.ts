@@ -208,9 +208,9 @@ describe('WscatPool with a plan', { concurrency: true }, () => {
     const dir = tempDir('wsgate-pool-plan-');
     t.after(() => dir.remove());
     const gate = (id: string, at = '/ocpp/CP1') => `  - id: ${id}\n    title: ${id}\n    steps:\n      - connect: {url: "\${URL}${at}", subprotocols: [ocpp1.6]}\n      - send: {type: ping}\n        expect: [{type: pong}]\n`;
-    // The first gate of the file is not run (--gate): its connection is not opened ahead either.
-    writeFileSync(path.join(dir.path, 'gates.yaml'), `version: 1\ngates:\n${gate('x', '/not-run')}${gate('a')}${gate('b')}${gate('c')}`);
-    const r = await runCli(['run', fx.url, path.join(dir.path, 'project'), '--gates', path.join(dir.path, 'gates.yaml'), '--out', path.join(dir.path, 'ev'), '--gate', 'a', '--gate', 'b', '--gate', 'c']);
+    // The first gates of the file are not run (--gate, --skip-gate): their connections are not opened ahead either.
+    writeFileSync(path.join(dir.path, 'gates.yaml'), `version: 1\ngates:\n${gate('x', '/not-run')}${gate('y', '/skipped')}${gate('a')}${gate('b')}${gate('c')}`);
+    const r = await runCli(['run', fx.url, path.join(dir.path, 'project'), '--gates', path.join(dir.path, 'gates.yaml'), '--out', path.join(dir.path, 'ev'), '--gate', 'a', '--gate', 'b', '--gate', 'c', '--gate', 'y', '--skip-gate', 'y']);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const paths = fx.upgrades.map((u) => u.url);
     assert.deepEqual(paths.filter((u) => u !== '/ocpp/CP1'), [], `connections no gate asked for: ${paths.join(' ')}`);

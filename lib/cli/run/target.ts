@@ -28,7 +28,8 @@ export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   held.pool = new WscatPool(args.pool);
   // Only the connections the gates file will ask for (never the bare URL when no connect uses it).
   const scope = baseScope({ gates, url, project: held.project.path, runId: plan.runId, cliVars: args.vars });
-  const chosen = shardGates(args.gates.length ? gates.gates.filter((g) => args.gates.includes(g.id)) : gates.gates, args.shard);
+  // The gates this run runs, chosen as the runner chooses them: --gate, then --shard, then --skip-gate.
+  const chosen = shardGates(args.gates.length ? gates.gates.filter((g) => args.gates.includes(g.id)) : gates.gates, args.shard).filter((g) => !args.skipGates.includes(g.id));
   held.pool.plan(connectPlan(chosen, scope, url, Math.round(gates.defaults.timeoutMs * args.timeoutScale)));
   const protocol = compilesLate(args) ? loadRunProtocol(gates, args.lenient) : plan.protocol;
   return { url, secrets, ...(protocol ? { protocol } : {}) };
