@@ -1,32 +1,15 @@
 // Close a connection from the client side, or expect the server to close it (with a code and reason,
 // as the observer inside wscat saw them).
-import { z } from 'zod';
-import { Duration, Matcher } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
+import { closeSchema } from './schemas/close.ts';
 import { describeClose, lastMessages, membersOf, noConnection } from '../lib/matching/exchange.ts';
 import { describeCloseCode } from '../lib/wscat/connection.ts';
 import { matchValue } from '../lib/matching/match.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
 
-const CloseParams = z.strictObject({
-  on: z.string().optional(),
-  code: z.number().int().min(1000).max(4999).optional().describe('by client: the code sent; by server: the code the server must close with'),
-  reason: Matcher.optional().describe('by client: the reason sent (a string); by server: a matcher for the reason the server gives'),
-  by: z.enum(['client', 'server']).optional().describe('server: expect the server to close it'),
-});
-
 export const close = defineStep({
-  schema: z.strictObject({
-    close: z.union([z.string().describe('Connection name'), CloseParams]),
-    within: Duration.optional(),
-    name: z.string().optional(),
-  }),
+  ...closeSchema,
   uses: (p) => [(typeof p.close === 'string' ? p.close : p.close.on) ?? 'main'],
-  label: (p) => {
-    const c = typeof p.close === 'string' ? { on: p.close } : p.close;
-    const code = 'code' in c && c.code !== undefined ? ` with ${c.code}` : '';
-    return c.by === 'server' ? `expect the server to close ${c.on ?? 'main'}${code}` : `close ${c.on ?? 'main'}${code}`;
-  },
   async run(p, ctx) {
     const c = typeof p.close === 'string' ? { on: p.close } : ctx.vars.resolve(p.close);
     const members = membersOf(ctx, c.on);

@@ -1,39 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
-import { Duration, Matcher } from '../lib/gates/common-schema.ts';
+import type { z } from 'zod';
 import { matchValue } from '../lib/matching/match.ts';
 import { describeCloseCode, type ConnectOptions } from '../lib/wscat/connection.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
+import { type ConnectParams, connectSchema } from './schemas/connect.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
-
-const ConnectParams = z.strictObject({
-  name: z.string().optional().describe('Connection name (default: main)'),
-  url: z.string().optional().describe('Default: ${URL}'),
-  headers: z.record(z.string(), z.string()).optional(),
-  subprotocols: z.array(z.string()).optional().describe('Subprotocols offered in the handshake'),
-  expectSubprotocol: Matcher.optional().describe('The subprotocol the server must choose ("" for none)'),
-  origin: z.string().optional(),
-  auth: z.string().optional().describe('user:password for HTTP basic auth'),
-  insecure: z.boolean().optional().describe('Do not verify TLS certificates'),
-  ca: z.string().optional().describe('CA certificate file (PEM); a relative path is relative to the gates file'),
-  followRedirects: z.boolean().optional(),
-  count: z.number().int().min(1).max(1000).optional().describe('Open this many connections at once, as one group'),
-  refused: z
-    .union([
-      z.literal(true),
-      z.strictObject({
-        status: Matcher.optional().describe('HTTP status of a refused upgrade (e.g. 401)'),
-        code: Matcher.optional().describe('WebSocket close code of a close during or right after the handshake (e.g. 4406)'),
-        reason: Matcher.optional().describe('Close reason of that close'),
-      }),
-    ])
-    .optional()
-    .describe('The server must refuse this connection: an HTTP status instead of the upgrade, a close during or right after the handshake, or (with subprotocols:) a 101 that chooses none of them'),
-}).refine((c) => c.refused === undefined || c.expectSubprotocol === undefined, {
-  message: 'refused and expectSubprotocol exclude each other: a refused connection has no subprotocol to check',
-  path: ['expectSubprotocol'],
-});
 
 export type ConnectParamsInput = z.infer<typeof ConnectParams>;
 
@@ -58,16 +30,8 @@ export function connectOptions(c: ConnectParamsInput, runUrl: string, openTimeou
 const REFUSALS = new Set(['HTTP_STATUS', 'CLOSED', 'SUBPROTOCOL_DECLINED']);
 
 export const connect = defineStep({
-  schema: z.strictObject({
-    connect: z.union([z.string().describe('Connection name'), ConnectParams]),
-    within: Duration.optional().describe('Deadline for the socket to open'),
-    name: z.string().optional(),
-  }),
+  ...connectSchema,
   uses: (p) => [(typeof p.connect === 'string' ? p.connect : p.connect.name) ?? 'main'],
-  label: (p) => {
-    const c = typeof p.connect === 'string' ? { name: p.connect } : p.connect;
-    return `connect ${c.name ?? 'main'}${'count' in c && c.count ? ` ×${c.count}` : ''}`;
-  },
   async run(p, ctx) {
     const c = ctx.vars.resolve(typeof p.connect === 'string' ? { name: p.connect } : p.connect) as ConnectParamsInput;
     ctx.secrets.addHeaders(c.headers);

@@ -1,10 +1,9 @@
 // A check only a person can make. Asked on a TTY; otherwise recorded as pending for sign-off.
-import { z } from 'zod';
 import { defineStep } from '../lib/runner/step-api.ts';
+import { manualSchema } from './schemas/manual.ts';
 
 export const manual = defineStep({
-  schema: z.strictObject({ manual: z.string().describe('What the person must confirm'), name: z.string().optional() }),
-  label: (p) => `manual: ${p.manual}`,
+  ...manualSchema,
   async run(p, ctx) {
     const question = ctx.vars.resolve(p.manual);
     if (!ctx.settings.interactive || !ctx.settings.ask) {

@@ -2,31 +2,14 @@
 // began, or since its previous model step): the stand-in's own checks (a rule's tool was declared, the
 // tool result held what the rule requires), a tool result that reached the model, the tools declared,
 // the number of requests. Without a stand-in in the run (a real model, or none) the step is skipped.
-import { z } from 'zod';
-import { Matcher } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
+import { modelSchema } from './schemas/model.ts';
 import { describe, matchValue } from '../lib/matching/match.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
 import { recordsFor } from '../lib/model-api/in-run.ts';
 
 export const model = defineStep({
-  schema: z.strictObject({
-    model: z
-      .strictObject({
-        toolResult: z
-          .strictObject({
-            tool: z.string().describe('The tool whose result the backend returned to the model'),
-            content: Matcher.optional().describe('Matcher for the result text the model received'),
-            error: z.boolean().optional().describe('The result was (true) or was not (false) marked as an error'),
-          })
-          .optional(),
-        declares: z.array(z.string()).optional().describe('Tools the backend must have declared to the model'),
-        requests: Matcher.optional().describe('Matcher for the number of requests the backend sent the model (e.g. {gte: 2})'),
-      })
-      .describe("Checks on what the backend sent the model stand-in during this gate; every stand-in check (a rule's requireToolResult, an undeclared tool) is part of it"),
-    name: z.string().optional(),
-  }),
-  label: (p) => (p.model.toolResult ? `model: ${p.model.toolResult.tool} result reached the model` : 'model: what the backend sent the model'),
+  ...modelSchema,
   async run(p, ctx) {
     const m = ctx.settings.model;
     if (!m) return ctx.result([], { status: 'skipped', note: 'no model stand-in in this run (see wsgate run --model)' });

@@ -1,62 +1,21 @@
 // Gate 3A's "memory growth under a 5-minute stress": connections that repeat a few exchanges for a time
 // (or a number of rounds) while the backend's memory is sampled; a slow leak shows as growth from a
 // baseline taken after warm-up. The exchanges are ordinary send/expect steps, run through their own code.
-import { z } from 'zod';
-import { Duration, DurationOrVar } from '../lib/gates/common-schema.ts';
-import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
+import type { z } from 'zod';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { type Memory, soakSchema } from './schemas/soak.ts';
 import { parseDuration } from '../lib/gates/duration.ts';
 import { treeRssBytes } from '../lib/os/process.ts';
 import { httpRequest } from '../lib/os/http-client.ts';
-import { substituteUrl } from '../lib/runner/var-refs.ts';
+import { substituteUrl } from '../lib/util/var-refs.ts';
 import { getPath } from '../lib/matching/match.ts';
 import type { CheckResult, StepResult } from '../lib/evidence/results.ts';
 import type { Member, StepContext } from '../lib/runner/context.ts';
-import { send, sendProblems } from './send.ts';
+import { send } from './send.ts';
 import { expect } from './expect.ts';
 
-const Exchange = z.union([send.schema, expect.schema]);
-
-const Memory = z.strictObject({
-  of: z.string().optional().describe('The name of a start step: the RSS of its whole process tree, read from /proc'),
-  http: z.string().optional().describe('Or a URL answering JSON with the memory in bytes'),
-  field: z.string().optional().describe('With http: the field holding the bytes (e.g. memory.rss)'),
-  maxGrowth: z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 20%')]).describe('Largest growth from the baseline, in percent'),
-  warmup: z.number().int().nonnegative().optional().describe('Rounds every connection completes before the baseline (default 1)'),
-  every: Duration.optional().describe('Sampling period (default 1s)'),
-});
-
-const SoakParams = z.strictObject({
-  connections: z.number().int().min(1).max(200).optional().describe('Connections repeating the steps at once (default 1)'),
-  for: DurationOrVar.optional().describe('How long to repeat (a duration or a ${VAR} holding one)'),
-  rounds: z.number().int().min(1).optional().describe('Or how many times each connection repeats the steps'),
-  steps: z.array(Exchange).min(1).describe('send/expect steps each connection repeats, on its own connection'),
-});
-
 export const soak = defineStep({
-  schema: z.strictObject({
-    soak: SoakParams,
-    memory: Memory.optional(),
-    name: z.string().optional(),
-  }),
-  label: (p) => `soak ${p.soak.connections ?? 1} connection${(p.soak.connections ?? 1) === 1 ? '' : 's'} ${p.soak.for !== undefined ? `for ${p.soak.for}` : `× ${p.soak.rounds} rounds`}`,
-  // Exactly one of for/rounds: checked by the loader's semantic step (a soak must end).
-  loadProblems: (p) => {
-    const out: LoadProblem[] = [];
-    p.soak.steps.forEach((inner, k) => {
-      const at = (x: LoadProblem): LoadProblem => ({ ...x, path: ['soak', 'steps', k, ...x.path], title: `soak step ${k + 1}: ${x.title}` });
-      if ('send' in inner) out.push(...sendProblems(inner).map(at));
-      // Each inner step sees only its own connection: one value is always distinct.
-      if (inner.distinct !== undefined) out.push(at({ path: ['distinct'], atKey: true, title: 'distinct compares a capture across a connection group, but a soak step runs on one connection alone, so it can never fail', hint: 'remove `distinct` here; to check that connections get different values, use `connect: {count: N}` and a send with `distinct:` outside the soak' }));
-    });
-    const m = p.memory;
-    if (m?.of !== undefined) {
-      // With `of`, the process tree's RSS is read and http/field are never used.
-      for (const k of ['http', 'field'] as const) {
-        if (m[k] !== undefined) out.push({ path: ['memory', k], atKey: true, title: `memory has both of (a start step's process tree) and ${k}; with of, ${k} is never read`, hint: `keep \`of\` to sample the started process, or \`http\` (with \`field\`) to ask the server; not both` });
-      }
-    }
-    return out;
-  },
+  ...soakSchema,
   async run(p, ctx) {
     const n = p.soak.connections ?? 1;
     const forText = p.soak.for !== undefined ? (ctx.vars.resolve(p.soak.for) as string | number) : undefined;

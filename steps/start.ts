@@ -1,33 +1,15 @@
 // Launch the backend under test, wait until it is ready, keep its output as evidence;
 // the runner stops its whole process tree at the end of the run (or of the gate).
-import { z } from 'zod';
 import path from 'node:path';
-import { Duration } from '../lib/gates/common-schema.ts';
 import { defineStep } from '../lib/runner/step-api.ts';
+import { startSchema } from './schemas/start.ts';
 import { spawnChild } from '../lib/os/process.ts';
 import { waitReady, type ReadyProbe } from '../lib/os/ready.ts';
-import { substituteUrl } from '../lib/runner/var-refs.ts';
-import { buildShellLine, changedEscapes, shellProblems } from '../lib/runner/shell-quote.ts';
-
-const Ready = z.union([
-  z.strictObject({ http: z.string().describe('URL polled until it answers'), status: z.number().int().optional() }),
-  z.strictObject({ port: z.number().int().min(1).max(65535), host: z.string().optional() }),
-  z.strictObject({ log: z.string().describe('Regex awaited in stdout/stderr') }),
-]);
+import { substituteUrl } from '../lib/util/var-refs.ts';
+import { buildShellLine } from '../lib/util/shell-quote.ts';
 
 export const start = defineStep({
-  schema: z.strictObject({
-    start: z.string().describe('Shell command line that starts the backend'),
-    cwd: z.string().optional().describe('Default: the project folder (PATH); a relative path is resolved against it'),
-    env: z.record(z.string(), z.string()).optional(),
-    ready: Ready,
-    within: Duration.optional().describe('Deadline for readiness (default 30s)'),
-    stop: z.enum(['gate', 'run']).optional().describe('When to stop it (default: end of the run)'),
-    name: z.string().optional(),
-  }),
-  label: (p) => `start ${p.start}`.slice(0, 80),
-  loadProblems: (p) => shellProblems(p.start).map((x) => ({ path: ['start'], ...x })),
-  loadWarnings: (p) => changedEscapes(p.start).map((x) => ({ path: ['start'], ...x })),
+  ...startSchema,
   async run(p, ctx) {
     // The command line is shell text: values go in quoted for where they stand, never as syntax.
     const built = buildShellLine(p.start, ctx.vars.lookup);

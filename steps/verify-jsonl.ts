@@ -1,27 +1,11 @@
 // `verify: {file, jsonl: {...}}`: a JSON Lines file judged line by line as JSON values, optionally only
 // the lines appended since the gate began (the gate's start snapshot says how many bytes were there).
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
+import type { JsonLinesInput } from './schemas/verify.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
 import type { StepContext } from '../lib/runner/context.ts';
 import { describe, matchValue } from '../lib/matching/match.ts';
 import { jsonLines, lineMisses, missText, nearestLine, newLinesStart, type JsonLine } from '../lib/matching/json-lines.ts';
-
-export const JsonLinesCheck = z
-  .strictObject({
-    new: z.boolean().optional().describe('Judge only the lines appended since the gate began (the bytes there at its start must be unchanged); without count, at least one is required'),
-    count: Matcher.optional().describe('Matcher for how many lines are judged (e.g. 1, or {gte: 2})'),
-    some: FieldMatchers.optional().describe('At least one line where every field matcher holds'),
-    every: FieldMatchers.optional().describe('Every line: each field matcher holds'),
-    last: FieldMatchers.optional().describe('The last line: each field matcher holds'),
-  })
-  // `jsonl: {}` would pass any file that exists (the loader says so with a hint; this is for editors).
-  .meta({ minProperties: 1 })
-  .describe('JSON Lines: each line parsed as JSON (a line that is not JSON fails, named by its number), then matchers over the lines');
-
-export type JsonLinesInput = z.infer<typeof JsonLinesCheck>;
-export const JSONL_KEYS = Object.keys(JsonLinesCheck.shape);
 
 /** The checks of one `jsonl:` on a file's bytes; `key` is the file as the gates file names it (the snapshot's key). */
 export function jsonlChecks(spec: JsonLinesInput, file: string, bytes: Buffer, ctx: StepContext): { checks: CheckResult[]; judged: number } {

@@ -1,10 +1,10 @@
 // Side effects, read from the real disk and the real git after the step before it.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { existsSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Duration, FieldMatchers, Matcher } from '../lib/gates/common-schema.ts';
-import { defineStep, type LoadProblem } from '../lib/runner/step-api.ts';
+import { defineStep } from '../lib/runner/step-api.ts';
+import { type DirCheck, type FileCheck, type GitCheck, type VerifyParams, verifySchema } from './schemas/verify.ts';
 import type { CheckResult } from '../lib/evidence/results.ts';
 import type { StepContext } from '../lib/runner/context.ts';
 import { describe, getPath, matchValue } from '../lib/matching/match.ts';
@@ -13,37 +13,7 @@ import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } 
 import { changedPaths, gitHead, lastCommitMessage } from '../lib/os/git.ts';
 import { resolveInside } from '../lib/runner/project.ts';
 import { requestNotDelivered } from '../lib/runner/premise.ts';
-import { JSONL_KEYS, JsonLinesCheck, jsonlChecks } from './verify-jsonl.ts';
-
-const FileCheck = z.strictObject({
-  file: z.string().describe('Path, relative to the project folder'),
-  exists: z.boolean().optional().describe('Default true'),
-  content: Matcher.optional().describe('Matcher for the whole text'),
-  json: FieldMatchers.optional().describe('Field matchers on the parsed JSON content'),
-  jsonl: JsonLinesCheck.optional(),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits').optional().describe('sha256 of the exact bytes, for files that are not small text (binary, large)'),
-  changed: z.boolean().optional().describe('Created or modified since the gate began'),
-});
-
-const DirCheck = z.strictObject({
-  dir: z.string().describe('Directory, relative to the project folder'),
-  listing: z.unknown().describe("A server's listing claim (JSON array, object or lines) that must name exactly the real entries"),
-  recursive: z.boolean().optional(),
-});
-
-const GitCheck = z
-  .strictObject({
-    clean: z.boolean().optional(),
-    status: z.unknown().optional().describe("A server's git status claim: must name every changed path and no unchanged one"),
-    lastMessage: Matcher.optional().describe('Matcher for `git log -1` message'),
-    headMoved: z.boolean().optional().describe('HEAD differs from the start of the gate'),
-  })
-  // `git: {}` would pass with no check at all (the loader says so with a hint; this is for editors).
-  .meta({ minProperties: 1 });
-
-const GIT_KEYS = Object.keys(GitCheck.shape);
-/** What `exists: false` makes verifyFile skip: it returns as soon as the file is absent. */
-const FILE_READS = ['content', 'json', 'jsonl', 'sha256', 'changed'] as const;
+import { jsonlChecks } from './verify-jsonl.ts';
 
 /**
  * content and json checks read a file up to this many bytes; a larger one fails them with its size (its
@@ -74,32 +44,8 @@ async function readCapped(abs: string): Promise<{ text: string; bytes: Buffer } 
   }
 }
 
-const VerifyParams = z.union([FileCheck, DirCheck, z.strictObject({ git: GitCheck })]);
-
 export const verify = defineStep({
-  schema: z.strictObject({
-    verify: VerifyParams,
-    wait: Duration.optional().describe('Keep re-checking (with backoff) up to this long, for servers that write after replying'),
-    name: z.string().optional(),
-  }),
-  label: (p) => {
-    const v = p.verify;
-    if ('file' in v) return `verify file ${v.file}`;
-    if ('dir' in v) return `verify listing of ${v.dir}`;
-    return `verify git ${Object.keys(v.git).join(', ')}`;
-  },
-  loadProblems: (p) => {
-    const v = p.verify;
-    const out: LoadProblem[] = [];
-    if ('git' in v && Object.keys(v.git).length === 0) out.push({ path: ['verify', 'git'], atKey: true, title: 'verify git: {} checks nothing', hint: `give at least one of ${GIT_KEYS.join(', ')} (e.g. \`git: {clean: true}\`)` });
-    if ('file' in v && v.jsonl !== undefined && Object.keys(v.jsonl).length === 0) out.push({ path: ['verify', 'jsonl'], atKey: true, title: 'verify jsonl: {} checks nothing (a file with any lines passes)', hint: `give at least one of ${JSONL_KEYS.join(', ')} (e.g. \`jsonl: {new: true}\`: a line appended during the gate)` });
-    if ('file' in v && v.exists === false) {
-      for (const k of FILE_READS) {
-        if (v[k] !== undefined) out.push({ path: ['verify', k], atKey: true, title: `verify file: ${k} is never checked with exists: false (an absent file has nothing to read)`, hint: `remove \`${k}\` (exists: false checks only that the file is absent), or remove \`exists: false\` to check ${k}` });
-      }
-    }
-    return out;
-  },
+  ...verifySchema,
   watches: (p) => ('file' in p.verify && (p.verify.changed || p.verify.jsonl?.new) ? [p.verify.file] : []),
   watchesHead: (p) => 'git' in p.verify && p.verify.git.headMoved !== undefined,
   usesGit: (p) => 'git' in p.verify,

@@ -51,8 +51,12 @@ const BUGS: { bug: TrpcBug; gates: string[]; why: (c: CheckResult & { step: stri
   { bug: 'no-write', gates: ['write-note'], why: (c) => c.step === 'verify file notes/hello.txt' },
   { bug: 'skip-value', gates: ['countdown'], why: (c) => /result\.id="2"|"2"/.test(`${c.name} ${JSON.stringify(c.expected)}`) },
   { bug: 'never-stops', gates: ['countdown', 'resume'], why: (c) => /stopped/.test(c.name) },
+  // The none listed after stopped in the countdown's own list catches the frame that follows it.
+  { bug: 'data-after-stop', gates: ['countdown'], why: (c) => c.step === 'countdown from 3' && /no message where id=1/.test(c.name) && /"id":1/.test(String(c.actual)) },
   // The values that keep coming after the stop are what fails, not only the missing stopped.
-  { bug: 'ignores-stop', gates: ['stop'], why: (c) => c.step === 'nothing more arrives for id 7 once it stopped' && /"id":7/.test(String(c.actual)) },
+  // The stream goes on after the stop, so the wait for stopped is kept alive by it until its cap
+  // (20 × within), and fails there: "stopped" never came.
+  { bug: 'ignores-stop', gates: ['stop'], why: (c) => c.step === 'stop it' && c.name === 'main: stopped' && /the cap of a wait that frames kept alive/.test(String(c.actual)) },
   { bug: 'missing-field', gates: ['input-validation'], why: (c) => c.step === 'notes.write without text' },
   { bug: 'anyone-writes', gates: ['no-token'], why: (c) => c.step === 'notes.write on a connection without connectionParams' },
 ];

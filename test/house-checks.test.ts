@@ -71,3 +71,21 @@ test('layers: gates code importing the runner, and an import circle, fail the de
   assert.match(r.out, /gates-are-data: lib\/gates\/load\.ts → lib\/runner\/run\.ts/, r.out);
   assert.match(r.out, /no-circular/, r.out);
 });
+
+test('layers: gates code may load a step schema, never a step run file, nor reach the runtime through a schema', (t) => {
+  const dir = tree(t, {
+    'lib/gates/load.ts': "import { sendSchema } from '../../steps/schemas/send.ts';\nexport const load = () => sendSchema;\n",
+    'lib/gates/schema.ts': "import { send } from '../../steps/send.ts';\nexport const schema = () => send;\n",
+    'steps/schemas/send.ts': "import { label } from '../../lib/matching/labels.ts';\nexport const sendSchema = { label };\n",
+    'steps/send.ts': 'export const send = 1;\n',
+    'lib/matching/labels.ts': "import { open } from '../wscat/connection.ts';\nexport const label = () => open;\n",
+    'lib/wscat/connection.ts': 'export const open = 1;\n',
+  });
+  copyFileSync(path.join(root, '.dependency-cruiser.cjs'), path.join(dir, '.dependency-cruiser.cjs'));
+  const r = run(bin('depcruise'), ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'lib', 'steps'], dir);
+  assert.notEqual(r.status, 0, r.out);
+  assert.match(r.out, /gates-are-data: lib\/gates\/schema\.ts → steps\/send\.ts/, r.out);
+  assert.doesNotMatch(r.out, /gates-are-data: lib\/gates\/load\.ts → steps\/schemas\/send\.ts/, r.out);
+  assert.match(r.out, /gates-reach-no-runtime: lib\/gates\/load\.ts → lib\/wscat\/connection\.ts/, r.out);
+  assert.match(r.out, /gates-reach-no-runtime: steps\/schemas\/send\.ts → lib\/wscat\/connection\.ts/, r.out);
+});

@@ -5,11 +5,11 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { changedEscapes, shellRefs, shellProblems, substituteShell } from '../lib/runner/shell-quote.ts';
+import { changedEscapes, shellRefs, shellProblems, substituteShell } from '../lib/util/shell-quote.ts';
 import { quoteFor, UnsafeShellValue } from '../lib/util/shell-words.ts';
 import { loadGatesText } from '../lib/gates/load.ts';
 import { loadWarnings } from '../lib/cli/run/gates.ts';
-import { refsIn, type Lookup } from '../lib/runner/vars.ts';
+import { refsIn, type Lookup } from '../lib/util/vars.ts';
 import { runProcess } from '../lib/os/process.ts';
 import { cliResult, tempDir } from './helpers/cli.ts';
 
@@ -157,13 +157,13 @@ describe('shell substitution', () => {
     assert.match(r.stderr, /hint: for a literal \$ before the value write \\\$\$\{price\}/);
   });
 
-  test('finds the same references as lib/runner/vars.ts', () => {
+  test('finds the same references as lib/util/vars.ts', () => {
     for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', "'${A}' \"${B}\" ${C}"]) {
       assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
     }
   });
 
-  test('\\${ is a literal ${ as in lib/runner/vars.ts: the backslash goes, no reference, no refusal', () => {
+  test('\\${ is a literal ${ as in lib/util/vars.ts: the backslash goes, no reference, no refusal', () => {
     assert.deepEqual(shellProblems('echo \\${X} "\\${X}" \\\\${X}'), []);
     assert.deepEqual(shellRefs('echo \\${X} ${Y}').map((r) => r.name), ['Y']);
     assert.equal(substituteShell("echo \\${X} '\\${X}' ${X}", lookupOf({ X: 'v' })), "echo ${X} '${X}' 'v'");

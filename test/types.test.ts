@@ -7,6 +7,8 @@ import { STEPS, STEP_KINDS, type StepKind, type StepParams } from '../steps/inde
 import type { CheckResult, GateResult, GateStatus, RunResult, StepResult, StepStatus, Timing, FrameSummary } from '../lib/evidence/results.ts';
 import type { Loc } from '../lib/loc.ts';
 import type { StepDefinition } from '../lib/runner/step-api.ts';
+import { STEP_SCHEMAS } from '../steps/schemas/index.ts';
+import type { StepSchema } from '../lib/gates/step-schema.ts';
 import type { Expectation } from '../lib/gates/common-schema.ts';
 
 const KINDS = ['connect', 'send', 'expect', 'verify', 'run', 'http', 'start', 'manual', 'close', 'soak', 'model'] as const;
@@ -22,6 +24,18 @@ test('StepKind is exactly the eleven kinds, and STEPS has exactly those keys', (
     assert.equal(typeof STEPS[k].run, 'function', `${k}.run`);
     assert.equal(typeof STEPS[k].label, 'function', `${k}.label`);
     assert.ok(STEPS[k].schema.safeParse({}).success === false, `${k}: an empty step is not valid`);
+  }
+});
+
+test('each step kind runs on the schema the loader knows: STEPS is built on STEP_SCHEMAS, kind by kind', () => {
+  expectTypeOf<keyof typeof STEP_SCHEMAS>().toEqualTypeOf<StepKind>();
+  expectTypeOf(STEP_SCHEMAS.send).toExtend<StepSchema>();
+  assert.deepEqual(Object.keys(STEPS), Object.keys(STEP_SCHEMAS));
+  for (const k of KINDS) {
+    assert.equal(STEPS[k].schema, STEP_SCHEMAS[k].schema, `${k}.schema`);
+    assert.equal(STEPS[k].label, STEP_SCHEMAS[k].label, `${k}.label`);
+    assert.equal((STEPS[k] as StepDefinition).loadProblems, (STEP_SCHEMAS[k] as StepSchema).loadProblems, `${k}.loadProblems`);
+    assert.equal((STEPS[k] as StepDefinition).loadWarnings, (STEP_SCHEMAS[k] as StepSchema).loadWarnings, `${k}.loadWarnings`);
   }
 });
 

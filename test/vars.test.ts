@@ -1,8 +1,8 @@
-// lib/runner/vars.ts, pure: ${NAME} substitution that keeps a whole reference's type, layered scopes,
+// lib/util/vars.ts, pure: ${NAME} substitution that keeps a whole reference's type, layered scopes,
 // env.NAME, and unknown variables as a typed error.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { refsIn, substitute, substituteRaw, UnknownVariable, VarScope, type Lookup } from '../lib/runner/vars.ts';
+import { refsIn, substitute, substituteRaw, UnknownVariable, VarScope, type Lookup } from '../lib/util/vars.ts';
 
 const from = (o: Record<string, unknown>): Lookup => (n) => (n in o ? { found: true, value: o[n] } : { found: false });
 

@@ -3,7 +3,7 @@
 // reported at once, each as `FILE:LINE:COL: message`, before anything runs.
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { STEPS, STEP_KINDS, type StepKind } from '../../steps/index.ts';
+import { STEP_SCHEMAS, STEP_KINDS, type StepKind } from '../../steps/schemas/index.ts';
 import { didYouMean, quoted, type HarnessError } from '../errors.ts';
 import type { Loc } from '../loc.ts';
 import { parseDuration } from './duration.ts';
@@ -296,7 +296,7 @@ function loadStep(s: unknown, at: PathSeg[], where: string, pos: Positions, erro
     errors.push({ code: 'UNKNOWN_STEP', title: `${where}: ${first ? `unknown step kind "${quoted(first)}"` : 'a step needs a step kind'}`, loc: first ? pos.keyLoc(at, first) : pos.nodeLoc(at), hint: guess ? `did you mean "${guess}"?` : `step kinds: ${STEP_KINDS.join(', ')}` });
     return undefined;
   }
-  const def = STEPS[kind];
+  const def = STEP_SCHEMAS[kind];
   const before = errors.length;
   // A key that is no option of this kind but a near miss of another kind is a misspelled step kind
   // (`sned:` beside `expect:` reads as an expect step otherwise).

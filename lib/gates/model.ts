@@ -1,6 +1,6 @@
 // A loaded, validated gates file: what the runner consumes.
 import type { Loc } from '../loc.ts';
-import type { StepKind, StepParams } from '../../steps/index.ts';
+import type { StepKind, StepParams } from '../../steps/schemas/index.ts';
 import type { ModelSectionInput } from './model-section.ts';
 import type { NonJson } from './common-schema.ts';
 

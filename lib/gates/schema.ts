@@ -2,10 +2,10 @@
 // the TypeScript types are inferred and gates.schema.json is generated.
 import { z } from 'zod';
 import { Duration, NonJson, VarName } from './common-schema.ts';
-import { STEPS, STEP_KINDS } from '../../steps/index.ts';
+import { STEP_SCHEMAS, STEP_KINDS } from '../../steps/schemas/index.ts';
 import { ModelSection } from './model-section.ts';
 
-const stepSchemas = STEP_KINDS.map((k) => STEPS[k].schema) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]];
+const stepSchemas = STEP_KINDS.map((k) => STEP_SCHEMAS[k].schema) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]];
 
 export const Step = z.union(stepSchemas).describe('One step: exactly one step kind key plus its options');
 

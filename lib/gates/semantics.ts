@@ -1,11 +1,11 @@
 // What a schema cannot see: variables used before anything sets them (and `vars:` that name unknown
 // variables or each other in a circle), regexes that do not compile, raw lines wscat cannot send,
 // connections used before a step opens them, and combinations of keys that mean nothing.
-import { STEPS, type StepKind } from '../../steps/index.ts';
-import type { StepDefinition } from '../runner/step-api.ts';
+import { STEP_SCHEMAS, type StepKind } from '../../steps/schemas/index.ts';
+import type { StepSchema } from './step-schema.ts';
 import type { Loc } from '../loc.ts';
 import { didYouMean, quoted, type HarnessError } from '../errors.ts';
-import { refsIn } from '../runner/vars.ts';
+import { refsIn } from '../util/vars.ts';
 import { matcherRegexes } from '../matching/match.ts';
 import type { PathSeg, Positions } from './positions.ts';
 import type { LoadedGate } from './model.ts';
@@ -64,7 +64,7 @@ export function semanticChecks(kind: StepKind, params: Record<string, unknown>, 
     }
   }
   // Checks a step kind makes of its own parameters (e.g. a shell line with an unquotable \${X}).
-  for (const p of (STEPS[kind] as unknown as StepDefinition).loadProblems?.(params) ?? []) {
+  for (const p of (STEP_SCHEMAS[kind] as unknown as StepSchema).loadProblems?.(params) ?? []) {
     const loc = p.atKey && p.path.length ? pos.keyLoc([...at, ...p.path.slice(0, -1)], String(p.path[p.path.length - 1])) : pos.nodeLoc([...at, ...p.path]);
     errors.push({ code: 'SCHEMA', title: `${where}: ${p.title}`, loc, ...(p.hint ? { hint: p.hint } : {}) });
   }

@@ -1,7 +1,7 @@
 // How expectations, selectors and closes read in check names and messages.
 import type { CollectExpectation, Expectation, NoneExpectation, Selector, SelectorObject } from '../gates/common-schema.ts';
 import { describe } from './match.ts';
-import { describeCloseCode, type CloseInfo } from '../wscat/connection.ts';
+import { describeCloseCode } from '../util/close-code.ts';
 
 export const isCollect = (e: Expectation): e is CollectExpectation => 'collect' in e;
 export const isNone = (e: Expectation): e is NoneExpectation => 'none' in e;
@@ -28,8 +28,16 @@ export function oneLine(text: string, max = 300): string {
   return t.length > max ? t.slice(0, max) + '…' : t;
 }
 
+/** What closeWords reads of a connection's close (lib/wscat's CloseInfo): named by shape, so labels load no wscat. */
+export interface CloseFacts {
+  byClient: boolean;
+  error?: { message: string };
+  code?: number;
+  reason?: string;
+}
+
 /** How a close reads in a check: "the server closed the connection (1008 "Too many connections")". */
-export function closeWords(info: CloseInfo): string {
+export function closeWords(info: CloseFacts): string {
   if (info.byClient) return 'closed by the harness';
   if (info.error) return `connection lost: ${info.error.message}`;
   return `the server closed the connection (${describeCloseCode(info.code, info.reason)})`;

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import YAML, { isMap, isSeq, type Node } from 'yaml';
 import { EXIT, HarnessFailure } from '../errors.ts';
 import { BUILTIN_VARS, loadGatesText } from '../gates/load.ts';
-import { packageFileRef, SHIPPED_GATES_SCHEMA } from '../cli/init.ts';
+import { packageFileRef, SHIPPED_GATES_SCHEMA } from '../package-root.ts';
 import type { Inferred } from './infer.ts';
 import { SymlinkRefused, writeFileNoFollow } from '../evidence/safe-write.ts';
 

@@ -4,7 +4,7 @@
 import type { LoadedGate } from '../gates/model.ts';
 import type { ConnectOptions } from '../wscat/connection.ts';
 import { connectOptions, type ConnectParamsInput } from '../../steps/connect.ts';
-import { UnknownVariable, type VarScope } from './vars.ts';
+import { UnknownVariable, type VarScope } from '../util/vars.ts';
 
 export interface PlannedConnection {
   opts: ConnectOptions;

@@ -2,7 +2,7 @@
 // deadlines, the project folder and the evidence sink. Steps return results; they never print.
 import type { CheckResult, StepResult, Timing } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';
-import type { VarScope } from './vars.ts';
+import type { VarScope } from '../util/vars.ts';
 import type { WscatConnection, ConnectOptions, ConnectionFailure } from '../wscat/connection.ts';
 import type { EvidenceSink } from '../types/evidence-sink.ts';
 import type { ChildProcess } from 'node:child_process';

@@ -5,7 +5,7 @@ import type { LoadedGate, LoadedGates, LoadedStep } from '../gates/model.ts';
 import { STEPS } from '../../steps/index.ts';
 import type { StepDefinition } from './step-api.ts';
 import type { EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
-import { VarScope, UnknownVariable, refsIn, substitute } from './vars.ts';
+import { VarScope, UnknownVariable, refsIn, substitute } from '../util/vars.ts';
 import { Kinds } from '../matching/kinds.ts';
 import { SKIPPED_BY_FLAG, gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';

@@ -1,14 +1,11 @@
-// The one shape every step kind has: a zod schema for its YAML form and
-// `run(params, ctx) => Promise<StepResult>`.
+// The one shape every step kind has: its schema part (lib/gates/step-schema.ts: zod schema, label,
+// load-time checks) and `run(params, ctx) => Promise<StepResult>` with what the runner plans from.
 import type { z } from 'zod';
 import type { StepContext } from './context.ts';
 import type { StepResult } from '../evidence/results.ts';
+import type { StepSchema } from '../gates/step-schema.ts';
 
-export interface StepDefinition<S extends z.ZodType = z.ZodType> {
-  /** Schema of the whole step object, e.g. `{send: {...}, expect: [...]}`. */
-  schema: S;
-  /** One line for reports: "send init_session". */
-  label(params: z.infer<S>): string;
+export interface StepDefinition<S extends z.ZodType = z.ZodType> extends StepSchema<S> {
   run(params: z.infer<S>, ctx: StepContext): Promise<StepResult>;
   /** Files whose state the gate must record at its start (for "changed in this run"). */
   watches?(params: z.infer<S>): string[];
@@ -18,18 +15,6 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   watchesHead?(params: z.infer<S>): boolean;
   /** Whether the step needs the project to be a git repository (PATH is git-initialised only then). */
   usesGit?(params: z.infer<S>): boolean;
-  /** Problems the loader reports before anything runs (exit 2), each at a key path of the step. */
-  loadProblems?(params: z.infer<S>): LoadProblem[];
-  /** Risks the loader prints as warnings (the run goes on); `known` names the variables that are not captures. */
-  loadWarnings?(params: z.infer<S>, known: ReadonlySet<string>): LoadProblem[];
-}
-
-export interface LoadProblem {
-  /** Where, from the step: the problem is shown at the value there (at the key the path ends with, with `atKey`). */
-  path: (string | number)[];
-  atKey?: boolean;
-  title: string;
-  hint?: string;
 }
 
 export function defineStep<S extends z.ZodType>(def: StepDefinition<S>): StepDefinition<S> {

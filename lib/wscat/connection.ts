@@ -14,6 +14,7 @@ import { PACKAGE_ROOT } from '../package-root.ts';
 import { stallMeter, stretchedDeadline } from '../os/stall.ts';
 import { RUN_BUDGET, type HeldBudget } from './budget.ts';
 import type { ConnectionEvent, Frame, OpenInfo } from '../types/frames.ts';
+import { describeCloseCode } from '../util/close-code.ts';
 
 // The connection's data types live in lib/types (evidence and matching read them without loading
 // wscat); they are named here too for the modules that use them with a connection.
@@ -169,12 +170,8 @@ export function classifyError(stderr: string, exitCode: number | null, ms: numbe
   return { ...base, code: 'CLOSED', message: `wscat exited with code ${exitCode} before the socket opened` };
 }
 
-/** "1008 Too many connections", "1006 (no close frame)": a close as people read it. */
-export function describeCloseCode(code: number | undefined, reason: string | undefined): string {
-  if (code === undefined) return 'no close code seen';
-  const r = reason ? ` ${JSON.stringify(reason)}` : code === 1006 ? ' (no close frame: the connection just ended)' : ' (no reason given)';
-  return `${code}${r}`;
-}
+// Kept importable from here: the close and connect steps read closes next to the connection they hold.
+export { describeCloseCode };
 
 
 const RECENT = 12;

@@ -11,11 +11,12 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function serveProcess(opts: { root: string; faults?: string[]; readyMs?: number }): Promise<ServeProcess> {
+/** `noToken`: serve without its default token (`--no-token`), for tests whose subject is not access. */
+export async function serveProcess(opts: { root: string; faults?: string[]; readyMs?: number; noToken?: boolean }): Promise<ServeProcess> {
   const data = tempDir('wsgate-serve-data-');
   // The runs against it use project folders of their own, beside the root: the server confines sessions
   // to --root unless told otherwise.
-  const args = [BIN, 'serve', '--port', '0', '--root', opts.root, '--allow-any-project', '--data-dir', data.path, ...(opts.faults ?? []).flatMap((f) => ['--fault', f])];
+  const args = [BIN, 'serve', '--port', '0', '--root', opts.root, '--allow-any-project', '--data-dir', data.path, ...(opts.faults ?? []).flatMap((f) => ['--fault', f]), ...(opts.noToken ? ['--no-token'] : [])];
   const child = spawnChild(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
   const stop = async () => {
     await stopTree(child, 2000);

@@ -15,7 +15,7 @@ import { ISO_TIME_ANYWHERE, readGates, startRecord, UUID_ANYWHERE, type GateStep
 const s = scratch(after);
 let healthy: ServeProcess;
 before(async () => {
-  healthy = s.server({ ...(await serveProcess({ root: s.dir('wsgate-rec-root-') })), close: () => healthy.stop() });
+  healthy = s.server({ ...(await serveProcess({ root: s.dir('wsgate-rec-root-'), noToken: true })), close: () => healthy.stop() });
 });
 
 const msg = (text: string) => JSON.stringify({ type: 'message', message: text, content: text });
@@ -28,7 +28,7 @@ async function replay(url: string, file: string) {
 }
 
 async function withServer<T>(faults: string[], fn: (url: string) => Promise<T>): Promise<T> {
-  const server = await serveProcess({ root: s.dir('wsgate-rec-root-'), faults });
+  const server = await serveProcess({ root: s.dir('wsgate-rec-root-'), faults, noToken: true });
   try {
     return await fn(server.url);
   } finally {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { matchValue } from '../../lib/matching/match.ts';
-import { substitute } from '../../lib/runner/vars.ts';
+import { substitute } from '../../lib/util/vars.ts';
 import type { Matcher } from '../../lib/gates/common-schema.ts';
 import { escapeRefs, leafMatcher, machineDetail, numberMatcher, stringMatcher, withVariables, type ValueContext } from '../../lib/record/values.ts';
 

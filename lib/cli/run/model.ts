@@ -5,7 +5,7 @@ import { EXIT, HarnessFailure } from '../../errors.ts';
 import type { LoadedGates } from '../../gates/model.ts';
 import type { ModelSectionInput } from '../../gates/model-section.ts';
 import { baseScope } from '../../runner/run.ts';
-import { substitute } from '../../runner/vars.ts';
+import { substitute } from '../../util/vars.ts';
 import { DEFAULT_MODEL_SECTION } from '../../model-api/default-rules.ts';
 import { runModel, type RunModel } from '../../model-api/in-run.ts';
 import { scriptOf } from '../../model-api/rules.ts';

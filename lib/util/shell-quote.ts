@@ -9,7 +9,7 @@
 // parameter expansion); the line is scanned as the shell will see it, after those backslashes are gone.
 import type { Lookup } from './vars.ts';
 import { refAt as refAtAny, unescapeRefs, valueText } from './var-refs.ts';
-import { quoteFor, UnsafeShellValue, type ShellContext } from '../util/shell-words.ts';
+import { quoteFor, UnsafeShellValue, type ShellContext } from './shell-words.ts';
 
 export interface ShellRef {
   name: string;

@@ -1,5 +1,5 @@
 // Where each `${NAME}` reference stands in a text, for substitutions that must treat a value by its
-// position (shell quoting, URL encoding). The syntax is lib/runner/vars.ts's own; test/shell-quote.test.ts
+// position (shell quoting, URL encoding). The syntax is lib/util/vars.ts's own; test/shell-quote.test.ts
 // checks that both find the same references.
 import { UnknownVariable, type Lookup } from './vars.ts';
 
@@ -13,7 +13,7 @@ export function refAt(text: string, i: number): { name: string; end: number } | 
 }
 
 /**
- * `\${` is a literal `${`, as in lib/runner/vars.ts: the text with the backslash of each such escape
+ * `\${` is a literal `${`, as in lib/util/vars.ts: the text with the backslash of each such escape
  * gone, and the offsets (in that text) of the `${` that are therefore no reference. Escapes are found
  * left to right without overlap, exactly where vars.ts finds them, so every kind of text (a frame, a
  * command line, a URL) reads `\${` the same way.
@@ -30,7 +30,7 @@ export function unescapeRefs(raw: string): { text: string; literal: ReadonlySet<
   return { text: text + raw.slice(at), literal };
 }
 
-/** A variable's value as text, as lib/runner/vars.ts interpolates it into a longer string. */
+/** A variable's value as text, as lib/util/vars.ts interpolates it into a longer string. */
 export function valueText(lookup: Lookup, name: string): string {
   const v = lookup(name);
   if (!v.found) throw new UnknownVariable(name);
