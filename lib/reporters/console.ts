@@ -12,6 +12,7 @@ import { SKIPPED_BY_FLAG } from '../evidence/results.ts';
 import { liveLine, liveLineEnabled } from './live-line.ts';
 import { describeFailure, failureSubject, whyFailed } from '../evidence/describe-failure.ts';
 import type { FailureKind } from '../evidence/failure.ts';
+import { firstDifferentLine, windowLines } from './text-window.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return termText(v, { newlines: true });
@@ -24,10 +25,11 @@ const safe = (s: unknown) => termText(String(s ?? ''));
 /** A frame on one line: its own line breaks become spaces, other controls escapes. */
 const frame = (s: string) => safe(s.replace(/\s*\n\s*/g, ' '));
 
-function indent(text: string, pad: string, maxLines = 20): string {
+function indent(text: string, pad: string, maxLines = 20, focus?: number, label = ''): string {
   const lines = text.split('\n');
-  const kept = lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines`] : lines;
-  return kept.map((l) => pad + l).join('\n');
+  return windowLines(lines, maxLines, focus)
+    .map((l, i) => pad + (i === 0 ? label : '') + l)
+    .join('\n');
 }
 
 /**
@@ -82,8 +84,10 @@ export function consoleReporter(o: ReporterOptions): Reporter {
     for (const ch of failed) {
       write(`      ${red('✗')} ${safe(ch.name)}  ${dim(safe(formatLoc(ch.loc)))}`);
       if (source && ch.loc.file === source.file) for (const l of codeFrame(source.text, ch.loc)) write(dim(`          ${safe(l)}`));
-      write(indent(`expected: ${show(ch.expected)}`, '          '));
-      write(indent(`actual:   ${show(ch.actual)}`, '          '));
+      // A long text shows the part that changed: the same window of both around their first different line.
+      const focus = typeof ch.expected === 'string' && typeof ch.actual === 'string' ? firstDifferentLine(ch.expected, ch.actual) : undefined;
+      write(indent(show(ch.expected), '          ', 20, focus, 'expected: '));
+      write(indent(show(ch.actual), '          ', 20, focus, 'actual:   '));
       const why = whyFailed(ch);
       if (why) write(indent(`why:      ${show(why)}`, '          '));
     }

@@ -6,6 +6,8 @@ import { Secrets } from '../../evidence/secrets.ts';
 import { serverTokenFor } from '../../os/server-tokens.ts';
 import type { ProtocolWatch } from '../../protocol/watch.ts';
 import { WscatPool } from '../../wscat/pool.ts';
+import { connectPlan } from '../../runner/connect-plan.ts';
+import { baseScope, shardGates } from '../../runner/run.ts';
 import type { RunArgs } from '../args.ts';
 import type { Held } from './held.ts';
 import { compilesLate, loadRunProtocol, type RunPlan } from './inputs.ts';
@@ -24,7 +26,11 @@ export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   // The embedded server's token: a command run through it can print the server's environment.
   secrets.add(serverTokenFor(url));
   held.pool = new WscatPool(args.pool);
-  held.pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
+  // Only the connections the gates file will ask for (never the bare URL when no connect uses it).
+  const scope = baseScope({ gates, url, project: held.project.path, runId: plan.runId, cliVars: args.vars });
+  // The gates this run runs, chosen as the runner chooses them: --gate, then --shard, then --skip-gate.
+  const chosen = shardGates(args.gates.length ? gates.gates.filter((g) => args.gates.includes(g.id)) : gates.gates, args.shard).filter((g) => !args.skipGates.includes(g.id));
+  held.pool.plan(connectPlan(chosen, scope, url, Math.round(gates.defaults.timeoutMs * args.timeoutScale)));
   const protocol = compilesLate(args) ? loadRunProtocol(gates, args.lenient) : plan.protocol;
   return { url, secrets, ...(protocol ? { protocol } : {}) };
 }
