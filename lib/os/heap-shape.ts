@@ -24,15 +24,19 @@ function newSpaceBytes(): number {
 
 /**
  * Applies both limits to this process. The young generation's ceiling cannot be changed once V8 has
- * started, but its growth factor can: after each GC the new space's size is read, and growth stops
- * (factor 1) at YOUNG_CAP_BYTES. Returns a function that stops watching.
+ * started, but its growth factor can: after each GC the new space's size is read, and growth is off
+ * (factor 1) while it is at YOUNG_CAP_BYTES, on again (V8's factor 2) below it. The watch stays for the
+ * whole run: V8 shrinks the new space while little is allocated (between gates), and a stream that
+ * comes later must be able to grow it back to the cap. Returns a function that stops watching.
  */
 export function shapeHeap(): () => void {
   v8.setFlagsFromString(`--heap-growing-percent=${OLD_GROWING_PERCENT}`);
+  let stopped = false;
   const observer = new PerformanceObserver(() => {
-    if (newSpaceBytes() < YOUNG_CAP_BYTES) return;
-    v8.setFlagsFromString('--semi-space-growth-factor=1');
-    observer.disconnect();
+    const atCap = newSpaceBytes() >= YOUNG_CAP_BYTES;
+    if (atCap === stopped) return;
+    stopped = atCap;
+    v8.setFlagsFromString(`--semi-space-growth-factor=${atCap ? 1 : 2}`);
   });
   observer.observe({ entryTypes: ['gc'] });
   return () => observer.disconnect();
