@@ -79,6 +79,33 @@ describe('not checked', { concurrency: 2 }, () => {
     assert.match(JSON.stringify(readResult(out).gates[0]!.steps[1]!.checks), new RegExp(`${empty}/combined.log exists`));
   });
 
+  test('a missing variable after a skipped step (a model step with no stand-in) is not checked, never a pass', async () => {
+    const agent = s.server(await startForeignAgent({}));
+    const dir = s.dir('wsgate-unchecked-skipped-');
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: premise
+    title: a capture that found nothing, then a skipped step
+    steps:
+      - http: GET \${HTTP_URL}/health
+        capture: {X: "nosuch?"}
+      - model: {requests: 1}
+      - verify: {file: "\${X}/a.txt"}
+`,
+    );
+    const out = path.join(dir, 'ev');
+    const r = await runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', out, '--quiet']);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const gate = readResult(out).gates[0]!;
+    assert.deepEqual(gate.steps.map((st) => st.status), ['passed', 'skipped', 'unchecked']);
+    assert.equal(gate.status, 'unchecked');
+    const strict = await runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', path.join(dir, 'ev2'), '--quiet', '--require-checked']);
+    assert.equal(strict.exitCode, 4, strict.stdout + strict.stderr);
+  });
+
   // exists: false is evidence only when the request that could have created the file was delivered.
   const ABSENT_GATES = (url: string, text: string) => `version: 1
 gates:

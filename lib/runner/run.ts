@@ -332,8 +332,10 @@ function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, con
   const missing = [...new Set(refsIn(step.params))].find((r) => !vars.lookup(r).found);
   if (missing !== undefined) {
     // Nothing failed before, so nothing of the server's kept the value from being set: it is one that
-    // only the user can give (an optional capture found nothing). The step is not checked, not skipped.
-    if (earlier.every((s) => s.status === 'passed' || s.status === 'unchecked')) return { note: `not checked: needs \${${missing}} (give --var ${missing}=VALUE)`, unchecked: true };
+    // only the user can give (an optional capture found nothing), or one a step that did not run (a model
+    // step without a stand-in) would have set. The step is not checked: were it skipped, a gate of passed
+    // and skipped steps would count as passed on a premise never established.
+    if (!earlier.some((s) => s.status === 'failed')) return { note: `not checked: needs \${${missing}} (give --var ${missing}=VALUE)`, unchecked: true };
     return { note: `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)` };
   }
   if (step.kind === 'connect') return undefined;
