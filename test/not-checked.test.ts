@@ -36,7 +36,7 @@ describe('not checked', { concurrency: 2 }, () => {
     assert.deepEqual(logs.steps.map((st) => st.status), ['passed', 'unchecked', 'unchecked']);
     assert.match(logs.steps[1]!.note!, /^not checked: needs \$\{LOG_DIR\} \(give --var LOG_DIR=VALUE\)$/);
 
-    assert.match(r.stdout, /1 passed, 0 failed, 1 not checked/);
+    assert.match(r.stdout, /PASS \(1 gate not checked\) {2}2 gates: 1 passed, 0 failed, 1 not checked/);
     assert.match(r.stdout, /○ not checked: logs: needs \$\{LOG_DIR\}/);
     assert.match(r.stdout, /○ verify file \$\{LOG_DIR\}\/combined\.log/);
     const junit = readFileSync(rep('junit.xml'), 'utf8');
@@ -53,6 +53,38 @@ describe('not checked', { concurrency: 2 }, () => {
     const strict = await runCli([agent.url, s.dir(), '--gate', 'health', '--gate', 'logs', ...SHARED_MACHINE, '--out', path.join(s.dir(), 'ev'), '--require-checked', '--quiet']);
     assert.equal(strict.exitCode, 4, strict.stdout + strict.stderr);
     assert.match(strict.stdout, /1 gate\(s\) not checked and --require-checked is set/);
+    assert.match(strict.stdout, /NOT CHECKED \(1 gate\) {2}2 gates/);
+    assert.doesNotMatch(strict.stdout, /PASS/);
+  });
+
+  test('a gate awaiting sign-off with a step not checked: --require-checked counts it (4), --require-signoff fails it first (1)', async () => {
+    const agent = s.server(await startForeignAgent({}));
+    const dir = s.dir('wsgate-unchecked-pending-');
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: both
+    title: a person's check and a premise never established
+    steps:
+      - http: GET \${HTTP_URL}/health
+        capture: {X: "nosuch?"}
+      - manual: "looks right"
+      - verify: {file: "\${X}/a.txt"}
+`,
+    );
+    const run = (...flags: string[]) => runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', path.join(s.dir(), 'ev'), '--quiet', ...flags]);
+    const plain = await run();
+    assert.equal(plain.exitCode, 0, plain.stdout + plain.stderr);
+    assert.match(plain.stdout, /PASS \(1 gate not checked\)/);
+    const checked = await run('--require-checked');
+    assert.equal(checked.exitCode, 4, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /1 gate\(s\) not checked and --require-checked is set/);
+    const both = await run('--require-checked', '--require-signoff');
+    assert.equal(both.exitCode, 1, both.stdout + both.stderr);
+    assert.match(both.stdout, /1 gate\(s\) await sign-off and --require-signoff is set/);
+    assert.match(both.stdout, /FAIL/);
   });
 
   test('with --var LOG_DIR the same gate is judged: passes where the logs are, fails on an empty folder', async () => {
