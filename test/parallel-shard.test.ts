@@ -116,6 +116,20 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     assert.equal(only.exitCode, 1, only.stdout + only.stderr);
   });
 
+  test('a shard that exits 4 (--require-checked, a gate not checked) merges to 4, not 0', async () => {
+    const agent = await startForeignAgent({ healthLogDir: false });
+    scr.server(agent);
+    const outs = [1, 2].map(() => path.join(tmp(), 'ev'));
+    const runs = await Promise.all(outs.map((out, i) => runCli([agent.url, tmp(), ...RELAXED, '--gate', 'health', '--gate', 'logs', '--require-checked', '--shard', `${i + 1}/2`, '--out', out])));
+    assert.deepEqual(runs.map((r) => r.exitCode), [0, 4], runs.map((r) => r.stdout + r.stderr).join('\n'));
+    const mergedDir = path.join(tmp(), 'm');
+    const m = await runCli(['merge', ...outs, '--out', mergedDir]);
+    assert.equal(m.exitCode, 4, m.stdout + m.stderr);
+    assert.equal(readResult(mergedDir).exitCode, 4);
+    assert.match(m.stdout, /NOT CHECKED \(1 gate\)/);
+    assert.match(MERGE_HELP, /4 nothing failed, but a shard left a gate/);
+  });
+
   test('merge: --help lists every flag of its table; a bad command line exits 2 with the usage hint', async () => {
     const help = await cliResult(['merge', '--help']);
     assert.equal(help.code, 0, help.stderr);
