@@ -65,6 +65,16 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     assert.deepEqual(verdicts(readResult(outOfRoot)), { 'session-init': 'failed', 'write-file': 'skipped' });
   });
 
+  test('--parallel-root DIR with the embedded server: the server admits the per-gate folders under DIR', async () => {
+    const project = tmp();
+    const root = tmp();
+    const out = path.join(tmp(), 'ev');
+    const r = await runCli([project, ...RELAXED, '--parallel', '2', '--parallel-root', root, '--gate', 'session-init', '--gate', 'write-file', '--out', out]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.deepEqual(verdicts(readResult(out)), { 'session-init': 'passed', 'write-file': 'passed' });
+    assert.match(readFileSync(path.join(out, 'transcript.jsonl'), 'utf8'), new RegExp(`${root}/\\.wsgate-parallel-`), 'the gates ran under DIR');
+  });
+
   test('--parallel gives each concurrent gate its own project folder and leaves PATH alone', async () => {
     const project = tmp();
     const out = path.join(tmp(), 'ev');
