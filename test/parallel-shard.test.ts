@@ -2,7 +2,7 @@
 // time; merge puts the shards back together into one result, one JUnit file and one exit code.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { startReferenceServer } from '../reference-server/index.ts';
@@ -73,6 +73,35 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.deepEqual(verdicts(readResult(out)), { 'session-init': 'passed', 'write-file': 'passed' });
     assert.match(readFileSync(path.join(out, 'transcript.jsonl'), 'utf8'), new RegExp(`${root}/\\.wsgate-parallel-`), 'the gates ran under DIR');
+  });
+
+  test('a serial git-clean check gives the same verdict after --parallel gates: their folders inside PATH are ignored by its git', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: apart
+    title: a gate in a folder of its own
+    steps:
+      - verify: {git: {clean: true}}
+  - id: on-path
+    title: a gate on PATH itself
+    serial: true
+    steps:
+      - verify: {git: {clean: true}}
+`,
+    );
+    const verdictsOf = async (...flags: string[]) => {
+      const out = path.join(tmp(), 'ev');
+      const r = await runCli([tmp(), ...RELAXED, '--gates', file, '--out', out, ...flags]);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      return verdicts(readResult(out));
+    };
+    const serial = await verdictsOf();
+    assert.deepEqual(serial, { apart: 'passed', 'on-path': 'passed' });
+    assert.deepEqual(await verdictsOf('--parallel', '2'), serial);
   });
 
   test('--parallel gives each concurrent gate its own project folder and leaves PATH alone', async () => {
