@@ -10,7 +10,7 @@ import { Kinds } from '../matching/kinds.ts';
 import { SKIPPED_BY_FLAG, gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
 import type { Loc } from '../loc.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { OUTSIDE_VARS, makeOutside, outsideFrom, removeOutside } from './outside.ts';
+import { OUTSIDE_VARS, makeOutside, outsideFrom, removeLinksInto, removeOutside } from './outside.ts';
 import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
 
 import { describeClose } from '../matching/exchange.ts';
@@ -190,7 +190,13 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
       else if (blocked) {
         r = skippedGate(gate, blocked);
         reportSkipped(reporters, r);
-      } else r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
+      } else {
+        try {
+          r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
+        } finally {
+          removeLinksInto(project, o.outside);
+        }
+      }
       results.set(gate, r);
       finished.get(gate.id)!.resolve(r);
       if (r.status === 'failed' && o.bail) stop = true;
@@ -219,6 +225,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     }
     await Promise.all(runProcesses.map((p) => stopTree(p.child)));
   } finally {
+    removeLinksInto(o.project, o.outside);
     removeOutside(made);
   }
   const gates = selected.map((g) => results.get(g) ?? skippedGate(g, 'interrupted'));
