@@ -138,6 +138,36 @@ gates:
     assert.equal(strict.exitCode, 4, strict.stdout + strict.stderr);
   });
 
+  test('a send on a connection not tried (its target failed in an earlier gate) is not checked: the gate does not pass on its other steps', async () => {
+    const url = `ws://127.0.0.1:${await closedPort()}/ws`;
+    const dir = s.dir('wsgate-unchecked-nottried-');
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: first
+    title: the target is judged here
+    steps:
+      - connect: {name: main, url: "${url}"}
+  - id: second
+    title: a passing step, then the same target
+    steps:
+      - run: ["true"]
+      - connect: {name: main, url: "${url}"}
+      - send: {type: ping}
+        expect: [{type: pong}]
+`,
+    );
+    const out = path.join(dir, 'ev');
+    const r = await runCli([url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', out, '--quiet']);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    const second = readResult(out).gates[1]!;
+    assert.deepEqual(second.steps.map((st) => st.status), ['passed', 'skipped', 'unchecked'], JSON.stringify(second.steps));
+    assert.equal(second.status, 'unchecked');
+    assert.match(second.steps[2]!.note!, /^not checked: connection main was not tried \(step 2: not tried: /);
+  });
+
   // exists: false is evidence only when the request that could have created the file was delivered.
   const ABSENT_GATES = (url: string, text: string) => `version: 1
 gates:

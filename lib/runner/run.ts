@@ -350,6 +350,9 @@ function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, con
     const members = connections.get(name);
     if (!members) {
       const at = failedConnects.get(name);
+      // A connect not even tried (its target failed to open in an earlier gate) established nothing:
+      // with no failure in this gate, what needs it is not checked, lest the gate pass on its other steps.
+      if (at !== undefined && earlier[at]?.status === 'skipped' && !earlier.some((s) => s.status === 'failed')) return { note: `not checked: connection ${name} was not tried (step ${at + 1}: ${earlier[at]?.note ?? 'skipped'})`, unchecked: true };
       if (at !== undefined) return { note: `not run: connection ${name} did not open (step ${at + 1})` };
       continue;
     }
