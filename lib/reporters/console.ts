@@ -8,7 +8,8 @@ import { formatLoc } from '../loc.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
 import { codeFrame } from './code-frame.ts';
-import { SKIPPED_BY_FLAG } from '../evidence/results.ts';
+import { SKIPPED_BY_FLAG, gatesNotChecked } from '../evidence/results.ts';
+import { EXIT } from '../errors.ts';
 import { liveLine, liveLineEnabled } from './live-line.ts';
 import { describeFailure, failureSubject, whyFailed } from '../evidence/describe-failure.ts';
 import type { FailureKind } from '../evidence/failure.ts';
@@ -156,7 +157,10 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (t.pending) parts.push(yellow(`${t.pending} awaiting sign-off`));
       if (t.unchecked) parts.push(yellow(`${t.unchecked} not checked`));
       if (t.skipped) parts.push(`${t.skipped} skipped`);
-      const verdict = r.status === 'passed' ? green('PASS') : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
+      // A pass with gates not checked says so in the verdict word itself; exit 4 (--require-checked) is no pass.
+      const notChecked = gatesNotChecked(r.gates);
+      const passWord = r.exitCode === EXIT.unchecked ? yellow(`NOT CHECKED (${notChecked} gate${notChecked === 1 ? '' : 's'})`) : notChecked ? yellow(`PASS (${notChecked} gate${notChecked === 1 ? '' : 's'} not checked)`) : green('PASS');
+      const verdict = r.status === 'passed' ? passWord : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
       write(`\n${verdict}  ${t.gates} gates: ${parts.join(', ')} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
       if (r.status === 'failed') {
         const causes = failuresByCause(r.gates);

@@ -1,6 +1,7 @@
 // The start-target phase of `wsgate run`: the secrets every output must hide, the server the gates talk
 // to (the URL given, or the embedded reference server working on PATH) and the wscat pool that opens
 // connections to it ahead of need. A protocol not compiled yet is compiled meanwhile (compilesLate).
+import path from 'node:path';
 import { startEmbeddedTarget } from '../../runner/embedded.ts';
 import { Secrets } from '../../evidence/secrets.ts';
 import { serverTokenFor } from '../../os/server-tokens.ts';
@@ -21,7 +22,7 @@ export interface Target {
 export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   const { args, gates } = plan;
   const secrets = runSecrets(args, gates.source, plan.key);
-  if (!args.url) held.server = await startEmbeddedTarget(held.project.path, args.keep);
+  if (!args.url) held.server = await startEmbeddedTarget(held.project.path, args.keep, args.parallelRoot !== undefined ? path.resolve(args.parallelRoot) : undefined);
   const url = args.url ?? held.server!.url;
   // The embedded server's token: a command run through it can print the server's environment.
   secrets.add(serverTokenFor(url));
