@@ -26,6 +26,7 @@ export const SERVE_FLAGS = {
   noToken: { name: 'no-token', help: 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote' },
   allowAnyProject: { name: 'allow-any-project', help: 'allow sessions on any folder of the machine, not only under --root' },
   allowGateFolders: { name: 'allow-gate-folders', help: "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds" },
+  gateFolderRoot: { name: 'gate-folder-root', value: 'DIR', help: "with --allow-gate-folders, look for the per-gate folders under DIR\n(DIR/.wsgate-parallel-*: yours, mode 0700) instead of $TMPDIR: wsgate passes\nits --parallel-root" },
   exitWithStdin: { name: 'exit-with-stdin', help: 'stop when standard input closes: a program that starts the server\nkeeps a pipe open, so the server ends with it even when it is killed' },
   listFaults: { name: 'list-faults', help: 'print the fault names and exit' },
   help: { name: 'help', short: 'h', help: 'print this help' },
@@ -102,7 +103,10 @@ function serverOptions(values: OptionText): ServerOptions {
   if (listOf(values, 'allow-host').length) options.allowHosts = listOf(values, 'allow-host');
   if (values['allow-remote']) options.allowRemote = true;
   if (values['allow-any-project']) options.allowAnyProject = true;
-  if (values['allow-gate-folders']) options.allowProject = isGateFolder;
+  if (values['allow-gate-folders']) {
+    const root = textOf(values, 'gate-folder-root');
+    options.allowProject = (real) => isGateFolder(real, root);
+  }
   return options;
 }
 

@@ -13,6 +13,7 @@ import { compareSets, compareStatusClaim, listingClaimNames, statusClaimPaths } 
 import { changedPaths, gitHead, lastCommitMessage } from '../lib/os/git.ts';
 import { resolveInside } from '../lib/runner/project.ts';
 import { requestNotDelivered } from '../lib/runner/premise.ts';
+import { jsonlChecks } from './verify-jsonl.ts';
 
 /**
  * content and json checks read a file up to this many bytes; a larger one fails them with its size (its
@@ -22,7 +23,7 @@ import { requestNotDelivered } from '../lib/runner/premise.ts';
 export const VERIFY_READ_MAX = 16 * 1024 * 1024;
 
 /** The file's text, read 1 MB at a time and never past VERIFY_READ_MAX + 1 bytes, or its size when it is larger. */
-async function readCapped(abs: string): Promise<{ text: string } | { tooLarge: number }> {
+async function readCapped(abs: string): Promise<{ text: string; bytes: Buffer } | { tooLarge: number }> {
   const fh = await open(abs, 'r');
   try {
     const chunks: Buffer[] = [];
@@ -36,7 +37,8 @@ async function readCapped(abs: string): Promise<{ text: string } | { tooLarge: n
       total += bytesRead;
       if (total > VERIFY_READ_MAX) return { tooLarge: Math.max(total, (await fh.stat()).size) };
     }
-    return { text: Buffer.concat(chunks, total).toString('utf8') };
+    const bytes = Buffer.concat(chunks, total);
+    return { text: bytes.toString('utf8'), bytes };
   } finally {
     await fh.close();
   }
@@ -44,7 +46,7 @@ async function readCapped(abs: string): Promise<{ text: string } | { tooLarge: n
 
 export const verify = defineStep({
   ...verifySchema,
-  watches: (p) => ('file' in p.verify && p.verify.changed ? [p.verify.file] : []),
+  watches: (p) => ('file' in p.verify && (p.verify.changed || p.verify.jsonl?.new) ? [p.verify.file] : []),
   watchesHead: (p) => 'git' in p.verify && p.verify.git.headMoved !== undefined,
   usesGit: (p) => 'git' in p.verify,
   async run(p, ctx) {
@@ -83,7 +85,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
   // Outside the project only whether a path exists may be checked (the default `logs` gate checks
   // the server's log folder, which /health names): no content, hash or mtime is read there.
   const where = resolveInside(ctx.project, v.file);
-  const reads = v.content !== undefined || v.json !== undefined || v.sha256 !== undefined || v.changed !== undefined;
+  const reads = v.content !== undefined || v.json !== undefined || v.jsonl !== undefined || v.sha256 !== undefined || v.changed !== undefined;
   if (!where.ok && reads) return outside(ctx, v.file, where.why, 'file');
   const abs = where.ok ? where.abs : path.resolve(ctx.project, v.file);
   const checks: CheckResult[] = [];
@@ -117,7 +119,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
     const want = v.sha256.toLowerCase();
     checks.push(ctx.check({ name: `${v.file} sha256`, expected: want, actual: snap.sha256 ?? 'not a regular file', passed: snap.sha256 === want, loc: ctx.locOf(['verify', 'sha256']), failure: { kind: 'content', subject: `${v.file} (sha256)` } }));
   }
-  if (v.content !== undefined || v.json !== undefined) {
+  if (v.content !== undefined || v.json !== undefined || v.jsonl !== undefined) {
     let read: Awaited<ReturnType<typeof readCapped>>;
     try {
       read = await readCapped(abs);
@@ -126,7 +128,7 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
       return { checks, observations };
     }
     if ('tooLarge' in read) {
-      const key = v.content !== undefined ? 'content' : 'json';
+      const key = v.content !== undefined ? 'content' : v.json !== undefined ? 'json' : 'jsonl';
       checks.push(ctx.check({ name: `${v.file} is small enough to read`, expected: `at most ${VERIFY_READ_MAX} bytes for ${key} checks (a larger file can be checked by sha256)`, actual: `${read.tooLarge} bytes`, passed: false, loc: ctx.locOf(['verify', key]), failure: { kind: 'file', path: v.file, want: 'small' } }));
       return { checks, observations };
     }
@@ -135,6 +137,11 @@ async function verifyFile(v: z.infer<typeof FileCheck>, ctx: StepContext): Promi
     if (v.content !== undefined) {
       const r = matchValue(v.content, text);
       checks.push(ctx.check({ name: `${v.file} content`, expected: v.content, actual: text, passed: r.passed, loc: ctx.locOf(['verify', 'content']), ...(r.reason ? { reason: r.reason } : {}), failure: { kind: 'content', subject: `the content of ${v.file}` } }));
+    }
+    if (v.jsonl !== undefined) {
+      const { checks: lineChecks, judged } = jsonlChecks(v.jsonl, v.file, read.bytes, ctx);
+      checks.push(...lineChecks);
+      observations.jsonlLines = judged;
     }
     if (v.json !== undefined) {
       let parsed: unknown;

@@ -4,7 +4,7 @@
 // (the order, the missing commit) while still crediting the files it really wrote.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -161,8 +161,16 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
       assert.ok(p.startsWith(realpathSync(os.tmpdir())), `${p} is in a folder of the harness's, under the temp folder`);
       assert.equal(existsSync(path.dirname(p)), false, 'the harness removed its folder at the end of the run');
     }
-    assert.equal(existsSync(path.join(r.project, `wsgate-escape-${r.result.runId}`)), false, "the probe's link is gone");
+    assert.deepEqual(readdirSync(r.project).filter((n) => n.startsWith('wsgate-escape-')), [], "the probe's link is gone");
     assert.doesNotMatch(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8'), /\/etc\//, 'no gate names a system file');
+  });
+
+  test("under --bail the harness still removes tool-errors' probe link from PATH (the gate stops at its first failure)", async () => {
+    const r = await runForeign({ unsafePaths: true }, ['--gate', 'session-init', '--gate', 'tool-errors', '--bail']);
+    assert.equal(r.code, 1, r.out);
+    const g = gate(r.result, 'tool-errors');
+    assert.equal(g.steps.find((st) => st.label === 'a symbolic link inside the project leads out of it')?.status, 'passed', 'the link was made');
+    assert.deepEqual(readdirSync(r.project).filter((n) => n.startsWith('wsgate-escape-')), [], "the probe's link is gone, not left dangling");
   });
 
   test('tokensUsed as {input, output} passes every default gate', async () => {

@@ -75,6 +75,7 @@ const CASES: Record<string, Case> = {
   'raw-send-newline.yaml': { at: '7:15', msg: 'a raw line cannot contain a newline' },
   'collect-last.yaml': { at: '10:13', msg: 'a collect expectation needs a later expectation that ends it' },
   'on-unknown-connection.yaml': { at: '8:13', msg: 'no connection named "other" is open at this point', hint: 'open here: main' },
+  'distinct-across-unknown.yaml': { at: '10:45', msg: 'distinct across: no connection named "cp2" is open at this point', hint: 'open here: cp1' },
   'no-connect.yaml': { at: '6:9', msg: 'no connection named "main" is open at this point', hint: 'add a `connect` step' },
   'two-step-kinds.yaml': { at: '7:9', msg: 'one step has one kind, found connect and verify' },
   'needs-unknown.yaml': { at: '9:13', msg: 'gate "chat" needs "sesion-init", but no gate has that id', hint: 'did you mean "session-init"?' },

@@ -73,6 +73,7 @@ const ALLOW_LIST: Record<string, keyof typeof SCHEMA_BLIND> = {
   'duplicate-gate-id.yaml': 'duplicate-id',
   'no-connect.yaml': 'connection',
   'on-unknown-connection.yaml': 'connection',
+  'distinct-across-unknown.yaml': 'connection',
   'raw-send-slash.yaml': 'raw-send',
   'raw-send-newline.yaml': 'raw-send',
   'collect-last.yaml': 'collect-last',

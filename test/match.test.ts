@@ -78,6 +78,35 @@ describe('matchValue', { concurrency: true }, () => {
     no({ format: 'iso-date' }, 1714557630000);
   });
 
+  test('format date-time: RFC 3339, an offset required, ranges and calendar checked', () => {
+    ok({ format: 'date-time' }, '2024-05-01T10:20:30Z');
+    ok({ format: 'date-time' }, '2024-05-01t10:20:30z');
+    ok({ format: 'date-time' }, '2024-05-01 10:20:30.123456+02:00');
+    ok({ format: 'date-time' }, '2024-05-01T10:20:30-05:30');
+    ok({ format: 'date-time' }, '2016-12-31T23:59:60Z'); // a leap second
+    ok({ format: 'date-time' }, '2024-02-29T00:00:00Z');
+    no({ format: 'date-time' }, '2024-05-01', /format date-time/); // a date alone
+    no({ format: 'date-time' }, '2024-05-01T10:20:30'); // no offset: a local time is not an instant
+    no({ format: 'date-time' }, '2024-05-01T10:20Z'); // no seconds
+    no({ format: 'date-time' }, '2024-05-01T10:20:30+0200'); // RFC 3339 offsets have a colon
+    no({ format: 'date-time' }, '2023-02-29T00:00:00Z');
+    no({ format: 'date-time' }, '2024-04-31T00:00:00Z');
+    no({ format: 'date-time' }, '2024-01-01T24:00:00Z');
+    no({ format: 'date-time' }, '2024-01-01T10:60:00Z');
+    no({ format: 'date-time' }, '2024-01-01T10:00:61Z');
+    no({ format: 'date-time' }, '2024-01-01T10:00:00+24:00');
+    no({ format: 'date-time' }, '2024-01-01T10:00:00.Z');
+    no({ format: 'date-time' }, 1714557630000);
+  });
+
+  test('format date-time is linear: a 1 MB near-miss is judged at once', () => {
+    const long = `2024-05-01T10:20:30.${'1'.repeat(1_000_000)}+02:0`;
+    const t0 = performance.now();
+    no({ format: 'date-time' }, long);
+    no({ format: 'date-time' }, `2024-05-01T10:20:30.${'1'.repeat(1_000_000)}`);
+    assert.ok(performance.now() - t0 < 500, `took ${performance.now() - t0} ms`);
+  });
+
   test('format integer, email, url, json', () => {
     ok({ format: 'integer' }, 4);
     no({ format: 'integer' }, 4.5);

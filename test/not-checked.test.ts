@@ -36,7 +36,7 @@ describe('not checked', { concurrency: 2 }, () => {
     assert.deepEqual(logs.steps.map((st) => st.status), ['passed', 'unchecked', 'unchecked']);
     assert.match(logs.steps[1]!.note!, /^not checked: needs \$\{LOG_DIR\} \(give --var LOG_DIR=VALUE\)$/);
 
-    assert.match(r.stdout, /1 passed, 0 failed, 1 not checked/);
+    assert.match(r.stdout, /PASS \(1 gate not checked\) {2}2 gates: 1 passed, 0 failed, 1 not checked/);
     assert.match(r.stdout, /○ not checked: logs: needs \$\{LOG_DIR\}/);
     assert.match(r.stdout, /○ verify file \$\{LOG_DIR\}\/combined\.log/);
     const junit = readFileSync(rep('junit.xml'), 'utf8');
@@ -53,6 +53,38 @@ describe('not checked', { concurrency: 2 }, () => {
     const strict = await runCli([agent.url, s.dir(), '--gate', 'health', '--gate', 'logs', ...SHARED_MACHINE, '--out', path.join(s.dir(), 'ev'), '--require-checked', '--quiet']);
     assert.equal(strict.exitCode, 4, strict.stdout + strict.stderr);
     assert.match(strict.stdout, /1 gate\(s\) not checked and --require-checked is set/);
+    assert.match(strict.stdout, /NOT CHECKED \(1 gate\) {2}2 gates/);
+    assert.doesNotMatch(strict.stdout, /PASS/);
+  });
+
+  test('a gate awaiting sign-off with a step not checked: --require-checked counts it (4), --require-signoff fails it first (1)', async () => {
+    const agent = s.server(await startForeignAgent({}));
+    const dir = s.dir('wsgate-unchecked-pending-');
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: both
+    title: a person's check and a premise never established
+    steps:
+      - http: GET \${HTTP_URL}/health
+        capture: {X: "nosuch?"}
+      - manual: "looks right"
+      - verify: {file: "\${X}/a.txt"}
+`,
+    );
+    const run = (...flags: string[]) => runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', path.join(s.dir(), 'ev'), '--quiet', ...flags]);
+    const plain = await run();
+    assert.equal(plain.exitCode, 0, plain.stdout + plain.stderr);
+    assert.match(plain.stdout, /PASS \(1 gate not checked\)/);
+    const checked = await run('--require-checked');
+    assert.equal(checked.exitCode, 4, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /1 gate\(s\) not checked and --require-checked is set/);
+    const both = await run('--require-checked', '--require-signoff');
+    assert.equal(both.exitCode, 1, both.stdout + both.stderr);
+    assert.match(both.stdout, /1 gate\(s\) await sign-off and --require-signoff is set/);
+    assert.match(both.stdout, /FAIL/);
   });
 
   test('with --var LOG_DIR the same gate is judged: passes where the logs are, fails on an empty folder', async () => {
@@ -77,6 +109,63 @@ describe('not checked', { concurrency: 2 }, () => {
     const r = await runCli([agent.url, s.dir(), '--gate', 'logs', '--var', `LOG_DIR=${empty}`, ...SHARED_MACHINE, '--out', out, '--quiet']);
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
     assert.match(JSON.stringify(readResult(out).gates[0]!.steps[1]!.checks), new RegExp(`${empty}/combined.log exists`));
+  });
+
+  test('a missing variable after a skipped step (a model step with no stand-in) is not checked, never a pass', async () => {
+    const agent = s.server(await startForeignAgent({}));
+    const dir = s.dir('wsgate-unchecked-skipped-');
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: premise
+    title: a capture that found nothing, then a skipped step
+    steps:
+      - http: GET \${HTTP_URL}/health
+        capture: {X: "nosuch?"}
+      - model: {requests: 1}
+      - verify: {file: "\${X}/a.txt"}
+`,
+    );
+    const out = path.join(dir, 'ev');
+    const r = await runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', out, '--quiet']);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const gate = readResult(out).gates[0]!;
+    assert.deepEqual(gate.steps.map((st) => st.status), ['passed', 'skipped', 'unchecked']);
+    assert.equal(gate.status, 'unchecked');
+    const strict = await runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', path.join(dir, 'ev2'), '--quiet', '--require-checked']);
+    assert.equal(strict.exitCode, 4, strict.stdout + strict.stderr);
+  });
+
+  test('a send on a connection not tried (its target failed in an earlier gate) is not checked: the gate does not pass on its other steps', async () => {
+    const url = `ws://127.0.0.1:${await closedPort()}/ws`;
+    const dir = s.dir('wsgate-unchecked-nottried-');
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: first
+    title: the target is judged here
+    steps:
+      - connect: {name: main, url: "${url}"}
+  - id: second
+    title: a passing step, then the same target
+    steps:
+      - run: ["true"]
+      - connect: {name: main, url: "${url}"}
+      - send: {type: ping}
+        expect: [{type: pong}]
+`,
+    );
+    const out = path.join(dir, 'ev');
+    const r = await runCli([url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', out, '--quiet']);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    const second = readResult(out).gates[1]!;
+    assert.deepEqual(second.steps.map((st) => st.status), ['passed', 'skipped', 'unchecked'], JSON.stringify(second.steps));
+    assert.equal(second.status, 'unchecked');
+    assert.match(second.steps[2]!.note!, /^not checked: connection main was not tried \(step 2: not tried: /);
   });
 
   // exists: false is evidence only when the request that could have created the file was delivered.

@@ -2,7 +2,7 @@
 // time; merge puts the shards back together into one result, one JUnit file and one exit code.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { startReferenceServer } from '../reference-server/index.ts';
@@ -65,6 +65,45 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     assert.deepEqual(verdicts(readResult(outOfRoot)), { 'session-init': 'failed', 'write-file': 'skipped' });
   });
 
+  test('--parallel-root DIR with the embedded server: the server admits the per-gate folders under DIR', async () => {
+    const project = tmp();
+    const root = tmp();
+    const out = path.join(tmp(), 'ev');
+    const r = await runCli([project, ...RELAXED, '--parallel', '2', '--parallel-root', root, '--gate', 'session-init', '--gate', 'write-file', '--out', out]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.deepEqual(verdicts(readResult(out)), { 'session-init': 'passed', 'write-file': 'passed' });
+    assert.match(readFileSync(path.join(out, 'transcript.jsonl'), 'utf8'), new RegExp(`${root}/\\.wsgate-parallel-`), 'the gates ran under DIR');
+  });
+
+  test('a serial git-clean check gives the same verdict after --parallel gates: their folders inside PATH are ignored by its git', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'g.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+gates:
+  - id: apart
+    title: a gate in a folder of its own
+    steps:
+      - verify: {git: {clean: true}}
+  - id: on-path
+    title: a gate on PATH itself
+    serial: true
+    steps:
+      - verify: {git: {clean: true}}
+`,
+    );
+    const verdictsOf = async (...flags: string[]) => {
+      const out = path.join(tmp(), 'ev');
+      const r = await runCli([tmp(), ...RELAXED, '--gates', file, '--out', out, ...flags]);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      return verdicts(readResult(out));
+    };
+    const serial = await verdictsOf();
+    assert.deepEqual(serial, { apart: 'passed', 'on-path': 'passed' });
+    assert.deepEqual(await verdictsOf('--parallel', '2'), serial);
+  });
+
   test('--parallel gives each concurrent gate its own project folder and leaves PATH alone', async () => {
     const project = tmp();
     const out = path.join(tmp(), 'ev');
@@ -114,6 +153,20 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     const only = await runCli(['merge', outs[0]!, '--out', path.join(tmp(), 'm2')]);
     assert.match(only.stdout, /shards missing from the merge: 2\/2/);
     assert.equal(only.exitCode, 1, only.stdout + only.stderr);
+  });
+
+  test('a shard that exits 4 (--require-checked, a gate not checked) merges to 4, not 0', async () => {
+    const agent = await startForeignAgent({ healthLogDir: false });
+    scr.server(agent);
+    const outs = [1, 2].map(() => path.join(tmp(), 'ev'));
+    const runs = await Promise.all(outs.map((out, i) => runCli([agent.url, tmp(), ...RELAXED, '--gate', 'health', '--gate', 'logs', '--require-checked', '--shard', `${i + 1}/2`, '--out', out])));
+    assert.deepEqual(runs.map((r) => r.exitCode), [0, 4], runs.map((r) => r.stdout + r.stderr).join('\n'));
+    const mergedDir = path.join(tmp(), 'm');
+    const m = await runCli(['merge', ...outs, '--out', mergedDir]);
+    assert.equal(m.exitCode, 4, m.stdout + m.stderr);
+    assert.equal(readResult(mergedDir).exitCode, 4);
+    assert.match(m.stdout, /NOT CHECKED \(1 gate\)/);
+    assert.match(MERGE_HELP, /4 nothing failed, but a shard left a gate/);
   });
 
   test('merge: --help lists every flag of its table; a bad command line exits 2 with the usage hint', async () => {

@@ -5,8 +5,10 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { shellRefs, shellProblems, substituteShell } from '../lib/util/shell-quote.ts';
+import { changedEscapes, shellRefs, shellProblems, substituteShell } from '../lib/util/shell-quote.ts';
 import { quoteFor, UnsafeShellValue } from '../lib/util/shell-words.ts';
+import { loadGatesText } from '../lib/gates/load.ts';
+import { loadWarnings } from '../lib/cli/run/gates.ts';
 import { refsIn, type Lookup } from '../lib/util/vars.ts';
 import { runProcess } from '../lib/os/process.ts';
 import { cliResult, tempDir } from './helpers/cli.ts';
@@ -94,7 +96,7 @@ describe('shell substitution', () => {
     assert.deepEqual(unsafe('echo $(( ${A} + 1 )) ${B}'), ['A']);
     assert.deepEqual(unsafe("echo $'${A}' ${B}"), ['A']);
     assert.deepEqual(unsafe('echo ${X:-${A}} "${Y:+${B}}" ${C}'), ['A', 'B']);
-    assert.deepEqual(unsafe('echo \\${A} "\\${B}" ${C}'), ['A', 'B']);
+    assert.deepEqual(unsafe('echo \\${A} "\\${B}" ${C}'), [], '\\${ is an escape, no reference (it was refused as "after a backslash")');
     const p = shellProblems('echo `cat ${sid}`');
     assert.equal(p.length, 1);
     assert.match(p[0]!.title, /\$\{sid\} stands inside `...` \(backticks\)/);
@@ -159,6 +161,24 @@ describe('shell substitution', () => {
     for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', "'${A}' \"${B}\" ${C}"]) {
       assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
     }
+  });
+
+  test('\\${ is a literal ${ as in lib/util/vars.ts: the backslash goes, no reference, no refusal', () => {
+    assert.deepEqual(shellProblems('echo \\${X} "\\${X}" \\\\${X}'), []);
+    assert.deepEqual(shellRefs('echo \\${X} ${Y}').map((r) => r.name), ['Y']);
+    assert.equal(substituteShell("echo \\${X} '\\${X}' ${X}", lookupOf({ X: 'v' })), "echo ${X} '${X}' 'v'");
+    // The same references as vars.ts, escapes included.
+    for (const text of ['a \\${A} ${B} \\\\${C} \\${D}${E}']) assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
+  });
+
+  test('a \\${ whose meaning changed (inside quotes, or after \\\\) is a load warning at its step; one that was refused is not', () => {
+    assert.deepEqual(changedEscapes("echo '\\${A}' \\\\${B} \\${C} ${D}").map((w) => w.name), ['A', 'B']);
+    const loaded = loadGatesText(`version: 1\nvars: {A: a}\ngates:\n  - id: g\n    title: t\n    steps:\n      - run: "printf %s '\\\\\${A}'"\n      - run: "echo \\\\\\\\\${A}"\n      - run: "echo \\\\\${A}"\n`, 'w.yaml');
+    assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
+    const warnings = loadWarnings(loaded.gates, {});
+    const words = "\\${A} is a literal ${A} for the shell now (as in sends); before, here it passed A's value after a backslash";
+    assert.deepEqual(warnings.map((w) => [w.loc?.line, w.title]), [[7, `warning: gate "g" step 1: ${words}`], [8, `warning: gate "g" step 2: ${words}`]]);
+    assert.match(warnings[0]!.hint ?? '', /write '\\'\$\{A\}/);
   });
 
   test('values keep their text form; NUL is refused', () => {

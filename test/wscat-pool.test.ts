@@ -12,6 +12,9 @@ import { WebSocketServer } from 'ws';
 import { WscatPool } from '../lib/wscat/pool.ts';
 import type { Frame } from '../lib/wscat/connection.ts';
 import { withSlowChildStart, wsServer } from './helpers/servers.ts';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli, tempDir } from './helpers/cli.ts';
 
 const OPEN_MS = 30_000;
 
@@ -177,6 +180,42 @@ describe('WscatPool', { concurrency: true }, () => {
     const started = performance.now();
     await p.close();
     assert.ok(performance.now() - started < 20_000, 'close did not wait for the 60 s deadline');
+  });
+});
+
+describe('WscatPool with a plan', { concurrency: true }, () => {
+  test('opens spares only for planned connections, never more than remain', async (t) => {
+    const fx = await wsServer(t, () => undefined);
+    const planned = { url: `${fx.url}/planned`, openTimeoutMs: OPEN_MS };
+    const p = pool(t, 2);
+    const spareSeen = connections(fx.wss, 1);
+    p.plan([{ opts: planned, count: 1 }]);
+    await spareSeen;
+    const first = await p.acquire('a', planned, {});
+    assert.ok(first.ok);
+    t.after(() => first.ok && first.conn.dispose());
+    // Not in the plan (or no longer): a fresh wscat each, and no spare behind it.
+    const again = await p.acquire('b', planned, {});
+    const other = await p.acquire('c', { url: `${fx.url}/other`, openTimeoutMs: OPEN_MS }, {});
+    assert.ok(again.ok && other.ok);
+    t.after(() => (again.ok && again.conn.dispose(), other.ok && other.conn.dispose()));
+    await p.close();
+    assert.deepEqual(fx.upgrades.map((r) => r.url), ['/planned', '/planned', '/other']);
+  });
+
+  test('a run whose connects all use another path and subprotocol never connects to the bare URL, nor for a gate not run', async (t) => {
+    const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'pong' }))), { handleProtocols: () => 'ocpp1.6' });
+    const dir = tempDir('wsgate-pool-plan-');
+    t.after(() => dir.remove());
+    const gate = (id: string, at = '/ocpp/CP1') => `  - id: ${id}\n    title: ${id}\n    steps:\n      - connect: {url: "\${URL}${at}", subprotocols: [ocpp1.6]}\n      - send: {type: ping}\n        expect: [{type: pong}]\n`;
+    // The first gates of the file are not run (--gate, --skip-gate): their connections are not opened ahead either.
+    writeFileSync(path.join(dir.path, 'gates.yaml'), `version: 1\ngates:\n${gate('x', '/not-run')}${gate('y', '/skipped')}${gate('a')}${gate('b')}${gate('c')}`);
+    const r = await runCli(['run', fx.url, path.join(dir.path, 'project'), '--gates', path.join(dir.path, 'gates.yaml'), '--out', path.join(dir.path, 'ev'), '--gate', 'a', '--gate', 'b', '--gate', 'c', '--gate', 'y', '--skip-gate', 'y']);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const paths = fx.upgrades.map((u) => u.url);
+    assert.deepEqual(paths.filter((u) => u !== '/ocpp/CP1'), [], `connections no gate asked for: ${paths.join(' ')}`);
+    assert.ok(paths.length >= 3, paths.join(' '));
+    t.diagnostic(`connections seen: ${paths.join(' ')}`);
   });
 });
 

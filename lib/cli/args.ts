@@ -69,7 +69,7 @@ export const RUN_FLAGS = {
     if (raw.trim() === '' || !Number.isFinite(p) || p < 0 || p > 100) throw refuse(`${flag} expects a percentage from 0 to 100, got "${given}"`);
     return p;
   }),
-  pool: off('no-pool', 'spawn each wscat when its connect step runs (default: one connection\nper option set is opened ahead, so wscat\'s start-up overlaps other work)'),
+  pool: off('no-pool', 'spawn each wscat when its connect step runs (default: connections the gates\nfile will make are opened ahead, so wscat\'s start-up overlaps other work)'),
   model: on('model', "serve the model API stand-in (wsgate model) during the run, for a backend you\nstart yourself: the line to set is printed (also with a gates file's model:\nsection and a start: step, which then gets ANTHROPIC_BASE_URL and OPENAI_BASE_URL)"),
   modelPort: parsed('model-port', 'P', 'the stand-in\'s port (implies --model; default: a free one), so a backend started\nbefore the run can be pointed at it', undefined as number | undefined, (raw, refuse, flag) => {
     if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) throw refuse(`${flag} expects a port from 1 to 65535, got "${raw}"`);

@@ -67,6 +67,8 @@ export function mergeResults(shards: { source: string; result: RunResult }[]): R
     merged.exitCode = EXIT.failed;
     merged.status = 'failed';
   }
+  // Exit 4 (--require-checked on a shard that left a gate not checked) survives the merge too.
+  if (shards.some((x) => x.result.exitCode === EXIT.unchecked) && merged.exitCode === EXIT.passed) merged.exitCode = EXIT.unchecked;
   const reports = shards.map((x) => x.result.coverage);
   const coverage = reports.every((c) => c !== undefined) ? mergeCoverage(reports as CoverageReport[]) : undefined;
   return {
@@ -123,7 +125,8 @@ export const MERGE = defineCommand({
   positionals: { usage: 'DIR|result.json...', help: [['DIR|result.json', "a shard's evidence folder, or its result.json (one or more)"]] },
   flags: MERGE_FLAGS,
   epilogue: `exit codes: as one run of all the shards: 0 every gate passed · 1 a check failed or a shard is
-            missing · 2 usage error · 3 the harness could not work · 130 a shard was interrupted`,
+            missing · 2 usage error · 3 the harness could not work · 4 nothing failed, but a shard left a gate
+            not checked under --require-checked · 130 a shard was interrupted`,
   run: merge,
 });
 

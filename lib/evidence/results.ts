@@ -115,6 +115,14 @@ export function statusWords(status: StepStatus | GateStatus): string {
   return status === 'unchecked' ? 'not checked' : status;
 }
 
+/**
+ * Gates with a step not checked, whatever their status: a gate also awaiting sign-off is `pending`, yet
+ * its premise is as unmet as an `unchecked` gate's (--require-checked and the console verdict count it).
+ */
+export function gatesNotChecked(gates: GateResult[]): number {
+  return gates.filter((g) => g.status === 'unchecked' || g.steps.some((s) => s.status === 'unchecked')).length;
+}
+
 export function gateStatus(steps: StepResult[]): GateStatus {
   if (steps.some((s) => s.status === 'failed')) return 'failed';
   if (steps.length > 0 && steps.every((s) => s.status === 'skipped')) return 'skipped';

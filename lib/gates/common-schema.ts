@@ -10,7 +10,7 @@ export const Duration = z
 /** A duration, or one `${VAR}` that holds one (checked when the step runs): a CI job can shorten a soak. */
 export const DurationOrVar = z.union([Duration, z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_.]*\}$/)]).describe('A duration, or a ${VARIABLE} holding one');
 
-export const FORMATS = ['uuid', 'iso-date', 'integer', 'email', 'url', 'json'] as const;
+export const FORMATS = ['uuid', 'iso-date', 'date-time', 'integer', 'email', 'url', 'json'] as const;
 
 const JsonType = z.enum(['string', 'number', 'boolean', 'object', 'array', 'null']);
 
@@ -118,6 +118,19 @@ export const FrameBudget = z.union([
   }),
 ]);
 
+/**
+ * `sid`: differs on each connection of this step's group. `{var: sid, across: [cp1, cp2]}`: the value of
+ * `sid` that each of those named connections captured (every connection of a group counts) differs,
+ * each one must have captured it: two chargers must not get one session.
+ */
+export const DistinctEntry = z.union([
+  z.string(),
+  z.strictObject({
+    var: VarName.describe('The captured variable'),
+    across: z.array(z.string()).min(1).describe('Names of the connections whose captures of it must all differ'),
+  }),
+]);
+
 /** Keys every waiting step on a connection shares. */
 export const waitKeys = {
   name: z.string().optional().describe('A label for reports'),
@@ -126,7 +139,7 @@ export const waitKeys = {
   budget: FrameBudget.optional().describe('Latency budget (from the send, or between two frames with from/to); over budget fails unless soft'),
   forbid: z.array(Selector).optional().describe('Frames (kinds, or {type, where} selectors) that fail the step at once when they arrive'),
   unordered: z.boolean().optional().describe('The expected messages may arrive in any order (default: in list order)'),
-  distinct: z.array(z.string()).optional().describe('Captured variables that must differ across a connection group'),
+  distinct: z.array(DistinctEntry).optional().describe('Captured variables that must differ across a connection group; {var, across: [names]}: the value each named connection captured'),
 };
 
 export type Matcher = z.infer<typeof Matcher>;
@@ -137,6 +150,7 @@ export type CollectExpectation = z.infer<typeof CollectExpectation>;
 export type RawExpectation = z.infer<typeof RawExpectation>;
 export type NoneExpectation = z.infer<typeof NoneExpectation>;
 export type Selector = z.infer<typeof Selector>;
+export type DistinctEntryInput = z.infer<typeof DistinctEntry>;
 export type SelectorObject = z.infer<typeof SelectorObject>;
 export type Budget = z.infer<typeof Budget>;
 export type NonJson = z.infer<typeof NonJson>;

@@ -110,6 +110,15 @@ export function semanticChecks(kind: StepKind, params: Record<string, unknown>, 
       errors.push({ code: 'SCHEMA', title: `${where}: no connection named "${quoted(name)}" is open at this point`, loc: pos.nodeLoc(on !== undefined ? [...at, kind === 'close' ? 'close' : 'on'] : at), hint: connections.size ? `open here: ${[...connections].join(', ')}` : 'add a `connect` step before it' });
     }
   }
+  // `distinct: [{var, across: [names]}]` compares what those connections captured: each must be open by then.
+  if (kind === 'send' || kind === 'expect') {
+    ((params.distinct as unknown[] | undefined) ?? []).forEach((d, i) => {
+      if (typeof d !== 'object' || d === null) return;
+      ((d as { across: string[] }).across ?? []).forEach((name, k) => {
+        if (!connections.has(name)) errors.push({ code: 'SCHEMA', title: `${where}: distinct across: no connection named "${quoted(name)}" is open at this point`, loc: pos.nodeLoc([...at, 'distinct', i, 'across', k]), hint: connections.size ? `open here: ${[...connections].join(', ')}` : 'add a `connect` step before it' });
+      });
+    });
+  }
   for (const c of capturesOf(kind, params)) known.add(c);
 }
 

@@ -1,19 +1,20 @@
 // Shared by `send` and `expect`: optionally send a frame on every connection of a group, then await the
 // expectations on each (lib/matching/expectations.ts), apply captures, and time the exchange against its budget.
-import type { Expectation, FrameBudget, Selector } from '../gates/common-schema.ts';
+import type { DistinctEntryInput, Expectation, FrameBudget, Selector } from '../gates/common-schema.ts';
 import type { Member, StepContext } from '../runner/context.ts';
 import { LATE_GRACE_MS, LIVE_CAP_FACTOR, awaitExpectations, closeWords, type AwaitOutcome } from './expectations.ts';
 import type { CheckResult, FrameSummary, StepResult, Timing } from '../evidence/results.ts';
 import type { SendMeta } from '../wscat/connection.ts';
 import { stallMeter, type StallReading } from '../os/stall.ts';
 import { selectorLabel } from './labels.ts';
+import { distinctAcross } from './distinct.ts';
 
 export interface ExchangeParams {
   on?: string;
   within?: number | string;
   budget?: FrameBudget;
   forbid?: Selector[];
-  distinct?: string[];
+  distinct?: DistinctEntryInput[];
   unordered?: boolean;
   expect?: Expectation[];
 }
@@ -117,6 +118,10 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       for (const name of new Set(outcomes.flatMap((o) => [...o.captures.keys()]))) ctx.vars.set(name, outcomes.map((o) => o.captures.get(name)));
     }
     for (const name of p.distinct ?? []) {
+      if (typeof name !== 'string') {
+        checks.push(distinctAcross(ctx, name));
+        continue;
+      }
       const values = outcomes.map((o) => o.captures.get(name));
       const unique = new Set(values.map((v) => JSON.stringify(v)));
       checks.push(ctx.check({ name: `${name} differs on each of ${members.length} connections`, expected: `${members.length} distinct values`, actual: `${unique.size} distinct`, passed: unique.size === members.length && !values.includes(undefined), loc: ctx.locOf(['distinct']), failure: { kind: 'distinct', variable: name } }));

@@ -11,6 +11,11 @@ export interface MatchOutcome {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/**
+ * RFC 3339 date-time (ISO 8601 with seconds and an offset): `2024-05-01T10:20:30.5+02:00`. Every part has
+ * a fixed width but the fraction, one run of digits: linear in the length, no backtracking.
+ */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
 export function getPath(value: unknown, path: string): unknown {
   if (path === '' || path === '.' || path === '$') return value;
@@ -68,12 +73,22 @@ function isEmail(v: string): boolean {
   return v.slice(at + 2, -1).includes('.');
 }
 
+/** Ranges a shape cannot say: hour 23 at most, second 60 (a leap second), an offset under 24 hours. */
+function isDateTime(v: string): boolean {
+  const m = DATE_TIME.exec(v);
+  if (!m) return false;
+  const [hh, mm, ss, oh, om] = [m[4], m[5], m[6], m[7] ?? '00', m[8] ?? '00'].map(Number) as [number, number, number, number, number];
+  return hh <= 23 && mm <= 59 && ss <= 60 && oh <= 23 && om <= 59 && realCalendarDay(v);
+}
+
 function checkFormat(format: string, v: unknown): boolean {
   switch (format) {
     case 'uuid':
       return typeof v === 'string' && UUID.test(v);
     case 'iso-date':
       return typeof v === 'string' && ISO_DATE.test(v) && !Number.isNaN(Date.parse(v)) && realCalendarDay(v);
+    case 'date-time':
+      return typeof v === 'string' && isDateTime(v);
     case 'integer':
       return typeof v === 'number' && Number.isInteger(v);
     case 'email':

@@ -8,10 +8,12 @@ import { formatLoc } from '../loc.ts';
 import type { Reporter, ReporterOptions, RunInfo } from './types.ts';
 import { formatCoverage } from '../protocol/coverage.ts';
 import { codeFrame } from './code-frame.ts';
-import { SKIPPED_BY_FLAG } from '../evidence/results.ts';
+import { SKIPPED_BY_FLAG, gatesNotChecked } from '../evidence/results.ts';
+import { EXIT } from '../errors.ts';
 import { liveLine, liveLineEnabled } from './live-line.ts';
 import { describeFailure, failureSubject, whyFailed } from '../evidence/describe-failure.ts';
 import type { FailureKind } from '../evidence/failure.ts';
+import { firstDifferentLine, windowLines } from './text-window.ts';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return termText(v, { newlines: true });
@@ -24,10 +26,11 @@ const safe = (s: unknown) => termText(String(s ?? ''));
 /** A frame on one line: its own line breaks become spaces, other controls escapes. */
 const frame = (s: string) => safe(s.replace(/\s*\n\s*/g, ' '));
 
-function indent(text: string, pad: string, maxLines = 20): string {
+function indent(text: string, pad: string, maxLines = 20, focus?: number, label = ''): string {
   const lines = text.split('\n');
-  const kept = lines.length > maxLines ? [...lines.slice(0, maxLines), `… ${lines.length - maxLines} more lines`] : lines;
-  return kept.map((l) => pad + l).join('\n');
+  return windowLines(lines, maxLines, focus)
+    .map((l, i) => pad + (i === 0 ? label : '') + l)
+    .join('\n');
 }
 
 /**
@@ -82,8 +85,10 @@ export function consoleReporter(o: ReporterOptions): Reporter {
     for (const ch of failed) {
       write(`      ${red('✗')} ${safe(ch.name)}  ${dim(safe(formatLoc(ch.loc)))}`);
       if (source && ch.loc.file === source.file) for (const l of codeFrame(source.text, ch.loc)) write(dim(`          ${safe(l)}`));
-      write(indent(`expected: ${show(ch.expected)}`, '          '));
-      write(indent(`actual:   ${show(ch.actual)}`, '          '));
+      // A long text shows the part that changed: the same window of both around their first different line.
+      const focus = typeof ch.expected === 'string' && typeof ch.actual === 'string' ? firstDifferentLine(ch.expected, ch.actual) : undefined;
+      write(indent(show(ch.expected), '          ', 20, focus, 'expected: '));
+      write(indent(show(ch.actual), '          ', 20, focus, 'actual:   '));
       const why = whyFailed(ch);
       if (why) write(indent(`why:      ${show(why)}`, '          '));
     }
@@ -152,7 +157,10 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (t.pending) parts.push(yellow(`${t.pending} awaiting sign-off`));
       if (t.unchecked) parts.push(yellow(`${t.unchecked} not checked`));
       if (t.skipped) parts.push(`${t.skipped} skipped`);
-      const verdict = r.status === 'passed' ? green('PASS') : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
+      // A pass with gates not checked says so in the verdict word itself; exit 4 (--require-checked) is no pass.
+      const notChecked = gatesNotChecked(r.gates);
+      const passWord = r.exitCode === EXIT.unchecked ? yellow(`NOT CHECKED (${notChecked} gate${notChecked === 1 ? '' : 's'})`) : notChecked ? yellow(`PASS (${notChecked} gate${notChecked === 1 ? '' : 's'} not checked)`) : green('PASS');
+      const verdict = r.status === 'passed' ? passWord : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
       write(`\n${verdict}  ${t.gates} gates: ${parts.join(', ')} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
       if (r.status === 'failed') {
         const causes = failuresByCause(r.gates);

@@ -36,7 +36,11 @@ function serveCommand(): string[] {
   return ['--import', import.meta.resolve('tsx'), path.join(PACKAGE_ROOT, 'reference-server', 'cli.ts'), 'serve'];
 }
 
-export async function startEmbedded(project: string, keep: boolean): Promise<EmbeddedServer> {
+/**
+ * `gateFolderRoot`: where the run's --parallel per-gate folders go when not inside PATH (--parallel-root
+ * DIR); the server admits DIR/.wsgate-parallel-* folders of this user, as it admits PATH.
+ */
+export async function startEmbedded(project: string, keep: boolean, gateFolderRoot?: string): Promise<EmbeddedServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-server-data-'));
   const logDir = path.join(dataDir, 'logs');
   // Every client must present this token: without it any local user could run commands through the
@@ -46,7 +50,7 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
   const token = generateToken();
   // --exit-with-stdin: the pipe closes when this process ends, however it ends (SIGKILL included), and
   // the server with it; it runs in a process group of its own, so nothing else would stop it.
-  const args = [...serveCommand(), '--host', '127.0.0.1', '--port', '0', '--root', project, '--allow-gate-folders', '--exit-with-stdin', '--data-dir', dataDir, '--log-dir', logDir];
+  const args = [...serveCommand(), '--host', '127.0.0.1', '--port', '0', '--root', project, '--allow-gate-folders', ...(gateFolderRoot !== undefined ? ['--gate-folder-root', gateFolderRoot] : []), '--exit-with-stdin', '--data-dir', dataDir, '--log-dir', logDir];
   const child = spawnChild(process.execPath, args, { cwd: project, env: minimalEnv({ [TOKEN_ENV]: token }), stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.on('error', () => undefined);
   let out = '';
@@ -91,9 +95,9 @@ export async function startEmbedded(project: string, keep: boolean): Promise<Emb
 }
 
 /** The embedded server for a command with no URL; a server that cannot start is a harness error (exit 3). */
-export async function startEmbeddedTarget(project: string, keep: boolean): Promise<EmbeddedServer> {
+export async function startEmbeddedTarget(project: string, keep: boolean, gateFolderRoot?: string): Promise<EmbeddedServer> {
   try {
-    return await startEmbedded(project, keep);
+    return await startEmbedded(project, keep, gateFolderRoot);
   } catch (e) {
     throw new HarnessFailure([{ code: 'SERVER', title: `the embedded reference server did not start: ${(e as Error).message}` }], EXIT.harness);
   }

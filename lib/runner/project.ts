@@ -2,7 +2,7 @@
 // gate checks git (or --git-init asks), never cleaned or rewritten unless the harness created it
 // (then removed unless --keep). A PATH that is a subfolder of a bigger repository is refused unless
 // --allow-subfolder: the server's git tools would see, stage and commit the whole repository.
-import { appendFileSync, mkdtempSync, existsSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, existsSync, accessSync, constants, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { copySync, ensureDirSync, removeSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,6 +138,9 @@ export class GateFolders {
     if (this.base === undefined) {
       try {
         this.base = mkdtempSync(path.join(this.root, `.wsgate-parallel-${this.runId}-`));
+        // Inside PATH the folders are entries of the user's repository while serial gates run there: an
+        // ignore-everything file keeps them (nested repositories) out of its `git status` and `git add -A`.
+        writeFileSync(path.join(this.base, '.gitignore'), '*\n');
       } catch (e) {
         throw new HarnessFailure([{ code: 'PROJECT', title: `cannot make the per-gate project folders of --parallel under ${this.root}: ${(e as Error).message}`, hint: 'give --parallel-root a writable folder the server accepts as a project' }], EXIT.harness);
       }

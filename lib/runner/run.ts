@@ -9,7 +9,7 @@ import { VarScope, UnknownVariable, refsIn, substitute } from '../util/vars.ts';
 import { Kinds } from '../matching/kinds.ts';
 import { SKIPPED_BY_FLAG, gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { OUTSIDE_VARS, makeOutside, outsideFrom, removeOutside } from './outside.ts';
+import { OUTSIDE_VARS, makeOutside, outsideFrom, removeLinksInto, removeOutside } from './outside.ts';
 import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
 
 import { describeClose } from '../matching/exchange.ts';
@@ -190,7 +190,13 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
       else if (blocked) {
         r = skippedGate(gate, blocked);
         reportSkipped(reporters, r);
-      } else r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
+      } else {
+        try {
+          r = await runGate(gate, { ...o, project, reporters }, settings, runProcesses);
+        } finally {
+          removeLinksInto(project, o.outside);
+        }
+      }
       results.set(gate, r);
       finished.get(gate.id)!.resolve(r);
       if (r.status === 'failed' && o.bail) stop = true;
@@ -219,6 +225,7 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     }
     await Promise.all(runProcesses.map((p) => stopTree(p.child)));
   } finally {
+    removeLinksInto(o.project, o.outside);
     removeOutside(made);
   }
   const gates = selected.map((g) => results.get(g) ?? skippedGate(g, 'interrupted'));
@@ -343,8 +350,10 @@ function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, con
   const missing = [...new Set(refsIn(step.params))].find((r) => !vars.lookup(r).found);
   if (missing !== undefined) {
     // Nothing failed before, so nothing of the server's kept the value from being set: it is one that
-    // only the user can give (an optional capture found nothing). The step is not checked, not skipped.
-    if (earlier.every((s) => s.status === 'passed' || s.status === 'unchecked')) return { note: `not checked: needs \${${missing}} (give --var ${missing}=VALUE)`, unchecked: true };
+    // only the user can give (an optional capture found nothing), or one a step that did not run (a model
+    // step without a stand-in) would have set. The step is not checked: were it skipped, a gate of passed
+    // and skipped steps would count as passed on a premise never established.
+    if (!earlier.some((s) => s.status === 'failed')) return { note: `not checked: needs \${${missing}} (give --var ${missing}=VALUE)`, unchecked: true };
     return { note: `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)` };
   }
   if (step.kind === 'connect') return undefined;
@@ -352,6 +361,9 @@ function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, con
     const members = connections.get(name);
     if (!members) {
       const at = failedConnects.get(name);
+      // A connect not even tried (its target failed to open in an earlier gate) established nothing:
+      // with no failure in this gate, what needs it is not checked, lest the gate pass on its other steps.
+      if (at !== undefined && earlier[at]?.status === 'skipped' && !earlier.some((s) => s.status === 'failed')) return { note: `not checked: connection ${name} was not tried (step ${at + 1}: ${earlier[at]?.note ?? 'skipped'})`, unchecked: true };
       if (at !== undefined) return { note: `not run: connection ${name} did not open (step ${at + 1})` };
       continue;
     }

@@ -3,10 +3,12 @@
 // `{"sessionId": "$(touch pwned)"}` must not get a command run by `run: "echo ${sid}"`.
 // The command line is scanned like sh reads it, to know for each reference whether it stands bare,
 // inside '...' or inside "..."; each context has its own quoting. Where no quoting is safe (inside
-// backticks, a here-document, a comment, $((...)), $'...', a shell ${...} expansion, after a
-// backslash, or right after a lone `$`) the reference is refused when the gates file loads, pointing to the list form or env:.
+// backticks, a here-document, a comment, $((...)), $'...', a shell ${...} expansion, or right
+// after a lone `$`) the reference is refused when the gates file loads, pointing to the list form or env:.
+// `\${` is wsgate's literal `${` as everywhere else: the backslash goes and the shell gets `${...}` (its own
+// parameter expansion); the line is scanned as the shell will see it, after those backslashes are gone.
 import type { Lookup } from './vars.ts';
-import { refAt, valueText } from './var-refs.ts';
+import { refAt as refAtAny, unescapeRefs, valueText } from './var-refs.ts';
 import { quoteFor, UnsafeShellValue, type ShellContext } from './shell-words.ts';
 
 export interface ShellRef {
@@ -71,8 +73,16 @@ function heredocWord(text: string, i: number): { word: string; end: number; stri
   return { word, end: j, strip };
 }
 
-/** Every `${NAME}` reference of a shell command line, with the quoting context it stands in. */
-export function shellRefs(text: string): ShellRef[] {
+/** A reference finder for a text whose escaped `${` (offsets in `literal`) are none. */
+type RefAt = (text: string, i: number) => { name: string; end: number } | undefined;
+
+/**
+ * Every `${NAME}` reference of a shell command line, with the quoting context it stands in; offsets
+ * are in the line as the shell sees it (each `\${` without its backslash).
+ */
+export function shellRefs(raw: string, escapes = true): ShellRef[] {
+  const { text, literal } = escapes ? unescapeRefs(raw) : { text: raw, literal: new Set<number>() };
+  const refAt: RefAt = (t, i) => (literal.has(i) ? undefined : refAtAny(t, i));
   const refs: ShellRef[] = [];
   const stack: Frame[] = [{ kind: 'bare', parens: 0, cases: 0, closer: null }];
   const heredocs: { word: string; strip: boolean }[] = [];
@@ -180,7 +190,7 @@ export function shellRefs(text: string): ShellRef[] {
     if (c === '#' && (i === 0 || WORD_BREAK.test(text[i - 1]!))) {
       const nl = text.indexOf('\n', i);
       const stop = nl < 0 ? text.length : nl;
-      unsafeBetween(text, i, stop, 'in a comment (a value with a line break would end it)', unsafe);
+      unsafeBetween(text, i, stop, 'in a comment (a value with a line break would end it)', unsafe, refAt);
       i = stop;
       continue;
     }
@@ -195,7 +205,7 @@ export function shellRefs(text: string): ShellRef[] {
       continue;
     }
     if (c === '\n' && heredocs.length) {
-      i = skipHeredocBodies(text, i + 1, heredocs.splice(0), unsafe);
+      i = skipHeredocBodies(text, i + 1, heredocs.splice(0), unsafe, refAt);
       continue;
     }
     if (top.kind === 'bare') {
@@ -216,7 +226,7 @@ export function shellRefs(text: string): ShellRef[] {
 type Unsafe = (name: string, start: number, end: number, why: string) => void;
 
 /** Every reference between `from` and `to`, all unsafe for the same reason. */
-function unsafeBetween(text: string, from: number, to: number, why: string, unsafe: Unsafe): void {
+function unsafeBetween(text: string, from: number, to: number, why: string, unsafe: Unsafe, refAt: RefAt): void {
   for (let j = text.indexOf('${', from); j >= 0 && j < to; j = text.indexOf('${', j + 1)) {
     const r = refAt(text, j);
     if (r && r.end <= to) unsafe(r.name, j, r.end, why);
@@ -224,7 +234,7 @@ function unsafeBetween(text: string, from: number, to: number, why: string, unsa
 }
 
 /** Skips the bodies of pending here-documents from `i`; references in them are unsafe. */
-function skipHeredocBodies(text: string, i: number, docs: { word: string; strip: boolean }[], unsafe: Unsafe): number {
+function skipHeredocBodies(text: string, i: number, docs: { word: string; strip: boolean }[], unsafe: Unsafe, refAt: RefAt): number {
   for (const doc of docs) {
     while (i < text.length) {
       const nl = text.indexOf('\n', i);
@@ -234,7 +244,7 @@ function skipHeredocBodies(text: string, i: number, docs: { word: string; strip:
         i = stop + 1;
         break;
       }
-      unsafeBetween(text, i, stop, 'in a here-document', unsafe);
+      unsafeBetween(text, i, stop, 'in a here-document', unsafe, refAt);
       i = stop + 1;
     }
   }
@@ -259,13 +269,28 @@ export function shellProblems(text: string): ShellProblem[] {
 }
 
 /**
+ * The `\${NAME}` of a command line whose meaning changed when `\${` became an escape here: before, inside
+ * '...' or after `\\`, the line passed NAME's value after a backslash (elsewhere it was refused at load).
+ */
+export function changedEscapes(raw: string): ShellProblem[] {
+  return shellRefs(raw, false)
+    .filter((r) => r.context !== 'unsafe' && raw.startsWith('\\${', r.start - 1))
+    .map((r) => ({
+      name: r.name,
+      title: `\\\${${r.name}} is a literal \${${r.name}} for the shell now (as in sends); before, here it passed ${r.name}'s value after a backslash`,
+      hint: `keep it for the shell's own \${${r.name}}; for a backslash and then the value write '\\'\${${r.name}}`,
+    }));
+}
+
+/**
  * The command line with every reference replaced by its quoted value. A reference in a place the
  * loader refused cannot reach here from a gates file; called directly, it throws UnsafeShellValue.
  */
-export function substituteShell(text: string, lookup: Lookup): string {
+export function substituteShell(raw: string, lookup: Lookup): string {
+  const { text } = unescapeRefs(raw);
   let out = '';
   let at = 0;
-  for (const r of shellRefs(text)) {
+  for (const r of shellRefs(raw)) {
     if (r.context === 'unsafe') throw new UnsafeShellValue(`\${${r.name}} stands ${r.why}`);
     out += text.slice(at, r.start) + quoteFor(r.context, valueText(lookup, r.name));
     at = r.end;

@@ -84,6 +84,12 @@ export class VarScope {
     return { found: false };
   };
 
+  /** A value set in this scope itself, not one it inherits (what one connection captured, not the gate). */
+  own(name: string): { found: true; value: unknown } | { found: false } {
+    const layer = this.layers[this.layers.length - 1]!;
+    return layer.has(name) ? { found: true, value: layer.get(name) } : { found: false };
+  }
+
   resolve<T>(value: T): T {
     return substitute(value, this.lookup);
   }

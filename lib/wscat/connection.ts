@@ -41,7 +41,7 @@ export interface ConnectOptions {
 export const WSCAT_START_MAX_MS = 30_000;
 
 
-export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'WSCAT_START' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
+export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'SUBPROTOCOL_DECLINED' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'WSCAT_START' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
 
 /**
  * A socket that did not open within `openTimeoutMs`: either the handshake never finished or the server
@@ -154,6 +154,9 @@ export function classifyError(stderr: string, exitCode: number | null, ms: numbe
   const base = { stderr, exitCode, ms };
   const status = /Unexpected server response: (\d+)/.exec(line);
   if (status) return { ...base, code: 'HTTP_STATUS', httpStatus: Number(status[1]), message: `upgrade refused with HTTP ${status[1]}` };
+  // RFC 6455 4.2.2: a server that speaks none of the offered subprotocols answers 101 without the header;
+  // the client must then fail the connection. That is the server saying no, not a broken handshake.
+  if (/Server sent no subprotocol/.test(line)) return { ...base, code: 'SUBPROTOCOL_DECLINED', message: 'the server declined every offered subprotocol (101 without Sec-WebSocket-Protocol)' };
   if (/ECONNREFUSED/.test(line)) return { ...base, code: 'REFUSED', message: `connection refused (${line})` };
   if (/ENOTFOUND|EAI_AGAIN/.test(line)) return { ...base, code: 'DNS', message: `host name not found (${line})` };
   if (/certificate|self[- ]signed|SSL|TLS|CERT_|EPROTO/i.test(line)) return { ...base, code: 'TLS', message: `TLS failure: ${line}` };

@@ -1,9 +1,11 @@
 // Pre-opened wscat connections. Starting wscat costs ~0.1 s of CPU (node start-up), which dominates a
 // gate's wall time; keeping connections per distinct option set opened ahead of need lets that cost
 // overlap with the previous gates. Two per option set: one wscat starting while the main process runs
-// a gate keeps one core busy, two keep both busy when gates are shorter than a wscat start. Spares are
-// kept only for option sets asked for before (or prewarmed): a connect with headers of its own per gate
-// would otherwise leave two idle wscats behind each time. The server sees those connections a little
+// a gate keeps one core busy, two keep both busy when gates are shorter than a wscat start. With a plan
+// (the connects the gates file will make, per option set), a spare is opened only for a connection a
+// later connect step will use, never more than remain: a server never sees a client no gate asked for
+// (two idle connections to the bare URL were phantom clients in a server's log). Without a plan, spares
+// are kept only for option sets asked for before (or prewarmed). The server sees those connections a little
 // earlier than the steps that use them; --no-pool turns this off when that matters (e.g. to time
 // connection set-up itself, or to count connections exactly).
 import { WSCAT_START_MAX_MS, WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './connection.ts';
@@ -37,6 +39,8 @@ export class WscatPool {
   /** Option sets worth keeping spares for: prewarmed, or asked for more than once. */
   private wanted = new Set<string>();
   private asked = new Set<string>();
+  /** With a plan: connections each option set will still be asked for (a set not in it gets no spare). */
+  private remaining: Map<string, number> | undefined;
   private closed = false;
 
   constructor(
@@ -49,10 +53,12 @@ export class WscatPool {
   }
 
   private topUp(k: string, opts: ConnectOptions): void {
-    if (!this.enabled || this.closed || !this.wanted.has(k)) return;
+    if (!this.enabled || this.closed) return;
+    if (this.remaining === undefined && !this.wanted.has(k)) return;
+    const want = this.remaining === undefined ? this.depth : Math.min(this.depth, this.remaining.get(k) ?? 0);
     const list = this.spares.get(k) ?? [];
     this.spares.set(k, list);
-    while (list.length < this.depth) {
+    while (list.length < want) {
       const cancel = new AbortController();
       const spare = { cancel } as Spare;
       const onDial = (at: number) => {
@@ -65,6 +71,21 @@ export class WscatPool {
       });
       list.push(spare);
     }
+  }
+
+  /**
+   * The connections the run will ask for, in order: spares are opened from now on only for these, and
+   * the first one's are opened now (while the run is set up). A connect whose options are known only
+   * when it runs (a captured header) is not in the plan and gets a fresh wscat.
+   */
+  plan(uses: { opts: ConnectOptions; count: number }[]): void {
+    this.remaining = new Map();
+    for (const u of uses) {
+      const k = this.key(u.opts);
+      this.remaining.set(k, (this.remaining.get(k) ?? 0) + u.count);
+    }
+    const first = uses[0];
+    if (first) this.topUp(this.key(first.opts), first.opts);
   }
 
   /** Keep spares for these options from now on (e.g. for the first gate, while the run is set up). */
@@ -86,6 +107,8 @@ export class WscatPool {
     const k = this.key(opts);
     if (this.asked.has(k)) this.wanted.add(k);
     this.asked.add(k);
+    const left = this.remaining?.get(k);
+    if (left !== undefined) this.remaining!.set(k, Math.max(0, left - 1));
     let spare = this.spares.get(k)?.shift();
     // A spare idle too long goes (the server may be about to close it), and a fresh one is opened.
     while (spare?.openAt !== undefined && performance.now() - spare.openAt > SPARE_MAX_IDLE_MS) {

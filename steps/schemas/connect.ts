@@ -25,7 +25,7 @@ export const ConnectParams = z.strictObject({
       }),
     ])
     .optional()
-    .describe('The server must refuse this connection: an HTTP status instead of the upgrade, or a close during or right after the handshake'),
+    .describe('The server must refuse this connection: an HTTP status instead of the upgrade, a close during or right after the handshake, or (with subprotocols:) a 101 that chooses none of them'),
 }).refine((c) => c.refused === undefined || c.expectSubprotocol === undefined, {
   message: 'refused and expectSubprotocol exclude each other: a refused connection has no subprotocol to check',
   path: ['expectSubprotocol'],

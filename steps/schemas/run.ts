@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Duration, Matcher, VarName } from '../../lib/gates/common-schema.ts';
 import { defineStepSchema, type LoadProblem } from '../../lib/gates/step-schema.ts';
-import { shellProblems } from '../../lib/util/shell-quote.ts';
+import { changedEscapes, shellProblems } from '../../lib/util/shell-quote.ts';
 
 export const runSchema = defineStepSchema({
   schema: z.strictObject({
@@ -18,7 +18,7 @@ export const runSchema = defineStepSchema({
   }),
   label: (p) => `run ${typeof p.run === 'string' ? p.run : p.run.join(' ')}`.slice(0, 80),
   loadProblems: (p) => (typeof p.run === 'string' ? shellProblems(p.run).map((x) => ({ path: ['run'], ...x })) : []),
-  loadWarnings: (p, known) => (Array.isArray(p.run) ? optionWarnings(p.run, known) : []),
+  loadWarnings: (p, known) => (Array.isArray(p.run) ? optionWarnings(p.run, known) : changedEscapes(p.run).map((x) => ({ path: ['run'], ...x }))),
 });
 
 /**

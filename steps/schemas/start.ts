@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Duration } from '../../lib/gates/common-schema.ts';
 import { defineStepSchema } from '../../lib/gates/step-schema.ts';
-import { shellProblems } from '../../lib/util/shell-quote.ts';
+import { changedEscapes, shellProblems } from '../../lib/util/shell-quote.ts';
 
 const Ready = z.union([
   z.strictObject({ http: z.string().describe('URL polled until it answers'), status: z.number().int().optional() }),
@@ -22,4 +22,5 @@ export const startSchema = defineStepSchema({
   }),
   label: (p) => `start ${p.start}`.slice(0, 80),
   loadProblems: (p) => shellProblems(p.start).map((x) => ({ path: ['start'], ...x })),
+  loadWarnings: (p) => changedEscapes(p.start).map((x) => ({ path: ['start'], ...x })),
 });

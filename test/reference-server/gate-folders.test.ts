@@ -22,3 +22,20 @@ test('a gate folder is below a private wsgate-parallel-* folder of this user in 
     await rm(other, { recursive: true, force: true });
   }
 });
+
+test('given a root (wsgate run --parallel-root DIR), a gate folder is below a private .wsgate-parallel-* folder of DIR', async () => {
+  const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'wsgate-gate-root-')));
+  try {
+    const parallel = await mkdtemp(path.join(root, '.wsgate-parallel-run-'));
+    const gate = path.join(parallel, 'gate-a');
+    await mkdir(gate);
+    assert.equal(isGateFolder(gate, root), true);
+    assert.equal(isGateFolder(gate), false, 'not under the temp folder itself');
+    const other = await mkdtemp(path.join(root, 'elsewhere-'));
+    assert.equal(isGateFolder(path.join(other, 'gate-a'), root), false, 'another folder of DIR');
+    await chmod(parallel, 0o755);
+    assert.equal(isGateFolder(gate, root), false, 'a folder others can read is not private');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

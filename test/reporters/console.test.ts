@@ -3,7 +3,10 @@
 // as one cause with the gates it broke.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { wsgateRun } from './helpers.ts';
+import { runCli, tempDir } from '../helpers/cli.ts';
 import { failuresByCause } from '../../lib/reporters/console.ts';
 import type { CheckResult, Failure, GateResult } from '../../lib/evidence/results.ts';
 
@@ -58,6 +61,28 @@ describe('console reporter', { concurrency: true }, () => {
     } finally {
       await r.cleanup();
     }
+  });
+
+  test('a long file that failed its content check shows the part that changed, in both expected and actual', async (t) => {
+    const dir = tempDir('wsgate-console-window-');
+    t.after(() => dir.remove());
+    const lines = Array.from({ length: 200 }, (_, i) => `entry ${i + 1}`);
+    const text = `${lines.join('\n')}\n`;
+    mkdirSync(path.join(dir.path, 'project'));
+    writeFileSync(path.join(dir.path, 'project', 'log.txt'), text);
+    writeFileSync(path.join(dir.path, 'project', 'mid.txt'), text);
+    // The commands play the server: one appends two lines, one changes line 150.
+    const change = "require('fs').writeFileSync('mid.txt', require('fs').readFileSync('mid.txt', 'utf8').replace('entry 150\\n', 'entry 150 CHANGED\\n'))";
+    const gates = `version: 1\ngates:\n  - id: window\n    title: long files\n    steps:\n      - run: [sh, -c, "printf 'appended one\\nappended two\\n' >> log.txt"]\n      - run: [node, -e, ${JSON.stringify(change)}]\n      - verify: {file: log.txt, content: ${JSON.stringify(text)}}\n      - verify: {file: mid.txt, content: ${JSON.stringify(text)}}\n`;
+    writeFileSync(path.join(dir.path, 'gates.yaml'), gates);
+    const r = await runCli(['run', 'ws://127.0.0.1:9/unused', path.join(dir.path, 'project'), '--gates', path.join(dir.path, 'gates.yaml'), '--out', path.join(dir.path, 'ev'), '--no-color']);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    const appended = r.stdout.slice(r.stdout.indexOf('✗ log.txt content'), r.stdout.indexOf('✗ verify file mid.txt'));
+    assert.match(appended, /actual: {3}… \d+ lines before \(the first difference is on line 201\)\n(?: {10}entry \d+\n)+ {10}appended one\n {10}appended two\n/, appended);
+    assert.doesNotMatch(appended, /entry 1\n/, 'not the first lines');
+    const mid = r.stdout.slice(r.stdout.indexOf('✗ mid.txt content'));
+    assert.match(mid, /expected: … 145 lines before \(the first difference is on line 150\)\n {10}entry 146\n[\s\S]*\n {10}entry 150\n/, mid);
+    assert.match(mid, /actual: {3}… 145 lines before \(the first difference is on line 150\)\n {10}entry 146\n[\s\S]*\n {10}entry 150 CHANGED\n[\s\S]*… 36 more lines/, mid);
   });
 
   test('a step that cannot run is listed, saying which input is missing', async () => {

@@ -70,6 +70,24 @@ describe('connect', { concurrency: true }, () => {
     assert.equal(fx.upgrades.length, 0, 'verifyClient turned both away before the upgrade');
   });
 
+  test('refused: a 101 without Sec-WebSocket-Protocol (every offered subprotocol declined) is a refusal with its own reason', async (t) => {
+    const fx = await wsServer(t, () => undefined, { handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false) });
+    const yaml = oneGate(`
+      - connect: {name: new, subprotocols: [ocpp2.0.1], refused: true}
+      - connect: {name: old, subprotocols: [ocpp1.6], refused: true}   # OPENS
+      - connect: {name: plain, subprotocols: [ocpp2.0.1]}   # DECLINED
+    `);
+    const r = await runGatesYaml(yaml, { url: fx.url });
+    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'failed', 'failed']);
+    assert.deepEqual(r.steps[0]!.checks.map((c) => [c.name, c.actual, c.passed]), [
+      ['new: the server refuses the connection', 'subprotocol declined: the server declined every offered subprotocol (101 without Sec-WebSocket-Protocol)', true],
+    ]);
+    assert.deepEqual(r.failedChecks.map((c) => c.loc.line), [lineOf(yaml, '# OPENS'), lineOf(yaml, '# DECLINED')]);
+    assert.match(String(r.failedChecks[0]!.actual), /^open in \d+ ms$/);
+    assert.match(String(r.failedChecks[1]!.actual), /^SUBPROTOCOL_DECLINED: the server declined every offered subprotocol/);
+    assert.equal(fx.upgrades.length, 3, 'the server did upgrade all three: the refusal is the missing header');
+  });
+
   test('a refused port fails with REFUSED, at the connect line', async () => {
     const port = await closedPort();
     const yaml = oneGate(`

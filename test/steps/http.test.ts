@@ -74,6 +74,19 @@ describe('http', { concurrency: true }, () => {
     assert.equal(r.steps[0]!.timings![0]!.passed, true);
   });
 
+  test('\\${ in a URL and a body is a literal ${, as in sends; a plain ${x} next to it is still substituted', async (t) => {
+    const s = await api(t);
+    const yaml = oneGate(`
+      - http: {method: POST, url: "\${HTTP_URL}/lit/\\\\\${x}/\${x}", body: 'price \\\${x} is \${x}'}
+        status: 404
+    `, 'vars: {x: "7"}\n');
+    const r = await runGatesYaml(yaml, { url: s.wsUrl });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    const seen = s.seen.items[0]!;
+    assert.equal(decodeURIComponent(seen.url), '/lit/${x}/7');
+    assert.equal(seen.body, 'price ${x} is 7');
+  });
+
   test('a wrong status fails at the status line; the default (2xx) at the http line', async (t) => {
     const s = await api(t, { unhealthy: true });
     const yaml = oneGate(`

@@ -56,6 +56,27 @@ describe('run', { concurrency: true }, () => {
     assert.equal(r.steps[1]!.observations?.exitCode, 3);
   });
 
+  test('\\${ in a command line is a literal ${ for the shell, as in sends: the shell expands it, wsgate does not', async () => {
+    // In the YAML: X=shell; printf "%s|" "\${X}" '\${X}' \${X} ${X}. The last one alone is wsgate's X.
+    const yaml = oneGate(
+      `
+      - run: |-
+          X=shell; printf "%s|" "\\\${X}" '\\\${X}' \\\${X} \${X}
+        stdout: {equals: 'shell|\\\${X}|shell|wsgate|'}
+    `,
+      'vars: {X: wsgate}\n',
+    );
+    const r = await runGatesYaml(yaml, { url: URL });
+    assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+    // Without the escape, a ${X} is wsgate's: the same line with plain references prints wsgate's value.
+    const plain = await runGatesYaml(oneGate(`
+      - run: 'X=shell; printf "%s|" "\${X}"'
+        stdout: {equals: "shell|"}
+    `, 'vars: {X: wsgate}\n'), { url: URL });
+    assert.equal(plain.result.status, 'failed');
+    assert.match(JSON.stringify(plain.failedChecks), /wsgate\|/);
+  });
+
   test('a non-zero exit is a failed check, not a crash, at the run line', async () => {
     const yaml = oneGate(`
       - run: "echo partial; exit 2"   # RUN

@@ -32,6 +32,42 @@ describe('send', { concurrency: true }, () => {
     assert.equal(r.steps[5]!.label, 'send raw "raw test"', 'a raw send is labelled with what it sent');
   });
 
+  test('distinct across named connections: two chargers given one session fail, each its own passes; a connection that captured nothing fails', async (t) => {
+    const server = async (shared: boolean) => {
+      let n = 0;
+      return wsServer(t, jsonReplies(() => [{ type: 'welcome', sid: shared ? 'S1' : `S${++n}` }]));
+    };
+    const yaml = oneGate(`
+      - connect: cp1
+      - connect: cp2
+      - connect: {name: fleet, count: 2}
+      - send: {type: hello}
+        on: cp1
+        expect: [{type: welcome, capture: {sid: sid}}]
+      - send: {type: hello}
+        on: cp2
+        expect: [{type: welcome, capture: {sid: sid}}]
+        distinct: [{var: sid, across: [cp1, cp2]}]   # DISTINCT
+      - send: {type: hello}
+        on: fleet
+        expect: [{type: welcome, capture: {sid: sid}}]
+        distinct: [sid, {var: sid, across: [cp1, cp2, fleet]}]   # FLEET
+    `);
+    const good = await runGatesYaml(yaml, { url: (await server(false)).url });
+    assert.equal(good.result.status, 'passed', JSON.stringify(good.failedChecks));
+    assert.deepEqual(good.steps[4]!.checks.at(-1)!.name, 'sid differs across cp1, cp2');
+    assert.equal(good.steps[4]!.checks.at(-1)!.actual, 'cp1: "S1", cp2: "S2"');
+    const bad = await runGatesYaml(yaml, { url: (await server(true)).url });
+    assert.deepEqual(bad.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [
+      ['sid differs across cp1, cp2', 'cp1 and cp2 both hold "S1"', lineOf(yaml, '# DISTINCT')],
+      ['sid differs on each of 2 connections', '1 distinct', lineOf(yaml, '# FLEET')],
+      ['sid differs across cp1, cp2, fleet', 'cp1 and cp2 both hold "S1"; cp1 and fleet#1 both hold "S1"; cp1 and fleet#2 both hold "S1"', lineOf(yaml, '# FLEET')],
+    ]);
+    // cp2 never captured sid here: the gate's own sid (cp1's) must not stand in for it.
+    const none = await runGatesYaml(yaml.replace('on: cp2\n        expect: [{type: welcome, capture: {sid: sid}}]', 'on: cp2\n        expect: [{type: welcome}]'), { url: (await server(false)).url });
+    assert.deepEqual(none.failedChecks.map((c) => c.actual), ['not captured on cp2 (captured no sid)', 'not captured on cp2 (captured no sid)']);
+  });
+
   test('an attached expect is awaited after the send and passes on the reply', async (t) => {
     const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong', echo: m.id }] : [])));
     const yaml = oneGate(`

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { prepareProject } from '../../lib/runner/project.ts';
@@ -26,6 +26,8 @@ interface Behaviour {
   statusNoUntracked?: boolean;
   /** Say "committed" without committing. */
   fakeCommit?: boolean;
+  /** append: write the file anew with only the new line, instead of appending it. */
+  rewrite?: boolean;
 }
 
 /** A small tool server: {op, project, ...} messages, real fs and real git on the project folder. */
@@ -48,6 +50,11 @@ async function toolServer(t: TestContext, b: Behaviour = {}) {
           }
           write();
           return reply({ result: `Wrote ${m.content!.length} bytes` });
+        }
+        case 'append': {
+          if (b.lie) return reply({ result: 'appended' });
+          (b.rewrite ? writeFileSync : appendFileSync)(path.join(m.project, m.path!), `${m.content!}\n`);
+          return reply({ result: 'appended' });
         }
         case 'list': {
           const names = readdirSync(m.project, { withFileTypes: true })
@@ -161,6 +168,82 @@ describe('verify', { concurrency: true }, () => {
       assert.equal(r.result.status, 'failed');
       assert.equal(r.failedChecks[0]!.name, 'stale.txt is absent');
       assert.equal(r.failedChecks[0]!.actual, 'exists');
+    });
+  });
+
+  describe('jsonl', { concurrency: true }, () => {
+    // Two lines left by earlier sessions (keys in another order than the matchers name them), then the gate's own.
+    const OLD = '{"idTag":"T0","type":"StopTransaction","ts":"2024-05-01T09:00:00Z"}\n{"ts":"2024-05-01T09:30:00+02:00","type":"Heartbeat"}\n';
+    const line = JSON.stringify({ type: 'StartTransaction', idTag: 'T1', meter: 12, ts: '2024-05-01T10:00:00.5Z' });
+    const gate = oneGate(`
+      - connect: main
+      - send: {op: append, project: "\${PROJECT}", path: transactions.jsonl, content: ${JSON.stringify(line)}}
+        expect: [{type: done}]
+      - verify:
+          file: transactions.jsonl
+          jsonl:
+            new: true   # NEW
+            some: {type: StartTransaction, idTag: T1, meter: {gt: 0}}   # SOME
+            every: {ts: {format: date-time}}   # EVERY
+            last: {idTag: T1}   # LAST
+      - verify:
+          file: transactions.jsonl
+          jsonl: {count: 3, some: {type: StopTransaction, idTag: T0}}   # ALL
+    `);
+
+    test('passes for a server that appends its line; old lines match as values, whatever their key order', async (t) => {
+      const fx = await toolServer(t);
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
+      assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
+      assert.deepEqual(r.steps[2]!.checks.map((c) => [c.name, c.actual]), [
+        ['transactions.jsonl exists', 'exists'],
+        ['transactions.jsonl: number of new lines', 1],
+        ['transactions.jsonl: one of its new lines matches', `line 3: ${line}`],
+        ['transactions.jsonl: every one of its new lines matches', '1 line, all matching'],
+        ['transactions.jsonl: the last of its new lines matches', `line 3: ${line}`],
+      ]);
+      assert.equal(r.steps[3]!.observations?.jsonlLines, 3);
+    });
+
+    test('a server that writes nothing fails "new" at its line, and the old lines do not stand in for a new one', async (t) => {
+      const fx = await toolServer(t, { lie: true });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
+      assert.equal(r.result.status, 'failed');
+      assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [
+        ['transactions.jsonl: number of new lines', 0, lineOf(gate, '# NEW')],
+        ['transactions.jsonl: one of its new lines matches', 'no new lines to match', lineOf(gate, '# SOME')],
+        ['transactions.jsonl: the last of its new lines matches', 'no new lines', lineOf(gate, '# LAST')],
+        ['transactions.jsonl: number of lines', 2, lineOf(gate, '# ALL')],
+      ]);
+    });
+
+    test('a line that is not JSON fails, named by its line number; a wrong value names the line and field', async (t) => {
+      const fx = await toolServer(t);
+      const garbled = gate.replace(JSON.stringify(line), JSON.stringify(line.replace('"meter":12', '"meter":0').slice(0, -1)));
+      assert.notEqual(garbled, gate);
+      const r = await runGatesYaml(garbled, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks[0]!.name, 'transactions.jsonl: every one of its new lines is JSON');
+      assert.match(String(r.failedChecks[0]!.actual), /^line 3 is not JSON \(/);
+      const wrong = gate.replace(JSON.stringify(line), JSON.stringify(line.replace('"meter":12', '"meter":0')));
+      const r2 = await runGatesYaml(wrong, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
+      assert.deepEqual(r2.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [['transactions.jsonl: one of its new lines matches', 'no line matches; nearest line 3: meter: expected gt 0, got 0', lineOf(gate, '# SOME')]]);
+    });
+
+    test('a server that rewrites the file instead of appending fails "new": no line counts as new', async (t) => {
+      const fx = await toolServer(t, { rewrite: true });
+      const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
+      assert.equal(r.result.status, 'failed');
+      assert.equal(r.failedChecks[0]!.name, 'transactions.jsonl: lines appended since the gate began');
+      assert.match(String(r.failedChecks[0]!.actual), /shorter than at the gate's start \(\d+ → \d+ bytes\)/);
+      assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# NEW'));
+      // A file that did not exist at the start: every line is new.
+      const fresh = await runGatesYaml(gate.replace('count: 3', 'count: 1').replace('some: {type: StopTransaction, idTag: T0}', 'some: {idTag: T1}'), { url: fx.url, project: await project(t) });
+      assert.equal(fresh.result.status, 'passed', JSON.stringify(fresh.failedChecks));
+    });
+
+    test('jsonl: {} is a load error with a hint', async () => {
+      await assert.rejects(runGatesYaml(oneGate('- verify: {file: a.jsonl, jsonl: {}}'), { url: 'ws://127.0.0.1:1' }), /jsonl: \{\} checks nothing/);
     });
   });
 

@@ -1,11 +1,14 @@
 // The start-target phase of `wsgate run`: the secrets every output must hide, the server the gates talk
 // to (the URL given, or the embedded reference server working on PATH) and the wscat pool that opens
 // connections to it ahead of need. A protocol not compiled yet is compiled meanwhile (compilesLate).
+import path from 'node:path';
 import { startEmbeddedTarget } from '../../runner/embedded.ts';
 import { Secrets } from '../../evidence/secrets.ts';
 import { serverTokenFor } from '../../os/server-tokens.ts';
 import type { ProtocolWatch } from '../../protocol/watch.ts';
 import { WscatPool } from '../../wscat/pool.ts';
+import { connectPlan } from '../../runner/connect-plan.ts';
+import { baseScope, shardGates } from '../../runner/run.ts';
 import type { RunArgs } from '../args.ts';
 import type { Held } from './held.ts';
 import { compilesLate, loadRunProtocol, type RunPlan } from './inputs.ts';
@@ -19,12 +22,16 @@ export interface Target {
 export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   const { args, gates } = plan;
   const secrets = runSecrets(args, gates.source, plan.key);
-  if (!args.url) held.server = await startEmbeddedTarget(held.project.path, args.keep);
+  if (!args.url) held.server = await startEmbeddedTarget(held.project.path, args.keep, args.parallelRoot !== undefined ? path.resolve(args.parallelRoot) : undefined);
   const url = args.url ?? held.server!.url;
   // The embedded server's token: a command run through it can print the server's environment.
   secrets.add(serverTokenFor(url));
   held.pool = new WscatPool(args.pool);
-  held.pool.prewarm({ url, openTimeoutMs: Math.round(gates.defaults.timeoutMs * args.timeoutScale) });
+  // Only the connections the gates file will ask for (never the bare URL when no connect uses it).
+  const scope = baseScope({ gates, url, project: held.project.path, runId: plan.runId, cliVars: args.vars });
+  // The gates this run runs, chosen as the runner chooses them: --gate, then --shard, then --skip-gate.
+  const chosen = shardGates(args.gates.length ? gates.gates.filter((g) => args.gates.includes(g.id)) : gates.gates, args.shard).filter((g) => !args.skipGates.includes(g.id));
+  held.pool.plan(connectPlan(chosen, scope, url, Math.round(gates.defaults.timeoutMs * args.timeoutScale)));
   const protocol = compilesLate(args) ? loadRunProtocol(gates, args.lenient) : plan.protocol;
   return { url, secrets, ...(protocol ? { protocol } : {}) };
 }

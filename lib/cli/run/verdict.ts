@@ -2,7 +2,7 @@
 // (the protocol file exercised to at least P %), --require-signoff (no manual check left waiting) and
 // --require-checked (no gate left not checked: exit 4, which no server failure uses).
 import { EXIT } from '../../errors.ts';
-import type { RunResult } from '../../evidence/results.ts';
+import { gatesNotChecked, type RunResult } from '../../evidence/results.ts';
 import type { RunArgs } from '../args.ts';
 
 export function applyRunRules(args: RunArgs, result: RunResult): void {
@@ -14,16 +14,16 @@ export function applyRunRules(args: RunArgs, result: RunResult): void {
       fail(result);
     }
   }
-  const unchecked = result.totals.unchecked ?? 0;
+  // Sign-off first: a run that fails on it is a failure (1), worse than a premise not established (4).
+  if (args.requireSignoff && result.totals.pending > 0 && result.exitCode === EXIT.passed) {
+    result.warnings.push(`${result.totals.pending} gate(s) await sign-off and --require-signoff is set`);
+    fail(result);
+  }
+  const unchecked = gatesNotChecked(result.gates);
   if (args.requireChecked && unchecked > 0 && result.exitCode === EXIT.passed) {
     // Not the server's failure (that is exit 1): the run could not establish every premise.
     result.warnings.push(`${unchecked} gate(s) not checked and --require-checked is set`);
     result.exitCode = EXIT.unchecked;
-    return;
-  }
-  if (args.requireSignoff && result.totals.pending > 0 && result.exitCode === EXIT.passed) {
-    result.warnings.push(`${result.totals.pending} gate(s) await sign-off and --require-signoff is set`);
-    fail(result);
   }
 }
 
