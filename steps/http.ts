@@ -38,7 +38,10 @@ export const http = defineStep({
     }
     const dead = ctx.settings.deadTargets.get(`http ${origin}`);
     if (dead) return ctx.result([], { status: 'skipped', note: `not tried: ${origin} did not answer at ${dead.where} (${dead.why})` });
-    const meter = stallMeter([process.pid]);
+    // The request runs in the harness and, with the embedded server, in the server's own process: a
+    // CPU wait of either is in the measured time and is not the server's speed.
+    const onPath = [process.pid, ctx.settings.serverPid];
+    const meter = stallMeter(onPath);
     const out = await httpRequest(req.method, req.url, headers, body, withinMs, false, ctx.settings.signal);
     let stall = meter.stop();
     if (!out.ok && out.unreachable) ctx.settings.deadTargets.set(`http ${origin}`, { where: `gate ${ctx.gateId}, step ${ctx.stepNumber}`, why: out.error });
@@ -52,7 +55,7 @@ export const http = defineStep({
     // and the fastest sample counts: one slow answer on a busy machine is not the server's speed.
     const budgetMs = budgetOf(r0.budget, ctx.settings.budgetScale)?.ms;
     for (let i = 0; budgetMs !== undefined && ms > budgetMs && (req.method === 'GET' || req.method === 'HEAD') && i < RESAMPLES; i++) {
-      const m = stallMeter([process.pid]);
+      const m = stallMeter(onPath);
       const again = await httpRequest(req.method, req.url, headers, body, withinMs, false, ctx.settings.signal);
       const s = m.stop();
       if (!again.ok || again.answer.status !== status) break;

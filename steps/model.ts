@@ -13,6 +13,9 @@ export const model = defineStep({
   async run(p, ctx) {
     const m = ctx.settings.model;
     if (!m) return ctx.result([], { status: 'skipped', note: 'no model stand-in in this run (see wsgate run --model)' });
+    // Records are the stand-in's, not the gate's: a gate running beside others (--parallel) would judge
+    // their requests too. Such a step is not checked, never a guess; a `serial: true` gate runs alone.
+    if (m.project !== undefined && ctx.project !== m.project) return ctx.result([], { status: 'unchecked', note: 'not checked under --parallel: the model stand-in cannot tell this gate\'s requests from those of the gates running beside it (mark the gate serial: true to judge them)' });
     const q = ctx.vars.resolve(p.model);
     const records = recordsFor(m, ctx.gateId, ctx.snapshot.startedAt).filter((r) => r.status === 200);
     const checks: CheckResult[] = [];

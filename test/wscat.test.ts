@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { WebSocketServer, type WebSocket, type ServerOptions } from 'ws';
 import { liveChildren } from '../lib/os/process.ts';
+import { HeldBudget } from '../lib/wscat/budget.ts';
 import { WscatConnection, wscatEnv, type ConnectOptions, type Frame, type FrameWait } from '../lib/wscat/connection.ts';
 import { Recorder, closedPort, withSlowChildStart } from './helpers/servers.ts';
 
@@ -412,6 +413,31 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     const environ = readFileSync(`/proc/${conn.pid}/environ`, 'utf8').split('\0');
     assert.ok(environ.some((kv) => kv.startsWith('NO_COLOR=')), 'read the environment of the wscat process');
     assert.equal(environ.find((kv) => kv.startsWith('NODE_EXTRA_CA_CERTS=')), undefined);
+  });
+  test('(flood) over the run budget, the connection holding the most is cut, not the healthy one that crossed the line', async (t) => {
+    const s = new Scope(t);
+    const budget = new HeldBudget(60_000);
+    const CHUNK = 'x'.repeat(5_000);
+    const flood = await s.wsServer((ws) => ws.on('message', () => { for (let i = 0; i < 10; i++) ws.send(CHUNK); }));
+    const calm = await s.wsServer((ws) => ws.on('message', () => ws.send('y'.repeat(20_000))));
+    const flooder = await s.open(flood.url, { budget });
+    const healthy = await s.open(calm.url, { budget });
+    // The flooder first holds 50 000 of the 60 000 characters, unread; then the healthy connection's one
+    // frame of 20 000 crosses the line.
+    flooder.send('go');
+    const deadline = performance.now() + WAIT_MS;
+    while (flooder.inbox.length < 10) {
+      if ((await flooder.changed(deadline)) === 'timeout') assert.fail(`the flood arrived: ${flooder.inbox.length} of 10 frames`);
+    }
+    assert.equal(budget.total, 50_000);
+    healthy.send('go');
+    const closed = await flooder.waitClosed(performance.now() + WAIT_MS);
+    assert.equal(closed?.error?.code, 'FLOOD', 'the flooding connection was stopped');
+    const f = await nextFrame(healthy);
+    assert.equal(f.text.length, 20_000, 'the healthy connection kept its frame');
+    assert.equal(healthy.isOpen, true, 'the healthy connection is still open');
+    assert.equal(healthy.closed, null);
+    assert.ok(!budget.over, 'the cut brought the run back under budget');
   });
 });
 

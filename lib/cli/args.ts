@@ -41,7 +41,7 @@ export const RUN_FLAGS = {
     if (!/^\d+$/.test(raw.trim()) || n < 1) throw refuse(`${flag} expects a whole number of gates >= 1, got "${raw}"`);
     return n;
   }),
-  parallelRoot: text('parallel-root', 'DIR', 'with --parallel, make the per-gate project folders under DIR (default: inside\nPATH, in .wsgate-parallel/, so a server confined to its root accepts them)'),
+  parallelRoot: text('parallel-root', 'DIR', 'with --parallel, make the per-gate project folders under DIR (default: inside\nPATH, in .wsgate-parallel-<run id>-XXXX/, so a server confined to its root accepts them)'),
   shard: parsed('shard', 'K/N', 'run only shard K of N (every Nth gate in file order; same split everywhere)', undefined as { index: number; total: number } | undefined, (raw, refuse, flag) => {
     const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[1]) > Number(m[2])) throw refuse(`${flag} expects K/N with 1 <= K <= N, got "${raw}"`);

@@ -10,11 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, HarnessFailure } from '../errors.ts';
 import { isInside } from '../util/paths.ts';
-import { notOwnProblem, othersMayWrite } from '../os/ownership.ts';
+import { notOwnProblem, othersMayWrite, ownedByOther, uid } from '../os/ownership.ts';
 import { ensurePrivateDir, keepPrivate, mkdirPrivate } from '../os/private-dir.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
-
-const uid = () => process.getuid?.() ?? -1;
 
 function real(p: string): string {
   try {
@@ -114,7 +112,7 @@ export function checkOutDir(out: string, project?: string): void {
   }
   if (st.isSymbolicLink()) throw refuse(`--out ${abs} is a symbolic link`, 'evidence is never written through a link: name the real folder, or a new one');
   if (!st.isDirectory()) throw refuse(`--out ${abs} exists and is not a folder`, 'name a new or empty folder');
-  if (uid() >= 0 && st.uid !== uid()) throw refuse(`--out ${abs} belongs to another user`, 'name a new or empty folder of your own');
+  if (ownedByOther(st)) throw refuse(`--out ${abs} belongs to another user`, 'name a new or empty folder of your own');
   if (readdirSync(abs).length) throw refuse(`--out ${abs} is not empty`, 'evidence goes to a new or empty folder: a run would overwrite what is there and hash it into its manifest');
 }
 

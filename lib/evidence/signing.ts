@@ -10,6 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { EXIT, HarnessFailure } from '../errors.ts';
+import { ownedByOther } from '../os/ownership.ts';
 
 /** Refused: the key itself in the environment. */
 export const SIGNING_KEY_ENV = 'WSGATE_SIGNING_KEY';
@@ -43,7 +44,7 @@ function readKeyFile(file: string): string {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw refuse(`the signing key file ${file} is not a regular file`, 'write the key to a file of mode 0600');
-    if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    if (ownedByOther(st)) {
       throw refuse(`the signing key file ${file} belongs to another user (uid ${st.uid})`, 'a key another user owns can be read or replaced by them: use a file of your own, mode 0600');
     }
     if ((st.mode & 0o077) !== 0) {

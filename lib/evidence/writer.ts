@@ -67,7 +67,7 @@ export class EvidenceWriter implements EvidenceSink {
   constructor(
     readonly dir: string,
     private readonly redact: Redactor = (t) => t,
-    /** WSGATE_SIGNING_KEY: the manifest is signed with it (manifest.sig). */
+    /** The key read from WSGATE_SIGNING_KEY_FILE: the manifest is signed with it (manifest.sig). */
     private readonly signingKey?: string,
     /**
      * Told when the transcript's writes queue past the stream's high-water mark, with a promise that

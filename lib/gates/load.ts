@@ -12,6 +12,7 @@ import { DEFAULT_KEYS, GATE_KEYS, GatesFile, TOP_KEYS } from './schema.ts';
 import type { LoadedGate, LoadedGates, LoadedStep } from './model.ts';
 import type { ModelSectionInput } from './model-section.ts';
 import { Positions, describeType, type PathSeg } from './positions.ts';
+import { incomingKindsOf, unmatchableSelectors } from '../protocol/selectors.ts';
 import { readGatesText } from './read.ts';
 import { yamlErrors } from './yaml-errors.ts';
 import { zodIssues } from './zod-issues.ts';
@@ -121,18 +122,20 @@ function loadText(text: string, file: string, opts: LoadOptions): LoadResult {
   errors.push(...checkNeeds(gates, pos));
   if (errors.length) return { ok: false, errors: byPosition(errors) };
   const d = (top.defaults ?? {}) as { timeout?: number | string; typeField?: string; nonJson?: NonJson };
-  return {
-    ok: true,
-    gates: {
-      file,
-      source: text,
-      defaults: { timeoutMs: d.timeout !== undefined ? parseDuration(d.timeout) : 5000, ...(d.typeField !== undefined ? { typeField: d.typeField } : {}), nonJson: d.nonJson ?? 'fail' },
-      vars: (top.vars ?? {}) as Record<string, string | number | boolean>,
-      ...(typeof top.protocol === 'string' ? { protocol: resolveProtocol(top.protocol, file) } : {}),
-      ...(top.model !== undefined ? { model: top.model as ModelSectionInput } : {}),
-      gates,
-    },
+  const loaded: LoadedGates = {
+    file,
+    source: text,
+    defaults: { timeoutMs: d.timeout !== undefined ? parseDuration(d.timeout) : 5000, ...(d.typeField !== undefined ? { typeField: d.typeField } : {}), nonJson: d.nonJson ?? 'fail' },
+    vars: (top.vars ?? {}) as Record<string, string | number | boolean>,
+    ...(typeof top.protocol === 'string' ? { protocol: resolveProtocol(top.protocol, file) } : {}),
+    ...(top.model !== undefined ? { model: top.model as ModelSectionInput } : {}),
+    gates,
   };
+  // A forbid:/none: of a kind the protocol's server never sends could never fail: refused here, so
+  // every command that reads the file (run, run --list, model --gates, signoff) refuses it.
+  const kinds = loaded.protocol !== undefined ? incomingKindsOf(loaded.protocol) : undefined;
+  const never = kinds ? unmatchableSelectors(loaded, kinds) : [];
+  return never.length ? { ok: false, errors: never } : { ok: true, gates: loaded };
 }
 
 /** Problems in file order (stable: problems at one place keep the order they were found in). */

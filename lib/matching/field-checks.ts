@@ -23,12 +23,18 @@ export function fieldChecks(json: unknown, matchers: Record<string, Matcher>, o:
   });
 }
 
-/** Captured values, and a failed check for each path that is absent. */
+/**
+ * Captured values, and a failed check for each path that is absent. A path ending in `?` is optional,
+ * as in an `http` step: taken only when the field is there, and its absence is no failure.
+ */
 export function captureFields(json: unknown, captures: Record<string, string>, o: { name(variable: string, path: string): string; locOf(variable: string): Loc }): { values: Map<string, unknown>; checks: CheckResult[] } {
   const values = new Map<string, unknown>();
   const checks: CheckResult[] = [];
-  for (const [variable, p] of Object.entries(captures)) {
+  for (const [variable, given] of Object.entries(captures)) {
+    const optional = given.endsWith('?');
+    const p = optional ? given.slice(0, -1) : given;
     const v = getPath(json, p);
+    if (v === undefined && optional) continue;
     if (v === undefined) checks.push({ name: o.name(variable, p), expected: 'a value', actual: undefined, reason: `no field ${p}`, passed: false, loc: o.locOf(variable), failure: { kind: 'capture', variable, path: p } });
     else values.set(variable, v);
   }

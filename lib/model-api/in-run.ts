@@ -12,12 +12,19 @@ export interface RunModel {
   env: Record<string, string>;
   /** Per gate: the last record seq a model step of that gate judged. */
   judged: Map<string, number>;
+  /**
+   * The run's own project folder. A gate on another folder is one of --parallel's concurrent gates:
+   * the stand-in's records carry no gate, so that gate's model steps cannot tell its requests from
+   * those of the gates running beside it, and are not checked.
+   */
+  project?: string;
 }
 
-export function runModel(url: string, log: ModelLog): RunModel {
+export function runModel(url: string, log: ModelLog, project?: string): RunModel {
   return {
     url,
     log,
+    ...(project !== undefined ? { project } : {}),
     env: { ANTHROPIC_BASE_URL: url, OPENAI_BASE_URL: `${url}/v1`, MODEL_URL: url, ANTHROPIC_API_KEY: PLACEHOLDER_KEY, OPENAI_API_KEY: PLACEHOLDER_KEY },
     judged: new Map(),
   };

@@ -3,8 +3,7 @@
 // already there (EEXIST says something is), where ensureDir would accept a link to a folder without
 // a word, or fail on a dangling link with ENOENT instead of saying a link was planted.
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
-
-const uid = () => process.getuid?.() ?? -1;
+import { ownedByOther } from './ownership.ts';
 
 /** Creates `dir` (its parent must exist) with mode 0700: true; false when something is already there, not looked at. */
 export function mkdirPrivate(dir: string): boolean {
@@ -22,7 +21,7 @@ export function keepPrivate(dir: string): void {
   const st = lstatSync(dir);
   if (st.isSymbolicLink()) throw new Error(`${dir} is a symbolic link`);
   if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
-  if (uid() >= 0 && st.uid !== uid()) throw new Error(`${dir} belongs to another user (uid ${st.uid})`);
+  if (ownedByOther(st)) throw new Error(`${dir} belongs to another user (uid ${st.uid})`);
   if (st.mode & 0o077) chmodSync(dir, 0o700);
 }
 

@@ -117,7 +117,7 @@ function protocolOptions(p: ProtocolChoice | undefined): { kinds?: Protocol['kin
 function write(target: Target, gates: Inferred[], comment: string, typeField: string, p: ProtocolChoice | undefined): void {
   const created = !target.doc;
   const keepAlive = [...new Set(gates.flatMap((g) => g.keepAlive ?? []))];
-  if (keepAlive.length && !created) gates[gates.length - 1]!.notes.push(`the server sent ${keepAlive.join(', ')} as keep-alive: add defaults: {nonJson: ignore} to ${path.basename(target.file)} if steps must let it pass`);
+  if (keepAlive.length && !created) gates[gates.length - 1]!.notes.push(`the server sent ${keepAlive.join(', ')} as keep-alive: add defaults: {nonJson: {allow: [${keepAlive.map((k) => JSON.stringify(k)).join(', ')}]}} to ${path.basename(target.file)} if steps must let it pass`);
   writeGatesFile(target, gatesText(target, gates, comment, { typeField, ...(p ? { protocol: p.ref } : {}), ...(keepAlive.length ? { keepAlive } : {}) }));
   process.stdout.write(summaryLines(gates, target.file, created).join('\n') + '\n');
 }

@@ -141,13 +141,11 @@ function internal(title: string): HarnessFailure {
 
 /** The recorded gates, alone in a file, must load with wsgate's own loader (schema, variables, regexes). */
 function newFileText(file: string, gates: Inferred[], comment: string, h: FileHead): string {
-  const keepAlive = h.keepAlive?.length
-    ? [
-        `# The server sent ${h.keepAlive.map((k) => JSON.stringify(k)).join(', ')} as keep-alive (not JSON): steps waiting for JSON let such frames pass.`,
-        '# (Stricter once wsgate has it: nonJson: {allow: [...]} names the frames that may pass.)',
-      ]
-    : [];
-  const defaults = [...(h.typeField !== 'type' && !h.protocol ? [`typeField: ${JSON.stringify(h.typeField)}`] : []), ...(keepAlive.length ? ['nonJson: ignore'] : [])];
+  // Only the keep-alive texts seen may pass a waiting step; any other non-JSON frame still fails it
+  // (nonJson matchers take no variables, so the text is written as it came).
+  const allowed = (h.keepAlive ?? []).map((k) => JSON.stringify(k));
+  const keepAlive = allowed.length ? [`# The server sent ${allowed.join(', ')} as keep-alive (not JSON): steps waiting for JSON let exactly those frames pass.`] : [];
+  const defaults = [...(h.typeField !== 'type' && !h.protocol ? [`typeField: ${JSON.stringify(h.typeField)}`] : []), ...(allowed.length ? [`nonJson: {allow: [${allowed.join(', ')}]}`] : [])];
   const head = [
     `# yaml-language-server: $schema=${schemaRef(path.dirname(file))}`,
     '# Gates recorded by `wsgate record`. Run them with: wsgate run [URL] [PATH] --gates ' + path.basename(file),

@@ -12,7 +12,7 @@ import { originKey, serverTokenFor, WSCAT_TOKEN_ENV } from '../os/server-tokens.
 import { WscatStreamParser, type StreamItem } from './stream.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { stallMeter, stretchedDeadline } from '../os/stall.ts';
-import { RUN_BUDGET, type HeldBudget } from './budget.ts';
+import { RUN_BUDGET, type HeldBudget, type Holder } from './budget.ts';
 import type { ConnectionEvent, Frame, OpenInfo } from '../types/frames.ts';
 import { describeCloseCode } from '../util/close-code.ts';
 
@@ -239,7 +239,7 @@ export class WscatConnection {
   private readonly receivedAt = new SocketTimes();
   private timeWaiters = 0;
   /** What this connection holds of the run's budget: its inbox and a frame still arriving (characters). */
-  private heldHere = 0;
+  private readonly holder: Holder = { held: 0, cut: () => this.cutForFlood() };
   private pendingChars = 0;
   /** Frames dropped from a full inbox (INBOX_MAX) without any step reading them. */
   dropped = 0;
@@ -340,17 +340,9 @@ export class WscatConnection {
       if (this.failure) return;
       this.parser.push(s);
       this.account();
-      if (this.budget.over) {
-        // This connection's frames are dropped (the transcript has them) and it is stopped: the run's
-        // memory stays bounded whichever connection, or how many, the flood comes through.
-        this.failure = { code: 'FLOOD', message: `the servers sent more than ${Math.round(this.budget.max / 1048576)} MB of frames that no step has read yet (one budget for the whole run, every connection together); wsgate stopped reading this connection`, stderr: '', exitCode: null, ms: 0 };
-        this.dropped += this.pending.length;
-        this.pending = [];
-        this.pendingChars = 0;
-        this.account();
-        void stopTree(child, 300);
-        return;
-      }
+      // Over budget, the connection holding the most is cut (this one or another): see budget.ts.
+      if (this.budget.over) this.budget.cutLargest();
+      if (this.failure) return;
       // The transcript's disk writes are behind: stop reading until they drain (see budget.ts).
       if (this.budget.stalled) {
         child.stdout!.pause();
@@ -475,8 +467,22 @@ export class WscatConnection {
   /** Brings the run's budget up to date with what this connection holds now. */
   private account(): void {
     const now = this.pendingChars + this.parser.bufferedChars;
-    this.budget.add(now - this.heldHere);
-    this.heldHere = now;
+    this.budget.add(now - this.holder.held, this.holder);
+  }
+
+  /**
+   * Cut when this connection holds the most of an exhausted budget: its frames are dropped (the
+   * transcript has them) and it is stopped, so the run's memory stays bounded whichever connection,
+   * or how many, the flood comes through.
+   */
+  private cutForFlood(): void {
+    if (this.failure) return;
+    this.failure = { code: 'FLOOD', message: `the servers sent more than ${Math.round(this.budget.max / 1048576)} MB of frames that no step has read yet (one budget for the whole run, every connection together); wsgate stopped reading this connection, the one holding the most`, stderr: '', exitCode: null, ms: 0 };
+    this.dropped += this.pending.length;
+    this.pending = [];
+    this.pendingChars = 0;
+    this.account();
+    void stopTree(this.child, 300);
   }
 
   private notify(): void {

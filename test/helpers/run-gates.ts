@@ -27,7 +27,7 @@ export interface InProcessRun {
   failedChecks: CheckResult[];
 }
 
-export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string; signal?: AbortSignal; reporters?: Reporter[] }): Promise<InProcessRun> {
+export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string; signal?: AbortSignal; reporters?: Reporter[]; serverPid?: number }): Promise<InProcessRun> {
   const loaded = loadGatesText(yaml, opts.file ?? 'test.gates.yaml', { cliVars: opts.vars ?? {} });
   if (!loaded.ok) throw new Error('gates did not load:\n' + loaded.errors.map((e) => `${e.loc?.line}:${e.loc?.col} ${e.title}`).join('\n'));
   const project = opts.project ?? (await prepareProject(madeDir('wsgate-step-project-'))).path;
@@ -46,6 +46,7 @@ export async function runGatesYaml(yaml: string, opts: { url: string; project?: 
     reporters: opts.reporters ?? [],
     evidence,
     signal: opts.signal ?? new AbortController().signal,
+    ...(opts.serverPid !== undefined ? { serverPid: opts.serverPid } : {}),
   });
   await evidence.finish('test');
   const steps = result.gates.flatMap((g) => g.steps);

@@ -99,3 +99,21 @@ test('--model-port: a backend started by hand with that URL before the run reach
   assert.equal(readResult(ev).gates[0]!.steps.at(-1)!.status, 'passed');
   assert.equal(readFileSync(path.join(ev, 'model.jsonl'), 'utf8').trim().split('\n').length, 2);
 });
+
+test('under --parallel a model step of a concurrent gate is not checked (the records carry no gate); a serial gate still judges its own', async (t) => {
+  const dir = tempDir('wsgate-model-parallel-');
+  t.after(() => dir.remove());
+  const file = path.join(dir.path, 'gates.yaml');
+  // a and b run at once on folders of their own; c (serial) runs afterwards, alone, on PATH.
+  const gate = (id: string, extra: string) => `  - id: ${id}\n    title: ${id}\n${extra}    steps:\n      - model: {requests: 0}\n`;
+  writeFileSync(file, `version: 1\ngates:\n${gate('a', '')}${gate('b', '')}${gate('c', '    serial: true\n')}`);
+  const out = path.join(dir.path, 'ev');
+  const r = await cliResult(['run', '--model', '--parallel', '2', path.join(dir.path, 'project'), '--gates', file, '--out', out], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const steps = Object.fromEntries(readResult(out).gates.map((g) => [g.id, g.steps[0]!]));
+  assert.equal(steps.a!.status, 'unchecked');
+  assert.equal(steps.b!.status, 'unchecked');
+  assert.match(steps.a!.note ?? '', /not checked under --parallel.*serial: true/);
+  assert.equal(steps.c!.status, 'passed', 'the serial gate runs alone: its window is its own');
+  assert.ok(steps.c!.checks.some((c) => c.name === 'requests the backend sent the model' && c.passed));
+});

@@ -47,7 +47,7 @@ async function replay(t: TestContext, file: string, bug?: TrpcBug) {
 test('recorded with --protocol wsgate:trpc: kinds, literal ids, the stream in order then silence, the query kept, PING let through; green on the healthy server, red on each planted bug', async (t) => {
   const r = await record(t, ['--protocol', 'wsgate:trpc'], 150);
   assert.match(r.text, /^protocol: "wsgate:trpc"$/m);
-  assert.match(r.text, /^defaults: \{nonJson: ignore\}$/m, 'the keep-alive PING may pass');
+  assert.match(r.text, /^defaults: \{nonJson: \{allow: \["PING"\]\}\}$/m, 'the keep-alive PING may pass, and no other text frame');
   assert.doesNotMatch(r.text, /raw: PING/, 'a keep-alive is not an expected reply');
   assert.doesNotMatch(r.text, /file:\/\//, 'a portable modeline');
   assert.doesNotMatch(r.text, /at inputValidatorMiddleware|\/@trpc\//, 'no stack trace pinned');

@@ -101,6 +101,26 @@ describe('expect', { concurrency: true }, () => {
     assert.equal(r.steps[2]!.status, 'skipped');
   });
 
+  test('an optional capture (`field?`) is taken when the field is there, and its absence fails nothing', async (t) => {
+    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'init' ? [{ type: 'session', ...(m.with ? { sessionId: 'abc' } : {}) }] : [])));
+    const yaml = (withId: boolean) =>
+      oneGate(`
+      - connect: main
+      - send: {type: init, with: ${withId}}
+        expect:
+          - type: session
+            capture: {sid: "sessionId?"}
+      - send: {type: resume, sessionId: "\${sid}"}
+    `);
+    const present = await runGatesYaml(yaml(true), { url: fx.url });
+    assert.equal(present.result.status, 'passed', JSON.stringify(present.failedChecks));
+    assert.deepEqual(JSON.parse(fx.received.items[1]!.text), { type: 'resume', sessionId: 'abc' }, 'taken without the ?');
+    const absent = await runGatesYaml(yaml(false), { url: fx.url });
+    assert.deepEqual(absent.failedChecks, [], 'an absent optional field is no failure');
+    assert.equal(absent.steps[1]!.status, 'passed');
+    assert.equal(absent.steps[2]!.status, 'unchecked', 'the step that needs it is not checked, not failed');
+  });
+
   describe('collect', { concurrency: true }, () => {
     const streamer = (pieces: string[]) =>
       jsonReplies((m) => (m.type === 'chat' ? [...pieces.map((d) => ({ type: 'content_delta', delta: d })), { type: 'message_complete', messageId: 'x' }] : []));

@@ -1,7 +1,9 @@
 // http: one request with node's client against a real node `http` server: status, JSON matchers,
 // body, captures, latency budgets, refused connections and deadlines.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
+import { spawnChild, stopTree } from '../../lib/os/process.ts';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { closedPort, httpServer, lineOf, oneGate, Recorder } from '../helpers/servers.ts';
 
@@ -35,6 +37,7 @@ async function api(t: TestContext, opts: { unhealthy?: boolean } = {}) {
       const m = /^\/api\/sessions\/(\w+)$/.exec(req.url!);
       if (m && req.method === 'GET') return sessions.has(m[1]!) ? json(200, { session: { id: m[1] } }) : json(404, { error: 'not found' });
       if (req.url === '/slow') return void setTimeout(() => json(200, { ok: true }), 200);
+      if (req.url === '/slow1s') return void setTimeout(() => json(200, { ok: true }), 1000);
       if (req.url === '/text') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         return void res.end('plain words');
@@ -174,6 +177,28 @@ describe('http', { concurrency: true }, () => {
       const w = r.steps[0]!.checks.filter((c) => c.warning);
       assert.equal(w.length, 1);
       assert.equal(w[0]!.name, 'latency within 50 ms (soft)');
+    });
+
+    test("the embedded server's CPU wait counts as wsgate's: an http step's stall includes the server process's", async (t) => {
+      if (!existsSync(`/proc/${process.pid}/schedstat`)) return t.skip('no /proc/PID/schedstat here');
+      const s = await api(t);
+      // Four busy processes on one CPU: each waits for it about three quarters of the time. One of them
+      // stands for the embedded server (a process of its own), starved while the request is served.
+      const hogs = Array.from({ length: 4 }, () => spawnChild('taskset', ['-c', '0', process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }));
+      t.after(() => Promise.all(hogs.map((h) => stopTree(h, 2000))));
+      const yaml = oneGate(`
+        - http: {method: POST, url: "\${HTTP_URL}/slow1s"}
+          budget: 600ms
+      `);
+      const waitedNs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+      const harnessBefore = waitedNs(process.pid);
+      const r = await runGatesYaml(yaml, { url: s.wsUrl, serverPid: hogs[0]!.pid! });
+      const harnessMs = (waitedNs(process.pid) - harnessBefore) / 1e6;
+      const stalled = r.steps[0]!.timings?.[0]?.stalledMs ?? 0;
+      // The harness alone waited at most harnessMs over the whole run: a step stall above it has the server's in it.
+      assert.ok(stalled > harnessMs, `the step's stall (${stalled} ms) includes the server's, not only the harness's (${Math.round(harnessMs)} ms over the whole run)`);
+      const timing = r.steps[0]!.checks.find((c) => c.name.startsWith('latency within 600 ms'));
+      assert.ok(timing !== undefined, 'the budget was judged');
     });
 
     test('a fast server meets its budget', async (t) => {

@@ -8,7 +8,6 @@ import type { LoadedGates } from '../../gates/model.ts';
 import { checkOutDir } from '../../evidence/dir.ts';
 import { signingKey } from '../../evidence/signing.ts';
 import { Coverage, isShippedProtocol, loadProtocol } from '../../protocol/index.ts';
-import { unmatchableSelectors } from '../../protocol/selectors.ts';
 import { ProtocolWatch } from '../../protocol/watch.ts';
 import { REPORTERS, REPORTER_NAMES, claimsStdout, type Reporter } from '../../reporters/index.ts';
 import { wscatBinPath } from '../../wscat/connection.ts';
@@ -52,8 +51,6 @@ export function loadRunProtocol(gates: LoadedGates, lenient: boolean): ProtocolW
   // The shipped files are checked against the AsyncAPI specification by the tests; that check costs ~1 s.
   const r = loadProtocol(file, { checkDocument: !isShippedProtocol(file) });
   if (!r.ok) throw new HarnessFailure(r.errors, EXIT.usage);
-  const never = unmatchableSelectors(gates, r.protocol);
-  if (never.length) throw new HarnessFailure(never, EXIT.usage);
   return new ProtocolWatch(r.protocol, new Coverage(r.protocol), lenient);
 }
 

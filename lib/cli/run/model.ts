@@ -44,7 +44,7 @@ export async function startRunModel(args: Pick<RunArgs, 'model' | 'modelPort' | 
   } catch (e) {
     throw new HarnessFailure([{ code: 'SERVER', title: `the model stand-in could not start: ${(e as Error).message}`, ...(args.modelPort !== undefined ? { hint: `is port ${args.modelPort} taken? give another --model-port, or none for a free one` } : {}) }], EXIT.harness);
   }
-  const run = runModel(server.url, server.log);
+  const run = runModel(server.url, server.log, at.project);
   // A backend the user starts must be pointed at the stand-in: say exactly what to set.
   out.write(`wsgate: model stand-in at ${server.url}${gates.model ? '' : " (the default gates' rules)"}; a backend started outside the run needs:\n  ANTHROPIC_BASE_URL=${server.url} OPENAI_BASE_URL=${server.url}/v1 ANTHROPIC_API_KEY=test OPENAI_API_KEY=test\n`);
   return { server, run };
