@@ -32,7 +32,8 @@ function spread(v: unknown): Spread | undefined {
 
 function at(obj: unknown, path: string): unknown {
   let cur = obj;
-  for (const key of path.split('.')) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
+  for (const key of path.split('.'))
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
   return cur;
 }
 
@@ -109,7 +110,12 @@ export function compare(before: unknown, now: unknown): Comparison[] {
 }
 
 function show(f: Figure): string {
-  const v = (x: number) => (f.unit === 'ms' ? `${(x / 1000).toFixed(2)} s` : f.unit === 'MB' ? `${Math.round(x)} MB` : `${Math.round(x).toLocaleString('en-US')} msg/s`);
+  const v = (x: number) =>
+    f.unit === 'ms'
+      ? `${(x / 1000).toFixed(2)} s`
+      : f.unit === 'MB'
+        ? `${Math.round(x)} MB`
+        : `${Math.round(x).toLocaleString('en-US')} msg/s`;
   return f.n > 1 ? `${v(f.median)} (${v(f.min)}–${v(f.max)})` : v(f.median);
 }
 

@@ -64,16 +64,38 @@ let seq = 0;
  * One run of `root`'s CLI (its bin/wsgate.js, so an older checkout runs its own code) against a fresh
  * delta server. `nodeArgs` go to the CLI's node (e.g. --cpu-prof); `env` is added to its environment.
  */
-export async function deltaRun(deltas: number, root = ROOT, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DeltaRun> {
-  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/delta-server.ts', String(deltas)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+export async function deltaRun(
+  deltas: number,
+  root = ROOT,
+  nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<DeltaRun> {
+  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/delta-server.ts', String(deltas)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const port = (await waitLine(server, /listening (\d+)/))[1];
     const out = path.join(TMP, 'runs', `deltas-${deltas}-${process.pid}-${seq++}`);
     const timeFile = path.join(ensureTmp(), `deltas-time-${process.pid}.txt`);
     rmSync(timeFile, { force: true });
-    const cliArgs = [...nodeArgs, path.join(root, 'bin', 'wsgate.js'), 'run', `ws://127.0.0.1:${port}`, '--gates', gatesFile(deltas), '--quiet', '--out', out];
+    const cliArgs = [
+      ...nodeArgs,
+      path.join(root, 'bin', 'wsgate.js'),
+      'run',
+      `ws://127.0.0.1:${port}`,
+      '--gates',
+      gatesFile(deltas),
+      '--quiet',
+      '--out',
+      out,
+    ];
     const started = performance.now();
-    const cli = spawn(TIME_BIN ?? process.execPath, [...(TIME_BIN ? ['-f', '%U %S %M', '-o', timeFile, process.execPath] : []), ...cliArgs], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const cli = spawn(
+      TIME_BIN ?? process.execPath,
+      [...(TIME_BIN ? ['-f', '%U %S %M', '-o', timeFile, process.execPath] : []), ...cliArgs],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    );
     let output = '';
     cli.stdout!.setEncoding('utf8').on('data', (s: string) => (output += s));
     cli.stderr!.setEncoding('utf8').on('data', (s: string) => (output += s));
@@ -106,7 +128,17 @@ export async function deltaRun(deltas: number, root = ROOT, nodeArgs: string[] =
     const transcriptMb = existsSync(transcript) ? Math.round(statSync(transcript).size / 1024 / 1024) : 0;
     if (code !== 0) throw new Error(`${deltas}-delta run of ${root} exited ${code}: ${output.slice(-2000)}`);
     rmSync(out, { recursive: true, force: true }); // ~150 MB of transcript
-    return { deltas, wallMs: Math.round(wallMs), cpuMs, cliPeakRssMb: Math.round(cliHwm / 1024), wscatPeakRssMb: Math.round(wscatHwm / 1024), treeMaxRssMb: treeMaxRssKb && Math.round(treeMaxRssKb / 1024), transcriptLines, transcriptMb, framesPerSec: Math.round(deltas / (wallMs / 1000)) };
+    return {
+      deltas,
+      wallMs: Math.round(wallMs),
+      cpuMs,
+      cliPeakRssMb: Math.round(cliHwm / 1024),
+      wscatPeakRssMb: Math.round(wscatHwm / 1024),
+      treeMaxRssMb: treeMaxRssKb && Math.round(treeMaxRssKb / 1024),
+      transcriptLines,
+      transcriptMb,
+      framesPerSec: Math.round(deltas / (wallMs / 1000)),
+    };
   } finally {
     server.kill('SIGTERM');
   }
@@ -147,10 +179,18 @@ async function main(): Promise<void> {
     for (const root of i % 2 ? [...roots].reverse() : roots) {
       const r = await deltaRun(deltas, root, nodeArgs);
       runs.get(root)!.push(r);
-      process.stderr.write(`  ${root}: ${(r.wallMs / 1000).toFixed(2)} s wall, ${((r.cpuMs ?? 0) / 1000).toFixed(2)} s CPU, CLI ${r.cliPeakRssMb} MB, wscat ${r.wscatPeakRssMb} MB, ${r.transcriptLines} lines (load ${loadAvg()[0]})\n`);
+      process.stderr.write(
+        `  ${root}: ${(r.wallMs / 1000).toFixed(2)} s wall, ${((r.cpuMs ?? 0) / 1000).toFixed(2)} s CPU, CLI ${r.cliPeakRssMb} MB, wscat ${r.wscatPeakRssMb} MB, ${r.transcriptLines} lines (load ${loadAvg()[0]})\n`,
+      );
     }
   }
-  process.stdout.write(JSON.stringify(roots.map((r) => summary(r, runs.get(r)!)), null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      roots.map((r) => summary(r, runs.get(r)!)),
+      null,
+      2,
+    ) + '\n',
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -74,7 +74,11 @@ class Client {
   }
 
   /** Each expectation selects the first later message of its type passing `where`; `forbid` kinds fail. */
-  async expect(exps: { type: string; where?: (m: Msg) => boolean }[], forbid: string[] = [], withinMs = 5000): Promise<Msg[]> {
+  async expect(
+    exps: { type: string; where?: (m: Msg) => boolean }[],
+    forbid: string[] = [],
+    withinMs = 5000,
+  ): Promise<Msg[]> {
     const deadline = performance.now() + withinMs;
     const got: Msg[] = [];
     for (const e of exps) {
@@ -101,7 +105,12 @@ class Client {
   }
 
   /** Gather `field` of every `kind` message until an `until` message arrives. */
-  async collect(kind: string, until: string, forbid: string[] = [], withinMs = 5000): Promise<{ pieces: string[]; end: Msg }> {
+  async collect(
+    kind: string,
+    until: string,
+    forbid: string[] = [],
+    withinMs = 5000,
+  ): Promise<{ pieces: string[]; end: Msg }> {
     const deadline = performance.now() + withinMs;
     const pieces: string[] = [];
     for (;;) {
@@ -125,17 +134,25 @@ class Client {
 function httpJson(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(url, { method, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (s: string) => (text += s));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-    });
+    const req = http.request(
+      url,
+      {
+        method,
+        headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (s: string) => (text += s));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 function fileState(file: string): string | null {
   try {
@@ -166,7 +183,10 @@ async function withSession(ctx: Ctx, body: (c: Client) => Promise<void>): Promis
 /** The gates' set-up step: have the server write a file, expect a successful write_file result. */
 async function writeThrough(c: Client, file: string, content: string): Promise<void> {
   c.send(chat(`Create a ${file} file with '${content}'`));
-  const [res] = await c.expect([{ type: 'tool_result', where: tool('write_file') }, { type: 'message_complete' }], ['error']);
+  const [res] = await c.expect(
+    [{ type: 'tool_result', where: tool('write_file') }, { type: 'message_complete' }],
+    ['error'],
+  );
   assert(res!.error === undefined, `${file} written without error`);
 }
 
@@ -201,7 +221,10 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
       // The rest of the deltas until message_complete, joined (as `collect:` does).
       const { pieces, end } = await c.collect('content_delta', 'message_complete', ['error']);
       assert(pieces.length >= 1 && pieces.join('').length > 0, 'delta text');
-      assert(end.messageId !== undefined && typeof end.tokensUsed === 'number' && end.tokensUsed >= 0, 'message_complete fields');
+      assert(
+        end.messageId !== undefined && typeof end.tokensUsed === 'number' && end.tokensUsed >= 0,
+        'message_complete fields',
+      );
     });
   },
   async 'write-file'(ctx) {
@@ -209,7 +232,14 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
       const file = path.join(ctx.project, 'test.txt');
       const before = fileState(file);
       c.send(chat("Create a test.txt file with 'Test content'"));
-      const [ex, res] = await c.expect([{ type: 'tool_execution', where: tool('write_file') }, { type: 'tool_result', where: tool('write_file') }, { type: 'message_complete' }], ['error']);
+      const [ex, res] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('write_file') },
+          { type: 'tool_result', where: tool('write_file') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
       assert(String((ex!.input as Msg).path).includes('test.txt') && res!.error === undefined, 'write_file events');
       assert(readFileSync(file, 'utf8') === 'Test content' && fileState(file) !== before, 'test.txt on disk, changed');
     });
@@ -222,7 +252,14 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
       await writeThrough(c, 'wsgate-read.txt', content);
       assert(readFileSync(file, 'utf8') === content && fileState(file) !== before, 'wsgate-read.txt on disk');
       c.send(chat('Read wsgate-read.txt'));
-      const [, res] = await c.expect([{ type: 'tool_execution', where: tool('read_file') }, { type: 'tool_result', where: tool('read_file') }, { type: 'message_complete' }], ['error']);
+      const [, res] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('read_file') },
+          { type: 'tool_result', where: tool('read_file') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
       assert(res!.error === undefined && String(res!.result).includes(content), 'read_file result');
       assert(readFileSync(file, 'utf8') === res!.result, 'read result is the disk content');
     });
@@ -231,7 +268,14 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
     await withSession(ctx, async (c) => {
       await writeThrough(c, 'wsgate-list.txt', 'listed');
       c.send(chat('List files'));
-      const [, res] = await c.expect([{ type: 'tool_execution', where: tool('list_files') }, { type: 'tool_result', where: tool('list_files') }, { type: 'message_complete' }], ['error']);
+      const [, res] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('list_files') },
+          { type: 'tool_result', where: tool('list_files') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
       const claimed = String(res!.result).split('\n').filter(Boolean).sort();
       assert(JSON.stringify(claimed) === JSON.stringify(listing(ctx.project)), 'listing matches the disk');
     });
@@ -241,9 +285,22 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
       const file = path.join(ctx.project, 'wsgate-exec.txt');
       const before = fileState(file);
       c.send(chat(`Run \`echo wsgate-${ctx.runId} > wsgate-exec.txt\``));
-      const [ex, res] = await c.expect([{ type: 'tool_execution', where: tool('execute_command') }, { type: 'tool_result', where: tool('execute_command') }, { type: 'message_complete' }], ['error']);
-      assert(String((ex!.input as Msg).command).includes(`wsgate-${ctx.runId}`) && res!.error === undefined, 'execute_command events');
-      assert(new RegExp(`^wsgate-${ctx.runId}\\s*$`).test(readFileSync(file, 'utf8')) && fileState(file) !== before, 'exec side effect');
+      const [ex, res] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('execute_command') },
+          { type: 'tool_result', where: tool('execute_command') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
+      assert(
+        String((ex!.input as Msg).command).includes(`wsgate-${ctx.runId}`) && res!.error === undefined,
+        'execute_command events',
+      );
+      assert(
+        new RegExp(`^wsgate-${ctx.runId}\\s*$`).test(readFileSync(file, 'utf8')) && fileState(file) !== before,
+        'exec side effect',
+      );
     });
   },
   async 'git-status'(ctx) {
@@ -251,9 +308,24 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
       await writeThrough(c, 'wsgate-status.txt', `status ${ctx.runId}`);
       assert(git(ctx.project, 'status', '--porcelain').trim() !== '', 'git not clean');
       c.send(chat('Git status'));
-      const [, res] = await c.expect([{ type: 'tool_execution', where: tool('git_status') }, { type: 'tool_result', where: tool('git_status') }, { type: 'message_complete' }], ['error']);
-      const real = git(ctx.project, 'status', '--porcelain=v1', '-uall').split('\n').filter(Boolean).map((l) => l.slice(3)).sort();
-      const claim = String(res!.result).split('\n').filter(Boolean).map((l) => l.slice(3)).sort();
+      const [, res] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('git_status') },
+          { type: 'tool_result', where: tool('git_status') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
+      const real = git(ctx.project, 'status', '--porcelain=v1', '-uall')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(3))
+        .sort();
+      const claim = String(res!.result)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(3))
+        .sort();
       assert(JSON.stringify(real) === JSON.stringify(claim), 'git status claim');
     });
   },
@@ -270,9 +342,19 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
       await writeThrough(c, 'wsgate-commit.txt', `commit ${ctx.runId}`);
       const message = `wsgate commit ${ctx.runId}`;
       c.send(chat(`Commit all changes with message '${message}'`));
-      const [ex, res] = await c.expect([{ type: 'tool_execution', where: tool('git_commit') }, { type: 'tool_result', where: tool('git_commit') }, { type: 'message_complete' }], ['error']);
+      const [ex, res] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('git_commit') },
+          { type: 'tool_result', where: tool('git_commit') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
       assert((ex!.input as Msg).message === message && res!.error === undefined, 'git_commit events');
-      assert(head() !== before && git(ctx.project, 'log', '-1', '--format=%s').trim() === message, 'commit on top of git log');
+      assert(
+        head() !== before && git(ctx.project, 'log', '-1', '--format=%s').trim() === message,
+        'commit on top of git log',
+      );
     });
   },
   async 'more-tools'(ctx) {
@@ -280,18 +362,42 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
       await writeThrough(c, 'wsgate-history.txt', `base ${ctx.runId}`);
       const message = `wsgate history ${ctx.runId}`;
       c.send(chat(`Commit all changes with message '${message}'`));
-      const [commit] = await c.expect([{ type: 'tool_result', where: tool('git_commit') }, { type: 'message_complete' }], ['error']);
+      const [commit] = await c.expect(
+        [{ type: 'tool_result', where: tool('git_commit') }, { type: 'message_complete' }],
+        ['error'],
+      );
       assert(commit!.error === undefined, 'git_commit');
       c.send(chat(`Search for 'base ${ctx.runId}'`));
-      const [, found] = await c.expect([{ type: 'tool_execution', where: tool('search_files') }, { type: 'tool_result', where: tool('search_files') }, { type: 'message_complete' }], ['error']);
+      const [, found] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('search_files') },
+          { type: 'tool_result', where: tool('search_files') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
       assert(found!.error === undefined && String(found!.result).includes('wsgate-history.txt'), 'search_files');
       await writeThrough(c, 'wsgate-history.txt', `changed ${ctx.runId}`);
       c.send(chat('Git diff'));
-      const [, diff] = await c.expect([{ type: 'tool_execution', where: tool('git_diff') }, { type: 'tool_result', where: tool('git_diff') }, { type: 'message_complete' }], ['error']);
+      const [, diff] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('git_diff') },
+          { type: 'tool_result', where: tool('git_diff') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
       assert(diff!.error === undefined && String(diff!.result).includes(`+changed ${ctx.runId}`), 'git_diff');
       assert(git(ctx.project, 'diff').includes(`+changed ${ctx.runId}`), 'real git diff');
       c.send(chat('Show the last 3 commits'));
-      const [, gitLog] = await c.expect([{ type: 'tool_execution', where: tool('git_log') }, { type: 'tool_result', where: tool('git_log') }, { type: 'message_complete' }], ['error']);
+      const [, gitLog] = await c.expect(
+        [
+          { type: 'tool_execution', where: tool('git_log') },
+          { type: 'tool_result', where: tool('git_log') },
+          { type: 'message_complete' },
+        ],
+        ['error'],
+      );
       assert(gitLog!.error === undefined && String(gitLog!.result).includes(message), 'git_log');
       assert(git(ctx.project, 'log', '-1', '--format=%s').trim() === message, 'last commit message');
     });
@@ -330,7 +436,10 @@ const GATES: Record<string, (ctx: Ctx) => Promise<void>> = {
   async logs(ctx) {
     const r = await httpJson('GET', `${ctx.httpUrl}/health`);
     assert(typeof r.json.logDir === 'string', 'logDir');
-    assert(existsSync(path.join(r.json.logDir, 'combined.log')) && existsSync(path.join(r.json.logDir, 'error.log')), 'log files');
+    assert(
+      existsSync(path.join(r.json.logDir, 'combined.log')) && existsSync(path.join(r.json.logDir, 'error.log')),
+      'log files',
+    );
   },
   async sessions(ctx) {
     const c = await Client.open(ctx.url);
@@ -416,7 +525,8 @@ async function main(): Promise<void> {
   const only: string[] = [];
   for (let i = 0; i < argv.length; i++) if (argv[i] === '--gate') only.push(argv[++i]!);
   const ids = only.length ? only : Object.keys(GATES);
-  for (const id of ids) if (!GATES[id]) throw new Error(`the floor has no version of gate ${id}: add one to bench/floor.ts`);
+  for (const id of ids)
+    if (!GATES[id]) throw new Error(`the floor has no version of gate ${id}: add one to bench/floor.ts`);
 
   const started = performance.now();
   const project = mkdtempSync(path.join(os.tmpdir(), 'wsgate-floor-'));

@@ -15,7 +15,10 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = 'the file was written and the tool returned its result so the session goes on with the next step of the plan'.split(' ');
+const WORDS =
+  'the file was written and the tool returned its result so the session goes on with the next step of the plan'.split(
+    ' ',
+  );
 
 /**
  * What wscat prints for an agent session: after every line the driver writes, a `> ` prompt glued in
@@ -53,10 +56,22 @@ function recordedStream(messages: number): { text: string; prompts: number; fram
     const tools = ['write_file', 'read_file', 'list_files', 'execute_command', 'git_status'];
     const toolName = tools[Math.floor(r() * tools.length)]!;
     const turn: unknown[] = [];
-    for (let i = 0, n = 2 + Math.floor(r() * 6); i < n; i++) turn.push({ type: 'content_delta', delta: words(1 + Math.floor(r() * 8)) + ' ', timestamp: ts() });
-    turn.push({ type: 'tool_execution', tool: toolName, input: { path: `src/dir-${m % 17}/file-${m}.ts`, content: `export const x${m} = "${words(6)}";\n` }, timestamp: ts() });
-    turn.push({ type: 'tool_result', tool: toolName, result: Array.from({ length: 1 + Math.floor(r() * 12) }, (_, k) => `line ${k}: "${words(5)}"\t{${k}}`).join('\n'), timestamp: ts() });
-    for (let i = 0, n = 1 + Math.floor(r() * 4); i < n; i++) turn.push({ type: 'content_delta', delta: words(1 + Math.floor(r() * 8)) + ' ', timestamp: ts() });
+    for (let i = 0, n = 2 + Math.floor(r() * 6); i < n; i++)
+      turn.push({ type: 'content_delta', delta: words(1 + Math.floor(r() * 8)) + ' ', timestamp: ts() });
+    turn.push({
+      type: 'tool_execution',
+      tool: toolName,
+      input: { path: `src/dir-${m % 17}/file-${m}.ts`, content: `export const x${m} = "${words(6)}";\n` },
+      timestamp: ts(),
+    });
+    turn.push({
+      type: 'tool_result',
+      tool: toolName,
+      result: Array.from({ length: 1 + Math.floor(r() * 12) }, (_, k) => `line ${k}: "${words(5)}"\t{${k}}`).join('\n'),
+      timestamp: ts(),
+    });
+    for (let i = 0, n = 1 + Math.floor(r() * 4); i < n; i++)
+      turn.push({ type: 'content_delta', delta: words(1 + Math.floor(r() * 8)) + ' ', timestamp: ts() });
     turn.push({ type: 'message_complete', messageId: `m-${m}`, tokensUsed: Math.floor(r() * 500), timestamp: ts() });
     for (const msg of turn) {
       if (m >= messages) break;
@@ -102,7 +117,9 @@ function recorded(messages: number) {
     const ms = performance.now() - t;
     const cpu = process.cpuUsage(cpu0);
     if (frames !== stream.frames || json !== stream.frames || controls !== stream.controls) {
-      throw new Error(`parser mis-split the stream: ${frames} frames (${json} JSON), ${controls} control lines; expected ${stream.frames} and ${stream.controls}`);
+      throw new Error(
+        `parser mis-split the stream: ${frames} frames (${json} JSON), ${controls} control lines; expected ${stream.frames} and ${stream.controls}`,
+      );
     }
     counted = frames + controls;
     if (pass > 0) {
@@ -111,7 +128,12 @@ function recorded(messages: number) {
       cpuTimes.push((cpu.user + cpu.system) / 1000);
     }
   }
-  return report('recorded', counted, stream.text.length, times, cpuTimes, { frames: stream.frames, prompts: stream.prompts, controlLines: stream.controls, prettyPrinted: '~10%' });
+  return report('recorded', counted, stream.text.length, times, cpuTimes, {
+    frames: stream.frames,
+    prompts: stream.prompts,
+    controlLines: stream.controls,
+    prettyPrinted: '~10%',
+  });
 }
 
 function deltas(count: number) {
@@ -137,7 +159,14 @@ function deltas(count: number) {
   return report('deltas', count, count * line.length, times, cpuTimes, {});
 }
 
-function report(mode: string, messages: number, chars: number, times: number[], cpuTimes: number[], extra: Record<string, unknown>) {
+function report(
+  mode: string,
+  messages: number,
+  chars: number,
+  times: number[],
+  cpuTimes: number[],
+  extra: Record<string, unknown>,
+) {
   const sorted = [...times].sort((a, b) => a - b);
   const best = sorted[0]!;
   const median = sorted[sorted.length >> 1]!;

@@ -35,14 +35,32 @@ const BUDGET_S = Number(argv[argv.indexOf('--budget') + 1] || 0) || 170;
 const SECTIONS = ['gates', 'bare', 'parser', 'deltas', 'fifty', 'verdict'] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = argv.includes('--only') ? new Set(argv[argv.indexOf('--only') + 1]!.split(',') as Section[]) : null;
-for (const s of ONLY ?? []) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s} (sections: ${SECTIONS.join(', ')})`);
+for (const s of ONLY ?? [])
+  if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s} (sections: ${SECTIONS.join(', ')})`);
 const wants = (s: Section) => ONLY === null || ONLY.has(s);
 const RESULTS = path.join(ROOT, 'bench', 'results.json');
 const HISTORY_DOC = path.join(ROOT, 'docs', 'performance.md');
 const secondsLeft = () => BUDGET_S - (performance.now() - benchStarted) / 1000;
 
 /** The documented Gate 3A (protocol-notes "The full Gate 3A"): every default gate except `ping` and `sessions`. */
-const GATE_3A = ['connection', 'session-init', 'chat-stream', 'write-file', 'read-file', 'list-files', 'execute-command', 'git-status', 'git-commit', 'slash-help', 'health', 'logs', 'rest-sessions', 'error-recovery', 'tool-errors', 'concurrency'];
+const GATE_3A = [
+  'connection',
+  'session-init',
+  'chat-stream',
+  'write-file',
+  'read-file',
+  'list-files',
+  'execute-command',
+  'git-status',
+  'git-commit',
+  'slash-help',
+  'health',
+  'logs',
+  'rest-sessions',
+  'error-recovery',
+  'tool-errors',
+  'concurrency',
+];
 /**
  * Latency budgets are checks, not work: scaled up so a machine loaded by other jobs cannot turn a
  * timing run into a failed run (a failed run aborts the bench: its times would mean nothing).
@@ -51,13 +69,16 @@ const BUDGET_SCALE = ['--budget-scale', '20'];
 
 /** The default gates' ids and how many wscat connections each opens (`connect:` steps, `count:`). */
 function defaultGates(): { ids: string[]; connections: Map<string, number> } {
-  const doc = parseYaml(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as { gates: { id: string; steps: Record<string, unknown>[] }[] };
+  const doc = parseYaml(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as {
+    gates: { id: string; steps: Record<string, unknown>[] }[];
+  };
   const connections = new Map<string, number>();
   for (const g of doc.gates) {
     let n = 0;
     for (const step of g.steps) {
       const c = step.connect;
-      if (c !== undefined) n += typeof c === 'object' && c !== null && 'count' in c ? Number((c as { count: number }).count) : 1;
+      if (c !== undefined)
+        n += typeof c === 'object' && c !== null && 'count' in c ? Number((c as { count: number }).count) : 1;
     }
     connections.set(g.id, n);
   }
@@ -110,7 +131,14 @@ async function prepare(): Promise<string> {
   ensureTmp('runs');
   must(await timed(process.execPath, ['scripts/build.mjs']), 'npm run build');
   const floorBundle = path.join(TMP, 'floor.mjs');
-  const opts = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' } as const;
+  const opts = {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  } as const;
   await build({ ...opts, entryPoints: [path.join(ROOT, 'bench', 'floor.ts')], outfile: floorBundle });
   // The parser too, so its peak RSS is the parser's and node's, not the tsx loader's (~+30 MB).
   await build({ ...opts, entryPoints: [path.join(ROOT, 'bench', 'parser.ts')], outfile: path.join(TMP, 'parser.mjs') });
@@ -128,7 +156,14 @@ interface FloorRun {
 
 async function gatesVsFloor(floorBundle: string) {
   const gate3a = GATE_3A.flatMap((g) => ['--gate', g]);
-  const r = { full: [] as Timed[], g3a: [] as Timed[], floorFull: [] as Timed[], floor3a: [] as Timed[], floorFullIn: [] as FloorRun[], floor3aIn: [] as FloorRun[] };
+  const r = {
+    full: [] as Timed[],
+    g3a: [] as Timed[],
+    floorFull: [] as Timed[],
+    floor3a: [] as Timed[],
+    floorFullIn: [] as FloorRun[],
+    floor3aIn: [] as FloorRun[],
+  };
   const floor = async (args: string[], into: Timed[], inProc: FloorRun[]) => {
     const t = must(await timed(process.execPath, [floorBundle, ...args]), 'floor');
     into.push(t);
@@ -142,9 +177,15 @@ async function gatesVsFloor(floorBundle: string) {
     const roundStarted = performance.now();
     r.full.push(await harness([], 'full'));
     r.g3a.push(await harness(gate3a, 'gate3a'));
-    await floor(DEFAULT.ids.flatMap((g) => ['--gate', g]), r.floorFull, r.floorFullIn);
+    await floor(
+      DEFAULT.ids.flatMap((g) => ['--gate', g]),
+      r.floorFull,
+      r.floorFullIn,
+    );
     await floor(gate3a, r.floor3a, r.floor3aIn);
-    log(`  round ${i + 1}/${REPS}: full ${secs(r.full[i]!.wallMs)}, 3A ${secs(r.g3a[i]!.wallMs)}, floor ${secs(r.floorFull[i]!.wallMs)} / ${secs(r.floor3a[i]!.wallMs)}  (load ${loadAvg()[0]})`);
+    log(
+      `  round ${i + 1}/${REPS}: full ${secs(r.full[i]!.wallMs)}, 3A ${secs(r.g3a[i]!.wallMs)}, floor ${secs(r.floorFull[i]!.wallMs)} / ${secs(r.floor3a[i]!.wallMs)}  (load ${loadAvg()[0]})`,
+    );
     const roundS = (performance.now() - roundStarted) / 1000;
     if (i + 1 >= 3 && secondsLeft() - roundS < 75) {
       log(`  stopping after ${i + 1} rounds: the bench's ${BUDGET_S} s budget`);
@@ -152,14 +193,20 @@ async function gatesVsFloor(floorBundle: string) {
     }
   }
   if (r.floorFullIn[0]!.connections !== CONNECTIONS_ALL || r.floor3aIn[0]!.connections !== CONNECTIONS_3A) {
-    throw new Error(`the floor opened ${r.floorFullIn[0]!.connections}/${r.floor3aIn[0]!.connections} connections, gates.yaml ${CONNECTIONS_ALL}/${CONNECTIONS_3A}: bench/floor.ts is out of date`);
+    throw new Error(
+      `the floor opened ${r.floorFullIn[0]!.connections}/${r.floor3aIn[0]!.connections} connections, gates.yaml ${CONNECTIONS_ALL}/${CONNECTIONS_3A}: bench/floor.ts is out of date`,
+    );
   }
   const w = (ts: Timed[]) => stats(ts.map((t) => t.wallMs));
   const c = (ts: Timed[]) => stats(ts.map((t) => t.cpuMs ?? 0));
   return {
     harnessFull: { wallMs: w(r.full), cpuMs: c(r.full) },
     harness3a: { wallMs: w(r.g3a), cpuMs: c(r.g3a) },
-    floorFull: { processWallMs: w(r.floorFull), inProcessMs: stats(r.floorFullIn.map((f) => f.ms)), cpuMs: c(r.floorFull) },
+    floorFull: {
+      processWallMs: w(r.floorFull),
+      inProcessMs: stats(r.floorFullIn.map((f) => f.ms)),
+      cpuMs: c(r.floorFull),
+    },
     floor3a: { processWallMs: w(r.floor3a), inProcessMs: stats(r.floor3aIn.map((f) => f.ms)), cpuMs: c(r.floor3a) },
   };
 }
@@ -178,7 +225,10 @@ async function bareWscat(url: string, n = 10) {
     const timeFile = path.join(TMP, `bare-${i}.txt`);
     const started = performance.now();
     const child = TIME_BIN
-      ? spawn(TIME_BIN, ['-f', '%U %S', '-o', timeFile, process.execPath, bin, '-c', url, '-P', '--slash'], { stdio: ['pipe', 'pipe', 'pipe'], env })
+      ? spawn(TIME_BIN, ['-f', '%U %S', '-o', timeFile, process.execPath, bin, '-c', url, '-P', '--slash'], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env,
+        })
       : spawn(process.execPath, [bin, '-c', url, '-P', '--slash'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const exited = new Promise<void>((r) => child.once('close', () => r()));
     let out = '';
@@ -210,7 +260,10 @@ async function bareWscat(url: string, n = 10) {
 // 3. The parser alone (each case in its own process, for its own peak RSS).
 
 async function parserBench() {
-  const run = async (...args: string[]) => JSON.parse(must(await timed(process.execPath, [path.join(TMP, 'parser.mjs'), ...args]), `parser ${args[0]}`).stdout.trim()) as Record<string, number>;
+  const run = async (...args: string[]) =>
+    JSON.parse(
+      must(await timed(process.execPath, [path.join(TMP, 'parser.mjs'), ...args]), `parser ${args[0]}`).stdout.trim(),
+    ) as Record<string, number>;
   return { recorded: await run('recorded', '200000'), deltas: await run('deltas', String(DELTAS)) };
 }
 
@@ -227,7 +280,9 @@ async function millionDeltas(reps: number) {
     await ensureFreshBundle();
     runs.push(await deltaRun(DELTAS));
     const r = runs[i]!;
-    log(`  run ${i + 1}/${reps}: ${secs(r.wallMs)}, CPU ${secs(r.cpuMs ?? 0)}, CLI ${r.cliPeakRssMb} MB, wscat ${r.wscatPeakRssMb} MB, ${k(r.transcriptLines)} transcript lines  (load ${loadAvg()[0]})`);
+    log(
+      `  run ${i + 1}/${reps}: ${secs(r.wallMs)}, CPU ${secs(r.cpuMs ?? 0)}, CLI ${r.cliPeakRssMb} MB, wscat ${r.wscatPeakRssMb} MB, ${k(r.transcriptLines)} transcript lines  (load ${loadAvg()[0]})`,
+    );
   }
   const s = (f: (r: DeltaRun) => number) => stats(runs.map(f));
   return {
@@ -280,7 +335,9 @@ async function fifty(reps: number) {
     single.push(await harness(['--gates', file, '--gate', 'g01'], 'one'));
     parallel.push(await harness(['--gates', file, '--parallel', '8'], 'parallel8'));
     serial.push(await harness(['--gates', file], 'serial'));
-    log(`  round ${i + 1}/${reps}: one ${secs(single[i]!.wallMs)}, --parallel 8 ${secs(parallel[i]!.wallMs)}, serial ${secs(serial[i]!.wallMs)}  (load ${loadAvg()[0]})`);
+    log(
+      `  round ${i + 1}/${reps}: one ${secs(single[i]!.wallMs)}, --parallel 8 ${secs(parallel[i]!.wallMs)}, serial ${secs(serial[i]!.wallMs)}  (load ${loadAvg()[0]})`,
+    );
     if (i + 1 < reps && secondsLeft() < (performance.now() - roundStarted) / 1000) {
       log(`  stopping after ${i + 1} rounds: the bench's ${BUDGET_S} s budget`);
       break;
@@ -288,7 +345,11 @@ async function fifty(reps: number) {
   }
   const w = (ts: Timed[]) => stats(ts.map((t) => t.wallMs));
   const c = (ts: Timed[]) => stats(ts.map((t) => t.cpuMs ?? 0));
-  return { one: { wallMs: w(single), cpuMs: c(single) }, parallel8: { wallMs: w(parallel), cpuMs: c(parallel) }, serial: { wallMs: w(serial), cpuMs: c(serial) } };
+  return {
+    one: { wallMs: w(single), cpuMs: c(single) },
+    parallel8: { wallMs: w(parallel), cpuMs: c(parallel) },
+    serial: { wallMs: w(serial), cpuMs: c(serial) },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,12 +365,24 @@ interface Target {
 
 function target(name: string, goal: string, value: number, limit: number, show: (v: number) => string): Target {
   const met = value <= limit;
-  return { name, target: goal, measured: show(value), met, ...(met ? {} : { missedBy: `${show(value - limit)} over (${(value / limit).toFixed(2)}× the limit)` }) };
+  return {
+    name,
+    target: goal,
+    measured: show(value),
+    met,
+    ...(met ? {} : { missedBy: `${show(value - limit)} over (${(value / limit).toFixed(2)}× the limit)` }),
+  };
 }
 
 function atLeast(name: string, goal: string, value: number, limit: number, show: (v: number) => string): Target {
   const met = value >= limit;
-  return { name, target: goal, measured: show(value), met, ...(met ? {} : { missedBy: `${show(limit - value)} short (${(value / limit).toFixed(2)}× the target)` }) };
+  return {
+    name,
+    target: goal,
+    measured: show(value),
+    met,
+    ...(met ? {} : { missedBy: `${show(limit - value)} short (${(value / limit).toFixed(2)}× the target)` }),
+  };
 }
 
 function row(cells: string[], widths: number[]): string {
@@ -318,7 +391,11 @@ function row(cells: string[], widths: number[]): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return [row(rows[0]!, widths), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map((r) => row(r, widths))].join('\n');
+  return [
+    row(rows[0]!, widths),
+    '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
+    ...rows.slice(1).map((r) => row(r, widths)),
+  ].join('\n');
 }
 
 const ms = (s: Stats) => `${secs(s.median)} (min ${secs(s.min)})`;
@@ -353,7 +430,9 @@ function appendHistory(row: string): void {
 
 async function main(): Promise<void> {
   const load = { start: loadAvg() } as Record<string, number[]>;
-  log(`wsgate bench: ${machine().cores} × ${machine().cpu}, node ${process.version}, load ${loadAvg().join(' ')}, ${REPS} repetitions${ONLY ? `, only ${[...ONLY].join(', ')}` : ''}`);
+  log(
+    `wsgate bench: ${machine().cores} × ${machine().cpu}, node ${process.version}, load ${loadAvg().join(' ')}, ${REPS} repetitions${ONLY ? `, only ${[...ONLY].join(', ')}` : ''}`,
+  );
   const before: unknown = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : undefined;
   const floorBundle = await prepare();
   const step = (n: number, what: string) => log(`${n}/6 ${what}`);
@@ -368,7 +447,12 @@ async function main(): Promise<void> {
   let bare: Awaited<ReturnType<typeof bareWscat>> | undefined;
   if (wants('bare')) {
     step(2, 'bare wscat');
-    const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: ensureTmp('bare-project'), dataDir: ensureTmp('bare-data') });
+    const server = await startReferenceServer({
+      host: '127.0.0.1',
+      port: 0,
+      root: ensureTmp('bare-project'),
+      dataDir: ensureTmp('bare-data'),
+    });
     try {
       bare = await bareWscat(server.url);
     } finally {
@@ -413,41 +497,122 @@ async function main(): Promise<void> {
     const perConn3a = (gates.harness3a.wallMs.median - gates.floor3a.processWallMs.median) / CONNECTIONS_3A;
     const ratioFull = gates.harnessFull.wallMs.median / gates.floorFull.processWallMs.median;
     const ratio3a = gates.harness3a.wallMs.median / gates.floor3a.processWallMs.median;
-    derived = { ratioFull, ratio3a, perConnectionOverheadMsFull: Math.round(perConnFull), perConnectionOverheadMs3a: Math.round(perConn3a) };
-    targets.push(target('gate3a', 'Gate 3A alone < 1.5 s wall', gates.harness3a.wallMs.median, 1500, secs), target('fullGates', 'whole gates.yaml < 3 s wall', gates.harnessFull.wallMs.median, 3000, secs));
+    derived = {
+      ratioFull,
+      ratio3a,
+      perConnectionOverheadMsFull: Math.round(perConnFull),
+      perConnectionOverheadMs3a: Math.round(perConn3a),
+    };
+    targets.push(
+      target('gate3a', 'Gate 3A alone < 1.5 s wall', gates.harness3a.wallMs.median, 1500, secs),
+      target('fullGates', 'whole gates.yaml < 3 s wall', gates.harnessFull.wallMs.median, 3000, secs),
+    );
     if (bare) {
       const allowFull = 1.5 * gates.floorFull.processWallMs.median + CONNECTIONS_ALL * bare.wallMs.median;
       const allow3a = 1.5 * gates.floor3a.processWallMs.median + CONNECTIONS_3A * bare.wallMs.median;
       targets.push(
-        target('harnessVsFloor', `harness ≤ 1.5 × floor + ${CONNECTIONS_ALL} × bare wscat (${secs(allowFull)})`, gates.harnessFull.wallMs.median, allowFull, secs),
-        target('harnessVsFloor3a', `Gate 3A ≤ 1.5 × floor + ${CONNECTIONS_3A} × bare wscat (${secs(allow3a)})`, gates.harness3a.wallMs.median, allow3a, secs),
+        target(
+          'harnessVsFloor',
+          `harness ≤ 1.5 × floor + ${CONNECTIONS_ALL} × bare wscat (${secs(allowFull)})`,
+          gates.harnessFull.wallMs.median,
+          allowFull,
+          secs,
+        ),
+        target(
+          'harnessVsFloor3a',
+          `Gate 3A ≤ 1.5 × floor + ${CONNECTIONS_3A} × bare wscat (${secs(allow3a)})`,
+          gates.harness3a.wallMs.median,
+          allow3a,
+          secs,
+        ),
       );
     }
     rows.push(
-      [`./scripts/test-websocket.sh, all ${DEFAULT.ids.length} gates`, ms(gates.harnessFull.wallMs), `CPU ${secs(gates.harnessFull.cpuMs.median)} (CLI + wscat children); ${CONNECTIONS_ALL} connections`],
-      [`floor, all ${DEFAULT.ids.length} gates (process)`, ms(gates.floorFull.processWallMs), `in-process ${ms(gates.floorFull.inProcessMs)}; CPU ${secs(gates.floorFull.cpuMs.median)}`],
+      [
+        `./scripts/test-websocket.sh, all ${DEFAULT.ids.length} gates`,
+        ms(gates.harnessFull.wallMs),
+        `CPU ${secs(gates.harnessFull.cpuMs.median)} (CLI + wscat children); ${CONNECTIONS_ALL} connections`,
+      ],
+      [
+        `floor, all ${DEFAULT.ids.length} gates (process)`,
+        ms(gates.floorFull.processWallMs),
+        `in-process ${ms(gates.floorFull.inProcessMs)}; CPU ${secs(gates.floorFull.cpuMs.median)}`,
+      ],
       ['  harness / floor', `${ratioFull.toFixed(2)}×`, `${Math.round(perConnFull)} ms per connection over the floor`],
-      ['Gate 3A (15 gates)', ms(gates.harness3a.wallMs), `CPU ${secs(gates.harness3a.cpuMs.median)}; ${CONNECTIONS_3A} connections`],
+      [
+        'Gate 3A (15 gates)',
+        ms(gates.harness3a.wallMs),
+        `CPU ${secs(gates.harness3a.cpuMs.median)}; ${CONNECTIONS_3A} connections`,
+      ],
       ['floor, Gate 3A (process)', ms(gates.floor3a.processWallMs), `in-process ${ms(gates.floor3a.inProcessMs)}`],
       ['  harness / floor', `${ratio3a.toFixed(2)}×`, `${Math.round(perConn3a)} ms per connection over the floor`],
     );
   }
-  if (bare) rows.push(['bare wscat: start, open, close', ms(bare.wallMs), `socket open after ${ms(bare.openWallMs)}; CPU ${bare.cpuMs ? ms(bare.cpuMs) : 'n/a'}`]);
+  if (bare)
+    rows.push([
+      'bare wscat: start, open, close',
+      ms(bare.wallMs),
+      `socket open after ${ms(bare.openWallMs)}; CPU ${bare.cpuMs ? ms(bare.cpuMs) : 'n/a'}`,
+    ]);
   if (parser) {
     targets.push(
-      atLeast('parser', 'parser ≥ 200,000 msg/s (recorded stream)', parser.recorded.msgPerSec!, 200_000, (v) => `${k(Math.round(v))} msg/s`),
-      atLeast('parserDeltas', 'parser ≥ 200,000 msg/s (1M deltas)', parser.deltas.msgPerSec!, 200_000, (v) => `${k(Math.round(v))} msg/s`),
-      target('rssParser', `peak RSS < 100 MB, ${k(DELTAS)} deltas, parser alone`, parser.deltas.peakRssMb!, 100, (v) => `${v} MB`),
+      atLeast(
+        'parser',
+        'parser ≥ 200,000 msg/s (recorded stream)',
+        parser.recorded.msgPerSec!,
+        200_000,
+        (v) => `${k(Math.round(v))} msg/s`,
+      ),
+      atLeast(
+        'parserDeltas',
+        'parser ≥ 200,000 msg/s (1M deltas)',
+        parser.deltas.msgPerSec!,
+        200_000,
+        (v) => `${k(Math.round(v))} msg/s`,
+      ),
+      target(
+        'rssParser',
+        `peak RSS < 100 MB, ${k(DELTAS)} deltas, parser alone`,
+        parser.deltas.peakRssMb!,
+        100,
+        (v) => `${v} MB`,
+      ),
     );
     rows.push(
-      ['parser, recorded stream', `${k(parser.recorded.msgPerSec!)} msg/s`, `${k(parser.recorded.messages!)} msgs, ${parser.recorded.mb} MB, ${parser.recorded.mbPerSec} MB/s; ${k(parser.recorded.cpuMsgPerSec!)} msg/s of CPU`],
-      [`parser, ${k(DELTAS)} deltas`, `${k(parser.deltas.msgPerSec!)} msg/s`, `peak RSS ${parser.deltas.peakRssMb} MB; ${k(parser.deltas.cpuMsgPerSec!)} msg/s of CPU`],
+      [
+        'parser, recorded stream',
+        `${k(parser.recorded.msgPerSec!)} msg/s`,
+        `${k(parser.recorded.messages!)} msgs, ${parser.recorded.mb} MB, ${parser.recorded.mbPerSec} MB/s; ${k(parser.recorded.cpuMsgPerSec!)} msg/s of CPU`,
+      ],
+      [
+        `parser, ${k(DELTAS)} deltas`,
+        `${k(parser.deltas.msgPerSec!)} msg/s`,
+        `peak RSS ${parser.deltas.peakRssMb} MB; ${k(parser.deltas.cpuMsgPerSec!)} msg/s of CPU`,
+      ],
     );
   }
   if (million) {
-    targets.push(target('rss', `peak RSS < 100 MB, ${k(DELTAS)} deltas end to end (CLI)`, million.cliPeakRssMb.max, 100, (v) => `${v} MB`));
-    if (million.transcriptLines < DELTAS) targets.push({ name: 'transcript', target: `transcript.jsonl holds ≥ ${k(DELTAS)} lines`, measured: k(million.transcriptLines), met: false });
-    rows.push([`${k(DELTAS)} deltas end to end (CLI + wscat)`, ms(million.wallMs), `${k(million.framesPerSec)} frames/s; CPU ${ms(million.cpuMs)}; peak RSS CLI ${million.cliPeakRssMb.min}–${million.cliPeakRssMb.max} MB (${million.baselineCliPeakRssMb} MB with 1 delta), wscat ${million.wscatPeakRssMb.median} MB; transcript ${k(million.transcriptLines)} lines, ${million.transcriptMb} MB`]);
+    targets.push(
+      target(
+        'rss',
+        `peak RSS < 100 MB, ${k(DELTAS)} deltas end to end (CLI)`,
+        million.cliPeakRssMb.max,
+        100,
+        (v) => `${v} MB`,
+      ),
+    );
+    if (million.transcriptLines < DELTAS)
+      targets.push({
+        name: 'transcript',
+        target: `transcript.jsonl holds ≥ ${k(DELTAS)} lines`,
+        measured: k(million.transcriptLines),
+        met: false,
+      });
+    rows.push([
+      `${k(DELTAS)} deltas end to end (CLI + wscat)`,
+      ms(million.wallMs),
+      `${k(million.framesPerSec)} frames/s; CPU ${ms(million.cpuMs)}; peak RSS CLI ${million.cliPeakRssMb.min}–${million.cliPeakRssMb.max} MB (${million.baselineCliPeakRssMb} MB with 1 delta), wscat ${million.wscatPeakRssMb.median} MB; transcript ${k(million.transcriptLines)} lines, ${million.transcriptMb} MB`,
+    ]);
   }
   let parRatio: number | undefined;
   if (fiftyRes) {
@@ -455,23 +620,53 @@ async function main(): Promise<void> {
     targets.push(target('parallel', '--parallel 8 on 50 gates ≤ 3 × one gate', parRatio, 3, (v) => `${v.toFixed(2)}×`));
     rows.push(
       ['50 gates, serial', ms(fiftyRes.serial.wallMs), `CPU ${secs(fiftyRes.serial.cpuMs.median)}`],
-      ['50 gates, --parallel 8', ms(fiftyRes.parallel8.wallMs), `CPU ${secs(fiftyRes.parallel8.cpuMs.median)}; ${(fiftyRes.serial.wallMs.median / fiftyRes.parallel8.wallMs.median).toFixed(2)}× faster than serial`],
+      [
+        '50 gates, --parallel 8',
+        ms(fiftyRes.parallel8.wallMs),
+        `CPU ${secs(fiftyRes.parallel8.cpuMs.median)}; ${(fiftyRes.serial.wallMs.median / fiftyRes.parallel8.wallMs.median).toFixed(2)}× faster than serial`,
+      ],
       ['1 gate alone', ms(fiftyRes.one.wallMs), `--parallel 8 / one gate = ${parRatio.toFixed(2)}×`],
     );
   }
   for (const v of verdicts ?? []) {
-    if (v.server === 'healthy') targets.push(target(`verdict-${v.server}`, 'healthy default run < 3 s (time to verdict)', v.wallMs.median, 3000, secs));
-    else targets.push(target(`verdict-${v.server}`, `${v.server}: exit 1 in ≤ 10 s`, v.exit === 1 ? v.wallMs.median : Infinity, 10_000, secs));
+    if (v.server === 'healthy')
+      targets.push(
+        target(`verdict-${v.server}`, 'healthy default run < 3 s (time to verdict)', v.wallMs.median, 3000, secs),
+      );
+    else
+      targets.push(
+        target(
+          `verdict-${v.server}`,
+          `${v.server}: exit 1 in ≤ 10 s`,
+          v.exit === 1 ? v.wallMs.median : Infinity,
+          10_000,
+          secs,
+        ),
+      );
   }
-  const verdictRows = verdicts ? [['server', 'exit', 'time to verdict, median (min)', 'gates'], ...verdicts.map((v) => [v.server, String(v.exit), ms(v.wallMs), v.gates])] : null;
-  const targetRows = [['target', 'measured', 'verdict'], ...targets.map((t) => [t.target, t.measured, t.met ? 'met' : `MISSED: ${t.missedBy ?? ''}`])];
+  const verdictRows = verdicts
+    ? [
+        ['server', 'exit', 'time to verdict, median (min)', 'gates'],
+        ...verdicts.map((v) => [v.server, String(v.exit), ms(v.wallMs), v.gates]),
+      ]
+    : null;
+  const targetRows = [
+    ['target', 'measured', 'verdict'],
+    ...targets.map((t) => [t.target, t.measured, t.met ? 'met' : `MISSED: ${t.missedBy ?? ''}`]),
+  ];
 
   const results = {
     date: new Date().toISOString(),
     machine: machine(),
     load,
     ...(ONLY ? { only: [...ONLY] } : {}),
-    repetitions: { asked: REPS, gatesVsFloor: gates?.harnessFull.wallMs.n, fiftyGates: fiftyRes?.serial.wallMs.n, bareWscat: bare?.wallMs.n, deltas: million?.wallMs.n },
+    repetitions: {
+      asked: REPS,
+      gatesVsFloor: gates?.harnessFull.wallMs.n,
+      fiftyGates: fiftyRes?.serial.wallMs.n,
+      bareWscat: bare?.wallMs.n,
+      deltas: million?.wallMs.n,
+    },
     budgetSeconds: BUDGET_S,
     defaultGates: DEFAULT.ids,
     gate3a: GATE_3A,
@@ -490,14 +685,34 @@ async function main(): Promise<void> {
   const comparisons = compare(before, results);
   const regressions = comparisons.filter((c) => c.verdict === 'regression');
   const out = ONLY ? path.join(ensureTmp(), 'results-partial.json') : RESULTS;
-  writeFileSync(out, JSON.stringify({ ...results, comparedWith: (before as { date?: string } | undefined)?.date ?? null, regressions: regressions.map((c) => c.name) }, null, 2) + '\n');
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        ...results,
+        comparedWith: (before as { date?: string } | undefined)?.date ?? null,
+        regressions: regressions.map((c) => c.name),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   if (!ONLY) appendHistory(historyRow(results, comparisons));
   const m = machine();
-  process.stdout.write(`\nwsgate bench · ${m.cores} × ${m.cpu} · node ${m.node} · load avg ${load.start!.join('/')} → ${load.end!.join('/')} · ${results.date.slice(0, 10)}\n\n`);
-  process.stdout.write(table(rows) + '\n\n' + (verdictRows ? table(verdictRows) + '\n\n' : '') + table(targetRows) + '\n\n');
+  process.stdout.write(
+    `\nwsgate bench · ${m.cores} × ${m.cpu} · node ${m.node} · load avg ${load.start!.join('/')} → ${load.end!.join('/')} · ${results.date.slice(0, 10)}\n\n`,
+  );
+  process.stdout.write(
+    table(rows) + '\n\n' + (verdictRows ? table(verdictRows) + '\n\n' : '') + table(targetRows) + '\n\n',
+  );
   const since = (before as { date?: string } | undefined)?.date?.slice(0, 16).replace('T', ' ') ?? 'nothing recorded';
-  process.stdout.write(`Compared with the last recorded run (${since}); beyond noise = worse by > 25 % with no overlap of the ranges:\n\n${table(comparisonRows(comparisons))}\n\n`);
-  if (regressions.length) process.stdout.write(`REGRESSION: ${regressions.map((c) => `${c.name} ${c.ratio!.toFixed(2)}× the recorded median`).join('; ')}\n`);
+  process.stdout.write(
+    `Compared with the last recorded run (${since}); beyond noise = worse by > 25 % with no overlap of the ranges:\n\n${table(comparisonRows(comparisons))}\n\n`,
+  );
+  if (regressions.length)
+    process.stdout.write(
+      `REGRESSION: ${regressions.map((c) => `${c.name} ${c.ratio!.toFixed(2)}× the recorded median`).join('; ')}\n`,
+    );
   else process.stdout.write('no regression beyond noise\n');
   process.stdout.write(`wrote ${path.relative(ROOT, out)} (${elapsed()} s)\n`);
   process.exitCode = regressions.length ? 1 : 0;

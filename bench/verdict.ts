@@ -41,19 +41,39 @@ const targets: Record<string, (project: string) => Promise<Target>> = {
     const sockets = new Set<net.Socket>();
     const s = net.createServer((c) => (sockets.add(c), c.on('error', () => undefined)));
     const port = await listen(s);
-    return { url: `ws://127.0.0.1:${port}/ws`, close: async () => (sockets.forEach((c) => c.destroy()), await new Promise<void>((r) => s.close(() => r()))) };
+    return {
+      url: `ws://127.0.0.1:${port}/ws`,
+      close: async () => (sockets.forEach((c) => c.destroy()), await new Promise<void>((r) => s.close(() => r()))),
+    };
   },
   'upgrades, then never answers': async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((r) => wss.once('listening', r));
-    return { url: `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ws`, close: async () => (wss.clients.forEach((c) => c.terminate()), await new Promise<void>((r) => wss.close(() => r()))) };
+    return {
+      url: `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ws`,
+      close: async () => (
+        wss.clients.forEach((c) => c.terminate()), await new Promise<void>((r) => wss.close(() => r()))
+      ),
+    };
   },
   'serve --fault no-session': async (project) => {
-    const s = await startReferenceServer({ host: '127.0.0.1', port: 0, root: project, dataDir: ensureTmp('verdict-data'), faults: ['no-session'] });
+    const s = await startReferenceServer({
+      host: '127.0.0.1',
+      port: 0,
+      root: project,
+      dataDir: ensureTmp('verdict-data'),
+      faults: ['no-session'],
+    });
     return { url: s.url, close: () => s.close() };
   },
   'serve --fault no-tool-events': async (project) => {
-    const s = await startReferenceServer({ host: '127.0.0.1', port: 0, root: project, dataDir: ensureTmp('verdict-data'), faults: ['no-tool-events'] });
+    const s = await startReferenceServer({
+      host: '127.0.0.1',
+      port: 0,
+      root: project,
+      dataDir: ensureTmp('verdict-data'),
+      faults: ['no-tool-events'],
+    });
     return { url: s.url, close: () => s.close() };
   },
 };
@@ -91,5 +111,8 @@ export async function timeToVerdict(reps: number): Promise<VerdictRow[]> {
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
   const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] || 0) || 3;
-  for (const r of await timeToVerdict(reps)) process.stdout.write(`${r.server.padEnd(32)} exit ${r.exit}  median ${(r.wallMs.median / 1000).toFixed(2)} s (min ${(r.wallMs.min / 1000).toFixed(2)} s)  ${r.gates}\n`);
+  for (const r of await timeToVerdict(reps))
+    process.stdout.write(
+      `${r.server.padEnd(32)} exit ${r.exit}  median ${(r.wallMs.median / 1000).toFixed(2)} s (min ${(r.wallMs.min / 1000).toFixed(2)} s)  ${r.gates}\n`,
+    );
 }

@@ -30,7 +30,10 @@ export const EXIT = { passed: 0, failed: 1, usage: 2, harness: 3, unchecked: 4, 
 
 /** Thrown only across module boundaries to abort a command; always caught by the CLI. */
 export class HarnessFailure extends Error {
-  constructor(readonly errors: HarnessError[], readonly exitCode: number) {
+  constructor(
+    readonly errors: HarnessError[],
+    readonly exitCode: number,
+  ) {
     super(errors.map(formatError).join('\n'));
   }
 }

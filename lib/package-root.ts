@@ -41,6 +41,7 @@ export function packageFileRef(dir: string, file: string, form: 'url' | 'path' =
   // From a subfolder of the project the package is up and into node_modules: still relative, so the
   // committed file works on every clone (an absolute file:// URL holds only on this machine).
   const up = parts.findIndex((x) => x !== '..');
-  if (rel && !path.isAbsolute(rel) && up > 0 && parts[up] === 'node_modules' && !parts.slice(up).includes('..')) return parts.join('/');
+  if (rel && !path.isAbsolute(rel) && up > 0 && parts[up] === 'node_modules' && !parts.slice(up).includes('..'))
+    return parts.join('/');
   return form === 'url' ? pathToFileURL(file).href : file;
 }

@@ -120,7 +120,11 @@ export function checkAccess(req: http.IncomingMessage, policy: AccessPolicy, upg
     }
   }
   const origin = req.headers.origin;
-  if (origin !== undefined && (upgrade || STATE_CHANGING_METHODS.has(req.method ?? 'GET')) && !originAllowed(origin, policy)) {
+  if (
+    origin !== undefined &&
+    (upgrade || STATE_CHANGING_METHODS.has(req.method ?? 'GET')) &&
+    !originAllowed(origin, policy)
+  ) {
     return { status: 403, reason: `Origin not allowed: ${origin} (see --allow-origin)` };
   }
   if (policy.token !== undefined) {

@@ -24,7 +24,9 @@ export type OptionText = Record<string, string | boolean | string[] | undefined>
 
 /** `[--host HOST] [--fault NAME]...`: the options part of a usage line, in table order. */
 export function usageOptions(options: OptionTable): string {
-  return Object.values(options).map((o) => `[--${o.name}${o.value ? ` ${o.value}` : ''}]${o.repeatable ? '...' : ''}`).join(' ');
+  return Object.values(options)
+    .map((o) => `[--${o.name}${o.value ? ` ${o.value}` : ''}]${o.repeatable ? '...' : ''}`)
+    .join(' ');
 }
 
 const HELP_COLUMN = 22;
@@ -44,7 +46,12 @@ export function optionLines(options: OptionTable): string {
 /** Splits argv into option texts and positionals; an unknown or malformed option is a UsageError. */
 export function readOptions(options: OptionTable, argv: string[]): { values: OptionText; positionals: string[] } {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const o of Object.values(options)) config[o.name] = { type: o.value ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}), ...(o.repeatable ? { multiple: true } : {}) };
+  for (const o of Object.values(options))
+    config[o.name] = {
+      type: o.value ? 'string' : 'boolean',
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.repeatable ? { multiple: true } : {}),
+    };
   try {
     const { values, positionals } = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
     return { values: values as OptionText, positionals };
@@ -66,7 +73,9 @@ function refusal(message: string, argv: string[], names: string[]): string {
   if (flag && / does not take an argument/.test(line)) return `${flag} takes no value`;
   if (flag && / argument is ambiguous/.test(line)) {
     const next = argv[argv.indexOf(flag) + 1];
-    return next === undefined ? `${flag} needs a value` : `${flag} needs a value, but the next argument "${next}" starts with "-" (write ${flag}=${next} if it is the value)`;
+    return next === undefined
+      ? `${flag} needs a value`
+      : `${flag} needs a value, but the next argument "${next}" starts with "-" (write ${flag}=${next} if it is the value)`;
   }
   return line.replace(/\. To specify a positional argument.*$/s, '');
 }
@@ -86,7 +95,11 @@ function levenshtein(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }

@@ -39,7 +39,11 @@ export async function handleChat(ctx: ServerContext, out: Outbox, binding: Bindi
 
   const outcomes: Array<[ToolCall, ToolOutcome]> = [];
   if (thePlan.kind === 'tools') {
-    const toolCtx = { projectPath: session.projectPath, execTimeoutMs: ctx.execTimeoutMs, onChildStart: ctx.trackChild };
+    const toolCtx = {
+      projectPath: session.projectPath,
+      execTimeoutMs: ctx.execTimeoutMs,
+      onChildStart: ctx.trackChild,
+    };
     for (const call of thePlan.calls) {
       if (!faults.has('no-tool-events')) out.send({ type: 'tool_execution', tool: call.tool, input: call.input });
       const started = Date.now();
@@ -54,7 +58,11 @@ export async function handleChat(ctx: ServerContext, out: Outbox, binding: Bindi
         ...(outcome.ok ? {} : { error: outcome.error.split('\n', 1)[0] }),
       });
       if (!faults.has('no-tool-events') && !faults.has('no-tool-result')) {
-        out.send({ type: 'tool_result', tool: call.tool, ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }) });
+        out.send({
+          type: 'tool_result',
+          tool: call.tool,
+          ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
+        });
       }
       outcomes.push([call, outcome]);
     }
@@ -68,6 +76,10 @@ export async function handleChat(ctx: ServerContext, out: Outbox, binding: Bindi
     s.lastActiveAt = new Date().toISOString();
   });
   if (!faults.has('no-complete')) {
-    out.send({ type: 'message_complete', messageId: crypto.randomUUID(), tokensUsed: countWords(intro) + countWords(closing) });
+    out.send({
+      type: 'message_complete',
+      messageId: crypto.randomUUID(),
+      tokensUsed: countWords(intro) + countWords(closing),
+    });
   }
 }

@@ -9,25 +9,79 @@ import { optionLines, readOptions, usageOptions, UsageError, type OptionText } f
 export const TOKEN_ENV = 'WSGATE_SERVE_TOKEN';
 
 export const SERVE_FLAGS = {
-  host: { name: 'host', value: 'HOST', help: 'address to listen on (default 127.0.0.1); any other than loopback needs\n--allow-remote' },
+  host: {
+    name: 'host',
+    value: 'HOST',
+    help: 'address to listen on (default 127.0.0.1); any other than loopback needs\n--allow-remote',
+  },
   port: { name: 'port', value: 'N', help: 'port, 0 for a free one (default 3001)' },
-  root: { name: 'root', value: 'DIR', help: 'project folder for sessions that name none; sessions only on it and below\n(default: current folder)' },
-  dataDir: { name: 'data-dir', value: 'DIR', help: 'private folder for sessions.json: yours, not group/other-writable\n(default: a new private temp folder each start)' },
+  root: {
+    name: 'root',
+    value: 'DIR',
+    help: 'project folder for sessions that name none; sessions only on it and below\n(default: current folder)',
+  },
+  dataDir: {
+    name: 'data-dir',
+    value: 'DIR',
+    help: 'private folder for sessions.json: yours, not group/other-writable\n(default: a new private temp folder each start)',
+  },
   logDir: { name: 'log-dir', value: 'DIR', help: 'where combined.log and error.log go (default: DATA_DIR/logs)' },
-  faults: { name: 'fault', value: 'NAME', repeatable: true, help: 'misbehave on purpose; repeatable (see --list-faults)' },
+  faults: {
+    name: 'fault',
+    value: 'NAME',
+    repeatable: true,
+    help: 'misbehave on purpose; repeatable (see --list-faults)',
+  },
   pingIntervalMs: { name: 'ping-interval', value: 'MS', help: 'server ping period (default 30000)' },
   slowMs: { name: 'slow-ms', value: 'MS', help: 'delay used by the slow fault (default 6000)' },
-  maxSessions: { name: 'max-sessions', value: 'N', help: 'sessions kept at once; a new one beyond drops the least recently active\n(default 1000)' },
+  maxSessions: {
+    name: 'max-sessions',
+    value: 'N',
+    help: 'sessions kept at once; a new one beyond drops the least recently active\n(default 1000)',
+  },
   sessionTtl: { name: 'session-ttl', value: 'S', help: 'a session idle for S seconds is dropped (default 3600)' },
-  allowOrigins: { name: 'allow-origin', value: 'ORIGIN', repeatable: true, help: 'a web page origin (http(s)://host[:port]) admitted besides loopback ones;\nrepeatable. Requests with another Origin header get 403; clients that send\nnone are unaffected' },
-  allowHosts: { name: 'allow-host', value: 'NAME', repeatable: true, help: 'a Host header name (or name:port) admitted besides 127.0.0.1, localhost,\n[::1]; repeatable' },
-  allowRemote: { name: 'allow-remote', help: 'allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token' },
-  token: { name: 'token', value: 'TOKEN', help: `the token every client must present (Authorization: Bearer TOKEN, or\n?token=TOKEN); also from $${TOKEN_ENV}; default: a new one each start, printed\nin the listening URL` },
-  noToken: { name: 'no-token', help: 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote' },
-  allowAnyProject: { name: 'allow-any-project', help: 'allow sessions on any folder of the machine, not only under --root' },
-  allowGateFolders: { name: 'allow-gate-folders', help: "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds" },
-  gateFolderRoot: { name: 'gate-folder-root', value: 'DIR', help: "with --allow-gate-folders, look for the per-gate folders under DIR\n(DIR/.wsgate-parallel-*: yours, mode 0700) instead of $TMPDIR: wsgate passes\nits --parallel-root" },
-  exitWithStdin: { name: 'exit-with-stdin', help: 'stop when standard input closes: a program that starts the server\nkeeps a pipe open, so the server ends with it even when it is killed' },
+  allowOrigins: {
+    name: 'allow-origin',
+    value: 'ORIGIN',
+    repeatable: true,
+    help: 'a web page origin (http(s)://host[:port]) admitted besides loopback ones;\nrepeatable. Requests with another Origin header get 403; clients that send\nnone are unaffected',
+  },
+  allowHosts: {
+    name: 'allow-host',
+    value: 'NAME',
+    repeatable: true,
+    help: 'a Host header name (or name:port) admitted besides 127.0.0.1, localhost,\n[::1]; repeatable',
+  },
+  allowRemote: {
+    name: 'allow-remote',
+    help: 'allow a non-loopback --host (e.g. 0.0.0.0); every client then needs the token',
+  },
+  token: {
+    name: 'token',
+    value: 'TOKEN',
+    help: `the token every client must present (Authorization: Bearer TOKEN, or\n?token=TOKEN); also from $${TOKEN_ENV}; default: a new one each start, printed\nin the listening URL`,
+  },
+  noToken: {
+    name: 'no-token',
+    help: 'accept any client on this machine without a token: only on a machine no other\nuser logs in to (any local user could run commands as you); not with\n--allow-remote',
+  },
+  allowAnyProject: {
+    name: 'allow-any-project',
+    help: 'allow sessions on any folder of the machine, not only under --root',
+  },
+  allowGateFolders: {
+    name: 'allow-gate-folders',
+    help: "also allow sessions on a wsgate run's private per-gate folders\n($TMPDIR/wsgate-parallel-*: yours, mode 0700); wsgate sets it for the server\nit embeds",
+  },
+  gateFolderRoot: {
+    name: 'gate-folder-root',
+    value: 'DIR',
+    help: 'with --allow-gate-folders, look for the per-gate folders under DIR\n(DIR/.wsgate-parallel-*: yours, mode 0700) instead of $TMPDIR: wsgate passes\nits --parallel-root',
+  },
+  exitWithStdin: {
+    name: 'exit-with-stdin',
+    help: 'stop when standard input closes: a program that starts the server\nkeeps a pipe open, so the server ends with it even when it is killed',
+  },
   listFaults: { name: 'list-faults', help: 'print the fault names and exit' },
   help: { name: 'help', short: 'h', help: 'print this help' },
 } as const;
@@ -41,7 +95,10 @@ export const SERVE_HELP = [
   'The first line printed is "listening ws://HOST:PORT/ws" once the server accepts connections.\nexit codes: 0 stopped by SIGINT/SIGTERM · 1 could not start · 2 usage error',
 ].join('\n\n');
 
-type Parsed = { kind: 'help' } | { kind: 'list-faults' } | { kind: 'serve'; options: ServerOptions; generated: boolean; exitWithStdin: boolean };
+type Parsed =
+  | { kind: 'help' }
+  | { kind: 'list-faults' }
+  | { kind: 'serve'; options: ServerOptions; generated: boolean; exitWithStdin: boolean };
 
 /** The text of a flag given with a value (undefined when absent); an empty value is refused. */
 function textOf(values: OptionText, name: string): string | undefined {
@@ -54,7 +111,8 @@ function textOf(values: OptionText, name: string): string | undefined {
 function integerOf(values: OptionText, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const raw = textOf(values, name);
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name} needs an integer >= ${min}, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min)
+    throw new UsageError(`--${name} needs an integer >= ${min}, got "${raw}"`);
   if (Number(raw) > max) throw new UsageError(`--${name} must be at most ${max}`);
   return Number(raw);
 }
@@ -129,7 +187,12 @@ function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
     if (error instanceof ServerConfigError) throw new UsageError(error.message);
     throw error;
   }
-  return { kind: 'serve', options, generated: !noToken && chosen === undefined, exitWithStdin: values['exit-with-stdin'] === true };
+  return {
+    kind: 'serve',
+    options,
+    generated: !noToken && chosen === undefined,
+    exitWithStdin: values['exit-with-stdin'] === true,
+  };
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the process exit code. */
@@ -162,13 +225,18 @@ export async function serveMain(argv: string[], env: NodeJS.ProcessEnv = process
   // A generated token is shown in the URL a person pastes into `wscat -c`; a chosen one is never printed.
   const query = parsed.generated && server.token !== undefined ? `?token=${server.token}` : '';
   process.stdout.write(`listening ${server.url}${query}\n`);
-  process.stdout.write(`health ${server.httpUrl}/health${query}\ndata-dir ${server.dataDir}\nlog-dir ${server.logDir}\n`);
+  process.stdout.write(
+    `health ${server.httpUrl}/health${query}\ndata-dir ${server.dataDir}\nlog-dir ${server.logDir}\n`,
+  );
   if (parsed.options.faults?.length) process.stdout.write(`faults ${parsed.options.faults.join(' ')}\n`);
   if (parsed.generated && server.token !== undefined) process.stdout.write(`token ${server.token}\n`);
   if (server.token !== undefined && !parsed.generated) {
-    process.stderr.write(`serve: every client needs the token: wscat -c ${server.url} -H "Authorization: Bearer <token>" (or ?token=<token>)\n`);
+    process.stderr.write(
+      `serve: every client needs the token: wscat -c ${server.url} -H "Authorization: Bearer <token>" (or ?token=<token>)\n`,
+    );
   }
-  if (server.token === undefined) process.stderr.write('serve: --no-token: every local user can run commands through this server as you\n');
+  if (server.token === undefined)
+    process.stderr.write('serve: --no-token: every local user can run commands through this server as you\n');
 
   const running = server;
   return new Promise<number>((resolve) => {

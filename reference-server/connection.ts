@@ -16,7 +16,9 @@ export const SERVER_NAME = 'wsgate-reference';
 export const SERVER_VERSION = '1.0.0';
 const LEAK_BYTES_PER_MESSAGE = 1024 * 1024;
 
-type Parsed = { ok: true; msg: Record<string, unknown> & { type: string } } | { ok: false; error: string; code: string };
+type Parsed =
+  | { ok: true; msg: Record<string, unknown> & { type: string } }
+  | { ok: false; error: string; code: string };
 
 function parse(text: string): Parsed {
   let value: unknown;
@@ -59,7 +61,9 @@ export function serveConnection(ctx: ServerContext, socket: WebSocket, remote: s
   // A chain keeps replies in request order even when a tool takes a while.
   let queue = Promise.resolve();
   socket.on('message', (data, isBinary) => {
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8');
     queue = queue
       .then(() => handle(text, isBinary))
       .catch((error: unknown) => {
@@ -101,7 +105,8 @@ export function serveConnection(ctx: ServerContext, socket: WebSocket, remote: s
         return handleInitSession(ctx, out, binding, msg);
       case 'message': {
         const text = chatText(msg);
-        if (text === undefined) return reject('message needs a non-empty string "message" or "content"', 'INVALID_MESSAGE');
+        if (text === undefined)
+          return reject('message needs a non-empty string "message" or "content"', 'INVALID_MESSAGE');
         if (tooLong(text)) return;
         if (text.trim().startsWith('/')) return handleSlashCommand(ctx, out, binding, text);
         return handleChat(ctx, out, binding, text);

@@ -14,16 +14,16 @@ export const FAULTS = {
   'fake-commit': { description: 'git_add does nothing and git_commit claims a commit it never made' },
   'fake-status': { description: 'git_status always claims a clean tree (empty string)' },
   'no-complete': { description: 'message_complete is never sent' },
-  'slow': { description: 'every reply to a client message is delayed by slowMs (default 6000 ms)' },
+  slow: { description: 'every reply to a client message is delayed by slowMs (default 6000 ms)' },
   'crash-mid-stream': { description: 'a chat reply closes the socket with 1011 after two content_delta' },
   'drop-on-error': { description: 'invalid JSON closes the connection with 1008 instead of an error reply' },
   'no-pong': { description: 'application-level ping messages are ignored' },
-  'unhealthy': { description: 'GET /health answers 503 {"status":"unhealthy"}' },
+  unhealthy: { description: 'GET /health answers 503 {"status":"unhealthy"}' },
   'refuse-after': { description: 'refuse-after=N: upgrades after the first N connections get HTTP 503' },
-  'leak': { description: 'every message received keeps a 1 MB buffer that is never freed: memory grows per message' },
-  'garbage': { description: 'a non-JSON text frame follows the welcome and precedes every reply' },
+  leak: { description: 'every message received keeps a 1 MB buffer that is never freed: memory grows per message' },
+  garbage: { description: 'a non-JSON text frame follows the welcome and precedes every reply' },
   'pretty-json': { description: 'LEGAL: every frame is pretty-printed, multi-line JSON' },
-  'chatty': { description: 'LEGAL: extra banner, server_notice and empty content_delta messages' },
+  chatty: { description: 'LEGAL: extra banner, server_notice and empty content_delta messages' },
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

@@ -4,7 +4,11 @@ import type { WebSocket, WebSocketServer } from 'ws';
  * Protocol-level pings: a client that has not answered the previous round is gone (half-open TCP,
  * suspended laptop) and is terminated instead of holding a session slot forever.
  */
-export function startHeartbeat(wss: WebSocketServer, intervalMs: number, onDrop: (socket: WebSocket) => void): () => void {
+export function startHeartbeat(
+  wss: WebSocketServer,
+  intervalMs: number,
+  onDrop: (socket: WebSocket) => void,
+): () => void {
   const alive = new WeakMap<WebSocket, boolean>();
   const mark = (socket: WebSocket) => {
     alive.set(socket, true);

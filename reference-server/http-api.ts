@@ -16,7 +16,10 @@ class HttpError extends Error {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -107,7 +110,10 @@ async function route(ctx: ServerContext, req: http.IncomingMessage, res: http.Se
 }
 
 /** `admit` is the access rule (Host, Origin, token), applied before any route runs. */
-export function createRequestHandler(ctx: ServerContext, admit: (req: http.IncomingMessage) => Refusal | undefined): http.RequestListener {
+export function createRequestHandler(
+  ctx: ServerContext,
+  admit: (req: http.IncomingMessage) => Refusal | undefined,
+): http.RequestListener {
   return (req, res) => {
     const refusal = admit(req);
     if (refusal) {
@@ -117,7 +123,12 @@ export function createRequestHandler(ctx: ServerContext, admit: (req: http.Incom
     route(ctx, req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof Error ? error.message : String(error);
-      ctx.logger.log(status >= 500 ? 'error' : 'warn', 'http_error', { method: req.method, url: loggableUrl(req.url), status, error: message });
+      ctx.logger.log(status >= 500 ? 'error' : 'warn', 'http_error', {
+        method: req.method,
+        url: loggableUrl(req.url),
+        status,
+        error: message,
+      });
       if (!res.headersSent) sendJson(res, status, { error: message });
       else res.end();
     });

@@ -70,7 +70,11 @@ export async function startReferenceServer(opts: ServerOptions = {}): Promise<Ru
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   ensurePrivateDir(dataDir, 'data folder');
   const logDir = path.resolve(opts.logDir ?? path.join(dataDir, 'logs'));
-  const projects: ProjectPolicy = { realRoot: realPathOr(root), allowAny: opts.allowAnyProject ?? false, allowExtra: opts.allowProject };
+  const projects: ProjectPolicy = {
+    realRoot: realPathOr(root),
+    allowAny: opts.allowAnyProject ?? false,
+    allowExtra: opts.allowProject,
+  };
   const token = opts.token ?? (opts.allowRemote ? generateToken() : undefined);
   const policy: AccessPolicy = {
     port: 0,
@@ -166,10 +170,13 @@ export async function startReferenceServer(opts: ServerOptions = {}): Promise<Ru
     logger.log('warn', 'connection_dropped', { reason: 'no pong since the last ping round' }),
   );
   const ttl = opts.sessionIdleTtlMs ?? DEFAULT_SESSION_IDLE_TTL_MS;
-  const sweep = setInterval(() => {
-    const dropped = store.expire();
-    if (dropped > 0) logger.log('info', 'sessions_expired', { count: dropped });
-  }, Math.min(ttl, 60_000));
+  const sweep = setInterval(
+    () => {
+      const dropped = store.expire();
+      if (dropped > 0) logger.log('info', 'sessions_expired', { count: dropped });
+    },
+    Math.min(ttl, 60_000),
+  );
   sweep.unref();
 
   let port: number;

@@ -47,7 +47,8 @@ export const MIN_TOKEN_LENGTH = 16;
 export class ServerConfigError extends Error {}
 
 function positive(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new ServerConfigError(`${name} must be a positive number, got ${value}`);
+  if (value !== undefined && !(Number.isFinite(value) && value > 0))
+    throw new ServerConfigError(`${name} must be a positive number, got ${value}`);
 }
 
 export function validateOptions(opts: ServerOptions): void {
@@ -58,13 +59,19 @@ export function validateOptions(opts: ServerOptions): void {
     );
   }
   for (const origin of opts.allowOrigins ?? []) {
-    if (normalizeOrigin(origin) === undefined) throw new ServerConfigError(`--allow-origin needs an http(s) origin such as http://app.local:8080, got "${origin}"`);
+    if (normalizeOrigin(origin) === undefined)
+      throw new ServerConfigError(
+        `--allow-origin needs an http(s) origin such as http://app.local:8080, got "${origin}"`,
+      );
   }
   for (const name of opts.allowHosts ?? []) {
-    if (!parseHostHeader(name)) throw new ServerConfigError(`--allow-host needs a host name or name:port, got "${name}"`);
+    if (!parseHostHeader(name))
+      throw new ServerConfigError(`--allow-host needs a host name or name:port, got "${name}"`);
   }
   if (opts.token !== undefined && (opts.token.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(opts.token))) {
-    throw new ServerConfigError(`the token must be at least ${MIN_TOKEN_LENGTH} printable ASCII characters without spaces`);
+    throw new ServerConfigError(
+      `the token must be at least ${MIN_TOKEN_LENGTH} printable ASCII characters without spaces`,
+    );
   }
   positive('maxSessions', opts.maxSessions);
   positive('sessionIdleTtlMs', opts.sessionIdleTtlMs);

@@ -29,7 +29,8 @@ export class Outbox {
   /** Frames a misbehaving (or merely talkative) backend puts in front of each reply. */
   preamble(): void {
     if (this.faults.has('garbage')) this.sendRaw('garbage: not json');
-    if (this.faults.has('chatty')) this.send({ type: 'server_notice', text: 'Reference server is processing your request' });
+    if (this.faults.has('chatty'))
+      this.send({ type: 'server_notice', text: 'Reference server is processing your request' });
   }
 
   error(error: string, code: string): void {

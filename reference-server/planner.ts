@@ -96,7 +96,9 @@ const rules: Rule[] = [
   },
   (t) => {
     const m =
-      /^(?:git\s+log|show(?:\s+me)?\s+the\s+(?:git\s+)?log|show(?:\s+me)?\s+the\s+(?:last|latest|recent)\s+(\d+)\s+commits?)\b/i.exec(t);
+      /^(?:git\s+log|show(?:\s+me)?\s+the\s+(?:git\s+)?log|show(?:\s+me)?\s+the\s+(?:last|latest|recent)\s+(\d+)\s+commits?)\b/i.exec(
+        t,
+      );
     if (!m) return undefined;
     return [{ tool: 'git_log', input: { count: m[1] ? Number(m[1]) : 10 } }];
   },

@@ -20,14 +20,17 @@ function mode(stat: fs.Stats): string {
 export function ensurePrivateDir(dir: string, what: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stat = fs.lstatSync(dir);
-  if (stat.isSymbolicLink()) throw new PrivateFileError(`${what} ${dir} is a symbolic link: refusing it (name the real folder)`);
+  if (stat.isSymbolicLink())
+    throw new PrivateFileError(`${what} ${dir} is a symbolic link: refusing it (name the real folder)`);
   if (!stat.isDirectory()) throw new PrivateFileError(`${what} ${dir} is not a directory`);
   const uid = ownUid();
   if (uid !== undefined && stat.uid !== uid) {
     throw new PrivateFileError(`${what} ${dir} belongs to another user (uid ${stat.uid}): refusing it`);
   }
   if ((stat.mode & 0o022) !== 0) {
-    throw new PrivateFileError(`${what} ${dir} is writable by group or others (mode ${mode(stat)}): run chmod go-w on it or use another folder`);
+    throw new PrivateFileError(
+      `${what} ${dir} is writable by group or others (mode ${mode(stat)}): run chmod go-w on it or use another folder`,
+    );
   }
 }
 
@@ -46,7 +49,8 @@ function openNoFollow(file: string, flags: number): number {
   try {
     return fs.openSync(file, flags | O_NOFOLLOW, 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new PrivateFileError(`${file} is a symbolic link: refusing to follow it`);
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new PrivateFileError(`${file} is a symbolic link: refusing to follow it`);
     throw error;
   }
 }

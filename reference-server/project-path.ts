@@ -46,7 +46,8 @@ export function resolveProjectPath(root: string, given: unknown, policy: Project
   } catch {
     return { ok: false, error: `Project path does not exist: ${resolved}`, code: 'INVALID_PROJECT_PATH' };
   }
-  if (!stat.isDirectory()) return { ok: false, error: `Project path is not a directory: ${resolved}`, code: 'INVALID_PROJECT_PATH' };
+  if (!stat.isDirectory())
+    return { ok: false, error: `Project path is not a directory: ${resolved}`, code: 'INVALID_PROJECT_PATH' };
   if (!projectAllowed(policy, resolved)) {
     return {
       ok: false,

@@ -26,7 +26,12 @@ function notFound(out: Outbox, id: unknown): void {
   out.error(`Session not found: ${String(id)}`, 'SESSION_NOT_FOUND');
 }
 
-export function handleInitSession(ctx: ServerContext, out: Outbox, binding: Binding, msg: Record<string, unknown>): void {
+export function handleInitSession(
+  ctx: ServerContext,
+  out: Outbox,
+  binding: Binding,
+  msg: Record<string, unknown>,
+): void {
   if (msg.sessionId !== undefined && msg.sessionId !== null) {
     if (typeof msg.sessionId !== 'string') {
       out.error('sessionId must be a string', 'INVALID_MESSAGE');
@@ -45,7 +50,11 @@ export function handleInitSession(ctx: ServerContext, out: Outbox, binding: Bind
   }
   const session = ctx.store.create(project.path);
   binding.sessionId = session.id;
-  ctx.logger.log('info', 'session_created', { connectionId: binding.connectionId, sessionId: session.id, projectPath: session.projectPath });
+  ctx.logger.log('info', 'session_created', {
+    connectionId: binding.connectionId,
+    sessionId: session.id,
+    projectPath: session.projectPath,
+  });
   out.send(initialized(session));
 }
 
@@ -60,7 +69,12 @@ export function handleGetSession(ctx: ServerContext, out: Outbox, msg: Record<st
   out.send({ type: 'session_data', session });
 }
 
-export function handleDeleteSession(ctx: ServerContext, out: Outbox, binding: Binding, msg: Record<string, unknown>): void {
+export function handleDeleteSession(
+  ctx: ServerContext,
+  out: Outbox,
+  binding: Binding,
+  msg: Record<string, unknown>,
+): void {
   if (typeof msg.sessionId !== 'string' || !ctx.store.delete(msg.sessionId)) return notFound(out, msg.sessionId);
   if (binding.sessionId === msg.sessionId) binding.sessionId = undefined;
   ctx.logger.log('info', 'session_deleted', { connectionId: binding.connectionId, sessionId: msg.sessionId });

@@ -32,7 +32,6 @@ export interface SessionStoreOptions {
 export const DEFAULT_MAX_SESSIONS = 1000;
 export const DEFAULT_SESSION_IDLE_TTL_MS = 60 * 60 * 1000;
 
-
 /** Sessions live in memory and are mirrored to one JSON file so a restarted server sees them. */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
@@ -81,9 +80,7 @@ export class SessionStore {
 
   list(): Session[] {
     this.expire();
-    return [...this.sessions.values()]
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-      .map((s) => ({ ...s }));
+    return [...this.sessions.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((s) => ({ ...s }));
   }
 
   /** Applies a change and persists it; returns the updated copy, or undefined when the id is unknown. */
@@ -157,7 +154,10 @@ export class SessionStore {
     return id;
   }
 
-  private load(onError: ((error: unknown) => void) | undefined, projectAllowed: (projectPath: string) => boolean): void {
+  private load(
+    onError: ((error: unknown) => void) | undefined,
+    projectAllowed: (projectPath: string) => boolean,
+  ): void {
     let text: string | undefined;
     try {
       text = readPrivateFile(this.file);
@@ -170,10 +170,14 @@ export class SessionStore {
       const parsed: unknown = JSON.parse(text);
       const list = Array.isArray(parsed) ? parsed : (parsed as { sessions?: unknown })?.sessions;
       if (!Array.isArray(list)) throw new Error(`${this.file}: expected {"sessions": [...]}`);
-      const loaded = list.filter(isSession).sort((a, b) => (a.lastActiveAt < b.lastActiveAt ? -1 : a.lastActiveAt > b.lastActiveAt ? 1 : 0));
+      const loaded = list
+        .filter(isSession)
+        .sort((a, b) => (a.lastActiveAt < b.lastActiveAt ? -1 : a.lastActiveAt > b.lastActiveAt ? 1 : 0));
       for (const item of loaded) {
         if (!projectAllowed(item.projectPath)) {
-          onError?.(new Error(`${this.file}: dropped session ${item.id}: its project ${item.projectPath} is not allowed here`));
+          onError?.(
+            new Error(`${this.file}: dropped session ${item.id}: its project ${item.projectPath} is not allowed here`),
+          );
           continue;
         }
         this.sessions.set(item.id, { ...item, sessionId: item.id });

@@ -16,7 +16,7 @@ const COMMANDS: Record<string, { help: string; run: SlashHandler }> = {
       ].join('\n'),
   },
   '/status': {
-    help: 'show this connection\'s session',
+    help: "show this connection's session",
     run: (ctx, binding) => {
       const session = binding.sessionId ? ctx.store.get(binding.sessionId) : undefined;
       if (!session) return 'No session bound to this connection. Send init_session first.';

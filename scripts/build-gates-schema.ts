@@ -38,8 +38,11 @@ function main(argv: string[]): number {
     return 1;
   }
   if (current !== text) writeFileSync(GATES_SCHEMA_FILE, text);
-  process.stdout.write(`${current === text ? 'unchanged' : 'wrote'} ${path.relative(process.cwd(), GATES_SCHEMA_FILE)}\n`);
+  process.stdout.write(
+    `${current === text ? 'unchanged' : 'wrote'} ${path.relative(process.cwd(), GATES_SCHEMA_FILE)}\n`,
+  );
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href)
+  process.exitCode = main(process.argv.slice(2));

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const script = path.join(root, 'scripts', 'test-websocket.sh');
-const USAGE = 'usage: node scripts/flake.mjs [--runs N] [--hogs N] [--expect pass|fail] [--keep] [-- ARGS for test-websocket.sh]';
+const USAGE =
+  'usage: node scripts/flake.mjs [--runs N] [--hogs N] [--expect pass|fail] [--keep] [-- ARGS for test-websocket.sh]';
 
 function usage(msg) {
   process.stderr.write(`flake: ${msg}\n${USAGE}\n`);
@@ -33,7 +34,9 @@ function parse(argv) {
       break;
     }
     if (a === '--help' || a === '-h') {
-      process.stdout.write(`${USAGE}\n  --runs N       how many runs (default 100)\n  --hogs N       N busy processes beside the runs (default 0)\n  --expect fail  every run must fail (a fault must be caught); default: pass\n  --keep         keep the evidence of right runs too (the others' is always kept)\n`);
+      process.stdout.write(
+        `${USAGE}\n  --runs N       how many runs (default 100)\n  --hogs N       N busy processes beside the runs (default 0)\n  --expect fail  every run must fail (a fault must be caught); default: pass\n  --keep         keep the evidence of right runs too (the others' is always kept)\n`,
+      );
       process.exit(0);
     }
     const value = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
@@ -65,15 +68,29 @@ async function once(i) {
   current = run`${script} --quiet --no-color --out ${out} ${opts.extra}`;
   const r = await current;
   current = null;
-  return { i, code: r.exitCode ?? (r.signal ? 128 : 1), ms: Math.round(performance.now() - t0), out, text: r.stdout + r.stderr };
+  return {
+    i,
+    code: r.exitCode ?? (r.signal ? 128 : 1),
+    ms: Math.round(performance.now() - t0),
+    out,
+    text: r.stdout + r.stderr,
+  };
 }
 
 const right = (r) => (opts.expect === 'pass' ? r.code === 0 : r.code === 1);
 
 /** The line that says what failed first: the summary's "first failure" line, else the first ✗ line, else the last line. */
 function firstFailureLine(text) {
-  const lines = text.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  return lines.find((l) => l.startsWith('first failure:')) ?? lines.find((l) => /✗/.test(l))?.trim() ?? lines.at(-1) ?? '(no output)';
+  const lines = text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean);
+  return (
+    lines.find((l) => l.startsWith('first failure:')) ??
+    lines.find((l) => /✗/.test(l))?.trim() ??
+    lines.at(-1) ??
+    '(no output)'
+  );
 }
 
 function detailLine(text) {
@@ -92,12 +109,21 @@ function summary() {
   const wrong = results.filter((r) => !right(r));
   const passed = results.filter((r) => r.code === 0).length;
   const times = results.map((r) => r.ms).sort((a, b) => a - b);
-  const median = done ? (done % 2 ? times[(done - 1) / 2] : Math.round((times[done / 2 - 1] + times[done / 2]) / 2)) : 0;
+  const median = done
+    ? done % 2
+      ? times[(done - 1) / 2]
+      : Math.round((times[done / 2 - 1] + times[done / 2]) / 2)
+    : 0;
   const slowest = results.reduce((a, r) => (a && a.ms >= r.ms ? a : r), null);
   process.stdout.write('\n');
   const counts = `${passed} passed, ${done - passed} failed`;
-  process.stdout.write(`${interrupted ? 'INTERRUPTED after' : 'flake:'} ${done} run${done === 1 ? '' : 's'}: ${counts}${opts.expect === 'fail' ? ` (caught ${done - wrong.length} of ${done})` : ''}${opts.hogs ? ` · ${opts.hogs} hogs beside them` : ''}\n`);
-  if (done) process.stdout.write(`median ${fmt(median)} · slowest ${fmt(slowest.ms)} (run ${slowest.i}) · fastest ${fmt(times[0])} · total ${fmt(times.reduce((a, b) => a + b, 0))}\n`);
+  process.stdout.write(
+    `${interrupted ? 'INTERRUPTED after' : 'flake:'} ${done} run${done === 1 ? '' : 's'}: ${counts}${opts.expect === 'fail' ? ` (caught ${done - wrong.length} of ${done})` : ''}${opts.hogs ? ` · ${opts.hogs} hogs beside them` : ''}\n`,
+  );
+  if (done)
+    process.stdout.write(
+      `median ${fmt(median)} · slowest ${fmt(slowest.ms)} (run ${slowest.i}) · fastest ${fmt(times[0])} · total ${fmt(times.reduce((a, b) => a + b, 0))}\n`,
+    );
   if (wrong.length) {
     process.stdout.write(`\n${opts.expect === 'pass' ? 'failures' : 'not caught'}:\n`);
     for (const r of wrong) {
@@ -119,13 +145,17 @@ function onSignal(sig) {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-process.stdout.write(`flake: ${opts.runs} runs of ${path.relative(process.cwd(), script) || script} --quiet ${opts.extra.join(' ')}${opts.hogs ? ` with ${opts.hogs} CPU hogs` : ''}\n`);
+process.stdout.write(
+  `flake: ${opts.runs} runs of ${path.relative(process.cwd(), script) || script} --quiet ${opts.extra.join(' ')}${opts.hogs ? ` with ${opts.hogs} CPU hogs` : ''}\n`,
+);
 try {
   for (let i = 1; i <= opts.runs && !interrupted; i++) {
     const r = await once(i);
     if (interrupted && r.code !== 0) break; // the interrupted run is not a flake
     results.push(r);
-    process.stdout.write(`run ${String(i).padStart(String(opts.runs).length)}/${opts.runs}  ${r.code === 0 ? 'pass' : `FAIL (exit ${r.code})`}  ${fmt(r.ms)}${r.code === 0 ? '' : `  ${firstFailureLine(r.text)}`}\n`);
+    process.stdout.write(
+      `run ${String(i).padStart(String(opts.runs).length)}/${opts.runs}  ${r.code === 0 ? 'pass' : `FAIL (exit ${r.code})`}  ${fmt(r.ms)}${r.code === 0 ? '' : `  ${firstFailureLine(r.text)}`}\n`,
+    );
     if (right(r) && !opts.keep) await fs.remove(r.out);
   }
 } finally {

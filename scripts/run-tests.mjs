@@ -23,5 +23,9 @@ const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs
 if (built.status !== 0) process.exit(built.status ?? 1);
 const files = process.argv.length > 2 ? process.argv.slice(2) : find(path.join(root, 'test')).sort();
 const concurrency = process.env.WSGATE_TEST_CONCURRENCY ?? '4';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=480000', ...files], { stdio: 'inherit', cwd: root });
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=480000', ...files],
+  { stdio: 'inherit', cwd: root },
+);
 process.exit(r.status ?? 1);

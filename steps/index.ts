@@ -20,4 +20,16 @@ export { STEP_KINDS, type StepKind, type StepParams } from './schemas/index.ts';
 /** Every kind of the schema registry, each built on its own schema (a missing or extra kind is a type error). */
 type Registry = { [K in StepKind]: StepDefinition<(typeof STEP_SCHEMAS)[K]['schema'] & z.ZodType> };
 
-export const STEPS = { connect, send, expect, verify, run, http, start, manual, close, soak, model } as const satisfies Registry;
+export const STEPS = {
+  connect,
+  send,
+  expect,
+  verify,
+  run,
+  http,
+  start,
+  manual,
+  close,
+  soak,
+  model,
+} as const satisfies Registry;

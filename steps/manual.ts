@@ -10,8 +10,21 @@ export const manual = defineStep({
       return ctx.result([], { status: 'pending', note: 'awaiting a person: confirm with `wsgate signoff`' });
     }
     const answer = (await ctx.settings.ask(`${question} [y/n/skip] `)).trim().toLowerCase();
-    if (answer === 'y' || answer === 'yes') return ctx.result([ctx.check({ name: question, expected: 'confirmed by a person', actual: 'confirmed', passed: true })], { note: 'confirmed at the terminal' });
-    if (answer === 'n' || answer === 'no') return ctx.result([ctx.check({ name: question, expected: 'confirmed by a person', actual: 'rejected', passed: false, failure: { kind: 'manual', question } })]);
+    if (answer === 'y' || answer === 'yes')
+      return ctx.result(
+        [ctx.check({ name: question, expected: 'confirmed by a person', actual: 'confirmed', passed: true })],
+        { note: 'confirmed at the terminal' },
+      );
+    if (answer === 'n' || answer === 'no')
+      return ctx.result([
+        ctx.check({
+          name: question,
+          expected: 'confirmed by a person',
+          actual: 'rejected',
+          passed: false,
+          failure: { kind: 'manual', question },
+        }),
+      ]);
     return ctx.result([], { status: 'pending', note: 'skipped at the terminal' });
   },
 });

@@ -17,17 +17,39 @@ export const send = defineStep({
       const line = substituteRaw(p.send, m.vars.lookup);
       raw.set(m, line);
       if (/[\r\n]/.test(line.text) || line.text.startsWith('/')) {
-        return ctx.result([ctx.check({ name: `${m.label}: raw line can be sent through wscat`, expected: 'one line, not starting with "/"', actual: JSON.stringify(line.text.slice(0, 200)), passed: false, loc: ctx.locOf(['send']), failure: { kind: 'input', what: 'a raw line that wscat cannot send as one frame' } })]);
+        return ctx.result([
+          ctx.check({
+            name: `${m.label}: raw line can be sent through wscat`,
+            expected: 'one line, not starting with "/"',
+            actual: JSON.stringify(line.text.slice(0, 200)),
+            passed: false,
+            loc: ctx.locOf(['send']),
+            failure: { kind: 'input', what: 'a raw line that wscat cannot send as one frame' },
+          }),
+        ]);
       }
       if (line.claimsJson && !looksLikeJson(line.text)) {
-        return ctx.result([ctx.check({ name: `${m.label}: raw line is the JSON it is written as`, expected: 'valid JSON once variables are in', actual: line.text.slice(0, 200), passed: false, loc: ctx.locOf(['send']), failure: { kind: 'input', what: 'a variable made the raw JSON line invalid' } })]);
+        return ctx.result([
+          ctx.check({
+            name: `${m.label}: raw line is the JSON it is written as`,
+            expected: 'valid JSON once variables are in',
+            actual: line.text.slice(0, 200),
+            passed: false,
+            loc: ctx.locOf(['send']),
+            failure: { kind: 'input', what: 'a variable made the raw JSON line invalid' },
+          }),
+        ]);
       }
     }
     return exchange(ctx, p, (m) => {
       const line = raw.get(m);
       if (line) return { text: line.text, meta: { raw: true, offProtocol: p.offProtocol === true } };
       const payload = m.vars.resolve(p.send);
-      return { text: JSON.stringify(payload), json: payload, meta: { raw: false, offProtocol: p.offProtocol === true } };
+      return {
+        text: JSON.stringify(payload),
+        json: payload,
+        meta: { raw: false, offProtocol: p.offProtocol === true },
+      };
     });
   },
 });

@@ -23,7 +23,16 @@ export const soak = defineStep({
     try {
       forMs = forText !== undefined ? parseDuration(forText) : undefined;
     } catch {
-      return ctx.result([ctx.check({ name: 'soak.for is a duration', expected: 'a duration such as 30s or 5m', actual: String(forText), passed: false, loc: ctx.locOf(['soak', 'for']), failure: { kind: 'input', what: 'soak.for is not a duration' } })]);
+      return ctx.result([
+        ctx.check({
+          name: 'soak.for is a duration',
+          expected: 'a duration such as 30s or 5m',
+          actual: String(forText),
+          passed: false,
+          loc: ctx.locOf(['soak', 'for']),
+          failure: { kind: 'input', what: 'soak.for is not a duration' },
+        }),
+      ]);
     }
     // The time runs from the end of the warm-up (every connection done its warm-up rounds; from the
     // first round when no memory is sampled): `for: 5m` is five minutes of stress measured.
@@ -34,10 +43,23 @@ export const soak = defineStep({
     const rounds = p.soak.rounds ?? Infinity;
     const sampler = p.memory ? memorySampler(p.memory, ctx) : undefined;
     const checks: CheckResult[] = [];
-    const opened = await Promise.all(Array.from({ length: n }, (_, i) => ctx.openConnection('soak', `soak#${i + 1}`, { url: ctx.url, openTimeoutMs: ctx.timeoutMs() })));
+    const opened = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        ctx.openConnection('soak', `soak#${i + 1}`, { url: ctx.url, openTimeoutMs: ctx.timeoutMs() }),
+      ),
+    );
     const members = opened.flatMap((o) => (o.ok ? [o.member] : []));
     opened.forEach((o, i) => {
-      if (!o.ok) checks.push(ctx.check({ name: `soak#${i + 1}: connection opens`, expected: 'open', actual: `${o.error.code}: ${o.error.message}`, passed: false, failure: { kind: 'connect', target: ctx.url, error: o.error.message } }));
+      if (!o.ok)
+        checks.push(
+          ctx.check({
+            name: `soak#${i + 1}: connection opens`,
+            expected: 'open',
+            actual: `${o.error.code}: ${o.error.message}`,
+            passed: false,
+            failure: { kind: 'connect', target: ctx.url, error: o.error.message },
+          }),
+        );
     });
     if (!members.length) return ctx.result(checks);
     const warmup = p.memory?.warmup ?? 1;
@@ -58,7 +80,12 @@ export const soak = defineStep({
     const cut: string[] = [];
     const soakProgress = () => {
       const done = `${round} round${round === 1 ? '' : 's'}`;
-      const length = forMs === undefined ? `${done} of ${rounds}` : untilMs === Infinity ? `warming up · ${done}` : `${seconds(forMs - Math.max(0, untilMs - performance.now()))} of ${seconds(forMs)} · ${done}`;
+      const length =
+        forMs === undefined
+          ? `${done} of ${rounds}`
+          : untilMs === Infinity
+            ? `warming up · ${done}`
+            : `${seconds(forMs - Math.max(0, untilMs - performance.now()))} of ${seconds(forMs)} · ${done}`;
       const growth = sampler?.growthSoFar();
       return growth === undefined ? length : `${length} · memory ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%`;
     };
@@ -87,18 +114,43 @@ export const soak = defineStep({
         await warmed();
       }
       // The soak's length is part of what it checks: a connection the server dropped early did not soak.
-      if (wantsMore(r) && !ctx.settings.signal.aborted) cut.push(`${m.label} was closed after ${r} round${r === 1 ? '' : 's'}${m.conn.closed?.code !== undefined ? ` (close ${m.conn.closed.code})` : ''}`);
+      if (wantsMore(r) && !ctx.settings.signal.aborted)
+        cut.push(
+          `${m.label} was closed after ${r} round${r === 1 ? '' : 's'}${m.conn.closed?.code !== undefined ? ` (close ${m.conn.closed.code})` : ''}`,
+        );
     };
     const ticker = sampler ? setInterval(() => void sampler.sample(), sampler.everyMs) : undefined;
     await Promise.all(members.map(runner));
     if (ticker) clearInterval(ticker);
     const first = failures[0]?.checks.find((c) => !c.passed);
-    checks.push(ctx.check({ name: `${members.length} connection${members.length === 1 ? '' : 's'} × ${round} rounds: every exchange passes`, expected: `${exchanges} of ${exchanges}`, actual: first ? `${failedCount} of ${exchanges} failed; first: ${first.name}: ${String(first.actual).slice(0, 300)}` : `${exchanges} of ${exchanges}`, passed: !first, loc: ctx.locOf(['soak', 'steps']), failure: { kind: 'soak', detail: 'exchanges' } }));
+    checks.push(
+      ctx.check({
+        name: `${members.length} connection${members.length === 1 ? '' : 's'} × ${round} rounds: every exchange passes`,
+        expected: `${exchanges} of ${exchanges}`,
+        actual: first
+          ? `${failedCount} of ${exchanges} failed; first: ${first.name}: ${String(first.actual).slice(0, 300)}`
+          : `${exchanges} of ${exchanges}`,
+        passed: !first,
+        loc: ctx.locOf(['soak', 'steps']),
+        failure: { kind: 'soak', detail: 'exchanges' },
+      }),
+    );
     const length = p.soak.for !== undefined ? `for ${String(forText)}` : `${rounds} rounds`;
-    checks.push(ctx.check({ name: `every connection lasts the soak (${length})`, expected: `${members.length} of ${members.length}`, actual: cut.length ? cut.join('; ') : `${members.length} of ${members.length}`, passed: cut.length === 0, loc: ctx.locOf(['soak', p.soak.for !== undefined ? 'for' : 'rounds']), failure: { kind: 'soak', detail: 'connections' } }));
+    checks.push(
+      ctx.check({
+        name: `every connection lasts the soak (${length})`,
+        expected: `${members.length} of ${members.length}`,
+        actual: cut.length ? cut.join('; ') : `${members.length} of ${members.length}`,
+        passed: cut.length === 0,
+        loc: ctx.locOf(['soak', p.soak.for !== undefined ? 'for' : 'rounds']),
+        failure: { kind: 'soak', detail: 'connections' },
+      }),
+    );
     if (sampler) checks.push(await sampler.verdict(warm === members.length));
     for (const m of members) await m.conn.dispose();
-    return ctx.result(checks, { observations: { rounds: round, exchanges, ...(sampler ? { memory: sampler.samples } : {}) } });
+    return ctx.result(checks, {
+      observations: { rounds: round, exchanges, ...(sampler ? { memory: sampler.samples } : {}) },
+    });
   },
 });
 
@@ -108,7 +160,13 @@ function seconds(ms: number): string {
 
 /** One connection of the soak, seen by an inner send/expect step as its `main`. */
 function innerContext(ctx: StepContext, m: Member, k: number): StepContext {
-  return { ...ctx, connections: new Map([['main', [m]]]), vars: m.vars, loc: ctx.locOf(['soak', 'steps', k]), locOf: (path) => ctx.locOf(['soak', 'steps', k, ...path]) };
+  return {
+    ...ctx,
+    connections: new Map([['main', [m]]]),
+    vars: m.vars,
+    loc: ctx.locOf(['soak', 'steps', k]),
+    locOf: (path) => ctx.locOf(['soak', 'steps', k, ...path]),
+  };
 }
 
 /** Samples the backend's memory: a baseline after warm-up, then every period; judged against maxGrowth. */
@@ -119,13 +177,22 @@ function memorySampler(mem: z.infer<typeof Memory>, ctx: StepContext) {
   let problem: string | undefined;
   const started = ctx.startedProcesses();
   const proc = mem.of !== undefined ? started.find((p) => p.name === mem.of) : undefined;
-  if (mem.of !== undefined && !proc) problem = `no start step named "${mem.of}" has run (started: ${started.map((p) => p.name).join(', ') || 'none'})`;
+  if (mem.of !== undefined && !proc)
+    problem = `no start step named "${mem.of}" has run (started: ${started.map((p) => p.name).join(', ') || 'none'})`;
   if (mem.of === undefined && mem.http === undefined) problem = 'memory needs `of` (a start step) or `http` (a URL)';
   const read = async (): Promise<number | undefined> => {
     if (proc?.child.pid !== undefined) return treeRssBytes(proc.child.pid);
     if (mem.http === undefined) return undefined;
     // Values in the URL are percent-encoded for where they stand, as in an http step.
-    const r = await httpRequest('GET', substituteUrl(mem.http, ctx.vars.lookup), {}, undefined, ctx.timeoutMs(), false, ctx.settings.signal);
+    const r = await httpRequest(
+      'GET',
+      substituteUrl(mem.http, ctx.vars.lookup),
+      {},
+      undefined,
+      ctx.timeoutMs(),
+      false,
+      ctx.settings.signal,
+    );
     if (!r.ok) return undefined;
     try {
       const v = getPath(JSON.parse(r.answer.body), mem.field ?? 'memory.rss');
@@ -154,19 +221,47 @@ function memorySampler(mem: z.infer<typeof Memory>, ctx: StepContext) {
     /** Growth of the latest sample over the baseline, for the live line; undefined before the baseline. */
     growthSoFar(): number | undefined {
       const latest = samples.at(-1)?.bytes;
-      return baselineBytes === undefined || latest === undefined ? undefined : ((latest - baselineBytes) / baselineBytes) * 100;
+      return baselineBytes === undefined || latest === undefined
+        ? undefined
+        : ((latest - baselineBytes) / baselineBytes) * 100;
     },
     async verdict(warmedUp: boolean): Promise<CheckResult> {
       await sample();
       const name = `memory of ${mem.of ?? mem.http} grows at most ${limit}%`;
       const at = ctx.locOf(['memory', 'maxGrowth']);
-      if (problem) return ctx.check({ name, expected: `<= ${limit}%`, actual: problem, passed: false, loc: ctx.locOf(['memory']), failure: { kind: 'soak', detail: 'memory' } });
-      if (!warmedUp || baselineBytes === undefined) return ctx.check({ name, expected: `<= ${limit}%`, actual: `not measured: the warm-up (${mem.warmup ?? 1} rounds on every connection) did not finish, or the memory could not be read`, passed: false, loc: at, failure: { kind: 'soak', detail: 'memory' } });
+      if (problem)
+        return ctx.check({
+          name,
+          expected: `<= ${limit}%`,
+          actual: problem,
+          passed: false,
+          loc: ctx.locOf(['memory']),
+          failure: { kind: 'soak', detail: 'memory' },
+        });
+      if (!warmedUp || baselineBytes === undefined)
+        return ctx.check({
+          name,
+          expected: `<= ${limit}%`,
+          actual: `not measured: the warm-up (${mem.warmup ?? 1} rounds on every connection) did not finish, or the memory could not be read`,
+          passed: false,
+          loc: at,
+          failure: { kind: 'soak', detail: 'memory' },
+        });
       // The end is the median of the last three samples: one garbage collection is not a trend.
-      const last = samples.slice(-3).map((s) => s.bytes).sort((a, b) => a - b);
+      const last = samples
+        .slice(-3)
+        .map((s) => s.bytes)
+        .sort((a, b) => a - b);
       const end = last[Math.floor(last.length / 2)]!;
       const growth = ((end - baselineBytes) / baselineBytes) * 100;
-      return ctx.check({ name, expected: `<= ${limit}%`, actual: `${mb(baselineBytes)} after warm-up → ${mb(end)} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`, passed: growth <= limit, loc: at, failure: { kind: 'soak', detail: 'memory' } });
+      return ctx.check({
+        name,
+        expected: `<= ${limit}%`,
+        actual: `${mb(baselineBytes)} after warm-up → ${mb(end)} at the end (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`,
+        passed: growth <= limit,
+        loc: at,
+        failure: { kind: 'soak', detail: 'memory' },
+      });
     },
   };
 }

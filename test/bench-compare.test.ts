@@ -46,12 +46,21 @@ test('a clear gain is an improvement, and a figure with no recorded value is new
 });
 
 test('single numbers (no spread) compare by the tolerance alone', () => {
-  assert.equal(verdictOf(compare({ million: { wallMs: 4000 } }, { million: { wallMs: 8000 } }), 'deltas end to end, wall'), 'regression');
-  assert.equal(verdictOf(compare({ million: { wallMs: 4000 } }, { million: { wallMs: 4800 } }), 'deltas end to end, wall'), 'same');
+  assert.equal(
+    verdictOf(compare({ million: { wallMs: 4000 } }, { million: { wallMs: 8000 } }), 'deltas end to end, wall'),
+    'regression',
+  );
+  assert.equal(
+    verdictOf(compare({ million: { wallMs: 4000 } }, { million: { wallMs: 4800 } }), 'deltas end to end, wall'),
+    'same',
+  );
 });
 
 test('figures are read from both shapes of results.json, and time-to-verdict rows are figures too', () => {
-  const fs = figuresOf({ million: { wallMs: 10_376 }, timeToVerdict: [{ server: 'healthy', wallMs: stats([4200, 4300, 4400]) }] });
+  const fs = figuresOf({
+    million: { wallMs: 10_376 },
+    timeToVerdict: [{ server: 'healthy', wallMs: stats([4200, 4300, 4400]) }],
+  });
   assert.deepEqual(
     fs.map((f) => [f.name, f.median, f.n]),
     [

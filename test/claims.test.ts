@@ -28,7 +28,14 @@ describe('listingClaimNames', { concurrency: true }, () => {
   });
 
   test('bullets and [dir]/[file] markers are not part of a name', () => {
-    assert.deepEqual(listingClaimNames('- a.txt\n* src/\n• notes.md\n[dir] lib\n[file] x.ts\nfile: y.ts'), ['a.txt', 'src', 'notes.md', 'lib', 'x.ts', 'y.ts']);
+    assert.deepEqual(listingClaimNames('- a.txt\n* src/\n• notes.md\n[dir] lib\n[file] x.ts\nfile: y.ts'), [
+      'a.txt',
+      'src',
+      'notes.md',
+      'lib',
+      'x.ts',
+      'y.ts',
+    ]);
   });
 
   test('blank lines, . and .. are dropped; duplicates are one name', () => {
@@ -95,13 +102,25 @@ describe('statusClaimPaths', { concurrency: true }, () => {
 
   test('the long `git status` format: labelled paths are read, prose is kept only as candidates', () => {
     const p = statusClaimPaths(LONG);
-    for (const f of ['staged.txt', 'old.txt', 'moved.txt', 'a.txt', 'gone.txt', 'new.txt']) assert.ok(p.includes(f), `${f} is read from the long format: ${JSON.stringify(p)}`);
+    for (const f of ['staged.txt', 'old.txt', 'moved.txt', 'a.txt', 'gone.txt', 'new.txt'])
+      assert.ok(p.includes(f), `${f} is read from the long format: ${JSON.stringify(p)}`);
     assert.ok(!p.some((x) => x.startsWith('modified:') || x.startsWith('new file:')), 'labels are stripped');
   });
 
   test('JSON: object of lists, array of entries, array of porcelain lines', () => {
-    assert.deepEqual(sorted(statusClaimPaths('{"modified": ["a.txt"], "untracked": ["new.txt"]}')), ['a.txt', 'new.txt']);
-    assert.deepEqual(sorted(statusClaimPaths([{ path: 'a.txt', status: 'M' }, { path: 'new.txt', status: '??' }])), ['a.txt', 'new.txt']);
+    assert.deepEqual(sorted(statusClaimPaths('{"modified": ["a.txt"], "untracked": ["new.txt"]}')), [
+      'a.txt',
+      'new.txt',
+    ]);
+    assert.deepEqual(
+      sorted(
+        statusClaimPaths([
+          { path: 'a.txt', status: 'M' },
+          { path: 'new.txt', status: '??' },
+        ]),
+      ),
+      ['a.txt', 'new.txt'],
+    );
     assert.deepEqual(sorted(statusClaimPaths(['?? new.txt', ' M a.txt'])), ['a.txt', 'new.txt']);
   });
 
@@ -112,7 +131,18 @@ describe('statusClaimPaths', { concurrency: true }, () => {
 });
 
 describe('compareStatusClaim', { concurrency: true }, () => {
-  const repo = new Set(['a.txt', 'new.txt', 'staged.txt', 'old.txt', 'moved.txt', 'gone.txt', 'clean.txt', 'dir', 'dir/x.txt', 'dir/y.txt']);
+  const repo = new Set([
+    'a.txt',
+    'new.txt',
+    'staged.txt',
+    'old.txt',
+    'moved.txt',
+    'gone.txt',
+    'clean.txt',
+    'dir',
+    'dir/x.txt',
+    'dir/y.txt',
+  ]);
   const isRepoPath = (p: string) => repo.has(p);
 
   test('a porcelain claim naming every changed path passes', () => {
@@ -150,7 +180,13 @@ describe('compareStatusClaim', { concurrency: true }, () => {
   });
 
   test('JSON claims are compared the same way', () => {
-    assert.equal(compareStatusClaim(statusClaimPaths({ files: [{ path: 'a.txt' }] }), ['a.txt'], isRepoPath).passed, true);
-    assert.deepEqual(compareStatusClaim(statusClaimPaths({ files: [{ path: 'a.txt' }] }), ['a.txt', 'new.txt'], isRepoPath).missing, ['new.txt']);
+    assert.equal(
+      compareStatusClaim(statusClaimPaths({ files: [{ path: 'a.txt' }] }), ['a.txt'], isRepoPath).passed,
+      true,
+    );
+    assert.deepEqual(
+      compareStatusClaim(statusClaimPaths({ files: [{ path: 'a.txt' }] }), ['a.txt', 'new.txt'], isRepoPath).missing,
+      ['new.txt'],
+    );
   });
 });

@@ -47,7 +47,10 @@ const BAD: [string[], string][] = [
   [['ws://h:1', 'ws://h:2'], 'PATH must be a folder, got the URL "ws://h:2"'],
   [['--timeout-scale', 'abc'], '--timeout-scale expects a positive number, got "abc"'],
   [['--timeout-scale', '0'], '--timeout-scale expects a positive number, got "0"'],
-  [['--timeout-scale', '-1'], '--timeout-scale needs a value, but the next argument "-1" starts with "-" (write --timeout-scale=-1 if it is the value)'],
+  [
+    ['--timeout-scale', '-1'],
+    '--timeout-scale needs a value, but the next argument "-1" starts with "-" (write --timeout-scale=-1 if it is the value)',
+  ],
   [['--timeout-scale=-1'], '--timeout-scale expects a positive number, got "-1"'],
   [['--timeout-scale', 'Infinity'], '--timeout-scale expects a positive number'],
   [['--timeout-scale', ' '], '--timeout-scale expects a positive number'],
@@ -103,7 +106,10 @@ test('a single argument that is not a URL is the PATH', () => {
 });
 
 test('ws:// or wss:// first, then PATH', () => {
-  assert.deepEqual([parse(['ws://localhost:8080', 'proj']).url, parse(['ws://localhost:8080', 'proj']).project], ['ws://localhost:8080', 'proj']);
+  assert.deepEqual(
+    [parse(['ws://localhost:8080', 'proj']).url, parse(['ws://localhost:8080', 'proj']).project],
+    ['ws://localhost:8080', 'proj'],
+  );
   const r = parse(['wss://example.com/socket?x=1', '/tmp/p']);
   assert.equal(r.url, 'wss://example.com/socket?x=1');
   assert.equal(r.project, '/tmp/p');
@@ -118,11 +124,26 @@ test('ws:// or wss:// first, then PATH', () => {
 });
 
 test('repeated --gate keeps every id, in order', () => {
-  assert.deepEqual(parse(['--gate', 'ping', '--gate', 'health', '--gate=chat-stream']).gates, ['ping', 'health', 'chat-stream']);
+  assert.deepEqual(parse(['--gate', 'ping', '--gate', 'health', '--gate=chat-stream']).gates, [
+    'ping',
+    'health',
+    'chat-stream',
+  ]);
 });
 
 test('--var A=1 --var B=x=y: a value keeps its "=", later wins, secrets are remembered', () => {
-  const r = parse(['--var', 'A=1', '--var', 'B=x=y', '--var', 'EMPTY=', '--var', 'A=2', '--secret-var', 'TOKEN=s3=cr=t']);
+  const r = parse([
+    '--var',
+    'A=1',
+    '--var',
+    'B=x=y',
+    '--var',
+    'EMPTY=',
+    '--var',
+    'A=2',
+    '--secret-var',
+    'TOKEN=s3=cr=t',
+  ]);
   assert.deepEqual(r.vars, { A: '2', B: 'x=y', EMPTY: '', TOKEN: 's3=cr=t' });
   assert.deepEqual(r.secrets, ['s3=cr=t']);
 });
@@ -130,9 +151,15 @@ test('--var A=1 --var B=x=y: a value keeps its "=", later wins, secrets are reme
 test('values: --timeout-scale, --reporter, --out, --gates, switches', () => {
   assert.equal(parse(['--timeout-scale', '2.5']).timeoutScale, 2.5);
   assert.equal(parse(['--timeout-scale=0.5']).timeoutScale, 0.5);
-  assert.deepEqual(parse(['--reporter', 'junit:out/j.xml', '--reporter', 'json']).reporters, [{ name: 'junit', file: 'out/j.xml' }, { name: 'json' }]);
+  assert.deepEqual(parse(['--reporter', 'junit:out/j.xml', '--reporter', 'json']).reporters, [
+    { name: 'junit', file: 'out/j.xml' },
+    { name: 'json' },
+  ]);
   const r = parse(['--out', 'ev', '--gates', 'g.yaml', '--keep', '--require-signoff', '-q']);
-  assert.deepEqual([r.out, r.gatesFile, r.keep, r.requireSignoff, r.quiet, r.verbose], ['ev', 'g.yaml', true, true, true, false]);
+  assert.deepEqual(
+    [r.out, r.gatesFile, r.keep, r.requireSignoff, r.quiet, r.verbose],
+    ['ev', 'g.yaml', true, true, true, false],
+  );
   assert.equal(parse(['-v']).verbose, true);
 });
 
@@ -190,8 +217,14 @@ test('the real CLI: bad command lines exit 2 with one message and the usage hint
       [['run', '--nope'], "wsgate: unknown option '--nope'"],
       [['run', '--list', '--gates'], 'wsgate: --gates needs a value'],
       [['run', 'http://x', project], 'wsgate: URL must start with ws:// or wss://, got "http://x"'],
-      [['run', 'ws://127.0.0.1:9', project, '--timeout-scale', '-1'], 'wsgate: --timeout-scale needs a value, but the next argument "-1" starts with "-"'],
-      [['run', 'ws://127.0.0.1:9', project, '--quiet', '--verbose'], 'wsgate: --quiet and --verbose cannot be used together'],
+      [
+        ['run', 'ws://127.0.0.1:9', project, '--timeout-scale', '-1'],
+        'wsgate: --timeout-scale needs a value, but the next argument "-1" starts with "-"',
+      ],
+      [
+        ['run', 'ws://127.0.0.1:9', project, '--quiet', '--verbose'],
+        'wsgate: --quiet and --verbose cannot be used together',
+      ],
       [['run', 'ws://127.0.0.1:9', project, '--var', 'NOEQUALS'], 'wsgate: --var expects NAME=VALUE, got "NOEQUALS"'],
     ];
     const results = await inBatches(cases, 4, ([argv]) => cli(argv));
@@ -232,7 +265,10 @@ test('the real CLI: --help and --version exit 0; --var reaches the gates loader;
     assert.match(help!.stdout, /exit codes: 0 no check failed/);
     assert.equal(help!.stderr, '');
     assert.equal(version!.code, 0, version!.stderr);
-    assert.match(version!.stdout, new RegExp(`^wsgate ${VERSION.replace(/\./g, '\\.')} \\(wscat \\S+, node v\\d+\\.\\d+\\.\\d+\\)\\n$`));
+    assert.match(
+      version!.stdout,
+      new RegExp(`^wsgate ${VERSION.replace(/\./g, '\\.')} \\(wscat \\S+, node v\\d+\\.\\d+\\.\\d+\\)\\n$`),
+    );
     assert.equal(withVar!.code, 0, withVar!.stderr);
     assert.equal(withVar!.stdout, 'ping  ping\n');
     assert.equal(withoutVar!.code, 2, withoutVar!.stdout);

@@ -13,7 +13,12 @@ function demo(max?: number) {
     name: 'demo',
     summary: 'Does a demo.',
     positionals: { usage: '[THING]', help: [['THING', 'what to demo']], ...(max !== undefined ? { max } : {}) },
-    flags: { out: text('out', 'FILE', 'where it goes'), tags: list('tag', 'T', 'a tag'), loud: on('loud', 'shout'), help: HELP },
+    flags: {
+      out: text('out', 'FILE', 'where it goes'),
+      tags: list('tag', 'T', 'a tag'),
+      loud: on('loud', 'shout'),
+      help: HELP,
+    },
     epilogue: 'exit codes: 0 done',
     run: ({ flags, positionals, context }) => {
       seen.push({ flags, positionals, gates: context.defaultGatesFile() });
@@ -44,7 +49,13 @@ test('the usage line and help come from the declaration', () => {
 test('run gets the flags read, the positionals and the context; its exit code is returned', async () => {
   const { command, seen } = demo(1);
   assert.equal(await command.main(['x', '--out', 'f', '--tag', 'a', '--tag', 'b'], CONTEXT), 7);
-  assert.deepEqual(seen, [{ flags: { out: 'f', tags: ['a', 'b'], loud: false, help: false }, positionals: ['x'], gates: '/nowhere/gates.yaml' }]);
+  assert.deepEqual(seen, [
+    {
+      flags: { out: 'f', tags: ['a', 'b'], loud: false, help: false },
+      positionals: ['x'],
+      gates: '/nowhere/gates.yaml',
+    },
+  ]);
 });
 
 test('an unknown flag, a bad value or too many arguments is a usage error (exit 2) with the usage as hint; run is not called', async () => {
@@ -76,7 +87,13 @@ test('exitCodeOf: a harness error is printed and becomes its exit code, any othe
   });
   assert.equal(await exitCodeOf(() => 5, stderr), 5);
   assert.equal(said, '');
-  assert.equal(await exitCodeOf(() => Promise.reject(new HarnessFailure([{ code: 'USAGE', title: 'no', hint: 'try yes' }], 2)), stderr), 2);
+  assert.equal(
+    await exitCodeOf(
+      () => Promise.reject(new HarnessFailure([{ code: 'USAGE', title: 'no', hint: 'try yes' }], 2)),
+      stderr,
+    ),
+    2,
+  );
   assert.equal(said, 'wsgate: no\n  hint: try yes\n');
   const bug = () => {
     throw new Error('a bug');

@@ -16,11 +16,14 @@ function tmp(prefix?: string) {
   return t.path;
 }
 
-
 describe('wsgate run (real CLI)', { concurrency: true }, () => {
   test('./scripts/test-websocket.sh with no URL passes every default gate against the embedded server', async () => {
     const out = path.join(tmp(), 'ev');
-    const r = await runProcess(path.join(ROOT, 'scripts', 'test-websocket.sh'), ['--out', out, ...SHARED_MACHINE], { cwd: ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, timeoutMs: 90_000 });
+    const r = await runProcess(path.join(ROOT, 'scripts', 'test-websocket.sh'), ['--out', out, ...SHARED_MACHINE], {
+      cwd: ROOT,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      timeoutMs: 90_000,
+    });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /PASS {2}20 gates: 20 passed, 0 failed/);
     const result = readResult(out);
@@ -32,7 +35,14 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
   test('a closed port exits 1 within seconds, naming the connection check', async () => {
     const port = await closedPort();
     const started = performance.now();
-    const r = await runCli([`ws://127.0.0.1:${port}/ws`, tmp(), '--gate', 'connection', '--out', path.join(tmp(), 'ev')]);
+    const r = await runCli([
+      `ws://127.0.0.1:${port}/ws`,
+      tmp(),
+      '--gate',
+      'connection',
+      '--out',
+      path.join(tmp(), 'ev'),
+    ]);
     const ms = performance.now() - started;
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
     // ~1 s on an idle machine; the bound only shows it does not wait out a long sleep or hang.
@@ -45,7 +55,10 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
   test('--list prints every gate id and title and runs nothing', async () => {
     const r = await runCli(['--list']);
     assert.equal(r.exitCode, 0);
-    const ids = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    const ids = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]);
     assert.equal(ids.length, 20);
     assert.ok(ids.includes('write-file') && ids.includes('concurrency'));
   });
@@ -60,14 +73,25 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     // A PATH the user gave is never removed.
     assert.ok(existsSync(project));
     const forced = path.join(parent, 'forced');
-    const f = await runCli([forced, '--gate', 'ping', '--git-init', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')]);
+    const f = await runCli([
+      forced,
+      '--gate',
+      'ping',
+      '--git-init',
+      ...SHARED_MACHINE,
+      '--out',
+      path.join(tmp(), 'ev'),
+    ]);
     assert.equal(f.exitCode, 0, f.stdout + f.stderr);
     assert.ok(existsSync(path.join(forced, '.git')), '--git-init ran git init');
     const withGit = path.join(parent, 'with-git');
     const g = await runCli([withGit, '--gate', 'git-commit', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')]);
     assert.equal(g.exitCode, 0, g.stdout + g.stderr);
     assert.ok(existsSync(path.join(withGit, '.git')), 'a gate with git checks: git init ran');
-    assert.equal((await runProcess('git', ['config', 'user.email'], { cwd: withGit })).stdout.trim(), 'wsgate@localhost');
+    assert.equal(
+      (await runProcess('git', ['config', 'user.email'], { cwd: withGit })).stdout.trim(),
+      'wsgate@localhost',
+    );
   });
 
   test('a single ws:// argument is the URL; an http:// one is a usage error', async () => {
@@ -115,7 +139,12 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     assert.equal(r.exitCode, 1);
     const res = readResult(out);
     assert.equal(res.gates[0]!.status, 'failed');
-    assert.ok(res.gates.slice(1).filter((g) => g.steps.some((s) => s.kind === 'connect')).every((g) => g.status === 'skipped'));
+    assert.ok(
+      res.gates
+        .slice(1)
+        .filter((g) => g.steps.some((s) => s.kind === 'connect'))
+        .every((g) => g.status === 'skipped'),
+    );
   });
 
   test('--version and --help exit 0', async () => {
@@ -143,14 +172,31 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
 
   test('--skip-gate leaves a gate out, and the gates that need it, and the summary says so', async () => {
     const out = path.join(tmp(), 'ev');
-    const r = await runCli(['--gate', 'ping', '--gate', 'error-recovery', '--gate', 'health', '--skip-gate', 'ping', '--skip-gate', 'health', ...SHARED_MACHINE, '--out', out]);
+    const r = await runCli([
+      '--gate',
+      'ping',
+      '--gate',
+      'error-recovery',
+      '--gate',
+      'health',
+      '--skip-gate',
+      'ping',
+      '--skip-gate',
+      'health',
+      ...SHARED_MACHINE,
+      '--out',
+      out,
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const result = readResult(out);
-    assert.deepEqual(result.gates.map((g) => [g.id, g.status, g.note]), [
-      ['ping', 'skipped', 'left out by --skip-gate'],
-      ['health', 'skipped', 'left out by --skip-gate'],
-      ['error-recovery', 'skipped', 'needs ping, which did not run (left out by --skip-gate)'],
-    ]);
+    assert.deepEqual(
+      result.gates.map((g) => [g.id, g.status, g.note]),
+      [
+        ['ping', 'skipped', 'left out by --skip-gate'],
+        ['health', 'skipped', 'left out by --skip-gate'],
+        ['error-recovery', 'skipped', 'needs ping, which did not run (left out by --skip-gate)'],
+      ],
+    );
     assert.match(r.stdout, /left out by --skip-gate: ping, health/);
     assert.match(r.stdout, /0 passed, 0 failed, 3 skipped/);
   });
@@ -159,7 +205,10 @@ describe('wsgate run (real CLI)', { concurrency: true }, () => {
     const dir = tmp();
     const file = path.join(dir, 'g.yaml');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(file, 'version: 1\ngates:\n  - id: v\n    title: var\n    steps:\n      - run: ["sh", "-c", "test \\"$0\\" = ok", "${WHO}"]\n');
+    writeFileSync(
+      file,
+      'version: 1\ngates:\n  - id: v\n    title: var\n    steps:\n      - run: ["sh", "-c", "test \\"$0\\" = ok", "${WHO}"]\n',
+    );
     const ok = await runCli(['--gates', file, '--var', 'WHO=ok', tmp(), '--out', path.join(tmp(), 'ev')]);
     assert.equal(ok.exitCode, 0, ok.stdout + ok.stderr);
     const bad = await runCli(['--gates', file, '--var', 'WHO=no', tmp(), '--out', path.join(tmp(), 'ev')]);

@@ -34,7 +34,10 @@ test('each connect and soak of the gates, resolved; captures and refusals left o
   const plan = connectPlan(loaded.gates.gates, scope, url, 5000);
   assert.deepEqual(plan, [
     { opts: { url, openTimeoutMs: 5000 }, count: 1 },
-    { opts: { url: `${url}/ocpp/g1`, openTimeoutMs: 5000, headers: { 'X-Team': 'qa' }, subprotocols: ['ocpp1.6'] }, count: 3 },
+    {
+      opts: { url: `${url}/ocpp/g1`, openTimeoutMs: 5000, headers: { 'X-Team': 'qa' }, subprotocols: ['ocpp1.6'] },
+      count: 3,
+    },
     { opts: { url, openTimeoutMs: 5000 }, count: 4 },
   ]);
   assert.deepEqual(connectPlan([], scope, url, 5000), [], 'no gate run: nothing opened ahead');

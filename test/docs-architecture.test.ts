@@ -36,7 +36,11 @@ function tableAfter(text: string, marker: string): string[][] {
   const first = lines.findIndex((l) => l.startsWith('|'));
   const rows: string[][] = [];
   for (let i = first + 2; i < lines.length && lines[i]!.startsWith('|'); i++) {
-    rows.push(lines[i]!.slice(1, -1).split('|').map((c) => c.trim().replaceAll('`', '')));
+    rows.push(
+      lines[i]!.slice(1, -1)
+        .split('|')
+        .map((c) => c.trim().replaceAll('`', '')),
+    );
   }
   return rows;
 }
@@ -46,32 +50,58 @@ describe('docs/architecture.md', () => {
 
   test('the lib/ folders it lists are exactly the folders of lib/ on disk', () => {
     const listed = parts.map((l) => /^lib\/([^/\s]+)\/\s/.exec(l)?.[1]).filter((x): x is string => x !== undefined);
-    const onDisk = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const onDisk = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
     assert.deepEqual([...listed].sort(), [...onDisk].sort());
     assert.equal(new Set(listed).size, listed.length, 'a folder listed twice');
   });
 
   test('every file at the top of lib/ is named in the parts list', () => {
-    const files = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+    const files = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => d.name);
     const named = parts.filter((l) => l.startsWith('lib/') && !/^lib\/[^/\s]+\/\s/.test(l)).join(' ');
     assert.ok(files.length > 0);
-    assert.deepEqual(files.filter((f) => !new RegExp(`\\b${f.replace('.', '\\.')}\\b`).test(named)), []);
+    assert.deepEqual(
+      files.filter((f) => !new RegExp(`\\b${f.replace('.', '\\.')}\\b`).test(named)),
+      [],
+    );
   });
 
   test('the rules it names are the rules of .dependency-cruiser.cjs, each of them', () => {
-    const config = createRequire(import.meta.url)(path.join(ROOT, '.dependency-cruiser.cjs')) as { forbidden: { name: string }[] };
+    const config = createRequire(import.meta.url)(path.join(ROOT, '.dependency-cruiser.cjs')) as {
+      forbidden: { name: string }[];
+    };
     const rules = config.forbidden.map((r) => r.name);
     const layers = section(page, '## The layers');
-    assert.deepEqual(rules.filter((n) => !layers.includes(`\`${n}\``)), [], 'rules the page does not name');
+    assert.deepEqual(
+      rules.filter((n) => !layers.includes(`\`${n}\``)),
+      [],
+      'rules the page does not name',
+    );
     // The rule column of the layer table and the names each bullet starts with are rules that exist.
     const inTable = tableAfter(layers, 'From the bottom up').flatMap((r) => r[r.length - 1]!.split(', '));
-    const inBullets = [...layers.matchAll(/^- ((?:`[a-z-]+`(?:, )?)+):/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z-]+)`/g)].map((x) => x[1]!));
-    assert.ok(inTable.length >= 5 && inBullets.length >= 3, `${inTable.length} table rows, ${inBullets.length} bullets`);
-    assert.deepEqual([...inTable, ...inBullets].filter((n) => !rules.includes(n)), [], 'names the page gives that are no rule');
+    const inBullets = [...layers.matchAll(/^- ((?:`[a-z-]+`(?:, )?)+):/gm)].flatMap((m) =>
+      [...m[1]!.matchAll(/`([a-z-]+)`/g)].map((x) => x[1]!),
+    );
+    assert.ok(
+      inTable.length >= 5 && inBullets.length >= 3,
+      `${inTable.length} table rows, ${inBullets.length} bullets`,
+    );
+    assert.deepEqual(
+      [...inTable, ...inBullets].filter((n) => !rules.includes(n)),
+      [],
+      'names the page gives that are no rule',
+    );
   });
 
   test('its table of known violations is the baseline npm run deps ignores', () => {
-    const baseline = JSON.parse(readFileSync(path.join(ROOT, '.dependency-cruiser-known-violations.json'), 'utf8')) as { from: string; to: string; rule: { name: string } }[];
+    const baseline = JSON.parse(readFileSync(path.join(ROOT, '.dependency-cruiser-known-violations.json'), 'utf8')) as {
+      from: string;
+      to: string;
+      rule: { name: string };
+    }[];
     const layers = section(page, '## The layers');
     const known = layers.slice(layers.indexOf('**Known violations.**'));
     const key = (r: string[]) => r.join(' ');

@@ -38,7 +38,11 @@ export function commandBlocks(file: string, markdown: string): DocBlock[] {
     while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
     const text = lines.slice(i + 1, end).join('\n');
     const lang = open[1]!;
-    const kind = ['sh', 'bash', 'shell'].includes(lang) ? 'sh' : lang === 'yaml' && /^jobs:/m.test(text) ? 'workflow' : undefined;
+    const kind = ['sh', 'bash', 'shell'].includes(lang)
+      ? 'sh'
+      : lang === 'yaml' && /^jobs:/m.test(text)
+        ? 'workflow'
+        : undefined;
     if (kind) {
       const block: DocBlock = { file, line: i + 1, kind, text, placeholders: [] };
       for (let k = i - 1; k >= 0 && MARKER.test(lines[k]!); k--) {
@@ -64,23 +68,37 @@ const INSTALLS = /\bnpm\s+(ci|i|install|add|update|uninstall)\b|\bnpx\s+-y\b/;
 
 export function scriptsOf(block: DocBlock): string[] {
   const runnable = (script: string) => {
-    const kept = script.split('\n').filter((l) => !NPM_CI.test(l)).join('\n');
-    if (INSTALLS.test(kept)) throw new Error(`${block.file}:${block.line} installs packages: mark it <!-- docs-test: not runnable (…) -->`);
+    const kept = script
+      .split('\n')
+      .filter((l) => !NPM_CI.test(l))
+      .join('\n');
+    if (INSTALLS.test(kept))
+      throw new Error(`${block.file}:${block.line} installs packages: mark it <!-- docs-test: not runnable (…) -->`);
     return kept;
   };
   if (block.kind === 'sh') return [runnable(block.text)];
   const wf = parse(block.text) as { jobs: Record<string, { steps: { run?: string; uses?: string }[] }> };
-  return Object.values(wf.jobs).flatMap((job) => job.steps.filter((st) => typeof st.run === 'string').map((st) => runnable(st.run!)));
+  return Object.values(wf.jobs).flatMap((job) =>
+    job.steps.filter((st) => typeof st.run === 'string').map((st) => runnable(st.run!)),
+  );
 }
 
 function allBlocks(): DocBlock[] {
-  const files = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(path.join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   return files.flatMap((f) => commandBlocks(f, readFileSync(path.join(ROOT, f), 'utf8')));
 }
 
 /** A copy of the checkout's files (tracked and new, not ignored) with this checkout's node_modules. */
 async function checkoutCopy(): Promise<string> {
-  const listed = await runProcess('git', ['ls-files', '-z', '-co', '--exclude-standard'], { cwd: ROOT, timeoutMs: 30_000 });
+  const listed = await runProcess('git', ['ls-files', '-z', '-co', '--exclude-standard'], {
+    cwd: ROOT,
+    timeoutMs: 30_000,
+  });
   assert.equal(listed.exitCode, 0, listed.stderr);
   const dir = path.join(s.dir('wsgate-docs-'), 'checkout');
   for (const rel of listed.stdout.split('\0').filter(Boolean)) {
@@ -105,7 +123,10 @@ function inTurn<T>(text: string, work: () => Promise<T>): Promise<T> {
   if (port === undefined) return work();
   const before = portTurns.get(port) ?? Promise.resolve();
   const mine = before.then(work, work);
-  portTurns.set(port, mine.catch(() => undefined));
+  portTurns.set(
+    port,
+    mine.catch(() => undefined),
+  );
   return mine;
 }
 
@@ -114,37 +135,79 @@ describe('the command blocks of the README and docs/', { concurrency: true }, ()
   const blocks = allBlocks();
 
   test('the markers are read: an unmarked block runs, a marked one is skipped with its reason', () => {
-    const md = ['```sh', 'echo a', '```', '<!-- docs-test: not runnable (needs your server) -->', '```sh', 'echo b', '```', '<!-- docs-test: placeholder OUT_DIR -->', '```yaml', 'jobs:', '  j:', '    steps:', '      - uses: x', '      - run: npm ci', '      - run: echo c', '```'].join('\n');
+    const md = [
+      '```sh',
+      'echo a',
+      '```',
+      '<!-- docs-test: not runnable (needs your server) -->',
+      '```sh',
+      'echo b',
+      '```',
+      '<!-- docs-test: placeholder OUT_DIR -->',
+      '```yaml',
+      'jobs:',
+      '  j:',
+      '    steps:',
+      '      - uses: x',
+      '      - run: npm ci',
+      '      - run: echo c',
+      '```',
+    ].join('\n');
     const got = commandBlocks('t.md', md);
-    assert.deepEqual(got.map((b) => [b.line, b.kind, b.notRunnable, b.placeholders]), [[1, 'sh', undefined, []], [5, 'sh', 'needs your server', []], [9, 'workflow', undefined, ['OUT_DIR']]]);
+    assert.deepEqual(
+      got.map((b) => [b.line, b.kind, b.notRunnable, b.placeholders]),
+      [
+        [1, 'sh', undefined, []],
+        [5, 'sh', 'needs your server', []],
+        [9, 'workflow', undefined, ['OUT_DIR']],
+      ],
+    );
     assert.deepEqual(scriptsOf(got[2]!), ['', 'echo c']);
     assert.deepEqual(scriptsOf({ ...got[0]!, text: 'npm ci     # install\necho d' }), ['echo d']);
     assert.throws(() => scriptsOf({ ...got[0]!, text: 'npm ci && echo e' }), /installs packages/);
     assert.throws(() => scriptsOf({ ...got[0]!, text: 'npm i -D x' }), /installs packages/);
-    assert.throws(() => commandBlocks('t.md', '<!-- docs-test: skip -->\n```sh\nx\n```'), /unknown docs-test marker "skip"/);
+    assert.throws(
+      () => commandBlocks('t.md', '<!-- docs-test: skip -->\n```sh\nx\n```'),
+      /unknown docs-test marker "skip"/,
+    );
   });
 
   test('every command block either runs or says why it cannot; a GitHub expression or an install is never run', () => {
     for (const b of blocks) if (!b.notRunnable) scriptsOf(b);
-    assert.ok(blocks.filter((b) => !b.notRunnable).length >= 4, `too few runnable blocks: ${blocks.map((b) => `${b.file}:${b.line}`).join(', ')}`);
-    for (const b of blocks) if (!b.notRunnable) assert.doesNotMatch(b.text, /\$\{\{/, `${b.file}:${b.line} uses a GitHub expression: mark it not runnable`);
+    assert.ok(
+      blocks.filter((b) => !b.notRunnable).length >= 4,
+      `too few runnable blocks: ${blocks.map((b) => `${b.file}:${b.line}`).join(', ')}`,
+    );
+    for (const b of blocks)
+      if (!b.notRunnable)
+        assert.doesNotMatch(b.text, /\$\{\{/, `${b.file}:${b.line} uses a GitHub expression: mark it not runnable`);
   });
 
   for (const block of blocks.filter((b) => !b.notRunnable)) {
-    test(`${block.file}:${block.line} runs as printed`, { timeout: 600_000 }, () => inTurn(block.text, async () => {
-      const scripts = scriptsOf(block);
-      const cwd = await checkoutCopy();
-      const env: Record<string, string> = {};
-      for (const name of block.placeholders) env[name] = s.dir(`wsgate-docs-${name.toLowerCase()}-`);
-      for (const [i, script] of scripts.entries()) {
-        if (script.trim() === '') continue;
-        // GitHub runs a `run:` step as `bash -e {0}`; a sh block is a script pasted into bash.
-        const file = path.join(cwd, `.docs-step-${i}.sh`);
-        writeFileSync(file, script + '\n');
-        const r = await runProcess('bash', [...(block.kind === 'workflow' ? ['-e'] : []), file], { cwd, env: cleanEnv(env), timeoutMs: 540_000 });
-        assert.equal(r.exitCode, 0, `${block.file}:${block.line}, script ${i + 1}:\n${script}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`);
-        assert.match(r.stdout, /\b(PASS|wsgate)\b/, 'the command ran wsgate');
-      }
-    }));
+    test(`${block.file}:${block.line} runs as printed`, { timeout: 600_000 }, () =>
+      inTurn(block.text, async () => {
+        const scripts = scriptsOf(block);
+        const cwd = await checkoutCopy();
+        const env: Record<string, string> = {};
+        for (const name of block.placeholders) env[name] = s.dir(`wsgate-docs-${name.toLowerCase()}-`);
+        for (const [i, script] of scripts.entries()) {
+          if (script.trim() === '') continue;
+          // GitHub runs a `run:` step as `bash -e {0}`; a sh block is a script pasted into bash.
+          const file = path.join(cwd, `.docs-step-${i}.sh`);
+          writeFileSync(file, script + '\n');
+          const r = await runProcess('bash', [...(block.kind === 'workflow' ? ['-e'] : []), file], {
+            cwd,
+            env: cleanEnv(env),
+            timeoutMs: 540_000,
+          });
+          assert.equal(
+            r.exitCode,
+            0,
+            `${block.file}:${block.line}, script ${i + 1}:\n${script}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`,
+          );
+          assert.match(r.stdout, /\b(PASS|wsgate)\b/, 'the command ran wsgate');
+        }
+      }),
+    );
   }
 });

@@ -38,23 +38,49 @@ export function linksOf(markdown: string): { target: string; line: number }[] {
     if (/^```/.test(line)) fenced = !fenced;
     if (fenced) return;
     const prose = line.replace(/`[^`]*`/g, '');
-    for (const m of prose.matchAll(/\]\(([^)\s]+)\)/g)) if (!/^[a-z]+:/i.test(m[1]!)) out.push({ target: m[1]!, line: i + 1 });
+    for (const m of prose.matchAll(/\]\(([^)\s]+)\)/g))
+      if (!/^[a-z]+:/i.test(m[1]!)) out.push({ target: m[1]!, line: i + 1 });
   });
   return out;
 }
 
-const pages = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 describe('links of the README and docs/', () => {
   test('anchors are made as GitHub makes them', () => {
-    const a = anchorsOf('# wsgate\n## gates.yaml (version 1)\n```\n# not a heading\n```\n### Parallel runs and CI shards\n## Sign-off: what it proves\n## `--out` and evidence\n## Notes\n## Notes');
-    assert.deepEqual([...a], ['wsgate', 'gatesyaml-version-1', 'parallel-runs-and-ci-shards', 'sign-off-what-it-proves', '--out-and-evidence', 'notes', 'notes-1']);
-    assert.deepEqual(linksOf('see [a](b.md#c) and `[x](y)`, [w](https://x.org)\n```\n[no](z.md)\n```'), [{ target: 'b.md#c', line: 1 }]);
+    const a = anchorsOf(
+      '# wsgate\n## gates.yaml (version 1)\n```\n# not a heading\n```\n### Parallel runs and CI shards\n## Sign-off: what it proves\n## `--out` and evidence\n## Notes\n## Notes',
+    );
+    assert.deepEqual(
+      [...a],
+      [
+        'wsgate',
+        'gatesyaml-version-1',
+        'parallel-runs-and-ci-shards',
+        'sign-off-what-it-proves',
+        '--out-and-evidence',
+        'notes',
+        'notes-1',
+      ],
+    );
+    assert.deepEqual(linksOf('see [a](b.md#c) and `[x](y)`, [w](https://x.org)\n```\n[no](z.md)\n```'), [
+      { target: 'b.md#c', line: 1 },
+    ]);
   });
 
   test('docs/README.md, the index, links every page of docs/', () => {
-    const index = new Set(linksOf(readFileSync(path.join(ROOT, 'docs', 'README.md'), 'utf8')).map((l) => l.target.split('#')[0]!));
-    assert.deepEqual(pages.filter((p) => p.startsWith('docs/') && p !== 'docs/README.md' && !index.has(p.slice('docs/'.length))), []);
+    const index = new Set(
+      linksOf(readFileSync(path.join(ROOT, 'docs', 'README.md'), 'utf8')).map((l) => l.target.split('#')[0]!),
+    );
+    assert.deepEqual(
+      pages.filter((p) => p.startsWith('docs/') && p !== 'docs/README.md' && !index.has(p.slice('docs/'.length))),
+      [],
+    );
   });
 
   for (const page of pages) {

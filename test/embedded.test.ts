@@ -43,7 +43,9 @@ describe('embedded server', () => {
     }
   });
 
-  test('another user (uid 65534) finds no token in the harness wscat\'s command line, cannot read its environment, and is refused', { skip: process.getuid?.() !== 0 && 'needs root to act as another user' }, async () => {
+  test("another user (uid 65534) finds no token in the harness wscat's command line, cannot read its environment, and is refused", {
+    skip: process.getuid?.() !== 0 && 'needs root to act as another user',
+  }, async () => {
     const project = await makeRepo();
     const server = await startEmbedded(project, false);
     const opened = await WscatConnection.open('main', { url: server.url, openTimeoutMs: 20_000 });
@@ -60,7 +62,13 @@ describe('embedded server', () => {
         req.on('response', (res) => { out.status = res.statusCode; console.log(JSON.stringify(out)); process.exit(0); });
         req.on('error', (e) => { out.status = e.code; console.log(JSON.stringify(out)); });
         req.end();`;
-      const other = await promisify(execFile)(process.execPath, ['-e', script], { uid: 65534, gid: 65534, cwd: '/', timeout: 20_000, env: { PATH: process.env.PATH } });
+      const other = await promisify(execFile)(process.execPath, ['-e', script], {
+        uid: 65534,
+        gid: 65534,
+        cwd: '/',
+        timeout: 20_000,
+        env: { PATH: process.env.PATH },
+      });
       const seen = JSON.parse(other.stdout) as { cmdline: string; environ: string; status: number };
       assert.ok(seen.cmdline.includes(server.url), 'the command line was readable (the test can fail)');
       assert.ok(!seen.cmdline.includes(token), 'no token on the command line');
@@ -73,7 +81,7 @@ describe('embedded server', () => {
     }
   });
 
-  test("runs in a process of its own with a minimal environment: a command reading /proc/$PPID/environ finds no CI secret", async () => {
+  test('runs in a process of its own with a minimal environment: a command reading /proc/$PPID/environ finds no CI secret', async () => {
     const project = await makeRepo();
     const out = tempDir('wsgate-embedded-env-');
     const gates = path.join(out.path, 'gates.yaml');
@@ -95,13 +103,16 @@ describe('embedded server', () => {
         '',
       ].join('\n'),
     );
-    const markers = { GITHUB_TOKEN: 'ghp_embeddedmarker0123456789', AWS_SECRET_ACCESS_KEY: 'aws-embedded-marker-0123456789' };
+    const markers = {
+      GITHUB_TOKEN: 'ghp_embeddedmarker0123456789',
+      AWS_SECRET_ACCESS_KEY: 'aws-embedded-marker-0123456789',
+    };
     try {
       const ev = path.join(out.path, 'ev');
       const r = await runCli([project, '--gates', gates, '--out', ev], { env: markers });
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
       const transcript = readFileSync(path.join(ev, 'transcript.jsonl'), 'utf8');
-      assert.match(transcript, /HOME=/, 'the command read its parent\'s environment');
+      assert.match(transcript, /HOME=/, "the command read its parent's environment");
       for (const [name, value] of Object.entries(markers)) {
         assert.ok(!transcript.includes(value), `${name} reached the server's commands`);
         assert.ok(!transcript.includes(`${name}=`), `${name} is in the server's environment`);
@@ -119,8 +130,24 @@ describe('embedded server', () => {
     const out = tempDir('wsgate-embedded-kill-');
     const marker = `hold-${process.pid}-${Date.now()}`;
     const gates = path.join(out.path, 'gates.yaml');
-    writeFileSync(gates, ['version: 1', 'gates:', '  - id: hold', '    title: hold', '    steps:', '      - connect: main', `      - run: [node, -e, "setTimeout(() => {}, 60000)", ${marker}]`, ''].join('\n'));
-    const cli = spawnChild(process.execPath, [BIN, 'run', project, '--gates', gates, '--out', path.join(out.path, 'ev')], { stdio: ['ignore', 'ignore', 'ignore'] });
+    writeFileSync(
+      gates,
+      [
+        'version: 1',
+        'gates:',
+        '  - id: hold',
+        '    title: hold',
+        '    steps:',
+        '      - connect: main',
+        `      - run: [node, -e, "setTimeout(() => {}, 60000)", ${marker}]`,
+        '',
+      ].join('\n'),
+    );
+    const cli = spawnChild(
+      process.execPath,
+      [BIN, 'run', project, '--gates', gates, '--out', path.join(out.path, 'ev')],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
     const cmdlines = () =>
       readdirSync('/proc')
         .filter((d) => /^\d+$/.test(d))

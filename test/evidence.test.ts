@@ -26,28 +26,57 @@ gates:
 `;
 
 test('transcript, observations and manifest of a real run', async () => {
-  const server = scr.server(await startReferenceServer({ port: 0, root: scr.dir(), dataDir: scr.dir(), allowAnyProject: true }));
+  const server = scr.server(
+    await startReferenceServer({ port: 0, root: scr.dir(), dataDir: scr.dir(), allowAnyProject: true }),
+  );
   const run = await runGatesYaml(GATES, { url: server.url });
   assert.equal(run.result.status, 'passed');
   const dir = run.evidenceDir;
 
-  const lines = readFileSync(path.join(dir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: string; conn: string; dir: string; step: string; text: string });
+  const lines = readFileSync(path.join(dir, 'transcript.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { at: string; conn: string; dir: string; step: string; text: string });
   const out = lines.filter((l) => l.dir === 'out');
-  assert.deepEqual(out.map((l) => [l.step, JSON.parse(l.text).type]), [['ev#2', 'init_session'], ['ev#3', 'message']], 'each sent frame names the step that sent it');
+  assert.deepEqual(
+    out.map((l) => [l.step, JSON.parse(l.text).type]),
+    [
+      ['ev#2', 'init_session'],
+      ['ev#3', 'message'],
+    ],
+    'each sent frame names the step that sent it',
+  );
   const incoming = lines.filter((l) => l.dir === 'in');
   assert.equal(incoming[0]!.step, 'ev#1', 'the welcome arrives during the connect step');
   assert.ok(incoming.some((l) => l.step === 'ev#3' && JSON.parse(l.text).type === 'message_complete'));
-  assert.ok(lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(l.at) && l.conn === 'main'), 'millisecond timestamps');
+  assert.ok(
+    lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(l.at) && l.conn === 'main'),
+    'millisecond timestamps',
+  );
 
-  const obs = readFileSync(path.join(dir, 'observations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const obs = readFileSync(path.join(dir, 'observations.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const seen = obs.find((o) => o.step === 'ev#4');
   assert.equal(seen.data.content, 'evidence');
   assert.equal(seen.data.sha256, createHash('sha256').update('evidence').digest('hex'));
 
   // The manifest hashes every file; the digest is the manifest's own hash.
   const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.files.map((f: { path: string }) => f.path).sort(), buildManifest(dir, 'test').files.map((f) => f.path).sort());
-  assert.equal(evidenceDigest(dir), 'sha256:' + createHash('sha256').update(readFileSync(path.join(dir, 'manifest.json'))).digest('hex'));
+  assert.deepEqual(
+    manifest.files.map((f: { path: string }) => f.path).sort(),
+    buildManifest(dir, 'test')
+      .files.map((f) => f.path)
+      .sort(),
+  );
+  assert.equal(
+    evidenceDigest(dir),
+    'sha256:' +
+      createHash('sha256')
+        .update(readFileSync(path.join(dir, 'manifest.json')))
+        .digest('hex'),
+  );
   assert.deepEqual(verifyEvidence(dir), { ok: true, problems: [] });
 
   appendFileSync(path.join(dir, 'transcript.jsonl'), '{}\n');

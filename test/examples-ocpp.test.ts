@@ -20,7 +20,10 @@ const OCPP = path.join(ROOT, 'examples', 'ocpp16-gates.yaml');
 async function runAgainst(bug?: OcppBug) {
   const project = tempDir('wsgate-ocpp-project-');
   const out = tempDir('wsgate-ocpp-out-');
-  cleanup.push(() => project.remove(), () => out.remove());
+  cleanup.push(
+    () => project.remove(),
+    () => out.remove(),
+  );
   const server = await startOcppServer(bug ? { bug } : {});
   try {
     const ev = path.join(out.path, 'ev');
@@ -31,15 +34,32 @@ async function runAgainst(bug?: OcppBug) {
   }
 }
 
-const failed = (r: RunResult) => r.gates.flatMap((g) => g.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => ({ ...c, gate: g.id, step: s.label, ms: s.ms }))));
+const failed = (r: RunResult) =>
+  r.gates.flatMap((g) =>
+    g.steps.flatMap((s) =>
+      s.checks.filter((c) => !c.passed).map((c) => ({ ...c, gate: g.id, step: s.label, ms: s.ms })),
+    ),
+  );
 
 test('examples/ocpp16-gates.yaml passes against ocpp-rpc: array frames sent as YAML lists, answers tied to their CALL', async () => {
   const run = await runAgainst();
   assert.equal(run.exitCode, 0, run.output);
   assert.deepEqual(failed(run.result), []);
   const cov = run.result.coverage!;
-  assert.deepEqual(cov.lists.find((l) => l.key === 'answers')?.items.map((i) => [i.name, i.count > 0]), [['CALLRESULT', true], ['CALLERROR', true]]);
-  assert.deepEqual(cov.lists.find((l) => l.key === 'actions')?.unlisted?.map((u) => u.name).sort(), ['Authorize', 'BootNotification', 'DataTransfer', 'Heartbeat']);
+  assert.deepEqual(
+    cov.lists.find((l) => l.key === 'answers')?.items.map((i) => [i.name, i.count > 0]),
+    [
+      ['CALLRESULT', true],
+      ['CALLERROR', true],
+    ],
+  );
+  assert.deepEqual(
+    cov.lists
+      .find((l) => l.key === 'actions')
+      ?.unlisted?.map((u) => u.name)
+      .sort(),
+    ['Authorize', 'BootNotification', 'DataTransfer', 'Heartbeat'],
+  );
 });
 
 test('a server that accepts a BootNotification without chargePointModel fails invalid-payload at once, on the forbidden CALLRESULT', async () => {
@@ -56,5 +76,8 @@ test('a server that authorizes any idTag fails the authorize gate, at the stolen
   const run = await runAgainst('authorize-anyone');
   assert.equal(run.exitCode, 1, run.output);
   const f = failed(run.result);
-  assert.deepEqual(f.map((c) => [c.gate, c.step, c.actual]), [['authorize', 'send [2,"auth-2","Authorize",{"idTag":"TAG-STOLEN"}]', 'Accepted']]);
+  assert.deepEqual(
+    f.map((c) => [c.gate, c.step, c.actual]),
+    [['authorize', 'send [2,"auth-2","Authorize",{"idTag":"TAG-STOLEN"}]', 'Accepted']],
+  );
 });

@@ -20,7 +20,10 @@ const TRPC = path.join(ROOT, 'examples', 'trpc-gates.yaml');
 async function runAgainst(o: Omit<TrpcServerOptions, 'root'>, gates = TRPC, extra: string[] = []) {
   const project = tempDir('wsgate-trpc-project-');
   const out = tempDir('wsgate-trpc-out-');
-  cleanup.push(() => project.remove(), () => out.remove());
+  cleanup.push(
+    () => project.remove(),
+    () => out.remove(),
+  );
   const server = await startTrpcServer({ root: project.path, ...o });
   try {
     const ev = path.join(out.path, 'ev');
@@ -32,7 +35,9 @@ async function runAgainst(o: Omit<TrpcServerOptions, 'root'>, gates = TRPC, extr
 }
 
 const failedChecks = (r: RunResult): (CheckResult & { gate: string; step: string })[] =>
-  r.gates.flatMap((g) => g.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => ({ ...c, gate: g.id, step: s.label }))));
+  r.gates.flatMap((g) =>
+    g.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => ({ ...c, gate: g.id, step: s.label }))),
+  );
 const failedGates = (r: RunResult) => r.gates.filter((g) => g.status !== 'passed').map((g) => g.id);
 
 test('examples/trpc-gates.yaml passes against @trpc/server: every gate, every frame valid, the note written', async () => {
@@ -43,22 +48,49 @@ test('examples/trpc-gates.yaml passes against @trpc/server: every gate, every fr
   assert.equal(readFileSync(path.join(run.project, 'notes', 'hello.txt'), 'utf8'), `written by ${run.result.runId}`);
   const cov = run.result.coverage!;
   assert.equal(cov.percent.messages, 100, 'every kind but the optional reconnect was seen');
-  assert.deepEqual(cov.lists.find((l) => l.key === 'procedures')?.unlisted?.map((u) => u.name).sort(), ['countdown', 'hello', 'no.such.procedure', 'notes.write', 'ticks']);
+  assert.deepEqual(
+    cov.lists
+      .find((l) => l.key === 'procedures')
+      ?.unlisted?.map((u) => u.name)
+      .sort(),
+    ['countdown', 'hello', 'no.such.procedure', 'notes.write', 'ticks'],
+  );
 });
 
 // Each planted bug, the gates it must fail, and a check name (or actual value) that says why.
 const BUGS: { bug: TrpcBug; gates: string[]; why: (c: CheckResult & { step: string }) => boolean }[] = [
   { bug: 'no-write', gates: ['write-note'], why: (c) => c.step === 'verify file notes/hello.txt' },
-  { bug: 'skip-value', gates: ['countdown'], why: (c) => /result\.id="2"|"2"/.test(`${c.name} ${JSON.stringify(c.expected)}`) },
+  {
+    bug: 'skip-value',
+    gates: ['countdown'],
+    why: (c) => /result\.id="2"|"2"/.test(`${c.name} ${JSON.stringify(c.expected)}`),
+  },
   { bug: 'never-stops', gates: ['countdown', 'resume'], why: (c) => /stopped/.test(c.name) },
   // The none listed after stopped in the countdown's own list catches the frame that follows it.
-  { bug: 'data-after-stop', gates: ['countdown', 'stop'], why: (c) => (c.step === 'countdown from 3' && /no message where id=1/.test(c.name) && /"id":1/.test(String(c.actual))) || (c.step === 'stop it' && /no message where id=7/.test(c.name) && /"id":7/.test(String(c.actual))) },
+  {
+    bug: 'data-after-stop',
+    gates: ['countdown', 'stop'],
+    why: (c) =>
+      (c.step === 'countdown from 3' && /no message where id=1/.test(c.name) && /"id":1/.test(String(c.actual))) ||
+      (c.step === 'stop it' && /no message where id=7/.test(c.name) && /"id":7/.test(String(c.actual))),
+  },
   // The values that keep coming after the stop are what fails, not only the missing stopped.
   // The stream goes on after the stop, so the wait for stopped is kept alive by it until its cap
   // (20 × within), and fails there: "stopped" never came.
-  { bug: 'ignores-stop', gates: ['stop'], why: (c) => c.step === 'stop it' && c.name === 'main: stopped' && /the cap of a wait that frames kept alive/.test(String(c.actual)) },
+  {
+    bug: 'ignores-stop',
+    gates: ['stop'],
+    why: (c) =>
+      c.step === 'stop it' &&
+      c.name === 'main: stopped' &&
+      /the cap of a wait that frames kept alive/.test(String(c.actual)),
+  },
   { bug: 'missing-field', gates: ['input-validation'], why: (c) => c.step === 'notes.write without text' },
-  { bug: 'anyone-writes', gates: ['no-token'], why: (c) => c.step === 'notes.write on a connection without connectionParams' },
+  {
+    bug: 'anyone-writes',
+    gates: ['no-token'],
+    why: (c) => c.step === 'notes.write on a connection without connectionParams',
+  },
 ];
 
 for (const { bug, gates, why } of BUGS) {
@@ -67,7 +99,15 @@ for (const { bug, gates, why } of BUGS) {
     assert.equal(run.exitCode, 1, run.output);
     assert.deepEqual(failedGates(run.result), gates, run.output);
     const failed = failedChecks(run.result);
-    for (const g of gates) assert.ok(failed.some((c) => c.gate === g && why(c)), `${g}: ${JSON.stringify(failed.filter((c) => c.gate === g), null, 2)}`);
+    for (const g of gates)
+      assert.ok(
+        failed.some((c) => c.gate === g && why(c)),
+        `${g}: ${JSON.stringify(
+          failed.filter((c) => c.gate === g),
+          null,
+          2,
+        )}`,
+      );
   });
 }
 
@@ -100,5 +140,8 @@ test('with keep-alive on, the example still passes, and a gate sees the text PIN
   const silent = await runAgainst({}, file);
   assert.equal(silent.exitCode, 1, silent.output);
   const failed = failedChecks(silent.result);
-  assert.ok(failed.length >= 1 && /PING/.test(failed[0]!.step) && /nothing matching/.test(String(failed[0]!.actual)), JSON.stringify(failed, null, 2));
+  assert.ok(
+    failed.length >= 1 && /PING/.test(failed[0]!.step) && /nothing matching/.test(String(failed[0]!.actual)),
+    JSON.stringify(failed, null, 2),
+  );
 });

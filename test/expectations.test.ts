@@ -38,7 +38,10 @@ function streamingServer(drop?: number) {
 }
 
 /** Every n of the stream, in order, as expectations: a missing one is named by its own n. */
-const everyN = Array.from({ length: STREAM - 1 }, (_, i) => `          - {type: next, where: {id: s1, n: ${i + 2}}}`).join('\n');
+const everyN = Array.from(
+  { length: STREAM - 1 },
+  (_, i) => `          - {type: next, where: {id: s1, n: ${i + 2}}}`,
+).join('\n');
 
 const interleaved = oneGate(`
   - connect: main
@@ -59,7 +62,11 @@ describe('two operations in flight on one connection', { concurrency: true }, ()
     const fx = await wsServer(t, streamingServer());
     const r = await runGatesYaml(interleaved, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-    assert.equal(r.steps[3]!.checks.filter((c) => c.passed).length, STREAM - 1, 'each stream frame met its own expectation');
+    assert.equal(
+      r.steps[3]!.checks.filter((c) => c.passed).length,
+      STREAM - 1,
+      'each stream frame met its own expectation',
+    );
     assert.equal(r.result.gates[0]!.unconsumed, undefined, 'no frame was left over');
   });
 
@@ -67,7 +74,11 @@ describe('two operations in flight on one connection', { concurrency: true }, ()
     const fx = await wsServer(t, streamingServer(17));
     const r = await runGatesYaml(interleaved, { url: fx.url });
     assert.equal(r.result.status, 'failed');
-    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: next where id="s1", n=17'], JSON.stringify(r.failedChecks));
+    assert.deepEqual(
+      r.failedChecks.map((c) => c.name),
+      ['main: next where id="s1", n=17'],
+      JSON.stringify(r.failedChecks),
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(interleaved, 'n: 17}'));
     assert.equal(r.steps[2]!.status, 'passed', 'the query step is not blamed');
   });
@@ -78,12 +89,15 @@ describe('ordered and unordered lists', { concurrency: true }, () => {
 
   test('unordered: true accepts any arrival order', async (t) => {
     const fx = await wsServer(t, server);
-    const r = await runGatesYaml(oneGate(`
+    const r = await runGatesYaml(
+      oneGate(`
       - connect: main
       - send: {type: both}
         expect: [{type: a}, {type: b}]
         unordered: true
-    `), { url: fx.url });
+    `),
+      { url: fx.url },
+    );
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
   });
 
@@ -97,13 +111,17 @@ describe('ordered and unordered lists', { concurrency: true }, () => {
           - {type: b}
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [['main: a before b', lineOf(yaml, '# A')]]);
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.loc.line]),
+      [['main: a before b', lineOf(yaml, '# A')]],
+    );
     assert.match(String(r.failedChecks[0]!.actual), /^arrived in this order: #0 b .*, #1 a /);
   });
 });
 
 describe('forbid selectors and silence', { concurrency: true }, () => {
-  const errors = (code: string) => jsonReplies((m) => (m.type === 'go' ? [{ type: 'error', code }, { type: 'done' }] : []));
+  const errors = (code: string) =>
+    jsonReplies((m) => (m.type === 'go' ? [{ type: 'error', code }, { type: 'done' }] : []));
   const forbidGate = oneGate(`
     - connect: main
     - send: {type: go}
@@ -114,7 +132,10 @@ describe('forbid selectors and silence', { concurrency: true }, () => {
   test('a forbid selector fails on the frame it selects', async (t) => {
     const fx = await wsServer(t, errors('FATAL'));
     const r = await runGatesYaml(forbidGate, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: no error where code="FATAL" while the step ran']);
+    assert.deepEqual(
+      r.failedChecks.map((c) => c.name),
+      ['main: no error where code="FATAL" while the step ran'],
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(forbidGate, '# FORBID'));
   });
 
@@ -138,9 +159,14 @@ describe('forbid selectors and silence', { concurrency: true }, () => {
   // That a `none` passes after its whole window of silence is proven on the fake clock (test/matching/matcher.test.ts).
 
   test('none: fails naming the frame that arrived in the window', async (t) => {
-    const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'reply', to: 'notify' }))));
+    const fx = await wsServer(t, (ws) =>
+      ws.on('message', () => ws.send(JSON.stringify({ type: 'reply', to: 'notify' }))),
+    );
     const r = await runGatesYaml(quiet, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: no reply for 3000 ms']);
+    assert.deepEqual(
+      r.failedChecks.map((c) => c.name),
+      ['main: no reply for 3000 ms'],
+    );
     assert.match(String(r.failedChecks[0]!.actual), /"to":"notify"/);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(quiet, '# NONE'));
   });
@@ -158,14 +184,21 @@ function trpcShaped(bug?: 'dataAfterStop' | 'garbage') {
       const m = JSON.parse(String(raw)) as { id: number; method: string };
       if (m.method !== 'subscription') return;
       const out: (object | string)[] = [{ id: m.id, result: { type: 'started' } }, 'PING'];
-      for (const n of [1, 2, 3]) out.push({ id: m.id, result: { type: 'data', data: n } }, n === 2 && bug === 'garbage' ? 'oops: not a keep-alive' : 'PING');
+      for (const n of [1, 2, 3])
+        out.push(
+          { id: m.id, result: { type: 'data', data: n } },
+          n === 2 && bug === 'garbage' ? 'oops: not a keep-alive' : 'PING',
+        );
       out.push({ id: m.id, result: { type: 'stopped' } });
       for (const f of out) ws.send(typeof f === 'string' ? f : JSON.stringify(f));
-      if (bug === 'dataAfterStop') setTimeout(() => ws.send(JSON.stringify({ id: m.id, result: { type: 'data', data: 4 } })), 50);
+      if (bug === 'dataAfterStop')
+        setTimeout(() => ws.send(JSON.stringify({ id: m.id, result: { type: 'data', data: 4 } })), 50);
     });
 }
 
-describe('none: after the last expected frame, and text keep-alives (a tRPC-shaped server)', { concurrency: true }, () => {
+describe('none: after the last expected frame, and text keep-alives (a tRPC-shaped server)', {
+  concurrency: true,
+}, () => {
   const gate = oneGate(
     `
     - connect: main
@@ -185,20 +218,36 @@ describe('none: after the last expected frame, and text keep-alives (a tRPC-shap
     const fx = await wsServer(t, trpcShaped());
     const r = await runGatesYaml(gate, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-    assert.equal(r.steps[1]!.checks.filter((c) => c.passed && c.name.endsWith(' arrived')).length, 5, 'each frame met its own expectation');
+    assert.equal(
+      r.steps[1]!.checks.filter((c) => c.passed && c.name.endsWith(' arrived')).length,
+      5,
+      'each frame met its own expectation',
+    );
     assert.equal(r.result.gates[0]!.unconsumed, undefined, 'the keep-alives were skipped, not left over');
   });
 
   test('a server that sends data after stopped fails at the none, naming that frame', async (t) => {
     const fx = await wsServer(t, trpcShaped('dataAfterStop'));
     const r = await runGatesYaml(gate, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [['main: no message where id=1 for 1000 ms', '{"id":1,"result":{"type":"data","data":4}}', lineOf(gate, '# NONE')]]);
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]),
+      [
+        [
+          'main: no message where id=1 for 1000 ms',
+          '{"id":1,"result":{"type":"data","data":4}}',
+          lineOf(gate, '# NONE'),
+        ],
+      ],
+    );
   });
 
   test('a text frame the allow-list does not name fails the step', async (t) => {
     const fx = await wsServer(t, trpcShaped('garbage'));
     const r = await runGatesYaml(gate, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [['main: every frame is JSON', 'oops: not a keep-alive', lineOf(gate, '# DATA 3')]]);
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]),
+      [['main: every frame is JSON', 'oops: not a keep-alive', lineOf(gate, '# DATA 3')]],
+    );
   });
 });
 
@@ -227,7 +276,10 @@ describe('a standalone none', { concurrency: true }, () => {
   test('fails on one that arrives during its window', async (t) => {
     const fx = await wsServer(t, server(true));
     const r = await runGatesYaml(gate, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [['main: no b for 1500 ms', '{"type":"b","again":true}', lineOf(gate, '# QUIET')]]);
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]),
+      [['main: no b for 1500 ms', '{"type":"b","again":true}', lineOf(gate, '# QUIET')]],
+    );
   });
 });
 
@@ -264,7 +316,11 @@ describe('a frame that comes after its exchange ended', { concurrency: true }, (
   test('is named as late and handed back to it; the next exchange waits for its own', async (t) => {
     const fx = await wsServer(t, server);
     const r = await runGatesYaml(gate, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [['main: message_complete', lineOf(gate, '# FIRST')]], JSON.stringify(r.failedChecks));
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.loc.line]),
+      [['main: message_complete', lineOf(gate, '# FIRST')]],
+      JSON.stringify(r.failedChecks),
+    );
     const second = r.steps[2]!;
     assert.equal(second.status, 'passed', JSON.stringify(second.checks));
     const late = second.checks.filter((c) => c.warning);
@@ -288,7 +344,11 @@ describe('a frame that comes after its exchange ended', { concurrency: true }, (
       expect: [{type: tool_result}, {type: message_complete}]
       within: 500ms`;
     const r = await runGatesYaml(oneGate(`\n    - connect: main${step}${step}${step}`), { url: fx.url });
-    assert.deepEqual(r.steps.slice(1).map((s) => s.status), ['failed', 'failed', 'passed'], JSON.stringify(r.failedChecks));
+    assert.deepEqual(
+      r.steps.slice(1).map((s) => s.status),
+      ['failed', 'failed', 'passed'],
+      JSON.stringify(r.failedChecks),
+    );
   });
 });
 
@@ -307,7 +367,8 @@ describe('collect', { concurrency: true }, () => {
           : [],
       ),
     );
-    const r = await runGatesYaml(oneGate(`
+    const r = await runGatesYaml(
+      oneGate(`
       - connect: main
       - send: {type: go}
         expect:
@@ -319,15 +380,21 @@ describe('collect', { concurrency: true }, () => {
             into: joined
           - type: end
       - expect: [{type: item, match: {v: 99}}]
-    `), { url: fx.url });
+    `),
+      { url: fx.url },
+    );
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
   });
 });
 
 describe('collect join in a version 1 file', { concurrency: true }, () => {
   test('numbers join with nothing unless join: says otherwise, and a failed text says how it was joined and names join:', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'go' ? [...[5, 4, 3].map((n) => ({ type: 'n', v: n })), { type: 'end' }] : [])));
-    const gate = (collect: string) => oneGate(`
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'go' ? [...[5, 4, 3].map((n) => ({ type: 'n', v: n })), { type: 'end' }] : [])),
+    );
+    const gate = (collect: string) =>
+      oneGate(`
       - connect: main
       - send: {type: go}
         expect:
@@ -341,13 +408,25 @@ describe('collect join in a version 1 file', { concurrency: true }, () => {
     const wrong = await runGatesYaml(gate('text: "5,4,3"'), { url: fx.url });
     assert.equal(wrong.failedChecks.length, 1);
     assert.equal(wrong.failedChecks[0]!.actual, '543');
-    assert.match(wrong.failedChecks[0]!.reason ?? '', /3 pieces joined with "" \(the default; `join:` sets the text between pieces\)/);
+    assert.match(
+      wrong.failedChecks[0]!.reason ?? '',
+      /3 pieces joined with "" \(the default; `join:` sets the text between pieces\)/,
+    );
   });
 });
 
 describe('path alternatives and type lists', { concurrency: true }, () => {
   test('content|response checks whichever is present; type takes a list', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'one' ? [{ type: 'r', content: 'text', tokens: { input: 1, output: 2 } }] : m.type === 'two' ? [{ type: 'r', response: 'text', tokens: 3 }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) =>
+        m.type === 'one'
+          ? [{ type: 'r', content: 'text', tokens: { input: 1, output: 2 } }]
+          : m.type === 'two'
+            ? [{ type: 'r', response: 'text', tokens: 3 }]
+            : [],
+      ),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: one}
@@ -358,13 +437,19 @@ describe('path alternatives and type lists', { concurrency: true }, () => {
         expect: [{type: r, match: {"response|missing": {exists: true}}}]   # NEITHER
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [['main: r.response|missing', lineOf(yaml, '# NEITHER')]]);
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.loc.line]),
+      [['main: r.response|missing', lineOf(yaml, '# NEITHER')]],
+    );
   });
 });
 
 describe('variables', { concurrency: true }, () => {
   test('vars may use other variables, and step names are filled in', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => [{ type: 'echo', note: m.note }]));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => [{ type: 'echo', note: m.note }]),
+    );
     const yaml = oneGate(
       `
       - connect: main

@@ -18,10 +18,24 @@ async function runAgainst(fault: string | undefined) {
   const out = tempDir('wsgate-matrix-out-');
   const data = tempDir('wsgate-matrix-data-');
   cleanups.push(project.remove, out.remove, data.remove);
-  const server = await startReferenceServer({ port: 0, root: project.path, dataDir: data.path, faults: fault ? [FAULT_ARGS[fault] ?? fault] : [] });
+  const server = await startReferenceServer({
+    port: 0,
+    root: project.path,
+    dataDir: data.path,
+    faults: fault ? [FAULT_ARGS[fault] ?? fault] : [],
+  });
   cleanups.push(() => server.close());
   const extra = fault ? (FAULT_CLI[fault] ?? []) : [];
-  const res = await runCli([server.url, project.path, '--bail', ...SHARED_MACHINE, '--out', path.join(out.path, 'ev'), '--quiet', ...extra]);
+  const res = await runCli([
+    server.url,
+    project.path,
+    '--bail',
+    ...SHARED_MACHINE,
+    '--out',
+    path.join(out.path, 'ev'),
+    '--quiet',
+    ...extra,
+  ]);
   await server.close();
   return { res, result: readResult(path.join(out.path, 'ev')) };
 }
@@ -52,7 +66,9 @@ describe('fault matrix', { concurrency: 3 }, () => {
   for (const [fault, row] of Object.entries(FAULT_MATRIX)) {
     // A row caught by another gates file is listed (and in the README) but not claimed as caught here.
     const skip = row !== 'passes' && 'pending' in row ? `caught elsewhere (${row.gatesFile}): ${row.pending}` : false;
-    test(`${fault}: ${row === 'passes' ? 'legal, passes' : `caught by ${row.gate} / ${row.step}`}`, { skip }, async () => {
+    test(`${fault}: ${row === 'passes' ? 'legal, passes' : `caught by ${row.gate} / ${row.step}`}`, {
+      skip,
+    }, async () => {
       const { res, result } = await runAgainst(fault);
       if (row === 'passes') {
         assert.equal(res.exitCode, 0, `expected a pass:\n${res.stdout}${res.stderr}`);

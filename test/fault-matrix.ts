@@ -16,8 +16,14 @@ export interface ElsewhereRow {
 export const FAULT_MATRIX: Record<string, { gate: string; step: string } | ElsewhereRow | 'passes'> = {
   'lie-write': { gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate" },
   'wrong-content': { gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate" },
-  'no-tool-events': { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' },
-  'no-tool-result': { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' },
+  'no-tool-events': {
+    gate: 'write-file',
+    step: 'write_file: tool_execution, tool_result without error, message_complete',
+  },
+  'no-tool-result': {
+    gate: 'write-file',
+    step: 'write_file: tool_execution, tool_result without error, message_complete',
+  },
   'tool-error': { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' },
   'no-session': { gate: 'session-init', step: 'send init_session' },
   'bad-session-id': { gate: 'session-init', step: 'send init_session' },
@@ -38,7 +44,8 @@ export const FAULT_MATRIX: Record<string, { gate: string; step: string } | Elsew
     gate: 'soak',
     step: 'memory growth',
     gatesFile: 'examples',
-    pending: 'the soak memory check catches it (gate memory-under-stress in examples/ci-gates.yaml; test/steps/soak.test.ts runs it against --fault leak); the default gates are too short to see memory grow',
+    pending:
+      'the soak memory check catches it (gate memory-under-stress in examples/ci-gates.yaml; test/steps/soak.test.ts runs it against --fault leak); the default gates are too short to see memory grow',
   },
   'pretty-json': 'passes',
   chatty: 'passes',

@@ -16,7 +16,9 @@ import { runCli, readResult, scratch, ROOT, SHARED_MACHINE } from './helpers/cli
 
 const s = scratch(after);
 
-const DEFAULT_GATE_IDS = (parse(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as { gates: { id: string }[] }).gates.map((g) => g.id);
+const DEFAULT_GATE_IDS = (
+  parse(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as { gates: { id: string }[] }
+).gates.map((g) => g.id);
 
 /** The fields the specification defines for each server message (protocol-notes.md, "required"). */
 const DOCUMENTED: Record<string, string[]> = {
@@ -32,10 +34,15 @@ const DOCUMENTED: Record<string, string[]> = {
 /** Not in the specification's message list: any fields, but they must be these kinds. */
 const UNLISTED = ['sessions_list', 'session_data', 'session_deleted'];
 
-async function runAgainst(url: string, extra: string[] = []): Promise<{ code: number | null; out: string; result: RunResult; project: string; evidence: string }> {
+async function runAgainst(
+  url: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; out: string; result: RunResult; project: string; evidence: string }> {
   const project = s.dir('wsgate-foreign-project-');
   const evidence = path.join(s.dir('wsgate-foreign-out-'), 'ev');
-  const res = await runCli([url, project, ...SHARED_MACHINE, '--out', evidence, '--quiet', ...extra], { timeoutMs: 150_000 });
+  const res = await runCli([url, project, ...SHARED_MACHINE, '--out', evidence, '--quiet', ...extra], {
+    timeoutMs: 150_000,
+  });
   return { code: res.exitCode, out: res.stdout + res.stderr, result: readResult(evidence), project, evidence };
 }
 
@@ -57,7 +64,10 @@ function serverFrames(evidence: string): Record<string, unknown>[] {
 function assertEveryGatePassed(r: Awaited<ReturnType<typeof runAgainst>>): void {
   assert.equal(r.code, 0, r.out);
   assert.equal(r.result.status, 'passed');
-  assert.deepEqual(r.result.gates.map((g) => [g.id, g.status]), DEFAULT_GATE_IDS.map((id) => [id, 'passed']));
+  assert.deepEqual(
+    r.result.gates.map((g) => [g.id, g.status]),
+    DEFAULT_GATE_IDS.map((id) => [id, 'passed']),
+  );
   assert.equal(r.result.totals.checksFailed, 0);
 }
 
@@ -71,7 +81,11 @@ const checksOf = (g: GateResult): CheckResult[] => g.steps.flatMap((st) => st.ch
 
 /** The same backend as its own process, through the CLI wrapper: its URL, and how to stop it. */
 async function startAgentProcess(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawnChild(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/agent-backend/cli.ts'), ...args], { cwd: ROOT });
+  const child = spawnChild(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'test/fixtures/agent-backend/cli.ts'), ...args],
+    { cwd: ROOT },
+  );
   const stop = () => stopTree(child, 2000);
   s.server({ close: stop });
   let seen = '';
@@ -81,7 +95,9 @@ async function startAgentProcess(args: string[]): Promise<{ url: string; stop():
       const m = seen.match(/^listening (\S+)$/m);
       if (m) resolve(m[1]!);
     });
-    void once(child, 'exit').then(([code]) => reject(new Error(`the agent exited (${code}) before listening: ${seen}`)));
+    void once(child, 'exit').then(([code]) =>
+      reject(new Error(`the agent exited (${code}) before listening: ${seen}`)),
+    );
   });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -102,7 +118,17 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
     // no field the specification does not define.
     const frames = serverFrames(r.evidence);
     const kinds = new Set(frames.map((f) => f.type as string));
-    for (const k of ['session_initialized', 'content_delta', 'tool_execution', 'tool_result', 'message_complete', 'slash_command_response', 'error', 'pong']) assert.ok(kinds.has(k), `no ${k} was sent`);
+    for (const k of [
+      'session_initialized',
+      'content_delta',
+      'tool_execution',
+      'tool_result',
+      'message_complete',
+      'slash_command_response',
+      'error',
+      'pong',
+    ])
+      assert.ok(kinds.has(k), `no ${k} was sent`);
     for (const f of frames) {
       const type = f.type as string;
       if (UNLISTED.includes(type)) continue;
@@ -115,24 +141,47 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
   test("making the protocol's open choices the other way (.git listed, unknown command answered, no logDir), it passes every default gate it can be judged on", async () => {
     const r = await runForeign({ listGit: true, unknownSlash: 'response', healthLogDir: false });
     assert.equal(r.code, 0, r.out);
-    assert.deepEqual(r.result.gates.map((g) => [g.id, g.status]), DEFAULT_GATE_IDS.map((id) => [id, id === 'logs' ? 'unchecked' : 'passed']));
+    assert.deepEqual(
+      r.result.gates.map((g) => [g.id, g.status]),
+      DEFAULT_GATE_IDS.map((id) => [id, id === 'logs' ? 'unchecked' : 'passed']),
+    );
     assert.equal(r.result.totals.checksFailed, 0);
     // The choices were really made: the listing named .git, the unknown command got a response.
     const listing = serverFrames(r.evidence).find((f) => f.type === 'tool_result' && f.tool === 'list_files');
     assert.match(String(listing?.result), /^\.git\/$/m);
-    assert.ok(serverFrames(r.evidence).some((f) => f.type === 'slash_command_response' && String(f.content).startsWith('Unknown command')));
+    assert.ok(
+      serverFrames(r.evidence).some(
+        (f) => f.type === 'slash_command_response' && String(f.content).startsWith('Unknown command'),
+      ),
+    );
   });
 
   test('.git counts on both sides or neither: named where git made it, it passes; named where there is none, it is a claim of an entry not on disk', async () => {
     const agent = s.server(await startForeignAgent({}));
     const file = path.join(s.dir('wsgate-foreign-gates-'), 'g.yaml');
-    writeFileSync(file, 'version: 1\ngates:\n  - id: l\n    title: listing\n    steps:\n      - verify: {dir: ".", listing: ".git/\\nsub/"}\n');
+    writeFileSync(
+      file,
+      'version: 1\ngates:\n  - id: l\n    title: listing\n    steps:\n      - verify: {dir: ".", listing: ".git/\\nsub/"}\n',
+    );
     const listing = async (gitInit: boolean) => {
       const project = s.dir('wsgate-foreign-project-');
       mkdirSync(path.join(project, 'sub'));
       const evidence = path.join(s.dir('wsgate-foreign-out-'), 'ev');
-      const res = await runCli([agent.url, project, '--gates', file, '--out', evidence, '--quiet', ...(gitInit ? ['--git-init'] : [])]);
-      return { code: res.exitCode, out: res.stdout + res.stderr, check: readResult(evidence).gates[0]!.steps[0]!.checks[0]! };
+      const res = await runCli([
+        agent.url,
+        project,
+        '--gates',
+        file,
+        '--out',
+        evidence,
+        '--quiet',
+        ...(gitInit ? ['--git-init'] : []),
+      ]);
+      return {
+        code: res.exitCode,
+        out: res.stdout + res.stderr,
+        check: readResult(evidence).gates[0]!.steps[0]!.checks[0]!,
+      };
     };
     const withGit = await listing(true);
     assert.equal(withGit.code, 0, withGit.out);
@@ -161,7 +210,11 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
       assert.ok(p.startsWith(realpathSync(os.tmpdir())), `${p} is in a folder of the harness's, under the temp folder`);
       assert.equal(existsSync(path.dirname(p)), false, 'the harness removed its folder at the end of the run');
     }
-    assert.deepEqual(readdirSync(r.project).filter((n) => n.startsWith('wsgate-escape-')), [], "the probe's link is gone");
+    assert.deepEqual(
+      readdirSync(r.project).filter((n) => n.startsWith('wsgate-escape-')),
+      [],
+      "the probe's link is gone",
+    );
     assert.doesNotMatch(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8'), /\/etc\//, 'no gate names a system file');
   });
 
@@ -169,15 +222,28 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
     const r = await runForeign({ unsafePaths: true }, ['--gate', 'session-init', '--gate', 'tool-errors', '--bail']);
     assert.equal(r.code, 1, r.out);
     const g = gate(r.result, 'tool-errors');
-    assert.equal(g.steps.find((st) => st.label === 'a symbolic link inside the project leads out of it')?.status, 'passed', 'the link was made');
-    assert.deepEqual(readdirSync(r.project).filter((n) => n.startsWith('wsgate-escape-')), [], "the probe's link is gone, not left dangling");
+    assert.equal(
+      g.steps.find((st) => st.label === 'a symbolic link inside the project leads out of it')?.status,
+      'passed',
+      'the link was made',
+    );
+    assert.deepEqual(
+      readdirSync(r.project).filter((n) => n.startsWith('wsgate-escape-')),
+      [],
+      "the probe's link is gone, not left dangling",
+    );
   });
 
   test('tokensUsed as {input, output} passes every default gate', async () => {
     const r = await runForeign({ tokensUsed: 'object' });
     assertEveryGatePassed(r);
-    const tokens = serverFrames(r.evidence).filter((f) => f.type === 'message_complete').map((f) => f.tokensUsed);
-    assert.ok(tokens.length > 0 && tokens.every((t) => JSON.stringify(t) === '{"input":30,"output":12}'), JSON.stringify(tokens));
+    const tokens = serverFrames(r.evidence)
+      .filter((f) => f.type === 'message_complete')
+      .map((f) => f.tokensUsed);
+    assert.ok(
+      tokens.length > 0 && tokens.every((t) => JSON.stringify(t) === '{"input":30,"output":12}'),
+      JSON.stringify(tokens),
+    );
   });
 
   test('tokensUsed as a number passes every default gate (the backend run as its own process)', async () => {
@@ -186,7 +252,9 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
     const r = await runAgainst(agent.url);
     await agent.stop();
     assertEveryGatePassed(r);
-    const tokens = serverFrames(r.evidence).filter((f) => f.type === 'message_complete').map((f) => f.tokensUsed);
+    const tokens = serverFrames(r.evidence)
+      .filter((f) => f.type === 'message_complete')
+      .map((f) => f.tokensUsed);
     assert.ok(tokens.length > 0 && tokens.every((t) => t === 42), JSON.stringify(tokens));
   });
 
@@ -197,14 +265,25 @@ describe('an independent agent backend', { concurrency: 2 }, () => {
 
     // The order, named in every gate whose reply runs one tool.
     for (const id of ['write-file', 'read-file', 'list-files', 'execute-command', 'git-status']) {
-      const order = failed(id).filter((c) => c.failure?.kind === 'order' && c.failure.then === 'message_complete' && c.failure.first.startsWith('tool_result'));
-      assert.ok(order.length > 0, `${id}: no failed check with the order as its cause; failed: ${JSON.stringify(failed(id).map((c) => c.failure ?? c.name))}`);
+      const order = failed(id).filter(
+        (c) =>
+          c.failure?.kind === 'order' &&
+          c.failure.then === 'message_complete' &&
+          c.failure.first.startsWith('tool_result'),
+      );
+      assert.ok(
+        order.length > 0,
+        `${id}: no failed check with the order as its cause; failed: ${JSON.stringify(failed(id).map((c) => c.failure ?? c.name))}`,
+      );
     }
 
     // The commit that never happened.
     const commitFailures = failed('git-commit').map((c) => c.name);
     assert.ok(commitFailures.includes('git log -1 message'), JSON.stringify(commitFailures));
-    assert.ok(commitFailures.some((n) => n.startsWith('HEAD moved')), JSON.stringify(commitFailures));
+    assert.ok(
+      commitFailures.some((n) => n.startsWith('HEAD moved')),
+      JSON.stringify(commitFailures),
+    );
 
     // The files it really wrote are credited, in the same run.
     const writeVerify = gate(r.result, 'write-file').steps.find((st) => st.kind === 'verify');
@@ -228,12 +307,28 @@ describe('an agent backend at a model pace', { concurrency: 2 }, () => {
     const agent = s.server(await startForeignAgent({ paceMs: 2000 }));
     const r = await runAgainst(agent.url, ['--parallel', '4', '--budget-scale', '1', '--timeout-scale', '1']);
     assert.equal(r.code, 1, r.out);
-    const failed = r.result.gates.flatMap((g) => checksOf(g).filter((c) => !c.passed).map((c) => ({ gate: g.id, ...c })));
+    const failed = r.result.gates.flatMap((g) =>
+      checksOf(g)
+        .filter((c) => !c.passed)
+        .map((c) => ({ gate: g.id, ...c })),
+    );
     // A budget of its own (the 50 ms health answer) may miss on a loaded machine; nothing else may fail.
-    assert.deepEqual(failed.filter((c) => c.failure?.kind !== 'budget').map((c) => `${c.gate}: ${c.name}: ${String(c.actual)}`), [], r.out);
-    assert.ok(failed.some((c) => c.gate === 'chat-stream' && /^latency within 1000 ms$/.test(c.name)), `the first delta came after 2 s: ${r.out}`);
-    const write = gate(r.result, 'write-file').steps.flatMap((st) => st.checks).find((c) => c.name === 'latency within 500 ms');
-    assert.ok(write?.passed, `write_file is timed from tool_execution to tool_result, not the model's turn: ${JSON.stringify(write)}`);
+    assert.deepEqual(
+      failed.filter((c) => c.failure?.kind !== 'budget').map((c) => `${c.gate}: ${c.name}: ${String(c.actual)}`),
+      [],
+      r.out,
+    );
+    assert.ok(
+      failed.some((c) => c.gate === 'chat-stream' && /^latency within 1000 ms$/.test(c.name)),
+      `the first delta came after 2 s: ${r.out}`,
+    );
+    const write = gate(r.result, 'write-file')
+      .steps.flatMap((st) => st.checks)
+      .find((c) => c.name === 'latency within 500 ms');
+    assert.ok(
+      write?.passed,
+      `write_file is timed from tool_execution to tool_result, not the model's turn: ${JSON.stringify(write)}`,
+    );
     assert.match(String(write.actual), /from tool_execution to tool_result$/);
   });
 

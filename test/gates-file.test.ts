@@ -18,7 +18,10 @@ function planted(mode: number): { dir: string; mark: string; file: string } {
   chmodSync(dir, mode);
   const mark = path.join(t.path, 'planted-ran');
   const file = path.join(dir, 'wsgate.yaml');
-  writeFileSync(file, `version: 1\ngates:\n  - id: planted\n    title: planted\n    steps:\n      - run: [touch, ${JSON.stringify(mark)}]\n`);
+  writeFileSync(
+    file,
+    `version: 1\ngates:\n  - id: planted\n    title: planted\n    steps:\n      - run: [touch, ${JSON.stringify(mark)}]\n`,
+  );
   return { dir, mark, file };
 }
 
@@ -29,16 +32,31 @@ describe('gates file discovery', { concurrency: true }, () => {
     const p = planted(0o777);
     const r = await runCli(['run', path.join(path.dirname(p.dir), 'project')], { cwd: p.dir });
     assert.equal(r.exitCode, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, /its folder .*shared can be written by other users \(mode 777\): a gates file found in the current folder runs its commands as you/);
+    assert.match(
+      r.stderr,
+      /its folder .*shared can be written by other users \(mode 777\): a gates file found in the current folder runs its commands as you/,
+    );
     assert.match(r.stderr, /hint: read it, then name it with --gates wsgate\.yaml if you trust it/);
     assert.equal(existsSync(p.mark), false);
     // Named explicitly, it is the user's choice, and it runs.
-    const named = await runCli(['run', path.join(path.dirname(p.dir), 'project'), '--gates', 'wsgate.yaml', '--out', path.join(path.dirname(p.dir), 'ev')], { cwd: p.dir });
+    const named = await runCli(
+      [
+        'run',
+        path.join(path.dirname(p.dir), 'project'),
+        '--gates',
+        'wsgate.yaml',
+        '--out',
+        path.join(path.dirname(p.dir), 'ev'),
+      ],
+      { cwd: p.dir },
+    );
     assert.equal(named.exitCode, 0, named.stdout + named.stderr);
     assert.equal(existsSync(p.mark), true);
   });
 
-  test('a wsgate.yaml of another user is refused, even in a folder of yours', { skip: !isRoot && 'needs root to give a file away' }, async () => {
+  test('a wsgate.yaml of another user is refused, even in a folder of yours', {
+    skip: !isRoot && 'needs root to give a file away',
+  }, async () => {
     const p = planted(0o755);
     chownSync(p.file, 65534, 65534);
     const r = await runCli(['status'], { cwd: p.dir });
@@ -51,7 +69,10 @@ describe('gates file discovery', { concurrency: true }, () => {
 
   test('a wsgate.yaml of yours in a folder of yours is found and runs', async () => {
     const p = planted(0o755);
-    const r = await runCli(['run', path.join(path.dirname(p.dir), 'project'), '--out', path.join(path.dirname(p.dir), 'ev')], { cwd: p.dir });
+    const r = await runCli(
+      ['run', path.join(path.dirname(p.dir), 'project'), '--out', path.join(path.dirname(p.dir), 'ev')],
+      { cwd: p.dir },
+    );
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /wsgate\.yaml \(found in the current folder\)/);
     assert.equal(existsSync(p.mark), true);

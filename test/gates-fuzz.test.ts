@@ -16,7 +16,10 @@ import { cliResult } from './helpers/cli.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8');
-const SEED = process.env.WSGATE_FUZZ_SEED !== undefined ? Number(process.env.WSGATE_FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
+const SEED =
+  process.env.WSGATE_FUZZ_SEED !== undefined
+    ? Number(process.env.WSGATE_FUZZ_SEED) >>> 0
+    : (Date.now() ^ (process.pid << 16)) >>> 0;
 const MUTANTS = 1000;
 /** Every WHOLE_EVERY-th mutant is of the whole file; the others of its header plus a window of 1-3 gates (parsing all 13 kB each time would take most of the time budget). */
 const WHOLE_EVERY = 10;
@@ -54,8 +57,63 @@ function base(r: Rand, whole: boolean): string[] {
   return [...HEADER, ...LINES.slice(GATE_STARTS[from], GATE_STARTS[to] ?? LINES.length)];
 }
 
-const CHARS = ['\t', ':', '"', "'", '{', '}', '[', ']', ',', '#', '&', '*', '!', '|', '>', '-', '?', '%', '@', '`', '\\', ' ', 'x', '$', '{{', '${', '\u00e9', '\u2192', '\r', '\uFEFF'];
-const SCALARS = ['1', '-1', '0', '1.5', 'true', 'false', 'null', '~', '[]', '{}', '[a, b]', '{a: 1}', '"x"', "''", '5s', '${NOPE}', '/help', '"(unclosed"', '&a x', '*a', '!!binary AAAA', '|', '>-'];
+const CHARS = [
+  '\t',
+  ':',
+  '"',
+  "'",
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  '#',
+  '&',
+  '*',
+  '!',
+  '|',
+  '>',
+  '-',
+  '?',
+  '%',
+  '@',
+  '`',
+  '\\',
+  ' ',
+  'x',
+  '$',
+  '{{',
+  '${',
+  '\u00e9',
+  '\u2192',
+  '\r',
+  '\uFEFF',
+];
+const SCALARS = [
+  '1',
+  '-1',
+  '0',
+  '1.5',
+  'true',
+  'false',
+  'null',
+  '~',
+  '[]',
+  '{}',
+  '[a, b]',
+  '{a: 1}',
+  '"x"',
+  "''",
+  '5s',
+  '${NOPE}',
+  '/help',
+  '"(unclosed"',
+  '&a x',
+  '*a',
+  '!!binary AAAA',
+  '|',
+  '>-',
+];
 
 type Op = (l: string[], r: Rand) => string;
 const OPS: Record<string, Op> = {
@@ -111,7 +169,11 @@ const OPS: Record<string, Op> = {
     const word = k[1]!;
     const p = int(r, word.length);
     const letter = String.fromCharCode(97 + int(r, 26));
-    const edited = pick(r, [word.slice(0, p) + word.slice(p + 1), word.slice(0, p) + letter + word.slice(p + 1), word.slice(0, p) + letter + word.slice(p)]);
+    const edited = pick(r, [
+      word.slice(0, p) + word.slice(p + 1),
+      word.slice(0, p) + letter + word.slice(p + 1),
+      word.slice(0, p) + letter + word.slice(p),
+    ]);
     l[i] = l[i]!.slice(0, k.index) + edited + l[i]!.slice(k.index + word.length);
     return `rename key ${word} → ${edited} on line ${i + 1}`;
   },
@@ -155,7 +217,10 @@ function checkContract(m: Mutant, r: LoadResult, where: string): void {
       }
     })();
     assert.ok(e.loc, `${where}: a problem without a place: ${shown}`);
-    assert.ok(Number.isInteger(e.loc.line) && e.loc.line >= 1 && e.loc.line <= lineCount + 1, `${where}: line out of range in ${shown}`);
+    assert.ok(
+      Number.isInteger(e.loc.line) && e.loc.line >= 1 && e.loc.line <= lineCount + 1,
+      `${where}: line out of range in ${shown}`,
+    );
     assert.ok(Number.isInteger(e.loc.col) && e.loc.col >= 1, `${where}: col out of range in ${shown}`);
     assert.equal(typeof e.title, 'string', `${where}: title`);
     assert.ok(e.title.trim().length > 0, `${where}: empty title`);
@@ -167,7 +232,8 @@ function checkContract(m: Mutant, r: LoadResult, where: string): void {
   }
 }
 
-const tag = (m: Mutant) => `seed ${SEED} mutant #${m.n} (${m.whole ? 'whole file' : 'header + gates'}; ${m.ops.join('; ')}) — rerun with WSGATE_FUZZ_SEED=${SEED}`;
+const tag = (m: Mutant) =>
+  `seed ${SEED} mutant #${m.n} (${m.whole ? 'whole file' : 'header + gates'}; ${m.ops.join('; ')}) — rerun with WSGATE_FUZZ_SEED=${SEED}`;
 
 /** Kept from the in-process run for the CLI test below. */
 const forCli: { m: Mutant; ok: boolean }[] = [];
@@ -202,14 +268,19 @@ test(`loadGatesText survives ${MUTANTS} mutants of gates.yaml (seed ${SEED})`, (
   const total = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  t.diagnostic(`${MUTANTS} mutants in ${total.toFixed(0)} ms, ${cpuMs.toFixed(0)} ms CPU (slowest #${slowest.n}: ${slowest.ms.toFixed(0)} ms): ${ok} ok, ${bad} refused; problem codes ${JSON.stringify(Object.fromEntries(codes))}`);
+  t.diagnostic(
+    `${MUTANTS} mutants in ${total.toFixed(0)} ms, ${cpuMs.toFixed(0)} ms CPU (slowest #${slowest.n}: ${slowest.ms.toFixed(0)} ms): ${ok} ok, ${bad} refused; problem codes ${JSON.stringify(Object.fromEntries(codes))}`,
+  );
   assert.ok(cpuMs < TOTAL_CPU_MS, `seed ${SEED}: ${MUTANTS} loads took ${cpuMs.toFixed(0)} ms of CPU`);
   // The mutations are neither all harmless nor all fatal, and reach past the YAML parser into the schema checks.
   // Since the default gates name each other in needs:, a mutant that breaks one id breaks a reference
   // too: seed 1544836454 loads 26 of 1000 (seed 120207310: 203). 1.5 % still shows mutants get through.
   assert.ok(ok >= MUTANTS * 0.015, `seed ${SEED}: only ${ok} mutants loaded`);
   assert.ok(bad >= MUTANTS * 0.3, `seed ${SEED}: only ${bad} mutants were refused`);
-  assert.ok((codes.get('YAML_SYNTAX') ?? 0) > 0 && (codes.get('SCHEMA') ?? 0) + (codes.get('UNKNOWN_KEY') ?? 0) > 0, `seed ${SEED}: problem codes ${JSON.stringify(Object.fromEntries(codes))}`);
+  assert.ok(
+    (codes.get('YAML_SYNTAX') ?? 0) > 0 && (codes.get('SCHEMA') ?? 0) + (codes.get('UNKNOWN_KEY') ?? 0) > 0,
+    `seed ${SEED}: problem codes ${JSON.stringify(Object.fromEntries(codes))}`,
+  );
 });
 
 test('the fuzzer is deterministic: one seed, one sequence of mutants', () => {
@@ -217,25 +288,52 @@ test('the fuzzer is deterministic: one seed, one sequence of mutants', () => {
   const b = [...mutants(12345, 30)];
   const c = [...mutants(54321, 30)];
   assert.deepEqual(a, b);
-  assert.notDeepEqual(a.map((m) => m.text), c.map((m) => m.text));
-  assert.ok(a.every((m) => m.text !== SOURCE || m.ops.every((o) => o.startsWith('no '))), 'a mutant equal to the source');
+  assert.notDeepEqual(
+    a.map((m) => m.text),
+    c.map((m) => m.text),
+  );
+  assert.ok(
+    a.every((m) => m.text !== SOURCE || m.ops.every((o) => o.startsWith('no '))),
+    'a mutant equal to the source',
+  );
 });
 
 test('hostile YAML: alias bombs, deep nesting, __proto__ keys, several documents, odd keys', () => {
   const gate = (steps: string) => `version: 1\ngates:\n  - id: a\n    title: a\n    steps:\n${steps}`;
   const cases: Record<string, { text: string; ok?: boolean; msg?: RegExp }> = {
-    aliasBomb: { text: 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n', msg: /alias/i },
+    aliasBomb: {
+      text: 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n',
+      msg: /alias/i,
+    },
     deepFlow: { text: 'version: 1\ngates: ' + '['.repeat(5000) + ']'.repeat(5000) + '\n' },
-    deepBlock: { text: 'version: 1\ngates:\n' + Array.from({ length: 300 }, (_, i) => ' '.repeat(i * 2 + 2) + '- ').join('\n') + 'x\n' },
-    protoTop: { text: 'version: 1\n__proto__: {gates: 1}\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'), msg: /unknown key "__proto__" in the top level/ },
+    deepBlock: {
+      text:
+        'version: 1\ngates:\n' + Array.from({ length: 300 }, (_, i) => ' '.repeat(i * 2 + 2) + '- ').join('\n') + 'x\n',
+    },
+    protoTop: {
+      text: 'version: 1\n__proto__: {gates: 1}\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'),
+      msg: /unknown key "__proto__" in the top level/,
+    },
     protoStep: { text: gate('      - {connect: main, __proto__: {within: 1s}}\n'), msg: /unknown key "__proto__"/ },
-    protoInPayload: { text: gate('      - connect: main\n      - send: {type: x, __proto__: {polluted: true}}\n'), ok: true },
+    protoInPayload: {
+      text: gate('      - connect: main\n      - send: {type: x, __proto__: {polluted: true}}\n'),
+      ok: true,
+    },
     multiDoc: { text: 'version: 1\n---\ngates: []\n', msg: /second YAML document/ },
-    collectionKey: { text: 'version: 1\n? [a]\n: 1\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'), msg: /unknown key/ },
+    collectionKey: {
+      text: 'version: 1\n? [a]\n: 1\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'),
+      msg: /unknown key/,
+    },
     // Found by the fuzzer: a key that is a whole multi-line map must still make a one-line title.
-    multiLineKey: { text: 'version: 1\n? {a: 1,\n   b: 2}\n: 3\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'), msg: /^unknown key "\{ a: 1, b: 2 \}" in the top level$/ },
+    multiLineKey: {
+      text: 'version: 1\n? {a: 1,\n   b: 2}\n: 3\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'),
+      msg: /^unknown key "\{ a: 1, b: 2 \}" in the top level$/,
+    },
     unresolvedAlias: { text: gate('      - &s {connect: main}\n      - *s\n      - *nope\n'), msg: /alias/i },
-    quotedVersion: { text: 'version: "1"\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'), msg: /version must be the number 1/ },
+    quotedVersion: {
+      text: 'version: "1"\n' + gate('      - connect: main\n').split('\n').slice(1).join('\n'),
+      msg: /version must be the number 1/,
+    },
     nullStep: { text: gate('      - connect:\n'), msg: /expected string or object, got null/ },
     crlf: { text: gate('      - connect: main\n').replace(/\n/g, '\r\n'), ok: true },
     bom: { text: '\uFEFF' + gate('      - connect: main\n'), ok: true },
@@ -250,8 +348,13 @@ test('hostile YAML: alias bombs, deep nesting, __proto__ keys, several documents
     const m: Mutant = { n: -1, text: c.text, ops: [name], whole: false };
     checkContract(m, r, name);
     assert.equal(r.ok, c.ok ?? false, `${name}: ${r.ok ? 'loaded' : r.errors.map(formatError).join('\n')}`);
-    if (c.msg && !r.ok) assert.ok(r.errors.some((e) => c.msg!.test(e.title)), `${name}: wanted ${c.msg} in\n${r.errors.map(formatError).join('\n')}`);
-    if (r.ok) assert.equal(({} as Record<string, unknown>).polluted, undefined, `${name}: Object.prototype was polluted`);
+    if (c.msg && !r.ok)
+      assert.ok(
+        r.errors.some((e) => c.msg!.test(e.title)),
+        `${name}: wanted ${c.msg} in\n${r.errors.map(formatError).join('\n')}`,
+      );
+    if (r.ok)
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, `${name}: Object.prototype was polluted`);
   }
 });
 
@@ -274,7 +377,8 @@ test('mutants through the real CLI with --list: exit 0 or 2 as the loader said, 
       return f;
     });
     const results: Awaited<ReturnType<typeof cli>>[] = [];
-    for (let i = 0; i < files.length; i += 4) results.push(...(await Promise.all(files.slice(i, i + 4).map((f) => cli(['run', '--list', '--gates', f])))));
+    for (let i = 0; i < files.length; i += 4)
+      results.push(...(await Promise.all(files.slice(i, i + 4).map((f) => cli(['run', '--list', '--gates', f])))));
     forCli.forEach(({ m, ok }, i) => {
       const r = results[i]!;
       const where = `${tag(m)}\nexit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
@@ -287,7 +391,8 @@ test('mutants through the real CLI with --list: exit 0 or 2 as the loader said, 
         assert.ok(r.stdout.trim().split('\n').length >= 1, where);
       } else {
         assert.equal(r.stdout, '', where);
-        for (const line of r.stderr.trimEnd().split('\n')) assert.match(line, /^(.+:\d+:\d+: \S.*| {2}hint: \S.*|wsgate: \d+ problems? in .+; nothing was run)$/, where);
+        for (const line of r.stderr.trimEnd().split('\n'))
+          assert.match(line, /^(.+:\d+:\d+: \S.*| {2}hint: \S.*|wsgate: \d+ problems? in .+; nothing was run)$/, where);
       }
     });
   } finally {

@@ -53,7 +53,9 @@ const SCHEMA_BLIND: Record<string, (e: HarnessError) => boolean> = {
   // soak, what exists: false leaves unread, a request's second body, soak memory read two ways.
   combination: (e) =>
     e.code === 'SCHEMA' &&
-    /collect needs an ordered list|the reason the harness sends is a text|is only checked while the step waits for expectations|soak step \d+: distinct compares|is never checked with exists: false|has both json and body|memory has both of/.test(e.title),
+    /collect needs an ordered list|the reason the harness sends is a text|is only checked while the step waits for expectations|soak step \d+: distinct compares|is never checked with exists: false|has both json and body|memory has both of/.test(
+      e.title,
+    ),
 };
 
 /** Bad-corpus files whose mistake is schema-blind, each with its kind. */
@@ -114,7 +116,12 @@ type Verdict = { parsed: false } | { parsed: true; valid: boolean; errors: strin
 function schemaVerdict(validate: ReturnType<typeof schemaValidator>, file: string): Verdict {
   // The same YAML reading as the loader (unique keys, strict), so a file the loader cannot read as YAML
   // gives the schema nothing to check either.
-  const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true, strict: true, logLevel: 'error', merge: true });
+  const doc = parseDocument(readFileSync(file, 'utf8'), {
+    uniqueKeys: true,
+    strict: true,
+    logLevel: 'error',
+    merge: true,
+  });
   if (doc.errors.length) return { parsed: false };
   const valid = validate(doc.toJS({ maxAliasCount: 100 }));
   return { parsed: true, valid, errors: JSON.stringify(validate.errors ?? []) };
@@ -122,7 +129,11 @@ function schemaVerdict(validate: ReturnType<typeof schemaValidator>, file: strin
 
 test('the committed gates.schema.json is exactly what scripts/build-gates-schema.ts generates', () => {
   assert.ok(existsSync(GATES_SCHEMA_FILE), 'gates.schema.json exists (npm run build:schema)');
-  assert.equal(readFileSync(GATES_SCHEMA_FILE, 'utf8'), renderGatesSchema(), 'gates.schema.json is stale: run npm run build:schema and commit it');
+  assert.equal(
+    readFileSync(GATES_SCHEMA_FILE, 'utf8'),
+    renderGatesSchema(),
+    'gates.schema.json is stale: run npm run build:schema and commit it',
+  );
   const schema = JSON.parse(readFileSync(GATES_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
   // Strict objects: the editor flags unknown keys, as the loader does.
@@ -142,9 +153,15 @@ test('the schema and the loader both accept the default gates.yaml, the good cor
   assert.ok(files.length >= 3, `found ${files.length} files`);
   for (const file of files) {
     const loaded = loadGatesFile(file);
-    assert.ok(loaded.ok, `loader accepts ${path.relative(ROOT, file)}: ${loaded.ok ? '' : JSON.stringify(loaded.errors)}`);
+    assert.ok(
+      loaded.ok,
+      `loader accepts ${path.relative(ROOT, file)}: ${loaded.ok ? '' : JSON.stringify(loaded.errors)}`,
+    );
     const v = schemaVerdict(validate, file);
-    assert.ok(v.parsed && v.valid, `schema accepts ${path.relative(ROOT, file)}: ${v.parsed ? v.errors : 'YAML error'}`);
+    assert.ok(
+      v.parsed && v.valid,
+      `schema accepts ${path.relative(ROOT, file)}: ${v.parsed ? v.errors : 'YAML error'}`,
+    );
   }
 });
 
@@ -153,7 +170,8 @@ test('on the bad corpus the schema agrees with the loader, except for the allow-
   const files = yamlFiles(BAD);
   assert.ok(files.length >= 10, `found ${files.length} bad fixtures`);
   const names = new Set(files.map((f) => path.basename(f)));
-  for (const listed of Object.keys(ALLOW_LIST)) assert.ok(names.has(listed), `allow-listed ${listed} exists in test/fixtures/bad-gates`);
+  for (const listed of Object.keys(ALLOW_LIST))
+    assert.ok(names.has(listed), `allow-listed ${listed} exists in test/fixtures/bad-gates`);
   for (const file of files) {
     const name = path.basename(file);
     const loaded = loadGatesFile(file, { env: {} });
@@ -161,7 +179,10 @@ test('on the bad corpus the schema agrees with the loader, except for the allow-
     const v = schemaVerdict(validate, file);
     const kind = ALLOW_LIST[name];
     if (kind === undefined) {
-      assert.ok(v.parsed && !v.valid, `${name}: the loader refuses it (${loaded.errors[0]!.title}) but gates.schema.json accepts it; tighten the zod schema, or, if a JSON Schema cannot see this mistake, add it to ALLOW_LIST with its kind`);
+      assert.ok(
+        v.parsed && !v.valid,
+        `${name}: the loader refuses it (${loaded.errors[0]!.title}) but gates.schema.json accepts it; tighten the zod schema, or, if a JSON Schema cannot see this mistake, add it to ALLOW_LIST with its kind`,
+      );
       continue;
     }
     // An allow-listed file fails the loader only with errors of its kind…
@@ -169,7 +190,11 @@ test('on the bad corpus the schema agrees with the loader, except for the allow-
     assert.deepEqual(other, [], `${name} is allow-listed as "${kind}" but has other loader errors`);
     // …and the schema really is blind to it (else it belongs off the list).
     if (kind === 'yaml') assert.equal(v.parsed, false, `${name}: YAML error expected`);
-    else assert.ok(v.parsed && v.valid, `${name} is allow-listed as schema-blind, yet the schema refuses it: take it off ALLOW_LIST`);
+    else
+      assert.ok(
+        v.parsed && v.valid,
+        `${name} is allow-listed as schema-blind, yet the schema refuses it: take it off ALLOW_LIST`,
+      );
   }
 });
 
@@ -181,7 +206,10 @@ test('the schema is not vacuous: it refuses what the loader refuses on small han
   assert.equal(validate({ ...base, extra: 1 }), false);
   assert.equal(validate({ ...base, protocol: 3 }), false);
   assert.equal(validate({ ...base, protocol: './protocol/agent-backend.asyncapi.yaml' }), true);
-  assert.equal(validate({ ...base, gates: [{ id: 'g', title: 't', steps: [{ connect: 'main', send: { type: 'ping' } }] }] }), false);
+  assert.equal(
+    validate({ ...base, gates: [{ id: 'g', title: 't', steps: [{ connect: 'main', send: { type: 'ping' } }] }] }),
+    false,
+  );
   assert.equal(validate({ ...base, gates: [{ id: 'g', title: 't', steps: [{ conect: 'main' }] }] }), false);
   assert.equal(validate({ ...base, defaults: { timeout: 'soon' } }), false);
 });

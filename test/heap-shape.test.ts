@@ -42,7 +42,11 @@ interface Churned {
 }
 
 async function run(shaped: boolean): Promise<Churned> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', churn(shaped)], { timeout: 120_000 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', churn(shaped)],
+    { timeout: 120_000 },
+  );
   return JSON.parse(stdout) as Churned;
 }
 
@@ -86,19 +90,35 @@ describe('lib/os/heap-shape', () => {
 
   test('the young generation stops at its cap; without it the same stream grows it past the cap', () => {
     assert.ok(shaped.largest > 0, 'the new space was measured');
-    assert.ok(shaped.largest <= YOUNG_CAP_BYTES, `new space reached ${shaped.largest} bytes, over the cap of ${YOUNG_CAP_BYTES}`);
-    assert.ok(unshaped.largest > YOUNG_CAP_BYTES, `unshaped, the new space reached only ${unshaped.largest} bytes: the check above could not fail`);
+    assert.ok(
+      shaped.largest <= YOUNG_CAP_BYTES,
+      `new space reached ${shaped.largest} bytes, over the cap of ${YOUNG_CAP_BYTES}`,
+    );
+    assert.ok(
+      unshaped.largest > YOUNG_CAP_BYTES,
+      `unshaped, the new space reached only ${unshaped.largest} bytes: the check above could not fail`,
+    );
   });
 
   test('after V8 shrinks the young generation in a quiet spell, the next stream grows it back to the cap', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', twoStreams], { timeout: 120_000 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', twoStreams],
+      { timeout: 120_000 },
+    );
     const { first, shrunk, second } = JSON.parse(stdout) as { first: number; shrunk: number; second: number };
     assert.equal(first, YOUNG_CAP_BYTES, 'the first stream grew it to the cap');
-    assert.ok(shrunk < first, `the quiet spell shrank it (${shrunk} bytes), so the second stream shows whether growth is back`);
+    assert.ok(
+      shrunk < first,
+      `the quiet spell shrank it (${shrunk} bytes), so the second stream shows whether growth is back`,
+    );
     assert.equal(second, YOUNG_CAP_BYTES, 'the second stream grew it to the cap again');
   });
 
   test('dead promoted frames pile up in the old space far less', () => {
-    assert.ok(shaped.oldLargest < unshaped.oldLargest * 0.75, `old space peaked at ${shaped.oldLargest} bytes shaped, ${unshaped.oldLargest} unshaped`);
+    assert.ok(
+      shaped.oldLargest < unshaped.oldLargest * 0.75,
+      `old space peaked at ${shaped.oldLargest} bytes shaped, ${unshaped.oldLargest} unshaped`,
+    );
   });
 });

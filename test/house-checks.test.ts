@@ -28,7 +28,11 @@ function run(cmd: string, args: string[], cwd: string) {
 
 test('typecheck: a type error in a planted file fails tsc with the project settings', (t) => {
   const dir = tree(t, {
-    'tsconfig.json': JSON.stringify({ extends: path.join(root, 'tsconfig.json'), include: ['src'], compilerOptions: { types: [] } }),
+    'tsconfig.json': JSON.stringify({
+      extends: path.join(root, 'tsconfig.json'),
+      include: ['src'],
+      compilerOptions: { types: [] },
+    }),
     'src/ok.ts': 'export const n: number = 1;\n',
     'src/bad.ts': 'const xs: string[] = [];\nexport const first: string = xs[0];\n',
   });
@@ -40,8 +44,13 @@ test('typecheck: a type error in a planted file fails tsc with the project setti
 
 test('lint: an expression statement and an import after code fail biome with the project config', (t) => {
   const dir = tree(t, {
-    'biome.json': JSON.stringify({ extends: [path.join(root, 'biome.json')], vcs: { enabled: false }, files: { includes: ['**'] } }),
-    'lib/bad.ts': "export const a = 1;\nimport { b } from './b.ts';\nexport function f(x: boolean) {\n  x ? b() : undefined;\n}\n",
+    'biome.json': JSON.stringify({
+      extends: [path.join(root, 'biome.json')],
+      vcs: { enabled: false },
+      files: { includes: ['**'] },
+    }),
+    'lib/bad.ts':
+      "export const a = 1;\nimport { b } from './b.ts';\nexport function f(x: boolean) {\n  x ? b() : undefined;\n}\n",
     'lib/b.ts': 'export function b(): void {}\n',
   });
   const r = run(bin('biome'), ['lint', '--error-on-warnings', 'lib'], dir);
@@ -52,7 +61,11 @@ test('lint: an expression statement and an import after code fail biome with the
 
 test('format: a file not in the project format fails the format check', (t) => {
   const dir = tree(t, {
-    'biome.json': JSON.stringify({ extends: [path.join(root, 'biome.json')], vcs: { enabled: false }, files: { includes: ['**'] } }),
+    'biome.json': JSON.stringify({
+      extends: [path.join(root, 'biome.json')],
+      vcs: { enabled: false },
+      files: { includes: ['**'] },
+    }),
     'lib/ugly.ts': 'export const x = {a:1,\n      b:2}\n',
   });
   const r = run(bin('biome'), ['format', 'lib'], dir);
@@ -74,9 +87,11 @@ test('layers: gates code importing the runner, and an import circle, fail the de
 
 test('layers: gates code may load a step schema, never a step run file, nor reach the runtime through a schema', (t) => {
   const dir = tree(t, {
-    'lib/gates/load.ts': "import { sendSchema } from '../../steps/schemas/send.ts';\nexport const load = () => sendSchema;\n",
+    'lib/gates/load.ts':
+      "import { sendSchema } from '../../steps/schemas/send.ts';\nexport const load = () => sendSchema;\n",
     'lib/gates/schema.ts': "import { send } from '../../steps/send.ts';\nexport const schema = () => send;\n",
-    'steps/schemas/send.ts': "import { label } from '../../lib/matching/labels.ts';\nexport const sendSchema = { label };\n",
+    'steps/schemas/send.ts':
+      "import { label } from '../../lib/matching/labels.ts';\nexport const sendSchema = { label };\n",
     'steps/send.ts': 'export const send = 1;\n',
     'lib/matching/labels.ts': "import { open } from '../wscat/connection.ts';\nexport const label = () => open;\n",
     'lib/wscat/connection.ts': 'export const open = 1;\n',

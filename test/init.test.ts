@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { initGates, packageFileRef, INIT_FLAGS, INIT_HELP, INIT_USAGE, SHIPPED_GATES_SCHEMA, SHIPPED_PROTOCOL } from '../lib/cli/init.ts';
+import {
+  initGates,
+  packageFileRef,
+  INIT_FLAGS,
+  INIT_HELP,
+  INIT_USAGE,
+  SHIPPED_GATES_SCHEMA,
+  SHIPPED_PROTOCOL,
+} from '../lib/cli/init.ts';
 import { loadGatesFile } from '../lib/gates/load.ts';
 import { loadProtocol } from '../lib/protocol/index.ts';
 import { cliResult } from './helpers/cli.ts';
@@ -43,8 +51,14 @@ test('the starter gates.yaml loads with zero errors and validates against the sc
 
   const loaded = loadGatesFile(file);
   assert.ok(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded.errors, null, 2));
-  assert.deepEqual(loaded.gates.gates.map((g) => g.id), ['session']);
-  assert.deepEqual(loaded.gates.gates[0]!.steps.map((s) => s.kind), ['connect', 'send', 'send']);
+  assert.deepEqual(
+    loaded.gates.gates.map((g) => g.id),
+    ['session'],
+  );
+  assert.deepEqual(
+    loaded.gates.gates[0]!.steps.map((s) => s.kind),
+    ['connect', 'send', 'send'],
+  );
   assert.equal(loaded.gates.defaults.timeoutMs, 5000);
 
   const schemaFile = schemaOf(file);
@@ -106,7 +120,10 @@ test('schema references: from a subfolder of a project, the package in its node_
   writeFileSync(schema, '{}');
   mkdirSync(path.join(project, 'test', 'ws'), { recursive: true });
   assert.equal(packageFileRef(path.join(project, 'test', 'ws'), schema), '../../node_modules/wsgate/gates.schema.json');
-  assert.equal(packageFileRef(path.join(project, 'test', 'ws'), schema, 'path'), '../../node_modules/wsgate/gates.schema.json');
+  assert.equal(
+    packageFileRef(path.join(project, 'test', 'ws'), schema, 'path'),
+    '../../node_modules/wsgate/gates.schema.json',
+  );
   // A sibling project's files are not "the installed package": they stay absolute.
   const other = path.join(project, 'elsewhere', 'gates.schema.json');
   assert.match(packageFileRef(path.join(project, 'test'), other), /^file:\/\//);
@@ -132,7 +149,11 @@ test('wsgate init: --help lists every flag of its table; a bad command line exit
   assert.equal(help.code, 0, help.stderr);
   assert.equal(help.stdout, INIT_HELP + '\n');
   assertHelpLists(INIT_FLAGS, INIT_HELP);
-  assertRefused(await cliResult(['init', dir, '--forse']), "unknown option '--forse' (did you mean --force?)", INIT_USAGE);
+  assertRefused(
+    await cliResult(['init', dir, '--forse']),
+    "unknown option '--forse' (did you mean --force?)",
+    INIT_USAGE,
+  );
   assertRefused(await cliResult(['init', dir, 'more']), 'too many arguments: more', INIT_USAGE);
   assert.equal(existsSync(path.join(dir, 'gates.yaml')), false);
 });

@@ -35,14 +35,32 @@ test('npm i -D of the packed tarball: npx wsgate run finds ./gates.yaml and keep
   const packDir = tempDir('wsgate-pack-');
   const project = tempDir('wsgate-adopter-');
   dirs.push(packDir, project);
-  const env = { ...process.env, CI: 'true', NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-  const pack = await runProcess('npm', ['pack', '--pack-destination', packDir.path], { cwd: ROOT, env, timeoutMs: 120_000 });
+  const env = {
+    ...process.env,
+    CI: 'true',
+    NO_COLOR: '1',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
+  const pack = await runProcess('npm', ['pack', '--pack-destination', packDir.path], {
+    cwd: ROOT,
+    env,
+    timeoutMs: 120_000,
+  });
   assert.equal(pack.exitCode, 0, pack.stdout + pack.stderr);
   const tarball = readdirSync(packDir.path).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack wrote a tarball');
-  writeFileSync(path.join(project.path, 'package.json'), JSON.stringify({ name: 'my-backend', version: '1.0.0', private: true }, null, 2));
+  writeFileSync(
+    path.join(project.path, 'package.json'),
+    JSON.stringify({ name: 'my-backend', version: '1.0.0', private: true }, null, 2),
+  );
   // The packages are in npm's cache from this checkout's own install: no network needed.
-  const install = await runProcess('npm', ['install', '--save-dev', '--prefer-offline', path.join(packDir.path, tarball)], { cwd: project.path, env, timeoutMs: 240_000 });
+  const install = await runProcess(
+    'npm',
+    ['install', '--save-dev', '--prefer-offline', path.join(packDir.path, tarball)],
+    { cwd: project.path, env, timeoutMs: 240_000 },
+  );
   assert.equal(install.exitCode, 0, install.stdout + install.stderr);
   writeFileSync(path.join(project.path, 'gates.yaml'), GATES);
 
@@ -54,18 +72,32 @@ test('npm i -D of the packed tarball: npx wsgate run finds ./gates.yaml and keep
   assert.ok(existsSync(path.join(installed, 'package.json')));
   const inPackage = walk(installed).filter((f) => /result\.json$|transcript\.jsonl$|manifest\.json$/.test(f));
   assert.deepEqual(inPackage, [], 'no evidence inside the installed package');
-  const evidence = walk(path.join(project.path)).filter((f) => f.endsWith('result.json') && !f.includes('node_modules'));
+  const evidence = walk(path.join(project.path)).filter(
+    (f) => f.endsWith('result.json') && !f.includes('node_modules'),
+  );
   assert.equal(evidence.length, 1, `the run's evidence is in the project: ${evidence.join(', ')}`);
 
   const init = await runProcess('npx', ['wsgate', 'init', 'more'], { cwd: project.path, env, timeoutMs: 60_000 });
   assert.equal(init.exitCode, 0, init.stdout + init.stderr);
   assert.match(init.stdout, /next: npx wsgate run ws:\/\/localhost:3001\/ws --gates more\/gates\.yaml/);
   // Committed from a subfolder, the schema line still points into the project's node_modules, relatively.
-  assert.match(readFileSync(path.join(project.path, 'more', 'gates.yaml'), 'utf8'), /^# yaml-language-server: \$schema=\.\.\/node_modules\/wsgate\/gates\.schema\.json$/m);
+  assert.match(
+    readFileSync(path.join(project.path, 'more', 'gates.yaml'), 'utf8'),
+    /^# yaml-language-server: \$schema=\.\.\/node_modules\/wsgate\/gates\.schema\.json$/m,
+  );
 
   // What the installed README links to for users is installed with it (only test/ notes are left out).
   const readme = readFileSync(path.join(installed, 'README.md'), 'utf8');
-  const links = [...readme.matchAll(/\]\(([^)#:]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((l) => !l.startsWith('test/'));
-  assert.ok(links.includes('examples/jsonrpc-gates.yaml') && links.some((l) => l.startsWith('docs/')), links.join(', '));
-  assert.deepEqual(links.filter((l) => !existsSync(path.join(installed, l))), [], 'README links missing from the package');
+  const links = [...readme.matchAll(/\]\(([^)#:]+)(?:#[^)]*)?\)/g)]
+    .map((m) => m[1]!)
+    .filter((l) => !l.startsWith('test/'));
+  assert.ok(
+    links.includes('examples/jsonrpc-gates.yaml') && links.some((l) => l.startsWith('docs/')),
+    links.join(', '),
+  );
+  assert.deepEqual(
+    links.filter((l) => !existsSync(path.join(installed, l))),
+    [],
+    'README links missing from the package',
+  );
 });

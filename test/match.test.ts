@@ -4,7 +4,12 @@ import { describe, test } from 'node:test';
 import { describe as describeValue, getPath, matchValue, matcherRegexes, splitPath } from '../lib/matching/match.ts';
 import type { Matcher } from '../lib/gates/common-schema.ts';
 
-const ok = (m: Matcher, v: unknown) => assert.equal(matchValue(m, v).passed, true, `${JSON.stringify(m)} should hold of ${describeValue(v)}: ${matchValue(m, v).reason}`);
+const ok = (m: Matcher, v: unknown) =>
+  assert.equal(
+    matchValue(m, v).passed,
+    true,
+    `${JSON.stringify(m)} should hold of ${describeValue(v)}: ${matchValue(m, v).reason}`,
+  );
 const no = (m: Matcher, v: unknown, reason?: RegExp) => {
   const r = matchValue(m, v);
   assert.equal(r.passed, false, `${JSON.stringify(m)} should not hold of ${describeValue(v)}`);
@@ -25,8 +30,14 @@ describe('matchValue', { concurrency: true }, () => {
   });
 
   test('two texts that differ say where, with escapes: a trailing newline is visible', () => {
-    assert.equal(matchValue('Test content', 'Test content\n').reason, 'expected "Test content", got "Test content\\n" (first difference at character 13: expected the end, got "\\n")');
-    assert.equal(matchValue({ equals: 'abc' }, 'abd').reason, 'expected "abc", got "abd" (first difference at character 3: expected "c", got "d")');
+    assert.equal(
+      matchValue('Test content', 'Test content\n').reason,
+      'expected "Test content", got "Test content\\n" (first difference at character 13: expected the end, got "\\n")',
+    );
+    assert.equal(
+      matchValue({ equals: 'abc' }, 'abd').reason,
+      'expected "abc", got "abd" (first difference at character 3: expected "c", got "d")',
+    );
   });
 
   test('equals: 0, "" and null are real expectations (presence, not truthiness)', () => {
@@ -156,7 +167,10 @@ describe('matchValue', { concurrency: true }, () => {
     no({ contains: 1 }, '123'); // a number is not a substring
     ok({ contains: 2 }, [1, 2, 3]);
     ok({ contains: [1] }, [[1], [2]]);
-    ok({ contains: { tool: 'read_file' } }, [{ tool: 'write_file', x: 1 }, { tool: 'read_file', y: 2 }]);
+    ok({ contains: { tool: 'read_file' } }, [
+      { tool: 'write_file', x: 1 },
+      { tool: 'read_file', y: 2 },
+    ]);
     no({ contains: { tool: 'git' } }, [{ tool: 'write_file' }]);
     no({ contains: '2' }, [1, 2]);
     ok({ contains: { a: { b: 1 } } }, { a: { b: 1, c: 2 }, d: 3 });
@@ -227,13 +241,17 @@ describe('matchValue', { concurrency: true }, () => {
   });
 
   test('matcherRegexes finds nested regexes for load-time checks', () => {
-    assert.deepEqual(matcherRegexes({ regex: 'a', not: { regex: 'b' }, length: { regex: 'c' } }).sort(), ['a', 'b', 'c']);
+    assert.deepEqual(matcherRegexes({ regex: 'a', not: { regex: 'b' }, length: { regex: 'c' } }).sort(), [
+      'a',
+      'b',
+      'c',
+    ]);
     assert.deepEqual(matcherRegexes('plain'), []);
   });
 });
 
 describe('getPath', { concurrency: true }, () => {
-  const v = { a: { b: [{ c: 1 }, { c: 0, d: null }] }, 'x': { y: '' }, arr: [[10, 20]] };
+  const v = { a: { b: [{ c: 1 }, { c: 0, d: null }] }, x: { y: '' }, arr: [[10, 20]] };
 
   test('a.b[0].c and friends', () => {
     assert.equal(getPath(v, 'a.b[0].c'), 1);

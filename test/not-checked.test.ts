@@ -23,17 +23,45 @@ describe('not checked', { concurrency: 2 }, () => {
     const dir = s.dir('wsgate-unchecked-');
     const out = path.join(dir, 'ev');
     const rep = (name: string) => path.join(dir, name);
-    const reporters = ['--reporter', `junit:${rep('junit.xml')}`, '--reporter', `markdown:${rep('summary.md')}`, '--reporter', `html:${rep('report.html')}`, '--reporter', `github:${rep('github.txt')}`, '--reporter', `json:${rep('result.json')}`];
-    const r = await runCli([agent.url, s.dir(), '--gate', 'health', '--gate', 'logs', ...SHARED_MACHINE, '--out', out, ...reporters]);
+    const reporters = [
+      '--reporter',
+      `junit:${rep('junit.xml')}`,
+      '--reporter',
+      `markdown:${rep('summary.md')}`,
+      '--reporter',
+      `html:${rep('report.html')}`,
+      '--reporter',
+      `github:${rep('github.txt')}`,
+      '--reporter',
+      `json:${rep('result.json')}`,
+    ];
+    const r = await runCli([
+      agent.url,
+      s.dir(),
+      '--gate',
+      'health',
+      '--gate',
+      'logs',
+      ...SHARED_MACHINE,
+      '--out',
+      out,
+      ...reporters,
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const result = readResult(out);
-    assert.deepEqual(statuses(result), [['health', 'passed'], ['logs', 'unchecked']]);
+    assert.deepEqual(statuses(result), [
+      ['health', 'passed'],
+      ['logs', 'unchecked'],
+    ]);
     assert.equal(result.status, 'passed');
     assert.equal(result.totals.unchecked, 1);
     assert.equal(result.totals.passed, 1, 'a gate not checked is not counted as passed');
     assert.equal(result.totals.checksFailed, 0, 'nor as a failure');
     const logs = result.gates[1]!;
-    assert.deepEqual(logs.steps.map((st) => st.status), ['passed', 'unchecked', 'unchecked']);
+    assert.deepEqual(
+      logs.steps.map((st) => st.status),
+      ['passed', 'unchecked', 'unchecked'],
+    );
     assert.match(logs.steps[1]!.note!, /^not checked: needs \$\{LOG_DIR\} \(give --var LOG_DIR=VALUE\)$/);
 
     assert.match(r.stdout, /PASS \(1 gate not checked\) {2}2 gates: 1 passed, 0 failed, 1 not checked/);
@@ -50,7 +78,19 @@ describe('not checked', { concurrency: 2 }, () => {
     assert.doesNotMatch(github, /::error/);
     assert.equal((JSON.parse(readFileSync(rep('result.json'), 'utf8')) as RunResult).gates[1]!.status, 'unchecked');
 
-    const strict = await runCli([agent.url, s.dir(), '--gate', 'health', '--gate', 'logs', ...SHARED_MACHINE, '--out', path.join(s.dir(), 'ev'), '--require-checked', '--quiet']);
+    const strict = await runCli([
+      agent.url,
+      s.dir(),
+      '--gate',
+      'health',
+      '--gate',
+      'logs',
+      ...SHARED_MACHINE,
+      '--out',
+      path.join(s.dir(), 'ev'),
+      '--require-checked',
+      '--quiet',
+    ]);
     assert.equal(strict.exitCode, 4, strict.stdout + strict.stderr);
     assert.match(strict.stdout, /1 gate\(s\) not checked and --require-checked is set/);
     assert.match(strict.stdout, /NOT CHECKED \(1 gate\) {2}2 gates/);
@@ -74,7 +114,18 @@ gates:
       - verify: {file: "\${X}/a.txt"}
 `,
     );
-    const run = (...flags: string[]) => runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', path.join(s.dir(), 'ev'), '--quiet', ...flags]);
+    const run = (...flags: string[]) =>
+      runCli([
+        agent.url,
+        s.dir(),
+        '--gates',
+        file,
+        ...SHARED_MACHINE,
+        '--out',
+        path.join(s.dir(), 'ev'),
+        '--quiet',
+        ...flags,
+      ]);
     const plain = await run();
     assert.equal(plain.exitCode, 0, plain.stdout + plain.stderr);
     assert.match(plain.stdout, /PASS \(1 gate not checked\)/);
@@ -91,14 +142,46 @@ gates:
     const logDir = s.dir('wsgate-unchecked-logs-');
     const agent = s.server(await startForeignAgent({ healthLogDir: false, logDir }));
     const good = path.join(s.dir(), 'ev');
-    const r = await runCli([agent.url, s.dir(), '--gate', 'health', '--gate', 'logs', '--var', `LOG_DIR=${logDir}`, ...SHARED_MACHINE, '--out', good, '--quiet']);
+    const r = await runCli([
+      agent.url,
+      s.dir(),
+      '--gate',
+      'health',
+      '--gate',
+      'logs',
+      '--var',
+      `LOG_DIR=${logDir}`,
+      ...SHARED_MACHINE,
+      '--out',
+      good,
+      '--quiet',
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-    assert.deepEqual(statuses(readResult(good)), [['health', 'passed'], ['logs', 'passed']]);
+    assert.deepEqual(statuses(readResult(good)), [
+      ['health', 'passed'],
+      ['logs', 'passed'],
+    ]);
     const empty = s.dir('wsgate-unchecked-nologs-');
     const bad = path.join(s.dir(), 'ev');
-    const f = await runCli([agent.url, s.dir(), '--gate', 'health', '--gate', 'logs', '--var', `LOG_DIR=${empty}`, ...SHARED_MACHINE, '--out', bad, '--quiet']);
+    const f = await runCli([
+      agent.url,
+      s.dir(),
+      '--gate',
+      'health',
+      '--gate',
+      'logs',
+      '--var',
+      `LOG_DIR=${empty}`,
+      ...SHARED_MACHINE,
+      '--out',
+      bad,
+      '--quiet',
+    ]);
     assert.equal(f.exitCode, 1, f.stdout + f.stderr);
-    const failed = readResult(bad).gates[1]!.steps.flatMap((st) => st.checks).filter((c) => !c.passed).map((c) => c.name);
+    const failed = readResult(bad)
+      .gates[1]!.steps.flatMap((st) => st.checks)
+      .filter((c) => !c.passed)
+      .map((c) => c.name);
     assert.deepEqual(failed, [`${empty}/combined.log exists`, `${empty}/error.log exists`]);
   });
 
@@ -106,9 +189,23 @@ gates:
     const agent = s.server(await startForeignAgent({}));
     const empty = s.dir('wsgate-unchecked-nologs-');
     const out = path.join(s.dir(), 'ev');
-    const r = await runCli([agent.url, s.dir(), '--gate', 'logs', '--var', `LOG_DIR=${empty}`, ...SHARED_MACHINE, '--out', out, '--quiet']);
+    const r = await runCli([
+      agent.url,
+      s.dir(),
+      '--gate',
+      'logs',
+      '--var',
+      `LOG_DIR=${empty}`,
+      ...SHARED_MACHINE,
+      '--out',
+      out,
+      '--quiet',
+    ]);
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
-    assert.match(JSON.stringify(readResult(out).gates[0]!.steps[1]!.checks), new RegExp(`${empty}/combined.log exists`));
+    assert.match(
+      JSON.stringify(readResult(out).gates[0]!.steps[1]!.checks),
+      new RegExp(`${empty}/combined.log exists`),
+    );
   });
 
   test('a missing variable after a skipped step (a model step with no stand-in) is not checked, never a pass', async () => {
@@ -132,9 +229,22 @@ gates:
     const r = await runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', out, '--quiet']);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const gate = readResult(out).gates[0]!;
-    assert.deepEqual(gate.steps.map((st) => st.status), ['passed', 'skipped', 'unchecked']);
+    assert.deepEqual(
+      gate.steps.map((st) => st.status),
+      ['passed', 'skipped', 'unchecked'],
+    );
     assert.equal(gate.status, 'unchecked');
-    const strict = await runCli([agent.url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', path.join(dir, 'ev2'), '--quiet', '--require-checked']);
+    const strict = await runCli([
+      agent.url,
+      s.dir(),
+      '--gates',
+      file,
+      ...SHARED_MACHINE,
+      '--out',
+      path.join(dir, 'ev2'),
+      '--quiet',
+      '--require-checked',
+    ]);
     assert.equal(strict.exitCode, 4, strict.stdout + strict.stderr);
   });
 
@@ -163,7 +273,11 @@ gates:
     const r = await runCli([url, s.dir(), '--gates', file, ...SHARED_MACHINE, '--out', out, '--quiet']);
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
     const second = readResult(out).gates[1]!;
-    assert.deepEqual(second.steps.map((st) => st.status), ['passed', 'skipped', 'unchecked'], JSON.stringify(second.steps));
+    assert.deepEqual(
+      second.steps.map((st) => st.status),
+      ['passed', 'skipped', 'unchecked'],
+      JSON.stringify(second.steps),
+    );
     assert.equal(second.status, 'unchecked');
     assert.match(second.steps[2]!.note!, /^not checked: connection main was not tried \(step 2: not tried: /);
   });
@@ -199,7 +313,10 @@ gates:
     const verify = result.gates[0]!.steps[3]!;
     assert.equal(verify.status, 'unchecked');
     assert.deepEqual(verify.checks, []);
-    assert.match(verify.note!, /^not checked: made\.txt is absent, but nothing shows that step 1 \(connect main\) reached the server: REFUSED/);
+    assert.match(
+      verify.note!,
+      /^not checked: made\.txt is absent, but nothing shows that step 1 \(connect main\) reached the server: REFUSED/,
+    );
     assert.match(stdout, /○ verify file made\.txt/);
   });
 
@@ -210,7 +327,14 @@ gates:
     s.server({ close: () => new Promise<void>((resolve) => wss.close(() => resolve())) });
     wss.on('connection', (ws) => {
       ws.on('message', () => {
-        ws.send(JSON.stringify({ type: 'session_initialized', sessionId: '8c1a5f0e-51b3-4d1c-9a55-0c4c8f2b8e11', hasContext: false }), () => ws.close(1000, 'bye'));
+        ws.send(
+          JSON.stringify({
+            type: 'session_initialized',
+            sessionId: '8c1a5f0e-51b3-4d1c-9a55-0c4c8f2b8e11',
+            hasContext: false,
+          }),
+          () => ws.close(1000, 'bye'),
+        );
       });
     });
     const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/ws`;
@@ -219,7 +343,10 @@ gates:
     assert.equal(init!.status, 'passed');
     assert.equal(message!.status, 'failed');
     assert.equal(verify!.status, 'unchecked', JSON.stringify(verify));
-    assert.match(verify!.note!, /nothing shows that step 3 \(send message\) reached the server: the server closed the connection/);
+    assert.match(
+      verify!.note!,
+      /nothing shows that step 3 \(send message\) reached the server: the server closed the connection/,
+    );
   });
 
   test('verify exists: false after a delivered request: passes when the server made nothing, fails when it made the file', async () => {
@@ -229,6 +356,9 @@ gates:
     const made = await absentRun(agent.url, "Create a made.txt file with 'x'", 1);
     const verify = made.result.gates[0]!.steps[3]!;
     assert.equal(verify.status, 'failed');
-    assert.deepEqual(verify.checks.map((c) => [c.name, c.actual]), [['made.txt is absent', 'exists']]);
+    assert.deepEqual(
+      verify.checks.map((c) => [c.name, c.actual]),
+      [['made.txt is absent', 'exists']],
+    );
   });
 });

@@ -27,17 +27,28 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
       if (target === 'faulted') {
         // Faults whose effect stays inside one gate: a fault that stops files being written (lie-write)
         // also changes what later gates find in a shared PATH, which parallel gates never share.
-        const server = await startReferenceServer({ port: 0, root: tmp(), dataDir: tmp(), faults: ['fake-listing', 'fake-status'], allowAnyProject: true });
+        const server = await startReferenceServer({
+          port: 0,
+          root: tmp(),
+          dataDir: tmp(),
+          faults: ['fake-listing', 'fake-status'],
+          allowAnyProject: true,
+        });
         scr.server(server);
         args = [server.url, tmp()];
       }
       const serialOut = path.join(tmp(), 'ev');
       const parallelOut = path.join(tmp(), 'ev');
-      const [serial, parallel] = [await runCli([...args, ...RELAXED, '--out', serialOut]), await runCli([...args, ...RELAXED, '--parallel', '4', '--out', parallelOut])];
+      const [serial, parallel] = [
+        await runCli([...args, ...RELAXED, '--out', serialOut]),
+        await runCli([...args, ...RELAXED, '--parallel', '4', '--out', parallelOut]),
+      ];
       assert.equal(parallel.exitCode, serial.exitCode, parallel.stdout);
       assert.deepEqual(verdicts(readResult(parallelOut)), verdicts(readResult(serialOut)));
       if (target === 'faulted') {
-        const failed = readResult(parallelOut).gates.filter((g) => g.status === 'failed').map((g) => g.id);
+        const failed = readResult(parallelOut)
+          .gates.filter((g) => g.status === 'failed')
+          .map((g) => g.id);
         assert.deepEqual(failed, ['list-files', 'git-status']);
       } else assert.equal(serial.exitCode, 0, serial.stdout);
     });
@@ -55,12 +66,37 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     assert.equal(parallel.exitCode, 0, parallel.stdout + parallel.stderr);
     const verdict = verdicts(readResult(parallelOut));
     assert.deepEqual(verdict, verdicts(readResult(serialOut)));
-    assert.ok(Object.values(verdict).every((v) => v === 'passed'), JSON.stringify(verdict));
-    assert.match(readFileSync(path.join(parallelOut, 'transcript.jsonl'), 'utf8'), /\.wsgate-parallel-/, 'the gates ran in folders of their own');
-    assert.deepEqual(readdirSync(project).filter((n) => n.startsWith('.wsgate-parallel-')), [], 'removed at the end of the run');
+    assert.ok(
+      Object.values(verdict).every((v) => v === 'passed'),
+      JSON.stringify(verdict),
+    );
+    assert.match(
+      readFileSync(path.join(parallelOut, 'transcript.jsonl'), 'utf8'),
+      /\.wsgate-parallel-/,
+      'the gates ran in folders of their own',
+    );
+    assert.deepEqual(
+      readdirSync(project).filter((n) => n.startsWith('.wsgate-parallel-')),
+      [],
+      'removed at the end of the run',
+    );
     // The same run with the folders elsewhere: the server refuses those sessions, as a confined one must.
     const outOfRoot = path.join(tmp(), 'ev');
-    const refused = await runCli([agent.url, project, ...RELAXED, '--parallel', '2', '--parallel-root', tmp(), '--gate', 'session-init', '--gate', 'write-file', '--out', outOfRoot]);
+    const refused = await runCli([
+      agent.url,
+      project,
+      ...RELAXED,
+      '--parallel',
+      '2',
+      '--parallel-root',
+      tmp(),
+      '--gate',
+      'session-init',
+      '--gate',
+      'write-file',
+      '--out',
+      outOfRoot,
+    ]);
     assert.equal(refused.exitCode, 1, refused.stdout);
     assert.deepEqual(verdicts(readResult(outOfRoot)), { 'session-init': 'failed', 'write-file': 'skipped' });
   });
@@ -69,10 +105,27 @@ describe('parallel and sharded runs', { concurrency: true }, () => {
     const project = tmp();
     const root = tmp();
     const out = path.join(tmp(), 'ev');
-    const r = await runCli([project, ...RELAXED, '--parallel', '2', '--parallel-root', root, '--gate', 'session-init', '--gate', 'write-file', '--out', out]);
+    const r = await runCli([
+      project,
+      ...RELAXED,
+      '--parallel',
+      '2',
+      '--parallel-root',
+      root,
+      '--gate',
+      'session-init',
+      '--gate',
+      'write-file',
+      '--out',
+      out,
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.deepEqual(verdicts(readResult(out)), { 'session-init': 'passed', 'write-file': 'passed' });
-    assert.match(readFileSync(path.join(out, 'transcript.jsonl'), 'utf8'), new RegExp(`${root}/\\.wsgate-parallel-`), 'the gates ran under DIR');
+    assert.match(
+      readFileSync(path.join(out, 'transcript.jsonl'), 'utf8'),
+      new RegExp(`${root}/\\.wsgate-parallel-`),
+      'the gates ran under DIR',
+    );
   });
 
   test('a serial git-clean check gives the same verdict after --parallel gates: their folders inside PATH are ignored by its git', async () => {
@@ -107,7 +160,18 @@ gates:
   test('--parallel gives each concurrent gate its own project folder and leaves PATH alone', async () => {
     const project = tmp();
     const out = path.join(tmp(), 'ev');
-    const r = await runCli([project, ...RELAXED, '--parallel', '3', '--gate', 'write-file', '--gate', 'git-commit', '--out', out]);
+    const r = await runCli([
+      project,
+      ...RELAXED,
+      '--parallel',
+      '3',
+      '--gate',
+      'write-file',
+      '--gate',
+      'git-commit',
+      '--out',
+      out,
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.equal(existsSync(path.join(project, 'test.txt')), false, 'the gates ran in folders of their own');
     const transcript = readFileSync(path.join(out, 'transcript.jsonl'), 'utf8');
@@ -127,14 +191,23 @@ gates:
     const runs = await Promise.all(outs.map((out, i) => runCli([...RELAXED, '--shard', `${i + 1}/3`, '--out', out])));
     runs.forEach((r) => assert.equal(r.exitCode, 0, r.stdout + r.stderr));
     const counts = outs.map((o) => readResult(o).gates.length);
-    assert.equal(counts.reduce((a, b) => a + b), 20);
+    assert.equal(
+      counts.reduce((a, b) => a + b),
+      20,
+    );
     const mergedDir = path.join(tmp(), 'merged');
     const junit = path.join(tmp(), 'junit.xml');
     const m = await runCli(['merge', ...outs, '--out', mergedDir, '--reporter', `junit:${junit}`]);
     assert.equal(m.exitCode, 0, m.stdout + m.stderr);
     const merged = readResult(mergedDir);
     const list = await runCli(['--list']);
-    assert.deepEqual(merged.gates.map((g) => g.id), list.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]));
+    assert.deepEqual(
+      merged.gates.map((g) => g.id),
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+    );
     assert.equal(merged.coverage?.percent.overall, 100, 'the shards together cover the whole protocol');
     const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(junit, 'utf8'));
     const suites = [xml.testsuites.testsuite].flat();
@@ -146,8 +219,28 @@ gates:
     scr.server(server);
     const outs = [1, 2].map(() => path.join(tmp(), 'ev'));
     // Each shard in a project folder of its own, as on separate CI machines.
-    const runs = await Promise.all(outs.map((out, i) => runCli([server.url, tmp(), ...RELAXED, '--gate', 'ping', '--gate', 'health', '--shard', `${i + 1}/2`, '--out', out])));
-    assert.deepEqual(runs.map((r) => r.exitCode), [0, 1], runs.map((r) => r.stdout + r.stderr).join('\n'));
+    const runs = await Promise.all(
+      outs.map((out, i) =>
+        runCli([
+          server.url,
+          tmp(),
+          ...RELAXED,
+          '--gate',
+          'ping',
+          '--gate',
+          'health',
+          '--shard',
+          `${i + 1}/2`,
+          '--out',
+          out,
+        ]),
+      ),
+    );
+    assert.deepEqual(
+      runs.map((r) => r.exitCode),
+      [0, 1],
+      runs.map((r) => r.stdout + r.stderr).join('\n'),
+    );
     const m = await runCli(['merge', ...outs, '--out', path.join(tmp(), 'm')]);
     assert.equal(m.exitCode, 1, m.stdout + m.stderr);
     const only = await runCli(['merge', outs[0]!, '--out', path.join(tmp(), 'm2')]);
@@ -159,8 +252,29 @@ gates:
     const agent = await startForeignAgent({ healthLogDir: false });
     scr.server(agent);
     const outs = [1, 2].map(() => path.join(tmp(), 'ev'));
-    const runs = await Promise.all(outs.map((out, i) => runCli([agent.url, tmp(), ...RELAXED, '--gate', 'health', '--gate', 'logs', '--require-checked', '--shard', `${i + 1}/2`, '--out', out])));
-    assert.deepEqual(runs.map((r) => r.exitCode), [0, 4], runs.map((r) => r.stdout + r.stderr).join('\n'));
+    const runs = await Promise.all(
+      outs.map((out, i) =>
+        runCli([
+          agent.url,
+          tmp(),
+          ...RELAXED,
+          '--gate',
+          'health',
+          '--gate',
+          'logs',
+          '--require-checked',
+          '--shard',
+          `${i + 1}/2`,
+          '--out',
+          out,
+        ]),
+      ),
+    );
+    assert.deepEqual(
+      runs.map((r) => r.exitCode),
+      [0, 4],
+      runs.map((r) => r.stdout + r.stderr).join('\n'),
+    );
     const mergedDir = path.join(tmp(), 'm');
     const m = await runCli(['merge', ...outs, '--out', mergedDir]);
     assert.equal(m.exitCode, 4, m.stdout + m.stderr);
@@ -175,14 +289,32 @@ gates:
     assert.equal(help.stdout, MERGE_HELP + '\n');
     assertHelpLists(MERGE_FLAGS, MERGE_HELP);
     const out = path.join(tmp(), 'never-made');
-    assertRefused(await cliResult(['merge', tmp(), '--otu', out]), "unknown option '--otu' (did you mean --out?)", MERGE_USAGE);
-    assertRefused(await cliResult(['merge', tmp(), '--out', out, '--reporter', 'junit:']), '--reporter expects NAME or NAME:FILE, got "junit:"', MERGE_USAGE);
-    assertRefused(await cliResult(['merge', '--out', out]), 'give the result folders (or result.json files) of the shards', MERGE_USAGE);
+    assertRefused(
+      await cliResult(['merge', tmp(), '--otu', out]),
+      "unknown option '--otu' (did you mean --out?)",
+      MERGE_USAGE,
+    );
+    assertRefused(
+      await cliResult(['merge', tmp(), '--out', out, '--reporter', 'junit:']),
+      '--reporter expects NAME or NAME:FILE, got "junit:"',
+      MERGE_USAGE,
+    );
+    assertRefused(
+      await cliResult(['merge', '--out', out]),
+      'give the result folders (or result.json files) of the shards',
+      MERGE_USAGE,
+    );
     assert.equal(existsSync(out), false);
   });
 
   test('bad --parallel and --shard values are usage errors', async () => {
-    for (const bad of [['--parallel', '0'], ['--parallel', 'x'], ['--shard', '4/3'], ['--shard', '0/2'], ['--shard', 'a']]) {
+    for (const bad of [
+      ['--parallel', '0'],
+      ['--parallel', 'x'],
+      ['--shard', '4/3'],
+      ['--shard', '0/2'],
+      ['--shard', 'a'],
+    ]) {
       const r = await runCli(bad);
       assert.equal(r.exitCode, 2, bad.join(' '));
       assert.match(r.stderr, /usage|expects/);

@@ -26,20 +26,63 @@ interface DefectCase {
 }
 
 const DEFECTS: DefectCase[] = [
-  { defect: 'unsafe-relative-path', gate: 'tool-errors', step: 'a write by a ../ path out of the project is refused', says: /wsgate-outside-[^/]+\/relative\.txt is absent \|.*\| "exists"/ },
-  { defect: 'trailing-newline', gate: 'write-file', step: "test.txt holds exactly 'Test content', written in this gate", says: /^test\.txt content \|.*\| "Test content\\n"$/m },
-  { defect: 'fake-commit', gate: 'git-commit', step: 'verify git lastMessage, headMoved', says: /^HEAD moved during the gate \|.*\| "none"$/m },
-  { defect: 'status-omits-untracked', gate: 'git-status', step: 'verify git status', says: /claim misses: \[[^\]]*wsgate-status\.txt/ },
-  { defect: 'order', gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete', says: /message_complete arrived before tool_result where tool="write_file"/ },
+  {
+    defect: 'unsafe-relative-path',
+    gate: 'tool-errors',
+    step: 'a write by a ../ path out of the project is refused',
+    says: /wsgate-outside-[^/]+\/relative\.txt is absent \|.*\| "exists"/,
+  },
+  {
+    defect: 'trailing-newline',
+    gate: 'write-file',
+    step: "test.txt holds exactly 'Test content', written in this gate",
+    says: /^test\.txt content \|.*\| "Test content\\n"$/m,
+  },
+  {
+    defect: 'fake-commit',
+    gate: 'git-commit',
+    step: 'verify git lastMessage, headMoved',
+    says: /^HEAD moved during the gate \|.*\| "none"$/m,
+  },
+  {
+    defect: 'status-omits-untracked',
+    gate: 'git-status',
+    step: 'verify git status',
+    says: /claim misses: \[[^\]]*wsgate-status\.txt/,
+  },
+  {
+    defect: 'order',
+    gate: 'write-file',
+    step: 'write_file: tool_execution, tool_result without error, message_complete',
+    says: /message_complete arrived before tool_result where tool="write_file"/,
+  },
   { defect: 'bad-uuid', gate: 'session-init', step: 'send init_session', says: /expected format uuid.*"session-1"/ },
-  { defect: 'wrong-error-code', gate: 'error-recovery', step: 'send raw "{this is not json"', says: /error\.code: expected "INVALID_JSON".*"BAD_REQUEST"/ },
-  { defect: 'close-on-error', gate: 'error-recovery', step: 'send no_such_message_type', says: /the server closed the connection \(1008/ },
-  { defect: 'slow-init', gate: 'session-init', step: 'send init_session', says: /^latency within 200 ms \| over its latency budget/m, realBudgets: true },
+  {
+    defect: 'wrong-error-code',
+    gate: 'error-recovery',
+    step: 'send raw "{this is not json"',
+    says: /error\.code: expected "INVALID_JSON".*"BAD_REQUEST"/,
+  },
+  {
+    defect: 'close-on-error',
+    gate: 'error-recovery',
+    step: 'send no_such_message_type',
+    says: /the server closed the connection \(1008/,
+  },
+  {
+    defect: 'slow-init',
+    gate: 'session-init',
+    step: 'send init_session',
+    says: /^latency within 200 ms \| over its latency budget/m,
+    realBudgets: true,
+  },
   { defect: 'no-delta', gate: 'chat-stream', step: 'first content_delta arrives', says: /no content_delta/ },
 ];
 
 const hasWebsockets = spawnSync(PYTHON, ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0;
-const skip = hasWebsockets ? false : `${PYTHON} cannot import websockets: install Debian's python3-websockets (.ci/run does)`;
+const skip = hasWebsockets
+  ? false
+  : `${PYTHON} cannot import websockets: install Debian's python3-websockets (.ci/run does)`;
 
 const s = scratch(after);
 
@@ -75,7 +118,10 @@ async function startBackend(defect?: string): Promise<Backend> {
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Python backend printed no "listening" line within 15 s; stderr: ${err}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the Python backend printed no "listening" line within 15 s; stderr: ${err}`)),
+      15_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^listening (ws:\/\/\S+)/m.exec(out);
@@ -109,7 +155,9 @@ async function startBackend(defect?: string): Promise<Backend> {
 async function runDefaultGates(url: string, extra: string[]) {
   const project = s.dir('wsgate-py-project-');
   const out = path.join(s.dir('wsgate-py-evidence-'), 'ev');
-  const r = await runCli(['run', url, project, '--gates', GATES, '--out', out, '--quiet', ...extra], { timeoutMs: 120_000 });
+  const r = await runCli(['run', url, project, '--gates', GATES, '--out', out, '--quiet', ...extra], {
+    timeoutMs: 120_000,
+  });
   assert.ok(existsSync(path.join(out, 'result.json')), `no result.json; exit ${r.exitCode}, stderr: ${r.stderr}`);
   return { exitCode: r.exitCode, result: readResult(out) };
 }
@@ -129,7 +177,9 @@ function failedChecks(result: Result, gateId?: string): string {
     .join('\n');
 }
 
-test('the healthy Python backend passes every default gate, with no flag; logs is not checked without LOG_DIR', { skip }, async (t) => {
+test('the healthy Python backend passes every default gate, with no flag; logs is not checked without LOG_DIR', {
+  skip,
+}, async (t) => {
   const backend = await startBackend();
   let run: Awaited<ReturnType<typeof runDefaultGates>>;
   try {
@@ -143,13 +193,20 @@ test('the healthy Python backend passes every default gate, with no flag; logs i
   assert.ok(run.result.gates.length >= 15, `the default gates ran (${run.result.gates.length})`);
   // Where its logs live is not in the protocol, and its /health does not say: that gate is not checked.
   const wrong = run.result.gates.filter((g) => g.status !== (g.id === 'logs' ? 'unchecked' : 'passed'));
-  assert.deepEqual(wrong.map((g) => [g.id, g.status]), [], `gates that did not pass the healthy backend:\n${failedChecks(run.result)}`);
+  assert.deepEqual(
+    wrong.map((g) => [g.id, g.status]),
+    [],
+    `gates that did not pass the healthy backend:\n${failedChecks(run.result)}`,
+  );
   // Its own log files, which the logs gate checks when given --var LOG_DIR.
   assert.match(readFileSync(path.join(backend.logDir, 'combined.log'), 'utf8'), /"message": "session initialized"/);
   assert.match(readFileSync(path.join(backend.logDir, 'error.log'), 'utf8'), /"code": "INVALID_JSON"/);
 });
 
-test('each planted defect fails the run at its gate and step, saying what is wrong', { skip, concurrency: 2 }, async (t) => {
+test('each planted defect fails the run at its gate and step, saying what is wrong', {
+  skip,
+  concurrency: 2,
+}, async (t) => {
   const cases = DEFECTS.map((c) => {
     return t.test(`--defect ${c.defect} → ${c.gate}`, async () => {
       const backend = await startBackend(c.defect);

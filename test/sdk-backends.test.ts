@@ -76,11 +76,21 @@ async function refusal(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
 }
 
 function backendArgs(name: BackendName, extra: string[] = []): string[] {
-  return ['--import', 'tsx', path.join(ROOT, 'test/fixtures/sdk-backends', BACKENDS[name].file), '--port', '0', ...extra];
+  return [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'test/fixtures/sdk-backends', BACKENDS[name].file),
+    '--port',
+    '0',
+    ...extra,
+  ];
 }
 
 function startBackend(name: BackendName, modelUrl: string, extra: string[] = []): Promise<Listening> {
-  return startListening(backendArgs(name, extra), { ...process.env, [BACKENDS[name].baseVar]: BACKENDS[name].base(modelUrl) });
+  return startListening(backendArgs(name, extra), {
+    ...process.env,
+    [BACKENDS[name].baseVar]: BACKENDS[name].base(modelUrl),
+  });
 }
 
 /** A loopback port nothing listens on: a model API that refuses every connection. */
@@ -153,7 +163,10 @@ describe('SDK backends without a model API behind them', { concurrency: 2 }, () 
       // Resuming the session: the reply the model API broke off left nothing behind in its history.
       const again = await talk(backend.url);
       const resumed = await again.ask({ type: 'init_session', sessionId: init.sessionId });
-      assert.deepEqual([resumed.type, resumed.sessionId, resumed.hasContext], ['session_initialized', init.sessionId, false]);
+      assert.deepEqual(
+        [resumed.type, resumed.sessionId, resumed.hasContext],
+        ['session_initialized', init.sessionId, false],
+      );
       c.close();
       again.close();
       await backend.stop();
@@ -167,9 +180,15 @@ describe('SDK backends without a model API behind them', { concurrency: 2 }, () 
     assert.equal(noUrl.code, 2);
     assert.match(noUrl.stderr, /ANTHROPIC_BASE_URL is not set/);
 
-    const bad = await refusal(backendArgs('openai', ['--defect', 'no-such-defect']), { ...process.env, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    const bad = await refusal(backendArgs('openai', ['--defect', 'no-such-defect']), {
+      ...process.env,
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+    });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /unknown defect no-such-defect; known: wrong-events, fake-tool-result, early-complete, ignore-content \(or none\)/);
+    assert.match(
+      bad.stderr,
+      /unknown defect no-such-defect; known: wrong-events, fake-tool-result, early-complete, ignore-content \(or none\)/,
+    );
   });
 });
 
@@ -182,7 +201,9 @@ describe('SDK backends without a model API behind them', { concurrency: 2 }, () 
  */
 const SLOW_PACE_MS: Record<BackendName, number> = { anthropic: 2000, openai: 900 };
 
-const DEFAULT_GATE_IDS = (parse(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as { gates: { id: string }[] }).gates.map((g) => g.id);
+const DEFAULT_GATE_IDS = (
+  parse(readFileSync(path.join(ROOT, 'gates.yaml'), 'utf8')) as { gates: { id: string }[] }
+).gates.map((g) => g.id);
 const TOOL_NAMES = TOOL_SPECS.map((t) => t.name);
 
 /** What the stand-in logged, one record per request (model.jsonl). */
@@ -205,7 +226,10 @@ interface ModelRun {
 }
 
 /** `wsgate model` at the given pace, a backend pointed at it, and one CLI run of the default gates. */
-async function runWithModel(name: BackendName, opts: { ttftMs?: number; defect?: Defect; cliArgs?: string[]; inRun?: boolean } = {}): Promise<ModelRun> {
+async function runWithModel(
+  name: BackendName,
+  opts: { ttftMs?: number; defect?: Defect; cliArgs?: string[]; inRun?: boolean } = {},
+): Promise<ModelRun> {
   const work = s.dir('wsgate-sdk-run-');
   const project = path.join(work, 'project');
   const evidence = path.join(work, 'evidence');
@@ -213,9 +237,30 @@ async function runWithModel(name: BackendName, opts: { ttftMs?: number; defect?:
   // where the default gates' model steps judge what the backend told the model.
   const port = opts.inRun ? await freePort() : undefined;
   const modelLog = opts.inRun ? path.join(evidence, 'model.jsonl') : path.join(work, 'model.jsonl');
-  const model = port === undefined ? await startListening([BIN, 'model', '--port', '0', '--ttft', String(opts.ttftMs ?? 0), '--log', modelLog], { ...process.env, NO_COLOR: '1' }) : undefined;
-  const backend = await startBackend(name, model?.url ?? `http://127.0.0.1:${port}`, opts.defect ? ['--defect', opts.defect] : []);
-  const res = await runCli([backend.url, project, '--out', evidence, '--quiet', ...(port === undefined ? [] : ['--model-port', String(port)]), ...(opts.cliArgs ?? SHARED_MACHINE)], { timeoutMs: (opts.ttftMs ?? 0) >= 2000 ? 400_000 : 170_000 });
+  const model =
+    port === undefined
+      ? await startListening([BIN, 'model', '--port', '0', '--ttft', String(opts.ttftMs ?? 0), '--log', modelLog], {
+          ...process.env,
+          NO_COLOR: '1',
+        })
+      : undefined;
+  const backend = await startBackend(
+    name,
+    model?.url ?? `http://127.0.0.1:${port}`,
+    opts.defect ? ['--defect', opts.defect] : [],
+  );
+  const res = await runCli(
+    [
+      backend.url,
+      project,
+      '--out',
+      evidence,
+      '--quiet',
+      ...(port === undefined ? [] : ['--model-port', String(port)]),
+      ...(opts.cliArgs ?? SHARED_MACHINE),
+    ],
+    { timeoutMs: (opts.ttftMs ?? 0) >= 2000 ? 400_000 : 170_000 },
+  );
   await backend.stop();
   await model?.stop();
   const records = existsSync(modelLog)
@@ -224,7 +269,13 @@ async function runWithModel(name: BackendName, opts: { ttftMs?: number; defect?:
         .filter(Boolean)
         .map((l) => JSON.parse(l) as ModelRecord)
     : [];
-  return { code: res.exitCode, out: res.stdout + res.stderr + backend.stderr(), result: readResult(evidence), project, records };
+  return {
+    code: res.exitCode,
+    out: res.stdout + res.stderr + backend.stderr(),
+    result: readResult(evidence),
+    project,
+    records,
+  };
 }
 
 /** The premise of every verdict below: the replies really came from the stand-in, through the SDK. */
@@ -247,8 +298,10 @@ function assertEveryGatePassed(r: ModelRun): void {
 }
 
 /** The records in which the model asked for `tool`, and the records that carried a result back. */
-const askedFor = (r: ModelRun, tool: string) => r.records.filter((rec) => rec.reply?.calls.some((c) => c.name === tool));
-const resultsOf = (r: ModelRun, tool: string) => r.records.flatMap((rec) => rec.toolResults ?? []).filter((t) => t.tool === undefined || t.tool === tool);
+const askedFor = (r: ModelRun, tool: string) =>
+  r.records.filter((rec) => rec.reply?.calls.some((c) => c.name === tool));
+const resultsOf = (r: ModelRun, tool: string) =>
+  r.records.flatMap((rec) => rec.toolResults ?? []).filter((t) => t.tool === undefined || t.tool === tool);
 
 function failedChecksOf(r: ModelRun, gateId: string, stepLabel: string): CheckResult[] {
   const g = r.result.gates.find((x) => x.id === gateId);
@@ -262,30 +315,61 @@ function failedChecksOf(r: ModelRun, gateId: string, stepLabel: string): CheckRe
  * model-gates.yaml, run by the real CLI with --model: the run serves the stand-in and starts the backend
  * itself (its start step hands over the base URLs), and a model step judges what the model was sent.
  */
-async function runModelGates(name: BackendName, defect: Defect | 'none'): Promise<{ code: number | null; out: string; result: RunResult }> {
+async function runModelGates(
+  name: BackendName,
+  defect: Defect | 'none',
+): Promise<{ code: number | null; out: string; result: RunResult }> {
   const work = s.dir('wsgate-sdk-model-gates-');
   const port = await freePort();
   const evidence = path.join(work, 'evidence');
-  const vars = { BACKEND: path.join(ROOT, 'test/fixtures/sdk-backends', BACKENDS[name].file), PORT: String(port), DEFECT: defect, REPO: ROOT };
-  const args = ['run', `ws://127.0.0.1:${port}/ws`, path.join(work, 'project'), '--gates', path.join(ROOT, 'test/fixtures/sdk-backends/model-gates.yaml'), '--model', '--out', evidence, ...SHARED_MACHINE];
-  const res = await runCli([...args, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`])], { timeoutMs: 120_000 });
+  const vars = {
+    BACKEND: path.join(ROOT, 'test/fixtures/sdk-backends', BACKENDS[name].file),
+    PORT: String(port),
+    DEFECT: defect,
+    REPO: ROOT,
+  };
+  const args = [
+    'run',
+    `ws://127.0.0.1:${port}/ws`,
+    path.join(work, 'project'),
+    '--gates',
+    path.join(ROOT, 'test/fixtures/sdk-backends/model-gates.yaml'),
+    '--model',
+    '--out',
+    evidence,
+    ...SHARED_MACHINE,
+  ];
+  const res = await runCli([...args, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`])], {
+    timeoutMs: 120_000,
+  });
   return { code: res.exitCode, out: res.stdout + res.stderr, result: readResult(evidence) };
 }
 
 const MODEL_ON_BRANCH = (await runCli(['model', '--help'], { timeoutMs: 30_000 })).exitCode === 0;
 
-describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_BRANCH ? false : 'wsgate model is not on this branch' }, () => {
+describe('SDK backends against wsgate model', {
+  concurrency: 2,
+  skip: MODEL_ON_BRANCH ? false : 'wsgate model is not on this branch',
+}, () => {
   for (const name of Object.keys(BACKENDS) as BackendName[]) {
     test(`${name}: every default gate passes, the replies coming from the stand-in`, async () => {
       const r = await runWithModel(name);
       assertEveryGatePassed(r);
       assertModelWasUsed(r, name);
       // The backend returned the tools' real output to the model.
-      assert.ok(resultsOf(r, 'read_file').some((t) => t.content === 'Test content' || /^read check /.test(t.content)), JSON.stringify(resultsOf(r, 'read_file')));
-      assert.ok(r.records.every((rec) => (rec.checks ?? []).every((c) => c.passed)), 'a check of the stand-in failed');
+      assert.ok(
+        resultsOf(r, 'read_file').some((t) => t.content === 'Test content' || /^read check /.test(t.content)),
+        JSON.stringify(resultsOf(r, 'read_file')),
+      );
+      assert.ok(
+        r.records.every((rec) => (rec.checks ?? []).every((c) => c.passed)),
+        'a check of the stand-in failed',
+      );
     });
 
-    test(`${name}: every default gate passes at a slow model's pace (--ttft ${SLOW_PACE_MS[name]})`, { timeout: 420_000 }, async () => {
+    test(`${name}: every default gate passes at a slow model's pace (--ttft ${SLOW_PACE_MS[name]})`, {
+      timeout: 420_000,
+    }, async () => {
       // Deadlines unscaled: they are the subject. Budgets are scaled: the shared machine is not, and the
       // first-delta budget is the model's own time at this pace.
       const r = await runWithModel(name, { ttftMs: SLOW_PACE_MS[name], cliArgs: ['--budget-scale', '20'] });
@@ -296,9 +380,19 @@ describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_B
     test(`${name} with wrong-events: no tool event reaches the socket, and write-file says so`, async () => {
       const r = await runWithModel(name, { defect: 'wrong-events' });
       assert.equal(r.code, 1, r.out);
-      assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' });
-      const causes = failedChecksOf(r, 'write-file', 'write_file: tool_execution, tool_result without error, message_complete').map((c) => c.cause ?? c.name);
-      assert.ok(causes.some((c) => /without tool_execution where tool="write_file"/.test(c)), JSON.stringify(causes));
+      assert.deepEqual(firstFailure(r.result), {
+        gate: 'write-file',
+        step: 'write_file: tool_execution, tool_result without error, message_complete',
+      });
+      const causes = failedChecksOf(
+        r,
+        'write-file',
+        'write_file: tool_execution, tool_result without error, message_complete',
+      ).map((c) => c.cause ?? c.name);
+      assert.ok(
+        causes.some((c) => /without tool_execution where tool="write_file"/.test(c)),
+        JSON.stringify(causes),
+      );
       // The premise: the model did ask for write_file, and the backend never returned a result.
       assert.ok(askedFor(r, 'write_file').length > 0, 'the stand-in never called write_file');
       assert.deepEqual(resultsOf(r, 'write_file'), []);
@@ -313,18 +407,21 @@ describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_B
       const step = "the model received read_file's real output";
       assert.deepEqual(firstFailure(faked.result), { gate: 'tool-results-reach-the-model', step });
       const failed = faked.result.gates[0]!.steps.find((x) => x.label === step)!.checks.filter((c) => !c.passed);
-      assert.deepEqual(failed.map((c) => c.actual), [[MADE_UP_RESULT]]);
+      assert.deepEqual(
+        failed.map((c) => c.actual),
+        [[MADE_UP_RESULT]],
+      );
     });
   }
 
-  test('anthropic with fake-tool-result: the socket and the disk are right, and the default gates\' model step catches the made-up result', async () => {
+  test("anthropic with fake-tool-result: the socket and the disk are right, and the default gates' model step catches the made-up result", async () => {
     const r = await runWithModel('anthropic', { defect: 'fake-tool-result', inRun: true });
     // The premise: the socket and the disk got the truth, the model got the made-up text.
     assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');
     const told = resultsOf(r, 'read_file').map((t) => t.content);
     assert.ok(told.length > 0 && told.every((t) => t === MADE_UP_RESULT), JSON.stringify(told));
     assert.equal(r.code, 1, r.out);
-    assert.deepEqual(firstFailure(r.result), { gate: 'read-file', step: 'the model received read_file\'s real output' });
+    assert.deepEqual(firstFailure(r.result), { gate: 'read-file', step: "the model received read_file's real output" });
   });
 
   test('anthropic, healthy, with the stand-in served by the run: the model step passes too', async () => {
@@ -336,9 +433,19 @@ describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_B
   test('anthropic with early-complete: message_complete before tool_result fails write-file', async () => {
     const r = await runWithModel('anthropic', { defect: 'early-complete' });
     assert.equal(r.code, 1, r.out);
-    assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step: 'write_file: tool_execution, tool_result without error, message_complete' });
-    const causes = failedChecksOf(r, 'write-file', 'write_file: tool_execution, tool_result without error, message_complete').map((c) => c.cause ?? c.name);
-    assert.ok(causes.some((c) => c.startsWith('message_complete arrived before tool_result')), JSON.stringify(causes));
+    assert.deepEqual(firstFailure(r.result), {
+      gate: 'write-file',
+      step: 'write_file: tool_execution, tool_result without error, message_complete',
+    });
+    const causes = failedChecksOf(
+      r,
+      'write-file',
+      'write_file: tool_execution, tool_result without error, message_complete',
+    ).map((c) => c.cause ?? c.name);
+    assert.ok(
+      causes.some((c) => c.startsWith('message_complete arrived before tool_result')),
+      JSON.stringify(causes),
+    );
     // The tool itself ran: only the order is wrong, and the verify step credits the file.
     assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), 'Test content');
   });
@@ -350,7 +457,9 @@ describe('SDK backends against wsgate model', { concurrency: 2, skip: MODEL_ON_B
     assert.deepEqual(firstFailure(r.result), { gate: 'write-file', step });
     assert.ok(failedChecksOf(r, 'write-file', step).length > 0);
     // The premise: the model asked for that content; the backend wrote something else and said it worked.
-    assert.ok(askedFor(r, 'write_file').some((rec) => rec.reply?.calls.some((c) => c.input.content === 'Test content')));
+    assert.ok(
+      askedFor(r, 'write_file').some((rec) => rec.reply?.calls.some((c) => c.input.content === 'Test content')),
+    );
     assert.equal(readFileSync(path.join(r.project, 'test.txt'), 'utf8'), '');
   });
 });

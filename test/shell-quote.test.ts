@@ -46,11 +46,11 @@ const TEMPLATES: [string, (v: string) => string][] = [
   ['printf \'%s\' "${X}"', (v) => v],
   ['printf \'%s\' "pre ${X} post"', (v) => `pre ${v} post`],
   ["printf '%s' pre${X}post", (v) => `pre${v}post`],
-  ['printf \'%s\' "$(printf \'%s\' ${X})"', (v) => v.replace(/\n+$/, '')],
+  ["printf '%s' \"$(printf '%s' ${X})\"", (v) => v.replace(/\n+$/, '')],
   ['printf \'%s\' "$(printf \'%s\' "${X}")"', (v) => v.replace(/\n+$/, '')],
-  ["v=${X}; printf '%s' \"$v\"", (v) => v],
-  ['case ${X} in *) printf \'%s\' ${X};; esac', (v) => v],
-  ['printf \'%s\' "$(case a in a) printf \'%s\' ${X};; esac)"', (v) => v.replace(/\n+$/, '')],
+  ['v=${X}; printf \'%s\' "$v"', (v) => v],
+  ["case ${X} in *) printf '%s' ${X};; esac", (v) => v],
+  ["printf '%s' \"$(case a in a) printf '%s' ${X};; esac)\"", (v) => v.replace(/\n+$/, '')],
 ];
 
 const shells = ['sh', ...(existsSync('/bin/bash') ? ['bash'] : [])];
@@ -62,7 +62,11 @@ describe('shell substitution', () => {
         for (const value of HOSTILE) {
           const line = substituteShell(template, lookupOf({ X: value }));
           const r = await runProcess(shell, ['-c', line], { timeoutMs: 10_000 });
-          assert.equal(existsSync(MARK), false, `${shell} ran a command: ${template} with ${JSON.stringify(value)} → ${line}`);
+          assert.equal(
+            existsSync(MARK),
+            false,
+            `${shell} ran a command: ${template} with ${JSON.stringify(value)} → ${line}`,
+          );
           assert.equal(r.exitCode, 0, `${line}: ${r.stderr}`);
           assert.equal(r.stdout, expected(value), `${template} with ${JSON.stringify(value)} → ${line}`);
         }
@@ -80,15 +84,24 @@ describe('shell substitution', () => {
 
   test('contexts: bare, single, double, and command substitution inside double quotes is bare again', () => {
     const ctx = (text: string) => shellRefs(text).map((r) => `${r.name}:${r.context}`);
-    assert.deepEqual(ctx("a ${A} '${B}' \"${C}\" \"x $(y ${D}) '${E}'\""), ['A:bare', 'B:single', 'C:double', 'D:bare', 'E:double']);
-    assert.deepEqual(ctx("echo \"it's ${A}\" 'say \"${B}\"'"), ['A:double', 'B:single']);
+    assert.deepEqual(ctx('a ${A} \'${B}\' "${C}" "x $(y ${D}) \'${E}\'"'), [
+      'A:bare',
+      'B:single',
+      'C:double',
+      'D:bare',
+      'E:double',
+    ]);
+    assert.deepEqual(ctx('echo "it\'s ${A}" \'say "${B}"\''), ['A:double', 'B:single']);
     assert.deepEqual(ctx('echo ${env.HOME} ${A}${B}'), ['env.HOME:bare', 'A:bare', 'B:bare']);
     assert.deepEqual(ctx('echo $HOME ${HOME:-x} ${#A} ${A}'), ['A:bare'], 'shell expansions are not wsgate references');
-    assert.deepEqual(ctx("cat <<<${A}; echo ${B}"), ['A:bare', 'B:bare'], 'a here-string is a word');
+    assert.deepEqual(ctx('cat <<<${A}; echo ${B}'), ['A:bare', 'B:bare'], 'a here-string is a word');
   });
 
   test('places no quoting makes safe are unsafe, and the loader hint names the list form and env:', () => {
-    const unsafe = (text: string) => shellRefs(text).filter((r) => r.context === 'unsafe').map((r) => r.name);
+    const unsafe = (text: string) =>
+      shellRefs(text)
+        .filter((r) => r.context === 'unsafe')
+        .map((r) => r.name);
     assert.deepEqual(unsafe('echo `echo ${A}` "`echo ${B}`"'), ['A', 'B']);
     assert.deepEqual(unsafe('cat <<EOF\nhello ${A}\nEOF\necho ${B}'), ['A']);
     assert.deepEqual(unsafe("cat <<-'EOF'\n\t${A}\n\tEOF\necho ${B}"), ['A']);
@@ -96,7 +109,11 @@ describe('shell substitution', () => {
     assert.deepEqual(unsafe('echo $(( ${A} + 1 )) ${B}'), ['A']);
     assert.deepEqual(unsafe("echo $'${A}' ${B}"), ['A']);
     assert.deepEqual(unsafe('echo ${X:-${A}} "${Y:+${B}}" ${C}'), ['A', 'B']);
-    assert.deepEqual(unsafe('echo \\${A} "\\${B}" ${C}'), [], '\\${ is an escape, no reference (it was refused as "after a backslash")');
+    assert.deepEqual(
+      unsafe('echo \\${A} "\\${B}" ${C}'),
+      [],
+      '\\${ is an escape, no reference (it was refused as "after a backslash")',
+    );
     const p = shellProblems('echo `cat ${sid}`');
     assert.equal(p.length, 1);
     assert.match(p[0]!.title, /\$\{sid\} stands inside `...` \(backticks\)/);
@@ -128,7 +145,7 @@ describe('shell substitution', () => {
     });
   }
 
-  test('$$${X} (the shell\'s $$, then the value) and \\$${X} (a literal $) stay safe and print the value', async () => {
+  test("$$${X} (the shell's $$, then the value) and \\$${X} (a literal $) stay safe and print the value", async () => {
     for (const shell of shells) {
       for (const [template, expected] of [
         ['printf %s \\$${X}', (v: string) => `$${v}`],
@@ -143,13 +160,19 @@ describe('shell substitution', () => {
         }
       }
     }
-    assert.equal(shellRefs('echo $$${X} "$$${Y}"').every((r) => r.context !== 'unsafe'), true);
+    assert.equal(
+      shellRefs('echo $$${X} "$$${Y}"').every((r) => r.context !== 'unsafe'),
+      true,
+    );
     assert.equal(shellRefs('echo "$$$${X}"')[0]!.context, 'unsafe');
   });
 
   test('the loader refuses $${X} with its line and column and the fix', async () => {
     const file = path.join(dir.path, 'after-dollar.yaml');
-    writeFileSync(file, `version: 1\nvars: {price: "1"}\ngates:\n  - id: g\n    title: t\n    steps:\n      - run: 'echo "Price: $\${price}"'\n`);
+    writeFileSync(
+      file,
+      `version: 1\nvars: {price: "1"}\ngates:\n  - id: g\n    title: t\n    steps:\n      - run: 'echo "Price: $\${price}"'\n`,
+    );
     const r = await cliResult([path.join(dir.path, 'p'), '--gates', file]);
     rmSync(file);
     assert.equal(r.code, 2, r.stdout + r.stderr);
@@ -158,31 +181,57 @@ describe('shell substitution', () => {
   });
 
   test('finds the same references as lib/util/vars.ts', () => {
-    for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', "'${A}' \"${B}\" ${C}"]) {
-      assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
+    for (const text of ['a ${A} ${b.c} ${env.X} $${D} ${1bad} ${E}', '\'${A}\' "${B}" ${C}']) {
+      assert.deepEqual(
+        shellRefs(text).map((r) => r.name),
+        refsIn(text),
+      );
     }
   });
 
   test('\\${ is a literal ${ as in lib/util/vars.ts: the backslash goes, no reference, no refusal', () => {
     assert.deepEqual(shellProblems('echo \\${X} "\\${X}" \\\\${X}'), []);
-    assert.deepEqual(shellRefs('echo \\${X} ${Y}').map((r) => r.name), ['Y']);
+    assert.deepEqual(
+      shellRefs('echo \\${X} ${Y}').map((r) => r.name),
+      ['Y'],
+    );
     assert.equal(substituteShell("echo \\${X} '\\${X}' ${X}", lookupOf({ X: 'v' })), "echo ${X} '${X}' 'v'");
     // The same references as vars.ts, escapes included.
-    for (const text of ['a \\${A} ${B} \\\\${C} \\${D}${E}']) assert.deepEqual(shellRefs(text).map((r) => r.name), refsIn(text));
+    for (const text of ['a \\${A} ${B} \\\\${C} \\${D}${E}'])
+      assert.deepEqual(
+        shellRefs(text).map((r) => r.name),
+        refsIn(text),
+      );
   });
 
   test('a \\${ whose meaning changed (inside quotes, or after \\\\) is a load warning at its step; one that was refused is not', () => {
-    assert.deepEqual(changedEscapes("echo '\\${A}' \\\\${B} \\${C} ${D}").map((w) => w.name), ['A', 'B']);
-    const loaded = loadGatesText(`version: 1\nvars: {A: a}\ngates:\n  - id: g\n    title: t\n    steps:\n      - run: "printf %s '\\\\\${A}'"\n      - run: "echo \\\\\\\\\${A}"\n      - run: "echo \\\\\${A}"\n`, 'w.yaml');
+    assert.deepEqual(
+      changedEscapes("echo '\\${A}' \\\\${B} \\${C} ${D}").map((w) => w.name),
+      ['A', 'B'],
+    );
+    const loaded = loadGatesText(
+      `version: 1\nvars: {A: a}\ngates:\n  - id: g\n    title: t\n    steps:\n      - run: "printf %s '\\\\\${A}'"\n      - run: "echo \\\\\\\\\${A}"\n      - run: "echo \\\\\${A}"\n`,
+      'w.yaml',
+    );
     assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
     const warnings = loadWarnings(loaded.gates, {});
-    const words = "\\${A} is a literal ${A} for the shell now (as in sends); before, here it passed A's value after a backslash";
-    assert.deepEqual(warnings.map((w) => [w.loc?.line, w.title]), [[7, `warning: gate "g" step 1: ${words}`], [8, `warning: gate "g" step 2: ${words}`]]);
+    const words =
+      "\\${A} is a literal ${A} for the shell now (as in sends); before, here it passed A's value after a backslash";
+    assert.deepEqual(
+      warnings.map((w) => [w.loc?.line, w.title]),
+      [
+        [7, `warning: gate "g" step 1: ${words}`],
+        [8, `warning: gate "g" step 2: ${words}`],
+      ],
+    );
     assert.match(warnings[0]!.hint ?? '', /write '\\'\$\{A\}/);
   });
 
   test('values keep their text form; NUL is refused', () => {
-    assert.equal(substituteShell('echo ${N} ${O}', lookupOf({ N: 3001, O: { a: "it's" } })), `echo '3001' '{"a":"it'\\''s"}'`);
+    assert.equal(
+      substituteShell('echo ${N} ${O}', lookupOf({ N: 3001, O: { a: "it's" } })),
+      `echo '3001' '{"a":"it'\\''s"}'`,
+    );
     assert.throws(() => substituteShell('echo ${A}', lookupOf({ A: 'a\0b' })), UnsafeShellValue);
   });
 });

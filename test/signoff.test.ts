@@ -4,13 +4,31 @@
 // run by its own start time decides; a broken run folder is skipped; the ledger is not a link.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.ts';
 import { startForeignAgent } from './fixtures/agent-backend/server.ts';
 import { cliResult, runCli, tempDir, ROOT } from './helpers/cli.ts';
 import { assertHelpLists, assertRefused } from './helpers/flags.ts';
-import { SIGNOFF_FLAGS, SIGNOFF_HELP, SIGNOFF_USAGE, STATUS_FLAGS, STATUS_HELP, STATUS_USAGE } from '../lib/signoff/cli.ts';
+import {
+  SIGNOFF_FLAGS,
+  SIGNOFF_HELP,
+  SIGNOFF_USAGE,
+  STATUS_FLAGS,
+  STATUS_HELP,
+  STATUS_USAGE,
+} from '../lib/signoff/cli.ts';
 import { buildManifest } from '../lib/evidence/writer.ts';
 import type { RunResult } from '../lib/evidence/results.ts';
 
@@ -20,7 +38,10 @@ after(() => dirs.forEach((d) => d.remove()));
 function stateOf(statusOut: string, gate: string): string {
   const line = statusOut.split('\n').find((l) => l.startsWith(gate + ' '));
   assert.ok(line, `no status line for ${gate}:\n${statusOut}`);
-  return line.slice(gate.length).trim().split(/\s{2,}/)[0]!;
+  return line
+    .slice(gate.length)
+    .trim()
+    .split(/\s{2,}/)[0]!;
 }
 
 test('run → awaiting sign-off → signoff → signed off → evidence edited → tampered; gates edited → stale', async () => {
@@ -28,7 +49,10 @@ test('run → awaiting sign-off → signoff → signed off → evidence edited �
   dirs.push(work);
   const gates = path.join(work.path, 'gates.yaml');
   copyFileSync(path.join(ROOT, 'gates.yaml'), gates);
-  appendFileSync(gates, '  - id: looks-right\n    title: a person checks the stream\n    steps:\n      - connect: main\n      - manual: "The reply streams smoothly"\n');
+  appendFileSync(
+    gates,
+    '  - id: looks-right\n    title: a person checks the stream\n    steps:\n      - connect: main\n      - manual: "The reply streams smoothly"\n',
+  );
   const env = { cwd: work.path };
   const run = await runCli(['--gates', gates, '--gate', 'ping', '--gate', 'looks-right'], env);
   assert.equal(run.exitCode, 0, run.stdout + run.stderr);
@@ -44,9 +68,15 @@ test('run → awaiting sign-off → signoff → signed off → evidence edited �
 
   const runs = readdirSync(path.join(work.path, '.wsgate', 'runs')).sort();
   const firstRun = path.join(work.path, '.wsgate', 'runs', runs[0]!);
-  const so = await runCli(['signoff', firstRun, '--gate', 'looks-right', '--by', 'Ada Lovelace', '--note', 'smooth'], env);
+  const so = await runCli(
+    ['signoff', firstRun, '--gate', 'looks-right', '--by', 'Ada Lovelace', '--note', 'smooth'],
+    env,
+  );
   assert.equal(so.exitCode, 0, so.stderr);
-  const ledger = readFileSync(path.join(work.path, 'gates.signoff.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const ledger = readFileSync(path.join(work.path, 'gates.signoff.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(ledger.length, 1);
   assert.equal(ledger[0].tester, 'Ada Lovelace');
   assert.equal(ledger[0].gate, 'looks-right');
@@ -69,7 +99,10 @@ test('run → awaiting sign-off → signoff → signed off → evidence edited �
   assert.match(refused.stderr, /transcript\.jsonl changed/);
 
   // Repair the evidence, then change the gates file: the sign-off is stale.
-  writeFileSync(path.join(latest, 'transcript.jsonl'), readFileSync(path.join(latest, 'transcript.jsonl'), 'utf8').replace('{"edited":true}\n', ''));
+  writeFileSync(
+    path.join(latest, 'transcript.jsonl'),
+    readFileSync(path.join(latest, 'transcript.jsonl'), 'utf8').replace('{"edited":true}\n', ''),
+  );
   assert.equal(stateOf((await runCli(['status', '--gates', gates], env)).stdout, 'looks-right'), 'signed off');
   appendFileSync(gates, '# edited\n');
   assert.equal(stateOf((await runCli(['status', '--gates', gates], env)).stdout, 'looks-right'), 'stale');
@@ -81,7 +114,10 @@ test('a failed run cannot be signed off, and status says failed', async () => {
   const gates = path.join(work.path, 'gates.yaml');
   copyFileSync(path.join(ROOT, 'gates.yaml'), gates);
   const port = await closedPort();
-  const run = await runCli([`ws://127.0.0.1:${port}/ws`, path.join(work.path, 'p'), '--gates', gates, '--gate', 'ping'], { cwd: work.path });
+  const run = await runCli(
+    [`ws://127.0.0.1:${port}/ws`, path.join(work.path, 'p'), '--gates', gates, '--gate', 'ping'],
+    { cwd: work.path },
+  );
   assert.equal(run.exitCode, 1);
   const so = await runCli(['signoff', '--gate', 'ping', '--by', 'Ada'], { cwd: work.path });
   assert.equal(so.exitCode, 1);
@@ -114,7 +150,11 @@ test('signoff and status: --help lists every flag of their tables; bad command l
   ] as const) {
     assertRefused(await cliResult([...argv]), message, SIGNOFF_USAGE);
   }
-  assertRefused(await cliResult(['status', '--rnus', 'x']), "unknown option '--rnus' (did you mean --runs?)", STATUS_USAGE);
+  assertRefused(
+    await cliResult(['status', '--rnus', 'x']),
+    "unknown option '--rnus' (did you mean --runs?)",
+    STATUS_USAGE,
+  );
   assertRefused(await cliResult(['status', 'x']), 'status takes no arguments, got "x"', STATUS_USAGE);
 });
 
@@ -143,7 +183,21 @@ test('a gate not checked is "not checked" in status, never passed', async () => 
   // A server whose /health names no logDir, and no --var LOG_DIR: the logs gate cannot be checked.
   const agent = await startForeignAgent({ healthLogDir: false });
   try {
-    const run = await runCli([agent.url, path.join(work.path, 'p'), '--gates', gates, '--gate', 'health', '--gate', 'logs', '--budget-scale', '20'], { cwd: work.path });
+    const run = await runCli(
+      [
+        agent.url,
+        path.join(work.path, 'p'),
+        '--gates',
+        gates,
+        '--gate',
+        'health',
+        '--gate',
+        'logs',
+        '--budget-scale',
+        '20',
+      ],
+      { cwd: work.path },
+    );
     assert.equal(run.exitCode, 0, run.stdout + run.stderr);
   } finally {
     await agent.close();
@@ -159,7 +213,20 @@ async function manualRun(work: string, outcome: 'ok' | 'broken', env: NodeJS.Pro
   const gates = path.join(work, 'gates.yaml');
   const runs = path.join(work, '.wsgate', 'runs');
   const before = new Set(existsSync(runs) ? readdirSync(runs) : []);
-  const r = await runCli([`ws://127.0.0.1:${port}/ws`, path.join(work, 'p'), '--gates', gates, '--no-pool', '--var', `OUTCOME=${outcome}`, '--var', `WALK=${path.join(work, 'walk.cjs')}`], { cwd: work, env });
+  const r = await runCli(
+    [
+      `ws://127.0.0.1:${port}/ws`,
+      path.join(work, 'p'),
+      '--gates',
+      gates,
+      '--no-pool',
+      '--var',
+      `OUTCOME=${outcome}`,
+      '--var',
+      `WALK=${path.join(work, 'walk.cjs')}`,
+    ],
+    { cwd: work, env },
+  );
   assert.equal(r.exitCode, outcome === 'ok' ? 0 : 1, r.stdout + r.stderr);
   const made = readdirSync(runs).filter((n) => !before.has(n));
   assert.equal(made.length, 1);
@@ -206,7 +273,10 @@ function forge(runDir: string): void {
     for (const c of s.checks) c.passed = true;
   }
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  writeFileSync(path.join(runDir, 'manifest.json'), JSON.stringify(buildManifest(runDir, result.runId), null, 2) + '\n');
+  writeFileSync(
+    path.join(runDir, 'manifest.json'),
+    JSON.stringify(buildManifest(runDir, result.runId), null, 2) + '\n',
+  );
 }
 
 describe('what a sign-off proves', { concurrency: true }, () => {
@@ -230,7 +300,10 @@ describe('what a sign-off proves', { concurrency: true }, () => {
     // Without the key the same forgery passes: that is what "integrity, not authenticity" means, and it is said.
     const unkeyed = await runCli(['signoff', failed, '--gate', 'g', '--by', 'Mallory'], { cwd: work });
     assert.equal(unkeyed.exitCode, 0, unkeyed.stderr);
-    assert.match(unkeyed.stdout, /note: .*\(integrity\), not who made the run \(authenticity\).*set WSGATE_SIGNING_KEY_FILE/);
+    assert.match(
+      unkeyed.stdout,
+      /note: .*\(integrity\), not who made the run \(authenticity\).*set WSGATE_SIGNING_KEY_FILE/,
+    );
     // ...but with the key, that unsigned ledger line does not count.
     status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
     assert.equal(stateOf(status.stdout, 'g'), 'tampered');
@@ -240,13 +313,23 @@ describe('what a sign-off proves', { concurrency: true }, () => {
     const so = await runCli(['signoff', good, '--gate', 'g', '--by', 'Ada'], { cwd: work, env: key });
     assert.equal(so.exitCode, 0, so.stderr);
     assert.match(so.stdout, /signed with key [0-9a-f]{16}/);
-    const last = readFileSync(path.join(work, 'gates.signoff.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+    const last = readFileSync(path.join(work, 'gates.signoff.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .at(-1);
     assert.equal(last.signature.alg, 'HMAC-SHA256');
-    assert.equal(last.runStartedAt, (JSON.parse(readFileSync(path.join(good, 'result.json'), 'utf8')) as RunResult).startedAt);
+    assert.equal(
+      last.runStartedAt,
+      (JSON.parse(readFileSync(path.join(good, 'result.json'), 'utf8')) as RunResult).startedAt,
+    );
     status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: key });
     assert.equal(stateOf(status.stdout, 'g'), 'signed off', status.stdout);
     // Another key does not verify it; no key at all shows it as it is.
-    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], { cwd: work, env: keyFile(work, 'another key', 'other.key') });
+    status = await runCli(['status', '--gates', path.join(work, 'gates.yaml')], {
+      cwd: work,
+      env: keyFile(work, 'another key', 'other.key'),
+    });
     assert.equal(stateOf(status.stdout, 'g'), 'tampered');
     // An edited ledger line (another tester) no longer verifies.
     const ledger = path.join(work, 'gates.signoff.jsonl');
@@ -258,10 +341,19 @@ describe('what a sign-off proves', { concurrency: true }, () => {
   test('the key itself in the environment, or a key file others can read, another user owns or a link names: exit 2 with the fix', async () => {
     const work = manualWork();
     const gates = path.join(work, 'gates.yaml');
-    const inEnv = await runCli(['status', '--gates', gates], { cwd: work, env: { WSGATE_SIGNING_KEY: 'a-key-in-the-environment' } });
+    const inEnv = await runCli(['status', '--gates', gates], {
+      cwd: work,
+      env: { WSGATE_SIGNING_KEY: 'a-key-in-the-environment' },
+    });
     assert.equal(inEnv.exitCode, 2, inEnv.stdout + inEnv.stderr);
-    assert.match(inEnv.stderr, /WSGATE_SIGNING_KEY holds the signing key in the environment.*\n.*hint: write the key to a file of mode 0600 and set WSGATE_SIGNING_KEY_FILE/);
-    const run = await runCli([path.join(work, 'p'), '--gates', gates], { cwd: work, env: { WSGATE_SIGNING_KEY: 'a-key-in-the-environment' } });
+    assert.match(
+      inEnv.stderr,
+      /WSGATE_SIGNING_KEY holds the signing key in the environment.*\n.*hint: write the key to a file of mode 0600 and set WSGATE_SIGNING_KEY_FILE/,
+    );
+    const run = await runCli([path.join(work, 'p'), '--gates', gates], {
+      cwd: work,
+      env: { WSGATE_SIGNING_KEY: 'a-key-in-the-environment' },
+    });
     assert.equal(run.exitCode, 2, run.stdout + run.stderr);
 
     const open = keyFile(work, 'group-readable-key', 'open.key');

@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectTypeOf } from 'expect-type';
 import { STEPS, STEP_KINDS, type StepKind, type StepParams } from '../steps/index.ts';
-import type { CheckResult, GateResult, GateStatus, RunResult, StepResult, StepStatus, Timing, FrameSummary } from '../lib/evidence/results.ts';
+import type {
+  CheckResult,
+  GateResult,
+  GateStatus,
+  RunResult,
+  StepResult,
+  StepStatus,
+  Timing,
+  FrameSummary,
+} from '../lib/evidence/results.ts';
 import type { Loc } from '../lib/loc.ts';
 import type { Failure } from '../lib/evidence/failure.ts';
 import type { StepDefinition } from '../lib/runner/step-api.ts';
@@ -12,7 +21,19 @@ import { STEP_SCHEMAS } from '../steps/schemas/index.ts';
 import type { StepSchema } from '../lib/gates/step-schema.ts';
 import type { Expectation } from '../lib/gates/common-schema.ts';
 
-const KINDS = ['connect', 'send', 'expect', 'verify', 'run', 'http', 'start', 'manual', 'close', 'soak', 'model'] as const;
+const KINDS = [
+  'connect',
+  'send',
+  'expect',
+  'verify',
+  'run',
+  'http',
+  'start',
+  'manual',
+  'close',
+  'soak',
+  'model',
+] as const;
 
 test('StepKind is exactly the eleven kinds, and STEPS has exactly those keys', () => {
   expectTypeOf<StepKind>().toEqualTypeOf<(typeof KINDS)[number]>();
@@ -35,19 +56,31 @@ test('each step kind runs on the schema the loader knows: STEPS is built on STEP
   for (const k of KINDS) {
     assert.equal(STEPS[k].schema, STEP_SCHEMAS[k].schema, `${k}.schema`);
     assert.equal(STEPS[k].label, STEP_SCHEMAS[k].label, `${k}.label`);
-    assert.equal((STEPS[k] as StepDefinition).loadProblems, (STEP_SCHEMAS[k] as StepSchema).loadProblems, `${k}.loadProblems`);
-    assert.equal((STEPS[k] as StepDefinition).loadWarnings, (STEP_SCHEMAS[k] as StepSchema).loadWarnings, `${k}.loadWarnings`);
+    assert.equal(
+      (STEPS[k] as StepDefinition).loadProblems,
+      (STEP_SCHEMAS[k] as StepSchema).loadProblems,
+      `${k}.loadProblems`,
+    );
+    assert.equal(
+      (STEPS[k] as StepDefinition).loadWarnings,
+      (STEP_SCHEMAS[k] as StepSchema).loadWarnings,
+      `${k}.loadWarnings`,
+    );
   }
 });
 
 test('step params: send has `send` and optional `expect`; others have their key', () => {
   expectTypeOf<StepParams<'send'>>().toHaveProperty('send');
-  expectTypeOf<StepParams<'send'>['send']>().toEqualTypeOf<Record<string, unknown> | unknown[] | number | boolean | string>();
+  expectTypeOf<StepParams<'send'>['send']>().toEqualTypeOf<
+    Record<string, unknown> | unknown[] | number | boolean | string
+  >();
   expectTypeOf<StepParams<'send'>['expect']>().toEqualTypeOf<Expectation[] | undefined>();
   expectTypeOf<StepParams<'send'>>().toHaveProperty('on');
   expectTypeOf<StepParams<'send'>['within']>().toEqualTypeOf<number | string | undefined>();
   expectTypeOf<StepParams<'expect'>['expect']>().toEqualTypeOf<Expectation[]>();
-  expectTypeOf<StepParams<'connect'>['connect']>().toExtend<string | { name?: string | undefined; count?: number | undefined }>();
+  expectTypeOf<StepParams<'connect'>['connect']>().toExtend<
+    string | { name?: string | undefined; count?: number | undefined }
+  >();
   expectTypeOf<StepParams<'manual'>['manual']>().toEqualTypeOf<string>();
   expectTypeOf<StepParams<'start'>['start']>().toEqualTypeOf<string>();
   expectTypeOf<StepParams<'run'>['run']>().toEqualTypeOf<string | string[]>();
@@ -59,14 +92,28 @@ test('step params: send has `send` and optional `expect`; others have their key'
   // And at run time the schemas agree.
   assert.equal(STEPS.send.schema.safeParse({ send: { type: 'ping' } }).success, true);
   assert.equal(STEPS.send.schema.safeParse({ send: 'raw line', expect: [{ type: 'x' }] }).success, true);
-  assert.equal(STEPS.send.schema.safeParse({ send: { type: 'ping' }, expect: [] }).success, false, 'an empty expect list is refused');
+  assert.equal(
+    STEPS.send.schema.safeParse({ send: { type: 'ping' }, expect: [] }).success,
+    false,
+    'an empty expect list is refused',
+  );
   assert.equal(STEPS.send.schema.safeParse({ send: 1 }).success, true, 'any JSON value but null');
   assert.equal(STEPS.send.schema.safeParse({ send: [2, 'id', 'Heartbeat', {}] }).success, true);
   assert.equal(STEPS.send.schema.safeParse({ send: null }).success, false, 'an empty send: is a mistake, not null');
 });
 
 test('CheckResult, StepResult, GateResult and RunResult fields', () => {
-  expectTypeOf<CheckResult>().toEqualTypeOf<{ name: string; expected: unknown; actual: unknown; passed: boolean; loc: Loc; reason?: string; failure?: Failure; cause?: string; warning?: boolean }>();
+  expectTypeOf<CheckResult>().toEqualTypeOf<{
+    name: string;
+    expected: unknown;
+    actual: unknown;
+    passed: boolean;
+    loc: Loc;
+    reason?: string;
+    failure?: Failure;
+    cause?: string;
+    warning?: boolean;
+  }>();
   expectTypeOf<Loc>().toEqualTypeOf<{ file: string; line: number; col: number }>();
   expectTypeOf<StepStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked'>();
   expectTypeOf<GateStatus>().toEqualTypeOf<'passed' | 'failed' | 'pending' | 'skipped' | 'unchecked'>();
@@ -83,11 +130,29 @@ test('CheckResult, StepResult, GateResult and RunResult fields', () => {
     note?: string;
     harnessError?: string;
   }>();
-  expectTypeOf<GateResult>().toEqualTypeOf<{ id: string; title: string; status: GateStatus; note?: string; steps: StepResult[]; ms: number; loc: Loc; unconsumed?: { conn: string; count: number; dropped?: number; frames: FrameSummary[] }[] }>();
+  expectTypeOf<GateResult>().toEqualTypeOf<{
+    id: string;
+    title: string;
+    status: GateStatus;
+    note?: string;
+    steps: StepResult[];
+    ms: number;
+    loc: Loc;
+    unconsumed?: { conn: string; count: number; dropped?: number; frames: FrameSummary[] }[];
+  }>();
   expectTypeOf<RunResult['status']>().toEqualTypeOf<'passed' | 'failed' | 'interrupted'>();
   expectTypeOf<RunResult['schemaVersion']>().toEqualTypeOf<1>();
   expectTypeOf<RunResult['gates']>().toEqualTypeOf<GateResult[]>();
-  expectTypeOf<RunResult['totals']>().toEqualTypeOf<{ gates: number; passed: number; failed: number; pending: number; skipped: number; unchecked?: number; checks: number; checksFailed: number }>();
+  expectTypeOf<RunResult['totals']>().toEqualTypeOf<{
+    gates: number;
+    passed: number;
+    failed: number;
+    pending: number;
+    skipped: number;
+    unchecked?: number;
+    checks: number;
+    checksFailed: number;
+  }>();
   expectTypeOf<RunResult>().toHaveProperty('exitCode').toEqualTypeOf<number>();
   expectTypeOf<RunResult>().toHaveProperty('warnings').toEqualTypeOf<string[]>();
 

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { refsIn, substitute, substituteRaw, UnknownVariable, VarScope, type Lookup } from '../lib/util/vars.ts';
 
-const from = (o: Record<string, unknown>): Lookup => (n) => (n in o ? { found: true, value: o[n] } : { found: false });
+const from =
+  (o: Record<string, unknown>): Lookup =>
+  (n) =>
+    n in o ? { found: true, value: o[n] } : { found: false };
 
 describe('substitute', { concurrency: true }, () => {
   test('a value that is exactly one reference keeps its type', () => {
@@ -28,8 +31,14 @@ describe('substitute', { concurrency: true }, () => {
   });
 
   test('an unknown variable throws UnknownVariable naming it', () => {
-    assert.throws(() => substitute('${NOPE}', from({})), (e: unknown) => e instanceof UnknownVariable && e.variable === 'NOPE' && /\$\{NOPE\}/.test(e.message));
-    assert.throws(() => substitute({ a: ['pre ${MISSING} post'] }, from({})), (e: unknown) => e instanceof UnknownVariable && e.variable === 'MISSING');
+    assert.throws(
+      () => substitute('${NOPE}', from({})),
+      (e: unknown) => e instanceof UnknownVariable && e.variable === 'NOPE' && /\$\{NOPE\}/.test(e.message),
+    );
+    assert.throws(
+      () => substitute({ a: ['pre ${MISSING} post'] }, from({})),
+      (e: unknown) => e instanceof UnknownVariable && e.variable === 'MISSING',
+    );
   });
 
   test('refsIn lists every reference, in keys too', () => {
@@ -71,7 +80,8 @@ describe('VarScope', { concurrency: true }, () => {
 });
 
 describe('substituteRaw', { concurrency: true }, () => {
-  const vars: Lookup = (n) => (n === 'x' ? { found: true, value: 'a"b\\c\n' } : n === 'obj' ? { found: true, value: { k: 1 } } : { found: false });
+  const vars: Lookup = (n) =>
+    n === 'x' ? { found: true, value: 'a"b\\c\n' } : n === 'obj' ? { found: true, value: { k: 1 } } : { found: false };
   test('escapes a value inside a JSON string (after escaped quotes too), splices it outside, and says the line claims JSON', () => {
     const r = substituteRaw('{"s": "pre \\"${x}\\" post", "o": ${obj}}', vars);
     assert.equal(r.claimsJson, true);

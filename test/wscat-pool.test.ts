@@ -39,7 +39,10 @@ async function silentServer(t: TestContext): Promise<string> {
  * A WebSocket server that decides per upgrade: `decide(n)` (n counts upgrades from 0) answers
  * 'accept', 'refuse' (HTTP 503) or 'ignore' (the socket is kept, never answered, ended at cleanup).
  */
-async function upgradeServer(t: TestContext, decide: (n: number, socket: Duplex) => 'accept' | 'refuse' | 'ignore'): Promise<{ url: string; upgrades: () => number }> {
+async function upgradeServer(
+  t: TestContext,
+  decide: (n: number, socket: Duplex) => 'accept' | 'refuse' | 'ignore',
+): Promise<{ url: string; upgrades: () => number }> {
   const server = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   const ignored: Duplex[] = [];
@@ -53,7 +56,17 @@ async function upgradeServer(t: TestContext, decide: (n: number, socket: Duplex)
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   // An upgrade nobody answers leaves its socket outside the server's own bookkeeping: end it here.
-  t.after(() => new Promise<void>((r) => (ignored.forEach((s) => s.destroy()), wss.clients.forEach((c) => c.terminate()), server.closeAllConnections(), server.close(() => r()))));
+  t.after(
+    () =>
+      new Promise<void>(
+        (r) => (
+          ignored.forEach((s) => s.destroy()),
+          wss.clients.forEach((c) => c.terminate()),
+          server.closeAllConnections(),
+          server.close(() => r())
+        ),
+      ),
+  );
   return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, upgrades: () => n };
 }
 
@@ -84,8 +97,15 @@ describe('WscatPool', { concurrency: true }, () => {
     assert.equal(got.conn.name, 'main');
     const first = await got.conn.next(performance.now() + 15_000);
     assert.equal(first.kind, 'frame');
-    assert.deepEqual(first.kind === 'frame' && first.frame.json, { type: 'connected', n: 0 }, 'the connection handed over is the first one the server saw');
-    assert.ok(seen.some((f) => f.text.includes('"n":0')), 'the new hooks saw the frame that arrived before the hand-over');
+    assert.deepEqual(
+      first.kind === 'frame' && first.frame.json,
+      { type: 'connected', n: 0 },
+      'the connection handed over is the first one the server saw',
+    );
+    assert.ok(
+      seen.some((f) => f.text.includes('"n":0')),
+      'the new hooks saw the frame that arrived before the hand-over',
+    );
     await got.conn.dispose();
   });
 
@@ -200,20 +220,51 @@ describe('WscatPool with a plan', { concurrency: true }, () => {
     assert.ok(again.ok && other.ok);
     t.after(() => (again.ok && again.conn.dispose(), other.ok && other.conn.dispose()));
     await p.close();
-    assert.deepEqual(fx.upgrades.map((r) => r.url), ['/planned', '/planned', '/other']);
+    assert.deepEqual(
+      fx.upgrades.map((r) => r.url),
+      ['/planned', '/planned', '/other'],
+    );
   });
 
   test('a run whose connects all use another path and subprotocol never connects to the bare URL, nor for a gate not run', async (t) => {
-    const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'pong' }))), { handleProtocols: () => 'ocpp1.6' });
+    const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'pong' }))), {
+      handleProtocols: () => 'ocpp1.6',
+    });
     const dir = tempDir('wsgate-pool-plan-');
     t.after(() => dir.remove());
-    const gate = (id: string, at = '/ocpp/CP1') => `  - id: ${id}\n    title: ${id}\n    steps:\n      - connect: {url: "\${URL}${at}", subprotocols: [ocpp1.6]}\n      - send: {type: ping}\n        expect: [{type: pong}]\n`;
+    const gate = (id: string, at = '/ocpp/CP1') =>
+      `  - id: ${id}\n    title: ${id}\n    steps:\n      - connect: {url: "\${URL}${at}", subprotocols: [ocpp1.6]}\n      - send: {type: ping}\n        expect: [{type: pong}]\n`;
     // The first gates of the file are not run (--gate, --skip-gate): their connections are not opened ahead either.
-    writeFileSync(path.join(dir.path, 'gates.yaml'), `version: 1\ngates:\n${gate('x', '/not-run')}${gate('y', '/skipped')}${gate('a')}${gate('b')}${gate('c')}`);
-    const r = await runCli(['run', fx.url, path.join(dir.path, 'project'), '--gates', path.join(dir.path, 'gates.yaml'), '--out', path.join(dir.path, 'ev'), '--gate', 'a', '--gate', 'b', '--gate', 'c', '--gate', 'y', '--skip-gate', 'y']);
+    writeFileSync(
+      path.join(dir.path, 'gates.yaml'),
+      `version: 1\ngates:\n${gate('x', '/not-run')}${gate('y', '/skipped')}${gate('a')}${gate('b')}${gate('c')}`,
+    );
+    const r = await runCli([
+      'run',
+      fx.url,
+      path.join(dir.path, 'project'),
+      '--gates',
+      path.join(dir.path, 'gates.yaml'),
+      '--out',
+      path.join(dir.path, 'ev'),
+      '--gate',
+      'a',
+      '--gate',
+      'b',
+      '--gate',
+      'c',
+      '--gate',
+      'y',
+      '--skip-gate',
+      'y',
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const paths = fx.upgrades.map((u) => u.url);
-    assert.deepEqual(paths.filter((u) => u !== '/ocpp/CP1'), [], `connections no gate asked for: ${paths.join(' ')}`);
+    assert.deepEqual(
+      paths.filter((u) => u !== '/ocpp/CP1'),
+      [],
+      `connections no gate asked for: ${paths.join(' ')}`,
+    );
     assert.ok(paths.length >= 3, paths.join(' '));
     t.diagnostic(`connections seen: ${paths.join(' ')}`);
   });

@@ -54,7 +54,14 @@ describe('WscatStreamParser', () => {
   });
 
   test('pretty-printed multi-line JSON is one frame', () => {
-    const a = { type: 'state', items: [{ id: 1, tags: ['x', 'y'] }, { id: 2, tags: [] }], nested: { deep: { deeper: [[1], [2, [3]]] } } };
+    const a = {
+      type: 'state',
+      items: [
+        { id: 1, tags: ['x', 'y'] },
+        { id: 2, tags: [] },
+      ],
+      nested: { deep: { deeper: [[1], [2, [3]]] } },
+    };
     const b = [{ k: 'v' }, [1, 2]];
     const textA = JSON.stringify(a, null, 2);
     const textB = JSON.stringify(b, null, '\t');
@@ -112,7 +119,11 @@ describe('WscatStreamParser', () => {
     assert.deepEqual(feed([stream], { credits: 3 }).items, expected);
     for (let i = 0; i <= stream.length; i++) {
       const { items, parser } = feed([stream.slice(0, i), stream.slice(i)], { credits: 3 });
-      assert.deepEqual(items, expected, `split at ${i}: ${JSON.stringify(stream.slice(Math.max(0, i - 10), i))}|${JSON.stringify(stream.slice(i, i + 10))}`);
+      assert.deepEqual(
+        items,
+        expected,
+        `split at ${i}: ${JSON.stringify(stream.slice(Math.max(0, i - 10), i))}|${JSON.stringify(stream.slice(i, i + 10))}`,
+      );
       assert.equal(parser.pendingPrompts, 0, `split at ${i}`);
     }
     // And one character at a time.
@@ -174,18 +185,34 @@ describe('WscatStreamParser', () => {
   });
 
   test('"Received pong/ping (data: ...)" lines become pong/ping items', () => {
-    const { items } = feed(['Received pong (data: "x")\n> Received ping (data: "")\nReceived pong (data: "a b\\"c")\n'], { credits: 1, end: false });
+    const { items } = feed(
+      ['Received pong (data: "x")\n> Received ping (data: "")\nReceived pong (data: "a b\\"c")\n'],
+      { credits: 1, end: false },
+    );
     assert.deepEqual(items, [
       { kind: 'pong', data: 'x' },
       { kind: 'ping', data: '' },
       { kind: 'pong', data: 'a b\\"c' },
     ]);
     // Near misses are ordinary text frames.
-    assert.deepEqual(feed(['Received pong (data: x)\nreceived ping (data: "x")\n']).items, [textFrame('Received pong (data: x)'), textFrame('received ping (data: "x")')]);
+    assert.deepEqual(feed(['Received pong (data: x)\nreceived ping (data: "x")\n']).items, [
+      textFrame('Received pong (data: x)'),
+      textFrame('received ping (data: "x")'),
+    ]);
   });
 
   test('non-JSON text lines, including ones that look a little like JSON', () => {
-    const lines = ['hello world', '  indented', 'null', '42', '"a string"', '{}x', '[1,2] trailing', '{"a":1}{"b":2}', 'ünïcödé ✓'];
+    const lines = [
+      'hello world',
+      '  indented',
+      'null',
+      '42',
+      '"a string"',
+      '{}x',
+      '[1,2] trailing',
+      '{"a":1}{"b":2}',
+      'ünïcödé ✓',
+    ];
     const { items } = feed([lines.map((l) => l + '\n').join('')], { end: false });
     assert.deepEqual(
       items,
@@ -194,7 +221,15 @@ describe('WscatStreamParser', () => {
   });
 
   test('a broken JSON-looking line does not swallow the valid frame after it', () => {
-    for (const broken of ['{broken', '[1, 2', '{"a": {"b": 1}', '{"unterminated', '{"key": "value', '["a\\"', '{"esc\\']) {
+    for (const broken of [
+      '{broken',
+      '[1, 2',
+      '{"a": {"b": 1}',
+      '{"unterminated',
+      '{"key": "value',
+      '["a\\"',
+      '{"esc\\',
+    ]) {
       const items: StreamItem[] = [];
       const p = new WscatStreamParser((i) => items.push(i));
       p.push(`${broken}\n`);

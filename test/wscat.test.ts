@@ -2,7 +2,7 @@
 // quirk of piped wscat (docs/wscat.md). No fixed sleeps: every wait is an event with a deadline.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { once, } from 'node:events';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
@@ -31,7 +31,10 @@ class Scope {
     t.after(() => this.release());
   }
 
-  async wsServer(onConn: (ws: WebSocket, req: IncomingMessage) => void, opts: ServerOptions = {}): Promise<{ wss: WebSocketServer; url: string }> {
+  async wsServer(
+    onConn: (ws: WebSocket, req: IncomingMessage) => void,
+    opts: ServerOptions = {},
+  ): Promise<{ wss: WebSocketServer; url: string }> {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...opts });
     this.cleanups.push(async () => {
       for (const c of wss.clients) c.terminate();
@@ -87,7 +90,23 @@ before(async () => {
   certDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wsgate-wscat-tls-'));
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '1', '-keyout', 'k.pem', '-out', 'c.pem'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-days',
+      '1',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+    ],
     { cwd: certDir, stdio: 'ignore', timeout: 30_000 },
   );
 });
@@ -98,7 +117,9 @@ after(async () => {
 describe('WscatConnection against real servers', { concurrency: true }, () => {
   test('(a) stdin is held open: a reply sent 300 ms later is still heard', async (t) => {
     const s = new Scope(t);
-    const { url } = await s.wsServer((ws) => ws.on('message', (m) => setTimeout(() => ws.send(`{"late":${JSON.stringify(String(m))}}`), 300)));
+    const { url } = await s.wsServer((ws) =>
+      ws.on('message', (m) => setTimeout(() => ws.send(`{"late":${JSON.stringify(String(m))}}`), 300)),
+    );
     const conn = await s.open(url);
     const sentAt = performance.now();
     assert.equal(conn.send('hello'), true);
@@ -168,7 +189,14 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
 
   test('(d) pretty-printed JSON spanning lines is one frame, and a 1 MB frame arrives whole', async (t) => {
     const s = new Scope(t);
-    const pretty = { type: 'state', list: [{ id: 1, name: 'a {b} [c]' }, { id: 2, nested: { q: 'say "x"' } }], empty: {} };
+    const pretty = {
+      type: 'state',
+      list: [
+        { id: 1, name: 'a {b} [c]' },
+        { id: 2, nested: { q: 'say "x"' } },
+      ],
+      empty: {},
+    };
     const big = { type: 'big', data: 'x'.repeat(1024 * 1024), tail: 'end' };
     const { url } = await s.wsServer((ws) =>
       ws.on('message', (m) => {
@@ -215,7 +243,10 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     const port = await s.httpServer(server);
     await Promise.all(
       [404, 401].map(async (code) => {
-        const res = await WscatConnection.open(`http-${code}`, { url: `ws://127.0.0.1:${port}/${code}`, openTimeoutMs: OPEN_MS });
+        const res = await WscatConnection.open(`http-${code}`, {
+          url: `ws://127.0.0.1:${port}/${code}`,
+          openTimeoutMs: OPEN_MS,
+        });
         assert.equal(res.ok, false);
         if (res.ok) return;
         assert.equal(res.error.code, 'HTTP_STATUS', res.error.message);
@@ -233,7 +264,10 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
 
   test('(e) self-signed TLS: TLS error by default; opens with insecure or with the certificate as ca', async (t) => {
     const s = new Scope(t);
-    const server = https.createServer({ key: await fs.readFile(path.join(certDir, 'k.pem')), cert: await fs.readFile(path.join(certDir, 'c.pem')) });
+    const server = https.createServer({
+      key: await fs.readFile(path.join(certDir, 'k.pem')),
+      cert: await fs.readFile(path.join(certDir, 'c.pem')),
+    });
     const wss = new WebSocketServer({ server });
     wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`{"tls":${JSON.stringify(String(m))}}`)));
     const port = await s.httpServer(server);
@@ -255,7 +289,9 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
 
   test('(f) server closes after the handshake: next() yields closed, not by the client', async (t) => {
     const s = new Scope(t);
-    const { url } = await s.wsServer((ws) => ws.on('message', () => (ws.send('{"bye":true}'), ws.close(1001, 'going away'))));
+    const { url } = await s.wsServer((ws) =>
+      ws.on('message', () => (ws.send('{"bye":true}'), ws.close(1001, 'going away'))),
+    );
     const conn = await s.open(url);
     conn.send('{"hi":1}');
     assert.deepEqual((await nextFrame(conn)).json, { bye: true }, 'the frame sent just before the close is not lost');
@@ -284,8 +320,13 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
   test('(g) close(1000): the server sees code 1000 and the reason, and wscat exits', async (t) => {
     const s = new Scope(t);
     const closes = new Recorder<{ code: number; reason: string }>();
-    const { url } = await s.wsServer((ws) => ws.on('close', (code, reason) => closes.push({ code, reason: String(reason) })));
-    for (const [code, reason] of [[1000, 'done'], [4001, 'custom code']] as const) {
+    const { url } = await s.wsServer((ws) =>
+      ws.on('close', (code, reason) => closes.push({ code, reason: String(reason) })),
+    );
+    for (const [code, reason] of [
+      [1000, 'done'],
+      [4001, 'custom code'],
+    ] as const) {
       const conn = await s.open(url);
       assert.equal(conn.state, 'open', 'open() resolves once the probe was answered');
       const closing = conn.close(code, reason, 30_000);
@@ -360,7 +401,9 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
 
   test('(k) a non-JSON text frame arrives with isJson false', async (t) => {
     const s = new Scope(t);
-    const { url } = await s.wsServer((ws) => ws.on('message', () => (ws.send('just some text'), ws.send('{not json'), ws.send('{"ok":1}'))));
+    const { url } = await s.wsServer((ws) =>
+      ws.on('message', () => (ws.send('just some text'), ws.send('{not json'), ws.send('{"ok":1}'))),
+    );
     const conn = await s.open(url);
     conn.send('go');
     for (const text of ['just some text', '{not json']) {
@@ -402,7 +445,11 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     assert.equal(wscatEnv({ url: 'ws://h/ws', openTimeoutMs: 1 }, base).NODE_EXTRA_CA_CERTS, undefined);
     assert.equal(wscatEnv({ url: 'WS://h/ws', openTimeoutMs: 1 }, base).NODE_EXTRA_CA_CERTS, undefined);
     assert.equal(wscatEnv({ url: 'wss://h/ws', openTimeoutMs: 1 }, base).NODE_EXTRA_CA_CERTS, bundle);
-    assert.equal(wscatEnv({ url: 'ws://h/ws', openTimeoutMs: 1, followRedirects: true }, base).NODE_EXTRA_CA_CERTS, bundle, 'a redirect may lead to wss://');
+    assert.equal(
+      wscatEnv({ url: 'ws://h/ws', openTimeoutMs: 1, followRedirects: true }, base).NODE_EXTRA_CA_CERTS,
+      bundle,
+      'a redirect may lead to wss://',
+    );
     assert.equal(wscatEnv({ url: 'ws://h/ws', openTimeoutMs: 1 }, base).PATH, '/usr/bin', 'the rest is passed on');
     // The live process: its environment as the kernel has it. Without the variable in this process
     // there is nothing to take away, so the check would prove nothing.
@@ -411,14 +458,24 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     const { url } = await s.wsServer(() => undefined);
     const conn = await s.open(url);
     const environ = readFileSync(`/proc/${conn.pid}/environ`, 'utf8').split('\0');
-    assert.ok(environ.some((kv) => kv.startsWith('NO_COLOR=')), 'read the environment of the wscat process');
-    assert.equal(environ.find((kv) => kv.startsWith('NODE_EXTRA_CA_CERTS=')), undefined);
+    assert.ok(
+      environ.some((kv) => kv.startsWith('NO_COLOR=')),
+      'read the environment of the wscat process',
+    );
+    assert.equal(
+      environ.find((kv) => kv.startsWith('NODE_EXTRA_CA_CERTS=')),
+      undefined,
+    );
   });
   test('(flood) over the run budget, the connection holding the most is cut, not the healthy one that crossed the line', async (t) => {
     const s = new Scope(t);
     const budget = new HeldBudget(60_000);
     const CHUNK = 'x'.repeat(5_000);
-    const flood = await s.wsServer((ws) => ws.on('message', () => { for (let i = 0; i < 10; i++) ws.send(CHUNK); }));
+    const flood = await s.wsServer((ws) =>
+      ws.on('message', () => {
+        for (let i = 0; i < 10; i++) ws.send(CHUNK);
+      }),
+    );
     const calm = await s.wsServer((ws) => ws.on('message', () => ws.send('y'.repeat(20_000))));
     const flooder = await s.open(flood.url, { budget });
     const healthy = await s.open(calm.url, { budget });
@@ -427,7 +484,8 @@ describe('WscatConnection against real servers', { concurrency: true }, () => {
     flooder.send('go');
     const deadline = performance.now() + WAIT_MS;
     while (flooder.inbox.length < 10) {
-      if ((await flooder.changed(deadline)) === 'timeout') assert.fail(`the flood arrived: ${flooder.inbox.length} of 10 frames`);
+      if ((await flooder.changed(deadline)) === 'timeout')
+        assert.fail(`the flood arrived: ${flooder.inbox.length} of 10 frames`);
     }
     assert.equal(budget.total, 50_000);
     healthy.send('go');
@@ -488,13 +546,17 @@ describe('WscatConnection reaps wscat after a failed open', () => {
     const { url } = await s.wsServer(() => undefined);
     const port = await s.httpServer(net.createServer(() => undefined));
     const [opened, silent] = await withSlowChildStart(1500, () =>
-      Promise.all([WscatConnection.open('slow', { url, openTimeoutMs: 500 }), WscatConnection.open('silent', { url: `ws://127.0.0.1:${port}`, openTimeoutMs: 500 })]),
+      Promise.all([
+        WscatConnection.open('slow', { url, openTimeoutMs: 500 }),
+        WscatConnection.open('silent', { url: `ws://127.0.0.1:${port}`, openTimeoutMs: 500 }),
+      ]),
     );
     if (!opened.ok) assert.fail(`${opened.error.code}: ${opened.error.message}`);
     t.after(() => opened.conn.dispose());
     assert.ok(opened.conn.openedMs >= 1500, `start-up was spent (${opened.conn.openedMs} ms)`);
     assert.equal(silent.ok, false);
-    if (!silent.ok) assert.match(`${silent.error.code}: ${silent.error.message}`, /^TIMEOUT: .*handshake did not complete/);
+    if (!silent.ok)
+      assert.match(`${silent.error.code}: ${silent.error.message}`, /^TIMEOUT: .*handshake did not complete/);
   });
 
   test('(n) a deadline that falls due while a frame waits in the pipe yields to the frame', async (t) => {

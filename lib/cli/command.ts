@@ -5,7 +5,16 @@
 // A HarnessFailure thrown while running reaches the one place that turns errors into exit codes
 // (exitCodeOf, called by `wsgate`'s dispatcher).
 import { EXIT, HarnessFailure, printErrors } from '../errors.ts';
-import { helpText, readFlags, splitArgv, usageError, usageFlags, type FlagTable, type FlagValues, type Refuse } from './flags.ts';
+import {
+  helpText,
+  readFlags,
+  splitArgv,
+  usageError,
+  usageFlags,
+  type FlagTable,
+  type FlagValues,
+  type Refuse,
+} from './flags.ts';
 
 /** What the dispatcher knows that a command of a feature folder must not import lib/cli for. */
 export interface CommandContext {
@@ -66,7 +75,11 @@ export function defineCommand<F extends FlagTable>(spec: CommandSpec<F>): Comman
       }
       const flags = readFlags(spec.flags, raw, refuse);
       if (max !== undefined && positionals.length > max) {
-        throw refuse(max === 0 ? `${spec.name} takes no arguments, got "${positionals.join(' ')}"` : `too many arguments: ${positionals.slice(max).join(' ')}`);
+        throw refuse(
+          max === 0
+            ? `${spec.name} takes no arguments, got "${positionals.join(' ')}"`
+            : `too many arguments: ${positionals.slice(max).join(' ')}`,
+        );
       }
       return spec.run({ flags, positionals, refuse, context });
     },
@@ -74,7 +87,10 @@ export function defineCommand<F extends FlagTable>(spec: CommandSpec<F>): Comman
 }
 
 /** Runs a command: a harness error is printed as `FILE:LINE:COL: message` with a hint and becomes its exit code, anything else an internal error (exit 3). */
-export async function exitCodeOf(work: () => number | Promise<number>, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function exitCodeOf(
+  work: () => number | Promise<number>,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   try {
     return await work();
   } catch (e) {

@@ -17,15 +17,47 @@ interface Subcommand {
 }
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
-  run: { synopsis: '[run] [URL] [PATH] [options]', does: 'run gates (see wsgate run --help)', main: (argv) => runCommand(argv) },
+  run: {
+    synopsis: '[run] [URL] [PATH] [options]',
+    does: 'run gates (see wsgate run --help)',
+    main: (argv) => runCommand(argv),
+  },
   // The reference server reads its own command line: it shares no code with the harness.
-  serve: { synopsis: 'serve [options]', does: 'start the reference server (see wsgate serve --help)', main: async (argv) => (await import('../../reference-server/cli.ts')).serveMain(argv) },
-  model: { synopsis: 'model [--port P] [--gates FILE] [--ttft MS]', does: 'serve a model API stand-in (see wsgate model --help)', main: async (argv, c) => (await import('../model-api/cli.ts')).MODEL.main(argv, c) },
-  record: { synopsis: 'record [URL] [PATH] [--out FILE]', does: 'turn a manual session into a gate (see wsgate record --help)', main: async (argv, c) => (await import('../record/cli.ts')).RECORD.main(argv, c) },
-  signoff: { synopsis: 'signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]', does: "record a person's sign-off", main: async (argv, c) => (await import('../signoff/cli.ts')).SIGNOFF.main(argv, c) },
-  status: { synopsis: 'status [--gates FILE] [--runs DIR]', does: "each gate's latest state", main: async (argv, c) => (await import('../signoff/cli.ts')).STATUS.main(argv, c) },
-  merge: { synopsis: 'merge DIR... [--out DIR] [--reporter NAME[:FILE]]', does: "one report from shards' results", main: async (argv, c) => (await import('./merge.ts')).MERGE.main(argv, c) },
-  init: { synopsis: 'init [DIR] [--force]', does: 'write a starter gates.yaml', main: async (argv, c) => (await import('./init.ts')).INIT.main(argv, c) },
+  serve: {
+    synopsis: 'serve [options]',
+    does: 'start the reference server (see wsgate serve --help)',
+    main: async (argv) => (await import('../../reference-server/cli.ts')).serveMain(argv),
+  },
+  model: {
+    synopsis: 'model [--port P] [--gates FILE] [--ttft MS]',
+    does: 'serve a model API stand-in (see wsgate model --help)',
+    main: async (argv, c) => (await import('../model-api/cli.ts')).MODEL.main(argv, c),
+  },
+  record: {
+    synopsis: 'record [URL] [PATH] [--out FILE]',
+    does: 'turn a manual session into a gate (see wsgate record --help)',
+    main: async (argv, c) => (await import('../record/cli.ts')).RECORD.main(argv, c),
+  },
+  signoff: {
+    synopsis: 'signoff [RUN_DIR] --gate ID --by NAME [--note TEXT]',
+    does: "record a person's sign-off",
+    main: async (argv, c) => (await import('../signoff/cli.ts')).SIGNOFF.main(argv, c),
+  },
+  status: {
+    synopsis: 'status [--gates FILE] [--runs DIR]',
+    does: "each gate's latest state",
+    main: async (argv, c) => (await import('../signoff/cli.ts')).STATUS.main(argv, c),
+  },
+  merge: {
+    synopsis: 'merge DIR... [--out DIR] [--reporter NAME[:FILE]]',
+    does: "one report from shards' results",
+    main: async (argv, c) => (await import('./merge.ts')).MERGE.main(argv, c),
+  },
+  init: {
+    synopsis: 'init [DIR] [--force]',
+    does: 'write a starter gates.yaml',
+    main: async (argv, c) => (await import('./init.ts')).INIT.main(argv, c),
+  },
 };
 
 const COMMAND_NAMES = [...Object.keys(SUBCOMMANDS), 'help'];
@@ -53,7 +85,18 @@ export function main(argv: string[]): Promise<number> {
     if (command) return command.main(rest, CONTEXT);
     if (first !== undefined && /^[a-z][a-z-]*$/.test(first) && !existsSync(first)) {
       const guess = didYouMean(first, COMMAND_NAMES);
-      throw new HarnessFailure([{ code: 'USAGE', title: `unknown command "${first}"`, hint: guess ? `did you mean "wsgate ${guess}"? (a folder named ${first} must exist to be a PATH)` : MAIN_USAGE }], EXIT.usage);
+      throw new HarnessFailure(
+        [
+          {
+            code: 'USAGE',
+            title: `unknown command "${first}"`,
+            hint: guess
+              ? `did you mean "wsgate ${guess}"? (a folder named ${first} must exist to be a PATH)`
+              : MAIN_USAGE,
+          },
+        ],
+        EXIT.usage,
+      );
     }
     // No command: `wsgate [URL] [PATH] [options]` is `wsgate run`.
     return runCommand(argv);

@@ -10,7 +10,8 @@ export type Refuse = (message: string) => HarnessFailure;
 
 /** The Refuse of a command whose usage line (or lines) is `usage`. */
 export function usageError(usage: string): Refuse {
-  return (message) => new HarnessFailure([{ code: 'USAGE', title: message, hint: usage.replace(/^usage: /, '') }], EXIT.usage);
+  return (message) =>
+    new HarnessFailure([{ code: 'USAGE', title: message, hint: usage.replace(/^usage: /, '') }], EXIT.usage);
 }
 
 export interface Flag<T> {
@@ -56,12 +57,28 @@ export type Parse<T> = (raw: string, refuse: Refuse, flag: string) => T;
 
 /** `--name VALUE`, turned into a T by `parse` (which refuses what it cannot read); `absent` when not given. */
 export function parsed<T>(name: string, value: string, help: string, absent: T, parse: Parse<T>): Flag<T> {
-  return { name, value, help, read: (raw, refuse) => (raw === undefined ? absent : parse(raw as string, refuse, `--${name}`)) };
+  return {
+    name,
+    value,
+    help,
+    read: (raw, refuse) => (raw === undefined ? absent : parse(raw as string, refuse, `--${name}`)),
+  };
 }
 
 /** `--name VALUE`, repeatable, each value turned into a T by `parse`, in the order given. */
-export function list<T = string>(name: string, value: string, help: string, parse: Parse<T> = (raw) => raw as T): Flag<T[]> {
-  return { name, value, help, repeatable: true, read: (raw, refuse) => ((raw ?? []) as string[]).map((r) => parse(r, refuse, `--${name}`)) };
+export function list<T = string>(
+  name: string,
+  value: string,
+  help: string,
+  parse: Parse<T> = (raw) => raw as T,
+): Flag<T[]> {
+  return {
+    name,
+    value,
+    help,
+    repeatable: true,
+    read: (raw, refuse) => ((raw ?? []) as string[]).map((r) => parse(r, refuse, `--${name}`)),
+  };
 }
 
 /**
@@ -73,7 +90,8 @@ export function required<T>(flag: Flag<T>, why?: string): Flag<Exclude<T, undefi
     ...flag,
     required: true,
     read: (raw, refuse) => {
-      if (raw === undefined || (typeof raw === 'string' && !raw.trim())) throw refuse(`--${flag.name} ${flag.value} is required${why ? `: ${why}` : ''}`);
+      if (raw === undefined || (typeof raw === 'string' && !raw.trim()))
+        throw refuse(`--${flag.name} ${flag.value} is required${why ? `: ${why}` : ''}`);
       return flag.read(raw, refuse) as Exclude<T, undefined>;
     },
   };
@@ -91,7 +109,12 @@ type ParseOptions = Record<string, { type: 'string' | 'boolean'; short?: string;
 
 function parseOptions(flags: FlagTable): ParseOptions {
   const options: ParseOptions = {};
-  for (const f of Object.values(flags)) options[f.name] = { type: f.value ? 'string' : 'boolean', ...(f.short ? { short: f.short } : {}), ...(f.repeatable ? { multiple: true } : {}) };
+  for (const f of Object.values(flags))
+    options[f.name] = {
+      type: f.value ? 'string' : 'boolean',
+      ...(f.short ? { short: f.short } : {}),
+      ...(f.repeatable ? { multiple: true } : {}),
+    };
   return options;
 }
 
@@ -133,7 +156,9 @@ export function explainParseError(message: string, argv: string[], options: stri
   if (m) {
     const at = argv.indexOf(m[1]!);
     const next = at >= 0 ? argv[at + 1] : undefined;
-    return next !== undefined ? `${m[1]} needs a value, but the next argument "${next}" starts with "-" (write ${m[1]}=${next} if it is the value)` : `${m[1]} needs a value`;
+    return next !== undefined
+      ? `${m[1]} needs a value, but the next argument "${next}" starts with "-" (write ${m[1]}=${next} if it is the value)`
+      : `${m[1]} needs a value`;
   }
   m = /^Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(first);
   if (m) return `${m[1]} takes no value`;
@@ -169,7 +194,13 @@ export function helpLines(flags: FlagTable): string {
 }
 
 /** A command's --help: its usage, what it does, its positionals and flags, then `after` (the exit codes). */
-export function helpText(usage: string, about: string, positionals: readonly (readonly [string, string])[], flags: FlagTable, after: string): string {
+export function helpText(
+  usage: string,
+  about: string,
+  positionals: readonly (readonly [string, string])[],
+  flags: FlagTable,
+  after: string,
+): string {
   const entries = [...positionals.map(([name, help]) => helpEntry(name, help)), helpLines(flags)].join('\n');
   return `${usage}\n\n${about}\n\n${entries}\n\n${after}`;
 }

@@ -29,11 +29,19 @@ export function chooseGatesFile(given: string | undefined, cwd = process.cwd()):
     const file = path.join(cwd, name);
     if (existsSync(file)) {
       refuseForeign(file, name, cwd);
-      return { file, display: name, origin: path.resolve(file) === DEFAULT_GATES ? "wsgate's own default gates" : 'found in the current folder' };
+      return {
+        file,
+        display: name,
+        origin: path.resolve(file) === DEFAULT_GATES ? "wsgate's own default gates" : 'found in the current folder',
+      };
     }
   }
   const rel = path.relative(cwd, DEFAULT_GATES);
-  return { file: DEFAULT_GATES, display: rel && !rel.startsWith('..') ? rel : DEFAULT_GATES, origin: 'the agent-backend gates shipped with wsgate: no gates.yaml in the current folder' };
+  return {
+    file: DEFAULT_GATES,
+    display: rel && !rel.startsWith('..') ? rel : DEFAULT_GATES,
+    origin: 'the agent-backend gates shipped with wsgate: no gates.yaml in the current folder',
+  };
 }
 
 /**
@@ -47,7 +55,13 @@ function refuseForeign(file: string, name: string, cwd: string): void {
   const problem = notOwnProblem(`./${name}`, statSync(file)) ?? notOwnProblem(`its folder ${cwd}`, statSync(cwd));
   if (problem === undefined) return;
   throw new HarnessFailure(
-    [{ code: 'USAGE', title: `${problem}: a gates file found in the current folder runs its commands as you, and another user could have put it there`, hint: `read it, then name it with --gates ${name} if you trust it, or run from a folder of your own` }],
+    [
+      {
+        code: 'USAGE',
+        title: `${problem}: a gates file found in the current folder runs its commands as you, and another user could have put it there`,
+        hint: `read it, then name it with --gates ${name} if you trust it, or run from a folder of your own`,
+      },
+    ],
     EXIT.usage,
   );
 }
@@ -59,7 +73,8 @@ function refuseForeign(file: string, name: string, cwd: string): void {
  */
 export function nextCommand(file: string, cwd = process.cwd()): string {
   const rel = path.relative(cwd, file) || file;
-  if (path.resolve(cwd) === PACKAGE_ROOT) return `./scripts/test-websocket.sh ws://localhost:3001/ws ./my-project --gates ${rel}`;
+  if (path.resolve(cwd) === PACKAGE_ROOT)
+    return `./scripts/test-websocket.sh ws://localhost:3001/ws ./my-project --gates ${rel}`;
   const found = DISCOVERED_GATES.some((n) => path.resolve(cwd, n) === path.resolve(file));
   return `npx wsgate run ws://localhost:3001/ws${found ? '' : ` --gates ${rel}`}   (no URL: against wsgate's embedded reference server)`;
 }

@@ -69,15 +69,23 @@ export type InitResult = { ok: true; file: string } | { ok: false; reason: strin
 /** Writes DIR/gates.yaml; refuses to replace an existing one unless `force`. */
 export function initGates(dir: string, opts: { force?: boolean } = {}): InitResult {
   const target = path.resolve(dir);
-  if (existsSync(target) && !statSync(target).isDirectory()) return { ok: false, reason: `${dir} is a file, not a folder` };
+  if (existsSync(target) && !statSync(target).isDirectory())
+    return { ok: false, reason: `${dir} is a file, not a folder` };
   const file = path.join(target, 'gates.yaml');
-  if (existsSync(file) && !opts.force) return { ok: false, reason: `${file} already exists; pass --force to overwrite it` };
+  if (existsSync(file) && !opts.force)
+    return { ok: false, reason: `${file} already exists; pass --force to overwrite it` };
   try {
     // The folder is made if missing; 'wx' also refuses a gates.yaml that appeared since the check above.
     outputFileSync(file, starterGates(target), { flag: opts.force ? 'w' : 'wx' });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return { ok: false, reason: err.code === 'EEXIST' ? `${file} already exists; pass --force to overwrite it` : `cannot write ${file} (${err.code ?? err.message})` };
+    return {
+      ok: false,
+      reason:
+        err.code === 'EEXIST'
+          ? `${file} already exists; pass --force to overwrite it`
+          : `cannot write ${file} (${err.code ?? err.message})`,
+    };
   }
   return { ok: true, file };
 }
@@ -85,7 +93,11 @@ export function initGates(dir: string, opts: { force?: boolean } = {}): InitResu
 export const INIT = defineCommand({
   name: 'init',
   summary: 'Writes a starter gates.yaml that explains itself, then prints the command that runs it.',
-  positionals: { usage: '[DIR]', help: [['DIR', 'the folder to write gates.yaml in (default: the current folder; created if\nmissing)']], max: 1 },
+  positionals: {
+    usage: '[DIR]',
+    help: [['DIR', 'the folder to write gates.yaml in (default: the current folder; created if\nmissing)']],
+    max: 1,
+  },
   flags: {
     force: on('force', 'replace an existing gates.yaml'),
     help: HELP,

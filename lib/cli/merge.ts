@@ -32,7 +32,8 @@ function readShard(p: string): { source: string; result: RunResult } {
   } catch (e) {
     throw usage(`cannot read a wsgate result from ${p}: ${(e as Error).message}`);
   }
-  if (result.schemaVersion !== 1 || !Array.isArray(result.gates)) throw usage(`${file} is not a wsgate result.json (schemaVersion 1)`);
+  if (result.schemaVersion !== 1 || !Array.isArray(result.gates))
+    throw usage(`${file} is not a wsgate result.json (schemaVersion 1)`);
   return { source: file, result };
 }
 
@@ -42,7 +43,10 @@ export function mergeResults(shards: { source: string; result: RunResult }[]): R
   shards.forEach(({ source, result }, s) => {
     result.gates.forEach((gate, i) => {
       const prev = seen.get(gate.id);
-      if (prev) throw usage(`gate "${gate.id}" is in both ${prev} and ${source}: were the shards cut from different gates files or counts?`);
+      if (prev)
+        throw usage(
+          `gate "${gate.id}" is in both ${prev} and ${source}: were the shards cut from different gates files or counts?`,
+        );
       seen.set(gate.id, source);
       const sh = result.shard;
       // Without shard info, keep the order the files were given in.
@@ -58,17 +62,22 @@ export function mergeResults(shards: { source: string; result: RunResult }[]): R
   const total = [...totals][0];
   if (total !== undefined) {
     const missing = Array.from({ length: total }, (_, i) => i + 1).filter((k) => !indexes.includes(k));
-    if (missing.length) warnings.push(`shards missing from the merge: ${missing.map((k) => `${k}/${total}`).join(', ')}`);
+    if (missing.length)
+      warnings.push(`shards missing from the merge: ${missing.map((k) => `${k}/${total}`).join(', ')}`);
   }
   const interrupted = shards.some((x) => x.result.status === 'interrupted');
   const merged = summarise(gates, interrupted);
   // A shard can fail on a run-level rule (--require-coverage, --require-signoff) with every gate passed.
-  if ((shards.some((x) => x.result.exitCode === EXIT.failed) || warnings.some((w) => w.startsWith('shards missing'))) && merged.exitCode === EXIT.passed) {
+  if (
+    (shards.some((x) => x.result.exitCode === EXIT.failed) || warnings.some((w) => w.startsWith('shards missing'))) &&
+    merged.exitCode === EXIT.passed
+  ) {
     merged.exitCode = EXIT.failed;
     merged.status = 'failed';
   }
   // Exit 4 (--require-checked on a shard that left a gate not checked) survives the merge too.
-  if (shards.some((x) => x.result.exitCode === EXIT.unchecked) && merged.exitCode === EXIT.passed) merged.exitCode = EXIT.unchecked;
+  if (shards.some((x) => x.result.exitCode === EXIT.unchecked) && merged.exitCode === EXIT.passed)
+    merged.exitCode = EXIT.unchecked;
   const reports = shards.map((x) => x.result.coverage);
   const coverage = reports.every((c) => c !== undefined) ? mergeCoverage(reports as CoverageReport[]) : undefined;
   return {
@@ -96,7 +105,10 @@ async function merge({ flags: v, positionals }: CommandInput<typeof MERGE_FLAGS>
   try {
     writeFileNoFollow(path.join(out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   } catch (e) {
-    throw new HarnessFailure([{ code: 'USAGE', title: `cannot write ${path.join(out, 'result.json')}: ${(e as Error).message}` }], EXIT.harness);
+    throw new HarnessFailure(
+      [{ code: 'USAGE', title: `cannot write ${path.join(out, 'result.json')}: ${(e as Error).message}` }],
+      EXIT.harness,
+    );
   }
   const reporters: Reporter[] = [{ name: 'console' }, ...v.reporters]
     .filter((r, i, all) => all.findIndex((x) => x.name === r.name) === i)
@@ -105,9 +117,24 @@ async function merge({ flags: v, positionals }: CommandInput<typeof MERGE_FLAGS>
         const guess = didYouMean(r.name, REPORTER_NAMES);
         throw usage(`unknown reporter "${r.name}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
       }
-      return REPORTERS[r.name as keyof typeof REPORTERS]({ ...('file' in r && r.file ? { file: r.file } : {}), quiet: v.quiet, verbose: false, color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined, out: process.stdout });
+      return REPORTERS[r.name as keyof typeof REPORTERS]({
+        ...('file' in r && r.file ? { file: r.file } : {}),
+        quiet: v.quiet,
+        verbose: false,
+        color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined,
+        out: process.stdout,
+      });
     });
-  const info: RunInfo = { runId: result.runId, url: result.url, project: result.project, gatesFile: result.gatesFile, embedded: false, version: '', gateCount: result.gates.length, evidenceDir: null };
+  const info: RunInfo = {
+    runId: result.runId,
+    url: result.url,
+    project: result.project,
+    gatesFile: result.gatesFile,
+    embedded: false,
+    version: '',
+    gateCount: result.gates.length,
+    evidenceDir: null,
+  };
   await report(reporters, 'onRunStart', info);
   for (const g of result.gates) {
     reportNow(reporters, 'onGateStart', { id: g.id, title: g.title });
@@ -122,7 +149,10 @@ async function merge({ flags: v, positionals }: CommandInput<typeof MERGE_FLAGS>
 export const MERGE = defineCommand({
   name: 'merge',
   summary: 'Merges the results of shards (wsgate run --shard K/N) into one report and one exit code.',
-  positionals: { usage: 'DIR|result.json...', help: [['DIR|result.json', "a shard's evidence folder, or its result.json (one or more)"]] },
+  positionals: {
+    usage: 'DIR|result.json...',
+    help: [['DIR|result.json', "a shard's evidence folder, or its result.json (one or more)"]],
+  },
   flags: MERGE_FLAGS,
   epilogue: `exit codes: as one run of all the shards: 0 every gate passed · 1 a check failed or a shard is
             missing · 2 usage error · 3 the harness could not work · 4 nothing failed, but a shard left a gate

@@ -87,11 +87,14 @@ export function describeFailure(f: Failure): string {
     case 'closed':
       return f.close;
     case 'close':
-      if (f.detail === 'code') return `closed with ${f.actual === undefined ? 'no code' : value(f.actual)} instead of ${value(f.expected)}`;
+      if (f.detail === 'code')
+        return `closed with ${f.actual === undefined ? 'no code' : value(f.actual)} instead of ${value(f.expected)}`;
       if (f.detail === 'reason') return `close reason ${value(f.actual)} instead of ${value(f.expected)}`;
       return 'the server did not close the connection';
     case 'connect':
-      return f.refusal ? `a connection to ${f.target} that must be refused opened` : `${f.target} could not be reached${f.error ? `: ${f.error}` : ''}`;
+      return f.refusal
+        ? `a connection to ${f.target} that must be refused opened`
+        : `${f.target} could not be reached${f.error ? `: ${f.error}` : ''}`;
     case 'status':
       return `${f.request} answered ${value(f.actual)} instead of ${value(f.expected)}`;
     case 'exit':

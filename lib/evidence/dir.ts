@@ -35,9 +35,22 @@ function checkWsgateDir(cwd: string): void {
   } catch {
     return;
   }
-  const problem = st.isSymbolicLink() ? `${dir} is a symbolic link` : !st.isDirectory() ? `${dir} is not a folder` : notOwnProblem(dir, st);
+  const problem = st.isSymbolicLink()
+    ? `${dir} is a symbolic link`
+    : !st.isDirectory()
+      ? `${dir} is not a folder`
+      : notOwnProblem(dir, st);
   if (problem !== undefined) {
-    throw new HarnessFailure([{ code: 'USAGE', title: `${problem}: evidence is not written there, nor runs read from it`, hint: 'remove it, or pass --out DIR (a new or empty folder of yours) / --runs DIR' }], EXIT.usage);
+    throw new HarnessFailure(
+      [
+        {
+          code: 'USAGE',
+          title: `${problem}: evidence is not written there, nor runs read from it`,
+          hint: 'remove it, or pass --out DIR (a new or empty folder of yours) / --runs DIR',
+        },
+      ],
+      EXIT.usage,
+    );
   }
 }
 
@@ -50,7 +63,8 @@ function cwdUnfit(cwd: string, project: string | undefined): string | undefined 
   } catch {
     // judged below by path only
   }
-  if (project !== undefined && isInside(path.join(here, '.wsgate'), project)) return 'the current folder is inside PATH';
+  if (project !== undefined && isInside(path.join(here, '.wsgate'), project))
+    return 'the current folder is inside PATH';
   if (isInside(here, real(PACKAGE_ROOT))) return "the current folder is inside wsgate's own package";
   if (here.split(path.sep).includes('node_modules')) return 'the current folder is inside node_modules';
   return undefined;
@@ -85,7 +99,16 @@ function privateRunsDir(project: string | undefined): string {
       problems.push((e as Error).message);
     }
   }
-  throw new HarnessFailure([{ code: 'PROJECT', title: `no private folder for the evidence: ${problems.join('; ')}`, hint: 'pass --out DIR (a new or empty folder of yours)' }], EXIT.harness);
+  throw new HarnessFailure(
+    [
+      {
+        code: 'PROJECT',
+        title: `no private folder for the evidence: ${problems.join('; ')}`,
+        hint: 'pass --out DIR (a new or empty folder of yours)',
+      },
+    ],
+    EXIT.harness,
+  );
 }
 
 /** Runs folders `status` and `signoff` look in by default: the current folder's, and the private one. */
@@ -96,24 +119,42 @@ export function defaultRunsDirs(cwd = process.cwd()): string[] {
 }
 
 function insideProject(dir: string, project: string): HarnessFailure {
-  return new HarnessFailure([{ code: 'USAGE', title: `--out ${dir} is inside the project folder ${project}`, hint: "evidence must not show up in the project's git status: choose a folder outside it" }], EXIT.usage);
+  return new HarnessFailure(
+    [
+      {
+        code: 'USAGE',
+        title: `--out ${dir} is inside the project folder ${project}`,
+        hint: "evidence must not show up in the project's git status: choose a folder outside it",
+      },
+    ],
+    EXIT.usage,
+  );
 }
 
 /** `--out` checks that need nothing created yet: a usage error before the run touches anything. */
 export function checkOutDir(out: string, project?: string): void {
   const abs = path.resolve(out);
   const refuse = (title: string, hint: string) => new HarnessFailure([{ code: 'USAGE', title, hint }], EXIT.usage);
-  if (project !== undefined && (isInside(abs, path.resolve(project)) || isInside(real(abs), real(project)))) throw insideProject(abs, path.resolve(project));
+  if (project !== undefined && (isInside(abs, path.resolve(project)) || isInside(real(abs), real(project))))
+    throw insideProject(abs, path.resolve(project));
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(abs);
   } catch {
     return; // new: created later
   }
-  if (st.isSymbolicLink()) throw refuse(`--out ${abs} is a symbolic link`, 'evidence is never written through a link: name the real folder, or a new one');
+  if (st.isSymbolicLink())
+    throw refuse(
+      `--out ${abs} is a symbolic link`,
+      'evidence is never written through a link: name the real folder, or a new one',
+    );
   if (!st.isDirectory()) throw refuse(`--out ${abs} exists and is not a folder`, 'name a new or empty folder');
   if (ownedByOther(st)) throw refuse(`--out ${abs} belongs to another user`, 'name a new or empty folder of your own');
-  if (readdirSync(abs).length) throw refuse(`--out ${abs} is not empty`, 'evidence goes to a new or empty folder: a run would overwrite what is there and hash it into its manifest');
+  if (readdirSync(abs).length)
+    throw refuse(
+      `--out ${abs} is not empty`,
+      'evidence goes to a new or empty folder: a run would overwrite what is there and hash it into its manifest',
+    );
 }
 
 /** The run's evidence folder, created 0700 and empty. */

@@ -32,9 +32,19 @@ export type Failure =
   | { kind: 'connect'; target: string; error?: string; refusal?: boolean }
   | { kind: 'status'; request: string; expected: unknown; actual: unknown }
   /** A command or backend: did not start, did not end in time, did not get ready, or exited otherwise. */
-  | { kind: 'exit'; command: string; detail: 'exit code' | 'not started' | 'timeout' | 'not ready'; expected?: unknown; actual?: unknown }
+  | {
+      kind: 'exit';
+      command: string;
+      detail: 'exit code' | 'not started' | 'timeout' | 'not ready';
+      expected?: unknown;
+      actual?: unknown;
+    }
   /** A file or folder is not as asked: present/absent, changed or not, readable, inside the project. */
-  | { kind: 'file'; path: string; want: 'exists' | 'absent' | 'changed' | 'unchanged' | 'readable' | 'small' | 'json' | 'inside' | 'directory' }
+  | {
+      kind: 'file';
+      path: string;
+      want: 'exists' | 'absent' | 'changed' | 'unchanged' | 'readable' | 'small' | 'json' | 'inside' | 'directory';
+    }
   | { kind: 'git'; want: 'repository' | 'clean' | 'dirty' | 'status' | 'message' | 'head moved' | 'head unchanged' }
   /** A value the step was given cannot be used as written (a command line, a duration, a missing file). */
   | { kind: 'input'; what: string }

@@ -92,7 +92,16 @@ export interface RunResult {
   exitCode: number;
   gates: GateResult[];
   /** `unchecked`: gates with a step not checked and none failed (absent in results written before it existed). */
-  totals: { gates: number; passed: number; failed: number; pending: number; skipped: number; unchecked?: number; checks: number; checksFailed: number };
+  totals: {
+    gates: number;
+    passed: number;
+    failed: number;
+    pending: number;
+    skipped: number;
+    unchecked?: number;
+    checks: number;
+    checksFailed: number;
+  };
   warnings: string[];
   /** Set when the run was one shard of a split (--shard K/N). */
   shard?: { index: number; total: number };

@@ -10,8 +10,32 @@ import { quoteFor } from '../util/shell-words.ts';
 import { escapeMarkup, unicodeEscape } from '../util/markup.ts';
 
 /** Query parameters whose values are credentials. */
-const TOKEN_PARAMS = ['token', 'access_token', 'refresh_token', 'id_token', 'auth', 'auth_token', 'api_key', 'apikey', 'api-key', 'key', 'password', 'passwd', 'pwd', 'secret', 'client_secret', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token'];
-const TOKEN_QUERY = new RegExp(`([?&;](?:${TOKEN_PARAMS.map((p) => p.replace(/-/g, '\\-')).join('|')})=)([^&#;\\s"'<>\\\\]+)`, 'gi');
+const TOKEN_PARAMS = [
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'auth',
+  'auth_token',
+  'api_key',
+  'apikey',
+  'api-key',
+  'key',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'client_secret',
+  'signature',
+  'sig',
+  'x-amz-signature',
+  'x-amz-credential',
+  'x-amz-security-token',
+];
+const TOKEN_QUERY = new RegExp(
+  `([?&;](?:${TOKEN_PARAMS.map((p) => p.replace(/-/g, '\\-')).join('|')})=)([^&#;\\s"'<>\\\\]+)`,
+  'gi',
+);
 /** `scheme://userinfo@`: the password (or a lone token as user name) is masked, a user name kept. */
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>\\]+)@/gi;
 
@@ -23,7 +47,16 @@ function maskUserinfo(_: string, scheme: string, info: string): string {
 const json = (s: string) => JSON.stringify(s).slice(1, -1);
 const asciiJson = (s: string) => json(s).replace(/[\u0080-\uffff]/g, unicodeEscape);
 
-const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
 const JSON_ESCAPE = /\\(?:u[0-9a-fA-F]{4}|["\\/bfnrt])/g;
 
 export interface DecodedText {
@@ -76,7 +109,12 @@ export function secretForms(value: string): string[] {
   const forms = new Set<string>([value]);
   for (const v of [value, json(value), json(json(value)), asciiJson(value)]) {
     forms.add(v);
-    for (const m of [escapeMarkup(v, '"', "'"), escapeMarkup(v, '&quot;', '&#39;'), escapeMarkup(v, '&quot;', '&apos;'), escapeMarkup(v, '&#34;', '&#39;')]) {
+    for (const m of [
+      escapeMarkup(v, '"', "'"),
+      escapeMarkup(v, '&quot;', '&#39;'),
+      escapeMarkup(v, '&quot;', '&apos;'),
+      escapeMarkup(v, '&#34;', '&#39;'),
+    ]) {
       forms.add(m);
       // Markup inside JSON: an HTML fragment a server sends as a string field.
       forms.add(json(m));
@@ -155,7 +193,8 @@ export class Secrets {
     if (!d) return [];
     const spans: [number, number][] = [];
     for (const s of this.raw) {
-      for (let k = d.decoded.indexOf(s); k >= 0; k = d.decoded.indexOf(s, k + s.length)) spans.push([d.at(k), d.at(k + s.length)]);
+      for (let k = d.decoded.indexOf(s); k >= 0; k = d.decoded.indexOf(s, k + s.length))
+        spans.push([d.at(k), d.at(k + s.length)]);
     }
     if (depth > 1) for (const [a, b] of this.escapedSpans(d.decoded, depth - 1)) spans.push([d.at(a), d.at(b)]);
     return spans;

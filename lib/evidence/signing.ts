@@ -38,20 +38,38 @@ function readKeyFile(file: string): string {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw refuse(`${SIGNING_KEY_FILE_ENV} names a symbolic link: ${file}`, 'name the key file itself: a link could be re-pointed by whoever owns it');
-    throw refuse(`cannot read the signing key file ${file} (${code ?? (e as Error).message})`, `${SIGNING_KEY_FILE_ENV} must name a readable file`);
+    if (code === 'ELOOP')
+      throw refuse(
+        `${SIGNING_KEY_FILE_ENV} names a symbolic link: ${file}`,
+        'name the key file itself: a link could be re-pointed by whoever owns it',
+      );
+    throw refuse(
+      `cannot read the signing key file ${file} (${code ?? (e as Error).message})`,
+      `${SIGNING_KEY_FILE_ENV} must name a readable file`,
+    );
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw refuse(`the signing key file ${file} is not a regular file`, 'write the key to a file of mode 0600');
+    if (!st.isFile())
+      throw refuse(`the signing key file ${file} is not a regular file`, 'write the key to a file of mode 0600');
     if (ownedByOther(st)) {
-      throw refuse(`the signing key file ${file} belongs to another user (uid ${st.uid})`, 'a key another user owns can be read or replaced by them: use a file of your own, mode 0600');
+      throw refuse(
+        `the signing key file ${file} belongs to another user (uid ${st.uid})`,
+        'a key another user owns can be read or replaced by them: use a file of your own, mode 0600',
+      );
     }
     if ((st.mode & 0o077) !== 0) {
-      throw refuse(`the signing key file ${file} can be read or written by others (mode ${(st.mode & 0o777).toString(8)})`, `chmod 600 ${file}`);
+      throw refuse(
+        `the signing key file ${file} can be read or written by others (mode ${(st.mode & 0o777).toString(8)})`,
+        `chmod 600 ${file}`,
+      );
     }
     const key = readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
-    if (!key.length) throw refuse(`the signing key file ${file} is empty`, 'write a long random secret to it, e.g. openssl rand -hex 32');
+    if (!key.length)
+      throw refuse(
+        `the signing key file ${file} is empty`,
+        'write a long random secret to it, e.g. openssl rand -hex 32',
+      );
     return key;
   } finally {
     closeSync(fd);

@@ -4,7 +4,16 @@
 // every file 0600, created new (O_EXCL: never written through a link or over a file already there):
 // evidence holds frames, command output and file contents of the user's project.
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, readdirSync, readFileSync, readSync, statSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  type WriteStream,
+} from 'node:fs';
 import { ensureDirSync, outputFileSync } from 'fs-extra/esm';
 import path from 'node:path';
 import type { EvidenceSink } from '../types/evidence-sink.ts';
@@ -29,7 +38,8 @@ export type Redactor = (text: string) => string;
 function redactValues(v: unknown, redact: Redactor): unknown {
   if (typeof v === 'string') return redact(v);
   if (Array.isArray(v)) return v.map((x) => redactValues(x, redact));
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValues(x, redact)]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValues(x, redact)]));
   return v;
 }
 
@@ -86,7 +96,9 @@ export class EvidenceWriter implements EvidenceSink {
   // CLI's largest cost on a fast stream after parsing. The ISO time needs no escaping; conn and step are
   // escaped once while they stay the same.
   frameIn(conn: string, frame: Frame, step: string): void {
-    this.line(`{"at":"${this.iso(frame.at)}",${this.names(conn, step, 'in')},"seq":${frame.seq},${this.kept(frame.text)}}\n`);
+    this.line(
+      `{"at":"${this.iso(frame.at)}",${this.names(conn, step, 'in')},"seq":${frame.seq},${this.kept(frame.text)}}\n`,
+    );
   }
 
   frameOut(conn: string, text: string, at: number, step: string): void {
@@ -162,7 +174,10 @@ export class EvidenceWriter implements EvidenceSink {
   stderr(source: string, text: string): void {
     // Redacted first: the source names a started command line, which may carry a secret, and the
     // file name would show it in logs/ and in manifest.json.
-    const name = this.redact(source).replace(/[^A-Za-z0-9_.#-]+/g, '_').slice(0, 80) + '.log';
+    const name =
+      this.redact(source)
+        .replace(/[^A-Za-z0-9_.#-]+/g, '_')
+        .slice(0, 80) + '.log';
     let s = this.logs.get(name);
     if (!s) {
       s = newStream(path.join(this.dir, 'logs', name));
@@ -173,7 +188,9 @@ export class EvidenceWriter implements EvidenceSink {
 
   observe(step: string, name: string, data: unknown): void {
     // Redact the values before JSON escapes them: a secret holding a quote would no longer match after.
-    this.observations.write(JSON.stringify(redactValues({ at: new Date().toISOString(), step, name, data }, this.redact)) + '\n');
+    this.observations.write(
+      JSON.stringify(redactValues({ at: new Date().toISOString(), step, name, data }, this.redact)) + '\n',
+    );
   }
 
   writeFile(name: string, content: string): void {
@@ -197,7 +214,8 @@ export class EvidenceWriter implements EvidenceSink {
     const manifest = buildManifest(this.dir, runId);
     const text = JSON.stringify(manifest, null, 2) + '\n';
     outputFileSync(path.join(this.dir, MANIFEST), text, NEW_FILE);
-    if (this.signingKey) outputFileSync(path.join(this.dir, SIGNATURE_FILE), JSON.stringify(sign(this.signingKey, text)) + '\n', NEW_FILE);
+    if (this.signingKey)
+      outputFileSync(path.join(this.dir, SIGNATURE_FILE), JSON.stringify(sign(this.signingKey, text)) + '\n', NEW_FILE);
     return evidenceDigest(this.dir);
   }
 }
@@ -234,7 +252,11 @@ export function buildManifest(dir: string, runId: string): Manifest {
   return {
     schemaVersion: 1,
     runId,
-    files: listFiles(dir).map((p) => ({ path: p, sha256: sha256File(path.join(dir, p)), bytes: statSync(path.join(dir, p)).size })),
+    files: listFiles(dir).map((p) => ({
+      path: p,
+      sha256: sha256File(path.join(dir, p)),
+      bytes: statSync(path.join(dir, p)).size,
+    })),
   };
 }
 

@@ -8,7 +8,9 @@ export const Duration = z
   .describe('A duration: a number of milliseconds or a string such as 500ms, 5s, 1m');
 
 /** A duration, or one `${VAR}` that holds one (checked when the step runs): a CI job can shorten a soak. */
-export const DurationOrVar = z.union([Duration, z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_.]*\}$/)]).describe('A duration, or a ${VARIABLE} holding one');
+export const DurationOrVar = z
+  .union([Duration, z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_.]*\}$/)])
+  .describe('A duration, or a ${VARIABLE} holding one');
 
 export const FORMATS = ['uuid', 'iso-date', 'date-time', 'integer', 'email', 'url', 'json'] as const;
 
@@ -24,7 +26,10 @@ export const MatcherObject = z
     exists: z.boolean().optional(),
     absent: z.boolean().optional(),
     oneOf: z.array(z.unknown()).optional(),
-    type: z.union([JsonType, z.array(JsonType).min(1)]).optional().describe('A JSON type, or a list of accepted types'),
+    type: z
+      .union([JsonType, z.array(JsonType).min(1)])
+      .optional()
+      .describe('A JSON type, or a list of accepted types'),
     gt: z.number().optional(),
     gte: z.number().optional(),
     lt: z.number().optional(),
@@ -34,13 +39,27 @@ export const MatcherObject = z
   })
   // `{}` holds for anything, a field that is not there included; exists and absent together hold for nothing.
   // (Not when a key was refused already: `{formt: uuid}` is a misspelling, not an empty matcher.)
-  .refine((m) => Object.keys(m).length > 0, { when: (r) => r.issues.length === 0, message: 'an empty matcher {} checks nothing (it passes even when the field is missing)', params: { hint: 'write `{exists: true}` to require the field, or give a check such as `{equals: x}` or `{type: string}`' } })
-  .refine((m) => !(m.exists === true && m.absent === true), { message: 'exists: true and absent: true together can never pass', path: ['absent'], params: { hint: 'keep one of them' } })
+  .refine((m) => Object.keys(m).length > 0, {
+    when: (r) => r.issues.length === 0,
+    message: 'an empty matcher {} checks nothing (it passes even when the field is missing)',
+    params: {
+      hint: 'write `{exists: true}` to require the field, or give a check such as `{equals: x}` or `{type: string}`',
+    },
+  })
+  .refine((m) => !(m.exists === true && m.absent === true), {
+    message: 'exists: true and absent: true together can never pass',
+    path: ['absent'],
+    params: { hint: 'keep one of them' },
+  })
   // minProperties / not: the same two rules for editors (gates.schema.json), which do not see zod refinements.
   .meta({
     description: 'Field matcher: every key given must hold',
     minProperties: 1,
-    not: { type: 'object', required: ['exists', 'absent'], properties: { exists: { const: true }, absent: { const: true } } },
+    not: {
+      type: 'object',
+      required: ['exists', 'absent'],
+      properties: { exists: { const: true }, absent: { const: true } },
+    },
   });
 
 export const MATCHER_KEYS = Object.keys(MatcherObject.shape) as (keyof typeof MatcherObject.shape)[];
@@ -49,9 +68,13 @@ export const MATCHER_KEYS = Object.keys(MatcherObject.shape) as (keyof typeof Ma
 export const Matcher = z.union([z.string(), z.number(), z.boolean(), z.null(), MatcherObject]);
 
 /** A variable name: what `${NAME}` can substitute (captures, `vars:`, collect's into). */
-export const VarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit');
+export const VarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_", not starting with a digit');
 
-export const FieldMatchers = z.record(z.string(), Matcher).describe('Field path (a.b[0].c; a|b: the first of those fields that is present) to matcher');
+export const FieldMatchers = z
+  .record(z.string(), Matcher)
+  .describe('Field path (a.b[0].c; a|b: the first of those fields that is present) to matcher');
 export const Captures = z.record(VarName, z.string()).describe('Variable name to field path');
 
 /** Which frames: by kind, by fields, or both. A string is a kind. */
@@ -98,8 +121,15 @@ export const ExpectList = z.array(Expectation).min(1);
  * `PING`) are skipped, any other non-JSON frame fails the step.
  */
 export const NonJson = z
-  .union([z.enum(['fail', 'ignore']), z.strictObject({ allow: z.array(Matcher).min(1).describe('Matchers for the non-JSON frames that are skipped, e.g. [PING]') })])
-  .describe('What a non-JSON frame does to a waiting step: fail (default), ignore, or {allow: [...]}: the listed frames are skipped, any other fails');
+  .union([
+    z.enum(['fail', 'ignore']),
+    z.strictObject({
+      allow: z.array(Matcher).min(1).describe('Matchers for the non-JSON frames that are skipped, e.g. [PING]'),
+    }),
+  ])
+  .describe(
+    'What a non-JSON frame does to a waiting step: fail (default), ignore, or {allow: [...]}: the listed frames are skipped, any other fails',
+  );
 
 export const Budget = z.union([Duration, z.strictObject({ max: Duration, soft: z.boolean().optional() })]);
 
@@ -114,7 +144,9 @@ export const FrameBudget = z.union([
     max: Duration,
     soft: z.boolean().optional(),
     from: Selector.optional().describe('Time from the first frame this selects (default: the send)'),
-    to: Selector.optional().describe("Time to the first frame this selects after `from` (default: the frame that met the step's last expectation)"),
+    to: Selector.optional().describe(
+      "Time to the first frame this selects after `from` (default: the frame that met the step's last expectation)",
+    ),
   }),
 ]);
 
@@ -135,11 +167,23 @@ export const DistinctEntry = z.union([
 export const waitKeys = {
   name: z.string().optional().describe('A label for reports'),
   on: z.string().optional().describe('Connection name (default: main)'),
-  within: Duration.optional().describe('How long the step waits with nothing arriving: each frame received moves the deadline to this long after it, up to 20 times this for the step'),
-  budget: FrameBudget.optional().describe('Latency budget (from the send, or between two frames with from/to); over budget fails unless soft'),
-  forbid: z.array(Selector).optional().describe('Frames (kinds, or {type, where} selectors) that fail the step at once when they arrive'),
+  within: Duration.optional().describe(
+    'How long the step waits with nothing arriving: each frame received moves the deadline to this long after it, up to 20 times this for the step',
+  ),
+  budget: FrameBudget.optional().describe(
+    'Latency budget (from the send, or between two frames with from/to); over budget fails unless soft',
+  ),
+  forbid: z
+    .array(Selector)
+    .optional()
+    .describe('Frames (kinds, or {type, where} selectors) that fail the step at once when they arrive'),
   unordered: z.boolean().optional().describe('The expected messages may arrive in any order (default: in list order)'),
-  distinct: z.array(DistinctEntry).optional().describe('Captured variables that must differ across a connection group; {var, across: [names]}: the value each named connection captured'),
+  distinct: z
+    .array(DistinctEntry)
+    .optional()
+    .describe(
+      'Captured variables that must differ across a connection group; {var, across: [names]}: the value each named connection captured',
+    ),
 };
 
 export type Matcher = z.infer<typeof Matcher>;

@@ -13,6 +13,7 @@ export function parseDuration(d: number | string): number {
 /** A budget's limit in ms (times --budget-scale) and whether it only warns. */
 export function budgetOf(b: Budget | undefined, scale = 1): { ms: number; soft: boolean } | undefined {
   if (b === undefined) return undefined;
-  const raw = typeof b === 'object' ? { ms: parseDuration(b.max), soft: b.soft ?? false } : { ms: parseDuration(b), soft: false };
+  const raw =
+    typeof b === 'object' ? { ms: parseDuration(b.max), soft: b.soft ?? false } : { ms: parseDuration(b), soft: false };
   return { ms: Math.round(raw.ms * scale), soft: raw.soft };
 }

@@ -6,7 +6,11 @@ import type { Loc } from '../loc.ts';
 export type PathSeg = string | number;
 
 export class Positions {
-  constructor(private readonly doc: Document, private readonly lc: LineCounter, private readonly file: string) {}
+  constructor(
+    private readonly doc: Document,
+    private readonly lc: LineCounter,
+    private readonly file: string,
+  ) {}
 
   at(offset: number): Loc {
     const p = this.lc.linePos(offset);
@@ -27,7 +31,8 @@ export class Positions {
     const map = this.doc.getIn(p, true);
     if (isMap(map)) {
       for (const pair of map.items) {
-        if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) return this.at(pair.key.range[0]);
+        if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key && pair.key.range)
+          return this.at(pair.key.range[0]);
       }
     }
     return this.nodeLoc(p);

@@ -21,7 +21,10 @@ function bestBranch(branches: Issue[][]): Issue[] {
   return best;
 }
 
-function flatten(issues: readonly Issue[], prefix: PathSeg[] = []): { issue: Issue; path: PathSeg[]; alternatives?: string }[] {
+function flatten(
+  issues: readonly Issue[],
+  prefix: PathSeg[] = [],
+): { issue: Issue; path: PathSeg[]; alternatives?: string }[] {
   const out: { issue: Issue; path: PathSeg[]; alternatives?: string }[] = [];
   for (const i of issues) {
     const p = [...prefix, ...(i.path as PathSeg[])];
@@ -36,20 +39,41 @@ function flatten(issues: readonly Issue[], prefix: PathSeg[] = []): { issue: Iss
   return out;
 }
 
-export function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos: Positions, errors: HarnessError[], withKeyHints = false, where?: string): void {
+export function zodIssues(
+  schema: z.ZodType,
+  value: unknown,
+  at: PathSeg[],
+  pos: Positions,
+  errors: HarnessError[],
+  withKeyHints = false,
+  where?: string,
+): void {
   const r = schema.safeParse(value);
   if (r.success) return;
   const seen = new Set<string>();
   for (const { issue, path: rel, alternatives } of flatten(r.error.issues)) {
     const p = [...at, ...rel];
-    const keyName = rel.length ? rel.map(String).join('.') : (at[at.length - 1] !== undefined ? String(at[at.length - 1]) : 'value');
+    const keyName = rel.length
+      ? rel.map(String).join('.')
+      : at[at.length - 1] !== undefined
+        ? String(at[at.length - 1])
+        : 'value';
     const prefix = where ? `${where}: ` : '';
     let e: HarnessError;
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) {
         const allowed = withKeyHints ? allowedKeysAt(schema, value, rel) : [];
         const guess = didYouMean(k, allowed);
-        const err: HarnessError = { code: 'UNKNOWN_KEY', title: `${prefix}unknown key "${quoted(k)}"${rel.length ? ` in ${rel.join('.')}` : ''}`, loc: pos.keyLoc(p, k), ...(guess ? { hint: `did you mean "${guess}"?` } : allowed.length ? { hint: `allowed here: ${allowed.join(', ')}` } : {}) };
+        const err: HarnessError = {
+          code: 'UNKNOWN_KEY',
+          title: `${prefix}unknown key "${quoted(k)}"${rel.length ? ` in ${rel.join('.')}` : ''}`,
+          loc: pos.keyLoc(p, k),
+          ...(guess
+            ? { hint: `did you mean "${guess}"?` }
+            : allowed.length
+              ? { hint: `allowed here: ${allowed.join(', ')}` }
+              : {}),
+        };
         const sig = `${err.loc!.line}:${err.loc!.col}:${err.title}`;
         if (!seen.has(sig)) {
           errors.push(err);
@@ -64,7 +88,14 @@ export function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos:
       const parent = rel.slice(0, -1);
       const inner = (issue as { issues?: Issue[] }).issues?.[0]?.message ?? issue.message;
       const fixed = key.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
-      e = { code: 'SCHEMA', title: `${prefix}${parent.length ? `${parent.join('.')}: ` : ''}"${quoted(key)}": ${inner}`, loc: pos.keyLoc([...at, ...parent], key), ...(fixed !== key && /^[A-Za-z_][A-Za-z0-9_]*$/.test(fixed) ? { hint: `\${${key}} could never be substituted: write "${fixed}"` } : {}) };
+      e = {
+        code: 'SCHEMA',
+        title: `${prefix}${parent.length ? `${parent.join('.')}: ` : ''}"${quoted(key)}": ${inner}`,
+        loc: pos.keyLoc([...at, ...parent], key),
+        ...(fixed !== key && /^[A-Za-z_][A-Za-z0-9_]*$/.test(fixed)
+          ? { hint: `\${${key}} could never be substituted: write "${fixed}"` }
+          : {}),
+      };
       const sig = `${e.loc!.line}:${e.loc!.col}:${e.title}`;
       if (!seen.has(sig)) {
         errors.push(e);
@@ -73,16 +104,34 @@ export function zodIssues(schema: z.ZodType, value: unknown, at: PathSeg[], pos:
       continue;
     }
     const got = describeType(valueAt(value, rel));
-    if (alternatives) e = { code: 'SCHEMA', title: `${prefix}${keyName}: expected ${alternatives}, got ${got}`, loc: pos.nodeLoc(p) };
+    if (alternatives)
+      e = { code: 'SCHEMA', title: `${prefix}${keyName}: expected ${alternatives}, got ${got}`, loc: pos.nodeLoc(p) };
     else if (issue.code === 'invalid_type') {
       const missing = valueAt(value, rel) === undefined;
-      e = { code: 'SCHEMA', title: missing ? `${prefix}missing required ${keyName}` : `${prefix}${keyName}: expected ${(issue as { expected: string }).expected}, got ${got}`, loc: pos.nodeLoc(p) };
-    } else if (issue.code === 'too_small' && (issue as { origin?: string }).origin === 'array') e = { code: 'SCHEMA', title: `${prefix}${keyName} must not be empty`, loc: pos.nodeLoc(p) };
+      e = {
+        code: 'SCHEMA',
+        title: missing
+          ? `${prefix}missing required ${keyName}`
+          : `${prefix}${keyName}: expected ${(issue as { expected: string }).expected}, got ${got}`,
+        loc: pos.nodeLoc(p),
+      };
+    } else if (issue.code === 'too_small' && (issue as { origin?: string }).origin === 'array')
+      e = { code: 'SCHEMA', title: `${prefix}${keyName} must not be empty`, loc: pos.nodeLoc(p) };
     else if (issue.code === 'custom') {
       // A refinement (a rule across keys) words itself and may say what to write instead.
       const hint = (issue as { params?: { hint?: unknown } }).params?.hint;
-      e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message}`, loc: pos.nodeLoc(p), ...(typeof hint === 'string' ? { hint } : {}) };
-    } else e = { code: 'SCHEMA', title: `${prefix}${keyName}: ${issue.message.replace(/^Invalid (input|option): /, '')}${['invalid_value', 'invalid_format', 'too_small', 'too_big'].includes(issue.code) ? `, got ${got}` : ''}`, loc: pos.nodeLoc(p) };
+      e = {
+        code: 'SCHEMA',
+        title: `${prefix}${keyName}: ${issue.message}`,
+        loc: pos.nodeLoc(p),
+        ...(typeof hint === 'string' ? { hint } : {}),
+      };
+    } else
+      e = {
+        code: 'SCHEMA',
+        title: `${prefix}${keyName}: ${issue.message.replace(/^Invalid (input|option): /, '')}${['invalid_value', 'invalid_format', 'too_small', 'too_big'].includes(issue.code) ? `, got ${got}` : ''}`,
+        loc: pos.nodeLoc(p),
+      };
     const sig = `${e.loc!.line}:${e.loc!.col}:${e.title}`;
     if (!seen.has(sig)) {
       errors.push(e);
@@ -122,7 +171,8 @@ function allowedKeysAt(schema: z.ZodType, value: unknown, p: PathSeg[]): string[
         if (rest.length && Array.isArray(v)) walk(def.element, v[rest[0] as number], rest.slice(1));
         return;
       case 'record':
-        if (rest.length && v && typeof v === 'object') walk(def.valueType, (v as Record<string, unknown>)[rest[0] as string], rest.slice(1));
+        if (rest.length && v && typeof v === 'object')
+          walk(def.valueType, (v as Record<string, unknown>)[rest[0] as string], rest.slice(1));
         return;
       case 'object': {
         const shape = def.shape as Record<string, unknown>;
@@ -133,7 +183,11 @@ function allowedKeysAt(schema: z.ZodType, value: unknown, p: PathSeg[]): string[
           for (const k of Object.keys(shape)) anyKeys.add(k);
           return;
         }
-        walk(shape[rest[0] as string], v && typeof v === 'object' ? (v as Record<string, unknown>)[rest[0] as string] : undefined, rest.slice(1));
+        walk(
+          shape[rest[0] as string],
+          v && typeof v === 'object' ? (v as Record<string, unknown>)[rest[0] as string] : undefined,
+          rest.slice(1),
+        );
         return;
       }
       default:

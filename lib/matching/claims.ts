@@ -57,7 +57,8 @@ export function compareSets(claimed: string[], real: string[]): SetComparison {
   return { missing, extra, passed: missing.length === 0 && extra.length === 0 };
 }
 
-const STATUS_LABEL = /^(?:modified|new file|deleted|renamed|copied|typechange|untracked|added|both modified|unmerged)\s*:\s*/i;
+const STATUS_LABEL =
+  /^(?:modified|new file|deleted|renamed|copied|typechange|untracked|added|both modified|unmerged)\s*:\s*/i;
 const PORCELAIN = /^(?:[ MADRCUT?!]{2}|[MADRCUT?!])\s+/;
 
 /** Candidate paths named by a git status claim, porcelain or long format, text or JSON. */
@@ -69,7 +70,8 @@ export function statusClaimPaths(claim: unknown): string[] {
     let t = line.replace(/\t/g, ' ').trim();
     if (!t) continue;
     t = t.replace(STATUS_LABEL, '');
-    if (PORCELAIN.test(line.replace(/\t/g, ' ')) && !STATUS_LABEL.test(line.trim())) t = line.replace(/\t/g, ' ').replace(PORCELAIN, '').trim();
+    if (PORCELAIN.test(line.replace(/\t/g, ' ')) && !STATUS_LABEL.test(line.trim()))
+      t = line.replace(/\t/g, ' ').replace(PORCELAIN, '').trim();
     for (const part of t.split(' -> ')) {
       const name = part.trim().replace(/^"(.*)"$/, '$1');
       if (name) out.push(name);
@@ -83,7 +85,11 @@ export function statusClaimPaths(claim: unknown): string[] {
  * `d/` covers the files under it) and names no path of the repository that did not change.
  * `isRepoPath` tells a path of the repository from prose ("On branch main").
  */
-export function compareStatusClaim(claimed: string[], realChanged: string[], isRepoPath: (p: string) => boolean): SetComparison {
+export function compareStatusClaim(
+  claimed: string[],
+  realChanged: string[],
+  isRepoPath: (p: string) => boolean,
+): SetComparison {
   const dirs = claimed.filter((c) => c.endsWith('/'));
   const names = new Set(claimed.map((c) => c.replace(/\/+$/, '')));
   const covered = (p: string) => names.has(p) || dirs.some((d) => p.startsWith(d));

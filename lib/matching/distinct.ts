@@ -15,7 +15,10 @@ export function distinctAcross(ctx: StepContext, d: Across): CheckResult {
   const missing: string[] = [];
   for (const conn of d.across) {
     // A group's members are listed as they opened: by label, so the words do not change from run to run.
-    const members = ctx.connections.get(conn)?.slice().sort((a, b) => a.label.localeCompare(b.label, undefined, { numeric: true }));
+    const members = ctx.connections
+      .get(conn)
+      ?.slice()
+      .sort((a, b) => a.label.localeCompare(b.label, undefined, { numeric: true }));
     if (!members?.length) missing.push(`${conn} (no such connection in this gate)`);
     for (const m of members ?? []) {
       const v = m.vars.own(d.var);
@@ -24,8 +27,24 @@ export function distinctAcross(ctx: StepContext, d: Across): CheckResult {
     }
   }
   const expected = `a different ${d.var} on each connection`;
-  if (missing.length) return ctx.check({ name, expected, actual: `not captured on ${missing.join(', ')}`, passed: false, loc, failure: { kind: 'distinct', variable: d.var } });
-  if (held.length < 2) return ctx.check({ name, expected, actual: `only ${held.length} connection: nothing to compare`, passed: false, loc, failure: { kind: 'distinct', variable: d.var } });
+  if (missing.length)
+    return ctx.check({
+      name,
+      expected,
+      actual: `not captured on ${missing.join(', ')}`,
+      passed: false,
+      loc,
+      failure: { kind: 'distinct', variable: d.var },
+    });
+  if (held.length < 2)
+    return ctx.check({
+      name,
+      expected,
+      actual: `only ${held.length} connection: nothing to compare`,
+      passed: false,
+      loc,
+      failure: { kind: 'distinct', variable: d.var },
+    });
   const seen = new Map<string, string>();
   const same: string[] = [];
   for (const h of held) {
@@ -35,5 +54,12 @@ export function distinctAcross(ctx: StepContext, d: Across): CheckResult {
     else seen.set(key, h.label);
   }
   const actual = same.length ? same.join('; ') : held.map((h) => `${h.label}: ${describe(h.value)}`).join(', ');
-  return ctx.check({ name, expected, actual, passed: same.length === 0, loc, failure: { kind: 'distinct', variable: d.var } });
+  return ctx.check({
+    name,
+    expected,
+    actual,
+    passed: same.length === 0,
+    loc,
+    failure: { kind: 'distinct', variable: d.var },
+  });
 }

@@ -24,12 +24,28 @@ export function membersOf(ctx: StepContext, on: string | undefined): Member[] | 
 }
 
 export function lastMessages(members: Member[], n = 8): FrameSummary[] {
-  return members.flatMap((m) => m.conn.recent.slice(-n).map((f) => ({ conn: m.label, seq: f.seq, at: f.at, text: f.text.length > 2000 ? f.text.slice(0, 2000) + '…' : f.text })));
+  return members.flatMap((m) =>
+    m.conn.recent.slice(-n).map((f) => ({
+      conn: m.label,
+      seq: f.seq,
+      at: f.at,
+      text: f.text.length > 2000 ? f.text.slice(0, 2000) + '…' : f.text,
+    })),
+  );
 }
 
 export function noConnection(ctx: StepContext, on: string | undefined): StepResult {
   const name = on ?? 'main';
-  return ctx.result([ctx.check({ name: `connection ${name} exists`, expected: `an open connection named ${name}`, actual: 'none: add a connect step before this one', passed: false, loc: ctx.locOf(['on']), failure: { kind: 'input', what: `no connection named ${name}` } })]);
+  return ctx.result([
+    ctx.check({
+      name: `connection ${name} exists`,
+      expected: `an open connection named ${name}`,
+      actual: 'none: add a connect step before this one',
+      passed: false,
+      loc: ctx.locOf(['on']),
+      failure: { kind: 'input', what: `no connection named ${name}` },
+    }),
+  ]);
 }
 
 /** What a send carries: the text, and the parsed message when it is JSON (for reply correlation). */
@@ -39,7 +55,11 @@ export interface Outgoing {
   meta: SendMeta;
 }
 
-export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m: Member) => Outgoing): Promise<StepResult> {
+export async function exchange(
+  ctx: StepContext,
+  p: ExchangeParams,
+  payload?: (m: Member) => Outgoing,
+): Promise<StepResult> {
   const members = membersOf(ctx, p.on);
   if (!members) return noConnection(ctx, p.on);
   const checks: CheckResult[] = [];
@@ -55,9 +75,18 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       ? undefined
       : {
           harness: stallMeter([process.pid, ...members.map((m) => m.conn.pid)]),
-          socket: stallMeter([...(ctx.settings.serverPid !== undefined ? [ctx.settings.serverPid] : []), ...members.map((m) => m.conn.pid)]),
+          socket: stallMeter([
+            ...(ctx.settings.serverPid !== undefined ? [ctx.settings.serverPid] : []),
+            ...members.map((m) => m.conn.pid),
+          ]),
         };
-  const span = typeof p.budget === 'object' && (p.budget.from !== undefined || p.budget.to !== undefined) ? { ...(p.budget.from !== undefined ? { from: p.budget.from } : {}), ...(p.budget.to !== undefined ? { to: p.budget.to } : {}) } : undefined;
+  const span =
+    typeof p.budget === 'object' && (p.budget.from !== undefined || p.budget.to !== undefined)
+      ? {
+          ...(p.budget.from !== undefined ? { from: p.budget.from } : {}),
+          ...(p.budget.to !== undefined ? { to: p.budget.to } : {}),
+        }
+      : undefined;
   /** When the send went out (epoch ms, the clock frames are stamped with), for a span that starts there. */
   const sentAt = Date.now();
   const horizon = new Map<Member, number>();
@@ -72,7 +101,15 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       if (!m.conn.send(out.text, out.meta)) {
         m.closeReported = true;
         const words = closeWords(m.conn.closed!);
-        checks.push(ctx.check({ name: `${m.label}: send`, expected: 'an open connection', actual: `${words} before this step`, passed: false, failure: { kind: 'closed', conn: m.label, close: words } }));
+        checks.push(
+          ctx.check({
+            name: `${m.label}: send`,
+            expected: 'an open connection',
+            actual: `${words} before this step`,
+            passed: false,
+            failure: { kind: 'closed', conn: m.label, close: words },
+          }),
+        );
       }
       sendN.set(m, m.conn.framesOut);
     }
@@ -115,7 +152,11 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       }
     });
     if (grouped) {
-      for (const name of new Set(outcomes.flatMap((o) => [...o.captures.keys()]))) ctx.vars.set(name, outcomes.map((o) => o.captures.get(name)));
+      for (const name of new Set(outcomes.flatMap((o) => [...o.captures.keys()])))
+        ctx.vars.set(
+          name,
+          outcomes.map((o) => o.captures.get(name)),
+        );
     }
     for (const name of p.distinct ?? []) {
       if (typeof name !== 'string') {
@@ -124,14 +165,25 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
       }
       const values = outcomes.map((o) => o.captures.get(name));
       const unique = new Set(values.map((v) => JSON.stringify(v)));
-      checks.push(ctx.check({ name: `${name} differs on each of ${members.length} connections`, expected: `${members.length} distinct values`, actual: `${unique.size} distinct`, passed: unique.size === members.length && !values.includes(undefined), loc: ctx.locOf(['distinct']), failure: { kind: 'distinct', variable: name } }));
+      checks.push(
+        ctx.check({
+          name: `${name} differs on each of ${members.length} connections`,
+          expected: `${members.length} distinct values`,
+          actual: `${unique.size} distinct`,
+          passed: unique.size === members.length && !values.includes(undefined),
+          loc: ctx.locOf(['distinct']),
+          failure: { kind: 'distinct', variable: name },
+        }),
+      );
     }
     if (outcomes.every((o) => o.completed) && span) {
       const t = spanTiming(ctx, outcomes, p.budget!, span, sentAt, stalls?.harness.stop());
       if (t.timing) timings.push(t.timing);
       checks.push(t.check);
     } else if (outcomes.every((o) => o.completed)) {
-      const atHarness = Math.max(...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))));
+      const atHarness = Math.max(
+        ...outcomes.map((o) => Math.max(0, ...o.metAfterMs.filter((x): x is number => x !== undefined))),
+      );
       const measured = p.budget !== undefined ? await socketLatency(members, outcomes, sendN) : undefined;
       // The socket's round trip lies inside the harness's (wscat writes after the harness and reads before
       // it): one outside it paired the wrong times, and the harness's own measure stands.
@@ -147,7 +199,11 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
   stalls?.harness.stop();
   stalls?.socket.stop();
   const failed = checks.some((c) => !c.passed);
-  return ctx.result(checks, { timings, ...(failed ? { lastMessages: lastMessages(members) } : {}), ms: Math.round(performance.now() - started) });
+  return ctx.result(checks, {
+    timings,
+    ...(failed ? { lastMessages: lastMessages(members) } : {}),
+    ms: Math.round(performance.now() - started),
+  });
 }
 
 /**
@@ -155,7 +211,14 @@ export async function exchange(ctx: StepContext, p: ExchangeParams, payload?: (m
  * sides were read by the same wscat and the same harness, so the path to the harness is in neither.
  * The slowest member counts; a member where a frame of the span never came fails the budget, naming it.
  */
-function spanTiming(ctx: StepContext, outcomes: AwaitOutcome[], budget: FrameBudget, span: { from?: Selector; to?: Selector }, sentAt: number, stall: StallReading | undefined): { timing?: Timing; check: CheckResult } {
+function spanTiming(
+  ctx: StepContext,
+  outcomes: AwaitOutcome[],
+  budget: FrameBudget,
+  span: { from?: Selector; to?: Selector },
+  sentAt: number,
+  stall: StallReading | undefined,
+): { timing?: Timing; check: CheckResult } {
   const words = `from ${span.from !== undefined ? selectorLabel(span.from) : 'the send'} to ${span.to !== undefined ? selectorLabel(span.to) : 'the last expected message'}`;
   const each: number[] = [];
   for (const o of outcomes) {
@@ -163,7 +226,16 @@ function spanTiming(ctx: StepContext, outcomes: AwaitOutcome[], budget: FrameBud
     const to = span.to !== undefined ? o.spanTo?.at : o.lastMetAt;
     if (from === undefined || to === undefined) {
       const missing = from === undefined ? selectorLabel(span.from!) : selectorLabel(span.to!);
-      return { check: ctx.check({ name: `latency ${words}`, expected: `a ${missing} to time`, actual: `no ${missing} arrived`, passed: false, loc: ctx.locOf(['budget']), failure: { kind: 'missing', what: missing, ended: 'timeout', toTime: true } }) };
+      return {
+        check: ctx.check({
+          name: `latency ${words}`,
+          expected: `a ${missing} to time`,
+          actual: `no ${missing} arrived`,
+          passed: false,
+          loc: ctx.locOf(['budget']),
+          failure: { kind: 'missing', what: missing, ended: 'timeout', toTime: true },
+        }),
+      };
     }
     each.push(Math.max(0, to - from));
   }
@@ -178,7 +250,11 @@ const SOCKET_TIMES_WAIT_MS = 1000;
  * The step's round trip as each wscat timed it at its socket (the slowest of the members), or undefined
  * when any member's times are missing (a send-less step, an observer that did not report them).
  */
-async function socketLatency(members: Member[], outcomes: AwaitOutcome[], sendN: Map<Member, number>): Promise<number | undefined> {
+async function socketLatency(
+  members: Member[],
+  outcomes: AwaitOutcome[],
+  sendN: Map<Member, number>,
+): Promise<number | undefined> {
   const deadline = performance.now() + SOCKET_TIMES_WAIT_MS;
   const each = await Promise.all(
     members.map((m, i) => {

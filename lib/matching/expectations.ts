@@ -44,7 +44,10 @@ export const LIVE_CAP_FACTOR = 20;
 /** How long messages listed before an ordered list's last one may still arrive after it (× --timeout-scale). */
 export const LATE_GRACE_MS = 250;
 
-export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions & { lateGraceMs?: number }): Promise<AwaitOutcome> {
+export async function awaitExpectations(
+  conn: WscatConnection,
+  o: AwaitOptions & { lateGraceMs?: number },
+): Promise<AwaitOutcome> {
   const started = performance.now();
   const meter = stallMeter([process.pid, conn.pid]);
   /** The meter's reading when the late grace began: that grace counts only the waiting since. */
@@ -55,7 +58,8 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
       // A step without a send begins now: frames already in the inbox were there before it.
       firstNewSeq: o.firstNewSeq ?? conn.nextSeq,
       lateGraceMs: o.lateGraceMs ?? LATE_GRACE_MS,
-      stretch: (planned, since, phase) => stretchedDeadline(planned, since, phase === 'late' ? sinceReading(meter, lateBase ?? 0) : meter),
+      stretch: (planned, since, phase) =>
+        stretchedDeadline(planned, since, phase === 'late' ? sinceReading(meter, lateBase ?? 0) : meter),
     },
     started,
   );
@@ -86,7 +90,12 @@ export async function awaitExpectations(conn: WscatConnection, o: AwaitOptions &
   const out = m.finish(performance.now());
   // A step that handed a frame back and then missed one of that kind owes none: the one handed back
   // may have been its own (a server that dropped an earlier reply shifts them all by one otherwise).
-  owe(conn, o.stepId ?? 'an earlier step', scanned, m.owed().filter((d) => !late.handedBack.has(d.label)));
+  owe(
+    conn,
+    o.stepId ?? 'an earlier step',
+    scanned,
+    m.owed().filter((d) => !late.handedBack.has(d.label)),
+  );
   out.checks.push(...late.checks());
   return out;
 }
@@ -108,12 +117,29 @@ class Late {
     const key = `${c.label} from step ${c.stepId}`;
     this.handedBack.add(c.label);
     if (c.pieces) this.pieces.set(key, (this.pieces.get(key) ?? 0) + 1);
-    else this.named.push({ name: `${this.who}: late ${key}`, expected: `no frame of step ${c.stepId} after its wait ended`, actual: oneLine(f.text), passed: true, warning: true, loc: this.loc });
+    else
+      this.named.push({
+        name: `${this.who}: late ${key}`,
+        expected: `no frame of step ${c.stepId} after its wait ended`,
+        actual: oneLine(f.text),
+        passed: true,
+        warning: true,
+        loc: this.loc,
+      });
     return true;
   }
 
   checks(): CheckResult[] {
-    const pieces = [...this.pieces].map(([key, n]): CheckResult => ({ name: `${this.who}: late ${key}`, expected: 'none', actual: `${n} frames`, passed: true, warning: true, loc: this.loc }));
+    const pieces = [...this.pieces].map(
+      ([key, n]): CheckResult => ({
+        name: `${this.who}: late ${key}`,
+        expected: 'none',
+        actual: `${n} frames`,
+        passed: true,
+        warning: true,
+        loc: this.loc,
+      }),
+    );
     return [...pieces, ...this.named];
   }
 }

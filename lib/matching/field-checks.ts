@@ -19,7 +19,15 @@ export function fieldChecks(json: unknown, matchers: Record<string, Matcher>, o:
   return Object.entries(matchers).map(([p, m]) => {
     const actual = getPath(json, p);
     const r = matchValue(m, actual);
-    return { name: o.name(p), expected: m, actual, passed: r.passed, loc: o.locOf(p), ...(r.reason ? { reason: r.reason } : {}), ...(r.passed ? {} : { failure: { kind: 'field', field: o.field?.(p) ?? p, expected: m } as const }) };
+    return {
+      name: o.name(p),
+      expected: m,
+      actual,
+      passed: r.passed,
+      loc: o.locOf(p),
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.passed ? {} : { failure: { kind: 'field', field: o.field?.(p) ?? p, expected: m } as const }),
+    };
   });
 }
 
@@ -27,7 +35,11 @@ export function fieldChecks(json: unknown, matchers: Record<string, Matcher>, o:
  * Captured values, and a failed check for each path that is absent. A path ending in `?` is optional,
  * as in an `http` step: taken only when the field is there, and its absence is no failure.
  */
-export function captureFields(json: unknown, captures: Record<string, string>, o: { name(variable: string, path: string): string; locOf(variable: string): Loc }): { values: Map<string, unknown>; checks: CheckResult[] } {
+export function captureFields(
+  json: unknown,
+  captures: Record<string, string>,
+  o: { name(variable: string, path: string): string; locOf(variable: string): Loc },
+): { values: Map<string, unknown>; checks: CheckResult[] } {
   const values = new Map<string, unknown>();
   const checks: CheckResult[] = [];
   for (const [variable, given] of Object.entries(captures)) {
@@ -35,7 +47,16 @@ export function captureFields(json: unknown, captures: Record<string, string>, o
     const p = optional ? given.slice(0, -1) : given;
     const v = getPath(json, p);
     if (v === undefined && optional) continue;
-    if (v === undefined) checks.push({ name: o.name(variable, p), expected: 'a value', actual: undefined, reason: `no field ${p}`, passed: false, loc: o.locOf(variable), failure: { kind: 'capture', variable, path: p } });
+    if (v === undefined)
+      checks.push({
+        name: o.name(variable, p),
+        expected: 'a value',
+        actual: undefined,
+        reason: `no field ${p}`,
+        passed: false,
+        loc: o.locOf(variable),
+        failure: { kind: 'capture', variable, path: p },
+      });
     else values.set(variable, v);
   }
   return { values, checks };

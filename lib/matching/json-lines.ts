@@ -65,7 +65,10 @@ export function missText(line: number, misses: LineMiss[]): string {
 }
 
 /** For `some`: the line that came nearest (fewest misses, the latest of those), or undefined when none was JSON. */
-export function nearestLine(fields: Record<string, Matcher>, lines: JsonLine[]): { line: number; misses: LineMiss[] } | undefined {
+export function nearestLine(
+  fields: Record<string, Matcher>,
+  lines: JsonLine[],
+): { line: number; misses: LineMiss[] } | undefined {
   let best: { line: number; misses: LineMiss[] } | undefined;
   for (const l of lines) {
     if (l.error !== undefined) continue;

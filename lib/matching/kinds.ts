@@ -11,7 +11,10 @@ import { getPath } from './match.ts';
  * that kind. `{field, equals, kind}`: a frame whose field holds that value is of that kind (array
  * frames such as OCPP-J's `[3, id, payload]`, where `[0]` says what the frame is).
  */
-export type KindRule = { field: string } | { has: string; kind: string } | { field: string; equals: string | number | boolean | null; kind: string };
+export type KindRule =
+  | { field: string }
+  | { has: string; kind: string }
+  | { field: string; equals: string | number | boolean | null; kind: string };
 
 /** A rule that names its kind itself (`{has}` or `{field, equals}`), not by a field's value. */
 export function namedKind(r: KindRule): string | undefined {
@@ -66,7 +69,15 @@ export class Kinds {
 
   /** How the rules read, for hints: "the value of `type`", "`method`, or result/error by field". */
   describe(): string {
-    return this.rules.map((r) => ('equals' in r ? `\`${r.kind}\` when \`${r.field}\` is ${JSON.stringify(r.equals)}` : 'field' in r ? `the value of \`${r.field}\`` : `\`${r.kind}\` when it has \`${r.has}\``)).join(', else ');
+    return this.rules
+      .map((r) =>
+        'equals' in r
+          ? `\`${r.kind}\` when \`${r.field}\` is ${JSON.stringify(r.equals)}`
+          : 'field' in r
+            ? `the value of \`${r.field}\``
+            : `\`${r.kind}\` when it has \`${r.has}\``,
+      )
+      .join(', else ');
   }
 
   /** The request id a sent message carries, when replies are tied to requests. */

@@ -1,5 +1,11 @@
 // How expectations, selectors and closes read in check names and messages.
-import type { CollectExpectation, Expectation, NoneExpectation, Selector, SelectorObject } from '../gates/common-schema.ts';
+import type {
+  CollectExpectation,
+  Expectation,
+  NoneExpectation,
+  Selector,
+  SelectorObject,
+} from '../gates/common-schema.ts';
 import { describe } from './match.ts';
 import { describeCloseCode } from '../util/close-code.ts';
 
@@ -12,7 +18,11 @@ export function selectorObject(s: Selector): SelectorObject {
 
 export function selectorLabel(s: Selector): string {
   const o = selectorObject(s);
-  const where = o.where ? ` where ${Object.entries(o.where).map(([k, v]) => `${k}=${describe(v)}`).join(', ')}` : '';
+  const where = o.where
+    ? ` where ${Object.entries(o.where)
+        .map(([k, v]) => `${k}=${describe(v)}`)
+        .join(', ')}`
+    : '';
   return `${o.type ?? 'message'}${where}`;
 }
 

@@ -33,7 +33,11 @@ export function claimLate(conn: object, f: Frame): { stepId: string; label: stri
   if (!d.pieces) {
     list.splice(i, 1);
     // Once the step owes no message any more, its stream is over: its pieces are no longer its.
-    if (!list.some((x) => x.stepId === d.stepId && !x.pieces)) debts.set(conn, list.filter((x) => x.stepId !== d.stepId));
+    if (!list.some((x) => x.stepId === d.stepId && !x.pieces))
+      debts.set(
+        conn,
+        list.filter((x) => x.stepId !== d.stepId),
+      );
   }
   return { stepId: d.stepId, label: d.label, pieces: d.pieces };
 }

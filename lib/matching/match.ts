@@ -77,7 +77,13 @@ function isEmail(v: string): boolean {
 function isDateTime(v: string): boolean {
   const m = DATE_TIME.exec(v);
   if (!m) return false;
-  const [hh, mm, ss, oh, om] = [m[4], m[5], m[6], m[7] ?? '00', m[8] ?? '00'].map(Number) as [number, number, number, number, number];
+  const [hh, mm, ss, oh, om] = [m[4], m[5], m[6], m[7] ?? '00', m[8] ?? '00'].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return hh <= 23 && mm <= 59 && ss <= 60 && oh <= 23 && om <= 59 && realCalendarDay(v);
 }
 
@@ -112,7 +118,8 @@ function checkFormat(format: string, v: unknown): boolean {
 
 function containsValue(actual: unknown, needle: unknown): boolean {
   if (typeof actual === 'string') return typeof needle === 'string' && actual.includes(needle);
-  if (Array.isArray(actual)) return actual.some((a) => isDeepStrictEqual(a, needle) || (isPlainObject(needle) && isSubset(a, needle)));
+  if (Array.isArray(actual))
+    return actual.some((a) => isDeepStrictEqual(a, needle) || (isPlainObject(needle) && isSubset(a, needle)));
   if (isPlainObject(actual) && isPlainObject(needle)) return isSubset(actual, needle);
   return false;
 }
@@ -123,7 +130,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function isSubset(actual: unknown, part: Record<string, unknown>): boolean {
   if (!isPlainObject(actual)) return false;
-  return Object.entries(part).every(([k, v]) => k in actual && (isPlainObject(v) ? isSubset(actual[k], v) : isDeepStrictEqual(actual[k], v)));
+  return Object.entries(part).every(
+    ([k, v]) => k in actual && (isPlainObject(v) ? isSubset(actual[k], v) : isDeepStrictEqual(actual[k], v)),
+  );
 }
 
 export function isMatcherObject(m: Matcher): m is MatcherObject {
@@ -157,7 +166,9 @@ export function firstDifference(expected: string, actual: string): string {
 /** "expected X, got Y", and for two texts where they first differ. */
 function notEqual(expected: unknown, actual: unknown): string {
   const words = `expected ${describe(expected)}, got ${describe(actual)}`;
-  return typeof expected === 'string' && typeof actual === 'string' ? `${words} (${firstDifference(expected, actual)})` : words;
+  return typeof expected === 'string' && typeof actual === 'string'
+    ? `${words} (${firstDifference(expected, actual)})`
+    : words;
 }
 
 export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
@@ -177,18 +188,27 @@ export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
   if ('equals' in m && !isDeepStrictEqual(actual, m.equals)) return fail(notEqual(m.equals, actual));
   if ('type' in m && m.type !== undefined) {
     const types = Array.isArray(m.type) ? m.type : [m.type];
-    if (!types.includes(typeName(actual) as (typeof types)[number])) return fail(`expected ${types.map((t) => `a ${t}`).join(' or ')}, got ${typeName(actual)} ${describe(actual)}`);
+    if (!types.includes(typeName(actual) as (typeof types)[number]))
+      return fail(`expected ${types.map((t) => `a ${t}`).join(' or ')}, got ${typeName(actual)} ${describe(actual)}`);
   }
-  if ('format' in m && m.format !== undefined && !checkFormat(m.format, actual)) return fail(`expected format ${m.format}, got ${describe(actual)}`);
+  if ('format' in m && m.format !== undefined && !checkFormat(m.format, actual))
+    return fail(`expected format ${m.format}, got ${describe(actual)}`);
   if ('regex' in m && m.regex !== undefined) {
     if (typeof actual !== 'string') return fail(`expected a string matching /${m.regex}/, got ${describe(actual)}`);
     const re = regex(m.regex);
     if (!re) return fail(`/${m.regex}/ is not a valid regular expression (after variables were substituted)`);
     if (!re.test(actual)) return fail(`expected to match /${m.regex}/, got ${describe(actual)}`);
   }
-  if ('contains' in m && m.contains !== undefined && !containsValue(actual, m.contains)) return fail(`expected to contain ${describe(m.contains)}, got ${describe(actual)}`);
-  if ('startsWith' in m && m.startsWith !== undefined && !(typeof actual === 'string' && actual.startsWith(m.startsWith))) return fail(`expected to start with ${describe(m.startsWith)}, got ${describe(actual)}`);
-  if ('oneOf' in m && m.oneOf !== undefined && !m.oneOf.some((o) => isDeepStrictEqual(o, actual))) return fail(`expected one of ${describe(m.oneOf)}, got ${describe(actual)}`);
+  if ('contains' in m && m.contains !== undefined && !containsValue(actual, m.contains))
+    return fail(`expected to contain ${describe(m.contains)}, got ${describe(actual)}`);
+  if (
+    'startsWith' in m &&
+    m.startsWith !== undefined &&
+    !(typeof actual === 'string' && actual.startsWith(m.startsWith))
+  )
+    return fail(`expected to start with ${describe(m.startsWith)}, got ${describe(actual)}`);
+  if ('oneOf' in m && m.oneOf !== undefined && !m.oneOf.some((o) => isDeepStrictEqual(o, actual)))
+    return fail(`expected one of ${describe(m.oneOf)}, got ${describe(actual)}`);
   for (const [key, op] of [
     ['gt', (a: number, b: number) => a > b],
     ['gte', (a: number, b: number) => a >= b],
@@ -196,7 +216,8 @@ export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
     ['lte', (a: number, b: number) => a <= b],
   ] as const) {
     if (key in m && m[key] !== undefined) {
-      if (typeof actual !== 'number' || !op(actual, m[key]!)) return fail(`expected ${key} ${m[key]}, got ${describe(actual)}`);
+      if (typeof actual !== 'number' || !op(actual, m[key]!))
+        return fail(`expected ${key} ${m[key]}, got ${describe(actual)}`);
     }
   }
   if ('length' in m && m.length !== undefined) {
@@ -206,7 +227,8 @@ export function matchValue(matcher: Matcher, actual: unknown): MatchOutcome {
     if (!inner.passed) return fail(`length ${len}: ${inner.reason}`);
   }
   if ('not' in m && m.not !== undefined) {
-    if (matchValue(m.not as Matcher, actual).passed) return fail(`expected not ${describe(m.not)}, got ${describe(actual)}`);
+    if (matchValue(m.not as Matcher, actual).passed)
+      return fail(`expected not ${describe(m.not)}, got ${describe(actual)}`);
   }
   return { passed: true };
 }

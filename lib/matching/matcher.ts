@@ -3,7 +3,14 @@
 // and it never reads a clock, a socket or the inbox itself. Each expectation has one state, the wait
 // one phase; the checks are produced from them when the wait ends. lib/matching/expectations.ts drives
 // it on a real connection; its unit tests drive it with synthetic frames and a fake clock.
-import type { CollectExpectation, Expectation, NonJson, NoneExpectation, Selector, SelectorObject } from '../gates/common-schema.ts';
+import type {
+  CollectExpectation,
+  Expectation,
+  NonJson,
+  NoneExpectation,
+  Selector,
+  SelectorObject,
+} from '../gates/common-schema.ts';
 import { describe, getPath, matchValue } from './match.ts';
 import { captureFields, fieldChecks } from './field-checks.ts';
 import type { Kinds } from './kinds.ts';
@@ -69,7 +76,9 @@ export type WaitEnd =
   | { kind: 'done' }
   /** Nothing more came for `within` (after the last frame at +lastFrameMs, if any), or the cap was reached. */
   | { kind: 'timeout'; lastFrameMs?: number; capped?: boolean }
-  | { kind: 'late'; waitedMs: number } | { kind: 'closed'; info: CloseInfo } | { kind: 'forbidden' };
+  | { kind: 'late'; waitedMs: number }
+  | { kind: 'closed'; info: CloseInfo }
+  | { kind: 'forbidden' };
 
 /** Where the wait stands, and until when the caller may sleep before asking again. */
 export type WaitPhase =
@@ -146,7 +155,10 @@ export class ExpectationMatcher {
   ) {
     this.exps = o.expectations;
     this.who = o.connLabel;
-    this.states = this.exps.map((e): ExpectationState => (isCollect(e) ? { state: 'collecting', pieces: [] } : isNone(e) ? { state: 'pending' } : { state: 'waiting' }));
+    this.states = this.exps.map(
+      (e): ExpectationState =>
+        isCollect(e) ? { state: 'collecting', pieces: [] } : isNone(e) ? { state: 'pending' } : { state: 'waiting' },
+    );
     this.openWindows(startedAt);
     this.wait = { phase: 'waiting', until: this.plannedDeadline() };
   }
@@ -177,7 +189,11 @@ export class ExpectationMatcher {
   }
 
   private pieceOf(exp: CollectExpectation, f: Frame): boolean {
-    return f.isJson && this.kindOf(f) === exp.collect && this.selects({ type: exp.collect, ...(exp.where ? { where: exp.where } : {}) }, f);
+    return (
+      f.isJson &&
+      this.kindOf(f) === exp.collect &&
+      this.selects({ type: exp.collect, ...(exp.where ? { where: exp.where } : {}) }, f)
+    );
   }
 
   /**
@@ -196,7 +212,8 @@ export class ExpectationMatcher {
 
   /** The deadline while waiting: `within` after the start or after the last frame, up to the cap. */
   private plannedDeadline(): number {
-    const live = this.lastFrameAt === undefined ? this.o.deadline : Math.max(this.o.deadline, this.lastFrameAt + this.o.withinMs);
+    const live =
+      this.lastFrameAt === undefined ? this.o.deadline : Math.max(this.o.deadline, this.lastFrameAt + this.o.withinMs);
     return Math.max(Math.min(live, this.capAt), this.o.deadline, this.quietUntil);
   }
 
@@ -206,7 +223,10 @@ export class ExpectationMatcher {
 
   /** A `none` holds for its whole window: the wait lasts until the last window closes. */
   private get quietUntil(): number {
-    return Math.max(this.startedAt, ...this.states.map((s) => (s.state === 'watching' || s.state === 'violated' ? s.until : 0)));
+    return Math.max(
+      this.startedAt,
+      ...this.states.map((s) => (s.state === 'watching' || s.state === 'violated' ? s.until : 0)),
+    );
   }
 
   /** Expectation i needs nothing more to arrive. */
@@ -239,7 +259,14 @@ export class ExpectationMatcher {
     const forbid = this.o.forbid.findIndex((s) => this.selects(selectorObject(s), f));
     if (forbid < 0) return false;
     const what = selectorLabel(this.o.forbid[forbid]!);
-    this.checks.push({ name: `${this.who}: no ${what} while the step ran`, expected: `no ${what}`, actual: oneLine(f.text, 500), passed: false, loc: this.o.locOfForbid(forbid), failure: { kind: 'forbidden', what } });
+    this.checks.push({
+      name: `${this.who}: no ${what} while the step ran`,
+      expected: `no ${what}`,
+      actual: oneLine(f.text, 500),
+      passed: false,
+      loc: this.o.locOfForbid(forbid),
+      failure: { kind: 'forbidden', what },
+    });
     this.wait = { phase: 'ended', why: { kind: 'forbidden' } };
     return true;
   }
@@ -261,12 +288,23 @@ export class ExpectationMatcher {
     const nonJson = f.isJson ? 'judge' : this.nonJsonVerdict(f);
     if (nonJson === 'skip') return true;
     if (nonJson === 'fault') {
-      if (this.nonJsonCheck) this.nonJsonCheck.actual = `${this.nonJsonCheck.actual as string}; ${oneLine(f.text, 100)}`.slice(0, 600);
+      if (this.nonJsonCheck)
+        this.nonJsonCheck.actual = `${this.nonJsonCheck.actual as string}; ${oneLine(f.text, 100)}`.slice(0, 600);
       else {
         const waiting = this.exps.findIndex((_, i) => !this.done(i));
         const rule = this.o.nonJson;
-        const expected = typeof rule === 'object' ? `a JSON text frame, or a frame nonJson.allow names (${rule.allow.map((m) => describe(m)).join(', ')})` : 'a JSON text frame';
-        this.nonJsonCheck = { name: `${this.who}: every frame is JSON`, expected, actual: oneLine(f.text), passed: false, loc: this.o.locOf(waiting >= 0 ? [waiting] : []), failure: { kind: 'nonJson' } };
+        const expected =
+          typeof rule === 'object'
+            ? `a JSON text frame, or a frame nonJson.allow names (${rule.allow.map((m) => describe(m)).join(', ')})`
+            : 'a JSON text frame';
+        this.nonJsonCheck = {
+          name: `${this.who}: every frame is JSON`,
+          expected,
+          actual: oneLine(f.text),
+          passed: false,
+          loc: this.o.locOf(waiting >= 0 ? [waiting] : []),
+          failure: { kind: 'nonJson' },
+        };
         this.checks.push(this.nonJsonCheck);
       }
       return true;
@@ -275,9 +313,23 @@ export class ExpectationMatcher {
       const e = this.exps[i]!;
       const s = this.states[i]!;
       // A frame that was already waiting when the step began is not one that arrived in the window.
-      if (!isNone(e) || s.state !== 'watching' || now >= s.until || f.seq < (this.o.firstNewSeq ?? 0) || !this.selects(selectorObject(e.none), f)) continue;
+      if (
+        !isNone(e) ||
+        s.state !== 'watching' ||
+        now >= s.until ||
+        f.seq < (this.o.firstNewSeq ?? 0) ||
+        !this.selects(selectorObject(e.none), f)
+      )
+        continue;
       this.states[i] = { state: 'violated', frame: f, until: s.until };
-      this.checks.push({ name: `${this.who}: ${expectationLabel(e)} for ${parseDuration(e.for)} ms`, expected: `no ${selectorLabel(e.none)}`, actual: oneLine(f.text), passed: false, loc: this.o.locOf([i]), failure: { kind: 'forbidden', what: selectorLabel(e.none), forMs: parseDuration(e.for) } });
+      this.checks.push({
+        name: `${this.who}: ${expectationLabel(e)} for ${parseDuration(e.for)} ms`,
+        expected: `no ${selectorLabel(e.none)}`,
+        actual: oneLine(f.text),
+        passed: false,
+        loc: this.o.locOf([i]),
+        failure: { kind: 'forbidden', what: selectorLabel(e.none), forMs: parseDuration(e.for) },
+      });
       return true;
     }
     for (let i = 0; i < this.exps.length; i++) {
@@ -302,7 +354,8 @@ export class ExpectationMatcher {
     const span = this.o.span;
     if (!span) return;
     if (span.from && !this.spanFrom && this.selects(selectorObject(span.from), f)) this.spanFrom = f;
-    else if (span.to && !this.spanTo && (this.spanFrom || !span.from) && this.selects(selectorObject(span.to), f)) this.spanTo = f;
+    else if (span.to && !this.spanTo && (this.spanFrom || !span.from) && this.selects(selectorObject(span.to), f))
+      this.spanTo = f;
   }
 
   /**
@@ -334,16 +387,38 @@ export class ExpectationMatcher {
     }
     const label = expectationLabel(exp);
     if ('raw' in exp) {
-      this.checks.push({ name: `${this.who}: ${label}`, expected: exp.raw, actual: f.text, passed: true, loc: this.o.locOf([i]) });
+      this.checks.push({
+        name: `${this.who}: ${label}`,
+        expected: exp.raw,
+        actual: f.text,
+        passed: true,
+        loc: this.o.locOf([i]),
+      });
       return;
     }
-    this.checks.push({ name: `${this.who}: ${label} arrived`, expected: exp.type ?? exp.where, actual: describe(f.json), passed: true, loc: this.o.locOf([i]) });
-    this.checks.push(...fieldChecks(f.json, exp.match ?? {}, { name: (p) => `${this.who}: ${fieldLabel(exp.type, p)}`, field: (p) => fieldLabel(exp.type, p), locOf: (p) => this.o.locOf([i, 'match', p]) }));
-    const cap = captureFields(f.json, exp.capture ?? {}, { name: (v, p) => `${this.who}: capture ${v} from ${p}`, locOf: (v) => this.o.locOf([i, 'capture', v]) });
+    this.checks.push({
+      name: `${this.who}: ${label} arrived`,
+      expected: exp.type ?? exp.where,
+      actual: describe(f.json),
+      passed: true,
+      loc: this.o.locOf([i]),
+    });
+    this.checks.push(
+      ...fieldChecks(f.json, exp.match ?? {}, {
+        name: (p) => `${this.who}: ${fieldLabel(exp.type, p)}`,
+        field: (p) => fieldLabel(exp.type, p),
+        locOf: (p) => this.o.locOf([i, 'match', p]),
+      }),
+    );
+    const cap = captureFields(f.json, exp.capture ?? {}, {
+      name: (v, p) => `${this.who}: capture ${v} from ${p}`,
+      locOf: (v) => this.o.locOf([i, 'capture', v]),
+    });
     for (const [k, v] of cap.values) this.captures.set(k, v);
     this.checks.push(...cap.checks);
     // The collect before this expectation ends here: what it gathered is judged now.
-    for (let k = i - 1; k >= 0 && !isSelectable(this.exps[k]!); k--) if (isCollect(this.exps[k]!) && !this.done(k)) this.finishCollect(k, now, f.seq);
+    for (let k = i - 1; k >= 0 && !isSelectable(this.exps[k]!); k--)
+      if (isCollect(this.exps[k]!) && !this.done(k)) this.finishCollect(k, now, f.seq);
   }
 
   private finishCollect(i: number, now: number, seq: number | undefined): void {
@@ -356,12 +431,27 @@ export class ExpectationMatcher {
     // Version 1 of the gates format joins pieces with nothing unless `join:` says otherwise, text or not.
     const join = exp.join ?? '';
     const text = pieces.map((p) => (typeof p === 'string' ? p : p === undefined ? '' : JSON.stringify(p))).join(join);
-    this.checks.push({ name: `${this.who}: at least ${min} ${exp.collect}`, expected: `>= ${min}`, actual: pieces.length, passed: pieces.length >= min, loc: this.o.locOf([i]), ...(pieces.length < min ? { failure: { kind: 'count', what: exp.collect, min } } : {}) });
+    this.checks.push({
+      name: `${this.who}: at least ${min} ${exp.collect}`,
+      expected: `>= ${min}`,
+      actual: pieces.length,
+      passed: pieces.length >= min,
+      loc: this.o.locOf([i]),
+      ...(pieces.length < min ? { failure: { kind: 'count', what: exp.collect, min } } : {}),
+    });
     if (exp.text !== undefined) {
       const r = matchValue(exp.text, text);
       // A failed text says how it was joined: the join is the usual surprise when pieces are numbers.
       const how = `${pieces.length} piece${pieces.length === 1 ? '' : 's'} joined with ${JSON.stringify(join)}${exp.join === undefined ? ' (the default; `join:` sets the text between pieces)' : ' (join:)'}`;
-      this.checks.push({ name: `${this.who}: ${exp.collect} text`, expected: exp.text, actual: text, passed: r.passed, loc: this.o.locOf([i, 'text']), ...(r.reason ? { reason: `${r.reason}; ${how}` } : {}), ...(r.passed ? {} : { failure: { kind: 'content', subject: `${exp.collect} text` } }) });
+      this.checks.push({
+        name: `${this.who}: ${exp.collect} text`,
+        expected: exp.text,
+        actual: text,
+        passed: r.passed,
+        loc: this.o.locOf([i, 'text']),
+        ...(r.reason ? { reason: `${r.reason}; ${how}` } : {}),
+        ...(r.passed ? {} : { failure: { kind: 'content', subject: `${exp.collect} text` } }),
+      });
     }
     if (exp.into) this.captures.set(exp.into, text);
   }
@@ -381,10 +471,14 @@ export class ExpectationMatcher {
     if (this.wait.phase === 'ended') return this.wait;
     const stretch = this.o.stretch ?? ((planned: number) => planned);
     if (this.allMet && now >= this.quietUntil) return this.enter({ phase: 'ended', why: { kind: 'done' } });
-    if (closed) return this.enter({ phase: 'ended', why: this.allMet ? { kind: 'done' } : { kind: 'closed', info: closed } });
+    if (closed)
+      return this.enter({ phase: 'ended', why: this.allMet ? { kind: 'done' } : { kind: 'closed', info: closed } });
     if (this.allMet) return this.enter({ phase: 'quiet', until: this.quietUntil });
     if (this.wait.phase === 'waiting' && this.lastMet) {
-      this.lateDeadline = Math.min(Math.max(this.plannedDeadline(), this.stretchedTo), Math.max(now + this.o.lateGraceMs, this.quietUntil));
+      this.lateDeadline = Math.min(
+        Math.max(this.plannedDeadline(), this.stretchedTo),
+        Math.max(now + this.o.lateGraceMs, this.quietUntil),
+      );
       this.stretchedTo = 0;
       this.wait = { phase: 'late', since: now, until: this.lateDeadline };
     }
@@ -393,12 +487,25 @@ export class ExpectationMatcher {
     if (now >= Math.max(planned, this.stretchedTo)) {
       // The wait counts only time wsgate could run: the caller's stretch moves the deadline by what
       // its processes waited for a CPU.
-      const stretched = w.phase === 'late' ? stretch(planned, w.since, 'late') : stretch(planned, this.startedAt, 'waiting');
+      const stretched =
+        w.phase === 'late' ? stretch(planned, w.since, 'late') : stretch(planned, this.startedAt, 'waiting');
       if (stretched > now + 1) this.stretchedTo = stretched;
-      else if (w.phase === 'late') return this.enter({ phase: 'ended', why: { kind: 'late', waitedMs: Math.round(now - w.since) } });
+      else if (w.phase === 'late')
+        return this.enter({ phase: 'ended', why: { kind: 'late', waitedMs: Math.round(now - w.since) } });
       else {
         const lastFrameMs = this.lastFrameAt === undefined ? undefined : this.since(this.lastFrameAt);
-        return this.enter({ phase: 'ended', why: { kind: 'timeout', ...(lastFrameMs !== undefined ? { lastFrameMs } : {}), ...(planned >= this.capAt && this.lastFrameAt !== undefined && this.lastFrameAt + this.o.withinMs > this.capAt ? { capped: true } : {}) } });
+        return this.enter({
+          phase: 'ended',
+          why: {
+            kind: 'timeout',
+            ...(lastFrameMs !== undefined ? { lastFrameMs } : {}),
+            ...(planned >= this.capAt &&
+            this.lastFrameAt !== undefined &&
+            this.lastFrameAt + this.o.withinMs > this.capAt
+              ? { capped: true }
+              : {}),
+          },
+        });
       }
     }
     const until = Math.max(planned, this.stretchedTo);
@@ -429,7 +536,14 @@ export class ExpectationMatcher {
       const e = this.exps[i]!;
       const s = this.states[i]!;
       if (s.state === 'passedOver') {
-        this.checks.push({ name: `${this.who}: optional ${expectationLabel(e)} did not arrive`, expected: expectationLabel(e), actual: 'a later expected message arrived first', passed: true, warning: true, loc: this.o.locOf([i]) });
+        this.checks.push({
+          name: `${this.who}: optional ${expectationLabel(e)} did not arrive`,
+          expected: expectationLabel(e),
+          actual: 'a later expected message arrived first',
+          passed: true,
+          warning: true,
+          loc: this.o.locOf([i]),
+        });
         continue;
       }
       if (s.state === 'collecting') {
@@ -438,17 +552,53 @@ export class ExpectationMatcher {
       }
       if (s.state !== 'waiting' || why.kind === 'forbidden' || !isSelectable(e)) continue;
       if (e.optional) {
-        this.checks.push({ name: `${this.who}: optional ${expectationLabel(e)} did not arrive`, expected: expectationLabel(e), actual: this.missingWords(why), passed: true, warning: true, loc: this.o.locOf([i]) });
+        this.checks.push({
+          name: `${this.who}: optional ${expectationLabel(e)} did not arrive`,
+          expected: expectationLabel(e),
+          actual: this.missingWords(why),
+          passed: true,
+          warning: true,
+          loc: this.o.locOf([i]),
+        });
         continue;
       }
       const label = expectationLabel(e);
-      const laterMet = why.kind === 'late' ? [] : this.early.filter((x) => x.j === i).map((x) => `${expectationLabel(this.exps[x.i]!)} (#${(this.states[x.i] as { frame: Frame }).frame.seq})`);
+      const laterMet =
+        why.kind === 'late'
+          ? []
+          : this.early
+              .filter((x) => x.j === i)
+              .map(
+                (x) => `${expectationLabel(this.exps[x.i]!)} (#${(this.states[x.i] as { frame: Frame }).frame.seq})`,
+              );
       const hint = this.hint(e);
-      const actual = [this.missingWords(why), laterMet.length ? `${laterMet.join(', ')} arrived, but not this` : '', hint || this.instead(why)].filter(Boolean).join('; ');
-      this.checks.push({ name: `${this.who}: ${label}`, expected: label, actual, passed: false, loc: this.o.locOf([i]), failure: this.missing(why, label) });
+      const actual = [
+        this.missingWords(why),
+        laterMet.length ? `${laterMet.join(', ')} arrived, but not this` : '',
+        hint || this.instead(why),
+      ]
+        .filter(Boolean)
+        .join('; ');
+      this.checks.push({
+        name: `${this.who}: ${label}`,
+        expected: label,
+        actual,
+        passed: false,
+        loc: this.o.locOf([i]),
+        failure: this.missing(why, label),
+      });
     }
     const metAfterMs = this.states.map((s) => (s.state === 'met' || s.state === 'collected' ? s.afterMs : undefined));
-    return { checks: this.checks, captures: this.captures, metAfterMs, ...(this.lastMetSeq !== undefined ? { lastMetSeq: this.lastMetSeq } : {}), ...(this.lastMetAt !== undefined ? { lastMetAt: this.lastMetAt } : {}), ...(this.spanFrom ? { spanFrom: this.spanFrom } : {}), ...(this.spanTo ? { spanTo: this.spanTo } : {}), completed: why.kind === 'done' && this.checks.every((c) => c.passed) };
+    return {
+      checks: this.checks,
+      captures: this.captures,
+      metAfterMs,
+      ...(this.lastMetSeq !== undefined ? { lastMetSeq: this.lastMetSeq } : {}),
+      ...(this.lastMetAt !== undefined ? { lastMetAt: this.lastMetAt } : {}),
+      ...(this.spanFrom ? { spanFrom: this.spanFrom } : {}),
+      ...(this.spanTo ? { spanTo: this.spanTo } : {}),
+      completed: why.kind === 'done' && this.checks.every((c) => c.passed),
+    };
   }
 
   /**
@@ -461,8 +611,14 @@ export class ExpectationMatcher {
     const out: OwedFrame[] = [];
     this.exps.forEach((e, i) => {
       const s = this.states[i]!;
-      if (isSelectable(e) && s.state === 'waiting' && !e.optional) out.push({ label: expectationLabel(e), claims: (f) => this.selects(e, f), pieces: false });
-      if (isCollect(e) && this.exps.slice(i + 1).some((x, j) => isSelectable(x) && this.states[i + 1 + j]!.state === 'waiting' && !x.optional)) {
+      if (isSelectable(e) && s.state === 'waiting' && !e.optional)
+        out.push({ label: expectationLabel(e), claims: (f) => this.selects(e, f), pieces: false });
+      if (
+        isCollect(e) &&
+        this.exps
+          .slice(i + 1)
+          .some((x, j) => isSelectable(x) && this.states[i + 1 + j]!.state === 'waiting' && !x.optional)
+      ) {
         out.push({ label: expectationLabel(e), claims: (f) => this.pieceOf(e, f), pieces: true });
       }
     });
@@ -479,19 +635,23 @@ export class ExpectationMatcher {
       byKind.set(k, [...(byKind.get(k) ?? []), f]);
     }
     if (!byKind.size) return '';
-    const words = [...byKind].slice(0, 4).map(([k, fs]) => (fs.length === 1 ? `${k} (#${fs[0]!.seq})` : `${fs.length} ${k}`));
+    const words = [...byKind]
+      .slice(0, 4)
+      .map(([k, fs]) => (fs.length === 1 ? `${k} (#${fs[0]!.seq})` : `${fs.length} ${k}`));
     return `arrived instead: ${words.join(', ')}${byKind.size > 4 ? ', …' : ''}`;
   }
 
   private missing(why: WaitEnd, what: string): Failure {
     if (why.kind === 'closed') return { kind: 'missing', what, ended: 'closed', close: closeWords(why.info) };
-    if (why.kind === 'late') return { kind: 'late', what, last: expectationLabel(this.exps[this.exps.findLastIndex(isSelectable)]!) };
+    if (why.kind === 'late')
+      return { kind: 'late', what, last: expectationLabel(this.exps[this.exps.findLastIndex(isSelectable)]!) };
     return { kind: 'missing', what, ended: 'timeout' };
   }
 
   private missingWords(why: WaitEnd): string {
     if (why.kind === 'timeout') {
-      if (why.capped) return `nothing matching within ${Math.round(this.capAt - this.startedAt)} ms (the cap of a wait that frames kept alive; the last came at +${why.lastFrameMs} ms)`;
+      if (why.capped)
+        return `nothing matching within ${Math.round(this.capAt - this.startedAt)} ms (the cap of a wait that frames kept alive; the last came at +${why.lastFrameMs} ms)`;
       if (why.lastFrameMs === undefined) return `nothing matching within ${this.o.withinMs} ms`;
       return `nothing matching within ${this.o.withinMs} ms of the last frame (+${why.lastFrameMs} ms)`;
     }
@@ -512,7 +672,8 @@ export class ExpectationMatcher {
     if ('raw' in e || e.type === undefined) return '';
     const sameKind = this.seen.filter((f) => this.kindOf(f) === e.type);
     const left = sameKind.filter((f) => !this.taken.has(f.seq));
-    const whereHolds = (f: Frame) => Object.entries(e.where ?? {}).every(([p, m]) => matchValue(m, getPath(f.json, p)).passed);
+    const whereHolds = (f: Frame) =>
+      Object.entries(e.where ?? {}).every(([p, m]) => matchValue(m, getPath(f.json, p)).passed);
     const otherRequest = left.filter((f) => whereHolds(f) && !this.correlated(f, e.type));
     if (otherRequest.length && this.o.kinds.reply) {
       const field = this.o.kinds.reply.field;
@@ -521,13 +682,18 @@ export class ExpectationMatcher {
     if (left.length) {
       const f = left[0]!;
       const failed = Object.entries(e.where ?? {}).find(([p, m]) => !matchValue(m, getPath(f.json, p)).passed);
-      if (failed) return `${left.length} other ${e.type} arrived, none where ${failed[0]}=${describe(failed[1])} (first: ${failed[0]}=${describe(getPath(f.json, failed[0]))})`;
+      if (failed)
+        return `${left.length} other ${e.type} arrived, none where ${failed[0]}=${describe(failed[1])} (first: ${failed[0]}=${describe(getPath(f.json, failed[0]))})`;
     }
-    if (sameKind.length && !left.length) return `the ${sameKind.length} ${e.type} that arrived were each taken by an expectation listed before this one`;
+    if (sameKind.length && !left.length)
+      return `the ${sameKind.length} ${e.type} that arrived were each taken by an expectation listed before this one`;
     for (const f of this.seen) {
       if (!f.isJson || f.json === null || typeof f.json !== 'object') continue;
-      const field = Object.entries(f.json as Record<string, unknown>).find(([k, v]) => v === e.type && !this.o.kinds.fields.includes(k))?.[0];
-      if (field) return `a frame has ${field}: ${JSON.stringify(e.type)}, but kinds are read from ${this.o.kinds.describe()}: set \`defaults.typeField: ${field}\`?`;
+      const field = Object.entries(f.json as Record<string, unknown>).find(
+        ([k, v]) => v === e.type && !this.o.kinds.fields.includes(k),
+      )?.[0];
+      if (field)
+        return `a frame has ${field}: ${JSON.stringify(e.type)}, but kinds are read from ${this.o.kinds.describe()}: set \`defaults.typeField: ${field}\`?`;
     }
     return '';
   }

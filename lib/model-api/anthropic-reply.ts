@@ -39,18 +39,56 @@ export async function writeAnthropic(conv: Conversation, reply: Reply, out: Repl
       if (!(await out.pacer.beforePiece())) return clock.timing(false);
       clock.sent();
     }
-    const content = [...(text !== undefined ? [{ type: 'text', text }] : []), ...tools.map((t) => ({ type: 'tool_use', id: t.id, name: t.name, input: t.input }))];
-    sendJson(out.res, 200, { id, type: 'message', role: 'assistant', model: conv.model, content, stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: out.inputTokens, output_tokens: outputTokens } }, { 'request-id': randomId('req_') });
+    const content = [
+      ...(text !== undefined ? [{ type: 'text', text }] : []),
+      ...tools.map((t) => ({ type: 'tool_use', id: t.id, name: t.name, input: t.input })),
+    ];
+    sendJson(
+      out.res,
+      200,
+      {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model: conv.model,
+        content,
+        stop_reason: stopReason,
+        stop_sequence: null,
+        usage: { input_tokens: out.inputTokens, output_tokens: outputTokens },
+      },
+      { 'request-id': randomId('req_') },
+    );
     return clock.timing(true);
   }
   const res = out.res;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': randomId('req_') });
-  const event = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-  event('message_start', { message: { id, type: 'message', role: 'assistant', model: conv.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: out.inputTokens, output_tokens: 1 } } });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'request-id': randomId('req_'),
+  });
+  const event = (type: string, data: Record<string, unknown>) =>
+    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  event('message_start', {
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model: conv.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: out.inputTokens, output_tokens: 1 },
+    },
+  });
   event('ping', {});
   let index = 0;
   // A block starts when its first piece is ready (after the model's pause), as the real API streams it.
-  const block = async (start: Record<string, unknown>, pieces: string[], delta: (piece: string) => Record<string, unknown>): Promise<boolean> => {
+  const block = async (
+    start: Record<string, unknown>,
+    pieces: string[],
+    delta: (piece: string) => Record<string, unknown>,
+  ): Promise<boolean> => {
     if (pieces.length === 0) event('content_block_start', { index, content_block: start });
     for (const [i, piece] of pieces.entries()) {
       if (!(await out.pacer.beforePiece())) return false;
@@ -62,11 +100,24 @@ export async function writeAnthropic(conv: Conversation, reply: Reply, out: Repl
     index++;
     return true;
   };
-  if (text !== undefined && !(await block({ type: 'text', text: '' }, textParts, (t) => ({ type: 'text_delta', text: t })))) return cut(res, clock);
+  if (
+    text !== undefined &&
+    !(await block({ type: 'text', text: '' }, textParts, (t) => ({ type: 'text_delta', text: t })))
+  )
+    return cut(res, clock);
   for (const t of tools) {
-    if (!(await block({ type: 'tool_use', id: t.id, name: t.name, input: {} }, t.pieces, (j) => ({ type: 'input_json_delta', partial_json: j })))) return cut(res, clock);
+    if (
+      !(await block({ type: 'tool_use', id: t.id, name: t.name, input: {} }, t.pieces, (j) => ({
+        type: 'input_json_delta',
+        partial_json: j,
+      })))
+    )
+      return cut(res, clock);
   }
-  event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
+  event('message_delta', {
+    delta: { stop_reason: stopReason, stop_sequence: null },
+    usage: { output_tokens: outputTokens },
+  });
   event('message_stop', {});
   res.end();
   return clock.timing(true);

@@ -40,7 +40,14 @@ export class ModelLog {
   readonly records: ModelRecord[] = [];
   constructor(private readonly file?: string) {}
 
-  answered(path: string, conv: Conversation, reply: Reply, timing: ReplyTiming, key: KeyKind, inputTokens: number): ModelRecord {
+  answered(
+    path: string,
+    conv: Conversation,
+    reply: Reply,
+    timing: ReplyTiming,
+    key: KeyKind,
+    inputTokens: number,
+  ): ModelRecord {
     return this.add({
       api: conv.api,
       path,
@@ -51,7 +58,11 @@ export class ModelLog {
       userText: conv.userText,
       declaredTools: conv.declaredTools,
       toolCalls: conv.calls.map((c) => ({ name: c.name, input: c.input })),
-      toolResults: conv.results.map((r) => ({ ...(r.name !== undefined ? { tool: r.name } : {}), content: r.content.length > MAX_RESULT_CHARS ? r.content.slice(0, MAX_RESULT_CHARS) + '…' : r.content, isError: r.isError })),
+      toolResults: conv.results.map((r) => ({
+        ...(r.name !== undefined ? { tool: r.name } : {}),
+        content: r.content.length > MAX_RESULT_CHARS ? r.content.slice(0, MAX_RESULT_CHARS) + '…' : r.content,
+        isError: r.isError,
+      })),
       rule: reply.rule === undefined ? null : reply.rule + 1,
       ...(reply.ruleName !== undefined ? { ruleName: reply.ruleName } : {}),
       reply: { text: reply.text, calls: reply.calls },
@@ -74,6 +85,8 @@ export class ModelLog {
 
   /** Every check the stand-in made that failed. */
   failedChecks(): { record: ModelRecord; check: ModelCheck }[] {
-    return this.records.flatMap((record) => (record.checks ?? []).filter((c) => !c.passed).map((check) => ({ record, check })));
+    return this.records.flatMap((record) =>
+      (record.checks ?? []).filter((c) => !c.passed).map((check) => ({ record, check })),
+    );
   }
 }

@@ -25,7 +25,13 @@ export function runModel(url: string, log: ModelLog, project?: string): RunModel
     url,
     log,
     ...(project !== undefined ? { project } : {}),
-    env: { ANTHROPIC_BASE_URL: url, OPENAI_BASE_URL: `${url}/v1`, MODEL_URL: url, ANTHROPIC_API_KEY: PLACEHOLDER_KEY, OPENAI_API_KEY: PLACEHOLDER_KEY },
+    env: {
+      ANTHROPIC_BASE_URL: url,
+      OPENAI_BASE_URL: `${url}/v1`,
+      MODEL_URL: url,
+      ANTHROPIC_API_KEY: PLACEHOLDER_KEY,
+      OPENAI_API_KEY: PLACEHOLDER_KEY,
+    },
     judged: new Map(),
   };
 }

@@ -41,7 +41,10 @@ export interface ModelScript {
  * The script a section describes, with flags over its pace. A section without `rules:` (only a pace, say)
  * serves the default gates' rules; `rules: []` answers everything with the fallback.
  */
-export function scriptOf(section: ModelSectionInput | undefined, over: { ttftMs?: number; tokensPerSecond?: number } = {}): ModelScript {
+export function scriptOf(
+  section: ModelSectionInput | undefined,
+  over: { ttftMs?: number; tokensPerSecond?: number } = {},
+): ModelScript {
   const fallback = section?.fallback ?? (section?.rules === undefined ? DEFAULT_MODEL_SECTION.fallback : undefined);
   return {
     ttftMs: over.ttftMs ?? (section?.ttft !== undefined ? parseDuration(section.ttft) : 0),
@@ -77,7 +80,14 @@ function groupsOf(rule: ModelRuleInput, text: string): Record<string, string> {
 
 export function chooseReply(conv: Conversation, script: ModelScript): Reply {
   const i = script.rules.findIndex((r) => matchValue(r.when.user, conv.userText).passed);
-  if (i < 0) return { text: script.fallback ?? NO_RULE_TEXT, calls: [], ttftMs: script.ttftMs, tokensPerSecond: script.tokensPerSecond, checks: [] };
+  if (i < 0)
+    return {
+      text: script.fallback ?? NO_RULE_TEXT,
+      calls: [],
+      ttftMs: script.ttftMs,
+      tokensPerSecond: script.tokensPerSecond,
+      checks: [],
+    };
   const rule = script.rules[i]!;
   const label = rule.name ?? `rule ${i + 1}`;
   const fill = filler(groupsOf(rule, conv.userText));
@@ -97,8 +107,19 @@ export function chooseReply(conv: Conversation, script: ModelScript): Reply {
       const expected = fillDeep(rule.requireToolResult, fill) as typeof rule.requireToolResult;
       const results = conv.results.filter((r) => r.name === tool);
       const last = results.at(-1);
-      const judged = last ? matchValue(expected, last.content) : { passed: false, reason: `the backend returned no ${tool} result (results: ${describe(conv.results.map((r) => r.name ?? r.id))})` };
-      checks.push({ name: `${label}: the ${tool} result the backend returned to the model`, expected, actual: last?.content, passed: judged.passed, ...(judged.reason ? { reason: judged.reason } : {}) });
+      const judged = last
+        ? matchValue(expected, last.content)
+        : {
+            passed: false,
+            reason: `the backend returned no ${tool} result (results: ${describe(conv.results.map((r) => r.name ?? r.id))})`,
+          };
+      checks.push({
+        name: `${label}: the ${tool} result the backend returned to the model`,
+        expected,
+        actual: last?.content,
+        passed: judged.passed,
+        ...(judged.reason ? { reason: judged.reason } : {}),
+      });
     }
     return { ...base, text: fill(rule.then?.text ?? 'Done.'), calls: [], checks };
   }
@@ -109,7 +130,13 @@ export function chooseReply(conv: Conversation, script: ModelScript): Reply {
       ...base,
       text: `I cannot call ${missing.join(', ')}: this backend offers no such tool (it offers: ${offered}).`,
       calls: [],
-      checks: missing.map((t) => ({ name: `${label}: the backend declares the tool ${t}`, expected: t, actual: conv.declaredTools, passed: false, reason: `the backend declared ${offered}` })),
+      checks: missing.map((t) => ({
+        name: `${label}: the backend declares the tool ${t}`,
+        expected: t,
+        actual: conv.declaredTools,
+        passed: false,
+        reason: `the backend declared ${offered}`,
+      })),
     };
   }
   const calls = wanted.map((c) => ({ name: c.tool, input: fillDeep(c.input ?? {}, fill) as Record<string, unknown> }));

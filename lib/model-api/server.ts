@@ -38,9 +38,21 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 type Api = 'anthropic' | 'openai';
 const ROUTES: Record<string, Api> = { '/v1/messages': 'anthropic', '/v1/chat/completions': 'openai' };
 
-function errorFor(api: Api | undefined, status: number, message: string, param: string | null = null): { status: number; body: unknown } {
+function errorFor(
+  api: Api | undefined,
+  status: number,
+  message: string,
+  param: string | null = null,
+): { status: number; body: unknown } {
   if (api === 'openai') return openaiError(status, message, param, status === 404 ? 'unknown_url' : null);
-  const type = status === 404 ? 'not_found_error' : status === 403 ? 'permission_error' : status === 413 ? 'request_too_large' : 'invalid_request_error';
+  const type =
+    status === 404
+      ? 'not_found_error'
+      : status === 403
+        ? 'permission_error'
+        : status === 413
+          ? 'request_too_large'
+          : 'invalid_request_error';
   return anthropicError(status, type, message);
 }
 
@@ -77,14 +89,18 @@ function hostName(header: string | undefined): string | undefined {
 
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !opts.allowRemote) throw new Error(`--host ${host} is not a loopback address; the model stand-in listens on loopback only (127.0.0.1, ::1, localhost) unless --allow-remote`);
+  if (!isLoopback(host) && !opts.allowRemote)
+    throw new Error(
+      `--host ${host} is not a loopback address; the model stand-in listens on loopback only (127.0.0.1, ::1, localhost) unless --allow-remote`,
+    );
   const log = new ModelLog(opts.logFile);
   const closing = new AbortController();
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const startedAt = performance.now();
     const path = (req.url ?? '/').split('?')[0]!;
-    const api = ROUTES[path] ?? (path.startsWith('/v1/chat') ? 'openai' : path.startsWith('/v1/') ? 'anthropic' : undefined);
+    const api =
+      ROUTES[path] ?? (path.startsWith('/v1/chat') ? 'openai' : path.startsWith('/v1/') ? 'anthropic' : undefined);
     const refuse = (status: number, message: string, param: string | null = null) => {
       const e = errorFor(api, status, message, param);
       log.refused(api ?? 'unknown', path, status, message);
@@ -92,7 +108,8 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     };
     if (!opts.allowRemote) {
       const name = hostName(req.headers.host);
-      if (name !== undefined && !isLoopback(name)) return refuse(403, `Host ${name} is not served: the model stand-in answers loopback names only`);
+      if (name !== undefined && !isLoopback(name))
+        return refuse(403, `Host ${name} is not served: the model stand-in answers loopback names only`);
       const origin = req.headers.origin;
       if (origin !== undefined) {
         let ok = false;
@@ -104,7 +121,11 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
         if (!ok) return refuse(403, `requests from the web page ${origin} are refused`);
       }
     }
-    if (!ROUTES[path]) return refuse(404, `no such endpoint: ${req.method} ${path} (the stand-in serves POST /v1/messages and POST /v1/chat/completions)`);
+    if (!ROUTES[path])
+      return refuse(
+        404,
+        `no such endpoint: ${req.method} ${path} (the stand-in serves POST /v1/messages and POST /v1/chat/completions)`,
+      );
     if (req.method !== 'POST') return refuse(405, `${req.method} ${path}: only POST is served`);
     const body = await readBody(req);
     if (!body.ok) return body.tooLarge ? refuse(413, `the request body is over ${MAX_BODY_BYTES} bytes`) : undefined;
@@ -129,13 +150,18 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     const inputTokens = requestTokens(json);
     const out = { res, pacer: new Pacer(reply.ttftMs, reply.tokensPerSecond, signal), startedAt, inputTokens };
     const includeUsage = isObject(json) && isObject(json.stream_options) && json.stream_options.include_usage === true;
-    const timing = api === 'openai' ? await writeOpenAI(conv, reply, out, includeUsage) : await writeAnthropic(conv, reply, out);
+    const timing =
+      api === 'openai' ? await writeOpenAI(conv, reply, out, includeUsage) : await writeAnthropic(conv, reply, out);
     log.answered(path, conv, reply, timing, keyKind(req.headers), inputTokens);
   }
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { type: 'error', error: { type: 'api_error', message: `wsgate model: ${(e as Error).message}` } });
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          type: 'error',
+          error: { type: 'api_error', message: `wsgate model: ${(e as Error).message}` },
+        });
       else res.destroy();
     });
   });

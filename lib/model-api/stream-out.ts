@@ -31,11 +31,21 @@ export class PieceClock {
     if (this.firstTokenMs === undefined) this.firstTokenMs = Math.round(performance.now() - this.startedAt);
   }
   timing(completed: boolean): ReplyTiming {
-    return { ...(this.firstTokenMs !== undefined ? { firstTokenMs: this.firstTokenMs } : {}), totalMs: Math.round(performance.now() - this.startedAt), pieces: this.pieces, completed };
+    return {
+      ...(this.firstTokenMs !== undefined ? { firstTokenMs: this.firstTokenMs } : {}),
+      totalMs: Math.round(performance.now() - this.startedAt),
+      pieces: this.pieces,
+      completed,
+    };
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);

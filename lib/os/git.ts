@@ -44,7 +44,11 @@ type DriverConfig = Map<string, string>;
 
 /** Driver settings by scope: `local`/`worktree` come from the repository, the rest from the user. */
 async function driverConfig(cwd: string): Promise<{ repo: DriverConfig; user: DriverConfig }> {
-  const r = await runProcess('git', ['--no-pager', 'config', '--show-scope', '--includes', '-z', '--get-regexp', '^(filter|diff|merge)\\.'], { cwd, env: gitEnv(), timeoutMs: GIT_TIMEOUT });
+  const r = await runProcess(
+    'git',
+    ['--no-pager', 'config', '--show-scope', '--includes', '-z', '--get-regexp', '^(filter|diff|merge)\\.'],
+    { cwd, env: gitEnv(), timeoutMs: GIT_TIMEOUT },
+  );
   const repo: DriverConfig = new Map();
   const user: DriverConfig = new Map();
   // -z: "scope\0key\nvalue\0" per entry.
@@ -67,19 +71,36 @@ async function driverOverrides(cwd: string): Promise<string[] | { refused: strin
   const keys = [...repo.keys()];
   // `-c name=value` splits at the first `=`: a driver named with one could not be overridden.
   const odd = keys.find((k) => k.includes('='));
-  if (odd) return { refused: `the repository's git config defines a driver git cannot be told to skip (${JSON.stringify(odd)}); not running git there` };
+  if (odd)
+    return {
+      refused: `the repository's git config defines a driver git cannot be told to skip (${JSON.stringify(odd)}); not running git there`,
+    };
   // The user's own definition of the same driver (e.g. git-lfs in ~/.gitconfig) still applies.
   return keys.flatMap((key) => ['-c', `${key}=${user.get(key) ?? ''}`]);
 }
 
 /** Commands that read work-tree files and so could run a filter or diff driver on them. */
-const READS_WORKTREE = new Set(['status', 'diff', 'add', 'stash', 'checkout', 'restore', 'reset', 'commit', 'ls-files']);
+const READS_WORKTREE = new Set([
+  'status',
+  'diff',
+  'add',
+  'stash',
+  'checkout',
+  'restore',
+  'reset',
+  'commit',
+  'ls-files',
+]);
 
 export async function git(cwd: string, args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
   const drivers = READS_WORKTREE.has(args[0] ?? '') ? await driverOverrides(cwd) : [];
   if (!Array.isArray(drivers)) return { ok: false, out: '', err: drivers.refused };
   const config = SAFE_CONFIG.flatMap((c) => ['-c', c]);
-  const r = await runProcess('git', ['--no-pager', ...config, ...drivers, ...args], { cwd, env: gitEnv(), timeoutMs: GIT_TIMEOUT });
+  const r = await runProcess('git', ['--no-pager', ...config, ...drivers, ...args], {
+    cwd,
+    env: gitEnv(),
+    timeoutMs: GIT_TIMEOUT,
+  });
   return { ok: r.exitCode === 0, out: r.stdout, err: r.stderr || r.spawnError || '' };
 }
 

@@ -16,7 +16,15 @@ export interface HttpAnswer {
 /** `unreachable`: nothing answers at that address at all (refused, unknown host, no response in time). */
 export type HttpOutcome = { ok: true; answer: HttpAnswer } | { ok: false; error: string; unreachable?: boolean };
 
-export function httpRequest(method: string, url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, insecure = false, signal?: AbortSignal): Promise<HttpOutcome> {
+export function httpRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+  insecure = false,
+  signal?: AbortSignal,
+): Promise<HttpOutcome> {
   return new Promise((resolve) => {
     let u: URL;
     try {
@@ -31,7 +39,8 @@ export function httpRequest(method: string, url: string, headers: Record<string,
     }
     // The embedded server's token, for a request to its origin that brings no Authorization of its own.
     const token = serverTokenFor(url);
-    if (token !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers = { ...headers, authorization: `Bearer ${token}` };
+    if (token !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
+      headers = { ...headers, authorization: `Bearer ${token}` };
     const started = performance.now();
     const lib = u.protocol === 'https:' ? https : http;
     const onResponse = (res: http.IncomingMessage) => {
@@ -43,7 +52,15 @@ export function httpRequest(method: string, url: string, headers: Record<string,
       });
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ ok: true, answer: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: Math.round(performance.now() - started) } });
+        resolve({
+          ok: true,
+          answer: {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: Math.round(performance.now() - started),
+          },
+        });
       });
       res.on('error', (e) => {
         clearTimeout(timer);
@@ -52,7 +69,16 @@ export function httpRequest(method: string, url: string, headers: Record<string,
     };
     let req: http.ClientRequest;
     try {
-      req = lib.request(u, { method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, ...(insecure ? { rejectUnauthorized: false } : {}) }, onResponse);
+      req = lib.request(
+        u,
+        {
+          method,
+          agent: false,
+          headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+          ...(insecure ? { rejectUnauthorized: false } : {}),
+        },
+        onResponse,
+      );
     } catch (e) {
       // A header value with a line break (e.g. from a capture) is refused by node before sending.
       resolve({ ok: false, error: `${(e as NodeJS.ErrnoException).code ?? 'ERROR'}: ${(e as Error).message}` });
@@ -62,14 +88,22 @@ export function httpRequest(method: string, url: string, headers: Record<string,
       req.destroy();
       resolve({ ok: false, error: `no answer within ${timeoutMs} ms`, unreachable: true });
     }, timeoutMs);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      req.destroy();
-      resolve({ ok: false, error: 'interrupted' });
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ ok: false, error: 'interrupted' });
+      },
+      { once: true },
+    );
     req.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ ok: false, error: `${e.code ?? e.name}: ${e.message}`, ...(e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? { unreachable: true } : {}) });
+      resolve({
+        ok: false,
+        error: `${e.code ?? e.name}: ${e.message}`,
+        ...(e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? { unreachable: true } : {}),
+      });
     });
     if (body !== undefined) req.write(body);
     req.end();

@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
  * where there is no /proc (macOS, the BSDs). WSGATE_PROCESS_TABLE=ps forces the portable path, so CI on
  * Linux exercises it too.
  */
-export const PROCESS_TABLE: 'proc' | 'ps' = process.env.WSGATE_PROCESS_TABLE === 'ps' || !existsSync('/proc/self/stat') ? 'ps' : 'proc';
+export const PROCESS_TABLE: 'proc' | 'ps' =
+  process.env.WSGATE_PROCESS_TABLE === 'ps' || !existsSync('/proc/self/stat') ? 'ps' : 'proc';
 
 interface PsRow {
   pid: number;
@@ -23,7 +24,11 @@ function psTable(pids?: number[]): PsRow[] {
   let out: string;
   try {
     const select = pids ? ['-p', pids.join(',')] : ['-A'];
-    out = execFileSync('ps', [...select, '-o', 'pid=,ppid=,stat=,rss='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+    out = execFileSync('ps', [...select, '-o', 'pid=,ppid=,stat=,rss='], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
   } catch (e) {
     // ps exits 1 when none of the pids asked for exists: that is an answer, not a failure.
     out = String((e as { stdout?: string }).stdout ?? '');
@@ -243,7 +248,11 @@ export function killAllNow(): void {
   }
 }
 
-export function spawnChild(command: string, args: readonly string[], opts: SpawnOptions & { stdio?: StdioOptions } = {}): ChildProcess {
+export function spawnChild(
+  command: string,
+  args: readonly string[],
+  opts: SpawnOptions & { stdio?: StdioOptions } = {},
+): ChildProcess {
   const child = spawn(command, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
@@ -295,7 +304,11 @@ function capped(max: number): CappedChunks {
 }
 
 /** Run a program to completion (or its deadline) and return what happened as data. */
-export async function runProcess(command: string, args: readonly string[], opts: SpawnOptions = {}): Promise<ProcessResult> {
+export async function runProcess(
+  command: string,
+  args: readonly string[],
+  opts: SpawnOptions = {},
+): Promise<ProcessResult> {
   const started = performance.now();
   const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
   const label = [command, ...args].join(' ');
@@ -311,14 +324,27 @@ export async function runProcess(command: string, args: readonly string[], opts:
   }) as unknown as typeof spawn;
   let timedOut = false;
   const stop = () => (child ? void stopTree(child, 500) : undefined);
-  const timer = opts.timeoutMs !== undefined ? setTimeout(() => {
+  const timer =
+    opts.timeoutMs !== undefined
+      ? setTimeout(() => {
           timedOut = true;
           stop();
-        }, opts.timeoutMs) : undefined;
+        }, opts.timeoutMs)
+      : undefined;
   opts.signal?.addEventListener('abort', stop);
   // The program and its arguments are quoted by zx for the shell it runs them with: no word of them is
   // ever read as shell syntax.
-  const p = $({ cwd: opts.cwd ?? process.cwd(), env: opts.env ?? process.env, input: opts.input ?? '', nothrow: true, quiet: true, verbose: false, spawn: trackedSpawn, store, preferLocal: false })`${command} ${args}`;
+  const p = $({
+    cwd: opts.cwd ?? process.cwd(),
+    env: opts.env ?? process.env,
+    input: opts.input ?? '',
+    nothrow: true,
+    quiet: true,
+    verbose: false,
+    spawn: trackedSpawn,
+    store,
+    preferLocal: false,
+  })`${command} ${args}`;
   if (opts.signal?.aborted) stop();
   const out = await p;
   if (timer) clearTimeout(timer);
@@ -328,8 +354,14 @@ export async function runProcess(command: string, args: readonly string[], opts:
   // The shell answers 127 for a program it cannot find and 126 for one it cannot run: that is the
   // program not starting, as spawn's ENOENT/EACCES were.
   const said = store.stderr.text();
-  if (!spawnError && out.exitCode === 127 && (said.includes(`${command}: command not found`) || said.includes(`${command}: No such file or directory`))) spawnError = `ENOENT: ${command} is not a program on PATH`;
-  if (!spawnError && out.exitCode === 126 && said.includes(`${command}: Permission denied`)) spawnError = `EACCES: ${command} cannot be run (permission denied)`;
+  if (
+    !spawnError &&
+    out.exitCode === 127 &&
+    (said.includes(`${command}: command not found`) || said.includes(`${command}: No such file or directory`))
+  )
+    spawnError = `ENOENT: ${command} is not a program on PATH`;
+  if (!spawnError && out.exitCode === 126 && said.includes(`${command}: Permission denied`))
+    spawnError = `EACCES: ${command} cannot be run (permission denied)`;
   return {
     command: label,
     exitCode: out.exitCode,
@@ -343,9 +375,13 @@ export async function runProcess(command: string, args: readonly string[], opts:
 }
 
 /** Why a command failed, in words: "127 (command not found)" and its last lines of stderr (zx's wording). */
-export async function explainExit(r: Pick<ProcessResult, 'exitCode' | 'signal' | 'stderr' | 'command'>): Promise<string> {
+export async function explainExit(
+  r: Pick<ProcessResult, 'exitCode' | 'signal' | 'stderr' | 'command'>,
+): Promise<string> {
   const { Fail } = await zx();
-  return Fail.formatExitMessage(r.exitCode, r.signal, r.stderr.split('\n').slice(-6).join('\n'), r.command).replace(/\n\s*at .*$/m, '').trim();
+  return Fail.formatExitMessage(r.exitCode, r.signal, r.stderr.split('\n').slice(-6).join('\n'), r.command)
+    .replace(/\n\s*at .*$/m, '')
+    .trim();
 }
 
 /** Run through `sh -c`, for user-written command lines. */

@@ -29,7 +29,13 @@ async function tryOnce(p: ReadyProbe): Promise<boolean> {
 }
 
 /** Resolves with how it ended: ready, the process exited, or the deadline passed. */
-export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: () => string, timeoutMs: number, signal?: AbortSignal): Promise<'ready' | 'exited' | 'timeout'> {
+export async function waitReady(
+  child: ChildProcess,
+  probe: ReadyProbe,
+  output: () => string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<'ready' | 'exited' | 'timeout'> {
   if (!signal) return waitReadyUntil(child, probe, output, timeoutMs);
   // An interrupted run stops waiting at once (the runner then stops the process).
   let onAbort!: () => void;
@@ -45,7 +51,12 @@ export async function waitReady(child: ChildProcess, probe: ReadyProbe, output: 
   }
 }
 
-async function waitReadyUntil(child: ChildProcess, probe: ReadyProbe, output: () => string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+async function waitReadyUntil(
+  child: ChildProcess,
+  probe: ReadyProbe,
+  output: () => string,
+  timeoutMs: number,
+): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = performance.now() + timeoutMs;
   // 'close' (not 'exit'): it comes after the output pipes are drained, so a program that prints an
   // error and exits at once is reported with that error.

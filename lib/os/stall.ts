@@ -33,13 +33,13 @@ export function stallMeter(pids: readonly (number | undefined)[]): { stop(): Sta
   const start = watched.map(runQueueNs);
   if (start.every((x) => x !== undefined) && start.length) {
     const read = (): StallReading => {
-        let ns = 0;
-        watched.forEach((pid, i) => {
-          const end = runQueueNs(pid);
-          // A process that exited meanwhile (wscat after a close) counts what was read before.
-          if (end !== undefined) ns += Math.max(0, end - start[i]!);
-        });
-        return { waitedMs: Math.round(ns / 1e6), source: 'schedstat' };
+      let ns = 0;
+      watched.forEach((pid, i) => {
+        const end = runQueueNs(pid);
+        // A process that exited meanwhile (wscat after a close) counts what was read before.
+        if (end !== undefined) ns += Math.max(0, end - start[i]!);
+      });
+      return { waitedMs: Math.round(ns / 1e6), source: 'schedstat' };
     };
     return { read, stop: read };
   }

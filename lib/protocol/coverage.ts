@@ -102,7 +102,10 @@ function counterFor(list: Protocol['coverageLists'][number]): Counter {
     // A row of the kinds one field gives (methods) also shows the kinds that field gave but the file does not describe.
     open: field !== undefined,
     bothWays: list.from === undefined,
-    nameOf: (json, kind, from) => ((list.from === undefined || list.from === from) && (field === undefined || getPath(json, field) === kind) ? kind : undefined),
+    nameOf: (json, kind, from) =>
+      (list.from === undefined || list.from === from) && (field === undefined || getPath(json, field) === kind)
+        ? kind
+        : undefined,
   };
 }
 
@@ -152,13 +155,23 @@ export class Coverage {
   report(): CoverageReport {
     const messages = [
       ...[...this.outgoing].map(([type, count]) => ({ direction: 'client→server' as const, type, count })),
-      ...[...this.incoming].map(([type, count]) => ({ direction: 'server→client' as const, type, count, ...(this.protocol.optionalTypes.has(type) ? { optional: true } : {}) })),
+      ...[...this.incoming].map(([type, count]) => ({
+        direction: 'server→client' as const,
+        type,
+        count,
+        ...(this.protocol.optionalTypes.has(type) ? { optional: true } : {}),
+      })),
     ];
     const lists = this.counters
       .filter((c) => c.counts.size > 0 || this.unlisted.has(c))
       .map((c): CoverageRow => {
         const u = this.unlisted.get(c);
-        return { key: c.key, label: c.label, items: [...c.counts].map(([name, count]) => ({ name, count })), ...(u ? { unlisted: [...u].map(([name, count]) => ({ name, count })) } : {}) };
+        return {
+          key: c.key,
+          label: c.label,
+          items: [...c.counts].map(([name, count]) => ({ name, count })),
+          ...(u ? { unlisted: [...u].map(([name, count]) => ({ name, count })) } : {}),
+        };
       });
     return withPercent({ protocolFile: this.protocol.file, messages, messagesRow: this.protocol.messagesRow, lists });
   }
@@ -166,12 +179,16 @@ export class Coverage {
 
 const covered = (xs: { count: number }[]) => xs.filter((x) => x.count > 0).length;
 /** A message a server may leave out counts only when it was seen: an unseen one is no gap. */
-const required = <T extends { count: number; optional?: boolean }>(xs: T[]) => xs.filter((x) => !x.optional || x.count > 0);
+const required = <T extends { count: number; optional?: boolean }>(xs: T[]) =>
+  xs.filter((x) => !x.optional || x.count > 0);
 
 /** The rows a report shows, in order: [key, label, items]. */
 function rowsOf(r: Omit<CoverageReport, 'percent'>): [string, string, { count: number }[]][] {
   const lists = r.lists.filter((l) => l.items.length > 0);
-  return [...(r.messagesRow ? [['messages', 'messages', r.messages] as [string, string, { count: number }[]]] : []), ...lists.map((l): [string, string, { count: number }[]] => [l.key, l.label, l.items])];
+  return [
+    ...(r.messagesRow ? [['messages', 'messages', r.messages] as [string, string, { count: number }[]]] : []),
+    ...lists.map((l): [string, string, { count: number }[]] => [l.key, l.label, l.items]),
+  ];
 }
 
 function withPercent(r: Omit<CoverageReport, 'percent'>): CoverageReport {
@@ -192,31 +209,65 @@ function withPercent(r: Omit<CoverageReport, 'percent'>): CoverageReport {
 export function mergeCoverage(reports: CoverageReport[]): CoverageReport | undefined {
   const first = reports[0];
   if (!first || reports.some((r) => r.protocolFile !== first.protocolFile)) return undefined;
-  const sum = <T extends { count: number }>(items: T[], pick: (r: CoverageReport) => T[] | undefined, key: (x: T) => string): T[] =>
-    items.map((item) => ({ ...item, count: reports.reduce((n, r) => n + (pick(r)?.find((x) => key(x) === key(item))?.count ?? 0), 0) }));
+  const sum = <T extends { count: number }>(
+    items: T[],
+    pick: (r: CoverageReport) => T[] | undefined,
+    key: (x: T) => string,
+  ): T[] =>
+    items.map((item) => ({
+      ...item,
+      count: reports.reduce((n, r) => n + (pick(r)?.find((x) => key(x) === key(item))?.count ?? 0), 0),
+    }));
   return withPercent({
     protocolFile: first.protocolFile,
-    messages: sum(first.messages, (r) => r.messages, (m) => `${m.direction} ${m.type}`),
+    messages: sum(
+      first.messages,
+      (r) => r.messages,
+      (m) => `${m.direction} ${m.type}`,
+    ),
     messagesRow: first.messagesRow,
     lists: first.lists.map((l) => {
       const unlisted = new Map<string, number>();
-      for (const r of reports) for (const u of r.lists.find((x) => x.key === l.key)?.unlisted ?? []) unlisted.set(u.name, (unlisted.get(u.name) ?? 0) + u.count);
-      return { ...l, items: sum(l.items, (r) => r.lists.find((x) => x.key === l.key)?.items, (i) => i.name), ...(unlisted.size ? { unlisted: [...unlisted].map(([name, count]) => ({ name, count })) } : {}) };
+      for (const r of reports)
+        for (const u of r.lists.find((x) => x.key === l.key)?.unlisted ?? [])
+          unlisted.set(u.name, (unlisted.get(u.name) ?? 0) + u.count);
+      return {
+        ...l,
+        items: sum(
+          l.items,
+          (r) => r.lists.find((x) => x.key === l.key)?.items,
+          (i) => i.name,
+        ),
+        ...(unlisted.size ? { unlisted: [...unlisted].map(([name, count]) => ({ name, count })) } : {}),
+      };
     }),
   });
 }
 
 /** A small console table: one row per list, the overall figure, and what was never seen. */
 export function formatCoverage(report: CoverageReport): string {
-  const rows = rowsOf(report).map(([key, label, items]): [string, number, number, number] => [label, covered(required(items)), required(items).length, report.percent[key] ?? 100]);
-  rows.push(['overall', rows.reduce((a, r) => a + r[1], 0), rows.reduce((a, r) => a + r[2], 0), report.percent.overall ?? 100]);
+  const rows = rowsOf(report).map(([key, label, items]): [string, number, number, number] => [
+    label,
+    covered(required(items)),
+    required(items).length,
+    report.percent[key] ?? 100,
+  ]);
+  rows.push([
+    'overall',
+    rows.reduce((a, r) => a + r[1], 0),
+    rows.reduce((a, r) => a + r[2], 0),
+    report.percent.overall ?? 100,
+  ]);
   const file = path.relative(process.cwd(), report.protocolFile) || report.protocolFile;
   const lines = [`protocol coverage (${file})`, `  ${'kind'.padEnd(16)}${'covered'.padStart(9)}${'%'.padStart(8)}`];
-  for (const [label, c, t, p] of rows) lines.push(`  ${label.padEnd(16)}${`${c}/${t}`.padStart(9)}${p.toFixed(1).padStart(8)}`);
+  for (const [label, c, t, p] of rows)
+    lines.push(`  ${label.padEnd(16)}${`${c}/${t}`.padStart(9)}${p.toFixed(1).padStart(8)}`);
   const missing: string[] = [];
   if (report.messagesRow) {
     for (const dir of ['client→server', 'server→client'] as const) {
-      const m = report.messages.filter((x) => x.direction === dir && x.count === 0).map((x) => (x.optional ? `${x.type} (optional)` : x.type));
+      const m = report.messages
+        .filter((x) => x.direction === dir && x.count === 0)
+        .map((x) => (x.optional ? `${x.type} (optional)` : x.type));
       if (m.length) missing.push(`${dir}: ${m.join(', ')}`);
     }
   }
@@ -225,7 +276,15 @@ export function formatCoverage(report: CoverageReport): string {
     if (m.length) missing.push(`${l.label}: ${m.join(', ')}`);
   }
   if (missing.length) lines.push('  never seen:', ...missing.map((x) => `    ${x}`));
-  const unlisted = report.lists.filter((l) => l.unlisted?.length).map((l) => `${l.label}: ${l.unlisted!.map((u) => u.name).sort().join(', ')}`);
+  const unlisted = report.lists
+    .filter((l) => l.unlisted?.length)
+    .map(
+      (l) =>
+        `${l.label}: ${l
+          .unlisted!.map((u) => u.name)
+          .sort()
+          .join(', ')}`,
+    );
   if (unlisted.length) lines.push('  seen, not described in the protocol file:', ...unlisted.map((x) => `    ${x}`));
   return lines.join('\n');
 }

@@ -62,12 +62,22 @@ export interface ParsedProtocol {
 /** A coverage row with its items known: a `kinds: {field}` row lists the kinds the file gives that field. */
 export type ResolvedCoverageList =
   | { key: string; label: string; names: string[]; seenIn: CoverageSource[] }
-  | { key: string; label: string; kinds: string[]; from?: 'server' | 'client'; /** Set when the row is every kind this field gives. */ field?: string };
+  | {
+      key: string;
+      label: string;
+      kinds: string[];
+      from?: 'server' | 'client' /** Set when the row is every kind this field gives. */;
+      field?: string;
+    };
 
 export type ParseResult = { ok: true; parsed: ParsedProtocol } | { ok: false; errors: HarnessError[] };
 
 class Positions {
-  constructor(private readonly doc: Document, private readonly lc: LineCounter, private readonly file: string) {}
+  constructor(
+    private readonly doc: Document,
+    private readonly lc: LineCounter,
+    private readonly file: string,
+  ) {}
 
   /** The node at a path, or its nearest existing ancestor. */
   loc(p: Segment[]): Loc {
@@ -99,7 +109,14 @@ function specValidator(version: string): ValidateFunction {
     const require = createRequire(import.meta.url);
     const schema = require(`@asyncapi/specs/schemas/${version}.json`) as object;
     // Formats (uri, email) in the spec's own fields are not checked: they cost compile time, not safety.
-    const ajv = new Ajv({ allErrors: true, strict: false, meta: false, validateSchema: false, validateFormats: false, logger: false });
+    const ajv = new Ajv({
+      allErrors: true,
+      strict: false,
+      meta: false,
+      validateSchema: false,
+      validateFormats: false,
+      logger: false,
+    });
     v = ajv.compile(schema);
     specValidators.set(version, v);
   }
@@ -125,9 +142,16 @@ function specErrors(errors: ErrorObject[], pos: Positions): HarnessError[] {
     const segs = pointerSegments(p);
     const where = segs.length ? segs.join('.') : 'the document';
     let msg = e.message ?? 'is invalid';
-    if (e.keyword === 'additionalProperties') msg = `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    if (e.keyword === 'enum') msg += ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')})`;
-    return { code: 'SCHEMA', title: `not a valid AsyncAPI document: ${where}: ${msg}`, loc: pos.loc(segs), hint: 'see https://www.asyncapi.com/docs/reference/specification/v3.0.0' } satisfies HarnessError;
+    if (e.keyword === 'additionalProperties')
+      msg = `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+    if (e.keyword === 'enum')
+      msg += ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')})`;
+    return {
+      code: 'SCHEMA',
+      title: `not a valid AsyncAPI document: ${where}: ${msg}`,
+      loc: pos.loc(segs),
+      hint: 'see https://www.asyncapi.com/docs/reference/specification/v3.0.0',
+    } satisfies HarnessError;
   });
 }
 
@@ -136,17 +160,45 @@ function readText(file: string): { text: string } | { error: HarnessError } {
   let size: number;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) return { error: { code: 'GATES_FILE', title: `protocol file ${file} is a directory`, hint: 'point protocol: at the AsyncAPI YAML file itself', loc: where } };
+    if (st.isDirectory())
+      return {
+        error: {
+          code: 'GATES_FILE',
+          title: `protocol file ${file} is a directory`,
+          hint: 'point protocol: at the AsyncAPI YAML file itself',
+          loc: where,
+        },
+      };
     size = st.size;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { error: { code: 'GATES_FILE', title: code === 'ENOENT' ? `protocol file not found: ${file}` : `cannot read protocol file ${file} (${code})`, hint: 'protocol: is relative to the gates file', loc: where } };
+    return {
+      error: {
+        code: 'GATES_FILE',
+        title: code === 'ENOENT' ? `protocol file not found: ${file}` : `cannot read protocol file ${file} (${code})`,
+        hint: 'protocol: is relative to the gates file',
+        loc: where,
+      },
+    };
   }
-  if (size > MAX_PROTOCOL_BYTES) return { error: { code: 'GATES_FILE', title: `protocol file ${file} is larger than ${MAX_PROTOCOL_BYTES / 1048576} MB`, loc: where } };
+  if (size > MAX_PROTOCOL_BYTES)
+    return {
+      error: {
+        code: 'GATES_FILE',
+        title: `protocol file ${file} is larger than ${MAX_PROTOCOL_BYTES / 1048576} MB`,
+        loc: where,
+      },
+    };
   try {
     return { text: readFileSync(file, 'utf8') };
   } catch (e) {
-    return { error: { code: 'GATES_FILE', title: `cannot read protocol file ${file} (${(e as NodeJS.ErrnoException).code})`, loc: where } };
+    return {
+      error: {
+        code: 'GATES_FILE',
+        title: `cannot read protocol file ${file} (${(e as NodeJS.ErrnoException).code})`,
+        loc: where,
+      },
+    };
   }
 }
 
@@ -171,7 +223,11 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
       ok: false,
       errors: doc.errors.slice(0, 5).map((e) => {
         const lp = lc.linePos(e.pos[0]);
-        return { code: 'YAML_SYNTAX', title: `protocol file: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, loc: { file: display, line: lp.line, col: lp.col } };
+        return {
+          code: 'YAML_SYNTAX',
+          title: `protocol file: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+          loc: { file: display, line: lp.line, col: lp.col },
+        };
       }),
     };
   }
@@ -179,14 +235,34 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    return { ok: false, errors: [{ code: 'YAML_SYNTAX', title: `protocol file: ${(e as Error).message}`, loc: pos.loc([]) }] };
+    return {
+      ok: false,
+      errors: [{ code: 'YAML_SYNTAX', title: `protocol file: ${(e as Error).message}`, loc: pos.loc([]) }],
+    };
   }
-  if (!isObject(data)) return { ok: false, errors: [{ code: 'SCHEMA', title: 'a protocol file is an AsyncAPI 3 document (a map starting with `asyncapi: 3.0.0`)', loc: pos.loc([]) }] };
+  if (!isObject(data))
+    return {
+      ok: false,
+      errors: [
+        {
+          code: 'SCHEMA',
+          title: 'a protocol file is an AsyncAPI 3 document (a map starting with `asyncapi: 3.0.0`)',
+          loc: pos.loc([]),
+        },
+      ],
+    };
   const version = data.asyncapi;
   if (typeof version !== 'string' || !(SUPPORTED_ASYNCAPI as readonly string[]).includes(version)) {
     return {
       ok: false,
-      errors: [{ code: 'SCHEMA', title: `protocol file: asyncapi: ${JSON.stringify(version ?? null)} is not supported; wsgate reads AsyncAPI ${SUPPORTED_ASYNCAPI.join(' and ')}`, loc: pos.loc(version === undefined ? [] : ['asyncapi']), hint: 'start the file with `asyncapi: 3.0.0` (see protocol/agent-backend.asyncapi.yaml shipped with wsgate)' }],
+      errors: [
+        {
+          code: 'SCHEMA',
+          title: `protocol file: asyncapi: ${JSON.stringify(version ?? null)} is not supported; wsgate reads AsyncAPI ${SUPPORTED_ASYNCAPI.join(' and ')}`,
+          loc: pos.loc(version === undefined ? [] : ['asyncapi']),
+          hint: 'start the file with `asyncapi: 3.0.0` (see protocol/agent-backend.asyncapi.yaml shipped with wsgate)',
+        },
+      ],
     };
   }
   if (opts.checkDocument !== false) {
@@ -219,7 +295,11 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
     else {
       const ch = follow(data, o.channel, [...op.at, 'channel']);
       if ('error' in ch) {
-        errors.push({ code: 'SCHEMA', title: `operation ${opId}: channel: ${ch.error}`, loc: pos.loc([...op.at, 'channel']) });
+        errors.push({
+          code: 'SCHEMA',
+          title: `operation ${opId}: channel: ${ch.error}`,
+          loc: pos.loc([...op.at, 'channel']),
+        });
         continue;
       }
       const msgs = isObject(ch.value) && isObject(ch.value.messages) ? ch.value.messages : {};
@@ -234,15 +314,28 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
       const msg = m.value;
       const name = String(m.at[m.at.length - 1]);
       if (!isObject(msg) || msg.payload === undefined) {
-        errors.push({ code: 'SCHEMA', title: `message ${name} has no payload schema`, loc: pos.loc(m.at), hint: 'give it a payload: a JSON Schema of the message' });
+        errors.push({
+          code: 'SCHEMA',
+          title: `message ${name} has no payload schema`,
+          loc: pos.loc(m.at),
+          hint: 'give it a payload: a JSON Schema of the message',
+        });
         continue;
       }
       if (msg['x-wsgate-optional'] !== undefined && typeof msg['x-wsgate-optional'] !== 'boolean') {
-        errors.push({ code: 'SCHEMA', title: `message ${name}: x-wsgate-optional must be true or false`, loc: pos.loc([...m.at, 'x-wsgate-optional']) });
+        errors.push({
+          code: 'SCHEMA',
+          title: `message ${name}: x-wsgate-optional must be true or false`,
+          loc: pos.loc([...m.at, 'x-wsgate-optional']),
+        });
         continue;
       }
       if (msg['x-wsgate-any-kind'] !== undefined && typeof msg['x-wsgate-any-kind'] !== 'boolean') {
-        errors.push({ code: 'SCHEMA', title: `message ${name}: x-wsgate-any-kind must be true or false`, loc: pos.loc([...m.at, 'x-wsgate-any-kind']) });
+        errors.push({
+          code: 'SCHEMA',
+          title: `message ${name}: x-wsgate-any-kind must be true or false`,
+          loc: pos.loc([...m.at, 'x-wsgate-any-kind']),
+        });
         continue;
       }
       let payloadAt: Segment[] = [...m.at, 'payload'];
@@ -250,8 +343,16 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
       if (isObject(payload) && 'schemaFormat' in payload) {
         // A Multi Format Schema Object: only JSON Schema / AsyncAPI schema formats are understood.
         const fmt = String(payload.schemaFormat);
-        if (!/^application\/(vnd\.aai\.asyncapi(\+json|\+yaml)?|schema\+(json|yaml));version=(draft-07|[0-9.]+)$/.test(fmt)) {
-          errors.push({ code: 'SCHEMA', title: `message ${name}: schemaFormat ${fmt} is not supported; use a JSON Schema (AsyncAPI Schema Object)`, loc: pos.loc([...payloadAt, 'schemaFormat']) });
+        if (
+          !/^application\/(vnd\.aai\.asyncapi(\+json|\+yaml)?|schema\+(json|yaml));version=(draft-07|[0-9.]+)$/.test(
+            fmt,
+          )
+        ) {
+          errors.push({
+            code: 'SCHEMA',
+            title: `message ${name}: schemaFormat ${fmt} is not supported; use a JSON Schema (AsyncAPI Schema Object)`,
+            loc: pos.loc([...payloadAt, 'schemaFormat']),
+          });
           continue;
         }
         payloadAt = [...payloadAt, 'schema'];
@@ -259,7 +360,11 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
       }
       const resolved = follow(data, payload, payloadAt);
       if ('error' in resolved || !isObject(resolved.value)) {
-        errors.push({ code: 'SCHEMA', title: `message ${name}: payload: ${'error' in resolved ? resolved.error : 'must be a schema object'}`, loc: pos.loc(payloadAt) });
+        errors.push({
+          code: 'SCHEMA',
+          title: `message ${name}: payload: ${'error' in resolved ? resolved.error : 'must be a schema object'}`,
+          loc: pos.loc(payloadAt),
+        });
         continue;
       }
       const k = messageKind(data, msg, name, resolved.value, ext.rules, typeWords);
@@ -267,12 +372,24 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
         errors.push({ code: 'SCHEMA', title: `message ${name}: ${k.error}`, loc: pos.loc(resolved.at), hint: k.hint });
         continue;
       }
-      const entry: MessageEntry = { kind: 'any' in k ? '*' : k.kind, ...('byField' in k && k.byField ? { byField: k.byField } : {}), payloadAt: resolved.at, loc: pos.loc(resolved.at), ...(msg['x-wsgate-optional'] === true ? { optional: true } : {}) };
+      const entry: MessageEntry = {
+        kind: 'any' in k ? '*' : k.kind,
+        ...('byField' in k && k.byField ? { byField: k.byField } : {}),
+        payloadAt: resolved.at,
+        loc: pos.loc(resolved.at),
+        ...(msg['x-wsgate-optional'] === true ? { optional: true } : {}),
+      };
       const same = (e: MessageEntry) => segmentsToFragment(e.payloadAt) === segmentsToFragment(resolved.at);
       if ('any' in k) {
         const prev = anyKind[dir];
         // The same message named by two operations of one direction is the same message: keep one.
-        if (prev && !same(prev)) errors.push({ code: 'SCHEMA', title: `two ${dirWords} messages say x-wsgate-any-kind (the first at line ${prev.loc.line})`, loc: pos.loc(m.at), hint: 'one message per direction checks the kinds no other message describes' });
+        if (prev && !same(prev))
+          errors.push({
+            code: 'SCHEMA',
+            title: `two ${dirWords} messages say x-wsgate-any-kind (the first at line ${prev.loc.line})`,
+            loc: pos.loc(m.at),
+            hint: 'one message per direction checks the kinds no other message describes',
+          });
         else anyKind[dir] = entry;
         continue;
       }
@@ -280,37 +397,78 @@ export function parseProtocolFile(file: string, opts: ParseOptions = {}): ParseR
       if (dup) {
         if (same(dup)) continue;
         const by = typeWords && ext.typeField ? ext.typeField : 'kind';
-        errors.push({ code: 'SCHEMA', title: `two ${dirWords} messages have ${by} "${entry.kind}" (the first at line ${dup.loc.line})`, loc: pos.loc(resolved.at), hint: 'one schema per message kind and direction: merge them with oneOf' });
+        errors.push({
+          code: 'SCHEMA',
+          title: `two ${dirWords} messages have ${by} "${entry.kind}" (the first at line ${dup.loc.line})`,
+          loc: pos.loc(resolved.at),
+          hint: 'one schema per message kind and direction: merge them with oneOf',
+        });
         continue;
       }
       list.push(entry);
     }
   }
   if (!errors.length && !incoming.length && !outgoing.length && !anyKind.incoming && !anyKind.outgoing) {
-    errors.push({ code: 'SCHEMA', title: 'the protocol file describes no messages: add operations with action send (server→client) and receive (client→server)', loc: pos.loc([]) });
+    errors.push({
+      code: 'SCHEMA',
+      title:
+        'the protocol file describes no messages: add operations with action send (server→client) and receive (client→server)',
+      loc: pos.loc([]),
+    });
   }
   const described = new Set([...incoming, ...outgoing].map((e) => e.kind));
   if (ext.reply) {
     ext.reply.kinds.forEach((kind, i) => {
-      if (!described.has(kind)) errors.push({ code: 'SCHEMA', title: `x-wsgate-reply.kinds.${i}: no message of the file has kind "${kind}"`, loc: pos.loc(['x-wsgate-reply', 'kinds', i]) });
+      if (!described.has(kind))
+        errors.push({
+          code: 'SCHEMA',
+          title: `x-wsgate-reply.kinds.${i}: no message of the file has kind "${kind}"`,
+          loc: pos.loc(['x-wsgate-reply', 'kinds', i]),
+        });
     });
   }
   const lists = resolveCoverage(ext.coverage.lists, incoming, outgoing, described, (p) => pos.loc(p), errors);
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
-    parsed: { file: abs, data, kinds: new Kinds(ext.rules, ext.reply), typeField: ext.typeField, ruleBased: ext.ruleBased, incoming, outgoing, anyKind, coverage: { messages: ext.coverage.messages, lists }, locOf: (p) => pos.loc(p) },
+    parsed: {
+      file: abs,
+      data,
+      kinds: new Kinds(ext.rules, ext.reply),
+      typeField: ext.typeField,
+      ruleBased: ext.ruleBased,
+      incoming,
+      outgoing,
+      anyKind,
+      coverage: { messages: ext.coverage.messages, lists },
+      locOf: (p) => pos.loc(p),
+    },
   };
 }
 
 /** Coverage rows with their items: a `kinds: {field}` row becomes the kinds the file gives that field; kinds and source types must exist. */
-function resolveCoverage(lists: CoverageList[], incoming: MessageEntry[], outgoing: MessageEntry[], described: Set<string>, locOf: (p: Segment[]) => Loc, errors: HarnessError[]): ResolvedCoverageList[] {
+function resolveCoverage(
+  lists: CoverageList[],
+  incoming: MessageEntry[],
+  outgoing: MessageEntry[],
+  described: Set<string>,
+  locOf: (p: Segment[]) => Loc,
+  errors: HarnessError[],
+): ResolvedCoverageList[] {
   const out: ResolvedCoverageList[] = [];
-  const unknown = (kind: string, at: Segment[]) => errors.push({ code: 'SCHEMA', title: `${at.join('.')}: no message of the file has kind "${kind}"`, loc: locOf(at), hint: `kinds described: ${[...described].join(', ')}` });
+  const unknown = (kind: string, at: Segment[]) =>
+    errors.push({
+      code: 'SCHEMA',
+      title: `${at.join('.')}: no message of the file has kind "${kind}"`,
+      loc: locOf(at),
+      hint: `kinds described: ${[...described].join(', ')}`,
+    });
   for (const l of lists) {
     const at: Segment[] = ['x-wsgate-coverage', l.key];
     if ('names' in l) {
-      l.seenIn.forEach((s, i) => s.type !== undefined && !described.has(s.type) && unknown(s.type, [...at, 'seenIn', i, 'type']));
+      l.seenIn.forEach(
+        (s, i) => s.type !== undefined && !described.has(s.type) && unknown(s.type, [...at, 'seenIn', i, 'type']),
+      );
       out.push(l);
       continue;
     }
@@ -324,7 +482,13 @@ function resolveCoverage(lists: CoverageList[], incoming: MessageEntry[], outgoi
       const from = l.from === 'server' ? incoming : l.from === 'client' ? outgoing : [...outgoing, ...incoming];
       kinds = [...new Set(from.filter((e) => e.byField === field).map((e) => e.kind))];
     }
-    out.push({ key: l.key, label: l.label, kinds, ...(l.from ? { from: l.from } : {}), ...(field !== undefined ? { field } : {}) });
+    out.push({
+      key: l.key,
+      label: l.label,
+      kinds,
+      ...(l.from ? { from: l.from } : {}),
+      ...(field !== undefined ? { field } : {}),
+    });
   }
   return out;
 }

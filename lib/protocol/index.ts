@@ -5,7 +5,14 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
 export { loadProtocol, Protocol, instancePathToField, type Violation, type LoadProtocolResult } from './protocol.ts';
-export { Coverage, formatCoverage, mergeCoverage, type CoverageReport, type CoverageRow, type CoverageDirection } from './coverage.ts';
+export {
+  Coverage,
+  formatCoverage,
+  mergeCoverage,
+  type CoverageReport,
+  type CoverageRow,
+  type CoverageDirection,
+} from './coverage.ts';
 export type { CoverageSource } from './extensions.ts';
 
 /** The agent-backend protocol shipped with wsgate (absolute path). */

@@ -17,7 +17,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * A dotted field (`result.type`, as tRPC names its replies) is followed property by property.
  */
 export function fixedValue(data: unknown, schema: unknown, field: string, depth = 0): string | undefined {
-  const [head, ...rest] = field.replace(/\[(\d+)\]/g, '.[$1]').split('.').filter((s) => s !== '');
+  const [head, ...rest] = field
+    .replace(/\[(\d+)\]/g, '.[$1]')
+    .split('.')
+    .filter((s) => s !== '');
   return head === undefined ? undefined : fixedAt(data, schema, head, rest, depth);
 }
 
@@ -25,7 +28,11 @@ export function fixedValue(data: unknown, schema: unknown, field: string, depth 
 function memberSchema(schema: Record<string, unknown>, field: string): unknown {
   const index = /^\[(\d+)\]$/.exec(field);
   if (index) {
-    const tuple = Array.isArray(schema.prefixItems) ? schema.prefixItems : Array.isArray(schema.items) ? schema.items : undefined;
+    const tuple = Array.isArray(schema.prefixItems)
+      ? schema.prefixItems
+      : Array.isArray(schema.items)
+        ? schema.items
+        : undefined;
     return tuple?.[Number(index[1])];
   }
   return isObject(schema.properties) ? schema.properties[field] : undefined;
@@ -64,7 +71,14 @@ export type MessageKind = { kind: string; byField?: string } | { any: true } | {
  * resolved payload schema; `typeWords` is true when the file has one type field and no rules (errors
  * then speak of "the type property", as authors of such files think of it).
  */
-export function messageKind(data: unknown, msg: Record<string, unknown>, key: string, payload: unknown, rules: KindRule[], typeWords: boolean): MessageKind {
+export function messageKind(
+  data: unknown,
+  msg: Record<string, unknown>,
+  key: string,
+  payload: unknown,
+  rules: KindRule[],
+  typeWords: boolean,
+): MessageKind {
   if (msg['x-wsgate-any-kind'] === true) return { any: true };
   for (const r of rules) {
     if (!('field' in r) || 'equals' in r) continue;
@@ -77,12 +91,17 @@ export function messageKind(data: unknown, msg: Record<string, unknown>, key: st
   const fields = rules.flatMap((r) => ('field' in r && !('equals' in r) ? [r.field] : []));
   if (typeWords && fields.length === 1) {
     const f = fields[0]!;
-    return { error: `its payload does not fix the "${f}" property`, hint: `add properties: {${f}: {const: ${key}}} so frames can be matched to this schema` };
+    return {
+      error: `its payload does not fix the "${f}" property`,
+      hint: `add properties: {${f}: {const: ${key}}} so frames can be matched to this schema`,
+    };
   }
   const ways = [
     ...(fields.length ? [`its payload fixes none of ${fields.map((f) => `"${f}"`).join(', ')} with a const`] : []),
     ...(hasKinds.length ? [`its name "${name}" is none of ${hasKinds.map((k) => `"${k}"`).join(', ')}`] : []),
   ];
-  return { error: `no kind: ${ways.join(', and ')}`, hint: `a message's kind comes from a const of a {field} rule's field, from a name equal to a {has} rule's kind, or it says x-wsgate-any-kind: true` };
+  return {
+    error: `no kind: ${ways.join(', and ')}`,
+    hint: `a message's kind comes from a const of a {field} rule's field, from a name equal to a {has} rule's kind, or it says x-wsgate-any-kind: true`,
+  };
 }
-

@@ -3,7 +3,16 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { HarnessError } from '../errors.ts';
 import { namedKind, type Kinds } from '../matching/kinds.ts';
-import { Ajv, addFormats, parseProtocolFile, segmentsToFragment, type ParsedProtocol, type MessageEntry, type ParseOptions, type ResolvedCoverageList } from './document.ts';
+import {
+  Ajv,
+  addFormats,
+  parseProtocolFile,
+  segmentsToFragment,
+  type ParsedProtocol,
+  type MessageEntry,
+  type ParseOptions,
+  type ResolvedCoverageList,
+} from './document.ts';
 
 export interface Violation {
   /** The message's kind, when it has one. */
@@ -53,15 +62,26 @@ function toViolations(kind: string, errors: readonly ErrorObject[]): Violation[]
       if (children.length && children.every((x) => x.keyword === 'required')) {
         const names = children.map((x) => `'${(x.params as { missingProperty: string }).missingProperty}'`);
         text = `must have ${e.keyword === 'oneOf' ? 'exactly one' : 'at least one'} of the properties ${names.join(', ')}`;
-      } else if (e.keyword === 'oneOf' && Array.isArray(passing)) text = `must match exactly one schema in oneOf, but matches ${passing.length} (branches ${passing.join(', ')})`;
+      } else if (e.keyword === 'oneOf' && Array.isArray(passing))
+        text = `must match exactly one schema in oneOf, but matches ${passing.length} (branches ${passing.join(', ')})`;
     }
     // `not: {required: [x]}` says a member must be absent (a JSON-RPC reply has a result or an error, never both).
-    const notRequired = e.keyword === 'not' && Array.isArray((e.schema as { required?: unknown } | undefined)?.required) ? ((e.schema as { required: string[] }).required) : undefined;
-    if (notRequired) text = `must not have ${notRequired.length > 1 ? 'all of the properties' : 'the property'} ${notRequired.map((n) => `'${n}'`).join(', ')}`;
+    const notRequired =
+      e.keyword === 'not' && Array.isArray((e.schema as { required?: unknown } | undefined)?.required)
+        ? (e.schema as { required: string[] }).required
+        : undefined;
+    if (notRequired)
+      text = `must not have ${notRequired.length > 1 ? 'all of the properties' : 'the property'} ${notRequired.map((n) => `'${n}'`).join(', ')}`;
     if (e.keyword === 'const') text += ` ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-    if (e.keyword === 'enum') text += ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')})`;
+    if (e.keyword === 'enum')
+      text += ` (${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((x) => JSON.stringify(x)).join(', ')})`;
     const field = instancePathToField(e.instancePath);
-    out.push({ type: kind, path: field, rule: e.keyword, message: `${kind}${field && !field.startsWith('[') ? '.' : ''}${field}: ${text}` });
+    out.push({
+      type: kind,
+      path: field,
+      rule: e.keyword,
+      message: `${kind}${field && !field.startsWith('[') ? '.' : ''}${field}: ${text}`,
+    });
   }
   return out;
 }
@@ -91,7 +111,11 @@ export class Protocol {
   private readonly arrayFrames: boolean;
 
   /** Use loadProtocol(): it reports a bad file as errors, where this constructor throws. */
-  constructor(parsed: ParsedProtocol, validators: Record<Direction, Map<string, ValidateFunction>>, anyKind: Partial<Record<Direction, ValidateFunction>> = {}) {
+  constructor(
+    parsed: ParsedProtocol,
+    validators: Record<Direction, Map<string, ValidateFunction>>,
+    anyKind: Partial<Record<Direction, ValidateFunction>> = {},
+  ) {
     this.file = parsed.file;
     this.kinds = parsed.kinds;
     this.typeField = parsed.typeField;
@@ -133,18 +157,44 @@ export class Protocol {
   private check(dir: Direction, json: unknown): Violation[] {
     const side = SIDE[dir];
     if (json === null || typeof json !== 'object' || (Array.isArray(json) && !this.arrayFrames)) {
-      return [{ type: undefined, path: '', rule: 'not-object', message: `${side} message is not a JSON object (got ${describe(json)})` }];
+      return [
+        {
+          type: undefined,
+          path: '',
+          rule: 'not-object',
+          message: `${side} message is not a JSON object (got ${describe(json)})`,
+        },
+      ];
     }
     const kind = this.kinds.kindOf(json);
     const f = this.singleField;
     if (kind === undefined) {
-      if (f === undefined) return [{ type: undefined, path: '', rule: 'missing-type', message: `${side} message has no kind (kinds are ${this.kinds.describe()})` }];
+      if (f === undefined)
+        return [
+          {
+            type: undefined,
+            path: '',
+            rule: 'missing-type',
+            message: `${side} message has no kind (kinds are ${this.kinds.describe()})`,
+          },
+        ];
       const raw = (json as Record<string, unknown>)[f];
-      const message = raw === undefined ? `${side} message has no "${f}" field` : `${side} message's "${f}" is not a string (got ${describe(raw)})`;
+      const message =
+        raw === undefined
+          ? `${side} message has no "${f}" field`
+          : `${side} message's "${f}" is not a string (got ${describe(raw)})`;
       return [{ type: undefined, path: f, rule: 'missing-type', message }];
     }
     const validate = this.validators[dir].get(kind) ?? (this.hasKinds.has(kind) ? undefined : this.anyKind[dir]);
-    if (!validate) return [{ type: kind, path: f ?? '', rule: 'unknown-type', message: `unknown ${side} message ${f === undefined ? 'kind' : 'type'} ${kind}` }];
+    if (!validate)
+      return [
+        {
+          type: kind,
+          path: f ?? '',
+          rule: 'unknown-type',
+          message: `unknown ${side} message ${f === undefined ? 'kind' : 'type'} ${kind}`,
+        },
+      ];
     if (validate(json)) return [];
     return toViolations(kind, validate.errors ?? []);
   }
@@ -172,7 +222,15 @@ export function loadProtocol(file: string, opts: ParseOptions = {}): LoadProtoco
   const parsed = r.parsed;
   // strictSchema: a misspelt keyword in a payload schema (`requird`) is an error, not a silent pass.
   // verbose: errors carry their schema, so a failed `not` can say what it forbids.
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false, logger: false });
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    logger: false,
+  });
   addFormats(ajv);
   const extensions = new Set<string>();
   collectExtensionKeys(parsed.data, extensions);
@@ -190,7 +248,10 @@ export function loadProtocol(file: string, opts: ParseOptions = {}): LoadProtoco
   try {
     ajv.addSchema(parsed.data, key);
   } catch (e) {
-    return { ok: false, errors: [{ code: 'SCHEMA', title: `protocol file: ${(e as Error).message}`, loc: parsed.locOf([]) }] };
+    return {
+      ok: false,
+      errors: [{ code: 'SCHEMA', title: `protocol file: ${(e as Error).message}`, loc: parsed.locOf([]) }],
+    };
   }
   const validators: Record<Direction, Map<string, ValidateFunction>> = { incoming: new Map(), outgoing: new Map() };
   const anyKind: Partial<Record<Direction, ValidateFunction>> = {};
@@ -198,11 +259,18 @@ export function loadProtocol(file: string, opts: ParseOptions = {}): LoadProtoco
     try {
       return ajv.compile({ $ref: key + segmentsToFragment(m.payloadAt) });
     } catch (e) {
-      errors.push({ code: 'SCHEMA', title: `message ${m.kind === '*' ? '(x-wsgate-any-kind)' : m.kind}: its payload schema does not compile: ${(e as Error).message}`, loc: m.loc });
+      errors.push({
+        code: 'SCHEMA',
+        title: `message ${m.kind === '*' ? '(x-wsgate-any-kind)' : m.kind}: its payload schema does not compile: ${(e as Error).message}`,
+        loc: m.loc,
+      });
       return undefined;
     }
   };
-  for (const [dir, list] of [['incoming', parsed.incoming], ['outgoing', parsed.outgoing]] as const) {
+  for (const [dir, list] of [
+    ['incoming', parsed.incoming],
+    ['outgoing', parsed.outgoing],
+  ] as const) {
     for (const m of list) {
       const v = compile(m);
       if (v) validators[dir].set(m.kind, v);

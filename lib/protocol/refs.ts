@@ -37,7 +37,8 @@ export function follow(data: unknown, value: unknown, at: Segment[]): Resolved {
   let curAt = at;
   while (isObject(cur) && typeof cur.$ref === 'string') {
     const ref = cur.$ref;
-    if (!ref.startsWith('#')) return { error: `$ref "${ref}" points outside this file; wsgate reads one self-contained document` };
+    if (!ref.startsWith('#'))
+      return { error: `$ref "${ref}" points outside this file; wsgate reads one self-contained document` };
     if (seen.has(ref)) return { error: `$ref "${ref}" is circular` };
     seen.add(ref);
     curAt = pointerSegments(ref.slice(1));
@@ -46,4 +47,3 @@ export function follow(data: unknown, value: unknown, at: Segment[]): Resolved {
   }
   return { value: cur, at: curAt };
 }
-

@@ -26,7 +26,11 @@ export function incomingKindsOf(file: string): IncomingKinds | undefined {
   const kinds = new Set(p.incoming.map((m) => m.kind));
   const hasKinds = new Set(p.kinds.rules.flatMap((rule) => namedKind(rule) ?? []));
   // As Protocol.describesIncoming: a described kind, or any kind not given by a `{has}`/value rule when a message admits any kind.
-  return { file: p.file, incomingTypes: p.incoming.map((m) => m.kind), describesIncoming: (k) => kinds.has(k) || (p.anyKind.incoming !== undefined && !hasKinds.has(k)) };
+  return {
+    file: p.file,
+    incomingTypes: p.incoming.map((m) => m.kind),
+    describesIncoming: (k) => kinds.has(k) || (p.anyKind.incoming !== undefined && !hasKinds.has(k)),
+  };
 }
 
 type Selector = string | { type?: string; where?: unknown };
@@ -39,7 +43,12 @@ export function unmatchableSelectors(gates: LoadedGates, protocol: IncomingKinds
   const errors: HarnessError[] = [];
   const known = protocol.incomingTypes.join(', ');
   const refuse = (kind: string, key: string, loc: HarnessError['loc']) =>
-    errors.push({ code: 'SCHEMA', title: `${key} ${kind}: no server message of ${protocol.file.split(/[\\/]/).pop()} is of kind ${kind}, so this check can never fail`, loc, hint: `server message kinds: ${known}` });
+    errors.push({
+      code: 'SCHEMA',
+      title: `${key} ${kind}: no server message of ${protocol.file.split(/[\\/]/).pop()} is of kind ${kind}, so this check can never fail`,
+      loc,
+      hint: `server message kinds: ${known}`,
+    });
   const seen = new Set<unknown>();
   for (const gate of gates.gates) {
     for (const step of gate.steps) {
@@ -49,12 +58,14 @@ export function unmatchableSelectors(gates: LoadedGates, protocol: IncomingKinds
       const p = step.params as { forbid?: Selector[]; expect?: unknown[] };
       (p.forbid ?? []).forEach((s, i) => {
         const k = kindOf(s);
-        if (k !== undefined && !k.includes('${') && !protocol.describesIncoming(k)) refuse(k, 'forbid:', step.locOf(['forbid', i]));
+        if (k !== undefined && !k.includes('${') && !protocol.describesIncoming(k))
+          refuse(k, 'forbid:', step.locOf(['forbid', i]));
       });
       (p.expect ?? []).forEach((e, i) => {
         if (e === null || typeof e !== 'object' || !('none' in e)) return;
         const k = kindOf((e as { none: Selector }).none);
-        if (k !== undefined && !k.includes('${') && !protocol.describesIncoming(k)) refuse(k, 'none:', step.locOf(['expect', i, 'none']));
+        if (k !== undefined && !k.includes('${') && !protocol.describesIncoming(k))
+          refuse(k, 'none:', step.locOf(['expect', i, 'none']));
       });
     }
   }

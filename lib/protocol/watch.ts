@@ -38,7 +38,8 @@ export class GateProtocolWatch {
 
   received(conn: string, json: unknown, text: string): void {
     this.run.coverage.recordIncoming(json);
-    for (const violation of this.run.protocol.validateIncoming(json)) this.pending.push({ conn, direction: 'received', violation, text });
+    for (const violation of this.run.protocol.validateIncoming(json))
+      this.pending.push({ conn, direction: 'received', violation, text });
   }
 
   sent(conn: string, text: string, meta: SendMeta): void {
@@ -50,7 +51,8 @@ export class GateProtocolWatch {
       return;
     }
     this.run.coverage.recordOutgoing(json);
-    for (const violation of this.run.protocol.validateOutgoing(json)) this.pending.push({ conn, direction: 'sent', violation, text });
+    for (const violation of this.run.protocol.validateOutgoing(json))
+      this.pending.push({ conn, direction: 'sent', violation, text });
   }
 
   /** The violations seen since the last drain, as checks at `loc`. */
@@ -63,7 +65,17 @@ export class GateProtocolWatch {
         actual: `${p.violation.message} in ${p.text.length > 300 ? p.text.slice(0, 300) + '…' : p.text}`,
         passed: warning,
         loc,
-        ...(warning ? { warning: true } : { failure: { kind: 'protocol', direction: p.direction, ...(p.violation.type !== undefined ? { message: p.violation.type } : {}), path: p.violation.path, rule: p.violation.rule } }),
+        ...(warning
+          ? { warning: true }
+          : {
+              failure: {
+                kind: 'protocol',
+                direction: p.direction,
+                ...(p.violation.type !== undefined ? { message: p.violation.type } : {}),
+                path: p.violation.path,
+                rule: p.violation.rule,
+              },
+            }),
       };
     });
     this.pending = [];

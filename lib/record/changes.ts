@@ -26,7 +26,9 @@ interface Snapshot {
 }
 
 async function hashFile(abs: string): Promise<string> {
-  return createHash('sha256').update(await readFile(abs)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(abs))
+    .digest('hex');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -92,7 +94,11 @@ export class ProjectWatch {
 
   private async snapshot(old: Map<string, Entry>): Promise<Snapshot> {
     const files = new Map<string, Entry>();
-    const [, head, status] = await Promise.all([this.walk(this.root, old, files), gitHead(this.root), changedPaths(this.root)]);
+    const [, head, status] = await Promise.all([
+      this.walk(this.root, old, files),
+      gitHead(this.root),
+      changedPaths(this.root),
+    ]);
     return { files, head, status: status.paths.sort() };
   }
 
@@ -108,7 +114,8 @@ export class ProjectWatch {
       const text = await smallText(path.join(this.root, rel), e.size).catch(() => undefined);
       files.push({ path: rel, exists: true, ...(text !== undefined ? { text } : { sha256: e.sha256 }), changed: true });
     }
-    for (const rel of before.files.keys()) if (!now.files.has(rel)) files.push({ path: rel, exists: false, changed: true });
+    for (const rel of before.files.keys())
+      if (!now.files.has(rel)) files.push({ path: rel, exists: false, changed: true });
     files.sort((a, b) => a.path.localeCompare(b.path));
     let git: GitChange | undefined;
     if (now.head !== before.head && now.head !== null) {

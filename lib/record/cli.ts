@@ -35,14 +35,28 @@ const duration: Parse<number> = (raw, refuse, flag) => {
 
 /** Flags of both forms: a live session and --from. */
 const SHARED_FLAGS = {
-  out: text('out', 'FILE', 'gates file to write (default ./gates.yaml); an existing one gets the gate\nappended, its text untouched'),
-  gates: list('gate', 'ID', 'id of the new gate (default: recorded; -2, -3… if taken). With --from: take\nonly this gate of the run (repeatable)', (g, refuse, flag) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(g)) throw refuse(`${flag} ${g}: an id is letters, digits, ".", "_" and "-", starting with a letter or digit`);
-    return g;
-  }),
+  out: text(
+    'out',
+    'FILE',
+    'gates file to write (default ./gates.yaml); an existing one gets the gate\nappended, its text untouched',
+  ),
+  gates: list(
+    'gate',
+    'ID',
+    'id of the new gate (default: recorded; -2, -3… if taken). With --from: take\nonly this gate of the run (repeatable)',
+    (g, refuse, flag) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(g))
+        throw refuse(`${flag} ${g}: an id is letters, digits, ".", "_" and "-", starting with a letter or digit`);
+      return g;
+    },
+  ),
   typeField: text('type-field', 'NAME', "the field naming a message's kind (default: the gates file's, else type)"),
   looseText: on('loose-text', 'do not pin the text of streamed replies (a model words them anew each time)'),
-  protocol: text('protocol', 'FILE|wsgate:NAME', "the protocol the server speaks (e.g. wsgate:trpc): message kinds, error\nkinds and request/reply ids come from it, and a new gates file names it"),
+  protocol: text(
+    'protocol',
+    'FILE|wsgate:NAME',
+    'the protocol the server speaks (e.g. wsgate:trpc): message kinds, error\nkinds and request/reply ids come from it, and a new gates file names it',
+  ),
 };
 
 /** Flags of a live session only. */
@@ -51,17 +65,29 @@ const SESSION_FLAGS = {
   idleMs: parsed('idle', 'MS', 'a reply has ended after this long without a frame (default 500ms)', 500, duration),
   waitMs: parsed('wait', 'MS', 'longest wait for one reply (default 10s)', 10_000, duration),
   keep: on('keep', 'keep the temp project folder and server data'),
-  headers: list('header', "'NAME: VALUE'", 'an HTTP header of the handshake (repeatable); kept in the connect step,\nsecret-looking ones (Authorization, Cookie, *-Token, *-Key) as ${env.NAME}', (h, refuse, flag) => {
-    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
-    if (!m) throw refuse(`${flag} ${h}: a header is NAME: VALUE`);
-    return [m[1]!, m[2]!] as [string, string];
-  }),
-  git: on('git', 'make PATH a git repository (git init) if it is not one, so commits are recorded\n(without it no folder is made a repository)'),
+  headers: list(
+    'header',
+    "'NAME: VALUE'",
+    'an HTTP header of the handshake (repeatable); kept in the connect step,\nsecret-looking ones (Authorization, Cookie, *-Token, *-Key) as ${env.NAME}',
+    (h, refuse, flag) => {
+      const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
+      if (!m) throw refuse(`${flag} ${h}: a header is NAME: VALUE`);
+      return [m[1]!, m[2]!] as [string, string];
+    },
+  ),
+  git: on(
+    'git',
+    'make PATH a git repository (git init) if it is not one, so commits are recorded\n(without it no folder is made a repository)',
+  ),
 };
 
 export const RECORD_FLAGS = {
   ...SHARED_FLAGS,
-  from: text('from', 'RUN_DIR|TRANSCRIPT', "record from a run's evidence folder (or its\ntranscript.jsonl) instead of a live session"),
+  from: text(
+    'from',
+    'RUN_DIR|TRANSCRIPT',
+    "record from a run's evidence folder (or its\ntranscript.jsonl) instead of a live session",
+  ),
   ...SESSION_FLAGS,
   help: HELP,
 };
@@ -77,14 +103,18 @@ const usage = (message: string) => RECORD.refuse(message);
 /** The flags and the target, after the checks that span several of them. */
 function recordArgs(v: FlagValues<typeof RECORD_FLAGS>, positionals: string[]): RecordArgs {
   if (v.from !== undefined && positionals.length) throw usage('--from records from a run: give no URL or PATH with it');
-  if (v.from === undefined && v.gates.length > 1) throw usage('--gate names the one gate a session records (several only with --from)');
+  if (v.from === undefined && v.gates.length > 1)
+    throw usage('--gate names the one gate a session records (several only with --from)');
   return { ...parseTarget(positionals, usage), ...v };
 }
 
 /** The type field the written gates will be read with: an existing file's, which --type-field must agree with. */
 function typeFieldFor(args: RecordArgs, target: Target, fallback?: string): string {
   const fileField = target.doc ? (target.typeField ?? 'type') : undefined;
-  if (fileField && args.typeField && args.typeField !== fileField) throw usage(`--type-field ${args.typeField}: ${path.basename(target.file)} reads message kinds from "${fileField}"`);
+  if (fileField && args.typeField && args.typeField !== fileField)
+    throw usage(
+      `--type-field ${args.typeField}: ${path.basename(target.file)} reads message kinds from "${fileField}"`,
+    );
   return fileField ?? args.typeField ?? fallback ?? 'type';
 }
 
@@ -98,13 +128,23 @@ interface ProtocolChoice {
 function protocolFor(args: RecordArgs, target: Target): ProtocolChoice | undefined {
   const given = args.protocol;
   if (given === undefined && target.protocol === undefined) return undefined;
-  const file = given !== undefined ? (given.startsWith('wsgate:') ? resolveProtocol(given, target.file) : path.resolve(given)) : resolveProtocol(target.protocol!, target.file);
+  const file =
+    given !== undefined
+      ? given.startsWith('wsgate:')
+        ? resolveProtocol(given, target.file)
+        : path.resolve(given)
+      : resolveProtocol(target.protocol!, target.file);
   if (given !== undefined && target.protocol !== undefined && resolveProtocol(target.protocol, target.file) !== file) {
     throw usage(`--protocol ${given}: ${path.basename(target.file)} already names protocol ${target.protocol}`);
   }
   const r = loadProtocol(file, { checkDocument: !isShippedProtocol(file) });
   if (!r.ok) throw usage(`--protocol ${given ?? target.protocol}: ${r.errors[0]!.title}`);
-  const ref = given === undefined ? target.protocol! : given.startsWith('wsgate:') ? given : path.relative(path.dirname(target.file), file).split(path.sep).join('/');
+  const ref =
+    given === undefined
+      ? target.protocol!
+      : given.startsWith('wsgate:')
+        ? given
+        : path.relative(path.dirname(target.file), file).split(path.sep).join('/');
   return { ref, protocol: r.protocol };
 }
 
@@ -114,11 +154,27 @@ function protocolOptions(p: ProtocolChoice | undefined): { kinds?: Protocol['kin
   return { kinds: p.protocol.kinds, errorKinds: p.protocol.incomingTypes.filter((k) => /error/i.test(k)) };
 }
 
-function write(target: Target, gates: Inferred[], comment: string, typeField: string, p: ProtocolChoice | undefined): void {
+function write(
+  target: Target,
+  gates: Inferred[],
+  comment: string,
+  typeField: string,
+  p: ProtocolChoice | undefined,
+): void {
   const created = !target.doc;
   const keepAlive = [...new Set(gates.flatMap((g) => g.keepAlive ?? []))];
-  if (keepAlive.length && !created) gates[gates.length - 1]!.notes.push(`the server sent ${keepAlive.join(', ')} as keep-alive: add defaults: {nonJson: {allow: [${keepAlive.map((k) => JSON.stringify(k)).join(', ')}]}} to ${path.basename(target.file)} if steps must let it pass`);
-  writeGatesFile(target, gatesText(target, gates, comment, { typeField, ...(p ? { protocol: p.ref } : {}), ...(keepAlive.length ? { keepAlive } : {}) }));
+  if (keepAlive.length && !created)
+    gates[gates.length - 1]!.notes.push(
+      `the server sent ${keepAlive.join(', ')} as keep-alive: add defaults: {nonJson: {allow: [${keepAlive.map((k) => JSON.stringify(k)).join(', ')}]}} to ${path.basename(target.file)} if steps must let it pass`,
+    );
+  writeGatesFile(
+    target,
+    gatesText(target, gates, comment, {
+      typeField,
+      ...(p ? { protocol: p.ref } : {}),
+      ...(keepAlive.length ? { keepAlive } : {}),
+    }),
+  );
   process.stdout.write(summaryLines(gates, target.file, created).join('\n') + '\n');
 }
 
@@ -130,7 +186,9 @@ function fromEvidence(args: RecordArgs, target: Target): number {
     for (const g of args.gates) {
       if (!ids.includes(g)) {
         const guess = didYouMean(g, ids);
-        throw usage(`--gate ${g}: the run sent no frame in a gate of that id${guess ? ` (did you mean "${guess}"?)` : ids.length ? ` (it has: ${ids.join(', ')})` : ''}`);
+        throw usage(
+          `--gate ${g}: the run sent no frame in a gate of that id${guess ? ` (did you mean "${guess}"?)` : ids.length ? ` (it has: ${ids.join(', ')})` : ''}`,
+        );
       }
     }
     recs = recs.filter((r) => args.gates.includes(r.id));
@@ -138,10 +196,22 @@ function fromEvidence(args: RecordArgs, target: Target): number {
   if (!recs.length) throw usage(`--from ${args.from}: the run holds no WebSocket frames to record`);
   const typeField = typeFieldFor(args, target, source.typeField);
   const p = protocolFor(args, target);
-  const gates = recs.map((r) => inferGate({ ...r, id: freeId(r.id, target.ids) }, { typeField, looseText: args.looseText, reserved: target.reservedVars, ...protocolOptions(p) }));
+  const gates = recs.map((r) =>
+    inferGate(
+      { ...r, id: freeId(r.id, target.ids) },
+      { typeField, looseText: args.looseText, reserved: target.reservedVars, ...protocolOptions(p) },
+    ),
+  );
   const skipped = args.gates.length ? [] : source.skipped;
-  if (skipped.length) gates[gates.length - 1]!.notes.push(`gates with no WebSocket frames were not recorded: ${skipped.join(', ')}`);
-  write(target, gates, `recorded by wsgate record from the evidence of run ${source.runId ?? '?'} in ${source.dir}`, typeField, p);
+  if (skipped.length)
+    gates[gates.length - 1]!.notes.push(`gates with no WebSocket frames were not recorded: ${skipped.join(', ')}`);
+  write(
+    target,
+    gates,
+    `recorded by wsgate record from the evidence of run ${source.runId ?? '?'} in ${source.dir}`,
+    typeField,
+    p,
+  );
   return EXIT.passed;
 }
 
@@ -175,7 +245,17 @@ function sessionTitle(rec: Recording, typeField: string, p: ProtocolChoice | und
 }
 
 async function live(args: RecordArgs, target: Target): Promise<number> {
-  if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
+  if (!wscatBinPath())
+    throw new HarnessFailure(
+      [
+        {
+          code: 'WSCAT_MISSING',
+          title: 'wscat is not installed',
+          hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)',
+        },
+      ],
+      EXIT.harness,
+    );
   const typeField = typeFieldFor(args, target);
   let p = protocolFor(args, target);
   // No folder becomes a repository unless asked: the server's data folder is the server's.
@@ -187,9 +267,23 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
     if (!args.url) server = await startEmbeddedTarget(project.path, args.keep);
     const url = args.url ?? server!.url;
     const interactive = Boolean(process.stdin.isTTY);
-    process.stdout.write(`wsgate record · ${termText(url)}${server ? ' (embedded reference server)' : ''}\nproject ${termText(project.path)}${server ? ' (send it as projectPath)' : ''} · the gate goes to ${termText(path.relative(process.cwd(), target.file) || target.file)}\n`);
+    process.stdout.write(
+      `wsgate record · ${termText(url)}${server ? ' (embedded reference server)' : ''}\nproject ${termText(project.path)}${server ? ' (send it as projectPath)' : ''} · the gate goes to ${termText(path.relative(process.cwd(), target.file) || target.file)}\n`,
+    );
     const headers = Object.fromEntries(args.headers);
-    const r = await recordLive({ url, ...(args.headers.length ? { headers } : {}), project: project.path, typeField, rule: { idleMs: args.idleMs, waitMs: args.waitMs, until: args.until }, openTimeoutMs: Math.max(args.waitMs, 5000), interactive, input: process.stdin, output: process.stdout, exclude: [target.file], signal: controller.signal });
+    const r = await recordLive({
+      url,
+      ...(args.headers.length ? { headers } : {}),
+      project: project.path,
+      typeField,
+      rule: { idleMs: args.idleMs, waitMs: args.waitMs, until: args.until },
+      openTimeoutMs: Math.max(args.waitMs, 5000),
+      interactive,
+      input: process.stdin,
+      output: process.stdout,
+      exclude: [target.file],
+      signal: controller.signal,
+    });
     if ((!r.ok && r.reason === 'interrupted') || controller.signal.aborted) {
       process.stderr.write('wsgate: interrupted: no gate written\n');
       return EXIT.interrupted;
@@ -207,10 +301,30 @@ async function live(args: RecordArgs, target: Target): Promise<number> {
       p = protocolFor({ ...args, protocol: detected }, target);
       r.notes.push(`the frames are ${detected}'s: the gate is written for it (--protocol names another)`);
     }
-    const rec: Recording = { id: freeId(args.gates[0] ?? 'recorded', target.ids), title: '', project: project.path, ...(typed !== project.path ? { projectAliases: [typed] } : {}), events: r.events, notes: [...r.notes, ...(where?.notes ?? []), ...(kept?.notes ?? [])], ...(where?.url ? { connectUrl: where.url } : {}), ...(kept ? { connectHeaders: kept.headers } : {}) };
+    const rec: Recording = {
+      id: freeId(args.gates[0] ?? 'recorded', target.ids),
+      title: '',
+      project: project.path,
+      ...(typed !== project.path ? { projectAliases: [typed] } : {}),
+      events: r.events,
+      notes: [...r.notes, ...(where?.notes ?? []), ...(kept?.notes ?? [])],
+      ...(where?.url ? { connectUrl: where.url } : {}),
+      ...(kept ? { connectHeaders: kept.headers } : {}),
+    };
     rec.title = sessionTitle(rec, typeField, p);
-    const gate = inferGate(rec, { typeField, looseText: args.looseText, reserved: target.reservedVars, ...protocolOptions(p) });
-    write(target, [gate], `recorded by wsgate record on ${new Date().toISOString().slice(0, 10)} from ${server ? 'the embedded reference server' : (where?.base ?? url)}`, typeField, p);
+    const gate = inferGate(rec, {
+      typeField,
+      looseText: args.looseText,
+      reserved: target.reservedVars,
+      ...protocolOptions(p),
+    });
+    write(
+      target,
+      [gate],
+      `recorded by wsgate record on ${new Date().toISOString().slice(0, 10)} from ${server ? 'the embedded reference server' : (where?.base ?? url)}`,
+      typeField,
+      p,
+    );
     return EXIT.passed;
   } finally {
     offInterrupt();
@@ -236,7 +350,10 @@ arrive; Ctrl-D or /close ends the session, and the gate is written (Ctrl-C: noth
     usage: '[URL] [PATH]',
     help: [
       ['URL', 'ws:// or wss:// URL of the server; none: start the embedded reference server'],
-      ['PATH', 'project folder (as for wsgate run): its changes become verify steps, and its\npath is written as ${PROJECT}; none: a fresh temp folder'],
+      [
+        'PATH',
+        'project folder (as for wsgate run): its changes become verify steps, and its\npath is written as ${PROJECT}; none: a fresh temp folder',
+      ],
     ],
   },
   flags: RECORD_FLAGS,

@@ -10,10 +10,26 @@ type Frame = unknown;
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const FITS: [string, (frames: Frame[]) => boolean][] = [
-  ['wsgate:trpc', (fs) => fs.every((f) => isObject(f) && typeof f.method === 'string' && TRPC_METHODS.has(f.method)) && fs.some((f) => isObject(f) && isObject(f.params) && typeof f.params.path === 'string')],
-  ['wsgate:jsonrpc', (fs) => fs.every((f) => isObject(f) && f.jsonrpc === '2.0') && !fs.some((f) => isObject(f) && isObject(f.params) && typeof f.params.path === 'string' && TRPC_METHODS.has(String(f.method)))],
+  [
+    'wsgate:trpc',
+    (fs) =>
+      fs.every((f) => isObject(f) && typeof f.method === 'string' && TRPC_METHODS.has(f.method)) &&
+      fs.some((f) => isObject(f) && isObject(f.params) && typeof f.params.path === 'string'),
+  ],
+  [
+    'wsgate:jsonrpc',
+    (fs) =>
+      fs.every((f) => isObject(f) && f.jsonrpc === '2.0') &&
+      !fs.some(
+        (f) =>
+          isObject(f) && isObject(f.params) && typeof f.params.path === 'string' && TRPC_METHODS.has(String(f.method)),
+      ),
+  ],
   ['wsgate:graphql-transport-ws', (fs) => isObject(fs[0]) && fs[0].type === 'connection_init'],
-  ['wsgate:ocpp1.6', (fs) => fs.every((f) => Array.isArray(f) && [2, 3, 4].includes(f[0] as number) && typeof f[1] === 'string')],
+  [
+    'wsgate:ocpp1.6',
+    (fs) => fs.every((f) => Array.isArray(f) && [2, 3, 4].includes(f[0] as number) && typeof f[1] === 'string'),
+  ],
 ];
 
 /** The shipped protocol (`wsgate:NAME`) the session's first client frames fit, when exactly one fits. */

@@ -61,7 +61,10 @@ function readLines<T>(file: string, what: string): T[] {
       try {
         out.push(JSON.parse(l) as T);
       } catch {
-        throw new HarnessFailure([{ code: 'USAGE', title: `${file}:${i + 1}: not a JSON line of a ${what}` }], EXIT.usage);
+        throw new HarnessFailure(
+          [{ code: 'USAGE', title: `${file}:${i + 1}: not a JSON line of a ${what}` }],
+          EXIT.usage,
+        );
       }
     });
   return out;
@@ -85,11 +88,17 @@ function verifyParams(gates: GateSource[], gate: string, n: number): Record<stri
   return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
 }
 
-function changesOf(obs: Observation, gates: GateSource[], project: string | undefined, notes: string[]): ProjectChanges | undefined {
+function changesOf(
+  obs: Observation,
+  gates: GateSource[],
+  project: string | undefined,
+  notes: string[],
+): ProjectChanges | undefined {
   const [gate, n] = stepOf(obs.step);
   const d = obs.data;
   const params = verifyParams(gates, gate, n);
-  const rel = (p: string) => (project && isInside(p, project) ? path.relative(project, p).split(path.sep).join('/') || '.' : undefined);
+  const rel = (p: string) =>
+    project && isInside(p, project) ? path.relative(project, p).split(path.sep).join('/') || '.' : undefined;
   if (typeof d.path === 'string' && typeof d.exists === 'boolean') {
     const file = rel(d.path);
     if (file === undefined) {
@@ -100,7 +109,13 @@ function changesOf(obs: Observation, gates: GateSource[], project: string | unde
     if (d.exists) {
       const content = typeof d.content === 'string' ? d.content : undefined;
       // observations.jsonl keeps at most 4 KB of content; a longer file is known by its hash.
-      if (content !== undefined && typeof d.size === 'number' && d.size <= MAX_LITERAL && Buffer.byteLength(content) === d.size) f.text = content;
+      if (
+        content !== undefined &&
+        typeof d.size === 'number' &&
+        d.size <= MAX_LITERAL &&
+        Buffer.byteLength(content) === d.size
+      )
+        f.text = content;
       else if (typeof d.sha256 === 'string') f.sha256 = d.sha256;
     }
     return { files: [f] };
@@ -128,24 +143,58 @@ function changesOf(obs: Observation, gates: GateSource[], project: string | unde
 
 export function readEvidence(input: string): EvidenceSource {
   const abs = path.resolve(input);
-  if (!existsSync(abs)) throw new HarnessFailure([{ code: 'USAGE', title: `--from ${input}: no such run folder or transcript`, hint: 'give a run folder (e.g. .wsgate/runs/<time>-<run id>) or its transcript.jsonl' }], EXIT.usage);
+  if (!existsSync(abs))
+    throw new HarnessFailure(
+      [
+        {
+          code: 'USAGE',
+          title: `--from ${input}: no such run folder or transcript`,
+          hint: 'give a run folder (e.g. .wsgate/runs/<time>-<run id>) or its transcript.jsonl',
+        },
+      ],
+      EXIT.usage,
+    );
   const isDir = statSync(abs).isDirectory();
   const dir = isDir ? abs : path.dirname(abs);
   const transcript = isDir ? path.join(abs, 'transcript.jsonl') : abs;
-  if (!existsSync(transcript)) throw new HarnessFailure([{ code: 'USAGE', title: `--from ${input}: no transcript.jsonl in that folder`, hint: 'a run folder holds transcript.jsonl, observations.jsonl and result.json' }], EXIT.usage);
+  if (!existsSync(transcript))
+    throw new HarnessFailure(
+      [
+        {
+          code: 'USAGE',
+          title: `--from ${input}: no transcript.jsonl in that folder`,
+          hint: 'a run folder holds transcript.jsonl, observations.jsonl and result.json',
+        },
+      ],
+      EXIT.usage,
+    );
   const lines = readLines<TranscriptLine>(transcript, 'transcript');
   for (const [i, l] of lines.entries()) {
     const frame = (l.dir === 'in' || l.dir === 'out') && typeof l.text === 'string';
-    if (typeof l.conn !== 'string' || !(frame || l.dir === 'event')) throw new HarnessFailure([{ code: 'USAGE', title: `${transcript}:${i + 1}: a transcript line needs conn, and dir in/out with text, or dir event` }], EXIT.usage);
+    if (typeof l.conn !== 'string' || !(frame || l.dir === 'event'))
+      throw new HarnessFailure(
+        [
+          {
+            code: 'USAGE',
+            title: `${transcript}:${i + 1}: a transcript line needs conn, and dir in/out with text, or dir event`,
+          },
+        ],
+        EXIT.usage,
+      );
   }
   const observations = readLines<Observation>(path.join(dir, 'observations.jsonl'), 'observations file');
   const vars = readJson<Record<string, string>>(path.join(dir, 'variables.json')) ?? {};
   const env = readJson<{ project?: string }>(path.join(dir, 'environment.json')) ?? {};
-  const result = readJson<{ runId?: string; gates?: { id: string; title: string; status: string }[] }>(path.join(dir, 'result.json'));
+  const result = readJson<{ runId?: string; gates?: { id: string; title: string; status: string }[] }>(
+    path.join(dir, 'result.json'),
+  );
   let gates: GateSource[] = [];
   let typeField: string | undefined;
   try {
-    const doc = YAML.parse(readFileSync(path.join(dir, 'gates.resolved.yaml'), 'utf8')) as { gates?: GateSource[]; defaults?: { typeField?: string } };
+    const doc = YAML.parse(readFileSync(path.join(dir, 'gates.resolved.yaml'), 'utf8')) as {
+      gates?: GateSource[];
+      defaults?: { typeField?: string };
+    };
     gates = Array.isArray(doc?.gates) ? doc.gates : [];
     typeField = doc?.defaults?.typeField;
   } catch {
@@ -187,17 +236,45 @@ export function readEvidence(input: string): EvidenceSource {
       if (l.dir === 'event') {
         // A close the harness asked for is a close step or the gate's end, which the transcript does
         // not tell apart; a close by the server is something the gate must expect.
-        if (l.event === 'close' && l.byClient === false) events.push({ kind: 'close', conn, by: 'server', ...(typeof l.code === 'number' ? { code: l.code } : {}), ...(typeof l.reason === 'string' ? { reason: l.reason } : {}) });
+        if (l.event === 'close' && l.byClient === false)
+          events.push({
+            kind: 'close',
+            conn,
+            by: 'server',
+            ...(typeof l.code === 'number' ? { code: l.code } : {}),
+            ...(typeof l.reason === 'string' ? { reason: l.reason } : {}),
+          });
       } else if (l.truncated !== undefined) {
-        notes.push(`a frame ${l.dir === 'in' ? 'received' : 'sent'} in step ${l.step} was cut in the transcript (${l.truncated} characters): ${l.dir === 'in' ? 'not expected' : 'not sent'} by the recorded gate`);
+        notes.push(
+          `a frame ${l.dir === 'in' ? 'received' : 'sent'} in step ${l.step} was cut in the transcript (${l.truncated} characters): ${l.dir === 'in' ? 'not expected' : 'not sent'} by the recorded gate`,
+        );
       } else events.push({ kind: l.dir, conn, text: l.text, at: Date.parse(l.at) || 0 });
     }
     flushObs(Infinity);
     const info = result?.gates?.find((g) => g.id === gate);
-    if (info && info.status !== 'passed') notes.push(`gate ${gate} ${info.status} in that run: the recorded gate expects what the server did then`);
-    if (gl.some((l) => typeof l.text === 'string' && l.text.includes('***'))) notes.push(`gate ${gate}: the transcript holds redacted secrets (***), recorded as they are`);
-    recordings.push({ id: gate, title: `Recorded from gate ${gate}${info?.title ? `: ${info.title}` : ''}`, ...(project ? { project } : {}), ...(runId ? { runId } : {}), events, notes });
+    if (info && info.status !== 'passed')
+      notes.push(`gate ${gate} ${info.status} in that run: the recorded gate expects what the server did then`);
+    if (gl.some((l) => typeof l.text === 'string' && l.text.includes('***')))
+      notes.push(`gate ${gate}: the transcript holds redacted secrets (***), recorded as they are`);
+    recordings.push({
+      id: gate,
+      title: `Recorded from gate ${gate}${info?.title ? `: ${info.title}` : ''}`,
+      ...(project ? { project } : {}),
+      ...(runId ? { runId } : {}),
+      events,
+      notes,
+    });
   }
-  if (!project) recordings.forEach((r) => r.notes.push('the run folder names no project folder (variables.json): paths are recorded as they are'));
-  return { dir, ...(runId ? { runId } : {}), ...(project ? { project } : {}), ...(typeField ? { typeField } : {}), recordings, skipped: [...skipped] };
+  if (!project)
+    recordings.forEach((r) =>
+      r.notes.push('the run folder names no project folder (variables.json): paths are recorded as they are'),
+    );
+  return {
+    dir,
+    ...(runId ? { runId } : {}),
+    ...(project ? { project } : {}),
+    ...(typeField ? { typeField } : {}),
+    recordings,
+    skipped: [...skipped],
+  };
 }

@@ -7,7 +7,22 @@ import type { Expectation, Matcher } from '../gates/common-schema.ts';
 import { getPath } from '../matching/match.ts';
 import type { Kinds } from '../matching/kinds.ts';
 import { hasChanges, type ProjectChanges, type Recording } from './recording.ts';
-import { escapeRefs, idLikeKey, leafMatcher, machineDetail, leaves, looksGenerated, looksVolatile, MAX_LITERAL, MIN_INSIDE, textMatcher, withVariables, count, type ValueContext, type VarBinding } from './values.ts';
+import {
+  escapeRefs,
+  idLikeKey,
+  leafMatcher,
+  machineDetail,
+  leaves,
+  looksGenerated,
+  looksVolatile,
+  MAX_LITERAL,
+  MIN_INSIDE,
+  textMatcher,
+  withVariables,
+  count,
+  type ValueContext,
+  type VarBinding,
+} from './values.ts';
 
 export interface InferOptions {
   typeField: string;
@@ -127,7 +142,9 @@ function keepAliveFrames(rec: Recording): Set<string> {
 }
 
 function identifier(raw: string): string {
-  const s = raw.replace(/[^A-Za-z0-9_]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^[^A-Za-z_]+/, '');
+  const s = raw
+    .replace(/[^A-Za-z0-9_]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))
+    .replace(/^[^A-Za-z_]+/, '');
   return s || 'value';
 }
 
@@ -136,7 +153,11 @@ function identifier(raw: string): string {
  * step): each is captured where it first appeared. Same-step reuse does not count: a capture is
  * usable from the next step on.
  */
-function findCaptures(units: Unit[], rec: Recording, o: InferOptions): { bindings: VarBinding[]; at: Map<InFrame, Record<string, string>>; captures: Capture[] } {
+function findCaptures(
+  units: Unit[],
+  rec: Recording,
+  o: InferOptions,
+): { bindings: VarBinding[]; at: Map<InFrame, Record<string, string>>; captures: Capture[] } {
   const first = new Map<string, { step: number; frame: InFrame; path: string; kind: string }>();
   const used = new Map<string, number>();
   const client = new Set<string>();
@@ -151,7 +172,11 @@ function findCaptures(units: Unit[], rec: Recording, o: InferOptions): { binding
     if (u.kind !== 'exchange') continue;
     if (u.out) {
       const sent = parseFrame(u.out.text, u.out.at);
-      const strings = isObject(sent.json) ? leaves(sent.json).flatMap(([, , v]) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])) : [u.out.text];
+      const strings = isObject(sent.json)
+        ? leaves(sent.json).flatMap(([, , v]) =>
+            typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [],
+          )
+        : [u.out.text];
       for (const s of strings) {
         useIn(s, u.step);
         if (!first.has(s)) client.add(s);
@@ -162,8 +187,15 @@ function findCaptures(units: Unit[], rec: Recording, o: InferOptions): { binding
       for (const [p, key, v] of leaves(f.json)) {
         if (typeof v !== 'string' || kindPaths(o).includes(p)) continue;
         useIn(v, u.step);
-        const candidate = v.length >= 4 && !client.has(v) && v !== rec.project && !rec.projectAliases?.includes(v) && v !== rec.runId && (idLikeKey(key) || looksGenerated(v));
-        if (candidate && !first.has(v)) first.set(v, { step: u.step, frame: f, path: p, kind: kindOf(f, o.typeField) ?? 'message' });
+        const candidate =
+          v.length >= 4 &&
+          !client.has(v) &&
+          v !== rec.project &&
+          !rec.projectAliases?.includes(v) &&
+          v !== rec.runId &&
+          (idLikeKey(key) || looksGenerated(v));
+        if (candidate && !first.has(v))
+          first.set(v, { step: u.step, frame: f, path: p, kind: kindOf(f, o.typeField) ?? 'message' });
       }
     }
   }
@@ -193,7 +225,12 @@ function streamField(run: InFrame[], typeField: string): string | undefined {
   const objs = run.map((f) => f.json as Record<string, unknown>);
   const keys = Object.keys(objs[0]!).filter((k) => k !== typeField && objs.every((o) => typeof o[k] === 'string'));
   const stable = (o: Record<string, unknown>, field: string) =>
-    Object.fromEntries(Object.entries(o).filter(([k, v]) => k !== field && (typeof v === 'boolean' || v === null || (typeof v === 'string' && !looksVolatile(v)))));
+    Object.fromEntries(
+      Object.entries(o).filter(
+        ([k, v]) =>
+          k !== field && (typeof v === 'boolean' || v === null || (typeof v === 'string' && !looksVolatile(v))),
+      ),
+    );
   const fields = keys.filter((k) => objs.every((o) => isDeepStrictEqual(stable(o, k), stable(objs[0]!, k))));
   if (!fields.length) return undefined;
   const differing = fields.filter((k) => new Set(objs.map((o) => o[k])).size > 1);
@@ -231,7 +268,16 @@ function infer(rec: Recording, o: InferOptions): Inferred {
   }
   const { bindings, at: captureAt, captures } = findCaptures(units, rec, o);
   const stats = new Map<string, number>();
-  const ctx: ValueContext = { ...(rec.project ? { project: rec.project } : {}), ...(rec.projectAliases ? { projectAliases: rec.projectAliases } : {}), ...(rec.runId ? { runId: rec.runId } : {}), vars: bindings, step: 0, clientValues: new Set(), clientNumbers: new Set(), stats };
+  const ctx: ValueContext = {
+    ...(rec.project ? { project: rec.project } : {}),
+    ...(rec.projectAliases ? { projectAliases: rec.projectAliases } : {}),
+    ...(rec.runId ? { runId: rec.runId } : {}),
+    vars: bindings,
+    step: 0,
+    clientValues: new Set(),
+    clientNumbers: new Set(),
+    stats,
+  };
   // A number field varies when exchanges gave it different values (a counter across requests). Within
   // one exchange the values are a stream's own sequence (a countdown 3, 2, 1, 0): kept, in order.
   const sequences = new Map<string, Set<string>>();
@@ -240,10 +286,11 @@ function infer(rec: Recording, o: InferOptions): Inferred {
     const seq = new Map<string, unknown[]>();
     for (const f of u.ins) {
       if (!isObject(f.json)) continue;
-      for (const [p, , v] of leaves(f.json)) if (typeof v === 'number') {
-        const key = `${kindOf(f, o.typeField)}|${p}`;
-        seq.set(key, [...(seq.get(key) ?? []), v]);
-      }
+      for (const [p, , v] of leaves(f.json))
+        if (typeof v === 'number') {
+          const key = `${kindOf(f, o.typeField)}|${p}`;
+          seq.set(key, [...(seq.get(key) ?? []), v]);
+        }
     }
     for (const [key, values] of seq) sequences.set(key, (sequences.get(key) ?? new Set()).add(JSON.stringify(values)));
   }
@@ -273,7 +320,11 @@ function infer(rec: Recording, o: InferOptions): Inferred {
       match[p] = leafMatcher(v, key, (varying.get(`${kind}|${p}`)?.size ?? 0) > 1, ctx);
     }
     const capture = captureAt.get(f);
-    return { ...(kind !== undefined ? { type: kind } : {}), ...(Object.keys(match).length ? { match } : {}), ...(capture ? { capture } : {}) };
+    return {
+      ...(kind !== undefined ? { type: kind } : {}),
+      ...(Object.keys(match).length ? { match } : {}),
+      ...(capture ? { capture } : {}),
+    };
   };
 
   const expectations = (ins: InFrame[]): Expectation[] => {
@@ -292,7 +343,13 @@ function infer(rec: Recording, o: InferOptions): Inferred {
       const run = runs[r]!;
       const frames = ins.slice(run.start, run.end);
       const hasNext = run.end < ins.length;
-      if (frames.length >= 2 && hasNext && !nextCollected && isObject(frames[0]!.json) && !frames.some((f) => captureAt.has(f))) {
+      if (
+        frames.length >= 2 &&
+        hasNext &&
+        !nextCollected &&
+        isObject(frames[0]!.json) &&
+        !frames.some((f) => captureAt.has(f))
+      ) {
         const field = streamField(frames, o.typeField);
         if (field) run.field = field;
       }
@@ -309,9 +366,14 @@ function infer(rec: Recording, o: InferOptions): Inferred {
       const joined = frames.map((f) => (f.json as Record<string, unknown>)[run.field!] as string).join('');
       const loose = o.looseText || joined.length > MAX_LITERAL;
       const text: Matcher = loose ? { length: { gt: 0 } } : textMatcher(joined, ctx);
-      if (joined.length === 0) out.push({ collect: kind, ...(run.field !== 'delta' ? { field: run.field } : {}), min: 1 });
+      if (joined.length === 0)
+        out.push({ collect: kind, ...(run.field !== 'delta' ? { field: run.field } : {}), min: 1 });
       else out.push({ collect: kind, ...(run.field !== 'delta' ? { field: run.field } : {}), min: 1, text });
-      streams.push({ stream: `${kind}.${run.field}`, pieces: frames.length, text: loose ? 'loose' : typeof text === 'string' ? 'pinned' : 'pattern' });
+      streams.push({
+        stream: `${kind}.${run.field}`,
+        pieces: frames.length,
+        text: loose ? 'loose' : typeof text === 'string' ? 'pinned' : 'pattern',
+      });
       count(ctx, 'collect');
     }
     return out;
@@ -331,7 +393,13 @@ function infer(rec: Recording, o: InferOptions): Inferred {
     };
     const walk = (v: unknown): unknown => {
       if (typeof v === 'number') ctx.clientNumbers!.add(v);
-      return typeof v === 'string' ? keep(v) : Array.isArray(v) ? v.map(walk) : isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v;
+      return typeof v === 'string'
+        ? keep(v)
+        : Array.isArray(v)
+          ? v.map(walk)
+          : isObject(v)
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+            : v;
     };
     return json !== null && typeof json === 'object' ? walk(json) : keep(text);
   };
@@ -351,22 +419,37 @@ function infer(rec: Recording, o: InferOptions): Inferred {
     const id = json === undefined ? undefined : kinds.requestId(json);
     if (id === undefined || id === null || typeof id === 'object') return undefined;
     const field = kinds.reply.field;
-    const answers = ins.filter((f) => f.isJson && kinds.isReplyKind(kindOf(f, o.typeField)) && getPath(f.json, field) === id);
+    const answers = ins.filter(
+      (f) => f.isJson && kinds.isReplyKind(kindOf(f, o.typeField)) && getPath(f.json, field) === id,
+    );
     if (answers.length < 2) return undefined;
     const last = kindOf(answers[answers.length - 1]!, o.typeField);
-    return { name: `nothing more for ${field} ${JSON.stringify(id)} after its ${last}`, expect: [{ none: { where: { [field]: id } }, for: '300ms' }], ...on(conn) };
+    return {
+      name: `nothing more for ${field} ${JSON.stringify(id)} after its ${last}`,
+      expect: [{ none: { where: { [field]: id } }, for: '300ms' }],
+      ...on(conn),
+    };
   };
   for (const u of units) {
     if (u.kind === 'connect') {
       const main = u.conn === 'main' && (rec.connectUrl || rec.connectHeaders);
-      push(main ? { connect: { name: u.conn, ...(rec.connectUrl ? { url: rec.connectUrl } : {}), ...(rec.connectHeaders ? { headers: rec.connectHeaders } : {}) } } : { connect: u.conn });
-    }
-    else if (u.kind === 'close') {
+      push(
+        main
+          ? {
+              connect: {
+                name: u.conn,
+                ...(rec.connectUrl ? { url: rec.connectUrl } : {}),
+                ...(rec.connectHeaders ? { headers: rec.connectHeaders } : {}),
+              },
+            }
+          : { connect: u.conn },
+      );
+    } else if (u.kind === 'close') {
       // The server's close code is part of what it did (1006: it dropped the socket without one).
-      const how = u.code !== undefined ? { code: u.code, ...(u.reason ? { reason: textMatcher(u.reason, ctx) } : {}) } : {};
+      const how =
+        u.code !== undefined ? { code: u.code, ...(u.reason ? { reason: textMatcher(u.reason, ctx) } : {}) } : {};
       push({ close: u.by === 'server' ? { on: u.conn, by: 'server', ...how } : u.conn });
-    }
-    else if (u.kind === 'exchange') {
+    } else if (u.kind === 'exchange') {
       ctx.step = u.step;
       const step: StepObject = {};
       if (u.out) step.send = sendValue(u.out.text);
@@ -375,7 +458,8 @@ function infer(rec: Recording, o: InferOptions): Inferred {
         step.expect = expectations(u.ins);
         Object.assign(step, on(u.conn));
         // Only kinds a frame can have: `forbid: [error]` on a protocol without `error` could never fail.
-        if (errorKinds.length && !u.ins.some((f) => errorKinds.includes(kindOf(f, o.typeField) ?? ''))) step.forbid = [...errorKinds];
+        if (errorKinds.length && !u.ins.some((f) => errorKinds.includes(kindOf(f, o.typeField) ?? '')))
+          step.forbid = [...errorKinds];
         streamEnd = afterStream(u.out?.text, u.ins, u.conn);
         // A reply that took long when recorded gets twice that, above the default deadline.
         const took = u.out ? u.ins[u.ins.length - 1]!.at - u.out.at : 0;
@@ -392,8 +476,13 @@ function infer(rec: Recording, o: InferOptions): Inferred {
         else if (f.text !== undefined) check.content = textMatcher(f.text, ctx);
         else if (f.sha256) check.sha256 = f.sha256;
         if (f.exists && f.changed) check.changed = true;
-        push({ name: `${f.path} ${f.exists ? 'as the session left it' : 'is gone, as the session left it'}`, verify: check });
-        verifies.push(`${f.path}: ${!f.exists ? 'absent' : f.text !== undefined ? 'content' : 'sha256'}${f.changed ? ', changed' : ''}`);
+        push({
+          name: `${f.path} ${f.exists ? 'as the session left it' : 'is gone, as the session left it'}`,
+          verify: check,
+        });
+        verifies.push(
+          `${f.path}: ${!f.exists ? 'absent' : f.text !== undefined ? 'content' : 'sha256'}${f.changed ? ', changed' : ''}`,
+        );
         ctx.step++;
       }
       for (const l of u.changes.listings ?? []) {
@@ -414,5 +503,16 @@ function infer(rec: Recording, o: InferOptions): Inferred {
       }
     }
   }
-  return { id: rec.id, title: rec.title, steps, stats, captures, streams, verifies, notes: rec.notes, ...(comments.length ? { comments } : {}), ...(keepAlive.size ? { keepAlive: [...keepAlive] } : {}) };
+  return {
+    id: rec.id,
+    title: rec.title,
+    steps,
+    stats,
+    captures,
+    streams,
+    verifies,
+    notes: rec.notes,
+    ...(comments.length ? { comments } : {}),
+    ...(keepAlive.size ? { keepAlive: [...keepAlive] } : {}),
+  };
 }

@@ -66,7 +66,10 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
   const notes: string[] = [];
   const settler = new Settler(o.rule, o.typeField);
   const watch = await ProjectWatch.start(o.project, o.exclude);
-  const rl = createInterface({ input: o.input, ...(o.interactive ? { output: o.output, terminal: true, prompt: '> ' } : { terminal: false }) });
+  const rl = createInterface({
+    input: o.input,
+    ...(o.interactive ? { output: o.output, terminal: true, prompt: '> ' } : { terminal: false }),
+  });
   const show = (line: string) => {
     if (!o.interactive) return void o.output.write(line + '\n');
     clearLine(o.output, 0);
@@ -84,14 +87,18 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
   rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
 
   events.push({ kind: 'connect', conn: CONN });
-  const opened = await WscatConnection.open(CONN, { url: o.url, openTimeoutMs: o.openTimeoutMs, ...(o.headers ? { headers: o.headers } : {}) }, {
-    onFrameIn: (f: Frame) => {
-      events.push({ kind: 'in', conn: CONN, text: f.text, at: f.at });
-      settler.frame(f);
-      // A server's frame reaches the person's terminal: controls, OSC and bidi shown escaped, as `run` does.
-      show(`< ${termText(f.text)}`);
+  const opened = await WscatConnection.open(
+    CONN,
+    { url: o.url, openTimeoutMs: o.openTimeoutMs, ...(o.headers ? { headers: o.headers } : {}) },
+    {
+      onFrameIn: (f: Frame) => {
+        events.push({ kind: 'in', conn: CONN, text: f.text, at: f.at });
+        settler.frame(f);
+        // A server's frame reaches the person's terminal: controls, OSC and bidi shown escaped, as `run` does.
+        show(`< ${termText(f.text)}`);
+      },
     },
-  });
+  );
   if (!opened.ok) {
     o.signal.removeEventListener('abort', stop);
     rl.close();
@@ -104,7 +111,9 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
     // A welcome message belongs before the first send (a line typed early waits): until the server is quiet.
     settler.begin();
     await settler.settled(o.rule.idleMs);
-    show(`connected to ${termText(o.url)} · type JSON lines · ${o.interactive ? 'Ctrl-D' : 'end of input'} or /close to finish and write the gate`);
+    show(
+      `connected to ${termText(o.url)} · type JSON lines · ${o.interactive ? 'Ctrl-D' : 'end of input'} or /close to finish and write the gate`,
+    );
     if (o.interactive) rl.prompt();
     for (let raw = await nextLine(); raw !== null && !o.signal.aborted; raw = await nextLine()) {
       const line = raw.trim();
@@ -134,7 +143,10 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
       sends++;
       if (!o.interactive) {
         const how = await settler.settled();
-        if (how === 'deadline') notes.push(`send ${sends} was still receiving after ${o.rule.waitMs} ms: later frames were recorded under the next send (raise --wait or name its last message with --until)`);
+        if (how === 'deadline')
+          notes.push(
+            `send ${sends} was still receiving after ${o.rule.waitMs} ms: later frames were recorded under the next send (raise --wait or name its last message with --until)`,
+          );
       } else rl.prompt();
     }
     if (o.signal.aborted) return { ok: false, reason: 'interrupted' };
@@ -148,7 +160,17 @@ export async function recordLive(o: LiveOptions): Promise<LiveResult> {
     if (hasChanges(changes)) events.push({ kind: 'changes', changes });
     if (watch.truncated) notes.push('the project folder has more than 20,000 files: changes beyond them were not seen');
     const info = await conn.close(...closeArgs);
-    events.push(info.byClient ? { kind: 'close', conn: CONN, by: 'client' } : { kind: 'close', conn: CONN, by: 'server', ...(info.code !== undefined ? { code: info.code } : {}), ...(info.reason ? { reason: info.reason } : {}) });
+    events.push(
+      info.byClient
+        ? { kind: 'close', conn: CONN, by: 'client' }
+        : {
+            kind: 'close',
+            conn: CONN,
+            by: 'server',
+            ...(info.code !== undefined ? { code: info.code } : {}),
+            ...(info.reason ? { reason: info.reason } : {}),
+          },
+    );
     return { ok: true, events, notes };
   } finally {
     o.signal.removeEventListener('abort', stop);

@@ -14,7 +14,12 @@ export interface ConnectUrl {
 
 /** `api_key` → `API_KEY`: the environment variable a secret parameter is read from on replay. */
 function envName(param: string): string {
-  return param.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^(\d)/, '_$1').toUpperCase() || 'SECRET';
+  return (
+    param
+      .replace(/[^A-Za-z0-9_]+/g, '_')
+      .replace(/^(\d)/, '_$1')
+      .toUpperCase() || 'SECRET'
+  );
 }
 
 /** Headers a session connected with, as the connect step writes them: secret-looking ones as `${env.NAME}`. */
@@ -28,7 +33,12 @@ export function connectHeaders(headers: Record<string, string>): { headers: Reco
       out[k] = `\${env.${env}}`;
     } else out[k] = v.replace(/\$\{/g, '\\${');
   }
-  return { headers: out, notes: secrets.length ? [`secret-looking headers are read from the environment on replay: set ${secrets.join(', ')}`] : [] };
+  return {
+    headers: out,
+    notes: secrets.length
+      ? [`secret-looking headers are read from the environment on replay: set ${secrets.join(', ')}`]
+      : [],
+  };
 }
 
 export function connectUrl(url: string): ConnectUrl {
@@ -54,6 +64,7 @@ export function connectUrl(url: string): ConnectUrl {
     return `${rawName}=\${env.${env}}`;
   });
   const notes = [`the session's URL query is kept in the connect step: replay with the URL without it (${base})`];
-  if (secrets.length) notes.push(`secret-looking URL parameters are read from the environment on replay: set ${secrets.join(', ')}`);
+  if (secrets.length)
+    notes.push(`secret-looking URL parameters are read from the environment on replay: set ${secrets.join(', ')}`);
   return { url: `\${URL}?${parts.join('&')}`, base, notes };
 }

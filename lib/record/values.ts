@@ -68,9 +68,38 @@ export function idLikeKey(key: string): boolean {
 
 const VOLATILE_NUMBER_WORDS = new Set([
   ...ID_WORDS,
-  'time', 'timestamp', 'date', 'at', 'ms', 'millis', 'seconds', 'secs', 'duration', 'elapsed', 'uptime',
-  'latency', 'took', 'count', 'total', 'tokens', 'seq', 'sequence', 'size', 'bytes', 'length', 'pid', 'port',
-  'index', 'offset', 'memory', 'rss', 'heap', 'usage', 'version', 'rev', 'revision',
+  'time',
+  'timestamp',
+  'date',
+  'at',
+  'ms',
+  'millis',
+  'seconds',
+  'secs',
+  'duration',
+  'elapsed',
+  'uptime',
+  'latency',
+  'took',
+  'count',
+  'total',
+  'tokens',
+  'seq',
+  'sequence',
+  'size',
+  'bytes',
+  'length',
+  'pid',
+  'port',
+  'index',
+  'offset',
+  'memory',
+  'rss',
+  'heap',
+  'usage',
+  'version',
+  'rev',
+  'revision',
 ]);
 
 function volatileNumberKey(key: string): boolean {
@@ -102,16 +131,30 @@ interface Token {
 
 const REF_LIKE = /\$\{[A-Za-z_]/;
 const TOKEN_PATTERNS: { re: RegExp; pattern: string; rule: string; accept?: (s: string) => boolean }[] = [
-  { re: /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g, pattern: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', rule: 'uuid' },
-  { re: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, pattern: '\\d{4}-\\d{2}-\\d{2}T[0-9:.]+(?:Z|[+-]\\d{2}:?\\d{2})?', rule: 'iso-date' },
+  {
+    re: /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g,
+    pattern: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
+    rule: 'uuid',
+  },
+  {
+    re: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g,
+    pattern: '\\d{4}-\\d{2}-\\d{2}T[0-9:.]+(?:Z|[+-]\\d{2}:?\\d{2})?',
+    rule: 'iso-date',
+  },
   // Inside text, a short hash may happen to be all digits (about 4% of commits); a run of 7+ digits
   // there is loosened too: the pattern still matches the value it came from, so nothing can break.
-  { re: /\b[0-9a-f]{7,40}\b/g, pattern: '[0-9a-f]{7,40}', rule: 'hash', accept: (v: string) => isSha(v) || /^\d{7,40}$/.test(v) },
+  {
+    re: /\b[0-9a-f]{7,40}\b/g,
+    pattern: '[0-9a-f]{7,40}',
+    rule: 'hash',
+    accept: (v: string) => isSha(v) || /^\d{7,40}$/.test(v),
+  },
 ];
 
 function knownValues(ctx: ValueContext): { name: string; value: string; rule: string }[] {
   const out: { name: string; value: string; rule: string }[] = [];
-  for (const p of [ctx.project, ...(ctx.projectAliases ?? [])]) if (p) out.push({ name: 'PROJECT', value: p, rule: 'project' });
+  for (const p of [ctx.project, ...(ctx.projectAliases ?? [])])
+    if (p) out.push({ name: 'PROJECT', value: p, rule: 'project' });
   if (ctx.runId) out.push({ name: 'RUN_ID', value: ctx.runId, rule: 'run id' });
   for (const v of ctx.vars) if (v.from <= ctx.step) out.push({ name: v.name, value: v.value, rule: 'capture' });
   return out.sort((a, b) => b.value.length - a.value.length);
@@ -125,11 +168,14 @@ function tokensIn(s: string, ctx: ValueContext, withPatterns: boolean): Token[] 
   const found: Token[] = [];
   for (const k of knownValues(ctx)) {
     if (k.value.length < MIN_INSIDE && k.value !== s) continue;
-    for (let i = s.indexOf(k.value); i >= 0; i = s.indexOf(k.value, i + k.value.length)) found.push({ start: i, end: i + k.value.length, ref: k.name, rule: k.rule });
+    for (let i = s.indexOf(k.value); i >= 0; i = s.indexOf(k.value, i + k.value.length))
+      found.push({ start: i, end: i + k.value.length, ref: k.name, rule: k.rule });
   }
   if (withPatterns) {
     for (const p of TOKEN_PATTERNS) {
-      for (const m of s.matchAll(p.re)) if (!p.accept || p.accept(m[0])) found.push({ start: m.index, end: m.index + m[0].length, pattern: p.pattern, rule: p.rule });
+      for (const m of s.matchAll(p.re))
+        if (!p.accept || p.accept(m[0]))
+          found.push({ start: m.index, end: m.index + m[0].length, pattern: p.pattern, rule: p.rule });
     }
   }
   found.sort((a, b) => a.start - b.start || (a.ref ? -1 : 0) - (b.ref ? -1 : 0) || b.end - a.end);
@@ -158,7 +204,8 @@ export function withVariables(s: string, ctx: ValueContext): string {
  * machine has another). Such text is not pinned; the reason is written above the step.
  */
 export function machineDetail(s: string, ctx: ValueContext): string | undefined {
-  if (/\n\s+at \S/.test(s) || /\(\/?[^()\s]+:\d+:\d+\)/.test(s)) return 'a stack trace (files and line numbers change with the build)';
+  if (/\n\s+at \S/.test(s) || /\(\/?[^()\s]+:\d+:\d+\)/.test(s))
+    return 'a stack trace (files and line numbers change with the build)';
   const known = withVariables(s, { ...ctx, stats: new Map() });
   if (/(?:^|[\s"'(=:,[])\/(?:[\w.@+-]+\/)+[\w.@+-]*/.test(known)) return 'an absolute path of the recording machine';
   return undefined;
@@ -238,7 +285,11 @@ export function leafMatcher(v: unknown, key: string, varies: boolean, ctx: Value
 }
 
 /** The fields of a JSON object as gate paths (a.b.c) down to scalars and arrays. */
-export function leaves(value: unknown, prefix = '', out: [string, string, unknown][] = []): [string, string, unknown][] {
+export function leaves(
+  value: unknown,
+  prefix = '',
+  out: [string, string, unknown][] = [],
+): [string, string, unknown][] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     out.push([prefix, prefix.split('.').pop() ?? '', value]);
     return out;

@@ -42,7 +42,11 @@ function usage(title: string, hint?: string): HarnessFailure {
 export function readTarget(file: string): Target {
   const abs = path.resolve(file);
   // A link at --out (a dangling one committed to a repository) would make the write create its target.
-  if (isLink(abs)) throw usage(`--out ${file} is a symbolic link: wsgate record does not write through links`, 'remove the link, or name another file with --out');
+  if (isLink(abs))
+    throw usage(
+      `--out ${file} is a symbolic link: wsgate record does not write through links`,
+      'remove the link, or name another file with --out',
+    );
   const base: Target = { file: abs, ids: new Set(), reservedVars: new Set(BUILTIN_VARS) };
   if (!existsSync(abs)) return base;
   let source: string;
@@ -53,13 +57,32 @@ export function readTarget(file: string): Target {
   }
   if (!source.trim()) return base;
   const doc = YAML.parseDocument(source);
-  if (doc.errors.length) throw usage(`--out ${file} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix it, or record into another file with --out');
+  if (doc.errors.length)
+    throw usage(
+      `--out ${file} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`,
+      'fix it, or record into another file with --out',
+    );
   const gates = doc.get('gates', true);
-  if (!isMap(doc.contents) || !isSeq(gates)) throw usage(`--out ${file} is not a gates file (it has no gates: list)`, 'record into a new file, or into a gates.yaml with version: 1 and gates:');
-  const json = doc.toJS() as { gates?: { id?: unknown }[]; vars?: Record<string, unknown>; defaults?: { typeField?: unknown }; protocol?: unknown };
+  if (!isMap(doc.contents) || !isSeq(gates))
+    throw usage(
+      `--out ${file} is not a gates file (it has no gates: list)`,
+      'record into a new file, or into a gates.yaml with version: 1 and gates:',
+    );
+  const json = doc.toJS() as {
+    gates?: { id?: unknown }[];
+    vars?: Record<string, unknown>;
+    defaults?: { typeField?: unknown };
+    protocol?: unknown;
+  };
   for (const g of json.gates ?? []) if (typeof g?.id === 'string') base.ids.add(g.id);
   for (const k of Object.keys(json.vars ?? {})) base.reservedVars.add(k);
-  return { ...base, source, doc, ...(typeof json.defaults?.typeField === 'string' ? { typeField: json.defaults.typeField } : {}), ...(typeof json.protocol === 'string' ? { protocol: json.protocol } : {}) };
+  return {
+    ...base,
+    source,
+    doc,
+    ...(typeof json.defaults?.typeField === 'string' ? { typeField: json.defaults.typeField } : {}),
+    ...(typeof json.protocol === 'string' ? { protocol: json.protocol } : {}),
+  };
 }
 
 function isLink(file: string): boolean {
@@ -136,7 +159,10 @@ function itemsText(nodes: Node[], indent: number): string {
 }
 
 function internal(title: string): HarnessFailure {
-  return new HarnessFailure([{ code: 'INTERNAL', title, hint: 'please report this with the session that produced it' }], EXIT.harness);
+  return new HarnessFailure(
+    [{ code: 'INTERNAL', title, hint: 'please report this with the session that produced it' }],
+    EXIT.harness,
+  );
 }
 
 /** The recorded gates, alone in a file, must load with wsgate's own loader (schema, variables, regexes). */
@@ -144,8 +170,15 @@ function newFileText(file: string, gates: Inferred[], comment: string, h: FileHe
   // Only the keep-alive texts seen may pass a waiting step; any other non-JSON frame still fails it
   // (nonJson matchers take no variables, so the text is written as it came).
   const allowed = (h.keepAlive ?? []).map((k) => JSON.stringify(k));
-  const keepAlive = allowed.length ? [`# The server sent ${allowed.join(', ')} as keep-alive (not JSON): steps waiting for JSON let exactly those frames pass.`] : [];
-  const defaults = [...(h.typeField !== 'type' && !h.protocol ? [`typeField: ${JSON.stringify(h.typeField)}`] : []), ...(allowed.length ? [`nonJson: {allow: [${allowed.join(', ')}]}`] : [])];
+  const keepAlive = allowed.length
+    ? [
+        `# The server sent ${allowed.join(', ')} as keep-alive (not JSON): steps waiting for JSON let exactly those frames pass.`,
+      ]
+    : [];
+  const defaults = [
+    ...(h.typeField !== 'type' && !h.protocol ? [`typeField: ${JSON.stringify(h.typeField)}`] : []),
+    ...(allowed.length ? [`nonJson: {allow: [${allowed.join(', ')}]}`] : []),
+  ];
   const head = [
     `# yaml-language-server: $schema=${schemaRef(path.dirname(file))}`,
     '# Gates recorded by `wsgate record`. Run them with: wsgate run [URL] [PATH] --gates ' + path.basename(file),
@@ -157,9 +190,14 @@ function newFileText(file: string, gates: Inferred[], comment: string, h: FileHe
   ].join('\n');
   const text = `${head}\n${itemsText(gateNodes(new YAML.Document(), gates, comment), 2)}`;
   // Secrets the gate reads from the environment (`${env.AUTHORIZATION}`) are set on replay, not now.
-  const needed = Object.fromEntries([...text.matchAll(/(?<!\\)\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1]!, 'set on replay']));
+  const needed = Object.fromEntries(
+    [...text.matchAll(/(?<!\\)\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1]!, 'set on replay']),
+  );
   const r = loadGatesText(text, file, { env: { ...process.env, ...needed } });
-  if (!r.ok) throw internal(`the recorded gates do not load: ${r.errors.map((e) => `${e.loc ? `${e.loc.line}:${e.loc.col} ` : ''}${e.title}`).join('; ')}`);
+  if (!r.ok)
+    throw internal(
+      `the recorded gates do not load: ${r.errors.map((e) => `${e.loc ? `${e.loc.line}:${e.loc.col} ` : ''}${e.title}`).join('; ')}`,
+    );
   return text;
 }
 
@@ -170,7 +208,10 @@ function sameBut(text: string, before: unknown, gates: Inferred[]): boolean {
   const was = before as { gates: unknown[] };
   const now = doc.toJS() as { gates?: unknown[] };
   const added = gates.map((g) => JSON.parse(JSON.stringify({ id: g.id, title: g.title, steps: g.steps })) as unknown);
-  return isDeepStrictEqual({ ...now, gates: undefined }, { ...was, gates: undefined }) && isDeepStrictEqual(now.gates, [...was.gates, ...added]);
+  return (
+    isDeepStrictEqual({ ...now, gates: undefined }, { ...was, gates: undefined }) &&
+    isDeepStrictEqual(now.gates, [...was.gates, ...added])
+  );
 }
 
 /** The new file's text, or the existing file's with the gates appended. */
@@ -199,7 +240,11 @@ export function writeGatesFile(target: Target, text: string): void {
   try {
     writeFileNoFollow(target.file, text);
   } catch (e) {
-    if (e instanceof SymlinkRefused) throw usage(`--out ${target.file} is a symbolic link: wsgate record does not write through links`, 'remove the link, or name another file with --out');
+    if (e instanceof SymlinkRefused)
+      throw usage(
+        `--out ${target.file} is a symbolic link: wsgate record does not write through links`,
+        'remove the link, or name another file with --out',
+      );
     throw e;
   }
 }

@@ -39,7 +39,9 @@ function indent(text: string, pad: string, maxLines = 20, focus?: number, label 
  * gates"), not seven stories. A check with no typed failure (a result from an older wsgate) is its own
  * group, under its whole name.
  */
-export function failuresByCause(gates: GateResult[]): { kind: FailureKind | 'check'; subject: string; cause: string; gates: string[] }[] {
+export function failuresByCause(
+  gates: GateResult[],
+): { kind: FailureKind | 'check'; subject: string; cause: string; gates: string[] }[] {
   const by = new Map<string, { kind: FailureKind | 'check'; subject: string; cause: string; gates: Set<string> }>();
   for (const g of gates) {
     for (const s of g.steps) {
@@ -48,7 +50,12 @@ export function failuresByCause(gates: GateResult[]): { kind: FailureKind | 'che
         const kind = c.failure?.kind ?? 'check';
         const subject = c.failure ? failureSubject(c.failure) : c.name;
         const key = JSON.stringify([kind, subject]);
-        const group = by.get(key) ?? { kind, subject, cause: c.failure ? describeFailure(c.failure) : (c.cause ?? c.name), gates: new Set<string>() };
+        const group = by.get(key) ?? {
+          kind,
+          subject,
+          cause: c.failure ? describeFailure(c.failure) : (c.cause ?? c.name),
+          gates: new Set<string>(),
+        };
         group.gates.add(g.id);
         by.set(key, group);
       }
@@ -84,9 +91,13 @@ export function consoleReporter(o: ReporterOptions): Reporter {
   const failureDetail = (step: StepResult, failed: CheckResult[]) => {
     for (const ch of failed) {
       write(`      ${red('✗')} ${safe(ch.name)}  ${dim(safe(formatLoc(ch.loc)))}`);
-      if (source && ch.loc.file === source.file) for (const l of codeFrame(source.text, ch.loc)) write(dim(`          ${safe(l)}`));
+      if (source && ch.loc.file === source.file)
+        for (const l of codeFrame(source.text, ch.loc)) write(dim(`          ${safe(l)}`));
       // A long text shows the part that changed: the same window of both around their first different line.
-      const focus = typeof ch.expected === 'string' && typeof ch.actual === 'string' ? firstDifferentLine(ch.expected, ch.actual) : undefined;
+      const focus =
+        typeof ch.expected === 'string' && typeof ch.actual === 'string'
+          ? firstDifferentLine(ch.expected, ch.actual)
+          : undefined;
       write(indent(show(ch.expected), '          ', 20, focus, 'expected: '));
       write(indent(show(ch.actual), '          ', 20, focus, 'actual:   '));
       const why = whyFailed(ch);
@@ -94,7 +105,8 @@ export function consoleReporter(o: ReporterOptions): Reporter {
     }
     if (step.lastMessages?.length) {
       write(dim(`        last messages (${step.lastMessages.length}):`));
-      for (const m of step.lastMessages) write(dim(indent(`${safe(m.conn)} #${m.seq}: ${frame(m.text)}`, '          ', 1)));
+      for (const m of step.lastMessages)
+        write(dim(indent(`${safe(m.conn)} #${m.seq}: ${frame(m.text)}`, '          ', 1)));
     }
   };
 
@@ -103,8 +115,17 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (info.gatesSource !== undefined) source = { file: info.gatesFile, text: info.gatesSource };
       if (o.quiet) return;
       const redact = info.redact ?? ((x: string) => x);
-      write(bold(`wsgate ${safe(info.version)}`) + ` · ${safe(redact(info.url))}${info.embedded ? ' (embedded reference server)' : ''}`);
-      write(dim(safe(`project ${info.project} · gates ${info.gatesFile}${info.gatesOrigin && info.gatesOrigin !== 'from --gates' ? ` (${info.gatesOrigin})` : ''} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`)));
+      write(
+        bold(`wsgate ${safe(info.version)}`) +
+          ` · ${safe(redact(info.url))}${info.embedded ? ' (embedded reference server)' : ''}`,
+      );
+      write(
+        dim(
+          safe(
+            `project ${info.project} · gates ${info.gatesFile}${info.gatesOrigin && info.gatesOrigin !== 'from --gates' ? ` (${info.gatesOrigin})` : ''} · run ${info.runId}${info.evidenceDir ? ` · evidence ${info.evidenceDir}` : ''}`,
+          ),
+        ),
+      );
     },
     onGateStart(g) {
       pendingHeader = `\n${bold(safe(g.id))}  ${safe(g.title)}`;
@@ -128,11 +149,21 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       // Quiet still shows what is not a pass: failures, and steps not checked.
       if (o.quiet && step.status !== 'failed' && step.status !== 'unchecked') return;
       header();
-      const mark = step.status === 'passed' ? green('✓') : step.status === 'failed' ? red('✗') : step.status === 'pending' ? yellow('?') : step.status === 'unchecked' ? yellow('○') : dim('-');
+      const mark =
+        step.status === 'passed'
+          ? green('✓')
+          : step.status === 'failed'
+            ? red('✗')
+            : step.status === 'pending'
+              ? yellow('?')
+              : step.status === 'unchecked'
+                ? yellow('○')
+                : dim('-');
       const note = step.note ? dim(`  (${safe(step.note)})`) : '';
       const where = step.status === 'failed' ? '  ' + dim(safe(formatLoc(step.loc))) : '';
       write(`  ${mark} ${safe(step.label)}  ${dim(`${step.ms} ms`)}${where}${note}`);
-      for (const w of step.checks.filter((ch) => ch.warning)) write(yellow(`      ! ${safe(w.name)}: ${safe(show(w.actual))}`));
+      for (const w of step.checks.filter((ch) => ch.warning))
+        write(yellow(`      ! ${safe(w.name)}: ${safe(show(w.actual))}`));
       if (failed.length) failureDetail(step, failed);
       if (step.harnessError) write(red(indent(`wsgate error (exit 3): ${show(step.harnessError)}`, '      ', 8)));
     },
@@ -149,7 +180,9 @@ export function consoleReporter(o: ReporterOptions): Reporter {
         write(`\n${bold('timings')} (measured vs budget)`);
         for (const { gate, t: x } of timings) {
           const mark = x.passed ? green('✓') : x.soft ? yellow('!') : red('✗');
-          write(`  ${mark} ${safe(gate).padEnd(22)} ${String(x.ms).padStart(6)} ms  ${dim(`budget ${x.budgetMs} ms${x.soft ? ' (soft)' : ''}`)}`);
+          write(
+            `  ${mark} ${safe(gate).padEnd(22)} ${String(x.ms).padStart(6)} ms  ${dim(`budget ${x.budgetMs} ms${x.soft ? ' (soft)' : ''}`)}`,
+          );
         }
       }
       if (r.coverage && !o.quiet) write('\n' + formatCoverage(r.coverage));
@@ -159,19 +192,31 @@ export function consoleReporter(o: ReporterOptions): Reporter {
       if (t.skipped) parts.push(`${t.skipped} skipped`);
       // A pass with gates not checked says so in the verdict word itself; exit 4 (--require-checked) is no pass.
       const notChecked = gatesNotChecked(r.gates);
-      const passWord = r.exitCode === EXIT.unchecked ? yellow(`NOT CHECKED (${notChecked} gate${notChecked === 1 ? '' : 's'})`) : notChecked ? yellow(`PASS (${notChecked} gate${notChecked === 1 ? '' : 's'} not checked)`) : green('PASS');
-      const verdict = r.status === 'passed' ? passWord : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
-      write(`\n${verdict}  ${t.gates} gates: ${parts.join(', ')} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
+      const passWord =
+        r.exitCode === EXIT.unchecked
+          ? yellow(`NOT CHECKED (${notChecked} gate${notChecked === 1 ? '' : 's'})`)
+          : notChecked
+            ? yellow(`PASS (${notChecked} gate${notChecked === 1 ? '' : 's'} not checked)`)
+            : green('PASS');
+      const verdict =
+        r.status === 'passed' ? passWord : r.status === 'interrupted' ? yellow('INTERRUPTED') : red('FAIL');
+      write(
+        `\n${verdict}  ${t.gates} gates: ${parts.join(', ')} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`,
+      );
       if (r.status === 'failed') {
         const causes = failuresByCause(r.gates);
         if (causes.length > 1 || (causes[0] && causes[0].gates.length > 1)) {
           write(`\n${bold('failures by cause')}`);
-          for (const c of causes.slice(0, 12)) write(`  ${red('✗')} ${safe(c.cause)}: ${c.gates.length} gate${c.gates.length === 1 ? '' : 's'} ${dim(safe(`(${c.gates.slice(0, 6).join(', ')}${c.gates.length > 6 ? ', …' : ''})`))}`);
+          for (const c of causes.slice(0, 12))
+            write(
+              `  ${red('✗')} ${safe(c.cause)}: ${c.gates.length} gate${c.gates.length === 1 ? '' : 's'} ${dim(safe(`(${c.gates.slice(0, 6).join(', ')}${c.gates.length > 6 ? ', …' : ''})`))}`,
+            );
           if (causes.length > 12) write(dim(`  … ${causes.length - 12} more causes`));
         }
         const first = r.gates.find((g) => g.status === 'failed');
         const step = first?.steps.find((s) => s.status === 'failed');
-        if (first && step) write(safe(`first failure: gate ${first.id}, step "${step.label}" at ${formatLoc(step.loc)}`));
+        if (first && step)
+          write(safe(`first failure: gate ${first.id}, step "${step.label}" at ${formatLoc(step.loc)}`));
       }
       // Gates not checked and gates left out are named, with why: neither is a pass.
       for (const g of r.gates.filter((x) => x.status === 'unchecked')) {

@@ -18,12 +18,23 @@ export function reportNow<H extends Hook>(reporters: readonly Reporter[], hook: 
   for (const r of reporters) (r[hook] as ((...a: Args<H>) => unknown) | undefined)?.apply(r, args);
 }
 
-const HOOKS: readonly Hook[] = ['onRunStart', 'onGateStart', 'onStepStart', 'onStepProgress', 'onStepEnd', 'onGateEnd', 'onFrame', 'onRunEnd'] satisfies Hook[];
+const HOOKS: readonly Hook[] = [
+  'onRunStart',
+  'onGateStart',
+  'onStepStart',
+  'onStepProgress',
+  'onStepEnd',
+  'onGateEnd',
+  'onFrame',
+  'onRunEnd',
+] satisfies Hook[];
 
 /** A reporter that records every call, and `flush` replays them to the targets in order. */
 export function bufferReporters(targets: readonly Reporter[]): { reporters: Reporter[]; flush(): void } {
   const calls: [Hook, unknown[]][] = [];
-  const proxy = Object.fromEntries(HOOKS.map((h) => [h, (...args: unknown[]) => void calls.push([h, args])])) as Reporter;
+  const proxy = Object.fromEntries(
+    HOOKS.map((h) => [h, (...args: unknown[]) => void calls.push([h, args])]),
+  ) as Reporter;
   return {
     reporters: [proxy],
     flush() {

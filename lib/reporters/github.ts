@@ -62,9 +62,26 @@ export function githubAnnotations(result: RunResult, info?: RunInfo): string[] {
         else if (c.warning) lines.push(command('warning', c, g.id, s.label, gatesFile));
       }
       // Not checked: a warning, never an error (the server did nothing wrong that wsgate saw).
-      if (s.status === 'unchecked') lines.push(command('warning', { name: s.note ?? 'not checked', expected: 'checked', actual: 'not checked', passed: true, loc: s.loc }, g.id, s.label, gatesFile));
+      if (s.status === 'unchecked')
+        lines.push(
+          command(
+            'warning',
+            { name: s.note ?? 'not checked', expected: 'checked', actual: 'not checked', passed: true, loc: s.loc },
+            g.id,
+            s.label,
+            gatesFile,
+          ),
+        );
       if (s.status === 'failed' && !s.checks.some((c) => c && !c.passed)) {
-        lines.push(command('error', { name: s.note ?? 'step failed', expected: 'passed', actual: 'failed', passed: false, loc: s.loc }, g.id, s.label, gatesFile));
+        lines.push(
+          command(
+            'error',
+            { name: s.note ?? 'step failed', expected: 'passed', actual: 'failed', passed: false, loc: s.loc },
+            g.id,
+            s.label,
+            gatesFile,
+          ),
+        );
       }
     }
   }

@@ -22,11 +22,21 @@ export function esc(s: unknown): string {
 }
 
 function clip(s: string, max: number): string {
-  return s.length > max ? `${esc(s.slice(0, max))}<span class="more">… ${s.length - max} more characters (full text in the evidence folder)</span>` : esc(s);
+  return s.length > max
+    ? `${esc(s.slice(0, max))}<span class="more">… ${s.length - max} more characters (full text in the evidence folder)</span>`
+    : esc(s);
 }
 
-const STATUS_MARK: Record<string, string> = { passed: '✓', failed: '✗', pending: '?', skipped: '–', unchecked: '○', interrupted: '!' };
-const badge = (status: string) => `<span class="badge s-${esc(status)}">${STATUS_MARK[status] ?? '·'} ${esc(status === 'unchecked' ? 'not checked' : status)}</span>`;
+const STATUS_MARK: Record<string, string> = {
+  passed: '✓',
+  failed: '✗',
+  pending: '?',
+  skipped: '–',
+  unchecked: '○',
+  interrupted: '!',
+};
+const badge = (status: string) =>
+  `<span class="badge s-${esc(status)}">${STATUS_MARK[status] ?? '·'} ${esc(status === 'unchecked' ? 'not checked' : status)}</span>`;
 
 // ---- diff -----------------------------------------------------------------------------------
 
@@ -37,7 +47,9 @@ export function lineDiff(a: string[], b: string[]): Op[] {
   const n = a.length;
   const m = b.length;
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const ops: Op[] = [];
   let i = 0;
   let j = 0;
@@ -60,7 +72,8 @@ function inlinePair(a: string, b: string): [string, string] {
   while (p < a.length && p < b.length && a[p] === b[p]) p++;
   let s = 0;
   while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
-  const mark = (x: string) => `${esc(x.slice(0, p))}<mark>${esc(x.slice(p, x.length - s))}</mark>${esc(x.slice(x.length - s))}`;
+  const mark = (x: string) =>
+    `${esc(x.slice(0, p))}<mark>${esc(x.slice(p, x.length - s))}</mark>${esc(x.slice(x.length - s))}`;
   return [mark(a), mark(b)];
 }
 
@@ -101,14 +114,22 @@ function diffView(c: CheckResult): string {
 function stepRow(step: StepResult, index: number): string {
   const failed = step.checks.filter((c) => c && !c.passed);
   const warnings = step.checks.filter((c) => c?.passed && c.warning);
-  const timings = (step.timings ?? []).filter(Boolean).map((t) => `${esc(t.name)} ${esc(t.ms)} ms${t.budgetMs !== undefined ? ` / ${esc(t.budgetMs)} ms` : ''}`);
+  const timings = (step.timings ?? [])
+    .filter(Boolean)
+    .map((t) => `${esc(t.name)} ${esc(t.ms)} ms${t.budgetMs !== undefined ? ` / ${esc(t.budgetMs)} ms` : ''}`);
   const details: string[] = [];
   for (const c of failed) details.push(diffView(c));
-  for (const w of warnings) details.push(`<div class="check warn">! ${esc(w.name)}: ${clip(show(w.actual, MAX_VALUE_CHARS), 2000)} <span class="loc">${esc(formatLoc(w.loc))}</span></div>`);
+  for (const w of warnings)
+    details.push(
+      `<div class="check warn">! ${esc(w.name)}: ${clip(show(w.actual, MAX_VALUE_CHARS), 2000)} <span class="loc">${esc(formatLoc(w.loc))}</span></div>`,
+    );
   if (step.status === 'failed' && step.lastMessages?.length) {
-    details.push(`<div class="last"><div class="sub">last messages</div>${step.lastMessages.map((m) => `<div class="msg"><span class="conn">${esc(m.conn)} #${esc(m.seq)}</span> <code>${clip(String(m.text ?? ''), 4000)}</code></div>`).join('')}</div>`);
+    details.push(
+      `<div class="last"><div class="sub">last messages</div>${step.lastMessages.map((m) => `<div class="msg"><span class="conn">${esc(m.conn)} #${esc(m.seq)}</span> <code>${clip(String(m.text ?? ''), 4000)}</code></div>`).join('')}</div>`,
+    );
   }
-  if (step.status === 'failed' && !failed.length) details.push(`<div class="check failed">✗ ${esc(step.note ?? 'step failed')}</div>`);
+  if (step.status === 'failed' && !failed.length)
+    details.push(`<div class="check failed">✗ ${esc(step.note ?? 'step failed')}</div>`);
   return `<tr class="step s-${esc(step.status)}" data-status="${esc(step.status)}">
 <td class="num">${index + 1}</td><td>${badge(step.status)}</td><td class="label">${esc(step.label)}<span class="kind">${esc(step.kind)}</span>${step.note ? `<div class="note">${esc(step.note)}</div>` : ''}${details.length ? `<div class="details">${details.join('\n')}</div>` : ''}</td>
 <td class="num">${esc(step.ms)} ms</td><td class="loc">${esc(formatLoc(step.loc))}</td><td class="timings">${timings.join('<br>')}</td></tr>`;
@@ -133,7 +154,9 @@ function timingsTable(r: RunResult): string {
         const res = t.budgetMs === undefined ? 'no budget' : t.passed ? 'within' : t.soft ? 'over (soft)' : 'over';
         const cls = t.budgetMs === undefined ? 'none' : t.passed ? 'passed' : t.soft ? 'pending' : 'failed';
         const pct = t.budgetMs ? Math.min(100, Math.round((Number(t.ms) / t.budgetMs) * 100)) : 0;
-        rows.push(`<tr class="s-${cls}"><td>${esc(g.id)}</td><td>${esc(s.label)}</td><td>${esc(t.name)}</td><td class="num">${esc(t.ms)}</td><td class="num">${t.budgetMs === undefined ? '–' : esc(t.budgetMs) + (t.soft ? ' (soft)' : '')}</td><td>${t.budgetMs ? `<span class="bar"><span class="fill s-${cls}" data-pct="${pct}"></span></span> ` : ''}${esc(res)}</td></tr>`);
+        rows.push(
+          `<tr class="s-${cls}"><td>${esc(g.id)}</td><td>${esc(s.label)}</td><td>${esc(t.name)}</td><td class="num">${esc(t.ms)}</td><td class="num">${t.budgetMs === undefined ? '–' : esc(t.budgetMs) + (t.soft ? ' (soft)' : '')}</td><td>${t.budgetMs ? `<span class="bar"><span class="fill s-${cls}" data-pct="${pct}"></span></span> ` : ''}${esc(res)}</td></tr>`,
+        );
       }
     }
   }
@@ -149,9 +172,13 @@ function looksJson(s: string): boolean {
 function timeline(t: Transcript, r: RunResult): string {
   if (t.missing) return '<p class="empty">No transcript: the evidence folder was not available to this reporter.</p>';
   const notes: string[] = [];
-  if (t.dropped) notes.push(`${t.dropped} further frames are not shown (limit reached); see transcript.jsonl in the evidence folder.`);
+  if (t.dropped)
+    notes.push(
+      `${t.dropped} further frames are not shown (limit reached); see transcript.jsonl in the evidence folder.`,
+    );
   if (t.unreadable) notes.push(`${t.unreadable} transcript lines could not be read.`);
-  if (!t.lines.length) return `<p class="empty">The transcript is empty.</p>${notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}`;
+  if (!t.lines.length)
+    return `<p class="empty">The transcript is empty.</p>${notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}`;
   const start = Date.parse(r.startedAt);
   const gateIds = new Set(r.gates.map((g) => g.id));
   // A connection belongs to the gate whose step wrote the frame ("write-file#3" → write-file).
@@ -258,7 +285,9 @@ export function htmlReport(result: RunResult, info: RunInfo | undefined, transcr
     ...(info?.version ? [['wsgate', info.version] as [string, string]] : []),
     ...(info?.evidenceDir ? [['evidence', info.evidenceDir] as [string, string]] : []),
   ];
-  const warnings = r.warnings.length ? `<h2>Warnings</h2><ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
+  const warnings = r.warnings.length
+    ? `<h2>Warnings</h2><ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
+    : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -292,7 +321,9 @@ ${timeline(transcript, r)}
 
 export function htmlReporter(o: ReporterOptions): Reporter {
   return fileReporter('html', o.file, HTML_DEFAULT_FILE, async (result, info) => {
-    const transcript = await readTranscript(info?.evidenceDir).catch(() => ({ lines: [], dropped: 0, unreadable: 1, missing: true }) as Transcript);
+    const transcript = await readTranscript(info?.evidenceDir).catch(
+      () => ({ lines: [], dropped: 0, unreadable: 1, missing: true }) as Transcript,
+    );
     return htmlReport(result, info, transcript);
   });
 }

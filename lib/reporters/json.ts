@@ -12,7 +12,9 @@ export function resultJson(result: RunResult, info: RunInfo | undefined): string
   try {
     return JSON.stringify(redactDeep(result, info?.redact), null, 2) + '\n';
   } catch (e) {
-    return JSON.stringify({ schemaVersion: 1, error: `result could not be serialized: ${(e as Error).message}` }) + '\n';
+    return (
+      JSON.stringify({ schemaVersion: 1, error: `result could not be serialized: ${(e as Error).message}` }) + '\n'
+    );
   }
 }
 

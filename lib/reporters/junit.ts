@@ -45,13 +45,26 @@ function failureText(step: StepResult): { message: string; text: string } {
   }
   const first = failed[0]!;
   const firstWhy = whyFailed(first);
-  const message = oneLine(`${first.name}: ${firstWhy ? `${firstWhy}; ` : ''}expected ${show(first.expected, 200)}, actual ${show(first.actual, 200)}${failed.length > 1 ? ` (+${failed.length - 1} more)` : ''}`);
+  const message = oneLine(
+    `${first.name}: ${firstWhy ? `${firstWhy}; ` : ''}expected ${show(first.expected, 200)}, actual ${show(first.actual, 200)}${failed.length > 1 ? ` (+${failed.length - 1} more)` : ''}`,
+  );
   const parts = failed.map((c) => {
     const why = whyFailed(c);
-    return [`✗ ${c.name}`, `  at ${formatLoc(c.loc)}`, `  expected: ${show(c.expected, 20_000)}`, `  actual:   ${show(c.actual, 20_000)}`, ...(why ? [`  why:      ${show(why, 20_000)}`] : [])].join('\n');
+    return [
+      `✗ ${c.name}`,
+      `  at ${formatLoc(c.loc)}`,
+      `  expected: ${show(c.expected, 20_000)}`,
+      `  actual:   ${show(c.actual, 20_000)}`,
+      ...(why ? [`  why:      ${show(why, 20_000)}`] : []),
+    ].join('\n');
   });
   if (step.lastMessages?.length) {
-    parts.push(['last messages:', ...step.lastMessages.map((m) => `  ${m.conn} #${m.seq}: ${oneLine(String(m.text ?? ''), 2000)}`)].join('\n'));
+    parts.push(
+      [
+        'last messages:',
+        ...step.lastMessages.map((m) => `  ${m.conn} #${m.seq}: ${oneLine(String(m.text ?? ''), 2000)}`),
+      ].join('\n'),
+    );
   }
   return { message, text: `step "${step.label}" at ${formatLoc(step.loc)}\n\n${parts.join('\n\n')}` };
 }
@@ -64,7 +77,14 @@ function testcase(gate: GateResult, step: StepResult): string {
   }
   // A step not checked is neither passed nor failed: JUnit's only such element is <skipped>.
   if (step.status === 'skipped' || step.status === 'pending' || step.status === 'unchecked') {
-    const why = step.status === 'pending' ? `pending: ${step.note ?? 'awaiting sign-off'}` : step.status === 'unchecked' ? (step.note?.startsWith('not checked') ? step.note : `not checked: ${step.note ?? 'its premise did not hold'}`) : step.note ?? 'skipped';
+    const why =
+      step.status === 'pending'
+        ? `pending: ${step.note ?? 'awaiting sign-off'}`
+        : step.status === 'unchecked'
+          ? step.note?.startsWith('not checked')
+            ? step.note
+            : `not checked: ${step.note ?? 'its premise did not hold'}`
+          : (step.note ?? 'skipped');
     return `${head}>\n      <skipped message="${xmlAttr(oneLine(why))}"/>\n    </testcase>`;
   }
   const warnings = step.checks.filter((c) => c?.warning);
@@ -88,7 +108,9 @@ export function junitXml(result: RunResult, info?: RunInfo): string {
   let failures = 0;
   const suites = r.gates.map((g) => {
     const failed = g.steps.filter((s) => s.status === 'failed').length;
-    const skipped = g.steps.filter((s) => s.status === 'skipped' || s.status === 'pending' || s.status === 'unchecked').length;
+    const skipped = g.steps.filter(
+      (s) => s.status === 'skipped' || s.status === 'pending' || s.status === 'unchecked',
+    ).length;
     tests += g.steps.length;
     failures += failed;
     const attrs = [

@@ -28,10 +28,16 @@ export function liveLineEnabled(out: NodeJS.WritableStream, env: NodeJS.ProcessE
 }
 
 function seconds(ms: number): string {
-  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.floor((ms % 60_000) / 1000)} s`;
+  return ms < 60_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : `${Math.floor(ms / 60_000)} min ${Math.floor((ms % 60_000) / 1000)} s`;
 }
 
-export function liveLine(out: NodeJS.WritableStream, enabled: boolean, dim: (s: string) => string = (s) => s): LiveLine {
+export function liveLine(
+  out: NodeJS.WritableStream,
+  enabled: boolean,
+  dim: (s: string) => string = (s) => s,
+): LiveLine {
   let timer: NodeJS.Timeout | undefined;
   let startedAt = 0;
   let label = '';

@@ -16,7 +16,12 @@ const MAX_VALUE_CHARS = 3_000;
 
 /** Text safe inside a table cell or a line of prose: no HTML, no markdown syntax, no line breaks. */
 export function mdText(s: string, max = 300): string {
-  const flat = termText(String(s).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), { github: false });
+  const flat = termText(
+    String(s)
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .trim(),
+    { github: false },
+  );
   const short = flat.length > max ? flat.slice(0, max) + '…' : flat;
   return escapeMarkup(short, '"', "'").replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
 }
@@ -29,7 +34,14 @@ export function mdFence(text: string, lang = ''): string {
   return `${fence}${lang}\n${termText(text.replace(/\r\n?/g, '\n'), { newlines: true, github: false })}\n${fence}`;
 }
 
-const ICON: Record<string, string> = { passed: '✅ passed', failed: '❌ failed', pending: '⏳ pending', skipped: '⏭️ skipped', unchecked: '○ not checked', interrupted: '⚠️ interrupted' };
+const ICON: Record<string, string> = {
+  passed: '✅ passed',
+  failed: '❌ failed',
+  pending: '⏳ pending',
+  skipped: '⏭️ skipped',
+  unchecked: '○ not checked',
+  interrupted: '⚠️ interrupted',
+};
 const icon = (s: string) => ICON[s] ?? mdText(s);
 
 export function markdownSummary(result: RunResult, info?: RunInfo): string {
@@ -39,16 +51,22 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
   const verdict = r.status === 'passed' ? '✅ PASS' : r.status === 'interrupted' ? '⚠️ INTERRUPTED' : '❌ FAIL';
   out.push(`## wsgate ${verdict}`);
   out.push('');
-  out.push(`${t.gates} gates: ${t.passed} passed, ${t.failed} failed${t.pending ? `, ${t.pending} awaiting sign-off` : ''}${t.unchecked ? `, ${t.unchecked} not checked` : ''}${t.skipped ? `, ${t.skipped} skipped` : ''} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`);
+  out.push(
+    `${t.gates} gates: ${t.passed} passed, ${t.failed} failed${t.pending ? `, ${t.pending} awaiting sign-off` : ''}${t.unchecked ? `, ${t.unchecked} not checked` : ''}${t.skipped ? `, ${t.skipped} skipped` : ''} · ${t.checks} checks, ${t.checksFailed} failed · ${(r.ms / 1000).toFixed(2)} s`,
+  );
   out.push('');
-  out.push(`Run \`${r.runId.replace(/`/g, '')}\` against ${mdText(r.url)}${info?.embedded ? ' (embedded reference server)' : ''} · gates ${mdText(info?.gatesFile ?? r.gatesFile)}`);
+  out.push(
+    `Run \`${r.runId.replace(/`/g, '')}\` against ${mdText(r.url)}${info?.embedded ? ' (embedded reference server)' : ''} · gates ${mdText(info?.gatesFile ?? r.gatesFile)}`,
+  );
   out.push('');
   if (r.gates.length) {
     out.push('| Gate | Status | Steps passed | ms |');
     out.push('| --- | --- | ---: | ---: |');
     for (const g of r.gates) {
       const passed = g.steps.filter((s) => s.status === 'passed').length;
-      out.push(`| **${mdText(g.id, 120)}** ${mdText(g.title, 120)} | ${icon(g.status)}${g.note ? ` (${mdText(g.note, 160)})` : ''} | ${passed}/${g.steps.length} | ${Math.round(g.ms)} |`);
+      out.push(
+        `| **${mdText(g.id, 120)}** ${mdText(g.title, 120)} | ${icon(g.status)}${g.note ? ` (${mdText(g.note, 160)})` : ''} | ${passed}/${g.steps.length} | ${Math.round(g.ms)} |`,
+      );
     }
   } else {
     out.push('_No gates were run._');
@@ -56,7 +74,8 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
   out.push('');
 
   const failedSteps: { gate: string; step: StepResult }[] = [];
-  for (const g of r.gates) for (const s of g.steps) if (s.status === 'failed') failedSteps.push({ gate: g.id, step: s });
+  for (const g of r.gates)
+    for (const s of g.steps) if (s.status === 'failed') failedSteps.push({ gate: g.id, step: s });
   if (failedSteps.length) {
     out.push('### Failures');
     out.push('');
@@ -73,13 +92,23 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
         block.push(`- **${mdText(c.name, 300)}** at \`${formatLoc(c.loc).replace(/`/g, '')}\``);
         block.push('');
         const why = whyFailed(c);
-        block.push(mdFence(`expected: ${show(c.expected, MAX_VALUE_CHARS)}\nactual:   ${show(c.actual, MAX_VALUE_CHARS)}${why ? `\nwhy:      ${show(why, MAX_VALUE_CHARS)}` : ''}`).replace(/^/gm, '  '));
+        block.push(
+          mdFence(
+            `expected: ${show(c.expected, MAX_VALUE_CHARS)}\nactual:   ${show(c.actual, MAX_VALUE_CHARS)}${why ? `\nwhy:      ${show(why, MAX_VALUE_CHARS)}` : ''}`,
+          ).replace(/^/gm, '  '),
+        );
         block.push('');
       }
       if (step.lastMessages?.length) {
         block.push('<details><summary>last messages</summary>');
         block.push('');
-        block.push(mdFence(step.lastMessages.map((m) => `${m.conn} #${m.seq}: ${show(m.text, 1000).replace(/\s*\n\s*/g, ' ')}`).join('\n')));
+        block.push(
+          mdFence(
+            step.lastMessages
+              .map((m) => `${m.conn} #${m.seq}: ${show(m.text, 1000).replace(/\s*\n\s*/g, ' ')}`)
+              .join('\n'),
+          ),
+        );
         block.push('');
         block.push('</details>');
         block.push('');
@@ -92,11 +121,14 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
       used += text.length;
       out.push(text);
     }
-    if (omitted) out.push(`_${omitted} more failed steps are left out here; see the JSON result or the evidence folder._`, '');
+    if (omitted)
+      out.push(`_${omitted} more failed steps are left out here; see the JSON result or the evidence folder._`, '');
   }
 
   const timings: { gate: string; t: Timing }[] = [];
-  for (const g of r.gates) for (const s of g.steps) for (const x of s.timings ?? []) if (x && x.budgetMs !== undefined) timings.push({ gate: g.id, t: x });
+  for (const g of r.gates)
+    for (const s of g.steps)
+      for (const x of s.timings ?? []) if (x && x.budgetMs !== undefined) timings.push({ gate: g.id, t: x });
   if (timings.length) {
     out.push('### Timings (measured vs budget)');
     out.push('');
@@ -104,7 +136,9 @@ export function markdownSummary(result: RunResult, info?: RunInfo): string {
     out.push('| --- | --- | ---: | ---: | --- |');
     for (const { gate, t: x } of timings) {
       const res = x.passed ? '✅ within' : x.soft ? '⚠️ over (soft)' : '❌ over';
-      out.push(`| ${mdText(gate, 120)} | ${mdText(String(x.name ?? ''), 120)} | ${Math.round(Number(x.ms) || 0)} | ${Math.round(Number(x.budgetMs) || 0)}${x.soft ? ' (soft)' : ''} | ${res} |`);
+      out.push(
+        `| ${mdText(gate, 120)} | ${mdText(String(x.name ?? ''), 120)} | ${Math.round(Number(x.ms) || 0)} | ${Math.round(Number(x.budgetMs) || 0)}${x.soft ? ' (soft)' : ''} | ${res} |`,
+      );
     }
     out.push('');
   }

@@ -63,7 +63,13 @@ export async function guard(reporter: string, work: () => void | Promise<void>):
  * stdout for `-`, never throwing. `render` makes the text; `then` runs after it was written (a copy
  * elsewhere).
  */
-export function fileReporter(name: string, file: string | undefined, fallback: string, render: (result: RunResult, info: RunInfo) => string | Promise<string>, then?: (text: string, to: string) => void): Reporter {
+export function fileReporter(
+  name: string,
+  file: string | undefined,
+  fallback: string,
+  render: (result: RunResult, info: RunInfo) => string | Promise<string>,
+  then?: (text: string, to: string) => void,
+): Reporter {
   const to = target(file, fallback);
   return {
     async onRunEnd(result: RunResult, info: RunInfo) {
@@ -100,7 +106,16 @@ export function normalize(result: RunResult, info: RunInfo | undefined): RunResu
     title: String(g?.title ?? ''),
     status: g?.status ?? 'skipped',
     ms: num(g?.ms),
-    steps: arr(g?.steps).map((s) => ({ ...s, label: String(s?.label ?? '?'), kind: String(s?.kind ?? '?'), status: s?.status ?? 'skipped', ms: num(s?.ms), checks: arr(s?.checks), ...(s?.timings ? { timings: arr(s.timings) } : {}), ...(s?.lastMessages ? { lastMessages: arr(s.lastMessages) } : {}) })),
+    steps: arr(g?.steps).map((s) => ({
+      ...s,
+      label: String(s?.label ?? '?'),
+      kind: String(s?.kind ?? '?'),
+      status: s?.status ?? 'skipped',
+      ms: num(s?.ms),
+      checks: arr(s?.checks),
+      ...(s?.timings ? { timings: arr(s.timings) } : {}),
+      ...(s?.lastMessages ? { lastMessages: arr(s.lastMessages) } : {}),
+    })),
   }));
   return {
     ...r,
@@ -113,7 +128,15 @@ export function normalize(result: RunResult, info: RunInfo | undefined): RunResu
     gatesFile: String(r.gatesFile ?? ''),
     status: r.status ?? 'failed',
     gates,
-    totals: r.totals ?? { gates: gates.length, passed: 0, failed: 0, pending: 0, skipped: 0, checks: 0, checksFailed: 0 },
+    totals: r.totals ?? {
+      gates: gates.length,
+      passed: 0,
+      failed: 0,
+      pending: 0,
+      skipped: 0,
+      checks: 0,
+      checksFailed: 0,
+    },
     warnings: arr(r.warnings).map(String),
   };
 }
@@ -169,7 +192,11 @@ export interface Transcript {
 }
 
 /** Reads the evidence folder's transcript.jsonl (streamed; keeps at most maxFrames frames). */
-export async function readTranscript(evidenceDir: string | null | undefined, maxFrames = 20_000, maxLineChars = 4_000_000): Promise<Transcript> {
+export async function readTranscript(
+  evidenceDir: string | null | undefined,
+  maxFrames = 20_000,
+  maxLineChars = 4_000_000,
+): Promise<Transcript> {
   const t: Transcript = { lines: [], dropped: 0, unreadable: 0, missing: true };
   if (!evidenceDir) return t;
   const file = path.join(evidenceDir, 'transcript.jsonl');
@@ -192,8 +219,20 @@ export async function readTranscript(evidenceDir: string | null | undefined, max
         const o = JSON.parse(raw) as Partial<TranscriptLine>;
         if (!o || typeof o !== 'object') throw new Error('not an object');
         const dir = o.dir === 'out' || o.dir === 'event' ? o.dir : 'in';
-        const text = dir === 'event' ? eventText(o as Record<string, unknown>) : typeof o.text === 'string' ? o.text : JSON.stringify(o.text ?? '');
-        t.lines.push({ at: String(o.at ?? ''), conn: String(o.conn ?? '?'), dir, step: String(o.step ?? ''), ...(typeof o.seq === 'number' ? { seq: o.seq } : {}), text });
+        const text =
+          dir === 'event'
+            ? eventText(o as Record<string, unknown>)
+            : typeof o.text === 'string'
+              ? o.text
+              : JSON.stringify(o.text ?? '');
+        t.lines.push({
+          at: String(o.at ?? ''),
+          conn: String(o.conn ?? '?'),
+          dir,
+          step: String(o.step ?? ''),
+          ...(typeof o.seq === 'number' ? { seq: o.seq } : {}),
+          text,
+        });
       } catch {
         t.unreadable++;
       }

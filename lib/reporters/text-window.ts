@@ -27,7 +27,11 @@ export function windowLines(lines: string[], maxLines: number, focus?: number): 
     if (maxLines < 2) return [...lines.slice(0, maxLines), more(lines.length - maxLines)];
     const head = Math.ceil(maxLines / 2);
     const tail = maxLines - head;
-    return [...lines.slice(0, head), `… ${s(lines.length - maxLines)} not shown …`, ...lines.slice(lines.length - tail)];
+    return [
+      ...lines.slice(0, head),
+      `… ${s(lines.length - maxLines)} not shown …`,
+      ...lines.slice(lines.length - tail),
+    ];
   }
   const f = Math.min(Math.max(0, focus), lines.length - 1);
   const start = Math.max(0, Math.min(f - BEFORE, lines.length - maxLines));

@@ -12,7 +12,12 @@ export interface PlannedConnection {
 }
 
 /** `gates`: the ones this run will run (--gate, --shard), in order. */
-export function connectPlan(gates: LoadedGate[], scope: VarScope, url: string, openTimeoutMs: number): PlannedConnection[] {
+export function connectPlan(
+  gates: LoadedGate[],
+  scope: VarScope,
+  url: string,
+  openTimeoutMs: number,
+): PlannedConnection[] {
   const out: PlannedConnection[] = [];
   for (const gate of gates) {
     const vars = scope.child();

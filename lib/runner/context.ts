@@ -90,7 +90,12 @@ export interface StepContext {
   timeoutMs(d?: number | string): number;
   connections: Map<string, Member[]>;
   /** `refusalExpected`: a refusal is what the step wants, so it does not make the target dead for the run. */
-  openConnection(name: string, label: string, opts: ConnectOptions, refusalExpected?: boolean): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
+  openConnection(
+    name: string,
+    label: string,
+    opts: ConnectOptions,
+    refusalExpected?: boolean,
+  ): Promise<{ ok: true; member: Member } | { ok: false; error: ConnectionFailure }>;
   processes: StartedProcess[];
   /** Every backend a start step launched so far in the run (this gate's and earlier gates'). */
   startedProcesses(): StartedProcess[];
@@ -103,5 +108,11 @@ export interface StepContext {
   /** A check; `failure` says what went wrong when it did not pass (kept only then). */
   check(c: CheckInput): CheckResult;
   /** A measured time against a budget; `stall` is how long wsgate's own processes waited for a CPU meanwhile. */
-  timing(name: string, ms: number, budget: unknown, loc?: Loc, stall?: StallReading): { timing: Timing; check?: CheckResult };
+  timing(
+    name: string,
+    ms: number,
+    budget: unknown,
+    loc?: Loc,
+    stall?: StallReading,
+  ): { timing: Timing; check?: CheckResult };
 }

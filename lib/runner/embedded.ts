@@ -50,8 +50,27 @@ export async function startEmbedded(project: string, keep: boolean, gateFolderRo
   const token = generateToken();
   // --exit-with-stdin: the pipe closes when this process ends, however it ends (SIGKILL included), and
   // the server with it; it runs in a process group of its own, so nothing else would stop it.
-  const args = [...serveCommand(), '--host', '127.0.0.1', '--port', '0', '--root', project, '--allow-gate-folders', ...(gateFolderRoot !== undefined ? ['--gate-folder-root', gateFolderRoot] : []), '--exit-with-stdin', '--data-dir', dataDir, '--log-dir', logDir];
-  const child = spawnChild(process.execPath, args, { cwd: project, env: minimalEnv({ [TOKEN_ENV]: token }), stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = [
+    ...serveCommand(),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--root',
+    project,
+    '--allow-gate-folders',
+    ...(gateFolderRoot !== undefined ? ['--gate-folder-root', gateFolderRoot] : []),
+    '--exit-with-stdin',
+    '--data-dir',
+    dataDir,
+    '--log-dir',
+    logDir,
+  ];
+  const child = spawnChild(process.execPath, args, {
+    cwd: project,
+    env: minimalEnv({ [TOKEN_ENV]: token }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.stdin!.on('error', () => undefined);
   let out = '';
   let err = '';
@@ -60,7 +79,10 @@ export async function startEmbedded(project: string, keep: boolean, gateFolderRo
   let url: string;
   try {
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`it printed no listening line within ${READY_MS / 1000} s`)), READY_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`it printed no listening line within ${READY_MS / 1000} s`)),
+        READY_MS,
+      );
       const onData = () => {
         const m = /^listening (ws:\/\/\S+)$/m.exec(out);
         if (!m) return;
@@ -95,10 +117,17 @@ export async function startEmbedded(project: string, keep: boolean, gateFolderRo
 }
 
 /** The embedded server for a command with no URL; a server that cannot start is a harness error (exit 3). */
-export async function startEmbeddedTarget(project: string, keep: boolean, gateFolderRoot?: string): Promise<EmbeddedServer> {
+export async function startEmbeddedTarget(
+  project: string,
+  keep: boolean,
+  gateFolderRoot?: string,
+): Promise<EmbeddedServer> {
   try {
     return await startEmbedded(project, keep, gateFolderRoot);
   } catch (e) {
-    throw new HarnessFailure([{ code: 'SERVER', title: `the embedded reference server did not start: ${(e as Error).message}` }], EXIT.harness);
+    throw new HarnessFailure(
+      [{ code: 'SERVER', title: `the embedded reference server did not start: ${(e as Error).message}` }],
+      EXIT.harness,
+    );
   }
 }

@@ -12,15 +12,24 @@ const REQUESTS = new Set(['connect', 'send', 'http']);
  * premise of "absent" is not established; a file that is there still fails, so only a pass is withheld.
  */
 function undelivered(s: StepResult): boolean {
-  return s.checks.some((c) => !c.passed && (c.expected === 'an open connection' || c.expected === 'an HTTP response' || (s.kind === 'connect' && c.expected === 'open') || (s.kind === 'send' && /closed the connection/.test(`${c.cause ?? ''} ${String(c.actual)}`))));
+  return s.checks.some(
+    (c) =>
+      !c.passed &&
+      (c.expected === 'an open connection' ||
+        c.expected === 'an HTTP response' ||
+        (s.kind === 'connect' && c.expected === 'open') ||
+        (s.kind === 'send' && /closed the connection/.test(`${c.cause ?? ''} ${String(c.actual)}`))),
+  );
 }
 
 /** The first earlier request step that never reached the server, with why; undefined when all did. */
 export function requestNotDelivered(earlier: StepResult[]): { step: number; label: string; why: string } | undefined {
   for (const [i, s] of earlier.entries()) {
     if (!REQUESTS.has(s.kind)) continue;
-    if (s.status === 'skipped' || s.status === 'unchecked') return { step: i + 1, label: s.label, why: s.note ?? 'it did not run' };
-    if (undelivered(s)) return { step: i + 1, label: s.label, why: String(s.checks.find((c) => !c.passed)?.actual ?? 'not delivered') };
+    if (s.status === 'skipped' || s.status === 'unchecked')
+      return { step: i + 1, label: s.label, why: s.note ?? 'it did not run' };
+    if (undelivered(s))
+      return { step: i + 1, label: s.label, why: String(s.checks.find((c) => !c.passed)?.actual ?? 'not delivered') };
   }
   return undefined;
 }

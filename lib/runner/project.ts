@@ -2,7 +2,16 @@
 // gate checks git (or --git-init asks), never cleaned or rewritten unless the harness created it
 // (then removed unless --keep). A PATH that is a subfolder of a bigger repository is refused unless
 // --allow-subfolder: the server's git tools would see, stage and commit the whole repository.
-import { appendFileSync, mkdtempSync, existsSync, accessSync, constants, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  existsSync,
+  accessSync,
+  constants,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { copySync, ensureDirSync, removeSync } from 'fs-extra/esm';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +33,16 @@ export function refuseUnsafe(p: string): void {
   const real = existsSync(abs) ? realpathSync(abs) : abs;
   const home = os.homedir();
   if (real === path.parse(real).root || real === home || (existsSync(home) && real === realpathSync(home))) {
-    throw new HarnessFailure([{ code: 'UNSAFE_PATH', title: `refusing to use ${abs} as the project folder: the server would run tools on it`, hint: 'pass a project folder, e.g. ./my-project, or no PATH for a fresh temp folder' }], EXIT.usage);
+    throw new HarnessFailure(
+      [
+        {
+          code: 'UNSAFE_PATH',
+          title: `refusing to use ${abs} as the project folder: the server would run tools on it`,
+          hint: 'pass a project folder, e.g. ./my-project, or no PATH for a fresh temp folder',
+        },
+      ],
+      EXIT.usage,
+    );
   }
 }
 
@@ -37,18 +55,29 @@ export interface ProjectOptions {
   allowSubfolder?: boolean;
 }
 
-const GIT_MISSING = { code: 'PROJECT', title: 'git is not installed', hint: 'install git: the gates check real git history' } as const;
+const GIT_MISSING = {
+  code: 'PROJECT',
+  title: 'git is not installed',
+  hint: 'install git: the gates check real git history',
+} as const;
 
 async function gitInit(abs: string): Promise<void> {
   const r = await runProcess('git', ['init', '-q', '-b', 'main'], { cwd: abs, env: gitEnv(), timeoutMs: 10_000 });
   if (r.spawnError) throw new HarnessFailure([GIT_MISSING], EXIT.harness);
-  if (r.exitCode !== 0) throw new HarnessFailure([{ code: 'PROJECT', title: `git init failed in ${abs}: ${r.stderr.trim()}` }], EXIT.harness);
+  if (r.exitCode !== 0)
+    throw new HarnessFailure(
+      [{ code: 'PROJECT', title: `git init failed in ${abs}: ${r.stderr.trim()}` }],
+      EXIT.harness,
+    );
   // An identity so commits work on any machine, and no signing prompt: written into the new
   // repository's own config file (three `git config` processes cost ~30 ms per project).
   appendFileSync(path.join(abs, '.git', 'config'), LOCAL_CONFIG);
 }
 
-export async function prepareProject(given: string | undefined, opts: ProjectOptions = { git: true }): Promise<Project> {
+export async function prepareProject(
+  given: string | undefined,
+  opts: ProjectOptions = { git: true },
+): Promise<Project> {
   let abs: string;
   let owned = false;
   if (given === undefined) {
@@ -62,7 +91,10 @@ export async function prepareProject(given: string | undefined, opts: ProjectOpt
       if (!statSync(abs).isDirectory()) throw new Error('not a directory');
       accessSync(abs, constants.W_OK);
     } catch (e) {
-      throw new HarnessFailure([{ code: 'PROJECT', title: `project folder ${abs} is not a writable directory (${(e as Error).message})` }], EXIT.harness);
+      throw new HarnessFailure(
+        [{ code: 'PROJECT', title: `project folder ${abs} is not a writable directory (${(e as Error).message})` }],
+        EXIT.harness,
+      );
     }
     abs = realpathSync(abs);
   }
@@ -78,7 +110,16 @@ export async function prepareProject(given: string | undefined, opts: ProjectOpt
     return { path: abs, owned, gitInitialised: false };
   }
   if (top !== undefined && realpathSync(top) !== abs && !opts.allowSubfolder) {
-    throw new HarnessFailure([{ code: 'UNSAFE_PATH', title: `${abs} is a subfolder of the git repository ${realpathSync(top)}: the server's git tools would see, stage and commit the whole repository, not only this folder`, hint: 'pass the repository\'s top folder as PATH, a folder outside any repository, or --allow-subfolder if the server may work on the whole repository' }], EXIT.usage);
+    throw new HarnessFailure(
+      [
+        {
+          code: 'UNSAFE_PATH',
+          title: `${abs} is a subfolder of the git repository ${realpathSync(top)}: the server's git tools would see, stage and commit the whole repository, not only this folder`,
+          hint: "pass the repository's top folder as PATH, a folder outside any repository, or --allow-subfolder if the server may work on the whole repository",
+        },
+      ],
+      EXIT.usage,
+    );
   }
   if (top === undefined) {
     if (opts.git) await gitInit(abs);
@@ -112,7 +153,9 @@ export function resolveInside(project: string, rel: string): { ok: true; abs: st
   for (let probe = abs; ; probe = path.dirname(probe)) {
     try {
       const real = realpathSync(probe);
-      return isInside(real, realProject) ? { ok: true, abs } : { ok: false, why: `${abs} leads through a symbolic link to ${real}, outside the project folder` };
+      return isInside(real, realProject)
+        ? { ok: true, abs }
+        : { ok: false, why: `${abs} leads through a symbolic link to ${real}, outside the project folder` };
     } catch {
       if (probe === realProject || probe === path.dirname(probe)) return { ok: true, abs };
     }
@@ -142,7 +185,16 @@ export class GateFolders {
         // ignore-everything file keeps them (nested repositories) out of its `git status` and `git add -A`.
         writeFileSync(path.join(this.base, '.gitignore'), '*\n');
       } catch (e) {
-        throw new HarnessFailure([{ code: 'PROJECT', title: `cannot make the per-gate project folders of --parallel under ${this.root}: ${(e as Error).message}`, hint: 'give --parallel-root a writable folder the server accepts as a project' }], EXIT.harness);
+        throw new HarnessFailure(
+          [
+            {
+              code: 'PROJECT',
+              title: `cannot make the per-gate project folders of --parallel under ${this.root}: ${(e as Error).message}`,
+              hint: 'give --parallel-root a writable folder the server accepts as a project',
+            },
+          ],
+          EXIT.harness,
+        );
       }
     }
     const base = this.base;

@@ -7,10 +7,26 @@ import type { StepDefinition } from './step-api.ts';
 import type { CheckInput, EvidenceSink, Member, RunSettings, StartedProcess, StepContext } from './context.ts';
 import { VarScope, UnknownVariable, refsIn, substitute } from '../util/vars.ts';
 import { Kinds } from '../matching/kinds.ts';
-import { SKIPPED_BY_FLAG, gateStatus, stepStatus, type CheckResult, type GateResult, type RunResult, type StepResult, type Timing } from '../evidence/results.ts';
+import {
+  SKIPPED_BY_FLAG,
+  gateStatus,
+  stepStatus,
+  type CheckResult,
+  type GateResult,
+  type RunResult,
+  type StepResult,
+  type Timing,
+} from '../evidence/results.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { OUTSIDE_VARS, makeOutside, outsideFrom, removeLinksInto, removeOutside } from './outside.ts';
-import { WscatConnection, wscatArgs, type ConnectionErrorCode, type ConnectionEvent, type Frame, type SendMeta } from '../wscat/connection.ts';
+import {
+  WscatConnection,
+  wscatArgs,
+  type ConnectionErrorCode,
+  type ConnectionEvent,
+  type Frame,
+  type SendMeta,
+} from '../wscat/connection.ts';
 
 import { describeClose } from '../matching/exchange.ts';
 import type { WscatPool } from '../wscat/pool.ts';
@@ -76,7 +92,9 @@ export function httpUrlOf(wsUrl: string): string {
   }
 }
 
-export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars' | 'model' | 'outside'>): VarScope {
+export function baseScope(
+  o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'runId' | 'cliVars' | 'model' | 'outside'>,
+): VarScope {
   const scope = new VarScope();
   for (const [k, v] of Object.entries(o.cliVars)) scope.set(k, v);
   scope.set('URL', o.url);
@@ -101,7 +119,8 @@ export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'run
     if (resolving.has(name)) throw new UnknownVariable(name);
     resolving.add(name);
     const value = substitute(fileVars[name], (ref) => {
-      if (Object.hasOwn(fileVars, ref) && !Object.hasOwn(o.cliVars, ref)) return { found: true, value: resolveVar(ref) };
+      if (Object.hasOwn(fileVars, ref) && !Object.hasOwn(o.cliVars, ref))
+        return { found: true, value: resolveVar(ref) };
       return scope.lookup(ref);
     });
     scope.set(name, value);
@@ -110,7 +129,6 @@ export function baseScope(o: Pick<RunOptions, 'gates' | 'url' | 'project' | 'run
   for (const name of Object.keys(fileVars)) resolveVar(name);
   return scope;
 }
-
 
 export interface Shard {
   index: number;
@@ -123,7 +141,10 @@ export function shardGates<T>(gates: T[], shard: Shard | undefined): T[] {
 }
 
 /** Totals, status and exit code of a list of gate results (a run, or merged shards). */
-export function summarise(gates: GateResult[], interrupted: boolean): Pick<RunResult, 'status' | 'exitCode' | 'totals'> {
+export function summarise(
+  gates: GateResult[],
+  interrupted: boolean,
+): Pick<RunResult, 'status' | 'exitCode' | 'totals'> {
   const checks = gates.flatMap((g) => g.steps.flatMap((s) => s.checks));
   const failed = gates.some((g) => g.status === 'failed');
   const crashed = gates.some((g) => g.steps.some((s) => s.harnessError !== undefined));
@@ -154,7 +175,10 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
     ...(o.serverPid !== undefined ? { serverPid: o.serverPid } : {}),
     defaultTimeoutMs: o.gates.defaults.timeoutMs,
     // A protocol file knows its kinds (JSON-RPC's method/result/error, reply ids) unless the gates file names a field.
-    kinds: o.gates.defaults.typeField === undefined && o.protocol ? o.protocol.protocol.kinds : Kinds.byField(o.gates.defaults.typeField ?? 'type'),
+    kinds:
+      o.gates.defaults.typeField === undefined && o.protocol
+        ? o.protocol.protocol.kinds
+        : Kinds.byField(o.gates.defaults.typeField ?? 'type'),
     deadTargets: new Map(),
     nonJson: o.gates.defaults.nonJson,
     verbose: o.verbose,
@@ -165,7 +189,9 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
   };
   const runProcesses: StartedProcess[] = [];
   // Made only when some gate names it, removed at the end of the run whatever a server wrote into it.
-  const wantsOutside = [o.gates.vars, ...o.gates.gates.flatMap((g) => g.steps.map((s) => s.params))].some((p) => refsIn(p).some((r) => (OUTSIDE_VARS as readonly string[]).includes(r)));
+  const wantsOutside = [o.gates.vars, ...o.gates.gates.flatMap((g) => g.steps.map((s) => s.params))].some((p) =>
+    refsIn(p).some((r) => (OUTSIDE_VARS as readonly string[]).includes(r)),
+  );
   const made = o.outside === undefined && wantsOutside ? makeOutside(o.project, o.runId) : undefined;
   if (made !== undefined) o = { ...o, outside: made };
   const chosen = o.only?.length ? o.gates.gates.filter((g) => o.only!.includes(g.id)) : o.gates.gates;
@@ -186,7 +212,8 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
       if (o.skip?.includes(gate.id)) {
         r = skippedGate(gate, SKIPPED_BY_FLAG);
         reportSkipped(reporters, r);
-      } else if (stop || o.signal.aborted) r = skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)');
+      } else if (stop || o.signal.aborted)
+        r = skippedGate(gate, o.signal.aborted ? 'interrupted' : 'skipped after an earlier failure (--bail)');
       else if (blocked) {
         r = skippedGate(gate, blocked);
         reportSkipped(reporters, r);
@@ -245,7 +272,6 @@ export async function runGates(o: RunOptions): Promise<RunResult> {
   };
 }
 
-
 /** result.json keeps each failure in words too, for readers that do not know the kinds. */
 function withCauses(checks: CheckResult[]): void {
   for (const c of checks) if (!c.passed && c.failure && c.cause === undefined) c.cause = describeFailure(c.failure);
@@ -259,7 +285,10 @@ function addChecks(result: StepResult, extra: CheckResult[]): void {
 }
 
 /** Why a gate cannot run: a gate it needs (and that runs here) failed on a functional check or was skipped. */
-async function blockedBy(gate: LoadedGate, finished: Map<string, { promise: Promise<GateResult> }>): Promise<string | undefined> {
+async function blockedBy(
+  gate: LoadedGate,
+  finished: Map<string, { promise: Promise<GateResult> }>,
+): Promise<string | undefined> {
   for (const id of gate.needs) {
     const f = finished.get(id);
     if (!f) continue;
@@ -295,7 +324,15 @@ function skippedGate(gate: LoadedGate, why: string): GateResult {
     note: why,
     ms: 0,
     loc: gate.loc,
-    steps: gate.steps.map((s) => ({ kind: s.kind, label: s.label, status: 'skipped', checks: [], ms: 0, loc: s.loc, note: why })),
+    steps: gate.steps.map((s) => ({
+      kind: s.kind,
+      label: s.label,
+      status: 'skipped',
+      checks: [],
+      ms: 0,
+      loc: s.loc,
+      note: why,
+    })),
   };
 }
 
@@ -335,7 +372,12 @@ function unconsumedFrames(connections: Map<string, Member[]>): GateResult['uncon
   for (const m of [...connections.values()].flat()) {
     const left = m.conn.inbox;
     if (!left.length && !m.conn.dropped) continue;
-    const frames: FrameSummary[] = left.slice(0, 20).map((f) => ({ conn: m.label, seq: f.seq, at: f.at, text: f.text.length > 500 ? f.text.slice(0, 500) + '…' : f.text }));
+    const frames: FrameSummary[] = left.slice(0, 20).map((f) => ({
+      conn: m.label,
+      seq: f.seq,
+      at: f.at,
+      text: f.text.length > 500 ? f.text.slice(0, 500) + '…' : f.text,
+    }));
     out.push({ conn: m.label, count: left.length, ...(m.conn.dropped ? { dropped: m.conn.dropped } : {}), frames });
   }
   return out.length ? out : undefined;
@@ -346,15 +388,25 @@ function unconsumedFrames(connections: Map<string, Member[]>): GateResult['uncon
  * connection that never opened, or one whose close an earlier failed check already named. A step whose
  * inputs are all there runs, whatever failed before it: independent defects each get their own check.
  */
-function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, connections: Map<string, Member[]>, failedConnects: Map<string, number>, earlier: StepResult[]): { note: string; unchecked?: boolean } | undefined {
+function missingInput(
+  step: LoadedStep,
+  def: StepDefinition,
+  vars: VarScope,
+  connections: Map<string, Member[]>,
+  failedConnects: Map<string, number>,
+  earlier: StepResult[],
+): { note: string; unchecked?: boolean } | undefined {
   const missing = [...new Set(refsIn(step.params))].find((r) => !vars.lookup(r).found);
   if (missing !== undefined) {
     // Nothing failed before, so nothing of the server's kept the value from being set: it is one that
     // only the user can give (an optional capture found nothing), or one a step that did not run (a model
     // step without a stand-in) would have set. The step is not checked: were it skipped, a gate of passed
     // and skipped steps would count as passed on a premise never established.
-    if (!earlier.some((s) => s.status === 'failed')) return { note: `not checked: needs \${${missing}} (give --var ${missing}=VALUE)`, unchecked: true };
-    return { note: `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)` };
+    if (!earlier.some((s) => s.status === 'failed'))
+      return { note: `not checked: needs \${${missing}} (give --var ${missing}=VALUE)`, unchecked: true };
+    return {
+      note: `not run: needs \${${missing}}, which no earlier step of this gate set (its capture failed or its step did not run)`,
+    };
   }
   if (step.kind === 'connect') return undefined;
   for (const name of def.uses?.(step.params) ?? []) {
@@ -363,18 +415,32 @@ function missingInput(step: LoadedStep, def: StepDefinition, vars: VarScope, con
       const at = failedConnects.get(name);
       // A connect not even tried (its target failed to open in an earlier gate) established nothing:
       // with no failure in this gate, what needs it is not checked, lest the gate pass on its other steps.
-      if (at !== undefined && earlier[at]?.status === 'skipped' && !earlier.some((s) => s.status === 'failed')) return { note: `not checked: connection ${name} was not tried (step ${at + 1}: ${earlier[at]?.note ?? 'skipped'})`, unchecked: true };
+      if (at !== undefined && earlier[at]?.status === 'skipped' && !earlier.some((s) => s.status === 'failed'))
+        return {
+          note: `not checked: connection ${name} was not tried (step ${at + 1}: ${earlier[at]?.note ?? 'skipped'})`,
+          unchecked: true,
+        };
       if (at !== undefined) return { note: `not run: connection ${name} did not open (step ${at + 1})` };
       continue;
     }
     if (step.kind === 'close') continue; // a close step judges the close itself
-    const gone = members.every((m) => m.conn.closed && m.closeReported && (step.kind === 'send' || m.conn.inbox.length === 0));
-    if (gone) return { note: `not run: connection ${name} is closed (${describeClose(members[0]!)}), as an earlier step reported` };
+    const gone = members.every(
+      (m) => m.conn.closed && m.closeReported && (step.kind === 'send' || m.conn.inbox.length === 0),
+    );
+    if (gone)
+      return {
+        note: `not run: connection ${name} is closed (${describeClose(members[0]!)}), as an earlier step reported`,
+      };
   }
   return undefined;
 }
 
-async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, runProcesses: StartedProcess[]): Promise<GateResult> {
+async function runGate(
+  gate: LoadedGate,
+  o: RunOptions,
+  settings: RunSettings,
+  runProcesses: StartedProcess[],
+): Promise<GateResult> {
   const started = performance.now();
   const secrets = o.secrets ?? new Secrets();
   const watch = o.protocol?.forGate();
@@ -401,7 +467,11 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       // A name the author wrote is filled in; a generated label is made from the values the step runs
       // with only where its kind says so (what a send sent, which file a verify read).
       const named = (step.params as { name?: unknown }).name !== undefined;
-      const label = named ? fillKnown(step.label, vars) : def.labelShowsValues ? def.label(fillKnownDeep(step.params, vars)) : step.label;
+      const label = named
+        ? fillKnown(step.label, vars)
+        : def.labelShowsValues
+          ? def.label(fillKnownDeep(step.params, vars))
+          : step.label;
       const skip = (note: string, status: 'skipped' | 'unchecked' = 'skipped') => {
         const r: StepResult = { kind: step.kind, label, status, checks: [], ms: 0, loc: step.loc, note };
         steps.push(r);
@@ -421,7 +491,22 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
         continue;
       }
       current.stepId = `${gate.id}#${i + 1}`;
-      const ctx = makeContext({ gate, step, index: i, o, settings, vars, snapshot, connections, processes: gateProcesses, runProcesses, secrets, watch, current, earlier: steps });
+      const ctx = makeContext({
+        gate,
+        step,
+        index: i,
+        o,
+        settings,
+        vars,
+        snapshot,
+        connections,
+        processes: gateProcesses,
+        runProcesses,
+        secrets,
+        watch,
+        current,
+        earlier: steps,
+      });
       const t0 = performance.now();
       reportNow(o.reporters, 'onStepStart', gate.id, secrets.redact(label));
       let result: StepResult;
@@ -433,7 +518,11 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
           continue;
         }
         // A crash of wsgate's own code says nothing about the server: no check, and the run exits 3.
-        result = ctx.result([], { status: 'failed', note: 'wsgate itself failed in this step (a bug: please report it with the evidence folder)', harnessError: (e as Error).stack ?? String(e) });
+        result = ctx.result([], {
+          status: 'failed',
+          note: 'wsgate itself failed in this step (a bug: please report it with the evidence folder)',
+          harnessError: (e as Error).stack ?? String(e),
+        });
       }
       result.label = label;
       result.ms = Math.round(performance.now() - t0);
@@ -450,7 +539,9 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
       if (result.observations) o.evidence.observe(ctx.stepId, result.label, result.observations);
       const shown = secrets.redactDeep(result);
       reportNow(o.reporters, 'onStepEnd', gate.id, shown);
-      if (step.kind === 'connect') for (const name of def.uses?.(step.params) ?? []) if (!connections.get(name)?.length) failedConnects.set(name, i);
+      if (step.kind === 'connect')
+        for (const name of def.uses?.(step.params) ?? [])
+          if (!connections.get(name)?.length) failedConnects.set(name, i);
       if (result.status === 'failed' && o.bail) bailedAt = i;
     }
   } finally {
@@ -466,7 +557,15 @@ async function runGate(gate: LoadedGate, o: RunOptions, settings: RunSettings, r
     for (const p of gateProcesses) if (p.stopAt !== 'gate') runProcesses.push(p);
     await Promise.all(gateProcesses.filter((p) => p.stopAt === 'gate').map((p) => stopTree(p.child)));
   }
-  const result: GateResult = { id: gate.id, title, status: gateStatus(steps), steps, ms: Math.round(performance.now() - started), loc: gate.loc, ...(unconsumed ? { unconsumed } : {}) };
+  const result: GateResult = {
+    id: gate.id,
+    title,
+    status: gateStatus(steps),
+    steps,
+    ms: Math.round(performance.now() - started),
+    loc: gate.loc,
+    ...(unconsumed ? { unconsumed } : {}),
+  };
   if (o.signal.aborted && result.status !== 'failed') result.status = 'skipped';
   const shown = secrets.redactDeep(result);
   reportNow(o.reporters, 'onGateEnd', shown);
@@ -493,7 +592,22 @@ interface ContextParts {
 }
 
 function makeContext(parts: ContextParts): StepContext {
-  const { gate, step, index, o, settings, vars, snapshot, connections, processes, runProcesses, secrets, watch, current, earlier } = parts;
+  const {
+    gate,
+    step,
+    index,
+    o,
+    settings,
+    vars,
+    snapshot,
+    connections,
+    processes,
+    runProcesses,
+    secrets,
+    watch,
+    current,
+    earlier,
+  } = parts;
   const stepId = `${gate.id}#${index + 1}`;
   const started = performance.now();
   const check = (c: CheckInput): CheckResult => ({
@@ -524,7 +638,8 @@ function makeContext(parts: ContextParts): StepContext {
     startedProcesses: () => [...runProcesses, ...processes],
     secrets,
     progress: (text) => reportNow(o.reporters, 'onStepProgress', gate.id, secrets.redact(text)),
-    timeoutMs: (d) => Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
+    timeoutMs: (d) =>
+      Math.max(1, Math.round((d !== undefined ? parseDuration(d) : settings.defaultTimeoutMs) * settings.timeoutScale)),
     async openConnection(name, label, opts, refusalExpected = false) {
       const hooks = {
         onFrameIn: (f: Frame) => {
@@ -543,10 +658,24 @@ function makeContext(parts: ContextParts): StepContext {
       // A target that could not be opened at all is judged once: later connects to it are not tried.
       const key = JSON.stringify(wscatArgs(opts));
       const dead = settings.deadTargets.get(key);
-      if (dead) return { ok: false, error: { code: 'NOT_TRIED', message: `not tried: ${opts.url} could not be opened at ${dead.where} (${dead.why})`, stderr: '', exitCode: null, ms: 0 } };
+      if (dead)
+        return {
+          ok: false,
+          error: {
+            code: 'NOT_TRIED',
+            message: `not tried: ${opts.url} could not be opened at ${dead.where} (${dead.why})`,
+            stderr: '',
+            exitCode: null,
+            ms: 0,
+          },
+        };
       const res = o.pool ? await o.pool.acquire(label, opts, hooks) : await WscatConnection.open(label, opts, hooks);
       if (!res.ok) {
-        if (DEAD_CODES.has(res.error.code) && !refusalExpected) settings.deadTargets.set(key, { where: `gate ${gate.id}, step ${index + 1} (${step.label})`, why: `${res.error.code}: ${res.error.message}` });
+        if (DEAD_CODES.has(res.error.code) && !refusalExpected)
+          settings.deadTargets.set(key, {
+            where: `gate ${gate.id}, step ${index + 1} (${step.label})`,
+            why: `${res.error.code}: ${res.error.message}`,
+          });
         return res;
       }
       const member: Member = { conn: res.conn, vars: vars.child(), label };
@@ -578,14 +707,42 @@ function makeContext(parts: ContextParts): StepContext {
       // Over budget, but no more than wsgate's own processes spent waiting for a CPU meanwhile: the
       // machine, not the server, may have made it late. That is no verdict either way.
       const unmeasurable = b !== undefined && !b.soft && ms > b.ms && ms - waited <= b.ms;
-      const timing: Timing = { name, ms, passed: b ? ms <= b.ms || unmeasurable : true, ...(b ? { budgetMs: b.ms, soft: b.soft } : {}), ...(stall ? { stalledMs: waited } : {}), ...(unmeasurable ? { unmeasurable: true } : {}) };
+      const timing: Timing = {
+        name,
+        ms,
+        passed: b ? ms <= b.ms || unmeasurable : true,
+        ...(b ? { budgetMs: b.ms, soft: b.soft } : {}),
+        ...(stall ? { stalledMs: waited } : {}),
+        ...(unmeasurable ? { unmeasurable: true } : {}),
+      };
       if (!b) return { timing };
       if (unmeasurable) {
-        return { timing, check: check({ name: `latency within ${b.ms} ms: not measurable`, expected: `<= ${b.ms} ms`, actual: `${ms} ms, of which wsgate's own processes waited ${waited} ms for a CPU (a busy machine): no verdict`, passed: true, ...(loc ? { loc } : {}), warning: true }) };
+        return {
+          timing,
+          check: check({
+            name: `latency within ${b.ms} ms: not measurable`,
+            expected: `<= ${b.ms} ms`,
+            actual: `${ms} ms, of which wsgate's own processes waited ${waited} ms for a CPU (a busy machine): no verdict`,
+            passed: true,
+            ...(loc ? { loc } : {}),
+            warning: true,
+          }),
+        };
       }
       const over = ms > b.ms;
       const actual = stall ? `${ms} ms (wsgate waited ${waited} ms for a CPU)` : `${ms} ms`;
-      return { timing, check: check({ name: `latency within ${b.ms} ms${b.soft ? ' (soft)' : ''}`, expected: `<= ${b.ms} ms`, actual, passed: !over || b.soft, ...(loc ? { loc } : {}), warning: over && b.soft, failure: { kind: 'budget', budgetMs: b.ms } }) };
+      return {
+        timing,
+        check: check({
+          name: `latency within ${b.ms} ms${b.soft ? ' (soft)' : ''}`,
+          expected: `<= ${b.ms} ms`,
+          actual,
+          passed: !over || b.soft,
+          ...(loc ? { loc } : {}),
+          warning: over && b.soft,
+          failure: { kind: 'budget', budgetMs: b.ms },
+        }),
+      };
     },
   };
   /** Frames are attributed to the step running when they travel, not the one that opened the connection. */

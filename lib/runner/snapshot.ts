@@ -39,8 +39,15 @@ export async function snapshotFile(abs: string): Promise<FileSnapshot> {
 }
 
 export async function takeSnapshot(project: string, files: string[], withHead = true): Promise<GateSnapshot> {
-  const [head, ...snaps] = await Promise.all([withHead ? gitHead(project) : undefined, ...files.map((f) => snapshotFile(path.resolve(project, f)))]);
-  return { startedAt: Date.now(), ...(withHead ? { head: head as string | null } : {}), files: new Map(files.map((f, i) => [f, snaps[i] as FileSnapshot])) };
+  const [head, ...snaps] = await Promise.all([
+    withHead ? gitHead(project) : undefined,
+    ...files.map((f) => snapshotFile(path.resolve(project, f))),
+  ]);
+  return {
+    startedAt: Date.now(),
+    ...(withHead ? { head: head as string | null } : {}),
+    files: new Map(files.map((f, i) => [f, snaps[i] as FileSnapshot])),
+  };
 }
 
 /** Filesystem timestamps come from a coarse kernel clock that can lag Date.now() by a few ms. */
@@ -53,7 +60,12 @@ const MTIME_SLACK_MS = 20;
  */
 export function changedSince(before: FileSnapshot | undefined, now: FileSnapshot, gateStartedAt?: number): boolean {
   if (!now.exists) return false;
-  if (!before) return gateStartedAt === undefined || now.mtimeNs === undefined || now.mtimeNs >= BigInt(gateStartedAt - MTIME_SLACK_MS) * 1_000_000n;
+  if (!before)
+    return (
+      gateStartedAt === undefined ||
+      now.mtimeNs === undefined ||
+      now.mtimeNs >= BigInt(gateStartedAt - MTIME_SLACK_MS) * 1_000_000n
+    );
   if (!before.exists) return true;
   return before.mtimeNs !== now.mtimeNs || before.sha256 !== now.sha256;
 }

@@ -10,7 +10,11 @@ import { RUN_FLAGS } from '../cli/args.ts';
 import { defineCommand, type CommandInput } from '../cli/command.ts';
 import { HELP, list, parsed, required, text } from '../cli/flags.ts';
 
-const RUNS = text('runs', 'DIR', 'the folder of runs (default: .wsgate/runs of the current folder and the\nprivate per-user runs folder)');
+const RUNS = text(
+  'runs',
+  'DIR',
+  'the folder of runs (default: .wsgate/runs of the current folder and the\nprivate per-user runs folder)',
+);
 
 export const SIGNOFF_FLAGS = {
   gates: required(list('gate', 'ID', 'the gate signed off (repeatable)')),
@@ -47,7 +51,12 @@ function signoffRun({ flags: v, positionals, refuse: usage }: CommandInput<typeo
   let code: number = EXIT.passed;
   for (const gate of v.gates) {
     const r = signoff(runDir, gate, v.by, v.note, new Date(), key);
-    if (r.ok) process.stdout.write(termText(`signed off gate ${gate} of run ${r.entry.runId} by ${r.entry.tester} (evidence ${r.entry.evidenceDigest.slice(0, 19)}…${key ? `, signed with key ${keyId(key)}` : ''}) → ${r.ledger}`) + '\n');
+    if (r.ok)
+      process.stdout.write(
+        termText(
+          `signed off gate ${gate} of run ${r.entry.runId} by ${r.entry.tester} (evidence ${r.entry.evidenceDigest.slice(0, 19)}…${key ? `, signed with key ${keyId(key)}` : ''}) → ${r.ledger}`,
+        ) + '\n',
+      );
     else {
       process.stderr.write(`wsgate: sign-off refused: ${termText(r.reason)}\n`);
       code = EXIT.failed;
@@ -75,8 +84,13 @@ function statusRun({ flags: v, context }: CommandInput<typeof STATUS_FLAGS>): nu
 
 export const SIGNOFF = defineCommand({
   name: 'signoff',
-  summary: "Records a person's sign-off of a gate whose automated checks passed, in gates.signoff.jsonl beside\nthe gates file, tied to the digest of the run's evidence.",
-  positionals: { usage: '[RUN_DIR]', help: [['RUN_DIR', 'the run signed off (default: the newest run under --runs)']], max: 1 },
+  summary:
+    "Records a person's sign-off of a gate whose automated checks passed, in gates.signoff.jsonl beside\nthe gates file, tied to the digest of the run's evidence.",
+  positionals: {
+    usage: '[RUN_DIR]',
+    help: [['RUN_DIR', 'the run signed off (default: the newest run under --runs)']],
+    max: 1,
+  },
   flags: SIGNOFF_FLAGS,
   epilogue: 'exit codes: 0 signed off · 1 a sign-off was refused (the reason is printed) · 2 usage error',
   run: signoffRun,
@@ -84,7 +98,8 @@ export const SIGNOFF = defineCommand({
 
 export const STATUS = defineCommand({
   name: 'status',
-  summary: "Prints each gate's latest state (the newest run decides): passed, failed, awaiting sign-off,\nsigned off, stale, tampered, unsigned or not run.",
+  summary:
+    "Prints each gate's latest state (the newest run decides): passed, failed, awaiting sign-off,\nsigned off, stale, tampered, unsigned or not run.",
   flags: STATUS_FLAGS,
   epilogue: 'exit codes: 0 printed · 2 usage error or a gates file that does not load',
   run: statusRun,

@@ -35,7 +35,16 @@ export interface SignoffEntry {
   signature?: Signature;
 }
 
-export type GateState = 'passed' | 'failed' | 'awaiting sign-off' | 'signed off' | 'stale' | 'tampered' | 'unsigned' | 'not checked' | 'not run';
+export type GateState =
+  | 'passed'
+  | 'failed'
+  | 'awaiting sign-off'
+  | 'signed off'
+  | 'stale'
+  | 'tampered'
+  | 'unsigned'
+  | 'not checked'
+  | 'not run';
 
 /** One line for people: what a sign-off record can and cannot show. */
 export function proofNote(key: string | undefined): string {
@@ -71,7 +80,8 @@ export function readLedger(file: string): SignoffEntry[] {
 
 export function readRun(runDir: string): RunResult {
   const run = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as RunResult;
-  if (!run || typeof run !== 'object' || !Array.isArray(run.gates) || typeof run.startedAt !== 'string') throw new Error('not a wsgate result');
+  if (!run || typeof run !== 'object' || !Array.isArray(run.gates) || typeof run.startedAt !== 'string')
+    throw new Error('not a wsgate result');
   return run;
 }
 
@@ -128,14 +138,36 @@ function entrySignature(e: SignoffEntry, key: string): SignatureCheck {
 
 export type SignoffOutcome = { ok: true; entry: SignoffEntry; ledger: string } | { ok: false; reason: string };
 
-export function signoff(runDir: string, gateId: string, tester: string, notes: string, now = new Date(), key?: string): SignoffOutcome {
-  if (!existsSync(path.join(runDir, 'result.json'))) return { ok: false, reason: `${runDir} is not a wsgate run folder (no result.json)` };
+export function signoff(
+  runDir: string,
+  gateId: string,
+  tester: string,
+  notes: string,
+  now = new Date(),
+  key?: string,
+): SignoffOutcome {
+  if (!existsSync(path.join(runDir, 'result.json')))
+    return { ok: false, reason: `${runDir} is not a wsgate run folder (no result.json)` };
   const integrity = verifyEvidence(runDir);
-  if (!integrity.ok) return { ok: false, reason: `the evidence of this run was changed after it was written: ${integrity.problems.join('; ')}` };
+  if (!integrity.ok)
+    return {
+      ok: false,
+      reason: `the evidence of this run was changed after it was written: ${integrity.problems.join('; ')}`,
+    };
   if (key) {
     const sig = manifestSignature(runDir, key);
-    if (sig === 'missing') return { ok: false, reason: 'this run is not signed (it ran without WSGATE_SIGNING_KEY_FILE); with a key set, only runs signed with it can be signed off' };
-    if (sig === 'invalid') return { ok: false, reason: "the run's manifest signature does not verify with WSGATE_SIGNING_KEY_FILE: its evidence was rewritten after the run, or another key signed it" };
+    if (sig === 'missing')
+      return {
+        ok: false,
+        reason:
+          'this run is not signed (it ran without WSGATE_SIGNING_KEY_FILE); with a key set, only runs signed with it can be signed off',
+      };
+    if (sig === 'invalid')
+      return {
+        ok: false,
+        reason:
+          "the run's manifest signature does not verify with WSGATE_SIGNING_KEY_FILE: its evidence was rewritten after the run, or another key signed it",
+      };
   }
   let run: RunResult;
   try {
@@ -144,12 +176,20 @@ export function signoff(runDir: string, gateId: string, tester: string, notes: s
     return { ok: false, reason: `${runDir}/result.json cannot be read (${(e as Error).message})` };
   }
   const gate = run.gates.find((g) => g.id === gateId);
-  if (!gate) return { ok: false, reason: `gate "${gateId}" is not in run ${run.runId} (it ran: ${run.gates.map((g) => g.id).join(', ')})` };
+  if (!gate)
+    return {
+      ok: false,
+      reason: `gate "${gateId}" is not in run ${run.runId} (it ran: ${run.gates.map((g) => g.id).join(', ')})`,
+    };
   if (gate.status === 'failed') {
     const step = gate.steps.find((s) => s.status === 'failed');
-    return { ok: false, reason: `gate "${gateId}" failed in run ${run.runId}${step ? ` at step "${step.label}"` : ''}: fix it and run the whole gate again before signing off` };
+    return {
+      ok: false,
+      reason: `gate "${gateId}" failed in run ${run.runId}${step ? ` at step "${step.label}"` : ''}: fix it and run the whole gate again before signing off`,
+    };
   }
-  if (gate.status === 'skipped') return { ok: false, reason: `gate "${gateId}" did not run in run ${run.runId} (skipped)` };
+  if (gate.status === 'skipped')
+    return { ok: false, reason: `gate "${gateId}" did not run in run ${run.runId} (skipped)` };
   const resolved = path.join(runDir, 'gates.resolved.yaml');
   const entry: SignoffEntry = {
     gate: gateId,
@@ -172,7 +212,10 @@ export function signoff(runDir: string, gateId: string, tester: string, notes: s
   try {
     appendFileNoFollow(ledger, JSON.stringify(entry) + '\n');
   } catch (e) {
-    return { ok: false, reason: `cannot append to ${ledger} (${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message})` };
+    return {
+      ok: false,
+      reason: `cannot append to ${ledger} (${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (e as Error).message})`,
+    };
   }
   return { ok: true, entry, ledger };
 }
@@ -189,10 +232,18 @@ interface Candidate {
   entry?: SignoffEntry;
 }
 
-export function gateStates(gatesFile: string, gates: { id: string; title: string }[], runsDirs: string | string[], key?: string, warn: (message: string) => void = () => undefined): GateStatusRow[] {
+export function gateStates(
+  gatesFile: string,
+  gates: { id: string; title: string }[],
+  runsDirs: string | string[],
+  key?: string,
+  warn: (message: string) => void = () => undefined,
+): GateStatusRow[] {
   const currentDigest = sha256Text(readFileSync(gatesFile));
   const ledger = readLedger(ledgerPathFor(gatesFile));
-  const runs = listRuns(runsDirs, warn).filter((r) => path.resolve(String(r.run.gatesFile)) === path.resolve(gatesFile));
+  const runs = listRuns(runsDirs, warn).filter(
+    (r) => path.resolve(String(r.run.gatesFile)) === path.resolve(gatesFile),
+  );
   // The run a sign-off names, read from its own evidence folder (its start time orders it).
   const signedRuns = new Map<string, RunRecord | null>();
   const runOf = (e: SignoffEntry): RunRecord | null => {
@@ -212,7 +263,9 @@ export function gateStates(gatesFile: string, gates: { id: string; title: string
   };
   return gates.map((g) => {
     const row = (state: GateState, detail: string): GateStatusRow => ({ gate: g.id, title: g.title, state, detail });
-    const candidates: Candidate[] = runs.filter((r) => r.run.gates.some((x) => x.id === g.id && x.status !== 'skipped')).map((rec) => ({ rec }));
+    const candidates: Candidate[] = runs
+      .filter((r) => r.run.gates.some((x) => x.id === g.id && x.status !== 'skipped'))
+      .map((rec) => ({ rec }));
     let orphan: SignoffEntry | undefined;
     for (const e of ledger.filter((x) => x.gate === g.id)) {
       const rec = runOf(e);
@@ -225,33 +278,63 @@ export function gateStates(gatesFile: string, gates: { id: string; title: string
       else candidates.push({ rec, entry: e });
     }
     // Newest by the run's own start time; a ledger line cannot move a run forward.
-    const newest = candidates.reduce<Candidate | undefined>((best, c) => (!best || c.rec.run.startedAt >= best.rec.run.startedAt ? c : best), undefined);
-    if (!newest) return orphan ? row('tampered', `evidence of run ${orphan.runId} (signed off by ${orphan.tester}) is missing or unreadable`) : row('not run', '');
+    const newest = candidates.reduce<Candidate | undefined>(
+      (best, c) => (!best || c.rec.run.startedAt >= best.rec.run.startedAt ? c : best),
+      undefined,
+    );
+    if (!newest)
+      return orphan
+        ? row('tampered', `evidence of run ${orphan.runId} (signed off by ${orphan.tester}) is missing or unreadable`)
+        : row('not run', '');
     const { rec, entry } = newest;
     const runId = rec.run.runId;
     if (key) {
       const sig = manifestSignature(rec.dir, key);
-      if (sig === 'missing') return row('unsigned', `run ${runId} was made without WSGATE_SIGNING_KEY_FILE: its result cannot be told from a forged one`);
-      if (sig === 'invalid') return row('tampered', `the manifest signature of run ${runId} does not verify with WSGATE_SIGNING_KEY_FILE`);
+      if (sig === 'missing')
+        return row(
+          'unsigned',
+          `run ${runId} was made without WSGATE_SIGNING_KEY_FILE: its result cannot be told from a forged one`,
+        );
+      if (sig === 'invalid')
+        return row('tampered', `the manifest signature of run ${runId} does not verify with WSGATE_SIGNING_KEY_FILE`);
     }
     if (entry) {
       if (key) {
         const sig = entrySignature(entry, key);
-        if (sig === 'missing') return row('unsigned', `the sign-off of run ${runId} by ${entry.tester} is not signed with WSGATE_SIGNING_KEY_FILE`);
-        if (sig === 'invalid') return row('tampered', `the sign-off of run ${runId} does not verify with WSGATE_SIGNING_KEY_FILE`);
+        if (sig === 'missing')
+          return row(
+            'unsigned',
+            `the sign-off of run ${runId} by ${entry.tester} is not signed with WSGATE_SIGNING_KEY_FILE`,
+          );
+        if (sig === 'invalid')
+          return row('tampered', `the sign-off of run ${runId} does not verify with WSGATE_SIGNING_KEY_FILE`);
       }
-      if (!existsSync(path.join(rec.dir, MANIFEST)) || evidenceDigest(rec.dir) !== entry.evidenceDigest || !verifyEvidence(rec.dir).ok) {
+      if (
+        !existsSync(path.join(rec.dir, MANIFEST)) ||
+        evidenceDigest(rec.dir) !== entry.evidenceDigest ||
+        !verifyEvidence(rec.dir).ok
+      ) {
         return row('tampered', `evidence of run ${runId} no longer matches its digest`);
       }
-      if (entry.gatesDigest !== currentDigest) return row('stale', `gates file changed since ${entry.tester} signed off on ${String(entry.date).slice(0, 10)}`);
+      if (entry.gatesDigest !== currentDigest)
+        return row(
+          'stale',
+          `gates file changed since ${entry.tester} signed off on ${String(entry.date).slice(0, 10)}`,
+        );
       return row('signed off', `by ${entry.tester} on ${String(entry.date).slice(0, 10)}, run ${runId}`);
     }
-    if (!fileMatchesManifest(rec.dir, 'result.json')) return row('tampered', `result.json of run ${runId} no longer matches its manifest`);
+    if (!fileMatchesManifest(rec.dir, 'result.json'))
+      return row('tampered', `result.json of run ${runId} no longer matches its manifest`);
     const runGate = rec.run.gates.find((x) => x.id === g.id)!;
     if (runGate.status === 'failed') return row('failed', `run ${runId}`);
-    if (runGate.status === 'pending') return row('awaiting sign-off', `run ${runId}: wsgate signoff ${rec.dir} --gate ${g.id} --by NAME`);
+    if (runGate.status === 'pending')
+      return row('awaiting sign-off', `run ${runId}: wsgate signoff ${rec.dir} --gate ${g.id} --by NAME`);
     // A gate whose premise wsgate could not establish is no pass.
-    if (runGate.status === 'unchecked') return row('not checked', `run ${runId}: ${runGate.steps.find((st) => st.status === 'unchecked')?.note ?? 'a premise did not hold'}`);
+    if (runGate.status === 'unchecked')
+      return row(
+        'not checked',
+        `run ${runId}: ${runGate.steps.find((st) => st.status === 'unchecked')?.note ?? 'a premise did not hold'}`,
+      );
     return row('passed', `run ${runId}`);
   });
 }

@@ -21,4 +21,6 @@ export interface OpenInfo {
 }
 
 /** A connection-level event for the transcript (frames are recorded separately). */
-export type ConnectionEvent = ({ event: 'open' } & OpenInfo) | { event: 'close'; code?: number; reason?: string; byClient: boolean; error?: string };
+export type ConnectionEvent =
+  | ({ event: 'open' } & OpenInfo)
+  | { event: 'close'; code?: number; reason?: string; byClient: boolean; error?: string };

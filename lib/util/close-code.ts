@@ -4,6 +4,10 @@
 /** "1008 Too many connections", "1006 (no close frame)": a close as people read it. */
 export function describeCloseCode(code: number | undefined, reason: string | undefined): string {
   if (code === undefined) return 'no close code seen';
-  const r = reason ? ` ${JSON.stringify(reason)}` : code === 1006 ? ' (no close frame: the connection just ended)' : ' (no reason given)';
+  const r = reason
+    ? ` ${JSON.stringify(reason)}`
+    : code === 1006
+      ? ' (no close frame: the connection just ended)'
+      : ' (no reason given)';
   return `${code}${r}`;
 }

@@ -27,7 +27,8 @@ export interface ShellRef {
  * value, `$'...'` (ANSI-C quoting, where `\'` ends nothing) or, in double quotes, `$(` when the value
  * starts with `(`. `$$${X}` (the shell's `$$`, then the value) is safe.
  */
-const AFTER_DOLLAR_WHY = 'right after a `$` (the shell would read that `$` and the value together, as `$(...)` or `$\'...\'`)';
+const AFTER_DOLLAR_WHY =
+  "right after a `$` (the shell would read that `$` and the value together, as `$(...)` or `$'...'`)";
 
 type Frame =
   | { kind: 'bare'; parens: number; cases: number; closer: ')' | null }
@@ -45,7 +46,11 @@ const UNSAFE_WHY: Record<string, string> = {
 const WORD_BREAK = /[\s;&|()<>]/;
 
 function wordAt(text: string, i: number, word: string): boolean {
-  return text.startsWith(word, i) && (i === 0 || WORD_BREAK.test(text[i - 1]!)) && (i + word.length >= text.length || WORD_BREAK.test(text[i + word.length]!));
+  return (
+    text.startsWith(word, i) &&
+    (i === 0 || WORD_BREAK.test(text[i - 1]!)) &&
+    (i + word.length >= text.length || WORD_BREAK.test(text[i + word.length]!))
+  );
 }
 
 /** The here-document delimiter after `<<` / `<<-` at `i`: its unquoted word and where it ends. */
@@ -86,7 +91,8 @@ export function shellRefs(raw: string, escapes = true): ShellRef[] {
   const refs: ShellRef[] = [];
   const stack: Frame[] = [{ kind: 'bare', parens: 0, cases: 0, closer: null }];
   const heredocs: { word: string; strip: boolean }[] = [];
-  const unsafe = (name: string, start: number, end: number, why: string) => refs.push({ name, start, end, context: 'unsafe', why });
+  const unsafe = (name: string, start: number, end: number, why: string) =>
+    refs.push({ name, start, end, context: 'unsafe', why });
   // The run of plain `$` characters (bare or in double quotes) that ends at `runEnd`.
   let run = 0;
   let runEnd = -1;
@@ -105,8 +111,16 @@ export function shellRefs(raw: string, escapes = true): ShellRef[] {
     const ref = c === '$' ? refAt(text, i) : undefined;
     if (ref) {
       if ((top.kind === 'bare' || top.kind === 'double') && runEnd === i && run % 2 === 1) {
-        refs.push({ name: ref.name, start: i, end: ref.end, context: 'unsafe', why: AFTER_DOLLAR_WHY, fix: `for a literal $ before the value write \\$\${${ref.name}}; or pass the value through env: (env: {VALUE: "\${${ref.name}}"}, then "$VALUE" in the command)` });
-      } else if (top.kind === 'bare' || top.kind === 'single' || top.kind === 'double') refs.push({ name: ref.name, start: i, end: ref.end, context: top.kind });
+        refs.push({
+          name: ref.name,
+          start: i,
+          end: ref.end,
+          context: 'unsafe',
+          why: AFTER_DOLLAR_WHY,
+          fix: `for a literal $ before the value write \\$\${${ref.name}}; or pass the value through env: (env: {VALUE: "\${${ref.name}}"}, then "$VALUE" in the command)`,
+        });
+      } else if (top.kind === 'bare' || top.kind === 'single' || top.kind === 'double')
+        refs.push({ name: ref.name, start: i, end: ref.end, context: top.kind });
       else unsafe(ref.name, i, ref.end, UNSAFE_WHY[top.kind]!);
       i = ref.end;
       continue;
@@ -234,7 +248,13 @@ function unsafeBetween(text: string, from: number, to: number, why: string, unsa
 }
 
 /** Skips the bodies of pending here-documents from `i`; references in them are unsafe. */
-function skipHeredocBodies(text: string, i: number, docs: { word: string; strip: boolean }[], unsafe: Unsafe, refAt: RefAt): number {
+function skipHeredocBodies(
+  text: string,
+  i: number,
+  docs: { word: string; strip: boolean }[],
+  unsafe: Unsafe,
+  refAt: RefAt,
+): number {
   for (const doc of docs) {
     while (i < text.length) {
       const nl = text.indexOf('\n', i);
@@ -264,7 +284,9 @@ export function shellProblems(text: string): ShellProblem[] {
     .map((r) => ({
       name: r.name,
       title: `\${${r.name}} stands ${r.why} of a shell command line, where wsgate cannot quote its value safely`,
-      hint: r.fix ?? `pass it as an argument of the list form (run: [prog, "\${${r.name}}"]) or through env: (env: {VALUE: "\${${r.name}}"}, then "$VALUE" in the command)`,
+      hint:
+        r.fix ??
+        `pass it as an argument of the list form (run: [prog, "\${${r.name}}"]) or through env: (env: {VALUE: "\${${r.name}}"}, then "$VALUE" in the command)`,
     }));
 }
 

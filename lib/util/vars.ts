@@ -60,7 +60,10 @@ export function substitute<T>(value: T, lookup: Lookup): T {
 /** Layered variable scopes: later layers win. `env.NAME` reads the process environment. */
 export class VarScope {
   private readonly layers: Map<string, unknown>[];
-  constructor(layers: Map<string, unknown>[] = [new Map()], private readonly env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    layers: Map<string, unknown>[] = [new Map()],
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.layers = layers;
   }
 
@@ -117,7 +120,9 @@ export function substituteRaw(line: string, lookup: Lookup): RawLine {
   const refs = [...line.matchAll(ESCAPE_OR_REF)];
   const inString = refs.map((m) => insideJsonString(line, m.index));
   let i = 0;
-  const probe = line.replace(ESCAPE_OR_REF, (_m, name: string | undefined) => (name === undefined ? (i++, '${') : inString[i++] ? '' : '0'));
+  const probe = line.replace(ESCAPE_OR_REF, (_m, name: string | undefined) =>
+    name === undefined ? (i++, '${') : inString[i++] ? '' : '0',
+  );
   const claimsJson = looksLikeJson(probe);
   if (!claimsJson) return { text: substitute(line, lookup), claimsJson };
   i = 0;

@@ -40,8 +40,22 @@ export interface ConnectOptions {
 /** A wscat that has not begun its handshake by then is not going to: the machine itself is failing. */
 export const WSCAT_START_MAX_MS = 30_000;
 
-
-export type ConnectionErrorCode = 'REFUSED' | 'DNS' | 'TLS' | 'HTTP_STATUS' | 'SUBPROTOCOL_DECLINED' | 'TIMEOUT' | 'RESET' | 'CLOSED' | 'CANCELLED' | 'WSCAT_MISSING' | 'WSCAT_START' | 'FLOOD' | 'OBSERVER' | 'NOT_TRIED' | 'OTHER';
+export type ConnectionErrorCode =
+  | 'REFUSED'
+  | 'DNS'
+  | 'TLS'
+  | 'HTTP_STATUS'
+  | 'SUBPROTOCOL_DECLINED'
+  | 'TIMEOUT'
+  | 'RESET'
+  | 'CLOSED'
+  | 'CANCELLED'
+  | 'WSCAT_MISSING'
+  | 'WSCAT_START'
+  | 'FLOOD'
+  | 'OBSERVER'
+  | 'NOT_TRIED'
+  | 'OTHER';
 
 /**
  * A socket that did not open within `openTimeoutMs`: either the handshake never finished or the server
@@ -150,29 +164,50 @@ export function wscatArgs(opts: ConnectOptions): string[] {
 }
 
 export function classifyError(stderr: string, exitCode: number | null, ms: number): ConnectionFailure {
-  const line = stderr.split('\n').find((l) => l.startsWith('error: '))?.slice(7) ?? stderr.trim();
+  const line =
+    stderr
+      .split('\n')
+      .find((l) => l.startsWith('error: '))
+      ?.slice(7) ?? stderr.trim();
   const base = { stderr, exitCode, ms };
   const status = /Unexpected server response: (\d+)/.exec(line);
-  if (status) return { ...base, code: 'HTTP_STATUS', httpStatus: Number(status[1]), message: `upgrade refused with HTTP ${status[1]}` };
+  if (status)
+    return {
+      ...base,
+      code: 'HTTP_STATUS',
+      httpStatus: Number(status[1]),
+      message: `upgrade refused with HTTP ${status[1]}`,
+    };
   // RFC 6455 4.2.2: a server that speaks none of the offered subprotocols answers 101 without the header;
   // the client must then fail the connection. That is the server saying no, not a broken handshake.
-  if (/Server sent no subprotocol/.test(line)) return { ...base, code: 'SUBPROTOCOL_DECLINED', message: 'the server declined every offered subprotocol (101 without Sec-WebSocket-Protocol)' };
+  if (/Server sent no subprotocol/.test(line))
+    return {
+      ...base,
+      code: 'SUBPROTOCOL_DECLINED',
+      message: 'the server declined every offered subprotocol (101 without Sec-WebSocket-Protocol)',
+    };
   if (/ECONNREFUSED/.test(line)) return { ...base, code: 'REFUSED', message: `connection refused (${line})` };
   if (/ENOTFOUND|EAI_AGAIN/.test(line)) return { ...base, code: 'DNS', message: `host name not found (${line})` };
-  if (/certificate|self[- ]signed|SSL|TLS|CERT_|EPROTO/i.test(line)) return { ...base, code: 'TLS', message: `TLS failure: ${line}` };
+  if (/certificate|self[- ]signed|SSL|TLS|CERT_|EPROTO/i.test(line))
+    return { ...base, code: 'TLS', message: `TLS failure: ${line}` };
   if (/ETIMEDOUT|timed out/i.test(line)) return { ...base, code: 'TIMEOUT', message: `connection timed out (${line})` };
   if (/ECONNRESET|socket hang up/i.test(line)) return { ...base, code: 'RESET', message: `connection reset (${line})` };
   if (line) return { ...base, code: 'OTHER', message: line };
   // wscat exits 0 without an error line only from its socket 'close' handler (handshake failures
   // go through 'error' and exit non-zero), so the handshake did complete: the old text "before the
   // socket opened" sent people looking for a handshake problem when the server had hung up on them.
-  if (exitCode === 0) return { ...base, code: 'CLOSED', message: 'the server closed the connection right after the WebSocket handshake, before it answered the ping probe' };
+  if (exitCode === 0)
+    return {
+      ...base,
+      code: 'CLOSED',
+      message:
+        'the server closed the connection right after the WebSocket handshake, before it answered the ping probe',
+    };
   return { ...base, code: 'CLOSED', message: `wscat exited with code ${exitCode} before the socket opened` };
 }
 
 // Kept importable from here: the close and connect steps read closes next to the connection they hold.
 export { describeCloseCode };
-
 
 const RECENT = 12;
 /** Unconsumed frames kept per connection; past this the oldest quarter is dropped (and counted). */
@@ -259,12 +294,30 @@ export class WscatConnection {
   }
 
   /** Spawn wscat and wait until the socket is open and answers a ping, or return why it could not open. */
-  static async open(name: string, opts: ConnectOptions, hooks: ConnectionHooks = {}, control: OpenControl = {}): Promise<{ ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure }> {
+  static async open(
+    name: string,
+    opts: ConnectOptions,
+    hooks: ConnectionHooks = {},
+    control: OpenControl = {},
+  ): Promise<{ ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure }> {
     const started = performance.now();
     const bin = wscatBinPath();
-    if (!bin) return { ok: false, error: { code: 'WSCAT_MISSING', message: 'wscat is not installed (run npm ci)', stderr: '', exitCode: null, ms: 0 } };
+    if (!bin)
+      return {
+        ok: false,
+        error: {
+          code: 'WSCAT_MISSING',
+          message: 'wscat is not installed (run npm ci)',
+          stderr: '',
+          exitCode: null,
+          ms: 0,
+        },
+      };
     const conn = new WscatConnection(name, hooks, opts.budget ?? RUN_BUDGET);
-    conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], { env: wscatEnv(opts), stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    conn.child = spawnChild(process.execPath, ['--require', OBSERVER, bin, ...wscatArgs(opts)], {
+      env: wscatEnv(opts),
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
     conn.wire();
     const stopped = () => conn.lifecycle === 'closed' || conn.failure !== undefined || control.signal?.aborted === true;
     const onAbort = () => conn.notify();
@@ -307,11 +360,25 @@ export class WscatConnection {
     if (this.failure) return { ...this.failure, stderr, ms };
     if (this.lifecycle === 'closed') return this.connectFailure(ms);
     if (this.dialedAt === undefined && !control.signal?.aborted) {
-      return { code: 'WSCAT_START', message: `wscat did not start within ${WSCAT_START_MAX_MS / 1000} s, so the server was not contacted: the machine running wsgate is overloaded`, stderr, exitCode: null, ms };
+      return {
+        code: 'WSCAT_START',
+        message: `wscat did not start within ${WSCAT_START_MAX_MS / 1000} s, so the server was not contacted: the machine running wsgate is overloaded`,
+        stderr,
+        exitCode: null,
+        ms,
+      };
     }
-    if (control.signal?.aborted) return { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr, exitCode: null, ms };
-    if (this.openInfo) return { ...openTimeout(opts.openTimeoutMs, ms, stderr), message: `the socket did not open within ${opts.openTimeoutMs} ms: the handshake completed, but the server did not answer the WebSocket ping probe` };
-    return { ...openTimeout(opts.openTimeoutMs, ms, stderr), message: `the socket did not open within ${opts.openTimeoutMs} ms: the WebSocket handshake did not complete` };
+    if (control.signal?.aborted)
+      return { code: 'CANCELLED', message: 'cancelled before the socket opened', stderr, exitCode: null, ms };
+    if (this.openInfo)
+      return {
+        ...openTimeout(opts.openTimeoutMs, ms, stderr),
+        message: `the socket did not open within ${opts.openTimeoutMs} ms: the handshake completed, but the server did not answer the WebSocket ping probe`,
+      };
+    return {
+      ...openTimeout(opts.openTimeoutMs, ms, stderr),
+      message: `the socket did not open within ${opts.openTimeoutMs} ms: the WebSocket handshake did not complete`,
+    };
   }
 
   /**
@@ -330,7 +397,13 @@ export class WscatConnection {
     if (!this.wsClose) return base;
     const { code, reason } = this.wsClose;
     const when = this.openInfo ? 'right after the WebSocket handshake' : 'during the WebSocket handshake';
-    return { ...base, code: 'CLOSED', closeCode: code, closeReason: reason, message: `the server closed the connection ${when}: ${describeCloseCode(code, reason)}` };
+    return {
+      ...base,
+      code: 'CLOSED',
+      closeCode: code,
+      closeReason: reason,
+      message: `the server closed the connection ${when}: ${describeCloseCode(code, reason)}`,
+    };
   }
 
   private wire(): void {
@@ -385,7 +458,11 @@ export class WscatConnection {
         ...(this.wsClose ? { code: this.wsClose.code, reason: this.wsClose.reason } : {}),
         ...(err ? { error: err } : {}),
       };
-      if (this.openInfo) this.hooks.onEvent?.({ event: 'close', byClient: asked, ...(this.wsClose ?? {}), ...(err ? { error: err.message } : {}) }, Date.now());
+      if (this.openInfo)
+        this.hooks.onEvent?.(
+          { event: 'close', byClient: asked, ...(this.wsClose ?? {}), ...(err ? { error: err.message } : {}) },
+          Date.now(),
+        );
       this.notify();
       this.markExited();
     });
@@ -399,7 +476,11 @@ export class WscatConnection {
         break;
       case 'open':
         if (BEFORE_OPEN.has(this.lifecycle)) this.lifecycle = 'probing';
-        this.openInfo = { protocol: String(ev.protocol ?? ''), extensions: String(ev.extensions ?? ''), headers: this.upgradeHeaders };
+        this.openInfo = {
+          protocol: String(ev.protocol ?? ''),
+          extensions: String(ev.extensions ?? ''),
+          headers: this.upgradeHeaders,
+        };
         this.openedAt = Date.now();
         this.hooks.onEvent?.({ event: 'open', ...this.openInfo }, this.openedAt);
         break;
@@ -412,7 +493,13 @@ export class WscatConnection {
         if (this.lifecycle === 'spawning') this.lifecycle = 'dialing';
         break;
       case 'unattached':
-        this.failure ??= { code: 'OBSERVER', message: `wsgate's observer could not attach to wscat's socket (${String(ev.why ?? 'unknown reason')}); is wscat's ws dependency installed?`, stderr: '', exitCode: null, ms: 0 };
+        this.failure ??= {
+          code: 'OBSERVER',
+          message: `wsgate's observer could not attach to wscat's socket (${String(ev.why ?? 'unknown reason')}); is wscat's ws dependency installed?`,
+          stderr: '',
+          exitCode: null,
+          ms: 0,
+        };
         break;
       case 's':
         this.sentAt.set(Number(ev.n), Number(ev.t));
@@ -477,7 +564,13 @@ export class WscatConnection {
    */
   private cutForFlood(): void {
     if (this.failure) return;
-    this.failure = { code: 'FLOOD', message: `the servers sent more than ${Math.round(this.budget.max / 1048576)} MB of frames that no step has read yet (one budget for the whole run, every connection together); wsgate stopped reading this connection, the one holding the most`, stderr: '', exitCode: null, ms: 0 };
+    this.failure = {
+      code: 'FLOOD',
+      message: `the servers sent more than ${Math.round(this.budget.max / 1048576)} MB of frames that no step has read yet (one budget for the whole run, every connection together); wsgate stopped reading this connection, the one holding the most`,
+      stderr: '',
+      exitCode: null,
+      ms: 0,
+    };
     this.dropped += this.pending.length;
     this.pending = [];
     this.pendingChars = 0;

@@ -79,7 +79,8 @@ function patch() {
     if (!own || !opts || typeof opts !== 'object' || `${opts.host}:${opts.port}`.toLowerCase() !== own[1]) return;
     opts.headers = opts.headers || {};
     const headers = opts.headers;
-    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = `Bearer ${own[2]}`;
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
+      headers.Authorization = `Bearer ${own[2]}`;
   };
   for (const mod of [require('node:http'), require('node:https')]) {
     const request = mod.request;
@@ -117,7 +118,12 @@ function patch() {
         break;
       // wscat exits inside its own 'close' and 'error' listeners: report before they run.
       case 'close':
-        report({ e: 'close', code: args[0], reason: Buffer.isBuffer(args[1]) ? args[1].toString('utf8') : String(args[1] ?? ''), messages });
+        report({
+          e: 'close',
+          code: args[0],
+          reason: Buffer.isBuffer(args[1]) ? args[1].toString('utf8') : String(args[1] ?? ''),
+          messages,
+        });
         break;
       case 'error':
         report({ e: 'error', message: String(args[0]?.message), code: args[0]?.code });

@@ -8,7 +8,15 @@
 // are kept only for option sets asked for before (or prewarmed). The server sees those connections a little
 // earlier than the steps that use them; --no-pool turns this off when that matters (e.g. to time
 // connection set-up itself, or to count connections exactly).
-import { WSCAT_START_MAX_MS, WscatConnection, openTimeout, wscatArgs, type ConnectOptions, type ConnectionFailure, type ConnectionHooks } from './connection.ts';
+import {
+  WSCAT_START_MAX_MS,
+  WscatConnection,
+  openTimeout,
+  wscatArgs,
+  type ConnectOptions,
+  type ConnectionFailure,
+  type ConnectionHooks,
+} from './connection.ts';
 
 type Opened = { ok: true; conn: WscatConnection } | { ok: false; error: ConnectionFailure };
 
@@ -127,7 +135,10 @@ export class WscatPool {
       const arm = () => {
         clearTimeout(timer);
         if (settled) return;
-        const due = taken.dialAt === undefined ? started + WSCAT_START_MAX_MS : Math.max(deadline, taken.dialAt + opts.openTimeoutMs);
+        const due =
+          taken.dialAt === undefined
+            ? started + WSCAT_START_MAX_MS
+            : Math.max(deadline, taken.dialAt + opts.openTimeoutMs);
         timer = setTimeout(() => r('late'), Math.max(0, due - performance.now()));
       };
       taken.onDial = arm;
@@ -136,7 +147,10 @@ export class WscatPool {
     const got = await Promise.race([spare.opened, late]);
     settled = true;
     clearTimeout(timer);
-    const timeout = (): Opened => ({ ok: false, error: openTimeout(opts.openTimeoutMs, Math.round(performance.now() - started)) });
+    const timeout = (): Opened => ({
+      ok: false,
+      error: openTimeout(opts.openTimeoutMs, Math.round(performance.now() - started)),
+    });
     if (got === 'late') {
       spare.cancel.abort();
       void spare.opened.then((r) => (r.ok ? r.conn.dispose() : undefined));

@@ -92,7 +92,10 @@ export class WscatStreamParser {
         // At a frame boundary.
         if (this.promptCredits > 0 && buf.charCodeAt(this.pos) === 62 /* > */) {
           if (this.pos + (this.creditsExact ? 1 : 2) >= buf.length) return; // wait to see the space (and, uncertain, what follows)
-          if (buf.charCodeAt(this.pos + 1) === 32 && (this.creditsExact || PROMPT_FOLLOWER.has(buf.charCodeAt(this.pos + 2)))) {
+          if (
+            buf.charCodeAt(this.pos + 1) === 32 &&
+            (this.creditsExact || PROMPT_FOLLOWER.has(buf.charCodeAt(this.pos + 2)))
+          ) {
             this.pos += 2;
             this.promptCredits--;
             continue;

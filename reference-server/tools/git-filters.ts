@@ -47,5 +47,7 @@ export function filterNamesFromKeys(output: string): string[] {
 
 /** `-c` settings that make each named driver a no-op. */
 export function disableFilters(names: readonly string[]): string[] {
-  return names.flatMap((name) => ['clean=', 'smudge=', 'process=', 'required=false'].flatMap((v) => ['-c', `filter.${name}.${v}`]));
+  return names.flatMap((name) =>
+    ['clean=', 'smudge=', 'process=', 'required=false'].flatMap((v) => ['-c', `filter.${name}.${v}`]),
+  );
 }

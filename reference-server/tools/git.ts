@@ -26,7 +26,14 @@ const HARDENING = [
     .flatMap((setting) => ['-c', setting]),
 ];
 
-const IDENTITY_ENV = ['XDG_CONFIG_HOME', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL'];
+const IDENTITY_ENV = [
+  'XDG_CONFIG_HOME',
+  'GIT_AUTHOR_NAME',
+  'GIT_AUTHOR_EMAIL',
+  'GIT_COMMITTER_NAME',
+  'GIT_COMMITTER_EMAIL',
+  'EMAIL',
+];
 
 interface Repo {
   gitDir: string;
@@ -75,14 +82,19 @@ function envFor(repo: Repo): NodeJS.ProcessEnv {
 /** Never through a shell: commit messages and file names reach git as single argv items. */
 function execGit(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<GitRun> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof (error as NodeJS.ErrnoException).code === 'string') {
-        reject(new ToolError(`Could not run git: ${error.message}`));
-        return;
-      }
-      const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'git',
+      args,
+      { cwd, env, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && typeof (error as NodeJS.ErrnoException).code === 'string') {
+          reject(new ToolError(`Could not run git: ${error.message}`));
+          return;
+        }
+        const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -92,7 +104,16 @@ async function filterOverrides(repo: Repo, cwd: string, env: NodeJS.ProcessEnv):
   if (fromFiles !== undefined) return disableFilters(fromFiles);
   // The config includes other files: git follows them. `git config` runs no hooks, filters or pagers;
   // exit 1 just means "no such keys".
-  const run = await execGit(cwd, env, [...HARDENING, 'config', '--local', '--includes', '--null', '--name-only', '--get-regexp', '^filter\\.']);
+  const run = await execGit(cwd, env, [
+    ...HARDENING,
+    'config',
+    '--local',
+    '--includes',
+    '--null',
+    '--name-only',
+    '--get-regexp',
+    '^filter\\.',
+  ]);
   return disableFilters(filterNamesFromKeys(run.stdout));
 }
 

@@ -5,8 +5,16 @@ import { defineStepSchema } from '../../lib/gates/step-schema.ts';
 
 const CloseParams = z.strictObject({
   on: z.string().optional(),
-  code: z.number().int().min(1000).max(4999).optional().describe('by client: the code sent; by server: the code the server must close with'),
-  reason: Matcher.optional().describe('by client: the reason sent (a string); by server: a matcher for the reason the server gives'),
+  code: z
+    .number()
+    .int()
+    .min(1000)
+    .max(4999)
+    .optional()
+    .describe('by client: the code sent; by server: the code the server must close with'),
+  reason: Matcher.optional().describe(
+    'by client: the reason sent (a string); by server: a matcher for the reason the server gives',
+  ),
   by: z.enum(['client', 'server']).optional().describe('server: expect the server to close it'),
 });
 

@@ -22,7 +22,9 @@ export const httpSchema = defineStepSchema({
     status: Matcher.optional().describe('Default: 200-299'),
     json: FieldMatchers.optional().describe('Field matchers on the JSON response body'),
     body: Matcher.optional(),
-    capture: Captures.optional().describe('Variable name to field path; a path ending in `?` is optional: taken only when the field is present and the variable is not already set (e.g. by --var)'),
+    capture: Captures.optional().describe(
+      'Variable name to field path; a path ending in `?` is optional: taken only when the field is present and the variable is not already set (e.g. by --var)',
+    ),
     within: Duration.optional(),
     budget: Budget.optional(),
     name: z.string().optional(),
@@ -30,10 +32,18 @@ export const httpSchema = defineStepSchema({
   // A request body is one of two: the JSON one, or raw text.
   loadProblems: (p) =>
     typeof p.http !== 'string' && p.http.json !== undefined && p.http.body !== undefined
-      ? [{ path: ['http', 'body'], atKey: true, title: 'the request has both json and body; only json would be sent (body dropped)', hint: 'keep `json:` to send JSON (content-type application/json), or `body:` to send raw text; not both' }]
+      ? [
+          {
+            path: ['http', 'body'],
+            atKey: true,
+            title: 'the request has both json and body; only json would be sent (body dropped)',
+            hint: 'keep `json:` to send JSON (content-type application/json), or `body:` to send raw text; not both',
+          },
+        ]
       : [],
   label: (p) => {
-    const r = typeof p.http === 'string' ? parseRequestLine(p.http) : { method: p.http.method ?? 'GET', url: p.http.url };
+    const r =
+      typeof p.http === 'string' ? parseRequestLine(p.http) : { method: p.http.method ?? 'GET', url: p.http.url };
     return `http ${r.method} ${r.url}`;
   },
 });

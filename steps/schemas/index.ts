@@ -29,5 +29,7 @@ export const STEP_SCHEMAS = {
 } as const;
 
 export type StepKind = keyof typeof STEP_SCHEMAS;
-export type StepParams<K extends StepKind = StepKind> = K extends StepKind ? z.infer<(typeof STEP_SCHEMAS)[K]['schema']> : never;
+export type StepParams<K extends StepKind = StepKind> = K extends StepKind
+  ? z.infer<(typeof STEP_SCHEMAS)[K]['schema']>
+  : never;
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];

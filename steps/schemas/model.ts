@@ -15,10 +15,17 @@ export const modelSchema = defineStepSchema({
           })
           .optional(),
         declares: z.array(z.string()).optional().describe('Tools the backend must have declared to the model'),
-        requests: Matcher.optional().describe('Matcher for the number of requests the backend sent the model (e.g. {gte: 2})'),
+        requests: Matcher.optional().describe(
+          'Matcher for the number of requests the backend sent the model (e.g. {gte: 2})',
+        ),
       })
-      .describe("Checks on what the backend sent the model stand-in during this gate; every stand-in check (a rule's requireToolResult, an undeclared tool) is part of it"),
+      .describe(
+        "Checks on what the backend sent the model stand-in during this gate; every stand-in check (a rule's requireToolResult, an undeclared tool) is part of it",
+      ),
     name: z.string().optional(),
   }),
-  label: (p) => (p.model.toolResult ? `model: ${p.model.toolResult.tool} result reached the model` : 'model: what the backend sent the model'),
+  label: (p) =>
+    p.model.toolResult
+      ? `model: ${p.model.toolResult.tool} result reached the model`
+      : 'model: what the backend sent the model',
 });

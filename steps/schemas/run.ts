@@ -6,19 +6,26 @@ import { changedEscapes, shellProblems } from '../../lib/util/shell-quote.ts';
 
 export const runSchema = defineStepSchema({
   schema: z.strictObject({
-    run: z.union([z.string().describe('A shell command line (sh -c)'), z.array(z.string()).min(1).describe('A program and its arguments, no shell')]),
+    run: z.union([
+      z.string().describe('A shell command line (sh -c)'),
+      z.array(z.string()).min(1).describe('A program and its arguments, no shell'),
+    ]),
     cwd: z.string().optional().describe('Default: the project folder'),
     env: z.record(z.string(), z.string()).optional(),
     exitCode: Matcher.optional().describe('Default 0'),
     stdout: Matcher.optional(),
     stderr: Matcher.optional(),
     timeout: Duration.optional(),
-    capture: z.record(VarName, z.enum(['stdout', 'stderr', 'exitCode'])).optional().describe('Variable name to stdout, stderr or exitCode'),
+    capture: z
+      .record(VarName, z.enum(['stdout', 'stderr', 'exitCode']))
+      .optional()
+      .describe('Variable name to stdout, stderr or exitCode'),
     name: z.string().optional(),
   }),
   label: (p) => `run ${typeof p.run === 'string' ? p.run : p.run.join(' ')}`.slice(0, 80),
   loadProblems: (p) => (typeof p.run === 'string' ? shellProblems(p.run).map((x) => ({ path: ['run'], ...x })) : []),
-  loadWarnings: (p, known) => (Array.isArray(p.run) ? optionWarnings(p.run, known) : changedEscapes(p.run).map((x) => ({ path: ['run'], ...x }))),
+  loadWarnings: (p, known) =>
+    Array.isArray(p.run) ? optionWarnings(p.run, known) : changedEscapes(p.run).map((x) => ({ path: ['run'], ...x })),
 });
 
 /**
@@ -34,7 +41,9 @@ export function optionWarnings(argv: readonly string[], known: ReadonlySet<strin
     if (i === 0 || (end > 0 && end < i)) return;
     const name = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(arg)?.[1];
     if (name === undefined || known.has(name)) return;
-    const fixed = [...argv.slice(0, i), '--', ...argv.slice(i)].map((a) => (/^[\w./-]+$/.test(a) ? a : JSON.stringify(a))).join(', ');
+    const fixed = [...argv.slice(0, i), '--', ...argv.slice(i)]
+      .map((a) => (/^[\w./-]+$/.test(a) ? a : JSON.stringify(a)))
+      .join(', ');
     out.push({
       path: ['run', i],
       title: `\${${name}} starts argument ${i} of ${argv[0]} with no "--" before it: a captured value starting with "-" (such as --output=FILE) becomes an option of ${argv[0]}`,

@@ -7,7 +7,9 @@ import { defineStepSchema, type LoadProblem } from '../../lib/gates/step-schema.
 const WAIT_ONLY = ['forbid', 'budget', 'within', 'distinct'] as const;
 
 /** A send's keys that would be accepted and never checked. */
-export function sendProblems(p: { expect?: unknown[] } & Partial<Record<(typeof WAIT_ONLY)[number], unknown>>): LoadProblem[] {
+export function sendProblems(
+  p: { expect?: unknown[] } & Partial<Record<(typeof WAIT_ONLY)[number], unknown>>,
+): LoadProblem[] {
   if (p.expect?.length) return [];
   return WAIT_ONLY.filter((k) => p[k] !== undefined).map((k) => ({
     path: [k],
@@ -21,7 +23,9 @@ export const sendSchema = defineStepSchema({
   schema: z.strictObject({
     send: z
       .union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.number(), z.boolean(), z.string()])
-      .describe('A JSON value (object, array, number or boolean: sent as one line of JSON) or a raw text line, e.g. malformed JSON; in a raw line that is JSON, a variable inside a JSON string is JSON-escaped'),
+      .describe(
+        'A JSON value (object, array, number or boolean: sent as one line of JSON) or a raw text line, e.g. malformed JSON; in a raw line that is JSON, a variable inside a JSON string is JSON-escaped',
+      ),
     expect: ExpectList.optional(),
     offProtocol: z.boolean().optional().describe('This message breaks the protocol on purpose: do not validate it'),
     ...waitKeys,
@@ -29,7 +33,8 @@ export const sendSchema = defineStepSchema({
   loadProblems: sendProblems,
   labelShowsValues: true,
   label: (p) => {
-    if (typeof p.send === 'string') return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
+    if (typeof p.send === 'string')
+      return `send raw ${JSON.stringify(p.send.length > 40 ? p.send.slice(0, 37) + '...' : p.send)}`;
     // The usual kind fields first; else the start of the message itself, so two sends read differently.
     const msg = p.send;
     const kind = msg !== null && typeof msg === 'object' && !Array.isArray(msg) ? kindWord(msg) : undefined;

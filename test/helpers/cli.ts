@@ -16,14 +16,24 @@ export const BIN = path.join(ROOT, 'bin', 'wsgate.js');
 export const SHARED_MACHINE = ['--budget-scale', '20', '--timeout-scale', '2'];
 
 /** `env` entries set to undefined are removed from the child's environment. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessResult> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ProcessResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1', ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  return runProcess(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, timeoutMs: opts.timeoutMs ?? 90_000 });
+  return runProcess(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env,
+    timeoutMs: opts.timeoutMs ?? 90_000,
+  });
 }
 
 /** The same run as `{code, stdout, stderr}`. */
-export async function cliResult(args: string[], opts: Parameters<typeof runCli>[1] = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function cliResult(
+  args: string[],
+  opts: Parameters<typeof runCli>[1] = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const r = await runCli(args, opts);
   return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
@@ -50,7 +60,10 @@ export function firstFailure(r: RunResult): { gate: string; step: string } | und
  * Temp folders and servers for one test file, all removed/closed in its `after` hook:
  * `const s = scratch(after); s.dir(); s.server(await startReferenceServer(...))`.
  */
-export function scratch(after: (fn: () => Promise<void>) => void): { dir(prefix?: string): string; server<T extends { close(): Promise<void> }>(s: T): T } {
+export function scratch(after: (fn: () => Promise<void>) => void): {
+  dir(prefix?: string): string;
+  server<T extends { close(): Promise<void> }>(s: T): T;
+} {
   const dirs: { remove(): void }[] = [];
   const servers: { close(): Promise<void> }[] = [];
   after(async () => {

@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 
 /** Each flag has exactly one --help line, led by its short letter, name and value name, with a description. */
-export function assertHelpLists(flags: Readonly<Record<string, { name: string; short?: string; value?: string }>>, help: string): void {
+export function assertHelpLists(
+  flags: Readonly<Record<string, { name: string; short?: string; value?: string }>>,
+  help: string,
+): void {
   for (const f of Object.values(flags)) {
     const label = `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.value ? ` ${f.value}` : ''}`;
     const lines = help.split('\n').filter((l) => new RegExp(`^  (-\\w, )?--${f.name}(?= |$)`).test(l));
@@ -13,7 +16,11 @@ export function assertHelpLists(flags: Readonly<Record<string, { name: string; s
 }
 
 /** The output of a command line refused as a usage error: exit 2, stdout empty, `wsgate: message` and the usage hint. */
-export function assertRefused(r: { code: number | null; stdout: string; stderr: string }, message: string | RegExp, usage: string): void {
+export function assertRefused(
+  r: { code: number | null; stdout: string; stderr: string },
+  message: string | RegExp,
+  usage: string,
+): void {
   const what = `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
   assert.equal(r.code, 2, what);
   assert.equal(r.stdout, '', what);

@@ -27,9 +27,25 @@ export interface InProcessRun {
   failedChecks: CheckResult[];
 }
 
-export async function runGatesYaml(yaml: string, opts: { url: string; project?: string; vars?: Record<string, string>; bail?: boolean; timeoutScale?: number; file?: string; signal?: AbortSignal; reporters?: Reporter[]; serverPid?: number }): Promise<InProcessRun> {
+export async function runGatesYaml(
+  yaml: string,
+  opts: {
+    url: string;
+    project?: string;
+    vars?: Record<string, string>;
+    bail?: boolean;
+    timeoutScale?: number;
+    file?: string;
+    signal?: AbortSignal;
+    reporters?: Reporter[];
+    serverPid?: number;
+  },
+): Promise<InProcessRun> {
   const loaded = loadGatesText(yaml, opts.file ?? 'test.gates.yaml', { cliVars: opts.vars ?? {} });
-  if (!loaded.ok) throw new Error('gates did not load:\n' + loaded.errors.map((e) => `${e.loc?.line}:${e.loc?.col} ${e.title}`).join('\n'));
+  if (!loaded.ok)
+    throw new Error(
+      'gates did not load:\n' + loaded.errors.map((e) => `${e.loc?.line}:${e.loc?.col} ${e.title}`).join('\n'),
+    );
   const project = opts.project ?? (await prepareProject(madeDir('wsgate-step-project-'))).path;
   const evDir = madeDir('wsgate-step-evidence-');
   const evidence = new EvidenceWriter(path.join(evDir, 'ev'));
@@ -50,5 +66,11 @@ export async function runGatesYaml(yaml: string, opts: { url: string; project?: 
   });
   await evidence.finish('test');
   const steps = result.gates.flatMap((g) => g.steps);
-  return { result, evidenceDir: path.join(evDir, 'ev'), project, steps, failedChecks: steps.flatMap((s) => s.checks.filter((c) => !c.passed)) };
+  return {
+    result,
+    evidenceDir: path.join(evDir, 'ev'),
+    project,
+    steps,
+    failedChecks: steps.flatMap((s) => s.checks.filter((c) => !c.passed)),
+  };
 }

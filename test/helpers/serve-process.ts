@@ -12,11 +12,28 @@ export interface ServeProcess {
 }
 
 /** `noToken`: serve without its default token (`--no-token`), for tests whose subject is not access. */
-export async function serveProcess(opts: { root: string; faults?: string[]; readyMs?: number; noToken?: boolean }): Promise<ServeProcess> {
+export async function serveProcess(opts: {
+  root: string;
+  faults?: string[];
+  readyMs?: number;
+  noToken?: boolean;
+}): Promise<ServeProcess> {
   const data = tempDir('wsgate-serve-data-');
   // The runs against it use project folders of their own, beside the root: the server confines sessions
   // to --root unless told otherwise.
-  const args = [BIN, 'serve', '--port', '0', '--root', opts.root, '--allow-any-project', '--data-dir', data.path, ...(opts.faults ?? []).flatMap((f) => ['--fault', f]), ...(opts.noToken ? ['--no-token'] : [])];
+  const args = [
+    BIN,
+    'serve',
+    '--port',
+    '0',
+    '--root',
+    opts.root,
+    '--allow-any-project',
+    '--data-dir',
+    data.path,
+    ...(opts.faults ?? []).flatMap((f) => ['--fault', f]),
+    ...(opts.noToken ? ['--no-token'] : []),
+  ];
   const child = spawnChild(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
   const stop = async () => {
     await stopTree(child, 2000);
@@ -27,7 +44,13 @@ export async function serveProcess(opts: { root: string; faults?: string[]; read
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`wsgate serve printed no "listening" line within ${opts.readyMs ?? 30_000} ms; stderr: ${err}`)), opts.readyMs ?? 30_000);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`wsgate serve printed no "listening" line within ${opts.readyMs ?? 30_000} ms; stderr: ${err}`),
+          ),
+        opts.readyMs ?? 30_000,
+      );
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /^listening (ws:\/\/\S+)/m.exec(out);

@@ -12,7 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from './cli.ts';
 
 /** `node WAIT_FOR_FILE FILE`: a run step that holds a gate until the test creates FILE (see the script). */
-export const WAIT_FOR_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'wait-for-file.cjs');
+export const WAIT_FOR_FILE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'fixtures',
+  'wait-for-file.cjs',
+);
 
 export class Recorder<T> {
   readonly items: T[] = [];
@@ -54,11 +59,22 @@ export interface WsFixture {
  * A WebSocketServer whose behaviour is `onConn(ws, n, req)`; `n` counts connections from 0.
  * Received frames and closes are recorded before `onConn`'s own handlers run.
  */
-export async function wsServer(t: TestContext, onConn: (ws: WebSocket, n: number, req: IncomingMessage, fx: WsFixture) => void, opts: ServerOptions = {}): Promise<WsFixture> {
+export async function wsServer(
+  t: TestContext,
+  onConn: (ws: WebSocket, n: number, req: IncomingMessage, fx: WsFixture) => void,
+  opts: ServerOptions = {},
+): Promise<WsFixture> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...opts });
   await once(wss, 'listening');
   const port = (wss.address() as AddressInfo).port;
-  const fx: WsFixture = { url: `ws://127.0.0.1:${port}`, port, wss, received: new Recorder(), upgrades: [], closes: new Recorder() };
+  const fx: WsFixture = {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    wss,
+    received: new Recorder(),
+    upgrades: [],
+    closes: new Recorder(),
+  };
   let n = 0;
   wss.on('connection', (ws, req) => {
     const i = n++;
@@ -77,7 +93,9 @@ export async function wsServer(t: TestContext, onConn: (ws: WebSocket, n: number
 }
 
 /** Reply to each JSON message with `reply(msg, ws)`'s messages (objects are JSON-encoded, strings sent raw). */
-export function jsonReplies(reply: (msg: Record<string, unknown>, ws: WebSocket) => (object | string)[]): (ws: WebSocket) => void {
+export function jsonReplies(
+  reply: (msg: Record<string, unknown>, ws: WebSocket) => (object | string)[],
+): (ws: WebSocket) => void {
   return (ws) => {
     ws.on('message', (data) => {
       let msg: Record<string, unknown>;
@@ -92,7 +110,10 @@ export function jsonReplies(reply: (msg: Record<string, unknown>, ws: WebSocket)
 }
 
 /** A node http server; resolves to its base URL. Sockets are destroyed in t.after. */
-export async function httpServer(t: TestContext, handler: http.RequestListener): Promise<{ url: string; port: number; server: http.Server }> {
+export async function httpServer(
+  t: TestContext,
+  handler: http.RequestListener,
+): Promise<{ url: string; port: number; server: http.Server }> {
   const server = http.createServer(handler);
   const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => {
@@ -204,7 +225,9 @@ export function lineOf(yaml: string, marker: string): number {
  * test that should pass; a test about a deadline sets `within:` itself.
  */
 export function oneGate(steps: string, head = ''): string {
-  head = head.startsWith('defaults: {') ? head.replace('defaults: {', 'defaults: {timeout: 15s, ') : `defaults: {timeout: 15s}\n${head}`;
+  head = head.startsWith('defaults: {')
+    ? head.replace('defaults: {', 'defaults: {timeout: 15s, ')
+    : `defaults: {timeout: 15s}\n${head}`;
   const lines = steps.replace(/^\n/, '').replace(/\s+$/, '').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
   const body = lines.map((l) => (l.trim() ? '      ' + l.slice(indent) : '')).join('\n');

@@ -17,7 +17,9 @@ afterEach(() => mock.timers.reset());
 let seq = 0;
 function frame(v: object | string): Frame {
   const text = typeof v === 'string' ? v : JSON.stringify(v);
-  return typeof v === 'string' ? { seq: seq++, at: Date.now(), text, json: undefined, isJson: false } : { seq: seq++, at: Date.now(), text, json: v, isJson: true };
+  return typeof v === 'string'
+    ? { seq: seq++, at: Date.now(), text, json: undefined, isJson: false }
+    : { seq: seq++, at: Date.now(), text, json: v, isJson: true };
 }
 
 const loc = { file: 'g.yaml', line: 1, col: 1 };
@@ -69,7 +71,10 @@ describe('an ordered list', () => {
     assert.deepEqual(feed(m, frame({ type: 'a', n: 1 }), frame({ type: 'b', ok: true })), [true, true]);
     assert.equal(after(m, 0).phase, 'ended');
     const out = m.finish(Date.now());
-    assert.deepEqual(m.states.map((s) => s.state), ['met', 'met']);
+    assert.deepEqual(
+      m.states.map((s) => s.state),
+      ['met', 'met'],
+    );
     assert.equal(out.completed, true);
     assert.equal(out.captures.get('x'), 1);
   });
@@ -98,19 +103,34 @@ describe('an ordered list', () => {
     assert.deepEqual(after(m, 0), { phase: 'late', since: Date.now(), until: Date.now() + 250 });
     assert.equal(after(m, 249).phase, 'late');
     assert.equal(after(m, 1).phase, 'ended');
-    assert.deepEqual(failed(m), [['main: tool_result', 'message_complete (#' + (seq - 1) + ') ended the exchange, and this had not arrived 250 ms later']]);
+    assert.deepEqual(failed(m), [
+      [
+        'main: tool_result',
+        'message_complete (#' + (seq - 1) + ') ended the exchange, and this had not arrived 250 ms later',
+      ],
+    ]);
     assert.deepEqual(failures, [{ kind: 'late', what: 'tool_result', last: 'message_complete' }]);
   });
 
   test('optional: passed over by a later one, it is a warning; trailing, it is a warning at the deadline', () => {
-    const m = matcher(`[{type: tool_result, optional: true}, {type: message_complete}, {type: usage, optional: true}]`, {}, 1500);
+    const m = matcher(
+      `[{type: tool_result, optional: true}, {type: message_complete}, {type: usage, optional: true}]`,
+      {},
+      1500,
+    );
     feed(m, frame({ type: 'message_complete' }));
     assert.equal(after(m, 1499).phase, 'waiting', 'the last of the list is optional: no late grace');
     assert.equal(after(m, 1).phase, 'ended');
     const out = m.finish(Date.now());
-    assert.deepEqual(m.states.map((s) => s.state), ['passedOver', 'met', 'waiting']);
+    assert.deepEqual(
+      m.states.map((s) => s.state),
+      ['passedOver', 'met', 'waiting'],
+    );
     assert.equal(out.checks.filter((c) => c.warning && c.passed).length, 2);
-    assert.equal(out.checks.every((c) => c.passed), true);
+    assert.equal(
+      out.checks.every((c) => c.passed),
+      true,
+    );
   });
 
   test('a timeout names what is missing, with the deadline, at the deadline and not before', () => {
@@ -118,7 +138,9 @@ describe('an ordered list', () => {
     feed(m, frame({ type: 'thinking' }));
     assert.equal(after(m, 2999).phase, 'waiting');
     assert.equal(after(m, 1).phase, 'ended');
-    assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 3000 ms of the last frame (+0 ms)']]);
+    assert.deepEqual(failed(m), [
+      ['main: message_complete', 'nothing matching within 3000 ms of the last frame (+0 ms)'],
+    ]);
     assert.deepEqual(failures, [{ kind: 'missing', what: 'message_complete', ended: 'timeout' }]);
   });
 
@@ -133,7 +155,11 @@ describe('an ordered list', () => {
     const m = matcher(`[{type: tool_execution}, {type: tool_result}, {type: message_complete}]`, { capMs: 60_000 });
     mock.timers.tick(2000);
     feed(m, frame({ type: 'content_delta' }), frame({ type: 'tool_execution' }), frame({ type: 'tool_result' }));
-    assert.deepEqual(after(m, 2900), { phase: 'waiting', until: Date.now() + 100 }, 'the deadline is 3 s after the last frame');
+    assert.deepEqual(
+      after(m, 2900),
+      { phase: 'waiting', until: Date.now() + 100 },
+      'the deadline is 3 s after the last frame',
+    );
     feed(m, frame({ type: 'content_delta' }));
     mock.timers.tick(2000);
     feed(m, frame({ type: 'message_complete' }));
@@ -147,15 +173,29 @@ describe('an ordered list', () => {
       feed(m, frame({ type: 'content_delta' }));
       assert.equal(after(m, 1000).phase, t + 1000 < 10_000 ? 'waiting' : 'ended');
     }
-    assert.deepEqual(failed(m), [['main: message_complete', 'nothing matching within 10000 ms (the cap of a wait that frames kept alive; the last came at +9000 ms); arrived instead: 10 content_delta']]);
+    assert.deepEqual(failed(m), [
+      [
+        'main: message_complete',
+        'nothing matching within 10000 ms (the cap of a wait that frames kept alive; the last came at +9000 ms); arrived instead: 10 content_delta',
+      ],
+    ]);
   });
 
   test('what a wait that ran out of time still owes is handed back when it comes', () => {
-    const m = matcher(`[{collect: content_delta}, {type: tool_result}, {type: message_complete}, {type: usage, optional: true}]`);
+    const m = matcher(
+      `[{collect: content_delta}, {type: tool_result}, {type: message_complete}, {type: usage, optional: true}]`,
+    );
     feed(m, frame({ type: 'content_delta' }), frame({ type: 'tool_result' }));
     assert.equal(after(m, 3000).phase, 'ended');
     const owed = m.owed();
-    assert.deepEqual(owed.map((o) => [o.label, o.pieces]), [['content_delta pieces', true], ['message_complete', false]], 'the optional usage is not owed');
+    assert.deepEqual(
+      owed.map((o) => [o.label, o.pieces]),
+      [
+        ['content_delta pieces', true],
+        ['message_complete', false],
+      ],
+      'the optional usage is not owed',
+    );
     assert.equal(owed[1]!.claims(frame({ type: 'message_complete' })), true);
     assert.equal(owed[1]!.claims(frame({ type: 'tool_result' })), false);
     const done = matcher(`[{type: a}]`);
@@ -165,7 +205,9 @@ describe('an ordered list', () => {
   });
 
   test('a budget between two frames marks the first of each, `to` only after `from`', () => {
-    const m = matcher(`[{type: tool_result}, {type: message_complete}]`, { span: { from: 'tool_execution', to: 'tool_result' } });
+    const m = matcher(`[{type: tool_result}, {type: message_complete}]`, {
+      span: { from: 'tool_execution', to: 'tool_result' },
+    });
     feed(m, frame({ type: 'tool_result', stale: true }));
     mock.timers.tick(100);
     const from = frame({ type: 'tool_execution' });
@@ -184,9 +226,14 @@ describe('an ordered list', () => {
 
   test('a close before the list is met names the close', () => {
     const m = matcher(`[{type: a}]`);
-    assert.equal(m.advance(Date.now(), { code: 1011, reason: 'crash', byClient: false, exitCode: null, signal: null }).phase, 'ended');
+    assert.equal(
+      m.advance(Date.now(), { code: 1011, reason: 'crash', byClient: false, exitCode: null, signal: null }).phase,
+      'ended',
+    );
     assert.deepEqual(failed(m), [['main: a', 'the server closed the connection (1011 "crash") before it arrived']]);
-    assert.deepEqual(failures, [{ kind: 'missing', what: 'a', ended: 'closed', close: 'the server closed the connection (1011 "crash")' }]);
+    assert.deepEqual(failures, [
+      { kind: 'missing', what: 'a', ended: 'closed', close: 'the server closed the connection (1011 "crash")' },
+    ]);
   });
 });
 
@@ -195,25 +242,42 @@ describe('failure words', () => {
     const m = matcher(`[{type: result, match: {result.type: stopped}}]`, { kinds: Kinds.byField('kind') });
     feed(m, frame({ kind: 'result', result: { type: 'data' } }));
     const f = m.finish(Date.now()).checks.filter((c) => !c.passed);
-    assert.deepEqual(f.map((c) => [c.name, c.failure]), [['main: result.type', { kind: 'field', field: 'result.type', expected: 'stopped' }]]);
+    assert.deepEqual(
+      f.map((c) => [c.name, c.failure]),
+      [['main: result.type', { kind: 'field', field: 'result.type', expected: 'stopped' }]],
+    );
     const e = matcher(`[{type: error, match: {error.data.code: BAD_REQUEST}}]`, { kinds: Kinds.byField('kind') });
     feed(e, frame({ kind: 'error', error: { data: { code: 'INTERNAL' } } }));
     const g = e.finish(Date.now()).checks.filter((c) => !c.passed);
-    assert.deepEqual(g.map((c) => [c.name, c.failure]), [['main: error.data.code', { kind: 'field', field: 'error.data.code', expected: 'BAD_REQUEST' }]]);
+    assert.deepEqual(
+      g.map((c) => [c.name, c.failure]),
+      [['main: error.data.code', { kind: 'field', field: 'error.data.code', expected: 'BAD_REQUEST' }]],
+    );
   });
 
   test('a near miss counts only the frames no expectation of the step took, and its "first" is one of them', () => {
-    const m = matcher(`[{type: r, where: {result.type: started}}, {type: r, where: {result.type: data}}, {type: r, where: {result.type: data}}, {type: r, where: {result.type: stopped}}]`, { kinds: Kinds.byField('kind') });
+    const m = matcher(
+      `[{type: r, where: {result.type: started}}, {type: r, where: {result.type: data}}, {type: r, where: {result.type: data}}, {type: r, where: {result.type: stopped}}]`,
+      { kinds: Kinds.byField('kind') },
+    );
     for (const t of ['started', 'data', 'data', 'data']) feed(m, frame({ kind: 'r', result: { type: t } }));
     after(m, 3000);
-    assert.deepEqual(failed(m).map((x) => x[1]), ['nothing matching within 3000 ms of the last frame (+0 ms); 1 other r arrived, none where result.type="stopped" (first: result.type="data")']);
+    assert.deepEqual(
+      failed(m).map((x) => x[1]),
+      [
+        'nothing matching within 3000 ms of the last frame (+0 ms); 1 other r arrived, none where result.type="stopped" (first: result.type="data")',
+      ],
+    );
   });
 
   test('when every frame of the kind was taken by an expectation above, it says so', () => {
     const m = matcher(`[{type: a, where: {n: 1}}, {type: a, where: {n: 2}}]`);
     feed(m, frame({ type: 'a', n: 1 }));
     after(m, 3000);
-    assert.match(String(failed(m)[0]![1]), /; the 1 a that arrived were each taken by an expectation listed before this one$/);
+    assert.match(
+      String(failed(m)[0]![1]),
+      /; the 1 a that arrived were each taken by an expectation listed before this one$/,
+    );
   });
 
   test('a timeout names what arrived instead', () => {
@@ -221,7 +285,12 @@ describe('failure words', () => {
     const other = frame({ type: 'slash_command_response', content: 'Unknown command' });
     feed(m, other);
     after(m, 3000);
-    assert.deepEqual(failed(m), [['main: error', `nothing matching within 3000 ms of the last frame (+0 ms); arrived instead: slash_command_response (#${other.seq})`]]);
+    assert.deepEqual(failed(m), [
+      [
+        'main: error',
+        `nothing matching within 3000 ms of the last frame (+0 ms); arrived instead: slash_command_response (#${other.seq})`,
+      ],
+    ]);
   });
 
   test('replies to other requests are named as such, with their id', () => {
@@ -229,23 +298,36 @@ describe('failure words', () => {
     const m = matcher(`[{type: result}]`, { kinds: reply, requestId: 7 });
     feed(m, frame({ id: 1, result: 'x' }), frame({ id: 2, result: 'y' }));
     after(m, 3000);
-    assert.match(String(failed(m)[0]![1]), /; 2 result for other requests arrived \(first: id=1\), none for this one \(id=7\)$/);
+    assert.match(
+      String(failed(m)[0]![1]),
+      /; 2 result for other requests arrived \(first: id=1\), none for this one \(id=7\)$/,
+    );
   });
 });
 
 describe('collect', () => {
   test('gathers the pieces until the next expectation arrives, and judges them then', () => {
     const m = matcher(`[{collect: content_delta, min: 2, into: reply}, {type: message_complete}]`);
-    feed(m, frame({ type: 'content_delta', delta: 'Hel' }), frame({ type: 'content_delta', delta: 'lo' }), frame({ type: 'message_complete' }));
+    feed(
+      m,
+      frame({ type: 'content_delta', delta: 'Hel' }),
+      frame({ type: 'content_delta', delta: 'lo' }),
+      frame({ type: 'message_complete' }),
+    );
     assert.equal(after(m, 0).phase, 'ended');
     const out = m.finish(Date.now());
     assert.equal(out.captures.get('reply'), 'Hello');
-    assert.deepEqual(m.states.map((s) => s.state), ['collected', 'met']);
+    assert.deepEqual(
+      m.states.map((s) => s.state),
+      ['collected', 'met'],
+    );
     assert.equal(out.completed, true);
   });
 
   test('too few pieces, a text that does not hold and an absent capture are each their own kind', () => {
-    const m = matcher(`[{collect: content_delta, min: 2, text: Hello}, {type: message_complete, capture: {id: messageId}}]`);
+    const m = matcher(
+      `[{collect: content_delta, min: 2, text: Hello}, {type: message_complete, capture: {id: messageId}}]`,
+    );
     feed(m, frame({ type: 'content_delta', delta: 'Hi' }), frame({ type: 'message_complete' }));
     failed(m);
     assert.deepEqual(failures, [
@@ -261,7 +343,10 @@ describe('forbid', () => {
     const m = matcher(`[{type: message_complete}]`, { forbid: ['error'] }, 14_000);
     assert.deepEqual(feed(m, frame({ type: 'error', code: 'BOOM' })), [true]);
     assert.deepEqual(m.phase, { phase: 'ended', why: { kind: 'forbidden' } });
-    assert.deepEqual(failed(m).map((x) => x[0]), ['main: no error while the step ran']);
+    assert.deepEqual(
+      failed(m).map((x) => x[0]),
+      ['main: no error while the step ran'],
+    );
     assert.deepEqual(failures, [{ kind: 'forbidden', what: 'error' }]);
   });
 });
@@ -279,7 +364,10 @@ describe('none: in a list', () => {
   test('fails naming the frame that arrived in the window', () => {
     const m = matcher(`[{none: reply, for: 3s}]`);
     assert.deepEqual(feed(m, frame({ type: 'reply', to: 'notify' })), [true]);
-    assert.deepEqual(m.states.map((s) => s.state), ['violated']);
+    assert.deepEqual(
+      m.states.map((s) => s.state),
+      ['violated'],
+    );
     assert.deepEqual(failed(m), [['main: no reply for 3000 ms', '{"type":"reply","to":"notify"}']]);
     assert.deepEqual(failures, [{ kind: 'forbidden', what: 'reply', forMs: 3000 }]);
   });
@@ -294,7 +382,10 @@ describe('none: after the last expected frame', () => {
     const m = matcher(list, { kinds });
     assert.equal(m.states[3]!.state, 'pending');
     assert.deepEqual(feed(m, rpc('started'), rpc('data'), rpc('data', 2), rpc('stopped')), [true, true, false, true]);
-    assert.deepEqual(m.states.map((s) => s.state), ['met', 'met', 'met', 'watching']);
+    assert.deepEqual(
+      m.states.map((s) => s.state),
+      ['met', 'met', 'met', 'watching'],
+    );
     assert.equal(after(m, 299).phase, 'quiet');
     assert.equal(after(m, 1).phase, 'ended');
     assert.equal(m.finish(Date.now()).completed, true);
@@ -332,12 +423,19 @@ describe('a standalone none', () => {
 describe('non-JSON frames', () => {
   test('nonJson: {allow: [...]}: the listed frames are skipped, any other fails', () => {
     const m = matcher(`[{type: hello}]`, { nonJson: { allow: ['PING', { startsWith: 'KEEP' }] } });
-    assert.deepEqual(feed(m, frame('PING'), frame('KEEPALIVE 3'), frame('garbage'), frame({ type: 'hello' })), [true, true, true, true]);
+    assert.deepEqual(feed(m, frame('PING'), frame('KEEPALIVE 3'), frame('garbage'), frame({ type: 'hello' })), [
+      true,
+      true,
+      true,
+      true,
+    ]);
     const f = m.finish(Date.now()).checks.filter((c) => !c.passed);
-    assert.deepEqual(f.map((c) => [c.name, c.actual]), [['main: every frame is JSON', 'garbage']]);
+    assert.deepEqual(
+      f.map((c) => [c.name, c.actual]),
+      [['main: every frame is JSON', 'garbage']],
+    );
     assert.match(String(f[0]!.expected), /nonJson\.allow names \("PING", \{"startsWith":"KEEP"\}\)/);
   });
-
 
   test('fail by default, and are what a raw expectation waits for', () => {
     const m = matcher(`[{type: hello}]`);
@@ -346,7 +444,10 @@ describe('non-JSON frames', () => {
     assert.deepEqual(failures, [{ kind: 'nonJson' }]);
     const r = matcher(`[{raw: {startsWith: PI}}, {type: hello}]`);
     feed(r, frame('PING'), frame({ type: 'hello' }));
-    assert.equal(r.finish(Date.now()).checks.every((c) => c.passed), true);
+    assert.equal(
+      r.finish(Date.now()).checks.every((c) => c.passed),
+      true,
+    );
   });
 
   test('nonJson: ignore leaves them for nobody', () => {

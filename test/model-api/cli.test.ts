@@ -40,7 +40,9 @@ test('wsgate model: first line "listening http://127.0.0.1:PORT", any key, model
   const dir = tempDir('wsgate-model-cli-');
   t.after(() => dir.remove());
   const log = path.join(dir.path, 'model.jsonl');
-  const child = spawnChild(process.execPath, [BIN, 'model', '--port', '0', '--log', log], { env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawnChild(process.execPath, [BIN, 'model', '--port', '0', '--log', log], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   t.after(() => stopTree(child, 2000));
   const line = await firstLine(child, 30_000);
   const m = /^listening (http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
@@ -48,16 +50,33 @@ test('wsgate model: first line "listening http://127.0.0.1:PORT", any key, model
   assert.ok(Number(m[2]) > 0);
   const url = m[1]!;
   // The default rules: the messages of wsgate's own default gates.
-  const a = await new Anthropic({ apiKey: 'test', baseURL: url, maxRetries: 0 }).messages.create({ model: 'x', max_tokens: 50, tools: [{ name: 'write_file', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: "Create a test.txt file with 'Test content'" }] });
+  const a = await new Anthropic({ apiKey: 'test', baseURL: url, maxRetries: 0 }).messages.create({
+    model: 'x',
+    max_tokens: 50,
+    tools: [{ name: 'write_file', input_schema: { type: 'object' } }],
+    messages: [{ role: 'user', content: "Create a test.txt file with 'Test content'" }],
+  });
   assert.deepEqual(a.content.find((b) => b.type === 'tool_use')?.input, { path: 'test.txt', content: 'Test content' });
-  const o = await new OpenAI({ apiKey: 'test', baseURL: `${url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'Hello! Please introduce yourself.' }] });
+  const o = await new OpenAI({ apiKey: 'test', baseURL: `${url}/v1`, maxRetries: 0 }).chat.completions.create({
+    model: 'x',
+    messages: [{ role: 'user', content: 'Hello! Please introduce yourself.' }],
+  });
   assert.match(o.choices[0]!.message.content ?? '', /stand-in/);
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  const [code] = (await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('no exit within 10 s of SIGTERM')), 10_000))])) as [number | null];
+  const [code] = (await Promise.race([
+    exited,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('no exit within 10 s of SIGTERM')), 10_000)),
+  ])) as [number | null];
   assert.equal(code, 0);
-  const records = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { api: string; rule: number | null; declaredTools: string[] });
-  assert.deepEqual(records.map((r) => r.api), ['anthropic', 'openai']);
+  const records = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { api: string; rule: number | null; declaredTools: string[] });
+  assert.deepEqual(
+    records.map((r) => r.api),
+    ['anthropic', 'openai'],
+  );
   assert.deepEqual(records[0]!.declaredTools, ['write_file']);
 });
 
@@ -72,7 +91,10 @@ test('wsgate model --gates: a misspelled key of model: is a load error with did-
   const dir = tempDir('wsgate-model-gates-');
   t.after(() => dir.remove());
   const file = path.join(dir.path, 'gates.yaml');
-  writeFileSync(file, 'version: 1\nmodel:\n  rules:\n    - wehn: {user: hi}\n      text: hello\ngates:\n  - id: g\n    title: t\n    steps: [{connect: main}]\n');
+  writeFileSync(
+    file,
+    'version: 1\nmodel:\n  rules:\n    - wehn: {user: hi}\n      text: hello\ngates:\n  - id: g\n    title: t\n    steps: [{connect: main}]\n',
+  );
   const r = await cliResult(['model', '--gates', file, '--port', '0'], { timeoutMs: 30_000 });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /gates\.yaml:4:\d+: .*unknown key "wehn"/);
@@ -93,13 +115,23 @@ test("the stand-in's own time per request (loopback, pace 0), through each SDK",
   };
   const tools = [{ name: 'write_file', input_schema: { type: 'object' as const } }];
   const content = "Create a test.txt file with 'Test content'";
-  const aStream = await measure(() => anthropic.messages.stream({ model: 'x', max_tokens: 50, tools, messages: [{ role: 'user', content }] }).finalMessage());
+  const aStream = await measure(() =>
+    anthropic.messages
+      .stream({ model: 'x', max_tokens: 50, tools, messages: [{ role: 'user', content }] })
+      .finalMessage(),
+  );
   const oStream = await measure(async () => {
-    for await (const _ of await openai.chat.completions.create({ model: 'x', stream: true, messages: [{ role: 'user', content: 'Hello' }] }));
+    for await (const _ of await openai.chat.completions.create({
+      model: 'x',
+      stream: true,
+      messages: [{ role: 'user', content: 'Hello' }],
+    }));
   });
   const served = server.log.records.filter((r) => r.timing).map((r) => r.timing!.totalMs);
   const inServer = served.reduce((a, b) => a + b, 0) / served.length;
-  t.diagnostic(`per request, client round trip: anthropic stream ${aStream.toFixed(2)} ms, openai stream ${oStream.toFixed(2)} ms; inside the stand-in ${inServer.toFixed(2)} ms`);
+  t.diagnostic(
+    `per request, client round trip: anthropic stream ${aStream.toFixed(2)} ms, openai stream ${oStream.toFixed(2)} ms; inside the stand-in ${inServer.toFixed(2)} ms`,
+  );
   // Generous: two shared cores; the number is reported above, this only catches a pathological stand-in.
   assert.ok(aStream < 500 && oStream < 500, `${aStream} / ${oStream} ms per request`);
 });

@@ -7,8 +7,24 @@ import OpenAI from 'openai';
 import { LONG_CONTENT, READ_RULE, TWO_CALLS_RULE, WRITE_RULE, standIn } from './helpers.ts';
 
 const TOOLS = [
-  { type: 'function' as const, function: { name: 'write_file', parameters: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } }, required: ['path', 'content'] } } },
-  { type: 'function' as const, function: { name: 'read_file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } } },
+  {
+    type: 'function' as const,
+    function: {
+      name: 'write_file',
+      parameters: {
+        type: 'object',
+        properties: { path: { type: 'string' }, content: { type: 'string' } },
+        required: ['path', 'content'],
+      },
+    },
+  },
+  {
+    type: 'function' as const,
+    function: {
+      name: 'read_file',
+      parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+    },
+  },
 ];
 
 function client(url: string): OpenAI {
@@ -17,7 +33,13 @@ function client(url: string): OpenAI {
 
 test('streaming: content pieces, then a tool call whose arguments arrive over several chunks, finish_reason tool_calls, usage', async (t) => {
   const s = await standIn(t, { rules: [WRITE_RULE] });
-  const stream = await client(s.url).chat.completions.create({ model: 'gpt-test', stream: true, stream_options: { include_usage: true }, tools: TOOLS, messages: [{ role: 'user', content: `Create a test.txt file with '${LONG_CONTENT}'` }] });
+  const stream = await client(s.url).chat.completions.create({
+    model: 'gpt-test',
+    stream: true,
+    stream_options: { include_usage: true },
+    tools: TOOLS,
+    messages: [{ role: 'user', content: `Create a test.txt file with '${LONG_CONTENT}'` }],
+  });
   let text = '';
   let args = '';
   let argChunks = 0;
@@ -52,12 +74,22 @@ test('streaming: content pieces, then a tool call whose arguments arrive over se
 });
 
 test("streaming: the SDK's accumulator (chat.completions.stream) builds the final completion", async (t) => {
-  const s = await standIn(t, { rules: [WRITE_RULE, { when: { user: { contains: 'Hello' } }, text: 'Hello from the stand-in.' }] });
+  const s = await standIn(t, {
+    rules: [WRITE_RULE, { when: { user: { contains: 'Hello' } }, text: 'Hello from the stand-in.' }],
+  });
   const c = client(s.url);
-  const hello = await c.chat.completions.stream({ model: 'gpt-test', messages: [{ role: 'user', content: 'Hello' }] }).finalChatCompletion();
+  const hello = await c.chat.completions
+    .stream({ model: 'gpt-test', messages: [{ role: 'user', content: 'Hello' }] })
+    .finalChatCompletion();
   assert.equal(hello.choices[0]!.message.content, 'Hello from the stand-in.');
   assert.equal(hello.choices[0]!.finish_reason, 'stop');
-  const write = await c.chat.completions.stream({ model: 'gpt-test', tools: TOOLS, messages: [{ role: 'user', content: "Create a b.txt file with 'bee'" }] }).finalChatCompletion();
+  const write = await c.chat.completions
+    .stream({
+      model: 'gpt-test',
+      tools: TOOLS,
+      messages: [{ role: 'user', content: "Create a b.txt file with 'bee'" }],
+    })
+    .finalChatCompletion();
   const call = write.choices[0]!.message.tool_calls?.[0];
   assert.ok(call && call.type === 'function');
   assert.deepEqual(JSON.parse(call.function.arguments), { path: 'b.txt', content: 'bee' });
@@ -65,7 +97,14 @@ test("streaming: the SDK's accumulator (chat.completions.stream) builds the fina
 
 test('non-streaming: one chat.completion with tool_calls and finish_reason', async (t) => {
   const s = await standIn(t, { rules: [WRITE_RULE] });
-  const r = await client(s.url).chat.completions.create({ model: 'gpt-test', tools: TOOLS, messages: [{ role: 'system', content: 'You write files.' }, { role: 'user', content: "Create a c.txt file with 'sea'" }] });
+  const r = await client(s.url).chat.completions.create({
+    model: 'gpt-test',
+    tools: TOOLS,
+    messages: [
+      { role: 'system', content: 'You write files.' },
+      { role: 'user', content: "Create a c.txt file with 'sea'" },
+    ],
+  });
   assert.equal(r.object, 'chat.completion');
   assert.match(r.id, /^chatcmpl-/);
   assert.equal(r.choices[0]!.finish_reason, 'tool_calls');
@@ -83,38 +122,54 @@ test('the tool round trip: role tool results are judged by requireToolResult and
   const first = await c.chat.completions.create({ model: 'g', tools: TOOLS, messages: [ask] });
   const msg = first.choices[0]!.message;
   const call = msg.tool_calls![0]!;
-  const answer = (result: string) => c.chat.completions.create({ model: 'g', tools: TOOLS, messages: [ask, msg, { role: 'tool', tool_call_id: call.id, content: result }] });
+  const answer = (result: string) =>
+    c.chat.completions.create({
+      model: 'g',
+      tools: TOOLS,
+      messages: [ask, msg, { role: 'tool', tool_call_id: call.id, content: result }],
+    });
   const good = await answer('Test content\n');
   assert.equal(good.choices[0]!.message.content, 'Read it.');
   assert.equal(good.choices[0]!.finish_reason, 'stop');
   await answer('nothing like it');
-  assert.deepEqual(s.log.records.flatMap((r) => r.checks ?? []).map((c) => c.passed), [true, false]);
+  assert.deepEqual(
+    s.log.records.flatMap((r) => r.checks ?? []).map((c) => c.passed),
+    [true, false],
+  );
   assert.deepEqual(s.log.records[1]!.toolCalls, [{ name: 'read_file', input: { path: 'test.txt' } }]);
 });
 
 test('a rule naming an undeclared tool: a text answer and a failed check naming the declared tools', async (t) => {
   const s = await standIn(t, { rules: [WRITE_RULE] });
-  const r = await client(s.url).chat.completions.create({ model: 'g', tools: [TOOLS[1]!], messages: [{ role: 'user', content: "Create a t.txt file with 'x'" }] });
+  const r = await client(s.url).chat.completions.create({
+    model: 'g',
+    tools: [TOOLS[1]!],
+    messages: [{ role: 'user', content: "Create a t.txt file with 'x'" }],
+  });
   assert.equal(r.choices[0]!.finish_reason, 'stop');
   assert.equal(r.choices[0]!.message.tool_calls, undefined);
   assert.match(r.choices[0]!.message.content ?? '', /offers: read_file/);
-  assert.deepEqual(s.log.failedChecks().map((f) => f.check.actual), [['read_file']]);
+  assert.deepEqual(
+    s.log.failedChecks().map((f) => f.check.actual),
+    [['read_file']],
+  );
 });
 
 test('a malformed request gets 400 with the OpenAI error shape', async (t) => {
   const s = await standIn(t, { rules: [] });
-  await assert.rejects(
-    client(s.url).chat.completions.create({ model: 'g', messages: [] }),
-    (e: unknown) => {
-      assert.ok(e instanceof OpenAI.BadRequestError);
-      assert.equal(e.status, 400);
-      assert.equal(e.type, 'invalid_request_error');
-      assert.equal(e.param, 'messages');
-      assert.match(e.message, /messages/);
-      return true;
-    },
-  );
-  const raw = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer test' }, body: JSON.stringify({ model: 'g', messages: [{ role: 'robot', content: 'x' }] }) });
+  await assert.rejects(client(s.url).chat.completions.create({ model: 'g', messages: [] }), (e: unknown) => {
+    assert.ok(e instanceof OpenAI.BadRequestError);
+    assert.equal(e.status, 400);
+    assert.equal(e.type, 'invalid_request_error');
+    assert.equal(e.param, 'messages');
+    assert.match(e.message, /messages/);
+    return true;
+  });
+  const raw = await fetch(`${s.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer test' },
+    body: JSON.stringify({ model: 'g', messages: [{ role: 'robot', content: 'x' }] }),
+  });
   assert.equal(raw.status, 400);
   const body = (await raw.json()) as { error: Record<string, unknown> };
   assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
@@ -129,14 +184,26 @@ test('a rule with a list of calls: tool_calls with indexes 0 and 1, their argume
   const plain = await c.chat.completions.create({ model: 'g', tools: TOOLS, messages: [ask] });
   for (const r of [streamed, plain]) {
     assert.equal(r.choices[0]!.finish_reason, 'tool_calls');
-    const calls = r.choices[0]!.message.tool_calls!.map((x) => (x.type === 'function' ? [x.function.name, JSON.parse(x.function.arguments)] : x.type));
-    assert.deepEqual(calls, [['write_file', { path: 'a.txt', content: LONG_CONTENT }], ['read_file', { path: 'b.txt' }]]);
+    const calls = r.choices[0]!.message.tool_calls!.map((x) =>
+      x.type === 'function' ? [x.function.name, JSON.parse(x.function.arguments)] : x.type,
+    );
+    assert.deepEqual(calls, [
+      ['write_file', { path: 'a.txt', content: LONG_CONTENT }],
+      ['read_file', { path: 'b.txt' }],
+    ]);
   }
 });
 
 test('a list naming one undeclared tool calls none of them and names the missing one', async (t) => {
   const s = await standIn(t, { rules: [TWO_CALLS_RULE] });
-  const r = await client(s.url).chat.completions.create({ model: 'g', tools: [TOOLS[0]!], messages: [{ role: 'user', content: 'both' }] });
+  const r = await client(s.url).chat.completions.create({
+    model: 'g',
+    tools: [TOOLS[0]!],
+    messages: [{ role: 'user', content: 'both' }],
+  });
   assert.equal(r.choices[0]!.message.tool_calls, undefined);
-  assert.deepEqual(s.log.failedChecks().map((f) => f.check.expected), ['read_file']);
+  assert.deepEqual(
+    s.log.failedChecks().map((f) => f.check.expected),
+    ['read_file'],
+  );
 });

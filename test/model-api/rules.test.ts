@@ -11,10 +11,31 @@ import { jsonPieces, textPieces } from '../../lib/model-api/pacing.ts';
 import type { Conversation } from '../../lib/model-api/conversation.ts';
 import { ROOT } from '../helpers/cli.ts';
 
-const ALL_TOOLS = ['read_file', 'write_file', 'list_files', 'search_files', 'execute_command', 'git_status', 'git_diff', 'git_add', 'git_commit', 'git_log'];
+const ALL_TOOLS = [
+  'read_file',
+  'write_file',
+  'list_files',
+  'search_files',
+  'execute_command',
+  'git_status',
+  'git_diff',
+  'git_add',
+  'git_commit',
+  'git_log',
+];
 
 function conv(userText: string, more: Partial<Conversation> = {}): Conversation {
-  return { api: 'anthropic', model: 'm', stream: true, userText, declaredTools: ALL_TOOLS, calls: [], results: [], messageCount: 1, ...more };
+  return {
+    api: 'anthropic',
+    model: 'm',
+    stream: true,
+    userText,
+    declaredTools: ALL_TOOLS,
+    calls: [],
+    results: [],
+    messageCount: 1,
+    ...more,
+  };
 }
 
 test('the default rules call, for every message of the default gates, the tool those gates expect', () => {
@@ -28,10 +49,14 @@ test('the default rules call, for every message of the default gates, the tool t
       if (step.kind !== 'send') return;
       const sent = (step.params as { send: unknown }).send;
       if (typeof sent !== 'object' || sent === null || (sent as { type?: string }).type !== 'message') return;
-      const text = String((sent as { message: string }).message).replaceAll('${RUN_ID}', 'r1').replaceAll('${PROJECT}', '/p');
+      const text = String((sent as { message: string }).message)
+        .replaceAll('${RUN_ID}', 'r1')
+        .replaceAll('${PROJECT}', '/p');
       if (text.startsWith('/')) return; // a slash command sent as a message: the backend answers it, not the model
       // The tool the gate waits for: its tool_execution or tool_result expectation.
-      const exps = ((step.params as { expect?: { where?: { tool?: string } }[] }).expect ?? []).map((e) => e.where?.tool).filter(Boolean);
+      const exps = ((step.params as { expect?: { where?: { tool?: string } }[] }).expect ?? [])
+        .map((e) => e.where?.tool)
+        .filter(Boolean);
       const reply = chooseReply(conv(text), script);
       seen++;
       if (exps.length) assert.equal(reply.calls[0]?.name, exps[0], `${gate.id} step ${i + 1}: "${text}"`);
@@ -44,24 +69,64 @@ test('the default rules call, for every message of the default gates, the tool t
 
 test('captures fill the tool input; a message after lines of context still matches', () => {
   const script = scriptOf(DEFAULT_MODEL_SECTION);
-  assert.deepEqual(chooseReply(conv("Create a wsgate-read.txt file with 'read check r1'"), script).calls, [{ name: 'write_file', input: { path: 'wsgate-read.txt', content: 'read check r1' } }]);
-  assert.deepEqual(chooseReply(conv('Project: /p\nRead notes.md'), script).calls, [{ name: 'read_file', input: { path: 'notes.md' } }]);
-  assert.deepEqual(chooseReply(conv('Run `echo wsgate-r1 > wsgate-exec.txt`'), script).calls, [{ name: 'execute_command', input: { command: 'echo wsgate-r1 > wsgate-exec.txt' } }]);
+  assert.deepEqual(chooseReply(conv("Create a wsgate-read.txt file with 'read check r1'"), script).calls, [
+    { name: 'write_file', input: { path: 'wsgate-read.txt', content: 'read check r1' } },
+  ]);
+  assert.deepEqual(chooseReply(conv('Project: /p\nRead notes.md'), script).calls, [
+    { name: 'read_file', input: { path: 'notes.md' } },
+  ]);
+  assert.deepEqual(chooseReply(conv('Run `echo wsgate-r1 > wsgate-exec.txt`'), script).calls, [
+    { name: 'execute_command', input: { command: 'echo wsgate-r1 > wsgate-exec.txt' } },
+  ]);
 });
 
 test('once the backend returned a result, the rule answers `then` and makes no second call', () => {
-  const script = scriptOf({ rules: [{ when: { user: { regex: '^Read (?<path>\\S+)' } }, call: { tool: 'read_file', input: { path: '$<path>' } }, then: { text: 'Read $<path>.' }, requireToolResult: { contains: 'x' } }] });
-  const after = chooseReply(conv('Read a.txt', { calls: [{ id: 't1', name: 'read_file', input: { path: 'a.txt' } }], results: [{ id: 't1', name: 'read_file', content: 'xyz', isError: false }] }), script);
+  const script = scriptOf({
+    rules: [
+      {
+        when: { user: { regex: '^Read (?<path>\\S+)' } },
+        call: { tool: 'read_file', input: { path: '$<path>' } },
+        then: { text: 'Read $<path>.' },
+        requireToolResult: { contains: 'x' },
+      },
+    ],
+  });
+  const after = chooseReply(
+    conv('Read a.txt', {
+      calls: [{ id: 't1', name: 'read_file', input: { path: 'a.txt' } }],
+      results: [{ id: 't1', name: 'read_file', content: 'xyz', isError: false }],
+    }),
+    script,
+  );
   assert.deepEqual(after.calls, []);
   assert.equal(after.text, 'Read a.txt.');
-  assert.deepEqual(after.checks.map((c) => c.passed), [true]);
-  const none = chooseReply(conv('Read a.txt', { calls: [{ id: 't1', name: 'read_file', input: {} }], results: [] }), script);
-  assert.deepEqual(none.checks.map((c) => c.passed), [false]);
+  assert.deepEqual(
+    after.checks.map((c) => c.passed),
+    [true],
+  );
+  const none = chooseReply(
+    conv('Read a.txt', { calls: [{ id: 't1', name: 'read_file', input: {} }], results: [] }),
+    script,
+  );
+  assert.deepEqual(
+    none.checks.map((c) => c.passed),
+    [false],
+  );
   assert.match(none.checks[0]!.reason ?? '', /no read_file result/);
 });
 
 test('per-rule pace overrides the section, --ttft style overrides apply to the section', () => {
-  const script = scriptOf({ ttft: '1s', tokensPerSecond: 10, rules: [{ when: { user: 'a' }, text: 'A', ttft: 50 }, { when: { user: 'b' }, text: 'B' }] }, { tokensPerSecond: 0 });
+  const script = scriptOf(
+    {
+      ttft: '1s',
+      tokensPerSecond: 10,
+      rules: [
+        { when: { user: 'a' }, text: 'A', ttft: 50 },
+        { when: { user: 'b' }, text: 'B' },
+      ],
+    },
+    { tokensPerSecond: 0 },
+  );
   assert.deepEqual([chooseReply(conv('a'), script).ttftMs, chooseReply(conv('a'), script).tokensPerSecond], [50, 0]);
   assert.deepEqual([chooseReply(conv('b'), script).ttftMs, chooseReply(conv('b'), script).tokensPerSecond], [1000, 0]);
 });

@@ -10,14 +10,27 @@ import { scriptOf } from '../../lib/model-api/rules.ts';
 import { standIn } from './helpers.ts';
 
 /** One request with headers fetch would not let us set (Host). */
-function request(url: string, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: unknown }> {
+function request(
+  url: string,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: unknown }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path, headers: { 'content-type': 'application/json', ...opts.headers }, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: opts.method ?? 'POST',
+        path: opts.path,
+        headers: { 'content-type': 'application/json', ...opts.headers },
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
     req.end(opts.body ?? JSON.stringify({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }));
@@ -25,24 +38,45 @@ function request(url: string, opts: { method?: string; path: string; headers?: R
 }
 
 test('loopback names and addresses', () => {
-  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST', 'app.localhost', '::ffff:127.0.0.1']) assert.equal(isLoopback(h), true, h);
-  for (const h of ['0.0.0.0', '10.0.0.1', 'example.com', '::', 'localhost.example.com', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+  for (const h of [
+    '127.0.0.1',
+    '127.1.2.3',
+    '::1',
+    '[::1]',
+    'localhost',
+    'LOCALHOST',
+    'app.localhost',
+    '::ffff:127.0.0.1',
+  ])
+    assert.equal(isLoopback(h), true, h);
+  for (const h of ['0.0.0.0', '10.0.0.1', 'example.com', '::', 'localhost.example.com', '128.0.0.1'])
+    assert.equal(isLoopback(h), false, h);
 });
 
-test('a foreign Host header or a web page Origin is refused with 403 in the API\'s error shape; loopback ones are served', async (t) => {
+test("a foreign Host header or a web page Origin is refused with 403 in the API's error shape; loopback ones are served", async (t) => {
   const s = await standIn(t, { rules: [{ when: { user: 'hi' }, text: 'hello' }] });
   const rebound = await request(s.url, { path: '/v1/messages', headers: { host: 'attacker.example:80' } });
   assert.equal(rebound.status, 403);
   assert.deepEqual((rebound.body as { error: { type: string } }).error.type, 'permission_error');
-  const page = await request(s.url, { path: '/v1/chat/completions', headers: { origin: 'https://attacker.example' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+  const page = await request(s.url, {
+    path: '/v1/chat/completions',
+    headers: { origin: 'https://attacker.example' },
+    body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+  });
   assert.equal(page.status, 403);
   assert.equal((page.body as { error: { type: string } }).error.type, 'invalid_request_error');
-  const local = await request(s.url, { path: '/v1/messages', headers: { host: 'localhost', origin: 'http://localhost:5173' } });
+  const local = await request(s.url, {
+    path: '/v1/messages',
+    headers: { host: 'localhost', origin: 'http://localhost:5173' },
+  });
   assert.equal(local.status, 200);
-  assert.deepEqual(s.log.records.map((r) => r.status), [403, 403, 200]);
+  assert.deepEqual(
+    s.log.records.map((r) => r.status),
+    [403, 403, 200],
+  );
 });
 
-test('an unknown endpoint gets 404 and a GET 405, each in its API\'s shape', async (t) => {
+test("an unknown endpoint gets 404 and a GET 405, each in its API's shape", async (t) => {
   const s = await standIn(t, { rules: [] });
   const missing = await request(s.url, { path: '/v1/complete' });
   assert.equal(missing.status, 404);
@@ -53,5 +87,8 @@ test('an unknown endpoint gets 404 and a GET 405, each in its API\'s shape', asy
 });
 
 test('a non-loopback address is refused unless allowRemote', async () => {
-  await assert.rejects(startModelServer({ script: scriptOf({ rules: [] }), host: '0.0.0.0' }), /not a loopback address/);
+  await assert.rejects(
+    startModelServer({ script: scriptOf({ rules: [] }), host: '0.0.0.0' }),
+    /not a loopback address/,
+  );
 });

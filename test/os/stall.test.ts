@@ -7,7 +7,9 @@ import { describe, test } from 'node:test';
 import { availableParallelism } from 'node:os';
 import { sinceReading, stallMeter, stretchedDeadline, type StallReading } from '../../lib/os/stall.ts';
 
-const reading = (waitedMs: number, source: StallReading['source'] = 'schedstat') => ({ read: () => ({ waitedMs, source }) });
+const reading = (waitedMs: number, source: StallReading['source'] = 'schedstat') => ({
+  read: () => ({ waitedMs, source }),
+});
 
 describe('stall', () => {
   test('a deadline moves later by the time waited for a CPU, never past 3× its length', () => {

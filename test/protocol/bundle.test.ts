@@ -29,7 +29,25 @@ console.log(JSON.stringify({ protocol: DEFAULT_PROTOCOL_FILE, schema: SHIPPED_GA
 `,
   );
   const out = path.join(dir, 'deeper', 'bundle.mjs');
-  await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
-  const printed = JSON.parse(execFileSync(process.execPath, [out], { encoding: 'utf8', timeout: 60000 })) as Record<string, unknown>;
-  assert.deepEqual(printed, { protocol: DEFAULT_PROTOCOL_FILE, schema: SHIPPED_GATES_SCHEMA, observer: OBSERVER, ok: true, kinds: 12 });
+  await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+  const printed = JSON.parse(execFileSync(process.execPath, [out], { encoding: 'utf8', timeout: 60000 })) as Record<
+    string,
+    unknown
+  >;
+  assert.deepEqual(printed, {
+    protocol: DEFAULT_PROTOCOL_FILE,
+    schema: SHIPPED_GATES_SCHEMA,
+    observer: OBSERVER,
+    ok: true,
+    kinds: 12,
+  });
 });

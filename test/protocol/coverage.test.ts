@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Coverage, DEFAULT_PROTOCOL_FILE, formatCoverage, loadProtocol, type Protocol } from '../../lib/protocol/index.ts';
+import {
+  Coverage,
+  DEFAULT_PROTOCOL_FILE,
+  formatCoverage,
+  loadProtocol,
+  type Protocol,
+} from '../../lib/protocol/index.ts';
 
 const NOW = '2025-01-31T12:00:00.000Z';
 
@@ -99,10 +105,18 @@ test('the shipped protocol: half the tools and slash commands, 11 of 19 messages
   const r0 = loadProtocol(DEFAULT_PROTOCOL_FILE);
   assert.ok(r0.ok);
   const cov = new Coverage(r0.protocol);
-  for (const type of ['init_session', 'message', 'slash_command', 'ping']) cov.recordOutgoing({ type, ...(type === 'slash_command' ? { command: '/help' } : {}), ...(type === 'message' ? { content: '/clear now' } : {}) });
-  for (const type of ['connected', 'session_initialized', 'content_delta', 'message_complete', 'pong']) cov.recordIncoming({ type, timestamp: NOW });
-  for (const tool of ['read_file', 'write_file', 'list_files']) cov.recordIncoming({ type: 'tool_execution', tool, input: {}, timestamp: NOW });
-  for (const tool of ['execute_command', 'git_status']) cov.recordIncoming({ type: 'tool_result', tool, result: '', timestamp: NOW });
+  for (const type of ['init_session', 'message', 'slash_command', 'ping'])
+    cov.recordOutgoing({
+      type,
+      ...(type === 'slash_command' ? { command: '/help' } : {}),
+      ...(type === 'message' ? { content: '/clear now' } : {}),
+    });
+  for (const type of ['connected', 'session_initialized', 'content_delta', 'message_complete', 'pong'])
+    cov.recordIncoming({ type, timestamp: NOW });
+  for (const tool of ['read_file', 'write_file', 'list_files'])
+    cov.recordIncoming({ type: 'tool_execution', tool, input: {}, timestamp: NOW });
+  for (const tool of ['execute_command', 'git_status'])
+    cov.recordIncoming({ type: 'tool_result', tool, result: '', timestamp: NOW });
   const r = cov.report();
   // Message kinds seen: 4 client→server, 5 + tool_execution + tool_result server→client = 11.
   assert.equal(r.messages.filter((m) => m.count > 0).length, 11);
@@ -139,7 +153,10 @@ test('a message the protocol marks optional (x-wsgate-optional) counts only when
   for (const t of r.protocol.outgoingTypes) cov.recordOutgoing({ type: t });
   const rep = cov.report();
   assert.equal(rep.percent.messages, 100, 'a server that never greets still covers every message it must send');
-  assert.match(formatCoverage(rep), /messages +18\/18 +100\.0[\s\S]*never seen:\n +server→client: connected \(optional\)/);
+  assert.match(
+    formatCoverage(rep),
+    /messages +18\/18 +100\.0[\s\S]*never seen:\n +server→client: connected \(optional\)/,
+  );
   cov.recordIncoming({ type: 'connected' });
   assert.match(formatCoverage(cov.report()), /messages +19\/19/, 'once seen it counts');
 });

@@ -20,7 +20,11 @@ export function shippedText(name: string, ...edits: [string, string][]): string 
   return text;
 }
 
-export function loadText(t: { after(fn: () => void): void }, text: string, name = 'p.asyncapi.yaml'): LoadProtocolResult {
+export function loadText(
+  t: { after(fn: () => void): void },
+  text: string,
+  name = 'p.asyncapi.yaml',
+): LoadProtocolResult {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wsgate-protocol-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, name);

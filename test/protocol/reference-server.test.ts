@@ -89,7 +89,11 @@ test('every message the reference server sends in a full conversation validates 
   const init = await c.next('session_initialized');
   const sessionId = init.sessionId as string;
 
-  c.send({ type: 'message', message: "Create a test.txt file with 'Test content'", content: "Create a test.txt file with 'Test content'" });
+  c.send({
+    type: 'message',
+    message: "Create a test.txt file with 'Test content'",
+    content: "Create a test.txt file with 'Test content'",
+  });
   await c.next('content_delta');
   assert.equal((await c.next('tool_execution')).tool, 'write_file');
   const wrote = await c.next('tool_result');
@@ -121,7 +125,11 @@ test('every message the reference server sends in a full conversation validates 
 
   // Every server→client kind of the protocol arrived…
   const kinds = new Set(c.received.map((m) => m.type));
-  assert.deepEqual(protocol.incomingTypes.filter((k) => !kinds.has(k)), [], 'message kinds the conversation did not produce');
+  assert.deepEqual(
+    protocol.incomingTypes.filter((k) => !kinds.has(k)),
+    [],
+    'message kinds the conversation did not produce',
+  );
   // …and every frame, both ways, is valid.
   const incoming = c.received.map((m) => ({ m, v: protocol.validateIncoming(m) })).filter((x) => x.v.length);
   assert.deepEqual(incoming, [], 'server→client violations');
@@ -133,8 +141,20 @@ test('every message the reference server sends in a full conversation validates 
   c.sent.forEach((m) => cov.recordOutgoing(m));
   const rep = cov.report();
   assert.equal(rep.percent.messages, 100);
-  assert.deepEqual(rep.lists.find((l) => l.key === 'tools')!.items.filter((x) => x.count > 0).map((x) => x.name), ['read_file', 'write_file']);
-  assert.deepEqual(rep.lists.find((l) => l.key === 'slashCommands')!.items.filter((x) => x.count > 0).map((x) => x.name), ['/help', '/status']);
+  assert.deepEqual(
+    rep.lists
+      .find((l) => l.key === 'tools')!
+      .items.filter((x) => x.count > 0)
+      .map((x) => x.name),
+    ['read_file', 'write_file'],
+  );
+  assert.deepEqual(
+    rep.lists
+      .find((l) => l.key === 'slashCommands')!
+      .items.filter((x) => x.count > 0)
+      .map((x) => x.name),
+    ['/help', '/status'],
+  );
 });
 
 test('a misbehaving server is caught: the bad-session-id fault gives a named uuid violation', async (t) => {
@@ -152,5 +172,8 @@ test('a misbehaving server is caught: the bad-session-id fault gives a named uui
   t.after(() => c.close());
   c.send({ type: 'init_session', projectPath: root });
   const init = await c.next('session_initialized');
-  assert.deepEqual(loaded.protocol.validateIncoming(init).map((v) => v.message), ['session_initialized.sessionId: must match format "uuid"']);
+  assert.deepEqual(
+    loaded.protocol.validateIncoming(init).map((v) => v.message),
+    ['session_initialized.sessionId: must match format "uuid"'],
+  );
 });

@@ -23,7 +23,10 @@ export interface RecordProcess {
 }
 
 export function startRecord(args: string[], t: TestContext, opts: { cwd?: string } = {}): RecordProcess {
-  const child = spawnChild(process.execPath, [BIN, 'record', ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+  const child = spawnChild(process.execPath, [BIN, 'record', ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+  });
   t.after(() => stopTree(child, 500));
   let out = '';
   let err = '';
@@ -74,7 +77,10 @@ export function startRecord(args: string[], t: TestContext, opts: { cwd?: string
     },
     async exit(ms = 60_000) {
       let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms))),
+      ]);
       clearTimeout(timer);
       if (code === 'timeout') throw new Error(`wsgate record did not exit within ${ms} ms:\n${out}\nstderr: ${err}`);
       return code;
@@ -82,7 +88,11 @@ export function startRecord(args: string[], t: TestContext, opts: { cwd?: string
   };
 }
 
-export type GateStep = Record<string, unknown> & { send?: unknown; expect?: Record<string, unknown>[]; verify?: Record<string, unknown> };
+export type GateStep = Record<string, unknown> & {
+  send?: unknown;
+  expect?: Record<string, unknown>[];
+  verify?: Record<string, unknown>;
+};
 
 export function readGates(file: string): { text: string; gates: { id: string; title: string; steps: GateStep[] }[] } {
   const text = readFileSync(file, 'utf8');

@@ -18,14 +18,31 @@ const GATES = ['session-init', 'chat-stream', 'write-file', 'git-commit', 'sessi
 before(async () => {
   healthy = s.server({ ...(await serveProcess({ root: s.dir('wsgate-from-root-') })), close: () => healthy.stop() });
   evidence = path.join(s.dir('wsgate-from-ev-'), 'run');
-  const r = await cliResult(['run', healthy.url, s.dir('wsgate-from-project-'), ...GATES.flatMap((g) => ['--gate', g]), '--out', evidence, ...SHARED_MACHINE]);
+  const r = await cliResult([
+    'run',
+    healthy.url,
+    s.dir('wsgate-from-project-'),
+    ...GATES.flatMap((g) => ['--gate', g]),
+    '--out',
+    evidence,
+    ...SHARED_MACHINE,
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   run = JSON.parse(readFileSync(path.join(evidence, 'variables.json'), 'utf8')) as typeof run;
 });
 
 async function replay(url: string, file: string) {
   const out = path.join(s.dir('wsgate-from-ev-'), 'ev');
-  const r = await cliResult(['run', url, s.dir('wsgate-from-fresh-'), '--gates', file, '--out', out, ...SHARED_MACHINE]);
+  const r = await cliResult([
+    'run',
+    url,
+    s.dir('wsgate-from-fresh-'),
+    '--gates',
+    file,
+    '--out',
+    out,
+    ...SHARED_MACHINE,
+  ]);
   return { ...r, result: readResult(out) };
 }
 
@@ -36,16 +53,27 @@ describe('wsgate record --from', { concurrency: true }, () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`wrote ${GATES.length} gates to`));
     const { text, gates } = readGates(file);
-    assert.deepEqual(gates.map((g) => g.id), GATES);
+    assert.deepEqual(
+      gates.map((g) => g.id),
+      GATES,
+    );
     assert.doesNotMatch(text, UUID_ANYWHERE);
     assert.doesNotMatch(text, ISO_TIME_ANYWHERE);
-    assert.ok(!text.includes(run.PROJECT), 'the run\'s project folder is ${PROJECT}');
+    assert.ok(!text.includes(run.PROJECT), "the run's project folder is ${PROJECT}");
     const body = text.replace(/^\s*#.*$/gm, '');
     assert.ok(!body.includes(run.RUN_ID), 'the run id is ${RUN_ID} (comments may name the run it came from)');
     assert.match(body, /message: Commit all changes with message 'wsgate commit \$\{RUN_ID\}'/);
     const sessions = gates.find((g) => g.id === 'sessions')!.steps;
-    assert.deepEqual(sessions.find((x) => (x.send as { type?: string } | undefined)?.type === 'init_session')!.expect![0]!.capture, { sessionId: 'sessionId' });
-    assert.ok(sessions.some((x) => x.on === 'resumed' && (x.send as { sessionId?: string } | undefined)?.sessionId === '${sessionId}'), 'the id is reused on the second connection');
+    assert.deepEqual(
+      sessions.find((x) => (x.send as { type?: string } | undefined)?.type === 'init_session')!.expect![0]!.capture,
+      { sessionId: 'sessionId' },
+    );
+    assert.ok(
+      sessions.some(
+        (x) => x.on === 'resumed' && (x.send as { sessionId?: string } | undefined)?.sessionId === '${sessionId}',
+      ),
+      'the id is reused on the second connection',
+    );
     const write = gates.find((g) => g.id === 'write-file')!.steps;
     assert.deepEqual(write.find((x) => x.verify)?.verify, { file: 'test.txt', content: 'Test content', changed: true });
 
@@ -67,10 +95,21 @@ describe('wsgate record --from', { concurrency: true }, () => {
   test('--from a transcript.jsonl with --gate takes that gate; recording it again into the same file appends it under a new id', async () => {
     const file = path.join(s.dir('wsgate-from-'), 'gates.yaml');
     for (let i = 0; i < 2; i++) {
-      const r = await cliResult(['record', '--from', path.join(evidence, 'transcript.jsonl'), '--gate', 'write-file', '--out', file]);
+      const r = await cliResult([
+        'record',
+        '--from',
+        path.join(evidence, 'transcript.jsonl'),
+        '--gate',
+        'write-file',
+        '--out',
+        file,
+      ]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
     }
-    assert.deepEqual(readGates(file).gates.map((g) => g.id), ['write-file', 'write-file-2']);
+    assert.deepEqual(
+      readGates(file).gates.map((g) => g.id),
+      ['write-file', 'write-file-2'],
+    );
     const list = await cliResult(['run', '--gates', file, '--list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^write-file-2 /m);
@@ -80,14 +119,28 @@ describe('wsgate record --from', { concurrency: true }, () => {
     const dropping = await serveProcess({ root: s.dir('wsgate-from-root-'), faults: ['drop-on-error'] });
     try {
       const ev = path.join(s.dir('wsgate-from-ev-'), 'run');
-      const run = await cliResult(['run', dropping.url, s.dir('wsgate-from-project-'), '--gate', 'error-recovery', '--out', ev, ...SHARED_MACHINE]);
+      const run = await cliResult([
+        'run',
+        dropping.url,
+        s.dir('wsgate-from-project-'),
+        '--gate',
+        'error-recovery',
+        '--out',
+        ev,
+        ...SHARED_MACHINE,
+      ]);
       assert.equal(run.code, 1, 'the default gate fails on a server that drops the connection');
       const file = path.join(s.dir('wsgate-from-'), 'gates.yaml');
       const r = await cliResult(['record', '--from', ev, '--out', file]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /note: gate error-recovery failed in that run/);
       const steps = readGates(file).gates[0]!.steps;
-      assert.deepEqual(steps.find((x) => x.close)?.close, { on: 'main', by: 'server', code: 1008, reason: 'invalid JSON' });
+      assert.deepEqual(steps.find((x) => x.close)?.close, {
+        on: 'main',
+        by: 'server',
+        code: 1008,
+        reason: 'invalid JSON',
+      });
       const same = await replay(dropping.url, file);
       assert.equal(same.code, 0, same.stdout + same.stderr);
       const open = await replay(healthy.url, file);

@@ -15,7 +15,10 @@ import { ISO_TIME_ANYWHERE, readGates, startRecord, UUID_ANYWHERE, type GateStep
 const s = scratch(after);
 let healthy: ServeProcess;
 before(async () => {
-  healthy = s.server({ ...(await serveProcess({ root: s.dir('wsgate-rec-root-'), noToken: true })), close: () => healthy.stop() });
+  healthy = s.server({
+    ...(await serveProcess({ root: s.dir('wsgate-rec-root-'), noToken: true })),
+    close: () => healthy.stop(),
+  });
 });
 
 const msg = (text: string) => JSON.stringify({ type: 'message', message: text, content: text });
@@ -44,7 +47,8 @@ function session(t: TestContext, url: string, extra: string[]) {
   return { project, file, rec: startRecord([url, project, '--out', file, ...extra], t) };
 }
 
-const sendOf = (steps: GateStep[], type: string) => steps.filter((x) => (x.send as Record<string, unknown> | undefined)?.type === type);
+const sendOf = (steps: GateStep[], type: string) =>
+  steps.filter((x) => (x.send as Record<string, unknown> | undefined)?.type === type);
 
 describe('wsgate record: a live session', { concurrency: true }, () => {
   test('init, a written file and a streamed reply replay green in a fresh folder, red on lie-write (naming the file) and on non-UUID ids; the session id is captured, nothing volatile is hard-coded', async (t) => {
@@ -75,10 +79,17 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
     assert.equal((get.expect![0]!.match as Record<string, unknown>)['session.id'], '${sessionId}');
     const chats = sendOf(steps, 'message');
     assert.equal(chats.length, 2);
-    for (const c of chats) assert.ok(c.expect!.some((e) => e.collect === 'content_delta' && typeof e.text === 'string' && e.text.length > 0), JSON.stringify(c.expect));
+    for (const c of chats)
+      assert.ok(
+        c.expect!.some((e) => e.collect === 'content_delta' && typeof e.text === 'string' && e.text.length > 0),
+        JSON.stringify(c.expect),
+      );
     const verify = steps.find((x) => x.verify?.file === 'test.txt');
     assert.deepEqual(verify?.verify, { file: 'test.txt', content: 'Test content', changed: true });
-    assert.ok(steps.indexOf(verify!) === steps.indexOf(chats[0]!) + 1, 'the file is verified right after the send that wrote it');
+    assert.ok(
+      steps.indexOf(verify!) === steps.indexOf(chats[0]!) + 1,
+      'the file is verified right after the send that wrote it',
+    );
 
     const green = await replay(healthy.url, file);
     assert.equal(green.code, 0, green.stdout + green.stderr);
@@ -104,7 +115,8 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
       msg("Run `head -c 6000 /dev/zero | tr '\\0' a > big.txt`"),
       msg("Commit all changes with message 'recorded commit'"),
       msg('Run `rm big.txt`'),
-    ]) rec.line(line);
+    ])
+      rec.line(line);
     assert.equal(await rec.finish(), 0, rec.out() + rec.err());
     const steps = readGates(file).gates[0]!.steps;
     const verifies = steps.filter((x) => x.verify).map((x) => x.verify);
@@ -169,7 +181,7 @@ describe('wsgate record: a live session', { concurrency: true }, () => {
     assert.match(red.stdout, /✗ main: done/);
   });
 
-  test('the server\'s frames reach the terminal safe: ESC, CR, OSC 52 and RLO are shown escaped, as run shows them', async (t) => {
+  test("the server's frames reach the terminal safe: ESC, CR, OSC 52 and RLO are shown escaped, as run shows them", async (t) => {
     const hostile = 'a\u001b[2K\rPASS\u001b]52;c;ZXZpbA==\u0007\u202Eevil';
     // Raw, not JSON: JSON would carry the controls as escapes already.
     const fx = await wsServer(t, (ws) => ws.on('message', () => ws.send(hostile)));

@@ -47,7 +47,11 @@ async function replay(t: TestContext, file: string, bug?: TrpcBug) {
 test('recorded with --protocol wsgate:trpc: kinds, literal ids, the stream in order then silence, the query kept, PING let through; green on the healthy server, red on each planted bug', async (t) => {
   const r = await record(t, ['--protocol', 'wsgate:trpc'], 150);
   assert.match(r.text, /^protocol: "wsgate:trpc"$/m);
-  assert.match(r.text, /^defaults: \{nonJson: \{allow: \["PING"\]\}\}$/m, 'the keep-alive PING may pass, and no other text frame');
+  assert.match(
+    r.text,
+    /^defaults: \{nonJson: \{allow: \["PING"\]\}\}$/m,
+    'the keep-alive PING may pass, and no other text frame',
+  );
   assert.doesNotMatch(r.text, /raw: PING/, 'a keep-alive is not an expected reply');
   assert.doesNotMatch(r.text, /file:\/\//, 'a portable modeline');
   assert.doesNotMatch(r.text, /at inputValidatorMiddleware|\/@trpc\//, 'no stack trace pinned');
@@ -57,14 +61,28 @@ test('recorded with --protocol wsgate:trpc: kinds, literal ids, the stream in or
   assert.equal(gate!.title, 'Recorded session: connectionParams, query, mutation, subscription, query');
   assert.deepEqual(gate!.steps[0], { connect: { name: 'main', url: '${URL}?connectionParams=1' } });
   const sub = gate!.steps.find((s) => (s.send as { id?: number } | undefined)?.id === 3)!;
-  assert.deepEqual(sub.expect!.map((e) => e.type), ['started', 'data', 'data', 'data', 'data', 'stopped']);
-  assert.deepEqual(sub.expect!.slice(1, 5).map((e) => (e.match as Record<string, unknown>)['result.data.data']), [3, 2, 1, 0], 'the values in order, exact');
-  assert.ok(sub.expect!.every((e) => (e.match as Record<string, unknown>).id === 3), 'the id the client sent stays literal');
+  assert.deepEqual(
+    sub.expect!.map((e) => e.type),
+    ['started', 'data', 'data', 'data', 'data', 'stopped'],
+  );
+  assert.deepEqual(
+    sub.expect!.slice(1, 5).map((e) => (e.match as Record<string, unknown>)['result.data.data']),
+    [3, 2, 1, 0],
+    'the values in order, exact',
+  );
+  assert.ok(
+    sub.expect!.every((e) => (e.match as Record<string, unknown>).id === 3),
+    'the id the client sent stays literal',
+  );
   assert.deepEqual(sub.forbid, ['error']);
   const after = gate!.steps[gate!.steps.indexOf(sub) + 1]!;
   assert.deepEqual(after.expect, [{ none: { where: { id: 3 } }, for: '300ms' }]);
   const write = gate!.steps.find((s) => (s.send as { id?: number } | undefined)?.id === 2)!;
-  assert.equal(((write.send as { params: { input: { text: string } } }).params.input.text), 'recorded \\${not.a.var} text', 'the client\'s own ${ is escaped');
+  assert.equal(
+    (write.send as { params: { input: { text: string } } }).params.input.text,
+    'recorded \\${not.a.var} text',
+    "the client's own ${ is escaped",
+  );
   const bad = gate!.steps.find((s) => (s.send as { id?: number } | undefined)?.id === 4)!;
   assert.equal(bad.forbid, undefined, 'an exchange that answered with an error does not forbid it');
 
@@ -78,7 +96,10 @@ test('recorded with --protocol wsgate:trpc: kinds, literal ids, the stream in or
     const red = await replay(t, r.file, bug);
     assert.equal(red.code, 1, `${bug}: ${red.output}`);
     const failed = red.result.gates[0]!.steps.filter((s) => s.status === 'failed').map((s) => s.label);
-    assert.ok(failed.some((l) => step.test(l)), `${bug}: ${failed.join(' | ')}`);
+    assert.ok(
+      failed.some((l) => step.test(l)),
+      `${bug}: ${failed.join(' | ')}`,
+    );
   }
 });
 
@@ -90,10 +111,27 @@ test('without --protocol, the tRPC frames are recognised from the first ones and
 });
 
 test('with no protocol and frames without a kind, no forbid is written: forbid: [error] could never fail', async (t) => {
-  const fx = await wsServer(t, jsonReplies((m) => [{ ok: true, echo: m.n }]));
+  const fx = await wsServer(
+    t,
+    jsonReplies((m) => [{ ok: true, echo: m.n }]),
+  );
   const s = scratch((fn) => t.after(fn));
   const file = path.join(s.dir('wsgate-rec-kindless-'), 'gates.yaml');
-  const rec = startRecord([fx.url, s.dir('wsgate-rec-kindless-root-'), '--out', file, '--idle', '300ms', '--header', 'Authorization: Bearer abc', '--header', 'X-Tenant: acme'], t);
+  const rec = startRecord(
+    [
+      fx.url,
+      s.dir('wsgate-rec-kindless-root-'),
+      '--out',
+      file,
+      '--idle',
+      '300ms',
+      '--header',
+      'Authorization: Bearer abc',
+      '--header',
+      'X-Tenant: acme',
+    ],
+    t,
+  );
   await rec.waitFor(/type JSON lines/);
   rec.line('{"n": 1}');
   assert.equal(await rec.finish(), 0, rec.out() + rec.err());
@@ -102,5 +140,7 @@ test('with no protocol and frames without a kind, no forbid is written: forbid: 
   assert.deepEqual(gates[0]!.steps[1], { send: { n: 1 }, expect: [{ match: { ok: true, echo: 1 } }] });
   // The handshake's headers are kept, the secret one as a variable of the environment.
   assert.equal(fx.upgrades[0]!.headers['x-tenant'], 'acme');
-  assert.deepEqual(gates[0]!.steps[0], { connect: { name: 'main', headers: { Authorization: '${env.AUTHORIZATION}', 'X-Tenant': 'acme' } } });
+  assert.deepEqual(gates[0]!.steps[0], {
+    connect: { name: 'main', headers: { Authorization: '${env.AUTHORIZATION}', 'X-Tenant': 'acme' } },
+  });
 });

@@ -43,7 +43,10 @@ describe('wsgate record: the gates file', { concurrency: true }, () => {
     const cut = EXISTING.indexOf('\n# The variables');
     assert.ok(text.startsWith(EXISTING.slice(0, cut)), text);
     assert.ok(text.endsWith(EXISTING.slice(cut)), text);
-    assert.deepEqual(readGates(file).gates.map((g) => g.id), ['ping-by-hand', 'ping-by-hand-2', 'ping-by-hand-3', 'recorded']);
+    assert.deepEqual(
+      readGates(file).gates.map((g) => g.id),
+      ['ping-by-hand', 'ping-by-hand-2', 'ping-by-hand-3', 'recorded'],
+    );
     const r = await cliResult(['run', '--gates', file, ...SHARED_MACHINE]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /4 gates: 4 passed/);
@@ -69,7 +72,13 @@ describe('wsgate record: the gates file', { concurrency: true }, () => {
     const target = path.join(dir, 'elsewhere.yaml');
     const link = path.join(dir, 'gates.yaml');
     symlinkSync(target, link);
-    const r = await cliResult(['record', `ws://127.0.0.1:${await closedPort()}/ws`, path.join(dir, 'project'), '--out', link]);
+    const r = await cliResult([
+      'record',
+      `ws://127.0.0.1:${await closedPort()}/ws`,
+      path.join(dir, 'project'),
+      '--out',
+      link,
+    ]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /is a symbolic link/);
     assert.equal(existsSync(target), false, 'the link target was not created');
@@ -78,7 +87,13 @@ describe('wsgate record: the gates file', { concurrency: true }, () => {
   test('a refused connection exits 1 and writes no gate', async () => {
     const dir = s.dir('wsgate-recw-');
     const file = path.join(dir, 'gates.yaml');
-    const r = await cliResult(['record', `ws://127.0.0.1:${await closedPort()}/ws`, path.join(dir, 'project'), '--out', file]);
+    const r = await cliResult([
+      'record',
+      `ws://127.0.0.1:${await closedPort()}/ws`,
+      path.join(dir, 'project'),
+      '--out',
+      file,
+    ]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /connection .* failed: REFUSED/);
     assert.throws(() => readFileSync(file), /ENOENT/);

@@ -17,6 +17,10 @@ test('a query is kept after ${URL}, secrets become environment variables, and th
 
 test('headers are kept; secret-looking ones become environment variables, and a ${ in a value is escaped', () => {
   const r = connectHeaders({ Authorization: 'Bearer abc', 'X-Tenant': 'acme ${x}', 'X-Api-Key': 'k' });
-  assert.deepEqual(r.headers, { Authorization: '${env.AUTHORIZATION}', 'X-Tenant': 'acme \\${x}', 'X-Api-Key': '${env.X_API_KEY}' });
+  assert.deepEqual(r.headers, {
+    Authorization: '${env.AUTHORIZATION}',
+    'X-Tenant': 'acme \\${x}',
+    'X-Api-Key': '${env.X_API_KEY}',
+  });
   assert.match(r.notes[0]!, /set AUTHORIZATION, X_API_KEY/);
 });

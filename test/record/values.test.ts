@@ -5,16 +5,39 @@ import { describe, test } from 'node:test';
 import { matchValue } from '../../lib/matching/match.ts';
 import { substitute } from '../../lib/util/vars.ts';
 import type { Matcher } from '../../lib/gates/common-schema.ts';
-import { escapeRefs, leafMatcher, machineDetail, numberMatcher, stringMatcher, withVariables, type ValueContext } from '../../lib/record/values.ts';
+import {
+  escapeRefs,
+  leafMatcher,
+  machineDetail,
+  numberMatcher,
+  stringMatcher,
+  withVariables,
+  type ValueContext,
+} from '../../lib/record/values.ts';
 
 const PROJECT = '/tmp/wsgate-project-Ab12';
 function ctx(extra: Partial<ValueContext> = {}): ValueContext {
-  return { project: PROJECT, runId: '0c52e9ae', vars: [{ name: 'sessionId', value: '11b5808d-9e5e-4908-b867-08c250685af8', from: 2 }], step: 3, clientValues: new Set(), stats: new Map(), ...extra };
+  return {
+    project: PROJECT,
+    runId: '0c52e9ae',
+    vars: [{ name: 'sessionId', value: '11b5808d-9e5e-4908-b867-08c250685af8', from: 2 }],
+    step: 3,
+    clientValues: new Set(),
+    stats: new Map(),
+    ...extra,
+  };
 }
 /** The matcher as a run would use it (variables substituted), applied to the recorded value. */
 function holds(m: Matcher, v: unknown, c = ctx()): boolean {
-  const values: Record<string, unknown> = { PROJECT: c.project, RUN_ID: c.runId, ...Object.fromEntries(c.vars.map((b) => [b.name, b.value])) };
-  return matchValue(substitute(m, (n) => (n in values ? { found: true, value: values[n] } : { found: false })), v).passed;
+  const values: Record<string, unknown> = {
+    PROJECT: c.project,
+    RUN_ID: c.runId,
+    ...Object.fromEntries(c.vars.map((b) => [b.name, b.value])),
+  };
+  return matchValue(
+    substitute(m, (n) => (n in values ? { found: true, value: values[n] } : { found: false })),
+    v,
+  ).passed;
 }
 
 describe('recorded values', () => {
@@ -26,8 +49,18 @@ describe('recorded values', () => {
     ['an id of no known shape', 'sess-17', 'sessionId', { type: 'string' }],
     ['a git hash', '5e423d0', 'head', { regex: '^[0-9a-f]{7,40}$' }],
     ['a path inside the project', `${PROJECT}/src/a.ts`, 'file', '${PROJECT}/src/a.ts'],
-    ['text with a hash and the run id', '[main 5e423d0] wsgate commit 0c52e9ae', 'result', { regex: '^\\[main [0-9a-f]{7,40}\\] wsgate commit ${RUN_ID}$' }],
-    ['text with an all-digit short hash', '[main 4021337] wsgate commit 0c52e9ae', 'result', { regex: '^\\[main [0-9a-f]{7,40}\\] wsgate commit ${RUN_ID}$' }],
+    [
+      'text with a hash and the run id',
+      '[main 5e423d0] wsgate commit 0c52e9ae',
+      'result',
+      { regex: '^\\[main [0-9a-f]{7,40}\\] wsgate commit ${RUN_ID}$' },
+    ],
+    [
+      'text with an all-digit short hash',
+      '[main 4021337] wsgate commit 0c52e9ae',
+      'result',
+      { regex: '^\\[main [0-9a-f]{7,40}\\] wsgate commit ${RUN_ID}$' },
+    ],
     ['text holding ${ of its own', 'use ${HOME} here', 'result', { regex: '^use \\$\\{HOME\\} here$' }],
     ['stable text', 'Wrote 12 bytes to test.txt', 'result', 'Wrote 12 bytes to test.txt'],
     ['a stable small integer', 0, 'exitCode', 0],
@@ -54,7 +87,9 @@ describe('recorded values', () => {
   });
 
   test('a capture is not used before the step after it, and a value the client sent stays literal', () => {
-    assert.deepEqual(stringMatcher('11b5808d-9e5e-4908-b867-08c250685af8', 'sessionId', ctx({ step: 1 })), { format: 'uuid' });
+    assert.deepEqual(stringMatcher('11b5808d-9e5e-4908-b867-08c250685af8', 'sessionId', ctx({ step: 1 })), {
+      format: 'uuid',
+    });
     assert.equal(stringMatcher('sess-17', 'sessionId', ctx({ clientValues: new Set(['sess-17']) })), 'sess-17');
   });
 
@@ -81,7 +116,7 @@ describe('recorded values', () => {
   });
 });
 
-describe('machine detail, the client\'s numbers and its own ${', () => {
+describe("machine detail, the client's numbers and its own ${", () => {
   test('a stack trace and a path of the recording machine are machine detail; a path inside the project and plain text are not', () => {
     assert.match(machineDetail('TypeError: x\n    at run (/srv/app/dist/a.js:10:5)', ctx()) ?? '', /stack trace/);
     assert.match(machineDetail('cannot open /var/lib/app/data.db', ctx()) ?? '', /absolute path/);
@@ -93,9 +128,12 @@ describe('machine detail, the client\'s numbers and its own ${', () => {
     assert.equal(numberMatcher(3, 'id', true, c), 3);
     assert.deepEqual(numberMatcher(4, 'id', false, c), { type: 'number' });
   });
-  test('${ of the session\'s own text is written \\${, which a run reads back as the very text', () => {
+  test("${ of the session's own text is written \\${, which a run reads back as the very text", () => {
     const text = 'token is ${env.AWS_SECRET_ACCESS_KEY}';
     assert.equal(escapeRefs(text), 'token is \\${env.AWS_SECRET_ACCESS_KEY}');
-    assert.equal(substitute(escapeRefs(text), () => ({ found: true, value: 'LEAKED' })), text);
+    assert.equal(
+      substitute(escapeRefs(text), () => ({ found: true, value: 'LEAKED' })),
+      text,
+    );
   });
 });

@@ -5,10 +5,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, makeRepo, rawRequest, removeDirs, sessionFor, startTestServer, upgradeStatus, wscatPing } from './helpers.ts';
+import {
+  Client,
+  makeRepo,
+  rawRequest,
+  removeDirs,
+  sessionFor,
+  startTestServer,
+  upgradeStatus,
+  wscatPing,
+} from './helpers.ts';
 
 const EVIL = 'https://evil.example';
-const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  fs.stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** The attack of another local user: open a session on a folder of the attacker's choice and have a command run there. */
 async function tryPwn(url: string, project: string, origin: string | undefined): Promise<'refused' | 'ran'> {
@@ -51,8 +64,13 @@ describe('Origin and Host checks', () => {
 
   test('the refusal is logged with its status and the Origin', async () => {
     assert.equal(await upgradeStatus(server.url, { origin: 'https://logged.example' }), 403);
-    const lines = (await fs.readFile(path.join(server.logDir, 'combined.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    const refused = lines.find((l) => l.event === 'request_refused' && String(l.reason).includes('https://logged.example'));
+    const lines = (await fs.readFile(path.join(server.logDir, 'combined.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const refused = lines.find(
+      (l) => l.event === 'request_refused' && String(l.reason).includes('https://logged.example'),
+    );
     assert.ok(refused, 'a request_refused line names the origin');
     assert.equal(refused.status, 403);
     assert.equal(refused.kind, 'upgrade');
@@ -70,14 +88,25 @@ describe('Origin and Host checks', () => {
       const c = await Client.ready(server.url, { origin });
       await c.close();
     }
-    for (const origin of ['null', 'file://', 'chrome-extension://abc', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example:80']) {
+    for (const origin of [
+      'null',
+      'file://',
+      'chrome-extension://abc',
+      'http://127.0.0.1.evil.example',
+      'http://localhost.evil.example:80',
+    ]) {
       assert.equal(await upgradeStatus(server.url, { origin }), 403, origin);
     }
   });
 
   test('a Host that is not loopback on this port is refused (DNS rebinding), for upgrades and plain HTTP', async () => {
     const port = server.port;
-    for (const host of [`attacker.example:${port}`, 'attacker.example', `127.0.0.1:${port + 1}`, `evil.example@127.0.0.1:${port}`]) {
+    for (const host of [
+      `attacker.example:${port}`,
+      'attacker.example',
+      `127.0.0.1:${port + 1}`,
+      `evil.example@127.0.0.1:${port}`,
+    ]) {
       assert.equal(await upgradeStatus(server.url, { headers: { host } }), 403, host);
       assert.equal((await rawRequest(`${server.httpUrl}/api/v1/sessions`, { headers: { host } })).status, 403, host);
     }
@@ -93,33 +122,66 @@ describe('Origin and Host checks', () => {
     const count = async () => JSON.parse((await rawRequest(api)).body).count as number;
     const before = await count();
     const body = JSON.stringify({ projectPath: project });
-    const crossSite = await rawRequest(api, { method: 'POST', headers: { origin: EVIL, 'content-type': 'text/plain' }, body });
+    const crossSite = await rawRequest(api, {
+      method: 'POST',
+      headers: { origin: EVIL, 'content-type': 'text/plain' },
+      body,
+    });
     assert.equal(crossSite.status, 403);
-    const crossSiteJson = await rawRequest(api, { method: 'POST', headers: { origin: EVIL, 'content-type': 'application/json' }, body });
+    const crossSiteJson = await rawRequest(api, {
+      method: 'POST',
+      headers: { origin: EVIL, 'content-type': 'application/json' },
+      body,
+    });
     assert.equal(crossSiteJson.status, 403);
     const plain = await rawRequest(api, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
     assert.equal(plain.status, 415);
     assert.equal(await count(), before, 'no session was created by the refused requests');
-    const ok = await rawRequest(api, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body });
+    const ok = await rawRequest(api, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body,
+    });
     assert.equal(ok.status, 201);
     const id = JSON.parse(ok.body).session.id as string;
     assert.equal((await rawRequest(`${api}/${id}`, { method: 'DELETE', headers: { origin: EVIL } })).status, 403);
     assert.equal((await rawRequest(`${api}/${id}`)).status, 200, 'the refused DELETE deleted nothing');
-    assert.equal((await rawRequest(`${api}/${id}`, { method: 'DELETE', headers: { origin: 'http://localhost:5173' } })).status, 200);
+    assert.equal(
+      (await rawRequest(`${api}/${id}`, { method: 'DELETE', headers: { origin: 'http://localhost:5173' } })).status,
+      200,
+    );
   });
 });
 
 describe('--allow-origin and --allow-host', () => {
   test('an admitted origin and host pass, others are still refused', async () => {
     const project = await makeRepo();
-    const server = await startTestServer({ root: project, allowOrigins: ['https://app.example:8443'], allowHosts: ['devbox.lan'] });
+    const server = await startTestServer({
+      root: project,
+      allowOrigins: ['https://app.example:8443'],
+      allowHosts: ['devbox.lan'],
+    });
     try {
       const c = await Client.ready(server.url, { origin: 'https://APP.example:8443' });
       await c.close();
-      assert.equal(await upgradeStatus(server.url, { origin: 'https://app.example' }), 403, 'another port is another origin');
-      assert.equal((await rawRequest(`${server.httpUrl}/health`, { headers: { host: `devbox.lan:${server.port}` } })).status, 200);
-      assert.equal((await rawRequest(`${server.httpUrl}/health`, { headers: { host: `app.example:${server.port}` } })).status, 200, "an admitted origin's host is admitted");
-      assert.equal((await rawRequest(`${server.httpUrl}/health`, { headers: { host: `other.lan:${server.port}` } })).status, 403);
+      assert.equal(
+        await upgradeStatus(server.url, { origin: 'https://app.example' }),
+        403,
+        'another port is another origin',
+      );
+      assert.equal(
+        (await rawRequest(`${server.httpUrl}/health`, { headers: { host: `devbox.lan:${server.port}` } })).status,
+        200,
+      );
+      assert.equal(
+        (await rawRequest(`${server.httpUrl}/health`, { headers: { host: `app.example:${server.port}` } })).status,
+        200,
+        "an admitted origin's host is admitted",
+      );
+      assert.equal(
+        (await rawRequest(`${server.httpUrl}/health`, { headers: { host: `other.lan:${server.port}` } })).status,
+        403,
+      );
     } finally {
       await server.cleanup();
       await removeDirs(project);
@@ -157,7 +219,10 @@ describe('token', () => {
   test('the HTTP API needs it too', async () => {
     assert.equal((await rawRequest(`${server.httpUrl}/api/v1/sessions`)).status, 401);
     assert.equal((await rawRequest(`${server.httpUrl}/health`)).status, 401);
-    assert.equal((await rawRequest(`${server.httpUrl}/api/v1/sessions`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal(
+      (await rawRequest(`${server.httpUrl}/api/v1/sessions`, { headers: { authorization: `Bearer ${token}` } })).status,
+      200,
+    );
     assert.equal((await rawRequest(`${server.httpUrl}/health?token=${token}`)).status, 200);
   });
 

@@ -31,7 +31,10 @@ describe('the serve command line', () => {
     assert.equal(refusal(['--zzzzzzzz']), "unknown option '--zzzzzzzz'");
     assert.equal(refusal(['-x']), "unknown option '-x'");
     assert.equal(refusal(['--port']), '--port needs a value');
-    assert.equal(refusal(['--port', '-1']), '--port needs a value, but the next argument "-1" starts with "-" (write --port=-1 if it is the value)');
+    assert.equal(
+      refusal(['--port', '-1']),
+      '--port needs a value, but the next argument "-1" starts with "-" (write --port=-1 if it is the value)',
+    );
     assert.equal(refusal(['--help=yes']), '--help takes no value');
   });
 
@@ -39,7 +42,13 @@ describe('the serve command line', () => {
     assert.equal(usageOptions(TABLE), '[--port N] [--fault NAME]... [--slow-ms MS] [--help]');
     assert.equal(
       optionLines(TABLE),
-      ['  --port N            the port', '  --fault NAME        a fault;', '                      repeatable', '  --slow-ms MS        a delay', '  -h, --help          print this help'].join('\n'),
+      [
+        '  --port N            the port',
+        '  --fault NAME        a fault;',
+        '                      repeatable',
+        '  --slow-ms MS        a delay',
+        '  -h, --help          print this help',
+      ].join('\n'),
     );
   });
 });

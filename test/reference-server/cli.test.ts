@@ -12,8 +12,15 @@ import { Client, makeRepo, removeDirs, tempDir, upgradeStatus, wscatPing } from 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(repoRoot, 'reference-server/cli.ts');
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess & { out: () => string; err: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess & { out: () => string; err: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -33,12 +40,19 @@ async function exitCode(child: ChildProcess, deadlineMs = 60_000): Promise<numbe
 }
 
 /** Resolves with stdout's first complete line, or rejects if the process ends or the deadline passes first. */
-function firstLine(child: ChildProcess & { out: () => string; err: () => string }, deadlineMs = 60_000): Promise<string> {
+function firstLine(
+  child: ChildProcess & { out: () => string; err: () => string },
+  deadlineMs = 60_000,
+): Promise<string> {
   return stdoutLine(child, () => true, deadlineMs);
 }
 
 /** Resolves with the first complete stdout line that `wanted` accepts, or rejects at exit or the deadline. */
-function stdoutLine(child: ChildProcess & { out: () => string; err: () => string }, wanted: (line: string) => boolean, deadlineMs = 60_000): Promise<string> {
+function stdoutLine(
+  child: ChildProcess & { out: () => string; err: () => string },
+  wanted: (line: string) => boolean,
+  deadlineMs = 60_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const lines = child.out().split('\n').slice(0, -1);
@@ -158,7 +172,17 @@ describe('serve command in a real child process', () => {
     const project = await makeRepo();
     const dataDir = await tempDir('wsgate-rs-data-');
     // Loopback on purpose: the tests never listen beyond this machine; the token rule is the same.
-    const child = runCli(['--allow-remote', '--host', '127.0.0.1', '--port', '0', '--root', project, '--data-dir', dataDir]);
+    const child = runCli([
+      '--allow-remote',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--root',
+      project,
+      '--data-dir',
+      dataDir,
+    ]);
     try {
       const url = (await firstLine(child)).replace(/^listening /, '').replace(/\?token=.*$/, '');
       const token = (await stdoutLine(child, (l) => l.startsWith('token '))).slice('token '.length);
@@ -178,7 +202,10 @@ describe('serve command in a real child process', () => {
     const project = await makeRepo();
     const dataDir = await tempDir('wsgate-rs-data-');
     const token = 'env-token-abcdefghijkl';
-    const child = runCli(['--port', '0', '--root', project, '--data-dir', dataDir], { ...process.env, WSGATE_SERVE_TOKEN: token });
+    const child = runCli(['--port', '0', '--root', project, '--data-dir', dataDir], {
+      ...process.env,
+      WSGATE_SERVE_TOKEN: token,
+    });
     try {
       const url = (await firstLine(child)).replace(/^listening /, '');
       assert.equal(await upgradeStatus(url), 401);
@@ -197,7 +224,16 @@ describe('serve command in a real child process', () => {
   test('--help names the security options', async () => {
     const child = runCli(['--help']);
     assert.equal(await exitCode(child), 0);
-    for (const flag of ['--allow-origin', '--allow-host', '--allow-remote', '--token', '--no-token', '--allow-any-project', '--max-sessions', '--session-ttl']) {
+    for (const flag of [
+      '--allow-origin',
+      '--allow-host',
+      '--allow-remote',
+      '--token',
+      '--no-token',
+      '--allow-any-project',
+      '--max-sessions',
+      '--session-ttl',
+    ]) {
       assert.match(child.out(), new RegExp(flag), flag);
     }
     assertHelpLists(SERVE_FLAGS, child.out());

@@ -19,7 +19,10 @@ const REQUIRED: Record<string, (m: Msg) => boolean> = {
 
 test('every server message of a full conversation carries its documented fields', () =>
   withServer({}, async ({ project, server, client }) => {
-    const [fresh] = await client.exchange({ type: 'init_session', projectPath: project }, (m) => m.type === 'session_initialized');
+    const [fresh] = await client.exchange(
+      { type: 'init_session', projectPath: project },
+      (m) => m.type === 'session_initialized',
+    );
     assert.equal(fresh.hasContext, false, 'a new session has no context');
     await client.chat("Create a test.txt file with 'Test content'");
     await client.chat('Read missing-file.txt');
@@ -30,7 +33,10 @@ test('every server message of a full conversation carries its documented fields'
     await client.exchange({ type: 'slash_command', command: '/nope' }, (m) => m.type === 'error');
 
     const other = await Client.ready(server.url);
-    const [resumed] = await other.exchange({ type: 'init_session', sessionId: fresh.sessionId }, (m) => m.type === 'session_initialized');
+    const [resumed] = await other.exchange(
+      { type: 'init_session', sessionId: fresh.sessionId },
+      (m) => m.type === 'session_initialized',
+    );
     assert.equal(resumed.hasContext, true, 'a resumed session with messages has context');
     await other.close();
     await sessionFor(client, project);
@@ -42,7 +48,11 @@ test('every server message of a full conversation carries its documented fields'
       seen.add(m.type!);
       assert.ok(check(m), `${m.type} lacks a documented field: ${JSON.stringify(m)}`);
     }
-    assert.deepEqual([...seen].sort(), Object.keys(REQUIRED).sort(), 'the conversation met every documented message type');
+    assert.deepEqual(
+      [...seen].sort(),
+      Object.keys(REQUIRED).sort(),
+      'the conversation met every documented message type',
+    );
     const slash = client.messages.find((m) => m.type === 'slash_command_response')!;
     assert.equal(slash.content, slash.response, 'the documented content and the older response carry the same text');
   }));

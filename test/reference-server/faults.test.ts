@@ -3,22 +3,46 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FAULTS, parseFaults } from '../../reference-server/faults.ts';
-import { Client, UUID, git, ofType, sessionFor, upgradeStatus, withServer, type Msg, type ServerHarness } from './helpers.ts';
+import {
+  Client,
+  UUID,
+  git,
+  ofType,
+  sessionFor,
+  upgradeStatus,
+  withServer,
+  type Msg,
+  type ServerHarness,
+} from './helpers.ts';
 
 const exercised = new Set<string>();
 
 /** A fresh repo, a server with the given faults, and one connected client; all torn down afterwards. */
-async function withFault(faults: string[], body: (h: ServerHarness) => Promise<void>, extra: { slowMs?: number } = {}): Promise<void> {
+async function withFault(
+  faults: string[],
+  body: (h: ServerHarness) => Promise<void>,
+  extra: { slowMs?: number } = {},
+): Promise<void> {
   for (const name of parseFaults(faults).names) exercised.add(name);
   await withServer({ faults, ...extra }, body);
 }
 
-const exists = (file: string) => fs.stat(file).then(() => true, () => false);
-const deltaText = (reply: Msg[]) => ofType(reply, 'content_delta').map((m) => m.delta).join('');
+const exists = (file: string) =>
+  fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+const deltaText = (reply: Msg[]) =>
+  ofType(reply, 'content_delta')
+    .map((m) => m.delta)
+    .join('');
 
 describe('parseFaults', () => {
   test('accepts every registered name and the three spellings of refuse-after', () => {
-    assert.deepEqual(parseFaults(Object.keys(FAULTS).filter((n) => n !== 'refuse-after')).names.length, Object.keys(FAULTS).length - 1);
+    assert.deepEqual(
+      parseFaults(Object.keys(FAULTS).filter((n) => n !== 'refuse-after')).names.length,
+      Object.keys(FAULTS).length - 1,
+    );
     for (const spelling of [['refuse-after=3'], ['refuse-after:3'], ['refuse-after 3'], ['refuse-after', '3']]) {
       assert.deepEqual(parseFaults(spelling), { names: ['refuse-after'], refuseAfter: 3 }, spelling.join(','));
     }
@@ -31,7 +55,10 @@ describe('parseFaults', () => {
   });
 
   test('an unknown name is an error that names it and lists the valid ones', () => {
-    assert.throws(() => parseFaults(['lie-wrte']), (e: Error) => e.message.includes('"lie-wrte"') && e.message.includes('lie-write, '));
+    assert.throws(
+      () => parseFaults(['lie-wrte']),
+      (e: Error) => e.message.includes('"lie-wrte"') && e.message.includes('lie-write, '),
+    );
     assert.throws(() => parseFaults(['refuse-after']), /needs a count/);
     assert.throws(() => parseFaults(['refuse-after=two']), /non-negative integer/);
   });
@@ -80,7 +107,10 @@ describe('each fault really misbehaves', () => {
     withFault(['no-session'], async ({ project, client }) => {
       const from = client.send({ type: 'init_session', projectPath: project });
       await client.settle();
-      assert.deepEqual(client.messages.slice(from).map((m) => m.type), ['sessions_list']);
+      assert.deepEqual(
+        client.messages.slice(from).map((m) => m.type),
+        ['sessions_list'],
+      );
     }));
 
   test('bad-session-id: the id is not a UUID, yet resume works', () =>
@@ -89,7 +119,10 @@ describe('each fault really misbehaves', () => {
       assert.doesNotMatch(id, UUID);
       const other = await Client.ready(server.url);
       try {
-        const [resumed] = await other.exchange({ type: 'init_session', sessionId: id }, (m) => m.type === 'session_initialized');
+        const [resumed] = await other.exchange(
+          { type: 'init_session', sessionId: id },
+          (m) => m.type === 'session_initialized',
+        );
         assert.equal(resumed.sessionId, id);
       } finally {
         await other.close();
@@ -245,6 +278,9 @@ describe('each fault really misbehaves', () => {
 
   // Runs last (tests in a describe run in order): a fault added to the registry without a test fails here.
   test('every registered fault was exercised above', () => {
-    assert.deepEqual(Object.keys(FAULTS).filter((name) => !exercised.has(name)), []);
+    assert.deepEqual(
+      Object.keys(FAULTS).filter((name) => !exercised.has(name)),
+      [],
+    );
   });
 });

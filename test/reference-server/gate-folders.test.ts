@@ -14,7 +14,11 @@ test('a gate folder is below a private wsgate-parallel-* folder of this user in 
     await mkdir(gate);
     assert.equal(isGateFolder(gate), true);
     assert.equal(isGateFolder(path.join(other, 'gate-a')), false, 'another temp folder');
-    assert.equal(isGateFolder(path.join(path.dirname(tmp), 'wsgate-parallel-x', 'g')), false, 'outside the temp folder');
+    assert.equal(
+      isGateFolder(path.join(path.dirname(tmp), 'wsgate-parallel-x', 'g')),
+      false,
+      'outside the temp folder',
+    );
     await chmod(parallel, 0o755);
     assert.equal(isGateFolder(gate), false, 'a folder others can read is not private');
   } finally {

@@ -12,7 +12,11 @@ import { readResult, runCli, SHARED_MACHINE } from '../helpers/cli.ts';
 import { Client, git, makeRepo, ofType, removeDirs, sessionFor, startTestServer, tempDir } from './helpers.ts';
 
 const ctxFor = (projectPath: string): ToolContext => ({ projectPath, execTimeoutMs: 30_000 });
-const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  fs.stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** An outer repository with one commit and the user's staged work-in-progress in packages/other/. */
 async function monorepo(): Promise<{ outer: string; app: string; head: string }> {
@@ -31,7 +35,11 @@ async function monorepo(): Promise<{ outer: string; app: string; head: string }>
 
 function assertOuterUntouched(m: { outer: string; head: string }): void {
   assert.equal(git(m.outer, ['rev-parse', 'HEAD']).trim(), m.head, 'no commit in the outer repository');
-  assert.equal(git(m.outer, ['diff', '--cached', '--name-only']).trim(), 'packages/other/wip.txt', "the user's file is still staged, and only it");
+  assert.equal(
+    git(m.outer, ['diff', '--cached', '--name-only']).trim(),
+    'packages/other/wip.txt',
+    "the user's file is still staged, and only it",
+  );
 }
 
 describe('a project inside a bigger repository', () => {
@@ -66,8 +74,14 @@ describe('a project inside a bigger repository', () => {
       await sessionFor(client, m.app);
       const reply = await client.chat("Commit everything with message 'sneaky'");
       const results = ofType(reply, 'tool_result');
-      assert.deepEqual(results.map((r) => r.tool), ['git_add', 'git_commit']);
-      assert.ok(results.every((r) => typeof r.error === 'string' && r.result === undefined), JSON.stringify(results));
+      assert.deepEqual(
+        results.map((r) => r.tool),
+        ['git_add', 'git_commit'],
+      );
+      assert.ok(
+        results.every((r) => typeof r.error === 'string' && r.result === undefined),
+        JSON.stringify(results),
+      );
       assert.equal(reply.at(-1)?.type, 'message_complete');
       assertOuterUntouched(m);
     } finally {
@@ -81,7 +95,16 @@ describe('a project inside a bigger repository', () => {
     try {
       // The harness itself refuses a PATH inside a bigger repository (exit 2, test/reliability/
       // data-safety-paths.test.ts); --allow-subfolder lets the run reach the server's own confinement.
-      const r = await runCli([m.app, '--gate', 'git-commit', '--allow-subfolder', '--out', path.join(out, 'ev'), '--quiet', ...SHARED_MACHINE]);
+      const r = await runCli([
+        m.app,
+        '--gate',
+        'git-commit',
+        '--allow-subfolder',
+        '--out',
+        path.join(out, 'ev'),
+        '--quiet',
+        ...SHARED_MACHINE,
+      ]);
       assert.equal(r.exitCode, 1, r.stdout + r.stderr);
       assert.equal(readResult(path.join(out, 'ev')).status, 'failed');
       assertOuterUntouched(m);
@@ -123,7 +146,9 @@ describe('a project that is its own repository', () => {
       await fs.writeFile(file, `#!/bin/sh\ntouch '${marker(name)}'\ncat\n`, { mode: 0o755 });
       return file;
     };
-    await fs.writeFile(path.join(project, '.git', 'hooks', 'pre-commit'), `#!/bin/sh\ntouch '${marker('hook')}'\n`, { mode: 0o755 });
+    await fs.writeFile(path.join(project, '.git', 'hooks', 'pre-commit'), `#!/bin/sh\ntouch '${marker('hook')}'\n`, {
+      mode: 0o755,
+    });
     git(project, ['config', 'core.fsmonitor', await script('fsmonitor')]);
     git(project, ['config', 'filter.evil.clean', await script('filter')]);
     git(project, ['config', 'diff.evil.textconv', await script('textconv')]);
@@ -133,7 +158,12 @@ describe('a project that is its own repository', () => {
     await fs.writeFile(path.join(project, 'f.txt'), 'one\n');
 
     const ctx = ctxFor(project);
-    for (const [tool, input] of [['git_add', { files: ['.'] }], ['git_commit', { message: 'guarded' }], ['git_status', {}], ['git_log', {}]] as const) {
+    for (const [tool, input] of [
+      ['git_add', { files: ['.'] }],
+      ['git_commit', { message: 'guarded' }],
+      ['git_status', {}],
+      ['git_log', {}],
+    ] as const) {
       const outcome = await runTool(ctx, tool, input);
       assert.equal(outcome.ok, true, `${tool}: ${JSON.stringify(outcome)}`);
     }
@@ -141,7 +171,8 @@ describe('a project that is its own repository', () => {
     assert.equal((await runTool(ctx, 'git_diff', {})).ok, true);
     assert.equal(git(project, ['log', '-1', '--format=%s']).trim(), 'guarded');
     const ran = [];
-    for (const name of ['hook', 'fsmonitor', 'filter', 'textconv', 'gpg']) if (await exists(marker(name))) ran.push(name);
+    for (const name of ['hook', 'fsmonitor', 'filter', 'textconv', 'gpg'])
+      if (await exists(marker(name))) ran.push(name);
     assert.deepEqual(ran, [], 'no program named in the repository ran');
 
     // The traps are real: plain git in the same repository runs them.
@@ -205,7 +236,11 @@ describe('.git is closed to the file tools', () => {
     assert.equal(await fs.readFile(path.join(project, '.git', 'config'), 'utf8'), config, '.git/config unchanged');
     assert.equal(await exists(path.join(project, '.git', 'hooks', 'pre-commit')), false);
     const everywhere = await runTool(ctx, 'search_files', { pattern: 'repositoryformatversion' });
-    assert.deepEqual(everywhere, { ok: true, result: '' }, 'a search of the whole project does not look into .git, nor through a link to it');
+    assert.deepEqual(
+      everywhere,
+      { ok: true, result: '' },
+      'a search of the whole project does not look into .git, nor through a link to it',
+    );
   });
 
   test('over the wire: writing a hook is a tool_result error and no file appears', async () => {

@@ -38,7 +38,9 @@ export async function removeDirs(...dirs: string[]): Promise<void> {
 }
 
 /** A server on a free port with its data and logs in their own temp folder. */
-export async function startTestServer(opts: ServerOptions & { root: string }): Promise<RunningServer & { cleanup(): Promise<void> }> {
+export async function startTestServer(
+  opts: ServerOptions & { root: string },
+): Promise<RunningServer & { cleanup(): Promise<void> }> {
   const dataDir = opts.dataDir ?? (await tempDir('wsgate-rs-data-'));
   const server = await startReferenceServer({ port: 0, ...opts, dataDir }).catch(async (error: unknown) => {
     if (!opts.dataDir) await removeDirs(dataDir);
@@ -63,7 +65,10 @@ export interface ServerHarness {
  * A server on `root` (default: a fresh repository, removed afterwards) and one client past the welcome;
  * all torn down after `body`, whether it passed or threw.
  */
-export async function withServer<T>(opts: Omit<ServerOptions, 'root'> & { root?: string }, body: (h: ServerHarness) => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  opts: Omit<ServerOptions, 'root'> & { root?: string },
+  body: (h: ServerHarness) => Promise<T>,
+): Promise<T> {
   const project = opts.root ?? (await makeRepo());
   const server = await startTestServer({ ...opts, root: project });
   let client: Client | undefined;
@@ -147,7 +152,9 @@ export class Client {
           }
           if (this.closed) {
             clearTimeout(timer);
-            reject(new Error(`socket closed (${this.closed.code}) before the awaited message; got ${this.describe(from)}`));
+            reject(
+              new Error(`socket closed (${this.closed.code}) before the awaited message; got ${this.describe(from)}`),
+            );
             return true;
           }
           return false;
@@ -170,7 +177,11 @@ export class Client {
 
   /** One chat turn: all messages up to message_complete (or an error reply). */
   chat(text: string, deadlineMs?: number): Promise<Msg[]> {
-    return this.exchange({ type: 'message', message: text }, (m) => m.type === 'message_complete' || m.type === 'error', deadlineMs);
+    return this.exchange(
+      { type: 'message', message: text },
+      (m) => m.type === 'message_complete' || m.type === 'error',
+      deadlineMs,
+    );
   }
 
   /**
@@ -236,7 +247,12 @@ export function upgradeStatus(url: string, options?: ClientOptions, deadlineMs =
 }
 
 export async function sessionFor(client: Client, projectPath: string): Promise<string> {
-  const [reply] = (await client.exchange({ type: 'init_session', projectPath }, (m) => m.type === 'session_initialized' || m.type === 'error')).slice(-1);
+  const [reply] = (
+    await client.exchange(
+      { type: 'init_session', projectPath },
+      (m) => m.type === 'session_initialized' || m.type === 'error',
+    )
+  ).slice(-1);
   if (reply.type !== 'session_initialized') throw new Error(`init_session failed: ${JSON.stringify(reply)}`);
   return reply.sessionId;
 }
@@ -295,12 +311,16 @@ export function rawRequest(
   opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, setHost: opts.headers?.host === undefined }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers, setHost: opts.headers?.host === undefined },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.setTimeout(DEFAULT_DEADLINE_MS, () => req.destroy(new Error(`no answer within ${DEFAULT_DEADLINE_MS} ms`)));
     req.on('error', reject);
     req.end(opts.body);

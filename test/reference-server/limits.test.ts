@@ -5,10 +5,23 @@ import { readFileSync, watch } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, makeRepo, rawRequest, removeDirs, sessionFor, startTestServer, withServer, type Msg } from './helpers.ts';
+import {
+  Client,
+  makeRepo,
+  rawRequest,
+  removeDirs,
+  sessionFor,
+  startTestServer,
+  withServer,
+  type Msg,
+} from './helpers.ts';
 
 /** Sends one chat message and, at once, asks /health; returns the reply and how long /health took. */
-async function healthWhileHandling(client: Client, httpUrl: string, text: string): Promise<{ reply: Msg; healthMs: number }> {
+async function healthWhileHandling(
+  client: Client,
+  httpUrl: string,
+  text: string,
+): Promise<{ reply: Msg; healthMs: number }> {
   const from = client.send({ type: 'message', message: text });
   const started = performance.now();
   const health = await rawRequest(`${httpUrl}/health`);
@@ -36,7 +49,11 @@ describe('message size', () => {
 
   test('a 256 kB chat message is an error reply and does not hold up /health', async () => {
     // The shape that blocked /health for 28 s before (a blank run two patterns could share).
-    const { reply, healthMs } = await healthWhileHandling(client, server.httpUrl, `git diff${' '.repeat(256 * 1024)}x y`);
+    const { reply, healthMs } = await healthWhileHandling(
+      client,
+      server.httpUrl,
+      `git diff${' '.repeat(256 * 1024)}x y`,
+    );
     assert.equal(reply.type, 'error');
     assert.equal(reply.code, 'MESSAGE_TOO_LARGE');
     assert.ok(healthMs < 2000, `/health took ${healthMs.toFixed(0)} ms`);
@@ -45,7 +62,11 @@ describe('message size', () => {
 
   test('just under the cap, the old slow shapes are answered at once and /health stays quick', async () => {
     const n = 60 * 1024;
-    for (const text of [`git diff${' '.repeat(n)}x y`, `stage x${' '.repeat(n)}y\nz`, `commit ${"with message 'a ".repeat(n / 16)}`]) {
+    for (const text of [
+      `git diff${' '.repeat(n)}x y`,
+      `stage x${' '.repeat(n)}y\nz`,
+      `commit ${"with message 'a ".repeat(n / 16)}`,
+    ]) {
       const { reply, healthMs } = await healthWhileHandling(client, server.httpUrl, text);
       assert.equal(reply.type, 'message_complete', JSON.stringify(reply).slice(0, 200));
       assert.ok(healthMs < 2000, `/health took ${healthMs.toFixed(0)} ms`);
@@ -53,7 +74,10 @@ describe('message size', () => {
   });
 
   test('slash commands are capped the same way', async () => {
-    const [reply] = await client.exchange({ type: 'slash_command', command: `/help ${'x'.repeat(70 * 1024)}` }, (m) => m.type === 'error' || m.type === 'slash_command_response');
+    const [reply] = await client.exchange(
+      { type: 'slash_command', command: `/help ${'x'.repeat(70 * 1024)}` },
+      (m) => m.type === 'error' || m.type === 'slash_command_response',
+    );
     assert.equal(reply.code, 'MESSAGE_TOO_LARGE');
   });
 
@@ -76,9 +100,15 @@ describe('sessions', () => {
       // The first becomes the more recently active one: the second is the one to go.
       await client.exchange({ type: 'init_session', sessionId: first }, (m) => m.type === 'session_initialized');
       const third = await sessionFor(client, project);
-      const rest = await rawRequest(`${server.httpUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const rest = await rawRequest(`${server.httpUrl}/api/v1/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(rest.status, 201);
-      const ids = (JSON.parse((await rawRequest(`${server.httpUrl}/api/v1/sessions`)).body).sessions as Msg[]).map((s) => s.id);
+      const ids = (JSON.parse((await rawRequest(`${server.httpUrl}/api/v1/sessions`)).body).sessions as Msg[]).map(
+        (s) => s.id,
+      );
       assert.equal(ids.length, 2);
       assert.ok(!ids.includes(second) && !ids.includes(first), `the two least recently active went: ${ids}`);
       assert.ok(ids.includes(third));
@@ -95,7 +125,10 @@ describe('sessions', () => {
       // of sessions.json is a rename in the data folder, so the check runs on every one of those.
       await new Promise<void>((resolve, reject) => {
         const watcher = watch(server.dataDir);
-        const timer = setTimeout(() => finish(new Error('the idle session is still in sessions.json after 10 s')), 10_000);
+        const timer = setTimeout(
+          () => finish(new Error('the idle session is still in sessions.json after 10 s')),
+          10_000,
+        );
         const finish = (error?: Error) => {
           clearTimeout(timer);
           watcher.close();
@@ -108,7 +141,10 @@ describe('sessions', () => {
         watcher.on('change', check);
         check();
       });
-      const [reply] = await client.exchange({ type: 'init_session', sessionId: id }, (m) => m.type === 'error' || m.type === 'session_initialized');
+      const [reply] = await client.exchange(
+        { type: 'init_session', sessionId: id },
+        (m) => m.type === 'error' || m.type === 'session_initialized',
+      );
       assert.equal(reply.code, 'SESSION_NOT_FOUND');
     }));
 });

@@ -5,8 +5,14 @@ import { plan } from '../../reference-server/planner.ts';
 import { closingText, introText, splitIntoPieces } from '../../reference-server/replies.ts';
 
 const cases: Array<[string, unknown]> = [
-  ["Create a test.txt file with 'Test content'", [{ tool: 'write_file', input: { path: 'test.txt', content: 'Test content' } }]],
-  ['create a file named notes/a.md with "It\'s here"', [{ tool: 'write_file', input: { path: 'notes/a.md', content: "It's here" } }]],
+  [
+    "Create a test.txt file with 'Test content'",
+    [{ tool: 'write_file', input: { path: 'test.txt', content: 'Test content' } }],
+  ],
+  [
+    'create a file named notes/a.md with "It\'s here"',
+    [{ tool: 'write_file', input: { path: 'notes/a.md', content: "It's here" } }],
+  ],
   ["Write 'hello world' to out.txt", [{ tool: 'write_file', input: { path: 'out.txt', content: 'hello world' } }]],
   ['Read test.txt', [{ tool: 'read_file', input: { path: 'test.txt' } }]],
   ['Show me src/index.ts.', [{ tool: 'read_file', input: { path: 'src/index.ts' } }]],
@@ -51,7 +57,10 @@ const cases: Array<[string, unknown]> = [
       { tool: 'git_commit', input: { message: 'y' } },
     ],
   ],
-  ["Create a notes.txt file with the content 'n'", [{ tool: 'write_file', input: { path: 'notes.txt', content: 'n' } }]],
+  [
+    "Create a notes.txt file with the content 'n'",
+    [{ tool: 'write_file', input: { path: 'notes.txt', content: 'n' } }],
+  ],
   ["Create a notes.txt file with text'n'.", [{ tool: 'write_file', input: { path: 'notes.txt', content: 'n' } }]],
   ['Show the staged diff', [{ tool: 'git_diff', input: { staged: true } }]],
   ['git diff --staged a.txt', [{ tool: 'git_diff', input: { staged: true, file: 'a.txt' } }]],
@@ -103,7 +112,11 @@ for (const [name, text] of Object.entries(adversarial)) {
     const started = performance.now();
     const p = plan(text);
     splitIntoPieces(introText(p, text), 2);
-    if (p.kind === 'tools') closingText(p, p.calls.map((c) => [c, { ok: false, error: `Permission denied: ${JSON.stringify(c.input)}` }]));
+    if (p.kind === 'tools')
+      closingText(
+        p,
+        p.calls.map((c) => [c, { ok: false, error: `Permission denied: ${JSON.stringify(c.input)}` }]),
+      );
     const ms = performance.now() - started;
     assert.ok(ms < 3000, `${name}: ${ms.toFixed(0)} ms`);
   });

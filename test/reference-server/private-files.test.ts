@@ -9,7 +9,11 @@ import { startReferenceServer } from '../../reference-server/index.ts';
 import { Client, makeRepo, removeDirs, sessionFor, startTestServer, tempDir, withServer } from './helpers.ts';
 
 const mode = async (p: string) => (await fs.lstat(p)).mode & 0o777;
-const exists = (file: string) => fs.lstat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
 
 describe('the data folder', () => {
   let root: string;
@@ -101,17 +105,26 @@ describe('the data folder', () => {
     const planted = path.join(victim, 'planted.json');
     const now = new Date().toISOString();
     const id = '33333333-3333-4333-8333-333333333333';
-    const text = JSON.stringify({ sessions: [{ id, sessionId: id, projectPath: root, messageCount: 0, createdAt: now, lastActiveAt: now }] });
+    const text = JSON.stringify({
+      sessions: [{ id, sessionId: id, projectPath: root, messageCount: 0, createdAt: now, lastActiveAt: now }],
+    });
     await fs.writeFile(planted, text);
     await fs.symlink(planted, path.join(dataDir, 'sessions.json'));
     const server = await startTestServer({ root, dataDir });
     const client = await Client.ready(server.url);
     try {
-      const reply = await client.exchange({ type: 'init_session', sessionId: id }, (m) => m.type === 'error' || m.type === 'session_initialized');
+      const reply = await client.exchange(
+        { type: 'init_session', sessionId: id },
+        (m) => m.type === 'error' || m.type === 'session_initialized',
+      );
       assert.equal(reply.at(-1)!.code, 'SESSION_NOT_FOUND');
       await sessionFor(client, root);
       assert.equal(await fs.readFile(planted, 'utf8'), text, 'the link target was not written');
-      assert.equal((await fs.lstat(path.join(dataDir, 'sessions.json'))).isSymbolicLink(), false, 'the link was replaced by a file of ours');
+      assert.equal(
+        (await fs.lstat(path.join(dataDir, 'sessions.json'))).isSymbolicLink(),
+        false,
+        'the link was replaced by a file of ours',
+      );
       assert.equal(await mode(path.join(dataDir, 'sessions.json')), 0o600);
     } finally {
       await client.close();
@@ -136,7 +149,10 @@ describe('log content and size', () => {
       await client.exchange(`{"broken": "${'y'.repeat(5000)}${MARKER}`, (m) => m.type === 'error');
       const text = await fs.readFile(path.join(server.logDir, 'combined.log'), 'utf8');
       assert.doesNotMatch(text, new RegExp(MARKER), 'no command output and nothing past the 200-character cut');
-      assert.ok(text.split('\n').every((line) => line.length < 2000), 'every line is short');
+      assert.ok(
+        text.split('\n').every((line) => line.length < 2000),
+        'every line is short',
+      );
       assert.doesNotMatch(text, /[\u001b\u009b\u2028]/, 'control characters are escaped');
       assert.match(text, /weird\\u001b\[2K\\\\u009b31m\\\\u2028/, 'and still readable');
       assert.match(text, /"event":"tool_run"[^\n]*"error":"Command timed out after 1500 ms"/);

@@ -11,7 +11,10 @@ import { serverTokenFor } from '../../lib/os/server-tokens.ts';
 import { Client, makeRepo, rawRequest, removeDirs, startTestServer, tempDir, withServer, type Msg } from './helpers.ts';
 
 async function initReply(client: Client, projectPath: string): Promise<Msg> {
-  const reply = await client.exchange({ type: 'init_session', projectPath }, (m) => m.type === 'session_initialized' || m.type === 'error');
+  const reply = await client.exchange(
+    { type: 'init_session', projectPath },
+    (m) => m.type === 'session_initialized' || m.type === 'error',
+  );
   return reply.at(-1)!;
 }
 
@@ -45,7 +48,11 @@ describe('sessions only under the root', () => {
   });
 
   test('the root, a folder below it and a relative path into it are accepted', async () => {
-    for (const [given, expected] of [[root, root], [path.join(root, 'sub'), path.join(root, 'sub')], ['sub', path.join(root, 'sub')]]) {
+    for (const [given, expected] of [
+      [root, root],
+      [path.join(root, 'sub'), path.join(root, 'sub')],
+      ['sub', path.join(root, 'sub')],
+    ]) {
       const reply = await initReply(client, given);
       assert.equal(reply.type, 'session_initialized', JSON.stringify(reply));
       assert.equal(reply.projectPath, expected);
@@ -55,7 +62,11 @@ describe('sessions only under the root', () => {
   test('REST refuses it with 403 and creates nothing', async () => {
     const api = `${server.httpUrl}/api/v1/sessions`;
     const before = JSON.parse((await rawRequest(api)).body).count;
-    const res = await rawRequest(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ projectPath: outside }) });
+    const res = await rawRequest(api, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ projectPath: outside }),
+    });
     assert.equal(res.status, 403);
     assert.match(JSON.parse(res.body).error, /outside the server root/);
     assert.equal(JSON.parse((await rawRequest(api)).body).count, before);
@@ -77,16 +88,31 @@ test('sessions.json entries on folders outside the root are dropped when loading
   const root = await makeRepo();
   const dataDir = await tempDir('wsgate-rs-data-');
   const now = new Date().toISOString();
-  const entry = (id: string, projectPath: string) => ({ id, sessionId: id, projectPath, messageCount: 0, createdAt: now, lastActiveAt: now });
+  const entry = (id: string, projectPath: string) => ({
+    id,
+    sessionId: id,
+    projectPath,
+    messageCount: 0,
+    createdAt: now,
+    lastActiveAt: now,
+  });
   const planted = entry('11111111-1111-4111-8111-111111111111', os.homedir());
   const kept = entry('22222222-2222-4222-8222-222222222222', root);
-  await fs.writeFile(path.join(dataDir, 'sessions.json'), JSON.stringify({ sessions: [planted, kept] }), { mode: 0o600 });
+  await fs.writeFile(path.join(dataDir, 'sessions.json'), JSON.stringify({ sessions: [planted, kept] }), {
+    mode: 0o600,
+  });
   const server = await startTestServer({ root, dataDir });
   const client = await Client.ready(server.url);
   try {
-    const resumed = await client.exchange({ type: 'init_session', sessionId: planted.id }, (m) => m.type === 'error' || m.type === 'session_initialized');
+    const resumed = await client.exchange(
+      { type: 'init_session', sessionId: planted.id },
+      (m) => m.type === 'error' || m.type === 'session_initialized',
+    );
     assert.equal(resumed.at(-1)!.code, 'SESSION_NOT_FOUND');
-    const ok = await client.exchange({ type: 'init_session', sessionId: kept.id }, (m) => m.type === 'error' || m.type === 'session_initialized');
+    const ok = await client.exchange(
+      { type: 'init_session', sessionId: kept.id },
+      (m) => m.type === 'error' || m.type === 'session_initialized',
+    );
     assert.equal(ok.at(-1)!.type, 'session_initialized');
   } finally {
     await client.close();
@@ -106,7 +132,9 @@ test("the embedded server: PATH and the run's private per-gate folders, nothing 
   const openBase = await tempDir('wsgate-parallel-open-');
   await fs.chmod(openBase, 0o777);
   const embedded = await startEmbedded(project, false);
-  const client = await Client.ready(embedded.url, { headers: { authorization: `Bearer ${serverTokenFor(embedded.url)}` } });
+  const client = await Client.ready(embedded.url, {
+    headers: { authorization: `Bearer ${serverTokenFor(embedded.url)}` },
+  });
   try {
     assert.equal((await initReply(client, project)).type, 'session_initialized');
     assert.equal((await initReply(client, gateFolder)).type, 'session_initialized');

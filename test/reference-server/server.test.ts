@@ -3,7 +3,19 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { Client, UUID, git, makeRepo, ofType, removeDirs, sessionFor, startTestServer, tempDir, upgradeStatus, type Msg } from './helpers.ts';
+import {
+  Client,
+  UUID,
+  git,
+  makeRepo,
+  ofType,
+  removeDirs,
+  sessionFor,
+  startTestServer,
+  tempDir,
+  upgradeStatus,
+  type Msg,
+} from './helpers.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -39,20 +51,29 @@ describe('reference server over a real socket', () => {
 
   test('init_session creates, resumes, and rejects unknown ids and bad paths', async () => {
     const c = await connect();
-    const [created] = await c.exchange({ type: 'init_session', projectPath: project }, (m) => m.type === 'session_initialized');
+    const [created] = await c.exchange(
+      { type: 'init_session', projectPath: project },
+      (m) => m.type === 'session_initialized',
+    );
     assert.match(created.sessionId, UUID);
     assert.equal(created.projectPath, project);
     assert.equal(created.messageCount, 0);
     assert.match(created.createdAt, ISO);
 
     const other = await connect();
-    const [resumed] = await other.exchange({ type: 'init_session', sessionId: created.sessionId }, (m) => m.type === 'session_initialized');
+    const [resumed] = await other.exchange(
+      { type: 'init_session', sessionId: created.sessionId },
+      (m) => m.type === 'session_initialized',
+    );
     assert.equal(resumed.sessionId, created.sessionId);
     assert.equal(resumed.projectPath, project);
 
     const [unknown] = await c.exchange({ type: 'init_session', sessionId: 'nope' }, (m) => m.type === 'error');
     assert.deepEqual([unknown.error, unknown.code], ['Session not found: nope', 'SESSION_NOT_FOUND']);
-    const [bad] = await c.exchange({ type: 'init_session', projectPath: path.join(project, 'missing') }, (m) => m.type === 'error');
+    const [bad] = await c.exchange(
+      { type: 'init_session', projectPath: path.join(project, 'missing') },
+      (m) => m.type === 'error',
+    );
     assert.equal(bad.code, 'INVALID_PROJECT_PATH');
     const [byDefault] = await c.exchange({ type: 'init_session' }, (m) => m.type === 'session_initialized');
     assert.equal(byDefault.projectPath, project, 'no projectPath means the server root');
@@ -81,7 +102,10 @@ describe('reference server over a real socket', () => {
     const complete = reply.at(-1) as Msg;
     assert.match(complete.messageId, UUID);
     assert.ok(Number.isInteger(complete.tokensUsed) && complete.tokensUsed > 0);
-    assert.ok(reply.every((m) => ISO.test(m.timestamp)), 'every message has a timestamp');
+    assert.ok(
+      reply.every((m) => ISO.test(m.timestamp)),
+      'every message has a timestamp',
+    );
     assert.equal(await fs.readFile(path.join(project, 'test.txt'), 'utf8'), 'Test content');
   });
 
@@ -90,7 +114,9 @@ describe('reference server over a real socket', () => {
     const id = await sessionFor(c, project);
     const from = c.send({ type: 'message', content: 'Hello there' });
     const done = await c.waitFor((m) => m.type === 'message_complete', from);
-    const text = ofType(c.messages.slice(from), 'content_delta').map((m) => m.delta).join('');
+    const text = ofType(c.messages.slice(from), 'content_delta')
+      .map((m) => m.delta)
+      .join('');
     assert.match(text, /No tool needed/);
     assert.ok(done.tokensUsed > 0);
     const [data] = await c.exchange({ type: 'get_session', sessionId: id }, (m) => m.type === 'session_data');
@@ -134,7 +160,9 @@ describe('reference server over a real socket', () => {
     const [result] = ofType(reply, 'tool_result');
     assert.deepEqual([result.tool, result.error], ['write_file', 'Permission denied: /etc/hosts']);
     assert.equal(reply.at(-1)?.type, 'message_complete');
-    const text = ofType(reply, 'content_delta').map((m) => m.delta).join('');
+    const text = ofType(reply, 'content_delta')
+      .map((m) => m.delta)
+      .join('');
     assert.match(text, /Permission denied/);
   });
 
@@ -143,7 +171,12 @@ describe('reference server over a real socket', () => {
     await sessionFor(c, project);
     const reply = await c.chat('Delete everything in the build folder');
     assert.equal(ofType(reply, 'tool_execution').length, 0);
-    assert.match(ofType(reply, 'content_delta').map((m) => m.delta).join(''), /I could not map that instruction to a tool/);
+    assert.match(
+      ofType(reply, 'content_delta')
+        .map((m) => m.delta)
+        .join(''),
+      /I could not map that instruction to a tool/,
+    );
   });
 
   test('invalid JSON, non-objects and unknown types get error codes and the socket stays open', async () => {
@@ -166,16 +199,25 @@ describe('reference server over a real socket', () => {
     const c = await connect();
     const id = await sessionFor(c, project);
     await c.chat('Hello');
-    const [help] = await c.exchange({ type: 'slash_command', command: '/help' }, (m) => m.type === 'slash_command_response');
+    const [help] = await c.exchange(
+      { type: 'slash_command', command: '/help' },
+      (m) => m.type === 'slash_command_response',
+    );
     assert.equal(help.command, '/help');
     assert.match(help.response, /\/status/);
-    const [status] = await c.exchange({ type: 'message', message: '/status' }, (m) => m.type === 'slash_command_response');
+    const [status] = await c.exchange(
+      { type: 'message', message: '/status' },
+      (m) => m.type === 'slash_command_response',
+    );
     assert.ok(status.response.includes(id) && status.response.includes(project));
     assert.match(status.response, /Messages: 1/);
     await c.exchange({ type: 'slash_command', command: '/clear' }, (m) => m.type === 'slash_command_response');
     const [data] = await c.exchange({ type: 'get_session', sessionId: id }, (m) => m.type === 'session_data');
     assert.equal(data.session.messageCount, 0);
-    const [sessions] = await c.exchange({ type: 'slash_command', command: '/sessions' }, (m) => m.type === 'slash_command_response');
+    const [sessions] = await c.exchange(
+      { type: 'slash_command', command: '/sessions' },
+      (m) => m.type === 'slash_command_response',
+    );
     assert.ok(sessions.response.includes(id));
     const [unknown] = await c.exchange({ type: 'slash_command', command: '/x' }, (m) => m.type === 'error');
     assert.deepEqual([unknown.error, unknown.code], ['Unknown command: /x', 'UNKNOWN_COMMAND']);
@@ -242,10 +284,16 @@ describe('reference server over a real socket', () => {
   test('combined.log records the traffic; error.log gets the error lines', async () => {
     const c = await connect();
     await c.exchange('{broken', (m) => m.type === 'error');
-    const combined = (await fs.readFile(path.join(server.logDir, 'combined.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const combined = (await fs.readFile(path.join(server.logDir, 'combined.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(combined.some((e) => e.event === 'connection_open'));
     assert.ok(combined.every((e) => ISO.test(e.time) && typeof e.level === 'string' && typeof e.event === 'string'));
-    const errors = (await fs.readFile(path.join(server.logDir, 'error.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const errors = (await fs.readFile(path.join(server.logDir, 'error.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(errors.some((e) => e.code === 'INVALID_JSON' && e.level === 'error'));
   });
 
@@ -273,7 +321,10 @@ describe('persistence and liveness', () => {
       const second = await startTestServer({ root: project, dataDir });
       try {
         const c2 = await Client.ready(second.url);
-        const [resumed] = await c2.exchange({ type: 'init_session', sessionId: id }, (m) => m.type === 'session_initialized');
+        const [resumed] = await c2.exchange(
+          { type: 'init_session', sessionId: id },
+          (m) => m.type === 'session_initialized',
+        );
         assert.deepEqual([resumed.sessionId, resumed.messageCount, resumed.projectPath], [id, 1, project]);
         await c2.close();
       } finally {

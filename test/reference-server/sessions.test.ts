@@ -24,7 +24,10 @@ describe('session store on a real data folder', () => {
     });
     const onDisk = JSON.parse(await fs.readFile(path.join(dataDir, 'sessions.json'), 'utf8'));
     assert.equal(onDisk.sessions.find((x: { id: string }) => x.id === s.id).messageCount, 5);
-    assert.deepEqual((await fs.readdir(dataDir)).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      (await fs.readdir(dataDir)).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
     const reloaded = new SessionStore({ dataDir });
     assert.deepEqual(reloaded.get(s.id), { ...s, messageCount: 5 });
     assert.equal(reloaded.delete(s.id), true);

@@ -29,7 +29,10 @@ describe('tools on a real project folder', () => {
   test('read_file returns the content, and a missing file is a tool error', async () => {
     await fs.writeFile(path.join(project, 'r.txt'), 'read me');
     assert.deepEqual(await runTool(ctx, 'read_file', { path: 'r.txt' }), { ok: true, result: 'read me' });
-    assert.deepEqual(await runTool(ctx, 'read_file', { path: 'nope.txt' }), { ok: false, error: 'File not found: nope.txt' });
+    assert.deepEqual(await runTool(ctx, 'read_file', { path: 'nope.txt' }), {
+      ok: false,
+      error: 'File not found: nope.txt',
+    });
   });
 
   test('list_files is sorted, marks folders with / and hides .git', async () => {
@@ -65,7 +68,10 @@ describe('tools on a real project folder', () => {
     try {
       const outcome = await runTool(ctx, 'execute_command', { command: 'env' });
       assert.equal(outcome.ok, true);
-      const names = (outcome.ok ? outcome.result : '').split('\n').map((l) => l.split('=')[0]).filter(Boolean);
+      const names = (outcome.ok ? outcome.result : '')
+        .split('\n')
+        .map((l) => l.split('=')[0])
+        .filter(Boolean);
       assert.ok(!(outcome.ok && outcome.result.includes(secret)), 'the token is not in the command environment');
       assert.ok(names.includes('PATH') && names.includes('HOME'), names.join(','));
       // The control: the same variable is visible to a child that inherits the whole environment.
@@ -80,17 +86,33 @@ describe('tools on a real project folder', () => {
     await fs.symlink(outside, path.join(project, 'outside-dir'));
     try {
       assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret' }), { ok: true, result: '' });
-      assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret', path: 'looks-local.txt' }), { ok: false, error: 'Permission denied: looks-local.txt' });
-      assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret', path: 'outside-dir' }), { ok: false, error: 'Permission denied: outside-dir' });
-      assert.deepEqual(await runTool(ctx, 'read_file', { path: 'looks-local.txt' }), { ok: false, error: 'Permission denied: looks-local.txt' });
-      assert.deepEqual(await runTool(ctx, 'list_files', { path: 'outside-dir' }), { ok: false, error: 'Permission denied: outside-dir' });
+      assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret', path: 'looks-local.txt' }), {
+        ok: false,
+        error: 'Permission denied: looks-local.txt',
+      });
+      assert.deepEqual(await runTool(ctx, 'search_files', { pattern: 'secret', path: 'outside-dir' }), {
+        ok: false,
+        error: 'Permission denied: outside-dir',
+      });
+      assert.deepEqual(await runTool(ctx, 'read_file', { path: 'looks-local.txt' }), {
+        ok: false,
+        error: 'Permission denied: looks-local.txt',
+      });
+      assert.deepEqual(await runTool(ctx, 'list_files', { path: 'outside-dir' }), {
+        ok: false,
+        error: 'Permission denied: outside-dir',
+      });
       // A link that stays inside is followed.
       await fs.writeFile(path.join(project, 'inner.txt'), 'secret inside\n');
       await fs.symlink(path.join(project, 'inner.txt'), path.join(project, 'inner-link.txt'));
       const inner = await runTool(ctx, 'search_files', { pattern: 'secret inside' });
       assert.deepEqual(inner, { ok: true, result: 'inner-link.txt:1:secret inside\ninner.txt:1:secret inside' });
     } finally {
-      await Promise.all(['looks-local.txt', 'outside-dir', 'inner.txt', 'inner-link.txt'].map((f) => fs.rm(path.join(project, f), { force: true })));
+      await Promise.all(
+        ['looks-local.txt', 'outside-dir', 'inner.txt', 'inner-link.txt'].map((f) =>
+          fs.rm(path.join(project, f), { force: true }),
+        ),
+      );
     }
   });
 
@@ -100,17 +122,28 @@ describe('tools on a real project folder', () => {
     await fs.writeFile(path.join(dir, 'a.test.ts'), '');
     await fs.writeFile(path.join(dir, 'b.ts'), '');
     await fs.writeFile(path.join(dir, `${'a'.repeat(200)}.txt`), '');
-    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: '*.test.?s' }), { ok: true, result: 'a.test.ts' });
-    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: '?.ts' }), { ok: true, result: 'b.ts' });
+    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: '*.test.?s' }), {
+      ok: true,
+      result: 'a.test.ts',
+    });
+    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: '?.ts' }), {
+      ok: true,
+      result: 'b.ts',
+    });
     const started = performance.now();
     // As a RegExp (^.*a.*a…b$) this pattern backtracks for minutes on a 200-character name.
-    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: `${'*a'.repeat(12)}*b` }), { ok: true, result: '' });
+    assert.deepEqual(await runTool(ctx, 'list_files', { path: 'globs', pattern: `${'*a'.repeat(12)}*b` }), {
+      ok: true,
+      result: '',
+    });
     assert.ok(performance.now() - started < 2000);
   });
 
   test('execute_command kills a command that outlives its timeout', async () => {
     const started = Date.now();
-    const outcome = await runTool({ ...ctx, execTimeoutMs: 300 }, 'execute_command', { command: 'sleep 20 & sleep 20' });
+    const outcome = await runTool({ ...ctx, execTimeoutMs: 300 }, 'execute_command', {
+      command: 'sleep 20 & sleep 20',
+    });
     assert.equal(outcome.ok, false);
     assert.match(outcome.ok ? '' : outcome.error, /timed out after 300 ms/);
     assert.ok(Date.now() - started < 5000, 'returned long before the commands would have ended');
@@ -128,7 +161,10 @@ describe('tools on a real project folder', () => {
       });
       assert.equal((await runTool(c, 'git_add', { files: ['f.txt'] })).ok, true);
       const commit = await runTool(c, 'git_commit', { message: 'Add f; rm -rf / "quoted"' });
-      assert.match(commit.ok ? commit.result : commit.error, /^\[main \(root-commit\) [0-9a-f]{7}\] Add f; rm -rf \/ "quoted"/);
+      assert.match(
+        commit.ok ? commit.result : commit.error,
+        /^\[main \(root-commit\) [0-9a-f]{7}\] Add f; rm -rf \/ "quoted"/,
+      );
       assert.equal(git(repo, ['log', '-1', '--format=%s']).trim(), 'Add f; rm -rf / "quoted"');
       const log = await runTool(c, 'git_log', { count: 1 });
       assert.equal(log.ok && log.result, git(repo, ['log', '--oneline', '-n', '1']));
@@ -167,7 +203,10 @@ describe('tools on a real project folder', () => {
         ok: false,
         error: 'Permission denied: /etc/hosts',
       });
-      assert.deepEqual(await runTool(ctx, 'read_file', { path: '/etc/hosts' }), { ok: false, error: 'Permission denied: /etc/hosts' });
+      assert.deepEqual(await runTool(ctx, 'read_file', { path: '/etc/hosts' }), {
+        ok: false,
+        error: 'Permission denied: /etc/hosts',
+      });
     });
 
     test('absolute paths inside the project are allowed', async () => {

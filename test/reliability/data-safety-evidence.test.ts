@@ -5,7 +5,17 @@
 // own package or a node_modules folder.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { makeTmp, timedCli, ROOT } from './helpers.ts';
 import { runCli, SHARED_MACHINE } from '../helpers/cli.ts';
@@ -29,7 +39,11 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
     symlinkSync(victim, link);
     const file = path.join(dir, 'file');
     writeFileSync(file, 'x');
-    for (const [out, why] of [[full, /is not empty/], [link, /is a symbolic link/], [file, /is not a folder/]] as const) {
+    for (const [out, why] of [
+      [full, /is not empty/],
+      [link, /is a symbolic link/],
+      [file, /is not a folder/],
+    ] as const) {
       const r = await timedCli([path.join(dir, 'p'), ...ping, '--out', out]);
       assert.equal(r.exitCode, 2, `${out}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, why);
@@ -46,9 +60,15 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
     mkdirSync(out, { mode: 0o755 });
     const r = await timedCli([path.join(tmp(), 'p'), ...ping, '--out', out]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? [path.join(d, n), ...walk(path.join(d, n))] : [path.join(d, n)]));
+    const walk = (d: string): string[] =>
+      readdirSync(d).flatMap((n) =>
+        statSync(path.join(d, n)).isDirectory() ? [path.join(d, n), ...walk(path.join(d, n))] : [path.join(d, n)],
+      );
     const all = [out, ...walk(out)];
-    assert.ok(all.some((p) => p.endsWith('manifest.json')) && all.some((p) => p.includes(`${path.sep}logs`)), all.join('\n'));
+    assert.ok(
+      all.some((p) => p.endsWith('manifest.json')) && all.some((p) => p.includes(`${path.sep}logs`)),
+      all.join('\n'),
+    );
     for (const p of all) assert.equal(statSync(p).mode & 0o777, statSync(p).isDirectory() ? 0o700 : 0o600, p);
   });
 
@@ -58,7 +78,10 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
     writeFileSync(victim, 'precious\n');
     symlinkSync(victim, path.join(dir, 'wsgate-report.html'));
     writeFileSync(path.join(dir, 'wsgate-summary.md'), 'old summary\n');
-    const r = await timedCli([path.join(dir, 'p'), ...ping, '--out', path.join(dir, 'ev'), '--reporter', 'html', '--reporter', 'markdown'], { cwd: dir });
+    const r = await timedCli(
+      [path.join(dir, 'p'), ...ping, '--out', path.join(dir, 'ev'), '--reporter', 'html', '--reporter', 'markdown'],
+      { cwd: dir },
+    );
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n', 'the link target was written');
     assert.match(r.stderr, /html reporter: cannot write .*wsgate-report\.html: .*is a symbolic link/);
@@ -76,7 +99,10 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
     symlinkSync(elsewhere, path.join(tmpdir, `wsgate-${uid}`));
     const r = await timedCli([project, ...ping], { cwd: project, env: { XDG_STATE_HOME: state, TMPDIR: tmpdir } });
     assert.equal(r.exitCode, 3, r.stdout + r.stderr);
-    assert.match(r.stderr, /no private folder for the evidence: .*wsgate is a symbolic link; .*wsgate-\d+ is a symbolic link/);
+    assert.match(
+      r.stderr,
+      /no private folder for the evidence: .*wsgate is a symbolic link; .*wsgate-\d+ is a symbolic link/,
+    );
     assert.deepEqual(readdirSync(elsewhere), [], 'nothing was written through the links');
 
     if (uid === 0) {
@@ -94,7 +120,7 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
     }
   });
 
-  test('a .wsgate in the current folder that is a link or another user\'s is refused with the reason; in an other-writable folder the private one is used', async () => {
+  test("a .wsgate in the current folder that is a link or another user's is refused with the reason; in an other-writable folder the private one is used", async () => {
     const here = tmp('wsgate-rel-cwd-');
     const elsewhere = tmp('wsgate-rel-elsewhere-');
     symlinkSync(elsewhere, path.join(here, '.wsgate'));
@@ -120,7 +146,10 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
     mkdirSync(shared);
     chmodSync(shared, 0o777);
     const state = tmp('wsgate-rel-state-');
-    const ok = await timedCli([path.join(path.dirname(shared), 'p'), ...ping], { cwd: shared, env: { XDG_STATE_HOME: state } });
+    const ok = await timedCli([path.join(path.dirname(shared), 'p'), ...ping], {
+      cwd: shared,
+      env: { XDG_STATE_HOME: state },
+    });
     assert.equal(ok.exitCode, 0, ok.stdout + ok.stderr);
     assert.ok(isInside(evidenceOf(ok.stdout)!, path.join(state, 'wsgate', 'runs')), ok.stdout);
     assert.equal(existsSync(path.join(shared, '.wsgate')), false);
@@ -128,11 +157,15 @@ describe('data safety: evidence and report files', { concurrency: true }, () => 
 
   test("run from inside wsgate's own package or a node_modules folder: evidence goes to the per-user folder", async () => {
     const state = tmp('wsgate-rel-state-');
-    const before = existsSync(path.join(ROOT, '.wsgate', 'runs')) ? readdirSync(path.join(ROOT, '.wsgate', 'runs')).length : 0;
+    const before = existsSync(path.join(ROOT, '.wsgate', 'runs'))
+      ? readdirSync(path.join(ROOT, '.wsgate', 'runs')).length
+      : 0;
     const inPackage = await timedCli([path.join(tmp(), 'p'), ...ping], { cwd: ROOT, env: { XDG_STATE_HOME: state } });
     assert.equal(inPackage.exitCode, 0, inPackage.stdout + inPackage.stderr);
     assert.ok(isInside(evidenceOf(inPackage.stdout)!, path.join(state, 'wsgate', 'runs')), inPackage.stdout);
-    const after = existsSync(path.join(ROOT, '.wsgate', 'runs')) ? readdirSync(path.join(ROOT, '.wsgate', 'runs')).length : 0;
+    const after = existsSync(path.join(ROOT, '.wsgate', 'runs'))
+      ? readdirSync(path.join(ROOT, '.wsgate', 'runs')).length
+      : 0;
     assert.equal(after, before, "nothing new under wsgate's own .wsgate/runs");
 
     const nm = path.join(tmp(), 'node_modules', 'some-dep');

@@ -19,15 +19,22 @@ describe('data safety: temp folders, evidence and refused paths', { concurrency:
     const project = await userRepo(tmp('wsgate-rel-safety-'));
     const before = await snapshot(project);
     const state = tmp('wsgate-rel-state-');
-    const r = await timedCli([project, '--gate', 'ping', ...SHARED_MACHINE], { cwd: project, env: { XDG_STATE_HOME: state } });
+    const r = await timedCli([project, '--gate', 'ping', ...SHARED_MACHINE], {
+      cwd: project,
+      env: { XDG_STATE_HOME: state },
+    });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const evidence = /· evidence (\S+)/.exec(r.stdout)?.[1];
     assert.ok(evidence, r.stdout);
     assert.ok(!isInside(evidence, project), `evidence ${evidence} is inside ${project}`);
     // A private per-user folder, not a shared predictable one under $TMPDIR.
-    assert.ok(isInside(evidence, path.join(state, 'wsgate', 'runs')), `evidence ${evidence} went to the per-user state folder`);
+    assert.ok(
+      isInside(evidence, path.join(state, 'wsgate', 'runs')),
+      `evidence ${evidence} went to the per-user state folder`,
+    );
     assert.ok(existsSync(path.join(evidence, 'result.json')));
-    for (const d of [path.join(state, 'wsgate'), path.join(state, 'wsgate', 'runs'), evidence]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
+    for (const d of [path.join(state, 'wsgate'), path.join(state, 'wsgate', 'runs'), evidence])
+      assert.equal(statSync(d).mode & 0o777, 0o700, d);
     assert.deepEqual(await snapshot(project), before);
   });
 
@@ -42,12 +49,20 @@ describe('data safety: temp folders, evidence and refused paths', { concurrency:
 
   test('the temp project and server data folders are removed after a run, kept with --keep', async () => {
     const tmpRoot = tmp('wsgate-rel-tmpdir-');
-    const ours = () => readdirSync(tmpRoot).filter((n) => n.startsWith('wsgate-')).sort();
-    const r = await timedCli(['--gate', 'write-file', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')], { env: { TMPDIR: tmpRoot } });
+    const ours = () =>
+      readdirSync(tmpRoot)
+        .filter((n) => n.startsWith('wsgate-'))
+        .sort();
+    const r = await timedCli(['--gate', 'write-file', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')], {
+      env: { TMPDIR: tmpRoot },
+    });
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.deepEqual(ours(), [], 'no temp folder of the run is left');
 
-    const kept = await timedCli(['--gate', 'write-file', ...SHARED_MACHINE, '--keep', '--out', path.join(tmp(), 'ev')], { env: { TMPDIR: tmpRoot } });
+    const kept = await timedCli(
+      ['--gate', 'write-file', ...SHARED_MACHINE, '--keep', '--out', path.join(tmp(), 'ev')],
+      { env: { TMPDIR: tmpRoot } },
+    );
     assert.equal(kept.exitCode, 0, kept.stdout + kept.stderr);
     const left = ours();
     assert.equal(left.length, 2, `kept: ${left.join(', ')}`);
@@ -83,16 +98,26 @@ describe('data safety: temp folders, evidence and refused paths', { concurrency:
     const before = await snapshot(repo);
     const r = await timedCli([app, '--gate', 'git-commit', ...SHARED_MACHINE]);
     assert.equal(r.exitCode, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, /is a subfolder of the git repository .*my project: the server's git tools would see, stage and commit the whole repository/);
+    assert.match(
+      r.stderr,
+      /is a subfolder of the git repository .*my project: the server's git tools would see, stage and commit the whole repository/,
+    );
     assert.match(r.stderr, /hint: .*--allow-subfolder/);
     assert.equal(r.stdout, '', 'nothing ran');
     assert.deepEqual(await snapshot(repo), before, 'the staged file is still staged, in no commit');
     assert.match(before.status, /^A {2}packages\/other\.txt$/m);
 
-    const allowed = await timedCli([app, '--gate', 'ping', '--allow-subfolder', ...SHARED_MACHINE, '--out', path.join(tmp(), 'ev')]);
+    const allowed = await timedCli([
+      app,
+      '--gate',
+      'ping',
+      '--allow-subfolder',
+      ...SHARED_MACHINE,
+      '--out',
+      path.join(tmp(), 'ev'),
+    ]);
     assert.equal(allowed.exitCode, 0, allowed.stdout + allowed.stderr);
     assert.equal(existsSync(path.join(app, '.git')), false, 'no nested repository was made');
     assert.deepEqual(await snapshot(repo), before);
   });
 });
-

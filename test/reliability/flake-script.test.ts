@@ -12,7 +12,12 @@ import { closedPort } from '../helpers/servers.ts';
 const kept: string[] = [];
 after(() => kept.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const flake = (args: string[]) => runProcess(process.execPath, [path.join(ROOT, 'scripts', 'flake.mjs'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 120_000 });
+const flake = (args: string[]) =>
+  runProcess(process.execPath, [path.join(ROOT, 'scripts', 'flake.mjs'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    timeoutMs: 120_000,
+  });
 
 describe('scripts/flake.mjs', { concurrency: true }, () => {
   test('two passing runs: counts, median and slowest, exit 0, nothing left behind', async () => {
@@ -34,7 +39,13 @@ describe('scripts/flake.mjs', { concurrency: true }, () => {
     assert.match(r.stdout, /^flake: 2 runs: 0 passed, 2 failed$/m);
     assert.match(r.stdout, /^failures:$/m);
     for (const i of [1, 2]) {
-      assert.match(r.stdout, new RegExp(`^  run ${i} \\(exit 1, \\d+\\.\\d\\d s\\): first failure: gate ping, step "connect main" at gates\\.yaml:\\d+:\\d+$`, 'm'));
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^  run ${i} \\(exit 1, \\d+\\.\\d\\d s\\): first failure: gate ping, step "connect main" at gates\\.yaml:\\d+:\\d+$`,
+          'm',
+        ),
+      );
     }
     assert.match(r.stdout, /REFUSED: connection refused/);
     assert.ok(dir && existsSync(path.join(dir, 'run-001', 'result.json')), 'the failed run keeps its evidence');
@@ -42,7 +53,18 @@ describe('scripts/flake.mjs', { concurrency: true }, () => {
 
   test('--expect fail with a hog beside: a caught fault counts as right, and the hog is gone after', async () => {
     const port = await closedPort();
-    const r = await flake(['--runs', '1', '--hogs', '1', '--expect', 'fail', '--', `ws://127.0.0.1:${port}/ws`, '--gate', 'ping']);
+    const r = await flake([
+      '--runs',
+      '1',
+      '--hogs',
+      '1',
+      '--expect',
+      'fail',
+      '--',
+      `ws://127.0.0.1:${port}/ws`,
+      '--gate',
+      'ping',
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /with 1 CPU hogs/);
     assert.match(r.stdout, /^flake: 1 run: 0 passed, 1 failed \(caught 1 of 1\) · 1 hogs beside them$/m);

@@ -40,7 +40,10 @@ export function slack(base: number, cap = 45_000): number {
 }
 
 /** The real CLI (`node bin/wsgate.js run ...`), timed. */
-export async function timedCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessResult & { wallMs: number }> {
+export async function timedCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ProcessResult & { wallMs: number }> {
   const t0 = performance.now();
   const r = await runCli(['run', ...args], opts);
   return { ...r, wallMs: Math.round(performance.now() - t0) };
@@ -48,8 +51,16 @@ export async function timedCli(args: string[], opts: { cwd?: string; env?: NodeJ
 
 /** Output a person reads must never carry a stack trace or an internal error. */
 export function assertNoStackTrace(text: string): void {
-  assert.doesNotMatch(text, /^\s+at .+(:\d+:\d+\)?|\(native\)|\(node:[^)]*\))$/m, `stack trace in output:\n${text.slice(0, 4000)}`);
-  assert.doesNotMatch(text, /internal error|harness error|Unhandled|uncaught|TypeError|RangeError|ReferenceError/i, `internal error in output:\n${text.slice(0, 4000)}`);
+  assert.doesNotMatch(
+    text,
+    /^\s+at .+(:\d+:\d+\)?|\(native\)|\(node:[^)]*\))$/m,
+    `stack trace in output:\n${text.slice(0, 4000)}`,
+  );
+  assert.doesNotMatch(
+    text,
+    /internal error|harness error|Unhandled|uncaught|TypeError|RangeError|ReferenceError/i,
+    `internal error in output:\n${text.slice(0, 4000)}`,
+  );
 }
 
 export interface WsFixture {
@@ -62,7 +73,10 @@ export interface WsFixture {
 }
 
 /** A `ws` WebSocketServer on 127.0.0.1:0 (or on a given http/https server) whose behaviour is onConn. */
-export async function wsServer(onConn: (ws: WebSocket, req: IncomingMessage, fx: WsFixture) => void, opts: ServerOptions = {}): Promise<WsFixture> {
+export async function wsServer(
+  onConn: (ws: WebSocket, req: IncomingMessage, fx: WsFixture) => void,
+  opts: ServerOptions = {},
+): Promise<WsFixture> {
   const wss = opts.server ? new WebSocketServer(opts) : new WebSocketServer({ host: '127.0.0.1', port: 0, ...opts });
   const srv = (opts.server ?? wss) as unknown as EventEmitter & { address(): AddressInfo | string | null };
   if (!opts.server) await once(wss, 'listening');
@@ -137,7 +151,8 @@ export function descendantsOf(root: number, table = processTable()): Proc[] {
   let frontier = [root];
   while (frontier.length) {
     const next: number[] = [];
-    for (const p of table) if (frontier.includes(p.ppid) && !found.has(p.pid)) {
+    for (const p of table)
+      if (frontier.includes(p.ppid) && !found.has(p.pid)) {
         found.set(p.pid, p);
         next.push(p.pid);
       }
@@ -153,7 +168,9 @@ export function survivors(procs: Proc[], markers: string[] = []): Proc[] {
   const table = processTable();
   const byPid = new Map(table.map((p) => [p.pid, p]));
   const alive = procs.filter((p) => byPid.get(p.pid)?.start === p.start);
-  const marked = table.filter((p) => p.pid !== process.pid && markers.some((m) => p.cmdline.includes(m)) && !alive.some((a) => a.pid === p.pid));
+  const marked = table.filter(
+    (p) => p.pid !== process.pid && markers.some((m) => p.cmdline.includes(m)) && !alive.some((a) => a.pid === p.pid),
+  );
   return [...alive, ...marked];
 }
 
@@ -242,7 +259,10 @@ export function spawnCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
           if (re.test(out)) done();
         };
         const onExit = () => done(new Error(`the CLI exited before its output matched ${re}:\n${out}\n${err}`));
-        const timer = setTimeout(() => done(new Error(`no ${re} in the CLI's output within ${ms} ms:\n${out}\n${err}`)), ms);
+        const timer = setTimeout(
+          () => done(new Error(`no ${re} in the CLI's output within ${ms} ms:\n${out}\n${err}`)),
+          ms,
+        );
         ev.on('out', onOut);
         ev.on('exit', onExit);
       });

@@ -114,7 +114,9 @@ describe('hostile captured values', () => {
     const srv = await hostile(marks, outside);
     const project = path.join(dir, 'p');
     const out = path.join(dir, 'ev');
-    const r = await timedCli([srv.url, project, '--gates', writeGates(dir, GATES), '--out', out, '--verbose'], { timeoutMs: 90_000 });
+    const r = await timedCli([srv.url, project, '--gates', writeGates(dir, GATES), '--out', out, '--verbose'], {
+      timeoutMs: 90_000,
+    });
     const console = r.stdout + r.stderr;
     assertNoStackTrace(console);
     assert.deepEqual(readdirSync(marks), [], `a command from a captured value ran:\n${console}`);
@@ -126,13 +128,22 @@ describe('hostile captured values', () => {
       const step = byId[id]!.steps[2]!;
       assert.equal(step.status, 'failed', `${id}: ${console}`);
       assert.match(step.checks[0]!.name, / is inside the project folder$/);
-      assert.match(String(step.checks[0]!.actual), id === 'symlink' ? /symbolic link to .*secret\.txt, outside the project folder/ : /is outside the project folder/);
+      assert.match(
+        String(step.checks[0]!.actual),
+        id === 'symlink'
+          ? /symbolic link to .*secret\.txt, outside the project folder/
+          : /is outside the project folder/,
+      );
     }
     // Refused means not read: the outside file's text is nowhere in the evidence.
-    for (const [p, b] of readTree(out)) assert.ok(!b.toString('utf8').includes(SECRET_TEXT), `${p} holds the outside file's text`);
+    for (const [p, b] of readTree(out))
+      assert.ok(!b.toString('utf8').includes(SECRET_TEXT), `${p} holds the outside file's text`);
 
     assert.equal(byId['url-path']!.status, 'passed', console);
-    assert.ok(srv.requests.includes('/api/x%2F..%2F..%2Fadmin%3Fevil%3D1%23frag'), `requests: ${srv.requests.join(', ')}`);
+    assert.ok(
+      srv.requests.includes('/api/x%2F..%2F..%2Fadmin%3Fevil%3D1%23frag'),
+      `requests: ${srv.requests.join(', ')}`,
+    );
     assert.ok(!srv.requests.some((u) => u.startsWith('/admin')), 'the captured ../ did not climb the path');
     const hostStep = byId['url-host']!.steps[2]!;
     assert.equal(hostStep.status, 'failed');
@@ -161,6 +172,9 @@ gates:
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /gates\.yaml:8:\d+: .*\$\{sid\} stands inside `...` \(backticks\) of a shell command line/);
     assert.match(r.stderr, /gates\.yaml:9:\d+: .*\$\{sid\} stands in a here-document/);
-    assert.match(r.stderr, /hint: pass it as an argument of the list form \(run: \[prog, "\$\{sid\}"\]\) or through env:/);
+    assert.match(
+      r.stderr,
+      /hint: pass it as an argument of the list form \(run: \[prog, "\$\{sid\}"\]\) or through env:/,
+    );
   });
 });

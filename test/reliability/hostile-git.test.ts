@@ -91,26 +91,53 @@ describe('git run by the harness', () => {
     cpSync(project, control, { recursive: true });
     await runProcess('git', ['status', '--porcelain=v1', '-z', '-uall'], { cwd: control, timeoutMs: 20_000 });
     const planted = readdirSync(marks).sort();
-    assert.ok(planted.includes('fsmonitor') && planted.includes('filter-clean') && planted.includes('filter-process') && planted.includes('filter-included'), `plain git status ran: ${planted.join(', ')}`);
+    assert.ok(
+      planted.includes('fsmonitor') &&
+        planted.includes('filter-clean') &&
+        planted.includes('filter-process') &&
+        planted.includes('filter-included'),
+      `plain git status ran: ${planted.join(', ')}`,
+    );
     for (const m of planted) rmSync(path.join(marks, m));
 
     // Another repository named by the caller's environment (as inside a git hook): it must be ignored.
     const other = path.join(base, 'other');
     mkdirSync(other);
     await git(other, 'init', '-q');
-    await git(other, '-c', 'user.name=O', '-c', 'user.email=o@example.com', 'commit', '-q', '--allow-empty', '-m', 'other commit');
+    await git(
+      other,
+      '-c',
+      'user.name=O',
+      '-c',
+      'user.email=o@example.com',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'other commit',
+    );
     writeFileSync(path.join(other, 'dirty.txt'), 'x');
 
     const port = await closedPort();
     const out = path.join(base, 'ev');
-    const r = await timedCli([`ws://127.0.0.1:${port}/ws`, project, '--gates', writeGates(base, GATES), '--no-pool', '--out', out], {
-      env: { GIT_DIR: path.join(other, '.git'), GIT_WORK_TREE: other, GIT_INDEX_FILE: path.join(other, '.git', 'index') },
-    });
+    const r = await timedCli(
+      [`ws://127.0.0.1:${port}/ws`, project, '--gates', writeGates(base, GATES), '--no-pool', '--out', out],
+      {
+        env: {
+          GIT_DIR: path.join(other, '.git'),
+          GIT_WORK_TREE: other,
+          GIT_INDEX_FILE: path.join(other, '.git', 'index'),
+        },
+      },
+    );
     assertNoStackTrace(r.stdout + r.stderr);
     assert.deepEqual(readdirSync(marks), [], 'a command from the planted config ran');
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const steps = readResult(out).gates[0]!.steps;
-    assert.deepEqual(steps.map((s) => s.status), ['passed', 'passed', 'passed']);
+    assert.deepEqual(
+      steps.map((s) => s.status),
+      ['passed', 'passed', 'passed'],
+    );
   });
 
   test('a file really changed still shows: blanking the filters does not hide changes', async () => {
@@ -121,7 +148,15 @@ describe('git run by the harness', () => {
     writeFileSync(path.join(project, 'a.txt'), 'changed\n');
     const port = await closedPort();
     const out = path.join(base, 'ev');
-    const r = await timedCli([`ws://127.0.0.1:${port}/ws`, project, '--gates', writeGates(base, GATES), '--no-pool', '--out', out]);
+    const r = await timedCli([
+      `ws://127.0.0.1:${port}/ws`,
+      project,
+      '--gates',
+      writeGates(base, GATES),
+      '--no-pool',
+      '--out',
+      out,
+    ]);
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
     const check = readResult(out).gates[0]!.steps[0]!.checks[0]!;
     assert.equal(check.passed, false);

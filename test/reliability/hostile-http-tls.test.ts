@@ -35,18 +35,24 @@ const SLACK_MS = 5000;
 async function run(url: string, connect = 'main') {
   const dir = makeTmp(cleanups as (() => void)[]);
   const outDir = path.join(dir, 'ev');
-  const r = await timedCli([url, '--gates', writeGates(dir, gatesText(connect)), '--out', outDir], { timeoutMs: 90_000 });
+  const r = await timedCli([url, '--gates', writeGates(dir, gatesText(connect)), '--out', outDir], {
+    timeoutMs: 90_000,
+  });
   const out = r.stdout + r.stderr;
   assert.equal(r.timedOut, false, `the CLI hung:\n${out}`);
   assertNoStackTrace(out);
   const result = readResult(outDir);
   const connectMs = result.gates[0]!.steps[0]!.ms;
-  if (r.exitCode !== 0) assert.ok(connectMs < slack(FAIL_FAST_MS), `the refused connection took ${connectMs} ms to be reported`);
+  if (r.exitCode !== 0)
+    assert.ok(connectMs < slack(FAIL_FAST_MS), `the refused connection took ${connectMs} ms to be reported`);
   assert.ok(r.wallMs < result.ms + slack(SLACK_MS), `took ${r.wallMs} ms, the run ${result.ms} ms:\n${out}`);
   return { code: r.exitCode, out };
 }
 
-async function plainHttp(status: number, headers: Record<string, string> = {}): Promise<{ url: string; seen: string[] }> {
+async function plainHttp(
+  status: number,
+  headers: Record<string, string> = {},
+): Promise<{ url: string; seen: string[] }> {
   const seen: string[] = [];
   // No 'upgrade' listener: node hands the upgrade request to the ordinary request handler.
   const srv = http.createServer((req, res) => {
@@ -64,7 +70,27 @@ let cert = '';
 let key = '';
 before(async () => {
   const dir = makeTmp(cleanups as (() => void)[], 'wsgate-rel-tls-');
-  const r = await runProcess('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { timeoutMs: 30_000 });
+  const r = await runProcess(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { timeoutMs: 30_000 },
+  );
   assert.equal(r.exitCode, 0, r.stderr);
   cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
   key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
@@ -114,6 +140,6 @@ describe('HTTP and TLS servers through the real CLI', { concurrency: true }, () 
     assert.match(r.out, /✓ connect main/);
     assert.match(r.out, /✓ send hello/);
     assert.match(r.out, /^PASS {2}1 gates: 1 passed/m);
-    assert.ok(srv.upgrades() >= 1, "the connection really went through (a pre-opened spare may add one more)");
+    assert.ok(srv.upgrades() >= 1, 'the connection really went through (a pre-opened spare may add one more)');
   });
 });

@@ -43,9 +43,24 @@ describe('terminal and CI-log injection', () => {
     cleanups.push(() => fx.close());
     const dir = makeTmp(cleanups as (() => void)[]);
     const md = path.join(dir, 'summary.md');
-    const r = await timedCli([fx.url, dir + '/p', '--gates', writeGates(dir, GATES), '--out', path.join(dir, 'ev'), '--verbose', '--reporter', 'github', '--reporter', `markdown:${md}`], {
-      env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: undefined },
-    });
+    const r = await timedCli(
+      [
+        fx.url,
+        dir + '/p',
+        '--gates',
+        writeGates(dir, GATES),
+        '--out',
+        path.join(dir, 'ev'),
+        '--verbose',
+        '--reporter',
+        'github',
+        '--reporter',
+        `markdown:${md}`,
+      ],
+      {
+        env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: undefined },
+      },
+    );
     const all = r.stdout + r.stderr;
     assertNoStackTrace(all);
     assert.equal(r.exitCode, 1, all);
@@ -57,10 +72,18 @@ describe('terminal and CI-log injection', () => {
     assert.equal(bad, -1, `raw control character in output line: ${JSON.stringify(all.split('\n')[bad])}`);
     for (const line of r.stdout.split('\n')) {
       const trimmed = line.replace(/^\s+/, '');
-      if (trimmed.startsWith('::')) assert.match(trimmed, /^::(error|warning) file=[^:]*gates\.yaml,line=\d+,col=\d+,title=wsgate /, `a workflow command wsgate did not write: ${line}`);
+      if (trimmed.startsWith('::'))
+        assert.match(
+          trimmed,
+          /^::(error|warning) file=[^:]*gates\.yaml,line=\d+,col=\d+,title=wsgate /,
+          `a workflow command wsgate did not write: ${line}`,
+        );
       assert.ok(!line.includes('##['), `old-form command: ${line}`);
     }
-    assert.ok(r.stdout.split('\n').some((l) => l.startsWith('::error file=')), 'the github reporter printed its own annotation');
+    assert.ok(
+      r.stdout.split('\n').some((l) => l.startsWith('::error file=')),
+      'the github reporter printed its own annotation',
+    );
     assert.match(all, /\\x3a:error file=x,line=1::forged/, 'the forged command is shown, neutralised');
     const summary = readFileSync(md, 'utf8');
     assert.ok(!RAW_CONTROL.test(summary), 'raw control character in the markdown summary');

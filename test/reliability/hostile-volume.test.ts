@@ -4,7 +4,16 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { makeTmp, writeGates, timedCli, spawnCli, assertNoStackTrace, wsServer, slack, type WsFixture } from './helpers.ts';
+import {
+  makeTmp,
+  writeGates,
+  timedCli,
+  spawnCli,
+  assertNoStackTrace,
+  wsServer,
+  slack,
+  type WsFixture,
+} from './helpers.ts';
 import { readResult } from '../helpers/cli.ts';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -53,7 +62,10 @@ describe('volume through the real CLI', { concurrency: false }, () => {
     const r = await run(fx.url, gatesText('[{type: welcome}]', '8s'));
     assert.equal(r.code, 1, r.out.slice(0, 4000));
     const step = readResult(r.outDir).gates[0]!.steps[1]!;
-    assert.ok(step.ms >= 7990 && step.ms < 8000 + slack(1500), `the expect step took ${step.ms} ms for its 8 s deadline:\n${r.out.slice(0, 3000)}`);
+    assert.ok(
+      step.ms >= 7990 && step.ms < 8000 + slack(1500),
+      `the expect step took ${step.ms} ms for its 8 s deadline:\n${r.out.slice(0, 3000)}`,
+    );
     assert.ok(r.wallMs < readResult(r.outDir).ms + slack(6000), `took ${r.wallMs} ms`);
     assert.match(r.out, /✗ main: welcome[\s\S]*actual: +nothing matching within 8000 ms/);
     assert.ok(r.out.length < 64 * 1024, `the console got ${r.out.length} characters`);
@@ -104,7 +116,8 @@ describe('volume through the real CLI', { concurrency: false }, () => {
     // Every connection, spares included, is flooded from its first moment, with the socket's own
     // backpressure (one frame in flight at a time), until the harness stops reading it.
     const fx = await wsServer(async (s) => {
-      for (let sent = 0; sent < 3000 && s.readyState === s.OPEN; sent++) await new Promise<void>((r) => s.send(frame, () => r()));
+      for (let sent = 0; sent < 3000 && s.readyState === s.OPEN; sent++)
+        await new Promise<void>((r) => s.send(frame, () => r()));
     });
     cleanups.push(() => fx.close());
     const dir = makeTmp(cleanups as (() => void)[]);
@@ -143,6 +156,8 @@ gates:
     // 128 MB of text held (a JSON frame counted twice) plus node and the modules (~70 MB) and the frames
     // in flight; per connection it was 256 MB each, and four connections took the CLI past 2 GB.
     assert.ok(peakKb > 0 && peakKb < 600 * 1024, `the CLI's peak RSS was ${Math.round(peakKb / 1024)} MB`);
-    console.log(`# 1 MB-frame flood on every connection: CLI peak RSS ${Math.round(peakKb / 1024)} MB, wall ${ended.wallMs} ms`);
+    console.log(
+      `# 1 MB-frame flood on every connection: CLI peak RSS ${Math.round(peakKb / 1024)} MB, wall ${ended.wallMs} ms`,
+    );
   });
 });

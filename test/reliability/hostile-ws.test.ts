@@ -36,7 +36,10 @@ const STEP_SLACK_MS = 1500;
 // Node + tsx start-up of the CLI itself while other test files run; a hang would blow far past this.
 const SLACK_MS = 5000;
 
-async function runAgainst(url: string, connectWithin?: string): Promise<{ out: string; wallMs: number; code: number | null; failed: string[]; stepMs: Record<string, number> }> {
+async function runAgainst(
+  url: string,
+  connectWithin?: string,
+): Promise<{ out: string; wallMs: number; code: number | null; failed: string[]; stepMs: Record<string, number> }> {
   const dir = makeTmp(cleanups as (() => void)[]);
   const gates = writeGates(dir, gatesText(connectWithin));
   const outDir = path.join(dir, 'ev');
@@ -46,7 +49,9 @@ async function runAgainst(url: string, connectWithin?: string): Promise<{ out: s
   assertNoStackTrace(out);
   // The evidence says the same as the console.
   const result = readResult(outDir);
-  const failed = result.gates.flatMap((g) => g.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => `${s.label}: ${c.name}: ${String(c.actual)}`)));
+  const failed = result.gates.flatMap((g) =>
+    g.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => `${s.label}: ${c.name}: ${String(c.actual)}`)),
+  );
   const stepMs = Object.fromEntries(result.gates.flatMap((g) => g.steps.map((s) => [s.label, s.ms])));
   return { out, wallMs: r.wallMs, code: r.exitCode, failed, stepMs };
 }
@@ -79,7 +84,10 @@ describe('hostile WebSocket servers through the real CLI', { concurrency: true }
     cleanups.push(() => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), srv.close(() => r()))));
     const res = await runAgainst(`ws://127.0.0.1:${(srv.address() as net.AddressInfo).port}`, '1s');
     assertClearFailure(res, /✗ connect main/, /the socket did not open within 1000 ms/);
-    assert.ok(res.stepMs['connect main']! < 1000 + slack(STEP_SLACK_MS), `the connect step ran ${res.stepMs['connect main']} ms for its 1 s deadline`);
+    assert.ok(
+      res.stepMs['connect main']! < 1000 + slack(STEP_SLACK_MS),
+      `the connect step ran ${res.stepMs['connect main']} ms for its 1 s deadline`,
+    );
   });
 
   test('handshake completed, then silence: the expect check fails at its deadline naming what was awaited', async () => {
@@ -95,8 +103,16 @@ describe('hostile WebSocket servers through the real CLI', { concurrency: true }
     const fx = await ws((s) => s.close(1000, 'go away'));
     const res = await runAgainst(fx.url);
     // The close usually beats the ping probe (then the connect step fails), but may follow it.
-    assertClearFailure(res, /✗ (connect main|send hello)/, /the server closed the connection (right after the WebSocket handshake|before it arrived)/);
-    assert.doesNotMatch(res.out, /before the socket opened/, 'the handshake did complete: do not send people looking for a handshake problem');
+    assertClearFailure(
+      res,
+      /✗ (connect main|send hello)/,
+      /the server closed the connection (right after the WebSocket handshake|before it arrived)/,
+    );
+    assert.doesNotMatch(
+      res.out,
+      /before the socket opened/,
+      'the handshake did complete: do not send people looking for a handshake problem',
+    );
     assert.ok(fx.upgrades.length >= 1);
   });
 
@@ -109,7 +125,11 @@ describe('hostile WebSocket servers through the real CLI', { concurrency: true }
       });
     });
     const res = await runAgainst(fx.url);
-    assertClearFailure(res, /✗ send hello/, /the server closed the connection \(1011 "server crashed"\) before it arrived/);
+    assertClearFailure(
+      res,
+      /✗ send hello/,
+      /the server closed the connection \(1011 "server crashed"\) before it arrived/,
+    );
     // The last messages before the close are shown, so a person sees where the stream stopped.
     assert.match(res.out, /main #1: \{"type":"progress","n":2\}/, res.out);
   });
@@ -117,11 +137,17 @@ describe('hostile WebSocket servers through the real CLI', { concurrency: true }
   test('non-JSON text frames: the check says the frame is not JSON and shows it', async () => {
     const fx = await ws((s) => s.on('message', () => s.send('<html>definitely not json</html>')));
     const res = await runAgainst(fx.url);
-    assertClearFailure(res, /✗ send hello/, /every frame is JSON[\s\S]*expected: a JSON text frame[\s\S]*actual: +<html>definitely not json<\/html>/);
+    assertClearFailure(
+      res,
+      /✗ send hello/,
+      /every frame is JSON[\s\S]*expected: a JSON text frame[\s\S]*actual: +<html>definitely not json<\/html>/,
+    );
   });
 
   test('binary frames: a clear failed check, not a crash', async () => {
-    const fx = await ws((s) => s.on('message', () => s.send(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]), { binary: true })));
+    const fx = await ws((s) =>
+      s.on('message', () => s.send(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]), { binary: true })),
+    );
     const res = await runAgainst(fx.url);
     // wscat prints a binary frame like a text one, so the harness sees bytes that are not JSON.
     assertClearFailure(res, /✗ send hello/, /every frame is JSON[\s\S]*expected: a JSON text frame/);

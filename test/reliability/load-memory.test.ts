@@ -21,10 +21,13 @@ const gc = vm.runInNewContext('gc') as () => void;
 const N = 50;
 const ROUNDS = 3;
 const EXCHANGES = 10;
-const exchanges = Array.from({ length: EXCHANGES }, (_, i) => `      - send: {type: ping, n: ${i}}
+const exchanges = Array.from(
+  { length: EXCHANGES },
+  (_, i) => `      - send: {type: ping, n: ${i}}
         on: c
         expect: [{type: pong}]
-        within: 30s`).join('\n');
+        within: 30s`,
+).join('\n');
 const GATES = `version: 1
 gates:
   - id: load
@@ -46,20 +49,30 @@ describe('memory under load', () => {
   test(`${ROUNDS} rounds of ${N} connections × ${EXCHANGES + 1} exchanges: heap stays flat`, async () => {
     const root = makeTmp(cleanups, 'wsgate-rel-mem-');
     const project = (await prepareProject(root)).path;
-    const server = await startReferenceServer({ host: '127.0.0.1', port: 0, root: project, dataDir: makeTmp(cleanups, 'wsgate-rel-mem-data-') });
+    const server = await startReferenceServer({
+      host: '127.0.0.1',
+      port: 0,
+      root: project,
+      dataDir: makeTmp(cleanups, 'wsgate-rel-mem-data-'),
+    });
     try {
       const samples: { heap: number; rss: number; ms: number }[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         const t0 = performance.now();
         const run = await runGatesYaml(GATES, { url: server.url, project });
         assert.equal(run.result.status, 'passed', JSON.stringify(run.failedChecks, null, 2));
-        assert.equal(run.steps.flatMap((s) => s.checks).filter((c) => c.passed).length, N /* opens */ + N + 1 /* sessions, distinct */ + N * EXCHANGES);
+        assert.equal(
+          run.steps.flatMap((s) => s.checks).filter((c) => c.passed).length,
+          N /* opens */ + N + 1 /* sessions, distinct */ + N * EXCHANGES,
+        );
         gc();
         gc();
         const m = process.memoryUsage();
         samples.push({ heap: m.heapUsed, rss: m.rss, ms: Math.round(performance.now() - t0) });
       }
-      const line = samples.map((s, i) => `round ${i + 1}: heap ${mb(s.heap)} MB, rss ${mb(s.rss)} MB, ${s.ms} ms`).join('; ');
+      const line = samples
+        .map((s, i) => `round ${i + 1}: heap ${mb(s.heap)} MB, rss ${mb(s.rss)} MB, ${s.ms} ms`)
+        .join('; ');
       process.stdout.write(`# memory: ${line}\n`);
       // Round 1 pays for module loading and JIT; from round 2 on the heap must be flat.
       const growth = samples[ROUNDS - 1]!.heap - samples[1]!.heap;

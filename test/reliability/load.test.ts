@@ -37,7 +37,16 @@ describe('load', { concurrency: true }, () => {
     const out = path.join(dir, 'ev');
     const gates = writeGates(dir, LOAD_GATES);
     const counted = path.join(dir, 'counted');
-    const cli = spawnCli(['--gates', gates, '--out', out, '--var', `WAIT_FOR_FILE=${WAIT_FOR_FILE}`, '--var', `COUNTED=${counted}`]);
+    const cli = spawnCli([
+      '--gates',
+      gates,
+      '--out',
+      out,
+      '--var',
+      `WAIT_FOR_FILE=${WAIT_FOR_FILE}`,
+      '--var',
+      `COUNTED=${counted}`,
+    ]);
     // The gate holds its group open (a run step waits for the file \`counted\`) while the test counts
     // this run's wscat processes: all 50 really exist at once.
     let wscats = 0;
@@ -46,7 +55,12 @@ describe('load', { concurrency: true }, () => {
       await cli.waitStdout(/✓ connect c ×50/, 90_000);
       wscats = processTable().filter((p) => p.cmdline.includes('wscat') && p.ppid === cli.pid).length;
       writeFileSync(counted, '');
-      exit = await Promise.race([cli.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the CLI did not end within 90 s')), 90_000).unref())]);
+      exit = await Promise.race([
+        cli.exited,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the CLI did not end within 90 s')), 90_000).unref(),
+        ),
+      ]);
     } finally {
       await cli.kill(); // a no-op once it has exited; reaps it when an assertion above threw
     }
@@ -60,6 +74,8 @@ describe('load', { concurrency: true }, () => {
     assert.equal(steps[0]!.checks.filter((c) => c.passed && /opens$/.test(c.name)).length, N);
     assert.ok(steps[2]!.checks.some((c) => c.name === `sessionId differs on each of ${N} connections` && c.passed));
     assert.equal(steps[3]!.checks.filter((c) => c.passed).length, N);
-    process.stdout.write(`# ${N} connections: CLI wall ${exit.wallMs} ms, run ${result.ms} ms, connect ${steps[0]!.ms} ms\n`);
+    process.stdout.write(
+      `# ${N} connections: CLI wall ${exit.wallMs} ms, run ${result.ms} ms, connect ${steps[0]!.ms} ms\n`,
+    );
   });
 });

@@ -39,6 +39,9 @@ describe('large frames in the wscat stream parser', () => {
     const small = best(4);
     const large = best(16);
     process.stdout.write(`# parser: 2×4 MB in ${Math.round(small)} ms CPU, 2×16 MB in ${Math.round(large)} ms CPU\n`);
-    assert.ok(large < small * 9 + 200, `4 MB frames: ${Math.round(small)} ms, 16 MB frames: ${Math.round(large)} ms (quadratic growth)`);
+    assert.ok(
+      large < small * 9 + 200,
+      `4 MB frames: ${Math.round(small)} ms, 16 MB frames: ${Math.round(large)} ms (quadratic growth)`,
+    );
   });
 });

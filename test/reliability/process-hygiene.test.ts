@@ -81,7 +81,23 @@ async function scenario(s: Scenario, env: NodeJS.ProcessEnv = {}): Promise<void>
   writeFileSync(backend, BACKEND);
   const gates = writeGates(dir, gatesFor(s));
   const seenFile = path.join(dir, 'seen');
-  const cli = spawnCli(['--gates', gates, '--var', `MARK=${mark}`, '--var', `BACKEND=${backend}`, '--var', `WAIT_FOR_FILE=${WAIT_FOR_FILE}`, '--var', `SEEN=${seenFile}`, '--out', path.join(dir, 'ev')], { env });
+  const cli = spawnCli(
+    [
+      '--gates',
+      gates,
+      '--var',
+      `MARK=${mark}`,
+      '--var',
+      `BACKEND=${backend}`,
+      '--var',
+      `WAIT_FOR_FILE=${WAIT_FOR_FILE}`,
+      '--var',
+      `SEEN=${seenFile}`,
+      '--out',
+      path.join(dir, 'ev'),
+    ],
+    { env },
+  );
   const kinds = () => {
     const all = [...cli.seen.values()];
     return {
@@ -111,7 +127,9 @@ async function scenario(s: Scenario, env: NodeJS.ProcessEnv = {}): Promise<void>
     }
     const exit = await Promise.race([
       cli.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the CLI did not exit within 90 s:\n${cli.stdout()}`)), 90_000).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`the CLI did not exit within 90 s:\n${cli.stdout()}`)), 90_000).unref(),
+      ),
     ]).catch(async (e) => {
       await cli.kill();
       throw e;
@@ -119,8 +137,14 @@ async function scenario(s: Scenario, env: NodeJS.ProcessEnv = {}): Promise<void>
     const out = cli.stdout() + cli.stderr();
     assertNoStackTrace(out);
     const expected = { pass: 0, fail: 1, deadline: 1, SIGINT: 130, SIGTERM: 130 }[s];
-    const environment = JSON.parse(readFileSync(path.join(dir, 'ev', 'environment.json'), 'utf8')) as { processTable: string };
-    assert.equal(environment.processTable, env.WSGATE_PROCESS_TABLE ?? 'proc', 'the CLI read the process table the way this case is about');
+    const environment = JSON.parse(readFileSync(path.join(dir, 'ev', 'environment.json'), 'utf8')) as {
+      processTable: string;
+    };
+    assert.equal(
+      environment.processTable,
+      env.WSGATE_PROCESS_TABLE ?? 'proc',
+      'the CLI read the process table the way this case is about',
+    );
     assert.equal(exit.code, expected, `${s}: exit ${exit.code} signal ${exit.signal}\n${out}`);
 
     // What ran was printed, in every case.
@@ -146,8 +170,16 @@ async function scenario(s: Scenario, env: NodeJS.ProcessEnv = {}): Promise<void>
     const left = await waitNoSurvivors(seen, [mark, `127.0.0.1:${port}`], 5000);
     const groups = new Set(seen.map((p) => p.pgid));
     const inGroups = processTable().filter((p) => groups.has(p.pgid) && p.pgid !== process.pid);
-    assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], `${s}: processes of the run survived it`);
-    assert.deepEqual(inGroups.map((p) => `${p.pid} ${p.cmdline}`), [], `${s}: processes left in the run's process groups`);
+    assert.deepEqual(
+      left.map((p) => `${p.pid} ${p.cmdline}`),
+      [],
+      `${s}: processes of the run survived it`,
+    );
+    assert.deepEqual(
+      inGroups.map((p) => `${p.pid} ${p.cmdline}`),
+      [],
+      `${s}: processes left in the run's process groups`,
+    );
     assert.ok(await portClosed(port), `${s}: the embedded server still listens on ${port}`);
   } finally {
     await cli.kill();

@@ -70,8 +70,24 @@ describe('secrets are never shown', { concurrency: true }, () => {
     const reports = path.join(dir, 'reports');
     const file = (n: string) => path.join(reports, n);
     const r = await timedCli(
-      [fx.url, '--gates', writeGates(dir, GATES), '--secret-var', `SECRET=${SECRET}`, '--verbose', '--out', out,
-        '--reporter', `json:${file('r.json')}`, '--reporter', `junit:${file('r.xml')}`, '--reporter', `markdown:${file('r.md')}`, '--reporter', `html:${file('r.html')}`],
+      [
+        fx.url,
+        '--gates',
+        writeGates(dir, GATES),
+        '--secret-var',
+        `SECRET=${SECRET}`,
+        '--verbose',
+        '--out',
+        out,
+        '--reporter',
+        `json:${file('r.json')}`,
+        '--reporter',
+        `junit:${file('r.xml')}`,
+        '--reporter',
+        `markdown:${file('r.md')}`,
+        '--reporter',
+        `html:${file('r.html')}`,
+      ],
       { env: { WSGATE_TOKEN: TOKEN }, timeoutMs: 60_000 },
     );
     const console = r.stdout + r.stderr;
@@ -87,13 +103,24 @@ describe('secrets are never shown', { concurrency: true }, () => {
 
     // The first gate passed (the echoed values matched the real ones), the second failed where meant.
     const result = readResult(out);
-    assert.deepEqual(result.gates.map((g) => g.status), ['passed', 'failed'], console);
+    assert.deepEqual(
+      result.gates.map((g) => g.status),
+      ['passed', 'failed'],
+      console,
+    );
     const failed = result.gates[1]!.steps.find((s) => s.status === 'failed')!;
     assert.equal(failed.label, 'send echo');
 
     // Nowhere: console, every evidence file, every report.
-    const places: [string, string][] = [['console', console], ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]), ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')])];
-    assert.ok(places.length >= 12 && places.some(([p]) => p.startsWith('evidence logs/')), `looked at ${places.map(([p]) => p).join(', ')}`);
+    const places: [string, string][] = [
+      ['console', console],
+      ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]),
+      ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')]),
+    ];
+    assert.ok(
+      places.length >= 12 && places.some(([p]) => p.startsWith('evidence logs/')),
+      `looked at ${places.map(([p]) => p).join(', ')}`,
+    );
     for (const [where, text] of places) {
       for (const [form, value] of FORMS) assert.ok(!text.includes(value), `${form} appears in ${where}`);
     }
@@ -101,7 +128,14 @@ describe('secrets are never shown', { concurrency: true }, () => {
     assert.match(r.stdout, /→ main \{"type":"echo","token":"\*\*\*","secret":"\*\*\*"\}/);
     assert.match(r.stdout, /← basic \{"type":"echo","pair":"user:\*\*\*"|← basic \{"type":"echo","pair":"\*\*\*"/);
     const get = (name: string) => places.find(([p]) => p === name)?.[1] ?? '';
-    for (const name of ['evidence transcript.jsonl', 'evidence result.json', 'report r.json', 'report r.xml', 'report r.md', 'report r.html']) {
+    for (const name of [
+      'evidence transcript.jsonl',
+      'evidence result.json',
+      'report r.json',
+      'report r.xml',
+      'report r.md',
+      'report r.html',
+    ]) {
       assert.match(get(name), /\*\*\*/, `no *** in ${name}`);
     }
     // The failure detail is still useful: it names what was expected, with the secret masked.
@@ -111,11 +145,24 @@ describe('secrets are never shown', { concurrency: true }, () => {
   test('a secret with " and \\ is nowhere in any escaped form; URL credentials and token query values neither', async () => {
     const fx = await wsServer((ws, req) => {
       // The server tells what it saw (the Authorization wscat made from the URL's user:pass) and echoes frames.
-      ws.send(JSON.stringify({ type: 'hello', url: `ws://${req.headers.host}${req.url}`, authorization: req.headers.authorization ?? '' }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          url: `ws://${req.headers.host}${req.url}`,
+          authorization: req.headers.authorization ?? '',
+        }),
+      );
       ws.on('message', (data) => {
         const text = data.toString('utf8');
         ws.send(text);
-        ws.send(JSON.stringify({ type: 'wrapped', inner: text, html: text.replace(/"/g, '&quot;'), b64: Buffer.from(JSON.parse(text).token).toString('base64') }));
+        ws.send(
+          JSON.stringify({
+            type: 'wrapped',
+            inner: text,
+            html: text.replace(/"/g, '&quot;'),
+            b64: Buffer.from(JSON.parse(text).token).toString('base64'),
+          }),
+        );
       });
     });
     cleanups.push(() => fx.close());
@@ -145,22 +192,48 @@ gates:
     const reports = path.join(dir, 'reports');
     const file = (n: string) => path.join(reports, n);
     const r = await timedCli(
-      [url, path.join(dir, 'p'), '--gates', writeGates(dir, gates), '--secret-var', `TOKEN=${secret}`, '--verbose', '--out', out,
-        '--reporter', `json:${file('r.json')}`, '--reporter', `junit:${file('r.xml')}`, '--reporter', `markdown:${file('r.md')}`, '--reporter', `html:${file('r.html')}`, '--reporter', `github:${file('gh.txt')}`],
+      [
+        url,
+        path.join(dir, 'p'),
+        '--gates',
+        writeGates(dir, gates),
+        '--secret-var',
+        `TOKEN=${secret}`,
+        '--verbose',
+        '--out',
+        out,
+        '--reporter',
+        `json:${file('r.json')}`,
+        '--reporter',
+        `junit:${file('r.xml')}`,
+        '--reporter',
+        `markdown:${file('r.md')}`,
+        '--reporter',
+        `html:${file('r.html')}`,
+        '--reporter',
+        `github:${file('gh.txt')}`,
+      ],
       { timeoutMs: 60_000 },
     );
     const console = r.stdout + r.stderr;
     assertNoStackTrace(console);
     assert.equal(r.exitCode, 1, console);
     // The server really got them all.
-    assert.ok(fx.received.some((m) => m.includes(JSON.stringify(secret).slice(1, -1))), 'the secret went over the wire');
+    assert.ok(
+      fx.received.some((m) => m.includes(JSON.stringify(secret).slice(1, -1))),
+      'the secret went over the wire',
+    );
     assert.equal(fx.upgrades[0]!.headers.authorization, `Basic ${b64(`tester:${urlPassword}`)}`);
     assert.match(fx.upgrades[0]!.url ?? '', new RegExp(`token=${urlToken}`));
 
     // Forms written out here, independently of lib/evidence/secrets.ts.
     const j = (s: string) => JSON.stringify(s).slice(1, -1);
     const forms: [string, string][] = [];
-    for (const [name, v] of [['secret', secret], ['url password', urlPassword], ['url token', urlToken]] as const) {
+    for (const [name, v] of [
+      ['secret', secret],
+      ['url password', urlPassword],
+      ['url token', urlToken],
+    ] as const) {
       forms.push([`${name} raw`, v], [`${name} base64`, b64(v)], [`${name} url-encoded`, encodeURIComponent(v)]);
     }
     forms.push(
@@ -173,9 +246,24 @@ gates:
       ['secret tail', secret.slice(secret.indexOf('\\'))],
       ['basic-auth header', b64(`tester:${urlPassword}`)],
     );
-    const places: [string, string][] = [['console', console], ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]), ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')])];
-    assert.ok(places.some(([p]) => p === 'evidence transcript.jsonl') && places.some(([p]) => p === 'report gh.txt'), places.map(([p]) => p).join(', '));
-    for (const [where, text] of places) for (const [form, value] of forms) assert.ok(!text.includes(value), `${form} appears in ${where}: ${text.split('\n').filter((l) => l.includes(value)).join('\n')}`);
+    const places: [string, string][] = [
+      ['console', console],
+      ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]),
+      ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')]),
+    ];
+    assert.ok(
+      places.some(([p]) => p === 'evidence transcript.jsonl') && places.some(([p]) => p === 'report gh.txt'),
+      places.map(([p]) => p).join(', '),
+    );
+    for (const [where, text] of places)
+      for (const [form, value] of forms)
+        assert.ok(
+          !text.includes(value),
+          `${form} appears in ${where}: ${text
+            .split('\n')
+            .filter((l) => l.includes(value))
+            .join('\n')}`,
+        );
     // The URL is still recognisable, with its credentials masked.
     assert.match(r.stdout, /ws:\/\/tester:\*\*\*@127\.0\.0\.1:\d+\/ws\?token=\*\*\*&room=1/);
   });
@@ -184,14 +272,24 @@ gates:
     const secret = `Ab/Cd+Ef<Gh>&'${randomBytes(4).toString('hex')}`;
     // Each encoder's own escapes, written out here: the frame text a real server of that kind sends.
     const php = (v: string) => JSON.stringify(v).replace(/\//g, '\\/');
-    const hex = (c: string, upper: boolean) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')[upper ? 'toUpperCase' : 'toLowerCase']()}`;
+    const hex = (c: string, upper: boolean) =>
+      `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')[upper ? 'toUpperCase' : 'toLowerCase']()}`;
     const dotnet = (v: string) => JSON.stringify(v).replace(/[+<>&']/g, (c) => hex(c, true));
     const go = (v: string) => JSON.stringify(v).replace(/[<>&]/g, (c) => hex(c, false));
-    const encoded: [string, string][] = [['php', php(secret)], ['dotnet', dotnet(secret)], ['go', go(secret)]];
+    const encoded: [string, string][] = [
+      ['php', php(secret)],
+      ['dotnet', dotnet(secret)],
+      ['go', go(secret)],
+    ];
     const fx = await wsServer((ws) =>
       ws.on('message', (data) => {
         const token = (JSON.parse(data.toString('utf8')) as { token: string }).token;
-        for (const [kind, enc] of [['php', php(token)], ['dotnet', dotnet(token)], ['go', go(token)]]) ws.send(`{"type":"${kind}","token":${enc}}`);
+        for (const [kind, enc] of [
+          ['php', php(token)],
+          ['dotnet', dotnet(token)],
+          ['go', go(token)],
+        ])
+          ws.send(`{"type":"${kind}","token":${enc}}`);
       }),
     );
     cleanups.push(() => fx.close());
@@ -211,23 +309,55 @@ gates:
     const reports = path.join(dir, 'reports');
     const file = (n: string) => path.join(reports, n);
     const r = await timedCli(
-      [fx.url, path.join(dir, 'p'), '--gates', writeGates(dir, gates), '--secret-var', `TOKEN=${secret}`, '--verbose', '--out', out,
-        '--reporter', `json:${file('r.json')}`, '--reporter', `html:${file('r.html')}`, '--reporter', `junit:${file('r.xml')}`, '--reporter', `markdown:${file('r.md')}`],
+      [
+        fx.url,
+        path.join(dir, 'p'),
+        '--gates',
+        writeGates(dir, gates),
+        '--secret-var',
+        `TOKEN=${secret}`,
+        '--verbose',
+        '--out',
+        out,
+        '--reporter',
+        `json:${file('r.json')}`,
+        '--reporter',
+        `html:${file('r.html')}`,
+        '--reporter',
+        `junit:${file('r.xml')}`,
+        '--reporter',
+        `markdown:${file('r.md')}`,
+      ],
       { timeoutMs: 60_000 },
     );
     const console = r.stdout + r.stderr;
     assertNoStackTrace(console);
     assert.equal(r.exitCode, 1, console);
     // The server really sent the encoded forms, and the php one matched the secret once decoded.
-    assert.equal(readResult(out).gates[0]!.steps[1]!.checks.some((c) => c.passed && /php/.test(c.name)), true, console);
-    const places: [string, string][] = [['console', console], ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]), ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')])];
+    assert.equal(
+      readResult(out).gates[0]!.steps[1]!.checks.some((c) => c.passed && /php/.test(c.name)),
+      true,
+      console,
+    );
+    const places: [string, string][] = [
+      ['console', console],
+      ...readTree(out).map(([p, b]): [string, string] => [`evidence ${p}`, b.toString('utf8')]),
+      ...readTree(reports).map(([p, b]): [string, string] => [`report ${p}`, b.toString('utf8')]),
+    ];
     assert.ok(places.some(([p]) => p === 'evidence transcript.jsonl') && places.some(([p]) => p === 'report r.html'));
     for (const [where, text] of places) {
       for (const [kind, enc] of encoded) {
         const inner = enc.slice(1, -1);
         // The distinctive middle of each encoded form (and that form escaped once more, as in a transcript line).
         for (const form of [inner, JSON.stringify(inner).slice(1, -1), inner.slice(2, -2)]) {
-          assert.ok(!text.includes(form), `the ${kind} form appears in ${where}: ${text.split('\n').filter((l) => l.includes(form)).join('\n').slice(0, 400)}`);
+          assert.ok(
+            !text.includes(form),
+            `the ${kind} form appears in ${where}: ${text
+              .split('\n')
+              .filter((l) => l.includes(form))
+              .join('\n')
+              .slice(0, 400)}`,
+          );
         }
       }
     }
@@ -238,7 +368,10 @@ gates:
   test('JSON escapes are decoded with positions kept; an escaped backslash is not the start of an escape', () => {
     const d = decodeJsonEscapes('a\\u0041b\\\\u0042c\\/')!;
     assert.equal(d.decoded, 'aAb\\u0042c/');
-    assert.deepEqual([0, 1, 2, 3, 4, 9, 10, 11].map((k) => d.at(k)), [0, 1, 7, 8, 10, 15, 16, 18]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 9, 10, 11].map((k) => d.at(k)),
+      [0, 1, 7, 8, 10, 15, 16, 18],
+    );
     const secrets = new Secrets();
     secrets.add('ab/+c');
     assert.equal(secrets.redact('{"x":"ab\\/\\u002bc","y":"ab\\\\u002bc"}'), '{"x":"***","y":"ab\\\\u002bc"}');

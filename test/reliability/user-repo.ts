@@ -1,7 +1,16 @@
 // A user's dirty git repository and an exact snapshot of it, for the data-safety tests.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, lstatSync, readlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  lstatSync,
+  readlinkSync,
+} from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../../lib/os/process.ts';
 
@@ -62,7 +71,8 @@ export async function snapshot(dir: string): Promise<Snapshot> {
       else if (st.isDirectory()) {
         files[r + '/'] = `dir ${(st.mode & 0o777).toString(8)}`;
         walk(r);
-      } else files[r] = `${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(abs)).digest('hex')}`;
+      } else
+        files[r] = `${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(abs)).digest('hex')}`;
     }
   };
   walk('');
@@ -70,8 +80,9 @@ export async function snapshot(dir: string): Promise<Snapshot> {
     files,
     status: await git(dir, 'status', '--porcelain=v1', '-uall', '--ignored'),
     head: (await git(dir, 'rev-parse', 'HEAD')).trim(),
-    staged: createHash('sha256').update(await git(dir, 'diff', '--cached', '--binary')).digest('hex'),
+    staged: createHash('sha256')
+      .update(await git(dir, 'diff', '--cached', '--binary'))
+      .digest('hex'),
     refs: await git(dir, 'for-each-ref'),
   };
 }
-

@@ -7,7 +7,10 @@ import { codeFrame } from '../../lib/reporters/code-frame.ts';
 const loc = (line: number, col: number) => ({ file: 'g.yaml', line, col });
 
 test('the caret is under the column, with the line number', () => {
-  assert.deepEqual(codeFrame('a: 1\n  verify: {file: x}\n', loc(2, 11)), ['2 |   verify: {file: x}', '  |           ^']);
+  assert.deepEqual(codeFrame('a: 1\n  verify: {file: x}\n', loc(2, 11)), [
+    '2 |   verify: {file: x}',
+    '  |           ^',
+  ]);
 });
 
 test('a long line is cut around the caret, which stays under its character', () => {

@@ -13,7 +13,8 @@ interface Annotation {
   message: string;
 }
 
-const unescapeCommand = (s: string) => s.replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+const unescapeCommand = (s: string) =>
+  s.replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 
 /** Parses `::kind k=v,k=v::message` lines the way the Actions runner does. */
 function annotations(text: string): Annotation[] {
@@ -39,9 +40,15 @@ describe('github reporter', () => {
   before(async () => {
     [fail, failFile, pass] = await Promise.all([
       // Run from a scratch folder: annotation paths are made relative to GITHUB_WORKSPACE.
-      wsgateRun(() => [...FAIL_GATES, '--reporter', 'github'], { faults: FAULTS, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: ROOT } }),
+      wsgateRun(() => [...FAIL_GATES, '--reporter', 'github'], {
+        faults: FAULTS,
+        env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: ROOT },
+      }),
       // Run from the repository root: paths stay as the gates loader wrote them.
-      wsgateRun((dir) => [...FAIL_GATES, '--reporter', `github:${path.join(dir, 'gh.txt')}`], { faults: FAULTS, cwd: ROOT }),
+      wsgateRun((dir) => [...FAIL_GATES, '--reporter', `github:${path.join(dir, 'gh.txt')}`], {
+        faults: FAULTS,
+        cwd: ROOT,
+      }),
       wsgateRun(() => [...PASS_GATES, '--reporter', 'github']),
     ]);
   });
@@ -56,14 +63,25 @@ describe('github reporter', () => {
     assert.equal(errors.length, failed.length);
     failed.forEach(({ gate, step, check }, i) => {
       const a = errors[i]!;
-      assert.equal(path.resolve(ROOT, a.props.file!), path.resolve(r === fail.result ? fail.dir : ROOT, check.loc.file));
+      assert.equal(
+        path.resolve(ROOT, a.props.file!),
+        path.resolve(r === fail.result ? fail.dir : ROOT, check.loc.file),
+      );
       assert.equal(a.props.file, 'gates.yaml', 'relative to the repository root');
       assert.equal(a.props.line, String(check.loc.line));
       assert.equal(a.props.col, String(check.loc.col));
       assert.equal(a.props.title, `wsgate ${gate.id} › ${step.label}`);
       assert.ok(a.message.startsWith(check.name), a.message);
-      assert.ok(a.message.includes(`expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`));
-      assert.ok(a.message.includes(`actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`));
+      assert.ok(
+        a.message.includes(
+          `expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`,
+        ),
+      );
+      assert.ok(
+        a.message.includes(
+          `actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`,
+        ),
+      );
       const why = whyFailed(check);
       if (why) assert.ok(a.message.includes(`why:      ${why}`), a.message);
     });
@@ -89,14 +107,52 @@ describe('github reporter', () => {
     assert.equal(escapeData('100% a\r\nb: c, d'), '100%25 a%0D%0Ab: c, d');
     assert.equal(escapeProperty('dir,x/a:b%\n'), 'dir%2Cx/a%3Ab%25%0A');
     const r: RunResult = {
-      schemaVersion: 1, runId: 'r', startedAt: '', ms: 1, url: '', project: '', gatesFile: 'g.yaml', status: 'failed', exitCode: 1, warnings: ['w\n2'],
+      schemaVersion: 1,
+      runId: 'r',
+      startedAt: '',
+      ms: 1,
+      url: '',
+      project: '',
+      gatesFile: 'g.yaml',
+      status: 'failed',
+      exitCode: 1,
+      warnings: ['w\n2'],
       totals: { gates: 1, passed: 0, failed: 1, pending: 0, skipped: 0, checks: 1, checksFailed: 1 },
-      gates: [{ id: 'g', title: '', status: 'failed', ms: 1, loc: { file: 'my dir,1/g:x.yaml', line: 1, col: 1 }, steps: [
-        { kind: 'k', label: 'a::b,c', status: 'failed', ms: 1, loc: { file: 'my dir,1/g:x.yaml', line: 2, col: 1 }, checks: [
-          { name: 'n\n::error::fake', expected: 'e%', actual: 'x'.repeat(100_000), passed: false, loc: { file: 'my dir,1/g:x.yaml', line: 7, col: 9 } },
-          { name: 'soft', expected: 1, actual: 2, passed: true, warning: true, loc: { file: 'my dir,1/g:x.yaml', line: 8, col: 2 } },
-        ] },
-      ] }],
+      gates: [
+        {
+          id: 'g',
+          title: '',
+          status: 'failed',
+          ms: 1,
+          loc: { file: 'my dir,1/g:x.yaml', line: 1, col: 1 },
+          steps: [
+            {
+              kind: 'k',
+              label: 'a::b,c',
+              status: 'failed',
+              ms: 1,
+              loc: { file: 'my dir,1/g:x.yaml', line: 2, col: 1 },
+              checks: [
+                {
+                  name: 'n\n::error::fake',
+                  expected: 'e%',
+                  actual: 'x'.repeat(100_000),
+                  passed: false,
+                  loc: { file: 'my dir,1/g:x.yaml', line: 7, col: 9 },
+                },
+                {
+                  name: 'soft',
+                  expected: 1,
+                  actual: 2,
+                  passed: true,
+                  warning: true,
+                  loc: { file: 'my dir,1/g:x.yaml', line: 8, col: 2 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     };
     const lines = githubAnnotations(r);
     assert.equal(lines.length, 3, 'error, warning, run warning: one line each, newlines escaped');

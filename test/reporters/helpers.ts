@@ -53,7 +53,11 @@ export async function wsgateRun(args: (dir: string) => string[], o: RunOptions =
     const project = await tempDir('wsgate-rep-project-');
     const dataDir = await tempDir('wsgate-rep-data-');
     const server = await startReferenceServer({ port: 0, root: project, dataDir, faults: o.faults });
-    cleanups.unshift(() => server.close(), () => rm(project, { recursive: true, force: true }), () => rm(dataDir, { recursive: true, force: true }));
+    cleanups.unshift(
+      () => server.close(),
+      () => rm(project, { recursive: true, force: true }),
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
     target = [server.url, project];
   }
   const cleanup = async () => {
@@ -61,14 +65,20 @@ export async function wsgateRun(args: (dir: string) => string[], o: RunOptions =
   };
   try {
     // Budgets and deadlines scaled: these runs are about reports, and share the cores with other files.
-    const run = await runProcess(process.execPath, [BIN, 'run', ...target, '--out', out, ...SHARED_MACHINE, ...args(dir)], { cwd: o.cwd ?? dir, env: cleanEnv(o.env), timeoutMs: 120_000 });
+    const run = await runProcess(
+      process.execPath,
+      [BIN, 'run', ...target, '--out', out, ...SHARED_MACHINE, ...args(dir)],
+      { cwd: o.cwd ?? dir, env: cleanEnv(o.env), timeoutMs: 120_000 },
+    );
     const { exitCode: code, stdout, stderr } = run;
     if (run.timedOut) throw new Error(`wsgate did not end within 120 s\nstdout:\n${stdout}\nstderr:\n${stderr}`);
     let resultText = '';
     try {
       resultText = await readFile(path.join(out, 'result.json'), 'utf8');
     } catch (e) {
-      throw new Error(`wsgate wrote no result.json (exit ${code})\nstdout:\n${stdout}\nstderr:\n${stderr}`, { cause: e });
+      throw new Error(`wsgate wrote no result.json (exit ${code})\nstdout:\n${stdout}\nstderr:\n${stderr}`, {
+        cause: e,
+      });
     }
     return { code, stdout, stderr, out, dir, result: JSON.parse(resultText) as RunResult, resultText, cleanup };
   } catch (e) {
@@ -84,11 +94,16 @@ export const FAIL_GATES = ['--gate', 'write-file', '--gate', 'ping', '--gate', '
 export const FAULTS = ['lie-write'];
 
 export function failedChecks(r: RunResult) {
-  return r.gates.flatMap((g) => g.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => ({ gate: g, step: s, check: c }))));
+  return r.gates.flatMap((g) =>
+    g.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => ({ gate: g, step: s, check: c }))),
+  );
 }
 
 /** The transcript lines of an evidence folder. */
 export async function transcript(out: string): Promise<{ conn: string; dir: string; step: string; text: string }[]> {
   const text = await readFile(path.join(out, 'transcript.jsonl'), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

@@ -44,16 +44,60 @@ describe('json reporter', () => {
 
   test('odd data: an empty run and a huge value are written, a cyclic value does not throw', async () => {
     const dir = await tempDir();
-    const empty = { schemaVersion: 1, runId: 'x', startedAt: '', ms: 0, url: '', project: '', gatesFile: '', status: 'passed', exitCode: 0, gates: [], totals: { gates: 0, passed: 0, failed: 0, pending: 0, skipped: 0, checks: 0, checksFailed: 0 }, warnings: [] } satisfies RunResult;
+    const empty = {
+      schemaVersion: 1,
+      runId: 'x',
+      startedAt: '',
+      ms: 0,
+      url: '',
+      project: '',
+      gatesFile: '',
+      status: 'passed',
+      exitCode: 0,
+      gates: [],
+      totals: { gates: 0, passed: 0, failed: 0, pending: 0, skipped: 0, checks: 0, checksFailed: 0 },
+      warnings: [],
+    } satisfies RunResult;
     const file = path.join(dir, 'deep', 'er', 'r.json');
-    await jsonReporter({ file, quiet: true, verbose: false, color: false, out: process.stdout }).onRunEnd!(empty, { runId: 'x', url: '', project: '', gatesFile: '', embedded: true, version: '0', gateCount: 0, evidenceDir: null });
+    await jsonReporter({ file, quiet: true, verbose: false, color: false, out: process.stdout }).onRunEnd!(empty, {
+      runId: 'x',
+      url: '',
+      project: '',
+      gatesFile: '',
+      embedded: true,
+      version: '0',
+      gateCount: 0,
+      evidenceDir: null,
+    });
     assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), empty);
     const huge = { ...empty, warnings: ['x'.repeat(5_000_000)] };
-    await jsonReporter({ file, quiet: true, verbose: false, color: false, out: process.stdout }).onRunEnd!(huge, { runId: 'x', url: '', project: '', gatesFile: '', embedded: true, version: '0', gateCount: 0, evidenceDir: null });
+    await jsonReporter({ file, quiet: true, verbose: false, color: false, out: process.stdout }).onRunEnd!(huge, {
+      runId: 'x',
+      url: '',
+      project: '',
+      gatesFile: '',
+      embedded: true,
+      version: '0',
+      gateCount: 0,
+      evidenceDir: null,
+    });
     assert.equal((JSON.parse(await readFile(file, 'utf8')) as RunResult).warnings[0]!.length, 5_000_000);
     const cyclic: Record<string, unknown> = { ...empty };
     cyclic.self = cyclic;
-    await jsonReporter({ file, quiet: true, verbose: false, color: false, out: process.stdout }).onRunEnd!(cyclic as unknown as RunResult, { runId: 'x', url: '', project: '', gatesFile: '', embedded: true, version: '0', gateCount: 0, evidenceDir: null, redact: (t) => t });
+    await jsonReporter({ file, quiet: true, verbose: false, color: false, out: process.stdout }).onRunEnd!(
+      cyclic as unknown as RunResult,
+      {
+        runId: 'x',
+        url: '',
+        project: '',
+        gatesFile: '',
+        embedded: true,
+        version: '0',
+        gateCount: 0,
+        evidenceDir: null,
+        redact: (t) => t,
+      },
+    );
     assert.match(await readFile(file, 'utf8'), /could not be serialized|schemaVersion/);
   });
 });

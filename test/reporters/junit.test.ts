@@ -17,7 +17,8 @@ const parser = new XMLParser({
   trimValues: false,
   htmlEntities: true,
   textNodeName: '#text',
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ['testsuite', 'testcase', 'property', 'failure', 'skipped'].includes(name),
+  isArray: (name, _path, _leaf, isAttribute) =>
+    !isAttribute && ['testsuite', 'testcase', 'property', 'failure', 'skipped'].includes(name),
 });
 
 type Attrs = Record<string, string>;
@@ -40,7 +41,11 @@ function checkAgainst(doc: Doc, r: RunResult): void {
   assert.equal(doc.testsuites.tests, String(steps.length));
   assert.equal(doc.testsuites.failures, String(steps.filter((s) => s.status === 'failed').length));
   assert.equal(doc.testsuites.errors, '0');
-  assert.equal(Object.hasOwn(doc.testsuites, 'skipped'), false, 'junit-10.xsd allows no skipped attribute on <testsuites>');
+  assert.equal(
+    Object.hasOwn(doc.testsuites, 'skipped'),
+    false,
+    'junit-10.xsd allows no skipped attribute on <testsuites>',
+  );
   r.gates.forEach((g, i) => {
     const s = suites[i]!;
     assert.equal(s.name, g.id);
@@ -59,7 +64,11 @@ function checkAgainst(doc: Doc, r: RunResult): void {
       assert.equal(c.name, step.label);
       assert.equal(Number(c.time), Number((step.ms / 1000).toFixed(3)));
       assert.equal(Boolean(c.failure), step.status === 'failed', `${g.id} / ${step.label}: <failure> iff failed`);
-      assert.equal(Boolean(c.skipped), step.status === 'skipped' || step.status === 'pending', `${g.id} / ${step.label}: <skipped> iff skipped or pending`);
+      assert.equal(
+        Boolean(c.skipped),
+        step.status === 'skipped' || step.status === 'pending',
+        `${g.id} / ${step.label}: <skipped> iff skipped or pending`,
+      );
       if (c.skipped) assert.ok(c.skipped[0]!.message, 'a skipped step says why');
     });
   });
@@ -71,7 +80,9 @@ describe('junit reporter', () => {
   before(async () => {
     [pass, fail] = await Promise.all([
       wsgateRun(() => [...PASS_GATES, '--reporter', 'junit']),
-      wsgateRun((dir) => [...FAIL_GATES, '--reporter', `junit:${path.join(dir, 'reports', 'junit.xml')}`], { faults: FAULTS }),
+      wsgateRun((dir) => [...FAIL_GATES, '--reporter', `junit:${path.join(dir, 'reports', 'junit.xml')}`], {
+        faults: FAULTS,
+      }),
     ]);
   });
   after(async () => {
@@ -101,27 +112,82 @@ describe('junit reporter', () => {
       const text = f['#text']!;
       assert.ok(text.includes(check.name), text);
       assert.ok(text.includes(formatLoc(check.loc)), `text has ${formatLoc(check.loc)}: ${text}`);
-      assert.ok(text.includes(`expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`), text);
-      assert.ok(text.includes(`actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`), text);
+      assert.ok(
+        text.includes(
+          `expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`,
+        ),
+        text,
+      );
+      assert.ok(
+        text.includes(`actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`),
+        text,
+      );
       const why = whyFailed(check);
       if (why) assert.ok(text.includes(`why:      ${why}`), text);
     }
-    assert.ok(failed.some(({ check }) => check.failure), 'the failed checks carry typed failures');
+    assert.ok(
+      failed.some(({ check }) => check.failure),
+      'the failed checks carry typed failures',
+    );
   });
 
   test('odd data: illegal XML characters, markup and quotes in names stay well-formed; an empty run is valid', () => {
     const nasty = 'a\u0000b\u0001c\u000bd\ufffe <x a="1"> & \'q\' ]]> \ud800 é 😀\ttab\nline';
     const r: RunResult = {
-      schemaVersion: 1, runId: 'r1', startedAt: '2024-01-02T03:04:05.678Z', ms: 1234, url: 'ws://x', project: '/p', gatesFile: 'g.yaml', status: 'failed', exitCode: 1, warnings: [],
+      schemaVersion: 1,
+      runId: 'r1',
+      startedAt: '2024-01-02T03:04:05.678Z',
+      ms: 1234,
+      url: 'ws://x',
+      project: '/p',
+      gatesFile: 'g.yaml',
+      status: 'failed',
+      exitCode: 1,
+      warnings: [],
       totals: { gates: 1, passed: 0, failed: 1, pending: 0, skipped: 0, checks: 1, checksFailed: 1 },
-      gates: [{ id: `g${nasty}`, title: nasty, status: 'failed', ms: 5, loc: { file: 'g.yaml', line: 1, col: 1 }, steps: [
-        { kind: 'send', label: nasty, status: 'failed', ms: 5, loc: { file: 'g.yaml', line: 2, col: 3 }, checks: [{ name: nasty, expected: { deep: nasty }, actual: nasty.repeat(10_000), passed: false, loc: { file: 'g.yaml', line: 4, col: 5 } }], lastMessages: [{ conn: 'main', seq: 1, at: 0, text: nasty }] },
-        { kind: 'manual', label: 'look', status: 'pending', ms: 0, loc: { file: 'g.yaml', line: 9, col: 3 }, checks: [] },
-      ] }],
+      gates: [
+        {
+          id: `g${nasty}`,
+          title: nasty,
+          status: 'failed',
+          ms: 5,
+          loc: { file: 'g.yaml', line: 1, col: 1 },
+          steps: [
+            {
+              kind: 'send',
+              label: nasty,
+              status: 'failed',
+              ms: 5,
+              loc: { file: 'g.yaml', line: 2, col: 3 },
+              checks: [
+                {
+                  name: nasty,
+                  expected: { deep: nasty },
+                  actual: nasty.repeat(10_000),
+                  passed: false,
+                  loc: { file: 'g.yaml', line: 4, col: 5 },
+                },
+              ],
+              lastMessages: [{ conn: 'main', seq: 1, at: 0, text: nasty }],
+            },
+            {
+              kind: 'manual',
+              label: 'look',
+              status: 'pending',
+              ms: 0,
+              loc: { file: 'g.yaml', line: 9, col: 3 },
+              checks: [],
+            },
+          ],
+        },
+      ],
     };
     const doc = parse(junitXml(r));
     const tc = doc.testsuites.testsuite![0]!.testcase!;
-    assert.ok(tc[0]!.name!.includes('\\u0000b\\u0001c\\u000bd\\ufffe <x a="1"> & \'q\' ]]> \\ud800 é 😀\ttab\nline'), JSON.stringify(tc[0]!.name));
+    assert.ok(
+      tc[0]!.name!.includes('\\u0000b\\u0001c\\u000bd\\ufffe <x a="1"> & \'q\' ]]> \\ud800 é 😀\ttab\nline'),
+      JSON.stringify(tc[0]!.name),
+    );
     assert.equal(doc.testsuites.testsuite![0]!.skipped, '1');
     assert.match(tc[1]!.skipped![0]!.message!, /pending/);
     const empty = parse(junitXml({ ...r, gates: [], totals: { ...r.totals, gates: 0 } }));

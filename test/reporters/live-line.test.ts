@@ -27,12 +27,15 @@ function gatesFile(t: TestContext): string {
   const dir = tempDir('wsgate-live-');
   t.after(() => dir.remove());
   const file = path.join(dir.path, 'gates.yaml');
-  writeFileSync(file, oneGate(`
+  writeFileSync(
+    file,
+    oneGate(`
     - connect: main
     - send: {type: go}
       within: 10s
       expect: [{type: done}]
-  `));
+  `),
+  );
   return file;
 }
 
@@ -53,7 +56,10 @@ describe('live line', { concurrency: true }, () => {
     // The live line is erased before the step's own line is written, so the ✓ line starts clean.
     const tick = r.stdout.indexOf('✓ send go');
     assert.ok(tick > 0, r.stdout);
-    assert.ok(r.stdout.lastIndexOf(ERASE, tick) > r.stdout.search(LIVE), 'an erase follows the last live line, before the result line');
+    assert.ok(
+      r.stdout.lastIndexOf(ERASE, tick) > r.stdout.search(LIVE),
+      'an erase follows the last live line, before the result line',
+    );
     assert.ok(!LIVE.test(r.stdout.slice(tick)), 'nothing of the live line after the step ended');
   });
 
@@ -62,13 +68,16 @@ describe('live line', { concurrency: true }, () => {
     const dir = tempDir('wsgate-live-');
     t.after(() => dir.remove());
     const file = path.join(dir.path, 'gates.yaml');
-    writeFileSync(file, oneGate(`
+    writeFileSync(
+      file,
+      oneGate(`
       - soak:
           for: 2s
           steps:
             - send: {type: ping}
               expect: [{type: pong}]
-    `));
+    `),
+    );
     const r = await inTerminal(['run', server.url, '--gates', file, '--no-pool'], { CI: undefined });
     assert.equal(r.exitCode, 0, r.stdout);
     assert.match(r.stdout, /… soak 1 connection for 2s · [12] s of 2 s · [1-9]\d* rounds?/, JSON.stringify(r.stdout));

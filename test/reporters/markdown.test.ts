@@ -8,7 +8,12 @@ import { FAIL_GATES, FAULTS, PASS_GATES, failedChecks, tempDir, wsgateRun, type 
 import { whyFailed } from '../../lib/evidence/describe-failure.ts';
 
 /** Markdown text as it reads once backslash escapes and entities are resolved. */
-const plain = (md: string) => md.replace(/\\([\\`*_{}[\]()#+!|~])/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const plain = (md: string) =>
+  md
+    .replace(/\\([\\`*_{}[\]()#+!|~])/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 function tableRows(md: string, header: RegExp): string[][] {
   const lines = md.split('\n');
@@ -17,7 +22,12 @@ function tableRows(md: string, header: RegExp): string[][] {
   const rows: string[][] = [];
   for (const l of lines.slice(start + 2)) {
     if (!l.startsWith('|')) break;
-    rows.push(l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+    rows.push(
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -33,7 +43,10 @@ describe('markdown reporter', () => {
     await writeFile(summaryFile, 'earlier step output\n');
     [pass, fail] = await Promise.all([
       wsgateRun(() => [...PASS_GATES, '--reporter', 'markdown']),
-      wsgateRun((dir) => [...FAIL_GATES, '--reporter', `markdown:${path.join(dir, 'summary.md')}`], { faults: FAULTS, env: { GITHUB_STEP_SUMMARY: summaryFile } }),
+      wsgateRun((dir) => [...FAIL_GATES, '--reporter', `markdown:${path.join(dir, 'summary.md')}`], {
+        faults: FAULTS,
+        env: { GITHUB_STEP_SUMMARY: summaryFile },
+      }),
     ]);
   });
   after(async () => {
@@ -55,8 +68,14 @@ describe('markdown reporter', () => {
       assert.equal(row[3], String(g.ms));
     }
     assert.doesNotMatch(md, /### Failures/);
-    const budgets = pass.result.gates.flatMap((g) => g.steps.flatMap((s) => (s.timings ?? []).filter((t) => t.budgetMs !== undefined)));
-    if (budgets.length) assert.equal(tableRows(md, /^\| Gate \| Timing \| Measured ms \| Budget ms \| Result \|$/).length, budgets.length);
+    const budgets = pass.result.gates.flatMap((g) =>
+      g.steps.flatMap((s) => (s.timings ?? []).filter((t) => t.budgetMs !== undefined)),
+    );
+    if (budgets.length)
+      assert.equal(
+        tableRows(md, /^\| Gate \| Timing \| Measured ms \| Budget ms \| Result \|$/).length,
+        budgets.length,
+      );
   });
 
   test('a failing run: the failed gate, the check with expected/actual, appended to $GITHUB_STEP_SUMMARY', async () => {
@@ -70,9 +89,20 @@ describe('markdown reporter', () => {
     assert.ok(text.includes('### Failures'));
     for (const { gate, step, check } of failed) {
       assert.ok(failures.includes(`#### ${gate.id} › ${step.label}`), `heading for ${gate.id} / ${step.label}`);
-      assert.ok(failures.includes(`**${check.name}** at \`${check.loc.file}:${check.loc.line}:${check.loc.col}\``), `check ${check.name}`);
-      assert.ok(failures.includes(`expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`));
-      assert.ok(failures.includes(`actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`));
+      assert.ok(
+        failures.includes(`**${check.name}** at \`${check.loc.file}:${check.loc.line}:${check.loc.col}\``),
+        `check ${check.name}`,
+      );
+      assert.ok(
+        failures.includes(
+          `expected: ${typeof check.expected === 'string' ? check.expected : JSON.stringify(check.expected)}`,
+        ),
+      );
+      assert.ok(
+        failures.includes(
+          `actual:   ${typeof check.actual === 'string' ? check.actual : JSON.stringify(check.actual)}`,
+        ),
+      );
       const why = whyFailed(check);
       if (why) assert.ok(failures.includes(`why:      ${why}`), `why of ${check.name}`);
       const row = tableRows(md, /^\| Gate \| Status/).find((r) => plain(r[0]!).startsWith(`**${gate.id}**`));
@@ -85,11 +115,44 @@ describe('markdown reporter', () => {
   test('odd data: markup in server text is escaped, huge values are cut, an empty run still renders', () => {
     const evil = '<img src=x onerror=alert(1)> | `code` **bold** [link](http://x)\n# heading';
     const r: RunResult = {
-      schemaVersion: 1, runId: 'r', startedAt: '', ms: 1, url: 'ws://x', project: '', gatesFile: 'g.yaml', status: 'failed', exitCode: 1, warnings: [evil],
+      schemaVersion: 1,
+      runId: 'r',
+      startedAt: '',
+      ms: 1,
+      url: 'ws://x',
+      project: '',
+      gatesFile: 'g.yaml',
+      status: 'failed',
+      exitCode: 1,
+      warnings: [evil],
       totals: { gates: 1, passed: 0, failed: 1, pending: 0, skipped: 0, checks: 1, checksFailed: 1 },
-      gates: [{ id: 'g|1', title: evil, status: 'failed', ms: 1, loc: { file: 'g.yaml', line: 1, col: 1 }, steps: [
-        { kind: 'send', label: evil, status: 'failed', ms: 1, loc: { file: 'g.yaml', line: 2, col: 1 }, checks: [{ name: evil, expected: '```', actual: 'y'.repeat(2_000_000), passed: false, loc: { file: 'g.yaml', line: 3, col: 1 } }] },
-      ] }],
+      gates: [
+        {
+          id: 'g|1',
+          title: evil,
+          status: 'failed',
+          ms: 1,
+          loc: { file: 'g.yaml', line: 1, col: 1 },
+          steps: [
+            {
+              kind: 'send',
+              label: evil,
+              status: 'failed',
+              ms: 1,
+              loc: { file: 'g.yaml', line: 2, col: 1 },
+              checks: [
+                {
+                  name: evil,
+                  expected: '```',
+                  actual: 'y'.repeat(2_000_000),
+                  passed: false,
+                  loc: { file: 'g.yaml', line: 3, col: 1 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     };
     const md = markdownSummary(r);
     assert.doesNotMatch(md, /<img/);

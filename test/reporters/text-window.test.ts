@@ -27,7 +27,10 @@ describe('text window', () => {
     assert.equal(w[21], '… 35 more lines');
     // Lines appended: the window starts just before them; near the end, it ends with the last line.
     const end = windowLines(numbered(120), 20, 100);
-    assert.deepEqual([end[0], end[1], end.at(-1)], ['… 96 lines before (the first difference is on line 101)', 'line 97', '… 4 more lines']);
+    assert.deepEqual(
+      [end[0], end[1], end.at(-1)],
+      ['… 96 lines before (the first difference is on line 101)', 'line 97', '… 4 more lines'],
+    );
     assert.equal(windowLines(numbered(120), 20, 110).at(-1), 'line 120');
     // Near the start: no "before" marker.
     assert.equal(windowLines(numbered(100), 20, 2)[0], 'line 1');
@@ -35,7 +38,10 @@ describe('text window', () => {
 
   test('without a focus: the head and the tail', () => {
     const w = windowLines(numbered(100), 20);
-    assert.deepEqual([w[0], w[9], w[10], w[11], w.at(-1)], ['line 1', 'line 10', '… 80 lines not shown …', 'line 91', 'line 100']);
+    assert.deepEqual(
+      [w[0], w[9], w[10], w[11], w.at(-1)],
+      ['line 1', 'line 10', '… 80 lines not shown …', 'line 91', 'line 100'],
+    );
     assert.deepEqual(windowLines(['a', 'b', 'c'], 1), ['a', '… 2 more lines']);
   });
 });

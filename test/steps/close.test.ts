@@ -36,16 +36,24 @@ describe('close', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'failed');
-    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'failed']);
+    assert.deepEqual(
+      r.steps.map((s) => s.status),
+      ['passed', 'passed', 'failed'],
+    );
     assert.equal(r.failedChecks[0]!.name, 'main: closes cleanly');
     assert.equal(r.failedChecks[0]!.actual, 'the server closed the connection (1001 "going away")');
-    assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'closed', conn: 'main', close: 'the server closed the connection (1001 "going away")' });
+    assert.deepEqual(r.failedChecks[0]!.failure, {
+      kind: 'closed',
+      conn: 'main',
+      close: 'the server closed the connection (1001 "going away")',
+    });
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# CLOSE'));
   });
 
   describe('by: server', { concurrency: true }, () => {
     // A passing close gets time to spare on a loaded machine; the failing one waits out a short deadline.
-    const gate = (within: string) => oneGate(`
+    const gate = (within: string) =>
+      oneGate(`
       - connect: main
       - send: {type: logout}
       - close: {on: main, by: server}   # BY SERVER
@@ -76,7 +84,8 @@ describe('close', { concurrency: true }, () => {
   });
 
   describe('close codes and reasons, as the server sent them', { concurrency: true }, () => {
-    const codeGate = (close: string) => oneGate(`
+    const codeGate = (close: string) =>
+      oneGate(`
       - connect: main
       - send: {type: subscribe, token: bad}
       - close: ${close}   # CODE
@@ -94,22 +103,47 @@ describe('close', { concurrency: true }, () => {
       assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'close', detail: 'code', expected: 4999, actual: 4403 });
       assert.equal(r.failedChecks[0]!.cause, 'closed with 4403 instead of 4999');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# CODE'));
-      const events = readFileSync(path.join(r.evidenceDir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.dir === 'event');
-      assert.deepEqual(events.map((e) => [e.event, e.code, e.reason]), [['open', undefined, undefined], ['close', 4403, 'Forbidden']], 'the transcript records the open and the close');
+      const events = readFileSync(path.join(r.evidenceDir, 'transcript.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.dir === 'event');
+      assert.deepEqual(
+        events.map((e) => [e.event, e.code, e.reason]),
+        [
+          ['open', undefined, undefined],
+          ['close', 4403, 'Forbidden'],
+        ],
+        'the transcript records the open and the close',
+      );
     });
 
     test('the right code and a reason matcher pass', async (t) => {
       const fx = await wsServer(t, (ws) => ws.on('message', () => ws.close(4403, 'Forbidden: bad token')));
-      const r = await runGatesYaml(codeGate('{on: main, by: server, code: 4403, reason: {startsWith: Forbidden}}'), { url: fx.url });
+      const r = await runGatesYaml(codeGate('{on: main, by: server, code: 4403, reason: {startsWith: Forbidden}}'), {
+        url: fx.url,
+      });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-      assert.deepEqual(r.steps[2]!.checks.map((c) => [c.name, c.passed]), [['main: the server closes the connection', true], ['main: close code', true], ['main: close reason', true]]);
+      assert.deepEqual(
+        r.steps[2]!.checks.map((c) => [c.name, c.passed]),
+        [
+          ['main: the server closes the connection', true],
+          ['main: close code', true],
+          ['main: close reason', true],
+        ],
+      );
     });
 
     test('a reason that does not match fails with the reason given', async (t) => {
       const fx = await wsServer(t, (ws) => ws.on('message', () => ws.close(1000, 'normal')));
-      const r = await runGatesYaml(codeGate('{on: main, by: server, code: 1000, reason: "session over"}'), { url: fx.url });
+      const r = await runGatesYaml(codeGate('{on: main, by: server, code: 1000, reason: "session over"}'), {
+        url: fx.url,
+      });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual]), [['main: close reason', 'normal']]);
+      assert.deepEqual(
+        r.failedChecks.map((c) => [c.name, c.actual]),
+        [['main: close reason', 'normal']],
+      );
     });
 
     test('a close met while expecting names its code and reason', async (t) => {
@@ -122,9 +156,15 @@ describe('close', { concurrency: true }, () => {
     `);
       const r = await runGatesYaml(yaml, { url: fx.url });
       assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
-      assert.equal(r.failedChecks[0]!.actual, 'the server closed the connection (1011 "internal error") before it arrived');
+      assert.equal(
+        r.failedChecks[0]!.actual,
+        'the server closed the connection (1011 "internal error") before it arrived',
+      );
       assert.equal(r.steps[2]!.status, 'skipped', 'the next send on the closed connection is not run again');
-      assert.match(r.steps[2]!.note ?? '', /connection main is closed \(the server closed the connection \(1011 "internal error"\)\)/);
+      assert.match(
+        r.steps[2]!.note ?? '',
+        /connection main is closed \(the server closed the connection \(1011 "internal error"\)\)/,
+      );
     });
 
     test('a connection limit closed right after the handshake fails the connect with 1008 and its reason', async (t) => {
@@ -134,12 +174,21 @@ describe('close', { concurrency: true }, () => {
     `);
       const r = await runGatesYaml(yaml, { url: fx.url });
       assert.equal(r.result.status, 'failed');
-      assert.match(String(r.failedChecks[0]!.actual), /^CLOSED: the server closed the connection right after the WebSocket handshake: 1008 "Too many connections"$/);
+      assert.match(
+        String(r.failedChecks[0]!.actual),
+        /^CLOSED: the server closed the connection right after the WebSocket handshake: 1008 "Too many connections"$/,
+      );
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# LIMIT'));
     });
 
     test('a close at the server between steps fails the next send, naming it', async (t) => {
-      const fx = await wsServer(t, (ws) => ws.on('message', (m) => (String(m).includes('first') ? (ws.send('{"type":"ok"}'), setImmediate(() => ws.close(4001, 'kicked'))) : undefined)));
+      const fx = await wsServer(t, (ws) =>
+        ws.on('message', (m) =>
+          String(m).includes('first')
+            ? (ws.send('{"type":"ok"}'), setImmediate(() => ws.close(4001, 'kicked')))
+            : undefined,
+        ),
+      );
       const yaml = oneGate(`
       - connect: main
       - send: {type: first}
@@ -148,7 +197,11 @@ describe('close', { concurrency: true }, () => {
       - send: {type: second}   # SECOND
     `);
       const r = await runGatesYaml(yaml, { url: fx.url });
-      assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'passed', 'skipped'], JSON.stringify(r.failedChecks));
+      assert.deepEqual(
+        r.steps.map((s) => s.status),
+        ['passed', 'passed', 'passed', 'skipped'],
+        JSON.stringify(r.failedChecks),
+      );
       const yaml2 = oneGate(`
       - connect: main
       - send: {type: first}
@@ -160,7 +213,10 @@ describe('close', { concurrency: true }, () => {
       assert.equal(r2.steps[2]!.status, 'failed', 'the first step to meet an unexpected close fails');
       assert.match(String(r2.failedChecks[0]!.actual), /4001 "kicked"/);
       // The close may reach wscat before the send (the send fails) or after it (the wait fails).
-      assert.ok([lineOf(yaml2, '# SECOND'), lineOf(yaml2, '# SECOND') + 1].includes(r2.failedChecks[0]!.loc.line), JSON.stringify(r2.failedChecks[0]));
+      assert.ok(
+        [lineOf(yaml2, '# SECOND'), lineOf(yaml2, '# SECOND') + 1].includes(r2.failedChecks[0]!.loc.line),
+        JSON.stringify(r2.failedChecks[0]),
+      );
     });
   });
 });

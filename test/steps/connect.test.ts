@@ -28,24 +28,53 @@ describe('connect', { concurrency: true }, () => {
 
   test('ca: a relative CA file is found beside the gates file, whatever folder wsgate runs in; a missing one fails at the key', async (t) => {
     const dir = tmp(t, 'wsgate-connect-ca-');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', 'k.pem', '-out', 'ca.pem'], { cwd: dir, stdio: 'ignore', timeout: 30_000 });
-    const server = https.createServer({ key: readFileSync(path.join(dir, 'k.pem')), cert: readFileSync(path.join(dir, 'ca.pem')) });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        'k.pem',
+        '-out',
+        'ca.pem',
+      ],
+      { cwd: dir, stdio: 'ignore', timeout: 30_000 },
+    );
+    const server = https.createServer({
+      key: readFileSync(path.join(dir, 'k.pem')),
+      cert: readFileSync(path.join(dir, 'ca.pem')),
+    });
     const wss = new WebSocketServer({ server });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     t.after(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), server.close(() => r()))));
     const url = `wss://127.0.0.1:${(server.address() as AddressInfo).port}`;
     assert.notEqual(process.cwd(), dir, 'the test runs from another folder than the gates file');
-    const good = await runGatesYaml(oneGate(`
+    const good = await runGatesYaml(
+      oneGate(`
       - connect: {name: main, ca: ca.pem}
-    `), { url, file: path.join(dir, 'gates.yaml') });
+    `),
+      { url, file: path.join(dir, 'gates.yaml') },
+    );
     assert.equal(good.result.status, 'passed', JSON.stringify(good.failedChecks));
     const yaml = oneGate(`
       - connect: {name: main, ca: nope.pem}   # CA
     `);
     const bad = await runGatesYaml(yaml, { url, file: path.join(dir, 'gates.yaml') });
     assert.equal(bad.result.status, 'failed');
-    assert.deepEqual(bad.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [[`CA certificate file ${path.join(dir, 'nope.pem')} exists`, 'no such file', lineOf(yaml, '# CA')]]);
+    assert.deepEqual(
+      bad.failedChecks.map((c) => [c.name, c.actual, c.loc.line]),
+      [[`CA certificate file ${path.join(dir, 'nope.pem')} exists`, 'no such file', lineOf(yaml, '# CA')]],
+    );
   });
 
   test('refused: an upgrade answered with HTTP 401 is the refusal the step wants; a closed port is not a refusal', async (t) => {
@@ -57,12 +86,21 @@ describe('connect', { concurrency: true }, () => {
       - connect: {name: down, url: "ws://127.0.0.1:${port}/ws", refused: true}   # DOWN
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
-    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'failed', 'failed']);
-    assert.deepEqual(r.steps[0]!.checks.map((c) => [c.name, c.actual, c.passed]), [
-      ['anon: the server refuses the connection', 'HTTP 401', true],
-      ['anon: HTTP status of the refusal', 401, true],
-    ]);
-    assert.deepEqual(r.failedChecks.map((c) => c.name), ['other: HTTP status of the refusal', 'down: the server refuses the connection']);
+    assert.deepEqual(
+      r.steps.map((s) => s.status),
+      ['passed', 'failed', 'failed'],
+    );
+    assert.deepEqual(
+      r.steps[0]!.checks.map((c) => [c.name, c.actual, c.passed]),
+      [
+        ['anon: the server refuses the connection', 'HTTP 401', true],
+        ['anon: HTTP status of the refusal', 401, true],
+      ],
+    );
+    assert.deepEqual(
+      r.failedChecks.map((c) => c.name),
+      ['other: HTTP status of the refusal', 'down: the server refuses the connection'],
+    );
     assert.equal(r.failedChecks[0]!.actual, 401);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# STATUS'));
     assert.match(String(r.failedChecks[1]!.actual), /^REFUSED: /);
@@ -71,20 +109,38 @@ describe('connect', { concurrency: true }, () => {
   });
 
   test('refused: a 101 without Sec-WebSocket-Protocol (every offered subprotocol declined) is a refusal with its own reason', async (t) => {
-    const fx = await wsServer(t, () => undefined, { handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false) });
+    const fx = await wsServer(t, () => undefined, {
+      handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false),
+    });
     const yaml = oneGate(`
       - connect: {name: new, subprotocols: [ocpp2.0.1], refused: true}
       - connect: {name: old, subprotocols: [ocpp1.6], refused: true}   # OPENS
       - connect: {name: plain, subprotocols: [ocpp2.0.1]}   # DECLINED
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
-    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'failed', 'failed']);
-    assert.deepEqual(r.steps[0]!.checks.map((c) => [c.name, c.actual, c.passed]), [
-      ['new: the server refuses the connection', 'subprotocol declined: the server declined every offered subprotocol (101 without Sec-WebSocket-Protocol)', true],
-    ]);
-    assert.deepEqual(r.failedChecks.map((c) => c.loc.line), [lineOf(yaml, '# OPENS'), lineOf(yaml, '# DECLINED')]);
+    assert.deepEqual(
+      r.steps.map((s) => s.status),
+      ['passed', 'failed', 'failed'],
+    );
+    assert.deepEqual(
+      r.steps[0]!.checks.map((c) => [c.name, c.actual, c.passed]),
+      [
+        [
+          'new: the server refuses the connection',
+          'subprotocol declined: the server declined every offered subprotocol (101 without Sec-WebSocket-Protocol)',
+          true,
+        ],
+      ],
+    );
+    assert.deepEqual(
+      r.failedChecks.map((c) => c.loc.line),
+      [lineOf(yaml, '# OPENS'), lineOf(yaml, '# DECLINED')],
+    );
     assert.match(String(r.failedChecks[0]!.actual), /^open in \d+ ms$/);
-    assert.match(String(r.failedChecks[1]!.actual), /^SUBPROTOCOL_DECLINED: the server declined every offered subprotocol/);
+    assert.match(
+      String(r.failedChecks[1]!.actual),
+      /^SUBPROTOCOL_DECLINED: the server declined every offered subprotocol/,
+    );
     assert.equal(fx.upgrades.length, 3, 'the server did upgrade all three: the refusal is the missing header');
   });
 
@@ -105,7 +161,10 @@ describe('connect', { concurrency: true }, () => {
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '- connect: main'));
     // The second connect goes to the same dead target: it is not tried again, and says where it died.
     assert.equal(r.steps[1]!.status, 'skipped');
-    assert.match(r.steps[1]!.note ?? '', /^not tried: ws:\/\/127\.0\.0\.1:\d+\/ws could not be opened at gate g, step 1 \(connect main\) \(REFUSED: connection refused/);
+    assert.match(
+      r.steps[1]!.note ?? '',
+      /^not tried: ws:\/\/127\.0\.0\.1:\d+\/ws could not be opened at gate g, step 1 \(connect main\) \(REFUSED: connection refused/,
+    );
     assert.equal(r.steps[2]!.status, 'skipped', 'the send needs main, which never opened');
     assert.match(r.steps[2]!.note ?? '', /connection main did not open \(step 1\)/);
   });
@@ -121,8 +180,15 @@ describe('connect', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     assert.equal(fx.upgrades.length, 5);
-    assert.deepEqual(r.steps[0]!.checks.map((c) => c.name.split(':')[0]), ['clients#1', 'clients#2', 'clients#3', 'clients#4', 'clients#5']);
-    assert.equal(r.steps[1]!.checks.filter((c) => c.name.endsWith('hello arrived')).length, 5, 'the expect ran on each member');
+    assert.deepEqual(
+      r.steps[0]!.checks.map((c) => c.name.split(':')[0]),
+      ['clients#1', 'clients#2', 'clients#3', 'clients#4', 'clients#5'],
+    );
+    assert.equal(
+      r.steps[1]!.checks.filter((c) => c.name.endsWith('hello arrived')).length,
+      5,
+      'the expect ran on each member',
+    );
   });
 
   test('a group fails when the server refuses some of its members', async (t) => {
@@ -144,7 +210,9 @@ describe('connect', { concurrency: true }, () => {
   });
 
   test('headers, subprotocols, origin and basic auth reach the server', async (t) => {
-    const fx = await wsServer(t, () => undefined, { handleProtocols: (protocols) => (protocols.has('v2') ? 'v2' : false) });
+    const fx = await wsServer(t, () => undefined, {
+      handleProtocols: (protocols) => (protocols.has('v2') ? 'v2' : false),
+    });
     const yaml = oneGate(`
       - connect: {name: main, headers: {X-Team: qa, X-Run: "\${RUN_ID}"}, subprotocols: [v1, v2], origin: "http://app.test", auth: "user:pass"}
     `);

@@ -6,7 +6,6 @@ import { describe, test } from 'node:test';
 import { runGatesYaml } from '../helpers/run-gates.ts';
 import { jsonReplies, lineOf, oneGate, wsServer } from '../helpers/servers.ts';
 
-
 describe('expect', { concurrency: true }, () => {
   describe('where selects, match asserts', { concurrency: true }, () => {
     // A tool run: a read_file result (with an error), then the write_file result the test cares about.
@@ -15,7 +14,11 @@ describe('expect', { concurrency: true }, () => {
         m.type === 'go'
           ? [
               { type: 'tool_result', tool: 'read_file', error: 'ENOENT' },
-              { type: 'tool_result', tool: 'write_file', ...(writeError ? { error: writeError } : { result: 'Wrote 5 bytes' }) },
+              {
+                type: 'tool_result',
+                tool: 'write_file',
+                ...(writeError ? { error: writeError } : { result: 'Wrote 5 bytes' }),
+              },
               { type: 'message_complete', messageId: 'm1', tokensUsed: 0 },
             ]
           : [],
@@ -39,8 +42,14 @@ describe('expect', { concurrency: true }, () => {
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       const send = r.steps[1]!;
-      assert.ok(send.checks.some((c) => c.name === 'main: tool_result.result' && c.actual === 'Wrote 5 bytes'), 'checked the write_file result, not the read_file one');
-      assert.ok(send.checks.some((c) => c.name === 'main: message_complete.tokensUsed' && c.passed), 'equals 0 holds of 0');
+      assert.ok(
+        send.checks.some((c) => c.name === 'main: tool_result.result' && c.actual === 'Wrote 5 bytes'),
+        'checked the write_file result, not the read_file one',
+      );
+      assert.ok(
+        send.checks.some((c) => c.name === 'main: message_complete.tokensUsed' && c.passed),
+        'equals 0 holds of 0',
+      );
     });
 
     test("the selected message's failing match fails, at the match line", async (t) => {
@@ -50,11 +59,18 @@ describe('expect', { concurrency: true }, () => {
       assert.equal(r.steps[1]!.status, 'failed');
       const failed = r.failedChecks;
       // The write_file result was selected (not skipped for the read_file one): both its matchers ran on it.
-      assert.deepEqual(failed.map((c) => c.name), ['main: tool_result.error', 'main: tool_result.result'], JSON.stringify(failed));
+      assert.deepEqual(
+        failed.map((c) => c.name),
+        ['main: tool_result.error', 'main: tool_result.result'],
+        JSON.stringify(failed),
+      );
       assert.equal(failed[0]!.actual, 'disk full');
       assert.equal(failed[0]!.reason, 'expected the field to be absent, got "disk full"');
       assert.equal(failed[0]!.loc.line, lineOf(gate, '# MATCH'));
-      assert.ok(r.steps[1]!.lastMessages?.some((f) => f.text.includes('disk full')), 'a failure shows the last messages');
+      assert.ok(
+        r.steps[1]!.lastMessages?.some((f) => f.text.includes('disk full')),
+        'a failure shows the last messages',
+      );
     });
   });
 
@@ -81,11 +97,18 @@ describe('expect', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     const sent = JSON.parse(fx.received.items[1]!.text) as Record<string, unknown>;
-    assert.deepEqual(sent, { type: 'resume', sessionId: id, n: 7, note: `s=${id}` }, 'a whole reference keeps its number type');
+    assert.deepEqual(
+      sent,
+      { type: 'resume', sessionId: id, n: 7, note: `s=${id}` },
+      'a whole reference keeps its number type',
+    );
   });
 
   test('a capture of an absent field fails, and the variable stays unset for the next step', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'init' ? [{ type: 'session' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'init' ? [{ type: 'session' }] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: init}
@@ -102,7 +125,10 @@ describe('expect', { concurrency: true }, () => {
   });
 
   test('an optional capture (`field?`) is taken when the field is there, and its absence fails nothing', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'init' ? [{ type: 'session', ...(m.with ? { sessionId: 'abc' } : {}) }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'init' ? [{ type: 'session', ...(m.with ? { sessionId: 'abc' } : {}) }] : [])),
+    );
     const yaml = (withId: boolean) =>
       oneGate(`
       - connect: main
@@ -114,7 +140,11 @@ describe('expect', { concurrency: true }, () => {
     `);
     const present = await runGatesYaml(yaml(true), { url: fx.url });
     assert.equal(present.result.status, 'passed', JSON.stringify(present.failedChecks));
-    assert.deepEqual(JSON.parse(fx.received.items[1]!.text), { type: 'resume', sessionId: 'abc' }, 'taken without the ?');
+    assert.deepEqual(
+      JSON.parse(fx.received.items[1]!.text),
+      { type: 'resume', sessionId: 'abc' },
+      'taken without the ?',
+    );
     const absent = await runGatesYaml(yaml(false), { url: fx.url });
     assert.deepEqual(absent.failedChecks, [], 'an absent optional field is no failure');
     assert.equal(absent.steps[1]!.status, 'passed');
@@ -123,7 +153,11 @@ describe('expect', { concurrency: true }, () => {
 
   describe('collect', { concurrency: true }, () => {
     const streamer = (pieces: string[]) =>
-      jsonReplies((m) => (m.type === 'chat' ? [...pieces.map((d) => ({ type: 'content_delta', delta: d })), { type: 'message_complete', messageId: 'x' }] : []));
+      jsonReplies((m) =>
+        m.type === 'chat'
+          ? [...pieces.map((d) => ({ type: 'content_delta', delta: d })), { type: 'message_complete', messageId: 'x' }]
+          : [],
+      );
     const gate = oneGate(`
       - connect: main
       - send: {type: chat}
@@ -160,13 +194,19 @@ describe('expect', { concurrency: true }, () => {
       const fx = await wsServer(t, streamer(['Hello, world']));
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: at least 2 content_delta']);
+      assert.deepEqual(
+        r.failedChecks.map((c) => c.name),
+        ['main: at least 2 content_delta'],
+      );
       assert.equal(r.failedChecks[0]!.actual, 1);
     });
   });
 
   test('forbid: [error] fails fast, well before the deadline', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'error', code: 'BOOM' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'chat' ? [{ type: 'error', code: 'BOOM' }] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: chat}
@@ -188,7 +228,16 @@ describe('expect', { concurrency: true }, () => {
   test('forbid: a forbidden frame already there when the list is met fails the step; one after the step ends does not', async (t) => {
     // The first step waits for `last`, so `pong` and `error` are surely in the inbox (left for later
     // steps) when the standalone expect meets its `pong`: the error arrived while it ran.
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'burst' ? [{ type: 'pong' }, { type: 'error', code: 'LATE' }, { type: 'last' }] : m.type === 'quiet' ? [{ type: 'pong' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) =>
+        m.type === 'burst'
+          ? [{ type: 'pong' }, { type: 'error', code: 'LATE' }, { type: 'last' }]
+          : m.type === 'quiet'
+            ? [{ type: 'pong' }]
+            : [],
+      ),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: burst}
@@ -198,21 +247,37 @@ describe('expect', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'failed');
-    assert.deepEqual(r.failedChecks.map((c) => c.name), ['main: no error while the step ran']);
+    assert.deepEqual(
+      r.failedChecks.map((c) => c.name),
+      ['main: no error while the step ran'],
+    );
     assert.match(String(r.failedChecks[0]!.actual), /LATE/);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# FORBID'));
     // The same forbid on a server whose error never comes passes.
-    const fine = await runGatesYaml(oneGate(`
+    const fine = await runGatesYaml(
+      oneGate(`
       - connect: main
       - send: {type: quiet}
         expect: [{type: pong}]
         forbid: [error]
-    `), { url: fx.url });
+    `),
+      { url: fx.url },
+    );
     assert.equal(fine.result.status, 'passed', JSON.stringify(fine.failedChecks));
   });
 
   test('out of order: message_complete before tool_result fails naming the arrival order, and both are still checked', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'message_complete', tokens: 3 }, { type: 'tool_result', tool: 'x', result: 'r1' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) =>
+        m.type === 'chat'
+          ? [
+              { type: 'message_complete', tokens: 3 },
+              { type: 'tool_result', tool: 'x', result: 'r1' },
+            ]
+          : [],
+      ),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: chat}
@@ -228,18 +293,31 @@ describe('expect', { concurrency: true }, () => {
     assert.equal(r.result.status, 'failed');
     assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
     assert.equal(r.failedChecks[0]!.name, 'main: tool_result before message_complete');
-    assert.match(String(r.failedChecks[0]!.actual), /^arrived in this order: #0 message_complete \(\+\d+ ms\), #1 tool_result \(\+\d+ ms\)$/);
+    assert.match(
+      String(r.failedChecks[0]!.actual),
+      /^arrived in this order: #0 message_complete \(\+\d+ ms\), #1 tool_result \(\+\d+ ms\)$/,
+    );
     assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'order', first: 'tool_result', then: 'message_complete' });
-    assert.equal(r.failedChecks[0]!.cause, 'message_complete arrived before tool_result', 'result.json keeps the words');
+    assert.equal(
+      r.failedChecks[0]!.cause,
+      'message_complete arrived before tool_result',
+      'result.json keeps the words',
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# FIRST'));
-    assert.ok(r.steps[1]!.checks.some((c) => c.name === 'main: message_complete.tokens' && c.passed), 'the early message was still checked');
+    assert.ok(
+      r.steps[1]!.checks.some((c) => c.name === 'main: message_complete.tokens' && c.passed),
+      'the early message was still checked',
+    );
     assert.equal(r.steps[2]!.status, 'passed', 'the capture was made, so the next step runs');
     await fx.received.waitFor((x) => x.length === 2, 'the echo');
     assert.equal(JSON.parse(fx.received.items[1]!.text).res, 'r1');
   });
 
   test('out of order: a message listed before the last one that never comes fails soon after the last one', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'message_complete' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'chat' ? [{ type: 'message_complete' }] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: chat}
@@ -250,14 +328,20 @@ describe('expect', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
-    assert.match(String(r.failedChecks[0]!.actual), /^message_complete \(#0\) ended the exchange, and this had not arrived \d+ ms later$/);
+    assert.match(
+      String(r.failedChecks[0]!.actual),
+      /^message_complete \(#0\) ended the exchange, and this had not arrived \d+ ms later$/,
+    );
     assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'late', what: 'tool_result', last: 'message_complete' });
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# MISSING'));
     assert.ok(r.steps[1]!.ms < 7000, `not the 14 s deadline (${r.steps[1]!.ms} ms)`);
   });
 
   test('optional: a missing optional message passes with a warning check', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'message_complete' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'chat' ? [{ type: 'message_complete' }] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: chat}
@@ -277,7 +361,10 @@ describe('expect', { concurrency: true }, () => {
   // A trailing optional message missing at the deadline: test/matching/matcher.test.ts (no real wait needed).
 
   test('a timeout fails with "nothing matching within"', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'thinking' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'chat' ? [{ type: 'thinking' }] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: chat}
@@ -289,9 +376,16 @@ describe('expect', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'failed');
     assert.equal(r.failedChecks.length, 1);
-    assert.match(String(r.failedChecks[0]!.actual), /^nothing matching within 1000 ms of the last frame \(\+\d+ ms\)$/, 'the thinking frame kept the wait alive');
+    assert.match(
+      String(r.failedChecks[0]!.actual),
+      /^nothing matching within 1000 ms of the last frame \(\+\d+ ms\)$/,
+      'the thinking frame kept the wait alive',
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# NEVER'));
-    assert.ok(r.steps[1]!.ms >= 990 && r.steps[1]!.ms < 8000, `waited the 1 s deadline (stretched at most 3x on a busy machine), not the 15 s default (${r.steps[1]!.ms} ms)`);
+    assert.ok(
+      r.steps[1]!.ms >= 990 && r.steps[1]!.ms < 8000,
+      `waited the 1 s deadline (stretched at most 3x on a busy machine), not the 15 s default (${r.steps[1]!.ms} ms)`,
+    );
     assert.ok(r.steps[1]!.lastMessages?.some((f) => f.text.includes('thinking')));
   });
 
@@ -364,7 +458,10 @@ describe('expect', { concurrency: true }, () => {
     });
 
     test('raw: fails when no such frame arrives', async (t) => {
-      const fx = await wsServer(t, jsonReplies((m) => (m.type === 'hi' ? ['nonsense', { type: 'hello' }] : [])));
+      const fx = await wsServer(
+        t,
+        jsonReplies((m) => (m.type === 'hi' ? ['nonsense', { type: 'hello' }] : [])),
+      );
       const yaml = oneGate(`
         - connect: main
         - send: {type: hi}
@@ -393,17 +490,34 @@ describe('expect', { concurrency: true }, () => {
     );
 
     test('selects by the `event` field', async (t) => {
-      const fx = await wsServer(t, jsonReplies((m) => (m.event === 'subscribe' ? [{ type: 'subscribed', channel: 'sports' }, { event: 'subscribed', channel: 'news' }] : [])));
+      const fx = await wsServer(
+        t,
+        jsonReplies((m) =>
+          m.event === 'subscribe'
+            ? [
+                { type: 'subscribed', channel: 'sports' },
+                { event: 'subscribed', channel: 'news' },
+              ]
+            : [],
+        ),
+      );
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       assert.equal(fx.received.items[0]!.text, '{"event":"subscribe"}');
     });
 
     test('a message with type (not event) is not selected', async (t) => {
-      const fx = await wsServer(t, jsonReplies((m) => (m.event === 'subscribe' ? [{ type: 'subscribed', channel: 'news' }] : [])));
+      const fx = await wsServer(
+        t,
+        jsonReplies((m) => (m.event === 'subscribe' ? [{ type: 'subscribed', channel: 'news' }] : [])),
+      );
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'failed');
-      assert.match(String(r.failedChecks[0]!.actual), /^nothing matching within 2000 ms of the last frame \(\+\d+ ms\); a frame has type: "subscribed", but kinds are read from the value of `event`: set `defaults\.typeField: type`\?$/, 'the failure hints at the field the awaited kind came under');
+      assert.match(
+        String(r.failedChecks[0]!.actual),
+        /^nothing matching within 2000 ms of the last frame \(\+\d+ ms\); a frame has type: "subscribed", but kinds are read from the value of `event`: set `defaults\.typeField: type`\?$/,
+        'the failure hints at the field the awaited kind came under',
+      );
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# TYPED'));
     });
   });
@@ -428,11 +542,19 @@ describe('expect', { concurrency: true }, () => {
       );
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-      assert.deepEqual(fx.received.items.map((x) => x.conn), [0], 'the send went out on a only');
+      assert.deepEqual(
+        fx.received.items.map((x) => x.conn),
+        [0],
+        'the send went out on a only',
+      );
     });
 
     test('fails when the server echoes to the sender only', async (t) => {
-      const fx = await wsServer(t, (ws) => ws.on('message', (d) => ws.send(JSON.stringify({ type: 'said', text: (JSON.parse(d.toString()) as { text: string }).text }))));
+      const fx = await wsServer(t, (ws) =>
+        ws.on('message', (d) =>
+          ws.send(JSON.stringify({ type: 'said', text: (JSON.parse(d.toString()) as { text: string }).text })),
+        ),
+      );
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'failed');
       assert.equal(r.steps[3]!.status, 'failed');
@@ -447,7 +569,10 @@ describe('expect', { concurrency: true }, () => {
         - expect: [{type: x}]
           on: main   # NO MAIN
       `);
-      await assert.rejects(runGatesYaml(yaml, { url: fx.url }), new RegExp(`${lineOf(yaml, '# NO MAIN')}:\\d+ .*no connection named "main"`));
+      await assert.rejects(
+        runGatesYaml(yaml, { url: fx.url }),
+        new RegExp(`${lineOf(yaml, '# NO MAIN')}:\\d+ .*no connection named "main"`),
+      );
       assert.equal(fx.upgrades.length, 0, 'nothing ran');
     });
   });
@@ -462,7 +587,9 @@ describe('expect', { concurrency: true }, () => {
     `);
 
     test('passes when each client gets its own id', async (t) => {
-      const fx = await wsServer(t, (ws, n) => jsonReplies((m) => (m.type === 'init' ? [{ type: 'session', id: `s-${n}` }] : []))(ws));
+      const fx = await wsServer(t, (ws, n) =>
+        jsonReplies((m) => (m.type === 'init' ? [{ type: 'session', id: `s-${n}` }] : []))(ws),
+      );
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       assert.equal(fx.received.items.length, 3, 'the send went out on every member');
@@ -471,7 +598,10 @@ describe('expect', { concurrency: true }, () => {
     });
 
     test('fails when the server gives every client the same id', async (t) => {
-      const fx = await wsServer(t, jsonReplies((m) => (m.type === 'init' ? [{ type: 'session', id: 'same' }] : [])));
+      const fx = await wsServer(
+        t,
+        jsonReplies((m) => (m.type === 'init' ? [{ type: 'session', id: 'same' }] : [])),
+      );
       const r = await runGatesYaml(gate, { url: fx.url });
       assert.equal(r.result.status, 'failed');
       assert.equal(r.failedChecks.length, 1, JSON.stringify(r.failedChecks));
@@ -481,7 +611,9 @@ describe('expect', { concurrency: true }, () => {
     });
 
     test('each member must meet the list: one silent member fails the step', async (t) => {
-      const fx = await wsServer(t, (ws, n) => jsonReplies((m) => (m.type === 'init' && n !== 1 ? [{ type: 'session', id: `s-${n}` }] : []))(ws));
+      const fx = await wsServer(t, (ws, n) =>
+        jsonReplies((m) => (m.type === 'init' && n !== 1 ? [{ type: 'session', id: `s-${n}` }] : []))(ws),
+      );
       const yaml = gate.replace('distinct: [sid]   # DISTINCT', 'within: 2s');
       const r = await runGatesYaml(yaml, { url: fx.url });
       assert.equal(r.result.status, 'failed');
@@ -504,7 +636,14 @@ describe('collect followed by an optional expectation', { concurrency: true }, (
   `);
 
   test('the optional message may be absent: message_complete ends the stream', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'content_delta', delta: 'a' }, { type: 'content_delta', delta: 'b' }, { type: 'message_complete' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) =>
+        m.type === 'chat'
+          ? [{ type: 'content_delta', delta: 'a' }, { type: 'content_delta', delta: 'b' }, { type: 'message_complete' }]
+          : [],
+      ),
+    );
     const r = await runGatesYaml(gate, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     const w = r.steps[1]!.checks.filter((c) => c.warning);
@@ -513,13 +652,24 @@ describe('collect followed by an optional expectation', { concurrency: true }, (
   });
 
   test('a required message skipped after the collect still fails as out of order', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'chat' ? [{ type: 'content_delta', delta: 'a' }, { type: 'message_complete' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) =>
+        m.type === 'chat' ? [{ type: 'content_delta', delta: 'a' }, { type: 'message_complete' }] : [],
+      ),
+    );
     const strict = gate.replace('{type: tool_result, optional: true}', '{type: tool_result}');
     const r = await runGatesYaml(strict, { url: fx.url });
     assert.equal(r.result.status, 'failed');
     assert.equal(r.failedChecks.length, 1);
-    assert.match(String(r.failedChecks[0]!.actual), /^message_complete \(#1\) ended the exchange, and this had not arrived/);
+    assert.match(
+      String(r.failedChecks[0]!.actual),
+      /^message_complete \(#1\) ended the exchange, and this had not arrived/,
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(strict, '# OPT AFTER COLLECT'));
-    assert.ok(r.steps[1]!.ms < 7000, `fails soon after the last message, not at the 14 s deadline (${r.steps[1]!.ms} ms)`);
+    assert.ok(
+      r.steps[1]!.ms < 7000,
+      `fails soon after the last message, not at the 14 s deadline (${r.steps[1]!.ms} ms)`,
+    );
   });
 });

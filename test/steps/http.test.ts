@@ -28,14 +28,18 @@ async function api(t: TestContext, opts: { unhealthy?: boolean } = {}) {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(v));
       };
-      if (req.url === '/health') return opts.unhealthy ? json(503, { status: 'unhealthy' }) : json(200, { status: 'healthy', uptime: 0, checks: [{ name: 'db', ok: true }] });
+      if (req.url === '/health')
+        return opts.unhealthy
+          ? json(503, { status: 'unhealthy' })
+          : json(200, { status: 'healthy', uptime: 0, checks: [{ name: 'db', ok: true }] });
       if (req.url === '/api/sessions' && req.method === 'POST') {
         const id = `s${sessions.size + 1}`;
         sessions.set(id, JSON.parse(body));
         return json(201, { session: { id, ...(JSON.parse(body) as object) } });
       }
       const m = /^\/api\/sessions\/(\w+)$/.exec(req.url!);
-      if (m && req.method === 'GET') return sessions.has(m[1]!) ? json(200, { session: { id: m[1] } }) : json(404, { error: 'not found' });
+      if (m && req.method === 'GET')
+        return sessions.has(m[1]!) ? json(200, { session: { id: m[1] } }) : json(404, { error: 'not found' });
       if (req.url === '/slow') return void setTimeout(() => json(200, { ok: true }), 200);
       if (req.url === '/slow1s') return void setTimeout(() => json(200, { ok: true }), 1000);
       if (req.url === '/text') {
@@ -79,10 +83,13 @@ describe('http', { concurrency: true }, () => {
 
   test('\\${ in a URL and a body is a literal ${, as in sends; a plain ${x} next to it is still substituted', async (t) => {
     const s = await api(t);
-    const yaml = oneGate(`
+    const yaml = oneGate(
+      `
       - http: {method: POST, url: "\${HTTP_URL}/lit/\\\\\${x}/\${x}", body: 'price \\\${x} is \${x}'}
         status: 404
-    `, 'vars: {x: "7"}\n');
+    `,
+      'vars: {x: "7"}\n',
+    );
     const r = await runGatesYaml(yaml, { url: s.wsUrl });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     const seen = s.seen.items[0]!;
@@ -125,7 +132,11 @@ describe('http', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: s.wsUrl });
     assert.equal(r.result.status, 'failed');
-    assert.deepEqual(r.failedChecks.map((c) => c.name), ['response uptime', 'response body is JSON'], 'the second request runs after the first failed: it needs nothing from it');
+    assert.deepEqual(
+      r.failedChecks.map((c) => c.name),
+      ['response uptime', 'response body is JSON'],
+      'the second request runs after the first failed: it needs nothing from it',
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# UPTIME'));
 
     const text = oneGate(`
@@ -184,7 +195,9 @@ describe('http', { concurrency: true }, () => {
       const s = await api(t);
       // Four busy processes on one CPU: each waits for it about three quarters of the time. One of them
       // stands for the embedded server (a process of its own), starved while the request is served.
-      const hogs = Array.from({ length: 4 }, () => spawnChild('taskset', ['-c', '0', process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }));
+      const hogs = Array.from({ length: 4 }, () =>
+        spawnChild('taskset', ['-c', '0', process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }),
+      );
       t.after(() => Promise.all(hogs.map((h) => stopTree(h, 2000))));
       const yaml = oneGate(`
         - http: {method: POST, url: "\${HTTP_URL}/slow1s"}
@@ -196,7 +209,10 @@ describe('http', { concurrency: true }, () => {
       const harnessMs = (waitedNs(process.pid) - harnessBefore) / 1e6;
       const stalled = r.steps[0]!.timings?.[0]?.stalledMs ?? 0;
       // The harness alone waited at most harnessMs over the whole run: a step stall above it has the server's in it.
-      assert.ok(stalled > harnessMs, `the step's stall (${stalled} ms) includes the server's, not only the harness's (${Math.round(harnessMs)} ms over the whole run)`);
+      assert.ok(
+        stalled > harnessMs,
+        `the step's stall (${stalled} ms) includes the server's, not only the harness's (${Math.round(harnessMs)} ms over the whole run)`,
+      );
       const timing = r.steps[0]!.checks.find((c) => c.name.startsWith('latency within 600 ms'));
       assert.ok(timing !== undefined, 'the budget was judged');
     });

@@ -87,7 +87,11 @@ describe('manual', { concurrency: true }, () => {
     assert.equal(step.checks[0]!.actual, 'rejected');
     assert.equal(step.checks[0]!.loc.line, lineOf(GATE, '# MANUAL'));
     assert.equal(result.gates[0]!.status, 'failed');
-    assert.equal(result.gates[0]!.steps[2]!.status, 'passed', 'the next step needs nothing from a person\'s "no": it still runs');
+    assert.equal(
+      result.gates[0]!.steps[2]!.status,
+      'passed',
+      'the next step needs nothing from a person\'s "no": it still runs',
+    );
     assert.equal(result.exitCode, 1);
   });
 

@@ -33,8 +33,14 @@ describe('run', { concurrency: true }, () => {
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const warnings = r.stderr.split('\n').filter((l) => l.includes('warning:'));
     assert.equal(warnings.length, 1, r.stderr);
-    assert.equal(warnings[0], `${file}:${lineOf(yaml, '# WARNED')}:${yaml.split('\n')[lineOf(yaml, '# WARNED') - 1]!.indexOf('"${hash}"') + 1}: warning: gate "g" step 2: \${hash} starts argument 3 of git with no "--" before it: a captured value starting with "-" (such as --output=FILE) becomes an option of git`);
-    assert.match(r.stderr, /hint: put "--" before it when git accepts one \(run: \[git, diff, --stat, --, "\$\{hash\}"\]\)/);
+    assert.equal(
+      warnings[0],
+      `${file}:${lineOf(yaml, '# WARNED')}:${yaml.split('\n')[lineOf(yaml, '# WARNED') - 1]!.indexOf('"${hash}"') + 1}: warning: gate "g" step 2: \${hash} starts argument 3 of git with no "--" before it: a captured value starting with "-" (such as --output=FILE) becomes an option of git`,
+    );
+    assert.match(
+      r.stderr,
+      /hint: put "--" before it when git accepts one \(run: \[git, diff, --stat, --, "\$\{hash\}"\]\)/,
+    );
     // What the warning is about: the value did become git's option, and git wrote the file.
     assert.equal(existsSync(victim), true, 'git took the captured value as --output');
   });
@@ -52,7 +58,10 @@ describe('run', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-    assert.deepEqual(r.steps.map((s) => s.checks.length), [3, 1, 1]);
+    assert.deepEqual(
+      r.steps.map((s) => s.checks.length),
+      [3, 1, 1],
+    );
     assert.equal(r.steps[1]!.observations?.exitCode, 3);
   });
 
@@ -69,10 +78,16 @@ describe('run', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     // Without the escape, a ${X} is wsgate's: the same line with plain references prints wsgate's value.
-    const plain = await runGatesYaml(oneGate(`
+    const plain = await runGatesYaml(
+      oneGate(
+        `
       - run: 'X=shell; printf "%s|" "\${X}"'
         stdout: {equals: "shell|"}
-    `, 'vars: {X: wsgate}\n'), { url: URL });
+    `,
+        'vars: {X: wsgate}\n',
+      ),
+      { url: URL },
+    );
     assert.equal(plain.result.status, 'failed');
     assert.match(JSON.stringify(plain.failedChecks), /wsgate\|/);
   });
@@ -88,7 +103,13 @@ describe('run', { concurrency: true }, () => {
     assert.equal(r.failedChecks.length, 1);
     assert.equal(r.failedChecks[0]!.name, 'echo partial; exit 2 exit code');
     assert.equal(r.failedChecks[0]!.actual, 2);
-    assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'exit', command: 'echo partial; exit 2', detail: 'exit code', expected: 0, actual: 2 });
+    assert.deepEqual(r.failedChecks[0]!.failure, {
+      kind: 'exit',
+      command: 'echo partial; exit 2',
+      detail: 'exit code',
+      expected: 0,
+      actual: 2,
+    });
     assert.equal(r.failedChecks[0]!.expected, 0);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# RUN'));
     assert.match(r.failedChecks[0]!.reason ?? '', /exit code: 2 \(Misuse of shell builtins\)/, 'the code is explained');
@@ -115,10 +136,13 @@ describe('run', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'failed');
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.loc.line]), [
-      ['stdout of echo out; echo err >&2', lineOf(yaml, '# STDOUT')],
-      ['stderr of echo out; echo err >&2', lineOf(yaml, '# STDERR')],
-    ]);
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.loc.line]),
+      [
+        ['stdout of echo out; echo err >&2', lineOf(yaml, '# STDOUT')],
+        ['stderr of echo out; echo err >&2', lineOf(yaml, '# STDERR')],
+      ],
+    );
   });
 
   test('capture: stdout (trimmed), stderr and exitCode feed later steps', async () => {
@@ -146,7 +170,10 @@ describe('run', { concurrency: true }, () => {
     assert.ok(timeout, JSON.stringify(r.failedChecks));
     assert.equal(timeout.expected, '3000 ms');
     assert.equal(timeout.loc.line, lineOf(yaml, '# TIMEOUT'));
-    assert.match(String(r.failedChecks.find((c) => c.name.endsWith('exit code'))!.actual), /^killed by SIG(TERM|KILL)$/);
+    assert.match(
+      String(r.failedChecks.find((c) => c.name.endsWith('exit code'))!.actual),
+      /^killed by SIG(TERM|KILL)$/,
+    );
     const bg = Number(readFileSync(path.join(r.project, 'bg.pid'), 'utf8').trim());
     assert.ok(bg > 0);
     assert.equal(await waitGone(bg), true, `background sleep ${bg} was killed with the tree`);
@@ -175,7 +202,10 @@ describe('run', { concurrency: true }, () => {
         stdout: "other\\n"   # CWD
     `);
     const r = await runGatesYaml(yaml, { url: URL });
-    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'failed']);
+    assert.deepEqual(
+      r.steps.map((s) => s.status),
+      ['passed', 'passed', 'failed'],
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# CWD'));
   });
 });

@@ -24,18 +24,27 @@ describe('send', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     const got = await fx.received.waitFor((x) => x.length === 5, 'five frames');
-    assert.equal(got[0]!.text, '{"type":"hello","n":1,"f":1.5,"ok":false,"z":null,"s":"a  b","u":"héllo ✓ 😀","nested":{"list":[1,"two",{"three":3}]}}');
+    assert.equal(
+      got[0]!.text,
+      '{"type":"hello","n":1,"f":1.5,"ok":false,"z":null,"s":"a  b","u":"héllo ✓ 😀","nested":{"list":[1,"two",{"three":3}]}}',
+    );
     assert.equal(got[1]!.text, '{this is not json');
     assert.equal(got[2]!.text, '  spaced raw line with "quotes" and \\\\ backslash  ');
     assert.equal(got[3]!.text, JSON.stringify({ type: 'who', project: r.project, run: 'test' }));
-    assert.deepEqual(r.steps.slice(1, 5).map((s) => s.label.slice(0, 12)), ['send hello', 'send raw "{t', 'send raw "  ', 'send who']);
+    assert.deepEqual(
+      r.steps.slice(1, 5).map((s) => s.label.slice(0, 12)),
+      ['send hello', 'send raw "{t', 'send raw "  ', 'send who'],
+    );
     assert.equal(r.steps[5]!.label, 'send raw "raw test"', 'a raw send is labelled with what it sent');
   });
 
   test('distinct across named connections: two chargers given one session fail, each its own passes; a connection that captured nothing fails', async (t) => {
     const server = async (shared: boolean) => {
       let n = 0;
-      return wsServer(t, jsonReplies(() => [{ type: 'welcome', sid: shared ? 'S1' : `S${++n}` }]));
+      return wsServer(
+        t,
+        jsonReplies(() => [{ type: 'welcome', sid: shared ? 'S1' : `S${++n}` }]),
+      );
     };
     const yaml = oneGate(`
       - connect: cp1
@@ -58,18 +67,37 @@ describe('send', { concurrency: true }, () => {
     assert.deepEqual(good.steps[4]!.checks.at(-1)!.name, 'sid differs across cp1, cp2');
     assert.equal(good.steps[4]!.checks.at(-1)!.actual, 'cp1: "S1", cp2: "S2"');
     const bad = await runGatesYaml(yaml, { url: (await server(true)).url });
-    assert.deepEqual(bad.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [
-      ['sid differs across cp1, cp2', 'cp1 and cp2 both hold "S1"', lineOf(yaml, '# DISTINCT')],
-      ['sid differs on each of 2 connections', '1 distinct', lineOf(yaml, '# FLEET')],
-      ['sid differs across cp1, cp2, fleet', 'cp1 and cp2 both hold "S1"; cp1 and fleet#1 both hold "S1"; cp1 and fleet#2 both hold "S1"', lineOf(yaml, '# FLEET')],
-    ]);
+    assert.deepEqual(
+      bad.failedChecks.map((c) => [c.name, c.actual, c.loc.line]),
+      [
+        ['sid differs across cp1, cp2', 'cp1 and cp2 both hold "S1"', lineOf(yaml, '# DISTINCT')],
+        ['sid differs on each of 2 connections', '1 distinct', lineOf(yaml, '# FLEET')],
+        [
+          'sid differs across cp1, cp2, fleet',
+          'cp1 and cp2 both hold "S1"; cp1 and fleet#1 both hold "S1"; cp1 and fleet#2 both hold "S1"',
+          lineOf(yaml, '# FLEET'),
+        ],
+      ],
+    );
     // cp2 never captured sid here: the gate's own sid (cp1's) must not stand in for it.
-    const none = await runGatesYaml(yaml.replace('on: cp2\n        expect: [{type: welcome, capture: {sid: sid}}]', 'on: cp2\n        expect: [{type: welcome}]'), { url: (await server(false)).url });
-    assert.deepEqual(none.failedChecks.map((c) => c.actual), ['not captured on cp2 (captured no sid)', 'not captured on cp2 (captured no sid)']);
+    const none = await runGatesYaml(
+      yaml.replace(
+        'on: cp2\n        expect: [{type: welcome, capture: {sid: sid}}]',
+        'on: cp2\n        expect: [{type: welcome}]',
+      ),
+      { url: (await server(false)).url },
+    );
+    assert.deepEqual(
+      none.failedChecks.map((c) => c.actual),
+      ['not captured on cp2 (captured no sid)', 'not captured on cp2 (captured no sid)'],
+    );
   });
 
   test('an attached expect is awaited after the send and passes on the reply', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong', echo: m.id }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong', echo: m.id }] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: ping, id: 0}
@@ -82,7 +110,10 @@ describe('send', { concurrency: true }, () => {
   });
 
   test('fails when the reply is wrong, at the matcher line', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong', echo: 1 }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong', echo: 1 }] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: ping, id: 0}
@@ -189,7 +220,9 @@ describe('send', { concurrency: true }, () => {
   });
 
   test('a send on a connection whose close a step already checked is skipped, naming the close', async (t) => {
-    const fx = await wsServer(t, (ws) => ws.on('message', (d) => (JSON.parse(d.toString()).type === 'bye' ? ws.close(1000, 'bye') : undefined)));
+    const fx = await wsServer(t, (ws) =>
+      ws.on('message', (d) => (JSON.parse(d.toString()).type === 'bye' ? ws.close(1000, 'bye') : undefined)),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: {type: bye}
@@ -198,8 +231,14 @@ describe('send', { concurrency: true }, () => {
       - send: {type: after}   # AFTER
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
-    assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'passed', 'skipped']);
-    assert.equal(r.steps[3]!.note, 'not run: connection main is closed (the server closed the connection (1000 "bye")), as an earlier step reported');
+    assert.deepEqual(
+      r.steps.map((s) => s.status),
+      ['passed', 'passed', 'passed', 'skipped'],
+    );
+    assert.equal(
+      r.steps[3]!.note,
+      'not run: connection main is closed (the server closed the connection (1000 "bye")), as an earlier step reported',
+    );
     assert.equal(r.steps[3]!.loc.line, lineOf(yaml, '# AFTER'));
     assert.equal(fx.received.items.length, 1, 'nothing after bye reached the server');
   });
@@ -240,7 +279,10 @@ describe('send', { concurrency: true }, () => {
   });
 
   test('a structured send of an array, a number or a boolean goes as one line of JSON', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (Array.isArray(m) && m[0] === 2 ? [[3, m[1], { ok: true }]] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (Array.isArray(m) && m[0] === 2 ? [[3, m[1], { ok: true }]] : [])),
+    );
     const yaml = oneGate(`
       - connect: main
       - send: [2, "c1", BootNotification, {vendor: "\${RUN_ID}"}]
@@ -251,8 +293,15 @@ describe('send', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     const got = await fx.received.waitFor((x) => x.length === 3, 'three frames');
-    assert.deepEqual(got.map((f) => f.text), ['[2,"c1","BootNotification",{"vendor":"test"}]', '42', 'false']);
-    assert.equal(r.steps[1]!.label, 'send [2,"c1","BootNotification",{"vendor":"test"}]', 'labelled with the variables filled in');
+    assert.deepEqual(
+      got.map((f) => f.text),
+      ['[2,"c1","BootNotification",{"vendor":"test"}]', '42', 'false'],
+    );
+    assert.equal(
+      r.steps[1]!.label,
+      'send [2,"c1","BootNotification",{"vendor":"test"}]',
+      'labelled with the variables filled in',
+    );
   });
 
   test('a variable inside a JSON string of a raw line is JSON-escaped; one that breaks the JSON fails the step, sending nothing', async (t) => {
@@ -269,7 +318,10 @@ describe('send', { concurrency: true }, () => {
     const got = await fx.received.waitFor((x) => x.length === 2, 'two frames');
     assert.deepEqual(JSON.parse(got[0]!.text), [2, hostile, 'Heartbeat', { note: `id ${hostile} ok`, n: 7 }]);
     assert.equal(got[1]!.text, `say "${hostile}" as text`, 'a line that is not JSON is substituted as it was');
-    assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual]), [['main: raw line is the JSON it is written as', `{"n": ${hostile}}`]]);
+    assert.deepEqual(
+      r.failedChecks.map((c) => [c.name, c.actual]),
+      [['main: raw line is the JSON it is written as', `{"n": ${hostile}}`]],
+    );
     assert.equal(r.steps[3]!.status, 'failed');
   });
 });

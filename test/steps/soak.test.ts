@@ -24,7 +24,10 @@ async function pathRecorder(t: TestContext): Promise<{ port: number; paths: stri
 
 describe('soak', { concurrency: true }, () => {
   test('memory.http percent-encodes a value, as an http step does: the server sees one path segment', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong' }] : [])));
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong' }] : [])),
+    );
     const rec = await pathRecorder(t);
     const yaml = oneGate(
       `
@@ -44,20 +47,29 @@ describe('soak', { concurrency: true }, () => {
   });
 
   test('two connections × 20 rounds of a ping pass, every exchange counted', async (t) => {
-    const fx = await wsServer(t, jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong' }] : [])));
-    const r = await runGatesYaml(oneGate(`
+    const fx = await wsServer(
+      t,
+      jsonReplies((m) => (m.type === 'ping' ? [{ type: 'pong' }] : [])),
+    );
+    const r = await runGatesYaml(
+      oneGate(`
       - soak:
           connections: 2
           rounds: 20
           steps:
             - send: {type: ping}
               expect: [{type: pong}]
-    `), { url: fx.url });
+    `),
+      { url: fx.url },
+    );
     assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
     assert.equal(r.steps[0]!.label, 'soak 2 connections × 20 rounds');
     assert.deepEqual(r.steps[0]!.observations, { rounds: 20, exchanges: 40 });
     assert.equal(r.steps[0]!.checks[0]!.actual, '40 of 40');
-    assert.deepEqual(r.steps[0]!.checks.slice(1).map((c) => [c.name, c.passed]), [['every connection lasts the soak (20 rounds)', true]]);
+    assert.deepEqual(
+      r.steps[0]!.checks.slice(1).map((c) => [c.name, c.passed]),
+      [['every connection lasts the soak (20 rounds)', true]],
+    );
   });
 
   test('a server that drops the connection early fails the soak: its length is checked, not only the exchanges run', async (t) => {
@@ -98,7 +110,10 @@ describe('soak', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: fx.url });
     assert.equal(r.result.status, 'failed');
-    assert.match(String(r.failedChecks[0]!.actual), /^3 of 8 failed; first: soak#1: pong: nothing matching within 300 ms/);
+    assert.match(
+      String(r.failedChecks[0]!.actual),
+      /^3 of 8 failed; first: soak#1: pong: nothing matching within 300 ms/,
+    );
   });
 
   describe('memory of a started backend', { concurrency: true }, () => {
@@ -128,11 +143,13 @@ describe('soak', { concurrency: true }, () => {
       const yaml = gate(port, 'leak');
       const r = await runGatesYaml(yaml, { url: `ws://127.0.0.1:${port}/ws` });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.failedChecks.map((c) => c.name), ['memory of backend grows at most 20%']);
+      assert.deepEqual(
+        r.failedChecks.map((c) => c.name),
+        ['memory of backend grows at most 20%'],
+      );
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# MEMORY'));
       const growth = Number(/\(\+([\d.]+)%\)/.exec(String(r.failedChecks[0]!.actual))![1]);
       assert.ok(growth > 20, String(r.failedChecks[0]!.actual));
     });
   });
 });
-

@@ -34,7 +34,6 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + process.env.PORT));
 `;
 
-
 /** A real HTTP server on 127.0.0.1 that answers 200 `{"rss": 1000000}` and keeps each raw request path. */
 async function pathRecorder(t: TestContext): Promise<{ port: number; paths: string[] }> {
   const paths: string[] = [];
@@ -89,7 +88,11 @@ describe('start', { concurrency: true }, () => {
 
   test('ready by port', async (t) => {
     const port = await freePort();
-    const cmd = script(t, 'tcp.cjs', `require('node:net').createServer((s) => s.end('hi')).listen(${port}, '127.0.0.1');`);
+    const cmd = script(
+      t,
+      'tcp.cjs',
+      `require('node:net').createServer((s) => s.end('hi')).listen(${port}, '127.0.0.1');`,
+    );
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
         ready: {port: ${port}}
@@ -100,7 +103,11 @@ describe('start', { concurrency: true }, () => {
   });
 
   test('ready by log line (printed late, by a timer in the server)', async (t) => {
-    const cmd = script(t, 'log.cjs', `console.log('booting'); setTimeout(() => console.error('server listening on 4242'), 150); setInterval(() => {}, 1000);`);
+    const cmd = script(
+      t,
+      'log.cjs',
+      `console.log('booting'); setTimeout(() => console.error('server listening on 4242'), 150); setInterval(() => {}, 1000);`,
+    );
     const yaml = oneGate(`
       - start: ${JSON.stringify(cmd)}
         ready: {log: "listening on \\\\d+"}
@@ -121,7 +128,10 @@ describe('start', { concurrency: true }, () => {
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'failed');
     assert.equal(r.failedChecks.length, 1);
-    assert.match(String(r.failedChecks[0]!.actual), /^exited with code 3 before it was ready; last output: boom: missing config file/);
+    assert.match(
+      String(r.failedChecks[0]!.actual),
+      /^exited with code 3 before it was ready; last output: boom: missing config file/,
+    );
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# READY'));
     assert.ok(r.steps[0]!.ms < 15_000, `did not wait for the 30 s deadline (${r.steps[0]!.ms} ms)`);
   });
@@ -135,7 +145,10 @@ describe('start', { concurrency: true }, () => {
     `);
     const r = await runGatesYaml(yaml, { url: URL });
     assert.equal(r.result.status, 'failed');
-    assert.match(String(r.failedChecks[0]!.actual), /^exited with code 1 before it was ready; last output: fatal: port taken/);
+    assert.match(
+      String(r.failedChecks[0]!.actual),
+      /^exited with code 1 before it was ready; last output: fatal: port taken/,
+    );
   });
 
   test('not ready within the deadline fails, and the process is stopped', async (t) => {
@@ -176,7 +189,10 @@ gates:
         within: 1s
 `;
     const r = await runGatesYaml(yaml, { url: URL });
-    assert.deepEqual(r.result.gates.map((g) => g.status), ['passed', 'failed']);
+    assert.deepEqual(
+      r.result.gates.map((g) => g.status),
+      ['passed', 'failed'],
+    );
     assert.match(String(r.failedChecks[0]!.actual), /ECONNREFUSED/);
     assert.equal(r.failedChecks[0]!.loc.line, lineOf(yaml, '# GONE'));
   });

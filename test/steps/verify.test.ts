@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { prepareProject } from '../../lib/runner/project.ts';
@@ -34,7 +43,13 @@ interface Behaviour {
 async function toolServer(t: TestContext, b: Behaviour = {}) {
   return wsServer(t, (ws) =>
     ws.on('message', (d) => {
-      const m = JSON.parse(d.toString()) as { op: string; project: string; path?: string; content?: string; message?: string };
+      const m = JSON.parse(d.toString()) as {
+        op: string;
+        project: string;
+        path?: string;
+        content?: string;
+        message?: string;
+      };
       const git = (...args: string[]) => execFileSync('git', args, { cwd: m.project, encoding: 'utf8' });
       const reply = (o: object) => ws.send(JSON.stringify({ type: 'done', op: m.op, ...o }));
       switch (m.op) {
@@ -84,7 +99,10 @@ async function project(t: TestContext, files: Record<string, string> = {}): Prom
   return (await prepareProject(dir)).path;
 }
 
-const write = (file: string, content: string) => `- send: {op: write, project: "\${PROJECT}", path: "${file}", content: ${JSON.stringify(content)}}
+const write = (
+  file: string,
+  content: string,
+) => `- send: {op: write, project: "\${PROJECT}", path: "${file}", content: ${JSON.stringify(content)}}
   expect: [{type: done}]`;
 
 describe('verify', { concurrency: true }, () => {
@@ -110,7 +128,10 @@ describe('verify', { concurrency: true }, () => {
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       const v = r.steps[3]!;
-      assert.deepEqual(v.checks.map((c) => c.name), ['test.txt exists', 'test.txt written during this gate', 'test.txt content']);
+      assert.deepEqual(
+        v.checks.map((c) => c.name),
+        ['test.txt exists', 'test.txt written during this gate', 'test.txt content'],
+      );
       assert.equal(v.observations?.content, 'Test content');
     });
 
@@ -120,9 +141,19 @@ describe('verify', { concurrency: true }, () => {
       assert.equal(r.result.status, 'failed');
       assert.equal(r.steps[3]!.status, 'failed');
       // out.json got the suffix too: its own step runs and reports it (it needs nothing from test.txt).
-      assert.deepEqual(r.failedChecks.map((c) => c.name), ['test.txt content', 'out.json is JSON'], JSON.stringify(r.failedChecks));
+      assert.deepEqual(
+        r.failedChecks.map((c) => c.name),
+        ['test.txt content', 'out.json is JSON'],
+        JSON.stringify(r.failedChecks),
+      );
       assert.equal(r.failedChecks[0]!.actual, 'Test content (edited)');
-      assert.deepEqual(r.failedChecks.map((c) => c.failure), [{ kind: 'content', subject: 'the content of test.txt' }, { kind: 'file', path: 'out.json', want: 'json' }]);
+      assert.deepEqual(
+        r.failedChecks.map((c) => c.failure),
+        [
+          { kind: 'content', subject: 'the content of test.txt' },
+          { kind: 'file', path: 'out.json', want: 'json' },
+        ],
+      );
       assert.match(String(r.failedChecks[0]!.reason), /differ/, 'the matcher says where the texts differ');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CONTENT'));
     });
@@ -144,7 +175,10 @@ describe('verify', { concurrency: true }, () => {
       assert.notEqual(bad, gate);
       const r = await runGatesYaml(bad, { url: fx.url, project: p });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.failedChecks.map((c) => c.name), ['out.json status']);
+      assert.deepEqual(
+        r.failedChecks.map((c) => c.name),
+        ['out.json status'],
+      );
       assert.deepEqual(r.failedChecks[0]!.failure, { kind: 'field', field: 'out.json status', expected: 'ok' });
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(bad, '# JSON'));
 
@@ -155,9 +189,12 @@ describe('verify', { concurrency: true }, () => {
     });
 
     test('an unnamed verify is labelled with its variables filled in', async (t) => {
-      const r = await runGatesYaml(oneGate(`
+      const r = await runGatesYaml(
+        oneGate(`
         - verify: {file: "w-\${RUN_ID}.txt"}
-      `), { url: 'ws://127.0.0.1:9', project: await project(t, { 'w-test.txt': 'x' }) });
+      `),
+        { url: 'ws://127.0.0.1:9', project: await project(t, { 'w-test.txt': 'x' }) },
+      );
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
       assert.equal(r.steps[0]!.label, 'verify file w-test.txt');
     });
@@ -173,7 +210,8 @@ describe('verify', { concurrency: true }, () => {
 
   describe('jsonl', { concurrency: true }, () => {
     // Two lines left by earlier sessions (keys in another order than the matchers name them), then the gate's own.
-    const OLD = '{"idTag":"T0","type":"StopTransaction","ts":"2024-05-01T09:00:00Z"}\n{"ts":"2024-05-01T09:30:00+02:00","type":"Heartbeat"}\n';
+    const OLD =
+      '{"idTag":"T0","type":"StopTransaction","ts":"2024-05-01T09:00:00Z"}\n{"ts":"2024-05-01T09:30:00+02:00","type":"Heartbeat"}\n';
     const line = JSON.stringify({ type: 'StartTransaction', idTag: 'T1', meter: 12, ts: '2024-05-01T10:00:00.5Z' });
     const gate = oneGate(`
       - connect: main
@@ -195,13 +233,16 @@ describe('verify', { concurrency: true }, () => {
       const fx = await toolServer(t);
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-      assert.deepEqual(r.steps[2]!.checks.map((c) => [c.name, c.actual]), [
-        ['transactions.jsonl exists', 'exists'],
-        ['transactions.jsonl: number of new lines', 1],
-        ['transactions.jsonl: one of its new lines matches', `line 3: ${line}`],
-        ['transactions.jsonl: every one of its new lines matches', '1 line, all matching'],
-        ['transactions.jsonl: the last of its new lines matches', `line 3: ${line}`],
-      ]);
+      assert.deepEqual(
+        r.steps[2]!.checks.map((c) => [c.name, c.actual]),
+        [
+          ['transactions.jsonl exists', 'exists'],
+          ['transactions.jsonl: number of new lines', 1],
+          ['transactions.jsonl: one of its new lines matches', `line 3: ${line}`],
+          ['transactions.jsonl: every one of its new lines matches', '1 line, all matching'],
+          ['transactions.jsonl: the last of its new lines matches', `line 3: ${line}`],
+        ],
+      );
       assert.equal(r.steps[3]!.observations?.jsonlLines, 3);
     });
 
@@ -209,17 +250,23 @@ describe('verify', { concurrency: true }, () => {
       const fx = await toolServer(t, { lie: true });
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [
-        ['transactions.jsonl: number of new lines', 0, lineOf(gate, '# NEW')],
-        ['transactions.jsonl: one of its new lines matches', 'no new lines to match', lineOf(gate, '# SOME')],
-        ['transactions.jsonl: the last of its new lines matches', 'no new lines', lineOf(gate, '# LAST')],
-        ['transactions.jsonl: number of lines', 2, lineOf(gate, '# ALL')],
-      ]);
+      assert.deepEqual(
+        r.failedChecks.map((c) => [c.name, c.actual, c.loc.line]),
+        [
+          ['transactions.jsonl: number of new lines', 0, lineOf(gate, '# NEW')],
+          ['transactions.jsonl: one of its new lines matches', 'no new lines to match', lineOf(gate, '# SOME')],
+          ['transactions.jsonl: the last of its new lines matches', 'no new lines', lineOf(gate, '# LAST')],
+          ['transactions.jsonl: number of lines', 2, lineOf(gate, '# ALL')],
+        ],
+      );
     });
 
     test('a line that is not JSON fails, named by its line number; a wrong value names the line and field', async (t) => {
       const fx = await toolServer(t);
-      const garbled = gate.replace(JSON.stringify(line), JSON.stringify(line.replace('"meter":12', '"meter":0').slice(0, -1)));
+      const garbled = gate.replace(
+        JSON.stringify(line),
+        JSON.stringify(line.replace('"meter":12', '"meter":0').slice(0, -1)),
+      );
       assert.notEqual(garbled, gate);
       const r = await runGatesYaml(garbled, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
       assert.equal(r.result.status, 'failed');
@@ -227,7 +274,16 @@ describe('verify', { concurrency: true }, () => {
       assert.match(String(r.failedChecks[0]!.actual), /^line 3 is not JSON \(/);
       const wrong = gate.replace(JSON.stringify(line), JSON.stringify(line.replace('"meter":12', '"meter":0')));
       const r2 = await runGatesYaml(wrong, { url: fx.url, project: await project(t, { 'transactions.jsonl': OLD }) });
-      assert.deepEqual(r2.failedChecks.map((c) => [c.name, c.actual, c.loc.line]), [['transactions.jsonl: one of its new lines matches', 'no line matches; nearest line 3: meter: expected gt 0, got 0', lineOf(gate, '# SOME')]]);
+      assert.deepEqual(
+        r2.failedChecks.map((c) => [c.name, c.actual, c.loc.line]),
+        [
+          [
+            'transactions.jsonl: one of its new lines matches',
+            'no line matches; nearest line 3: meter: expected gt 0, got 0',
+            lineOf(gate, '# SOME'),
+          ],
+        ],
+      );
     });
 
     test('a server that rewrites the file instead of appending fails "new": no line counts as new', async (t) => {
@@ -238,12 +294,18 @@ describe('verify', { concurrency: true }, () => {
       assert.match(String(r.failedChecks[0]!.actual), /shorter than at the gate's start \(\d+ → \d+ bytes\)/);
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# NEW'));
       // A file that did not exist at the start: every line is new.
-      const fresh = await runGatesYaml(gate.replace('count: 3', 'count: 1').replace('some: {type: StopTransaction, idTag: T0}', 'some: {idTag: T1}'), { url: fx.url, project: await project(t) });
+      const fresh = await runGatesYaml(
+        gate.replace('count: 3', 'count: 1').replace('some: {type: StopTransaction, idTag: T0}', 'some: {idTag: T1}'),
+        { url: fx.url, project: await project(t) },
+      );
       assert.equal(fresh.result.status, 'passed', JSON.stringify(fresh.failedChecks));
     });
 
     test('jsonl: {} is a load error with a hint', async () => {
-      await assert.rejects(runGatesYaml(oneGate('- verify: {file: a.jsonl, jsonl: {}}'), { url: 'ws://127.0.0.1:1' }), /jsonl: \{\} checks nothing/);
+      await assert.rejects(
+        runGatesYaml(oneGate('- verify: {file: a.jsonl, jsonl: {}}'), { url: 'ws://127.0.0.1:1' }),
+        /jsonl: \{\} checks nothing/,
+      );
     });
   });
 
@@ -292,7 +354,10 @@ describe('verify', { concurrency: true }, () => {
       const fx = await toolServer(t);
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
       assert.equal(r.result.status, 'passed', JSON.stringify(r.failedChecks));
-      assert.deepEqual(r.steps[2]!.checks.map((c) => c.name), ['test.bin exists', 'test.bin sha256']);
+      assert.deepEqual(
+        r.steps[2]!.checks.map((c) => c.name),
+        ['test.bin exists', 'test.bin sha256'],
+      );
     });
 
     test('fails at the sha256 line when the server writes other bytes', async (t) => {
@@ -307,7 +372,10 @@ describe('verify', { concurrency: true }, () => {
     });
 
     test('a sha256 that is not 64 hex digits is a load error', async () => {
-      await assert.rejects(runGatesYaml(gate.replace(digest.toUpperCase(), 'abc123'), { url: 'ws://127.0.0.1:1' }), /64 hex digits/);
+      await assert.rejects(
+        runGatesYaml(gate.replace(digest.toUpperCase(), 'abc123'), { url: 'ws://127.0.0.1:1' }),
+        /64 hex digits/,
+      );
     });
   });
 
@@ -319,7 +387,10 @@ describe('verify', { concurrency: true }, () => {
       const fx = await toolServer(t, { late: (write) => (pending = write) });
       const timers: NodeJS.Timeout[] = [];
       t.after(() => timers.forEach(clearTimeout));
-      const writeLater: Reporter = { onStepEnd: (_gate, step) => void (step.label.startsWith('send') && timers.push(setTimeout(() => pending?.(), 1000))) };
+      const writeLater: Reporter = {
+        onStepEnd: (_gate, step) =>
+          void (step.label.startsWith('send') && timers.push(setTimeout(() => pending?.(), 1000))),
+      };
       const gate = oneGate(`
         - connect: main
         ${write('late.txt', 'eventually').replace('\n', '\n        ')}
@@ -409,7 +480,10 @@ describe('verify', { concurrency: true }, () => {
       `);
       const r = await runGatesYaml(gate, { url: fx.url, project: await project(t) });
       assert.equal(r.result.status, 'failed');
-      assert.deepEqual(r.steps.map((s) => s.status), ['passed', 'passed', 'passed', 'passed', 'failed']);
+      assert.deepEqual(
+        r.steps.map((s) => s.status),
+        ['passed', 'passed', 'passed', 'passed', 'failed'],
+      );
       assert.equal(r.failedChecks[0]!.actual, 'dirty: new.txt');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(gate, '# CLEAN'));
     });
@@ -468,7 +542,10 @@ describe('verify', { concurrency: true }, () => {
       const r = await runGatesYaml(commitGate, { url: fx.url, project: await committed(t) });
       assert.equal(r.result.status, 'failed');
       // The clean check runs too: the uncommitted file is a defect of its own.
-      assert.deepEqual(r.failedChecks.map((c) => c.name), ['git log -1 message', 'HEAD moved during the gate', 'git working tree is clean']);
+      assert.deepEqual(
+        r.failedChecks.map((c) => c.name),
+        ['git log -1 message', 'HEAD moved during the gate', 'git working tree is clean'],
+      );
       assert.equal(r.failedChecks[0]!.actual, 'base');
       assert.equal(r.failedChecks[0]!.loc.line, lineOf(commitGate, '# LAST'));
       assert.equal(r.failedChecks[1]!.loc.line, lineOf(commitGate, '# MOVED'));

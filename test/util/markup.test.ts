@@ -8,7 +8,12 @@ test('escapeMarkup: & < > always, quotes as the caller says, and a real XML pars
   assert.equal(escapeMarkup(text), '&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;');
   assert.equal(escapeMarkup(text, '"', "'"), `&lt;a href="x"&gt;Tom &amp; 'Jerry'&lt;/a&gt;`);
   const xml = `<r v="${escapeMarkup(text, '&quot;', '&apos;')}">${escapeMarkup(text, '"', "'")}</r>`;
-  const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', processEntities: true, htmlEntities: true }).parse(xml);
+  const parsed = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    processEntities: true,
+    htmlEntities: true,
+  }).parse(xml);
   assert.equal(parsed.r['@v'], text);
   assert.equal(parsed.r['#text'], text);
 });

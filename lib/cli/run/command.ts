@@ -26,7 +26,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   const held = await prepareRun(plan);
   try {
     const target = await startTarget(plan, held);
-    held.model = await startRunModel(plan.args, plan.gates, { url: target.url, project: held.project.path, runId: plan.runId });
+    held.model = await startRunModel(plan.args, plan.gates, {
+      url: target.url,
+      project: held.project.path,
+      runId: plan.runId,
+    });
     const evidence = await openEvidence(plan, held, target);
     held.started = true;
     const result = await executeGates(plan, held, target, evidence);

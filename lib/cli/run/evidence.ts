@@ -28,12 +28,30 @@ export async function openEvidence(plan: RunPlan, held: Held, target: Target): P
   const { args, file, gates, runId } = plan;
   const dir = createRunDir(args.out, held.project.path, runId);
   const writer = new EvidenceWriter(dir, target.secrets.redact, plan.key, (drained) => RUN_BUDGET.stall(drained));
-  const info: RunInfo = { runId, url: target.url, project: held.project.path, gatesFile: file.display, gatesOrigin: file.origin, gatesSource: gates.source, embedded: !args.url, version: packageVersion(), gateCount: gates.gates.length, evidenceDir: dir, redact: target.secrets.redact };
+  const info: RunInfo = {
+    runId,
+    url: target.url,
+    project: held.project.path,
+    gatesFile: file.display,
+    gatesOrigin: file.origin,
+    gatesSource: gates.source,
+    embedded: !args.url,
+    version: packageVersion(),
+    gateCount: gates.gates.length,
+    evidenceDir: dir,
+    redact: target.secrets.redact,
+  };
   await report(plan.reporters, 'onRunStart', info);
   return { writer, dir, info };
 }
 
-export async function closeEvidence(plan: RunPlan, held: Held, target: Target, evidence: OpenEvidence, result: RunResult): Promise<void> {
+export async function closeEvidence(
+  plan: RunPlan,
+  held: Held,
+  target: Target,
+  evidence: OpenEvidence,
+  result: RunResult,
+): Promise<void> {
   const { args, gates, runId } = plan;
   const { url, secrets } = target;
   const project = held.project.path;
@@ -41,13 +59,25 @@ export async function closeEvidence(plan: RunPlan, held: Held, target: Target, e
   w.writeFile('gates.resolved.yaml', gates.source);
   w.writeJson('variables.json', { URL: url, PROJECT: project, RUN_ID: runId, ...gates.vars, ...args.vars });
   // The embedded server's own logs are evidence too (the server is gone after the run).
-  if (held.server) for (const f of ['combined.log', 'error.log']) {
-    const p = path.join(held.server.logDir, f);
-    if (existsSync(p)) w.writeFile(`logs/server-${f}`, readFileSync(p, 'utf8'));
-  }
+  if (held.server)
+    for (const f of ['combined.log', 'error.log']) {
+      const p = path.join(held.server.logDir, f);
+      if (existsSync(p)) w.writeFile(`logs/server-${f}`, readFileSync(p, 'utf8'));
+    }
   // What the backend sent the model stand-in: requests, declared tools, tool results, timings.
   if (held.model) w.writeFile('model.jsonl', modelJsonl(held.model));
-  w.writeJson('environment.json', { wsgate: packageVersion(), node: process.version, wscat: wscatVersion(), platform: `${process.platform} ${process.arch}`, processTable: PROCESS_TABLE, url, embedded: !args.url, project, gatesFile: plan.file.file, timeoutScale: args.timeoutScale });
+  w.writeJson('environment.json', {
+    wsgate: packageVersion(),
+    node: process.version,
+    wscat: wscatVersion(),
+    platform: `${process.platform} ${process.arch}`,
+    processTable: PROCESS_TABLE,
+    url,
+    embedded: !args.url,
+    project,
+    gatesFile: plan.file.file,
+    timeoutScale: args.timeoutScale,
+  });
   w.writeJson('result.json', secrets.redactDeep(result));
   await w.finish(runId);
 }

@@ -8,7 +8,12 @@ import type { Held } from './held.ts';
 import type { RunPlan } from './inputs.ts';
 import type { Target } from './target.ts';
 
-export async function executeGates(plan: RunPlan, held: Held, target: Target, evidence: OpenEvidence): Promise<RunResult> {
+export async function executeGates(
+  plan: RunPlan,
+  held: Held,
+  target: Target,
+  evidence: OpenEvidence,
+): Promise<RunResult> {
   const { args } = plan;
   const interactive = Boolean(process.stdin.isTTY) && !process.env.CI;
   const prompt = interactive ? new Prompt(held.controller, evidence.dir) : undefined;
@@ -63,7 +68,9 @@ class Prompt {
     this.rl ??= createInterface({ input: process.stdin, output: process.stdout });
     const line = this.rl;
     const { signal } = this.controller;
-    const next = this.asking.then(() => (signal.aborted ? 'skip' : line.question(`    ${q}(evidence: ${this.evidenceDir}) `, { signal })));
+    const next = this.asking.then(() =>
+      signal.aborted ? 'skip' : line.question(`    ${q}(evidence: ${this.evidenceDir}) `, { signal }),
+    );
     this.asking = next.catch(() => 'skip');
     return next.catch(() => {
       this.controller.abort();

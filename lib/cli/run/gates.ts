@@ -24,7 +24,9 @@ export function loadGates(args: RunArgs): LoadedRun | undefined {
     return { file, gates: loaded.gates };
   }
   printErrors(loaded.errors);
-  process.stderr.write(`wsgate: ${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in ${file.display}; nothing was run\n`);
+  process.stderr.write(
+    `wsgate: ${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'} in ${file.display}; nothing was run\n`,
+  );
   return undefined;
 }
 
@@ -35,7 +37,12 @@ export function loadWarnings(gates: LoadedGates, cliVars: Record<string, string>
   for (const g of gates.gates) {
     g.steps.forEach((s, i) => {
       for (const w of (STEPS[s.kind] as unknown as StepDefinition).loadWarnings?.(s.params, known) ?? []) {
-        out.push({ code: 'SCHEMA', title: `warning: gate "${g.id}" step ${i + 1}: ${w.title}`, loc: s.locOf(w.path), ...(w.hint ? { hint: w.hint } : {}) });
+        out.push({
+          code: 'SCHEMA',
+          title: `warning: gate "${g.id}" step ${i + 1}: ${w.title}`,
+          loc: s.locOf(w.path),
+          ...(w.hint ? { hint: w.hint } : {}),
+        });
       }
     });
   }
@@ -56,21 +63,37 @@ export function listGates(gates: LoadedGates): number {
 /** Choose: every --gate must name a gate of the file. Returns whether the gates that run need git. */
 export function chooseGates(args: RunArgs, run: LoadedRun): { withGit: boolean } {
   const ids = run.gates.gates.map((g) => g.id);
-  for (const [flag, list] of [['--gate', args.gates], ['--skip-gate', args.skipGates]] as const) {
+  for (const [flag, list] of [
+    ['--gate', args.gates],
+    ['--skip-gate', args.skipGates],
+  ] as const) {
     for (const id of list) {
       if (!ids.includes(id)) {
         const guess = didYouMean(id, ids);
-        throw new HarnessFailure([{ code: 'USAGE', title: `${flag} ${id}: no such gate in ${path.basename(run.file.file)}`, hint: guess ? `did you mean "${guess}"?` : 'see --list' }], EXIT.usage);
+        throw new HarnessFailure(
+          [
+            {
+              code: 'USAGE',
+              title: `${flag} ${id}: no such gate in ${path.basename(run.file.file)}`,
+              hint: guess ? `did you mean "${guess}"?` : 'see --list',
+            },
+          ],
+          EXIT.usage,
+        );
       }
     }
   }
   // PATH becomes a repository only for gates that look at git (a notes server's data
   // folder should not grow a .git/).
-  const chosen = run.gates.gates.filter((g) => (!args.gates.length || args.gates.includes(g.id)) && !args.skipGates.includes(g.id));
+  const chosen = run.gates.gates.filter(
+    (g) => (!args.gates.length || args.gates.includes(g.id)) && !args.skipGates.includes(g.id),
+  );
   return { withGit: args.gitInit || gatesUseGit(chosen) };
 }
 
 /** Whether any step of these gates needs a git repository (a verify git step, a `git` command). */
 export function gatesUseGit(gates: LoadedGate[]): boolean {
-  return gates.some((g) => g.steps.some((s) => (STEPS[s.kind] as unknown as StepDefinition).usesGit?.(s.params) ?? false));
+  return gates.some((g) =>
+    g.steps.some((s) => (STEPS[s.kind] as unknown as StepDefinition).usesGit?.(s.params) ?? false),
+  );
 }

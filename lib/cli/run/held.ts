@@ -29,10 +29,18 @@ export async function prepareRun(plan: RunPlan): Promise<Held> {
   const { args, runId, withGit } = plan;
   const project = await prepareProject(args.project, { git: withGit, allowSubfolder: args.allowSubfolder });
   const controller = new AbortController();
-  const offInterrupt = onInterrupt(controller, (sig) => process.stderr.write(`\nwsgate: ${sig} received, stopping (again to force)\n`));
+  const offInterrupt = onInterrupt(controller, (sig) =>
+    process.stderr.write(`\nwsgate: ${sig} received, stopping (again to force)\n`),
+  );
   // Per-gate folders of --parallel go inside PATH unless --parallel-root names another folder.
   const parallelRoot = args.parallelRoot !== undefined ? path.resolve(args.parallelRoot) : project.path;
-  return { project, gateFolders: new GateFolders(runId, withGit, parallelRoot), controller, offInterrupt, started: false };
+  return {
+    project,
+    gateFolders: new GateFolders(runId, withGit, parallelRoot),
+    controller,
+    offInterrupt,
+    started: false,
+  };
 }
 
 /** Finish: everything released; with --keep (once a gate began) the project and server data stay. */

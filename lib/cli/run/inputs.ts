@@ -38,10 +38,28 @@ export function compilesLate(args: RunArgs): boolean {
 export function checkInputs(args: RunArgs, run: LoadedRun, withGit: boolean): RunPlan {
   const protocol = compilesLate(args) ? undefined : loadRunProtocol(run.gates, args.lenient);
   const reporters = buildReporters(args);
-  if (!wscatBinPath()) throw new HarnessFailure([{ code: 'WSCAT_MISSING', title: 'wscat is not installed', hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)' }], EXIT.harness);
+  if (!wscatBinPath())
+    throw new HarnessFailure(
+      [
+        {
+          code: 'WSCAT_MISSING',
+          title: 'wscat is not installed',
+          hint: 'run `npm ci` in the wsgate folder (wscat is a local dependency)',
+        },
+      ],
+      EXIT.harness,
+    );
   if (args.out !== undefined) checkOutDir(args.out, args.project);
   const key = signingKey();
-  return { ...run, args, withGit, reporters, ...(protocol ? { protocol } : {}), ...(key !== undefined ? { key } : {}), runId: randomBytes(4).toString('hex') };
+  return {
+    ...run,
+    args,
+    withGit,
+    reporters,
+    ...(protocol ? { protocol } : {}),
+    ...(key !== undefined ? { key } : {}),
+    runId: randomBytes(4).toString('hex'),
+  };
 }
 
 /** The gates file's protocol, loaded before any gate runs: a broken protocol file is a usage error. */
@@ -62,8 +80,23 @@ function buildReporters(args: RunArgs): Reporter[] {
   return list.map((r) => {
     if (!(REPORTER_NAMES as string[]).includes(r.name)) {
       const guess = didYouMean(r.name, REPORTER_NAMES);
-      throw new HarnessFailure([{ code: 'USAGE', title: `unknown reporter "${r.name}"`, hint: guess ? `did you mean "${guess}"?` : `reporters: ${REPORTER_NAMES.join(', ')}` }], EXIT.usage);
+      throw new HarnessFailure(
+        [
+          {
+            code: 'USAGE',
+            title: `unknown reporter "${r.name}"`,
+            hint: guess ? `did you mean "${guess}"?` : `reporters: ${REPORTER_NAMES.join(', ')}`,
+          },
+        ],
+        EXIT.usage,
+      );
     }
-    return REPORTERS[r.name as keyof typeof REPORTERS]({ ...(r.file ? { file: r.file } : {}), quiet: args.quiet, verbose: args.verbose, color: args.color, out });
+    return REPORTERS[r.name as keyof typeof REPORTERS]({
+      ...(r.file ? { file: r.file } : {}),
+      quiet: args.quiet,
+      verbose: args.verbose,
+      color: args.color,
+      out,
+    });
   });
 }

@@ -27,7 +27,10 @@ export function wantsModel(args: Pick<RunArgs, 'model' | 'modelPort'>, gates: Lo
  * The model: section with the run's variables in it (a rule may require "read check ${RUN_ID}"); a name
  * the run does not know stays as written.
  */
-export function sectionForRun(gates: LoadedGates, run: { url: string; project: string; runId: string; cliVars: Record<string, string> }): ModelSectionInput {
+export function sectionForRun(
+  gates: LoadedGates,
+  run: { url: string; project: string; runId: string; cliVars: Record<string, string> },
+): ModelSectionInput {
   if (!gates.model) return DEFAULT_MODEL_SECTION;
   const scope = baseScope({ gates, ...run });
   return substitute(gates.model, (name) => {
@@ -36,21 +39,44 @@ export function sectionForRun(gates: LoadedGates, run: { url: string; project: s
   });
 }
 
-export async function startRunModel(args: Pick<RunArgs, 'model' | 'modelPort' | 'vars'>, gates: LoadedGates, at: { url: string; project: string; runId: string }, out: NodeJS.WritableStream = process.stderr): Promise<HostedModel | undefined> {
+export async function startRunModel(
+  args: Pick<RunArgs, 'model' | 'modelPort' | 'vars'>,
+  gates: LoadedGates,
+  at: { url: string; project: string; runId: string },
+  out: NodeJS.WritableStream = process.stderr,
+): Promise<HostedModel | undefined> {
   if (!wantsModel(args, gates)) return undefined;
   let server: ModelServer;
   try {
-    server = await startModelServer({ script: scriptOf(sectionForRun(gates, { ...at, cliVars: args.vars })), port: args.modelPort ?? 0 });
+    server = await startModelServer({
+      script: scriptOf(sectionForRun(gates, { ...at, cliVars: args.vars })),
+      port: args.modelPort ?? 0,
+    });
   } catch (e) {
-    throw new HarnessFailure([{ code: 'SERVER', title: `the model stand-in could not start: ${(e as Error).message}`, ...(args.modelPort !== undefined ? { hint: `is port ${args.modelPort} taken? give another --model-port, or none for a free one` } : {}) }], EXIT.harness);
+    throw new HarnessFailure(
+      [
+        {
+          code: 'SERVER',
+          title: `the model stand-in could not start: ${(e as Error).message}`,
+          ...(args.modelPort !== undefined
+            ? { hint: `is port ${args.modelPort} taken? give another --model-port, or none for a free one` }
+            : {}),
+        },
+      ],
+      EXIT.harness,
+    );
   }
   const run = runModel(server.url, server.log, at.project);
   // A backend the user starts must be pointed at the stand-in: say exactly what to set.
-  out.write(`wsgate: model stand-in at ${server.url}${gates.model ? '' : " (the default gates' rules)"}; a backend started outside the run needs:\n  ANTHROPIC_BASE_URL=${server.url} OPENAI_BASE_URL=${server.url}/v1 ANTHROPIC_API_KEY=test OPENAI_API_KEY=test\n`);
+  out.write(
+    `wsgate: model stand-in at ${server.url}${gates.model ? '' : " (the default gates' rules)"}; a backend started outside the run needs:\n  ANTHROPIC_BASE_URL=${server.url} OPENAI_BASE_URL=${server.url}/v1 ANTHROPIC_API_KEY=test OPENAI_API_KEY=test\n`,
+  );
   return { server, run };
 }
 
 /** model.jsonl's text: one line per request. */
 export function modelJsonl(hosted: HostedModel): string {
-  return hosted.server.log.records.map((r) => JSON.stringify(r)).join('\n') + (hosted.server.log.records.length ? '\n' : '');
+  return (
+    hosted.server.log.records.map((r) => JSON.stringify(r)).join('\n') + (hosted.server.log.records.length ? '\n' : '')
+  );
 }

@@ -22,7 +22,12 @@ export interface Target {
 export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   const { args, gates } = plan;
   const secrets = runSecrets(args, gates.source, plan.key);
-  if (!args.url) held.server = await startEmbeddedTarget(held.project.path, args.keep, args.parallelRoot !== undefined ? path.resolve(args.parallelRoot) : undefined);
+  if (!args.url)
+    held.server = await startEmbeddedTarget(
+      held.project.path,
+      args.keep,
+      args.parallelRoot !== undefined ? path.resolve(args.parallelRoot) : undefined,
+    );
   const url = args.url ?? held.server!.url;
   // The embedded server's token: a command run through it can print the server's environment.
   secrets.add(serverTokenFor(url));
@@ -30,7 +35,10 @@ export async function startTarget(plan: RunPlan, held: Held): Promise<Target> {
   // Only the connections the gates file will ask for (never the bare URL when no connect uses it).
   const scope = baseScope({ gates, url, project: held.project.path, runId: plan.runId, cliVars: args.vars });
   // The gates this run runs, chosen as the runner chooses them: --gate, then --shard, then --skip-gate.
-  const chosen = shardGates(args.gates.length ? gates.gates.filter((g) => args.gates.includes(g.id)) : gates.gates, args.shard).filter((g) => !args.skipGates.includes(g.id));
+  const chosen = shardGates(
+    args.gates.length ? gates.gates.filter((g) => args.gates.includes(g.id)) : gates.gates,
+    args.shard,
+  ).filter((g) => !args.skipGates.includes(g.id));
   held.pool.plan(connectPlan(chosen, scope, url, Math.round(gates.defaults.timeoutMs * args.timeoutScale)));
   const protocol = compilesLate(args) ? loadRunProtocol(gates, args.lenient) : plan.protocol;
   return { url, secrets, ...(protocol ? { protocol } : {}) };

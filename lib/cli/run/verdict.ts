@@ -8,9 +8,11 @@ import type { RunArgs } from '../args.ts';
 export function applyRunRules(args: RunArgs, result: RunResult): void {
   if (args.requireCoverage !== undefined) {
     const got = result.coverage?.percent.overall;
-    if (got === undefined) result.warnings.push('--require-coverage needs a protocol file (`protocol:` in the gates file)');
+    if (got === undefined)
+      result.warnings.push('--require-coverage needs a protocol file (`protocol:` in the gates file)');
     if (got === undefined || got < args.requireCoverage) {
-      if (got !== undefined) result.warnings.push(`protocol coverage ${got}% is below --require-coverage ${args.requireCoverage}%`);
+      if (got !== undefined)
+        result.warnings.push(`protocol coverage ${got}% is below --require-coverage ${args.requireCoverage}%`);
       fail(result);
     }
   }
