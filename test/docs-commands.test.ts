@@ -194,7 +194,9 @@ describe('the command blocks of the README and docs/', { concurrency: true }, ()
           if (script.trim() === '') continue;
           // GitHub runs a `run:` step as `bash -e {0}`; a sh block is a script pasted into bash.
           const file = path.join(cwd, `.docs-step-${i}.sh`);
-          writeFileSync(file, script + '\n');
+          // Whatever a block leaves running in the background (a server started with `&`) ends with it:
+          // the script's last act is to signal its own process group (bash leads it), itself excepted.
+          writeFileSync(file, `trap 'trap "" TERM; kill -- -$$ 2>/dev/null' EXIT\n${script}\n`);
           const r = await runProcess('bash', [...(block.kind === 'workflow' ? ['-e'] : []), file], {
             cwd,
             env: cleanEnv(env),
