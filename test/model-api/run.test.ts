@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { ROOT, cliResult, readResult, tempDir } from '../helpers/cli.ts';
 import { freePort, until } from '../helpers/servers.ts';
@@ -174,6 +175,16 @@ test('--model-port: a backend started by hand with that URL before the run reach
   assert.match(r.stderr, new RegExp(`ANTHROPIC_BASE_URL=http://127\\.0\\.0\\.1:${modelPort} `));
   assert.equal(readResult(ev).gates[0]!.steps.at(-1)!.status, 'passed');
   assert.equal(readFileSync(path.join(ev, 'model.jsonl'), 'utf8').trim().split('\n').length, 2);
+});
+
+test('--model-port on a port another program holds is a usage error (exit 2) that names the port, not a harness crash', async (t) => {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const port = (holder.address() as net.AddressInfo).port;
+  const r = await cliResult(['run', '--gate', 'session-init', '--model-port', String(port)], { timeoutMs: 60_000 });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`is port ${port} taken\\? give another --model-port`));
 });
 
 test('under --parallel a model step of a concurrent gate is not checked (the records carry no gate); a serial gate still judges its own', async (t) => {

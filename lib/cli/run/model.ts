@@ -53,6 +53,8 @@ export async function startRunModel(
       port: args.modelPort ?? 0,
     });
   } catch (e) {
+    // A port the user named that is taken is the user's to change (exit 2), not wsgate broken (exit 3).
+    const taken = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' && args.modelPort !== undefined;
     throw new HarnessFailure(
       [
         {
@@ -63,7 +65,7 @@ export async function startRunModel(
             : {}),
         },
       ],
-      EXIT.harness,
+      taken ? EXIT.usage : EXIT.harness,
     );
   }
   const run = runModel(server.url, server.log, at.project);
